@@ -1,0 +1,386 @@
+/*
+ * netcore transport: connection-oriented messaging over UDP for games.
+ *
+ * A netcore_host is a server (binds an address, accepts peers) or a client
+ * (connects out). Messages travel on channels; each channel has one delivery
+ * mode fixed at creation. Two backends sit behind the same API:
+ *   - ENet (real UDP sockets, real clock), the default;
+ *   - a simulated network (netcore_sim) living in one process, driven by an
+ *     injected clock and a seed: deterministic, never sleeps.
+ * Both carry a link conditioner (latency, jitter, loss, duplication,
+ * reordering, bandwidth cap, per direction, seeded).
+ *
+ * Admission: a server may hold each new peer as "pending" until an admission
+ * callback accepts the token the client presented in netcore_host_connect().
+ * Pending peers produce no events and their messages are dropped (counted);
+ * peers that present nothing within admission_timeout_ms are dropped (counted).
+ *
+ * Event contract: every peer reported by NETCORE_EVENT_CONNECT is later
+ * reported by exactly one NETCORE_EVENT_DISCONNECT, whichever side ended the
+ * connection (unless the host is destroyed first). A client sees CONNECT only
+ * once the server has admitted it.
+ *
+ * Single-threaded: one host is used by one thread at a time.
+ */
+#ifndef NETCORE_TRANSPORT_H
+#define NETCORE_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/netcore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef enum netcore_address_family {
+    NETCORE_ADDRESS_NONE = 0, /* unset; as a bind address: any IPv4 interface */
+    NETCORE_ADDRESS_IPV4 = 4,
+    NETCORE_ADDRESS_IPV6 = 6
+} netcore_address_family;
+
+/* A plain value: copy it freely. bytes are in network order (IPv4 uses the
+ * first 4); port is in host order. The ENet backend supports IPv4 only. */
+typedef struct netcore_address {
+    uint8_t family; /* netcore_address_family */
+    uint8_t bytes[16];
+    uint16_t port;
+} netcore_address;
+
+/* Longest text netcore_address_format() writes, including the NUL. */
+#define NETCORE_ADDRESS_STRLEN 64
+
+/*
+ * Parse "1.2.3.4", "1.2.3.4:7777", "::1", "[::1]:7777", "localhost:7777" or
+ * any host name (resolved with the system resolver, which may block; numeric
+ * forms never block). Without a port, default_port is used.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_ADDRESS (unparsable,
+ * bad port, unresolvable name).
+ */
+netcore_result netcore_address_parse(const char *text, uint16_t default_port,
+                                     netcore_address *out_address);
+
+/* Writes "1.2.3.4:7777" or "[::1]:7777" into buffer (at most buffer_size bytes
+ * including the NUL; NETCORE_ADDRESS_STRLEN always suffices).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_TOO_LARGE (buffer too small;
+ * the buffer then holds a truncated, NUL-terminated text). */
+netcore_result netcore_address_format(const netcore_address *address, char *buffer,
+                                      size_t buffer_size);
+
+/* An IPv4 address from four octets (a.b.c.d) and a port. */
+netcore_address netcore_address_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port);
+
+/* True if family, bytes and port are all equal. */
+bool netcore_address_equal(const netcore_address *a, const netcore_address *b);
+
+/* ------------------------------------------------------------------ */
+/* Link conditioner                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Impairments applied to the datagrams of one direction. A zeroed profile is a
+ * perfect link. Each datagram independently: dropped with loss_pct; otherwise
+ * delayed by latency_ms + uniform(-jitter_ms, +jitter_ms) (never below 0);
+ * with reorder_pct held back a further reorder_delay_ms so that later ones
+ * overtake it; with duplicate_pct delivered a second time with its own delay.
+ * bandwidth_kbps (0 = unlimited) serialises datagrams behind a rate cap; a
+ * datagram that would wait more than 1000 ms in that queue is dropped. */
+typedef struct netcore_link_profile {
+    uint32_t latency_ms;
+    uint32_t jitter_ms;
+    float loss_pct;      /* 0..100 */
+    float duplicate_pct; /* 0..100 */
+    float reorder_pct;   /* 0..100 */
+    uint32_t reorder_delay_ms; /* 0: max(10, 2 * jitter_ms) */
+    uint32_t bandwidth_kbps;   /* kilobits (1000 bits) per second, 0 = unlimited */
+} netcore_link_profile;
+
+typedef enum netcore_link_preset {
+    NETCORE_LINK_PERFECT = 0, /* no impairment */
+    NETCORE_LINK_LAN,         /* 1 ms */
+    NETCORE_LINK_WIFI,        /* 20 ms +/- 5, 1% loss */
+    NETCORE_LINK_4G,          /* 60 ms +/- 20, 3% loss */
+    NETCORE_LINK_BAD,         /* 150 ms +/- 50, 10% loss, 2% duplication, 2% reordering */
+    NETCORE_LINK_PRESET_COUNT
+} netcore_link_preset;
+
+/* Profile of one direction for a preset (apply it to both directions for a
+ * round trip of twice the latency). Unknown presets give a perfect link. */
+netcore_link_profile netcore_link_preset_profile(netcore_link_preset preset);
+/* "perfect", "lan", "wifi", "4g", "bad"; "unknown" otherwise. Static storage. */
+const char *netcore_link_preset_name(netcore_link_preset preset);
+
+typedef struct netcore_conditioner_config {
+    /* false: no conditioner at all, zero overhead. The ENet backend needs it
+     * enabled at creation to change profiles later; the simulated backend does not. */
+    bool enabled;
+    uint64_t seed; /* same seed, same sequence of decisions */
+    netcore_link_profile inbound;  /* datagrams this host receives */
+    netcore_link_profile outbound; /* datagrams this host sends */
+} netcore_conditioner_config;
+
+/* Counters of one direction of a conditioner. */
+typedef struct netcore_conditioner_stats {
+    uint64_t forwarded;          /* datagrams delivered (duplicates included) */
+    uint64_t dropped_loss;       /* dropped by loss_pct */
+    uint64_t dropped_bandwidth;  /* dropped because the bandwidth queue was full */
+    uint64_t dropped_overflow;   /* dropped because the delay queue was full or the datagram too large */
+    uint64_t duplicated;         /* extra copies made */
+    uint64_t reordered;          /* datagrams held back for reordering */
+    uint64_t bytes_forwarded;
+} netcore_conditioner_stats;
+
+/* ------------------------------------------------------------------ */
+/* Simulated network (in-process backend)                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct netcore_sim netcore_sim;
+
+typedef struct netcore_sim_config {
+    netcore_allocator allocator;
+    uint64_t seed;          /* seeds every host's conditioner and protocol jitter */
+    uint64_t start_time_us; /* initial value of the simulated clock */
+    uint32_t max_hosts;     /* default 256 */
+} netcore_sim_config;
+
+void netcore_sim_config_default(netcore_sim_config *config);
+/* Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_sim_create(const netcore_sim_config *config, netcore_sim **out_sim);
+/* Every host made in the simulation must be destroyed first. NULL is ignored. */
+void netcore_sim_destroy(netcore_sim *sim);
+/* Moves the simulated clock forward. Nothing is processed until hosts are polled. */
+void netcore_sim_advance(netcore_sim *sim, uint64_t delta_us);
+uint64_t netcore_sim_now_us(const netcore_sim *sim);
+
+/* ------------------------------------------------------------------ */
+/* Hosts, peers, channels                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct netcore_host netcore_host;
+
+/* Identifies one connection on one host. 0 is never a valid id. A slot reused
+ * by a later connection gets a new id, so a stale id fails with
+ * NETCORE_ERR_NOT_CONNECTED instead of reaching the wrong player. */
+typedef uint32_t netcore_peer_id;
+#define NETCORE_PEER_NONE ((netcore_peer_id)0)
+
+typedef enum netcore_delivery {
+    NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /* every message, once, in send order */
+    NETCORE_DELIVERY_RELIABLE_UNORDERED,    /* every message, once, any order (less head-of-line blocking) */
+    NETCORE_DELIVERY_UNRELIABLE_SEQUENCED,  /* at most once; a message older than one already delivered is dropped */
+    NETCORE_DELIVERY_UNRELIABLE_UNORDERED   /* at most once, any order */
+} netcore_delivery;
+
+#define NETCORE_MAX_CHANNELS 16
+#define NETCORE_MAX_TOKEN_BYTES 1024
+
+typedef struct netcore_channel_config {
+    netcore_delivery delivery;
+} netcore_channel_config;
+
+/*
+ * Admission callback, called on a server once per pending peer with the token
+ * that peer presented (size may be 0). Return NETCORE_OK to admit; any other
+ * code rejects the peer, is counted in stats and is reported to the client as
+ * the code of a NETCORE_DISCONNECT_REJECTED. token is valid only during the call.
+ */
+typedef netcore_result (*netcore_admission_fn)(void *user, netcore_peer_id peer,
+                                               const netcore_address *from, const void *token,
+                                               size_t token_size_bytes);
+
+typedef struct netcore_host_config {
+    netcore_allocator allocator;
+    netcore_log log;
+    bool is_server;
+    /* Server: address to listen on (family NONE = every IPv4 interface); port 0
+     * picks an ephemeral port, read it back with netcore_host_address().
+     * Client: local address to send from, normally left zeroed. */
+    netcore_address bind_address;
+    uint32_t max_peers;                 /* default 64; 1..4095 */
+    uint32_t channel_count;             /* default 4; 1..NETCORE_MAX_CHANNELS */
+    netcore_channel_config channels[NETCORE_MAX_CHANNELS]; /* default: channel i uses delivery i (0..3) */
+    uint32_t mtu_bytes;                 /* default 1392; 576..4096 */
+    uint32_t max_message_bytes;         /* default 262144; larger sends fail, larger receives are dropped */
+    uint32_t incoming_bandwidth_kbps;   /* 0 = unlimited (default) */
+    uint32_t outgoing_bandwidth_kbps;   /* 0 = unlimited (default) */
+    uint32_t ping_interval_ms;          /* default 500 */
+    uint32_t timeout_ms;                /* default 10000: a peer that acknowledges nothing for this long is dropped */
+    uint32_t connect_timeout_ms;        /* default 5000: client gives up connecting (incl. admission) */
+    uint32_t admission_timeout_ms;      /* default 2000: server drops a peer still pending after this */
+    netcore_admission_fn admission;     /* NULL: admit every peer that completes the handshake */
+    void *admission_user;
+    netcore_conditioner_config conditioner;
+    /* NULL: the ENet backend on real UDP. Otherwise the host lives in this
+     * simulated network (it must outlive the host) and uses its clock. */
+    netcore_sim *sim;
+} netcore_host_config;
+
+/* Fills every field with its default (a client with 4 channels, one per mode). */
+void netcore_host_config_default(netcore_host_config *config);
+
+/*
+ * Creates a host; the config is copied. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (out-of-range field, IPv6 on the ENet backend), NETCORE_ERR_NOT_INITIALIZED
+ * (ENet backend without netcore_init()), NETCORE_ERR_SOCKET (bind failed, e.g.
+ * port in use), NETCORE_ERR_FULL (simulation has max_hosts), NETCORE_ERR_OUT_OF_MEMORY.
+ */
+netcore_result netcore_host_create(const netcore_host_config *config, netcore_host **out_host);
+
+/* Disconnects every peer at once (best-effort notice, no events) and frees all
+ * memory. NULL is ignored. */
+void netcore_host_destroy(netcore_host *host);
+
+/* The address the host is bound to, with the actual port (ephemeral ports included). */
+netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address);
+
+typedef struct netcore_connect_options {
+    const void *token;       /* presented to the server's admission callback; copied */
+    size_t token_size_bytes; /* 0..NETCORE_MAX_TOKEN_BYTES */
+    uint32_t connect_data;   /* 32 bits carried by the handshake itself (readable before a slot is given) */
+} netcore_connect_options;
+
+/*
+ * Starts connecting to a server; options may be NULL (no token). The result
+ * arrives later as NETCORE_EVENT_CONNECT or NETCORE_EVENT_DISCONNECT for
+ * *out_peer. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_STATE (on a
+ * server host), NETCORE_ERR_FULL (max_peers connections open),
+ * NETCORE_ERR_TOO_LARGE (token), NETCORE_ERR_UNSUPPORTED (address family).
+ */
+netcore_result netcore_host_connect(netcore_host *host, const netcore_address *address,
+                                    const netcore_connect_options *options,
+                                    netcore_peer_id *out_peer);
+
+/*
+ * Gracefully disconnects: queued reliable messages are still sent, the remote
+ * side sees NETCORE_DISCONNECT_REQUESTED with code (24 bits kept), and this
+ * side gets its own DISCONNECT event when done (or after a short timeout).
+ * Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id).
+ */
+netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer, uint32_t code);
+
+/*
+ * Queues a message; data is copied and stays the caller's. Errors:
+ * NETCORE_ERR_NOT_CONNECTED (unknown, stale, pending or disconnecting peer),
+ * NETCORE_ERR_INVALID_ARGUMENT (channel out of range, NULL data with size > 0),
+ * NETCORE_ERR_TOO_LARGE (size > max_message_bytes), NETCORE_ERR_OUT_OF_MEMORY.
+ */
+netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer, uint8_t channel,
+                                 const void *data, size_t size_bytes);
+
+/* Sends to every connected (admitted) peer; same errors as netcore_host_send
+ * except NETCORE_ERR_NOT_CONNECTED. */
+netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const void *data,
+                                      size_t size_bytes);
+
+typedef enum netcore_event_type {
+    NETCORE_EVENT_NONE = 0,
+    NETCORE_EVENT_CONNECT,
+    NETCORE_EVENT_DISCONNECT,
+    NETCORE_EVENT_RECEIVE
+} netcore_event_type;
+
+typedef enum netcore_disconnect_reason {
+    NETCORE_DISCONNECT_REQUESTED = 1,       /* netcore_host_disconnect() on either side; code is the caller's */
+    NETCORE_DISCONNECT_TIMEOUT,             /* the remote stopped answering */
+    NETCORE_DISCONNECT_CONNECT_FAILED,      /* client: no answer within connect_timeout_ms */
+    NETCORE_DISCONNECT_REJECTED,            /* client: refused by admission; code is a netcore_result */
+    NETCORE_DISCONNECT_ADMISSION_TIMEOUT,   /* server: peer presented no valid token in time */
+    NETCORE_DISCONNECT_PROTOCOL_ERROR,      /* malformed control traffic or mismatched channels/version */
+    NETCORE_DISCONNECT_SHUTDOWN             /* the remote host was destroyed */
+} netcore_disconnect_reason;
+
+/* "requested", "timeout", ...; "unknown" otherwise. Static storage. */
+const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason);
+
+typedef struct netcore_event {
+    netcore_event_type type;
+    netcore_peer_id peer;
+    /* RECEIVE */
+    uint8_t channel;
+    const uint8_t *data;   /* owned by the host; valid until the next poll or destroy */
+    size_t size_bytes;
+    /* DISCONNECT */
+    netcore_disconnect_reason reason;
+    uint32_t code;
+} netcore_event;
+
+/*
+ * Sends queued messages, receives datagrams, runs timers and returns at most
+ * one event in *out_event (type NETCORE_EVENT_NONE when there is none). Call
+ * it until it returns NONE each frame. ENet backend: waits up to timeout_ms
+ * for an event. Simulated backend: never waits; processes everything due at
+ * the simulation's current time, timeout_ms is ignored.
+ * Errors: NETCORE_ERR_SOCKET (operating system failure), NETCORE_ERR_INVALID_ARGUMENT.
+ */
+netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcore_event *out_event);
+
+/* Sends queued messages now without receiving. */
+netcore_result netcore_host_flush(netcore_host *host);
+
+/* Payload traffic (message bytes as the application sees them). Totals since
+ * connect (peer) or creation (host); rates over the last second. */
+typedef struct netcore_traffic_stats {
+    uint64_t messages_sent;
+    uint64_t messages_received;
+    uint64_t bytes_sent;
+    uint64_t bytes_received;
+    float out_messages_per_s;
+    float in_messages_per_s;
+    float out_bytes_per_s;
+    float in_bytes_per_s;
+} netcore_traffic_stats;
+
+typedef struct netcore_peer_stats {
+    netcore_address address;
+    bool admitted;
+    float rtt_ms;           /* smoothed round-trip time */
+    float rtt_variance_ms;
+    float loss_pct;         /* share of reliable datagrams lost recently, 0..100 */
+    netcore_traffic_stats traffic;
+    netcore_traffic_stats channel[NETCORE_MAX_CHANNELS];
+} netcore_peer_stats;
+
+typedef struct netcore_host_stats {
+    uint32_t peers_connected;  /* admitted */
+    uint32_t peers_pending;    /* handshake done, admission not yet */
+    netcore_traffic_stats traffic;
+    uint64_t wire_bytes_sent;      /* UDP payload incl. protocol headers */
+    uint64_t wire_bytes_received;
+    uint64_t datagrams_sent;
+    uint64_t datagrams_received;
+    uint64_t admission_accepted;
+    uint64_t admission_rejected;
+    uint64_t admission_timed_out;
+    uint64_t pending_messages_dropped; /* messages from peers not yet admitted */
+    uint64_t malformed_dropped;        /* control messages that failed validation */
+    uint64_t oversize_dropped;         /* received messages above max_message_bytes */
+    uint64_t timeouts;                 /* peers lost to NETCORE_DISCONNECT_TIMEOUT */
+    netcore_conditioner_stats conditioner_inbound;
+    netcore_conditioner_stats conditioner_outbound;
+} netcore_host_stats;
+
+/* Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */
+netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_peer_id peer,
+                                           netcore_peer_stats *out_stats);
+netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_stats *out_stats);
+
+/* Changes the conditioner's profiles at once (queued datagrams keep their
+ * times). Errors: NETCORE_ERR_STATE on an ENet host created without
+ * conditioner.enabled. */
+netcore_result netcore_host_set_conditioner(netcore_host *host,
+                                            const netcore_link_profile *inbound,
+                                            const netcore_link_profile *outbound);
+
+/* The host's clock in microseconds: the simulation's clock, or netcore_time_now_us(). */
+uint64_t netcore_host_now_us(const netcore_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETCORE_TRANSPORT_H */

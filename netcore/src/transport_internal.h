@@ -1,0 +1,94 @@
+/* The seam between the common transport layer (transport.c) and its backends
+ * (transport_enet.c, transport_sim.c). Internal.
+ *
+ * transport.c owns everything a game sees: peer ids and generations, the
+ * control lane (hello with token, welcome), admission and its timeouts,
+ * channel -> lane mapping, payload stats and the event contract.
+ * A backend only moves messages on numbered lanes between peer slots, runs
+ * the connection handshake, keep-alive, timeouts and RTT measurement. */
+#ifndef NETCORE_TRANSPORT_INTERNAL_H
+#define NETCORE_TRANSPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/transport.h"
+
+/* Lane 0 is always the control lane (reliable ordered). Channels map to lanes 1..; */
+#define NCI_MAX_LANES 255
+
+typedef enum nci_lane_mode {
+    NCI_LANE_RELIABLE_ORDERED = 0,
+    NCI_LANE_RELIABLE_UNORDERED, /* only offered when ops->native_reliable_unordered */
+    NCI_LANE_UNRELIABLE_SEQUENCED,
+    NCI_LANE_UNRELIABLE_UNORDERED
+} nci_lane_mode;
+
+typedef enum nci_backend_event_type {
+    NCI_BEV_NONE = 0,
+    NCI_BEV_CONNECT,    /* handshake complete (client: outgoing; server: incoming) */
+    NCI_BEV_DISCONNECT, /* slot is free after this event */
+    NCI_BEV_RECEIVE
+} nci_backend_event_type;
+
+typedef struct nci_backend_event {
+    nci_backend_event_type type;
+    uint32_t slot;   /* 0..max_peers-1, stable for the connection */
+    /* CONNECT: the connect_data the client gave. DISCONNECT: the data32 the
+     * remote passed to disconnect, 0 on timeout, failed connect, or when our
+     * own graceful disconnect completed. */
+    uint32_t data32;
+    uint8_t lane;
+    const uint8_t *data; /* RECEIVE: owned by the backend until its next service call */
+    size_t size_bytes;
+} nci_backend_event;
+
+/* Link figures of one peer slot. */
+typedef struct nci_peer_link {
+    netcore_address address; /* the remote's real address */
+    float rtt_ms;
+    float rtt_variance_ms;
+    float loss_pct;
+} nci_peer_link;
+
+typedef struct nci_backend_ops {
+    const char *name;
+    bool native_reliable_unordered;
+    /* lane_modes[0] is the control lane. cfg was validated by transport.c. */
+    netcore_result (*create)(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
+                             uint32_t lane_count, void **out_backend);
+    /* Notifies every peer best-effort (data32 = shutdown), frees everything, no events. */
+    void (*destroy)(void *backend, uint32_t shutdown_data32);
+    netcore_result (*local_address)(const void *backend, netcore_address *out_address);
+    netcore_result (*connect)(void *backend, const netcore_address *to, uint32_t connect_data,
+                              uint32_t *out_slot);
+    /* Graceful: queued reliable data is flushed, then a DISCONNECT event for the slot. */
+    void (*disconnect)(void *backend, uint32_t slot, uint32_t data32);
+    /* Immediate: the slot is free on return; the remote is told best-effort; no event. */
+    void (*disconnect_now)(void *backend, uint32_t slot, uint32_t data32);
+    /* data is copied. Errors: NETCORE_ERR_NOT_CONNECTED, NETCORE_ERR_OUT_OF_MEMORY. */
+    netcore_result (*send)(void *backend, uint32_t slot, uint8_t lane, const void *data,
+                           size_t size_bytes);
+    /* One event or NCI_BEV_NONE; see netcore_host_poll for timeout_ms. */
+    netcore_result (*service)(void *backend, uint32_t timeout_ms, nci_backend_event *out_event);
+    netcore_result (*flush)(void *backend);
+    void (*peer_link)(const void *backend, uint32_t slot, nci_peer_link *out_link);
+    /* Fills the wire_*, datagrams_* and conditioner_* fields; leaves the rest alone. */
+    void (*host_stats)(const void *backend, netcore_host_stats *out_stats);
+    netcore_result (*set_conditioner)(void *backend, const netcore_link_profile *inbound,
+                                      const netcore_link_profile *outbound);
+    uint64_t (*now_us)(const void *backend);
+} nci_backend_ops;
+
+extern const nci_backend_ops nci_backend_enet;
+extern const nci_backend_ops nci_backend_sim;
+
+/* disconnect data32 layout used by transport.c: reason in the top 8 bits,
+ * code in the low 24. 0 means "no reason given" (timeout). */
+#define NCI_DISCONNECT_DATA(reason, code) \
+    ((((uint32_t)(reason) & 0xffu) << 24) | ((uint32_t)(code) & 0xffffffu))
+#define NCI_DISCONNECT_REASON(data32) ((uint32_t)(data32) >> 24)
+#define NCI_DISCONNECT_CODE(data32) ((uint32_t)(data32) & 0xffffffu)
+
+#endif /* NETCORE_TRANSPORT_INTERNAL_H */
