@@ -267,7 +267,8 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer,
  * Queues a message; data is copied and stays the caller's. Errors:
  * NETCORE_ERR_NOT_CONNECTED (unknown, stale, pending or disconnecting peer),
  * NETCORE_ERR_INVALID_ARGUMENT (channel out of range, NULL data with size > 0),
- * NETCORE_ERR_TOO_LARGE (size > max_message_bytes), NETCORE_ERR_OUT_OF_MEMORY.
+ * NETCORE_ERR_TOO_LARGE (size > max_message_bytes), NETCORE_ERR_FULL (the peer's
+ * send queue is full: the remote is not keeping up), NETCORE_ERR_OUT_OF_MEMORY.
  */
 netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer, uint8_t channel,
                                  const void *data, size_t size_bytes);
