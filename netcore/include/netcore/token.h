@@ -1,0 +1,214 @@
+/*
+ * netcore connect tokens: the lobby's permission for one client to join one
+ * match on one game server.
+ *
+ * The lobby and its game servers share a 32-byte key. At match start the lobby
+ * makes one token per player (netcore_token_create) and hands it to the client,
+ * which presents it, unread, to the game server in netcore_host_connect(). The
+ * game server checks it with a netcore_token_validator, most simply by using
+ * netcore_token_admission as the host's admission callback.
+ *
+ * A token is NETCORE_TOKEN_BYTES bytes: a clear header (format version and a
+ * random 24-byte nonce) followed by the encrypted and authenticated body
+ * (XChaCha20-Poly1305, the header as additional data). The body carries the
+ * client id, the match id, the game server's address, the creation and expiry
+ * times and up to NETCORE_TOKEN_USER_DATA_MAX bytes of user data. Clients can
+ * neither read nor change any of it.
+ *
+ * Time: token times are seconds on the lobby's clock, which is the UNIX time
+ * (seconds since 1970, UTC) unless a clock function is configured. Validation
+ * takes the game server's current time on the same scale, so the client's clock
+ * never matters; the lobby and its game servers must agree on the time (same
+ * machine, or NTP-synchronised machines) within the validator's
+ * clock_skew_s, or short-lived tokens will be refused as expired.
+ *
+ * Single-use: a validator remembers the nonce of every token it accepted until
+ * that token expires, and refuses a second presentation.
+ */
+#ifndef NETCORE_TOKEN_H
+#define NETCORE_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/netcore.h"
+#include "netcore/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NETCORE_TOKEN_KEY_BYTES 32
+#define NETCORE_TOKEN_NONCE_BYTES 24
+#define NETCORE_TOKEN_USER_DATA_MAX 64
+/* Size of every token, whatever its user data. */
+#define NETCORE_TOKEN_BYTES 157
+/* Format version written in the first byte of every token. */
+#define NETCORE_TOKEN_VERSION 1
+
+/* Fills key with NETCORE_TOKEN_KEY_BYTES bytes from the operating system's
+ * secure random source. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL),
+ * NETCORE_ERR_BACKEND (libsodium could not initialise). */
+netcore_result netcore_token_key_generate(uint8_t key[NETCORE_TOKEN_KEY_BYTES]);
+
+/* Parses exactly 64 hexadecimal digits (either case, surrounding white space
+ * allowed) into key. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL),
+ * NETCORE_ERR_MALFORMED (wrong length or a non-hex character). */
+netcore_result netcore_token_key_from_hex(const char *hex, uint8_t key[NETCORE_TOKEN_KEY_BYTES]);
+
+/* What the lobby puts in a token. */
+typedef struct netcore_token_params {
+    uint64_t client_id;
+    uint64_t match_id;
+    netcore_address server_address; /* the game server the client must connect to */
+    uint64_t create_time_s;         /* lobby clock, seconds */
+    uint32_t lifetime_s;            /* 1..86400; the token expires at create_time_s + lifetime_s */
+    const void *user_data;          /* may be NULL when user_data_size_bytes is 0; copied */
+    size_t user_data_size_bytes;    /* 0..NETCORE_TOKEN_USER_DATA_MAX */
+} netcore_token_params;
+
+/* What a token says, once opened. */
+typedef struct netcore_token_info {
+    uint64_t client_id;
+    uint64_t match_id;
+    netcore_address server_address;
+    uint64_t create_time_s;
+    uint64_t expire_time_s;
+    uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];
+    uint8_t user_data[NETCORE_TOKEN_USER_DATA_MAX];
+    size_t user_data_size_bytes;
+} netcore_token_info;
+
+/*
+ * Makes a token (fresh random nonce) and writes NETCORE_TOKEN_BYTES bytes to
+ * out_token. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, lifetime out of range,
+ * user data too large, server address family neither IPv4 nor IPv6),
+ * NETCORE_ERR_BACKEND (libsodium could not initialise or encrypt).
+ */
+netcore_result netcore_token_create(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                    const netcore_token_params *params,
+                                    uint8_t out_token[NETCORE_TOKEN_BYTES]);
+
+/*
+ * Authenticates, decrypts and decodes a token without any policy check (no
+ * time, address or replay check). out_info may be NULL.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL key or token with size > 0),
+ * NETCORE_ERR_MALFORMED (wrong size, unknown version, or an authentic body with
+ * an impossible field), NETCORE_ERR_AUTH (forged, tampered or made with another
+ * key), NETCORE_ERR_BACKEND (libsodium could not initialise).
+ */
+netcore_result netcore_token_open(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const void *token,
+                                  size_t token_size_bytes, netcore_token_info *out_info);
+
+/* ------------------------------------------------------------------ */
+/* Connect proof                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A 32-bit keyed digest (BLAKE2b with the shared key) of the token's bytes and
+ * the client's IP address. The port is left out on purpose: the lobby sees the
+ * client's TCP port, the game server its UDP port, and NAT rewrites both. The
+ * lobby sends it beside the token; the client puts it in the connect data of
+ * its handshake, so a game server holding the token and the datagram's source
+ * address can check it with the key alone, without any state.
+ * Returns 0 when an argument is NULL or the address family is unknown (0 is
+ * never accepted by netcore_token_check_connect_proof).
+ */
+uint32_t netcore_token_connect_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const void *token,
+                                     size_t token_size_bytes, const netcore_address *client_address);
+
+/* NETCORE_OK if proof matches; NETCORE_ERR_AUTH otherwise (including proof 0),
+ * NETCORE_ERR_INVALID_ARGUMENT for NULL arguments. Runs in constant time for a
+ * given token size. */
+netcore_result netcore_token_check_connect_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                                 const void *token, size_t token_size_bytes,
+                                                 const netcore_address *client_address,
+                                                 uint32_t proof);
+
+/* ------------------------------------------------------------------ */
+/* Validator (game server side)                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct netcore_token_validator netcore_token_validator;
+
+/* Current time on the lobby's scale, in seconds. */
+typedef uint64_t (*netcore_token_clock_fn)(void *user);
+
+typedef struct netcore_token_validator_config {
+    netcore_allocator allocator;
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES];
+    /* This game server's public address, exactly as the lobby writes it in
+     * tokens; a token for another address is refused with NETCORE_ERR_MISMATCH. */
+    netcore_address server_address;
+    /* Accepted tokens remembered until they expire; default 4096, 1..1048576.
+     * When every entry holds a live token, new tokens are refused with
+     * NETCORE_ERR_FULL (fail closed): size it above the number of tokens the
+     * lobby issues for this server within one token lifetime. */
+    uint32_t replay_capacity;
+    /* Tolerated clock difference between lobby and game server; default 5.
+     * A token is refused as expired when now >= expire + skew, or when it was
+     * made more than skew seconds in the future. */
+    uint32_t clock_skew_s;
+    /* Clock for netcore_token_admission; NULL reads the UNIX time. */
+    netcore_token_clock_fn clock;
+    void *clock_user;
+} netcore_token_validator_config;
+
+/* Zeroed key (set one), unset address, capacity 4096, skew 5 s, UNIX clock. */
+void netcore_token_validator_config_default(netcore_token_validator_config *config);
+
+/* Copies the config. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, capacity out
+ * of range, address family neither IPv4 nor IPv6), NETCORE_ERR_OUT_OF_MEMORY,
+ * NETCORE_ERR_BACKEND (libsodium could not initialise). */
+netcore_result netcore_token_validator_create(const netcore_token_validator_config *config,
+                                              netcore_token_validator **out_validator);
+
+/* Frees the validator and wipes its copy of the key. NULL is ignored. */
+void netcore_token_validator_destroy(netcore_token_validator *validator);
+
+/*
+ * Checks a presented token at time now_s (lobby scale) and, when it is good,
+ * records it as used. out_info may be NULL; it is filled only on NETCORE_OK.
+ * Errors, in the order they are checked: NETCORE_ERR_INVALID_ARGUMENT,
+ * NETCORE_ERR_MALFORMED (size or version), NETCORE_ERR_AUTH (forged, tampered,
+ * other key), NETCORE_ERR_MISMATCH (token for another server address),
+ * NETCORE_ERR_EXPIRED, NETCORE_ERR_REPLAYED (already accepted once),
+ * NETCORE_ERR_FULL (replay cache full of live tokens). Each is counted.
+ */
+netcore_result netcore_token_validate(netcore_token_validator *validator, const void *token,
+                                      size_t token_size_bytes, uint64_t now_s,
+                                      netcore_token_info *out_info);
+
+/*
+ * Same as netcore_token_validate at the configured clock's time; its signature
+ * is netcore_admission_fn, so a game server can set
+ *   host_config.admission = netcore_token_admission;
+ *   host_config.admission_user = validator;
+ * user must be a netcore_token_validator. peer and from are not used (the
+ * client's address is not in the token: NAT may change it).
+ */
+netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
+                                       const netcore_address *from, const void *token,
+                                       size_t token_size_bytes);
+
+typedef struct netcore_token_validator_stats {
+    uint64_t accepted;
+    uint64_t rejected_malformed;
+    uint64_t rejected_auth;
+    uint64_t rejected_mismatch;
+    uint64_t rejected_expired;
+    uint64_t rejected_replayed;
+    uint64_t rejected_full;
+    uint32_t replay_entries; /* live entries now held */
+} netcore_token_validator_stats;
+
+/* Errors: NETCORE_ERR_INVALID_ARGUMENT. */
+netcore_result netcore_token_validator_get_stats(const netcore_token_validator *validator,
+                                                 netcore_token_validator_stats *out_stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETCORE_TOKEN_H */

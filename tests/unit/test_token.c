@@ -1,0 +1,346 @@
+/* Connect tokens: round trip, every rejection, replay cache bound, tampering,
+ * connect proofs, key helpers. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "netcore/token.h"
+
+static const uint8_t test_key[NETCORE_TOKEN_KEY_BYTES] = {
+    1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+static netcore_address server_address(void) { return netcore_address_ipv4(10, 0, 0, 7, 7778); }
+
+static netcore_token_params default_params(void)
+{
+    netcore_token_params p;
+    memset(&p, 0, sizeof p);
+    p.client_id = 0x1122334455667788ull;
+    p.match_id = 42;
+    p.server_address = server_address();
+    p.create_time_s = 1000000;
+    p.lifetime_s = 30;
+    return p;
+}
+
+static void make_token(const netcore_token_params *p, uint8_t *token)
+{
+    cr_assert_eq(netcore_token_create(test_key, p, token), NETCORE_OK);
+}
+
+static netcore_token_validator *make_validator(uint32_t capacity)
+{
+    netcore_token_validator_config cfg;
+    netcore_token_validator_config_default(&cfg);
+    memcpy(cfg.key, test_key, sizeof cfg.key);
+    cfg.server_address = server_address();
+    cfg.replay_capacity = capacity;
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&cfg, &v), NETCORE_OK);
+    return v;
+}
+
+Test(token, round_trip_carries_every_field)
+{
+    netcore_token_params p = default_params();
+    const char user[] = "team=blue";
+    p.user_data = user;
+    p.user_data_size_bytes = sizeof user;
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+
+    netcore_token_info info;
+    cr_assert_eq(netcore_token_open(test_key, token, sizeof token, &info), NETCORE_OK);
+    cr_assert_eq(info.client_id, p.client_id);
+    cr_assert_eq(info.match_id, 42);
+    cr_assert(netcore_address_equal(&info.server_address, &p.server_address));
+    cr_assert_eq(info.create_time_s, 1000000);
+    cr_assert_eq(info.expire_time_s, 1000030);
+    cr_assert_eq(info.user_data_size_bytes, sizeof user);
+    cr_assert_str_eq((const char *)info.user_data, user);
+    cr_assert_eq(memcmp(info.nonce, token + 1, NETCORE_TOKEN_NONCE_BYTES), 0);
+}
+
+Test(token, ipv6_server_address_round_trips)
+{
+    netcore_token_params p = default_params();
+    cr_assert_eq(netcore_address_parse("[2001:db8::5]:9000", 0, &p.server_address), NETCORE_OK);
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    netcore_token_info info;
+    cr_assert_eq(netcore_token_open(test_key, token, sizeof token, &info), NETCORE_OK);
+    cr_assert(netcore_address_equal(&info.server_address, &p.server_address));
+}
+
+Test(token, two_tokens_differ_in_nonce_and_ciphertext)
+{
+    netcore_token_params p = default_params();
+    uint8_t a[NETCORE_TOKEN_BYTES], b[NETCORE_TOKEN_BYTES];
+    make_token(&p, a);
+    make_token(&p, b);
+    cr_assert_neq(memcmp(a + 1, b + 1, NETCORE_TOKEN_NONCE_BYTES), 0);
+    cr_assert_neq(memcmp(a, b, sizeof a), 0);
+}
+
+Test(token, create_rejects_bad_params)
+{
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    netcore_token_params p = default_params();
+    p.lifetime_s = 0;
+    cr_assert_eq(netcore_token_create(test_key, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+    p = default_params();
+    p.user_data_size_bytes = NETCORE_TOKEN_USER_DATA_MAX + 1;
+    p.user_data = token;
+    cr_assert_eq(netcore_token_create(test_key, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+    p = default_params();
+    p.server_address.family = NETCORE_ADDRESS_NONE;
+    cr_assert_eq(netcore_token_create(test_key, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_token_create(NULL, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+}
+
+Test(token, validator_accepts_once_then_reports_replay)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    netcore_token_info info;
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000010, &info), NETCORE_OK);
+    cr_assert_eq(info.client_id, p.client_id);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000011, NULL), NETCORE_ERR_REPLAYED);
+    netcore_token_validator_stats stats;
+    cr_assert_eq(netcore_token_validator_get_stats(v, &stats), NETCORE_OK);
+    cr_assert_eq(stats.accepted, 1);
+    cr_assert_eq(stats.rejected_replayed, 1);
+    cr_assert_eq(stats.replay_entries, 1);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, validator_rejects_expired_and_future_tokens)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    /* expire 1000030 plus the default 5 s skew */
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000035, NULL), NETCORE_ERR_EXPIRED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 999990, NULL), NETCORE_ERR_EXPIRED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000034, NULL), NETCORE_OK);
+    netcore_token_validator_stats stats;
+    netcore_token_validator_get_stats(v, &stats);
+    cr_assert_eq(stats.rejected_expired, 2);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, validator_rejects_other_server_address)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    p.server_address.port = 7779;
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_MISMATCH);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, validator_rejects_other_key_as_forged)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    uint8_t other_key[NETCORE_TOKEN_KEY_BYTES];
+    cr_assert_eq(netcore_token_key_generate(other_key), NETCORE_OK);
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    cr_assert_eq(netcore_token_create(other_key, &p, token), NETCORE_OK);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_AUTH);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, validator_rejects_malformed_sizes_and_version)
+{
+    netcore_token_validator *v = make_validator(16);
+    uint8_t token[NETCORE_TOKEN_BYTES + 1];
+    netcore_token_params p = default_params();
+    make_token(&p, token);
+    cr_assert_eq(netcore_token_validate(v, token, 0, 1000001, NULL), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_validate(v, NULL, 0, 1000001, NULL), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_validate(v, token, NETCORE_TOKEN_BYTES - 1, 1000001, NULL),
+                 NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_validate(v, token, NETCORE_TOKEN_BYTES + 1, 1000001, NULL),
+                 NETCORE_ERR_MALFORMED);
+    token[0] = NETCORE_TOKEN_VERSION + 1;
+    cr_assert_eq(netcore_token_validate(v, token, NETCORE_TOKEN_BYTES, 1000001, NULL),
+                 NETCORE_ERR_MALFORMED);
+    netcore_token_validator_stats stats;
+    netcore_token_validator_get_stats(v, &stats);
+    cr_assert_eq(stats.rejected_malformed, 5);
+    cr_assert_eq(stats.accepted, 0);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, tampering_any_bit_of_any_byte_is_rejected)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    for (size_t i = 0; i < NETCORE_TOKEN_BYTES; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            uint8_t copy[NETCORE_TOKEN_BYTES];
+            memcpy(copy, token, sizeof copy);
+            copy[i] ^= (uint8_t)(1u << bit);
+            netcore_result r = netcore_token_validate(v, copy, sizeof copy, 1000001, NULL);
+            /* byte 0 is the version: changing it is malformed, everything else forged */
+            cr_assert_eq(r, i == 0 ? NETCORE_ERR_MALFORMED : NETCORE_ERR_AUTH, "byte %zu bit %d: %s",
+                         i, bit, netcore_result_str(r));
+        }
+    }
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_OK);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, replay_cache_is_bounded_and_frees_expired_entries)
+{
+    const uint32_t capacity = 8;
+    netcore_token_validator *v = make_validator(capacity);
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    for (uint32_t i = 0; i < capacity; i++) {
+        make_token(&p, token);
+        cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_OK);
+    }
+    /* Full of live tokens: fail closed. */
+    make_token(&p, token);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000002, NULL), NETCORE_ERR_FULL);
+    netcore_token_validator_stats stats;
+    netcore_token_validator_get_stats(v, &stats);
+    cr_assert_eq(stats.replay_entries, capacity);
+    cr_assert_eq(stats.rejected_full, 1);
+
+    /* Once the first batch has expired (1000030 + 5 s skew) their entries are
+     * reclaimed and fresh tokens are accepted again. */
+    p.create_time_s = 1000040;
+    for (uint32_t i = 0; i < capacity; i++) {
+        make_token(&p, token);
+        cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000041, NULL), NETCORE_OK);
+    }
+    netcore_token_validator_get_stats(v, &stats);
+    cr_assert_eq(stats.replay_entries, capacity);
+    cr_assert_eq(stats.accepted, 2 * capacity);
+    /* The last accepted token is still remembered after the rebuild. */
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000042, NULL), NETCORE_ERR_REPLAYED);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, many_tokens_through_a_large_cache_are_all_remembered)
+{
+    netcore_token_validator *v = make_validator(512);
+    netcore_token_params p = default_params();
+    static uint8_t tokens[300][NETCORE_TOKEN_BYTES];
+    for (int i = 0; i < 300; i++) {
+        make_token(&p, tokens[i]);
+        cr_assert_eq(netcore_token_validate(v, tokens[i], NETCORE_TOKEN_BYTES, 1000001, NULL),
+                     NETCORE_OK);
+    }
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(netcore_token_validate(v, tokens[i], NETCORE_TOKEN_BYTES, 1000002, NULL),
+                     NETCORE_ERR_REPLAYED);
+    netcore_token_validator_destroy(v);
+}
+
+static uint64_t fixed_clock(void *user) { return *(const uint64_t *)user; }
+
+Test(token, admission_helper_uses_configured_clock)
+{
+    uint64_t now_s = 1000005;
+    netcore_token_validator_config cfg;
+    netcore_token_validator_config_default(&cfg);
+    memcpy(cfg.key, test_key, sizeof cfg.key);
+    cfg.server_address = server_address();
+    cfg.clock = fixed_clock;
+    cfg.clock_user = &now_s;
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&cfg, &v), NETCORE_OK);
+
+    netcore_admission_fn admission = netcore_token_admission;
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    netcore_address from = netcore_address_ipv4(127, 0, 0, 1, 5000);
+    cr_assert_eq(admission(v, 1, &from, token, sizeof token), NETCORE_OK);
+    cr_assert_eq(admission(v, 2, &from, token, sizeof token), NETCORE_ERR_REPLAYED);
+    make_token(&p, token);
+    now_s = 2000000;
+    cr_assert_eq(admission(v, 3, &from, token, sizeof token), NETCORE_ERR_EXPIRED);
+    cr_assert_eq(admission(v, 4, &from, NULL, 0), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(admission(NULL, 4, &from, token, sizeof token), NETCORE_ERR_INVALID_ARGUMENT);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, validator_create_rejects_bad_config)
+{
+    netcore_token_validator_config cfg;
+    netcore_token_validator_config_default(&cfg);
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&cfg, &v), NETCORE_ERR_INVALID_ARGUMENT);
+    cfg.server_address = server_address();
+    cfg.replay_capacity = 0;
+    cr_assert_eq(netcore_token_validator_create(&cfg, &v), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_null(v);
+}
+
+Test(token, connect_proof_binds_token_and_client_ip)
+{
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    netcore_address client = netcore_address_ipv4(192, 0, 2, 10, 40000);
+    uint32_t proof = netcore_token_connect_proof(test_key, token, sizeof token, &client);
+    cr_assert_neq(proof, 0);
+
+    /* Same IP, other port (NAT): still valid. */
+    netcore_address other_port = client;
+    other_port.port = 50000;
+    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &other_port, proof),
+                 NETCORE_OK);
+    netcore_address other_ip = netcore_address_ipv4(192, 0, 2, 11, 40000);
+    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &other_ip, proof),
+                 NETCORE_ERR_AUTH);
+    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &client, proof ^ 1),
+                 NETCORE_ERR_AUTH);
+    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &client, 0),
+                 NETCORE_ERR_AUTH);
+    uint8_t other_key[NETCORE_TOKEN_KEY_BYTES] = {0};
+    cr_assert_eq(netcore_token_check_connect_proof(other_key, token, sizeof token, &client, proof),
+                 NETCORE_ERR_AUTH);
+    token[100] ^= 1;
+    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &client, proof),
+                 NETCORE_ERR_AUTH);
+    netcore_address none;
+    memset(&none, 0, sizeof none);
+    cr_assert_eq(netcore_token_connect_proof(test_key, token, sizeof token, &none), 0);
+}
+
+Test(token, key_hex_parsing)
+{
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES];
+    const char *hex = "  000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F\n";
+    cr_assert_eq(netcore_token_key_from_hex(hex, key), NETCORE_OK);
+    for (int i = 0; i < NETCORE_TOKEN_KEY_BYTES; i++)
+        cr_assert_eq(key[i], i);
+    cr_assert_eq(netcore_token_key_from_hex("0011", key), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_key_from_hex(
+                     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1g", key),
+                 NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_key_from_hex(
+                     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00", key),
+                 NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_token_key_from_hex(NULL, key), NETCORE_ERR_INVALID_ARGUMENT);
+}
+
+Test(token, generated_keys_differ)
+{
+    uint8_t a[NETCORE_TOKEN_KEY_BYTES], b[NETCORE_TOKEN_KEY_BYTES];
+    cr_assert_eq(netcore_token_key_generate(a), NETCORE_OK);
+    cr_assert_eq(netcore_token_key_generate(b), NETCORE_OK);
+    cr_assert_neq(memcmp(a, b, sizeof a), 0);
+}
