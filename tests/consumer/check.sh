@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs a netcore build tree into a temporary prefix, then builds the
-# consumer game (game/) against the installed files the three ways a user
-# would -- pkg-config, find_package with netcore::netcore (shared) and with
-# netcore::static -- and runs each binary.
+# consumer game (game/) against the installed files the ways a user would --
+# pkg-config (shared and static), find_package with netcore::netcore (shared)
+# and with netcore::static -- and runs each binary.
 #
 # usage: check.sh CMAKE BUILD_DIR WORK_DIR C_COMPILER BUILD_TYPE C_FLAGS LINK_FLAGS
 # C_FLAGS and LINK_FLAGS are the main build's (sanitizers included), so the
@@ -34,6 +34,13 @@ read -r -a pc_flags <<<"$(pkg-config --cflags --libs netcore)"
 "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror "${cflags[@]}" "$game_src/main.c" \
     -o "$work/consumer-pkg-config" "${pc_flags[@]}" "${ldflags[@]}" "-Wl,-rpath,$libdir"
 
+step "pkg-config build, static library"
+# As the README shows: the static archive plus everything --static lists for it.
+read -r -a pc_cflags <<<"$(pkg-config --cflags netcore)"
+read -r -a pc_static <<<"$(pkg-config --static --libs netcore | sed 's/-lnetcore /-l:libnetcore.a /')"
+"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror "${cflags[@]}" "$game_src/main.c" \
+    -o "$work/consumer-pkg-config-static" "${pc_cflags[@]}" "${pc_static[@]}" "${ldflags[@]}"
+
 cmake_build() { # name, extra cmake arguments...
     local name=$1
     shift
@@ -51,12 +58,15 @@ cmake_build cmake-static -DNETCORE_CONSUMER_STATIC=ON
 needs_shared() { readelf -d "$1" | grep -q 'NEEDED.*libnetcore\.so'; }
 needs_shared "$work/consumer-pkg-config" || { echo "pkg-config build is not dynamic" >&2; exit 1; }
 needs_shared "$work/cmake-shared/consumer" || { echo "netcore::netcore is not shared" >&2; exit 1; }
-if needs_shared "$work/cmake-static/consumer"; then
-    echo "netcore::static build needs libnetcore.so" >&2
-    exit 1
-fi
+for binary in "$work/cmake-static/consumer" "$work/consumer-pkg-config-static"; do
+    if needs_shared "$binary"; then
+        echo "$binary, linked statically, needs libnetcore.so" >&2
+        exit 1
+    fi
+done
 
-for binary in "$work/consumer-pkg-config" "$work/cmake-shared/consumer" "$work/cmake-static/consumer"; do
+for binary in "$work/consumer-pkg-config" "$work/consumer-pkg-config-static" \
+    "$work/cmake-shared/consumer" "$work/cmake-static/consumer"; do
     step "run $binary"
     "$binary" </dev/null
 done
