@@ -1,0 +1,989 @@
+/* Common transport layer: peer ids, control lane (HELLO/WELCOME), admission,
+ * channel -> lane mapping, payload stats and the event contract of transport.h.
+ * The wire format of the control lane is specified in docs/transport-protocol.md. */
+#include <math.h>
+#include <string.h>
+
+#include "core_internal.h"
+#include "transport_internal.h"
+
+/* Control messages: magic, version, type, body (docs/transport-protocol.md). */
+#define CTL_MAGIC_0 0x4e /* 'N' */
+#define CTL_MAGIC_1 0x43 /* 'C' */
+#define CTL_MAGIC_2 0x54 /* 'T' */
+#define CTL_MAGIC_3 0x50 /* 'P' */
+#define CTL_VERSION 1u
+#define CTL_HEADER_BYTES 7u
+#define CTL_TYPE_HELLO 1u
+#define CTL_TYPE_WELCOME 2u
+#define CTL_HELLO_MAX_BYTES (CTL_HEADER_BYTES + 1u + NETCORE_MAX_CHANNELS + 2u + NETCORE_MAX_TOKEN_BYTES)
+
+/* Reliable-unordered channels on a backend without that mode are spread over
+ * this many reliable-ordered lanes, used round-robin: every message arrives
+ * once, no order is promised, and one lost datagram stalls only the quarter of
+ * the channel's traffic queued behind it instead of all of it. */
+#define UNORDERED_FANOUT 4u
+
+#define EVENT_QUEUE_CAPACITY 64u
+#define STATS_WINDOW_US 1000000u
+/* Upper bound of internal events (control messages, dropped messages) one poll
+ * swallows before returning NONE, so a flood cannot hold the caller forever. */
+#define MAX_SWALLOWED_PER_POLL 4096u
+
+typedef enum peer_state {
+    PEER_FREE = 0,
+    PEER_CONNECTING, /* client: backend handshake under way */
+    PEER_HELLO_SENT, /* client: waiting for WELCOME */
+    PEER_PENDING,    /* server: waiting for HELLO and admission */
+    PEER_CLOSING,    /* server: rejected or timed out before admission; silent */
+    PEER_CONNECTED,  /* admitted, CONNECT reported */
+    PEER_DISCONNECTING /* our graceful disconnect is under way */
+} peer_state;
+
+typedef struct traffic {
+    uint64_t totals[4];  /* messages out, messages in, bytes out, bytes in */
+    uint64_t at_window[4];
+    float rates[4];
+} traffic;
+
+enum { T_MSG_OUT = 0, T_MSG_IN, T_BYTES_OUT, T_BYTES_IN };
+
+typedef struct peer {
+    peer_state state;
+    uint16_t generation;
+    bool reported;       /* CONNECT was emitted */
+    bool backend_up;     /* backend reported CONNECT for this slot */
+    bool welcomed;       /* client: WELCOME consumed (or implied) */
+    bool local_request;  /* we asked for a graceful disconnect */
+    uint32_t local_code;
+    uint64_t deadline_us; /* connect or admission deadline; 0 = none */
+    uint8_t *token;       /* client: copy until HELLO is sent */
+    uint16_t token_size;
+    uint8_t rr_next[NETCORE_MAX_CHANNELS];
+    netcore_address address;
+    traffic total;
+    traffic channel[NETCORE_MAX_CHANNELS];
+} peer;
+
+struct netcore_host {
+    netcore_host_config cfg;
+    const nci_backend_ops *ops;
+    void *backend;
+    uint32_t lane_count;
+    nci_lane_mode lane_modes[NCI_MAX_LANES];
+    uint8_t channel_first_lane[NETCORE_MAX_CHANNELS];
+    uint8_t channel_lanes[NETCORE_MAX_CHANNELS];
+    uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
+    peer *peers;
+    netcore_event queue[EVENT_QUEUE_CAPACITY];
+    uint32_t queue_head;
+    uint32_t queue_count;
+    uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
+    uint64_t window_start_us;
+    traffic total;
+    netcore_host_stats counters; /* admission and drop counters only */
+    nci_log_limiter log_limit;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static void put_u16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v & 0xffu);
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+
+static netcore_peer_id make_id(const peer *p, uint32_t slot)
+{
+    return ((netcore_peer_id)p->generation << 16) | (slot + 1u);
+}
+
+/* NULL for 0, out-of-range, free or stale ids. */
+static peer *lookup(const netcore_host *host, netcore_peer_id id, uint32_t *out_slot)
+{
+    uint32_t index = id & 0xffffu;
+    if (index == 0 || index > host->cfg.max_peers)
+        return NULL;
+    peer *p = &host->peers[index - 1];
+    if (p->state == PEER_FREE || p->generation != (uint16_t)(id >> 16))
+        return NULL;
+    if (out_slot)
+        *out_slot = index - 1;
+    return p;
+}
+
+static void traffic_count(traffic *t, int dir_msgs, size_t size_bytes)
+{
+    t->totals[dir_msgs]++;
+    t->totals[dir_msgs + 2] += size_bytes;
+}
+
+static void traffic_roll(traffic *t, double elapsed_s)
+{
+    for (int i = 0; i < 4; i++) {
+        t->rates[i] = (float)((double)(t->totals[i] - t->at_window[i]) / elapsed_s);
+        t->at_window[i] = t->totals[i];
+    }
+}
+
+static void traffic_export(const traffic *t, netcore_traffic_stats *out)
+{
+    out->messages_sent = t->totals[T_MSG_OUT];
+    out->messages_received = t->totals[T_MSG_IN];
+    out->bytes_sent = t->totals[T_BYTES_OUT];
+    out->bytes_received = t->totals[T_BYTES_IN];
+    out->out_messages_per_s = t->rates[T_MSG_OUT];
+    out->in_messages_per_s = t->rates[T_MSG_IN];
+    out->out_bytes_per_s = t->rates[T_BYTES_OUT];
+    out->in_bytes_per_s = t->rates[T_BYTES_IN];
+}
+
+/* A slot goes back to the free list: a new generation makes old ids stale. */
+static void peer_release(netcore_host *host, peer *p)
+{
+    nci_free(&host->cfg.allocator, p->token);
+    uint16_t generation = (uint16_t)(p->generation + 1u);
+    memset(p, 0, sizeof *p);
+    p->generation = generation ? generation : 1u;
+}
+
+static void peer_claim(netcore_host *host, peer *p, peer_state state, uint64_t deadline_us)
+{
+    uint16_t generation = p->generation ? p->generation : 1u;
+    nci_free(&host->cfg.allocator, p->token);
+    memset(p, 0, sizeof *p);
+    p->generation = generation;
+    p->state = state;
+    p->deadline_us = deadline_us;
+    if (deadline_us && deadline_us < host->next_deadline_us)
+        host->next_deadline_us = deadline_us;
+}
+
+static bool queue_push(netcore_host *host, const netcore_event *event)
+{
+    if (host->queue_count == EVENT_QUEUE_CAPACITY)
+        return false;
+    host->queue[(host->queue_head + host->queue_count) % EVENT_QUEUE_CAPACITY] = *event;
+    host->queue_count++;
+    return true;
+}
+
+static bool queue_pop(netcore_host *host, netcore_event *out)
+{
+    if (host->queue_count == 0)
+        return false;
+    *out = host->queue[host->queue_head];
+    host->queue_head = (host->queue_head + 1u) % EVENT_QUEUE_CAPACITY;
+    host->queue_count--;
+    return true;
+}
+
+static void make_disconnect(netcore_event *ev, netcore_peer_id id, netcore_disconnect_reason reason,
+                            uint32_t code)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = NETCORE_EVENT_DISCONNECT;
+    ev->peer = id;
+    ev->reason = reason;
+    ev->code = code;
+}
+
+/* ------------------------------------------------------------------ */
+/* Config and lanes                                                    */
+/* ------------------------------------------------------------------ */
+
+static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
+
+static bool profile_ok(const netcore_link_profile *p)
+{
+    return pct_ok(p->loss_pct) && pct_ok(p->duplicate_pct) && pct_ok(p->reorder_pct);
+}
+
+static netcore_result validate_config(const netcore_host_config *c)
+{
+    if ((c->allocator.alloc == NULL) != (c->allocator.free == NULL))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->max_peers < 1 || c->max_peers > 4095)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->channel_count < 1 || c->channel_count > NETCORE_MAX_CHANNELS)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    for (uint32_t i = 0; i < c->channel_count; i++)
+        if ((unsigned)c->channels[i].delivery > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
+            return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->mtu_bytes < 576 || c->mtu_bytes > 4096)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->max_message_bytes < 1 || c->max_message_bytes > (32u << 20))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->ping_interval_ms < 1 || c->timeout_ms < 1 || c->connect_timeout_ms < 1 ||
+        c->admission_timeout_ms < 1)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    uint8_t family = c->bind_address.family;
+    if (family != NETCORE_ADDRESS_NONE && family != NETCORE_ADDRESS_IPV4 &&
+        family != NETCORE_ADDRESS_IPV6)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!c->sim && family == NETCORE_ADDRESS_IPV6)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!profile_ok(&c->conditioner.inbound) || !profile_ok(&c->conditioner.outbound))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return NETCORE_OK;
+}
+
+/* Both ends derive the same layout from the same channel list and backend,
+ * which HELLO verifies, so lanes never need to be negotiated. */
+static void build_lanes(netcore_host *host)
+{
+    uint32_t lane = 0;
+    host->lane_modes[lane++] = NCI_LANE_RELIABLE_ORDERED;
+    for (uint32_t c = 0; c < host->cfg.channel_count; c++) {
+        netcore_delivery d = host->cfg.channels[c].delivery;
+        uint32_t lanes = 1;
+        nci_lane_mode mode = NCI_LANE_RELIABLE_ORDERED;
+        switch (d) {
+        case NETCORE_DELIVERY_RELIABLE_ORDERED: mode = NCI_LANE_RELIABLE_ORDERED; break;
+        case NETCORE_DELIVERY_RELIABLE_UNORDERED:
+            if (host->ops->native_reliable_unordered) {
+                mode = NCI_LANE_RELIABLE_UNORDERED;
+            } else {
+                mode = NCI_LANE_RELIABLE_ORDERED;
+                lanes = UNORDERED_FANOUT;
+            }
+            break;
+        case NETCORE_DELIVERY_UNRELIABLE_SEQUENCED: mode = NCI_LANE_UNRELIABLE_SEQUENCED; break;
+        case NETCORE_DELIVERY_UNRELIABLE_UNORDERED: mode = NCI_LANE_UNRELIABLE_UNORDERED; break;
+        }
+        host->channel_first_lane[c] = (uint8_t)lane;
+        host->channel_lanes[c] = (uint8_t)lanes;
+        for (uint32_t i = 0; i < lanes; i++) {
+            host->lane_channel[lane] = (uint8_t)c;
+            host->lane_modes[lane++] = mode;
+        }
+    }
+    host->lane_count = lane;
+}
+
+void netcore_host_config_default(netcore_host_config *config)
+{
+    if (!config)
+        return;
+    memset(config, 0, sizeof *config);
+    config->log.min_level = NETCORE_LOG_INFO;
+    config->max_peers = 64;
+    config->channel_count = 4;
+    for (uint32_t i = 0; i < NETCORE_MAX_CHANNELS; i++)
+        config->channels[i].delivery = (netcore_delivery)(i < 4 ? i : 0);
+    config->mtu_bytes = 1392;
+    config->max_message_bytes = 262144;
+    config->ping_interval_ms = 500;
+    config->timeout_ms = 10000;
+    config->connect_timeout_ms = 5000;
+    config->admission_timeout_ms = 2000;
+}
+
+const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
+{
+    switch (reason) {
+    case NETCORE_DISCONNECT_REQUESTED: return "requested";
+    case NETCORE_DISCONNECT_TIMEOUT: return "timeout";
+    case NETCORE_DISCONNECT_CONNECT_FAILED: return "connect failed";
+    case NETCORE_DISCONNECT_REJECTED: return "rejected";
+    case NETCORE_DISCONNECT_ADMISSION_TIMEOUT: return "admission timeout";
+    case NETCORE_DISCONNECT_PROTOCOL_ERROR: return "protocol error";
+    case NETCORE_DISCONNECT_SHUTDOWN: return "shutdown";
+    }
+    return "unknown";
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+/* ------------------------------------------------------------------ */
+
+netcore_result netcore_host_create(const netcore_host_config *config, netcore_host **out_host)
+{
+    if (!config || !out_host)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_host = NULL;
+    netcore_result r = validate_config(config);
+    if (r != NETCORE_OK)
+        return r;
+    if (!config->sim && !nci_is_initialized())
+        return NETCORE_ERR_NOT_INITIALIZED;
+    netcore_host *host = nci_calloc(&config->allocator, 1, sizeof *host);
+    if (!host)
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    host->cfg = *config;
+    host->ops = config->sim ? &nci_backend_sim : &nci_backend_enet;
+    host->peers = nci_calloc(&config->allocator, config->max_peers, sizeof *host->peers);
+    if (!host->peers) {
+        nci_free(&config->allocator, host);
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    }
+    for (uint32_t i = 0; i < config->max_peers; i++)
+        host->peers[i].generation = 1;
+    build_lanes(host);
+    r = host->ops->create(&host->cfg, host->lane_modes, host->lane_count, &host->backend);
+    if (r != NETCORE_OK) {
+        nci_free(&config->allocator, host->peers);
+        nci_free(&config->allocator, host);
+        return r;
+    }
+    host->next_deadline_us = UINT64_MAX;
+    host->window_start_us = host->ops->now_us(host->backend);
+    *out_host = host;
+    return NETCORE_OK;
+}
+
+void netcore_host_destroy(netcore_host *host)
+{
+    if (!host)
+        return;
+    host->ops->destroy(host->backend, NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_SHUTDOWN, 0));
+    for (uint32_t i = 0; i < host->cfg.max_peers; i++)
+        nci_free(&host->cfg.allocator, host->peers[i].token);
+    netcore_allocator allocator = host->cfg.allocator;
+    nci_free(&allocator, host->peers);
+    nci_free(&allocator, host);
+}
+
+netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address)
+{
+    if (!host || !out_address)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->local_address(host->backend, out_address);
+}
+
+uint64_t netcore_host_now_us(const netcore_host *host)
+{
+    return host ? host->ops->now_us(host->backend) : 0;
+}
+
+netcore_result netcore_host_set_conditioner(netcore_host *host,
+                                            const netcore_link_profile *inbound,
+                                            const netcore_link_profile *outbound)
+{
+    if (!host || !inbound || !outbound || !profile_ok(inbound) || !profile_ok(outbound))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->set_conditioner(host->backend, inbound, outbound);
+}
+
+netcore_result netcore_host_flush(netcore_host *host)
+{
+    if (!host)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->flush(host->backend);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connect, disconnect, send                                           */
+/* ------------------------------------------------------------------ */
+
+netcore_result netcore_host_connect(netcore_host *host, const netcore_address *address,
+                                    const netcore_connect_options *options,
+                                    netcore_peer_id *out_peer)
+{
+    if (out_peer)
+        *out_peer = NETCORE_PEER_NONE;
+    if (!host || !address || !out_peer)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (host->cfg.is_server)
+        return NETCORE_ERR_STATE;
+    size_t token_size = options ? options->token_size_bytes : 0;
+    if (token_size > NETCORE_MAX_TOKEN_BYTES)
+        return NETCORE_ERR_TOO_LARGE;
+    if (token_size > 0 && !options->token)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (address->family != NETCORE_ADDRESS_IPV4 &&
+        !(host->cfg.sim && address->family == NETCORE_ADDRESS_IPV6))
+        return NETCORE_ERR_UNSUPPORTED;
+    uint8_t *token = NULL;
+    if (token_size > 0) {
+        token = nci_alloc(&host->cfg.allocator, token_size);
+        if (!token)
+            return NETCORE_ERR_OUT_OF_MEMORY;
+        memcpy(token, options->token, token_size);
+    }
+    uint32_t slot = 0;
+    netcore_result r = host->ops->connect(host->backend, address,
+                                          options ? options->connect_data : 0, &slot);
+    if (r != NETCORE_OK || slot >= host->cfg.max_peers) {
+        nci_free(&host->cfg.allocator, token);
+        return r != NETCORE_OK ? r : NETCORE_ERR_BACKEND;
+    }
+    peer *p = &host->peers[slot];
+    uint64_t now = host->ops->now_us(host->backend);
+    peer_claim(host, p, PEER_CONNECTING, now + (uint64_t)host->cfg.connect_timeout_ms * 1000u);
+    p->token = token;
+    p->token_size = (uint16_t)token_size;
+    p->address = *address;
+    *out_peer = make_id(p, slot);
+    return NETCORE_OK;
+}
+
+netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_id, uint32_t code)
+{
+    uint32_t slot = 0;
+    peer *p = host ? lookup(host, peer_id, &slot) : NULL;
+    if (!p)
+        return host ? NETCORE_ERR_NOT_CONNECTED : NETCORE_ERR_INVALID_ARGUMENT;
+    code &= 0xffffffu;
+    switch (p->state) {
+    case PEER_DISCONNECTING:
+    case PEER_CLOSING:
+        return NETCORE_OK;
+    case PEER_PENDING:
+        /* Never reported: leave quietly, the remote hears REQUESTED. */
+        host->ops->disconnect(host->backend, slot,
+                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
+        p->state = PEER_CLOSING;
+        p->deadline_us = 0;
+        return NETCORE_OK;
+    case PEER_CONNECTING: {
+        /* The backend has no connection to close gracefully yet (ENet resets
+         * such a peer without an event), so finish here and report it. */
+        netcore_event ev;
+        make_disconnect(&ev, peer_id, NETCORE_DISCONNECT_REQUESTED, code);
+        if (!queue_push(host, &ev))
+            return NETCORE_ERR_FULL;
+        host->ops->disconnect_now(host->backend, slot,
+                                  NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
+        peer_release(host, p);
+        return NETCORE_OK;
+    }
+    default:
+        break;
+    }
+    host->ops->disconnect(host->backend, slot,
+                          NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
+    p->state = PEER_DISCONNECTING;
+    p->local_request = true;
+    p->local_code = code;
+    p->deadline_us = 0;
+    return NETCORE_OK;
+}
+
+static netcore_result check_send_args(const netcore_host *host, uint8_t channel, const void *data,
+                                      size_t size_bytes)
+{
+    if (!host || channel >= host->cfg.channel_count || (!data && size_bytes > 0))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (size_bytes > host->cfg.max_message_bytes)
+        return NETCORE_ERR_TOO_LARGE;
+    return NETCORE_OK;
+}
+
+static netcore_result send_to_slot(netcore_host *host, peer *p, uint32_t slot, uint8_t channel,
+                                   const void *data, size_t size_bytes)
+{
+    uint32_t lane = host->channel_first_lane[channel];
+    if (host->channel_lanes[channel] > 1) {
+        lane += p->rr_next[channel];
+        p->rr_next[channel] = (uint8_t)((p->rr_next[channel] + 1u) % host->channel_lanes[channel]);
+    }
+    static const uint8_t empty = 0;
+    netcore_result r =
+        host->ops->send(host->backend, slot, (uint8_t)lane, size_bytes ? data : &empty, size_bytes);
+    if (r != NETCORE_OK)
+        return r;
+    traffic_count(&p->total, T_MSG_OUT, size_bytes);
+    traffic_count(&p->channel[channel], T_MSG_OUT, size_bytes);
+    traffic_count(&host->total, T_MSG_OUT, size_bytes);
+    return NETCORE_OK;
+}
+
+netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer_id, uint8_t channel,
+                                 const void *data, size_t size_bytes)
+{
+    netcore_result r = check_send_args(host, channel, data, size_bytes);
+    if (r != NETCORE_OK)
+        return r;
+    uint32_t slot = 0;
+    peer *p = lookup(host, peer_id, &slot);
+    if (!p || p->state != PEER_CONNECTED)
+        return NETCORE_ERR_NOT_CONNECTED;
+    return send_to_slot(host, p, slot, channel, data, size_bytes);
+}
+
+netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const void *data,
+                                      size_t size_bytes)
+{
+    netcore_result r = check_send_args(host, channel, data, size_bytes);
+    if (r != NETCORE_OK)
+        return r;
+    netcore_result first_error = NETCORE_OK;
+    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
+        peer *p = &host->peers[slot];
+        if (p->state != PEER_CONNECTED)
+            continue;
+        r = send_to_slot(host, p, slot, channel, data, size_bytes);
+        /* Keep going: one slow peer must not starve the others. */
+        if (r != NETCORE_OK && r != NETCORE_ERR_NOT_CONNECTED && first_error == NETCORE_OK)
+            first_error = r;
+    }
+    return first_error;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control protocol                                                    */
+/* ------------------------------------------------------------------ */
+
+static size_t write_header(uint8_t *buf, uint32_t type)
+{
+    buf[0] = CTL_MAGIC_0;
+    buf[1] = CTL_MAGIC_1;
+    buf[2] = CTL_MAGIC_2;
+    buf[3] = CTL_MAGIC_3;
+    put_u16(buf + 4, CTL_VERSION);
+    buf[6] = (uint8_t)type;
+    return CTL_HEADER_BYTES;
+}
+
+static netcore_result send_hello(netcore_host *host, peer *p, uint32_t slot)
+{
+    uint8_t buf[CTL_HELLO_MAX_BYTES];
+    size_t n = write_header(buf, CTL_TYPE_HELLO);
+    buf[n++] = (uint8_t)host->cfg.channel_count;
+    for (uint32_t c = 0; c < host->cfg.channel_count; c++)
+        buf[n++] = (uint8_t)host->cfg.channels[c].delivery;
+    put_u16(buf + n, p->token_size);
+    n += 2;
+    if (p->token_size)
+        memcpy(buf + n, p->token, p->token_size);
+    n += p->token_size;
+    nci_free(&host->cfg.allocator, p->token);
+    p->token = NULL;
+    p->token_size = 0;
+    return host->ops->send(host->backend, slot, 0, buf, n);
+}
+
+static netcore_result send_welcome(netcore_host *host, uint32_t slot)
+{
+    uint8_t buf[CTL_HEADER_BYTES];
+    size_t n = write_header(buf, CTL_TYPE_WELCOME);
+    return host->ops->send(host->backend, slot, 0, buf, n);
+}
+
+/* Checks magic and version; returns the type, 0 if malformed, or -1 for a
+ * well-formed header of another protocol version. */
+static int parse_header(const uint8_t *data, size_t size)
+{
+    if (size < CTL_HEADER_BYTES || data[0] != CTL_MAGIC_0 || data[1] != CTL_MAGIC_1 ||
+        data[2] != CTL_MAGIC_2 || data[3] != CTL_MAGIC_3)
+        return 0;
+    if (get_u16(data + 4) != CTL_VERSION)
+        return -1;
+    return data[6];
+}
+
+static void note_bad_input(netcore_host *host, uint32_t slot, const char *what)
+{
+    uint64_t now = host->ops->now_us(host->backend);
+    if (nci_log_limit_allow(&host->log_limit, now, STATS_WINDOW_US))
+        nci_logf(&host->cfg.log, NETCORE_LOG_WARN, "peer slot %u: %s (%llu similar suppressed)",
+                 (unsigned)slot, what, (unsigned long long)host->log_limit.suppressed);
+}
+
+/* Server side: a pending peer leaves without an event; the remote hears data32. */
+static void close_pending(netcore_host *host, peer *p, uint32_t slot, uint32_t data32)
+{
+    host->ops->disconnect(host->backend, slot, data32);
+    p->state = PEER_CLOSING;
+    p->deadline_us = 0;
+}
+
+/* A peer whose CONNECT (or connect attempt) the application knows about broke
+ * the protocol: cut it off now and report PROTOCOL_ERROR. */
+static void fail_protocol(netcore_host *host, peer *p, uint32_t slot, netcore_event *out)
+{
+    host->counters.malformed_dropped++;
+    note_bad_input(host, slot, "unexpected control message");
+    host->ops->disconnect_now(host->backend, slot,
+                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR,
+                                                  NETCORE_ERR_MALFORMED));
+    make_disconnect(out, make_id(p, slot), NETCORE_DISCONNECT_PROTOCOL_ERROR,
+                    NETCORE_ERR_MALFORMED);
+    peer_release(host, p);
+}
+
+/* Strict HELLO layout check; on success *out_modes and *out_token point into data. */
+static bool parse_hello(const uint8_t *data, size_t size, uint32_t *out_channels,
+                        const uint8_t **out_modes, const uint8_t **out_token,
+                        uint32_t *out_token_size)
+{
+    size_t at = CTL_HEADER_BYTES;
+    if (size < at + 1u)
+        return false;
+    uint32_t channels = data[at++];
+    if (channels < 1 || channels > NETCORE_MAX_CHANNELS || size < at + channels + 2u)
+        return false;
+    const uint8_t *modes = data + at;
+    at += channels;
+    uint32_t token_size = get_u16(data + at);
+    at += 2;
+    if (token_size > NETCORE_MAX_TOKEN_BYTES || size != at + token_size)
+        return false;
+    for (uint32_t c = 0; c < channels; c++)
+        if (modes[c] > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
+            return false;
+    *out_channels = channels;
+    *out_modes = modes;
+    *out_token = token_size ? data + at : NULL;
+    *out_token_size = token_size;
+    return true;
+}
+
+static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
+                        size_t size, netcore_event *out)
+{
+    int type = parse_header(data, size);
+    if (type < 0) {
+        host->counters.admission_rejected++;
+        close_pending(host, p, slot,
+                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_MISMATCH));
+        return;
+    }
+    uint32_t channels = 0;
+    uint32_t token_size = 0;
+    const uint8_t *modes = NULL;
+    const uint8_t *token = NULL;
+    if (type != (int)CTL_TYPE_HELLO ||
+        !parse_hello(data, size, &channels, &modes, &token, &token_size)) {
+        host->counters.malformed_dropped++;
+        note_bad_input(host, slot, "malformed HELLO");
+        close_pending(host, p, slot,
+                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
+        return;
+    }
+    bool same = channels == host->cfg.channel_count;
+    for (uint32_t c = 0; same && c < channels; c++)
+        same = modes[c] == (uint8_t)host->cfg.channels[c].delivery;
+    if (!same) {
+        host->counters.admission_rejected++;
+        close_pending(host, p, slot,
+                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_MISMATCH));
+        return;
+    }
+    netcore_peer_id id = make_id(p, slot);
+    netcore_result verdict = NETCORE_OK;
+    if (host->cfg.admission)
+        verdict = host->cfg.admission(host->cfg.admission_user, id, &p->address,
+                                      token, token_size);
+    /* The callback may have disconnected this very peer. */
+    if (p->state != PEER_PENDING || make_id(p, slot) != id)
+        return;
+    if (verdict != NETCORE_OK) {
+        host->counters.admission_rejected++;
+        close_pending(host, p, slot, NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, verdict));
+        return;
+    }
+    if (send_welcome(host, slot) != NETCORE_OK) {
+        close_pending(host, p, slot,
+                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_OUT_OF_MEMORY));
+        return;
+    }
+    host->counters.admission_accepted++;
+    p->state = PEER_CONNECTED;
+    p->reported = true;
+    p->deadline_us = 0;
+    memset(out, 0, sizeof *out);
+    out->type = NETCORE_EVENT_CONNECT;
+    out->peer = id;
+}
+
+static void client_connected(peer *p, uint32_t slot, netcore_event *out)
+{
+    p->state = PEER_CONNECTED;
+    p->reported = true;
+    p->deadline_us = 0;
+    memset(out, 0, sizeof *out);
+    out->type = NETCORE_EVENT_CONNECT;
+    out->peer = make_id(p, slot);
+}
+
+static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
+                           size_t size, netcore_event *out)
+{
+    if (host->cfg.is_server) {
+        if (p->state == PEER_PENDING)
+            admit_hello(host, p, slot, data, size, out);
+        else if (p->state == PEER_CONNECTED || p->state == PEER_DISCONNECTING)
+            fail_protocol(host, p, slot, out);
+        return;
+    }
+    bool welcome = parse_header(data, size) == (int)CTL_TYPE_WELCOME && size == CTL_HEADER_BYTES;
+    if (welcome && !p->welcomed && (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
+                                    p->state == PEER_DISCONNECTING)) {
+        p->welcomed = true;
+        if (p->state == PEER_HELLO_SENT)
+            client_connected(p, slot, out);
+        return;
+    }
+    if (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
+        p->state == PEER_DISCONNECTING)
+        fail_protocol(host, p, slot, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend events                                                      */
+/* ------------------------------------------------------------------ */
+
+static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event *out)
+{
+    peer *p = &host->peers[slot];
+    uint64_t now = host->ops->now_us(host->backend);
+    if (host->cfg.is_server) {
+        peer_claim(host, p, PEER_PENDING, now + (uint64_t)host->cfg.admission_timeout_ms * 1000u);
+        p->backend_up = true;
+        nci_peer_link link;
+        memset(&link, 0, sizeof link);
+        host->ops->peer_link(host->backend, slot, &link);
+        p->address = link.address;
+        return;
+    }
+    if (p->state != PEER_CONNECTING) {
+        /* Someone connected to a client host: nothing to talk about. */
+        host->ops->disconnect_now(host->backend, slot,
+                                  NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED,
+                                                      NETCORE_ERR_STATE));
+        return;
+    }
+    p->backend_up = true;
+    p->state = PEER_HELLO_SENT;
+    if (send_hello(host, p, slot) != NETCORE_OK) {
+        host->ops->disconnect_now(host->backend, slot, 0);
+        make_disconnect(out, make_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
+                        NETCORE_ERR_OUT_OF_MEMORY);
+        peer_release(host, p);
+    }
+}
+
+static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t data32,
+                                  netcore_event *out)
+{
+    peer *p = &host->peers[slot];
+    if (p->state == PEER_FREE)
+        return;
+    bool visible = p->reported || !host->cfg.is_server;
+    if (visible) {
+        netcore_disconnect_reason reason;
+        uint32_t code = NCI_DISCONNECT_CODE(data32);
+        uint32_t remote_reason = NCI_DISCONNECT_REASON(data32);
+        if (data32 == 0) {
+            if (p->local_request) {
+                reason = NETCORE_DISCONNECT_REQUESTED;
+                code = p->local_code;
+            } else {
+                reason = p->reported ? NETCORE_DISCONNECT_TIMEOUT
+                                     : NETCORE_DISCONNECT_CONNECT_FAILED;
+            }
+        } else if (remote_reason >= NETCORE_DISCONNECT_REQUESTED &&
+                   remote_reason <= NETCORE_DISCONNECT_SHUTDOWN) {
+            reason = (netcore_disconnect_reason)remote_reason;
+        } else {
+            /* Not a netcore peer: whatever it sent is not a reason we know. */
+            reason = NETCORE_DISCONNECT_PROTOCOL_ERROR;
+            code = NETCORE_ERR_MALFORMED;
+        }
+        if (reason == NETCORE_DISCONNECT_TIMEOUT)
+            host->counters.timeouts++;
+        make_disconnect(out, make_id(p, slot), reason, code);
+    }
+    peer_release(host, p);
+}
+
+static void on_backend_receive(netcore_host *host, const nci_backend_event *bev, netcore_event *out)
+{
+    peer *p = &host->peers[bev->slot];
+    if (p->state == PEER_FREE)
+        return;
+    if (bev->lane == 0) {
+        handle_control(host, p, bev->slot, bev->data, bev->size_bytes, out);
+        return;
+    }
+    if (bev->lane >= host->lane_count) {
+        host->counters.malformed_dropped++;
+        return;
+    }
+    bool client_implied_welcome = !host->cfg.is_server && p->state == PEER_HELLO_SENT;
+    if (p->state != PEER_CONNECTED && p->state != PEER_DISCONNECTING && !client_implied_welcome) {
+        host->counters.pending_messages_dropped++;
+        return;
+    }
+    if (bev->size_bytes > host->cfg.max_message_bytes) {
+        host->counters.oversize_dropped++;
+        return;
+    }
+    uint8_t channel = host->lane_channel[bev->lane];
+    netcore_event receive;
+    memset(&receive, 0, sizeof receive);
+    receive.type = NETCORE_EVENT_RECEIVE;
+    receive.peer = make_id(p, bev->slot);
+    receive.channel = channel;
+    receive.data = bev->data;
+    receive.size_bytes = bev->size_bytes;
+    if (client_implied_welcome) {
+        /* The server sends on user lanes only after WELCOME, which travels on
+         * lane 0 and may be overtaken by another lane's datagram: such a
+         * message proves admission. Report CONNECT now, the message next
+         * (its data stays valid: the backend is not serviced in between). */
+        if (!queue_push(host, &receive)) {
+            host->counters.pending_messages_dropped++;
+            return;
+        }
+        client_connected(p, bev->slot, out);
+    } else {
+        *out = receive;
+    }
+    traffic_count(&p->total, T_MSG_IN, bev->size_bytes);
+    traffic_count(&p->channel[channel], T_MSG_IN, bev->size_bytes);
+    traffic_count(&host->total, T_MSG_IN, bev->size_bytes);
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers and poll                                                     */
+/* ------------------------------------------------------------------ */
+
+static void run_deadlines(netcore_host *host, uint64_t now)
+{
+    if (now < host->next_deadline_us)
+        return;
+    uint64_t next = UINT64_MAX;
+    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
+        peer *p = &host->peers[slot];
+        if (p->deadline_us == 0)
+            continue;
+        if (p->deadline_us > now) {
+            if (p->deadline_us < next)
+                next = p->deadline_us;
+            continue;
+        }
+        if (p->state == PEER_PENDING) {
+            host->counters.admission_timed_out++;
+            close_pending(host, p, slot,
+                          NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_TIMEOUT));
+        } else if (p->state == PEER_CONNECTING || p->state == PEER_HELLO_SENT) {
+            netcore_event ev;
+            make_disconnect(&ev, make_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
+                            NETCORE_ERR_TIMEOUT);
+            if (!queue_push(host, &ev)) {
+                next = now; /* queue full: try again on the next poll */
+                break;
+            }
+            host->ops->disconnect_now(host->backend, slot, 0);
+            peer_release(host, p);
+        } else {
+            p->deadline_us = 0;
+        }
+    }
+    host->next_deadline_us = next;
+}
+
+static void roll_stats(netcore_host *host, uint64_t now)
+{
+    if (now - host->window_start_us < STATS_WINDOW_US)
+        return;
+    double elapsed_s = (double)(now - host->window_start_us) / 1e6;
+    host->window_start_us = now;
+    traffic_roll(&host->total, elapsed_s);
+    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
+        peer *p = &host->peers[slot];
+        if (p->state == PEER_FREE)
+            continue;
+        traffic_roll(&p->total, elapsed_s);
+        for (uint32_t c = 0; c < host->cfg.channel_count; c++)
+            traffic_roll(&p->channel[c], elapsed_s);
+    }
+}
+
+netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcore_event *out_event)
+{
+    if (out_event)
+        memset(out_event, 0, sizeof *out_event);
+    if (!host || !out_event)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (queue_pop(host, out_event))
+        return NETCORE_OK;
+    uint64_t start = host->ops->now_us(host->backend);
+    run_deadlines(host, start);
+    roll_stats(host, start);
+    if (queue_pop(host, out_event))
+        return NETCORE_OK;
+    uint64_t deadline = start + (uint64_t)timeout_ms * 1000u;
+    uint32_t wait_ms = timeout_ms;
+    for (uint32_t swallowed = 0; swallowed < MAX_SWALLOWED_PER_POLL; swallowed++) {
+        nci_backend_event bev;
+        memset(&bev, 0, sizeof bev);
+        netcore_result r = host->ops->service(host->backend, wait_ms, &bev);
+        if (r != NETCORE_OK)
+            return r;
+        if (bev.type == NCI_BEV_NONE)
+            return NETCORE_OK;
+        if (bev.slot < host->cfg.max_peers) {
+            switch (bev.type) {
+            case NCI_BEV_CONNECT: on_backend_connect(host, bev.slot, out_event); break;
+            case NCI_BEV_DISCONNECT:
+                on_backend_disconnect(host, bev.slot, bev.data32, out_event);
+                break;
+            case NCI_BEV_RECEIVE: on_backend_receive(host, &bev, out_event); break;
+            case NCI_BEV_NONE: break;
+            }
+        }
+        if (out_event->type != NETCORE_EVENT_NONE || queue_pop(host, out_event))
+            return NETCORE_OK;
+        /* Swallowed (control message, dropped message): keep waiting for the
+         * rest of the caller's timeout. */
+        uint64_t now = host->ops->now_us(host->backend);
+        wait_ms = now >= deadline ? 0 : (uint32_t)((deadline - now + 999u) / 1000u);
+    }
+    return NETCORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stats                                                               */
+/* ------------------------------------------------------------------ */
+
+netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_peer_id peer_id,
+                                           netcore_peer_stats *out_stats)
+{
+    if (!host || !out_stats)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    uint32_t slot = 0;
+    const peer *p = lookup(host, peer_id, &slot);
+    if (!p)
+        return NETCORE_ERR_NOT_CONNECTED;
+    memset(out_stats, 0, sizeof *out_stats);
+    out_stats->address = p->address;
+    out_stats->admitted = p->state == PEER_CONNECTED || p->state == PEER_DISCONNECTING;
+    if (p->backend_up) {
+        nci_peer_link link;
+        memset(&link, 0, sizeof link);
+        host->ops->peer_link(host->backend, slot, &link);
+        out_stats->address = link.address;
+        out_stats->rtt_ms = link.rtt_ms;
+        out_stats->rtt_variance_ms = link.rtt_variance_ms;
+        out_stats->loss_pct = link.loss_pct;
+    }
+    traffic_export(&p->total, &out_stats->traffic);
+    for (uint32_t c = 0; c < host->cfg.channel_count; c++)
+        traffic_export(&p->channel[c], &out_stats->channel[c]);
+    return NETCORE_OK;
+}
+
+netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_stats *out_stats)
+{
+    if (!host || !out_stats)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_stats = host->counters;
+    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
+        peer_state s = host->peers[slot].state;
+        if (s == PEER_CONNECTED || s == PEER_DISCONNECTING)
+            out_stats->peers_connected++;
+        else if (s == PEER_PENDING)
+            out_stats->peers_pending++;
+    }
+    traffic_export(&host->total, &out_stats->traffic);
+    host->ops->host_stats(host->backend, out_stats);
+    return NETCORE_OK;
+}
