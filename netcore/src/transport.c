@@ -8,10 +8,7 @@
 #include "transport_internal.h"
 
 /* Control messages: magic, version, type, body (docs/transport-protocol.md). */
-#define CTL_MAGIC_0 0x4e /* 'N' */
-#define CTL_MAGIC_1 0x43 /* 'C' */
-#define CTL_MAGIC_2 0x54 /* 'T' */
-#define CTL_MAGIC_3 0x50 /* 'P' */
+static const uint8_t ctl_magic[4] = {'N', 'C', 'T', 'P'};
 #define CTL_VERSION 1u
 #define CTL_HEADER_BYTES 7u
 #define CTL_TYPE_HELLO 1u
@@ -85,9 +82,7 @@ struct netcore_host {
     nci_log_limiter log_limit;
 };
 
-/* ------------------------------------------------------------------ */
-/* Small helpers                                                       */
-/* ------------------------------------------------------------------ */
+/* --- Small helpers --- */
 
 static void put_u16(uint8_t *p, uint32_t v)
 {
@@ -192,9 +187,7 @@ static void make_disconnect(netcore_event *ev, netcore_peer_id id, netcore_disco
     ev->code = code;
 }
 
-/* ------------------------------------------------------------------ */
-/* Config and lanes                                                    */
-/* ------------------------------------------------------------------ */
+/* --- Config and lanes --- */
 
 static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
 
@@ -297,9 +290,7 @@ const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
     return "unknown";
 }
 
-/* ------------------------------------------------------------------ */
-/* Lifecycle                                                           */
-/* ------------------------------------------------------------------ */
+/* --- Lifecycle --- */
 
 netcore_result netcore_host_create(const netcore_host_config *config, netcore_host **out_host)
 {
@@ -376,9 +367,7 @@ netcore_result netcore_host_flush(netcore_host *host)
     return host->ops->flush(host->backend);
 }
 
-/* ------------------------------------------------------------------ */
-/* Connect, disconnect, send                                           */
-/* ------------------------------------------------------------------ */
+/* --- Connect, disconnect, send --- */
 
 netcore_result netcore_host_connect(netcore_host *host, const netcore_address *address,
                                     const netcore_connect_options *options,
@@ -525,16 +514,11 @@ netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const
     return first_error;
 }
 
-/* ------------------------------------------------------------------ */
-/* Control protocol                                                    */
-/* ------------------------------------------------------------------ */
+/* --- Control protocol --- */
 
 static size_t write_header(uint8_t *buf, uint32_t type)
 {
-    buf[0] = CTL_MAGIC_0;
-    buf[1] = CTL_MAGIC_1;
-    buf[2] = CTL_MAGIC_2;
-    buf[3] = CTL_MAGIC_3;
+    memcpy(buf, ctl_magic, sizeof ctl_magic);
     put_u16(buf + 4, CTL_VERSION);
     buf[6] = (uint8_t)type;
     return CTL_HEADER_BYTES;
@@ -569,8 +553,7 @@ static netcore_result send_welcome(netcore_host *host, uint32_t slot)
  * well-formed header of another protocol version. */
 static int parse_header(const uint8_t *data, size_t size)
 {
-    if (size < CTL_HEADER_BYTES || data[0] != CTL_MAGIC_0 || data[1] != CTL_MAGIC_1 ||
-        data[2] != CTL_MAGIC_2 || data[3] != CTL_MAGIC_3)
+    if (size < CTL_HEADER_BYTES || memcmp(data, ctl_magic, sizeof ctl_magic) != 0)
         return 0;
     if (get_u16(data + 4) != CTL_VERSION)
         return -1;
@@ -583,6 +566,16 @@ static void note_bad_input(netcore_host *host, uint32_t slot, const char *what)
     if (nci_log_limit_allow(&host->log_limit, now, STATS_WINDOW_US))
         nci_logf(&host->cfg.log, NETCORE_LOG_WARN, "peer slot %u: %s (%llu similar suppressed)",
                  (unsigned)slot, what, (unsigned long long)host->log_limit.suppressed);
+}
+
+static void report_connect(peer *p, uint32_t slot, netcore_event *out)
+{
+    p->state = PEER_CONNECTED;
+    p->reported = true;
+    p->deadline_us = 0;
+    memset(out, 0, sizeof *out);
+    out->type = NETCORE_EVENT_CONNECT;
+    out->peer = make_id(p, slot);
 }
 
 /* Server side: a pending peer leaves without an event; the remote hears data32. */
@@ -684,22 +677,7 @@ static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_
         return;
     }
     host->counters.admission_accepted++;
-    p->state = PEER_CONNECTED;
-    p->reported = true;
-    p->deadline_us = 0;
-    memset(out, 0, sizeof *out);
-    out->type = NETCORE_EVENT_CONNECT;
-    out->peer = id;
-}
-
-static void client_connected(peer *p, uint32_t slot, netcore_event *out)
-{
-    p->state = PEER_CONNECTED;
-    p->reported = true;
-    p->deadline_us = 0;
-    memset(out, 0, sizeof *out);
-    out->type = NETCORE_EVENT_CONNECT;
-    out->peer = make_id(p, slot);
+    report_connect(p, slot, out);
 }
 
 static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
@@ -717,7 +695,7 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
                                     p->state == PEER_DISCONNECTING)) {
         p->welcomed = true;
         if (p->state == PEER_HELLO_SENT)
-            client_connected(p, slot, out);
+            report_connect(p, slot, out);
         return;
     }
     if (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
@@ -725,9 +703,7 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
         fail_protocol(host, p, slot, out);
 }
 
-/* ------------------------------------------------------------------ */
-/* Backend events                                                      */
-/* ------------------------------------------------------------------ */
+/* --- Backend events --- */
 
 static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event *out)
 {
@@ -807,7 +783,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         return;
     }
     bool client_implied_welcome = !host->cfg.is_server && p->state == PEER_HELLO_SENT;
-    if (p->state != PEER_CONNECTED && p->state != PEER_DISCONNECTING && !client_implied_welcome) {
+    if (!p->reported && !client_implied_welcome) {
         host->counters.pending_messages_dropped++;
         return;
     }
@@ -832,7 +808,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
             host->counters.pending_messages_dropped++;
             return;
         }
-        client_connected(p, bev->slot, out);
+        report_connect(p, bev->slot, out);
     } else {
         *out = receive;
     }
@@ -841,9 +817,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
     traffic_count(&host->total, T_MSG_IN, bev->size_bytes);
 }
 
-/* ------------------------------------------------------------------ */
-/* Timers and poll                                                     */
-/* ------------------------------------------------------------------ */
+/* --- Timers and poll --- */
 
 static void run_deadlines(netcore_host *host, uint64_t now)
 {
@@ -940,9 +914,7 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
     return NETCORE_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Stats                                                               */
-/* ------------------------------------------------------------------ */
+/* --- Stats --- */
 
 netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_peer_id peer_id,
                                            netcore_peer_stats *out_stats)
