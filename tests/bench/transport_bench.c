@@ -1,0 +1,896 @@
+/*
+ * transport_bench: netcore's ENet-backed transport against raw ENet, measured
+ * in the same run on 127.0.0.1 with 32-byte messages.
+ *
+ *   - round-trip time (p50, p99) of a ping-pong with one message in flight,
+ *     reliable and unreliable;
+ *   - echoed messages per second with windows of 1 and 10 messages in flight;
+ *   - server heap per connected idle peer;
+ *   - netcore/raw ratios of each figure.
+ *
+ * One process, one thread: the client and the server host of each pair are
+ * both busy-polled with timeout 0, as a game loop does, so a round trip is two
+ * loopback datagrams plus the work of both ends done back to back on one core.
+ * That keeps the second core free for the rest of the machine and makes the
+ * netcore/raw comparison insensitive to scheduling between two spinning
+ * processes. Each measurement runs netcore and raw ENet back to back (the
+ * order alternates between runs); medians over --runs runs are reported, and
+ * each ratio is the median of the per-run ratios. docs/benchmarks.md explains
+ * every figure.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <enet/enet.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "netcore/transport.h"
+
+#define MESSAGE_BYTES 32
+#define DEFAULT_RUNS 5
+#define DEFAULT_MESSAGES 20000
+#define QUICK_RUNS 1
+#define QUICK_MESSAGES 200
+#define MAX_RUNS 64
+#define MAX_MESSAGES 10000000
+#define MEMORY_PEERS 256
+#define QUICK_MEMORY_PEERS 8
+#define MEMORY_IDLE_MS 300
+#define QUICK_MEMORY_IDLE_MS 20
+#define CONNECT_TIMEOUT_MS 10000
+/* A message unanswered for this long on loopback is counted lost. */
+#define STALL_TIMEOUT_MS 200
+/* Bounds the events handled by one server service call. */
+#define MAX_EVENTS_PER_SERVICE 4096
+#define RTT_RATIO_GOAL 1.05
+#define THROUGHPUT_RATIO_GOAL 0.95
+
+enum { CHANNEL_RELIABLE = 0, CHANNEL_UNRELIABLE = 1, CHANNEL_COUNT = 2 };
+enum { DELIVERY_RELIABLE = 0, DELIVERY_UNRELIABLE = 1, DELIVERY_COUNT = 2 };
+enum { BACKEND_NETCORE = 0, BACKEND_RAW_ENET = 1, BACKEND_COUNT = 2 };
+enum { CLIENT_ERROR = -1, CLIENT_NONE = 0, CLIENT_MESSAGE = 1, CLIENT_OTHER = 2 };
+
+static const char *const delivery_names[DELIVERY_COUNT] = {"reliable", "unreliable"};
+static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet"};
+static const uint32_t windows[] = {1, 10};
+#define WINDOW_COUNT (sizeof windows / sizeof windows[0])
+
+/* ------------------------------------------------------------------ */
+/* Memory accounting and errors                                        */
+/* ------------------------------------------------------------------ */
+
+/* ENet's allocator callbacks are process-wide and carry no user pointer, so
+ * the benchmark records which host it is driving in enet_owner and charges
+ * ENet's allocations to that host's counter. Frees are charged back to the
+ * counter named in the block's header, whoever drives ENet at that moment. */
+typedef enum owner { OWNER_CLIENT = 0, OWNER_SERVER = 1, OWNER_COUNT = 2 } owner;
+static owner enet_owner;
+static bench_alloc_counter enet_counters[OWNER_COUNT];
+
+static void *enet_counting_malloc(size_t size_bytes)
+{
+    return bench_counting_alloc(&enet_counters[enet_owner], size_bytes);
+}
+
+static void enet_counting_free(void *ptr) { bench_counting_free(NULL, ptr); }
+
+static unsigned error_count;
+static char first_error[256];
+
+static void bench_fail(const char *format, ...)
+{
+    char message[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    fprintf(stderr, "transport_bench: %s\n", message);
+    if (error_count++ == 0)
+        snprintf(first_error, sizeof first_error, "%s", message);
+}
+
+static uint64_t ms_to_ns(uint64_t ms) { return ms * 1000000u; }
+
+/* ------------------------------------------------------------------ */
+/* A server and a client host, through netcore or raw ENet              */
+/* ------------------------------------------------------------------ */
+
+typedef struct pair pair;
+
+typedef struct pair_ops {
+    /* Server host bound to 127.0.0.1 on an ephemeral port, room for max_peers. */
+    bool (*server_create)(pair *p, uint32_t max_peers);
+    /* Client host with connection_count connections started to the server. */
+    bool (*client_connect)(pair *p, uint32_t connection_count);
+    /* Polls the server until it has no event, echoing each message on its channel. */
+    bool (*server_service)(pair *p);
+    /* Polls the client once: CLIENT_MESSAGE with *out_seq, CLIENT_OTHER
+     * (a connect), CLIENT_NONE or CLIENT_ERROR. */
+    int (*client_poll)(pair *p, uint64_t *out_seq);
+    /* Sends one MESSAGE_BYTES message on the client's first connection. */
+    bool (*client_send)(pair *p, bool reliable, const uint8_t *message);
+    void (*destroy)(pair *p);
+} pair_ops;
+
+struct pair {
+    const pair_ops *ops;
+    const char *name;
+    uint32_t server_connects;
+    uint32_t client_connects;
+    uint64_t next_seq;
+    bench_alloc_counter netcore_server_counter; /* netcore's own memory in the server host */
+    netcore_host *nc_server;
+    netcore_host *nc_client;
+    netcore_peer_id nc_first_peer;
+    ENetHost *enet_server;
+    ENetHost *enet_client;
+    ENetPeer *enet_first_peer;
+};
+
+static bool message_seq(const uint8_t *data, size_t size_bytes, uint64_t *out_seq)
+{
+    if (size_bytes != MESSAGE_BYTES)
+        return false;
+    memcpy(out_seq, data, sizeof *out_seq);
+    return true;
+}
+
+/* netcore ---------------------------------------------------------- */
+
+static netcore_host_config nc_config(bool is_server, uint32_t max_peers)
+{
+    netcore_host_config config;
+    netcore_host_config_default(&config);
+    config.is_server = is_server;
+    config.max_peers = max_peers;
+    config.channel_count = CHANNEL_COUNT;
+    config.channels[CHANNEL_RELIABLE].delivery = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    config.channels[CHANNEL_UNRELIABLE].delivery = NETCORE_DELIVERY_UNRELIABLE_SEQUENCED;
+    if (is_server)
+        config.bind_address = netcore_address_ipv4(127, 0, 0, 1, 0);
+    return config;
+}
+
+static bool nc_check(netcore_result result, const char *what)
+{
+    if (result == NETCORE_OK)
+        return true;
+    bench_fail("netcore: %s: %s", what, netcore_result_str(result));
+    return false;
+}
+
+static bool nc_server_create(pair *p, uint32_t max_peers)
+{
+    netcore_host_config config = nc_config(true, max_peers);
+    config.allocator = bench_counting_allocator(&p->netcore_server_counter);
+    return nc_check(netcore_host_create(&config, &p->nc_server), "create server host");
+}
+
+static bool nc_client_connect(pair *p, uint32_t connection_count)
+{
+    netcore_host_config config = nc_config(false, connection_count);
+    netcore_address server_address;
+    if (!nc_check(netcore_host_create(&config, &p->nc_client), "create client host") ||
+        !nc_check(netcore_host_address(p->nc_server, &server_address), "server address"))
+        return false;
+    for (uint32_t i = 0; i < connection_count; i++) {
+        netcore_peer_id peer;
+        if (!nc_check(netcore_host_connect(p->nc_client, &server_address, NULL, &peer), "connect"))
+            return false;
+        if (i == 0)
+            p->nc_first_peer = peer;
+    }
+    return true;
+}
+
+static bool nc_server_service(pair *p)
+{
+    for (int i = 0; i < MAX_EVENTS_PER_SERVICE; i++) {
+        netcore_event event;
+        if (!nc_check(netcore_host_poll(p->nc_server, 0, &event), "server poll"))
+            return false;
+        if (event.type == NETCORE_EVENT_NONE)
+            return true;
+        if (event.type == NETCORE_EVENT_CONNECT)
+            p->server_connects++;
+        else if (event.type == NETCORE_EVENT_RECEIVE &&
+                 !nc_check(netcore_host_send(p->nc_server, event.peer, event.channel, event.data,
+                                             event.size_bytes),
+                           "server echo"))
+            return false;
+    }
+    return true;
+}
+
+static int nc_client_poll(pair *p, uint64_t *out_seq)
+{
+    netcore_event event;
+    if (!nc_check(netcore_host_poll(p->nc_client, 0, &event), "client poll"))
+        return CLIENT_ERROR;
+    switch (event.type) {
+    case NETCORE_EVENT_NONE: return CLIENT_NONE;
+    case NETCORE_EVENT_CONNECT: p->client_connects++; return CLIENT_OTHER;
+    case NETCORE_EVENT_RECEIVE:
+        if (message_seq(event.data, event.size_bytes, out_seq))
+            return CLIENT_MESSAGE;
+        bench_fail("netcore: echo of %zu bytes, expected %d", event.size_bytes, MESSAGE_BYTES);
+        return CLIENT_ERROR;
+    case NETCORE_EVENT_DISCONNECT:
+        bench_fail("netcore: client disconnected: %s (code %u)",
+                   netcore_disconnect_reason_str(event.reason), (unsigned)event.code);
+        return CLIENT_ERROR;
+    }
+    return CLIENT_ERROR;
+}
+
+static bool nc_client_send(pair *p, bool reliable, const uint8_t *message)
+{
+    uint8_t channel = reliable ? CHANNEL_RELIABLE : CHANNEL_UNRELIABLE;
+    return nc_check(netcore_host_send(p->nc_client, p->nc_first_peer, channel, message,
+                                      MESSAGE_BYTES),
+                    "client send");
+}
+
+static void nc_destroy(pair *p)
+{
+    netcore_host_destroy(p->nc_client);
+    netcore_host_destroy(p->nc_server);
+}
+
+static const pair_ops netcore_ops = {nc_server_create, nc_client_connect, nc_server_service,
+                                     nc_client_poll,   nc_client_send,    nc_destroy};
+
+/* raw ENet --------------------------------------------------------- */
+
+static bool enet_server_create(pair *p, uint32_t max_peers)
+{
+    ENetAddress address = {0, 0};
+    enet_address_set_host_ip(&address, "127.0.0.1");
+    p->enet_server = enet_host_create(&address, max_peers, CHANNEL_COUNT, 0, 0);
+    if (!p->enet_server)
+        bench_fail("raw ENet: create server host failed");
+    return p->enet_server != NULL;
+}
+
+static bool enet_client_connect(pair *p, uint32_t connection_count)
+{
+    ENetAddress server_address;
+    p->enet_client = enet_host_create(NULL, connection_count, CHANNEL_COUNT, 0, 0);
+    if (!p->enet_client || enet_socket_get_address(p->enet_server->socket, &server_address) != 0) {
+        bench_fail("raw ENet: create client host or read server address failed");
+        return false;
+    }
+    for (uint32_t i = 0; i < connection_count; i++) {
+        ENetPeer *peer = enet_host_connect(p->enet_client, &server_address, CHANNEL_COUNT, 0);
+        if (!peer) {
+            bench_fail("raw ENet: connect failed");
+            return false;
+        }
+        if (i == 0)
+            p->enet_first_peer = peer;
+    }
+    return true;
+}
+
+/* Copies data into a new packet and queues it, as an application would. */
+static bool enet_send_copy(ENetPeer *peer, uint8_t channel, const void *data, size_t size_bytes)
+{
+    enet_uint32 flags = channel == CHANNEL_RELIABLE ? ENET_PACKET_FLAG_RELIABLE : 0;
+    ENetPacket *packet = enet_packet_create(data, size_bytes, flags);
+    if (packet && enet_peer_send(peer, channel, packet) == 0)
+        return true;
+    if (packet)
+        enet_packet_destroy(packet);
+    bench_fail("raw ENet: send failed");
+    return false;
+}
+
+static bool enet_server_service(pair *p)
+{
+    for (int i = 0; i < MAX_EVENTS_PER_SERVICE; i++) {
+        ENetEvent event;
+        int status = enet_host_service(p->enet_server, &event, 0);
+        if (status < 0) {
+            bench_fail("raw ENet: server service failed");
+            return false;
+        }
+        if (status == 0)
+            return true;
+        if (event.type == ENET_EVENT_TYPE_CONNECT) {
+            p->server_connects++;
+        } else if (event.type == ENET_EVENT_TYPE_RECEIVE) {
+            bool sent = enet_send_copy(event.peer, event.channelID, event.packet->data,
+                                       event.packet->dataLength);
+            enet_packet_destroy(event.packet);
+            if (!sent)
+                return false;
+        }
+    }
+    return true;
+}
+
+static int enet_client_poll(pair *p, uint64_t *out_seq)
+{
+    ENetEvent event;
+    int status = enet_host_service(p->enet_client, &event, 0);
+    if (status < 0) {
+        bench_fail("raw ENet: client service failed");
+        return CLIENT_ERROR;
+    }
+    if (status == 0)
+        return CLIENT_NONE;
+    switch (event.type) {
+    case ENET_EVENT_TYPE_CONNECT: p->client_connects++; return CLIENT_OTHER;
+    case ENET_EVENT_TYPE_RECEIVE: {
+        bool ok = message_seq(event.packet->data, event.packet->dataLength, out_seq);
+        if (!ok)
+            bench_fail("raw ENet: echo of %zu bytes, expected %d", event.packet->dataLength,
+                       MESSAGE_BYTES);
+        enet_packet_destroy(event.packet);
+        return ok ? CLIENT_MESSAGE : CLIENT_ERROR;
+    }
+    case ENET_EVENT_TYPE_DISCONNECT: bench_fail("raw ENet: client disconnected"); return CLIENT_ERROR;
+    case ENET_EVENT_TYPE_NONE: return CLIENT_NONE;
+    }
+    return CLIENT_ERROR;
+}
+
+static bool enet_client_send(pair *p, bool reliable, const uint8_t *message)
+{
+    return enet_send_copy(p->enet_first_peer, reliable ? CHANNEL_RELIABLE : CHANNEL_UNRELIABLE,
+                          message, MESSAGE_BYTES);
+}
+
+static void enet_destroy(pair *p)
+{
+    if (p->enet_client)
+        enet_host_destroy(p->enet_client);
+    if (p->enet_server)
+        enet_host_destroy(p->enet_server);
+}
+
+static const pair_ops raw_enet_ops = {enet_server_create, enet_client_connect, enet_server_service,
+                                      enet_client_poll,   enet_client_send,    enet_destroy};
+
+/* common ----------------------------------------------------------- */
+
+/* Every call into the server host goes through here so ENet's allocations are
+ * charged to the server. */
+static bool serve(pair *p)
+{
+    enet_owner = OWNER_SERVER;
+    bool ok = p->ops->server_service(p);
+    enet_owner = OWNER_CLIENT;
+    return ok;
+}
+
+static size_t server_heap_bytes(const pair *p)
+{
+    return enet_counters[OWNER_SERVER].live_bytes + p->netcore_server_counter.live_bytes;
+}
+
+static void pair_close(pair *p)
+{
+    p->ops->destroy(p);
+    memset(p, 0, sizeof *p);
+}
+
+/* Polls the client until it has nothing, then the server once; false on failure. */
+static bool pump(pair *p)
+{
+    uint64_t seq;
+    int status;
+    while ((status = p->ops->client_poll(p, &seq)) != CLIENT_NONE)
+        if (status == CLIENT_ERROR)
+            return false;
+    return serve(p);
+}
+
+/*
+ * Creates the server (max_peers slots) and the client, and waits until
+ * connection_count connections are up on both sides. *out_empty_host_bytes
+ * (may be NULL) receives the server's heap just after its creation, relative
+ * to before it.
+ */
+static bool pair_open(pair *p, const pair_ops *ops, int backend, uint32_t max_peers,
+                      uint32_t connection_count, size_t *out_empty_host_bytes)
+{
+    memset(p, 0, sizeof *p);
+    p->ops = ops;
+    p->name = backend_names[backend];
+    size_t base_bytes = server_heap_bytes(p);
+    enet_owner = OWNER_SERVER;
+    bool created = ops->server_create(p, max_peers);
+    enet_owner = OWNER_CLIENT;
+    if (out_empty_host_bytes)
+        *out_empty_host_bytes = server_heap_bytes(p) - base_bytes;
+    if (!created || !ops->client_connect(p, connection_count)) {
+        pair_close(p);
+        return false;
+    }
+    uint64_t deadline_ns = bench_now_ns() + ms_to_ns(CONNECT_TIMEOUT_MS);
+    while (p->server_connects < connection_count || p->client_connects < connection_count) {
+        if (!pump(p) || bench_now_ns() > deadline_ns) {
+            bench_fail("%s: %u of %u connections up after %d ms", p->name,
+                       (unsigned)p->client_connects, (unsigned)connection_count,
+                       CONNECT_TIMEOUT_MS);
+            pair_close(p);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Measurements                                                        */
+/* ------------------------------------------------------------------ */
+
+static void fill_message(uint8_t *message, uint64_t seq)
+{
+    memset(message, 0xa5, MESSAGE_BYTES);
+    memcpy(message, &seq, sizeof seq);
+}
+
+/*
+ * Ping-pong with one message in flight: warmup untimed round trips, then
+ * count timed ones into samples_us (sorted on return). A ping unanswered for
+ * STALL_TIMEOUT_MS is counted in *lost and replaced by a new one.
+ */
+static bool measure_rtt(pair *p, bool reliable, uint32_t warmup, uint32_t count,
+                        double *samples_us, uint64_t *lost)
+{
+    uint8_t message[MESSAGE_BYTES];
+    uint32_t done = 0;
+    while (done < warmup + count) {
+        uint64_t seq = ++p->next_seq;
+        fill_message(message, seq);
+        uint64_t start_ns = bench_now_ns();
+        if (!p->ops->client_send(p, reliable, message))
+            return false;
+        for (;;) {
+            uint64_t echoed;
+            int status = p->ops->client_poll(p, &echoed);
+            if (status == CLIENT_ERROR)
+                return false;
+            if (status == CLIENT_MESSAGE && echoed == seq) {
+                uint64_t end_ns = bench_now_ns();
+                if (done >= warmup)
+                    samples_us[done - warmup] = (double)(end_ns - start_ns) / 1000.0;
+                done++;
+                break;
+            }
+            if (status != CLIENT_NONE)
+                continue;
+            if (!serve(p))
+                return false;
+            if (bench_now_ns() - start_ns > ms_to_ns(STALL_TIMEOUT_MS)) {
+                if (++*lost > count) {
+                    bench_fail("%s: more pings lost than measured", p->name);
+                    return false;
+                }
+                break;
+            }
+        }
+    }
+    bench_sort_doubles(samples_us, count);
+    return true;
+}
+
+/*
+ * Keeps window messages in flight until count echoes came back; each echo
+ * sends the next message. Messages unanswered for STALL_TIMEOUT_MS are counted
+ * in *lost and replaced. *out_elapsed_ns is the time until the last echo.
+ */
+static bool run_window(pair *p, bool reliable, uint32_t window, uint32_t count, uint64_t *lost,
+                       uint64_t *out_elapsed_ns)
+{
+    uint8_t message[MESSAGE_BYTES];
+    uint64_t sent = 0, done = 0, lost_here = 0;
+    uint32_t in_flight = 0;
+    uint64_t start_ns = bench_now_ns(), progress_ns = start_ns;
+    while (done < count) {
+        while (in_flight < window && sent < count + lost_here) {
+            fill_message(message, ++p->next_seq);
+            if (!p->ops->client_send(p, reliable, message))
+                return false;
+            sent++;
+            in_flight++;
+        }
+        uint64_t echoed;
+        int status = p->ops->client_poll(p, &echoed);
+        if (status == CLIENT_ERROR)
+            return false;
+        if (status == CLIENT_MESSAGE && in_flight > 0) {
+            done++;
+            in_flight--;
+            progress_ns = bench_now_ns();
+        } else if (status == CLIENT_NONE) {
+            if (!serve(p))
+                return false;
+            uint64_t now_ns = bench_now_ns();
+            if (now_ns - progress_ns > ms_to_ns(STALL_TIMEOUT_MS)) {
+                lost_here += in_flight;
+                in_flight = 0;
+                progress_ns = now_ns;
+                if (lost_here > count) {
+                    bench_fail("%s: more messages lost than measured", p->name);
+                    return false;
+                }
+            }
+        }
+    }
+    *out_elapsed_ns = bench_now_ns() - start_ns;
+    *lost += lost_here;
+    return true;
+}
+
+static bool measure_throughput(pair *p, bool reliable, uint32_t window, uint32_t warmup,
+                               uint32_t count, double *out_msgs_per_s, uint64_t *lost)
+{
+    uint64_t elapsed_ns, ignored_lost = 0;
+    if (!run_window(p, reliable, window, warmup, &ignored_lost, &elapsed_ns) ||
+        !run_window(p, reliable, window, count, lost, &elapsed_ns))
+        return false;
+    *out_msgs_per_s = elapsed_ns ? (double)count * 1e9 / (double)elapsed_ns : NAN;
+    return true;
+}
+
+enum memory_field {
+    MEMORY_BYTES_PER_PEER = 0,
+    MEMORY_GROWTH_PER_PEER,
+    MEMORY_EMPTY_HOST,
+    MEMORY_CONNECTED_HOST,
+    MEMORY_NETCORE_ALLOCATOR,
+    MEMORY_ENET,
+    MEMORY_FIELD_COUNT
+};
+static const char *const memory_field_names[MEMORY_FIELD_COUNT] = {
+    "bytes_per_peer",       "growth_per_peer_bytes",   "empty_host_bytes",
+    "connected_host_bytes", "netcore_allocator_bytes", "enet_bytes"};
+
+/*
+ * Server with max_peers = peers, one client host opening peers connections,
+ * idle for idle_ms; then the server's live heap (ENet's allocations made while
+ * driving the server host, plus netcore's allocator of the server host).
+ */
+static bool measure_memory(const pair_ops *ops, int backend, uint32_t peers, uint32_t idle_ms,
+                           double out[MEMORY_FIELD_COUNT])
+{
+    pair p;
+    size_t empty_bytes;
+    size_t base_enet = enet_counters[OWNER_SERVER].live_bytes;
+    if (!pair_open(&p, ops, backend, peers, peers, &empty_bytes))
+        return false;
+    uint64_t idle_end_ns = bench_now_ns() + ms_to_ns(idle_ms);
+    bool ok = true;
+    while (ok && bench_now_ns() < idle_end_ns)
+        ok = pump(&p);
+    ok = ok && pump(&p);
+    if (ok) {
+        double enet_bytes = (double)(enet_counters[OWNER_SERVER].live_bytes - base_enet);
+        double own_bytes = (double)p.netcore_server_counter.live_bytes;
+        double total = enet_bytes + own_bytes;
+        out[MEMORY_BYTES_PER_PEER] = total / peers;
+        out[MEMORY_GROWTH_PER_PEER] = (total - (double)empty_bytes) / peers;
+        out[MEMORY_EMPTY_HOST] = (double)empty_bytes;
+        out[MEMORY_CONNECTED_HOST] = total;
+        out[MEMORY_NETCORE_ALLOCATOR] = own_bytes;
+        out[MEMORY_ENET] = enet_bytes;
+    }
+    pair_close(&p);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Runs                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct params {
+    uint32_t runs;
+    uint32_t messages; /* timed round trips per measurement */
+    uint32_t warmup;   /* untimed round trips before each measurement */
+    uint32_t memory_peers;
+    uint32_t memory_idle_ms;
+} params;
+
+/* One figure for both backends over every run; NaN where a run failed. */
+typedef struct series {
+    double run[BACKEND_COUNT][MAX_RUNS];
+} series;
+
+typedef struct results {
+    series rtt_p50_us[DELIVERY_COUNT];
+    series rtt_p99_us[DELIVERY_COUNT];
+    uint64_t rtt_lost[DELIVERY_COUNT][BACKEND_COUNT];
+    series msgs_per_s[DELIVERY_COUNT][WINDOW_COUNT];
+    uint64_t throughput_lost[DELIVERY_COUNT][WINDOW_COUNT][BACKEND_COUNT];
+    series memory[MEMORY_FIELD_COUNT];
+} results;
+
+static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops};
+
+static void series_clear(series *s)
+{
+    for (int b = 0; b < BACKEND_COUNT; b++)
+        for (int r = 0; r < MAX_RUNS; r++)
+            s->run[b][r] = NAN;
+}
+
+static void results_clear(results *res)
+{
+    memset(res, 0, sizeof *res);
+    for (int d = 0; d < DELIVERY_COUNT; d++) {
+        series_clear(&res->rtt_p50_us[d]);
+        series_clear(&res->rtt_p99_us[d]);
+        for (size_t w = 0; w < WINDOW_COUNT; w++)
+            series_clear(&res->msgs_per_s[d][w]);
+    }
+    for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
+        series_clear(&res->memory[f]);
+}
+
+/* Each measurement gets a fresh pair, so neither backend carries state (or
+ * an idle, unserviced connection) from an earlier measurement. */
+static void measure_rtt_once(results *res, const params *prm, uint32_t run, int delivery,
+                             int backend, double *samples_us)
+{
+    pair p;
+    if (!pair_open(&p, backend_ops[backend], backend, 1, 1, NULL))
+        return;
+    if (measure_rtt(&p, delivery == DELIVERY_RELIABLE, prm->warmup, prm->messages, samples_us,
+                    &res->rtt_lost[delivery][backend])) {
+        res->rtt_p50_us[delivery].run[backend][run] =
+            bench_percentile_sorted(samples_us, prm->messages, 50.0);
+        res->rtt_p99_us[delivery].run[backend][run] =
+            bench_percentile_sorted(samples_us, prm->messages, 99.0);
+    }
+    pair_close(&p);
+}
+
+static void measure_throughput_once(results *res, const params *prm, uint32_t run, int delivery,
+                                    size_t window_index, int backend)
+{
+    pair p;
+    if (!pair_open(&p, backend_ops[backend], backend, 1, 1, NULL))
+        return;
+    double msgs_per_s;
+    if (measure_throughput(&p, delivery == DELIVERY_RELIABLE, windows[window_index], prm->warmup,
+                           prm->messages, &msgs_per_s,
+                           &res->throughput_lost[delivery][window_index][backend]))
+        res->msgs_per_s[delivery][window_index].run[backend][run] = msgs_per_s;
+    pair_close(&p);
+}
+
+/* One run: every figure for both backends, netcore first on even runs and
+ * raw ENet first on odd ones, each pair of measurements back to back. */
+static void run_once(results *res, const params *prm, uint32_t run, double *samples_us)
+{
+    for (int d = 0; d < DELIVERY_COUNT; d++)
+        for (int k = 0; k < BACKEND_COUNT; k++)
+            measure_rtt_once(res, prm, run, d, (int)(run + k) % BACKEND_COUNT, samples_us);
+    for (int d = 0; d < DELIVERY_COUNT; d++)
+        for (size_t w = 0; w < WINDOW_COUNT; w++)
+            for (int k = 0; k < BACKEND_COUNT; k++)
+                measure_throughput_once(res, prm, run, d, w, (int)(run + k) % BACKEND_COUNT);
+    for (int k = 0; k < BACKEND_COUNT; k++) {
+        int b = (int)(run + k) % BACKEND_COUNT;
+        double memory[MEMORY_FIELD_COUNT];
+        if (measure_memory(backend_ops[b], b, prm->memory_peers, prm->memory_idle_ms, memory))
+            for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
+                res->memory[f].run[b][run] = memory[f];
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Report                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Median as key, and every run's value as key_runs. */
+static void print_series(bench_json *json, const char *key, const series *s, int backend,
+                         uint32_t runs)
+{
+    char runs_key[96];
+    snprintf(runs_key, sizeof runs_key, "%s_runs", key);
+    bench_json_number(json, key, bench_median(s->run[backend], runs));
+    bench_json_array_begin(json, runs_key);
+    for (uint32_t r = 0; r < runs; r++)
+        bench_json_number(json, NULL, s->run[backend][r]);
+    bench_json_array_end(json);
+}
+
+/* Median over runs of netcore / raw ENet within the same run. */
+static double ratio_median(const series *s, uint32_t runs)
+{
+    double ratios[MAX_RUNS];
+    for (uint32_t r = 0; r < runs; r++)
+        ratios[r] = s->run[BACKEND_NETCORE][r] / s->run[BACKEND_RAW_ENET][r];
+    return bench_median(ratios, runs);
+}
+
+static void print_parameters(bench_json *json, const params *prm)
+{
+    bench_json_object_begin(json, "parameters");
+    bench_json_uint(json, "runs", prm->runs);
+    bench_json_uint(json, "messages", prm->messages);
+    bench_json_uint(json, "warmup_messages", prm->warmup);
+    bench_json_uint(json, "message_bytes", MESSAGE_BYTES);
+    bench_json_array_begin(json, "windows");
+    for (size_t w = 0; w < WINDOW_COUNT; w++)
+        bench_json_uint(json, NULL, windows[w]);
+    bench_json_array_end(json);
+    bench_json_string(json, "address", "127.0.0.1");
+    bench_json_uint(json, "poll_timeout_ms", 0);
+    bench_json_uint(json, "stall_timeout_ms", STALL_TIMEOUT_MS);
+    bench_json_string(json, "process_model",
+                      "one process, one thread; client and server hosts busy-polled in turn");
+    bench_json_string(json, "netcore_channels",
+                      "0 reliable_ordered, 1 unreliable_sequenced (plus netcore's control lane)");
+    bench_json_string(json, "raw_enet_channels",
+                      "0 ENET_PACKET_FLAG_RELIABLE, 1 unreliable (flags 0, sequenced)");
+    bench_json_uint(json, "memory_peers", prm->memory_peers);
+    bench_json_uint(json, "memory_idle_ms", prm->memory_idle_ms);
+    bench_json_object_end(json);
+}
+
+static void print_rtt(bench_json *json, const results *res, uint32_t runs)
+{
+    bench_json_object_begin(json, "rtt");
+    for (int d = 0; d < DELIVERY_COUNT; d++) {
+        bench_json_object_begin(json, delivery_names[d]);
+        for (int b = 0; b < BACKEND_COUNT; b++) {
+            bench_json_object_begin(json, backend_names[b]);
+            print_series(json, "rtt_p50_us", &res->rtt_p50_us[d], b, runs);
+            print_series(json, "rtt_p99_us", &res->rtt_p99_us[d], b, runs);
+            bench_json_uint(json, "lost", res->rtt_lost[d][b]);
+            bench_json_object_end(json);
+        }
+        bench_json_number(json, "ratio_rtt_p50", ratio_median(&res->rtt_p50_us[d], runs));
+        bench_json_number(json, "ratio_rtt_p99", ratio_median(&res->rtt_p99_us[d], runs));
+        bench_json_object_end(json);
+    }
+    bench_json_object_end(json);
+}
+
+static void print_throughput(bench_json *json, const results *res, uint32_t runs)
+{
+    bench_json_object_begin(json, "throughput");
+    for (int d = 0; d < DELIVERY_COUNT; d++) {
+        for (size_t w = 0; w < WINDOW_COUNT; w++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s_window_%u", delivery_names[d], (unsigned)windows[w]);
+            bench_json_object_begin(json, key);
+            for (int b = 0; b < BACKEND_COUNT; b++) {
+                bench_json_object_begin(json, backend_names[b]);
+                print_series(json, "msgs_per_s", &res->msgs_per_s[d][w], b, runs);
+                bench_json_uint(json, "lost", res->throughput_lost[d][w][b]);
+                bench_json_object_end(json);
+            }
+            bench_json_number(json, "ratio_msgs_per_s", ratio_median(&res->msgs_per_s[d][w], runs));
+            bench_json_object_end(json);
+        }
+    }
+    bench_json_object_end(json);
+}
+
+static void print_memory(bench_json *json, const results *res, uint32_t runs)
+{
+    bench_json_object_begin(json, "memory");
+    bench_json_string(json, "method",
+                      "server host with max_peers = peers, one client host opening peers "
+                      "connections, idle; live bytes requested by the server host through "
+                      "netcore's allocator (a counting allocator in netcore_host_config) plus "
+                      "ENet's allocations made while driving the server host (counting "
+                      "callbacks from enet_initialize_with_callbacks); malloc's own per-block "
+                      "overhead is not counted. bytes_per_peer = connected_host_bytes / peers; "
+                      "growth_per_peer_bytes = (connected_host_bytes - empty_host_bytes) / peers");
+    for (int b = 0; b < BACKEND_COUNT; b++) {
+        bench_json_object_begin(json, backend_names[b]);
+        for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
+            if (b == BACKEND_NETCORE || f != MEMORY_NETCORE_ALLOCATOR)
+                print_series(json, memory_field_names[f], &res->memory[f], b, runs);
+        bench_json_object_end(json);
+    }
+    bench_json_number(json, "ratio_bytes_per_peer",
+                      ratio_median(&res->memory[MEMORY_BYTES_PER_PEER], runs));
+    bench_json_object_end(json);
+}
+
+/* True when every ratio is finite and on the right side of its goal. */
+static void print_goal(bench_json *json, const results *res, uint32_t runs)
+{
+    bool rtt_p50_ok = true, rtt_p99_ok = true, throughput_ok = true;
+    for (int d = 0; d < DELIVERY_COUNT; d++) {
+        rtt_p50_ok = rtt_p50_ok && ratio_median(&res->rtt_p50_us[d], runs) <= RTT_RATIO_GOAL;
+        rtt_p99_ok = rtt_p99_ok && ratio_median(&res->rtt_p99_us[d], runs) <= RTT_RATIO_GOAL;
+        for (size_t w = 0; w < WINDOW_COUNT; w++)
+            throughput_ok = throughput_ok &&
+                            ratio_median(&res->msgs_per_s[d][w], runs) >= THROUGHPUT_RATIO_GOAL;
+    }
+    bench_json_object_begin(json, "goal");
+    bench_json_number(json, "rtt_ratio_max", RTT_RATIO_GOAL);
+    bench_json_number(json, "throughput_ratio_min", THROUGHPUT_RATIO_GOAL);
+    bench_json_bool(json, "rtt_p50_within_goal", rtt_p50_ok);
+    bench_json_bool(json, "rtt_p99_within_goal", rtt_p99_ok);
+    bench_json_bool(json, "throughput_within_goal", throughput_ok);
+    bench_json_object_end(json);
+}
+
+static void print_report(const results *res, const params *prm, double elapsed_s,
+                         double load_at_start)
+{
+    bench_json json;
+    bench_json_init(&json, stdout);
+    bench_json_object_begin(&json, NULL);
+    bench_json_string(&json, "benchmark", "transport");
+    bench_json_string(&json, "netcore_version", netcore_version_string());
+    ENetVersion enet_version = enet_linked_version();
+    char enet_text[32];
+    snprintf(enet_text, sizeof enet_text, "%u.%u.%u", (unsigned)ENET_VERSION_GET_MAJOR(enet_version),
+             (unsigned)ENET_VERSION_GET_MINOR(enet_version),
+             (unsigned)ENET_VERSION_GET_PATCH(enet_version));
+    bench_json_string(&json, "enet_version", enet_text);
+    bench_json_machine(&json);
+    bench_json_number(&json, "load_avg_1min_at_start", load_at_start);
+    print_parameters(&json, prm);
+    print_rtt(&json, res, prm->runs);
+    print_throughput(&json, res, prm->runs);
+    print_memory(&json, res, prm->runs);
+    print_goal(&json, res, prm->runs);
+    bench_json_uint(&json, "errors", error_count);
+    bench_json_string(&json, "first_error", error_count ? first_error : NULL);
+    bench_json_number(&json, "elapsed_s", elapsed_s);
+    bench_json_object_end(&json);
+    bench_json_finish(&json);
+}
+
+static const char usage[] =
+    "usage: transport_bench [--quick] [--runs N] [--messages N]\n"
+    "  Compares netcore's ENet transport with raw ENet on 127.0.0.1 and prints\n"
+    "  one JSON object on stdout (see docs/benchmarks.md).\n"
+    "  --quick       one short run with tiny counts (smoke test)\n"
+    "  --runs N      runs whose medians are reported (default 5, at most 64)\n"
+    "  --messages N  timed round trips per measurement (default 20000)\n";
+
+int main(int argc, char **argv)
+{
+    bench_options options = {false, DEFAULT_RUNS, DEFAULT_MESSAGES};
+    bench_args_result args = bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES,
+                                                  MAX_RUNS, MAX_MESSAGES, &options);
+    if (args != BENCH_ARGS_OK)
+        return args == BENCH_ARGS_HELP ? 0 : 2;
+
+    params prm = {options.runs, options.messages, options.messages / 10 + 10,
+                  options.quick ? QUICK_MEMORY_PEERS : MEMORY_PEERS,
+                  options.quick ? QUICK_MEMORY_IDLE_MS : MEMORY_IDLE_MS};
+    double *samples_us = malloc(prm.messages * sizeof *samples_us);
+    static results res;
+    results_clear(&res);
+
+    /* The counting callbacks must be in place before netcore_init() so every
+     * ENet allocation, netcore's included, goes through them. */
+    ENetCallbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.malloc = enet_counting_malloc;
+    callbacks.free = enet_counting_free;
+    if (!samples_us || enet_initialize_with_callbacks(ENET_VERSION, &callbacks) != 0) {
+        fprintf(stderr, "transport_bench: out of memory or ENet failed to initialise\n");
+        free(samples_us);
+        return 1;
+    }
+    netcore_result init = netcore_init();
+    double load_at_start = bench_load_avg_1min();
+    uint64_t start_ns = bench_now_ns();
+    if (init == NETCORE_OK) {
+        for (uint32_t run = 0; run < prm.runs; run++)
+            run_once(&res, &prm, run, samples_us);
+        netcore_shutdown();
+    } else {
+        bench_fail("netcore_init: %s", netcore_result_str(init));
+    }
+    print_report(&res, &prm, (double)(bench_now_ns() - start_ns) / 1e9, load_at_start);
+    enet_deinitialize();
+    free(samples_us);
+    return error_count == 0 ? 0 : 1;
+}
