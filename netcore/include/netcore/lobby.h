@@ -1,0 +1,369 @@
+/*
+ * netcore lobby: a TCP service where players pick nicknames, create and join
+ * rooms, chat, mark themselves ready and start matches. When a room starts, the
+ * lobby hands every member the game server's address and a connect token
+ * (netcore/token.h) made with the key it shares with its game servers.
+ *
+ * The wire protocol is documented in docs/lobby-protocol.md.
+ *
+ * Both the server and the client are single-threaded, non-blocking and driven
+ * by the caller's update(now_ms) calls; now_ms is any monotonic millisecond
+ * clock (netcore_time_now_us() / 1000 is fine). Token times use a separate
+ * clock on the UNIX scale (see token.h).
+ */
+#ifndef NETCORE_LOBBY_H
+#define NETCORE_LOBBY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/netcore.h"
+#include "netcore/token.h"
+#include "netcore/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Protocol version spoken by this build (HELLO / WELCOME). */
+#define NETCORE_LOBBY_PROTOCOL_VERSION 1
+
+/* Field limits, in bytes of UTF-8 without the terminating NUL. */
+#define NETCORE_LOBBY_NAME_MAX 32        /* nicknames and room names, at least 1 */
+#define NETCORE_LOBBY_PASSWORD_MAX 32
+#define NETCORE_LOBBY_META_MAX 8         /* key/value pairs per room */
+#define NETCORE_LOBBY_META_KEY_MAX 16    /* at least 1 */
+#define NETCORE_LOBBY_META_VALUE_MAX 64
+#define NETCORE_LOBBY_CHAT_MAX 256       /* at least 1 */
+#define NETCORE_LOBBY_ERROR_TEXT_MAX 128
+#define NETCORE_LOBBY_MAX_PLAYERS 32     /* per room */
+#define NETCORE_LOBBY_LIST_MAX 16        /* rooms per ROOM_LIST page */
+#define NETCORE_LOBBY_TOKEN_MAX 256      /* connect token bytes in MATCH_START */
+#define NETCORE_LOBBY_RECONNECT_TOKEN_BYTES 24
+
+/* Error codes carried by ERROR messages (and in netcore_lobby_event.error_code). */
+typedef enum netcore_lobby_error {
+    NETCORE_LOBBY_ERR_NONE = 0,
+    NETCORE_LOBBY_ERR_VERSION = 1,        /* protocol version not supported; connection closed */
+    NETCORE_LOBBY_ERR_MALFORMED = 2,      /* frame failed validation; connection closed */
+    NETCORE_LOBBY_ERR_FRAME_TOO_LARGE = 3,/* length prefix above the limit; connection closed */
+    NETCORE_LOBBY_ERR_STATE = 4,          /* message not valid now (e.g. before HELLO) */
+    NETCORE_LOBBY_ERR_RATE_LIMITED = 5,   /* chat dropped; for all traffic: connection closed */
+    NETCORE_LOBBY_ERR_TIMEOUT = 6,        /* idle, handshake or partial-frame timeout; closed */
+    NETCORE_LOBBY_ERR_SERVER_FULL = 7,    /* connection cap reached; closed */
+    NETCORE_LOBBY_ERR_NO_SUCH_ROOM = 8,
+    NETCORE_LOBBY_ERR_ROOM_FULL = 9,
+    NETCORE_LOBBY_ERR_BAD_PASSWORD = 10,
+    NETCORE_LOBBY_ERR_NOT_IN_ROOM = 11,
+    NETCORE_LOBBY_ERR_ALREADY_IN_ROOM = 12,
+    NETCORE_LOBBY_ERR_NOT_OWNER = 13,
+    NETCORE_LOBBY_ERR_NOT_READY = 14,     /* start refused: someone is not ready or offline */
+    NETCORE_LOBBY_ERR_IN_MATCH = 15,      /* room is playing: no join, ready, kick or start */
+    NETCORE_LOBBY_ERR_TOO_MANY_ROOMS = 16,
+    NETCORE_LOBBY_ERR_NO_SUCH_CLIENT = 17,
+    NETCORE_LOBBY_ERR_RECONNECT_FAILED = 18, /* unknown or expired reconnect token; closed */
+    NETCORE_LOBBY_ERR_INTERNAL = 19,      /* the server could not complete the request */
+    NETCORE_LOBBY_ERR_SLOW_READER = 20    /* the server's send buffer for us overflowed; closed */
+} netcore_lobby_error;
+
+/* "malformed frame", "room full", ...; "unknown error" otherwise. Static storage. */
+const char *netcore_lobby_error_str(uint16_t code);
+
+typedef enum netcore_lobby_chat_scope {
+    NETCORE_LOBBY_CHAT_ROOM = 0,
+    NETCORE_LOBBY_CHAT_LOBBY = 1
+} netcore_lobby_chat_scope;
+
+typedef enum netcore_lobby_leave_reason {
+    NETCORE_LOBBY_LEFT = 0,   /* asked to leave */
+    NETCORE_LOBBY_KICKED = 1  /* removed by the owner */
+} netcore_lobby_leave_reason;
+
+typedef struct netcore_lobby_meta {
+    char key[NETCORE_LOBBY_META_KEY_MAX + 1];
+    char value[NETCORE_LOBBY_META_VALUE_MAX + 1];
+} netcore_lobby_meta;
+
+/* One line of a room list. Strings are NUL-terminated. */
+typedef struct netcore_lobby_room_summary {
+    uint32_t room_id;
+    char name[NETCORE_LOBBY_NAME_MAX + 1];
+    uint8_t players;
+    uint8_t max_players;
+    bool is_private;   /* private rooms are listed only when the filter asks */
+    bool has_password;
+    bool in_match;
+    uint8_t meta_count;
+    netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX];
+} netcore_lobby_room_summary;
+
+typedef struct netcore_lobby_member {
+    uint64_t client_id;
+    char nickname[NETCORE_LOBBY_NAME_MAX + 1];
+    bool ready;
+    bool connected; /* false while the member's connection is lost and within the reconnect grace */
+} netcore_lobby_member;
+
+typedef struct netcore_lobby_room_state {
+    uint32_t room_id;
+    char name[NETCORE_LOBBY_NAME_MAX + 1];
+    uint64_t owner_id;
+    uint8_t max_players;
+    bool is_private;
+    bool has_password;
+    bool in_match;
+    uint8_t member_count;
+    netcore_lobby_member members[NETCORE_LOBBY_MAX_PLAYERS];
+    uint8_t meta_count;
+    netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX];
+} netcore_lobby_room_state;
+
+/* Room list request. Empty strings do not filter. */
+typedef struct netcore_lobby_room_filter {
+    char name_contains[NETCORE_LOBBY_NAME_MAX + 1]; /* case-sensitive substring */
+    char meta_key[NETCORE_LOBBY_META_KEY_MAX + 1];  /* only rooms with this key ... */
+    char meta_value[NETCORE_LOBBY_META_VALUE_MAX + 1]; /* ... and, if set, this value */
+    bool hide_full;
+    bool include_private;
+    bool hide_in_match;
+    uint16_t offset;   /* rooms to skip, for paging */
+    uint8_t max_count; /* 1..NETCORE_LOBBY_LIST_MAX */
+} netcore_lobby_room_filter;
+
+typedef struct netcore_lobby_room_params {
+    char name[NETCORE_LOBBY_NAME_MAX + 1];
+    uint8_t max_players; /* 1..NETCORE_LOBBY_MAX_PLAYERS */
+    bool is_private;
+    char password[NETCORE_LOBBY_PASSWORD_MAX + 1]; /* empty: none */
+    uint8_t meta_count;
+    netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX];
+} netcore_lobby_room_params;
+
+typedef struct netcore_lobby_match_start {
+    uint64_t match_id;
+    netcore_address server_address;
+    uint32_t token_lifetime_s;
+    /* Pass as netcore_connect_options.connect_data (see netcore_token_connect_proof). */
+    uint32_t connect_proof;
+    uint16_t token_size_bytes;
+    uint8_t token[NETCORE_LOBBY_TOKEN_MAX];
+} netcore_lobby_match_start;
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+#define NETCORE_LOBBY_MAX_LISTEN 4
+
+typedef struct netcore_lobby_server netcore_lobby_server;
+
+/* Told to the embedding program when a room starts a match. member_ids holds
+ * member_count client ids, valid only during the call. */
+typedef void (*netcore_lobby_match_fn)(void *user, uint64_t match_id, uint32_t room_id,
+                                       const uint64_t *member_ids, size_t member_count);
+
+/* Current time in seconds on the token clock (see token.h). */
+typedef uint64_t (*netcore_lobby_clock_fn)(void *user);
+
+typedef struct netcore_lobby_server_config {
+    netcore_allocator allocator;
+    netcore_log log;
+    /* Addresses to listen on; each gets its own socket (IPv6 sockets are
+     * IPv6-only). Port 0 picks an ephemeral port: read it back with
+     * netcore_lobby_server_address(). Default: one, 0.0.0.0:7777. */
+    netcore_address listen[NETCORE_LOBBY_MAX_LISTEN];
+    uint32_t listen_count;
+    uint32_t max_connections;        /* default 256; 1..65536; extra connections get SERVER_FULL */
+    uint32_t max_rooms;              /* default 128 */
+    uint32_t max_frame_bytes;        /* default 16384; 256..1048576 (body incl. type byte) */
+    uint32_t send_buffer_bytes;      /* default 65536 per connection; overflow closes it (SLOW_READER) */
+    uint32_t hello_timeout_ms;       /* default 5000: HELLO/RECONNECT must arrive by then */
+    uint32_t idle_timeout_ms;        /* default 60000: no complete frame for this long closes */
+    uint32_t frame_timeout_ms;       /* default 10000: a started frame must complete (slowloris) */
+    uint32_t messages_per_s;         /* default 20 per connection, burst 2x; exceeding closes */
+    uint32_t chat_per_s;             /* default 2, burst 5; excess chat answered RATE_LIMITED */
+    uint32_t reconnect_grace_ms;     /* default 30000: a lost member keeps its seat this long */
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /* shared with the game servers */
+    netcore_address game_address;    /* game server written in tokens; must be set */
+    uint32_t token_lifetime_s;       /* default 30 */
+    netcore_lobby_clock_fn clock;    /* token clock; NULL: UNIX time */
+    void *clock_user;
+    netcore_lobby_match_fn on_match_start; /* may be NULL */
+    void *match_user;
+    uint64_t seed;                   /* client/room/match id generator; 0: random */
+} netcore_lobby_server_config;
+
+void netcore_lobby_server_config_default(netcore_lobby_server_config *config);
+
+/*
+ * Binds and listens on every configured address; copies the config.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (out-of-range field, no game address),
+ * NETCORE_ERR_SOCKET (socket, bind or listen failed), NETCORE_ERR_OUT_OF_MEMORY.
+ */
+netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *config,
+                                           netcore_lobby_server **out_server);
+
+/* Closes every connection and socket and frees everything. NULL is ignored. */
+void netcore_lobby_server_destroy(netcore_lobby_server *server);
+
+/* The actual address of listen socket index (ephemeral port included).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, index >= listen_count). */
+netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, uint32_t index,
+                                            netcore_address *out_address);
+
+/*
+ * Waits up to timeout_ms in poll() for socket activity, then accepts,
+ * reads, handles and writes whatever is ready and runs every timer at now_ms.
+ * Errors: NETCORE_ERR_SOCKET (poll failed), NETCORE_ERR_INVALID_ARGUMENT.
+ */
+netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
+                                           uint32_t timeout_ms);
+
+/* Ends a match: its room returns to the lobby (everyone unready) and members
+ * get MATCH_END. Errors: NETCORE_ERR_NOT_FOUND (no room plays this match). */
+netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint64_t match_id);
+
+typedef struct netcore_lobby_server_stats {
+    uint32_t connections;       /* open now */
+    uint32_t sessions;          /* players known now, including those within reconnect grace */
+    uint32_t rooms;
+    uint64_t connections_accepted;
+    uint64_t connections_rejected_full;
+    uint64_t frames_received;
+    uint64_t frames_sent;
+    uint64_t malformed_dropped;     /* connections closed for a bad frame */
+    uint64_t oversize_dropped;      /* connections closed for a length above max_frame_bytes */
+    uint64_t timeout_dropped;       /* hello, idle and partial-frame timeouts */
+    uint64_t rate_limit_dropped;    /* connections closed for flooding */
+    uint64_t chat_rate_limited;     /* chat messages refused */
+    uint64_t slow_reader_dropped;   /* send buffer overflow */
+    uint64_t version_rejected;
+    uint64_t reconnects;
+    uint64_t matches_started;
+} netcore_lobby_server_stats;
+
+netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server,
+                                              netcore_lobby_server_stats *out_stats);
+
+/* ------------------------------------------------------------------ */
+/* Client                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct netcore_lobby_client netcore_lobby_client;
+
+typedef enum netcore_lobby_event_type {
+    NETCORE_LOBBY_EVENT_WELCOME = 1,   /* client_id, nickname, resumed */
+    NETCORE_LOBBY_EVENT_ROOM_LIST,     /* room_list, room_list_count, rooms_total, list_offset */
+    NETCORE_LOBBY_EVENT_ROOM_STATE,    /* room (also after every change: joins, ready, owner) */
+    NETCORE_LOBBY_EVENT_ROOM_LEFT,     /* room_id, leave_reason */
+    NETCORE_LOBBY_EVENT_CHAT,          /* chat_scope, from_id, nickname (sender), text */
+    NETCORE_LOBBY_EVENT_MATCH_START,   /* match */
+    NETCORE_LOBBY_EVENT_MATCH_END,     /* match_id */
+    NETCORE_LOBBY_EVENT_PONG,          /* ping_value */
+    NETCORE_LOBBY_EVENT_ERROR,         /* error_code, request_type, text */
+    NETCORE_LOBBY_EVENT_DISCONNECTED   /* error_code: last error received, 0 if none; text */
+} netcore_lobby_event_type;
+
+/* Pointers inside are valid only during the callback. */
+typedef struct netcore_lobby_event {
+    netcore_lobby_event_type type;
+    uint64_t client_id;
+    uint64_t from_id;
+    bool resumed;
+    const char *nickname;
+    const char *text;
+    netcore_lobby_chat_scope chat_scope;
+    const netcore_lobby_room_summary *room_list;
+    size_t room_list_count;
+    uint16_t rooms_total;
+    uint16_t list_offset;
+    const netcore_lobby_room_state *room;
+    uint32_t room_id;
+    netcore_lobby_leave_reason leave_reason;
+    const netcore_lobby_match_start *match;
+    uint64_t match_id;
+    uint64_t ping_value;
+    uint16_t error_code;
+    uint8_t request_type;
+} netcore_lobby_event;
+
+typedef void (*netcore_lobby_event_fn)(void *user, const netcore_lobby_event *event);
+
+typedef struct netcore_lobby_client_config {
+    netcore_allocator allocator;
+    netcore_log log;
+    netcore_lobby_event_fn on_event; /* required */
+    void *event_user;
+    uint32_t max_frame_bytes;   /* default 65536; larger incoming frames close the connection */
+    uint32_t connect_timeout_ms;/* default 5000 */
+    uint32_t keepalive_ms;      /* default 15000: PING sent after this long without sending */
+} netcore_lobby_client_config;
+
+void netcore_lobby_client_config_default(netcore_lobby_client_config *config);
+
+/* Errors: NETCORE_ERR_INVALID_ARGUMENT (no on_event, bad sizes), NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *config,
+                                           netcore_lobby_client **out_client);
+
+/* Closes the connection without notice and frees everything. NULL is ignored. */
+void netcore_lobby_client_destroy(netcore_lobby_client *client);
+
+/*
+ * Starts a non-blocking TCP connection and queues HELLO(nickname). WELCOME or
+ * ERROR/DISCONNECTED arrives through on_event during later updates.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (bad nickname), NETCORE_ERR_STATE
+ * (already connected), NETCORE_ERR_SOCKET.
+ */
+netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
+                                            const netcore_address *lobby_address,
+                                            const char *nickname, uint64_t now_ms);
+
+/*
+ * Opens a new connection and resumes the session of the last WELCOME (same
+ * client id, same room seat) if the server still holds it (within its grace).
+ * Errors: NETCORE_ERR_STATE (never welcomed, or still connected),
+ * NETCORE_ERR_SOCKET.
+ */
+netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
+                                              const netcore_address *lobby_address,
+                                              uint64_t now_ms);
+
+/* Sends GOODBYE (the server frees the seat at once), then closes. A
+ * DISCONNECTED event follows in the next update. NETCORE_ERR_STATE if not connected. */
+netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client);
+
+/* Connects, sends, receives and dispatches events; never blocks. */
+netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms);
+
+/* True between connect/reconnect and the DISCONNECTED event. */
+bool netcore_lobby_client_is_connected(const netcore_lobby_client *client);
+/* 0 until the first WELCOME. */
+uint64_t netcore_lobby_client_id(const netcore_lobby_client *client);
+
+/*
+ * Requests: each queues one message. They fail with NETCORE_ERR_STATE when not
+ * connected, NETCORE_ERR_INVALID_ARGUMENT for fields outside the limits, and
+ * NETCORE_ERR_FULL if the send buffer is full. Answers arrive as events.
+ */
+netcore_result netcore_lobby_client_list_rooms(netcore_lobby_client *client,
+                                               const netcore_lobby_room_filter *filter);
+netcore_result netcore_lobby_client_create_room(netcore_lobby_client *client,
+                                                const netcore_lobby_room_params *params);
+/* password may be NULL. */
+netcore_result netcore_lobby_client_join_room(netcore_lobby_client *client, uint32_t room_id,
+                                              const char *password);
+netcore_result netcore_lobby_client_leave_room(netcore_lobby_client *client);
+netcore_result netcore_lobby_client_chat(netcore_lobby_client *client,
+                                         netcore_lobby_chat_scope scope, const char *text);
+netcore_result netcore_lobby_client_set_ready(netcore_lobby_client *client, bool ready);
+netcore_result netcore_lobby_client_kick(netcore_lobby_client *client, uint64_t client_id);
+netcore_result netcore_lobby_client_start_match(netcore_lobby_client *client);
+netcore_result netcore_lobby_client_end_match(netcore_lobby_client *client);
+netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETCORE_LOBBY_H */
