@@ -273,6 +273,17 @@ void bench_json_string(bench_json *json, const char *key, const char *value)
         fputs("null", json->out);
 }
 
+void bench_json_runs(bench_json *json, const char *key, const double *values, size_t count)
+{
+    char runs_key[128];
+    snprintf(runs_key, sizeof runs_key, "%s_runs", key);
+    bench_json_number(json, key, bench_median(values, count));
+    bench_json_array_begin(json, runs_key);
+    for (size_t i = 0; i < count; i++)
+        bench_json_number(json, NULL, values[i]);
+    bench_json_array_end(json);
+}
+
 void bench_json_finish(bench_json *json)
 {
     fputc('\n', json->out);

@@ -115,6 +115,9 @@ void bench_json_uint(bench_json *json, const char *key, uint64_t value);
 void bench_json_bool(bench_json *json, const char *key, bool value);
 /* value NULL prints null; otherwise it is escaped as JSON requires. */
 void bench_json_string(bench_json *json, const char *key, const char *value);
+/* Writes key: the median of values[0..count) (see bench_median), then
+ * key_runs: every value, in run order, for judging the spread. */
+void bench_json_runs(bench_json *json, const char *key, const double *values, size_t count);
 /* Ends the document with a newline and flushes the stream. */
 void bench_json_finish(bench_json *json);
 

@@ -611,55 +611,40 @@ typedef struct results {
 
 static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops};
 
-static void series_clear(series *s)
+static void series_clear(series *s, size_t count)
 {
-    for (int b = 0; b < BACKEND_COUNT; b++)
-        for (int r = 0; r < MAX_RUNS; r++)
-            s->run[b][r] = NAN;
+    for (size_t i = 0; i < count; i++)
+        for (int b = 0; b < BACKEND_COUNT; b++)
+            for (int r = 0; r < MAX_RUNS; r++)
+                s[i].run[b][r] = NAN;
 }
 
-static void results_clear(results *res)
-{
-    memset(res, 0, sizeof *res);
-    for (int d = 0; d < DELIVERY_COUNT; d++) {
-        series_clear(&res->rtt_p50_us[d]);
-        series_clear(&res->rtt_p99_us[d]);
-        for (size_t w = 0; w < WINDOW_COUNT; w++)
-            series_clear(&res->msgs_per_s[d][w]);
-    }
-    for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
-        series_clear(&res->memory[f]);
-}
-
-/* Each measurement gets a fresh pair, so neither backend carries state (or
- * an idle, unserviced connection) from an earlier measurement. */
-static void measure_rtt_once(results *res, const params *prm, uint32_t run, int delivery,
-                             int backend, double *samples_us)
+/*
+ * One measurement of one backend on a fresh pair, so neither backend carries
+ * state (or an idle, unserviced connection) from an earlier measurement:
+ * the RTT figures when window_index is WINDOW_COUNT, else that window's
+ * throughput.
+ */
+static void measure_once(results *res, const params *prm, uint32_t run, int backend, int delivery,
+                         size_t window_index, double *samples_us)
 {
     pair p;
     if (!pair_open(&p, backend_ops[backend], backend, 1, 1, NULL))
         return;
-    if (measure_rtt(&p, delivery == DELIVERY_RELIABLE, prm->warmup, prm->messages, samples_us,
-                    &res->rtt_lost[delivery][backend])) {
-        res->rtt_p50_us[delivery].run[backend][run] =
-            bench_percentile_sorted(samples_us, prm->messages, 50.0);
-        res->rtt_p99_us[delivery].run[backend][run] =
-            bench_percentile_sorted(samples_us, prm->messages, 99.0);
+    bool reliable = delivery == DELIVERY_RELIABLE;
+    if (window_index == WINDOW_COUNT) {
+        if (measure_rtt(&p, reliable, prm->warmup, prm->messages, samples_us,
+                        &res->rtt_lost[delivery][backend])) {
+            res->rtt_p50_us[delivery].run[backend][run] =
+                bench_percentile_sorted(samples_us, prm->messages, 50.0);
+            res->rtt_p99_us[delivery].run[backend][run] =
+                bench_percentile_sorted(samples_us, prm->messages, 99.0);
+        }
+    } else {
+        measure_throughput(&p, reliable, windows[window_index], prm->warmup, prm->messages,
+                           &res->msgs_per_s[delivery][window_index].run[backend][run],
+                           &res->throughput_lost[delivery][window_index][backend]);
     }
-    pair_close(&p);
-}
-
-static void measure_throughput_once(results *res, const params *prm, uint32_t run, int delivery,
-                                    size_t window_index, int backend)
-{
-    pair p;
-    if (!pair_open(&p, backend_ops[backend], backend, 1, 1, NULL))
-        return;
-    double msgs_per_s;
-    if (measure_throughput(&p, delivery == DELIVERY_RELIABLE, windows[window_index], prm->warmup,
-                           prm->messages, &msgs_per_s,
-                           &res->throughput_lost[delivery][window_index][backend]))
-        res->msgs_per_s[delivery][window_index].run[backend][run] = msgs_per_s;
     pair_close(&p);
 }
 
@@ -667,13 +652,12 @@ static void measure_throughput_once(results *res, const params *prm, uint32_t ru
  * raw ENet first on odd ones, each pair of measurements back to back. */
 static void run_once(results *res, const params *prm, uint32_t run, double *samples_us)
 {
-    for (int d = 0; d < DELIVERY_COUNT; d++)
-        for (int k = 0; k < BACKEND_COUNT; k++)
-            measure_rtt_once(res, prm, run, d, (int)(run + k) % BACKEND_COUNT, samples_us);
-    for (int d = 0; d < DELIVERY_COUNT; d++)
-        for (size_t w = 0; w < WINDOW_COUNT; w++)
+    /* window index WINDOW_COUNT (the RTT figures) first, then each window */
+    for (size_t i = 0; i <= WINDOW_COUNT; i++)
+        for (int d = 0; d < DELIVERY_COUNT; d++)
             for (int k = 0; k < BACKEND_COUNT; k++)
-                measure_throughput_once(res, prm, run, d, w, (int)(run + k) % BACKEND_COUNT);
+                measure_once(res, prm, run, (int)(run + k) % BACKEND_COUNT, d,
+                             (i + WINDOW_COUNT) % (WINDOW_COUNT + 1), samples_us);
     for (int k = 0; k < BACKEND_COUNT; k++) {
         int b = (int)(run + k) % BACKEND_COUNT;
         double memory[MEMORY_FIELD_COUNT];
@@ -686,19 +670,6 @@ static void run_once(results *res, const params *prm, uint32_t run, double *samp
 /* ------------------------------------------------------------------ */
 /* Report                                                              */
 /* ------------------------------------------------------------------ */
-
-/* Median as key, and every run's value as key_runs. */
-static void print_series(bench_json *json, const char *key, const series *s, int backend,
-                         uint32_t runs)
-{
-    char runs_key[96];
-    snprintf(runs_key, sizeof runs_key, "%s_runs", key);
-    bench_json_number(json, key, bench_median(s->run[backend], runs));
-    bench_json_array_begin(json, runs_key);
-    for (uint32_t r = 0; r < runs; r++)
-        bench_json_number(json, NULL, s->run[backend][r]);
-    bench_json_array_end(json);
-}
 
 /* Median over runs of netcore / raw ENet within the same run. */
 static double ratio_median(const series *s, uint32_t runs)
@@ -741,8 +712,8 @@ static void print_rtt(bench_json *json, const results *res, uint32_t runs)
         bench_json_object_begin(json, delivery_names[d]);
         for (int b = 0; b < BACKEND_COUNT; b++) {
             bench_json_object_begin(json, backend_names[b]);
-            print_series(json, "rtt_p50_us", &res->rtt_p50_us[d], b, runs);
-            print_series(json, "rtt_p99_us", &res->rtt_p99_us[d], b, runs);
+            bench_json_runs(json, "rtt_p50_us", res->rtt_p50_us[d].run[b], runs);
+            bench_json_runs(json, "rtt_p99_us", res->rtt_p99_us[d].run[b], runs);
             bench_json_uint(json, "lost", res->rtt_lost[d][b]);
             bench_json_object_end(json);
         }
@@ -763,7 +734,7 @@ static void print_throughput(bench_json *json, const results *res, uint32_t runs
             bench_json_object_begin(json, key);
             for (int b = 0; b < BACKEND_COUNT; b++) {
                 bench_json_object_begin(json, backend_names[b]);
-                print_series(json, "msgs_per_s", &res->msgs_per_s[d][w], b, runs);
+                bench_json_runs(json, "msgs_per_s", res->msgs_per_s[d][w].run[b], runs);
                 bench_json_uint(json, "lost", res->throughput_lost[d][w][b]);
                 bench_json_object_end(json);
             }
@@ -778,18 +749,13 @@ static void print_memory(bench_json *json, const results *res, uint32_t runs)
 {
     bench_json_object_begin(json, "memory");
     bench_json_string(json, "method",
-                      "server host with max_peers = peers, one client host opening peers "
-                      "connections, idle; live bytes requested by the server host through "
-                      "netcore's allocator (a counting allocator in netcore_host_config) plus "
-                      "ENet's allocations made while driving the server host (counting "
-                      "callbacks from enet_initialize_with_callbacks); malloc's own per-block "
-                      "overhead is not counted. bytes_per_peer = connected_host_bytes / peers; "
-                      "growth_per_peer_bytes = (connected_host_bytes - empty_host_bytes) / peers");
+                      "live bytes the server host requested through netcore's allocator and "
+                      "ENet's callbacks, max_peers = peers, every peer connected and idle");
     for (int b = 0; b < BACKEND_COUNT; b++) {
         bench_json_object_begin(json, backend_names[b]);
         for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
             if (b == BACKEND_NETCORE || f != MEMORY_NETCORE_ALLOCATOR)
-                print_series(json, memory_field_names[f], &res->memory[f], b, runs);
+                bench_json_runs(json, memory_field_names[f], res->memory[f].run[b], runs);
         bench_json_object_end(json);
     }
     bench_json_number(json, "ratio_bytes_per_peer",
@@ -797,7 +763,7 @@ static void print_memory(bench_json *json, const results *res, uint32_t runs)
     bench_json_object_end(json);
 }
 
-/* True when every ratio is finite and on the right side of its goal. */
+/* A goal is met when each of its ratios is finite and on the right side. */
 static void print_goal(bench_json *json, const results *res, uint32_t runs)
 {
     bool rtt_p50_ok = true, rtt_p99_ok = true, throughput_ok = true;
@@ -866,7 +832,10 @@ int main(int argc, char **argv)
                   options.quick ? QUICK_MEMORY_IDLE_MS : MEMORY_IDLE_MS};
     double *samples_us = malloc(prm.messages * sizeof *samples_us);
     static results res;
-    results_clear(&res);
+    series_clear(&res.rtt_p50_us[0], DELIVERY_COUNT);
+    series_clear(&res.rtt_p99_us[0], DELIVERY_COUNT);
+    series_clear(&res.msgs_per_s[0][0], DELIVERY_COUNT * WINDOW_COUNT);
+    series_clear(&res.memory[0], MEMORY_FIELD_COUNT);
 
     /* The counting callbacks must be in place before netcore_init() so every
      * ENet allocation, netcore's included, goes through them. */
