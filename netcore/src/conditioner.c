@@ -210,10 +210,11 @@ static uint64_t link_reorder_delay_us(const nci_link *link)
     return delay_ms * 1000;
 }
 
-/* Passes the datagram through the bandwidth serialiser. Returns false when it
+/* Schedules the datagram on the bandwidth serialiser. Returns false when it
  * would wait too long (dropped); otherwise *out_sent_us is when its last bit
- * leaves the serialiser. */
-static bool link_serialise(nci_link *link, uint64_t now_us, uint32_t size_bytes,
+ * leaves the serialiser. The caller commits that time (serialiser_free_at_us)
+ * only if the datagram really used the link. */
+static bool link_serialise(const nci_link *link, uint64_t now_us, uint32_t size_bytes,
                            uint64_t *out_sent_us)
 {
     uint32_t kbps = link->profile.bandwidth_kbps;
@@ -227,8 +228,7 @@ static bool link_serialise(nci_link *link, uint64_t now_us, uint32_t size_bytes,
     /* bits / (kbps * 1000) seconds = bytes * 8000 / kbps microseconds, rounded up
      * so that a stream of tiny datagrams cannot exceed the cap. */
     uint64_t transmit_us = ((uint64_t)size_bytes * 8000u + kbps - 1) / kbps;
-    link->serialiser_free_at_us = start_us + transmit_us;
-    *out_sent_us = link->serialiser_free_at_us;
+    *out_sent_us = start_us + transmit_us;
     return true;
 }
 
@@ -321,7 +321,9 @@ uint32_t nci_link_submit(nci_link *link, uint64_t now_us, uint64_t tag, const vo
         link->stats.dropped_bandwidth++;
         return 0;
     }
+    /* Loss happens after the bottleneck: a lost datagram still used the bandwidth. */
     if (nci_rng_chance_pct(&link->rng, link->profile.loss_pct)) {
+        link->serialiser_free_at_us = sent_us;
         link->stats.dropped_loss++;
         return 0;
     }
@@ -335,10 +337,13 @@ uint32_t nci_link_submit(nci_link *link, uint64_t now_us, uint64_t tag, const vo
     bool duplicate = nci_rng_chance_pct(&link->rng, link->profile.duplicate_pct);
     uint64_t duplicate_at_us = duplicate ? add_saturating(sent_us, link_draw_delay_us(link)) : 0;
 
+    /* A datagram refused by a full queue never reached the wire, so it
+     * leaves the serialiser's schedule untouched. */
     if (!link_enqueue(link, deliver_at_us, tag, data, size)) {
         link->stats.dropped_overflow++;
         return 0;
     }
+    link->serialiser_free_at_us = sent_us;
     if (held_back)
         link->stats.reordered++;
     /* No room for the extra copy: the original still goes through. */

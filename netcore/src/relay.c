@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -538,6 +539,8 @@ void nci_relay_wait(nci_relay *relay, uint64_t now_us, uint32_t timeout_ms)
         if (due_ms < wait_ms)
             wait_ms = due_ms;
     }
+    if (wait_ms > INT_MAX)
+        wait_ms = INT_MAX;
     nfds_t count = build_poll_set(relay);
     (void)poll(relay->poll_fds, count, (int)wait_ms);
 }
@@ -547,6 +550,8 @@ void nci_relay_set_profiles(nci_relay *relay, const netcore_link_profile *upstre
 {
     if (!relay)
         return;
+    /* NULL keeps a direction as it is; so does a profile with percentages
+     * outside 0..100, since this call has no way to report an error. */
     if (upstream && profile_valid(upstream)) {
         relay->config.upstream = *upstream;
         nci_link_set_profile(relay->upstream, upstream);

@@ -384,7 +384,11 @@ int main(int argc, char **argv)
     netcore_result result = nci_relay_create(&cfg, &relay);
     if (result != NETCORE_OK) {
         fprintf(stderr, "netcore-linkproxy: cannot start: %s\n", netcore_result_str(result));
-        return result == NETCORE_ERR_INVALID_ARGUMENT ? EXIT_USAGE : 1;
+        if (result != NETCORE_ERR_INVALID_ARGUMENT)
+            return 1;
+        /* Flags that parse but do not fit together, e.g. --bind of another family. */
+        print_usage(stderr);
+        return EXIT_USAGE;
     }
     netcore_address listen_address;
     if (nci_relay_listen_address(relay, &listen_address) != NETCORE_OK)

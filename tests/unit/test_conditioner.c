@@ -289,6 +289,29 @@ Test(conditioner, bandwidth_cap_spaces_datagrams_and_drops_after_one_second)
     nci_link_destroy(link);
 }
 
+Test(conditioner, datagrams_refused_by_a_full_queue_use_no_bandwidth)
+{
+    netcore_link_profile profile;
+    memset(&profile, 0, sizeof profile);
+    profile.latency_ms = 1000;
+    profile.bandwidth_kbps = 100; /* 125 bytes = 10 ms */
+    nci_link *link = make_link(19, 2, &profile);
+    uint8_t data[125] = {0};
+    cr_assert_eq(nci_link_submit(link, 0, 0, data, sizeof data), 1);
+    cr_assert_eq(nci_link_submit(link, 0, 1, data, sizeof data), 1);
+    cr_assert_eq(nci_link_submit(link, 0, 2, data, sizeof data), 0);
+    nci_link_datagram d;
+    cr_assert(nci_link_pop_due(link, UINT64_MAX, &d));
+    cr_assert_eq(d.deliver_at_us, 1010 * MS);
+    /* The serialiser is busy until 20 ms (two datagrams), not 30 ms. */
+    cr_assert_eq(nci_link_submit(link, 0, 3, data, sizeof data), 1);
+    cr_assert(nci_link_pop_due(link, UINT64_MAX, &d));
+    cr_assert(nci_link_pop_due(link, UINT64_MAX, &d));
+    cr_assert_eq(d.tag, 3);
+    cr_assert_eq(d.deliver_at_us, 1030 * MS);
+    nci_link_destroy(link);
+}
+
 Test(conditioner, queue_overflow_and_oversize_are_counted)
 {
     netcore_link_profile profile;
