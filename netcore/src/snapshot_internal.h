@@ -1,0 +1,145 @@
+/* Internal pieces shared by the schema, the snapshot server and the snapshot
+ * client: the schema's layout, field quantization, the per-entity delta codec
+ * and the "view" (the set of entities one client holds after one snapshot).
+ * Wire format: docs/snapshot-format.md. */
+#ifndef NETCORE_SNAPSHOT_INTERNAL_H
+#define NETCORE_SNAPSHOT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/bitpack.h"
+#include "netcore/schema.h"
+#include "netcore/snapshot.h"
+
+/* Bumped whenever the snapshot wire format changes; part of the schema hash. */
+#define NCI_SNAPSHOT_FORMAT_VERSION 1u
+/* Longest slot-index gap code (see nci_gap_write). */
+#define NCI_GAP_MAX_BITS 19u
+/* Bits of an entity generation on the wire (creations only). */
+#define NCI_GENERATION_BITS 16u
+
+/* One field. An entity's state is an array of 32-bit components (quantized
+ * codes); a field owns comp_count of them starting at first_comp. */
+typedef struct nci_field {
+    netcore_field_desc desc; /* desc.name points at name */
+    char name[NETCORE_SCHEMA_NAME_MAX];
+    netcore_quant quant;     /* FLOAT, VEC2, VEC3 */
+    uint16_t type;
+    uint16_t first_comp;
+    uint8_t comp_count;
+} nci_field;
+
+typedef struct nci_type {
+    char name[NETCORE_SCHEMA_NAME_MAX];
+    uint32_t first_field; /* into schema->fields (contiguous per type) */
+    uint16_t field_count;
+    uint16_t comp_count;
+    uint32_t first_comp;  /* into schema->comp_bits and schema->comp_default */
+    uint32_t full_bits;   /* worst-case bits of the fields of a creation, mask included */
+} nci_type;
+
+struct netcore_schema {
+    netcore_allocator allocator;
+    netcore_log log;
+    uint32_t max_types;
+    uint32_t max_fields;
+    uint32_t type_count;
+    uint32_t field_total;
+    uint32_t comp_total;
+    nci_type *types;         /* [max_types] */
+    nci_field *fields;       /* [max_fields], grouped by type */
+    uint8_t *comp_bits;      /* [4 * max_fields] wire width of each component */
+    uint8_t *comp_is_single; /* [4 * max_fields] 1 when the component is its field's only one */
+    uint32_t *comp_default;  /* [4 * max_fields] code of the zero value */
+    bool finalized;
+    uint64_t hash;
+    uint16_t tag;            /* 16-bit fold of hash carried in every message */
+    uint32_t max_comps;      /* largest comp_count of any type, at least 1 */
+    unsigned type_bits;      /* bits of a type id on the wire */
+    uint32_t max_entity_bits; /* worst-case bits of one creation, entity header included */
+};
+
+const nci_type *nci_schema_type(const netcore_schema *schema, uint16_t type);
+/* NULL for an unknown type or field. */
+const nci_field *nci_schema_field(const netcore_schema *schema, uint16_t type, uint16_t field);
+/* Writes the zero state of a type (schema->max_comps components, unused ones 0). */
+void nci_schema_default_state(const netcore_schema *schema, uint16_t type, uint32_t *state);
+
+/* Quantize a value into an entity state / read it back. The kind must match
+ * (checked by the callers: nci_field_accepts). */
+bool nci_field_accepts(const nci_field *field, netcore_field_kind setter_kind);
+void nci_field_set_int(const nci_field *field, uint32_t *state, int64_t value);
+void nci_field_set_float(const nci_field *field, uint32_t *state, float value);
+void nci_field_set_bool(const nci_field *field, uint32_t *state, bool value);
+void nci_field_set_vec3(const nci_field *field, uint32_t *state, netcore_vec3 value);
+void nci_field_set_quat(const nci_field *field, uint32_t *state, netcore_quat value);
+int64_t nci_field_get_int(const nci_field *field, const uint32_t *state);
+float nci_field_get_float(const nci_field *field, const uint32_t *state);
+bool nci_field_get_bool(const nci_field *field, const uint32_t *state);
+netcore_vec3 nci_field_get_vec3(const nci_field *field, const uint32_t *state);
+netcore_quat nci_field_get_quat(const nci_field *field, const uint32_t *state);
+/* False when decoded codes are not a value the field can hold (a float index
+ * above its steps, an invalid quaternion). */
+bool nci_field_codes_valid(const nci_field *field, const uint32_t *state);
+
+/* Kind-checked field access shared by the server's and the client's getters:
+ * NETCORE_ERR_INVALID_ARGUMENT on an unknown field or a kind mismatch. */
+netcore_result nci_state_field(const netcore_schema *schema, uint16_t type, uint16_t field,
+                               netcore_field_kind kind, const nci_field **out_field);
+
+/* ---- delta codec (snapshot_codec.c) ---- */
+
+/* Slot-index gaps (>= 1) between consecutive entities of a list. */
+unsigned nci_gap_bits(uint32_t gap);
+void nci_gap_write(netcore_bit_writer *writer, uint32_t gap);
+/* Returns 0 (and the reader may be failed) on a bad code. */
+uint32_t nci_gap_read(netcore_bit_reader *reader);
+
+/* Worst-case bits of one component of width bits (see nci_comp_write). */
+unsigned nci_comp_max_bits(unsigned bits, bool single);
+
+/* Bits of the fields of an entity coded against ref (mask included); the
+ * changed-field mask goes to *out_mask. */
+uint32_t nci_entity_delta_bits(const netcore_schema *schema, const nci_type *type,
+                               const uint32_t *ref, const uint32_t *cur, uint64_t *out_mask);
+/* Writes what nci_entity_delta_bits measured. field_bits (may be NULL) gets
+ * the bits of each field's values added, indexed like schema->fields. */
+void nci_entity_delta_write(netcore_bit_writer *writer, const netcore_schema *schema,
+                            const nci_type *type, const uint32_t *ref, const uint32_t *cur,
+                            uint64_t mask, uint64_t *field_bits);
+/* Reads fields coded against ref into out (may alias ref only if equal
+ * pointers are acceptable: out is written component by component). Returns
+ * false on invalid values; reader failures are left in the reader. */
+bool nci_entity_delta_read(netcore_bit_reader *reader, const netcore_schema *schema,
+                           const nci_type *type, const uint32_t *ref, uint32_t *out);
+
+/* ---- views ---- */
+
+/* The entities a client holds after one snapshot, sorted by slot index. */
+typedef struct nci_view {
+    bool valid;
+    uint16_t seq;
+    uint32_t tick;
+    uint32_t count;
+    uint16_t *index; /* [capacity] */
+    uint16_t *gen;   /* [capacity] */
+    uint16_t *type;  /* [capacity] */
+    uint32_t *state; /* [capacity * stride] */
+} nci_view;
+
+/* Allocates count views of `capacity` entities with `stride` components each,
+ * in one block (*out_block, freed with nci_free). Returns false on overflow or
+ * allocation failure. */
+bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32_t count,
+                     uint32_t capacity, uint32_t stride, void **out_block);
+/* Position of slot index in view, or -1. */
+int32_t nci_view_find(const nci_view *view, uint32_t index);
+/* Copies entry `from_pos` of `from` to the end of `to`. */
+void nci_view_append(nci_view *to, const nci_view *from, uint32_t from_pos, uint32_t stride);
+
+/* 16-bit tag folded from a 64-bit hash. */
+uint16_t nci_schema_tag(uint64_t hash);
+
+#endif /* NETCORE_SNAPSHOT_INTERNAL_H */
