@@ -50,6 +50,11 @@ bench_args_result bench_options_parse(int argc, char **argv, const char *usage,
 /* CLOCK_MONOTONIC in nanoseconds since an arbitrary start. */
 uint64_t bench_now_ns(void);
 
+/* CPU time used by the whole process (CLOCK_PROCESS_CPUTIME_ID), nanoseconds.
+ * A busy-polling benchmark whose CPU time is well below its wall time was
+ * preempted by other work on the machine. */
+uint64_t bench_cpu_time_ns(void);
+
 /* Sorts values ascending in place; NaN values are not allowed. */
 void bench_sort_doubles(double *values, size_t count);
 

@@ -13,10 +13,9 @@
  * loopback datagrams plus the work of both ends done back to back on one core.
  * That keeps the second core free for the rest of the machine and makes the
  * netcore/raw comparison insensitive to scheduling between two spinning
- * processes. Each measurement runs netcore and raw ENet back to back (the
- * order alternates between runs); medians over --runs runs are reported, and
- * each ratio is the median of the per-run ratios. docs/benchmarks.md explains
- * every figure.
+ * processes. Within each figure, chunks of netcore and raw ENet alternate;
+ * medians over --runs runs are reported, and each ratio is the median of the
+ * per-run ratios. docs/benchmarks.md explains every figure.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <enet/enet.h>
@@ -44,6 +43,7 @@
 #define STALL_TIMEOUT_MS 200
 /* Bounds the events handled by one server service call. */
 #define MAX_EVENTS_PER_SERVICE 4096
+#define MEASURE_CHUNKS 20
 #define RTT_RATIO_GOAL 1.05
 #define THROUGHPUT_RATIO_GOAL 0.95
 
@@ -434,16 +434,15 @@ static void fill_message(uint8_t *message, uint64_t seq)
 }
 
 /*
- * Ping-pong with one message in flight: warmup untimed round trips, then
- * count timed ones into samples_us (sorted on return). A ping unanswered for
- * STALL_TIMEOUT_MS is counted in *lost and replaced by a new one.
+ * Ping-pong with one message in flight, count round trips; their times go to
+ * samples_us[0..count) unless samples_us is NULL (warmup). A ping unanswered
+ * for STALL_TIMEOUT_MS is counted in *lost and replaced by a new one.
  */
-static bool measure_rtt(pair *p, bool reliable, uint32_t warmup, uint32_t count,
-                        double *samples_us, uint64_t *lost)
+static bool ping_pong(pair *p, bool reliable, uint32_t count, double *samples_us, uint64_t *lost)
 {
     uint8_t message[MESSAGE_BYTES];
-    uint32_t done = 0;
-    while (done < warmup + count) {
+    uint32_t done = 0, lost_here = 0;
+    while (done < count) {
         uint64_t seq = ++p->next_seq;
         fill_message(message, seq);
         uint64_t start_ns = bench_now_ns();
@@ -455,9 +454,8 @@ static bool measure_rtt(pair *p, bool reliable, uint32_t warmup, uint32_t count,
             if (status == CLIENT_ERROR)
                 return false;
             if (status == CLIENT_MESSAGE && echoed == seq) {
-                uint64_t end_ns = bench_now_ns();
-                if (done >= warmup)
-                    samples_us[done - warmup] = (double)(end_ns - start_ns) / 1000.0;
+                if (samples_us)
+                    samples_us[done] = (double)(bench_now_ns() - start_ns) / 1000.0;
                 done++;
                 break;
             }
@@ -466,15 +464,15 @@ static bool measure_rtt(pair *p, bool reliable, uint32_t warmup, uint32_t count,
             if (!serve(p))
                 return false;
             if (bench_now_ns() - start_ns > ms_to_ns(STALL_TIMEOUT_MS)) {
-                if (++*lost > count) {
-                    bench_fail("%s: more pings lost than measured", p->name);
+                if (++lost_here > count) {
+                    bench_fail("%s: more pings lost than sent", p->name);
                     return false;
                 }
                 break;
             }
         }
     }
-    bench_sort_doubles(samples_us, count);
+    *lost += lost_here;
     return true;
 }
 
@@ -523,17 +521,6 @@ static bool run_window(pair *p, bool reliable, uint32_t window, uint32_t count, 
     }
     *out_elapsed_ns = bench_now_ns() - start_ns;
     *lost += lost_here;
-    return true;
-}
-
-static bool measure_throughput(pair *p, bool reliable, uint32_t window, uint32_t warmup,
-                               uint32_t count, double *out_msgs_per_s, uint64_t *lost)
-{
-    uint64_t elapsed_ns, ignored_lost = 0;
-    if (!run_window(p, reliable, window, warmup, &ignored_lost, &elapsed_ns) ||
-        !run_window(p, reliable, window, count, lost, &elapsed_ns))
-        return false;
-    *out_msgs_per_s = elapsed_ns ? (double)count * 1e9 / (double)elapsed_ns : NAN;
     return true;
 }
 
@@ -620,44 +607,77 @@ static void series_clear(series *s, size_t count)
 }
 
 /*
- * One measurement of one backend on a fresh pair, so neither backend carries
- * state (or an idle, unserviced connection) from an earlier measurement:
- * the RTT figures when window_index is WINDOW_COUNT, else that window's
- * throughput.
+ * One figure (the RTT when window_index is WINDOW_COUNT, else that window's
+ * throughput) for both backends on fresh pairs, so no state is carried over
+ * from an earlier figure. After a warmup on each, the count is split into
+ * MEASURE_CHUNKS chunks that alternate between the backends (netcore first on
+ * even chunks of even runs), so both see the same machine: a burst of load
+ * from elsewhere hits one or two chunks of each, not all of one backend.
+ * RTT percentiles come from every sample; throughput is the median chunk rate,
+ * which ignores a minority of chunks slowed by preemption.
  */
-static void measure_once(results *res, const params *prm, uint32_t run, int backend, int delivery,
-                         size_t window_index, double *samples_us)
+static void measure_figure(results *res, const params *prm, uint32_t run, int delivery,
+                           size_t window_index, double *samples_us[BACKEND_COUNT])
 {
-    pair p;
-    if (!pair_open(&p, backend_ops[backend], backend, 1, 1, NULL))
-        return;
-    bool reliable = delivery == DELIVERY_RELIABLE;
-    if (window_index == WINDOW_COUNT) {
-        if (measure_rtt(&p, reliable, prm->warmup, prm->messages, samples_us,
-                        &res->rtt_lost[delivery][backend])) {
-            res->rtt_p50_us[delivery].run[backend][run] =
-                bench_percentile_sorted(samples_us, prm->messages, 50.0);
-            res->rtt_p99_us[delivery].run[backend][run] =
-                bench_percentile_sorted(samples_us, prm->messages, 99.0);
-        }
-    } else {
-        measure_throughput(&p, reliable, windows[window_index], prm->warmup, prm->messages,
-                           &res->msgs_per_s[delivery][window_index].run[backend][run],
-                           &res->throughput_lost[delivery][window_index][backend]);
+    bool rtt = window_index == WINDOW_COUNT, reliable = delivery == DELIVERY_RELIABLE;
+    uint32_t window = rtt ? 1 : windows[window_index];
+    uint64_t *lost[BACKEND_COUNT];
+    pair pairs[BACKEND_COUNT];
+    bool ok[BACKEND_COUNT];
+    for (int b = 0; b < BACKEND_COUNT; b++) {
+        uint64_t elapsed_ns, warmup_lost = 0;
+        lost[b] = rtt ? &res->rtt_lost[delivery][b]
+                      : &res->throughput_lost[delivery][window_index][b];
+        ok[b] = pair_open(&pairs[b], backend_ops[b], b, 1, 1, NULL);
+        if (ok[b])
+            ok[b] = rtt ? ping_pong(&pairs[b], reliable, prm->warmup, NULL, &warmup_lost)
+                        : run_window(&pairs[b], reliable, window, prm->warmup, &warmup_lost,
+                                     &elapsed_ns);
     }
-    pair_close(&p);
+    uint32_t chunks = prm->messages < MEASURE_CHUNKS ? prm->messages : MEASURE_CHUNKS;
+    uint32_t done = 0;
+    double rates[BACKEND_COUNT][MEASURE_CHUNKS];
+    for (uint32_t c = 0; c < chunks; c++) {
+        uint32_t chunk_count = prm->messages / chunks + (c < prm->messages % chunks ? 1 : 0);
+        for (uint32_t k = 0; k < BACKEND_COUNT; k++) {
+            int b = (int)((run + c + k) % BACKEND_COUNT);
+            uint64_t elapsed_ns = 0;
+            if (ok[b])
+                ok[b] = rtt ? ping_pong(&pairs[b], reliable, chunk_count, samples_us[b] + done,
+                                        lost[b])
+                            : run_window(&pairs[b], reliable, window, chunk_count, lost[b],
+                                         &elapsed_ns);
+            rates[b][c] = elapsed_ns ? (double)chunk_count * 1e9 / (double)elapsed_ns : NAN;
+        }
+        done += chunk_count;
+    }
+    for (int b = 0; b < BACKEND_COUNT; b++) {
+        if (!ok[b]) {
+            if (pairs[b].ops)
+                pair_close(&pairs[b]);
+            continue;
+        }
+        if (rtt) {
+            bench_sort_doubles(samples_us[b], prm->messages);
+            res->rtt_p50_us[delivery].run[b][run] =
+                bench_percentile_sorted(samples_us[b], prm->messages, 50.0);
+            res->rtt_p99_us[delivery].run[b][run] =
+                bench_percentile_sorted(samples_us[b], prm->messages, 99.0);
+        } else {
+            res->msgs_per_s[delivery][window_index].run[b][run] = bench_median(rates[b], chunks);
+        }
+        pair_close(&pairs[b]);
+    }
 }
 
-/* One run: every figure for both backends, netcore first on even runs and
- * raw ENet first on odd ones, each pair of measurements back to back. */
-static void run_once(results *res, const params *prm, uint32_t run, double *samples_us)
+/* One run: every figure for both backends, then the memory of each (netcore
+ * first on even runs, raw ENet first on odd ones). */
+static void run_once(results *res, const params *prm, uint32_t run,
+                     double *samples_us[BACKEND_COUNT])
 {
-    /* window index WINDOW_COUNT (the RTT figures) first, then each window */
-    for (size_t i = 0; i <= WINDOW_COUNT; i++)
-        for (int d = 0; d < DELIVERY_COUNT; d++)
-            for (int k = 0; k < BACKEND_COUNT; k++)
-                measure_once(res, prm, run, (int)(run + k) % BACKEND_COUNT, d,
-                             (i + WINDOW_COUNT) % (WINDOW_COUNT + 1), samples_us);
+    for (int d = 0; d < DELIVERY_COUNT; d++)
+        for (size_t w = 0; w <= WINDOW_COUNT; w++)
+            measure_figure(res, prm, run, d, (w + WINDOW_COUNT) % (WINDOW_COUNT + 1), samples_us);
     for (int k = 0; k < BACKEND_COUNT; k++) {
         int b = (int)(run + k) % BACKEND_COUNT;
         double memory[MEMORY_FIELD_COUNT];
@@ -784,7 +804,7 @@ static void print_goal(bench_json *json, const results *res, uint32_t runs)
 }
 
 static void print_report(const results *res, const params *prm, double elapsed_s,
-                         double load_at_start)
+                         double cpu_share, double load_at_start)
 {
     bench_json json;
     bench_json_init(&json, stdout);
@@ -807,6 +827,7 @@ static void print_report(const results *res, const params *prm, double elapsed_s
     bench_json_uint(&json, "errors", error_count);
     bench_json_string(&json, "first_error", error_count ? first_error : NULL);
     bench_json_number(&json, "elapsed_s", elapsed_s);
+    bench_json_number(&json, "cpu_share", cpu_share);
     bench_json_object_end(&json);
     bench_json_finish(&json);
 }
@@ -830,7 +851,8 @@ int main(int argc, char **argv)
     params prm = {options.runs, options.messages, options.messages / 10 + 10,
                   options.quick ? QUICK_MEMORY_PEERS : MEMORY_PEERS,
                   options.quick ? QUICK_MEMORY_IDLE_MS : MEMORY_IDLE_MS};
-    double *samples_us = malloc(prm.messages * sizeof *samples_us);
+    double *samples_us[BACKEND_COUNT] = {malloc(prm.messages * sizeof(double)),
+                                         malloc(prm.messages * sizeof(double))};
     static results res;
     series_clear(&res.rtt_p50_us[0], DELIVERY_COUNT);
     series_clear(&res.rtt_p99_us[0], DELIVERY_COUNT);
@@ -843,14 +865,16 @@ int main(int argc, char **argv)
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.malloc = enet_counting_malloc;
     callbacks.free = enet_counting_free;
-    if (!samples_us || enet_initialize_with_callbacks(ENET_VERSION, &callbacks) != 0) {
+    if (!samples_us[0] || !samples_us[1] ||
+        enet_initialize_with_callbacks(ENET_VERSION, &callbacks) != 0) {
         fprintf(stderr, "transport_bench: out of memory or ENet failed to initialise\n");
-        free(samples_us);
+        free(samples_us[0]);
+        free(samples_us[1]);
         return 1;
     }
     netcore_result init = netcore_init();
     double load_at_start = bench_load_avg_1min();
-    uint64_t start_ns = bench_now_ns();
+    uint64_t start_ns = bench_now_ns(), start_cpu_ns = bench_cpu_time_ns();
     if (init == NETCORE_OK) {
         for (uint32_t run = 0; run < prm.runs; run++)
             run_once(&res, &prm, run, samples_us);
@@ -858,8 +882,11 @@ int main(int argc, char **argv)
     } else {
         bench_fail("netcore_init: %s", netcore_result_str(init));
     }
-    print_report(&res, &prm, (double)(bench_now_ns() - start_ns) / 1e9, load_at_start);
+    double elapsed_s = (double)(bench_now_ns() - start_ns) / 1e9;
+    double cpu_s = (double)(bench_cpu_time_ns() - start_cpu_ns) / 1e9;
+    print_report(&res, &prm, elapsed_s, cpu_s / elapsed_s, load_at_start);
     enet_deinitialize();
-    free(samples_us);
+    free(samples_us[0]);
+    free(samples_us[1]);
     return error_count == 0 ? 0 : 1;
 }
