@@ -553,6 +553,146 @@ Test(transport_enet, malformed_hello_is_a_protocol_error)
     free_side(server);
 }
 
+/* A server speaking raw ENet, to drive the client's side of the protocol. */
+typedef struct raw_server {
+    ENetHost *host;
+    ENetPeer *peer;
+    uint8_t hello[64];
+    size_t hello_size;
+    bool disconnected;
+    uint32_t disconnect_data;
+} raw_server;
+
+static netcore_address raw_server_start(raw_server *raw)
+{
+    ENetAddress bind = {0};
+    bind.host = ENET_HOST_ANY;
+    raw->host = enet_host_create(&bind, 2, 8, 0, 0);
+    cr_assert_not_null(raw->host);
+    ENetAddress actual;
+    cr_assert_eq(enet_socket_get_address(raw->host->socket, &actual), 0);
+    return netcore_address_ipv4(127, 0, 0, 1, actual.port);
+}
+
+static void raw_server_service(raw_server *raw)
+{
+    ENetEvent ev;
+    while (enet_host_service(raw->host, &ev, 0) > 0) {
+        if (ev.type == ENET_EVENT_TYPE_CONNECT)
+            raw->peer = ev.peer;
+        if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+            raw->disconnected = true;
+            raw->disconnect_data = ev.data;
+        }
+        if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+            if (ev.channelID == 0 && ev.packet->dataLength <= sizeof raw->hello) {
+                memcpy(raw->hello, ev.packet->data, ev.packet->dataLength);
+                raw->hello_size = ev.packet->dataLength;
+            }
+            enet_packet_destroy(ev.packet);
+        }
+    }
+}
+
+static void raw_server_wait_hello(raw_server *raw, side *client)
+{
+    uint64_t end = netcore_time_now_us() + (uint64_t)MAX_WAIT_MS * 1000u;
+    for (int i = 0; i < 100000 && raw->hello_size == 0 && netcore_time_now_us() < end; i++) {
+        raw_server_service(raw);
+        drain(client, 1);
+    }
+    cr_assert_gt(raw->hello_size, 0);
+}
+
+static void raw_send(raw_server *raw, uint8_t lane, const void *data, size_t size)
+{
+    ENetPacket *packet = enet_packet_create(data, size, ENET_PACKET_FLAG_RELIABLE);
+    cr_assert_eq(enet_peer_send(raw->peer, lane, packet), 0);
+}
+
+static const uint8_t welcome_v1[] = {'N', 'C', 'T', 'P', 1, 0, 2};
+
+Test(transport_enet, hello_layout_and_data_overtaking_welcome)
+{
+    raw_server raw = {0};
+    netcore_address to = raw_server_start(&raw);
+    side *client = new_side();
+    netcore_host_config ccfg;
+    client_config(&ccfg);
+    cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
+    netcore_connect_options options = {"abc", 3, 0};
+    netcore_peer_id id = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
+    raw_server_wait_hello(&raw, client);
+    /* The layout of docs/transport-protocol.md, byte for byte. */
+    const uint8_t expected[] = {'N', 'C', 'T', 'P', 1, 0, 1, 4, 0, 1, 2, 3, 3, 0, 'a', 'b', 'c'};
+    cr_assert_eq(raw.hello_size, sizeof expected);
+    cr_assert_arr_eq(raw.hello, expected, sizeof expected);
+    cr_assert_eq(raw.peer->channelCount, 8, "control + 1 + 4 (fan-out) + 1 + 1 lanes");
+    cr_assert_eq(client->connects, 0, "no CONNECT before admission");
+
+    /* User data on channel 0 (lane 1) before the WELCOME: implies admission. */
+    uint8_t buf[40];
+    fill_payload(buf, 77, sizeof buf);
+    raw_send(&raw, 1, buf, sizeof buf);
+    raw_send(&raw, 0, welcome_v1, sizeof welcome_v1);
+    uint64_t end = netcore_time_now_us() + (uint64_t)MAX_WAIT_MS * 1000u;
+    for (int i = 0; i < 100000 && client->rx_count == 0 && netcore_time_now_us() < end; i++) {
+        raw_server_service(&raw);
+        drain(client, 1);
+    }
+    cr_assert_eq(client->connects, 1);
+    cr_assert_eq(client->last_connect, id);
+    cr_assert_eq(client->rx_count, 1);
+    cr_assert_eq(client->rx[0].seq, 77);
+    cr_assert_eq(client->rx[0].channel, 0);
+    for (int i = 0; i < 20; i++) {
+        raw_server_service(&raw);
+        drain(client, 1);
+    }
+    cr_assert_eq(client->disconnects, 0, "the late WELCOME is consumed silently");
+    netcore_host_stats hs;
+    cr_assert_eq(netcore_host_get_stats(client->host, &hs), NETCORE_OK);
+    cr_assert_eq(hs.malformed_dropped, 0);
+    cr_assert_eq(hs.pending_messages_dropped, 0);
+    free_side(client);
+    enet_host_destroy(raw.host);
+}
+
+Test(transport_enet, bad_welcome_is_a_protocol_error_on_the_client)
+{
+    raw_server raw = {0};
+    netcore_address to = raw_server_start(&raw);
+    side *client = new_side();
+    netcore_host_config ccfg;
+    client_config(&ccfg);
+    cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
+    netcore_peer_id id = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(client->host, &to, NULL, &id), NETCORE_OK);
+    raw_server_wait_hello(&raw, client);
+    const uint8_t long_welcome[] = {'N', 'C', 'T', 'P', 1, 0, 2, 0};
+    raw_send(&raw, 0, long_welcome, sizeof long_welcome);
+    uint64_t end = netcore_time_now_us() + (uint64_t)MAX_WAIT_MS * 1000u;
+    for (int i = 0; i < 100000 && !(raw.disconnected && client->disconnects) &&
+                    netcore_time_now_us() < end;
+         i++) {
+        raw_server_service(&raw);
+        drain(client, 1);
+    }
+    cr_assert_eq(client->connects, 0);
+    cr_assert_eq(client->disconnects, 1);
+    cr_assert_eq(client->last_disconnect, id);
+    cr_assert_eq(client->reason, NETCORE_DISCONNECT_PROTOCOL_ERROR);
+    cr_assert(raw.disconnected);
+    cr_assert_eq(raw.disconnect_data,
+                 NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
+    netcore_host_stats hs;
+    cr_assert_eq(netcore_host_get_stats(client->host, &hs), NETCORE_OK);
+    cr_assert_eq(hs.malformed_dropped, 1);
+    free_side(client);
+    enet_host_destroy(raw.host);
+}
+
 Test(transport_enet, stale_peer_ids_are_refused)
 {
     side *server = new_side(), *client = new_side();
@@ -642,6 +782,19 @@ Test(transport_enet, stats_count_what_was_sent)
     cr_assert_eq(netcore_host_get_stats(server->host, &hs), NETCORE_OK);
     cr_assert_eq(hs.traffic.messages_received, 100);
     cr_assert_gt(hs.wire_bytes_received, 5500);
+
+    /* Rates cover the last one-second window: keep traffic flowing past one. */
+    uint64_t until = netcore_time_now_us() + 1300000u;
+    for (int i = 0; i < 100000 && netcore_time_now_us() < until; i++) {
+        cr_assert_eq(netcore_host_send(client->host, id, 3, buf, sizeof buf), NETCORE_OK);
+        drain(client, 1);
+        drain(server, 1);
+    }
+    cr_assert_eq(netcore_host_get_peer_stats(client->host, id, &cs), NETCORE_OK);
+    cr_assert_gt(cs.traffic.out_messages_per_s, 0.0f);
+    cr_assert_gt(cs.channel[3].out_bytes_per_s, 0.0f);
+    cr_assert_eq(netcore_host_get_stats(server->host, &hs), NETCORE_OK);
+    cr_assert_gt(hs.traffic.in_bytes_per_s, 0.0f);
     free_side(client);
     free_side(server);
 }
