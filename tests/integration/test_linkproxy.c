@@ -44,7 +44,6 @@ typedef struct rig {
     size_t client_count;
     int client_fd[MAX_CLIENTS];
     netcore_address client_address[MAX_CLIENTS];
-    uint64_t sent[MAX_CLIENTS];
     uint64_t replies[MAX_CLIENTS];
     uint64_t foreign[MAX_CLIENTS]; /* replies carrying another client's id */
     uint32_t rtt_us[MAX_RTTS];
@@ -109,7 +108,6 @@ static void rig_send(rig *r, size_t client, uint32_t seq)
     socklen_t len = nci_address_to_sockaddr(&r->proxy, &sa);
     ssize_t n = sendto(r->client_fd[client], &p, sizeof p, 0, (struct sockaddr *)&sa, len);
     cr_assert_eq(n, (ssize_t)sizeof p, "sendto: %s", strerror(errno));
-    r->sent[client]++;
 }
 
 static void echo_service(rig *r, uint64_t now_us)
