@@ -40,16 +40,20 @@ netcore_result netcore_quant_init(netcore_quant *quant, float min, float max, fl
     /* The decoded double is rounded to float (up to half an ulp) and both ends
      * compute in double (relative error far below 1e-12): shrink the grid
      * spacing by that much so the total error stays within precision / 2. */
-    double spacing_limit = (double)precision - float_ulp(magnitude) - range * 1e-12;
-    if (spacing_limit < (double)precision * 0.5) {
+    double ulp = float_ulp(magnitude);
+    double spacing_limit = (double)precision - ulp - range * 1e-12;
+    /* With at least 2 ulps between grid points (spacing >= limit / 2 once
+     * there are 2 steps or more), a decoded float rounds back to its own grid
+     * point: quantizing a decoded value again gives it back unchanged. */
+    if (spacing_limit < 4.0 * ulp) {
         return NETCORE_ERR_INVALID_ARGUMENT;
     }
+    /* range <= 2 * magnitude and spacing_limit >= 4 ulps, with an ulp at
+     * least 2^-24 * magnitude (or the fixed denormal spacing), so steps
+     * stays at most 2^23 + 1: 24 bits. */
     double steps = ceil(range / spacing_limit);
     if (steps < 1.0) {
         steps = 1.0;
-    }
-    if (steps > (double)UINT32_MAX) {
-        return NETCORE_ERR_INVALID_ARGUMENT;
     }
     quant->min = min;
     quant->max = max;

@@ -231,18 +231,23 @@ typedef struct netcore_quant {
     float max;
     float precision;
     uint32_t steps; /* wire values are integers 0..steps; steps >= 1 */
-    unsigned bits;  /* bits on the wire: netcore_bits_required(steps), 1..32 */
+    unsigned bits;  /* bits on the wire: netcore_bits_required(steps), 1..24 */
 } netcore_quant;
 
 /*
  * Fills *quant for [min, max] at `precision` (same unit as the values, e.g.
  * metres). The grid has `steps` equal intervals with steps chosen as the
  * smallest count whose spacing, plus float rounding, keeps the error within
- * precision / 2; min and max themselves are exact.
- * Example: [-512, 512] at 1/512 (about 2 mm) -> 19 bits.
+ * precision / 2; min and max themselves are exact. Quantizing is idempotent:
+ * netcore_quant_value() of a decoded value returns that value, so a stored
+ * value re-sent decodes identically.
+ * Example: [-256, 256] at 0.002 (error at most 1 mm) -> 259,967 steps,
+ * 18 bits. Both ends are grid points, so a power-of-two range at a
+ * power-of-two precision needs one bit more than range / precision suggests.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT if quant is NULL, a bound or the
- * precision is not finite, min >= max, precision <= 0, precision is too fine
- * for float values of this magnitude, or more than 32 bits would be needed.
+ * precision is not finite, min >= max, precision <= 0, precision is finer
+ * than floats can carry (below 5 float ulps of max(|min|, |max|), about
+ * 6e-7 * max(|min|, |max|)). That rule also keeps bits at 24 or below.
  * On error *quant is left with bits = 0 (unusable).
  */
 netcore_result netcore_quant_init(netcore_quant *quant, float min, float max, float precision);
