@@ -17,6 +17,13 @@
  * datagrams at their due time while ENet sleeps on its own socket only. */
 #define RELAY_SLICE_MS 1u
 
+/* ENet queues without limit. A peer with more commands than this waiting to
+ * go out or to be acknowledged is not keeping up, and sends to it fail with
+ * NETCORE_ERR_FULL. Counting ENet's lists is linear, so it is done on every
+ * QUEUE_CHECK_INTERVAL-th send, and on every send while the peer is full. */
+#define MAX_QUEUED_COMMANDS 8192u
+#define QUEUE_CHECK_INTERVAL 64u
+
 typedef struct enet_backend {
     netcore_allocator allocator;
     netcore_log log;
@@ -27,6 +34,8 @@ typedef struct enet_backend {
     uint32_t ping_interval_ms;
     uint32_t timeout_ms;
     ENetPacket *held; /* last received packet, owned until the next service() */
+    uint32_t *sends_since_check; /* by slot */
+    bool *queue_full;            /* by slot */
     netcore_address local;
     uint64_t wire_bytes_sent;
     uint64_t wire_bytes_received;
@@ -193,6 +202,8 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
     if (b->server_relay)
         nci_relay_destroy(b->server_relay);
     nci_free(&b->allocator, b->client_relays);
+    nci_free(&b->allocator, b->sends_since_check);
+    nci_free(&b->allocator, b->queue_full);
     nci_free(&b->allocator, b->client_targets);
     netcore_allocator allocator = b->allocator;
     nci_free(&allocator, b);
@@ -225,6 +236,12 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     b->conditioned = cfg->conditioner.enabled;
     b->conditioner = cfg->conditioner;
     b->bind_address = cfg->bind_address;
+    b->sends_since_check = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->sends_since_check);
+    b->queue_full = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->queue_full);
+    if (!b->sends_since_check || !b->queue_full) {
+        enet_destroy(b, 0);
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    }
 
     ENetAddress bind;
     if (b->conditioned && b->is_server) {
@@ -349,6 +366,14 @@ static netcore_result enet_send(void *backend, uint32_t slot, uint8_t lane, cons
     ENetPeer *peer = &b->host->peers[slot];
     if (peer->state != ENET_PEER_STATE_CONNECTED)
         return NETCORE_ERR_NOT_CONNECTED;
+    if (b->queue_full[slot] || ++b->sends_since_check[slot] >= QUEUE_CHECK_INTERVAL) {
+        b->sends_since_check[slot] = 0;
+        size_t queued = enet_list_size(&peer->outgoingCommands) +
+                        enet_list_size(&peer->sentReliableCommands);
+        b->queue_full[slot] = queued >= MAX_QUEUED_COMMANDS;
+        if (b->queue_full[slot])
+            return NETCORE_ERR_FULL;
+    }
     ENetPacket *packet = enet_packet_create(data, size_bytes, b->lane_flags[lane]);
     if (!packet)
         return NETCORE_ERR_OUT_OF_MEMORY;

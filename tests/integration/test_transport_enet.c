@@ -30,7 +30,8 @@ typedef struct side {
     netcore_disconnect_reason reason;
     uint32_t code;
     received rx[MAX_RECORDED];
-    uint32_t rx_count;
+    uint32_t rx_count; /* recorded in rx */
+    uint32_t rx_total; /* received, recorded or not */
     uint32_t corrupt; /* payloads whose filler did not match */
 } side;
 
@@ -79,6 +80,7 @@ static void drain(side *s, uint32_t timeout_ms)
             uint32_t seq = 0;
             if (!payload_ok(ev.data, ev.size_bytes, &seq))
                 s->corrupt++;
+            s->rx_total++;
             if (s->rx_count < MAX_RECORDED)
                 s->rx[s->rx_count++] = (received){ev.peer, ev.channel, seq, ev.size_bytes};
             break;
@@ -126,7 +128,7 @@ static bool both_disconnected(side *a, side *b, void *ctx)
 static bool b_received_count(side *a, side *b, void *ctx)
 {
     (void)a;
-    return b->rx_count >= *(uint32_t *)ctx;
+    return b->rx_total >= *(uint32_t *)ctx;
 }
 
 static void server_config(netcore_host_config *cfg)
@@ -820,6 +822,33 @@ Test(transport_enet, oversize_messages_are_refused_and_dropped)
     netcore_host_stats hs;
     cr_assert_eq(netcore_host_get_stats(server->host, &hs), NETCORE_OK);
     cr_assert_eq(hs.oversize_dropped, 1);
+    free_side(client);
+    free_side(server);
+}
+
+Test(transport_enet, send_fails_full_when_the_remote_does_not_keep_up)
+{
+    side *server = new_side(), *client = new_side();
+    netcore_host_config scfg, ccfg;
+    server_config(&scfg);
+    client_config(&ccfg);
+    netcore_peer_id id = connect_pair(server, &scfg, client, &ccfg);
+    /* Nobody polls: every message stays queued in the client. */
+    uint8_t buf[16] = {0};
+    uint32_t sent = 0;
+    netcore_result r = NETCORE_OK;
+    while (sent < 20000 && (r = netcore_host_send(client->host, id, 0, buf, sizeof buf)) == NETCORE_OK)
+        sent++;
+    cr_assert_eq(r, NETCORE_ERR_FULL, "sent %u without the queue filling up", sent);
+    cr_assert_geq(sent, 1000, "a queue that small would starve normal traffic");
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(client->host, id, &ps), NETCORE_OK);
+    cr_assert_eq(ps.traffic.messages_sent, sent, "refused sends are not counted");
+    /* Once the queue drains, sending works again and nothing was lost. */
+    uint32_t want = sent;
+    cr_assert(run_until(client, server, b_received_count, &want));
+    cr_assert_eq(server->rx_total, sent);
+    cr_assert_eq(netcore_host_send(client->host, id, 0, buf, sizeof buf), NETCORE_OK);
     free_side(client);
     free_side(server);
 }
