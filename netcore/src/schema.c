@@ -113,8 +113,8 @@ netcore_result netcore_schema_create(const netcore_schema_config *config,
     schema->fields = nci_calloc(&schema->allocator, config->max_fields, sizeof *schema->fields);
     schema->comp_bits = nci_calloc(&schema->allocator, config->max_fields, 4);
     schema->comp_is_single = nci_calloc(&schema->allocator, config->max_fields, 4);
-    schema->comp_default = nci_calloc(&schema->allocator, config->max_fields,
-                                      4 * sizeof *schema->comp_default);
+    schema->comp_default =
+        nci_calloc(&schema->allocator, config->max_fields, 4 * sizeof *schema->comp_default);
     if (!schema->types || !schema->fields || !schema->comp_bits || !schema->comp_is_single ||
         !schema->comp_default) {
         netcore_schema_destroy(schema);
@@ -137,8 +137,7 @@ void netcore_schema_destroy(netcore_schema *schema)
     nci_free(&allocator, schema);
 }
 
-netcore_result netcore_schema_add_type(netcore_schema *schema, const char *name,
-                                       uint16_t *out_type)
+netcore_result netcore_schema_add_type(netcore_schema *schema, const char *name, uint16_t *out_type)
 {
     if (!schema || !out_type)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -316,8 +315,8 @@ uint32_t netcore_schema_field_count(const netcore_schema *schema, uint16_t type)
     return t ? t->field_count : 0;
 }
 
-netcore_result netcore_schema_field_get(const netcore_schema *schema, uint16_t type,
-                                        uint16_t field, netcore_field_desc *out_desc)
+netcore_result netcore_schema_field_get(const netcore_schema *schema, uint16_t type, uint16_t field,
+                                        netcore_field_desc *out_desc)
 {
     if (!schema || !out_desc)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -411,10 +410,7 @@ bool nci_field_accepts(const nci_field *field, netcore_field_kind setter_kind)
     }
 }
 
-static uint32_t width_mask(unsigned bits)
-{
-    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
-}
+static uint32_t width_mask(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u; }
 
 void nci_field_set_int(const nci_field *field, uint32_t *state, int64_t value)
 {

@@ -16,11 +16,11 @@ struct netcore_snapshot_client {
     netcore_log log;
     const netcore_schema *schema;
     uint32_t max_entities, ring_length, stride;
-    nci_view *views;      /* [ring_length + 1]: the ring plus one spare to decode into */
-    uint32_t *slot_view;  /* [ring_length] which view holds ring slot s (= sequence % ring_length) */
-    uint32_t spare;       /* index of the spare view */
+    nci_view *views;     /* [ring_length + 1]: the ring plus one spare to decode into */
+    uint32_t *slot_view; /* [ring_length] which view holds ring slot s (= sequence % ring_length) */
+    uint32_t spare;      /* index of the spare view */
     void *block;
-    uint8_t *removed;     /* [max_entities] scratch: baseline positions removed by the snapshot */
+    uint8_t *removed; /* [max_entities] scratch: baseline positions removed by the snapshot */
     bool has_newest;
     uint16_t newest_seq;
     bool need_full;
@@ -397,18 +397,18 @@ static netcore_result resolve(const netcore_snapshot_client *client, netcore_ent
     return r;
 }
 
-#define CLIENT_GETTER(name, kind, ctype, getter)                                         \
-    netcore_result name(const netcore_snapshot_client *client, netcore_entity_id id,     \
-                        uint16_t field, ctype *out_value)                                \
-    {                                                                                    \
-        const nci_field *f;                                                              \
-        const uint32_t *state;                                                           \
-        if (!out_value)                                                                  \
-            return NETCORE_ERR_INVALID_ARGUMENT;                                         \
-        netcore_result r = resolve(client, id, field, kind, &f, &state);                 \
-        if (r == NETCORE_OK)                                                             \
-            *out_value = getter(f, state);                                               \
-        return r;                                                                        \
+#define CLIENT_GETTER(name, kind, ctype, getter)                                                   \
+    netcore_result name(const netcore_snapshot_client *client, netcore_entity_id id,               \
+                        uint16_t field, ctype *out_value)                                          \
+    {                                                                                              \
+        const nci_field *f;                                                                        \
+        const uint32_t *state;                                                                     \
+        if (!out_value)                                                                            \
+            return NETCORE_ERR_INVALID_ARGUMENT;                                                   \
+        netcore_result r = resolve(client, id, field, kind, &f, &state);                           \
+        if (r == NETCORE_OK)                                                                       \
+            *out_value = getter(f, state);                                                         \
+        return r;                                                                                  \
     }
 
 CLIENT_GETTER(netcore_snapshot_client_get_int, NETCORE_FIELD_INT, int64_t, nci_field_get_int)
@@ -420,7 +420,7 @@ CLIENT_GETTER(netcore_snapshot_client_get_quat, NETCORE_FIELD_QUAT, netcore_quat
               nci_field_get_quat)
 
 netcore_result netcore_snapshot_client_get_stats(const netcore_snapshot_client *client,
-                                             netcore_snapshot_client_stats *out_stats)
+                                                 netcore_snapshot_client_stats *out_stats)
 {
     if (!client || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;

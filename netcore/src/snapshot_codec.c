@@ -63,10 +63,7 @@ uint32_t nci_gap_read(netcore_bit_reader *reader)
  * Deltas are the difference modulo 2^w read as a signed w-bit number, zigzag
  * mapped and minus one (0 is never coded as a delta), so angles wrap for free. */
 
-static uint32_t width_mask(unsigned bits)
-{
-    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
-}
+static uint32_t width_mask(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u; }
 
 static unsigned small_bits(unsigned w) { return (w + 3) / 4; }
 static unsigned medium_bits(unsigned w) { return (w + 1) / 2; }

@@ -25,7 +25,7 @@
 typedef struct nci_field {
     netcore_field_desc desc; /* desc.name points at name */
     char name[NETCORE_SCHEMA_NAME_MAX];
-    netcore_quant quant;     /* FLOAT, VEC2, VEC3 */
+    netcore_quant quant; /* FLOAT, VEC2, VEC3 */
     uint16_t type;
     uint16_t first_comp;
     uint8_t comp_count;
@@ -36,8 +36,8 @@ typedef struct nci_type {
     uint32_t first_field; /* into schema->fields (contiguous per type) */
     uint16_t field_count;
     uint16_t comp_count;
-    uint32_t first_comp;  /* into schema->comp_bits and schema->comp_default */
-    uint32_t full_bits;   /* worst-case bits of the fields of a creation, mask included */
+    uint32_t first_comp; /* into schema->comp_bits and schema->comp_default */
+    uint32_t full_bits;  /* worst-case bits of the fields of a creation, mask included */
 } nci_type;
 
 struct netcore_schema {
@@ -55,9 +55,9 @@ struct netcore_schema {
     uint32_t *comp_default;  /* [4 * max_fields] code of the zero value */
     bool finalized;
     uint64_t hash;
-    uint16_t tag;            /* 16-bit fold of hash carried in every message */
-    uint32_t max_comps;      /* largest comp_count of any type, at least 1 */
-    unsigned type_bits;      /* bits of a type id on the wire */
+    uint16_t tag;             /* 16-bit fold of hash carried in every message */
+    uint32_t max_comps;       /* largest comp_count of any type, at least 1 */
+    unsigned type_bits;       /* bits of a type id on the wire */
     uint32_t max_entity_bits; /* worst-case bits of one creation, entity header included */
 };
 

@@ -21,7 +21,7 @@
 #define HEADER_MAX_BITS (16u + 16u + 1u + 24u + 40u + 24u + 24u)
 
 typedef struct world_slot {
-    uint16_t gen;  /* generation of the current (or next) occupant, never 0 */
+    uint16_t gen; /* generation of the current (or next) occupant, never 0 */
     uint16_t type;
     bool alive;
 } world_slot;
@@ -32,9 +32,9 @@ typedef struct world_slot {
 typedef struct candidate {
     float priority;
     uint16_t index;
-    int32_t base_pos;      /* update: position in the baseline; creation: -1 */
-    int32_t replaces_pos;  /* creation over a removed occupant: its baseline position, else -1 */
-    uint32_t bits;         /* fields and entity header, slot gap excluded */
+    int32_t base_pos;     /* update: position in the baseline; creation: -1 */
+    int32_t replaces_pos; /* creation over a removed occupant: its baseline position, else -1 */
+    uint32_t bits;        /* fields and entity header, slot gap excluded */
     uint64_t mask;
     bool selected;
 } candidate;
@@ -66,15 +66,15 @@ struct netcore_snapshot_server {
     netcore_interest_fn interest;
     void *interest_user;
     world_slot *slots;
-    uint32_t *world_state;  /* [max_entities * stride] */
-    uint16_t *free_ring;    /* FIFO of free slot indexes: reuse is as late as possible */
+    uint32_t *world_state; /* [max_entities * stride] */
+    uint16_t *free_ring;   /* FIFO of free slot indexes: reuse is as late as possible */
     uint32_t free_head, free_count, live_count;
     client_slot *clients;
     /* Scratch for one write (single-threaded, so shared by all clients). */
-    candidate *cands;       /* [max_entities], in slot order */
-    priority_ref *order;    /* [max_entities], candidates by priority */
-    uint32_t *removals;     /* [max_view], baseline positions in slot order */
-    uint8_t *removed;       /* [max_view], 1 when that baseline position is removed */
+    candidate *cands;    /* [max_entities], in slot order */
+    priority_ref *order; /* [max_entities], candidates by priority */
+    uint32_t *removals;  /* [max_view], baseline positions in slot order */
+    uint8_t *removed;    /* [max_view], 1 when that baseline position is removed */
     nci_view empty_view;
     uint64_t *type_bits, *type_entities, *field_bits, *field_writes;
 };
@@ -174,9 +174,8 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
     if (!config || !out_server || !netcore_schema_is_finalized(config->schema) ||
         config->max_entities == 0 || config->max_entities > NETCORE_SNAPSHOT_MAX_ENTITIES ||
         config->max_clients == 0 || config->max_clients > 65536 ||
-        config->max_view_entities > config->max_entities ||
-        !is_power_of_two(config->ring_length) || config->ring_length < 2 ||
-        config->ring_length > MAX_RING_LENGTH)
+        config->max_view_entities > config->max_entities || !is_power_of_two(config->ring_length) ||
+        config->ring_length < 2 || config->ring_length > MAX_RING_LENGTH)
         return NETCORE_ERR_INVALID_ARGUMENT;
     const netcore_schema *schema = config->schema;
     uint32_t min_budget = (HEADER_MAX_BITS + schema->max_entity_bits + 7) / 8;
@@ -229,8 +228,8 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
 
 /* ---- world ---- */
 
-netcore_result netcore_snapshot_server_entity_create(netcore_snapshot_server *server,
-                                                     uint16_t type, netcore_entity_id *out_id)
+netcore_result netcore_snapshot_server_entity_create(netcore_snapshot_server *server, uint16_t type,
+                                                     netcore_entity_id *out_id)
 {
     if (!server || !out_id || !nci_schema_type(server->schema, type))
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -299,30 +298,30 @@ static netcore_result resolve(const netcore_snapshot_server *server, netcore_ent
     return r;
 }
 
-#define SERVER_SETTER(name, kind, ctype, setter)                                               \
-    netcore_result name(netcore_snapshot_server *server, netcore_entity_id id, uint16_t field, \
-                        ctype value)                                                           \
-    {                                                                                          \
-        const nci_field *f;                                                                    \
-        uint32_t *state;                                                                       \
-        netcore_result r = resolve(server, id, field, kind, &f, &state);                       \
-        if (r == NETCORE_OK)                                                                   \
-            setter(f, state, value);                                                           \
-        return r;                                                                              \
+#define SERVER_SETTER(name, kind, ctype, setter)                                                   \
+    netcore_result name(netcore_snapshot_server *server, netcore_entity_id id, uint16_t field,     \
+                        ctype value)                                                               \
+    {                                                                                              \
+        const nci_field *f;                                                                        \
+        uint32_t *state;                                                                           \
+        netcore_result r = resolve(server, id, field, kind, &f, &state);                           \
+        if (r == NETCORE_OK)                                                                       \
+            setter(f, state, value);                                                               \
+        return r;                                                                                  \
     }
 
-#define SERVER_GETTER(name, kind, ctype, getter)                                         \
-    netcore_result name(const netcore_snapshot_server *server, netcore_entity_id id,     \
-                        uint16_t field, ctype *out_value)                                \
-    {                                                                                    \
-        const nci_field *f;                                                              \
-        uint32_t *state;                                                                 \
-        if (!out_value)                                                                  \
-            return NETCORE_ERR_INVALID_ARGUMENT;                                         \
-        netcore_result r = resolve(server, id, field, kind, &f, &state);                 \
-        if (r == NETCORE_OK)                                                             \
-            *out_value = getter(f, state);                                               \
-        return r;                                                                        \
+#define SERVER_GETTER(name, kind, ctype, getter)                                                   \
+    netcore_result name(const netcore_snapshot_server *server, netcore_entity_id id,               \
+                        uint16_t field, ctype *out_value)                                          \
+    {                                                                                              \
+        const nci_field *f;                                                                        \
+        uint32_t *state;                                                                           \
+        if (!out_value)                                                                            \
+            return NETCORE_ERR_INVALID_ARGUMENT;                                                   \
+        netcore_result r = resolve(server, id, field, kind, &f, &state);                           \
+        if (r == NETCORE_OK)                                                                       \
+            *out_value = getter(f, state);                                                         \
+        return r;                                                                                  \
     }
 
 SERVER_SETTER(netcore_snapshot_server_set_int, NETCORE_FIELD_INT, int64_t, nci_field_set_int)
@@ -508,7 +507,7 @@ netcore_result netcore_snapshot_server_field_stats(const netcore_snapshot_server
 typedef struct write_plan {
     const nci_view *base; /* the baseline, or the empty view for a full snapshot */
     bool has_base;
-    uint32_t age;          /* snapshots between this one and the baseline */
+    uint32_t age; /* snapshots between this one and the baseline */
     uint32_t cand_count;
     uint32_t removal_count;     /* removal candidates */
     uint32_t removals_selected; /* the first removals_selected of them are written */
@@ -516,8 +515,7 @@ typedef struct write_plan {
     size_t header_bits;
 } write_plan;
 
-static float interest_weight(const netcore_snapshot_server *server, uint32_t client,
-                             uint32_t index)
+static float interest_weight(const netcore_snapshot_server *server, uint32_t client, uint32_t index)
 {
     const world_slot *slot = &server->slots[index];
     if (!server->interest)
@@ -792,7 +790,8 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
                        (plan.has_base ? netcore_varint_bits(plan.age) +
                                             netcore_varint_bits(netcore_zigzag_encode(tick_delta))
                                       : 32) +
-                       netcore_varint_bits(plan.removal_count) + netcore_varint_bits(plan.cand_count);
+                       netcore_varint_bits(plan.removal_count) +
+                       netcore_varint_bits(plan.cand_count);
     select_entities(server, &plan, budget * 8);
 
     uint16_t seq = cl->next_seq;

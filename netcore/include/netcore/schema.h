@@ -42,9 +42,9 @@ extern "C" {
 #endif
 
 /* Hard limits of the format. */
-#define NETCORE_SCHEMA_MAX_TYPES 256           /* types per schema */
-#define NETCORE_SCHEMA_MAX_FIELDS_PER_TYPE 64  /* fields per type (one mask bit each) */
-#define NETCORE_SCHEMA_NAME_MAX 32             /* bytes of a name, NUL included */
+#define NETCORE_SCHEMA_MAX_TYPES 256          /* types per schema */
+#define NETCORE_SCHEMA_MAX_FIELDS_PER_TYPE 64 /* fields per type (one mask bit each) */
+#define NETCORE_SCHEMA_NAME_MAX 32            /* bytes of a name, NUL included */
 
 typedef struct netcore_schema netcore_schema;
 
@@ -61,11 +61,11 @@ typedef enum netcore_field_kind {
 
 /* Describes one field. Members a kind does not use are ignored (and not hashed). */
 typedef struct netcore_field_desc {
-    const char *name;       /* copied (at most NETCORE_SCHEMA_NAME_MAX - 1 bytes); may be NULL */
+    const char *name; /* copied (at most NETCORE_SCHEMA_NAME_MAX - 1 bytes); may be NULL */
     netcore_field_kind kind;
-    unsigned bits;          /* INT, ANGLE: 1..32; QUAT: 9..24 per component */
-    bool is_signed;         /* INT */
-    float min;              /* FLOAT, VEC2, VEC3: range and precision as in netcore_quant_init() */
+    unsigned bits;  /* INT, ANGLE: 1..32; QUAT: 9..24 per component */
+    bool is_signed; /* INT */
+    float min;      /* FLOAT, VEC2, VEC3: range and precision as in netcore_quant_init() */
     float max;
     float precision;
 } netcore_field_desc;
@@ -128,8 +128,8 @@ uint32_t netcore_schema_field_count(const netcore_schema *schema, uint16_t type)
 /* Copies a field's description into *out_desc; its name points into the schema
  * (valid while the schema lives, "" when none was given).
  * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (no such type or field). */
-netcore_result netcore_schema_field_get(const netcore_schema *schema, uint16_t type,
-                                        uint16_t field, netcore_field_desc *out_desc);
+netcore_result netcore_schema_field_get(const netcore_schema *schema, uint16_t type, uint16_t field,
+                                        netcore_field_desc *out_desc);
 
 /* Looks a type or a field up by name (first match).
  * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */

@@ -81,7 +81,7 @@ typedef struct netcore_snapshot_server_config {
     const netcore_schema *schema; /* required, finalized; borrowed, must outlive the server */
     uint32_t max_entities;        /* world capacity, default 1024, at most 65535 */
     uint32_t max_clients;         /* default 16 */
-    uint32_t max_view_entities;   /* entities one client may see at once; 0 (default) = max_entities */
+    uint32_t max_view_entities;   /* entities one client sees at most; 0 (default): max_entities */
     uint32_t ring_length;         /* sent snapshots remembered per client, default 32, 2..1024 */
     uint32_t budget_bytes;        /* default per-client snapshot size limit, default 1200 */
     netcore_interest_fn interest; /* NULL: every entity is relevant with weight 1 */
@@ -90,24 +90,24 @@ typedef struct netcore_snapshot_server_config {
 
 /* Per-client counters (since the client was added). */
 typedef struct netcore_snapshot_server_stats {
-    uint64_t snapshots_full;     /* written without a baseline */
-    uint64_t snapshots_delta;    /* written against an acknowledged baseline */
-    uint64_t bytes_total;        /* payload bytes written */
+    uint64_t snapshots_full;  /* written without a baseline */
+    uint64_t snapshots_delta; /* written against an acknowledged baseline */
+    uint64_t bytes_total;     /* payload bytes written */
     uint32_t last_snapshot_bytes;
     uint32_t max_snapshot_bytes;
-    uint32_t last_baseline_age;  /* snapshots between the last one and its baseline; 0 if full */
+    uint32_t last_baseline_age; /* snapshots between the last one and its baseline; 0 if full */
     uint32_t max_baseline_age;
-    uint64_t entities_created;   /* creations written (new to the client, or a re-created slot) */
-    uint64_t entities_updated;   /* updates written */
-    uint64_t entities_removed;   /* removals written */
-    uint64_t entities_deferred;  /* creations/updates that did not fit (budget or view size) */
-    uint64_t removals_deferred;  /* removals that did not fit */
-    uint64_t baselines_expired;  /* acked baseline left the ring (acks stopped advancing): full sent */
-    uint64_t full_requests;      /* acks asking for a full snapshot */
-    uint64_t acks_received;      /* acks that moved the baseline forward */
-    uint64_t acks_old;           /* acks not newer than the current baseline (ignored) */
-    uint64_t acks_unknown;       /* acks naming a sequence not in the ring (ignored) */
-    uint64_t acks_rejected;      /* ack messages that were malformed or had the wrong schema tag */
+    uint64_t entities_created;  /* creations written (new to the client, or a re-created slot) */
+    uint64_t entities_updated;  /* updates written */
+    uint64_t entities_removed;  /* removals written */
+    uint64_t entities_deferred; /* creations/updates that did not fit (budget or view size) */
+    uint64_t removals_deferred; /* removals that did not fit */
+    uint64_t baselines_expired; /* baseline left the ring (acks stopped): full sent */
+    uint64_t full_requests;     /* acks asking for a full snapshot */
+    uint64_t acks_received;     /* acks that moved the baseline forward */
+    uint64_t acks_old;          /* acks not newer than the current baseline (ignored) */
+    uint64_t acks_unknown;      /* acks naming a sequence not in the ring (ignored) */
+    uint64_t acks_rejected;     /* ack messages that were malformed or had the wrong schema tag */
 } netcore_snapshot_server_stats;
 
 /* Fills *config with the defaults above (schema NULL: the caller must set it). */
@@ -125,8 +125,8 @@ void netcore_snapshot_server_destroy(netcore_snapshot_server *server);
 /* Creates an entity of `type` with every field at its zero value (0, false,
  * identity, or the float nearest 0 within the field's range).
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (unknown type), NETCORE_ERR_FULL. */
-netcore_result netcore_snapshot_server_entity_create(netcore_snapshot_server *server,
-                                                     uint16_t type, netcore_entity_id *out_id);
+netcore_result netcore_snapshot_server_entity_create(netcore_snapshot_server *server, uint16_t type,
+                                                     netcore_entity_id *out_id);
 /* Destroys an entity; clients see it removed in their next snapshots.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (stale or unknown id). */
 netcore_result netcore_snapshot_server_entity_destroy(netcore_snapshot_server *server,
@@ -146,11 +146,9 @@ uint32_t netcore_snapshot_server_entity_count(const netcore_snapshot_server *ser
  * field of another kind), NETCORE_ERR_NOT_FOUND (stale or unknown id).
  */
 netcore_result netcore_snapshot_server_set_int(netcore_snapshot_server *server,
-                                               netcore_entity_id id, uint16_t field,
-                                               int64_t value);
+                                               netcore_entity_id id, uint16_t field, int64_t value);
 netcore_result netcore_snapshot_server_set_float(netcore_snapshot_server *server,
-                                                 netcore_entity_id id, uint16_t field,
-                                                 float value);
+                                                 netcore_entity_id id, uint16_t field, float value);
 netcore_result netcore_snapshot_server_set_bool(netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field, bool value);
 netcore_result netcore_snapshot_server_set_vec3(netcore_snapshot_server *server,
@@ -262,16 +260,16 @@ typedef struct netcore_snapshot_client_config {
 typedef struct netcore_snapshot_client_stats {
     uint64_t snapshots_received;
     uint64_t bytes_received;
-    uint64_t snapshots_decoded;          /* full + delta */
+    uint64_t snapshots_decoded; /* full + delta */
     uint64_t full_decoded;
     uint64_t delta_decoded;
-    uint64_t older_decoded;              /* decoded although older than the newest (kept as a baseline) */
-    uint64_t rejected_malformed;         /* truncated, bad values, trailing garbage, over capacity */
-    uint64_t rejected_mismatch;          /* schema tag differs */
-    uint64_t rejected_baseline_missing;  /* names a baseline this client no longer holds */
-    uint64_t ignored_duplicate;          /* a sequence already decoded */
-    uint64_t ignored_stale;              /* older than the ring can hold */
-    uint32_t last_baseline_age;          /* sequence - baseline of the newest decoded; 0 if full */
+    uint64_t older_decoded;      /* decoded although older than the newest (kept as a baseline) */
+    uint64_t rejected_malformed; /* truncated, bad values, trailing garbage, over capacity */
+    uint64_t rejected_mismatch;  /* schema tag differs */
+    uint64_t rejected_baseline_missing; /* names a baseline this client no longer holds */
+    uint64_t ignored_duplicate;         /* a sequence already decoded */
+    uint64_t ignored_stale;             /* older than the ring can hold */
+    uint32_t last_baseline_age;         /* sequence - baseline of the newest decoded; 0 if full */
 } netcore_snapshot_client_stats;
 
 /* Fills *config with the defaults above (schema NULL: the caller must set it). */
@@ -343,7 +341,7 @@ netcore_result netcore_snapshot_client_get_quat(const netcore_snapshot_client *c
 
 /* Copies the counters. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_snapshot_client_get_stats(const netcore_snapshot_client *client,
-                                             netcore_snapshot_client_stats *out_stats);
+                                                 netcore_snapshot_client_stats *out_stats);
 
 #ifdef __cplusplus
 }
