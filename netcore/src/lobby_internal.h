@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #include "netcore/lobby.h"
+#include "core_internal.h"
+
+struct pollfd;
 
 /* Every frame: u32 little-endian body length, then the body (type byte first). */
 #define NCI_LOBBY_LENGTH_BYTES 4
@@ -135,3 +138,100 @@ netcore_result nci_lobby_decode(const uint8_t *body, size_t body_size, nci_lobby
 bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonempty);
 
 #endif /* NETCORE_LOBBY_INTERNAL_H */
+
+/* ------------------------------------------------------------------ */
+/* Server internals shared by lobby_server.c (sockets, connections,    */
+/* limits) and lobby_rooms.c (sessions, rooms, message handling).      */
+/* ------------------------------------------------------------------ */
+
+#define NCI_LOBBY_SECRET_BYTES 16
+#define NCI_LOBBY_NONE (-1)
+
+typedef struct nci_lobby_conn {
+    int fd; /* -1: free slot */
+    netcore_address peer;
+    uint8_t *recv;
+    size_t recv_len;
+    uint8_t *send;
+    size_t send_len;
+    size_t send_off;
+    uint64_t opened_ms;
+    uint64_t last_frame_ms;
+    uint64_t partial_since_ms; /* when the unfinished frame in recv started */
+    uint64_t msg_tokens;       /* rate limit buckets, in thousandths of a message */
+    uint64_t chat_tokens;
+    uint64_t tokens_ms;
+    int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
+    bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
+    bool write_shut;
+    uint64_t close_deadline_ms;
+} nci_lobby_conn;
+
+typedef struct nci_lobby_session {
+    bool used;
+    uint64_t client_id;
+    char nickname[NETCORE_LOBBY_NAME_MAX + 1];
+    uint8_t secret[NCI_LOBBY_SECRET_BYTES];
+    int32_t conn;     /* NCI_LOBBY_NONE while lost */
+    uint64_t lost_ms; /* when the connection was lost */
+    int32_t room;     /* room index or NCI_LOBBY_NONE */
+    bool ready;
+} nci_lobby_session;
+
+typedef struct nci_lobby_room {
+    bool used;
+    uint32_t room_id;
+    netcore_lobby_room_params params;
+    uint64_t owner_id;
+    bool in_match;
+    uint64_t match_id;
+    uint8_t member_count;
+    int32_t members[NETCORE_LOBBY_MAX_PLAYERS]; /* session indices in join order */
+} nci_lobby_room;
+
+struct netcore_lobby_server {
+    netcore_lobby_server_config config;
+    int listen_fds[NETCORE_LOBBY_MAX_LISTEN];
+    netcore_address listen_addresses[NETCORE_LOBBY_MAX_LISTEN];
+    nci_lobby_conn *conns;
+    uint32_t conn_capacity;
+    nci_lobby_session *sessions;
+    uint32_t session_capacity;
+    nci_lobby_room *rooms;
+    struct pollfd *pollfds;
+    int32_t *poll_conn; /* pollfds index -> conn index (listeners: NCI_LOBBY_NONE) */
+    nci_lobby_msg in_msg;
+    nci_lobby_msg out_msg;
+    nci_lobby_msg error_msg;
+    uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
+    uint64_t now_ms;
+    uint32_t next_room_id;
+    nci_rng rng;
+    netcore_lobby_server_stats stats;
+    nci_log_limiter log_limiter;
+};
+
+/* Large enough for the largest frame the server sends (a full ROOM_LIST). */
+#define NCI_LOBBY_SCRATCH_BYTES 32768
+
+/* lobby_server.c */
+/* Encodes server->out_msg once and queues it on a connection; overflow closes
+ * the connection (SLOW_READER). Unwelcome connections are skipped. */
+void nci_lobby_send_out(netcore_lobby_server *server, int32_t conn);
+/* Queues ERROR(code, request_type, text); the connection stays open. */
+void nci_lobby_send_error(netcore_lobby_server *server, int32_t conn, uint16_t code,
+                          uint8_t request_type, const char *text);
+/* Stops handling input and closes the connection once its queued frames are
+ * flushed (bounded wait). */
+void nci_lobby_close(netcore_lobby_server *server, int32_t conn);
+/* Queues ERROR and closes the connection once it is flushed; counted by the caller. */
+void nci_lobby_fail(netcore_lobby_server *server, int32_t conn, uint16_t code, const char *text);
+
+/* lobby_rooms.c */
+/* Handles one decoded message (server->in_msg) from a connection. */
+void nci_lobby_handle(netcore_lobby_server *server, int32_t conn);
+/* The connection of a session has gone (session keeps its seat for the
+ * reconnect grace unless the connection said GOODBYE). */
+void nci_lobby_session_lost(netcore_lobby_server *server, int32_t session, bool goodbye);
+/* Frees sessions whose reconnect grace has passed. */
+void nci_lobby_expire_sessions(netcore_lobby_server *server);

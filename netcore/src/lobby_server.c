@@ -1,0 +1,562 @@
+/* Lobby server, connection layer: listening sockets, poll() loop, bounded
+ * per-connection buffers, framing, timeouts and rate limits. What the
+ * messages mean is handled in lobby_rooms.c. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lobby_internal.h"
+#include "net_internal.h"
+
+/* A closing connection gets this long to flush its final ERROR. */
+#define CLOSE_LINGER_MS 1000
+/* Work bounds per connection and update, so one busy client cannot starve others. */
+#define MAX_READS_PER_UPDATE 4
+#define MAX_ACCEPTS_PER_UPDATE 64
+
+void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
+{
+    if (!config)
+        return;
+    memset(config, 0, sizeof *config);
+    config->listen[0] = netcore_address_ipv4(0, 0, 0, 0, 7777);
+    config->listen_count = 1;
+    config->max_connections = 256;
+    config->max_rooms = 128;
+    config->max_frame_bytes = 16384;
+    config->send_buffer_bytes = 65536;
+    config->hello_timeout_ms = 5000;
+    config->idle_timeout_ms = 60000;
+    config->frame_timeout_ms = 10000;
+    config->messages_per_s = 20;
+    config->chat_per_s = 2;
+    config->reconnect_grace_ms = 30000;
+    config->token_lifetime_s = 30;
+}
+
+static bool config_valid(const netcore_lobby_server_config *c)
+{
+    return c->listen_count >= 1 && c->listen_count <= NETCORE_LOBBY_MAX_LISTEN &&
+           c->max_connections >= 1 && c->max_connections <= 65536 && c->max_rooms >= 1 &&
+           c->max_rooms <= 65536 && c->max_frame_bytes >= 256 &&
+           c->max_frame_bytes <= NCI_LOBBY_FRAME_HARD_MAX && c->send_buffer_bytes >= 4096 &&
+           c->hello_timeout_ms > 0 && c->idle_timeout_ms > 0 && c->frame_timeout_ms > 0 &&
+           c->messages_per_s > 0 && c->chat_per_s > 0 && c->token_lifetime_s >= 1 &&
+           c->token_lifetime_s <= 86400 &&
+           (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
+            c->game_address.family == NETCORE_ADDRESS_IPV6);
+}
+
+static bool set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL, 0);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+static netcore_result open_listener(const netcore_address *address, int *out_fd,
+                                    netcore_address *out_bound)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = nci_address_to_sockaddr(address, &ss);
+    if (len == 0)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return NETCORE_ERR_SOCKET;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* One socket per family: an IPv6 listener never also takes IPv4 traffic,
+     * so listening on 0.0.0.0 and :: at the same port works everywhere. */
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof bound;
+    if (!set_nonblocking(fd) || bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+        listen(fd, 128) != 0 || getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0 ||
+        !nci_address_from_sockaddr((struct sockaddr *)&bound, out_bound)) {
+        close(fd);
+        return NETCORE_ERR_SOCKET;
+    }
+    *out_fd = fd;
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *config,
+                                           netcore_lobby_server **out_server)
+{
+    if (!config || !out_server || !config_valid(config))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_server = NULL;
+    if (sodium_init() < 0)
+        return NETCORE_ERR_BACKEND;
+    const netcore_allocator *a = &config->allocator;
+    netcore_lobby_server *s = nci_calloc(a, 1, sizeof *s);
+    if (!s)
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    s->config = *config;
+    for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
+        s->listen_fds[i] = -1;
+    s->conn_capacity = config->max_connections;
+    /* Lost sessions wait for their reconnect while new connections arrive. */
+    s->session_capacity = 2 * config->max_connections;
+    s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
+    s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
+    s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
+    s->pollfds = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->pollfds);
+    s->poll_conn = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->poll_conn);
+    s->scratch = nci_alloc(a, NCI_LOBBY_SCRATCH_BYTES);
+    if (!s->conns || !s->sessions || !s->rooms || !s->pollfds || !s->poll_conn || !s->scratch) {
+        netcore_lobby_server_destroy(s);
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    }
+    for (uint32_t i = 0; i < s->conn_capacity; i++)
+        s->conns[i].fd = -1;
+    uint64_t seed = config->seed;
+    if (seed == 0)
+        randombytes_buf(&seed, sizeof seed);
+    nci_rng_seed(&s->rng, seed);
+    s->next_room_id = 1;
+    for (uint32_t i = 0; i < config->listen_count; i++) {
+        netcore_result r = open_listener(&config->listen[i], &s->listen_fds[i],
+                                         &s->listen_addresses[i]);
+        if (r != NETCORE_OK) {
+            nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot listen (%s): %s",
+                     netcore_result_str(r), strerror(errno));
+            netcore_lobby_server_destroy(s);
+            return r;
+        }
+    }
+    *out_server = s;
+    return NETCORE_OK;
+}
+
+static void conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    nci_free(&s->config.allocator, c->recv);
+    nci_free(&s->config.allocator, c->send);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    c->session = NCI_LOBBY_NONE;
+}
+
+void netcore_lobby_server_destroy(netcore_lobby_server *server)
+{
+    if (!server)
+        return;
+    const netcore_allocator a = server->config.allocator;
+    for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
+        if (server->listen_fds[i] >= 0)
+            close(server->listen_fds[i]);
+    if (server->conns)
+        for (uint32_t i = 0; i < server->conn_capacity; i++)
+            if (server->conns[i].fd >= 0)
+                conn_release(server, &server->conns[i]);
+    nci_free(&a, server->conns);
+    if (server->sessions)
+        sodium_memzero(server->sessions, (size_t)server->session_capacity * sizeof *server->sessions);
+    nci_free(&a, server->sessions);
+    nci_free(&a, server->rooms);
+    nci_free(&a, server->pollfds);
+    nci_free(&a, server->poll_conn);
+    nci_free(&a, server->scratch);
+    sodium_memzero(server->config.key, sizeof server->config.key);
+    nci_free(&a, server);
+}
+
+netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, uint32_t index,
+                                            netcore_address *out_address)
+{
+    if (!server || !out_address || index >= server->config.listen_count)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_address = server->listen_addresses[index];
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server,
+                                              netcore_lobby_server_stats *out_stats)
+{
+    if (!server || !out_stats)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_stats = server->stats;
+    out_stats->connections = 0;
+    out_stats->sessions = 0;
+    out_stats->rooms = 0;
+    for (uint32_t i = 0; i < server->conn_capacity; i++)
+        out_stats->connections += server->conns[i].fd >= 0;
+    for (uint32_t i = 0; i < server->session_capacity; i++)
+        out_stats->sessions += server->sessions[i].used;
+    for (uint32_t i = 0; i < server->config.max_rooms; i++)
+        out_stats->rooms += server->rooms[i].used;
+    return NETCORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+static void conn_flush(netcore_lobby_server *s, nci_lobby_conn *c)
+{
+    (void)s;
+    while (c->send_off < c->send_len) {
+        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->send_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        /* The peer is gone; the read side will notice and close. */
+        c->send_off = c->send_len;
+        break;
+    }
+    if (c->send_off == c->send_len)
+        c->send_off = c->send_len = 0;
+}
+
+/* Appends bytes to a connection's send buffer; false when it would overflow. */
+static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t *bytes, size_t n)
+{
+    size_t cap = s->config.send_buffer_bytes;
+    if (c->send_off > 0 && n > cap - c->send_len) {
+        memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
+        c->send_len -= c->send_off;
+        c->send_off = 0;
+    }
+    if (n > cap - c->send_len)
+        return false;
+    memcpy(c->send + c->send_len, bytes, n);
+    c->send_len += n;
+    s->stats.frames_sent++;
+    return true;
+}
+
+static void conn_close_now(netcore_lobby_server *s, int32_t index)
+{
+    nci_lobby_conn *c = &s->conns[index];
+    int32_t session = c->session;
+    conn_release(s, c);
+    if (session != NCI_LOBBY_NONE && s->sessions[session].conn == index)
+        nci_lobby_session_lost(s, session, false);
+}
+
+/* Starts the lingering close: stop handling input, flush what is queued,
+ * half-close, then wait (bounded) for the peer to close so that unread input
+ * does not turn the close into a reset that would discard our last frame. */
+void nci_lobby_close(netcore_lobby_server *s, int32_t index)
+{
+    nci_lobby_conn *c = &s->conns[index];
+    if (c->closing)
+        return;
+    c->closing = true;
+    c->close_deadline_ms = s->now_ms + CLOSE_LINGER_MS;
+    conn_flush(s, c);
+}
+
+static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
+{
+    if (index == NCI_LOBBY_NONE)
+        return;
+    nci_lobby_conn *c = &s->conns[index];
+    if (c->fd < 0 || c->closing)
+        return;
+    size_t size = 0;
+    netcore_result r = nci_lobby_encode(msg, s->scratch, NCI_LOBBY_SCRATCH_BYTES, &size);
+    if (r != NETCORE_OK) {
+        nci_logf(&s->config.log, NETCORE_LOG_ERROR, "lobby: cannot encode message 0x%02x: %s",
+                 msg->type, netcore_result_str(r));
+        return;
+    }
+    if (!conn_queue(s, c, s->scratch, size)) {
+        /* A client that does not read must not make the server buffer
+         * without bound: drop it (its session waits for a reconnect). */
+        s->stats.slow_reader_dropped++;
+        c->send_off = c->send_len = 0;
+        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_SLOW_READER, "send buffer overflow");
+    }
+}
+
+void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn) { queue_msg(s, conn, &s->out_msg); }
+
+void nci_lobby_send_error(netcore_lobby_server *s, int32_t conn, uint16_t code,
+                          uint8_t request_type, const char *text)
+{
+    /* Its own message buffer: an error raised in the middle of a broadcast
+     * must not replace the message the other members are about to get. */
+    nci_lobby_msg *m = &s->error_msg;
+    m->type = NCI_LOBBY_ERROR;
+    m->u.error.code = code;
+    m->u.error.request_type = request_type;
+    snprintf(m->u.error.text, sizeof m->u.error.text, "%s", text ? text : "");
+    queue_msg(s, conn, m);
+}
+
+void nci_lobby_fail(netcore_lobby_server *s, int32_t conn, uint16_t code, const char *text)
+{
+    nci_lobby_conn *c = &s->conns[conn];
+    if (c->fd < 0 || c->closing)
+        return;
+    if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000)) {
+        char peer[NETCORE_ADDRESS_STRLEN];
+        netcore_address_format(&c->peer, peer, sizeof peer);
+        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing %s: %s", peer, text);
+    }
+    nci_lobby_send_error(s, conn, code, 0, text);
+    nci_lobby_close(s, conn);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+static void refill_buckets(const netcore_lobby_server *s, nci_lobby_conn *c)
+{
+    uint64_t elapsed = s->now_ms > c->tokens_ms ? s->now_ms - c->tokens_ms : 0;
+    if (elapsed > 100000)
+        elapsed = 100000;
+    uint64_t msg_cap = 2000ull * s->config.messages_per_s;
+    uint64_t chat_cap = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
+    c->msg_tokens += elapsed * s->config.messages_per_s;
+    c->chat_tokens += elapsed * s->config.chat_per_s;
+    if (c->msg_tokens > msg_cap)
+        c->msg_tokens = msg_cap;
+    if (c->chat_tokens > chat_cap)
+        c->chat_tokens = chat_cap;
+    c->tokens_ms = s->now_ms;
+}
+
+/* Returns false when the connection was told to close. */
+static bool handle_frame(netcore_lobby_server *s, int32_t index, const uint8_t *body, size_t size)
+{
+    nci_lobby_conn *c = &s->conns[index];
+    s->stats.frames_received++;
+    c->last_frame_ms = s->now_ms;
+    refill_buckets(s, c);
+    if (c->msg_tokens < 1000) {
+        s->stats.rate_limit_dropped++;
+        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_RATE_LIMITED, "too many messages");
+        return false;
+    }
+    c->msg_tokens -= 1000;
+    if (nci_lobby_decode(body, size, &s->in_msg) != NETCORE_OK) {
+        s->stats.malformed_dropped++;
+        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_MALFORMED, "malformed frame");
+        return false;
+    }
+    if (s->in_msg.type == NCI_LOBBY_CHAT) {
+        if (c->chat_tokens < 1000) {
+            s->stats.chat_rate_limited++;
+            nci_lobby_send_error(s, index, NETCORE_LOBBY_ERR_RATE_LIMITED, NCI_LOBBY_CHAT,
+                                 "chat rate limited");
+            return true;
+        }
+        c->chat_tokens -= 1000;
+    }
+    nci_lobby_handle(s, index);
+    return c->fd >= 0 && !c->closing;
+}
+
+/* Consumes every complete frame in the receive buffer. */
+static void process_frames(netcore_lobby_server *s, int32_t index)
+{
+    nci_lobby_conn *c = &s->conns[index];
+    size_t pos = 0;
+    while (c->fd >= 0 && !c->closing) {
+        size_t body = 0;
+        nci_lobby_frame_status st =
+            nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos, s->config.max_frame_bytes, &body);
+        if (st == NCI_LOBBY_FRAME_TOO_LARGE) {
+            s->stats.oversize_dropped++;
+            nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_FRAME_TOO_LARGE, "frame too large");
+            return;
+        }
+        if (st == NCI_LOBBY_FRAME_EMPTY) {
+            s->stats.malformed_dropped++;
+            nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_MALFORMED, "empty frame");
+            return;
+        }
+        if (st == NCI_LOBBY_FRAME_NEED_MORE)
+            break;
+        const uint8_t *bytes = c->recv + pos + NCI_LOBBY_LENGTH_BYTES;
+        pos += NCI_LOBBY_LENGTH_BYTES + body;
+        if (!handle_frame(s, index, bytes, body))
+            return;
+    }
+    if (c->fd < 0 || c->closing)
+        return;
+    if (pos > 0) {
+        memmove(c->recv, c->recv + pos, c->recv_len - pos);
+        c->recv_len -= pos;
+        c->partial_since_ms = s->now_ms;
+    }
+    if (c->recv_len == 0)
+        c->partial_since_ms = 0;
+}
+
+static void conn_read(netcore_lobby_server *s, int32_t index)
+{
+    nci_lobby_conn *c = &s->conns[index];
+    size_t cap = (size_t)s->config.max_frame_bytes + NCI_LOBBY_LENGTH_BYTES;
+    for (int i = 0; i < MAX_READS_PER_UPDATE && c->fd >= 0; i++) {
+        uint8_t discard[512];
+        /* A closing connection's input is read and dropped (see nci_lobby_close). */
+        uint8_t *into = c->closing ? discard : c->recv + c->recv_len;
+        size_t room = c->closing ? sizeof discard : cap - c->recv_len;
+        ssize_t n = recv(c->fd, into, room, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            conn_close_now(s, index);
+            return;
+        }
+        if (c->closing)
+            continue;
+        if (c->recv_len == 0)
+            c->partial_since_ms = s->now_ms;
+        c->recv_len += (size_t)n;
+        process_frames(s, index);
+    }
+}
+
+static void accept_connections(netcore_lobby_server *s, int listen_fd)
+{
+    for (int i = 0; i < MAX_ACCEPTS_PER_UPDATE; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept(listen_fd, (struct sockaddr *)&ss, &len);
+        if (fd < 0)
+            return;
+        int32_t slot = NCI_LOBBY_NONE;
+        for (uint32_t k = 0; k < s->conn_capacity && slot == NCI_LOBBY_NONE; k++)
+            if (s->conns[k].fd < 0)
+                slot = (int32_t)k;
+        nci_lobby_conn *c = slot == NCI_LOBBY_NONE ? NULL : &s->conns[slot];
+        if (c) {
+            c->recv = nci_alloc(&s->config.allocator, (size_t)s->config.max_frame_bytes + 4);
+            c->send = nci_alloc(&s->config.allocator, s->config.send_buffer_bytes);
+        }
+        if (!c || !c->recv || !c->send || !set_nonblocking(fd)) {
+            /* Best-effort notice from a stack buffer; no state is kept. */
+            uint8_t frame[64];
+            nci_lobby_msg m;
+            memset(&m, 0, sizeof m);
+            m.type = NCI_LOBBY_ERROR;
+            m.u.error.code = NETCORE_LOBBY_ERR_SERVER_FULL;
+            snprintf(m.u.error.text, sizeof m.u.error.text, "server full");
+            size_t size = 0;
+            if (nci_lobby_encode(&m, frame, sizeof frame, &size) == NETCORE_OK)
+                (void)send(fd, frame, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+            close(fd);
+            s->stats.connections_rejected_full++;
+            if (c) {
+                c->fd = -1;
+                conn_release(s, c);
+            }
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = fd;
+        nci_address_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+        c->session = NCI_LOBBY_NONE;
+        c->opened_ms = c->last_frame_ms = c->tokens_ms = s->now_ms;
+        c->msg_tokens = 2000ull * s->config.messages_per_s;
+        c->chat_tokens = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
+        s->stats.connections_accepted++;
+    }
+}
+
+static void run_timers(netcore_lobby_server *s)
+{
+    const netcore_lobby_server_config *cfg = &s->config;
+    for (uint32_t i = 0; i < s->conn_capacity; i++) {
+        nci_lobby_conn *c = &s->conns[i];
+        if (c->fd < 0)
+            continue;
+        if (c->closing) {
+            if (c->send_off == c->send_len && !c->write_shut) {
+                shutdown(c->fd, SHUT_WR);
+                c->write_shut = true;
+            }
+            if (s->now_ms >= c->close_deadline_ms)
+                conn_close_now(s, (int32_t)i);
+            continue;
+        }
+        const char *why = NULL;
+        if (c->session == NCI_LOBBY_NONE && s->now_ms - c->opened_ms >= cfg->hello_timeout_ms)
+            why = "no hello in time";
+        else if (s->now_ms - c->last_frame_ms >= cfg->idle_timeout_ms)
+            why = "idle";
+        else if (c->recv_len > 0 && s->now_ms - c->partial_since_ms >= cfg->frame_timeout_ms)
+            why = "frame not completed in time";
+        if (why) {
+            s->stats.timeout_dropped++;
+            nci_lobby_fail(s, (int32_t)i, NETCORE_LOBBY_ERR_TIMEOUT, why);
+        }
+    }
+    nci_lobby_expire_sessions(s);
+}
+
+netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
+                                           uint32_t timeout_ms)
+{
+    if (!server)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    netcore_lobby_server *s = server;
+    /* The caller's clock never runs backwards for us. */
+    if (now_ms > s->now_ms)
+        s->now_ms = now_ms;
+    nfds_t count = 0;
+    for (uint32_t i = 0; i < s->config.listen_count; i++) {
+        s->pollfds[count].fd = s->listen_fds[i];
+        s->pollfds[count].events = POLLIN;
+        s->poll_conn[count++] = NCI_LOBBY_NONE;
+    }
+    for (uint32_t i = 0; i < s->conn_capacity; i++) {
+        nci_lobby_conn *c = &s->conns[i];
+        if (c->fd < 0)
+            continue;
+        s->pollfds[count].fd = c->fd;
+        s->pollfds[count].events = (short)(POLLIN | (c->send_len > c->send_off ? POLLOUT : 0));
+        s->poll_conn[count++] = (int32_t)i;
+    }
+    int ready = poll(s->pollfds, count, (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
+    if (ready < 0 && errno != EINTR)
+        return NETCORE_ERR_SOCKET;
+    for (nfds_t k = 0; ready > 0 && k < count; k++) {
+        short re = s->pollfds[k].revents;
+        if (re == 0)
+            continue;
+        int32_t index = s->poll_conn[k];
+        if (index == NCI_LOBBY_NONE) {
+            accept_connections(s, s->pollfds[k].fd);
+            continue;
+        }
+        /* The slot may have been closed and reused while handling an earlier fd. */
+        if (s->conns[index].fd != s->pollfds[k].fd)
+            continue;
+        if (re & (POLLIN | POLLHUP | POLLERR))
+            conn_read(s, index);
+        if (s->conns[index].fd >= 0 && (re & POLLOUT))
+            conn_flush(s, &s->conns[index]);
+    }
+    /* Frames queued while handling input go out now rather than next update. */
+    for (uint32_t i = 0; i < s->conn_capacity; i++)
+        if (s->conns[i].fd >= 0 && s->conns[i].send_len > s->conns[i].send_off)
+            conn_flush(s, &s->conns[i]);
+    run_timers(s);
+    return NETCORE_OK;
+}
