@@ -21,7 +21,11 @@ static const uint8_t ctl_magic[4] = {'N', 'C', 'T', 'P'};
  * the channel's traffic queued behind it instead of all of it. */
 #define UNORDERED_FANOUT 4u
 
-#define EVENT_QUEUE_CAPACITY 64u
+/* Events transport.c makes itself (a connect attempt cancelled or timed out,
+ * a message that implied WELCOME) wait here. Each comes from one peer slot
+ * that is then released or reported, so max_peers plus a margin is enough in
+ * practice; a full queue defers deadline checks to the next poll. */
+#define EVENT_QUEUE_MARGIN 16u
 #define STATS_WINDOW_US 1000000u
 /* Upper bound of internal events (control messages, dropped messages) one poll
  * swallows before returning NONE, so a flood cannot hold the caller forever. */
@@ -72,7 +76,8 @@ struct netcore_host {
     uint8_t channel_lanes[NETCORE_MAX_CHANNELS];
     uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
     peer *peers;
-    netcore_event queue[EVENT_QUEUE_CAPACITY];
+    netcore_event *queue;
+    uint32_t queue_capacity;
     uint32_t queue_head;
     uint32_t queue_count;
     uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
@@ -160,9 +165,9 @@ static void peer_claim(netcore_host *host, peer *p, peer_state state, uint64_t d
 
 static bool queue_push(netcore_host *host, const netcore_event *event)
 {
-    if (host->queue_count == EVENT_QUEUE_CAPACITY)
+    if (host->queue_count == host->queue_capacity)
         return false;
-    host->queue[(host->queue_head + host->queue_count) % EVENT_QUEUE_CAPACITY] = *event;
+    host->queue[(host->queue_head + host->queue_count) % host->queue_capacity] = *event;
     host->queue_count++;
     return true;
 }
@@ -172,7 +177,7 @@ static bool queue_pop(netcore_host *host, netcore_event *out)
     if (host->queue_count == 0)
         return false;
     *out = host->queue[host->queue_head];
-    host->queue_head = (host->queue_head + 1u) % EVENT_QUEUE_CAPACITY;
+    host->queue_head = (host->queue_head + 1u) % host->queue_capacity;
     host->queue_count--;
     return true;
 }
@@ -308,15 +313,17 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
     host->cfg = *config;
     host->ops = config->sim ? &nci_backend_sim : &nci_backend_enet;
     host->peers = nci_calloc(&config->allocator, config->max_peers, sizeof *host->peers);
-    if (!host->peers) {
-        nci_free(&config->allocator, host);
-        return NETCORE_ERR_OUT_OF_MEMORY;
+    host->queue_capacity = config->max_peers + EVENT_QUEUE_MARGIN;
+    host->queue = nci_calloc(&config->allocator, host->queue_capacity, sizeof *host->queue);
+    r = host->peers && host->queue ? NETCORE_OK : NETCORE_ERR_OUT_OF_MEMORY;
+    if (r == NETCORE_OK) {
+        for (uint32_t i = 0; i < config->max_peers; i++)
+            host->peers[i].generation = 1;
+        build_lanes(host);
+        r = host->ops->create(&host->cfg, host->lane_modes, host->lane_count, &host->backend);
     }
-    for (uint32_t i = 0; i < config->max_peers; i++)
-        host->peers[i].generation = 1;
-    build_lanes(host);
-    r = host->ops->create(&host->cfg, host->lane_modes, host->lane_count, &host->backend);
     if (r != NETCORE_OK) {
+        nci_free(&config->allocator, host->queue);
         nci_free(&config->allocator, host->peers);
         nci_free(&config->allocator, host);
         return r;
@@ -335,6 +342,7 @@ void netcore_host_destroy(netcore_host *host)
     for (uint32_t i = 0; i < host->cfg.max_peers; i++)
         nci_free(&host->cfg.allocator, host->peers[i].token);
     netcore_allocator allocator = host->cfg.allocator;
+    nci_free(&allocator, host->queue);
     nci_free(&allocator, host->peers);
     nci_free(&allocator, host);
 }
