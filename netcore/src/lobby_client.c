@@ -116,24 +116,32 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
     }
 }
 
+static void flush(netcore_lobby_client *c);
+
 static netcore_result queue_out(netcore_lobby_client *c)
 {
-    if (c->state == CLIENT_IDLE)
-        return NETCORE_ERR_STATE;
-    if (c->send_off > 0) {
-        memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
-        c->send_len -= c->send_off;
-        c->send_off = 0;
+    for (int attempt = 0;; attempt++) {
+        if (c->state == CLIENT_IDLE)
+            return NETCORE_ERR_STATE;
+        if (c->send_off > 0) {
+            memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
+            c->send_len -= c->send_off;
+            c->send_off = 0;
+        }
+        size_t size = 0;
+        netcore_result r = nci_lobby_encode(&c->out_msg, c->send + c->send_len,
+                                            CLIENT_SEND_BUFFER_BYTES - c->send_len, &size);
+        if (r == NETCORE_OK) {
+            c->send_len += size;
+            return NETCORE_OK;
+        }
+        if (r != NETCORE_ERR_TOO_LARGE)
+            return r;
+        /* Full: give the kernel what it takes now, then try once more. */
+        if (attempt > 0 || c->state != CLIENT_OPEN || c->send_len == 0)
+            return NETCORE_ERR_FULL;
+        flush(c);
     }
-    size_t size = 0;
-    netcore_result r = nci_lobby_encode(&c->out_msg, c->send + c->send_len,
-                                        CLIENT_SEND_BUFFER_BYTES - c->send_len, &size);
-    if (r == NETCORE_ERR_TOO_LARGE)
-        return NETCORE_ERR_FULL;
-    if (r != NETCORE_OK)
-        return r;
-    c->send_len += size;
-    return NETCORE_OK;
 }
 
 static void flush(netcore_lobby_client *c)

@@ -323,7 +323,7 @@ static void handle_join(netcore_lobby_server *s, int32_t conn)
     add_member(s, room_index, s->conns[conn].session);
 }
 
-static void handle_chat(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses)
+static void handle_chat(netcore_lobby_server *s, nci_lobby_session *ses)
 {
     nci_lobby_msg *m = &s->out_msg;
     m->type = NCI_LOBBY_CHAT_MESSAGE;
@@ -337,7 +337,6 @@ static void handle_chat(netcore_lobby_server *s, int32_t conn, nci_lobby_session
             nci_lobby_send_out(s, s->sessions[room->members[i]].conn);
         return;
     }
-    (void)conn;
     for (uint32_t i = 0; i < s->conn_capacity; i++)
         if (s->conns[i].fd >= 0 && s->conns[i].session != NCI_LOBBY_NONE)
             nci_lobby_send_out(s, (int32_t)i);
@@ -517,7 +516,7 @@ void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)
     }
     case NCI_LOBBY_CHAT:
         if (s->in_msg.u.chat.scope == NETCORE_LOBBY_CHAT_LOBBY || in_room)
-            handle_chat(s, conn, ses);
+            handle_chat(s, ses);
         else
             nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NOT_IN_ROOM, type, "not in a room");
         return;

@@ -229,6 +229,10 @@ static void conn_flush(netcore_lobby_server *s, nci_lobby_conn *c)
 static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t *bytes, size_t n)
 {
     size_t cap = s->config.send_buffer_bytes;
+    /* Hand what is queued to the kernel first: a burst of frames within one
+     * update is normal, only a peer that stops reading should overflow. */
+    if (n > cap - c->send_len)
+        conn_flush(s, c);
     if (c->send_off > 0 && n > cap - c->send_len) {
         memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
         c->send_len -= c->send_off;

@@ -571,3 +571,49 @@ Test(lobby, ipv6_loopback_when_available)
     wait_for(&f, &a->matches, 1, "solo match start");
     teardown(&f);
 }
+
+Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.messages_per_s = 100000;
+    cfg.chat_per_s = 100000;
+    cfg.send_buffer_bytes = 4096;
+    fixture f;
+    start_server(&f, &cfg);
+    test_client *a = connect_client(&f, "ana");
+
+    /* A raw client with a tiny receive window says hello and never reads. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    int small = 1024;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    memcpy(&sin.sin_addr, f.address.bytes, 4);
+    sin.sin_port = htons(f.address.port);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    const uint8_t hello[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x01, 0x00, 3, 'r', 'a', 'w'};
+    cr_assert_eq(send(fd, hello, sizeof hello, 0), (ssize_t)sizeof hello);
+    pump_for(&f, 50);
+
+    char text[201];
+    memset(text, 'z', 200);
+    text[200] = '\0';
+    netcore_lobby_server_stats stats;
+    memset(&stats, 0, sizeof stats);
+    for (int batch = 0; batch < 200 && stats.slow_reader_dropped == 0; batch++) {
+        for (int i = 0; i < 50; i++)
+            if (netcore_lobby_client_chat(a->client, NETCORE_LOBBY_CHAT_LOBBY, text) != NETCORE_OK)
+                break;
+        pump_for(&f, 5);
+        netcore_lobby_server_get_stats(f.server, &stats);
+    }
+    cr_assert_eq(stats.slow_reader_dropped, 1, "dropped %llu, rate %llu, malformed %llu", (unsigned long long)stats.slow_reader_dropped, (unsigned long long)stats.rate_limit_dropped, (unsigned long long)stats.malformed_dropped);
+    cr_assert_eq(a->disconnects, 0);
+    cr_assert_eq(netcore_lobby_client_ping(a->client, 5), NETCORE_OK);
+    wait_for(&f, &a->pongs, 1, "pong after the slow reader was dropped");
+    close(fd);
+    teardown(&f);
+}
