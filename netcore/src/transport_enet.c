@@ -86,6 +86,13 @@ static enet_uint32 lane_flags(nci_lane_mode mode)
     return ENET_PACKET_FLAG_RELIABLE;
 }
 
+/* ENet counts bandwidth in bytes per second; 0 stays "unlimited". */
+static enet_uint32 kbps_to_bytes_per_s(uint32_t kbps)
+{
+    uint64_t bytes = (uint64_t)kbps * 125u;
+    return bytes > UINT32_MAX ? UINT32_MAX : (enet_uint32)bytes;
+}
+
 static void add_conditioner_stats(netcore_conditioner_stats *sum,
                                   const netcore_conditioner_stats *add)
 {
@@ -251,8 +258,8 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         to_enet_address(&cfg->bind_address, &bind);
     }
     b->host = enet_host_create(&bind, cfg->max_peers, lane_count,
-                               (enet_uint32)(cfg->incoming_bandwidth_kbps * 125u),
-                               (enet_uint32)(cfg->outgoing_bandwidth_kbps * 125u));
+                               kbps_to_bytes_per_s(cfg->incoming_bandwidth_kbps),
+                               kbps_to_bytes_per_s(cfg->outgoing_bandwidth_kbps));
     if (!b->host) {
         enet_destroy(b, 0);
         return NETCORE_ERR_SOCKET;
