@@ -1,0 +1,299 @@
+/* netcore-lobby: the TCP lobby as a stand-alone program. Players meet in
+ * rooms; a started room receives the configured game server's address and
+ * connect tokens sealed with the key shared with that game server. Prints one
+ * JSON summary on stdout at exit. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcore/lobby.h"
+#include "netcore/netcore.h"
+#include "netcore/token.h"
+
+#define EXIT_USAGE 2
+#define POLL_SLICE_MS 250u
+#define KEY_FILE_MAX_BYTES 4096
+
+/* Set by the signal handler, read by the main loop: the one place a program
+ * needs process-wide state. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int signal_number)
+{
+    (void)signal_number;
+    stop_requested = 1;
+}
+
+typedef struct options {
+    const char *bind_text[NETCORE_LOBBY_MAX_LISTEN];
+    uint32_t bind_count;
+    uint32_t port;
+    const char *key_file;
+    const char *key_hex;
+    const char *game_address_text;
+    uint32_t token_lifetime_s;
+    uint32_t max_connections;
+    uint32_t max_rooms;
+    double seconds;
+    bool generate_key;
+    bool verbose;
+} options;
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
+            "       netcore-lobby --generate-key\n"
+            "\n"
+            "  --game-address HOST:PORT  game server written in connect tokens (required)\n"
+            "  --key-file FILE           file holding the 32-byte key as 64 hex digits\n"
+            "  --key-hex HEX             the key as 64 hex digits\n"
+            "  --port N                  TCP port (default 7777; 0 picks a free one per address)\n"
+            "  --bind ADDR               address to listen on, repeatable up to %d\n"
+            "                            (default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)\n"
+            "  --token-lifetime S        connect token lifetime in seconds (default 30)\n"
+            "  --max-connections N       default 256\n"
+            "  --max-rooms N             default 128\n"
+            "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
+            "  --generate-key            print a new random key as hex and exit\n"
+            "  --verbose                 log connections and errors on stderr\n"
+            "  --help\n",
+            NETCORE_LOBBY_MAX_LISTEN);
+}
+
+static bool usage_error(const char *fmt, const char *what)
+{
+    fprintf(stderr, "netcore-lobby: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n");
+    print_usage(stderr);
+    return false;
+}
+
+static bool parse_u32(const char *text, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->port = 7777;
+    opts->token_lifetime_s = 30;
+    opts->max_connections = 256;
+    opts->max_rooms = 128;
+    *out_help = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0)
+            return usage_error("unexpected argument '%s'", arg);
+        char name[64];
+        const char *eq = strchr(arg + 2, '=');
+        size_t name_len = eq ? (size_t)(eq - (arg + 2)) : strlen(arg + 2);
+        if (name_len == 0 || name_len >= sizeof name)
+            return usage_error("unknown flag '%s'", arg);
+        memcpy(name, arg + 2, name_len);
+        name[name_len] = '\0';
+        if (strcmp(name, "help") == 0) {
+            *out_help = true;
+            return true;
+        }
+        if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0) {
+            if (eq)
+                return usage_error("flag takes no value: '%s'", arg);
+            if (name[0] == 'v')
+                opts->verbose = true;
+            else
+                opts->generate_key = true;
+            continue;
+        }
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value)
+            return usage_error("missing value for '%s'", arg);
+        bool ok = true;
+        if (strcmp(name, "bind") == 0) {
+            if (opts->bind_count == NETCORE_LOBBY_MAX_LISTEN)
+                return usage_error("too many '%s' flags", "--bind");
+            opts->bind_text[opts->bind_count++] = value;
+        } else if (strcmp(name, "port") == 0) {
+            ok = parse_u32(value, 65535, &opts->port);
+        } else if (strcmp(name, "key-file") == 0) {
+            opts->key_file = value;
+        } else if (strcmp(name, "key-hex") == 0) {
+            opts->key_hex = value;
+        } else if (strcmp(name, "game-address") == 0) {
+            opts->game_address_text = value;
+        } else if (strcmp(name, "token-lifetime") == 0) {
+            ok = parse_u32(value, 86400, &opts->token_lifetime_s) && opts->token_lifetime_s > 0;
+        } else if (strcmp(name, "max-connections") == 0) {
+            ok = parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
+        } else if (strcmp(name, "max-rooms") == 0) {
+            ok = parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
+        } else if (strcmp(name, "seconds") == 0) {
+            char *end = NULL;
+            opts->seconds = strtod(value, &end);
+            ok = end != value && *end == '\0' && opts->seconds >= 0 && opts->seconds <= 1e9;
+        } else {
+            return usage_error("unknown flag '%s'", arg);
+        }
+        if (!ok)
+            return usage_error("bad value for '%s'", arg);
+    }
+    if (opts->generate_key)
+        return true;
+    if (!opts->game_address_text)
+        return usage_error("%s", "--game-address is required");
+    if (!opts->key_file == !opts->key_hex)
+        return usage_error("%s", "exactly one of --key-file and --key-hex is required");
+    return true;
+}
+
+static bool load_key(const options *opts, uint8_t key[NETCORE_TOKEN_KEY_BYTES])
+{
+    char text[KEY_FILE_MAX_BYTES + 1];
+    const char *hex = opts->key_hex;
+    if (opts->key_file) {
+        FILE *f = fopen(opts->key_file, "r");
+        if (!f) {
+            fprintf(stderr, "netcore-lobby: cannot open %s: %s\n", opts->key_file, strerror(errno));
+            return false;
+        }
+        size_t n = fread(text, 1, KEY_FILE_MAX_BYTES, f);
+        fclose(f);
+        text[n] = '\0';
+        hex = text;
+    }
+    if (netcore_token_key_from_hex(hex, key) != NETCORE_OK) {
+        fprintf(stderr, "netcore-lobby: the key must be 64 hexadecimal digits\n");
+        return false;
+    }
+    return true;
+}
+
+static int generate_key(void)
+{
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES];
+    if (netcore_token_key_generate(key) != NETCORE_OK) {
+        fprintf(stderr, "netcore-lobby: no secure random source\n");
+        return 1;
+    }
+    for (int i = 0; i < NETCORE_TOKEN_KEY_BYTES; i++)
+        printf("%02x", key[i]);
+    printf("\n");
+    return 0;
+}
+
+/* Turns options into a server config; false (reason printed) on a bad value. */
+static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
+{
+    netcore_lobby_server_config_default(cfg);
+    if (opts->verbose) {
+        cfg->log.fn = netcore_log_stderr;
+        cfg->log.min_level = NETCORE_LOG_INFO;
+    }
+    cfg->listen_count = opts->bind_count ? opts->bind_count : 1;
+    for (uint32_t i = 0; i < cfg->listen_count; i++) {
+        const char *text = opts->bind_count ? opts->bind_text[i] : "0.0.0.0";
+        if (netcore_address_parse(text, (uint16_t)opts->port, &cfg->listen[i]) != NETCORE_OK)
+            return usage_error("cannot parse --bind '%s'", text);
+        cfg->listen[i].port = (uint16_t)opts->port;
+    }
+    if (netcore_address_parse(opts->game_address_text, 7778, &cfg->game_address) != NETCORE_OK)
+        return usage_error("cannot parse --game-address '%s'", opts->game_address_text);
+    cfg->token_lifetime_s = opts->token_lifetime_s;
+    cfg->max_connections = opts->max_connections;
+    cfg->max_rooms = opts->max_rooms;
+    return load_key(opts, cfg->key);
+}
+
+static void print_summary(double seconds, const netcore_lobby_server_stats *s)
+{
+    printf("{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
+           "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
+           "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
+           "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
+           "\"reconnects\":%llu,\"matches_started\":%llu}\n",
+           seconds, (unsigned long long)s->connections_accepted,
+           (unsigned long long)s->connections_rejected_full,
+           (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
+           (unsigned long long)s->malformed_dropped, (unsigned long long)s->oversize_dropped,
+           (unsigned long long)s->timeout_dropped, (unsigned long long)s->rate_limit_dropped,
+           (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
+           (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
+           (unsigned long long)s->matches_started);
+}
+
+int main(int argc, char **argv)
+{
+    options opts;
+    bool help = false;
+    if (!parse_args(argc, argv, &opts, &help))
+        return EXIT_USAGE;
+    if (help) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (opts.generate_key)
+        return generate_key();
+    netcore_lobby_server_config cfg;
+    if (!make_config(&opts, &cfg))
+        return EXIT_USAGE;
+
+    netcore_lobby_server *server = NULL;
+    netcore_result result = netcore_lobby_server_create(&cfg, &server);
+    memset(cfg.key, 0, sizeof cfg.key);
+    if (result != NETCORE_OK) {
+        fprintf(stderr, "netcore-lobby: cannot start: %s\n", netcore_result_str(result));
+        return 1;
+    }
+    char game_text[NETCORE_ADDRESS_STRLEN];
+    netcore_address_format(&cfg.game_address, game_text, sizeof game_text);
+    for (uint32_t i = 0; i < cfg.listen_count; i++) {
+        netcore_address bound;
+        char text[NETCORE_ADDRESS_STRLEN];
+        netcore_lobby_server_address(server, i, &bound);
+        netcore_address_format(&bound, text, sizeof text);
+        /* Scripts and tests read the actual port (--port 0) from this line. */
+        fprintf(stderr, "netcore-lobby: listening on %s, game server %s\n", text, game_text);
+    }
+
+    /* No SA_RESTART: the signal interrupts poll() so the loop stops at once. */
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+
+    uint64_t start_us = netcore_time_now_us();
+    uint64_t deadline_us = opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
+    uint64_t now_us = start_us;
+    int exit_code = 0;
+    while (!stop_requested) {
+        now_us = netcore_time_now_us();
+        if (now_us >= deadline_us)
+            break;
+        uint64_t remaining_ms = deadline_us == UINT64_MAX ? POLL_SLICE_MS
+                                                          : (deadline_us - now_us + 999) / 1000;
+        uint32_t wait_ms = remaining_ms < POLL_SLICE_MS ? (uint32_t)remaining_ms : POLL_SLICE_MS;
+        if (netcore_lobby_server_update(server, now_us / 1000, wait_ms) != NETCORE_OK) {
+            fprintf(stderr, "netcore-lobby: poll failed: %s\n", strerror(errno));
+            exit_code = 1;
+            break;
+        }
+    }
+    netcore_lobby_server_stats stats;
+    netcore_lobby_server_get_stats(server, &stats);
+    print_summary((double)(now_us - start_us) / 1e6, &stats);
+    netcore_lobby_server_destroy(server);
+    return exit_code;
+}
