@@ -879,6 +879,26 @@ static void roll_stats(netcore_host *host, uint64_t now)
     }
 }
 
+/* How long the backend may wait: up to the caller's deadline, but no later
+ * than the next connect or admission deadline so that those fire on time. */
+static uint32_t wait_budget_ms(const netcore_host *host, uint64_t now, uint64_t deadline)
+{
+    uint64_t until = deadline < host->next_deadline_us ? deadline : host->next_deadline_us;
+    return now >= until ? 0 : (uint32_t)((until - now + 999u) / 1000u);
+}
+
+static void dispatch(netcore_host *host, const nci_backend_event *bev, netcore_event *out)
+{
+    if (bev->slot >= host->cfg.max_peers)
+        return;
+    switch (bev->type) {
+    case NCI_BEV_CONNECT: on_backend_connect(host, bev->slot, out); break;
+    case NCI_BEV_DISCONNECT: on_backend_disconnect(host, bev->slot, bev->data32, out); break;
+    case NCI_BEV_RECEIVE: on_backend_receive(host, bev, out); break;
+    case NCI_BEV_NONE: break;
+    }
+}
+
 netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcore_event *out_event)
 {
     if (out_event)
@@ -887,37 +907,31 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (queue_pop(host, out_event))
         return NETCORE_OK;
-    uint64_t start = host->ops->now_us(host->backend);
-    run_deadlines(host, start);
-    roll_stats(host, start);
+    uint64_t now = host->ops->now_us(host->backend);
+    run_deadlines(host, now);
+    roll_stats(host, now);
     if (queue_pop(host, out_event))
         return NETCORE_OK;
-    uint64_t deadline = start + (uint64_t)timeout_ms * 1000u;
-    uint32_t wait_ms = timeout_ms;
-    for (uint32_t swallowed = 0; swallowed < MAX_SWALLOWED_PER_POLL; swallowed++) {
+    uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
+    for (uint32_t round = 0; round < MAX_SWALLOWED_PER_POLL; round++) {
         nci_backend_event bev;
         memset(&bev, 0, sizeof bev);
-        netcore_result r = host->ops->service(host->backend, wait_ms, &bev);
+        netcore_result r = host->ops->service(host->backend, wait_budget_ms(host, now, deadline), &bev);
         if (r != NETCORE_OK)
             return r;
-        if (bev.type == NCI_BEV_NONE)
-            return NETCORE_OK;
-        if (bev.slot < host->cfg.max_peers) {
-            switch (bev.type) {
-            case NCI_BEV_CONNECT: on_backend_connect(host, bev.slot, out_event); break;
-            case NCI_BEV_DISCONNECT:
-                on_backend_disconnect(host, bev.slot, bev.data32, out_event);
-                break;
-            case NCI_BEV_RECEIVE: on_backend_receive(host, &bev, out_event); break;
-            case NCI_BEV_NONE: break;
-            }
-        }
+        dispatch(host, &bev, out_event);
         if (out_event->type != NETCORE_EVENT_NONE || queue_pop(host, out_event))
             return NETCORE_OK;
-        /* Swallowed (control message, dropped message): keep waiting for the
-         * rest of the caller's timeout. */
-        uint64_t now = host->ops->now_us(host->backend);
-        wait_ms = now >= deadline ? 0 : (uint32_t)((deadline - now + 999u) / 1000u);
+        /* Nothing for the caller yet (a control message, a dropped message,
+         * or a peer deadline came first): keep waiting for the rest of the
+         * timeout. A clock that did not move (simulated backend) ends it. */
+        uint64_t before = now;
+        now = host->ops->now_us(host->backend);
+        run_deadlines(host, now);
+        if (queue_pop(host, out_event))
+            return NETCORE_OK;
+        if (bev.type == NCI_BEV_NONE && (now >= deadline || now == before))
+            return NETCORE_OK;
     }
     return NETCORE_OK;
 }
