@@ -1,0 +1,597 @@
+/* The public transport API over the simulated backend: delivery guarantees
+ * under heavy impairment, many clients in one process, disconnect, timeout
+ * and admission paths, statistics and determinism. Everything runs in
+ * simulated time, so minutes of traffic take seconds. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcore/transport.h"
+#include "transport_sim_internal.h"
+
+#define CHANNELS 4
+#define MAX_INDEX 512
+#define MAX_HOSTS 40
+#define STEP_US 10000u
+
+/* What one host saw from its (single) peer. */
+typedef struct recorder {
+    uint32_t connects;
+    uint32_t disconnects;
+    netcore_disconnect_reason reason;
+    uint32_t code;
+    netcore_peer_id last_connect;
+    uint32_t received[CHANNELS];
+    uint8_t seen[CHANNELS][MAX_INDEX];
+    int32_t last_index[CHANNELS];
+    uint32_t corrupt;
+    uint32_t out_of_order;   /* reliable-ordered went backwards */
+    uint32_t went_backwards; /* unreliable-sequenced went backwards */
+} recorder;
+
+/* Event trace for determinism checks: fixed-size records. */
+typedef struct trace_record {
+    uint64_t time_us;
+    uint32_t host;
+    uint32_t type;
+    uint32_t peer;
+    uint32_t channel;
+    uint32_t size_bytes;
+    uint32_t data_hash;
+    uint32_t reason;
+    uint32_t code;
+} trace_record;
+
+#define TRACE_CAPACITY 200000
+static trace_record *trace;
+static size_t trace_count;
+
+static netcore_sim *sim;
+static netcore_host *hosts[MAX_HOSTS];
+static recorder recs[MAX_HOSTS];
+static uint32_t host_count;
+
+static void init_sim(uint64_t seed)
+{
+    netcore_sim_config sc;
+    netcore_sim_config_default(&sc);
+    sc.seed = seed;
+    cr_assert_eq(netcore_sim_create(&sc, &sim), NETCORE_OK);
+    host_count = 0;
+    memset(recs, 0, sizeof recs);
+    for (uint32_t h = 0; h < MAX_HOSTS; h++)
+        for (uint32_t c = 0; c < CHANNELS; c++)
+            recs[h].last_index[c] = -1;
+    trace_count = 0;
+}
+
+static void fini_sim(void)
+{
+    for (uint32_t h = 0; h < host_count; h++)
+        netcore_host_destroy(hosts[h]);
+    host_count = 0;
+    netcore_sim_destroy(sim);
+    sim = NULL;
+    free(trace);
+    trace = NULL;
+}
+
+static netcore_host_config base_config(bool is_server)
+{
+    netcore_host_config c;
+    netcore_host_config_default(&c);
+    c.is_server = is_server;
+    c.sim = sim;
+    if (is_server) {
+        c.bind_address.port = 7778;
+        c.max_peers = 64;
+    }
+    return c;
+}
+
+static uint32_t add_host(const netcore_host_config *c)
+{
+    cr_assert_lt(host_count, MAX_HOSTS);
+    cr_assert_eq(netcore_host_create(c, &hosts[host_count]), NETCORE_OK);
+    return host_count++;
+}
+
+static netcore_peer_id connect_to(uint32_t client, uint32_t server)
+{
+    netcore_address to;
+    cr_assert_eq(netcore_host_address(hosts[server], &to), NETCORE_OK);
+    netcore_peer_id peer = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(hosts[client], &to, NULL, &peer), NETCORE_OK);
+    return peer;
+}
+
+static uint32_t fnv1a(const uint8_t *data, size_t size)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return h;
+}
+
+/* Payload: u32 index, then bytes derived from the index. */
+static size_t make_payload(uint8_t *buf, uint32_t index, size_t size)
+{
+    memcpy(buf, &index, sizeof index);
+    for (size_t i = sizeof index; i < size; i++)
+        buf[i] = (uint8_t)(index * 13u + i * 5u);
+    return size;
+}
+
+static void record(uint32_t h, const netcore_event *ev)
+{
+    recorder *r = &recs[h];
+    if (trace && trace_count < TRACE_CAPACITY) {
+        trace_record *t = &trace[trace_count++];
+        memset(t, 0, sizeof *t);
+        t->time_us = netcore_sim_now_us(sim);
+        t->host = h;
+        t->type = ev->type;
+        t->peer = ev->peer;
+        t->channel = ev->channel;
+        t->size_bytes = (uint32_t)ev->size_bytes;
+        t->data_hash = ev->type == NETCORE_EVENT_RECEIVE ? fnv1a(ev->data, ev->size_bytes) : 0;
+        t->reason = ev->reason;
+        t->code = ev->code;
+    }
+    if (ev->type == NETCORE_EVENT_CONNECT) {
+        r->connects++;
+        r->last_connect = ev->peer;
+        return;
+    }
+    if (ev->type == NETCORE_EVENT_DISCONNECT) {
+        r->disconnects++;
+        r->reason = ev->reason;
+        r->code = ev->code;
+        return;
+    }
+    uint32_t index;
+    cr_assert_lt(ev->channel, CHANNELS);
+    if (ev->size_bytes < sizeof index) {
+        r->corrupt++;
+        return;
+    }
+    memcpy(&index, ev->data, sizeof index);
+    for (size_t i = sizeof index; i < ev->size_bytes; i++)
+        if (ev->data[i] != (uint8_t)(index * 13u + i * 5u)) {
+            r->corrupt++;
+            return;
+        }
+    if (index >= MAX_INDEX) {
+        r->corrupt++;
+        return;
+    }
+    uint8_t ch = ev->channel;
+    if ((int32_t)index < r->last_index[ch]) {
+        if (ch == NETCORE_DELIVERY_RELIABLE_ORDERED)
+            r->out_of_order++;
+        if (ch == NETCORE_DELIVERY_UNRELIABLE_SEQUENCED)
+            r->went_backwards++;
+    }
+    if ((int32_t)index > r->last_index[ch])
+        r->last_index[ch] = (int32_t)index;
+    if (r->seen[ch][index] < UINT8_MAX)
+        r->seen[ch][index]++;
+    r->received[ch]++;
+}
+
+static void poll_host(uint32_t h)
+{
+    netcore_event ev;
+    for (int i = 0; i < 100000; i++) {
+        cr_assert_eq(netcore_host_poll(hosts[h], 0, &ev), NETCORE_OK);
+        if (ev.type == NETCORE_EVENT_NONE)
+            return;
+        record(h, &ev);
+    }
+    cr_assert_fail("poll never ran dry");
+}
+
+static void step(void)
+{
+    netcore_sim_advance(sim, STEP_US);
+    for (uint32_t h = 0; h < host_count; h++)
+        if (hosts[h])
+            poll_host(h);
+}
+
+static void run_ms(uint32_t ms)
+{
+    for (uint32_t t = 0; t < ms * 1000u; t += STEP_US)
+        step();
+}
+
+/* Steps until done() or max_ms of simulated time; returns done(). */
+static bool run_until(bool (*done)(void), uint32_t max_ms)
+{
+    for (uint32_t t = 0; t < max_ms * 1000u && !done(); t += STEP_US)
+        step();
+    return done();
+}
+
+static bool pair_connected(void) { return recs[0].connects == 1 && recs[1].connects == 1; }
+
+/* Host 0 is the server, host 1 the client. */
+static netcore_peer_id make_pair(const netcore_link_profile *client_profile)
+{
+    netcore_host_config sc = base_config(true);
+    netcore_host_config cc = base_config(false);
+    sc.connect_timeout_ms = cc.connect_timeout_ms = 60000;
+    sc.admission_timeout_ms = cc.admission_timeout_ms = 60000;
+    if (client_profile) {
+        cc.conditioner.inbound = *client_profile;
+        cc.conditioner.outbound = *client_profile;
+    }
+    add_host(&sc);
+    add_host(&cc);
+    netcore_peer_id peer = connect_to(1, 0);
+    cr_assert(run_until(pair_connected, 60000), "the pair connects");
+    cr_assert_eq(recs[1].last_connect, peer);
+    return peer;
+}
+
+static void check_guarantees(const recorder *r, uint32_t count)
+{
+    cr_assert_eq(r->corrupt, 0);
+    cr_assert_eq(r->out_of_order, 0, "reliable-ordered kept its order");
+    cr_assert_eq(r->went_backwards, 0, "unreliable-sequenced never went backwards");
+    for (uint32_t i = 0; i < count; i++) {
+        cr_assert_eq(r->seen[0][i], 1, "reliable-ordered #%u seen %u times", i, r->seen[0][i]);
+        cr_assert_eq(r->seen[1][i], 1, "reliable-unordered #%u seen %u times", i, r->seen[1][i]);
+        cr_assert_leq(r->seen[2][i], 1, "unreliable-sequenced #%u duplicated", i);
+        cr_assert_leq(r->seen[3][i], 1, "unreliable-unordered #%u duplicated", i);
+    }
+}
+
+static uint32_t messages_target;
+static bool reliable_complete(void)
+{
+    return recs[0].received[0] >= messages_target && recs[0].received[1] >= messages_target &&
+           recs[1].received[0] >= messages_target && recs[1].received[1] >= messages_target;
+}
+
+Test(transport_sim, every_mode_keeps_its_promise_under_heavy_impairment, .timeout = 120)
+{
+    init_sim(7);
+    /* On the client's links only, so each direction crosses one impaired link. */
+    netcore_link_profile bad = {.latency_ms = 1000, .jitter_ms = 100, .loss_pct = 25.0f,
+                                .duplicate_pct = 25.0f};
+    netcore_peer_id to_server = make_pair(&bad);
+    netcore_peer_id to_client = recs[0].last_connect;
+
+    static uint8_t buf[6000];
+    messages_target = 300;
+    for (uint32_t i = 0; i < messages_target; i++) {
+        size_t size = i % 10 == 0 ? 5000 : 16 + i % 200;
+        for (uint8_t ch = 0; ch < CHANNELS; ch++) {
+            cr_assert_eq(netcore_host_send(hosts[1], to_server, ch, buf, make_payload(buf, i, size)),
+                         NETCORE_OK);
+            cr_assert_eq(netcore_host_send(hosts[0], to_client, ch, buf, make_payload(buf, i, size)),
+                         NETCORE_OK);
+        }
+        if (i % 10 == 9)
+            run_ms(50);
+    }
+    cr_assert(run_until(reliable_complete, 300000), "reliable messages all arrive: %u %u %u %u",
+              recs[0].received[0], recs[0].received[1], recs[1].received[0], recs[1].received[1]);
+    run_ms(5000); /* any late duplicate would show now */
+    for (uint32_t h = 0; h < 2; h++) {
+        check_guarantees(&recs[h], messages_target);
+        cr_assert_eq(recs[h].received[0], messages_target);
+        cr_assert_eq(recs[h].received[1], messages_target);
+        cr_assert_gt(recs[h].received[3], messages_target / 4, "many unreliable messages arrive");
+        cr_assert_lt(recs[h].received[3], messages_target);
+        cr_assert_eq(recs[h].disconnects, 0);
+    }
+    netcore_host_stats st;
+    cr_assert_eq(netcore_host_get_stats(hosts[1], &st), NETCORE_OK);
+    cr_assert_gt(st.conditioner_outbound.dropped_loss, 0);
+    cr_assert_gt(st.conditioner_outbound.duplicated, 0);
+    cr_assert_gt(st.conditioner_inbound.dropped_loss, 0);
+    fini_sim();
+}
+
+static bool all_clients_connected(void)
+{
+    for (uint32_t h = 1; h < host_count; h++)
+        if (recs[h].connects != 1)
+            return false;
+    return recs[0].connects == host_count - 1;
+}
+
+static uint32_t broadcast_target;
+static bool all_traffic_done(void)
+{
+    for (uint32_t h = 1; h < host_count; h++)
+        if (recs[h].received[0] < broadcast_target)
+            return false;
+    return recs[0].received[0] >= (host_count - 1) * broadcast_target;
+}
+
+static bool all_disconnected(void)
+{
+    for (uint32_t h = 1; h < host_count; h++)
+        if (recs[h].disconnects != 1)
+            return false;
+    return recs[0].disconnects == host_count - 1;
+}
+
+Test(transport_sim, a_server_with_32_clients, .timeout = 120)
+{
+    init_sim(11);
+    netcore_host_config sc = base_config(true);
+    add_host(&sc);
+    netcore_link_profile wifi = netcore_link_preset_profile(NETCORE_LINK_WIFI);
+    netcore_peer_id peers[33];
+    for (uint32_t i = 0; i < 32; i++) {
+        netcore_host_config cc = base_config(false);
+        cc.conditioner.inbound = wifi;
+        cc.conditioner.outbound = wifi;
+        uint32_t h = add_host(&cc);
+        peers[h] = connect_to(h, 0);
+    }
+    cr_assert(run_until(all_clients_connected, 30000), "every client is admitted");
+
+    broadcast_target = 20;
+    static uint8_t buf[800];
+    for (uint32_t i = 0; i < broadcast_target; i++) {
+        cr_assert_eq(netcore_host_broadcast(hosts[0], 0, buf, make_payload(buf, i, 700)), NETCORE_OK);
+        for (uint32_t h = 1; h < host_count; h++)
+            cr_assert_eq(netcore_host_send(hosts[h], peers[h], 0, buf, make_payload(buf, i, 100)),
+                         NETCORE_OK);
+        run_ms(20);
+    }
+    cr_assert(run_until(all_traffic_done, 30000), "every message arrives");
+    for (uint32_t h = 1; h < host_count; h++) {
+        cr_assert_eq(recs[h].out_of_order, 0);
+        cr_assert_eq(recs[h].received[0], broadcast_target);
+    }
+    netcore_host_stats st;
+    netcore_host_get_stats(hosts[0], &st);
+    cr_assert_eq(st.peers_connected, 32);
+
+    for (uint32_t h = 1; h < host_count; h++)
+        cr_assert_eq(netcore_host_disconnect(hosts[h], peers[h], h), NETCORE_OK);
+    cr_assert(run_until(all_disconnected, 30000), "every disconnect completes");
+    cr_assert_eq(recs[0].reason, NETCORE_DISCONNECT_REQUESTED);
+    for (uint32_t h = 1; h < host_count; h++)
+        cr_assert_eq(recs[h].reason, NETCORE_DISCONNECT_REQUESTED);
+    netcore_host_get_stats(hosts[0], &st);
+    cr_assert_eq(st.peers_connected, 0);
+    fini_sim();
+}
+
+static bool both_disconnected(void) { return recs[0].disconnects == 1 && recs[1].disconnects == 1; }
+
+Test(transport_sim, client_disconnect_reaches_the_server_with_its_code)
+{
+    init_sim(3);
+    netcore_link_profile lossy = {.latency_ms = 40, .loss_pct = 10.0f};
+    netcore_peer_id peer = make_pair(&lossy);
+    static uint8_t buf[3000];
+    for (uint32_t i = 0; i < 50; i++)
+        netcore_host_send(hosts[1], peer, 0, buf, make_payload(buf, i, 2500));
+    cr_assert_eq(netcore_host_disconnect(hosts[1], peer, 77), NETCORE_OK);
+    cr_assert(run_until(both_disconnected, 30000));
+    cr_assert_eq(recs[0].received[0], 50, "queued reliable data arrives before the notice");
+    cr_assert_eq(recs[0].reason, NETCORE_DISCONNECT_REQUESTED);
+    cr_assert_eq(recs[0].code, 77);
+    cr_assert_eq(recs[1].reason, NETCORE_DISCONNECT_REQUESTED);
+    fini_sim();
+}
+
+Test(transport_sim, server_disconnect_and_destroy_reach_clients)
+{
+    init_sim(4);
+    make_pair(NULL);
+    cr_assert_eq(netcore_host_disconnect(hosts[0], recs[0].last_connect, 5), NETCORE_OK);
+    cr_assert(run_until(both_disconnected, 10000));
+    cr_assert_eq(recs[1].reason, NETCORE_DISCONNECT_REQUESTED);
+    cr_assert_eq(recs[1].code, 5);
+
+    /* A second client, then the server goes away. */
+    netcore_host_config cc = base_config(false);
+    uint32_t h = add_host(&cc);
+    connect_to(h, 0);
+    run_ms(500);
+    cr_assert_eq(recs[h].connects, 1);
+    netcore_host_destroy(hosts[0]);
+    hosts[0] = NULL;
+    run_ms(500);
+    cr_assert_eq(recs[h].disconnects, 1);
+    cr_assert_eq(recs[h].reason, NETCORE_DISCONNECT_SHUTDOWN);
+    fini_sim();
+}
+
+Test(transport_sim, silence_ends_in_timeouts_on_both_sides)
+{
+    init_sim(5);
+    make_pair(NULL);
+    netcore_link_profile dead = {.loss_pct = 100.0f};
+    cr_assert_eq(netcore_host_set_conditioner(hosts[1], &dead, &dead), NETCORE_OK);
+    run_ms(8000);
+    cr_assert_eq(recs[0].disconnects + recs[1].disconnects, 0, "not before timeout_ms");
+    cr_assert(run_until(both_disconnected, 10000));
+    cr_assert_eq(recs[0].reason, NETCORE_DISCONNECT_TIMEOUT);
+    cr_assert_eq(recs[1].reason, NETCORE_DISCONNECT_TIMEOUT);
+    netcore_host_stats st;
+    netcore_host_get_stats(hosts[0], &st);
+    cr_assert_eq(st.timeouts, 1);
+    fini_sim();
+}
+
+Test(transport_sim, connecting_to_nobody_fails)
+{
+    init_sim(6);
+    netcore_host_config cc = base_config(false);
+    add_host(&cc);
+    netcore_address nowhere = netcore_address_ipv4(127, 100, 9, 9, 7778);
+    netcore_peer_id peer;
+    cr_assert_eq(netcore_host_connect(hosts[0], &nowhere, NULL, &peer), NETCORE_OK);
+    run_ms(6000);
+    cr_assert_eq(recs[0].disconnects, 1);
+    cr_assert_eq(recs[0].reason, NETCORE_DISCONNECT_CONNECT_FAILED);
+    fini_sim();
+}
+
+static netcore_result reject_all(void *user, netcore_peer_id peer, const netcore_address *from,
+                                 const void *token, size_t token_size_bytes)
+{
+    (void)user;
+    (void)peer;
+    (void)from;
+    (void)token;
+    (void)token_size_bytes;
+    return NETCORE_ERR_AUTH;
+}
+
+Test(transport_sim, admission_rejects_and_times_out)
+{
+    init_sim(8);
+    netcore_host_config sc = base_config(true);
+    sc.admission = reject_all;
+    sc.admission_timeout_ms = 1000;
+    add_host(&sc);
+    netcore_host_config cc = base_config(false);
+    add_host(&cc);
+    connect_to(1, 0);
+    run_ms(2000);
+    cr_assert_eq(recs[1].connects, 0);
+    cr_assert_eq(recs[1].disconnects, 1);
+    cr_assert_eq(recs[1].reason, NETCORE_DISCONNECT_REJECTED);
+    cr_assert_eq(recs[1].code, NETCORE_ERR_AUTH);
+    cr_assert_eq(recs[0].connects, 0, "a rejected peer is never reported");
+
+    /* A bare backend completes the handshake but never says HELLO. */
+    static const nci_lane_mode modes[5] = {
+        NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_UNORDERED,
+        NCI_LANE_UNRELIABLE_SEQUENCED, NCI_LANE_UNRELIABLE_UNORDERED};
+    netcore_host_config bc = base_config(false);
+    void *bare = NULL;
+    cr_assert_eq(nci_backend_sim.create(&bc, modes, 5, &bare), NETCORE_OK);
+    netcore_address to;
+    netcore_host_address(hosts[0], &to);
+    uint32_t slot;
+    cr_assert_eq(nci_backend_sim.connect(bare, &to, 0, &slot), NETCORE_OK);
+    nci_backend_event ev;
+    uint32_t connects = 0, disconnects = 0, data32 = 0;
+    for (int i = 0; i < 300; i++) {
+        step();
+        for (int k = 0; k < 100; k++) {
+            nci_backend_sim.service(bare, 0, &ev);
+            if (ev.type == NCI_BEV_NONE)
+                break;
+            connects += ev.type == NCI_BEV_CONNECT;
+            if (ev.type == NCI_BEV_DISCONNECT) {
+                disconnects++;
+                data32 = ev.data32;
+            }
+        }
+    }
+    cr_assert_eq(connects, 1);
+    cr_assert_eq(disconnects, 1, "dropped after admission_timeout_ms");
+    /* The common layer tells a peer dropped while pending that it was refused for time. */
+    cr_assert_eq(NCI_DISCONNECT_REASON(data32), NETCORE_DISCONNECT_REJECTED, "data32 %08x", data32);
+    cr_assert_eq(NCI_DISCONNECT_CODE(data32), NETCORE_ERR_TIMEOUT);
+    netcore_host_stats st;
+    netcore_host_get_stats(hosts[0], &st);
+    cr_assert_eq(st.admission_rejected, 1);
+    cr_assert_eq(st.admission_timed_out, 1);
+    cr_assert_eq(st.peers_pending, 0);
+    nci_backend_sim.destroy(bare, 0);
+    fini_sim();
+}
+
+Test(transport_sim, stats_match_the_configured_link)
+{
+    init_sim(9);
+    /* 100 ms each way on the client's links: RTT 200 ms. 20% loss on what
+     * the client sends only, so the client's loss estimate should be ~20%. */
+    netcore_link_profile in = {.latency_ms = 100};
+    netcore_link_profile out = {.latency_ms = 100, .loss_pct = 20.0f};
+    netcore_host_config sc = base_config(true);
+    netcore_host_config cc = base_config(false);
+    cc.conditioner.inbound = in;
+    cc.conditioner.outbound = out;
+    add_host(&sc);
+    add_host(&cc);
+    netcore_peer_id peer = connect_to(1, 0);
+    cr_assert(run_until(pair_connected, 20000));
+    static uint8_t buf[200];
+    for (uint32_t i = 0; i < 1500; i++) {
+        netcore_host_send(hosts[1], peer, 3, buf, make_payload(buf, i % MAX_INDEX, 100));
+        netcore_host_send(hosts[0], recs[0].last_connect, 3, buf, make_payload(buf, i % MAX_INDEX, 100));
+        run_ms(20);
+    }
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(hosts[1], peer, &ps), NETCORE_OK);
+    cr_assert(ps.rtt_ms > 150.0f && ps.rtt_ms < 300.0f, "rtt %.1f ms", (double)ps.rtt_ms);
+    cr_assert(ps.loss_pct > 8.0f && ps.loss_pct < 35.0f, "loss %.1f%%", (double)ps.loss_pct);
+    cr_assert_eq(netcore_host_get_peer_stats(hosts[0], recs[0].last_connect, &ps), NETCORE_OK);
+    cr_assert(ps.rtt_ms > 150.0f && ps.rtt_ms < 300.0f, "server rtt %.1f ms", (double)ps.rtt_ms);
+    cr_assert_lt(ps.loss_pct, 8.0f, "the server's datagrams are not lost");
+
+    netcore_host_stats cs, ss;
+    netcore_host_get_stats(hosts[1], &cs);
+    netcore_host_get_stats(hosts[0], &ss);
+    cr_assert_gt(cs.datagrams_sent, 1000);
+    cr_assert_gt(cs.wire_bytes_sent, cs.datagrams_sent * 19u, "headers are counted");
+    uint64_t through = cs.conditioner_outbound.forwarded;
+    cr_assert_leq(ss.datagrams_received, through, "the server got what the link forwarded");
+    cr_assert_geq(ss.datagrams_received + 50u, through, "minus what is still in flight");
+    double dropped = (double)cs.conditioner_outbound.dropped_loss;
+    double loss = 100.0 * dropped / (double)cs.datagrams_sent;
+    cr_assert(loss > 15.0 && loss < 25.0, "link loss %.1f%%", loss);
+    fini_sim();
+}
+
+/* A scripted session recorded into trace. */
+static void scripted_session(uint64_t seed)
+{
+    init_sim(seed);
+    trace = calloc(TRACE_CAPACITY, sizeof *trace);
+    cr_assert_not_null(trace);
+    netcore_link_profile bad = netcore_link_preset_profile(NETCORE_LINK_BAD);
+    netcore_peer_id peer = make_pair(&bad);
+    netcore_host_config cc = base_config(false);
+    cc.conditioner.inbound = bad;
+    cc.conditioner.outbound = bad;
+    uint32_t third = add_host(&cc);
+    netcore_peer_id peer3 = connect_to(third, 0);
+    static uint8_t buf[3000];
+    for (uint32_t i = 0; i < 200; i++) {
+        uint8_t ch = (uint8_t)(i % CHANNELS);
+        netcore_host_send(hosts[1], peer, ch, buf, make_payload(buf, i, 20 + (i * 37) % 2500));
+        if (recs[third].connects)
+            netcore_host_send(hosts[third], peer3, ch, buf, make_payload(buf, i, 50));
+        netcore_host_broadcast(hosts[0], ch, buf, make_payload(buf, i, 300));
+        run_ms(30);
+    }
+    netcore_host_disconnect(hosts[1], peer, 9);
+    run_ms(5000);
+}
+
+Test(transport_sim, same_seed_same_trace_different_seed_different_trace, .timeout = 120)
+{
+    scripted_session(1234);
+    size_t n1 = trace_count;
+    trace_record *t1 = trace;
+    trace = NULL;
+    fini_sim();
+    cr_assert_gt(n1, 500);
+
+    scripted_session(1234);
+    cr_assert_eq(trace_count, n1);
+    cr_assert_eq(memcmp(trace, t1, n1 * sizeof *t1), 0, "byte-identical event traces");
+    fini_sim();
+
+    scripted_session(999);
+    bool differs = trace_count != n1 || memcmp(trace, t1, n1 * sizeof *t1) != 0;
+    cr_assert(differs, "another seed gives another trace");
+    fini_sim();
+    free(t1);
+}
