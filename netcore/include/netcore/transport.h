@@ -206,8 +206,8 @@ typedef struct netcore_host_config {
     netcore_channel_config channels[NETCORE_MAX_CHANNELS]; /* default: channel i uses delivery i (0..3) */
     uint32_t mtu_bytes;                 /* default 1392; 576..4096 */
     uint32_t max_message_bytes;         /* default 262144; larger sends fail, larger receives are dropped */
-    uint32_t incoming_bandwidth_kbps;   /* 0 = unlimited (default) */
-    uint32_t outgoing_bandwidth_kbps;   /* 0 = unlimited (default) */
+    uint32_t incoming_bandwidth_kbps;   /* 0 = unlimited (default); the simulated backend */
+    uint32_t outgoing_bandwidth_kbps;   /* ignores both: cap it with the conditioner's bandwidth_kbps */
     uint32_t ping_interval_ms;          /* default 500 */
     uint32_t timeout_ms;                /* default 10000: a peer that acknowledges nothing for this long is dropped */
     uint32_t connect_timeout_ms;        /* default 5000: client gives up connecting (incl. admission) */
