@@ -118,9 +118,7 @@ static void harvest_wire_counters(enet_backend *b)
     b->host->totalReceivedPackets = 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Conditioner relays                                                  */
-/* ------------------------------------------------------------------ */
+/* --- Conditioner relays --- */
 
 static netcore_result make_relay(enet_backend *b, const netcore_address *listen,
                                  const netcore_address *forward,
@@ -181,9 +179,7 @@ static void drop_client_relay(enet_backend *b, uint32_t slot)
     b->client_relays[slot] = NULL;
 }
 
-/* ------------------------------------------------------------------ */
-/* Backend operations                                                  */
-/* ------------------------------------------------------------------ */
+/* --- Backend operations --- */
 
 static void enet_destroy(void *backend, uint32_t shutdown_data32)
 {
