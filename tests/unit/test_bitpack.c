@@ -18,8 +18,6 @@
         }                                      \
     } while (0)
 
-#define TEST_PI 3.14159265358979323846
-
 static uint32_t mask32(unsigned bits)
 {
     return bits == 0 ? 0 : (uint32_t)((UINT64_C(1) << bits) - 1);
@@ -432,9 +430,10 @@ Test(bitpack_int, ranges_round_trip_edges_and_clamp)
         netcore_bit_writer w;
         netcore_bit_writer_init(&w, buffer, sizeof(buffer));
         for (size_t i = 0; i < count; i++) {
-            int64_t v = probes[i] < INT32_MIN ? INT32_MIN : (probes[i] > INT32_MAX ? INT32_MAX : probes[i]);
-            probes[i] = v;
-            netcore_bit_write_int_range(&w, (int32_t)v, min, max);
+            if (probes[i] < INT32_MIN || probes[i] > INT32_MAX) {
+                probes[i] = probes[i] < INT32_MIN ? INT32_MIN : INT32_MAX;
+            }
+            netcore_bit_write_int_range(&w, (int32_t)probes[i], min, max);
         }
         cr_assert_eq(netcore_bit_writer_bits_written(&w), count * netcore_int_range_bits(min, max));
         size_t size = netcore_bit_writer_flush(&w);
@@ -442,7 +441,8 @@ Test(bitpack_int, ranges_round_trip_edges_and_clamp)
         netcore_bit_reader_init(&r, buffer, size);
         for (size_t i = 0; i < count; i++) {
             int64_t expected = probes[i] < min ? min : (probes[i] > max ? max : probes[i]);
-            cr_assert_eq(netcore_bit_read_int_range(&r, min, max), expected, "range %zu probe %zu", k, i);
+            cr_assert_eq(netcore_bit_read_int_range(&r, min, max), expected, "range %zu probe %zu",
+                         k, i);
         }
         cr_assert_not(netcore_bit_reader_failed(&r));
     }
@@ -554,8 +554,9 @@ Test(bitpack_varint, zigzag_and_signed)
     cr_assert_eq(netcore_zigzag_encode(-2), 3);
     cr_assert_eq(netcore_zigzag_encode(INT64_MAX), UINT64_MAX - 1);
     cr_assert_eq(netcore_zigzag_encode(INT64_MIN), UINT64_MAX);
-    const int64_t values[] = {0, 1, -1, 63, -64, 64, -65, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN,
-                              INT64_MIN + 1, INT64_MAX - 1};
+    const int64_t values[] = {0,         1,         -1,        63,        -64,
+                              64,        -65,       INT32_MAX, INT32_MIN, INT64_MAX,
+                              INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
     uint8_t buffer[256];
     netcore_bit_writer w;
     netcore_bit_writer_init(&w, buffer, sizeof(buffer));
@@ -593,6 +594,39 @@ typedef struct mixed_op {
 static float random_float(nci_rng *rng, double lo, double hi)
 {
     return (float)(lo + (hi - lo) * nci_rng_unit(rng));
+}
+
+/* Reads one op back; true if it matches what was written (bit for bit). */
+static bool read_matches(netcore_bit_reader *r, const netcore_quant *quant, const mixed_op *op)
+{
+    uint8_t bytes[sizeof(op->bytes)];
+    netcore_vec3 v;
+    netcore_quat q;
+    switch (op->kind) {
+    case 0:
+        return netcore_bit_read_bits(r, op->bits) == op->u;
+    case 1:
+        return netcore_bit_read_u64(r, op->bits) == op->u;
+    case 2:
+        return netcore_bit_read_varint(r) == op->u;
+    case 3:
+        return netcore_bit_read_varint_signed(r) == op->i;
+    case 4:
+        netcore_bit_read_bytes(r, bytes, op->length);
+        return op->length == 0 || memcmp(bytes, op->bytes, op->length) == 0;
+    case 5:
+        return float_bits(netcore_bit_read_quant(r, quant)) == float_bits(op->f);
+    case 6:
+        return float_bits(netcore_bit_read_angle(r, op->bits)) == float_bits(op->f);
+    case 7:
+        v = netcore_bit_read_unit_vec(r, op->bits);
+        return memcmp(&v, &op->v, sizeof(v)) == 0;
+    case 8:
+        q = netcore_bit_read_quat(r, op->bits);
+        return memcmp(&q, &op->q, sizeof(q)) == 0;
+    default:
+        return netcore_bit_read_bool(r) == (op->u != 0);
+    }
 }
 
 Test(bitpack_mixed, seeded_random_sequences_read_back_identically)
@@ -676,35 +710,8 @@ Test(bitpack_mixed, seeded_random_sequences_read_back_identically)
         netcore_bit_reader r;
         netcore_bit_reader_init(&r, buffer, size);
         for (int k = 0; k < OPS; k++) {
-            const mixed_op *op = &ops[k];
-            uint8_t bytes[12];
-            netcore_vec3 v;
-            netcore_quat q;
-            switch (op->kind) {
-            case 0: EXPECT(netcore_bit_read_bits(&r, op->bits) == op->u, "seq %d op %d", s, k); break;
-            case 1: EXPECT(netcore_bit_read_u64(&r, op->bits) == op->u, "seq %d op %d", s, k); break;
-            case 2: EXPECT(netcore_bit_read_varint(&r) == op->u, "seq %d op %d", s, k); break;
-            case 3: EXPECT(netcore_bit_read_varint_signed(&r) == op->i, "seq %d op %d", s, k); break;
-            case 4:
-                netcore_bit_read_bytes(&r, bytes, op->length);
-                EXPECT(op->length == 0 || memcmp(bytes, op->bytes, op->length) == 0, "seq %d op %d", s, k);
-                break;
-            case 5:
-                EXPECT(float_bits(netcore_bit_read_quant(&r, &quant)) == float_bits(op->f), "seq %d op %d", s, k);
-                break;
-            case 6:
-                EXPECT(float_bits(netcore_bit_read_angle(&r, op->bits)) == float_bits(op->f), "seq %d op %d", s, k);
-                break;
-            case 7:
-                v = netcore_bit_read_unit_vec(&r, op->bits);
-                EXPECT(memcmp(&v, &op->v, sizeof(v)) == 0, "seq %d op %d", s, k);
-                break;
-            case 8:
-                q = netcore_bit_read_quat(&r, op->bits);
-                EXPECT(memcmp(&q, &op->q, sizeof(q)) == 0, "seq %d op %d", s, k);
-                break;
-            default: EXPECT(netcore_bit_read_bool(&r) == (op->u != 0), "seq %d op %d", s, k); break;
-            }
+            EXPECT(read_matches(&r, &quant, &ops[k]), "sequence %d op %d kind %d", s, k,
+                   ops[k].kind);
         }
         cr_assert_not(netcore_bit_reader_failed(&r));
         cr_assert_lt(netcore_bit_reader_bits_remaining(&r), 8);

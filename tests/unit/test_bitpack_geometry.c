@@ -87,7 +87,8 @@ Test(bitpack_quant, every_float_in_small_ranges_within_half_precision)
                                 {-1.0f, -0.99f, 1e-6f}};
     for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
         netcore_quant q;
-        cr_assert_eq(netcore_quant_init(&q, configs[c][0], configs[c][1], configs[c][2]), NETCORE_OK);
+        cr_assert_eq(netcore_quant_init(&q, configs[c][0], configs[c][1], configs[c][2]),
+                     NETCORE_OK);
         size_t count = 0;
         for (float v = q.min; v <= q.max; v = nextafterf(v, INFINITY)) {
             check_value(&q, v);
@@ -162,7 +163,8 @@ Test(bitpack_quant, writer_and_reader_agree_bit_for_bit)
     netcore_bit_reader_init(&r, buffer, netcore_bit_writer_flush(&w));
     cr_assert_eq(netcore_bit_read_bits(&r, 5), 0);
     for (int i = 0; i < COUNT; i++) {
-        EXPECT(float_bits(netcore_bit_read_quant(&r, &q)) == float_bits(expected[i]), "value %d", i);
+        float got = netcore_bit_read_quant(&r, &q);
+        EXPECT(float_bits(got) == float_bits(expected[i]), "value %d", i);
     }
     cr_assert_not(netcore_bit_reader_failed(&r));
 }
@@ -299,7 +301,8 @@ static netcore_vec3 random_direction(nci_rng *rng)
 
 Test(bitpack_unit_vec, axes_are_exact_and_defaults)
 {
-    const netcore_vec3 axes[6] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+    const netcore_vec3 axes[6] = {{1, 0, 0},  {-1, 0, 0}, {0, 1, 0},
+                                  {0, -1, 0}, {0, 0, 1},  {0, 0, -1}};
     for (unsigned bits = NETCORE_UNIT_VEC_BITS_MIN; bits <= NETCORE_UNIT_VEC_BITS_MAX; bits++) {
         for (int i = 0; i < 6; i++) {
             netcore_vec3 q = netcore_unit_vec_quantized(&axes[i], bits);
@@ -336,7 +339,7 @@ Test(bitpack_unit_vec, error_bound_length_and_agreement)
             expected[i] = netcore_unit_vec_quantized(&v, bits);
             netcore_vec3 again = netcore_unit_vec_quantized(&scaled, bits);
             EXPECT(memcmp(&again, &expected[i], sizeof(again)) == 0, "bits %u scaled", bits);
-            double angle = vec_angle(&v, &expected[i]) ;
+            double angle = vec_angle(&v, &expected[i]);
             worst = angle > worst ? angle : worst;
             EXPECT(fabs(vec_length(&expected[i]) - 1.0) < 1e-6, "bits %u length", bits);
             netcore_bit_write_unit_vec(&w, &v, bits);
