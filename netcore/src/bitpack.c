@@ -114,7 +114,8 @@ void netcore_bit_reader_align(netcore_bit_reader *reader)
 {
     unsigned padding = (unsigned)((8u - reader->bits_read % 8u) % 8u);
     /* The data is a whole number of bytes, so the padding is always there. */
-    if (padding != 0 && nci_bit_reader_require(reader, padding) && nci_bit_reader_take(reader, padding) != 0) {
+    if (padding != 0 && nci_bit_reader_require(reader, padding) &&
+        nci_bit_reader_take(reader, padding) != 0) {
         nci_bit_reader_fail(reader, NETCORE_ERR_MALFORMED);
     }
 }
