@@ -344,3 +344,103 @@ Test(token, generated_keys_differ)
     cr_assert_eq(netcore_token_key_generate(b), NETCORE_OK);
     cr_assert_neq(memcmp(a, b, sizeof a), 0);
 }
+
+/* The validator plugged into a simulated game server as its admission callback. */
+typedef struct host_events {
+    int connects;
+    int disconnects;
+    netcore_disconnect_reason reason;
+    uint32_t code;
+} host_events;
+
+static void poll_all(netcore_host *host, host_events *events)
+{
+    netcore_event ev;
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(netcore_host_poll(host, 0, &ev), NETCORE_OK);
+        if (ev.type == NETCORE_EVENT_NONE)
+            return;
+        if (ev.type == NETCORE_EVENT_CONNECT)
+            events->connects++;
+        if (ev.type == NETCORE_EVENT_DISCONNECT) {
+            events->disconnects++;
+            events->reason = ev.reason;
+            events->code = ev.code;
+        }
+    }
+}
+
+Test(token, admission_helper_admits_a_token_holder_on_a_simulated_host)
+{
+    netcore_sim_config simc;
+    netcore_sim_config_default(&simc);
+    simc.seed = 3;
+    netcore_sim *sim = NULL;
+    cr_assert_eq(netcore_sim_create(&simc, &sim), NETCORE_OK);
+
+    uint64_t now_s = 1000001;
+    netcore_token_validator_config vcfg;
+    netcore_token_validator_config_default(&vcfg);
+    memcpy(vcfg.key, test_key, sizeof vcfg.key);
+    vcfg.server_address = server_address();
+    vcfg.clock = fixed_clock;
+    vcfg.clock_user = &now_s;
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&vcfg, &v), NETCORE_OK);
+
+    netcore_host_config sc;
+    netcore_host_config_default(&sc);
+    sc.is_server = true;
+    sc.sim = sim;
+    sc.bind_address = server_address();
+    sc.admission = netcore_token_admission;
+    sc.admission_user = v;
+    netcore_host *server = NULL;
+    cr_assert_eq(netcore_host_create(&sc, &server), NETCORE_OK);
+    netcore_address to;
+    cr_assert_eq(netcore_host_address(server, &to), NETCORE_OK);
+
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    make_token(&p, token);
+    netcore_connect_options options;
+    memset(&options, 0, sizeof options);
+    options.token = token;
+    options.token_size_bytes = sizeof token;
+
+    /* Three clients: the token holder, a replay of the same token, no token. */
+    netcore_host *clients[3] = {NULL, NULL, NULL};
+    host_events events[3];
+    memset(events, 0, sizeof events);
+    for (int i = 0; i < 3; i++) {
+        netcore_host_config cc;
+        netcore_host_config_default(&cc);
+        cc.sim = sim;
+        cr_assert_eq(netcore_host_create(&cc, &clients[i]), NETCORE_OK);
+        netcore_peer_id peer;
+        cr_assert_eq(netcore_host_connect(clients[i], &to, i < 2 ? &options : NULL, &peer),
+                     NETCORE_OK);
+        /* The first is admitted before the replay is presented. */
+        host_events server_events = {0, 0, 0, 0};
+        for (int step = 0; step < 300; step++) {
+            netcore_sim_advance(sim, 10000);
+            poll_all(server, &server_events);
+            for (int k = 0; k <= i; k++)
+                poll_all(clients[k], &events[k]);
+        }
+    }
+    cr_assert_eq(events[0].connects, 1);
+    cr_assert_eq(events[0].disconnects, 0);
+    cr_assert_eq(events[1].connects, 0);
+    cr_assert_eq(events[1].reason, NETCORE_DISCONNECT_REJECTED);
+    cr_assert_eq(events[1].code, NETCORE_ERR_REPLAYED);
+    cr_assert_eq(events[2].connects, 0);
+    cr_assert_eq(events[2].reason, NETCORE_DISCONNECT_REJECTED);
+    cr_assert_eq(events[2].code, NETCORE_ERR_MALFORMED);
+
+    for (int i = 0; i < 3; i++)
+        netcore_host_destroy(clients[i]);
+    netcore_host_destroy(server);
+    netcore_sim_destroy(sim);
+    netcore_token_validator_destroy(v);
+}
