@@ -172,13 +172,21 @@ static void handle_hello(netcore_lobby_server *s, int32_t conn)
     if (!version_ok(s, conn, s->in_msg.u.hello.version))
         return;
     int32_t free_index = NCI_LOBBY_NONE;
-    for (uint32_t i = 0; i < s->session_capacity && free_index == NCI_LOBBY_NONE; i++)
-        if (!s->sessions[i].used)
+    int32_t oldest_lost = NCI_LOBBY_NONE;
+    for (uint32_t i = 0; i < s->session_capacity && free_index == NCI_LOBBY_NONE; i++) {
+        const nci_lobby_session *ses = &s->sessions[i];
+        if (!ses->used)
             free_index = (int32_t)i;
+        else if (ses->conn == NCI_LOBBY_NONE &&
+                 (oldest_lost == NCI_LOBBY_NONE || ses->lost_ms < s->sessions[oldest_lost].lost_ms))
+            oldest_lost = (int32_t)i;
+    }
     if (free_index == NCI_LOBBY_NONE) {
-        s->stats.connections_rejected_full++;
-        nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_SERVER_FULL, "too many sessions");
-        return;
+        /* Twice as many sessions as connections exist, so at least half are
+         * lost ones waiting for a reconnect: the oldest gives way instead of
+         * letting connect-and-drop churn lock newcomers out. */
+        free_session(s, oldest_lost);
+        free_index = oldest_lost;
     }
     nci_lobby_session *ses = &s->sessions[free_index];
     memset(ses, 0, sizeof *ses);

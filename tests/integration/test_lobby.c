@@ -617,3 +617,37 @@ Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
     close(fd);
     teardown(&f);
 }
+
+Test(lobby, connect_and_drop_churn_does_not_lock_out_newcomers)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.max_connections = 2; /* room for 4 sessions, lost ones included */
+    fixture f;
+    start_server(&f, &cfg);
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        test_client *t = connect_client(&f, "churn");
+        /* Dropped without GOODBYE: the session waits 30 s for a reconnect. */
+        netcore_lobby_client_destroy(t->client);
+        t->client = NULL;
+        netcore_lobby_server_stats stats;
+        memset(&stats, 0, sizeof stats);
+        uint64_t deadline = now_ms() + WAIT_MS;
+        for (int k = 0; k < WAIT_ITERATIONS && now_ms() < deadline; k++) {
+            pump_once(&f);
+            netcore_lobby_server_get_stats(f.server, &stats);
+            if (stats.connections == 0)
+                break;
+        }
+        cr_assert_eq(stats.connections, 0);
+        cr_assert_eq(stats.sessions, (uint32_t)(i + 1));
+    }
+    /* The table is full of lost sessions; a newcomer is still welcomed. */
+    f.client_count = 0;
+    test_client *late = connect_client(&f, "late");
+    cr_assert_eq(late->welcomes, 1);
+    netcore_lobby_server_stats stats;
+    netcore_lobby_server_get_stats(f.server, &stats);
+    cr_assert_eq(stats.sessions, 4);
+    teardown(&f);
+}
