@@ -30,9 +30,7 @@ fi
 # Leaks are errors; the first error stops the process with a stack trace.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-print_suppressions=0}
 # No terminal and no questions: CI machines and `ssh host tests/run.sh` alike.
-export CTEST_OUTPUT_ON_FAILURE=1
 exec </dev/null
 
 echo "== configure $build_dir ($cc, sanitizers on)"
