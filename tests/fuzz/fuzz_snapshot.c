@@ -81,14 +81,16 @@ static void scene_init(void)
         netcore_schema_add_type(sc.schema, "ship", &ship) != NETCORE_OK ||
         netcore_schema_add_type(sc.schema, "flag", &flag) != NETCORE_OK)
         fail();
-    add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_VEC3, .min = -64.0f, .max = 64.0f,
+    add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_VEC3,
+                                         .min = -64.0f,
+                                         .max = 64.0f,
                                          .precision = 1.0f / 256.0f});
     add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_QUAT, .bits = 9});
     add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_INT, .bits = 9, .is_signed = true});
     add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_ANGLE, .bits = 10});
     add_field(ship, (netcore_field_desc){.kind = NETCORE_FIELD_BOOL});
-    add_field(flag, (netcore_field_desc){.kind = NETCORE_FIELD_VEC2, .min = 0.0f, .max = 10.0f,
-                                         .precision = 0.1f});
+    add_field(flag, (netcore_field_desc){
+                        .kind = NETCORE_FIELD_VEC2, .min = 0.0f, .max = 10.0f, .precision = 0.1f});
     if (netcore_schema_finalize(sc.schema) != NETCORE_OK)
         fail();
     netcore_snapshot_server_config server_cfg;
