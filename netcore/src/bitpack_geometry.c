@@ -51,10 +51,7 @@ netcore_result netcore_quant_init(netcore_quant *quant, float min, float max, fl
     /* range <= 2 * magnitude and spacing_limit >= 4 ulps, with an ulp at
      * least 2^-24 * magnitude (or the fixed denormal spacing), so steps
      * stays at most 2^23 + 1: 24 bits. */
-    double steps = ceil(range / spacing_limit);
-    if (steps < 1.0) {
-        steps = 1.0;
-    }
+    double steps = ceil(range / spacing_limit); /* >= 1: both are positive */
     quant->min = min;
     quant->max = max;
     quant->precision = precision;
@@ -88,13 +85,10 @@ float netcore_quant_dequantize(const netcore_quant *quant, uint32_t index)
     if (index >= quant->steps) {
         return quant->max;
     }
+    /* Indices 1..steps-1 lie at least one grid spacing (2 float ulps or
+     * more) inside [min, max], far beyond any rounding: no clamp needed. */
     double range = (double)quant->max - (double)quant->min;
-    float value = (float)((double)quant->min + range * (double)index / (double)quant->steps);
-    /* Rounding to float can step just outside the bounds; the result stays in range. */
-    if (value < quant->min) {
-        return quant->min;
-    }
-    return value > quant->max ? quant->max : value;
+    return (float)((double)quant->min + range * (double)index / (double)quant->steps);
 }
 
 float netcore_quant_value(const netcore_quant *quant, float value)

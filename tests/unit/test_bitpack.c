@@ -255,9 +255,12 @@ Test(bitpack_bounds, writer_exactly_full_then_one_bit_over)
             netcore_bit_write_bits(&w, 1, 1);
             cr_assert_eq(netcore_bit_writer_status(&w), NETCORE_ERR_TOO_LARGE);
             cr_assert_eq(netcore_bit_writer_bits_written(&w), total);
-            /* Sticky: even writes that would fit are no-ops now. */
+            /* Sticky: every later write is a no-op. */
             netcore_bit_write_bits(&w, 1, 0);
+            netcore_bit_write_bool(&w, true);
+            netcore_bit_write_varint(&w, 1);
             netcore_bit_writer_align(&w);
+            cr_assert_eq(netcore_bit_writer_bits_written(&w), total);
             cr_assert_eq(netcore_bit_writer_status(&w), NETCORE_ERR_TOO_LARGE);
             cr_assert_eq(netcore_bit_writer_flush(&w), capacity);
             for (size_t i = capacity; i < sizeof(buffer); i++) {

@@ -34,6 +34,70 @@ static float random_float(nci_rng *rng, double lo, double hi)
 }
 
 /* ------------------------------------------------------------------ */
+/* Invalid arguments                                                   */
+/* ------------------------------------------------------------------ */
+
+Test(bitpack_args, invalid_arguments_fail_writers_and_readers)
+{
+    uint8_t buffer[16] = {0};
+    netcore_quant unusable;
+    memset(&unusable, 0, sizeof(unusable));
+    const netcore_vec3 v = {1, 0, 0};
+    const netcore_quat q = {0, 0, 0, 1};
+    for (int kind = 0; kind < 8; kind++) {
+        netcore_bit_writer w;
+        netcore_bit_writer_init(&w, buffer, sizeof(buffer));
+        netcore_bit_reader r;
+        netcore_bit_reader_init(&r, buffer, sizeof(buffer));
+        uint8_t out[2];
+        switch (kind) {
+        case 0:
+            netcore_bit_write_u64(&w, 1, 65);
+            (void)netcore_bit_read_u64(&r, 65);
+            break;
+        case 1:
+            netcore_bit_write_int_range(&w, 0, 1, 0);
+            cr_assert_eq(netcore_bit_read_int_range(&r, 1, 0), 1);
+            break;
+        case 2:
+            netcore_bit_write_quant(&w, NULL, 1.0f);
+            cr_assert_eq(netcore_bit_read_quant(&r, &unusable), 0.0f);
+            break;
+        case 3:
+            netcore_bit_write_angle(&w, 1.0f, 33);
+            cr_assert_eq(netcore_bit_read_angle(&r, 0), 0.0f);
+            break;
+        case 4:
+            netcore_bit_write_unit_vec(&w, &v, NETCORE_UNIT_VEC_BITS_MIN - 1);
+            cr_assert_eq(netcore_bit_read_unit_vec(&r, NETCORE_UNIT_VEC_BITS_MAX + 1).z, 1.0f);
+            break;
+        case 5:
+            netcore_bit_write_quat(&w, &q, NETCORE_QUAT_BITS_MIN - 1);
+            cr_assert_eq(netcore_bit_read_quat(&r, NETCORE_QUAT_BITS_MAX + 1).w, 1.0f);
+            break;
+        case 6:
+            netcore_bit_write_bytes(&w, NULL, 2);
+            netcore_bit_read_bytes(&r, NULL, 2);
+            break;
+        default:
+            netcore_bit_write_bits(&w, 1, 33);
+            (void)netcore_bit_read_bits(&r, 40);
+            netcore_bit_read_bytes(&r, out, sizeof(out)); /* sticky: zero-filled */
+            cr_assert(out[0] == 0 && out[1] == 0);
+            break;
+        }
+        cr_assert_eq(netcore_bit_writer_status(&w), NETCORE_ERR_INVALID_ARGUMENT, "kind %d", kind);
+        cr_assert_eq(netcore_bit_reader_status(&r), NETCORE_ERR_INVALID_ARGUMENT, "kind %d", kind);
+        cr_assert_eq(netcore_bit_writer_bits_written(&w), 0, "kind %d", kind);
+        cr_assert_eq(netcore_bit_reader_bits_read(&r), 0, "kind %d", kind);
+    }
+    /* Zero or NULL quantizers: nothing to decode. */
+    cr_assert_eq(netcore_quant_index(NULL, 1.0f), 0);
+    cr_assert_eq(netcore_quant_dequantize(&unusable, 3), 0.0f);
+    cr_assert_eq(netcore_quant_value(NULL, 1.0f), 0.0f);
+}
+
+/* ------------------------------------------------------------------ */
 /* Quantized floats                                                    */
 /* ------------------------------------------------------------------ */
 
