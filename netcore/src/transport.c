@@ -5,15 +5,8 @@
 #include <string.h>
 
 #include "core_internal.h"
+#include "transport_control.h"
 #include "transport_internal.h"
-
-/* Control messages: magic, version, type, body (docs/transport-protocol.md). */
-static const uint8_t ctl_magic[4] = {'N', 'C', 'T', 'P'};
-#define CTL_VERSION 1u
-#define CTL_HEADER_BYTES 7u
-#define CTL_TYPE_HELLO 1u
-#define CTL_TYPE_WELCOME 2u
-#define CTL_HELLO_MAX_BYTES (CTL_HEADER_BYTES + 1u + NETCORE_MAX_CHANNELS + 2u + NETCORE_MAX_TOKEN_BYTES)
 
 /* Reliable-unordered channels on a backend without that mode are spread over
  * this many reliable-ordered lanes, used round-robin: every message arrives
@@ -88,14 +81,6 @@ struct netcore_host {
 };
 
 /* --- Small helpers --- */
-
-static void put_u16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v & 0xffu);
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
 
 static netcore_peer_id make_id(const peer *p, uint32_t slot)
 {
@@ -524,48 +509,28 @@ netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const
 
 /* --- Control protocol --- */
 
-static size_t write_header(uint8_t *buf, uint32_t type)
-{
-    memcpy(buf, ctl_magic, sizeof ctl_magic);
-    put_u16(buf + 4, CTL_VERSION);
-    buf[6] = (uint8_t)type;
-    return CTL_HEADER_BYTES;
-}
-
 static netcore_result send_hello(netcore_host *host, peer *p, uint32_t slot)
 {
-    uint8_t buf[CTL_HELLO_MAX_BYTES];
-    size_t n = write_header(buf, CTL_TYPE_HELLO);
-    buf[n++] = (uint8_t)host->cfg.channel_count;
+    nci_hello hello;
+    memset(&hello, 0, sizeof hello);
+    hello.channel_count = host->cfg.channel_count;
     for (uint32_t c = 0; c < host->cfg.channel_count; c++)
-        buf[n++] = (uint8_t)host->cfg.channels[c].delivery;
-    put_u16(buf + n, p->token_size);
-    n += 2;
-    if (p->token_size)
-        memcpy(buf + n, p->token, p->token_size);
-    n += p->token_size;
+        hello.modes[c] = (uint8_t)host->cfg.channels[c].delivery;
+    hello.token = p->token;
+    hello.token_size_bytes = p->token_size;
+    uint8_t buf[NCI_CONTROL_HELLO_MAX_BYTES];
+    size_t n = nci_control_write_hello(&hello, buf);
     nci_free(&host->cfg.allocator, p->token);
     p->token = NULL;
     p->token_size = 0;
-    return host->ops->send(host->backend, slot, 0, buf, n);
+    return n ? host->ops->send(host->backend, slot, 0, buf, n) : NETCORE_ERR_INVALID_ARGUMENT;
 }
 
 static netcore_result send_welcome(netcore_host *host, uint32_t slot)
 {
-    uint8_t buf[CTL_HEADER_BYTES];
-    size_t n = write_header(buf, CTL_TYPE_WELCOME);
+    uint8_t buf[NCI_CONTROL_HEADER_BYTES];
+    size_t n = nci_control_write_welcome(buf);
     return host->ops->send(host->backend, slot, 0, buf, n);
-}
-
-/* Checks magic and version; returns the type, 0 if malformed, or -1 for a
- * well-formed header of another protocol version. */
-static int parse_header(const uint8_t *data, size_t size)
-{
-    if (size < CTL_HEADER_BYTES || memcmp(data, ctl_magic, sizeof ctl_magic) != 0)
-        return 0;
-    if (get_u16(data + 4) != CTL_VERSION)
-        return -1;
-    return data[6];
 }
 
 static void note_bad_input(netcore_host *host, uint32_t slot, const char *what)
@@ -608,59 +573,26 @@ static void fail_protocol(netcore_host *host, peer *p, uint32_t slot, netcore_ev
     peer_release(host, p);
 }
 
-/* Strict HELLO layout check; on success *out_modes and *out_token point into data. */
-static bool parse_hello(const uint8_t *data, size_t size, uint32_t *out_channels,
-                        const uint8_t **out_modes, const uint8_t **out_token,
-                        uint32_t *out_token_size)
-{
-    size_t at = CTL_HEADER_BYTES;
-    if (size < at + 1u)
-        return false;
-    uint32_t channels = data[at++];
-    if (channels < 1 || channels > NETCORE_MAX_CHANNELS || size < at + channels + 2u)
-        return false;
-    const uint8_t *modes = data + at;
-    at += channels;
-    uint32_t token_size = get_u16(data + at);
-    at += 2;
-    if (token_size > NETCORE_MAX_TOKEN_BYTES || size != at + token_size)
-        return false;
-    for (uint32_t c = 0; c < channels; c++)
-        if (modes[c] > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
-            return false;
-    *out_channels = channels;
-    *out_modes = modes;
-    *out_token = token_size ? data + at : NULL;
-    *out_token_size = token_size;
-    return true;
-}
-
 static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
                         size_t size, netcore_event *out)
 {
-    int type = parse_header(data, size);
-    if (type < 0) {
-        host->counters.admission_rejected++;
-        close_pending(host, p, slot,
-                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_MISMATCH));
-        return;
-    }
-    uint32_t channels = 0;
-    uint32_t token_size = 0;
-    const uint8_t *modes = NULL;
-    const uint8_t *token = NULL;
-    if (type != (int)CTL_TYPE_HELLO ||
-        !parse_hello(data, size, &channels, &modes, &token, &token_size)) {
+    nci_control_type type = NCI_CONTROL_HELLO;
+    nci_hello hello;
+    memset(&hello, 0, sizeof hello);
+    netcore_result read = nci_control_read(data, size, &type, &hello);
+    if (read == NETCORE_OK && type != NCI_CONTROL_HELLO)
+        read = NETCORE_ERR_MALFORMED;
+    if (read == NETCORE_ERR_MALFORMED) {
         host->counters.malformed_dropped++;
         note_bad_input(host, slot, "malformed HELLO");
         close_pending(host, p, slot,
                       NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
         return;
     }
-    bool same = channels == host->cfg.channel_count;
-    for (uint32_t c = 0; same && c < channels; c++)
-        same = modes[c] == (uint8_t)host->cfg.channels[c].delivery;
-    if (!same) {
+    bool same = read == NETCORE_OK && hello.channel_count == host->cfg.channel_count;
+    for (uint32_t c = 0; same && c < hello.channel_count; c++)
+        same = hello.modes[c] == (uint8_t)host->cfg.channels[c].delivery;
+    if (!same) { /* another protocol version or another channel layout */
         host->counters.admission_rejected++;
         close_pending(host, p, slot,
                       NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_MISMATCH));
@@ -669,8 +601,8 @@ static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_
     netcore_peer_id id = make_id(p, slot);
     netcore_result verdict = NETCORE_OK;
     if (host->cfg.admission)
-        verdict = host->cfg.admission(host->cfg.admission_user, id, &p->address,
-                                      token, token_size);
+        verdict = host->cfg.admission(host->cfg.admission_user, id, &p->address, hello.token,
+                                      hello.token_size_bytes);
     /* The callback may have disconnected this very peer. */
     if (p->state != PEER_PENDING || make_id(p, slot) != id)
         return;
@@ -698,7 +630,10 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
             fail_protocol(host, p, slot, out);
         return;
     }
-    bool welcome = parse_header(data, size) == (int)CTL_TYPE_WELCOME && size == CTL_HEADER_BYTES;
+    nci_control_type type = NCI_CONTROL_HELLO;
+    nci_hello unused;
+    bool welcome = nci_control_read(data, size, &type, &unused) == NETCORE_OK &&
+                   type == NCI_CONTROL_WELCOME;
     if (welcome && !p->welcomed && (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
                                     p->state == PEER_DISCONNECTING)) {
         p->welcomed = true;

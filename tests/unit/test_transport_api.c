@@ -1,11 +1,13 @@
 /* Transport API surface: config validation, result and reason names, address
- * round trips, and what every entry point does with bad arguments. Hosts here
- * are ENet hosts on 127.0.0.1 that never talk to anyone. */
+ * round trips, what every entry point does with bad arguments, and the codec
+ * of the control lane. Hosts here are ENet hosts on 127.0.0.1 that never talk
+ * to anyone. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
 #include "netcore/transport.h"
+#include "transport_control.h"
 
 static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
 static void fini_netcore(void) { netcore_shutdown(); }
@@ -301,4 +303,98 @@ Test(transport_api_host, connect_attempt_gets_exactly_one_result)
     cr_assert_eq(netcore_host_connect(client, &to, NULL, &second), NETCORE_OK);
     cr_assert_neq(second, id);
     netcore_host_destroy(client);
+}
+
+/* --- Control-lane codec (docs/transport-protocol.md) --- */
+
+Test(transport_api, control_messages_round_trip_byte_for_byte)
+{
+    nci_hello hello;
+    memset(&hello, 0, sizeof hello);
+    hello.channel_count = 3;
+    hello.modes[0] = 0;
+    hello.modes[1] = 3;
+    hello.modes[2] = 1;
+    hello.token = (const uint8_t *)"tok";
+    hello.token_size_bytes = 3;
+    uint8_t buf[NCI_CONTROL_HELLO_MAX_BYTES];
+    size_t n = nci_control_write_hello(&hello, buf);
+    const uint8_t expected[] = {'N', 'C', 'T', 'P', 1, 0, 1, 3, 0, 3, 1, 3, 0, 't', 'o', 'k'};
+    cr_assert_eq(n, sizeof expected);
+    cr_assert_arr_eq(buf, expected, n);
+
+    nci_control_type type = NCI_CONTROL_WELCOME;
+    nci_hello back;
+    cr_assert_eq(nci_control_read(buf, n, &type, &back), NETCORE_OK);
+    cr_assert_eq(type, NCI_CONTROL_HELLO);
+    cr_assert_eq(back.channel_count, 3);
+    cr_assert_arr_eq(back.modes, hello.modes, 3);
+    cr_assert_eq(back.token_size_bytes, 3);
+    cr_assert_eq(back.token, buf + 13, "the token points into the message");
+
+    hello.token = NULL;
+    hello.token_size_bytes = 0;
+    n = nci_control_write_hello(&hello, buf);
+    cr_assert_eq(n, 13);
+    cr_assert_eq(nci_control_read(buf, n, &type, &back), NETCORE_OK);
+    cr_assert_null(back.token);
+
+    uint8_t welcome[NCI_CONTROL_HEADER_BYTES];
+    cr_assert_eq(nci_control_write_welcome(welcome), 7);
+    cr_assert_eq(nci_control_read(welcome, 7, &type, &back), NETCORE_OK);
+    cr_assert_eq(type, NCI_CONTROL_WELCOME);
+
+    /* Out-of-range input to the writer writes nothing. */
+    hello.channel_count = 0;
+    cr_assert_eq(nci_control_write_hello(&hello, buf), 0);
+    hello.channel_count = NETCORE_MAX_CHANNELS + 1;
+    cr_assert_eq(nci_control_write_hello(&hello, buf), 0);
+    hello.channel_count = 1;
+    hello.token_size_bytes = NETCORE_MAX_TOKEN_BYTES + 1;
+    cr_assert_eq(nci_control_write_hello(&hello, buf), 0);
+}
+
+Test(transport_api, control_reader_rejects_every_malformation)
+{
+    nci_control_type type;
+    nci_hello hello;
+    const uint8_t good[] = {'N', 'C', 'T', 'P', 1, 0, 1, 2, 0, 2, 1, 0, 'x'};
+    cr_assert_eq(nci_control_read(good, sizeof good, &type, &hello), NETCORE_OK);
+    /* Every strict prefix is malformed: sizes are exact. */
+    for (size_t n = 0; n < sizeof good; n++)
+        cr_assert_eq(nci_control_read(good, n, &type, &hello), NETCORE_ERR_MALFORMED, "prefix %zu",
+                     n);
+    uint8_t bad[sizeof good + 1];
+    memcpy(bad, good, sizeof good);
+    bad[sizeof good] = 0;
+    cr_assert_eq(nci_control_read(bad, sizeof bad, &type, &hello), NETCORE_ERR_MALFORMED,
+                 "trailing byte");
+#define EXPECT_BYTE(index, value, result)                                         \
+    do {                                                                          \
+        memcpy(bad, good, sizeof good);                                           \
+        bad[index] = value;                                                       \
+        cr_assert_eq(nci_control_read(bad, sizeof good, &type, &hello), result,   \
+                     "byte %d = %d", index, value);                               \
+    } while (0)
+    EXPECT_BYTE(0, 'n', NETCORE_ERR_MALFORMED);         /* magic */
+    EXPECT_BYTE(3, 'Q', NETCORE_ERR_MALFORMED);
+    EXPECT_BYTE(4, 2, NETCORE_ERR_MISMATCH);             /* version 2 */
+    EXPECT_BYTE(5, 1, NETCORE_ERR_MISMATCH);             /* version 257 */
+    EXPECT_BYTE(6, 0, NETCORE_ERR_MALFORMED);            /* unknown type */
+    EXPECT_BYTE(6, 3, NETCORE_ERR_MALFORMED);
+    EXPECT_BYTE(6, 2, NETCORE_ERR_MALFORMED);            /* a WELCOME has no body */
+    EXPECT_BYTE(7, 0, NETCORE_ERR_MALFORMED);            /* no channels */
+    EXPECT_BYTE(7, 3, NETCORE_ERR_MALFORMED);            /* count disagrees with size */
+    EXPECT_BYTE(7, NETCORE_MAX_CHANNELS + 1, NETCORE_ERR_MALFORMED);
+    EXPECT_BYTE(8, 4, NETCORE_ERR_MALFORMED);            /* unknown delivery mode */
+    EXPECT_BYTE(10, 2, NETCORE_ERR_MALFORMED);           /* token longer than the message */
+    EXPECT_BYTE(11, 4, NETCORE_ERR_MALFORMED);           /* token size 1025 */
+#undef EXPECT_BYTE
+    /* A huge declared token is refused without reading past the message. */
+    const uint8_t huge[] = {'N', 'C', 'T', 'P', 1, 0, 1, 1, 0, 0xff, 0xff};
+    cr_assert_eq(nci_control_read(huge, sizeof huge, &type, &hello), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(nci_control_read(NULL, 0, &type, &hello), NETCORE_ERR_MALFORMED);
+    /* Another version is recognised from the header alone. */
+    const uint8_t future[] = {'N', 'C', 'T', 'P', 9, 0, 1};
+    cr_assert_eq(nci_control_read(future, sizeof future, &type, &hello), NETCORE_ERR_MISMATCH);
 }
