@@ -1,5 +1,7 @@
 /* Simulated transport backend: an in-process network driven by an injected
- * clock, plus the connection handshake and disconnects of its hosts.
+ * clock, its hosts and the backend operations (connections are in
+ * transport_sim_conn.c, the data protocol in transport_sim_lane.c and
+ * transport_sim_recv.c).
  *
  * Each host has a virtual address 127.100.x.y (x.y = its table index + 1)
  * that never reaches a socket, and two conditioner links. A datagram enters
@@ -7,7 +9,7 @@
  * (at its deliver time) it enters the receiver's inbound link at that time,
  * so its arrival is send time + outbound delay + inbound delay. Any service
  * call first moves every due datagram of every host onto its destination,
- * so the result does not depend on which host is polled first. Unknown
+ * so datagrams keep travelling while their sender is not polled. Unknown
  * destinations swallow datagrams, as UDP does.
  *
  * Events wait in a fixed ring. A datagram is parsed only while the ring is
@@ -17,13 +19,10 @@
 
 #include "transport_sim_internal.h"
 
-#define CONNECT_RETRY_FIRST_US 200000u
-#define CONNECT_RETRY_MAX_US 2000000u
 #define EPHEMERAL_PORT_FIRST 49152u
 #define EPHEMERAL_PORT_COUNT 16384u
 #define MAX_SIM_HOSTS 65534u
 #define LINK_QUEUE_LIMIT (1u << 20)
-#define MALFORMED_LOG_INTERVAL_US 1000000u
 
 struct netcore_sim {
     netcore_allocator allocator;
@@ -39,8 +38,7 @@ struct netcore_sim {
 /* Addresses and helpers                                                */
 /* ------------------------------------------------------------------ */
 
-/* IPv4 address and port packed into 48 bits; 0 for any other family. */
-static uint64_t address_key(const netcore_address *a)
+uint64_t nci_sim_address_key(const netcore_address *a)
 {
     if (a->family != NETCORE_ADDRESS_IPV4)
         return 0;
@@ -49,7 +47,7 @@ static uint64_t address_key(const netcore_address *a)
     return (ip << 16) | a->port;
 }
 
-static netcore_address key_address(uint64_t key)
+netcore_address nci_sim_key_address(uint64_t key)
 {
     return netcore_address_ipv4((uint8_t)(key >> 40), (uint8_t)(key >> 32), (uint8_t)(key >> 24),
                                 (uint8_t)(key >> 16), (uint16_t)key);
@@ -73,33 +71,14 @@ static uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c, uint64_t salt)
     return nci_rng_next(&rng);
 }
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    put_u16(p, (uint16_t)v);
-    put_u16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)get_u16(p) | ((uint32_t)get_u16(p + 2) << 16);
-}
-
 void nci_sim_write_header(uint8_t *out, uint8_t type, uint16_t dest_slot, uint16_t src_slot,
                           uint32_t session)
 {
     out[0] = NCI_SIM_PROTOCOL_ID;
     out[1] = type;
-    put_u16(out + 2, dest_slot);
-    put_u16(out + 4, src_slot);
-    put_u32(out + 6, session);
+    nci_sim_put_u16(out + 2, dest_slot);
+    nci_sim_put_u16(out + 4, src_slot);
+    nci_sim_put_u32(out + 6, session);
 }
 
 uint64_t nci_sim_host_now_us(const nci_sim_host *host) { return host->sim->now_us; }
@@ -115,7 +94,7 @@ static void route(netcore_sim *sim, const nci_sim_host *from, const nci_link_dat
         nci_link_submit(to->inbound, dg->deliver_at_us, from->address_key, dg->data, dg->size_bytes);
 }
 
-static void sim_pump(netcore_sim *sim)
+void nci_sim_pump(netcore_sim *sim)
 {
     for (uint32_t i = 0; i < sim->max_hosts; i++) {
         nci_sim_host *h = sim->hosts[i];
@@ -131,36 +110,6 @@ void nci_sim_send_datagram(nci_sim_host *host, uint64_t to_key, const uint8_t *d
     host->wire_bytes_sent += size_bytes;
     host->datagrams_sent++;
     nci_link_submit(host->outbound, host->sim->now_us, to_key, data, size_bytes);
-}
-
-static void send_control(nci_sim_host *host, uint64_t to_key, uint8_t type, uint16_t dest_slot,
-                         uint16_t src_slot, uint32_t session, uint32_t value, size_t value_bytes)
-{
-    uint8_t buf[NCI_SIM_HEADER_BYTES + 4];
-    nci_sim_write_header(buf, type, dest_slot, src_slot, session);
-    if (value_bytes == 4)
-        put_u32(buf + NCI_SIM_HEADER_BYTES, value);
-    else if (value_bytes == 2)
-        put_u16(buf + NCI_SIM_HEADER_BYTES, (uint16_t)value);
-    nci_sim_send_datagram(host, to_key, buf, NCI_SIM_HEADER_BYTES + value_bytes);
-}
-
-static void send_disconnect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot,
-                            uint32_t data32)
-{
-    send_control(host, peer->address_key, NCI_SIM_DISCONNECT, peer->remote_slot, (uint16_t)slot,
-                 peer->session, data32, 4);
-}
-
-static void send_connect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot)
-{
-    uint8_t buf[NCI_SIM_HEADER_BYTES + 7 + NCI_MAX_LANES];
-    nci_sim_write_header(buf, NCI_SIM_CONNECT, NCI_SIM_NO_SLOT, (uint16_t)slot, peer->session);
-    put_u32(buf + 10, peer->connect_data);
-    put_u16(buf + 14, (uint16_t)host->mtu_bytes);
-    buf[16] = (uint8_t)host->lane_count;
-    memcpy(buf + 17, host->lane_modes, host->lane_count);
-    nci_sim_send_datagram(host, peer->address_key, buf, 17u + host->lane_count);
 }
 
 /* ------------------------------------------------------------------ */
@@ -216,282 +165,6 @@ static void withdraw_events(nci_sim_host *host, uint32_t slot)
     }
 }
 
-/* Ends a connection with a DISCONNECT event; the slot is free afterwards. */
-static void close_with_event(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint32_t data32)
-{
-    nci_sim_peer_clear(host, peer);
-    nci_sim_push_event(host, NCI_BEV_DISCONNECT, slot, data32, 0, NULL, 0, NULL);
-}
-
-/* ------------------------------------------------------------------ */
-/* Incoming datagrams                                                   */
-/* ------------------------------------------------------------------ */
-
-static void count_malformed(nci_sim_host *host)
-{
-    host->counters.malformed_dropped++;
-    if (nci_log_limit_allow(&host->log_limiter, host->sim->now_us, MALFORMED_LOG_INTERVAL_US))
-        nci_logf(&host->log, NETCORE_LOG_WARN, "sim host %u: dropped a malformed datagram (%llu so far)",
-                 (unsigned)host->index, (unsigned long long)host->counters.malformed_dropped);
-}
-
-static nci_sim_peer *find_by_session(nci_sim_host *host, uint64_t from_key, uint32_t session,
-                                     uint32_t *out_slot)
-{
-    for (uint32_t i = 0; i < host->max_peers; i++) {
-        nci_sim_peer *p = &host->peers[i];
-        if (p->state != NCI_SIM_PEER_FREE && p->session == session && p->address_key == from_key) {
-            *out_slot = i;
-            return p;
-        }
-    }
-    return NULL;
-}
-
-static nci_sim_peer *find_peer(nci_sim_host *host, uint64_t from_key, uint16_t dest,
-                               uint32_t session, uint32_t *out_slot)
-{
-    if (dest == NCI_SIM_NO_SLOT)
-        return find_by_session(host, from_key, session, out_slot);
-    if (dest >= host->max_peers)
-        return NULL;
-    nci_sim_peer *p = &host->peers[dest];
-    if (p->state == NCI_SIM_PEER_FREE || p->session != session || p->address_key != from_key)
-        return NULL;
-    *out_slot = dest;
-    return p;
-}
-
-static void handle_connect(nci_sim_host *host, uint64_t from_key, const uint8_t *d, size_t n)
-{
-    uint16_t src = get_u16(d + 4);
-    uint32_t session = get_u32(d + 6);
-    if (n < 17 || n != 17u + d[16] || src == NCI_SIM_NO_SLOT || session == 0) {
-        count_malformed(host);
-        return;
-    }
-    uint32_t connect_data = get_u32(d + 10);
-    uint32_t mtu = get_u16(d + 14);
-    if (mtu < NCI_SIM_MIN_MTU || mtu > NCI_SIM_MAX_MTU) {
-        count_malformed(host);
-        return;
-    }
-    uint32_t slot;
-    nci_sim_peer *peer = find_by_session(host, from_key, session, &slot);
-    if (peer) {
-        /* A retry whose ACCEPT was lost or is still travelling. */
-        if (peer->state == NCI_SIM_PEER_CONNECTED)
-            send_control(host, from_key, NCI_SIM_ACCEPT, src, (uint16_t)slot, session,
-                         host->mtu_bytes, 2);
-        return;
-    }
-    if (d[16] != host->lane_count || memcmp(d + 17, host->lane_modes, host->lane_count) != 0) {
-        send_control(host, from_key, NCI_SIM_DISCONNECT, src, NCI_SIM_NO_SLOT, session,
-                     NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MISMATCH), 4);
-        return;
-    }
-    for (slot = 0; slot < host->max_peers && host->peers[slot].state != NCI_SIM_PEER_FREE; slot++) {
-    }
-    netcore_result r = slot < host->max_peers ? nci_sim_peer_prepare(host, &host->peers[slot])
-                                              : NETCORE_ERR_FULL;
-    if (r != NETCORE_OK) {
-        send_control(host, from_key, NCI_SIM_DISCONNECT, src, NCI_SIM_NO_SLOT, session,
-                     NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, r), 4);
-        return;
-    }
-    uint64_t now = host->sim->now_us;
-    peer = &host->peers[slot];
-    peer->state = NCI_SIM_PEER_CONNECTED;
-    peer->session = session;
-    peer->remote_slot = src;
-    peer->connect_data = connect_data;
-    peer->address = key_address(from_key);
-    peer->address_key = from_key;
-    peer->mtu_bytes = mtu < host->mtu_bytes ? mtu : host->mtu_bytes;
-    peer->state_since_us = now;
-    peer->last_ack_us = now;
-    peer->last_eliciting_us = now;
-    nci_sim_push_event(host, NCI_BEV_CONNECT, slot, connect_data, 0, NULL, 0, NULL);
-    send_control(host, from_key, NCI_SIM_ACCEPT, src, (uint16_t)slot, session, host->mtu_bytes, 2);
-}
-
-static void handle_accept(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint16_t src,
-                          const uint8_t *d, size_t n)
-{
-    uint32_t mtu = n == 12 ? get_u16(d + 10) : 0;
-    if (mtu < NCI_SIM_MIN_MTU || mtu > NCI_SIM_MAX_MTU || src == NCI_SIM_NO_SLOT) {
-        count_malformed(host);
-        return;
-    }
-    if (peer->state != NCI_SIM_PEER_CONNECTING)
-        return; /* a duplicate */
-    uint64_t now = host->sim->now_us;
-    peer->state = NCI_SIM_PEER_CONNECTED;
-    peer->remote_slot = src;
-    if (mtu < peer->mtu_bytes)
-        peer->mtu_bytes = mtu;
-    peer->state_since_us = now;
-    peer->last_ack_us = now;
-    peer->last_eliciting_us = now;
-    nci_sim_push_event(host, NCI_BEV_CONNECT, slot, peer->connect_data, 0, NULL, 0, NULL);
-}
-
-static void handle_disconnect(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
-                              uint64_t from_key, const uint8_t *d)
-{
-    uint16_t src = get_u16(d + 4);
-    uint32_t data32 = get_u32(d + 10);
-    /* Acknowledged even for a connection already gone: our first ack may
-     * have been lost. One small reply per datagram, never more. */
-    if (src != NCI_SIM_NO_SLOT)
-        send_control(host, from_key, NCI_SIM_DISCONNECT_ACK, src, get_u16(d + 2), get_u32(d + 6),
-                     0, 0);
-    if (!peer) {
-        host->counters.unmatched_dropped++;
-        return;
-    }
-    if (peer->state == NCI_SIM_PEER_CONNECTING) {
-        close_with_event(host, peer, slot, data32);
-    } else if (peer->state == NCI_SIM_PEER_CONNECTED || peer->state == NCI_SIM_PEER_DISCONNECTING) {
-        /* Complete messages still get delivered before the event. */
-        peer->state = NCI_SIM_PEER_REMOTE_CLOSED;
-        peer->close_data32 = data32;
-        if (!peer->ready) {
-            peer->ready = true;
-            host->ready_peers++;
-        }
-    }
-}
-
-static void handle_datagram(nci_sim_host *host, uint64_t from_key, const uint8_t *d, size_t n)
-{
-    host->datagrams_received++;
-    host->wire_bytes_received += n;
-    if (n < NCI_SIM_HEADER_BYTES || d[0] != NCI_SIM_PROTOCOL_ID) {
-        count_malformed(host);
-        return;
-    }
-    uint8_t type = d[1];
-    uint16_t dest = get_u16(d + 2);
-    uint16_t src = get_u16(d + 4);
-    uint32_t session = get_u32(d + 6);
-    if (type == NCI_SIM_CONNECT) {
-        handle_connect(host, from_key, d, n);
-        return;
-    }
-    bool sized = (type == NCI_SIM_ACCEPT && n == 12) || (type == NCI_SIM_DISCONNECT && n == 14) ||
-                 (type == NCI_SIM_DISCONNECT_ACK && n == 10) ||
-                 (type == NCI_SIM_DATA && n >= NCI_SIM_DATA_HEADER_BYTES);
-    if (!sized) {
-        count_malformed(host);
-        return;
-    }
-    uint32_t slot = 0;
-    nci_sim_peer *peer = find_peer(host, from_key, dest, session, &slot);
-    if (type == NCI_SIM_DISCONNECT) {
-        handle_disconnect(host, peer, slot, from_key, d);
-        return;
-    }
-    bool known_remote = peer && peer->state != NCI_SIM_PEER_CONNECTING && peer->remote_slot == src;
-    if (type == NCI_SIM_ACCEPT && peer) {
-        handle_accept(host, peer, slot, src, d, n);
-    } else if (type == NCI_SIM_DISCONNECT_ACK && known_remote) {
-        if (peer->state == NCI_SIM_PEER_DISCONNECTING)
-            close_with_event(host, peer, slot, 0);
-    } else if (type == NCI_SIM_DATA && known_remote) {
-        if (peer->state != NCI_SIM_PEER_REMOTE_CLOSED &&
-            !nci_sim_receive_data(host, peer, slot, d + NCI_SIM_HEADER_BYTES, n - NCI_SIM_HEADER_BYTES))
-            count_malformed(host);
-    } else {
-        host->counters.unmatched_dropped++;
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* Timers and the service loop                                          */
-/* ------------------------------------------------------------------ */
-
-static void peer_timers(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint64_t now)
-{
-    if (peer->state == NCI_SIM_PEER_CONNECTING) {
-        if (now - peer->state_since_us >= host->connect_timeout_us) {
-            close_with_event(host, peer, slot, 0);
-        } else if (now >= peer->next_control_us) {
-            send_connect(host, peer, slot);
-            peer->next_control_us = now + peer->control_interval_us;
-            peer->control_interval_us *= 2;
-            if (peer->control_interval_us > CONNECT_RETRY_MAX_US)
-                peer->control_interval_us = CONNECT_RETRY_MAX_US;
-        }
-        return;
-    }
-    if (peer->state != NCI_SIM_PEER_CONNECTED && peer->state != NCI_SIM_PEER_DISCONNECTING)
-        return;
-    if (now - peer->last_ack_us >= host->timeout_us) {
-        close_with_event(host, peer, slot, 0);
-        return;
-    }
-    nci_sim_expire_assemblies(host, peer);
-    if (peer->state != NCI_SIM_PEER_DISCONNECTING)
-        return;
-    if (now - peer->state_since_us >= host->timeout_us) {
-        /* The remote never confirmed: give up, telling it once more. */
-        send_disconnect(host, peer, slot, peer->close_data32);
-        close_with_event(host, peer, slot, 0);
-    } else if (nci_sim_peer_drained(host, peer) && now >= peer->next_control_us) {
-        send_disconnect(host, peer, slot, peer->close_data32);
-        peer->next_control_us = now + nci_sim_rto_us(peer);
-    }
-}
-
-/* Hands out complete reliable messages and deferred close events. */
-static bool take_ready(nci_sim_host *host)
-{
-    for (uint32_t slot = 0; host->ready_peers > 0 && slot < host->max_peers; slot++) {
-        nci_sim_peer *peer = &host->peers[slot];
-        if (!peer->ready)
-            continue;
-        if (nci_sim_take_ready(host, peer, slot))
-            return true;
-        if (peer->state == NCI_SIM_PEER_REMOTE_CLOSED) {
-            close_with_event(host, peer, slot, peer->close_data32);
-            return true;
-        }
-        peer->ready = false;
-        host->ready_peers--;
-    }
-    return false;
-}
-
-static void host_work(nci_sim_host *host)
-{
-    netcore_sim *sim = host->sim;
-    sim_pump(sim);
-    nci_link_datagram dg;
-    for (;;) {
-        if (take_ready(host) || host->event_count > 0)
-            return;
-        if (!nci_link_pop_due(host->inbound, sim->now_us, &dg))
-            break;
-        if (dg.size_bytes > host->mtu_bytes) {
-            host->datagrams_received++;
-            host->wire_bytes_received += dg.size_bytes;
-            count_malformed(host);
-            continue;
-        }
-        /* Copied: RECEIVE events point into rx_buffer, and the link's copy
-         * is only valid until the next call on the link. */
-        memcpy(host->rx_buffer, dg.data, dg.size_bytes);
-        handle_datagram(host, dg.tag, host->rx_buffer, dg.size_bytes);
-    }
-    for (uint32_t slot = 0; slot < host->max_peers; slot++)
-        if (host->peers[slot].state != NCI_SIM_PEER_FREE)
-            peer_timers(host, &host->peers[slot], slot, sim->now_us);
-    for (uint32_t slot = 0; slot < host->max_peers; slot++)
-        nci_sim_flush_peer(host, &host->peers[slot], slot);
-}
-
-/* ------------------------------------------------------------------ */
 /* Backend operations                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -504,6 +177,7 @@ static void host_free(nci_sim_host *host)
         nci_free(&host->allocator,
                  host->events[(host->event_head + i) % host->event_capacity].owned);
     nci_free(&host->allocator, host->handed_out);
+    nci_sim_message_pool_release(host);
     nci_link_destroy(host->inbound);
     nci_link_destroy(host->outbound);
     nci_free(&host->allocator, host->peers);
@@ -552,7 +226,7 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     sim->next_serial++;
     host->address = netcore_address_ipv4(127, 100, (uint8_t)((index + 1) >> 8),
                                          (uint8_t)(index + 1), port);
-    host->address_key = address_key(&host->address);
+    host->address_key = nci_sim_address_key(&host->address);
     nci_rng_seed(&host->rng, mix_seed(sim->seed, index, cfg->conditioner.seed, 1));
 
     /* The event ring holds one datagram's events (a message chunk is at
@@ -597,7 +271,7 @@ static void sim_destroy_backend(void *backend, uint32_t shutdown_data32)
     for (uint32_t slot = 0; slot < host->max_peers; slot++) {
         nci_sim_peer *peer = &host->peers[slot];
         if (peer->state != NCI_SIM_PEER_FREE && peer->state != NCI_SIM_PEER_REMOTE_CLOSED)
-            send_disconnect(host, peer, slot, shutdown_data32);
+            nci_sim_send_disconnect(host, peer, slot, shutdown_data32);
     }
     /* Everything already sent (the notices included) keeps travelling: the
      * outbound link is emptied onto the destinations with its own times. */
@@ -642,12 +316,12 @@ static netcore_result sim_connect(void *backend, const netcore_address *to, uint
     peer->remote_slot = NCI_SIM_NO_SLOT;
     peer->connect_data = connect_data;
     peer->address = *to;
-    peer->address_key = address_key(to);
+    peer->address_key = nci_sim_address_key(to);
     peer->mtu_bytes = host->mtu_bytes;
     peer->state_since_us = now;
-    peer->control_interval_us = CONNECT_RETRY_FIRST_US;
-    peer->next_control_us = now + CONNECT_RETRY_FIRST_US;
-    send_connect(host, peer, slot);
+    peer->control_interval_us = NCI_SIM_CONNECT_RETRY_FIRST_US;
+    peer->next_control_us = now + NCI_SIM_CONNECT_RETRY_FIRST_US;
+    nci_sim_send_connect(host, peer, slot);
     *out_slot = slot;
     return NETCORE_OK;
 }
@@ -666,8 +340,8 @@ static void sim_disconnect(void *backend, uint32_t slot, uint32_t data32)
     if (!peer)
         return;
     if (peer->state == NCI_SIM_PEER_CONNECTING) {
-        send_disconnect(host, peer, slot, data32);
-        close_with_event(host, peer, slot, 0);
+        nci_sim_send_disconnect(host, peer, slot, data32);
+        nci_sim_close_with_event(host, peer, slot, 0);
     } else if (peer->state == NCI_SIM_PEER_CONNECTED) {
         peer->state = NCI_SIM_PEER_DISCONNECTING;
         peer->close_data32 = data32;
@@ -683,7 +357,7 @@ static void sim_disconnect_now(void *backend, uint32_t slot, uint32_t data32)
     if (!peer)
         return;
     if (peer->state != NCI_SIM_PEER_REMOTE_CLOSED)
-        send_disconnect(host, peer, slot, data32);
+        nci_sim_send_disconnect(host, peer, slot, data32);
     nci_sim_peer_clear(host, peer);
     withdraw_events(host, slot);
 }
@@ -708,7 +382,7 @@ static netcore_result sim_service(void *backend, uint32_t timeout_ms, nci_backen
     host->handed_out = NULL;
     memset(out_event, 0, sizeof *out_event);
     if (!pop_event(host, out_event)) {
-        host_work(host);
+        nci_sim_host_work(host);
         pop_event(host, out_event);
     }
     return NETCORE_OK;
@@ -789,7 +463,7 @@ void nci_sim_backend_inject(void *backend, const netcore_address *from, const vo
 {
     nci_sim_host *host = backend;
     if (host && from && (data || size_bytes == 0))
-        nci_link_submit(host->inbound, host->sim->now_us, address_key(from), data, size_bytes);
+        nci_link_submit(host->inbound, host->sim->now_us, nci_sim_address_key(from), data, size_bytes);
 }
 
 void nci_sim_backend_counters(const void *backend, nci_sim_counters *out_counters)

@@ -49,6 +49,8 @@
 #define NCI_SIM_UNRELIABLE_ASSEMBLIES 4u
 /* Incomplete unreliable messages are abandoned after this long. */
 #define NCI_SIM_ASSEMBLY_TIMEOUT_US 3000000u
+/* Free single-chunk message blocks kept per host for reuse. */
+#define NCI_SIM_MESSAGE_POOL_MAX 512u
 /* Messages queued (not yet acknowledged) per peer before send says FULL. */
 #define NCI_SIM_MAX_QUEUED_MESSAGES 4096u
 
@@ -95,6 +97,7 @@ typedef struct nci_sim_message {
     uint16_t seq;
     uint16_t fragment_count; /* 1 when it fits one chunk */
     uint16_t fragments_unacked;
+    bool pooled; /* a recyclable single-chunk block */
 } nci_sim_message;
 
 typedef struct nci_sim_lane_tx {
@@ -241,12 +244,62 @@ typedef struct nci_sim_host {
     uint8_t *rx_buffer; /* the datagram being parsed; RECEIVE events may point into it */
     uint8_t *tx_buffer;
     uint32_t ready_peers;
+    nci_sim_message *message_pool; /* free single-chunk message blocks */
+    uint32_t message_pool_count;
     uint64_t wire_bytes_sent;
     uint64_t wire_bytes_received;
     uint64_t datagrams_sent;
     uint64_t datagrams_received;
     nci_sim_counters counters;
 } nci_sim_host;
+
+/* ---- shared helpers ---- */
+
+static inline void nci_sim_put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void nci_sim_put_u32(uint8_t *p, uint32_t v)
+{
+    nci_sim_put_u16(p, (uint16_t)v);
+    nci_sim_put_u16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline uint16_t nci_sim_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+static inline uint32_t nci_sim_get_u32(const uint8_t *p)
+{
+    return (uint32_t)nci_sim_get_u16(p) | ((uint32_t)nci_sim_get_u16(p + 2) << 16);
+}
+
+/* a is newer than b, with wraparound. */
+static inline bool nci_sim_seq_newer(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) > 0; }
+
+static inline bool nci_sim_lane_reliable(const nci_sim_host *host, uint32_t lane)
+{
+    return host->lane_modes[lane] == NCI_LANE_RELIABLE_ORDERED ||
+           host->lane_modes[lane] == NCI_LANE_RELIABLE_UNORDERED;
+}
+
+/* A message of total bytes is cut into count pieces of equal size (the last
+ * one shorter); fragment index covers [offset, offset + length). */
+static inline uint32_t nci_sim_piece_bytes(uint32_t total, uint32_t count)
+{
+    return (total + count - 1) / count;
+}
+
+static inline uint32_t nci_sim_fragment_offset(uint32_t total, uint32_t count, uint32_t index)
+{
+    return index * nci_sim_piece_bytes(total, count);
+}
+
+static inline uint32_t nci_sim_fragment_length(uint32_t total, uint32_t count, uint32_t index)
+{
+    uint32_t piece = nci_sim_piece_bytes(total, count);
+    return index + 1 < count ? piece : total - (count - 1) * piece;
+}
 
 /* ---- transport_sim.c ---- */
 
@@ -260,9 +313,29 @@ bool nci_sim_push_event(nci_sim_host *host, nci_backend_event_type type, uint32_
                         uint32_t data32, uint8_t lane, const uint8_t *data, size_t size_bytes,
                         void *owned);
 uint64_t nci_sim_host_now_us(const nci_sim_host *host);
+/* IPv4 address and port packed into 48 bits; 0 for any other family. */
+uint64_t nci_sim_address_key(const netcore_address *address);
+netcore_address nci_sim_key_address(uint64_t key);
+/* Moves every datagram due on any host's outbound link onto its destination's
+ * inbound link. */
+void nci_sim_pump(netcore_sim *sim);
 /* Writes the 10-byte common header into out. */
 void nci_sim_write_header(uint8_t *out, uint8_t type, uint16_t dest_slot, uint16_t src_slot,
                           uint32_t session);
+
+/* ---- transport_sim_conn.c ---- */
+
+#define NCI_SIM_CONNECT_RETRY_FIRST_US 200000u
+
+/* Receives what is due, runs timers, then flushes every peer; stops early
+ * as soon as an event is waiting. */
+void nci_sim_host_work(nci_sim_host *host);
+void nci_sim_send_connect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot);
+void nci_sim_send_disconnect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot,
+                             uint32_t data32);
+/* Frees the slot and queues its DISCONNECT event. */
+void nci_sim_close_with_event(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
+                              uint32_t data32);
 
 /* ---- transport_sim_lane.c ---- */
 
@@ -272,12 +345,23 @@ netcore_result nci_sim_peer_prepare(nci_sim_host *host, nci_sim_peer *peer);
 /* Frees every queued message and assembly and clears the connection state;
  * keeps the tables. The slot is FREE afterwards. */
 void nci_sim_peer_clear(nci_sim_host *host, nci_sim_peer *peer);
+/* Frees the recycled message blocks (host destruction). */
+void nci_sim_message_pool_release(nci_sim_host *host);
 /* Frees the tables too (host destruction). */
 void nci_sim_peer_release(nci_sim_host *host, nci_sim_peer *peer);
 /* Queues a message (copied). Errors: NETCORE_ERR_INVALID_ARGUMENT (lane),
  * NETCORE_ERR_TOO_LARGE, NETCORE_ERR_FULL, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result nci_sim_lane_send(nci_sim_host *host, nci_sim_peer *peer, uint8_t lane,
                                  const void *data, size_t size_bytes);
+/* Applies an ack field from the remote: releases acknowledged chunks,
+ * samples the RTT, resends what the gap shows lost. */
+void nci_sim_process_ack(nci_sim_host *host, nci_sim_peer *peer, uint16_t ack, uint32_t ack_bits,
+                         uint64_t now_us);
+/* Sends an ack-only datagram now. */
+void nci_sim_send_ack(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint64_t now_us);
+
+/* ---- transport_sim_recv.c ---- */
+
 /* Parses the part of a DATA datagram after the common header (hostile input).
  * Returns false when it was malformed (nothing applied). */
 bool nci_sim_receive_data(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,

@@ -1,17 +1,13 @@
-/* Simulated transport backend: the data protocol of one connection.
+/* Simulated transport backend, sending side of one connection.
  *
- * Sending: each lane keeps a FIFO of messages. Reliable messages enter a
- * window of NCI_SIM_WINDOW sequence numbers; each of their fragments carries
- * its own resend timer (RTO from the RTT estimate, doubled per resend).
+ * Each lane keeps a FIFO of messages. Reliable messages enter a window of
+ * NCI_SIM_WINDOW sequence numbers; each of their fragments carries its own
+ * resend timer (RTO from the RTT estimate, doubled per resend up to a limit).
  * Every datagram with chunks has a sequence number and is recorded with the
  * reliable chunks it carried, so an ack (seq + 32-bit field) releases them all.
- * Resends are driven by the fragment timers, never by missing acks, so a lost
- * ack costs at most a duplicate that the receiver suppresses.
- *
- * Receiving: a datagram is validated completely before anything is applied.
- * Reliable lanes hold a reorder window indexed by seq; unreliable lanes keep
- * the newest seq (sequenced) or a bitmap of recent ones (unordered) so a
- * duplicated datagram never produces a second delivery. */
+ * Resends are driven by the fragment timers and by gaps in the acks (a
+ * datagram three seqs older than an acknowledged one is taken as lost); a
+ * lost ack costs at most a duplicate that the receiver suppresses. */
 #include <string.h>
 
 #include "transport_sim_internal.h"
@@ -29,51 +25,10 @@
 /* Small helpers                                                        */
 /* ------------------------------------------------------------------ */
 
-static bool seq_newer(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) > 0; }
-
-static bool lane_reliable(const nci_sim_host *host, uint32_t lane)
-{
-    return host->lane_modes[lane] == NCI_LANE_RELIABLE_ORDERED ||
-           host->lane_modes[lane] == NCI_LANE_RELIABLE_UNORDERED;
-}
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    put_u16(p, (uint16_t)v);
-    put_u16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)get_u16(p) | ((uint32_t)get_u16(p + 2) << 16);
-}
-
 /* Payload bytes of one fragment chunk at the peer's MTU. */
 static uint32_t fragment_capacity(const nci_sim_peer *peer)
 {
     return peer->mtu_bytes - NCI_SIM_DATA_HEADER_BYTES - NCI_SIM_FRAGMENT_CHUNK_BYTES;
-}
-
-/* Fragment f of a message of total bytes cut into count even pieces. */
-static uint32_t piece_bytes(uint32_t total, uint32_t count) { return (total + count - 1) / count; }
-
-static uint32_t fragment_offset(uint32_t total, uint32_t count, uint32_t index)
-{
-    return index * piece_bytes(total, count);
-}
-
-static uint32_t fragment_length(uint32_t total, uint32_t count, uint32_t index)
-{
-    uint32_t piece = piece_bytes(total, count);
-    return index + 1 < count ? piece : total - (count - 1) * piece;
 }
 
 uint64_t nci_sim_rto_us(const nci_sim_peer *peer)
@@ -111,7 +66,7 @@ netcore_result nci_sim_peer_prepare(nci_sim_host *host, nci_sim_peer *peer)
     peer->sent = nci_calloc(&host->allocator, NCI_SIM_SENT_RING, sizeof *peer->sent);
     bool ok = peer->tx && peer->rx && peer->sent;
     for (uint32_t lane = 0; ok && lane < host->lane_count; lane++) {
-        uint32_t n = lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
+        uint32_t n = nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
         peer->rx[lane].slots = nci_calloc(&host->allocator, n, sizeof(nci_sim_assembly));
         ok = peer->rx[lane].slots != NULL;
     }
@@ -122,11 +77,51 @@ netcore_result nci_sim_peer_prepare(nci_sim_host *host, nci_sim_peer *peer)
     return NETCORE_OK;
 }
 
+/* Single-chunk messages live in blocks of one size (room for an MTU of
+ * payload) that are recycled through a bounded free list, so steady traffic
+ * of small messages allocates nothing. */
+static size_t small_block_bytes(const nci_sim_host *host)
+{
+    return sizeof(nci_sim_message) + sizeof(nci_sim_fragment_tx) + host->mtu_bytes;
+}
+
+static nci_sim_message *message_alloc(nci_sim_host *host, size_t block_bytes, bool small)
+{
+    if (small && host->message_pool) {
+        nci_sim_message *m = host->message_pool;
+        host->message_pool = m->next;
+        host->message_pool_count--;
+        return m;
+    }
+    return nci_alloc(&host->allocator, small ? small_block_bytes(host) : block_bytes);
+}
+
+static void message_free(nci_sim_host *host, nci_sim_message *m)
+{
+    if (m && m->pooled && host->message_pool_count < NCI_SIM_MESSAGE_POOL_MAX) {
+        m->next = host->message_pool;
+        host->message_pool = m;
+        host->message_pool_count++;
+        return;
+    }
+    nci_free(&host->allocator, m);
+}
+
+void nci_sim_message_pool_release(nci_sim_host *host)
+{
+    while (host->message_pool) {
+        nci_sim_message *next = host->message_pool->next;
+        nci_free(&host->allocator, host->message_pool);
+        host->message_pool = next;
+    }
+    host->message_pool_count = 0;
+}
+
 static void free_message_list(nci_sim_host *host, nci_sim_message *m)
 {
     while (m) {
         nci_sim_message *next = m->next;
-        nci_free(&host->allocator, m);
+        message_free(host, m);
         m = next;
     }
 }
@@ -137,13 +132,13 @@ void nci_sim_peer_clear(nci_sim_host *host, nci_sim_peer *peer)
         nci_sim_lane_tx *tx = &peer->tx[lane];
         free_message_list(host, tx->head);
         for (uint32_t i = 0; i < NCI_SIM_WINDOW; i++)
-            nci_free(&host->allocator, tx->window[i]);
+            message_free(host, tx->window[i]);
         memset(tx, 0, sizeof *tx);
     }
     for (uint32_t lane = 0; peer->rx && lane < host->lane_count; lane++) {
         nci_sim_lane_rx *rx = &peer->rx[lane];
         nci_sim_assembly *slots = rx->slots;
-        uint32_t n = lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
+        uint32_t n = nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
         for (uint32_t i = 0; slots && i < n; i++)
             nci_free(&host->allocator, slots[i].block);
         if (slots)
@@ -215,13 +210,15 @@ netcore_result nci_sim_lane_send(nci_sim_host *host, nci_sim_peer *peer, uint8_t
                                               fragment_capacity(peer);
     if (count > UINT16_MAX)
         return NETCORE_ERR_TOO_LARGE;
-    bool reliable = lane_reliable(host, lane);
+    bool reliable = nci_sim_lane_reliable(host, lane);
     size_t fragments_bytes = reliable ? count * sizeof(nci_sim_fragment_tx) : 0;
+    bool small = count == 1 && size_bytes <= host->mtu_bytes;
     nci_sim_message *m =
-        nci_alloc(&host->allocator, sizeof *m + fragments_bytes + size_bytes);
+        message_alloc(host, sizeof *m + fragments_bytes + size_bytes, small);
     if (!m)
         return NETCORE_ERR_OUT_OF_MEMORY;
     memset(m, 0, sizeof *m + fragments_bytes);
+    m->pooled = small;
     m->fragments = reliable ? (nci_sim_fragment_tx *)(void *)(m + 1) : NULL;
     m->data = (uint8_t *)(m + 1) + fragments_bytes;
     if (size_bytes > 0)
@@ -249,7 +246,7 @@ static void message_done(nci_sim_host *host, nci_sim_peer *peer, nci_sim_message
 {
     peer->queued_messages--;
     peer->queued_bytes -= m->size_bytes;
-    nci_free(&host->allocator, m);
+    message_free(host, m);
 }
 
 /* The datagram being filled for one peer. */
@@ -289,9 +286,9 @@ static void builder_close(datagram_builder *b)
         flags |= NCI_SIM_FLAG_ACK;
     nci_sim_write_header(buf, NCI_SIM_DATA, peer->remote_slot, (uint16_t)b->slot, peer->session);
     buf[10] = flags;
-    put_u16(buf + 11, seq);
-    put_u16(buf + 13, peer->rx_ack);
-    put_u32(buf + 15, peer->rx_ack_bits);
+    nci_sim_put_u16(buf + 11, seq);
+    nci_sim_put_u16(buf + 13, peer->rx_ack);
+    nci_sim_put_u32(buf + 15, peer->rx_ack_bits);
     peer->ack_owed = false;
     peer->acks_unsent = 0;
     nci_sim_send_datagram(b->host, peer->address_key, buf, b->len);
@@ -326,19 +323,19 @@ static void builder_put(datagram_builder *b, uint8_t lane, const nci_sim_message
     if (m->fragment_count == 1) {
         p[0] = NCI_SIM_CHUNK_MESSAGE;
         p[1] = lane;
-        put_u16(p + 2, m->seq);
-        put_u16(p + 4, (uint16_t)len);
+        nci_sim_put_u16(p + 2, m->seq);
+        nci_sim_put_u16(p + 4, (uint16_t)len);
         p += NCI_SIM_MESSAGE_CHUNK_BYTES;
     } else {
-        off = fragment_offset(m->size_bytes, m->fragment_count, index);
-        len = fragment_length(m->size_bytes, m->fragment_count, index);
+        off = nci_sim_fragment_offset(m->size_bytes, m->fragment_count, index);
+        len = nci_sim_fragment_length(m->size_bytes, m->fragment_count, index);
         p[0] = NCI_SIM_CHUNK_FRAGMENT;
         p[1] = lane;
-        put_u16(p + 2, m->seq);
-        put_u16(p + 4, index);
-        put_u16(p + 6, m->fragment_count);
-        put_u32(p + 8, m->size_bytes);
-        put_u16(p + 12, (uint16_t)len);
+        nci_sim_put_u16(p + 2, m->seq);
+        nci_sim_put_u16(p + 4, index);
+        nci_sim_put_u16(p + 6, m->fragment_count);
+        nci_sim_put_u32(p + 8, m->size_bytes);
+        nci_sim_put_u16(p + 12, (uint16_t)len);
         p += NCI_SIM_FRAGMENT_CHUNK_BYTES;
     }
     if (len > 0)
@@ -351,7 +348,7 @@ static size_t chunk_bytes(const nci_sim_message *m, uint16_t index)
 {
     if (m->fragment_count == 1)
         return NCI_SIM_MESSAGE_CHUNK_BYTES + m->size_bytes;
-    return NCI_SIM_FRAGMENT_CHUNK_BYTES + fragment_length(m->size_bytes, m->fragment_count, index);
+    return NCI_SIM_FRAGMENT_CHUNK_BYTES + nci_sim_fragment_length(m->size_bytes, m->fragment_count, index);
 }
 
 /* Sends every reliable fragment whose timer is due. false: out of room. */
@@ -447,7 +444,7 @@ void nci_sim_flush_peer(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot)
     classify_losses(peer, b.now_us);
     bool room = true;
     for (uint32_t lane = 0; room && lane < host->lane_count; lane++)
-        room = lane_reliable(host, lane) ? flush_reliable(&b, (uint8_t)lane)
+        room = nci_sim_lane_reliable(host, lane) ? flush_reliable(&b, (uint8_t)lane)
                                          : flush_unreliable(&b, (uint8_t)lane);
     /* Keep-alive: the ack of a ping feeds the RTT estimate and the timeout. */
     if (b.chunks == 0 && b.now_us - peer->last_eliciting_us >= host->ping_interval_us &&
@@ -462,7 +459,7 @@ bool nci_sim_peer_drained(const nci_sim_host *host, const nci_sim_peer *peer)
 {
     for (uint32_t lane = 0; lane < host->lane_count; lane++) {
         const nci_sim_lane_tx *tx = &peer->tx[lane];
-        if (tx->head || (lane_reliable(host, lane) && tx->oldest_seq != tx->next_seq))
+        if (tx->head || (nci_sim_lane_reliable(host, lane) && tx->oldest_seq != tx->next_seq))
             return false;
     }
     return true;
@@ -474,7 +471,7 @@ bool nci_sim_peer_drained(const nci_sim_host *host, const nci_sim_peer *peer)
 
 static void ack_fragment(nci_sim_host *host, nci_sim_peer *peer, const nci_sim_sent_entry *e)
 {
-    if (e->lane >= host->lane_count || !lane_reliable(host, e->lane))
+    if (e->lane >= host->lane_count || !nci_sim_lane_reliable(host, e->lane))
         return;
     nci_sim_lane_tx *tx = &peer->tx[e->lane];
     nci_sim_message *m = tx->window[e->seq % NCI_SIM_WINDOW];
@@ -529,7 +526,7 @@ static void ack_datagram(nci_sim_host *host, nci_sim_peer *peer, uint16_t seq, b
 static void fast_resend(nci_sim_peer *peer, uint16_t newest_acked)
 {
     for (uint16_t seq = peer->loss_scan_seq;
-         seq != peer->tx_seq && seq_newer((uint16_t)(newest_acked - FAST_RESEND_GAP + 1u), seq);
+         seq != peer->tx_seq && nci_sim_seq_newer((uint16_t)(newest_acked - FAST_RESEND_GAP + 1u), seq);
          seq++) {
         nci_sim_sent *rec = &peer->sent[seq % NCI_SIM_SENT_RING];
         if (rec->state != NCI_SIM_SENT_IN_FLIGHT || rec->seq != seq)
@@ -549,393 +546,18 @@ static void fast_resend(nci_sim_peer *peer, uint16_t newest_acked)
     }
 }
 
-static void note_received_seq(nci_sim_peer *peer, uint16_t seq)
+void nci_sim_process_ack(nci_sim_host *host, nci_sim_peer *peer, uint16_t ack, uint32_t ack_bits,
+                         uint64_t now_us)
 {
-    peer->ack_owed = true;
-    if (!peer->rx_any) {
-        peer->rx_any = true;
-        peer->rx_ack = seq;
-        peer->rx_ack_bits = 0;
-    } else if (seq_newer(seq, peer->rx_ack)) {
-        uint16_t d = (uint16_t)(seq - peer->rx_ack);
-        if (d > 32)
-            peer->rx_ack_bits = 0;
-        else if (d == 32)
-            peer->rx_ack_bits = 1u << 31;
-        else
-            peer->rx_ack_bits = (peer->rx_ack_bits << d) | (1u << (d - 1));
-        peer->rx_ack = seq;
-    } else {
-        uint16_t d = (uint16_t)(peer->rx_ack - seq);
-        if (d >= 1 && d <= 32)
-            peer->rx_ack_bits |= 1u << (d - 1);
-    }
+    for (uint32_t i = 0; i <= 32; i++)
+        if (i == 0 || (ack_bits & (1u << (i - 1))))
+            ack_datagram(host, peer, (uint16_t)(ack - i), i == 0, now_us);
+    if ((uint16_t)(peer->tx_seq - 1u - ack) < NCI_SIM_SENT_RING)
+        fast_resend(peer, ack);
 }
 
-/* ------------------------------------------------------------------ */
-/* Receiving                                                            */
-/* ------------------------------------------------------------------ */
-
-typedef struct chunk {
-    uint8_t kind;
-    uint8_t lane;
-    uint16_t seq;
-    uint16_t index;
-    uint16_t count;
-    uint32_t total;
-    uint32_t len;
-    const uint8_t *bytes;
-} chunk;
-
-/* Reads the chunk at *pos; false when malformed. */
-static bool chunk_read(const nci_sim_host *host, const uint8_t *p, size_t n, size_t *pos,
-                       chunk *c)
+void nci_sim_send_ack(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint64_t now_us)
 {
-    size_t at = *pos;
-    memset(c, 0, sizeof *c);
-    c->kind = p[at];
-    if (c->kind == NCI_SIM_CHUNK_PING) {
-        *pos = at + 1;
-        return true;
-    }
-    size_t head = c->kind == NCI_SIM_CHUNK_MESSAGE    ? NCI_SIM_MESSAGE_CHUNK_BYTES
-                  : c->kind == NCI_SIM_CHUNK_FRAGMENT ? NCI_SIM_FRAGMENT_CHUNK_BYTES
-                                                      : 0;
-    if (head == 0 || n - at < head)
-        return false;
-    c->lane = p[at + 1];
-    c->seq = get_u16(p + at + 2);
-    if (c->kind == NCI_SIM_CHUNK_MESSAGE) {
-        c->count = 1;
-        c->len = get_u16(p + at + 4);
-        c->total = c->len;
-    } else {
-        c->index = get_u16(p + at + 4);
-        c->count = get_u16(p + at + 6);
-        c->total = get_u32(p + at + 8);
-        c->len = get_u16(p + at + 12);
-        if (c->count < 2 || c->index >= c->count || c->total < c->count ||
-            (uint64_t)(c->count - 1) * piece_bytes(c->total, c->count) >= c->total ||
-            c->len != fragment_length(c->total, c->count, c->index))
-            return false;
-    }
-    if (c->lane >= host->lane_count || n - at - head < c->len)
-        return false;
-    c->bytes = p + at + head;
-    *pos = at + head + c->len;
-    return true;
-}
-
-static nci_sim_assembly *assembly_alloc(nci_sim_host *host, nci_sim_assembly *a, const chunk *c,
-                                        uint64_t now_us)
-{
-    size_t bitmap = ((size_t)c->count + 7) / 8;
-    a->block = nci_alloc(&host->allocator, bitmap + c->total);
-    if (!a->block)
-        return NULL;
-    memset(a->block, 0, bitmap);
-    a->data = a->block + bitmap;
-    a->size_bytes = c->total;
-    a->seq = c->seq;
-    a->fragment_count = c->count;
-    a->fragments_missing = c->count;
-    a->started_us = now_us;
-    a->state = NCI_SIM_ASM_PARTIAL;
-    return a;
-}
-
-/* Adds a fragment; false when it was a duplicate or inconsistent. */
-static bool assembly_add(nci_sim_host *host, nci_sim_assembly *a, const chunk *c)
-{
-    if (a->seq != c->seq || a->fragment_count != c->count || a->size_bytes != c->total) {
-        host->counters.malformed_dropped++;
-        return false;
-    }
-    uint8_t bit = (uint8_t)(1u << (c->index % 8));
-    if (a->block[c->index / 8] & bit) {
-        host->counters.duplicates_dropped++;
-        return false;
-    }
-    a->block[c->index / 8] |= bit;
-    memcpy(a->data + fragment_offset(c->total, c->count, c->index), c->bytes, c->len);
-    if (--a->fragments_missing == 0)
-        a->state = NCI_SIM_ASM_COMPLETE;
-    return true;
-}
-
-static void mark_ready(nci_sim_host *host, nci_sim_peer *peer)
-{
-    if (!peer->ready) {
-        peer->ready = true;
-        host->ready_peers++;
-    }
-}
-
-static void push_receive(nci_sim_host *host, uint32_t slot, uint8_t lane, const uint8_t *data,
-                         uint32_t size, void *owned)
-{
-    nci_sim_push_event(host, NCI_BEV_RECEIVE, slot, 0, lane, data, size, owned);
-}
-
-static void advance_delivered(nci_sim_lane_rx *rx)
-{
-    while (rx->slots[rx->base % NCI_SIM_WINDOW].state == NCI_SIM_ASM_DELIVERED) {
-        rx->slots[rx->base % NCI_SIM_WINDOW].state = NCI_SIM_ASM_EMPTY;
-        rx->base++;
-    }
-}
-
-static void receive_reliable_hold(nci_sim_host *host, nci_sim_peer *peer, nci_sim_assembly *a,
-                                  const chunk *c, uint64_t now_us);
-
-static void receive_reliable(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
-                             const chunk *c, uint64_t now_us)
-{
-    nci_sim_lane_rx *rx = &peer->rx[c->lane];
-    bool ordered = host->lane_modes[c->lane] == NCI_LANE_RELIABLE_ORDERED;
-    nci_sim_assembly *a = &rx->slots[c->seq % NCI_SIM_WINDOW];
-    if ((uint16_t)(c->seq - rx->base) >= NCI_SIM_WINDOW || a->state == NCI_SIM_ASM_COMPLETE ||
-        a->state == NCI_SIM_ASM_DELIVERED) {
-        host->counters.duplicates_dropped++;
-        return;
-    }
-    if (c->count == 1 && a->state != NCI_SIM_ASM_EMPTY) {
-        host->counters.malformed_dropped++; /* a whole message where fragments were */
-        return;
-    }
-    if (c->total > host->max_message_bytes) {
-        /* Skipped, not stalled: the seq counts as delivered. */
-        host->counters.oversize_dropped++;
-        if (a->state == NCI_SIM_ASM_PARTIAL)
-            peer->rx_bytes -= a->size_bytes;
-        nci_free(&host->allocator, a->block);
-        memset(a, 0, sizeof *a);
-        a->state = NCI_SIM_ASM_DELIVERED;
-        advance_delivered(rx);
-    } else if (c->count == 1 && (!ordered || c->seq == rx->base)) {
-        /* Deliverable at once: the event points into the datagram buffer. */
-        push_receive(host, slot, c->lane, c->bytes, c->len, NULL);
-        a->state = NCI_SIM_ASM_DELIVERED;
-        advance_delivered(rx);
-    } else {
-        receive_reliable_hold(host, peer, a, c, now_us);
-    }
-    /* Delivering the base may have made later complete messages deliverable. */
-    if (rx->ready > 0)
-        mark_ready(host, peer);
-}
-
-static void receive_reliable_hold(nci_sim_host *host, nci_sim_peer *peer, nci_sim_assembly *a,
-                                  const chunk *c, uint64_t now_us)
-{
-    nci_sim_lane_rx *rx = &peer->rx[c->lane];
-    if (a->state == NCI_SIM_ASM_EMPTY) {
-        if (!assembly_alloc(host, a, c, now_us))
-            return;
-        peer->rx_bytes += c->total;
-    }
-    if (c->count == 1) {
-        memcpy(a->data, c->bytes, c->len);
-        a->state = NCI_SIM_ASM_COMPLETE;
-    } else if (!assembly_add(host, a, c)) {
-        return;
-    }
-    if (a->state == NCI_SIM_ASM_COMPLETE)
-        rx->ready++;
-}
-
-/* Unreliable dedup state: sequenced keeps the newest seq, unordered a bitmap. */
-static bool unreliable_fresh(const nci_sim_host *host, const nci_sim_lane_rx *rx, const chunk *c)
-{
-    if (!rx->has_newest || seq_newer(c->seq, rx->newest_seq))
-        return true;
-    if (host->lane_modes[c->lane] == NCI_LANE_UNRELIABLE_SEQUENCED)
-        return false;
-    uint16_t d = (uint16_t)(rx->newest_seq - c->seq);
-    return d < NCI_SIM_WINDOW && !(rx->seen_bits[d / 64] & (1ull << (d % 64)));
-}
-
-static void unreliable_mark(nci_sim_lane_rx *rx, uint16_t seq)
-{
-    if (!rx->has_newest || seq_newer(seq, rx->newest_seq)) {
-        uint32_t shift = rx->has_newest ? (uint16_t)(seq - rx->newest_seq) : NCI_SIM_WINDOW;
-        uint64_t old[NCI_SIM_WINDOW / 64];
-        memcpy(old, rx->seen_bits, sizeof old);
-        memset(rx->seen_bits, 0, sizeof rx->seen_bits);
-        for (uint32_t d = 0; d + shift < NCI_SIM_WINDOW; d++)
-            if (old[d / 64] & (1ull << (d % 64)))
-                rx->seen_bits[(d + shift) / 64] |= 1ull << ((d + shift) % 64);
-        rx->has_newest = true;
-        rx->newest_seq = seq;
-    }
-    uint16_t d = (uint16_t)(rx->newest_seq - seq);
-    rx->seen_bits[d / 64] |= 1ull << (d % 64);
-}
-
-static void receive_unreliable(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
-                               const chunk *c, uint64_t now_us)
-{
-    nci_sim_lane_rx *rx = &peer->rx[c->lane];
-    if (!unreliable_fresh(host, rx, c)) {
-        host->counters.duplicates_dropped++;
-        return;
-    }
-    if (c->total > host->max_message_bytes) {
-        host->counters.oversize_dropped++;
-        unreliable_mark(rx, c->seq);
-        return;
-    }
-    if (c->count == 1) {
-        unreliable_mark(rx, c->seq);
-        push_receive(host, slot, c->lane, c->bytes, c->len, NULL);
-        return;
-    }
-    nci_sim_assembly *a = NULL;
-    nci_sim_assembly *victim = &rx->slots[0];
-    for (uint32_t i = 0; i < NCI_SIM_UNRELIABLE_ASSEMBLIES && !a; i++) {
-        nci_sim_assembly *s = &rx->slots[i];
-        if (s->state == NCI_SIM_ASM_PARTIAL && s->seq == c->seq)
-            a = s;
-        else if (s->state == NCI_SIM_ASM_EMPTY ||
-                 (victim->state != NCI_SIM_ASM_EMPTY && s->started_us < victim->started_us))
-            victim = s;
-    }
-    if (!a) {
-        if (victim->state != NCI_SIM_ASM_EMPTY) {
-            host->counters.assemblies_expired++;
-            nci_free(&host->allocator, victim->block);
-            memset(victim, 0, sizeof *victim);
-        }
-        a = assembly_alloc(host, victim, c, now_us);
-        if (!a)
-            return;
-    }
-    if (!assembly_add(host, a, c) || a->state != NCI_SIM_ASM_COMPLETE)
-        return;
-    unreliable_mark(rx, c->seq);
-    push_receive(host, slot, c->lane, a->data, a->size_bytes, a->block);
-    memset(a, 0, sizeof *a);
-}
-
-/* Bytes that the reliable chunks of a datagram would newly hold in
- * assemblies (an upper bound). The window base is exempt so that a full
- * budget can always drain. */
-static size_t reliable_hold_bytes(const nci_sim_host *host, const nci_sim_peer *peer,
-                                  const chunk *c)
-{
-    if (!lane_reliable(host, c->lane))
-        return 0;
-    const nci_sim_lane_rx *rx = &peer->rx[c->lane];
-    if (c->seq == rx->base || (uint16_t)(c->seq - rx->base) >= NCI_SIM_WINDOW ||
-        rx->slots[c->seq % NCI_SIM_WINDOW].state != NCI_SIM_ASM_EMPTY)
-        return 0;
-    if (c->count == 1 && host->lane_modes[c->lane] == NCI_LANE_RELIABLE_UNORDERED)
-        return 0;
-    return c->total;
-}
-
-bool nci_sim_receive_data(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
-                          const uint8_t *body, size_t body_bytes)
-{
-    if (body_bytes < NCI_SIM_DATA_HEADER_BYTES - NCI_SIM_HEADER_BYTES)
-        return false;
-    uint8_t flags = body[0];
-    uint16_t seq = get_u16(body + 1);
-    uint16_t ack = get_u16(body + 3);
-    uint32_t ack_bits = get_u32(body + 5);
-    size_t start = NCI_SIM_DATA_HEADER_BYTES - NCI_SIM_HEADER_BYTES;
-    if (flags & ~(NCI_SIM_FLAG_SEQ | NCI_SIM_FLAG_ACK))
-        return false;
-
-    /* Pass 1: validate everything, nothing is applied yet. */
-    size_t pos = start;
-    size_t hold = 0;
-    uint32_t chunks = 0;
-    chunk c;
-    while (pos < body_bytes) {
-        if (!chunk_read(host, body, body_bytes, &pos, &c))
-            return false;
-        chunks++;
-        if (c.kind != NCI_SIM_CHUNK_PING && c.total <= host->max_message_bytes)
-            hold += reliable_hold_bytes(host, peer, &c);
-    }
-    if ((chunks > 0) != ((flags & NCI_SIM_FLAG_SEQ) != 0))
-        return false;
-
-    uint64_t now_us = nci_sim_host_now_us(host);
-    if (flags & NCI_SIM_FLAG_ACK) {
-        for (uint32_t i = 0; i <= 32; i++)
-            if (i == 0 || (ack_bits & (1u << (i - 1))))
-                ack_datagram(host, peer, (uint16_t)(ack - i), i == 0, now_us);
-        if ((uint16_t)(peer->tx_seq - 1u - ack) < NCI_SIM_SENT_RING)
-            fast_resend(peer, ack);
-    }
-    if (chunks == 0)
-        return true;
-    if (peer->rx_bytes + hold > host->rx_budget_bytes) {
-        /* Not acknowledged, so the sender will offer it again later. */
-        host->counters.rx_budget_dropped++;
-        return true;
-    }
-    note_received_seq(peer, seq);
-    /* One ack covers 33 seqs: during a burst, acknowledge every half of
-     * that instead of once at the end, or most of the burst is resent. */
-    if (++peer->acks_unsent >= 16) {
-        datagram_builder b = {host, peer, slot, now_us, NCI_SIM_DATA_HEADER_BYTES, 0, NULL};
-        builder_close(&b);
-    }
-
-    /* Pass 2: apply. */
-    pos = start;
-    while (pos < body_bytes) {
-        chunk_read(host, body, body_bytes, &pos, &c);
-        if (c.kind == NCI_SIM_CHUNK_PING)
-            continue;
-        if (lane_reliable(host, c.lane))
-            receive_reliable(host, peer, slot, &c, now_us);
-        else
-            receive_unreliable(host, peer, slot, &c, now_us);
-    }
-    return true;
-}
-
-bool nci_sim_take_ready(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot)
-{
-    for (uint32_t lane = 0; lane < host->lane_count; lane++) {
-        nci_sim_lane_rx *rx = &peer->rx[lane];
-        if (!lane_reliable(host, lane) || rx->ready == 0)
-            continue;
-        bool ordered = host->lane_modes[lane] == NCI_LANE_RELIABLE_ORDERED;
-        for (uint16_t d = 0; d < (ordered ? 1u : NCI_SIM_WINDOW); d++) {
-            nci_sim_assembly *a = &rx->slots[(uint16_t)(rx->base + d) % NCI_SIM_WINDOW];
-            if (a->state != NCI_SIM_ASM_COMPLETE)
-                continue;
-            peer->rx_bytes -= a->size_bytes;
-            rx->ready--;
-            push_receive(host, slot, (uint8_t)lane, a->data, a->size_bytes, a->block);
-            memset(a, 0, sizeof *a);
-            a->state = NCI_SIM_ASM_DELIVERED;
-            advance_delivered(rx);
-            return true;
-        }
-    }
-    return false;
-}
-
-void nci_sim_expire_assemblies(nci_sim_host *host, nci_sim_peer *peer)
-{
-    uint64_t now_us = nci_sim_host_now_us(host);
-    for (uint32_t lane = 0; lane < host->lane_count; lane++) {
-        if (lane_reliable(host, lane))
-            continue;
-        for (uint32_t i = 0; i < NCI_SIM_UNRELIABLE_ASSEMBLIES; i++) {
-            nci_sim_assembly *a = &peer->rx[lane].slots[i];
-            if (a->state == NCI_SIM_ASM_PARTIAL &&
-                now_us - a->started_us >= NCI_SIM_ASSEMBLY_TIMEOUT_US) {
-                nci_free(&host->allocator, a->block);
-                memset(a, 0, sizeof *a);
-                host->counters.assemblies_expired++;
-            }
-        }
-    }
+    datagram_builder b = {host, peer, slot, now_us, NCI_SIM_DATA_HEADER_BYTES, 0, NULL};
+    builder_close(&b);
 }
