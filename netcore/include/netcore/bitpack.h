@@ -287,7 +287,7 @@ typedef struct netcore_quat {
  * (as a float, a half turn reads as -pi and values just below pi may round
  * to float(pi)). Error (the shortest angular distance to the input) is at
  * most pi / 2^bits + 2^-22 radians (the last term is float rounding) for
- * |radians| < 1e6; beyond, the rounding of 2*pi adds about 2.5e-16 * |radians|.
+ * |radians| < 1e6; beyond, the rounding of 2*pi adds about 4e-17 * |radians|.
  * Non-finite input is sent as 0. A bad bit count fails with
  * NETCORE_ERR_INVALID_ARGUMENT; a failed read returns 0.
  */
@@ -339,14 +339,14 @@ netcore_vec3 netcore_unit_vec_quantized(const netcore_vec3 *direction, unsigned 
  * such component in x, y, z, w order, identically for q and -q).
  * The input need not be normalised (it is normalised first); zero or
  * non-finite input is sent as identity. The decoded quaternion has unit
- * length (to float rounding) and a positive largest component.
+ * length (to float rounding) and a non-negative component at the sent index.
  * Error: each sent component is within 1/(sqrt2 * (2^bits - 2)) of the
  * normalised input (plus float rounding); the rotation angle between input
  * and decoded is below NETCORE_QUAT_MAX_ERROR_RAD(bits).
  * The reader fails with NETCORE_ERR_MALFORMED on the unused code 2^bits - 1
- * or on components whose squares sum above 1; a failed
- * read returns identity. bits outside [NETCORE_QUAT_BITS_MIN,
- * NETCORE_QUAT_BITS_MAX] fail with NETCORE_ERR_INVALID_ARGUMENT.
+ * or on components whose squares sum above 1; a failed read returns
+ * identity. bits outside [NETCORE_QUAT_BITS_MIN, NETCORE_QUAT_BITS_MAX] fail
+ * with NETCORE_ERR_INVALID_ARGUMENT.
  */
 void netcore_bit_write_quat(netcore_bit_writer *writer, const netcore_quat *rotation,
                             unsigned bits);
