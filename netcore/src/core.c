@@ -85,11 +85,14 @@ void nci_logf(const netcore_log *log, netcore_log_level level, const char *forma
 
 bool nci_log_limit_allow(nci_log_limiter *limiter, uint64_t now_us, uint64_t interval_us)
 {
-    if (limiter->last_us != 0 && now_us - limiter->last_us < interval_us) {
+    /* A clock that went backwards counts as "inside the interval": a noisy
+     * source must never get through more often because of it. */
+    if (limiter->armed && (now_us < limiter->last_us || now_us - limiter->last_us < interval_us)) {
         limiter->suppressed++;
         return false;
     }
-    limiter->last_us = now_us ? now_us : 1;
+    limiter->armed = true;
+    limiter->last_us = now_us;
     return true;
 }
 

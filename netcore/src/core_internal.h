@@ -26,10 +26,12 @@ void nci_logf(const netcore_log *log, netcore_log_level level, const char *forma
     NCI_PRINTF(3, 4);
 
 /* Logs at most one message per interval for a noisy source (e.g. bad network
- * input); *last_us holds the time of the last message, suppressed counts it. */
+ * input). Zero-initialise; last_us is the time of the last message let
+ * through, suppressed counts the ones held back. */
 typedef struct nci_log_limiter {
     uint64_t last_us;
     uint64_t suppressed;
+    bool armed; /* false until the first message went through */
 } nci_log_limiter;
 bool nci_log_limit_allow(nci_log_limiter *limiter, uint64_t now_us, uint64_t interval_us);
 

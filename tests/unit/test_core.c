@@ -423,6 +423,18 @@ Test(core_log, limiter_allows_one_message_per_interval)
     cr_assert_eq(burst.suppressed, 9990);
 }
 
+Test(core_log, limiter_holds_at_time_zero_and_when_the_clock_goes_back)
+{
+    nci_log_limiter limiter = {0};
+    const uint64_t interval = 1000000;
+    cr_assert(nci_log_limit_allow(&limiter, 0, interval), "a clock starting at 0 logs once");
+    cr_assert_not(nci_log_limit_allow(&limiter, 0, interval));
+    cr_assert_not(nci_log_limit_allow(&limiter, interval - 1, interval));
+    cr_assert(nci_log_limit_allow(&limiter, 5 * interval, interval));
+    cr_assert_not(nci_log_limit_allow(&limiter, 2 * interval, interval), "backwards is suppressed");
+    cr_assert_eq(limiter.suppressed, 3);
+}
+
 Test(core_log, limiter_zero_interval_allows_everything)
 {
     nci_log_limiter limiter = {0};
