@@ -61,6 +61,9 @@ struct netcore_schema {
     uint32_t max_entity_bits; /* worst-case bits of one creation, entity header included */
 };
 
+/* 16-bit tag folded from a 64-bit hash. */
+uint16_t nci_schema_tag(uint64_t hash);
+/* NULL for an unknown type. */
 const nci_type *nci_schema_type(const netcore_schema *schema, uint16_t type);
 /* NULL for an unknown type or field. */
 const nci_field *nci_schema_field(const netcore_schema *schema, uint16_t type, uint16_t field);
@@ -139,7 +142,76 @@ int32_t nci_view_find(const nci_view *view, uint32_t index);
 /* Copies entry `from_pos` of `from` to the end of `to`. */
 void nci_view_append(nci_view *to, const nci_view *from, uint32_t from_pos, uint32_t stride);
 
-/* 16-bit tag folded from a 64-bit hash. */
-uint16_t nci_schema_tag(uint64_t hash);
+/* ---- server internals (snapshot_server.c, snapshot_encode.c) ---- */
+
+/* Worst-case header: tag, sequence, baseline flag, baseline distance varint
+ * (<= 3 bytes), tick (varint of a 32-bit zigzag, <= 5 bytes), two count
+ * varints (<= 3 bytes each). */
+#define NCI_HEADER_MAX_BITS (16u + 16u + 1u + 24u + 40u + 24u + 24u)
+
+typedef struct nci_world_slot {
+    uint16_t gen; /* generation of the current (or next) occupant, never 0 */
+    uint16_t type;
+    bool alive;
+} nci_world_slot;
+
+/* An entity that differs from what the client holds: a creation (not in the
+ * baseline, or its slot's old occupant removed in the same snapshot) or an
+ * update of a baseline entity. */
+typedef struct nci_candidate {
+    float priority;
+    uint16_t index;
+    int32_t base_pos;     /* update: position in the baseline; creation: -1 */
+    int32_t replaces_pos; /* creation over a removed occupant: its baseline position, else -1 */
+    uint32_t bits;        /* fields and entity header, slot gap excluded */
+    uint64_t mask;
+    bool selected;
+} nci_candidate;
+
+typedef struct nci_priority_ref {
+    float priority;
+    uint32_t pos; /* into cands */
+} nci_priority_ref;
+
+typedef struct nci_client_slot {
+    bool active;
+    bool has_ack;
+    bool need_full;
+    uint16_t next_seq;
+    uint16_t acked_seq;
+    uint32_t budget_bytes;
+    float *accum;   /* [max_entities] priority accumulators */
+    nci_view *ring; /* [ring_length], slot = sequence % ring_length */
+    void *ring_block;
+    netcore_snapshot_server_stats stats;
+} nci_client_slot;
+
+struct netcore_snapshot_server {
+    netcore_allocator allocator;
+    netcore_log log;
+    const netcore_schema *schema;
+    uint32_t max_entities, max_clients, max_view, ring_length, budget_bytes, min_budget_bytes;
+    uint32_t stride; /* components per entity state */
+    netcore_interest_fn interest;
+    void *interest_user;
+    nci_world_slot *slots;
+    uint32_t *world_state; /* [max_entities * stride] */
+    uint16_t *free_ring;   /* FIFO of free slot indexes: reuse is as late as possible */
+    uint32_t free_head, free_count, live_count;
+    nci_client_slot *clients;
+    /* Scratch for one write (single-threaded, so shared by all clients). */
+    nci_candidate *cands;    /* [max_entities], in slot order */
+    nci_priority_ref *order; /* [max_entities], candidates by priority */
+    uint32_t *removals;      /* [max_view], baseline positions in slot order */
+    uint8_t *removed;        /* [max_view], 1 when that baseline position is removed */
+    nci_view empty_view;
+    uint64_t *type_bits, *type_entities, *field_bits, *field_writes;
+};
+
+netcore_entity_id nci_make_id(uint16_t gen, uint32_t index);
+/* The state (server->stride components) of world slot index. */
+uint32_t *nci_world_state(const netcore_snapshot_server *server, uint32_t index);
+/* The client slot if it is in use, else NULL. */
+nci_client_slot *nci_active_client(const netcore_snapshot_server *server, uint32_t client);
 
 #endif /* NETCORE_SNAPSHOT_INTERNAL_H */

@@ -82,8 +82,9 @@ typedef struct netcore_snapshot_server_config {
     uint32_t max_entities;        /* world capacity, default 1024, at most 65535 */
     uint32_t max_clients;         /* default 16 */
     uint32_t max_view_entities;   /* entities one client sees at most; 0 (default): max_entities */
-    uint32_t ring_length;         /* sent snapshots remembered per client, default 32, 2..1024 */
-    uint32_t budget_bytes;        /* default per-client snapshot size limit, default 1200 */
+    uint32_t ring_length;         /* sent snapshots kept per client: a power of two, 2..1024,
+                                     default 32 */
+    uint32_t budget_bytes;        /* per-client snapshot size limit, default 1200 */
     netcore_interest_fn interest; /* NULL: every entity is relevant with weight 1 */
     void *interest_user;
 } netcore_snapshot_server_config;
@@ -197,7 +198,8 @@ netcore_result netcore_snapshot_server_client_set_budget(netcore_snapshot_server
  * simulation tick), carried to the client. The snapshot is a delta against the
  * client's newest acknowledged snapshot, or full when there is none, the
  * client asked for one, or it left the ring (acks stopped advancing).
- * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, buffer smaller than 64 bytes),
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, or min(size_bytes, budget) below the
+ * smallest budget the schema allows, see create),
  * NETCORE_ERR_NOT_FOUND (client slot not in use). Nothing is allocated.
  */
 netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, uint32_t client,
@@ -251,7 +253,7 @@ typedef struct netcore_snapshot_client_config {
     const netcore_schema *schema; /* required, finalized; borrowed, must outlive the client */
     uint32_t max_entities;        /* slot indexes and view size accepted; >= the server's
                                      max_entities and max_view_entities; default 1024 */
-    uint32_t ring_length;         /* decoded snapshots kept as baselines, default 32, 2..1024 */
+    uint32_t ring_length;         /* decoded snapshots kept: power of two, 2..1024, default 32 */
 } netcore_snapshot_client_config;
 
 /* Client counters since create (or the last reset). Every snapshot passed to
