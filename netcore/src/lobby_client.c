@@ -118,7 +118,9 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
 
 static void flush(netcore_lobby_client *c);
 
-static netcore_result queue_out(netcore_lobby_client *c)
+/* Appends out_msg as a frame; *out_size (may be NULL) receives its size, the
+ * frame then ends at send + send_len. */
+static netcore_result queue_out_sized(netcore_lobby_client *c, size_t *out_size)
 {
     for (int attempt = 0;; attempt++) {
         if (c->state == CLIENT_IDLE)
@@ -133,6 +135,8 @@ static netcore_result queue_out(netcore_lobby_client *c)
                                             CLIENT_SEND_BUFFER_BYTES - c->send_len, &size);
         if (r == NETCORE_OK) {
             c->send_len += size;
+            if (out_size)
+                *out_size = size;
             return NETCORE_OK;
         }
         if (r != NETCORE_ERR_TOO_LARGE)
@@ -143,6 +147,8 @@ static netcore_result queue_out(netcore_lobby_client *c)
         flush(c);
     }
 }
+
+static netcore_result queue_out(netcore_lobby_client *c) { return queue_out_sized(c, NULL); }
 
 static void flush(netcore_lobby_client *c)
 {
@@ -312,6 +318,18 @@ static void dispatch(netcore_lobby_client *c)
     case NCI_LOBBY_PONG:
         e.type = NETCORE_LOBBY_EVENT_PONG;
         e.ping_value = m->u.ping_value;
+        break;
+    case NCI_LOBBY_SERVER_ACCEPTED:
+        c->welcomed = true;
+        c->client_id = e.client_id = m->u.server_id;
+        e.type = NETCORE_LOBBY_EVENT_REGISTERED;
+        break;
+    case NCI_LOBBY_MATCH_ASSIGNED:
+        e.type = NETCORE_LOBBY_EVENT_MATCH_ASSIGNED;
+        e.match_id = m->u.match_assigned.match_id;
+        e.room_id = m->u.match_assigned.room_id;
+        e.member_ids = m->u.match_assigned.client_ids;
+        e.member_count = m->u.match_assigned.count;
         break;
     case NCI_LOBBY_ERROR:
         c->last_error = m->u.error.code;
@@ -512,4 +530,63 @@ netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t 
         return NETCORE_ERR_INVALID_ARGUMENT;
     client->out_msg.u.ping_value = value;
     return request(client, NCI_LOBBY_PING);
+}
+
+/* ------------------------------------------------------------------ */
+/* Game server side                                                    */
+/* ------------------------------------------------------------------ */
+
+netcore_result netcore_lobby_client_register_game_server(
+    netcore_lobby_client *client, const netcore_address *lobby_address,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms)
+{
+    if (!client || !key || !game_address || capacity == 0 ||
+        (game_address->family != NETCORE_ADDRESS_IPV4 &&
+         game_address->family != NETCORE_ADDRESS_IPV6))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (now_ms > client->now_ms)
+        client->now_ms = now_ms;
+    netcore_result r = open_socket(client, lobby_address);
+    if (r != NETCORE_OK)
+        return r;
+    /* A game server never resumes a player's session. */
+    client->has_reconnect_token = false;
+    nci_lobby_msg *m = &client->out_msg;
+    m->type = NCI_LOBBY_SERVER_REGISTER;
+    m->u.server_register.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+    m->u.server_register.game_address = *game_address;
+    m->u.server_register.capacity = capacity;
+    m->u.server_register.time_s = unix_time_s;
+    memset(m->u.server_register.mac, 0, NCI_LOBBY_MAC_BYTES);
+    size_t size = 0;
+    r = queue_out_sized(client, &size);
+    if (r != NETCORE_OK)
+        return r;
+    /* The digest covers the encoded body, so it is written after encoding,
+     * over the last NCI_LOBBY_MAC_BYTES of the frame just queued. */
+    uint8_t *body = client->send + client->send_len - size + NCI_LOBBY_LENGTH_BYTES;
+    size_t body_size = size - NCI_LOBBY_LENGTH_BYTES;
+    nci_lobby_register_mac(key, body, body_size - NCI_LOBBY_MAC_BYTES,
+                           body + body_size - NCI_LOBBY_MAC_BYTES);
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
+                                                uint16_t capacity)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.server_load.players = players;
+    client->out_msg.u.server_load.capacity = capacity;
+    return request(client, NCI_LOBBY_SERVER_LOAD);
+}
+
+netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
+                                                     uint64_t match_id)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.server_match_end_id = match_id;
+    return request(client, NCI_LOBBY_SERVER_MATCH_END);
 }

@@ -1,6 +1,7 @@
 /* Lobby wire protocol: frame peeking and message encode/decode over bytes.
  * No sockets here; see docs/lobby-protocol.md for the format. */
 #define _POSIX_C_SOURCE 200809L
+#include <sodium.h>
 #include <string.h>
 
 #include "core_internal.h"
@@ -132,6 +133,19 @@ static void w_meta(writer *w, uint8_t count, const netcore_lobby_meta *meta)
     }
 }
 
+static bool family_valid(uint8_t family)
+{
+    return family == NETCORE_ADDRESS_IPV4 || family == NETCORE_ADDRESS_IPV6;
+}
+
+static void w_address(writer *w, const netcore_address *a)
+{
+    w_check(w, family_valid(a->family));
+    w_u8(w, a->family);
+    w_bytes(w, a->bytes, 16);
+    w_u16(w, a->port);
+}
+
 static uint8_t room_flags(bool is_private, bool has_password, bool in_match)
 {
     return (uint8_t)((is_private ? 1 : 0) | (has_password ? 2 : 0) | (in_match ? 4 : 0));
@@ -257,15 +271,11 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         break;
     case NCI_LOBBY_MATCH_START: {
         const netcore_lobby_match_start *s = &m->u.match_start;
-        const netcore_address *a = &s->server_address;
-        w_check(w, (a->family == NETCORE_ADDRESS_IPV4 || a->family == NETCORE_ADDRESS_IPV6) &&
-                       s->token_size_bytes >= 1 && s->token_size_bytes <= NETCORE_LOBBY_TOKEN_MAX);
+        w_check(w, s->token_size_bytes >= 1 && s->token_size_bytes <= NETCORE_LOBBY_TOKEN_MAX);
         if (w->invalid)
             break;
         w_u64(w, s->match_id);
-        w_u8(w, a->family);
-        w_bytes(w, a->bytes, 16);
-        w_u16(w, a->port);
+        w_address(w, &s->server_address);
         w_u32(w, s->token_lifetime_s);
         w_u32(w, s->connect_proof);
         w_u16(w, s->token_size_bytes);
@@ -284,6 +294,36 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         w_u16(w, m->u.error.code);
         w_u8(w, m->u.error.request_type);
         w_text(w, m->u.error.text, NETCORE_LOBBY_ERROR_TEXT_MAX, false, 1);
+        break;
+    case NCI_LOBBY_SERVER_REGISTER:
+        w_check(w, m->u.server_register.capacity >= 1);
+        w_u32(w, NCI_LOBBY_MAGIC);
+        w_u16(w, m->u.server_register.version);
+        w_address(w, &m->u.server_register.game_address);
+        w_u16(w, m->u.server_register.capacity);
+        w_u64(w, m->u.server_register.time_s);
+        w_bytes(w, m->u.server_register.mac, NCI_LOBBY_MAC_BYTES);
+        break;
+    case NCI_LOBBY_SERVER_LOAD:
+        w_u16(w, m->u.server_load.players);
+        w_u16(w, m->u.server_load.capacity);
+        break;
+    case NCI_LOBBY_SERVER_MATCH_END:
+        w_u64(w, m->u.server_match_end_id);
+        break;
+    case NCI_LOBBY_SERVER_ACCEPTED:
+        w_u64(w, m->u.server_id);
+        break;
+    case NCI_LOBBY_MATCH_ASSIGNED:
+        w_check(w, m->u.match_assigned.count >= 1 &&
+                       m->u.match_assigned.count <= NETCORE_LOBBY_MAX_PLAYERS);
+        if (w->invalid)
+            break;
+        w_u64(w, m->u.match_assigned.match_id);
+        w_u32(w, m->u.match_assigned.room_id);
+        w_u8(w, m->u.match_assigned.count);
+        for (uint8_t i = 0; i < m->u.match_assigned.count; i++)
+            w_u64(w, m->u.match_assigned.client_ids[i]);
         break;
     default:
         w->invalid = true;
@@ -466,14 +506,18 @@ static void decode_room_list(reader *r, nci_lobby_msg *m)
     }
 }
 
+static void r_address(reader *r, netcore_address *a)
+{
+    a->family = r_u8(r);
+    r_check(r, family_valid(a->family));
+    r_bytes(r, a->bytes, 16);
+    a->port = r_u16(r);
+}
+
 static void decode_match_start(reader *r, netcore_lobby_match_start *s)
 {
     s->match_id = r_u64(r);
-    netcore_address *a = &s->server_address;
-    a->family = r_u8(r);
-    r_check(r, a->family == NETCORE_ADDRESS_IPV4 || a->family == NETCORE_ADDRESS_IPV6);
-    r_bytes(r, a->bytes, 16);
-    a->port = r_u16(r);
+    r_address(r, &s->server_address);
     s->token_lifetime_s = r_u32(r);
     s->connect_proof = r_u32(r);
     s->token_size_bytes = r_u16(r);
@@ -581,6 +625,34 @@ static void decode_body(reader *r, nci_lobby_msg *m)
         m->u.error.request_type = r_u8(r);
         r_text(r, m->u.error.text, NETCORE_LOBBY_ERROR_TEXT_MAX, false, 1);
         break;
+    case NCI_LOBBY_SERVER_REGISTER:
+        r_check(r, r_u32(r) == NCI_LOBBY_MAGIC);
+        m->u.server_register.version = r_u16(r);
+        r_address(r, &m->u.server_register.game_address);
+        m->u.server_register.capacity = r_u16(r);
+        r_check(r, m->u.server_register.capacity >= 1);
+        m->u.server_register.time_s = r_u64(r);
+        r_bytes(r, m->u.server_register.mac, NCI_LOBBY_MAC_BYTES);
+        break;
+    case NCI_LOBBY_SERVER_LOAD:
+        m->u.server_load.players = r_u16(r);
+        m->u.server_load.capacity = r_u16(r);
+        break;
+    case NCI_LOBBY_SERVER_MATCH_END:
+        m->u.server_match_end_id = r_u64(r);
+        break;
+    case NCI_LOBBY_SERVER_ACCEPTED:
+        m->u.server_id = r_u64(r);
+        break;
+    case NCI_LOBBY_MATCH_ASSIGNED:
+        m->u.match_assigned.match_id = r_u64(r);
+        m->u.match_assigned.room_id = r_u32(r);
+        m->u.match_assigned.count = r_u8(r);
+        r_check(r, m->u.match_assigned.count >= 1 &&
+                       m->u.match_assigned.count <= NETCORE_LOBBY_MAX_PLAYERS);
+        for (uint8_t i = 0; !r->fail && i < m->u.match_assigned.count; i++)
+            m->u.match_assigned.client_ids[i] = r_u64(r);
+        break;
     default:
         r->fail = true;
         break;
@@ -599,6 +671,17 @@ netcore_result nci_lobby_decode(const uint8_t *body, size_t body_size, nci_lobby
     if (r.fail || r.pos != r.size)
         return NETCORE_ERR_MALFORMED;
     return NETCORE_OK;
+}
+
+void nci_lobby_register_mac(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const uint8_t *body,
+                            size_t size_before_mac, uint8_t out_mac[NCI_LOBBY_MAC_BYTES])
+{
+    static const char domain[] = "netcore game server registration v1";
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, key, NETCORE_TOKEN_KEY_BYTES, NCI_LOBBY_MAC_BYTES);
+    crypto_generichash_update(&state, (const uint8_t *)domain, sizeof domain);
+    crypto_generichash_update(&state, body, size_before_mac);
+    crypto_generichash_final(&state, out_mac, NCI_LOBBY_MAC_BYTES);
 }
 
 const char *netcore_lobby_error_str(uint16_t code)
@@ -625,6 +708,8 @@ const char *netcore_lobby_error_str(uint16_t code)
     case NETCORE_LOBBY_ERR_RECONNECT_FAILED: return "reconnect failed";
     case NETCORE_LOBBY_ERR_INTERNAL: return "internal error";
     case NETCORE_LOBBY_ERR_SLOW_READER: return "send buffer overflow";
+    case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
+    case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
     }
     return "unknown error";
 }

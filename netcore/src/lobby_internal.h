@@ -17,6 +17,8 @@ struct pollfd;
 #define NCI_LOBBY_LENGTH_BYTES 4
 #define NCI_LOBBY_MAGIC 0x424c434eu /* bytes 'N' 'C' 'L' 'B' in little-endian order */
 #define NCI_LOBBY_FRAME_HARD_MAX 1048576u
+/* SERVER_REGISTER ends with a keyed digest of every body byte before it. */
+#define NCI_LOBBY_MAC_BYTES 16
 
 typedef enum nci_lobby_type {
     /* client -> server */
@@ -33,6 +35,10 @@ typedef enum nci_lobby_type {
     NCI_LOBBY_END_MATCH = 0x0b,
     NCI_LOBBY_PING = 0x0c,
     NCI_LOBBY_GOODBYE = 0x0d,
+    /* game server -> lobby */
+    NCI_LOBBY_SERVER_REGISTER = 0x10,
+    NCI_LOBBY_SERVER_LOAD = 0x11,
+    NCI_LOBBY_SERVER_MATCH_END = 0x12,
     /* server -> client */
     NCI_LOBBY_WELCOME = 0x81,
     NCI_LOBBY_ROOM_LIST = 0x82,
@@ -42,7 +48,10 @@ typedef enum nci_lobby_type {
     NCI_LOBBY_MATCH_END = 0x86,
     NCI_LOBBY_ROOM_LEFT = 0x87,
     NCI_LOBBY_PONG = 0x8c,
-    NCI_LOBBY_ERROR = 0x8f
+    NCI_LOBBY_ERROR = 0x8f,
+    /* lobby -> game server */
+    NCI_LOBBY_SERVER_ACCEPTED = 0x90,
+    NCI_LOBBY_MATCH_ASSIGNED = 0x91
 } nci_lobby_type;
 
 /* One decoded message. Only the member named by type is meaningful. Strings
@@ -103,6 +112,25 @@ typedef struct nci_lobby_msg {
             uint8_t request_type;
             char text[NETCORE_LOBBY_ERROR_TEXT_MAX + 1];
         } error;
+        struct {
+            uint16_t version;
+            netcore_address game_address;
+            uint16_t capacity;
+            uint64_t time_s;
+            uint8_t mac[NCI_LOBBY_MAC_BYTES];
+        } server_register;
+        struct {
+            uint16_t players;
+            uint16_t capacity;
+        } server_load;
+        uint64_t server_match_end_id;
+        uint64_t server_id; /* SERVER_ACCEPTED */
+        struct {
+            uint64_t match_id;
+            uint32_t room_id;
+            uint8_t count;
+            uint64_t client_ids[NETCORE_LOBBY_MAX_PLAYERS];
+        } match_assigned;
     } u;
 } nci_lobby_msg;
 
@@ -133,6 +161,11 @@ netcore_result nci_lobby_encode(const nci_lobby_msg *msg, uint8_t *buffer, size_
  */
 netcore_result nci_lobby_decode(const uint8_t *body, size_t body_size, nci_lobby_msg *out_msg);
 
+/* The digest SERVER_REGISTER carries: keyed BLAKE2b over the body bytes
+ * before the digest (type byte included). */
+void nci_lobby_register_mac(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const uint8_t *body,
+                            size_t size_before_mac, uint8_t out_mac[NCI_LOBBY_MAC_BYTES]);
+
 /* True when text is at most max_bytes of valid UTF-8 without control bytes
  * and, if require_nonempty, not empty. */
 bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonempty);
@@ -162,6 +195,7 @@ typedef struct nci_lobby_conn {
     uint64_t chat_tokens;
     uint64_t tokens_ms;
     int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
+    int32_t game_server; /* registry index when this is a game server's connection */
     bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
     uint64_t close_deadline_ms;
@@ -185,9 +219,20 @@ typedef struct nci_lobby_room {
     uint64_t owner_id;
     bool in_match;
     uint64_t match_id;
+    uint64_t game_server_id; /* where the match was placed; 0: the configured game_address */
     uint8_t member_count;
     int32_t members[NETCORE_LOBBY_MAX_PLAYERS]; /* session indices in join order */
 } nci_lobby_room;
+
+typedef struct nci_lobby_game_server {
+    bool used;
+    uint64_t server_id;
+    int32_t conn;
+    netcore_address address;
+    uint16_t capacity;
+    uint16_t players;        /* as last reported */
+    uint32_t assigned_since; /* players placed here since that report */
+} nci_lobby_game_server;
 
 struct netcore_lobby_server {
     netcore_lobby_server_config config;
@@ -198,9 +243,12 @@ struct netcore_lobby_server {
     nci_lobby_session *sessions;
     uint32_t session_capacity;
     nci_lobby_room *rooms;
+    nci_lobby_game_server *game_servers; /* config.max_game_servers entries */
     struct pollfd *pollfds;
     int32_t *poll_conn; /* pollfds index -> conn index (listeners: NCI_LOBBY_NONE) */
     nci_lobby_msg in_msg;
+    const uint8_t *in_body; /* raw body of in_msg, for the registration digest */
+    size_t in_body_size;
     nci_lobby_msg out_msg;
     nci_lobby_msg error_msg;
     uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
@@ -235,3 +283,21 @@ void nci_lobby_handle(netcore_lobby_server *server, int32_t conn);
 void nci_lobby_session_lost(netcore_lobby_server *server, int32_t session, bool goodbye);
 /* Frees sessions whose reconnect grace has passed. */
 void nci_lobby_expire_sessions(netcore_lobby_server *server);
+/* Seconds on the token clock (config.clock or UNIX time). */
+uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
+/* Ends a room's match: MATCH_END, everyone unready, ROOM_STATE. */
+void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index);
+
+/* lobby_registry.c */
+/* Handles a message from a game server's connection, or its SERVER_REGISTER. */
+void nci_lobby_registry_handle(netcore_lobby_server *server, int32_t conn);
+/* The connection of a registered game server has closed. */
+void nci_lobby_registry_lost(netcore_lobby_server *server, int32_t game_server);
+/* Chooses where a match of player_count goes: the least loaded registered
+ * game server with room, or config.game_address (*out_server_id 0) when none
+ * is registered. false when every registered server is full. */
+bool nci_lobby_registry_pick(netcore_lobby_server *server, uint32_t player_count,
+                             netcore_address *out_address, uint64_t *out_server_id);
+/* Tells game server server_id (non-zero) which clients the match will bring. */
+void nci_lobby_registry_assign(netcore_lobby_server *server, uint64_t server_id, uint64_t match_id,
+                               uint32_t room_id, const uint64_t *client_ids, uint8_t count);

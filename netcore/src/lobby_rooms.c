@@ -368,7 +368,7 @@ static void handle_kick(netcore_lobby_server *s, int32_t conn, nci_lobby_session
                          "no such member");
 }
 
-static uint64_t token_time_s(const netcore_lobby_server *s)
+uint64_t nci_lobby_token_time_s(const netcore_lobby_server *s)
 {
     if (s->config.clock)
         return s->config.clock(s->config.clock_user);
@@ -387,8 +387,13 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     netcore_token_params params;
     memset(&params, 0, sizeof params);
     params.match_id = match_id;
-    params.server_address = s->config.game_address;
-    params.create_time_s = token_time_s(s);
+    uint64_t server_id = 0;
+    if (!nci_lobby_registry_pick(s, room->member_count, &params.server_address, &server_id)) {
+        nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NO_GAME_SERVER, NCI_LOBBY_START_MATCH,
+                             "every game server is full");
+        return;
+    }
+    params.create_time_s = nci_lobby_token_time_s(s);
     params.lifetime_s = s->config.token_lifetime_s;
     /* Every token is made before anything is sent, so a failure leaves the
      * room untouched instead of starting a match for only some members. */
@@ -402,13 +407,14 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     }
     room->in_match = true;
     room->match_id = match_id;
+    room->game_server_id = server_id;
     s->stats.matches_started++;
     nci_lobby_msg *m = &s->out_msg;
     for (uint8_t i = 0; i < room->member_count; i++) {
         int32_t member_conn = s->sessions[room->members[i]].conn;
         m->type = NCI_LOBBY_MATCH_START;
         m->u.match_start.match_id = match_id;
-        m->u.match_start.server_address = s->config.game_address;
+        m->u.match_start.server_address = params.server_address;
         m->u.match_start.token_lifetime_s = s->config.token_lifetime_s;
         m->u.match_start.connect_proof = netcore_token_connect_proof(
             s->config.key, tokens[i], NETCORE_TOKEN_BYTES, &s->conns[member_conn].peer);
@@ -418,12 +424,14 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     }
     sodium_memzero(tokens, sizeof tokens);
     broadcast_room_state(s, room_index);
+    if (server_id != 0)
+        nci_lobby_registry_assign(s, server_id, match_id, room->room_id, ids, room->member_count);
     if (s->config.on_match_start)
         s->config.on_match_start(s->config.match_user, match_id, room->room_id, ids,
                                  room->member_count);
 }
 
-static void end_match(netcore_lobby_server *s, int32_t room_index)
+void nci_lobby_end_room_match(netcore_lobby_server *s, int32_t room_index)
 {
     nci_lobby_room *room = &s->rooms[room_index];
     s->out_msg.type = NCI_LOBBY_MATCH_END;
@@ -434,6 +442,7 @@ static void end_match(netcore_lobby_server *s, int32_t room_index)
     }
     room->in_match = false;
     room->match_id = 0;
+    room->game_server_id = 0;
     broadcast_room_state(s, room_index);
 }
 
@@ -444,7 +453,7 @@ netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint
     for (uint32_t i = 0; i < server->config.max_rooms; i++) {
         if (server->rooms[i].used && server->rooms[i].in_match &&
             server->rooms[i].match_id == match_id) {
-            end_match(server, (int32_t)i);
+            nci_lobby_end_room_match(server, (int32_t)i);
             return NETCORE_OK;
         }
     }
@@ -478,13 +487,17 @@ static void handle_owner_request(netcore_lobby_server *s, int32_t conn, nci_lobb
     else if (type == NCI_LOBBY_START_MATCH)
         start_match(s, conn, ses->room);
     else
-        end_match(s, ses->room);
+        nci_lobby_end_room_match(s, ses->room);
 }
 
 void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)
 {
     uint8_t type = s->in_msg.type;
     nci_lobby_session *ses = conn_session(s, conn);
+    if (s->conns[conn].game_server != NCI_LOBBY_NONE || (!ses && type == NCI_LOBBY_SERVER_REGISTER)) {
+        nci_lobby_registry_handle(s, conn);
+        return;
+    }
     if (!ses) {
         if (type == NCI_LOBBY_HELLO)
             handle_hello(s, conn);

@@ -40,6 +40,8 @@ void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
     config->chat_per_s = 2;
     config->reconnect_grace_ms = 30000;
     config->token_lifetime_s = 30;
+    config->max_game_servers = 16;
+    config->registration_skew_s = 60;
 }
 
 static bool config_valid(const netcore_lobby_server_config *c)
@@ -50,7 +52,7 @@ static bool config_valid(const netcore_lobby_server_config *c)
            c->max_frame_bytes <= NCI_LOBBY_FRAME_HARD_MAX && c->send_buffer_bytes >= 4096 &&
            c->hello_timeout_ms > 0 && c->idle_timeout_ms > 0 && c->frame_timeout_ms > 0 &&
            c->messages_per_s > 0 && c->chat_per_s > 0 && c->token_lifetime_s >= 1 &&
-           c->token_lifetime_s <= 86400 &&
+           c->token_lifetime_s <= 86400 && c->max_game_servers <= 4096 &&
            (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
             c->game_address.family == NETCORE_ADDRESS_IPV6);
 }
@@ -113,7 +115,10 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->pollfds = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->pollfds);
     s->poll_conn = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->poll_conn);
     s->scratch = nci_alloc(a, NCI_LOBBY_SCRATCH_BYTES);
-    if (!s->conns || !s->sessions || !s->rooms || !s->pollfds || !s->poll_conn || !s->scratch) {
+    /* One spare entry so that a zero max_game_servers still allocates. */
+    s->game_servers = nci_calloc(a, (size_t)config->max_game_servers + 1, sizeof *s->game_servers);
+    if (!s->conns || !s->sessions || !s->rooms || !s->pollfds || !s->poll_conn || !s->scratch ||
+        !s->game_servers) {
         netcore_lobby_server_destroy(s);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -147,6 +152,7 @@ static void conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->session = NCI_LOBBY_NONE;
+    c->game_server = NCI_LOBBY_NONE;
 }
 
 void netcore_lobby_server_destroy(netcore_lobby_server *server)
@@ -166,6 +172,7 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
         sodium_memzero(server->sessions, (size_t)server->session_capacity * sizeof *server->sessions);
     nci_free(&a, server->sessions);
     nci_free(&a, server->rooms);
+    nci_free(&a, server->game_servers);
     nci_free(&a, server->pollfds);
     nci_free(&a, server->poll_conn);
     nci_free(&a, server->scratch);
@@ -197,6 +204,9 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
         out_stats->sessions += server->sessions[i].used;
     for (uint32_t i = 0; i < server->config.max_rooms; i++)
         out_stats->rooms += server->rooms[i].used;
+    out_stats->game_servers = 0;
+    for (uint32_t i = 0; i < server->config.max_game_servers; i++)
+        out_stats->game_servers += server->game_servers[i].used;
     return NETCORE_OK;
 }
 
@@ -250,9 +260,12 @@ static void conn_close_now(netcore_lobby_server *s, int32_t index)
 {
     nci_lobby_conn *c = &s->conns[index];
     int32_t session = c->session;
+    int32_t game_server = c->game_server;
     conn_release(s, c);
     if (session != NCI_LOBBY_NONE && s->sessions[session].conn == index)
         nci_lobby_session_lost(s, session, false);
+    if (game_server != NCI_LOBBY_NONE)
+        nci_lobby_registry_lost(s, game_server);
 }
 
 /* Starts the lingering close: stop handling input, flush what is queued,
@@ -367,6 +380,8 @@ static bool handle_frame(netcore_lobby_server *s, int32_t index, const uint8_t *
         }
         c->chat_tokens -= 1000;
     }
+    s->in_body = body;
+    s->in_body_size = size;
     nci_lobby_handle(s, index);
     return c->fd >= 0 && !c->closing;
 }
@@ -476,6 +491,7 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         c->fd = fd;
         nci_address_from_sockaddr((struct sockaddr *)&ss, &c->peer);
         c->session = NCI_LOBBY_NONE;
+        c->game_server = NCI_LOBBY_NONE;
         c->opened_ms = c->last_frame_ms = c->tokens_ms = s->now_ms;
         c->msg_tokens = 2000ull * s->config.messages_per_s;
         c->chat_tokens = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
@@ -500,7 +516,8 @@ static void run_timers(netcore_lobby_server *s)
             continue;
         }
         const char *why = NULL;
-        if (c->session == NCI_LOBBY_NONE && s->now_ms - c->opened_ms >= cfg->hello_timeout_ms)
+        if (c->session == NCI_LOBBY_NONE && c->game_server == NCI_LOBBY_NONE &&
+            s->now_ms - c->opened_ms >= cfg->hello_timeout_ms)
             why = "no hello in time";
         else if (s->now_ms - c->last_frame_ms >= cfg->idle_timeout_ms)
             why = "idle";

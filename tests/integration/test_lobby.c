@@ -50,6 +50,11 @@ typedef struct test_client {
     int rate_limited;
     int disconnects;
     uint16_t disconnect_code;
+    int registered;
+    int assigned;
+    uint64_t assigned_match;
+    uint64_t assigned_ids[NETCORE_LOBBY_MAX_PLAYERS];
+    size_t assigned_count;
 } test_client;
 
 typedef struct fixture {
@@ -99,6 +104,13 @@ static void on_event(void *user, const netcore_lobby_event *e)
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
         t->disconnects++;
         t->disconnect_code = e->error_code;
+        break;
+    case NETCORE_LOBBY_EVENT_REGISTERED: t->registered++; break;
+    case NETCORE_LOBBY_EVENT_MATCH_ASSIGNED:
+        t->assigned++;
+        t->assigned_match = e->match_id;
+        t->assigned_count = e->member_count;
+        memcpy(t->assigned_ids, e->member_ids, e->member_count * sizeof *e->member_ids);
         break;
     }
 }
@@ -649,5 +661,136 @@ Test(lobby, connect_and_drop_churn_does_not_lock_out_newcomers)
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
     cr_assert_eq(stats.sessions, 4);
+    teardown(&f);
+}
+
+static test_client *register_game_server(fixture *f, uint16_t port, uint16_t capacity)
+{
+    test_client *g = add_client(f, 15000);
+    netcore_address game = netcore_address_ipv4(127, 0, 0, 1, port);
+    cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &f->address, lobby_key, &game,
+                                                           capacity, token_clock_s, now_ms()),
+                 NETCORE_OK);
+    wait_for(f, &g->registered, 1, "registration");
+    return g;
+}
+
+/* a creates a room, b joins, both ready, a starts. */
+static void ready_and_start(fixture *f, test_client *a, test_client *b)
+{
+    create_room(f, a, "placed", 2, NULL);
+    join(f, b, a->room.room_id, 2);
+    cr_assert_eq(netcore_lobby_client_set_ready(a->client, true), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_ready(b->client, true), NETCORE_OK);
+    pump_for(f, 50);
+    cr_assert_eq(netcore_lobby_client_start_match(a->client), NETCORE_OK);
+}
+
+Test(lobby, registered_game_servers_get_matches_least_loaded_first)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    fixture f;
+    start_server(&f, &cfg);
+    test_client *g1 = register_game_server(&f, 9001, 8);
+    test_client *g2 = register_game_server(&f, 9002, 8);
+    cr_assert_eq(netcore_lobby_client_report_load(g1->client, 6, 8), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_report_load(g2->client, 1, 8), NETCORE_OK);
+    pump_for(&f, 50);
+    test_client *a = connect_client(&f, "ana");
+    test_client *b = connect_client(&f, "bob");
+    ready_and_start(&f, a, b);
+    wait_for(&f, &a->matches, 1, "match start");
+    wait_for(&f, &g2->assigned, 1, "assignment at the least loaded server");
+    cr_assert_eq(g1->assigned, 0);
+    cr_assert_eq(a->match.server_address.port, 9002);
+    cr_assert_eq(g2->assigned_match, a->match.match_id);
+    cr_assert_eq(g2->assigned_count, 2);
+    cr_assert(g2->assigned_ids[0] == a->id || g2->assigned_ids[1] == a->id);
+    cr_assert(g2->assigned_ids[0] == b->id || g2->assigned_ids[1] == b->id);
+
+    /* The token names the chosen server: its validator accepts it. */
+    netcore_token_validator_config vcfg;
+    netcore_token_validator_config_default(&vcfg);
+    memcpy(vcfg.key, lobby_key, sizeof vcfg.key);
+    vcfg.server_address = netcore_address_ipv4(127, 0, 0, 1, 9002);
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&vcfg, &v), NETCORE_OK);
+    cr_assert_eq(netcore_token_validate(v, a->match.token, a->match.token_size_bytes, token_clock_s,
+                                        NULL),
+                 NETCORE_OK);
+    netcore_token_validator_destroy(v);
+
+    /* Only the hosting server may end the match. */
+    cr_assert_eq(netcore_lobby_client_report_match_end(g1->client, a->match.match_id), NETCORE_OK);
+    wait_for(&f, &g1->errors, 1, "foreign match end refused");
+    cr_assert_eq(a->match_ends, 0);
+    cr_assert_eq(netcore_lobby_client_report_match_end(g2->client, a->match.match_id), NETCORE_OK);
+    wait_for(&f, &a->match_ends, 1, "match end from the game server");
+
+    /* Both servers full for two more players: start refused. */
+    cr_assert_eq(netcore_lobby_client_report_load(g1->client, 7, 8), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_report_load(g2->client, 7, 8), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_ready(a->client, true), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_ready(b->client, true), NETCORE_OK);
+    pump_for(&f, 50);
+    cr_assert_eq(netcore_lobby_client_start_match(a->client), NETCORE_OK);
+    wait_for(&f, &a->errors, 1, "no game server");
+    cr_assert_eq(a->last_error, NETCORE_LOBBY_ERR_NO_GAME_SERVER);
+
+    /* With every game server gone, matches go to the configured address. */
+    cr_assert_eq(netcore_lobby_client_disconnect(g1->client), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_disconnect(g2->client), NETCORE_OK);
+    netcore_lobby_server_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.game_servers = 2;
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && stats.game_servers > 0 && now_ms() < deadline; i++) {
+        pump_once(&f);
+        netcore_lobby_server_get_stats(f.server, &stats);
+    }
+    cr_assert_eq(stats.game_servers, 0);
+    cr_assert_eq(netcore_lobby_client_start_match(a->client), NETCORE_OK);
+    wait_for(&f, &a->matches, 2, "second match start");
+    cr_assert(netcore_address_equal(&a->match.server_address, &cfg.game_address));
+    teardown(&f);
+}
+
+Test(lobby, registration_needs_the_key_and_a_close_clock)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    fixture f;
+    start_server(&f, &cfg);
+    netcore_address game = netcore_address_ipv4(127, 0, 0, 1, 9001);
+    uint8_t wrong_key[NETCORE_TOKEN_KEY_BYTES];
+    memset(wrong_key, 0x11, sizeof wrong_key);
+    test_client *forger = add_client(&f, 15000);
+    cr_assert_eq(netcore_lobby_client_register_game_server(forger->client, &f.address, wrong_key,
+                                                           &game, 8, token_clock_s, now_ms()),
+                 NETCORE_OK);
+    wait_for(&f, &forger->disconnects, 1, "refused forger");
+    cr_assert_eq(forger->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
+    test_client *stale = add_client(&f, 15000);
+    cr_assert_eq(netcore_lobby_client_register_game_server(stale->client, &f.address, lobby_key,
+                                                           &game, 8, token_clock_s - 3600,
+                                                           now_ms()),
+                 NETCORE_OK);
+    wait_for(&f, &stale->disconnects, 1, "refused stale registration");
+    cr_assert_eq(stale->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
+    cr_assert_eq(forger->registered + stale->registered, 0);
+    netcore_lobby_server_stats stats;
+    netcore_lobby_server_get_stats(f.server, &stats);
+    cr_assert_eq(stats.registrations_rejected, 2);
+    cr_assert_eq(stats.game_servers, 0);
+    /* A game server cannot act as a player. */
+    test_client *g = register_game_server(&f, 9003, 4);
+    netcore_lobby_room_params p;
+    memset(&p, 0, sizeof p);
+    strcpy(p.name, "nope");
+    p.max_players = 2;
+    cr_assert_eq(netcore_lobby_client_create_room(g->client, &p), NETCORE_OK);
+    wait_for(&f, &g->errors, 1, "player request refused");
+    cr_assert_eq(g->last_error, NETCORE_LOBBY_ERR_STATE);
     teardown(&f);
 }

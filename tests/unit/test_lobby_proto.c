@@ -13,7 +13,9 @@ static const uint8_t all_types[] = {
     NCI_LOBBY_KICK,         NCI_LOBBY_START_MATCH, NCI_LOBBY_END_MATCH,   NCI_LOBBY_PING,
     NCI_LOBBY_GOODBYE,      NCI_LOBBY_WELCOME,     NCI_LOBBY_ROOM_LIST,   NCI_LOBBY_ROOM_STATE,
     NCI_LOBBY_CHAT_MESSAGE, NCI_LOBBY_MATCH_START, NCI_LOBBY_MATCH_END,   NCI_LOBBY_ROOM_LEFT,
-    NCI_LOBBY_PONG,         NCI_LOBBY_ERROR};
+    NCI_LOBBY_PONG,         NCI_LOBBY_ERROR,       NCI_LOBBY_SERVER_REGISTER,
+    NCI_LOBBY_SERVER_LOAD,  NCI_LOBBY_SERVER_MATCH_END, NCI_LOBBY_SERVER_ACCEPTED,
+    NCI_LOBBY_MATCH_ASSIGNED};
 #define TYPE_COUNT (sizeof all_types / sizeof all_types[0])
 
 static void set_meta(netcore_lobby_meta *meta, const char *key, const char *value)
@@ -137,6 +139,26 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         m->u.error.code = NETCORE_LOBBY_ERR_ROOM_FULL;
         m->u.error.request_type = NCI_LOBBY_JOIN_ROOM;
         strcpy(m->u.error.text, "room full");
+        break;
+    case NCI_LOBBY_SERVER_REGISTER:
+        m->u.server_register.version = 1;
+        m->u.server_register.game_address = netcore_address_ipv4(192, 0, 2, 1, 7778);
+        m->u.server_register.capacity = 64;
+        m->u.server_register.time_s = 1700000000;
+        memset(m->u.server_register.mac, 0x3c, NCI_LOBBY_MAC_BYTES);
+        break;
+    case NCI_LOBBY_SERVER_LOAD:
+        m->u.server_load.players = 12;
+        m->u.server_load.capacity = 64;
+        break;
+    case NCI_LOBBY_SERVER_MATCH_END: m->u.server_match_end_id = 99; break;
+    case NCI_LOBBY_SERVER_ACCEPTED: m->u.server_id = 0x55aa; break;
+    case NCI_LOBBY_MATCH_ASSIGNED:
+        m->u.match_assigned.match_id = 5;
+        m->u.match_assigned.room_id = 6;
+        m->u.match_assigned.count = 3;
+        for (int i = 0; i < 3; i++)
+            m->u.match_assigned.client_ids[i] = (uint64_t)(100 + i);
         break;
     default: break;
     }

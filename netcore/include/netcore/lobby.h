@@ -64,7 +64,9 @@ typedef enum netcore_lobby_error {
     NETCORE_LOBBY_ERR_NO_SUCH_CLIENT = 17,
     NETCORE_LOBBY_ERR_RECONNECT_FAILED = 18, /* unknown or expired reconnect token; closed */
     NETCORE_LOBBY_ERR_INTERNAL = 19,      /* the server could not complete the request */
-    NETCORE_LOBBY_ERR_SLOW_READER = 20    /* the server's send buffer for us overflowed; closed */
+    NETCORE_LOBBY_ERR_SLOW_READER = 20,   /* the server's send buffer for us overflowed; closed */
+    NETCORE_LOBBY_ERR_NO_GAME_SERVER = 21,/* start refused: every registered game server is full */
+    NETCORE_LOBBY_ERR_AUTH = 22           /* game server registration refused (key, clock); closed */
 } netcore_lobby_error;
 
 /* "malformed frame", "room full", ...; "unknown error" otherwise. Static storage. */
@@ -192,6 +194,11 @@ typedef struct netcore_lobby_server_config {
     netcore_lobby_match_fn on_match_start; /* may be NULL */
     void *match_user;
     uint64_t seed;                   /* client/room/match id generator; 0: random */
+    /* Game servers that may register (see netcore_lobby_client_register_game_server);
+     * default 16, 0 refuses registrations. With none registered, matches go
+     * to game_address (an embedded or single game server). */
+    uint32_t max_game_servers;
+    uint32_t registration_skew_s;    /* default 60: accepted age of a registration's timestamp */
 } netcore_lobby_server_config;
 
 void netcore_lobby_server_config_default(netcore_lobby_server_config *config);
@@ -241,6 +248,8 @@ typedef struct netcore_lobby_server_stats {
     uint64_t version_rejected;
     uint64_t reconnects;
     uint64_t matches_started;
+    uint32_t game_servers;          /* registered now */
+    uint64_t registrations_rejected;
 } netcore_lobby_server_stats;
 
 netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server,
@@ -262,7 +271,10 @@ typedef enum netcore_lobby_event_type {
     NETCORE_LOBBY_EVENT_MATCH_END,     /* match_id */
     NETCORE_LOBBY_EVENT_PONG,          /* ping_value */
     NETCORE_LOBBY_EVENT_ERROR,         /* error_code, request_type, text */
-    NETCORE_LOBBY_EVENT_DISCONNECTED   /* error_code: last error received, 0 if none; text */
+    NETCORE_LOBBY_EVENT_DISCONNECTED,  /* error_code: last error received, 0 if none; text */
+    /* Game server connections only: */
+    NETCORE_LOBBY_EVENT_REGISTERED,    /* client_id: the id the lobby gave this game server */
+    NETCORE_LOBBY_EVENT_MATCH_ASSIGNED /* match_id, room_id, member_ids, member_count */
 } netcore_lobby_event_type;
 
 /* Pointers inside are valid only during the callback. */
@@ -286,6 +298,8 @@ typedef struct netcore_lobby_event {
     uint64_t ping_value;
     uint16_t error_code;
     uint8_t request_type;
+    const uint64_t *member_ids;
+    size_t member_count;
 } netcore_lobby_event;
 
 typedef void (*netcore_lobby_event_fn)(void *user, const netcore_lobby_event *event);
@@ -361,6 +375,29 @@ netcore_result netcore_lobby_client_kick(netcore_lobby_client *client, uint64_t 
 netcore_result netcore_lobby_client_start_match(netcore_lobby_client *client);
 netcore_result netcore_lobby_client_end_match(netcore_lobby_client *client);
 netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t value);
+
+/*
+ * Game server side: connects to the lobby as a game server instead of a
+ * player. The registration carries game_address (what players will be told),
+ * capacity (players), unix_time_s (token clock) and a keyed digest made with
+ * the key shared with the lobby, so only holders of the key can register.
+ * REGISTERED follows, then MATCH_ASSIGNED for every match the lobby places
+ * here (the members' client ids: expect their tokens). The registration ends
+ * with the connection. Errors: NETCORE_ERR_INVALID_ARGUMENT (address family,
+ * capacity 0), NETCORE_ERR_STATE (already connected), NETCORE_ERR_SOCKET.
+ */
+netcore_result netcore_lobby_client_register_game_server(
+    netcore_lobby_client *client, const netcore_address *lobby_address,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
+/* Game server: reports its current player count (the lobby places matches on
+ * the least loaded server) and capacity. Send it every few seconds; it also
+ * keeps the connection alive. */
+netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
+                                                uint16_t capacity);
+/* Game server: the match is over; its room returns to the lobby. */
+netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
+                                                     uint64_t match_id);
 
 #ifdef __cplusplus
 }
