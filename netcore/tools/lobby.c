@@ -1,6 +1,7 @@
 /* netcore-lobby: the TCP lobby as a stand-alone program. Players meet in
  * rooms; a started room receives the configured game server's address and
- * connect tokens sealed with the key shared with that game server. Prints one
+ * connect tokens sealed with the key shared with that game server (or with
+ * the least loaded game server registered with the same key). Prints one
  * JSON summary on stdout at exit. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -37,6 +38,7 @@ typedef struct options {
     uint32_t token_lifetime_s;
     uint32_t max_connections;
     uint32_t max_rooms;
+    uint32_t max_game_servers;
     double seconds;
     bool generate_key;
     bool verbose;
@@ -57,6 +59,8 @@ static void print_usage(FILE *out)
             "  --token-lifetime S        connect token lifetime in seconds (default 30)\n"
             "  --max-connections N       default 256\n"
             "  --max-rooms N             default 128\n"
+            "  --max-game-servers N      game servers that may register with the key (default 16;\n"
+            "                            0: none, every match goes to --game-address)\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
             "  --verbose                 log connections and errors on stderr\n"
@@ -91,6 +95,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     opts->token_lifetime_s = 30;
     opts->max_connections = 256;
     opts->max_rooms = 128;
+    opts->max_game_servers = 16;
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -138,6 +143,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
         } else if (strcmp(name, "max-rooms") == 0) {
             ok = parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
+        } else if (strcmp(name, "max-game-servers") == 0) {
+            ok = parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "seconds") == 0) {
             char *end = NULL;
             opts->seconds = strtod(value, &end);
@@ -212,6 +219,7 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     cfg->token_lifetime_s = opts->token_lifetime_s;
     cfg->max_connections = opts->max_connections;
     cfg->max_rooms = opts->max_rooms;
+    cfg->max_game_servers = opts->max_game_servers;
     return load_key(opts, cfg->key);
 }
 
@@ -221,7 +229,7 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
            "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
            "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
-           "\"reconnects\":%llu,\"matches_started\":%llu}\n",
+           "\"reconnects\":%llu,\"matches_started\":%llu,\"registrations_rejected\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
@@ -229,7 +237,8 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->timeout_dropped, (unsigned long long)s->rate_limit_dropped,
            (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
            (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
-           (unsigned long long)s->matches_started);
+           (unsigned long long)s->matches_started,
+           (unsigned long long)s->registrations_rejected);
 }
 
 int main(int argc, char **argv)

