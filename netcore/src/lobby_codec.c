@@ -707,7 +707,6 @@ const char *netcore_lobby_error_str(uint16_t code)
     case NETCORE_LOBBY_ERR_NO_SUCH_CLIENT: return "no such client";
     case NETCORE_LOBBY_ERR_RECONNECT_FAILED: return "reconnect failed";
     case NETCORE_LOBBY_ERR_INTERNAL: return "internal error";
-    case NETCORE_LOBBY_ERR_SLOW_READER: return "send buffer overflow";
     case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
     case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
     }

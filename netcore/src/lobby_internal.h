@@ -264,7 +264,7 @@ struct netcore_lobby_server {
 
 /* lobby_server.c */
 /* Encodes server->out_msg once and queues it on a connection; overflow closes
- * the connection (SLOW_READER). Unwelcome connections are skipped. */
+ * the connection without an ERROR (see queue_msg). Unwelcome connections are skipped. */
 void nci_lobby_send_out(netcore_lobby_server *server, int32_t conn);
 /* Queues ERROR(code, request_type, text); the connection stays open. */
 void nci_lobby_send_error(netcore_lobby_server *server, int32_t conn, uint16_t code,

@@ -297,10 +297,15 @@ static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_ms
     }
     if (!conn_queue(s, c, s->scratch, size)) {
         /* A client that does not read must not make the server buffer
-         * without bound: drop it (its session waits for a reconnect). */
+         * without bound: drop it (its session waits for a reconnect). What
+         * is queued is discarded, possibly in the middle of a frame, so no
+         * ERROR can follow: the peer sees a truncated stream, then the end
+         * of it. A client that does not read would not see an ERROR anyway. */
         s->stats.slow_reader_dropped++;
         c->send_off = c->send_len = 0;
-        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_SLOW_READER, "send buffer overflow");
+        if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
+            nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
+        nci_lobby_close(s, index);
     }
 }
 

@@ -623,7 +623,7 @@ Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
         pump_for(&f, 5);
         netcore_lobby_server_get_stats(f.server, &stats);
     }
-    cr_assert_eq(stats.slow_reader_dropped, 1, "dropped %llu, rate %llu, malformed %llu", (unsigned long long)stats.slow_reader_dropped, (unsigned long long)stats.rate_limit_dropped, (unsigned long long)stats.malformed_dropped);
+    cr_assert_eq(stats.slow_reader_dropped, 1);
     cr_assert_eq(a->disconnects, 0);
     cr_assert_eq(netcore_lobby_client_ping(a->client, 5), NETCORE_OK);
     wait_for(&f, &a->pongs, 1, "pong after the slow reader was dropped");

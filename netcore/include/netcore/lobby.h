@@ -64,9 +64,8 @@ typedef enum netcore_lobby_error {
     NETCORE_LOBBY_ERR_NO_SUCH_CLIENT = 17,
     NETCORE_LOBBY_ERR_RECONNECT_FAILED = 18, /* unknown or expired reconnect token; closed */
     NETCORE_LOBBY_ERR_INTERNAL = 19,      /* the server could not complete the request */
-    NETCORE_LOBBY_ERR_SLOW_READER = 20,   /* the server's send buffer for us overflowed; closed */
-    NETCORE_LOBBY_ERR_NO_GAME_SERVER = 21,/* start refused: every registered game server is full */
-    NETCORE_LOBBY_ERR_AUTH = 22           /* game server registration refused (key, clock); closed */
+    NETCORE_LOBBY_ERR_NO_GAME_SERVER = 20,/* start refused: every registered game server is full */
+    NETCORE_LOBBY_ERR_AUTH = 21           /* game server registration refused (key, clock); closed */
 } netcore_lobby_error;
 
 /* "malformed frame", "room full", ...; "unknown error" otherwise. Static storage. */
@@ -179,7 +178,7 @@ typedef struct netcore_lobby_server_config {
     uint32_t max_connections;        /* default 256; 1..65536; extra connections get SERVER_FULL */
     uint32_t max_rooms;              /* default 128 */
     uint32_t max_frame_bytes;        /* default 16384; 256..1048576 (body incl. type byte) */
-    uint32_t send_buffer_bytes;      /* default 65536 per connection; overflow closes it (SLOW_READER) */
+    uint32_t send_buffer_bytes;      /* default 65536 per connection; overflow closes it, no ERROR */
     uint32_t hello_timeout_ms;       /* default 5000: HELLO/RECONNECT must arrive by then */
     uint32_t idle_timeout_ms;        /* default 60000: no complete frame for this long closes */
     uint32_t frame_timeout_ms;       /* default 10000: a started frame must complete (slowloris) */
