@@ -297,12 +297,15 @@ static void handle_create(netcore_lobby_server *s, int32_t conn, nci_lobby_sessi
                              "too many rooms");
         return;
     }
+    /* Ids count up and skip 0 and any still in use after a wrap. */
+    uint32_t room_id;
+    do {
+        room_id = s->next_room_id++;
+    } while (room_id == 0 || find_room(s, room_id) != NCI_LOBBY_NONE);
     nci_lobby_room *room = &s->rooms[free_index];
     memset(room, 0, sizeof *room);
     room->used = true;
-    do {
-        room->room_id = s->next_room_id++;
-    } while (room->room_id == 0 || find_room(s, room->room_id) != free_index);
+    room->room_id = room_id;
     room->params = s->in_msg.u.create_room;
     room->owner_id = ses->client_id;
     add_member(s, free_index, s->conns[conn].session);

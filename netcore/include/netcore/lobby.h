@@ -183,7 +183,7 @@ typedef struct netcore_lobby_server_config {
     uint32_t idle_timeout_ms;        /* default 60000: no complete frame for this long closes */
     uint32_t frame_timeout_ms;       /* default 10000: a started frame must complete (slowloris) */
     uint32_t messages_per_s;         /* default 20 per connection, burst 2x; exceeding closes */
-    uint32_t chat_per_s;             /* default 2, burst 5; excess chat answered RATE_LIMITED */
+    uint32_t chat_per_s;             /* default 2, burst 2.5x (5); excess chat answered RATE_LIMITED */
     uint32_t reconnect_grace_ms;     /* default 30000: a lost member keeps its seat this long */
     uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /* shared with the game servers */
     netcore_address game_address;    /* game server written in tokens; must be set */
