@@ -44,6 +44,7 @@ typedef struct test_client {
     int match_ends;
     int room_lists;
     uint16_t rooms_total;
+    size_t list_count;
     int pongs;
     int errors;
     uint16_t last_error;
@@ -94,6 +95,7 @@ static void on_event(void *user, const netcore_lobby_event *e)
     case NETCORE_LOBBY_EVENT_ROOM_LIST:
         t->room_lists++;
         t->rooms_total = e->rooms_total;
+        t->list_count = e->room_list_count;
         break;
     case NETCORE_LOBBY_EVENT_PONG: t->pongs++; break;
     case NETCORE_LOBBY_EVENT_ERROR:
@@ -793,5 +795,116 @@ Test(lobby, registration_needs_the_key_and_a_close_clock)
     cr_assert_eq(netcore_lobby_client_create_room(g->client, &p), NETCORE_OK);
     wait_for(&f, &g->errors, 1, "player request refused");
     cr_assert_eq(g->last_error, NETCORE_LOBBY_ERR_STATE);
+    teardown(&f);
+}
+
+static void list(fixture *f, test_client *t, const netcore_lobby_room_filter *filter)
+{
+    int before = t->room_lists;
+    cr_assert_eq(netcore_lobby_client_list_rooms(t->client, filter), NETCORE_OK);
+    wait_for(f, &t->room_lists, before + 1, "room list");
+}
+
+Test(lobby, room_list_filters_paging_and_room_limits)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.max_rooms = 3;
+    fixture f;
+    start_server(&f, &cfg);
+    test_client *a = connect_client(&f, "ana");
+    test_client *b = connect_client(&f, "bob");
+    test_client *c = connect_client(&f, "cy");
+    test_client *d = connect_client(&f, "dee");
+    create_room(&f, a, "solo duel", 1, NULL); /* full at once, meta map=docks */
+    netcore_lobby_room_params p;
+    memset(&p, 0, sizeof p);
+    strcpy(p.name, "secret");
+    p.max_players = 4;
+    p.is_private = true;
+    cr_assert_eq(netcore_lobby_client_create_room(b->client, &p), NETCORE_OK);
+    wait_for(&f, &b->room_states, 1, "private room");
+    strcpy(p.name, "open duel");
+    p.is_private = false;
+    cr_assert_eq(netcore_lobby_client_create_room(c->client, &p), NETCORE_OK);
+    wait_for(&f, &c->room_states, 1, "open room");
+    /* The fourth room is over max_rooms. */
+    strcpy(p.name, "one too many");
+    cr_assert_eq(netcore_lobby_client_create_room(d->client, &p), NETCORE_OK);
+    wait_for(&f, &d->errors, 1, "too many rooms");
+    cr_assert_eq(d->last_error, NETCORE_LOBBY_ERR_TOO_MANY_ROOMS);
+    /* A full room refuses a join. */
+    cr_assert_eq(netcore_lobby_client_join_room(d->client, a->room.room_id, NULL), NETCORE_OK);
+    wait_for(&f, &d->errors, 2, "room full");
+    cr_assert_eq(d->last_error, NETCORE_LOBBY_ERR_ROOM_FULL);
+    cr_assert_eq(netcore_lobby_client_join_room(d->client, 999999, NULL), NETCORE_OK);
+    wait_for(&f, &d->errors, 3, "no such room");
+    cr_assert_eq(d->last_error, NETCORE_LOBBY_ERR_NO_SUCH_ROOM);
+
+    netcore_lobby_room_filter filter;
+    memset(&filter, 0, sizeof filter);
+    filter.max_count = 16;
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 2, "private rooms are hidden by default");
+    filter.include_private = true;
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 3);
+    filter.hide_full = true;
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 2);
+    filter.hide_full = false;
+    strcpy(filter.name_contains, "duel");
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 2);
+    strcpy(filter.meta_key, "map");
+    strcpy(filter.meta_value, "docks");
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 1);
+    strcpy(filter.meta_value, "yard");
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 0);
+    teardown(&f);
+}
+
+Test(lobby, paging_returns_at_most_max_count)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    fixture f;
+    start_server(&f, &cfg);
+    test_client *owners[3];
+    for (int i = 0; i < 3; i++) {
+        owners[i] = connect_client(&f, "owner");
+        create_room(&f, owners[i], "room", 4, NULL);
+    }
+    test_client *d = connect_client(&f, "dee");
+    netcore_lobby_room_filter filter;
+    memset(&filter, 0, sizeof filter);
+    filter.max_count = 2;
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 3);
+    cr_assert_eq(d->list_count, 2);
+    filter.offset = 2;
+    list(&f, d, &filter);
+    cr_assert_eq(d->rooms_total, 3);
+    cr_assert_eq(d->list_count, 1);
+    teardown(&f);
+}
+
+Test(lobby, other_protocol_versions_are_refused)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    fixture f;
+    start_server(&f, &cfg);
+    int fd = raw_connect(&f.address);
+    const uint8_t hello_v2[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x02, 0x00, 3, 'a', 'n', 'a'};
+    cr_assert_eq(send(fd, hello_v2, sizeof hello_v2, 0), (ssize_t)sizeof hello_v2);
+    cr_assert_eq(wait_closed(&f, fd), NETCORE_LOBBY_ERR_VERSION);
+    close(fd);
+    netcore_lobby_server_stats stats;
+    netcore_lobby_server_get_stats(f.server, &stats);
+    cr_assert_eq(stats.version_rejected, 1);
+    cr_assert_eq(stats.sessions, 0);
     teardown(&f);
 }
