@@ -8,6 +8,8 @@
 
 #define CONNECT_RETRY_MAX_US 2000000u
 #define MALFORMED_LOG_INTERVAL_US 1000000u
+#define CONNECT_BYTES 21u /* without the lane modes */
+#define ACCEPT_BYTES 16u
 
 static void send_control(nci_sim_host *host, uint64_t to_key, uint8_t type, uint16_t dest_slot,
                          uint16_t src_slot, uint32_t session, uint32_t value, size_t value_bytes)
@@ -16,8 +18,6 @@ static void send_control(nci_sim_host *host, uint64_t to_key, uint8_t type, uint
     nci_sim_write_header(buf, type, dest_slot, src_slot, session);
     if (value_bytes == 4)
         nci_sim_put_u32(buf + NCI_SIM_HEADER_BYTES, value);
-    else if (value_bytes == 2)
-        nci_sim_put_u16(buf + NCI_SIM_HEADER_BYTES, (uint16_t)value);
     nci_sim_send_datagram(host, to_key, buf, NCI_SIM_HEADER_BYTES + value_bytes);
 }
 
@@ -30,13 +30,26 @@ void nci_sim_send_disconnect(nci_sim_host *host, const nci_sim_peer *peer, uint3
 
 void nci_sim_send_connect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot)
 {
-    uint8_t buf[NCI_SIM_HEADER_BYTES + 7 + NCI_MAX_LANES];
+    uint8_t buf[CONNECT_BYTES + NCI_MAX_LANES];
     nci_sim_write_header(buf, NCI_SIM_CONNECT, NCI_SIM_NO_SLOT, (uint16_t)slot, peer->session);
     nci_sim_put_u32(buf + 10, peer->connect_data);
-    nci_sim_put_u16(buf + 14, (uint16_t)host->mtu_bytes);
-    buf[16] = (uint8_t)host->lane_count;
-    memcpy(buf + 17, host->lane_modes, host->lane_count);
-    nci_sim_send_datagram(host, peer->address_key, buf, 17u + host->lane_count);
+    nci_sim_put_u32(buf + 14, (uint32_t)nci_sim_host_now_us(host));
+    nci_sim_put_u16(buf + 18, (uint16_t)host->mtu_bytes);
+    buf[20] = (uint8_t)host->lane_count;
+    memcpy(buf + CONNECT_BYTES, host->lane_modes, host->lane_count);
+    nci_sim_send_datagram(host, peer->address_key, buf, CONNECT_BYTES + host->lane_count);
+}
+
+/* ACCEPT echoes the time stamp of the CONNECT it answers, so the client
+ * gets an exact RTT sample even when it had to retry. */
+static void send_accept(nci_sim_host *host, uint64_t to_key, uint16_t dest_slot, uint16_t src_slot,
+                        uint32_t session, uint32_t time_echo)
+{
+    uint8_t buf[ACCEPT_BYTES];
+    nci_sim_write_header(buf, NCI_SIM_ACCEPT, dest_slot, src_slot, session);
+    nci_sim_put_u16(buf + 10, (uint16_t)host->mtu_bytes);
+    nci_sim_put_u32(buf + 12, time_echo);
+    nci_sim_send_datagram(host, to_key, buf, ACCEPT_BYTES);
 }
 
 /* Ends a connection with a DISCONNECT event; the slot is free afterwards. */
@@ -89,12 +102,13 @@ static void handle_connect(nci_sim_host *host, uint64_t from_key, const uint8_t 
 {
     uint16_t src = nci_sim_get_u16(d + 4);
     uint32_t session = nci_sim_get_u32(d + 6);
-    if (n < 17 || n != 17u + d[16] || src == NCI_SIM_NO_SLOT || session == 0) {
+    if (n < CONNECT_BYTES || n != CONNECT_BYTES + d[20] || src == NCI_SIM_NO_SLOT || session == 0) {
         count_malformed(host);
         return;
     }
     uint32_t connect_data = nci_sim_get_u32(d + 10);
-    uint32_t mtu = nci_sim_get_u16(d + 14);
+    uint32_t time_echo = nci_sim_get_u32(d + 14);
+    uint32_t mtu = nci_sim_get_u16(d + 18);
     if (mtu < NCI_SIM_MIN_MTU || mtu > NCI_SIM_MAX_MTU) {
         count_malformed(host);
         return;
@@ -104,11 +118,11 @@ static void handle_connect(nci_sim_host *host, uint64_t from_key, const uint8_t 
     if (peer) {
         /* A retry whose ACCEPT was lost or is still travelling. */
         if (peer->state == NCI_SIM_PEER_CONNECTED)
-            send_control(host, from_key, NCI_SIM_ACCEPT, src, (uint16_t)slot, session,
-                         host->mtu_bytes, 2);
+            send_accept(host, from_key, src, (uint16_t)slot, session, time_echo);
         return;
     }
-    if (d[16] != host->lane_count || memcmp(d + 17, host->lane_modes, host->lane_count) != 0) {
+    if (d[20] != host->lane_count ||
+        memcmp(d + CONNECT_BYTES, host->lane_modes, host->lane_count) != 0) {
         send_control(host, from_key, NCI_SIM_DISCONNECT, src, NCI_SIM_NO_SLOT, session,
                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MISMATCH), 4);
         return;
@@ -135,13 +149,13 @@ static void handle_connect(nci_sim_host *host, uint64_t from_key, const uint8_t 
     peer->last_ack_us = now;
     peer->last_eliciting_us = now;
     nci_sim_push_event(host, NCI_BEV_CONNECT, slot, connect_data, 0, NULL, 0, NULL);
-    send_control(host, from_key, NCI_SIM_ACCEPT, src, (uint16_t)slot, session, host->mtu_bytes, 2);
+    send_accept(host, from_key, src, (uint16_t)slot, session, time_echo);
 }
 
 static void handle_accept(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint16_t src,
                           const uint8_t *d, size_t n)
 {
-    uint32_t mtu = n == 12 ? nci_sim_get_u16(d + 10) : 0;
+    uint32_t mtu = n == ACCEPT_BYTES ? nci_sim_get_u16(d + 10) : 0;
     if (mtu < NCI_SIM_MIN_MTU || mtu > NCI_SIM_MAX_MTU || src == NCI_SIM_NO_SLOT) {
         count_malformed(host);
         return;
@@ -149,6 +163,11 @@ static void handle_accept(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
     if (peer->state != NCI_SIM_PEER_CONNECTING)
         return; /* a duplicate */
     uint64_t now = nci_sim_host_now_us(host);
+    /* 32 bits of microseconds: the difference is exact unless the handshake
+     * took over an hour; a forged echo is bounded by the connect time. */
+    uint32_t rtt_us = (uint32_t)now - nci_sim_get_u32(d + 12);
+    if (rtt_us <= now - peer->state_since_us)
+        nci_sim_rtt_sample(peer, (double)rtt_us);
     peer->state = NCI_SIM_PEER_CONNECTED;
     peer->remote_slot = src;
     if (mtu < peer->mtu_bytes)
@@ -202,7 +221,7 @@ static void handle_datagram(nci_sim_host *host, uint64_t from_key, const uint8_t
         handle_connect(host, from_key, d, n);
         return;
     }
-    bool sized = (type == NCI_SIM_ACCEPT && n == 12) || (type == NCI_SIM_DISCONNECT && n == 14) ||
+    bool sized = (type == NCI_SIM_ACCEPT && n == ACCEPT_BYTES) || (type == NCI_SIM_DISCONNECT && n == 14) ||
                  (type == NCI_SIM_DISCONNECT_ACK && n == 10) ||
                  (type == NCI_SIM_DATA && n >= NCI_SIM_DATA_HEADER_BYTES);
     if (!sized) {

@@ -6,8 +6,9 @@
  *   u8 protocol id, u8 type, u16 destination slot, u16 source slot, u32 session
  * The session is chosen by the connecting client and names the connection;
  * the slots let the receiver find the peer without a search.
- *   CONNECT        + u32 connect_data, u16 mtu, u8 lane count, u8 mode[count]
- *   ACCEPT         + u16 mtu
+ *   CONNECT        + u32 connect_data, u32 time stamp (us), u16 mtu,
+ *                    u8 lane count, u8 mode[count]
+ *   ACCEPT         + u16 mtu, u32 time stamp of the CONNECT answered
  *   DATA           + u8 flags, u16 seq, u16 ack, u32 ack_bits, then chunks
  *   DISCONNECT     + u32 data32
  *   DISCONNECT_ACK (header only)
@@ -148,7 +149,7 @@ typedef struct nci_sim_sent_entry {
 typedef enum nci_sim_sent_state {
     NCI_SIM_SENT_FREE = 0,
     NCI_SIM_SENT_IN_FLIGHT,
-    NCI_SIM_SENT_LOST, /* classified lost; a late ack still releases its chunks */
+    NCI_SIM_SENT_LOST, /* given up on (its chunks resent); a late ack still releases them */
     NCI_SIM_SENT_ACKED
 } nci_sim_sent_state;
 
@@ -375,6 +376,8 @@ bool nci_sim_take_ready(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot);
 bool nci_sim_peer_drained(const nci_sim_host *host, const nci_sim_peer *peer);
 /* Abandons incomplete unreliable messages older than the assembly timeout. */
 void nci_sim_expire_assemblies(nci_sim_host *host, nci_sim_peer *peer);
+/* Feeds one round-trip sample (microseconds) into the smoothed estimate. */
+void nci_sim_rtt_sample(nci_sim_peer *peer, double sample_us);
 /* Retransmission timeout from the RTT estimate, in microseconds. */
 uint64_t nci_sim_rto_us(const nci_sim_peer *peer);
 

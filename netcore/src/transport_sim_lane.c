@@ -12,7 +12,7 @@
 
 #include "transport_sim_internal.h"
 
-#define RTO_INITIAL_US 1000000u
+#define RTO_INITIAL_US 500000u
 #define RTO_MIN_US 50000u
 #define RTO_MAX_US 4000000u
 #define RTO_BACKOFF_LIMIT 2u
@@ -424,7 +424,9 @@ static void classify_losses(nci_sim_peer *peer, uint64_t now_us)
         float sample;
         if (rec->state == NCI_SIM_SENT_ACKED) {
             sample = 0.0f;
-        } else if (rec->state == NCI_SIM_SENT_LOST || now_us - rec->sent_us >= deadline_us) {
+        } else if (now_us - rec->sent_us >= deadline_us) {
+            /* Even a datagram fast_resend gave up on counts only now: with
+             * reordering its ack may still come. */
             rec->state = NCI_SIM_SENT_LOST;
             sample = 100.0f;
         } else {
@@ -486,7 +488,7 @@ static void ack_fragment(nci_sim_host *host, nci_sim_peer *peer, const nci_sim_s
         tx->oldest_seq++;
 }
 
-static void rtt_sample(nci_sim_peer *peer, double sample_us)
+void nci_sim_rtt_sample(nci_sim_peer *peer, double sample_us)
 {
     /* RFC 6298 smoothing: srtt gains 1/8 of the error, rttvar 1/4. */
     if (!peer->has_rtt) {
@@ -513,7 +515,7 @@ static void ack_datagram(nci_sim_host *host, nci_sim_peer *peer, uint16_t seq, b
      * gives no second RTT sample. Only the datagram that triggered the ack
      * is timed; an older one in the bit field may have waited for it. */
     if (newest)
-        rtt_sample(peer, (double)(now_us - rec->sent_us));
+        nci_sim_rtt_sample(peer, (double)(now_us - rec->sent_us));
     rec->state = NCI_SIM_SENT_ACKED;
     peer->last_ack_us = now_us;
     for (uint32_t i = 0; i < rec->entry_count; i++)
@@ -522,14 +524,22 @@ static void ack_datagram(nci_sim_host *host, nci_sim_peer *peer, uint16_t seq, b
 
 /* Marks datagrams older than newest_acked - FAST_RESEND_GAP that are still
  * in flight as lost and makes their chunks due now, unless a chunk was
- * already sent again since. */
-static void fast_resend(nci_sim_peer *peer, uint16_t newest_acked)
+ * already sent again since. Jitter reorders datagrams, so a datagram also
+ * needs to be older than an RTT plus a reordering allowance (as in RACK). */
+static void fast_resend(nci_sim_peer *peer, uint16_t newest_acked, uint64_t now_us)
 {
+    if (!peer->has_rtt)
+        return;
+    double allowance_us = peer->srtt_us / 4.0;
+    if (allowance_us < 2.0 * peer->rttvar_us)
+        allowance_us = 2.0 * peer->rttvar_us;
+    uint64_t min_age_us = (uint64_t)(peer->srtt_us + allowance_us);
     for (uint16_t seq = peer->loss_scan_seq;
          seq != peer->tx_seq && nci_sim_seq_newer((uint16_t)(newest_acked - FAST_RESEND_GAP + 1u), seq);
          seq++) {
         nci_sim_sent *rec = &peer->sent[seq % NCI_SIM_SENT_RING];
-        if (rec->state != NCI_SIM_SENT_IN_FLIGHT || rec->seq != seq)
+        if (rec->state != NCI_SIM_SENT_IN_FLIGHT || rec->seq != seq ||
+            now_us - rec->sent_us < min_age_us)
             continue;
         rec->state = NCI_SIM_SENT_LOST;
         for (uint32_t i = 0; i < rec->entry_count; i++) {
@@ -553,7 +563,7 @@ void nci_sim_process_ack(nci_sim_host *host, nci_sim_peer *peer, uint16_t ack, u
         if (i == 0 || (ack_bits & (1u << (i - 1))))
             ack_datagram(host, peer, (uint16_t)(ack - i), i == 0, now_us);
     if ((uint16_t)(peer->tx_seq - 1u - ack) < NCI_SIM_SENT_RING)
-        fast_resend(peer, ack);
+        fast_resend(peer, ack, now_us);
 }
 
 void nci_sim_send_ack(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint64_t now_us)

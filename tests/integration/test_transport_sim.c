@@ -287,6 +287,11 @@ Test(transport_sim, every_mode_keeps_its_promise_under_heavy_impairment, .timeou
         cr_assert_lt(recs[h].received[3], messages_target);
         cr_assert_eq(recs[h].disconnects, 0);
     }
+    /* One impaired link each way: RTT ~2000 ms, ~25% of datagrams lost. */
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(hosts[1], to_server, &ps), NETCORE_OK);
+    cr_assert(ps.rtt_ms > 1600.0f && ps.rtt_ms < 2800.0f, "rtt %.1f ms", (double)ps.rtt_ms);
+    cr_assert(ps.loss_pct > 10.0f && ps.loss_pct < 40.0f, "loss %.1f%%", (double)ps.loss_pct);
     netcore_host_stats st;
     cr_assert_eq(netcore_host_get_stats(hosts[1], &st), NETCORE_OK);
     cr_assert_gt(st.conditioner_outbound.dropped_loss, 0);

@@ -174,9 +174,9 @@ static uint32_t connect_client(uint32_t connect_data)
     return slot;
 }
 
-static void impair_both(const netcore_link_profile *p)
+/* On the client's two links: each direction crosses one impaired link. */
+static void impair(const netcore_link_profile *p)
 {
-    cr_assert_eq(nci_backend_sim.set_conditioner(server.backend, p, p), NETCORE_OK);
     cr_assert_eq(nci_backend_sim.set_conditioner(client.backend, p, p), NETCORE_OK);
 }
 
@@ -246,7 +246,7 @@ Test(sim_backend, every_lane_under_loss_duplication_and_reordering)
     uint32_t slot = connect_client(1);
     netcore_link_profile p = {.latency_ms = 80, .jitter_ms = 40, .loss_pct = 20.0f,
                               .duplicate_pct = 20.0f, .reorder_pct = 10.0f};
-    impair_both(&p);
+    impair(&p);
     for (uint32_t round = 0; round < 10; round++) {
         static uint8_t buf[4000];
         for (uint32_t i = round * 30; i < round * 30 + 30; i++)
@@ -256,7 +256,7 @@ Test(sim_backend, every_lane_under_loss_duplication_and_reordering)
                              NETCORE_OK);
         run_ms(100);
     }
-    run_ms(8000);
+    run_ms(15000);
     check_lane_guarantees(&server.rec, 300);
     cr_assert_eq(server.rec.received[0], 300);
     cr_assert_eq(server.rec.received[2], 300);
@@ -291,7 +291,7 @@ Test(sim_backend, large_messages_are_fragmented_and_reassembled)
 
     /* Again through a lossy link: reliable fragments are resent. */
     netcore_link_profile p = {.latency_ms = 30, .loss_pct = 15.0f, .duplicate_pct = 10.0f};
-    impair_both(&p);
+    impair(&p);
     cr_assert_eq(nci_backend_sim.send(client.backend, slot, 1, buf, make_payload(buf, 3, 150000)),
                  NETCORE_OK);
     run_ms(10000);
@@ -341,7 +341,7 @@ Test(sim_backend, graceful_disconnect_flushes_then_notifies_both_sides)
 {
     uint32_t slot = connect_client(1);
     netcore_link_profile p = {.latency_ms = 50, .loss_pct = 20.0f};
-    impair_both(&p);
+    impair(&p);
     send_all_lanes(slot, 100, 500);
     nci_backend_sim.disconnect(client.backend, slot, 0x01000007u);
     cr_assert_eq(nci_backend_sim.send(client.backend, slot, 0, "x", 1), NETCORE_ERR_NOT_CONNECTED);
@@ -509,7 +509,7 @@ Test(sim_backend, same_seed_same_trace)
         uint32_t slot = connect_client(1);
         netcore_link_profile p = {.latency_ms = 40, .jitter_ms = 30, .loss_pct = 10.0f,
                                   .duplicate_pct = 10.0f};
-        impair_both(&p);
+        impair(&p);
         send_all_lanes(slot, 50, 900);
         run_ms(3000);
         memset(&a[run], 0, sizeof a[run]);
@@ -543,4 +543,33 @@ Test(sim_backend, sequence_numbers_survive_wraparound, .timeout = 60)
     nci_sim_host *ch = client.backend;
     cr_assert_gt(total / 2, 65536u);
     cr_assert_gt(ch->datagrams_sent, 2u * 65536u, "the datagram seq wrapped too");
+}
+
+Test(sim_backend, incomplete_unreliable_messages_expire)
+{
+    uint32_t slot = connect_client(1);
+    netcore_address from;
+    nci_backend_sim.local_address(client.backend, &from);
+    nci_sim_host *ch = client.backend;
+    uint8_t buf[200];
+    memset(buf, 0, sizeof buf);
+    size_t h = data_header(buf, 0, ch->peers[slot].session);
+    uint8_t *c = buf + h;
+    c[0] = NCI_SIM_CHUNK_FRAGMENT;
+    c[1] = 4; /* unreliable unordered */
+    nci_sim_put_u16(c + 2, 5);   /* message seq */
+    nci_sim_put_u16(c + 4, 0);   /* index */
+    nci_sim_put_u16(c + 6, 2);   /* count */
+    nci_sim_put_u32(c + 8, 100); /* total */
+    nci_sim_put_u16(c + 12, 50); /* length */
+    nci_sim_backend_inject(server.backend, &from, buf, h + NCI_SIM_FRAGMENT_CHUNK_BYTES + 50);
+    run_ms(100);
+    nci_sim_counters counters;
+    nci_sim_backend_counters(server.backend, &counters);
+    cr_assert_eq(counters.malformed_dropped, 0, "a well-formed fragment");
+    cr_assert_eq(counters.assemblies_expired, 0);
+    run_ms(NCI_SIM_ASSEMBLY_TIMEOUT_US / 1000);
+    nci_sim_backend_counters(server.backend, &counters);
+    cr_assert_eq(counters.assemblies_expired, 1);
+    cr_assert_eq(server.rec.received[4], 0);
 }
