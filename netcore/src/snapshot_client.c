@@ -211,13 +211,17 @@ static bool read_updates(decode_ctx *d)
 static netcore_result reject(netcore_snapshot_client *client, netcore_result result,
                              const char *why)
 {
+    uint64_t count;
     switch (result) {
-    case NETCORE_ERR_MISMATCH: client->stats.rejected_mismatch++; break;
-    case NETCORE_ERR_NOT_FOUND: client->stats.rejected_baseline_missing++; break;
-    case NETCORE_ERR_STATE: break; /* counted by the caller (duplicate or stale) */
-    default: client->stats.rejected_malformed++; break;
+    case NETCORE_ERR_MISMATCH: count = ++client->stats.rejected_mismatch; break;
+    case NETCORE_ERR_NOT_FOUND: count = ++client->stats.rejected_baseline_missing; break;
+    case NETCORE_ERR_STATE: return result; /* counted by the caller; normal on lossy links */
+    default: count = ++client->stats.rejected_malformed; break;
     }
-    nci_logf(&client->log, NETCORE_LOG_DEBUG, "snapshot rejected: %s", why);
+    /* Hostile input must not flood the log: the 1st, 2nd, 4th, 8th, ... of a kind. */
+    if ((count & (count - 1)) == 0)
+        nci_logf(&client->log, NETCORE_LOG_WARN, "snapshot rejected: %s (%llu of this kind)", why,
+                 (unsigned long long)count);
     return result;
 }
 

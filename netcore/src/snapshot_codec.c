@@ -73,7 +73,7 @@ static uint64_t comp_zigzag(uint32_t ref, uint32_t cur, unsigned w)
 {
     uint32_t d = (cur - ref) & width_mask(w);
     int64_t sd = (int64_t)d;
-    if (w < 32 ? (d >> (w - 1)) & 1u : d >> 31)
+    if ((d >> (w - 1)) & 1u) /* the top bit of w is the sign */
         sd -= (int64_t)1 << w;
     return netcore_zigzag_encode(sd);
 }

@@ -370,14 +370,18 @@ netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server,
     uint16_t tag = (uint16_t)netcore_bit_read_bits(&r, 16);
     uint32_t flags = netcore_bit_read_bits(&r, 8);
     uint16_t seq = (uint16_t)netcore_bit_read_bits(&r, 16);
+    netcore_result verdict = NETCORE_OK;
     if (netcore_bit_reader_failed(&r) || size_bytes != NETCORE_SNAPSHOT_ACK_BYTES ||
-        (flags & ~3u) != 0 || (!(flags & 1u) && seq != 0)) {
-        cl->stats.acks_rejected++;
-        return NETCORE_ERR_MALFORMED;
-    }
-    if (tag != server->schema->tag) {
-        cl->stats.acks_rejected++;
-        return NETCORE_ERR_MISMATCH;
+        (flags & ~3u) != 0 || (!(flags & 1u) && seq != 0))
+        verdict = NETCORE_ERR_MALFORMED;
+    else if (tag != server->schema->tag)
+        verdict = NETCORE_ERR_MISMATCH;
+    if (verdict != NETCORE_OK) {
+        uint64_t count = ++cl->stats.acks_rejected;
+        if ((count & (count - 1)) == 0) /* 1st, 2nd, 4th, ...: no log flood */
+            nci_logf(&server->log, NETCORE_LOG_WARN, "client %u: ack rejected: %s (%llu so far)",
+                     (unsigned)client, netcore_result_str(verdict), (unsigned long long)count);
+        return verdict;
     }
     if (flags & 2u)
         netcore_snapshot_server_request_full(server, client);
