@@ -91,7 +91,8 @@ static void route(netcore_sim *sim, const nci_sim_host *from, const nci_link_dat
 {
     nci_sim_host *to = host_for_key(sim, dg->tag);
     if (to)
-        nci_link_submit(to->inbound, dg->deliver_at_us, from->address_key, dg->data, dg->size_bytes);
+        nci_link_submit(to->inbound, dg->deliver_at_us, from->address_key, dg->data,
+                        dg->size_bytes);
 }
 
 void nci_sim_pump(netcore_sim *sim)
@@ -224,8 +225,8 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     if (port == 0)
         port = (uint16_t)(EPHEMERAL_PORT_FIRST + sim->next_serial % EPHEMERAL_PORT_COUNT);
     sim->next_serial++;
-    host->address = netcore_address_ipv4(127, 100, (uint8_t)((index + 1) >> 8),
-                                         (uint8_t)(index + 1), port);
+    host->address =
+        netcore_address_ipv4(127, 100, (uint8_t)((index + 1) >> 8), (uint8_t)(index + 1), port);
     host->address_key = nci_sim_address_key(&host->address);
     nci_rng_seed(&host->rng, mix_seed(sim->seed, index, cfg->conditioner.seed, 1));
 
@@ -463,7 +464,8 @@ void nci_sim_backend_inject(void *backend, const netcore_address *from, const vo
 {
     nci_sim_host *host = backend;
     if (host && from && (data || size_bytes == 0))
-        nci_link_submit(host->inbound, host->sim->now_us, nci_sim_address_key(from), data, size_bytes);
+        nci_link_submit(host->inbound, host->sim->now_us, nci_sim_address_key(from), data,
+                        size_bytes);
 }
 
 void nci_sim_backend_counters(const void *backend, nci_sim_counters *out_counters)

@@ -22,7 +22,7 @@ static void send_control(nci_sim_host *host, uint64_t to_key, uint8_t type, uint
 }
 
 void nci_sim_send_disconnect(nci_sim_host *host, const nci_sim_peer *peer, uint32_t slot,
-                            uint32_t data32)
+                             uint32_t data32)
 {
     send_control(host, peer->address_key, NCI_SIM_DISCONNECT, peer->remote_slot, (uint16_t)slot,
                  peer->session, data32, 4);
@@ -53,7 +53,8 @@ static void send_accept(nci_sim_host *host, uint64_t to_key, uint16_t dest_slot,
 }
 
 /* Ends a connection with a DISCONNECT event; the slot is free afterwards. */
-void nci_sim_close_with_event(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, uint32_t data32)
+void nci_sim_close_with_event(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
+                              uint32_t data32)
 {
     nci_sim_peer_clear(host, peer);
     nci_sim_push_event(host, NCI_BEV_DISCONNECT, slot, data32, 0, NULL, 0, NULL);
@@ -66,9 +67,11 @@ void nci_sim_close_with_event(nci_sim_host *host, nci_sim_peer *peer, uint32_t s
 static void count_malformed(nci_sim_host *host)
 {
     host->counters.malformed_dropped++;
-    if (nci_log_limit_allow(&host->log_limiter, nci_sim_host_now_us(host), MALFORMED_LOG_INTERVAL_US))
-        nci_logf(&host->log, NETCORE_LOG_WARN, "sim host %u: dropped a malformed datagram (%llu so far)",
-                 (unsigned)host->index, (unsigned long long)host->counters.malformed_dropped);
+    if (nci_log_limit_allow(&host->log_limiter, nci_sim_host_now_us(host),
+                            MALFORMED_LOG_INTERVAL_US))
+        nci_logf(&host->log, NETCORE_LOG_WARN,
+                 "sim host %u: dropped a malformed datagram (%llu so far)", (unsigned)host->index,
+                 (unsigned long long)host->counters.malformed_dropped);
 }
 
 static nci_sim_peer *find_by_session(nci_sim_host *host, uint64_t from_key, uint32_t session,
@@ -124,13 +127,14 @@ static void handle_connect(nci_sim_host *host, uint64_t from_key, const uint8_t 
     if (d[20] != host->lane_count ||
         memcmp(d + CONNECT_BYTES, host->lane_modes, host->lane_count) != 0) {
         send_control(host, from_key, NCI_SIM_DISCONNECT, src, NCI_SIM_NO_SLOT, session,
-                     NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MISMATCH), 4);
+                     NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MISMATCH),
+                     4);
         return;
     }
     for (slot = 0; slot < host->max_peers && host->peers[slot].state != NCI_SIM_PEER_FREE; slot++) {
     }
-    netcore_result r = slot < host->max_peers ? nci_sim_peer_prepare(host, &host->peers[slot])
-                                              : NETCORE_ERR_FULL;
+    netcore_result r =
+        slot < host->max_peers ? nci_sim_peer_prepare(host, &host->peers[slot]) : NETCORE_ERR_FULL;
     if (r != NETCORE_OK) {
         send_control(host, from_key, NCI_SIM_DISCONNECT, src, NCI_SIM_NO_SLOT, session,
                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, r), 4);
@@ -186,8 +190,8 @@ static void handle_disconnect(nci_sim_host *host, nci_sim_peer *peer, uint32_t s
     /* Acknowledged even for a connection already gone: our first ack may
      * have been lost. One small reply per datagram, never more. */
     if (src != NCI_SIM_NO_SLOT)
-        send_control(host, from_key, NCI_SIM_DISCONNECT_ACK, src, nci_sim_get_u16(d + 2), nci_sim_get_u32(d + 6),
-                     0, 0);
+        send_control(host, from_key, NCI_SIM_DISCONNECT_ACK, src, nci_sim_get_u16(d + 2),
+                     nci_sim_get_u32(d + 6), 0, 0);
     if (!peer) {
         host->counters.unmatched_dropped++;
         return;
@@ -221,8 +225,9 @@ static void handle_datagram(nci_sim_host *host, uint64_t from_key, const uint8_t
         handle_connect(host, from_key, d, n);
         return;
     }
-    bool sized = (type == NCI_SIM_ACCEPT && n == ACCEPT_BYTES) || (type == NCI_SIM_DISCONNECT && n == 14) ||
-                 (type == NCI_SIM_DISCONNECT_ACK && n == 10) ||
+    bool sized = (type == NCI_SIM_ACCEPT && n == ACCEPT_BYTES) ||
+                 (type == NCI_SIM_DISCONNECT && n == NCI_SIM_HEADER_BYTES + 4u) ||
+                 (type == NCI_SIM_DISCONNECT_ACK && n == NCI_SIM_HEADER_BYTES) ||
                  (type == NCI_SIM_DATA && n >= NCI_SIM_DATA_HEADER_BYTES);
     if (!sized) {
         count_malformed(host);
@@ -242,7 +247,8 @@ static void handle_datagram(nci_sim_host *host, uint64_t from_key, const uint8_t
             nci_sim_close_with_event(host, peer, slot, 0);
     } else if (type == NCI_SIM_DATA && known_remote) {
         if (peer->state != NCI_SIM_PEER_REMOTE_CLOSED &&
-            !nci_sim_receive_data(host, peer, slot, d + NCI_SIM_HEADER_BYTES, n - NCI_SIM_HEADER_BYTES))
+            !nci_sim_receive_data(host, peer, slot, d + NCI_SIM_HEADER_BYTES,
+                                  n - NCI_SIM_HEADER_BYTES))
             count_malformed(host);
     } else {
         host->counters.unmatched_dropped++;

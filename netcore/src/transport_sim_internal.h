@@ -74,7 +74,7 @@ typedef enum nci_sim_chunk_kind {
 
 typedef enum nci_sim_peer_state {
     NCI_SIM_PEER_FREE = 0,
-    NCI_SIM_PEER_CONNECTING,    /* client: CONNECT sent, waiting for ACCEPT */
+    NCI_SIM_PEER_CONNECTING, /* client: CONNECT sent, waiting for ACCEPT */
     NCI_SIM_PEER_CONNECTED,
     NCI_SIM_PEER_DISCONNECTING, /* local graceful close: draining, then DISCONNECT until acked */
     NCI_SIM_PEER_REMOTE_CLOSED  /* remote closed: deliver what is complete, then the event */
@@ -94,7 +94,7 @@ typedef struct nci_sim_message {
     nci_sim_fragment_tx *fragments; /* reliable only */
     uint8_t *data;
     uint32_t size_bytes;
-    uint64_t due_us;         /* reliable: earliest time a fragment needs (re)sending */
+    uint64_t due_us; /* reliable: earliest time a fragment needs (re)sending */
     uint16_t seq;
     uint16_t fragment_count; /* 1 when it fits one chunk */
     uint16_t fragments_unacked;
@@ -132,10 +132,10 @@ typedef struct nci_sim_lane_rx {
     /* reliable: NCI_SIM_WINDOW slots by seq % window; unreliable:
      * NCI_SIM_UNRELIABLE_ASSEMBLIES slots for fragmented messages */
     nci_sim_assembly *slots;
-    uint16_t base;        /* reliable: oldest seq not yet delivered */
-    uint32_t ready;       /* reliable: COMPLETE slots */
-    bool has_newest;      /* unreliable: a message was seen */
-    uint16_t newest_seq;  /* unreliable: newest seq delivered */
+    uint16_t base;                           /* reliable: oldest seq not yet delivered */
+    uint32_t ready;                          /* reliable: COMPLETE slots */
+    bool has_newest;                         /* unreliable: a message was seen */
+    uint16_t newest_seq;                     /* unreliable: newest seq delivered */
     uint64_t seen_bits[NCI_SIM_WINDOW / 64]; /* unordered: bit d = newest_seq - d delivered */
 } nci_sim_lane_rx;
 
@@ -171,10 +171,10 @@ typedef struct nci_sim_peer {
     uint64_t address_key;
     uint32_t mtu_bytes; /* min of both ends */
     uint64_t state_since_us;
-    uint64_t next_control_us;     /* next CONNECT or DISCONNECT (re)send */
+    uint64_t next_control_us; /* next CONNECT or DISCONNECT (re)send */
     uint64_t control_interval_us;
-    uint64_t last_ack_us;         /* last time the remote acknowledged something new */
-    uint64_t last_eliciting_us;   /* last acknowledgeable datagram sent */
+    uint64_t last_ack_us;       /* last time the remote acknowledged something new */
+    uint64_t last_eliciting_us; /* last acknowledgeable datagram sent */
 
     uint16_t tx_seq;        /* next datagram seq */
     uint16_t loss_scan_seq; /* oldest datagram not yet classified acked or lost */
@@ -205,13 +205,13 @@ typedef struct nci_sim_event {
 
 /* Counters of one simulated host beyond netcore_host_stats. */
 typedef struct nci_sim_counters {
-    uint64_t malformed_dropped;    /* failed validation */
-    uint64_t unmatched_dropped;    /* well-formed but for no known connection */
-    uint64_t rx_budget_dropped;    /* refused (not acknowledged): receive memory budget */
-    uint64_t oversize_dropped;     /* messages above max_message_bytes */
-    uint64_t assemblies_expired;   /* incomplete unreliable messages abandoned */
-    uint64_t fragments_resent;     /* reliable chunks sent again */
-    uint64_t duplicates_dropped;   /* message chunks already received */
+    uint64_t malformed_dropped;  /* failed validation */
+    uint64_t unmatched_dropped;  /* well-formed but for no known connection */
+    uint64_t rx_budget_dropped;  /* refused (not acknowledged): receive memory budget */
+    uint64_t oversize_dropped;   /* messages above max_message_bytes */
+    uint64_t assemblies_expired; /* incomplete unreliable messages abandoned */
+    uint64_t fragments_resent;   /* reliable chunks sent again */
+    uint64_t duplicates_dropped; /* message chunks already received */
 } nci_sim_counters;
 
 typedef struct nci_sim_host {
@@ -241,7 +241,7 @@ typedef struct nci_sim_host {
     uint32_t event_capacity;
     uint32_t event_head;
     uint32_t event_count;
-    void *handed_out; /* owned buffer of the event returned last */
+    void *handed_out;   /* owned buffer of the event returned last */
     uint8_t *rx_buffer; /* the datagram being parsed; RECEIVE events may point into it */
     uint8_t *tx_buffer;
     uint32_t ready_peers;
@@ -276,7 +276,10 @@ static inline uint32_t nci_sim_get_u32(const uint8_t *p)
 }
 
 /* a is newer than b, with wraparound. */
-static inline bool nci_sim_seq_newer(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) > 0; }
+static inline bool nci_sim_seq_newer(uint16_t a, uint16_t b)
+{
+    return (int16_t)(uint16_t)(a - b) > 0;
+}
 
 static inline bool nci_sim_lane_reliable(const nci_sim_host *host, uint32_t lane)
 {

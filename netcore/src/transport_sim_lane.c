@@ -6,8 +6,9 @@
  * Every datagram with chunks has a sequence number and is recorded with the
  * reliable chunks it carried, so an ack (seq + 32-bit field) releases them all.
  * Resends are driven by the fragment timers and by gaps in the acks (a
- * datagram three seqs older than an acknowledged one is taken as lost); a
- * lost ack costs at most a duplicate that the receiver suppresses. */
+ * datagram three seqs older than an acknowledged one, and older than an RTT
+ * plus a reordering allowance, is taken as lost); a lost ack costs at most a
+ * duplicate that the receiver suppresses. */
 #include <string.h>
 
 #include "transport_sim_internal.h"
@@ -66,7 +67,8 @@ netcore_result nci_sim_peer_prepare(nci_sim_host *host, nci_sim_peer *peer)
     peer->sent = nci_calloc(&host->allocator, NCI_SIM_SENT_RING, sizeof *peer->sent);
     bool ok = peer->tx && peer->rx && peer->sent;
     for (uint32_t lane = 0; ok && lane < host->lane_count; lane++) {
-        uint32_t n = nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
+        uint32_t n =
+            nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
         peer->rx[lane].slots = nci_calloc(&host->allocator, n, sizeof(nci_sim_assembly));
         ok = peer->rx[lane].slots != NULL;
     }
@@ -138,7 +140,8 @@ void nci_sim_peer_clear(nci_sim_host *host, nci_sim_peer *peer)
     for (uint32_t lane = 0; peer->rx && lane < host->lane_count; lane++) {
         nci_sim_lane_rx *rx = &peer->rx[lane];
         nci_sim_assembly *slots = rx->slots;
-        uint32_t n = nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
+        uint32_t n =
+            nci_sim_lane_reliable(host, lane) ? NCI_SIM_WINDOW : NCI_SIM_UNRELIABLE_ASSEMBLIES;
         for (uint32_t i = 0; slots && i < n; i++)
             nci_free(&host->allocator, slots[i].block);
         if (slots)
@@ -205,16 +208,15 @@ netcore_result nci_sim_lane_send(nci_sim_host *host, nci_sim_peer *peer, uint8_t
         return NETCORE_ERR_FULL;
 
     uint32_t single = peer->mtu_bytes - NCI_SIM_DATA_HEADER_BYTES - NCI_SIM_MESSAGE_CHUNK_BYTES;
-    size_t count = size_bytes <= single ? 1
-                                        : (size_bytes + fragment_capacity(peer) - 1) /
-                                              fragment_capacity(peer);
+    size_t count = size_bytes <= single
+                       ? 1
+                       : (size_bytes + fragment_capacity(peer) - 1) / fragment_capacity(peer);
     if (count > UINT16_MAX)
         return NETCORE_ERR_TOO_LARGE;
     bool reliable = nci_sim_lane_reliable(host, lane);
     size_t fragments_bytes = reliable ? count * sizeof(nci_sim_fragment_tx) : 0;
     bool small = count == 1 && size_bytes <= host->mtu_bytes;
-    nci_sim_message *m =
-        message_alloc(host, sizeof *m + fragments_bytes + size_bytes, small);
+    nci_sim_message *m = message_alloc(host, sizeof *m + fragments_bytes + size_bytes, small);
     if (!m)
         return NETCORE_ERR_OUT_OF_MEMORY;
     memset(m, 0, sizeof *m + fragments_bytes);
@@ -300,9 +302,8 @@ static void builder_close(datagram_builder *b)
  * needed). false: no new acknowledgeable datagram may be opened now. */
 static bool builder_reserve(datagram_builder *b, size_t chunk_bytes, bool reliable)
 {
-    if (b->chunks > 0 &&
-        (b->len + chunk_bytes > b->peer->mtu_bytes ||
-         (reliable && b->record->entry_count >= NCI_SIM_ENTRIES_PER_DATAGRAM)))
+    if (b->chunks > 0 && (b->len + chunk_bytes > b->peer->mtu_bytes ||
+                          (reliable && b->record->entry_count >= NCI_SIM_ENTRIES_PER_DATAGRAM)))
         builder_close(b);
     if (b->chunks == 0) {
         if (!ring_has_room(b->peer))
@@ -314,8 +315,7 @@ static bool builder_reserve(datagram_builder *b, size_t chunk_bytes, bool reliab
 }
 
 /* Writes one message or fragment chunk; the caller reserved room. */
-static void builder_put(datagram_builder *b, uint8_t lane, const nci_sim_message *m,
-                        uint16_t index)
+static void builder_put(datagram_builder *b, uint8_t lane, const nci_sim_message *m, uint16_t index)
 {
     uint8_t *p = b->host->tx_buffer + b->len;
     uint32_t off = 0;
@@ -348,7 +348,8 @@ static size_t chunk_bytes(const nci_sim_message *m, uint16_t index)
 {
     if (m->fragment_count == 1)
         return NCI_SIM_MESSAGE_CHUNK_BYTES + m->size_bytes;
-    return NCI_SIM_FRAGMENT_CHUNK_BYTES + nci_sim_fragment_length(m->size_bytes, m->fragment_count, index);
+    return NCI_SIM_FRAGMENT_CHUNK_BYTES +
+           nci_sim_fragment_length(m->size_bytes, m->fragment_count, index);
 }
 
 /* Sends every reliable fragment whose timer is due. false: out of room. */
@@ -442,12 +443,12 @@ void nci_sim_flush_peer(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot)
     if (peer->state != NCI_SIM_PEER_CONNECTED && peer->state != NCI_SIM_PEER_DISCONNECTING)
         return;
     datagram_builder b = {host, peer, slot, nci_sim_host_now_us(host), NCI_SIM_DATA_HEADER_BYTES,
-                          0, NULL};
+                          0,    NULL};
     classify_losses(peer, b.now_us);
     bool room = true;
     for (uint32_t lane = 0; room && lane < host->lane_count; lane++)
         room = nci_sim_lane_reliable(host, lane) ? flush_reliable(&b, (uint8_t)lane)
-                                         : flush_unreliable(&b, (uint8_t)lane);
+                                                 : flush_unreliable(&b, (uint8_t)lane);
     /* Keep-alive: the ack of a ping feeds the RTT estimate and the timeout. */
     if (b.chunks == 0 && b.now_us - peer->last_eliciting_us >= host->ping_interval_us &&
         builder_reserve(&b, 1, false)) {
@@ -477,7 +478,8 @@ static void ack_fragment(nci_sim_host *host, nci_sim_peer *peer, const nci_sim_s
         return;
     nci_sim_lane_tx *tx = &peer->tx[e->lane];
     nci_sim_message *m = tx->window[e->seq % NCI_SIM_WINDOW];
-    if (!m || m->seq != e->seq || e->fragment >= m->fragment_count || m->fragments[e->fragment].acked)
+    if (!m || m->seq != e->seq || e->fragment >= m->fragment_count ||
+        m->fragments[e->fragment].acked)
         return;
     m->fragments[e->fragment].acked = true;
     if (--m->fragments_unacked > 0)
@@ -535,7 +537,8 @@ static void fast_resend(nci_sim_peer *peer, uint16_t newest_acked, uint64_t now_
         allowance_us = 2.0 * peer->rttvar_us;
     uint64_t min_age_us = (uint64_t)(peer->srtt_us + allowance_us);
     for (uint16_t seq = peer->loss_scan_seq;
-         seq != peer->tx_seq && nci_sim_seq_newer((uint16_t)(newest_acked - FAST_RESEND_GAP + 1u), seq);
+         seq != peer->tx_seq &&
+         nci_sim_seq_newer((uint16_t)(newest_acked - FAST_RESEND_GAP + 1u), seq);
          seq++) {
         nci_sim_sent *rec = &peer->sent[seq % NCI_SIM_SENT_RING];
         if (rec->state != NCI_SIM_SENT_IN_FLIGHT || rec->seq != seq ||

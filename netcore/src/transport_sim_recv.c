@@ -47,8 +47,7 @@ typedef struct chunk {
 } chunk;
 
 /* Reads the chunk at *pos; false when malformed. */
-static bool chunk_read(const nci_sim_host *host, const uint8_t *p, size_t n, size_t *pos,
-                       chunk *c)
+static bool chunk_read(const nci_sim_host *host, const uint8_t *p, size_t n, size_t *pos, chunk *c)
 {
     size_t at = *pos;
     memset(c, 0, sizeof *c);
@@ -147,8 +146,8 @@ static void advance_delivered(nci_sim_lane_rx *rx)
 static void receive_reliable_hold(nci_sim_host *host, nci_sim_peer *peer, nci_sim_assembly *a,
                                   const chunk *c, uint64_t now_us);
 
-static void receive_reliable(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot,
-                             const chunk *c, uint64_t now_us)
+static void receive_reliable(nci_sim_host *host, nci_sim_peer *peer, uint32_t slot, const chunk *c,
+                             uint64_t now_us)
 {
     nci_sim_lane_rx *rx = &peer->rx[c->lane];
     bool ordered = host->lane_modes[c->lane] == NCI_LANE_RELIABLE_ORDERED;

@@ -258,8 +258,8 @@ Test(transport_sim, every_mode_keeps_its_promise_under_heavy_impairment, .timeou
 {
     init_sim(7);
     /* On the client's links only, so each direction crosses one impaired link. */
-    netcore_link_profile bad = {.latency_ms = 1000, .jitter_ms = 100, .loss_pct = 25.0f,
-                                .duplicate_pct = 25.0f};
+    netcore_link_profile bad = {
+        .latency_ms = 1000, .jitter_ms = 100, .loss_pct = 25.0f, .duplicate_pct = 25.0f};
     netcore_peer_id to_server = make_pair(&bad);
     netcore_peer_id to_client = recs[0].last_connect;
 
@@ -268,10 +268,12 @@ Test(transport_sim, every_mode_keeps_its_promise_under_heavy_impairment, .timeou
     for (uint32_t i = 0; i < messages_target; i++) {
         size_t size = i % 10 == 0 ? 5000 : 16 + i % 200;
         for (uint8_t ch = 0; ch < CHANNELS; ch++) {
-            cr_assert_eq(netcore_host_send(hosts[1], to_server, ch, buf, make_payload(buf, i, size)),
-                         NETCORE_OK);
-            cr_assert_eq(netcore_host_send(hosts[0], to_client, ch, buf, make_payload(buf, i, size)),
-                         NETCORE_OK);
+            cr_assert_eq(
+                netcore_host_send(hosts[1], to_server, ch, buf, make_payload(buf, i, size)),
+                NETCORE_OK);
+            cr_assert_eq(
+                netcore_host_send(hosts[0], to_client, ch, buf, make_payload(buf, i, size)),
+                NETCORE_OK);
         }
         if (i % 10 == 9)
             run_ms(50);
@@ -344,7 +346,8 @@ Test(transport_sim, a_server_with_32_clients, .timeout = 120)
     broadcast_target = 20;
     static uint8_t buf[800];
     for (uint32_t i = 0; i < broadcast_target; i++) {
-        cr_assert_eq(netcore_host_broadcast(hosts[0], 0, buf, make_payload(buf, i, 700)), NETCORE_OK);
+        cr_assert_eq(netcore_host_broadcast(hosts[0], 0, buf, make_payload(buf, i, 700)),
+                     NETCORE_OK);
         for (uint32_t h = 1; h < host_count; h++)
             cr_assert_eq(netcore_host_send(hosts[h], peers[h], 0, buf, make_payload(buf, i, 100)),
                          NETCORE_OK);
@@ -529,7 +532,8 @@ Test(transport_sim, stats_match_the_configured_link)
     static uint8_t buf[200];
     for (uint32_t i = 0; i < 1500; i++) {
         netcore_host_send(hosts[1], peer, 3, buf, make_payload(buf, i % MAX_INDEX, 100));
-        netcore_host_send(hosts[0], recs[0].last_connect, 3, buf, make_payload(buf, i % MAX_INDEX, 100));
+        netcore_host_send(hosts[0], recs[0].last_connect, 3, buf,
+                          make_payload(buf, i % MAX_INDEX, 100));
         run_ms(20);
     }
     netcore_peer_stats ps;

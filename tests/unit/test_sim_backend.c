@@ -11,7 +11,7 @@
 #define STEP_US 10000u
 
 static const nci_lane_mode lane_modes[LANES] = {
-    NCI_LANE_RELIABLE_ORDERED,    NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_UNORDERED,
+    NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_UNORDERED,
     NCI_LANE_UNRELIABLE_SEQUENCED, NCI_LANE_UNRELIABLE_UNORDERED};
 
 /* Everything one side saw. */
@@ -209,9 +209,9 @@ static void send_all_lanes(uint32_t slot, uint32_t count, size_t size)
     static uint8_t buf[262144];
     for (uint32_t i = 0; i < count; i++)
         for (uint8_t lane = 0; lane < LANES; lane++)
-            cr_assert_eq(nci_backend_sim.send(client.backend, slot, lane, buf,
-                                              make_payload(buf, i, size)),
-                         NETCORE_OK);
+            cr_assert_eq(
+                nci_backend_sim.send(client.backend, slot, lane, buf, make_payload(buf, i, size)),
+                NETCORE_OK);
 }
 
 static void check_lane_guarantees(const recorder *r, uint32_t count)
@@ -244,8 +244,11 @@ Test(sim_backend, every_lane_on_a_perfect_link)
 Test(sim_backend, every_lane_under_loss_duplication_and_reordering)
 {
     uint32_t slot = connect_client(1);
-    netcore_link_profile p = {.latency_ms = 80, .jitter_ms = 40, .loss_pct = 20.0f,
-                              .duplicate_pct = 20.0f, .reorder_pct = 10.0f};
+    netcore_link_profile p = {.latency_ms = 80,
+                              .jitter_ms = 40,
+                              .loss_pct = 20.0f,
+                              .duplicate_pct = 20.0f,
+                              .reorder_pct = 10.0f};
     impair(&p);
     for (uint32_t round = 0; round < 10; round++) {
         static uint8_t buf[4000];
@@ -280,8 +283,7 @@ Test(sim_backend, large_messages_are_fragmented_and_reassembled)
                  NETCORE_OK);
     cr_assert_eq(nci_backend_sim.send(client.backend, slot, 4, buf, make_payload(buf, 2, 20000)),
                  NETCORE_OK);
-    cr_assert_eq(nci_backend_sim.send(client.backend, slot, 1, buf, 262145),
-                 NETCORE_ERR_TOO_LARGE);
+    cr_assert_eq(nci_backend_sim.send(client.backend, slot, 1, buf, 262145), NETCORE_ERR_TOO_LARGE);
     run_ms(2000);
     cr_assert_eq(server.rec.corrupt, 0);
     cr_assert_eq(server.rec.seen[1][0], 1);
@@ -507,8 +509,8 @@ Test(sim_backend, same_seed_same_trace)
             setup();
         }
         uint32_t slot = connect_client(1);
-        netcore_link_profile p = {.latency_ms = 40, .jitter_ms = 30, .loss_pct = 10.0f,
-                                  .duplicate_pct = 10.0f};
+        netcore_link_profile p = {
+            .latency_ms = 40, .jitter_ms = 30, .loss_pct = 10.0f, .duplicate_pct = 10.0f};
         impair(&p);
         send_all_lanes(slot, 50, 900);
         run_ms(3000);
@@ -556,7 +558,7 @@ Test(sim_backend, incomplete_unreliable_messages_expire)
     size_t h = data_header(buf, 0, ch->peers[slot].session);
     uint8_t *c = buf + h;
     c[0] = NCI_SIM_CHUNK_FRAGMENT;
-    c[1] = 4; /* unreliable unordered */
+    c[1] = 4;                    /* unreliable unordered */
     nci_sim_put_u16(c + 2, 5);   /* message seq */
     nci_sim_put_u16(c + 4, 0);   /* index */
     nci_sim_put_u16(c + 6, 2);   /* count */
