@@ -74,7 +74,9 @@ static void classify(netcore_snapshot_server *server, uint32_t client, nci_clien
         bool in_base = bp < b->count && b->index[bp] == i;
         const nci_world_slot *slot = &server->slots[i];
         float w = slot->alive ? interest_weight(server, client, i) : 0.0f;
-        bool same = in_base && w > 0.0f && b->gen[bp] == slot->gen;
+        /* The type check only matters after a generation wrapped (65535
+         * re-creations of one slot between baseline and now). */
+        bool same = in_base && w > 0.0f && b->gen[bp] == slot->gen && b->type[bp] == slot->type;
         if (in_base && !same)
             server->removals[nr++] = bp;
         if (w > 0.0f) {
