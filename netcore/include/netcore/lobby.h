@@ -200,6 +200,8 @@ typedef struct netcore_lobby_server_config {
     uint32_t registration_skew_s;    /* default 60: accepted age of a registration's timestamp */
 } netcore_lobby_server_config;
 
+/* Fills every field with its default (see the field comments); the key and
+ * game_address are left zeroed and must be set. */
 void netcore_lobby_server_config_default(netcore_lobby_server_config *config);
 
 /*
@@ -251,6 +253,7 @@ typedef struct netcore_lobby_server_stats {
     uint64_t registrations_rejected;
 } netcore_lobby_server_stats;
 
+/* Counters since creation and gauges of now. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server,
                                               netcore_lobby_server_stats *out_stats);
 
@@ -301,6 +304,8 @@ typedef struct netcore_lobby_event {
     size_t member_count;
 } netcore_lobby_event;
 
+/* Called from netcore_lobby_client_update(). It may queue requests,
+ * disconnect or reconnect, but must not destroy the client. */
 typedef void (*netcore_lobby_event_fn)(void *user, const netcore_lobby_event *event);
 
 typedef struct netcore_lobby_client_config {
@@ -313,6 +318,7 @@ typedef struct netcore_lobby_client_config {
     uint32_t keepalive_ms;      /* default 15000: PING sent after this long without sending */
 } netcore_lobby_client_config;
 
+/* Fills every field with its default; on_event must still be set. */
 void netcore_lobby_client_config_default(netcore_lobby_client_config *config);
 
 /* Errors: NETCORE_ERR_INVALID_ARGUMENT (no on_event, bad sizes), NETCORE_ERR_OUT_OF_MEMORY. */
@@ -346,7 +352,9 @@ netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
  * DISCONNECTED event follows in the next update. NETCORE_ERR_STATE if not connected. */
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client);
 
-/* Connects, sends, receives and dispatches events; never blocks. */
+/* Connects, sends, receives and dispatches events; never blocks. now_ms is
+ * the caller's monotonic clock (connect timeout, keep-alive).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT; network failures arrive as events. */
 netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms);
 
 /* True between connect/reconnect and the DISCONNECTED event. */
