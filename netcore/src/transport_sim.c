@@ -166,6 +166,7 @@ static void withdraw_events(nci_sim_host *host, uint32_t slot)
     }
 }
 
+/* ------------------------------------------------------------------ */
 /* Backend operations                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -209,7 +210,6 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     host->index = index;
     host->allocator = cfg->allocator;
     host->log = cfg->log;
-    host->is_server = cfg->is_server;
     host->max_peers = cfg->max_peers;
     host->lane_count = lane_count;
     for (uint32_t i = 0; i < lane_count; i++)

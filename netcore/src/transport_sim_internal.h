@@ -221,7 +221,6 @@ typedef struct nci_sim_host {
     netcore_log log;
     nci_log_limiter log_limiter;
     nci_rng rng;
-    bool is_server;
     netcore_address address;
     uint64_t address_key;
     uint32_t max_peers;
