@@ -323,6 +323,7 @@ static netcore_result sim_connect(void *backend, const netcore_address *to, uint
     peer->control_interval_us = NCI_SIM_CONNECT_RETRY_FIRST_US;
     peer->next_control_us = now + NCI_SIM_CONNECT_RETRY_FIRST_US;
     nci_sim_send_connect(host, peer, slot);
+    host->work_pending = true;
     *out_slot = slot;
     return NETCORE_OK;
 }
@@ -340,6 +341,7 @@ static void sim_disconnect(void *backend, uint32_t slot, uint32_t data32)
     nci_sim_peer *peer = peer_at(host, slot);
     if (!peer)
         return;
+    host->work_pending = true;
     if (peer->state == NCI_SIM_PEER_CONNECTING) {
         nci_sim_send_disconnect(host, peer, slot, data32);
         nci_sim_close_with_event(host, peer, slot, 0);
@@ -370,6 +372,7 @@ static netcore_result sim_send(void *backend, uint32_t slot, uint8_t lane, const
     nci_sim_peer *peer = peer_at(host, slot);
     if (!peer)
         return NETCORE_ERR_NOT_CONNECTED;
+    host->work_pending = true;
     return nci_sim_lane_send(host, peer, lane, data, size_bytes);
 }
 

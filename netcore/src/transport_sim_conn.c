@@ -211,6 +211,7 @@ static void handle_disconnect(nci_sim_host *host, nci_sim_peer *peer, uint32_t s
 
 static void handle_datagram(nci_sim_host *host, uint64_t from_key, const uint8_t *d, size_t n)
 {
+    host->work_pending = true;
     host->datagrams_received++;
     host->wire_bytes_received += n;
     if (n < NCI_SIM_HEADER_BYTES || d[0] != NCI_SIM_PROTOCOL_ID) {
@@ -332,9 +333,17 @@ void nci_sim_host_work(nci_sim_host *host)
         memcpy(host->rx_buffer, dg.data, dg.size_bytes);
         handle_datagram(host, dg.tag, host->rx_buffer, dg.size_bytes);
     }
+    /* Timers and flushes depend only on the clock and on what happened
+     * since: polling again at the same time with nothing new skips the
+     * walk over every slot. */
+    uint64_t now = nci_sim_host_now_us(host);
+    if (!host->work_pending && host->last_work_us == now)
+        return;
+    host->work_pending = false;
+    host->last_work_us = now;
     for (uint32_t slot = 0; slot < host->max_peers; slot++)
         if (host->peers[slot].state != NCI_SIM_PEER_FREE)
-            peer_timers(host, &host->peers[slot], slot, nci_sim_host_now_us(host));
+            peer_timers(host, &host->peers[slot], slot, now);
     for (uint32_t slot = 0; slot < host->max_peers; slot++)
         nci_sim_flush_peer(host, &host->peers[slot], slot);
 }

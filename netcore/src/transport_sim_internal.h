@@ -244,6 +244,8 @@ typedef struct nci_sim_host {
     uint8_t *rx_buffer; /* the datagram being parsed; RECEIVE events may point into it */
     uint8_t *tx_buffer;
     uint32_t ready_peers;
+    bool work_pending;     /* input since the last timer and flush pass */
+    uint64_t last_work_us; /* time of that pass */
     nci_sim_message *message_pool; /* free single-chunk message blocks */
     uint32_t message_pool_count;
     uint64_t wire_bytes_sent;
