@@ -237,6 +237,8 @@ typedef struct nci_lobby_game_server {
 struct netcore_lobby_server {
     netcore_lobby_server_config config;
     int listen_fds[NETCORE_LOBBY_MAX_LISTEN];
+    int discovery_fd; /* -1 when discovery is off */
+    netcore_address discovery_address;
     netcore_address listen_addresses[NETCORE_LOBBY_MAX_LISTEN];
     nci_lobby_conn *conns;
     uint32_t conn_capacity;
@@ -245,7 +247,7 @@ struct netcore_lobby_server {
     nci_lobby_room *rooms;
     nci_lobby_game_server *game_servers; /* config.max_game_servers entries */
     struct pollfd *pollfds;
-    int32_t *poll_conn; /* pollfds index -> conn index (listeners: NCI_LOBBY_NONE) */
+    int32_t *poll_conn; /* pollfds index -> conn index, or an NCI_LOBBY_POLL_ mark */
     nci_lobby_msg in_msg;
     const uint8_t *in_body; /* raw body of in_msg, for the registration digest */
     size_t in_body_size;
@@ -258,6 +260,10 @@ struct netcore_lobby_server {
     netcore_lobby_server_stats stats;
     nci_log_limiter log_limiter;
 };
+
+/* poll_conn marks for the sockets that are not connections. */
+#define NCI_LOBBY_POLL_LISTENER (-1)
+#define NCI_LOBBY_POLL_DISCOVERY (-2)
 
 /* Large enough for the largest frame the server sends (a full ROOM_LIST). */
 #define NCI_LOBBY_SCRATCH_BYTES 32768
@@ -287,6 +293,13 @@ void nci_lobby_expire_sessions(netcore_lobby_server *server);
 uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
 /* Ends a room's match: MATCH_END, everyone unready, ROOM_STATE. */
 void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index);
+
+/* lobby_discovery.c */
+/* Opens the discovery socket when the config enables it. Errors:
+ * NETCORE_ERR_INVALID_ARGUMENT (listen[0] is IPv6), NETCORE_ERR_SOCKET. */
+netcore_result nci_lobby_discovery_open(netcore_lobby_server *server);
+/* Answers the probes waiting on the discovery socket (bounded per call). */
+void nci_lobby_discovery_read(netcore_lobby_server *server);
 
 /* lobby_registry.c */
 /* Handles a message from a game server's connection, or its SERVER_REGISTER. */

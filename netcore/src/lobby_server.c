@@ -42,6 +42,8 @@ void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
     config->token_lifetime_s = 30;
     config->max_game_servers = 16;
     config->registration_skew_s = 60;
+    config->discovery_port = 7777;
+    snprintf(config->lobby_name, sizeof config->lobby_name, "netcore lobby");
 }
 
 static bool config_valid(const netcore_lobby_server_config *c)
@@ -53,6 +55,7 @@ static bool config_valid(const netcore_lobby_server_config *c)
            c->hello_timeout_ms > 0 && c->idle_timeout_ms > 0 && c->frame_timeout_ms > 0 &&
            c->messages_per_s > 0 && c->chat_per_s > 0 && c->token_lifetime_s >= 1 &&
            c->token_lifetime_s <= 86400 && c->max_game_servers <= 4096 &&
+           (!c->discovery_enabled || nci_lobby_text_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX, true)) &&
            (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
             c->game_address.family == NETCORE_ADDRESS_IPV6);
 }
@@ -106,14 +109,16 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->config = *config;
     for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
         s->listen_fds[i] = -1;
+    s->discovery_fd = -1;
     s->conn_capacity = config->max_connections;
     /* Lost sessions wait for their reconnect while new connections arrive. */
     s->session_capacity = 2 * config->max_connections;
     s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
     s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
     s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
-    s->pollfds = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->pollfds);
-    s->poll_conn = nci_calloc(a, s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN, sizeof *s->poll_conn);
+    size_t poll_capacity = (size_t)s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1;
+    s->pollfds = nci_calloc(a, poll_capacity, sizeof *s->pollfds);
+    s->poll_conn = nci_calloc(a, poll_capacity, sizeof *s->poll_conn);
     s->scratch = nci_alloc(a, NCI_LOBBY_SCRATCH_BYTES);
     /* One spare entry so that a zero max_game_servers still allocates. */
     s->game_servers = nci_calloc(a, (size_t)config->max_game_servers + 1, sizeof *s->game_servers);
@@ -139,6 +144,13 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
             return r;
         }
     }
+    netcore_result r = nci_lobby_discovery_open(s);
+    if (r != NETCORE_OK) {
+        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot open discovery (%s)",
+                 netcore_result_str(r));
+        netcore_lobby_server_destroy(s);
+        return r;
+    }
     *out_server = s;
     return NETCORE_OK;
 }
@@ -163,6 +175,8 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
         if (server->listen_fds[i] >= 0)
             close(server->listen_fds[i]);
+    if (server->discovery_fd >= 0)
+        close(server->discovery_fd);
     if (server->conns)
         for (uint32_t i = 0; i < server->conn_capacity; i++)
             if (server->conns[i].fd >= 0)
@@ -549,7 +563,12 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     for (uint32_t i = 0; i < s->config.listen_count; i++) {
         s->pollfds[count].fd = s->listen_fds[i];
         s->pollfds[count].events = POLLIN;
-        s->poll_conn[count++] = NCI_LOBBY_NONE;
+        s->poll_conn[count++] = NCI_LOBBY_POLL_LISTENER;
+    }
+    if (s->discovery_fd >= 0) {
+        s->pollfds[count].fd = s->discovery_fd;
+        s->pollfds[count].events = POLLIN;
+        s->poll_conn[count++] = NCI_LOBBY_POLL_DISCOVERY;
     }
     for (uint32_t i = 0; i < s->conn_capacity; i++) {
         nci_lobby_conn *c = &s->conns[i];
@@ -567,8 +586,12 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
         if (re == 0)
             continue;
         int32_t index = s->poll_conn[k];
-        if (index == NCI_LOBBY_NONE) {
+        if (index == NCI_LOBBY_POLL_LISTENER) {
             accept_connections(s, s->pollfds[k].fd);
+            continue;
+        }
+        if (index == NCI_LOBBY_POLL_DISCOVERY) {
+            nci_lobby_discovery_read(s);
             continue;
         }
         /* The slot may have been closed and reused while handling an earlier fd. */

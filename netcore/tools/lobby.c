@@ -39,7 +39,10 @@ typedef struct options {
     uint32_t max_connections;
     uint32_t max_rooms;
     uint32_t max_game_servers;
+    uint32_t discovery_port;
+    const char *name;
     double seconds;
+    bool discovery;
     bool generate_key;
     bool verbose;
 } options;
@@ -61,6 +64,9 @@ static void print_usage(FILE *out)
             "  --max-rooms N             default 128\n"
             "  --max-game-servers N      game servers that may register with the key (default 16;\n"
             "                            0: none, every match goes to --game-address)\n"
+            "  --discovery               answer LAN discovery probes on UDP (first --bind, IPv4)\n"
+            "  --discovery-port N        UDP port for discovery (default 7777)\n"
+            "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
             "  --verbose                 log connections and errors on stderr\n"
@@ -96,6 +102,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     opts->max_connections = 256;
     opts->max_rooms = 128;
     opts->max_game_servers = 16;
+    opts->discovery_port = 7777;
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -112,13 +119,16 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             *out_help = true;
             return true;
         }
-        if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0) {
+        if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0 ||
+            strcmp(name, "discovery") == 0) {
             if (eq)
                 return usage_error("flag takes no value: '%s'", arg);
             if (name[0] == 'v')
                 opts->verbose = true;
-            else
+            else if (name[0] == 'g')
                 opts->generate_key = true;
+            else
+                opts->discovery = true;
             continue;
         }
         const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -143,6 +153,10 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
         } else if (strcmp(name, "max-rooms") == 0) {
             ok = parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
+        } else if (strcmp(name, "discovery-port") == 0) {
+            ok = parse_u32(value, 65535, &opts->discovery_port);
+        } else if (strcmp(name, "name") == 0) {
+            opts->name = value;
         } else if (strcmp(name, "max-game-servers") == 0) {
             ok = parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "seconds") == 0) {
@@ -220,6 +234,13 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     cfg->max_connections = opts->max_connections;
     cfg->max_rooms = opts->max_rooms;
     cfg->max_game_servers = opts->max_game_servers;
+    cfg->discovery_enabled = opts->discovery;
+    cfg->discovery_port = (uint16_t)opts->discovery_port;
+    if (opts->name) {
+        if (strlen(opts->name) > NETCORE_LOBBY_NAME_MAX)
+            return usage_error("--name '%s' is longer than 32 bytes", opts->name);
+        snprintf(cfg->lobby_name, sizeof cfg->lobby_name, "%s", opts->name);
+    }
     return load_key(opts, cfg->key);
 }
 
@@ -229,7 +250,8 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
            "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
            "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
-           "\"reconnects\":%llu,\"matches_started\":%llu,\"registrations_rejected\":%llu}\n",
+           "\"reconnects\":%llu,\"matches_started\":%llu,\"registrations_rejected\":%llu,"
+           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
@@ -238,7 +260,8 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
            (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
            (unsigned long long)s->matches_started,
-           (unsigned long long)s->registrations_rejected);
+           (unsigned long long)s->registrations_rejected,
+           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped);
 }
 
 int main(int argc, char **argv)
@@ -273,6 +296,12 @@ int main(int argc, char **argv)
         netcore_address_format(&bound, text, sizeof text);
         /* Scripts and tests read the actual port (--port 0) from this line. */
         fprintf(stderr, "netcore-lobby: listening on %s, game server %s\n", text, game_text);
+    }
+    netcore_address discovery;
+    if (netcore_lobby_server_discovery_address(server, &discovery) == NETCORE_OK) {
+        char text[NETCORE_ADDRESS_STRLEN];
+        netcore_address_format(&discovery, text, sizeof text);
+        fprintf(stderr, "netcore-lobby: answering discovery probes on UDP %s\n", text);
     }
 
     /* No SA_RESTART: the signal interrupts poll() so the loop stops at once. */

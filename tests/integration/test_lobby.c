@@ -908,3 +908,71 @@ Test(lobby, other_protocol_versions_are_refused)
     cr_assert_eq(stats.sessions, 0);
     teardown(&f);
 }
+
+Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.discovery_enabled = true;
+    cfg.discovery_port = 0;
+    strcpy(cfg.lobby_name, "Friday LAN");
+    fixture f;
+    start_server(&f, &cfg);
+    connect_client(&f, "ana");
+    netcore_address probe_to;
+    cr_assert_eq(netcore_lobby_server_discovery_address(f.server, &probe_to), NETCORE_OK);
+    cr_assert_neq(probe_to.port, 0);
+
+    netcore_lobby_discovery *d = NULL;
+    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_discovery_probe(d, &probe_to), NETCORE_OK);
+    const netcore_lobby_found *found = NULL;
+    size_t count = 0;
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && count == 0 && now_ms() < deadline; i++) {
+        pump_once(&f);
+        cr_assert_eq(netcore_lobby_discovery_update(d, now_ms()), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_discovery_results(d, &found, &count), NETCORE_OK);
+    }
+    cr_assert_eq(count, 1);
+    cr_assert(netcore_address_equal(&found[0].lobby_address, &f.address),
+              "the answer names the TCP address to connect to");
+    cr_assert_str_eq(found[0].name, "Friday LAN");
+    cr_assert_eq(found[0].players, 1);
+
+    /* A second probe updates the same entry. */
+    cr_assert_eq(netcore_lobby_discovery_probe(d, &probe_to), NETCORE_OK);
+    netcore_lobby_server_stats stats;
+    memset(&stats, 0, sizeof stats);
+    deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_answered < 2 && now_ms() < deadline; i++) {
+        pump_once(&f);
+        netcore_lobby_server_get_stats(f.server, &stats);
+    }
+    pump_for(&f, 20);
+    netcore_lobby_discovery_update(d, now_ms());
+    netcore_lobby_discovery_results(d, &found, &count);
+    cr_assert_eq(count, 1);
+
+    /* Malformed probes are dropped, not answered. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    memcpy(&sin.sin_addr, probe_to.bytes, 4);
+    sin.sin_port = htons(probe_to.port);
+    uint8_t junk[8] = {'N', 'C', 'L', 'D', 1, 0, 1, 0};
+    cr_assert_eq(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&sin, sizeof sin),
+                 (ssize_t)sizeof junk);
+    deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_dropped == 0 && now_ms() < deadline; i++) {
+        pump_once(&f);
+        netcore_lobby_server_get_stats(f.server, &stats);
+    }
+    cr_assert_eq(stats.discovery_dropped, 1);
+    cr_assert_eq(stats.discovery_answered, 2);
+    close(fd);
+    netcore_lobby_discovery_destroy(d);
+    teardown(&f);
+}

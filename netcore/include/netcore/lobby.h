@@ -198,6 +198,13 @@ typedef struct netcore_lobby_server_config {
      * to game_address (an embedded or single game server). */
     uint32_t max_game_servers;
     uint32_t registration_skew_s;    /* default 60: accepted age of a registration's timestamp */
+    /* LAN discovery: when enabled, a UDP socket on the IP of listen[0] (which
+     * must be IPv4) and discovery_port answers netcore_lobby_discovery probes
+     * with lobby_name, the TCP port and the player and room counts. Port 0
+     * picks an ephemeral port (netcore_lobby_server_discovery_address()). */
+    bool discovery_enabled;          /* default false */
+    uint16_t discovery_port;         /* default 7777 */
+    char lobby_name[NETCORE_LOBBY_NAME_MAX + 1]; /* default "netcore lobby" */
 } netcore_lobby_server_config;
 
 /* Fills every field with its default (see the field comments); the key and
@@ -228,6 +235,11 @@ netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, 
 netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
                                            uint32_t timeout_ms);
 
+/* The discovery socket's address. Errors: NETCORE_ERR_INVALID_ARGUMENT,
+ * NETCORE_ERR_STATE (discovery not enabled). */
+netcore_result netcore_lobby_server_discovery_address(const netcore_lobby_server *server,
+                                                      netcore_address *out_address);
+
 /* Ends a match: its room returns to the lobby (everyone unready) and members
  * get MATCH_END. Errors: NETCORE_ERR_NOT_FOUND (no room plays this match). */
 netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint64_t match_id);
@@ -251,6 +263,8 @@ typedef struct netcore_lobby_server_stats {
     uint64_t matches_started;
     uint32_t game_servers;          /* registered now */
     uint64_t registrations_rejected;
+    uint64_t discovery_answered;
+    uint64_t discovery_dropped;     /* probes of the wrong size, magic or version */
 } netcore_lobby_server_stats;
 
 /* Counters since creation and gauges of now. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
@@ -405,6 +419,45 @@ netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, ui
 /* Game server: the match is over; its room returns to the lobby. */
 netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
                                                      uint64_t match_id);
+
+/* ------------------------------------------------------------------ */
+/* LAN discovery (client side)                                         */
+/* ------------------------------------------------------------------ */
+
+#define NETCORE_LOBBY_DISCOVERY_MAX 32
+
+typedef struct netcore_lobby_discovery netcore_lobby_discovery;
+
+/* One lobby that answered. */
+typedef struct netcore_lobby_found {
+    netcore_address lobby_address; /* the answering IP with the lobby's TCP port */
+    char name[NETCORE_LOBBY_NAME_MAX + 1];
+    uint16_t players; /* sessions, as the lobby counts them */
+    uint16_t rooms;
+    uint64_t last_seen_ms;
+} netcore_lobby_found;
+
+/* Opens a UDP socket (broadcast allowed) on an ephemeral port. allocator may
+ * be NULL. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET,
+ * NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_lobby_discovery_create(const netcore_allocator *allocator,
+                                              netcore_lobby_discovery **out_discovery);
+/* NULL is ignored. */
+void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery);
+/* Sends one probe to to (an IPv4 address: a lobby, or a broadcast address
+ * such as 255.255.255.255 with the lobbies' discovery port). Answers are
+ * collected by netcore_lobby_discovery_update(). Errors:
+ * NETCORE_ERR_INVALID_ARGUMENT (not IPv4), NETCORE_ERR_SOCKET. */
+netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
+                                             const netcore_address *to);
+/* Reads answers without blocking; a lobby seen again is updated in place.
+ * Answers that do not match a probe of this object are dropped. */
+netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_ms);
+/* The lobbies found so far (at most NETCORE_LOBBY_DISCOVERY_MAX), valid until
+ * the next update or destroy. */
+netcore_result netcore_lobby_discovery_results(const netcore_lobby_discovery *discovery,
+                                               const netcore_lobby_found **out_found,
+                                               size_t *out_count);
 
 #ifdef __cplusplus
 }
