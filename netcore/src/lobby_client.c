@@ -116,7 +116,25 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
     }
 }
 
-static void flush(netcore_lobby_client *c);
+static void flush(netcore_lobby_client *c)
+{
+    while (c->state == CLIENT_OPEN && c->send_off < c->send_len) {
+        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->send_off += (size_t)n;
+            c->last_send_ms = c->now_ms;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        } else {
+            close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
+            return;
+        }
+    }
+    if (c->send_off == c->send_len)
+        c->send_off = c->send_len = 0;
+}
 
 /* Appends out_msg as a frame; *out_size (may be NULL) receives its size, the
  * frame then ends at send + send_len. */
@@ -149,26 +167,6 @@ static netcore_result queue_out_sized(netcore_lobby_client *c, size_t *out_size)
 }
 
 static netcore_result queue_out(netcore_lobby_client *c) { return queue_out_sized(c, NULL); }
-
-static void flush(netcore_lobby_client *c)
-{
-    while (c->state == CLIENT_OPEN && c->send_off < c->send_len) {
-        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->send_off += (size_t)n;
-            c->last_send_ms = c->now_ms;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return;
-        } else {
-            close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
-            return;
-        }
-    }
-    if (c->send_off == c->send_len)
-        c->send_off = c->send_len = 0;
-}
 
 static netcore_result open_socket(netcore_lobby_client *c, const netcore_address *address)
 {

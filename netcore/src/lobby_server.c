@@ -228,9 +228,8 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
-static void conn_flush(netcore_lobby_server *s, nci_lobby_conn *c)
+static void conn_flush(nci_lobby_conn *c)
 {
-    (void)s;
     while (c->send_off < c->send_len) {
         ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
         if (n > 0) {
@@ -256,7 +255,7 @@ static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t
     /* Hand what is queued to the kernel first: a burst of frames within one
      * update is normal, only a peer that stops reading should overflow. */
     if (n > cap - c->send_len)
-        conn_flush(s, c);
+        conn_flush(c);
     if (c->send_off > 0 && n > cap - c->send_len) {
         memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
         c->send_len -= c->send_off;
@@ -292,7 +291,7 @@ void nci_lobby_close(netcore_lobby_server *s, int32_t index)
         return;
     c->closing = true;
     c->close_deadline_ms = s->now_ms + CLOSE_LINGER_MS;
-    conn_flush(s, c);
+    conn_flush(c);
 }
 
 static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
@@ -600,12 +599,12 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
         if (re & (POLLIN | POLLHUP | POLLERR))
             conn_read(s, index);
         if (s->conns[index].fd >= 0 && (re & POLLOUT))
-            conn_flush(s, &s->conns[index]);
+            conn_flush(&s->conns[index]);
     }
     /* Frames queued while handling input go out now rather than next update. */
     for (uint32_t i = 0; i < s->conn_capacity; i++)
         if (s->conns[i].fd >= 0 && s->conns[i].send_len > s->conns[i].send_off)
-            conn_flush(s, &s->conns[i]);
+            conn_flush(&s->conns[i]);
     run_timers(s);
     return NETCORE_OK;
 }
