@@ -1,0 +1,173 @@
+/* Client netcode end to end over the simulated transport: a tiny movement
+ * game (tests/support/netfeel_world.h) with clock sync, input redundancy,
+ * prediction and reconciliation, interpolation and lag compensation, under
+ * every link preset. All in simulated time. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "netfeel_world.h"
+
+#define SETTLE_TICKS 300u
+/* Displayed bots on a straight path may step back by quantization noise
+ * (positions are sent to 1/256; extrapolating from two of them can overshoot
+ * by a few steps), never by a frame's worth of motion (0.12 units or more). */
+#define BACKWARD_TOLERANCE 0.02
+
+static nf_world *run_world(netcore_link_preset preset, nf_path path, uint64_t seed)
+{
+    nf_world *w = calloc(1, sizeof *w);
+    cr_assert_not_null(w);
+    nf_config cfg;
+    nf_config_default(&cfg);
+    cfg.preset = preset;
+    cfg.path = path;
+    cfg.seed = seed;
+    cfg.move_stop_tick = 1200;
+    cr_assert_eq(nf_world_create(w, &cfg), NETCORE_OK);
+    nf_world_run(w, cfg.move_stop_tick + SETTLE_TICKS);
+    return w;
+}
+
+static void free_world(nf_world *w)
+{
+    nf_world_destroy(w);
+    free(w);
+}
+
+/* Every client predicted its own player, and after the inputs stop the
+ * prediction equals the server's state exactly (same quantized math), with
+ * the visual smoothing offset gone. */
+static void assert_settled(const nf_world *w)
+{
+    for (uint32_t i = 0; i < w->config.clients; i++) {
+        const nf_client *c = &w->clients[i];
+        const nf_player *p = nf_player_of(w, c);
+        cr_assert_not_null(p, "client %u never joined", i);
+        uint32_t tick = 0;
+        const nf_state *predicted = netcore_predict_state(c->predict, &tick);
+        cr_assert_not_null(predicted, "client %u never predicted", i);
+        cr_assert_lt(fabsf(predicted->x - p->state.x) + fabsf(predicted->y - p->state.y), 0.001f,
+                     "client %u predicted (%f, %f), server has (%f, %f)", i, predicted->x,
+                     predicted->y, p->state.x, p->state.y);
+        netcore_vec3 offset = netcore_predict_visual_offset(c->predict);
+        cr_assert_lt(fabsf(offset.x) + fabsf(offset.y), 0.01f);
+        netcore_predict_stats ps;
+        cr_assert_eq(netcore_predict_get_stats(c->predict, &ps), NETCORE_OK);
+        cr_assert_gt(ps.reconciles, 100u, "client %u compared only %llu states", i,
+                     (unsigned long long)ps.reconciles);
+        /* The player did move: the script is not idle. */
+        cr_assert(p->state.x != 10.0f * (float)p->slot || p->state.y != 0.0f);
+    }
+}
+
+static void assert_continuous(const nf_world *w)
+{
+    for (uint32_t i = 0; i < w->config.clients; i++) {
+        const nf_client *c = &w->clients[i];
+        cr_assert_gt(c->bot_samples, 1000u);
+        cr_assert_leq(c->largest_backward, BACKWARD_TOLERANCE,
+                      "client %u showed a bot stepping back %f units", i, c->largest_backward);
+    }
+}
+
+static void assert_shots_hit(const nf_world *w)
+{
+    const nf_server *s = &w->server;
+    cr_assert_gt(s->shots, 20u);
+    cr_assert_eq(s->hits, s->shots, "%u of %u lag-compensated shots hit (largest miss %f)", s->hits,
+                 s->shots, s->largest_shot_miss);
+}
+
+static void assert_preset(netcore_link_preset preset)
+{
+    nf_world *w = run_world(preset, NF_PATH_LINE, 7);
+    assert_settled(w);
+    assert_continuous(w);
+    assert_shots_hit(w);
+    for (uint32_t i = 0; i < w->config.clients; i++) {
+        netcore_timesync_stats ts;
+        cr_assert_eq(netcore_timesync_get_stats(w->clients[i].sync, &ts), NETCORE_OK);
+        /* Dilation converged instead of jumping: no hard resync after the first sync. */
+        cr_assert_eq(ts.hard_resyncs, 0u, "client %u resynced %llu times", i,
+                     (unsigned long long)ts.hard_resyncs);
+        netcore_input_server_stats is;
+        cr_assert_eq(netcore_input_server_client_stats(w->server.input,
+                                                       nf_player_of(w, &w->clients[i])->slot, &is),
+                     NETCORE_OK);
+        cr_assert_gt(is.ticks_received, 1000u);
+        /* Redundancy and the lead cover loss and jitter: almost every tick had its own input. */
+        cr_assert_lt(is.ticks_repeated * 50u, is.ticks_received, "client %u: %llu repeated of %llu",
+                     i, (unsigned long long)is.ticks_repeated, (unsigned long long)is.ticks_received);
+    }
+    free_world(w);
+}
+
+Test(netfeel, no_loss_means_no_misprediction)
+{
+    netcore_link_preset presets[] = {NETCORE_LINK_PERFECT, NETCORE_LINK_LAN};
+    for (size_t n = 0; n < 2; n++) {
+        nf_world *w = run_world(presets[n], NF_PATH_CIRCLE, 3);
+        for (uint32_t i = 0; i < w->config.clients; i++) {
+            netcore_predict_stats ps;
+            cr_assert_eq(netcore_predict_get_stats(w->clients[i].predict, &ps), NETCORE_OK);
+            cr_assert_gt(ps.reconciles, 300u);
+            cr_assert_eq(ps.corrections, 0u, "%s: client %u corrected %llu times (max error %f)",
+                         netcore_link_preset_name(presets[n]), i, (unsigned long long)ps.corrections,
+                         ps.max_error);
+            cr_assert_eq(ps.max_error, 0.0f);
+            netcore_input_server_stats is;
+            cr_assert_eq(netcore_input_server_client_stats(
+                             w->server.input, nf_player_of(w, &w->clients[i])->slot, &is),
+                         NETCORE_OK);
+            cr_assert_eq(is.ticks_repeated, 0u);
+            cr_assert_eq(is.inputs_late, 0u);
+        }
+        assert_settled(w);
+        free_world(w);
+    }
+}
+
+Test(netfeel, lan) { assert_preset(NETCORE_LINK_LAN); }
+Test(netfeel, wifi) { assert_preset(NETCORE_LINK_WIFI); }
+Test(netfeel, mobile_4g) { assert_preset(NETCORE_LINK_4G); }
+Test(netfeel, bad_link) { assert_preset(NETCORE_LINK_BAD); }
+
+Test(netfeel, prediction_shows_input_in_the_same_frame)
+{
+    nf_world *w = run_world(NETCORE_LINK_4G, NF_PATH_LINE, 11);
+    for (uint32_t i = 0; i < w->config.clients; i++) {
+        const nf_client *c = &w->clients[i];
+        cr_assert_geq(c->move_tick_frame, 0);
+        cr_assert_eq(c->move_shown_frame, c->move_tick_frame);
+        /* Without prediction the motion would show only a round trip later. */
+        cr_assert_gt(c->move_confirmed_frame, c->move_tick_frame + 3);
+    }
+    free_world(w);
+}
+
+Test(netfeel, lag_compensation_is_what_makes_shots_hit)
+{
+    nf_world *w = run_world(NETCORE_LINK_4G, NF_PATH_LINE, 5);
+    assert_shots_hit(w);
+    /* Aimed at the displayed (past) position, the same shots miss the present one. */
+    cr_assert_lt(w->server.hits_uncompensated * 10u, w->server.shots);
+    free_world(w);
+}
+
+Test(netfeel, interpolation_delay_adapts_to_the_link)
+{
+    nf_world *lan = run_world(NETCORE_LINK_LAN, NF_PATH_CIRCLE, 9);
+    nf_world *bad = run_world(NETCORE_LINK_BAD, NF_PATH_CIRCLE, 9);
+    netcore_interp_stats a, b;
+    cr_assert_eq(netcore_interp_get_stats(lan->clients[0].interp, &a), NETCORE_OK);
+    cr_assert_eq(netcore_interp_get_stats(bad->clients[0].interp, &b), NETCORE_OK);
+    /* LAN: about two snapshot intervals (33 ms each); bad: latency + jitter + loss allowance. */
+    cr_assert_lt(a.delay_ms, 120.0f, "lan delay %f", a.delay_ms);
+    cr_assert_gt(b.delay_ms, 200.0f, "bad delay %f", b.delay_ms);
+    cr_assert_lt(b.delay_ms, 500.1f);
+    cr_assert_lt(a.extrapolated_pct, 1.0f);
+    cr_assert_lt(b.starved_pct, 5.0f);
+    free_world(lan);
+    free_world(bad);
+}
