@@ -4,6 +4,7 @@
  * The game rules live in sim.c and bot.c, the drawing in render.c; this file
  * only reads the command line, the keyboard and mouse, and paces the loop.
  */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
 #define SDL_MAIN_HANDLED
 #include <SDL.h>
 #include <signal.h>
@@ -287,6 +288,7 @@ static int run_window(const options *o) {
     Uint64 last = start;
     Uint64 accumulator = 0;
     uint16_t aim = g.world.players[HUMAN_ID].angle;
+    const bool vsync = demo_render_has_vsync(r);
     bool running = true;
     while (running && !quit_requested) {
         SDL_Event ev;
@@ -324,8 +326,15 @@ static int run_window(const options *o) {
         if (o->duration_s > 0 && (double)(now - start) / (double)freq >= o->duration_s) {
             running = false;
         }
-        if (!rc.vsync) {
-            SDL_Delay(1);
+        /* Without vsync, or when presenting did not wait (headless video
+         * drivers claim vsync and return at once), sleep to the next tick
+         * instead of spinning. */
+        Uint64 frame_ticks = SDL_GetPerformanceCounter() - now;
+        if (!vsync || frame_ticks < freq / 500) {
+            Uint64 spent = frame_ticks + accumulator;
+            if (spent < tick_len) {
+                SDL_Delay((Uint32)((tick_len - spent) * 1000 / freq));
+            }
         }
     }
     demo_render_destroy(r);
@@ -338,8 +347,19 @@ int main(int argc, char **argv) {
     if (parsed != 0) {
         return parsed == 2 ? 0 : 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A parent may start us with these blocked (the tests do, so that an
+     * early Ctrl-C waits for the handler); from here on they are handled. */
+    sigset_t quit_signals;
+    sigemptyset(&quit_signals);
+    sigaddset(&quit_signals, SIGINT);
+    sigaddset(&quit_signals, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &quit_signals, NULL);
     if (o.headless) {
         return run_headless(&o);
     }

@@ -270,6 +270,11 @@ void demo_render_destroy(demo_renderer *r) {
     free(r);
 }
 
+bool demo_render_has_vsync(const demo_renderer *r) {
+    SDL_RendererInfo info;
+    return SDL_GetRendererInfo(r->sdl, &info) == 0 && (info.flags & SDL_RENDERER_PRESENTVSYNC) != 0;
+}
+
 const char *demo_render_font_path(const demo_renderer *r) {
     return demo_text_font_path(r->text);
 }

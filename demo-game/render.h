@@ -70,6 +70,10 @@ demo_renderer *demo_render_create(const demo_render_config *config);
 /* Closes the window and quits the video subsystem; NULL is ignored. */
 void demo_render_destroy(demo_renderer *renderer);
 
+/* True when presenting waits for the display's vertical sync; when false
+ * the caller should pace its loop itself. */
+bool demo_render_has_vsync(const demo_renderer *renderer);
+
 /* Which font is in use: the TrueType path or NULL for the bitmap font. */
 const char *demo_render_font_path(const demo_renderer *renderer);
 

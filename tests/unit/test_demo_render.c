@@ -23,10 +23,18 @@ static const uint8_t hud_rgb[3] = {20, 24, 36};
 static const uint8_t wall_rgb[3] = {58, 66, 92};
 static const uint8_t floor_rgb[3] = {14, 17, 26};
 
-/* Runs demo-game with args (NULL-terminated, without argv[0]) on the dummy
- * video driver; stdout goes to out_path when not NULL. Returns the exit
- * status, or -1 when it did not exit normally within the timeout. */
-static int run_demo(const char *const *args, const char *out_path) {
+/* Starts demo-game with args (NULL-terminated, without argv[0]) on the dummy
+ * video driver; stdout goes to out_path when not NULL. */
+static pid_t spawn_demo(const char *const *args, const char *out_path) {
+    /* SIGINT starts blocked: demo-game unblocks it once its handler is in
+     * place, so a signal sent at any time ends it cleanly. */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    posix_spawnattr_setsigmask(&attr, &mask);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     char *argv[16];
     int argc = 0;
     argv[argc++] = (char *)DEMO_GAME_PATH;
@@ -42,11 +50,18 @@ static int run_demo(const char *const *args, const char *out_path) {
         posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, DEMO_GAME_PATH, &actions, NULL, argv, environ);
+    int rc = posix_spawn(&pid, DEMO_GAME_PATH, &actions, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     cr_assert_eq(rc, 0, "cannot start %s", DEMO_GAME_PATH);
+    return pid;
+}
+
+/* The exit status of pid, or -1 when it did not exit normally within
+ * timeout_ms (it is then killed). */
+static int wait_demo(pid_t pid, int timeout_ms) {
     const struct timespec pause = {0, 20 * 1000 * 1000};
-    for (int waited_ms = 0; waited_ms < RUN_TIMEOUT_MS; waited_ms += 20) {
+    for (int waited_ms = 0; waited_ms < timeout_ms; waited_ms += 20) {
         int status = 0;
         pid_t done = waitpid(pid, &status, WNOHANG);
         if (done == pid) {
@@ -57,6 +72,10 @@ static int run_demo(const char *const *args, const char *out_path) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+static int run_demo(const char *const *args, const char *out_path) {
+    return wait_demo(spawn_demo(args, out_path), RUN_TIMEOUT_MS);
 }
 
 static uint8_t *read_file(const char *path, size_t *len) {
@@ -261,4 +280,17 @@ Test(demo_render, bad_arguments_are_refused) {
     cr_assert_eq(run_demo(args2, NULL), 2);
     const char *args3[] = {"--help", NULL};
     cr_assert_eq(run_demo(args3, "/dev/null"), 0);
+}
+
+Test(demo_render, ctrl_c_ends_a_game_cleanly, .timeout = 120) {
+    const char *windowed[] = {"--bots", "3", NULL};
+    const char *headless[] = {"--headless", "--duration", "86400", NULL};
+    const char *const *modes[] = {windowed, headless};
+    for (int m = 0; m < 2; m++) {
+        pid_t pid = spawn_demo(modes[m], "/dev/null");
+        const struct timespec run_for = {0, 500 * 1000 * 1000}; /* let it play a little, if it can */
+        nanosleep(&run_for, NULL);
+        cr_assert_eq(kill(pid, SIGINT), 0);
+        cr_assert_eq(wait_demo(pid, RUN_TIMEOUT_MS), 0, "mode %d did not exit cleanly on SIGINT", m);
+    }
 }
