@@ -368,6 +368,13 @@ netcore_result netcore_token_validate(netcore_token_validator *validator, const 
         stats->rejected_replayed++;
         return NETCORE_ERR_REPLAYED;
     }
+    if (validator->config.accept) {
+        result = validator->config.accept(validator->config.accept_user, &info);
+        if (result != NETCORE_OK) {
+            stats->rejected_policy++;
+            return result;
+        }
+    }
     if (slot->expire_s == 0 && validator->entry_count >= validator->config.replay_capacity) {
         replay_rebuild(validator, now_s);
         if (validator->entry_count >= validator->config.replay_capacity) {

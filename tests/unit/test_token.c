@@ -444,3 +444,39 @@ Test(token, admission_helper_admits_a_token_holder_on_a_simulated_host)
     netcore_sim_destroy(sim);
     netcore_token_validator_destroy(v);
 }
+
+static netcore_result only_match_42(void *user, const netcore_token_info *info)
+{
+    (*(int *)user)++;
+    return info->match_id == 42 ? NETCORE_OK : NETCORE_ERR_NOT_FOUND;
+}
+
+Test(token, accept_callback_applies_the_game_servers_policy)
+{
+    int calls = 0;
+    netcore_token_validator_config cfg;
+    netcore_token_validator_config_default(&cfg);
+    memcpy(cfg.key, test_key, sizeof cfg.key);
+    cfg.server_address = server_address();
+    cfg.accept = only_match_42;
+    cfg.accept_user = &calls;
+    netcore_token_validator *v = NULL;
+    cr_assert_eq(netcore_token_validator_create(&cfg, &v), NETCORE_OK);
+    netcore_token_params p = default_params();
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    p.match_id = 43;
+    make_token(&p, token);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_NOT_FOUND);
+    /* Refused tokens are not recorded: the same token is judged again. */
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_NOT_FOUND);
+    p.match_id = 42;
+    make_token(&p, token);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_OK);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_REPLAYED);
+    cr_assert_eq(calls, 3, "the callback only sees tokens that passed every other check");
+    netcore_token_validator_stats stats;
+    netcore_token_validator_get_stats(v, &stats);
+    cr_assert_eq(stats.rejected_policy, 2);
+    cr_assert_eq(stats.accepted, 1);
+    netcore_token_validator_destroy(v);
+}

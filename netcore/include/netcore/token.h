@@ -135,6 +135,12 @@ typedef struct netcore_token_validator netcore_token_validator;
 /* Current time on the lobby's scale, in seconds. */
 typedef uint64_t (*netcore_token_clock_fn)(void *user);
 
+/* Game server policy, called for a token that passed every other check,
+ * before it is recorded as used: e.g. refuse a match this server was not
+ * assigned (NETCORE_ERR_NOT_FOUND) or a client already playing. Return
+ * NETCORE_OK to accept; any other code is the validation's result. */
+typedef netcore_result (*netcore_token_accept_fn)(void *user, const netcore_token_info *info);
+
 typedef struct netcore_token_validator_config {
     netcore_allocator allocator;
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
@@ -153,6 +159,8 @@ typedef struct netcore_token_validator_config {
     /* Clock for netcore_token_admission; NULL reads the UNIX time. */
     netcore_token_clock_fn clock;
     void *clock_user;
+    netcore_token_accept_fn accept; /* NULL: no further policy */
+    void *accept_user;
 } netcore_token_validator_config;
 
 /* Zeroed key (set one), unset address, capacity 4096, skew 5 s, UNIX clock. */
@@ -174,7 +182,8 @@ void netcore_token_validator_destroy(netcore_token_validator *validator);
  * NETCORE_ERR_MALFORMED (size or version), NETCORE_ERR_AUTH (forged, tampered,
  * other key), NETCORE_ERR_MISMATCH (token for another server address),
  * NETCORE_ERR_EXPIRED, NETCORE_ERR_REPLAYED (already accepted once),
- * NETCORE_ERR_FULL (replay cache full of live tokens). Each is counted.
+ * whatever the accept callback returned, NETCORE_ERR_FULL (replay cache full
+ * of live tokens). Each is counted.
  */
 netcore_result netcore_token_validate(netcore_token_validator *validator, const void *token,
                                       size_t token_size_bytes, uint64_t now_s,
@@ -199,6 +208,7 @@ typedef struct netcore_token_validator_stats {
     uint64_t rejected_mismatch;
     uint64_t rejected_expired;
     uint64_t rejected_replayed;
+    uint64_t rejected_policy; /* refused by the accept callback */
     uint64_t rejected_full;
     uint32_t replay_entries; /* live entries now held */
 } netcore_token_validator_stats;
