@@ -144,6 +144,9 @@ static void scene_init(void)
     size_t ack_len;
     netcore_snapshot_client_write_ack(sc.client, ack, sizeof ack, &ack_len);
     write_seed(dir, "ack", ack, ack_len);
+    static const uint8_t script[] = {'O', 40, 0, 0, 0, 1, 0, 2, 2, 0, 3, 1, 5, 0, 4, 2, 6, 0,
+                                     2,   1,  7, 0, 8, 0, 1, 0, 0, 4, 5, 0, 9, 0, 6, 0, 5, 0};
+    write_seed(dir, "script", script, sizeof script);
 }
 
 /* Reads every field of every entity of the client's current world. */
@@ -178,10 +181,149 @@ static void read_world(void)
     }
 }
 
+/* Exact comparison of the client's world with the server's (all relevant). */
+static bool worlds_equal(const netcore_snapshot_server *server,
+                         const netcore_snapshot_client *client)
+{
+    uint32_t n = netcore_snapshot_client_entity_count(client);
+    if (n != netcore_snapshot_server_entity_count(server))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        netcore_entity_id id;
+        uint16_t type, server_type;
+        if (netcore_snapshot_client_entity_at(client, i, &id, &type) != NETCORE_OK ||
+            netcore_snapshot_server_entity_type(server, id, &server_type) != NETCORE_OK ||
+            type != server_type)
+            return false;
+        netcore_vec3 va, vb;
+        if (netcore_snapshot_server_get_vec3(server, id, 0, &va) != NETCORE_OK ||
+            netcore_snapshot_client_get_vec3(client, id, 0, &vb) != NETCORE_OK ||
+            memcmp(&va, &vb, sizeof va) != 0)
+            return false;
+        if (type != 0)
+            continue;
+        netcore_quat qa, qb;
+        int64_t ia, ib;
+        float fa, fb;
+        bool ba, bb;
+        if (netcore_snapshot_server_get_quat(server, id, 1, &qa) != NETCORE_OK ||
+            netcore_snapshot_client_get_quat(client, id, 1, &qb) != NETCORE_OK ||
+            netcore_snapshot_server_get_int(server, id, 2, &ia) != NETCORE_OK ||
+            netcore_snapshot_client_get_int(client, id, 2, &ib) != NETCORE_OK ||
+            netcore_snapshot_server_get_float(server, id, 3, &fa) != NETCORE_OK ||
+            netcore_snapshot_client_get_float(client, id, 3, &fb) != NETCORE_OK ||
+            netcore_snapshot_server_get_bool(server, id, 4, &ba) != NETCORE_OK ||
+            netcore_snapshot_client_get_bool(client, id, 4, &bb) != NETCORE_OK ||
+            memcmp(&qa, &qb, sizeof qa) != 0 || ia != ib || memcmp(&fa, &fb, sizeof fa) != 0 ||
+            ba != bb)
+            return false;
+    }
+    return true;
+}
+
+/* Writes a snapshot; delivers it unless lost, acks it if asked. */
+/* The newest snapshot written by a script, and whether the client decoded it. */
+typedef struct script_last {
+    uint8_t bytes[SNAP_BYTES];
+    size_t len;
+    bool decoded;
+} script_last;
+
+static void script_send(netcore_snapshot_server *server, netcore_snapshot_client *client,
+                        uint32_t tick, bool deliver, bool ack, script_last *last)
+{
+    if (netcore_snapshot_server_write(server, 0, tick, last->bytes, SNAP_BYTES, &last->len) !=
+        NETCORE_OK)
+        fail();
+    last->decoded = false;
+    if (!deliver)
+        return;
+    netcore_result r = netcore_snapshot_client_read(client, last->bytes, last->len);
+    last->decoded = r == NETCORE_OK;
+    if (r != NETCORE_OK && r != NETCORE_ERR_NOT_FOUND && r != NETCORE_ERR_STATE)
+        fail(); /* the server's own snapshots are never malformed */
+    uint8_t ack_bytes[NETCORE_SNAPSHOT_ACK_BYTES];
+    size_t ack_len;
+    if (ack && netcore_snapshot_client_write_ack(client, ack_bytes, sizeof ack_bytes, &ack_len) ==
+                   NETCORE_OK)
+        netcore_snapshot_server_read_ack(server, 0, ack_bytes, ack_len);
+}
+
+static void run_script(const uint8_t *data, size_t size)
+{
+    netcore_snapshot_server_config server_cfg;
+    netcore_snapshot_server_config_default(&server_cfg);
+    server_cfg.schema = sc.schema;
+    server_cfg.max_entities = 16;
+    server_cfg.max_clients = 1;
+    server_cfg.ring_length = 8;
+    server_cfg.budget_bytes = 60u + (size > 1 ? data[1] : 0);
+    netcore_snapshot_client_config client_cfg;
+    netcore_snapshot_client_config_default(&client_cfg);
+    client_cfg.schema = sc.schema;
+    client_cfg.max_entities = 16;
+    client_cfg.ring_length = 8;
+    netcore_snapshot_server *server = NULL;
+    netcore_snapshot_client *client = NULL;
+    uint32_t cid;
+    if (netcore_snapshot_server_create(&server_cfg, &server) != NETCORE_OK ||
+        netcore_snapshot_client_create(&client_cfg, &client) != NETCORE_OK ||
+        netcore_snapshot_server_client_add(server, &cid) != NETCORE_OK || cid != 0)
+        fail();
+    static script_last last;
+    memset(&last, 0, sizeof last);
+    netcore_entity_id ids[16] = {0};
+    uint32_t tick = 0;
+    for (size_t i = 2; i + 1 < size; i += 2) {
+        uint8_t op = data[i], arg = data[i + 1];
+        netcore_entity_id id = ids[arg % 16];
+        float x = (float)(int8_t)arg * 0.37f;
+        switch (op % 10) {
+        case 0: netcore_snapshot_server_entity_create(server, arg & 1, &ids[arg % 16]); break;
+        case 1: netcore_snapshot_server_entity_destroy(server, id); break;
+        case 2: netcore_snapshot_server_set_vec3(server, id, 0, (netcore_vec3){x, -x, 1}); break;
+        case 3:
+            netcore_snapshot_server_set_quat(server, id, 1, (netcore_quat){x, 1, -x, 0.5f});
+            netcore_snapshot_server_set_int(server, id, 2, (int64_t)arg - 128);
+            break;
+        case 4:
+            netcore_snapshot_server_set_float(server, id, 3, x);
+            netcore_snapshot_server_set_bool(server, id, 4, arg & 1);
+            break;
+        case 5: script_send(server, client, tick++, true, true, &last); break;
+        case 6: script_send(server, client, tick++, false, false, &last); break;
+        case 7: script_send(server, client, tick++, true, false, &last); break;
+        case 8: /* (re)delivery of the newest snapshot, late if it was lost */
+            if (last.len &&
+                netcore_snapshot_client_read(client, last.bytes, last.len) == NETCORE_OK) {
+                if (last.decoded)
+                    fail(); /* decoding the same snapshot twice */
+                last.decoded = true;
+            }
+            break;
+        default: netcore_snapshot_server_request_full(server, 0); break;
+        }
+    }
+    /* Perfect link from here: the client must converge, exactly. */
+    bool converged = false;
+    for (int round = 0; round < 64 && !converged; round++) {
+        script_send(server, client, tick++, true, true, &last);
+        converged = worlds_equal(server, client);
+    }
+    if (!converged)
+        fail();
+    netcore_snapshot_client_destroy(client);
+    netcore_snapshot_server_destroy(server);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!sc.schema)
         scene_init();
+    if (size > 0 && data[0] == 'O') {
+        run_script(data, size);
+        return 0;
+    }
     netcore_snapshot_client_reset(sc.client);
     for (int s = 0; s < BASELINES; s++)
         if (netcore_snapshot_client_read(sc.client, sc.base[s], sc.base_len[s]) != NETCORE_OK)
