@@ -247,7 +247,7 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
         if (type->comp_count > schema->max_comps)
             schema->max_comps = type->comp_count;
         uint32_t entity_bits =
-            NCI_GAP_MAX_BITS + 1 + schema->type_bits + NCI_GENERATION_BITS + type->full_bits;
+            NCI_GAP_MAX_BITS + schema->type_bits + NCI_GENERATION_BITS + type->full_bits;
         if (entity_bits > schema->max_entity_bits)
             schema->max_entity_bits = entity_bits;
     }
