@@ -112,11 +112,9 @@ netcore_result netcore_schema_create(const netcore_schema_config *config,
     schema->types = nci_calloc(&schema->allocator, config->max_types, sizeof *schema->types);
     schema->fields = nci_calloc(&schema->allocator, config->max_fields, sizeof *schema->fields);
     schema->comp_bits = nci_calloc(&schema->allocator, config->max_fields, 4);
-    schema->comp_is_single = nci_calloc(&schema->allocator, config->max_fields, 4);
     schema->comp_default =
         nci_calloc(&schema->allocator, config->max_fields, 4 * sizeof *schema->comp_default);
-    if (!schema->types || !schema->fields || !schema->comp_bits || !schema->comp_is_single ||
-        !schema->comp_default) {
+    if (!schema->types || !schema->fields || !schema->comp_bits || !schema->comp_default) {
         netcore_schema_destroy(schema);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -132,7 +130,6 @@ void netcore_schema_destroy(netcore_schema *schema)
     nci_free(&allocator, schema->types);
     nci_free(&allocator, schema->fields);
     nci_free(&allocator, schema->comp_bits);
-    nci_free(&allocator, schema->comp_is_single);
     nci_free(&allocator, schema->comp_default);
     nci_free(&allocator, schema);
 }
@@ -238,7 +235,6 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
             f->first_comp = (uint16_t)(comp - type->first_comp);
             for (unsigned c = 0; c < f->comp_count; c++) {
                 schema->comp_bits[comp + c] = (uint8_t)comp_width(f, c);
-                schema->comp_is_single[comp + c] = f->comp_count == 1;
                 type->full_bits += nci_comp_max_bits(comp_width(f, c), f->comp_count == 1);
             }
             comp += f->comp_count;
@@ -251,7 +247,6 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
         if (entity_bits > schema->max_entity_bits)
             schema->max_entity_bits = entity_bits;
     }
-    schema->comp_total = comp;
     /* Zero values, computed with the setters so they match what set_* stores. */
     for (uint32_t t = 0; t < schema->type_count; t++) {
         const nci_type *type = &schema->types[t];

@@ -47,12 +47,10 @@ struct netcore_schema {
     uint32_t max_fields;
     uint32_t type_count;
     uint32_t field_total;
-    uint32_t comp_total;
-    nci_type *types;         /* [max_types] */
-    nci_field *fields;       /* [max_fields], grouped by type */
-    uint8_t *comp_bits;      /* [4 * max_fields] wire width of each component */
-    uint8_t *comp_is_single; /* [4 * max_fields] 1 when the component is its field's only one */
-    uint32_t *comp_default;  /* [4 * max_fields] code of the zero value */
+    nci_type *types;        /* [max_types] */
+    nci_field *fields;      /* [max_fields], grouped by type */
+    uint8_t *comp_bits;     /* [4 * max_fields] wire width of each component */
+    uint32_t *comp_default; /* [4 * max_fields] code of the zero value */
     bool finalized;
     uint64_t hash;
     uint16_t tag;             /* 16-bit fold of hash carried in every message */
@@ -112,9 +110,9 @@ uint32_t nci_entity_delta_bits(const netcore_schema *schema, const nci_type *typ
 void nci_entity_delta_write(netcore_bit_writer *writer, const netcore_schema *schema,
                             const nci_type *type, const uint32_t *ref, const uint32_t *cur,
                             uint64_t mask, uint64_t *field_bits);
-/* Reads fields coded against ref into out (may alias ref only if equal
- * pointers are acceptable: out is written component by component). Returns
- * false on invalid values; reader failures are left in the reader. */
+/* Reads the fields of an entity coded against ref into out (the type's
+ * components; out must not overlap ref). Returns false on a value the field
+ * cannot hold; read failures (truncation) are left in the reader's status. */
 bool nci_entity_delta_read(netcore_bit_reader *reader, const netcore_schema *schema,
                            const nci_type *type, const uint32_t *ref, uint32_t *out);
 
