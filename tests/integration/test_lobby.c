@@ -976,3 +976,85 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     netcore_lobby_discovery_destroy(d);
     teardown(&f);
 }
+
+/* Seeded storm of valid requests in random order from four players: the
+ * server never drops anyone, and once quiet every player's view of its room
+ * agrees with the others'. */
+Test(lobby, random_request_storm_keeps_rooms_consistent)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.messages_per_s = 100000;
+    cfg.chat_per_s = 100000;
+    fixture f;
+    start_server(&f, &cfg);
+    test_client *players[MAX_CLIENTS];
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        players[i] = connect_client(&f, "storm");
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    for (int op = 0; op < 1500; op++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        test_client *t = players[state % MAX_CLIENTS];
+        uint32_t pick = (uint32_t)(state >> 8) % 10;
+        uint32_t room_id = 1 + (uint32_t)(state >> 20) % 6;
+        netcore_lobby_room_params p;
+        netcore_lobby_room_filter filter;
+        switch (pick) {
+        case 0:
+            memset(&p, 0, sizeof p);
+            strcpy(p.name, "storm room");
+            p.max_players = (uint8_t)(1 + (state >> 30) % 3);
+            netcore_lobby_client_create_room(t->client, &p);
+            break;
+        case 1: netcore_lobby_client_join_room(t->client, room_id, NULL); break;
+        case 2: netcore_lobby_client_leave_room(t->client); break;
+        case 3: netcore_lobby_client_set_ready(t->client, (state >> 40) & 1); break;
+        case 4: netcore_lobby_client_kick(t->client, players[(state >> 33) % MAX_CLIENTS]->id); break;
+        case 5: netcore_lobby_client_start_match(t->client); break;
+        case 6: netcore_lobby_client_end_match(t->client); break;
+        case 7: netcore_lobby_client_chat(t->client, (netcore_lobby_chat_scope)((state >> 44) & 1), "x"); break;
+        case 8:
+            memset(&filter, 0, sizeof filter);
+            filter.max_count = 4;
+            filter.include_private = true;
+            netcore_lobby_client_list_rooms(t->client, &filter);
+            break;
+        default: netcore_lobby_client_ping(t->client, (uint64_t)op); break;
+        }
+        if (op % 10 == 0)
+            pump_once(&f);
+    }
+    /* Quiet: a ping answered by everyone means every earlier answer arrived. */
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        int pongs = players[i]->pongs;
+        cr_assert_eq(netcore_lobby_client_ping(players[i]->client, 1), NETCORE_OK);
+        wait_for(&f, &players[i]->pongs, pongs + 1, "final pong");
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        const test_client *t = players[i];
+        cr_assert_eq(t->disconnects, 0);
+        if (t->room.room_id == 0)
+            continue;
+        bool self = false;
+        for (int m = 0; m < t->room.member_count; m++)
+            self = self || t->room.members[m].client_id == t->id;
+        cr_assert(self, "player %d sees itself in its room", i);
+        for (int k = 0; k < MAX_CLIENTS; k++) {
+            const test_client *o = players[k];
+            if (k == i || o->room.room_id != t->room.room_id)
+                continue;
+            cr_assert_eq(o->room.member_count, t->room.member_count);
+            cr_assert_eq(o->room.owner_id, t->room.owner_id);
+            cr_assert_eq(o->room.in_match, t->room.in_match);
+        }
+    }
+    netcore_lobby_server_stats stats;
+    netcore_lobby_server_get_stats(f.server, &stats);
+    cr_assert_eq(stats.sessions, MAX_CLIENTS);
+    cr_assert_leq(stats.rooms, MAX_CLIENTS);
+    cr_assert_eq(stats.malformed_dropped, 0);
+    cr_assert_geq(stats.frames_received, 1500, "every request reached the server");
+    teardown(&f);
+}
