@@ -1,0 +1,284 @@
+/* Shared by the lobby integration tests: a lobby server on 127.0.0.1 with
+ * an ephemeral port, lobby clients that record every event, and bounded
+ * waits (in iterations and in wall time). Header-only, static inline. */
+#ifndef NETCORE_TEST_LOBBY_FIXTURE_H
+#define NETCORE_TEST_LOBBY_FIXTURE_H
+
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netcore/lobby.h"
+#include "netcore/token.h"
+
+#define MAX_CLIENTS 4
+/* Every wait is bounded both in iterations and in wall time. */
+#define WAIT_ITERATIONS 4000
+#define WAIT_MS 8000
+
+static const uint8_t lobby_key[NETCORE_TOKEN_KEY_BYTES] = {
+    9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 9, 8};
+static const uint64_t token_clock_s = 1700000000;
+
+static inline uint64_t fixed_clock(void *user)
+{
+    (void)user;
+    return token_clock_s;
+}
+
+typedef struct test_client {
+    netcore_lobby_client *client;
+    int welcomes;
+    bool resumed;
+    uint64_t id;
+    int room_states;
+    netcore_lobby_room_state room;
+    int room_left;
+    netcore_lobby_leave_reason leave_reason;
+    int chats;
+    char last_chat[NETCORE_LOBBY_CHAT_MAX + 1];
+    int matches;
+    netcore_lobby_match_start match;
+    int match_ends;
+    int room_lists;
+    uint16_t rooms_total;
+    size_t list_count;
+    int pongs;
+    int errors;
+    uint16_t last_error;
+    int rate_limited;
+    int disconnects;
+    uint16_t disconnect_code;
+    int registered;
+    int assigned;
+    uint64_t assigned_match;
+    uint64_t assigned_ids[NETCORE_LOBBY_MAX_PLAYERS];
+    size_t assigned_count;
+} test_client;
+
+typedef struct fixture {
+    netcore_lobby_server *server;
+    netcore_address address;
+    test_client clients[MAX_CLIENTS];
+    int client_count;
+} fixture;
+
+static inline void on_event(void *user, const netcore_lobby_event *e)
+{
+    test_client *t = user;
+    switch (e->type) {
+    case NETCORE_LOBBY_EVENT_WELCOME:
+        t->welcomes++;
+        t->id = e->client_id;
+        t->resumed = e->resumed;
+        break;
+    case NETCORE_LOBBY_EVENT_ROOM_STATE:
+        t->room_states++;
+        t->room = *e->room;
+        break;
+    case NETCORE_LOBBY_EVENT_ROOM_LEFT:
+        t->room_left++;
+        t->leave_reason = e->leave_reason;
+        memset(&t->room, 0, sizeof t->room);
+        break;
+    case NETCORE_LOBBY_EVENT_CHAT:
+        t->chats++;
+        snprintf(t->last_chat, sizeof t->last_chat, "%s", e->text);
+        break;
+    case NETCORE_LOBBY_EVENT_MATCH_START:
+        t->matches++;
+        t->match = *e->match;
+        break;
+    case NETCORE_LOBBY_EVENT_MATCH_END: t->match_ends++; break;
+    case NETCORE_LOBBY_EVENT_ROOM_LIST:
+        t->room_lists++;
+        t->rooms_total = e->rooms_total;
+        t->list_count = e->room_list_count;
+        break;
+    case NETCORE_LOBBY_EVENT_PONG: t->pongs++; break;
+    case NETCORE_LOBBY_EVENT_ERROR:
+        t->errors++;
+        t->last_error = e->error_code;
+        t->rate_limited += e->error_code == NETCORE_LOBBY_ERR_RATE_LIMITED;
+        break;
+    case NETCORE_LOBBY_EVENT_DISCONNECTED:
+        t->disconnects++;
+        t->disconnect_code = e->error_code;
+        break;
+    case NETCORE_LOBBY_EVENT_REGISTERED: t->registered++; break;
+    case NETCORE_LOBBY_EVENT_MATCH_ASSIGNED:
+        t->assigned++;
+        t->assigned_match = e->match_id;
+        t->assigned_count = e->member_count;
+        memcpy(t->assigned_ids, e->member_ids, e->member_count * sizeof *e->member_ids);
+        break;
+    }
+}
+
+static inline uint64_t now_ms(void) { return netcore_time_now_us() / 1000; }
+
+static inline void server_config(netcore_lobby_server_config *cfg)
+{
+    netcore_lobby_server_config_default(cfg);
+    cfg->listen[0] = netcore_address_ipv4(127, 0, 0, 1, 0);
+    cfg->listen_count = 1;
+    memcpy(cfg->key, lobby_key, sizeof cfg->key);
+    cfg->game_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
+    cfg->clock = fixed_clock;
+    cfg->seed = 42;
+}
+
+static inline void start_server(fixture *f, const netcore_lobby_server_config *cfg)
+{
+    memset(f, 0, sizeof *f);
+    cr_assert_eq(netcore_lobby_server_create(cfg, &f->server), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_server_address(f->server, 0, &f->address), NETCORE_OK);
+    cr_assert_neq(f->address.port, 0);
+}
+
+static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
+{
+    test_client *t = &f->clients[f->client_count++];
+    netcore_lobby_client_config cfg;
+    netcore_lobby_client_config_default(&cfg);
+    cfg.on_event = on_event;
+    cfg.event_user = t;
+    cfg.keepalive_ms = keepalive_ms;
+    cr_assert_eq(netcore_lobby_client_create(&cfg, &t->client), NETCORE_OK);
+    return t;
+}
+
+static inline void pump_once(fixture *f)
+{
+    uint64_t now = now_ms();
+    cr_assert_eq(netcore_lobby_server_update(f->server, now, 2), NETCORE_OK);
+    for (int i = 0; i < f->client_count; i++)
+        if (f->clients[i].client)
+            netcore_lobby_client_update(f->clients[i].client, now);
+}
+
+/* Pumps until *counter reaches target; fails the test if it never does. */
+static inline void wait_for(fixture *f, const int *counter, int target, const char *what)
+{
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && *counter < target && now_ms() < deadline; i++)
+        pump_once(f);
+    cr_assert_geq(*counter, target, "waiting for %s: %d < %d", what, *counter, target);
+}
+
+static inline void pump_for(fixture *f, uint64_t duration_ms)
+{
+    uint64_t deadline = now_ms() + duration_ms;
+    for (int i = 0; i < WAIT_ITERATIONS && now_ms() < deadline; i++)
+        pump_once(f);
+}
+
+static inline test_client *connect_client(fixture *f, const char *nickname)
+{
+    test_client *t = add_client(f, 15000);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_ms()),
+                 NETCORE_OK);
+    wait_for(f, &t->welcomes, 1, "welcome");
+    cr_assert_neq(t->id, 0);
+    return t;
+}
+
+static inline void teardown(fixture *f)
+{
+    for (int i = 0; i < f->client_count; i++)
+        netcore_lobby_client_destroy(f->clients[i].client);
+    netcore_lobby_server_destroy(f->server);
+}
+
+static inline void create_room(fixture *f, test_client *owner, const char *name, uint8_t max_players,
+                        const char *password)
+{
+    netcore_lobby_room_params p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "%s", name);
+    p.max_players = max_players;
+    snprintf(p.password, sizeof p.password, "%s", password ? password : "");
+    p.meta_count = 1;
+    strcpy(p.meta[0].key, "map");
+    strcpy(p.meta[0].value, "docks");
+    int before = owner->room_states;
+    cr_assert_eq(netcore_lobby_client_create_room(owner->client, &p), NETCORE_OK);
+    wait_for(f, &owner->room_states, before + 1, "room state after create");
+    cr_assert_eq(owner->room.owner_id, owner->id);
+}
+
+static inline void join(fixture *f, test_client *t, uint32_t room_id, int expected_members)
+{
+    cr_assert_eq(netcore_lobby_client_join_room(t->client, room_id, NULL), NETCORE_OK);
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && t->room.member_count != expected_members &&
+                    now_ms() < deadline;
+         i++)
+        pump_once(f);
+    cr_assert_eq(t->room.member_count, expected_members);
+}
+
+static inline void wait_members(fixture *f, test_client *t, int members)
+{
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && t->room.member_count != members && now_ms() < deadline; i++)
+        pump_once(f);
+    cr_assert_eq(t->room.member_count, members);
+}
+
+
+/* A raw TCP connection to the lobby. */
+static inline int raw_connect(const netcore_address *address)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    memcpy(&sin.sin_addr, address->bytes, 4);
+    sin.sin_port = htons(address->port);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    return fd;
+}
+
+/* Pumps the lobby until the raw connection is closed by the server; returns
+ * the error code of the ERROR frame received before the close (0 if none). */
+static inline uint16_t wait_closed(fixture *f, int fd)
+{
+    uint8_t buf[4096];
+    size_t len = 0;
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && now_ms() < deadline; i++) {
+        pump_once(f);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
+        if (n <= 0) {
+            /* ERROR frame: length(4) type(1)=0x8f code(2) */
+            if (len >= 7 && buf[4] == 0x8f)
+                return (uint16_t)(buf[5] | (buf[6] << 8));
+            return 0;
+        }
+        len += (size_t)n;
+        if (len == sizeof buf)
+            len = 0;
+    }
+    cr_assert_fail("the server did not close the connection");
+    return 0;
+}
+
+
+static inline void list(fixture *f, test_client *t, const netcore_lobby_room_filter *filter)
+{
+    int before = t->room_lists;
+    cr_assert_eq(netcore_lobby_client_list_rooms(t->client, filter), NETCORE_OK);
+    wait_for(f, &t->room_lists, before + 1, "room list");
+}
+
+
+#endif /* NETCORE_TEST_LOBBY_FIXTURE_H */
