@@ -23,6 +23,10 @@
 /* Upper bound of internal events (control messages, dropped messages) one poll
  * swallows before returning NONE, so a flood cannot hold the caller forever. */
 #define MAX_SWALLOWED_PER_POLL 4096u
+/* Polls that return an event without reading the clock before one does, so
+ * the one-second rate window still rolls under a flood that never lets a
+ * poll come back empty. */
+#define MAX_POLLS_UNCLOCKED 64u
 
 typedef enum peer_state {
     PEER_FREE = 0,
@@ -74,7 +78,9 @@ struct netcore_host {
     uint32_t queue_head;
     uint32_t queue_count;
     uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
+    uint32_t deadlines_armed;  /* peers with a deadline_us */
     uint64_t window_start_us;
+    uint32_t polls_unclocked; /* polls since the clock was last read */
     traffic total;
     netcore_host_stats counters; /* admission and drop counters only */
     nci_log_limiter log_limit;
@@ -127,9 +133,22 @@ static void traffic_export(const traffic *t, netcore_traffic_stats *out)
     out->in_bytes_per_s = t->rates[T_BYTES_IN];
 }
 
+/* Every change of a peer's deadline goes through here, so that the host knows
+ * when none is armed and a poll can skip the clock (see netcore_host_poll). */
+static void peer_set_deadline(netcore_host *host, peer *p, uint64_t deadline_us)
+{
+    host->deadlines_armed += (uint32_t)(deadline_us != 0) - (uint32_t)(p->deadline_us != 0);
+    p->deadline_us = deadline_us;
+    if (host->deadlines_armed == 0)
+        host->next_deadline_us = UINT64_MAX;
+    else if (deadline_us && deadline_us < host->next_deadline_us)
+        host->next_deadline_us = deadline_us;
+}
+
 /* A slot goes back to the free list: a new generation makes old ids stale. */
 static void peer_release(netcore_host *host, peer *p)
 {
+    peer_set_deadline(host, p, 0);
     nci_free(&host->cfg.allocator, p->token);
     uint16_t generation = (uint16_t)(p->generation + 1u);
     memset(p, 0, sizeof *p);
@@ -140,12 +159,11 @@ static void peer_claim(netcore_host *host, peer *p, peer_state state, uint64_t d
 {
     uint16_t generation = p->generation ? p->generation : 1u;
     nci_free(&host->cfg.allocator, p->token);
+    peer_set_deadline(host, p, 0);
     memset(p, 0, sizeof *p);
     p->generation = generation;
     p->state = state;
-    p->deadline_us = deadline_us;
-    if (deadline_us && deadline_us < host->next_deadline_us)
-        host->next_deadline_us = deadline_us;
+    peer_set_deadline(host, p, deadline_us);
 }
 
 static bool queue_push(netcore_host *host, const netcore_event *event)
@@ -420,7 +438,7 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_
         host->ops->disconnect(host->backend, slot,
                               NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
         p->state = PEER_CLOSING;
-        p->deadline_us = 0;
+        peer_set_deadline(host, p, 0);
         return NETCORE_OK;
     case PEER_CONNECTING: {
         /* The backend has no connection to close gracefully yet (ENet resets
@@ -442,7 +460,7 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_
     p->state = PEER_DISCONNECTING;
     p->local_request = true;
     p->local_code = code;
-    p->deadline_us = 0;
+    peer_set_deadline(host, p, 0);
     return NETCORE_OK;
 }
 
@@ -541,11 +559,11 @@ static void note_bad_input(netcore_host *host, uint32_t slot, const char *what)
                  (unsigned)slot, what, (unsigned long long)host->log_limit.suppressed);
 }
 
-static void report_connect(peer *p, uint32_t slot, netcore_event *out)
+static void report_connect(netcore_host *host, peer *p, uint32_t slot, netcore_event *out)
 {
     p->state = PEER_CONNECTED;
     p->reported = true;
-    p->deadline_us = 0;
+    peer_set_deadline(host, p, 0);
     memset(out, 0, sizeof *out);
     out->type = NETCORE_EVENT_CONNECT;
     out->peer = make_id(p, slot);
@@ -556,7 +574,7 @@ static void close_pending(netcore_host *host, peer *p, uint32_t slot, uint32_t d
 {
     host->ops->disconnect(host->backend, slot, data32);
     p->state = PEER_CLOSING;
-    p->deadline_us = 0;
+    peer_set_deadline(host, p, 0);
 }
 
 /* A peer whose CONNECT (or connect attempt) the application knows about broke
@@ -617,7 +635,7 @@ static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_
         return;
     }
     host->counters.admission_accepted++;
-    report_connect(p, slot, out);
+    report_connect(host, p, slot, out);
 }
 
 static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
@@ -638,7 +656,7 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
                                     p->state == PEER_DISCONNECTING)) {
         p->welcomed = true;
         if (p->state == PEER_HELLO_SENT)
-            report_connect(p, slot, out);
+            report_connect(host, p, slot, out);
         return;
     }
     if (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
@@ -751,7 +769,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
             host->counters.pending_messages_dropped++;
             return;
         }
-        report_connect(p, bev->slot, out);
+        report_connect(host, p, bev->slot, out);
     } else {
         *out = receive;
     }
@@ -791,7 +809,7 @@ static void run_deadlines(netcore_host *host, uint64_t now)
             host->ops->disconnect_now(host->backend, slot, 0);
             peer_release(host, p);
         } else {
-            p->deadline_us = 0;
+            peer_set_deadline(host, p, 0);
         }
     }
     host->next_deadline_us = next;
@@ -834,6 +852,16 @@ static void dispatch(netcore_host *host, const nci_backend_event *bev, netcore_e
     }
 }
 
+/* Reads the clock, then fires due deadlines and rolls the rate window. */
+static uint64_t clock_tick(netcore_host *host)
+{
+    uint64_t now = host->ops->now_us(host->backend);
+    host->polls_unclocked = 0;
+    run_deadlines(host, now);
+    roll_stats(host, now);
+    return now;
+}
+
 netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcore_event *out_event)
 {
     if (out_event)
@@ -842,16 +870,26 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (queue_pop(host, out_event))
         return NETCORE_OK;
-    uint64_t now = host->ops->now_us(host->backend);
-    run_deadlines(host, now);
-    roll_stats(host, now);
-    if (queue_pop(host, out_event))
-        return NETCORE_OK;
+    /* A clock read costs about as much as the rest of a poll that finds a
+     * message waiting, and a game drains the host with timeout 0 until NONE.
+     * Such a poll reads the clock up front only while a connect or admission
+     * deadline is armed (so those fire exactly as before); otherwise the rate
+     * window is rolled by the read that ends the drain (below), or here after
+     * MAX_POLLS_UNCLOCKED polls that all returned an event. */
+    bool waits = timeout_ms > 0;
+    uint64_t now = 0;
+    if (waits || host->next_deadline_us != UINT64_MAX ||
+        ++host->polls_unclocked >= MAX_POLLS_UNCLOCKED) {
+        now = clock_tick(host);
+        if (queue_pop(host, out_event))
+            return NETCORE_OK;
+    }
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (uint32_t round = 0; round < MAX_SWALLOWED_PER_POLL; round++) {
         nci_backend_event bev;
         memset(&bev, 0, sizeof bev);
-        netcore_result r = host->ops->service(host->backend, wait_budget_ms(host, now, deadline), &bev);
+        netcore_result r =
+            host->ops->service(host->backend, waits ? wait_budget_ms(host, now, deadline) : 0, &bev);
         if (r != NETCORE_OK)
             return r;
         dispatch(host, &bev, out_event);
@@ -861,8 +899,7 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
          * or a peer deadline came first): keep waiting for the rest of the
          * timeout. A clock that did not move (simulated backend) ends it. */
         uint64_t before = now;
-        now = host->ops->now_us(host->backend);
-        run_deadlines(host, now);
+        now = clock_tick(host);
         if (queue_pop(host, out_event))
             return NETCORE_OK;
         if (bev.type == NCI_BEV_NONE && (now >= deadline || now == before))
