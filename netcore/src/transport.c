@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core_internal.h"
+#include "netcore/token.h"
 #include "transport_control.h"
 #include "transport_internal.h"
 
@@ -406,8 +407,12 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
         memcpy(token, options->token, token_size);
     }
     uint32_t slot = 0;
-    netcore_result r = host->ops->connect(host->backend, address,
-                                          options ? options->connect_data : 0, &slot);
+    /* A client-bound token carries its address proof; sending it by default
+     * lets a token holder pass the server's datagram guard with nothing extra. */
+    uint32_t connect_data = options ? options->connect_data : 0;
+    if (connect_data == 0 && token_size > 0)
+        connect_data = netcore_token_embedded_proof(options->token, token_size);
+    netcore_result r = host->ops->connect(host->backend, address, connect_data, &slot);
     if (r != NETCORE_OK || slot >= host->cfg.max_peers) {
         nci_free(&host->cfg.allocator, token);
         return r != NETCORE_OK ? r : NETCORE_ERR_BACKEND;
@@ -753,25 +758,24 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         return;
     }
     uint8_t channel = host->lane_channel[bev->lane];
-    netcore_event receive;
-    memset(&receive, 0, sizeof receive);
-    receive.type = NETCORE_EVENT_RECEIVE;
-    receive.peer = make_id(p, bev->slot);
-    receive.channel = channel;
-    receive.data = bev->data;
-    receive.size_bytes = bev->size_bytes;
+    /* out is still zeroed by netcore_host_poll. */
+    out->type = NETCORE_EVENT_RECEIVE;
+    out->peer = make_id(p, bev->slot);
+    out->channel = channel;
+    out->data = bev->data;
+    out->size_bytes = bev->size_bytes;
     if (client_implied_welcome) {
         /* The server sends on user lanes only after WELCOME, which travels on
          * lane 0 and may be overtaken by another lane's datagram: such a
          * message proves admission. Report CONNECT now, the message next
          * (its data stays valid: the backend is not serviced in between). */
-        if (!queue_push(host, &receive)) {
+        bool queued = queue_push(host, out);
+        memset(out, 0, sizeof *out);
+        if (!queued) {
             host->counters.pending_messages_dropped++;
             return;
         }
         report_connect(host, p, bev->slot, out);
-    } else {
-        *out = receive;
     }
     traffic_count(&p->total, T_MSG_IN, bev->size_bytes);
     traffic_count(&p->channel[channel], T_MSG_IN, bev->size_bytes);
@@ -886,8 +890,7 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
     }
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (uint32_t round = 0; round < MAX_SWALLOWED_PER_POLL; round++) {
-        nci_backend_event bev;
-        memset(&bev, 0, sizeof bev);
+        nci_backend_event bev; /* service fills all of it */
         netcore_result r =
             host->ops->service(host->backend, waits ? wait_budget_ms(host, now, deadline) : 0, &bev);
         if (r != NETCORE_OK)
