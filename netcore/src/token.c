@@ -112,9 +112,47 @@ netcore_result netcore_token_key_from_hex(const char *hex, uint8_t key[NETCORE_T
     return NETCORE_OK;
 }
 
+/* Stateless address proof layout: the top bits name the expiry epoch modulo
+ * PROOF_TAG_EPOCHS, so the checker derives the one candidate epoch from its
+ * clock and computes a single MAC; the other bits are that MAC. */
+#define PROOF_TAG_BITS 4u
+#define PROOF_TAG_EPOCHS (1u << PROOF_TAG_BITS)
+#define PROOF_MAC_MASK ((1u << (32u - PROOF_TAG_BITS)) - 1u)
+/* Where a client-bound token carries its proof: the last 4 nonce bytes. */
+#define PROOF_NONCE_OFFSET (1 + NETCORE_TOKEN_NONCE_BYTES - 4)
+
+_Static_assert(NETCORE_TOKEN_PROOF_MAX_LIFETIME_S + 2u * NETCORE_TOKEN_PROOF_EPOCH_S <
+                   (PROOF_TAG_EPOCHS - 2u) * NETCORE_TOKEN_PROOF_EPOCH_S,
+               "a fresh proof's epoch must stay inside the checker's tag window");
+
+static netcore_result token_seal(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                 const netcore_token_params *params,
+                                 const netcore_address *client_address,
+                                 uint8_t out_token[NETCORE_TOKEN_BYTES]);
+
 netcore_result netcore_token_create(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
                                     const netcore_token_params *params,
                                     uint8_t out_token[NETCORE_TOKEN_BYTES])
+{
+    return token_seal(key, params, NULL, out_token);
+}
+
+netcore_result netcore_token_create_for_client(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                               const netcore_token_params *params,
+                                               const netcore_address *client_address,
+                                               uint8_t out_token[NETCORE_TOKEN_BYTES])
+{
+    if (!client_address || !family_valid(client_address->family))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return token_seal(key, params, client_address, out_token);
+}
+
+/* client_address NULL: a fully random nonce; otherwise its last 4 bytes are
+ * the address proof (the rest stays random, 160 bits, so nonces never repeat). */
+static netcore_result token_seal(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                 const netcore_token_params *params,
+                                 const netcore_address *client_address,
+                                 uint8_t out_token[NETCORE_TOKEN_BYTES])
 {
     if (!key || !params || !out_token || params->lifetime_s == 0 ||
         params->lifetime_s > TOKEN_MAX_LIFETIME_S ||
@@ -144,6 +182,14 @@ netcore_result netcore_token_create(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
 
     out_token[0] = NETCORE_TOKEN_VERSION;
     randombytes_buf(out_token + 1, NETCORE_TOKEN_NONCE_BYTES);
+    if (client_address) {
+        uint64_t proof_expire_s = params->create_time_s + params->lifetime_s;
+        if (params->lifetime_s > NETCORE_TOKEN_PROOF_MAX_LIFETIME_S)
+            proof_expire_s = params->create_time_s + NETCORE_TOKEN_PROOF_MAX_LIFETIME_S;
+        uint32_t proof = netcore_token_address_proof(key, client_address, proof_expire_s);
+        for (int i = 0; i < 4; i++)
+            out_token[PROOF_NONCE_OFFSET + i] = (uint8_t)(proof >> (8 * i));
+    }
     unsigned long long cipher_size = 0;
     int rc = crypto_aead_xchacha20poly1305_ietf_encrypt(
         out_token + TOKEN_HEADER_BYTES, &cipher_size, body, sizeof body, out_token,
@@ -240,6 +286,77 @@ netcore_result netcore_token_check_connect_proof(const uint8_t key[NETCORE_TOKEN
     if (expected == 0 || sodium_memcmp(a, b, sizeof a) != 0)
         return NETCORE_ERR_AUTH;
     return NETCORE_OK;
+}
+
+static uint32_t address_proof_for_epoch(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                        const netcore_address *client_address, uint64_t epoch)
+{
+    static const char domain[] = "netcore address proof v1";
+    uint8_t epoch_bytes[8];
+    put_u64(epoch_bytes, epoch);
+    uint8_t digest[crypto_generichash_BYTES_MIN];
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, key, NETCORE_TOKEN_KEY_BYTES, sizeof digest);
+    crypto_generichash_update(&state, (const uint8_t *)domain, sizeof domain);
+    crypto_generichash_update(&state, &client_address->family, 1);
+    crypto_generichash_update(&state, client_address->bytes, address_ip_bytes(client_address));
+    crypto_generichash_update(&state, epoch_bytes, sizeof epoch_bytes);
+    crypto_generichash_final(&state, digest, sizeof digest);
+    uint32_t mac = ((uint32_t)digest[0] | ((uint32_t)digest[1] << 8) |
+                    ((uint32_t)digest[2] << 16) | ((uint32_t)digest[3] << 24)) &
+                   PROOF_MAC_MASK;
+    uint32_t tag = (uint32_t)(epoch % PROOF_TAG_EPOCHS);
+    /* 0 means "no proof", so a real proof is never 0. */
+    if (tag == 0 && mac == 0)
+        mac = 1;
+    return (tag << (32u - PROOF_TAG_BITS)) | mac;
+}
+
+uint32_t netcore_token_address_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                     const netcore_address *client_address,
+                                     uint64_t proof_expire_s)
+{
+    if (!key || !client_address || !family_valid(client_address->family) || !sodium_ready() ||
+        proof_expire_s > UINT64_MAX - NETCORE_TOKEN_PROOF_EPOCH_S)
+        return 0;
+    uint64_t epoch = (proof_expire_s + NETCORE_TOKEN_PROOF_EPOCH_S - 1) / NETCORE_TOKEN_PROOF_EPOCH_S;
+    return address_proof_for_epoch(key, client_address, epoch);
+}
+
+netcore_result netcore_token_check_address_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                                 const netcore_address *client_address,
+                                                 uint64_t now_s, uint32_t clock_skew_s,
+                                                 uint32_t proof)
+{
+    if (!key || !client_address)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (proof == 0 || !family_valid(client_address->family) || !sodium_ready())
+        return NETCORE_ERR_AUTH;
+    /* The one epoch with this tag in [low, low + PROOF_TAG_EPOCHS). */
+    uint64_t low = (now_s > clock_skew_s ? now_s - clock_skew_s : 0) / NETCORE_TOKEN_PROOF_EPOCH_S;
+    uint32_t tag = proof >> (32u - PROOF_TAG_BITS);
+    uint64_t epoch = low + ((tag - (uint32_t)(low % PROOF_TAG_EPOCHS)) % PROOF_TAG_EPOCHS);
+    /* Stale once now reaches the epoch's end plus the tolerated skew. */
+    if (epoch * NETCORE_TOKEN_PROOF_EPOCH_S + clock_skew_s <= now_s)
+        return NETCORE_ERR_AUTH;
+    uint32_t expected = address_proof_for_epoch(key, client_address, epoch);
+    uint8_t a[4], b[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (uint8_t)(expected >> (8 * i));
+        b[i] = (uint8_t)(proof >> (8 * i));
+    }
+    return sodium_memcmp(a, b, sizeof a) == 0 ? NETCORE_OK : NETCORE_ERR_AUTH;
+}
+
+uint32_t netcore_token_embedded_proof(const void *token, size_t token_size_bytes)
+{
+    const uint8_t *bytes = token;
+    if (!token || token_size_bytes != NETCORE_TOKEN_BYTES || bytes[0] != NETCORE_TOKEN_VERSION)
+        return 0;
+    uint32_t proof = 0;
+    for (int i = 3; i >= 0; i--)
+        proof = (proof << 8) | bytes[PROOF_NONCE_OFFSET + i];
+    return proof;
 }
 
 /* ------------------------------------------------------------------ */

@@ -5,11 +5,17 @@
  *           server; the ENet peer talks to the relay (upstream = outbound).
  *   server: ENet binds 127.0.0.1:0 internally; one relay listens on the
  *           configured address and forwards to it (upstream = inbound).
- * Without the conditioner no relay exists and service() is enet_host_service(). */
+ * Without the conditioner no relay exists and service() is enet_host_service().
+ *
+ * Unless cfg->guard.disabled, ENet's intercept hook hands every received
+ * datagram to the datagram guard (enet_guard.h) before ENet parses it; only
+ * what the guard passes can make ENet allocate a peer. The guard learns which
+ * slot is held by which address from guard_sync(). */
 #include <enet/enet.h>
 #include <string.h>
 
 #include "core_internal.h"
+#include "enet_guard.h"
 #include "relay.h"
 #include "transport_internal.h"
 
@@ -23,6 +29,14 @@
  * QUEUE_CHECK_INTERVAL-th send, and on every send while the peer is full. */
 #define MAX_QUEUED_COMMANDS 8192u
 #define QUEUE_CHECK_INTERVAL 64u
+
+/* Slot states are re-read at least this often, so half-open handshakes are
+ * freed within handshake_timeout_ms plus this. */
+#define GUARD_SYNC_INTERVAL_US 100000u
+
+_Static_assert(sizeof(ENetProtocolConnect) == NCI_ENET_CONNECT_BYTES, "ENet CONNECT layout");
+_Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == NCI_ENET_PEER_ID_NONE, "ENet peer id space");
+_Static_assert(ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS == NCI_ENET_MAX_COMMANDS, "ENet commands");
 
 typedef struct enet_backend {
     netcore_allocator allocator;
@@ -52,6 +66,10 @@ typedef struct enet_backend {
     uint64_t relays_made;
     netcore_conditioner_stats closed_inbound; /* client relays already destroyed */
     netcore_conditioner_stats closed_outbound;
+    /* Datagram guard (NULL when disabled). */
+    nci_guard *guard;
+    bool guard_sync_needed; /* a slot may have been taken since the last sync */
+    uint64_t guard_synced_us;
 } enet_backend;
 
 static void to_enet_address(const netcore_address *in, ENetAddress *out)
@@ -186,6 +204,88 @@ static void drop_client_relay(enet_backend *b, uint32_t slot)
     b->client_relays[slot] = NULL;
 }
 
+/* --- Datagram guard --- */
+
+static nci_guard_slot_state guard_slot_state(ENetPeerState state)
+{
+    switch (state) {
+    case ENET_PEER_STATE_DISCONNECTED: return NCI_GUARD_SLOT_FREE;
+    case ENET_PEER_STATE_CONNECTING:
+    case ENET_PEER_STATE_ACKNOWLEDGING_CONNECT:
+    case ENET_PEER_STATE_CONNECTION_PENDING:
+    case ENET_PEER_STATE_CONNECTION_SUCCEEDED: return NCI_GUARD_SLOT_HANDSHAKE;
+    default: return NCI_GUARD_SLOT_CONNECTED;
+    }
+}
+
+/* Behind the server's relay ENet sees relay sockets; the relay knows whose. */
+static netcore_address real_address(const enet_backend *b, const netcore_address *wire)
+{
+    netcore_address origin;
+    if (b->server_relay && nci_relay_origin(b->server_relay, wire, &origin) == NETCORE_OK)
+        return origin;
+    return *wire;
+}
+
+/* Tells the guard what every slot holds now. With free_expired (never from
+ * inside ENet's receive loop), a server slot still acknowledging a CONNECT
+ * after handshake_timeout_ms is freed silently: ENet has reported nothing
+ * about it, so no event is owed. */
+static void guard_sync(enet_backend *b, uint64_t now_us, bool free_expired)
+{
+    for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
+        ENetPeer *peer = &b->host->peers[slot];
+        nci_guard_slot_state state = guard_slot_state(peer->state);
+        netcore_address wire = from_enet_address(&peer->address);
+        if (!nci_guard_slot_matches(b->guard, slot, state, &wire)) {
+            netcore_address real = real_address(b, &wire);
+            nci_guard_set_slot(b->guard, slot, state, &wire, &real, now_us);
+        }
+        if (free_expired && peer->state == ENET_PEER_STATE_ACKNOWLEDGING_CONNECT &&
+            nci_guard_handshake_expired(b->guard, slot, now_us)) {
+            enet_peer_reset(peer);
+            nci_guard_set_slot(b->guard, slot, NCI_GUARD_SLOT_FREE, NULL, NULL, now_us);
+            nci_guard_count_handshake_timeout(b->guard);
+        }
+    }
+    b->guard_sync_needed = false;
+    b->guard_synced_us = now_us;
+}
+
+static bool guard_sync_due(const enet_backend *b, uint64_t now_us)
+{
+    return b->guard_sync_needed || now_us - b->guard_synced_us >= GUARD_SYNC_INTERVAL_US;
+}
+
+/* ENet's intercept hook: 1 swallows the datagram, 0 lets ENet parse it.
+ * ENetHost has no user pointer, so the backend rides in the compressor's
+ * context: ENet only compresses or decompresses when the compressor's
+ * functions are set too, and they stay NULL. */
+static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
+{
+    (void)event;
+    enet_backend *b = host->compressor.context;
+    uint64_t now = netcore_time_now_us();
+    /* The previous datagram may have made ENet take a slot; its owner's next
+     * datagram must already be known. */
+    if (guard_sync_due(b, now))
+        guard_sync(b, now, false);
+    const uint8_t *data = host->receivedData;
+    size_t size = host->receivedDataLength;
+    netcore_address wire = from_enet_address(&host->receivedAddress);
+    netcore_address real = wire;
+    /* Only a CONNECT (peer id 0xFFF) needs the real address; skip the relay
+     * lookup for everything else. */
+    if (b->server_relay && size >= 2 && ((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
+        real = real_address(b, &wire);
+    nci_guard_verdict v = nci_guard_check(b->guard, data, size, &wire, &real, now);
+    if (v != NCI_GUARD_PASS)
+        return 1;
+    if (((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
+        b->guard_sync_needed = true;
+    return 0;
+}
+
 /* --- Backend operations --- */
 
 static void enet_destroy(void *backend, uint32_t shutdown_data32)
@@ -205,6 +305,7 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
         pump_relays(b, netcore_time_now_us());
         enet_host_destroy(b->host);
     }
+    nci_guard_destroy(b->guard);
     if (b->client_relays)
         for (uint32_t i = 0; i < b->max_peers; i++)
             if (b->client_relays[i])
@@ -281,6 +382,24 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     }
     b->local = from_enet_address(&actual);
     netcore_result r = NETCORE_OK;
+    if (!cfg->guard.disabled) {
+        uint64_t seed = netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^
+                        (uint64_t)(uintptr_t)b;
+        r = nci_guard_create(&b->allocator, &cfg->guard, cfg->max_peers, cfg->is_server, seed,
+                             &b->guard);
+        if (r != NETCORE_OK) {
+            enet_destroy(b, 0);
+            return r;
+        }
+        b->host->compressor.context = b;
+        b->host->intercept = guard_intercept;
+        /* ENet's own per-IP cap counts every slot but outgoing ones. Behind
+         * the relay all peers share 127.0.0.1, so only the guard, which sees
+         * real addresses, can cap per IP there. */
+        if (cfg->is_server && !b->conditioned)
+            b->host->duplicatePeers = nci_guard_config_resolved(b->guard)->max_peers_per_ip;
+        b->guard_synced_us = netcore_time_now_us();
+    }
     if (b->conditioned && b->is_server) {
         r = create_server_relay(b, cfg);
         if (r == NETCORE_OK)
@@ -342,6 +461,8 @@ static netcore_result enet_connect(void *backend, const netcore_address *to, uin
     }
     uint32_t slot = (uint32_t)(peer - b->host->peers);
     configure_peer(b, peer);
+    if (b->guard)
+        b->guard_sync_needed = true;
     if (relay) {
         drop_client_relay(b, slot);
         b->client_relays[slot] = relay;
@@ -438,6 +559,11 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
     int r = b->conditioned ? service_conditioned(b, timeout_ms, &event)
                            : enet_host_service(b->host, &event, timeout_ms);
     harvest_wire_counters(b);
+    if (b->guard) {
+        uint64_t now = netcore_time_now_us();
+        if (guard_sync_due(b, now) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
+            guard_sync(b, now, b->is_server);
+    }
     if (r < 0)
         return NETCORE_ERR_SOCKET;
     if (r == 0 || !event.peer)
@@ -504,6 +630,8 @@ static void enet_host_stats(const void *backend, netcore_host_stats *out_stats)
     out_stats->wire_bytes_received = b->wire_bytes_received + b->host->totalReceivedData;
     out_stats->datagrams_sent = b->datagrams_sent + b->host->totalSentPackets;
     out_stats->datagrams_received = b->datagrams_received + b->host->totalReceivedPackets;
+    if (b->guard)
+        nci_guard_stats(b->guard, out_stats);
     memset(&out_stats->conditioner_inbound, 0, sizeof out_stats->conditioner_inbound);
     memset(&out_stats->conditioner_outbound, 0, sizeof out_stats->conditioner_outbound);
     nci_relay_stats rs;

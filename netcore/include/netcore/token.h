@@ -127,6 +127,67 @@ netcore_result netcore_token_check_connect_proof(const uint8_t key[NETCORE_TOKEN
                                                  uint32_t proof);
 
 /* ------------------------------------------------------------------ */
+/* Address proof (stateless, checked before a peer slot is given)     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * netcore_token_connect_proof above needs the token to be checked, and the
+ * token only reaches the game server after the ENet handshake, when a peer
+ * slot is already spent. The address proof needs nothing but the key, the
+ * datagram's source IP and the clock, so the game server's datagram guard
+ * (netcore_guard_config.require_connect_proof) checks it on the CONNECT
+ * datagram itself:
+ *   proof = (epoch mod 16) << 28 | MAC28(key, client IP, epoch),
+ *   epoch = ceil(proof_expire_s / NETCORE_TOKEN_PROOF_EPOCH_S).
+ * A proof is good from any port of that IP (NAT rewrites ports) until the end
+ * of its epoch plus the checker's clock skew, and useless from another IP.
+ * 28 MAC bits: a blind guess succeeds once in 2^28 tries.
+ *
+ * netcore_token_create_for_client puts the proof in the token's clear nonce,
+ * and netcore_host_connect() sends it as connect data by itself when the
+ * caller leaves connect_data 0, so a client holding such a token needs
+ * nothing else.
+ */
+#define NETCORE_TOKEN_PROOF_EPOCH_S 120u
+/* A client-bound token's proof expires with the token, or this long after
+ * the token was made if that comes first. */
+#define NETCORE_TOKEN_PROOF_MAX_LIFETIME_S 1200u
+
+/* Same as netcore_token_create, for one client: the last 4 nonce bytes are
+ * netcore_token_address_proof(key, client_address, expiry) with expiry
+ * min(create + lifetime, create + NETCORE_TOKEN_PROOF_MAX_LIFETIME_S).
+ * client_address is the client's IP as the lobby sees it (port ignored).
+ * Errors: those of netcore_token_create; NETCORE_ERR_INVALID_ARGUMENT also for
+ * a NULL client address or a family neither IPv4 nor IPv6. */
+netcore_result netcore_token_create_for_client(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                               const netcore_token_params *params,
+                                               const netcore_address *client_address,
+                                               uint8_t out_token[NETCORE_TOKEN_BYTES]);
+
+/* The address proof of client_address's IP valid until proof_expire_s
+ * (seconds, lobby clock; rounded up to an epoch end). Never 0 for valid
+ * arguments; 0 when key or address is NULL, the family unknown, or libsodium
+ * cannot initialise. */
+uint32_t netcore_token_address_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                     const netcore_address *client_address,
+                                     uint64_t proof_expire_s);
+
+/* NETCORE_OK if proof is the address proof of client_address's IP for an
+ * epoch that has not ended by now_s - clock_skew_s and lies less than 16
+ * epochs ahead; NETCORE_ERR_AUTH otherwise (proof 0, wrong IP or key, stale,
+ * unknown family); NETCORE_ERR_INVALID_ARGUMENT for NULL arguments. One MAC
+ * computation, constant time in the proof. */
+netcore_result netcore_token_check_address_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                                 const netcore_address *client_address,
+                                                 uint64_t now_s, uint32_t clock_skew_s,
+                                                 uint32_t proof);
+
+/* The proof a client-bound token carries in its clear header (no key needed;
+ * a token made by netcore_token_create gives 4 random bytes instead). 0 when
+ * token is NULL or not a token of this format. */
+uint32_t netcore_token_embedded_proof(const void *token, size_t token_size_bytes);
+
+/* ------------------------------------------------------------------ */
 /* Validator (game server side)                                        */
 /* ------------------------------------------------------------------ */
 

@@ -193,6 +193,43 @@ typedef netcore_result (*netcore_admission_fn)(void *user, netcore_peer_id peer,
                                                const netcore_address *from, const void *token,
                                                size_t token_size_bytes);
 
+/*
+ * Datagram guard of ENet hosts: every received datagram is checked before
+ * ENet parses it, so a forged handshake never costs a peer slot. A zeroed
+ * struct (as netcore_host_config_default leaves it) enables the guard with
+ * the defaults below and without proof checks; the simulated backend ignores
+ * it. On a server the guard:
+ *   - drops datagrams that are not well-formed ENet (header, commands and
+ *     their lengths checked), and non-CONNECT datagrams whose peer id and
+ *     source address do not name a peer slot held by that address;
+ *   - with require_connect_proof, drops CONNECTs whose connect data is not a
+ *     valid address proof (token.h: netcore_token_address_proof) for the
+ *     datagram's source IP, keyed by proof_key (the lobby's token key);
+ *   - caps peers and unfinished handshakes per source IP, rate-limits
+ *     CONNECTs (token buckets, global and per IP), and frees a handshake
+ *     slot that has not completed within handshake_timeout_ms.
+ * A client host drops every CONNECT (clients accept no connections) and the
+ * same unknown or malformed datagrams. Every drop is counted by reason in
+ * netcore_host_stats (guard_*_dropped).
+ */
+typedef struct netcore_guard_config {
+    bool disabled;                  /* true: no guard, ENet's own checks only */
+    bool require_connect_proof;     /* server: CONNECTs must carry an address proof */
+    uint8_t proof_key[32];          /* the lobby's token key (NETCORE_TOKEN_KEY_BYTES) */
+    uint32_t proof_clock_skew_s;    /* 0: 5 s tolerated between lobby and server clocks */
+    /* Seconds on the lobby's clock for proof expiry; NULL: UNIX time. */
+    uint64_t (*proof_clock_s)(void *user);
+    void *proof_clock_user;
+    uint32_t max_peers_per_ip;      /* 0: max_peers (many bots may share 127.0.0.1) */
+    uint32_t max_handshakes_per_ip; /* unfinished handshakes per IP; 0: max_peers */
+    uint32_t handshake_timeout_ms;  /* 0: 3000; a slot still handshaking after this is freed */
+    uint32_t connect_rate_per_s;    /* CONNECTs let through per second, all IPs; 0: max(1000, 4 * max_peers) */
+    uint32_t connect_burst;         /* bucket size; 0: max(256, 2 * max_peers) */
+    uint32_t ip_connect_rate_per_s; /* per IP; 0: max(100, max_peers) */
+    uint32_t ip_connect_burst;      /* per IP; 0: max(32, max_peers + 16) */
+    uint32_t ip_table_entries;      /* per-IP rate buckets remembered; 0: 1024; rounded up to a power of two, at most 65536 */
+} netcore_guard_config;
+
 typedef struct netcore_host_config {
     netcore_allocator allocator;
     netcore_log log;
@@ -218,6 +255,7 @@ typedef struct netcore_host_config {
     /* NULL: the ENet backend on real UDP. Otherwise the host lives in this
      * simulated network (it must outlive the host) and uses its clock. */
     netcore_sim *sim;
+    netcore_guard_config guard; /* ENet backend only; zeroed: enabled, defaults, no proof */
 } netcore_host_config;
 
 /* Fills every field with its default (a client with 4 channels, one per mode). */
@@ -363,6 +401,20 @@ typedef struct netcore_host_stats {
     uint64_t timeouts;                 /* peers lost to NETCORE_DISCONNECT_TIMEOUT */
     netcore_conditioner_stats conditioner_inbound;
     netcore_conditioner_stats conditioner_outbound;
+    /* ENet datagram guard (all 0 on the simulated backend or with the guard off). */
+    uint32_t slots_in_use;                 /* ENet peer slots held: connected + handshaking */
+    uint32_t slots_handshaking;            /* of which the handshake is not complete */
+    uint64_t guard_passed;                 /* datagrams handed to ENet */
+    uint64_t guard_malformed_dropped;      /* not well-formed ENet */
+    uint64_t guard_unknown_dropped;        /* not a CONNECT and not from the peer it names */
+    uint64_t guard_unexpected_connect_dropped; /* CONNECT to a client host */
+    uint64_t guard_proof_dropped;          /* CONNECT without a valid address proof */
+    uint64_t guard_rate_dropped;           /* CONNECT over the global rate */
+    uint64_t guard_ip_rate_dropped;        /* CONNECT over its IP's rate */
+    uint64_t guard_ip_peers_dropped;       /* CONNECT from an IP holding max_peers_per_ip slots */
+    uint64_t guard_ip_handshakes_dropped;  /* CONNECT from an IP with max_handshakes_per_ip open */
+    uint64_t guard_full_dropped;           /* CONNECT while every slot is held */
+    uint64_t guard_handshake_timeouts;     /* handshake slots freed after handshake_timeout_ms */
 } netcore_host_stats;
 
 /* Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */
