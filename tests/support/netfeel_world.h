@@ -457,8 +457,13 @@ static inline void nf_client_measure(nf_world *w, nf_client *c, uint64_t now)
 {
     double render_tick = netcore_interp_render_tick(c->interp);
     double server_now_us = (double)(now - w->t0_us);
-    c->delay_ms_sum += (server_now_us - netcore_interp_render_time_us(c->interp)) / 1000.0;
-    c->delay_samples++;
+    /* Error figures start with the scripted play, after the first second or
+     * so in which new entities hold their first state. */
+    bool scored = w->server.tick >= w->config.move_start_tick;
+    if (scored) {
+        c->delay_ms_sum += (server_now_us - netcore_interp_render_time_us(c->interp)) / 1000.0;
+        c->delay_samples++;
+    }
     for (uint32_t k = 0; k < w->config.bots; k++) {
         netcore_vec3 v;
         bool valid = netcore_interp_get_vec3(c->interp, w->server.bots[k], w->field_bot_pos, &v) == NETCORE_OK;
@@ -470,7 +475,7 @@ static inline void nf_client_measure(nf_world *w, nf_client *c, uint64_t now)
                     c->largest_backward = back;
             }
         }
-        if (valid) {
+        if (valid && scored) {
             netcore_vec3 then = nf_bot_position(w->config.path, k, render_tick);
             netcore_vec3 live = nf_bot_position(w->config.path, k, server_now_us / w->tick_us);
             double er = hypot((double)v.x - then.x, (double)v.y - then.y);
@@ -478,8 +483,9 @@ static inline void nf_client_measure(nf_world *w, nf_client *c, uint64_t now)
             c->sq_error_render += er * er;
             c->sq_error_now += en * en;
             c->bot_samples++;
-            c->shown_bot[k] = v;
         }
+        if (valid)
+            c->shown_bot[k] = v;
         c->shown_bot_valid[k] = valid;
     }
     c->shown_render_tick = render_tick;
