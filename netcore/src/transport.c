@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core_internal.h"
+#include "netcore/token.h"
 #include "transport_control.h"
 #include "transport_internal.h"
 
@@ -406,8 +407,12 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
         memcpy(token, options->token, token_size);
     }
     uint32_t slot = 0;
-    netcore_result r = host->ops->connect(host->backend, address,
-                                          options ? options->connect_data : 0, &slot);
+    /* A client-bound token carries its address proof; sending it by default
+     * lets a token holder pass the server's datagram guard with nothing extra. */
+    uint32_t connect_data = options ? options->connect_data : 0;
+    if (connect_data == 0 && token_size > 0)
+        connect_data = netcore_token_embedded_proof(options->token, token_size);
+    netcore_result r = host->ops->connect(host->backend, address, connect_data, &slot);
     if (r != NETCORE_OK || slot >= host->cfg.max_peers) {
         nci_free(&host->cfg.allocator, token);
         return r != NETCORE_OK ? r : NETCORE_ERR_BACKEND;
