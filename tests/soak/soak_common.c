@@ -1,0 +1,210 @@
+/* Shared pieces of the soak programs; see soak_common.h. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "soak_common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+/* The one piece of process state: a signal handler can only reach a static. */
+static volatile sig_atomic_t soak_stop_flag;
+
+static void soak_on_signal(int signal_number)
+{
+    (void)signal_number;
+    soak_stop_flag = 1;
+}
+
+static netcore_result add_int_field(netcore_schema *schema, uint16_t type, const char *name,
+                                    unsigned bits, bool is_signed)
+{
+    netcore_field_desc desc;
+    memset(&desc, 0, sizeof(desc));
+    desc.name = name;
+    desc.kind = NETCORE_FIELD_INT;
+    desc.bits = bits;
+    desc.is_signed = is_signed;
+    return netcore_schema_add_field(schema, type, &desc, NULL);
+}
+
+netcore_result soak_schema_create(netcore_schema **out_schema)
+{
+    netcore_schema_config config;
+    netcore_schema_config_default(&config);
+    netcore_schema *schema = NULL;
+    netcore_result result = netcore_schema_create(&config, &schema);
+    if (result != NETCORE_OK) {
+        return result;
+    }
+    uint16_t scripted = 0;
+    uint16_t player = 0;
+    result = netcore_schema_add_type(schema, "scripted", &scripted);
+    if (result == NETCORE_OK) {
+        result = netcore_schema_add_type(schema, "player", &player);
+    }
+    /* Field order must match the SOAK_SCRIPTED_* and SOAK_PLAYER_* enums. */
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, scripted, "index", 16, false);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, scripted, "x", 16, false);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, scripted, "y", 16, false);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, scripted, "hash", 32, false);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, player, "owner", 32, false);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, player, "x", 24, true);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, player, "y", 24, true);
+    }
+    if (result == NETCORE_OK) {
+        result = add_int_field(schema, player, "last_input", 32, false);
+    }
+    if (result == NETCORE_OK) {
+        result = netcore_schema_finalize(schema);
+    }
+    if (result != NETCORE_OK) {
+        netcore_schema_destroy(schema);
+        return result;
+    }
+    *out_schema = schema;
+    return NETCORE_OK;
+}
+
+static uint32_t mix32(uint32_t value)
+{
+    value ^= value >> 16;
+    value *= 0x7feb352dU;
+    value ^= value >> 15;
+    value *= 0x846ca68bU;
+    value ^= value >> 16;
+    return value;
+}
+
+soak_scripted_state soak_scripted_at(uint32_t index, uint32_t tick)
+{
+    soak_scripted_state state;
+    /* Different speeds per entity, so neighbouring entities never move in step. */
+    state.x = (index * 977U + tick * (1U + index % 7U)) & 0xFFFFU;
+    state.y = (index * 131U + (tick / 3U) * (2U + index % 5U)) & 0xFFFFU;
+    state.hash = mix32(index * 0x9E3779B9U ^ mix32(tick));
+    return state;
+}
+
+uint64_t soak_now_us(void)
+{
+    return netcore_time_now_us();
+}
+
+void soak_sleep_until_us(uint64_t deadline_us)
+{
+    uint64_t now = soak_now_us();
+    if (deadline_us <= now) {
+        return;
+    }
+    uint64_t wait_us = deadline_us - now;
+    struct timespec request;
+    request.tv_sec = (time_t)(wait_us / 1000000U);
+    request.tv_nsec = (long)(wait_us % 1000000U) * 1000L;
+    /* One attempt: a signal cutting the sleep short only shortens one loop turn. */
+    (void)nanosleep(&request, NULL);
+}
+
+bool soak_load_key(const char *hex, const char *path, uint8_t key[NETCORE_TOKEN_KEY_BYTES])
+{
+    char line[256];
+    if (hex == NULL && path != NULL) {
+        FILE *file = fopen(path, "r");
+        if (file == NULL) {
+            fprintf(stderr, "cannot open key file %s: %s\n", path, strerror(errno));
+            return false;
+        }
+        char *got = fgets(line, (int)sizeof(line), file);
+        fclose(file);
+        if (got == NULL) {
+            fprintf(stderr, "key file %s is empty\n", path);
+            return false;
+        }
+        hex = line;
+    }
+    if (hex == NULL) {
+        fprintf(stderr, "a token key is required (--key HEX or --key-file FILE)\n");
+        return false;
+    }
+    netcore_result result = netcore_token_key_from_hex(hex, key);
+    if (result != NETCORE_OK) {
+        fprintf(stderr, "bad token key: %s\n", netcore_result_str(result));
+        return false;
+    }
+    return true;
+}
+
+uint64_t soak_rss_kib(void)
+{
+    FILE *file = fopen("/proc/self/status", "r");
+    if (file == NULL) {
+        return 0;
+    }
+    char line[256];
+    uint64_t rss_kib = 0;
+    while (fgets(line, (int)sizeof(line), file) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            rss_kib = strtoull(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(file);
+    return rss_kib;
+}
+
+uint64_t soak_cpu_us(void)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) {
+        return 0;
+    }
+    return (uint64_t)usage.ru_utime.tv_sec * 1000000U + (uint64_t)usage.ru_utime.tv_usec +
+           (uint64_t)usage.ru_stime.tv_sec * 1000000U + (uint64_t)usage.ru_stime.tv_usec;
+}
+
+void soak_install_stop_handlers(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = soak_on_signal;
+    sigemptyset(&action.sa_mask);
+    (void)sigaction(SIGINT, &action, NULL);
+    (void)sigaction(SIGTERM, &action, NULL);
+}
+
+bool soak_stop_requested(void)
+{
+    return soak_stop_flag != 0;
+}
+
+bool soak_parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out_value)
+{
+    if (text == NULL || *text == '\0') {
+        return false;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || text[0] == '-' || value < min || value > max) {
+        return false;
+    }
+    *out_value = (uint32_t)value;
+    return true;
+}
