@@ -4,10 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "core_internal.h"
 #include "netcore/token.h"
 #include "transport_control.h"
-#include "transport_internal.h"
+#include "transport_host.h"
 
 /* Reliable-unordered channels on a backend without that mode are spread over
  * this many reliable-ordered lanes, used round-robin: every message arrives
@@ -20,7 +19,6 @@
  * that is then released or reported, so max_peers plus a margin is enough in
  * practice; a full queue defers deadline checks to the next poll. */
 #define EVENT_QUEUE_MARGIN 16u
-#define STATS_WINDOW_US 1000000u
 /* Upper bound of internal events (control messages, dropped messages) one poll
  * swallows before returning NONE, so a flood cannot hold the caller forever. */
 #define MAX_SWALLOWED_PER_POLL 4096u
@@ -29,114 +27,13 @@
  * poll come back empty. */
 #define MAX_POLLS_UNCLOCKED 64u
 
-typedef enum peer_state {
-    PEER_FREE = 0,
-    PEER_CONNECTING, /* client: backend handshake under way */
-    PEER_HELLO_SENT, /* client: waiting for WELCOME */
-    PEER_PENDING,    /* server: waiting for HELLO and admission */
-    PEER_CLOSING,    /* server: rejected or timed out before admission; silent */
-    PEER_CONNECTED,  /* admitted, CONNECT reported */
-    PEER_DISCONNECTING /* our graceful disconnect is under way */
-} peer_state;
-
-typedef struct traffic {
-    uint64_t totals[4];  /* messages out, messages in, bytes out, bytes in */
-    uint64_t at_window[4];
-    float rates[4];
-} traffic;
-
-enum { T_MSG_OUT = 0, T_MSG_IN, T_BYTES_OUT, T_BYTES_IN };
-
-typedef struct peer {
-    peer_state state;
-    uint16_t generation;
-    bool reported;       /* CONNECT was emitted */
-    bool backend_up;     /* backend reported CONNECT for this slot */
-    bool welcomed;       /* client: WELCOME consumed (or implied) */
-    bool local_request;  /* we asked for a graceful disconnect */
-    uint32_t local_code;
-    uint64_t deadline_us; /* connect or admission deadline; 0 = none */
-    uint8_t *token;       /* client: copy until HELLO is sent */
-    uint16_t token_size;
-    uint8_t rr_next[NETCORE_MAX_CHANNELS];
-    netcore_address address;
-    traffic total;
-    traffic channel[NETCORE_MAX_CHANNELS];
-} peer;
-
-struct netcore_host {
-    netcore_host_config cfg;
-    const nci_backend_ops *ops;
-    void *backend;
-    uint32_t lane_count;
-    nci_lane_mode lane_modes[NCI_MAX_LANES];
-    uint8_t channel_first_lane[NETCORE_MAX_CHANNELS];
-    uint8_t channel_lanes[NETCORE_MAX_CHANNELS];
-    uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
-    peer *peers;
-    netcore_event *queue;
-    uint32_t queue_capacity;
-    uint32_t queue_head;
-    uint32_t queue_count;
-    uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
-    uint32_t deadlines_armed;  /* peers with a deadline_us */
-    uint64_t window_start_us;
-    uint32_t polls_unclocked; /* polls since the clock was last read */
-    traffic total;
-    netcore_host_stats counters; /* admission and drop counters only */
-    nci_log_limiter log_limit;
-};
+_Static_assert(sizeof(nci_peer) % _Alignof(nci_traffic) == 0, "peer block layout");
 
 /* --- Small helpers --- */
 
-static netcore_peer_id make_id(const peer *p, uint32_t slot)
-{
-    return ((netcore_peer_id)p->generation << 16) | (slot + 1u);
-}
-
-/* NULL for 0, out-of-range, free or stale ids. */
-static peer *lookup(const netcore_host *host, netcore_peer_id id, uint32_t *out_slot)
-{
-    uint32_t index = id & 0xffffu;
-    if (index == 0 || index > host->cfg.max_peers)
-        return NULL;
-    peer *p = &host->peers[index - 1];
-    if (p->state == PEER_FREE || p->generation != (uint16_t)(id >> 16))
-        return NULL;
-    if (out_slot)
-        *out_slot = index - 1;
-    return p;
-}
-
-static void traffic_count(traffic *t, int dir_msgs, size_t size_bytes)
-{
-    t->totals[dir_msgs]++;
-    t->totals[dir_msgs + 2] += size_bytes;
-}
-
-static void traffic_roll(traffic *t, double elapsed_s)
-{
-    for (int i = 0; i < 4; i++) {
-        t->rates[i] = (float)((double)(t->totals[i] - t->at_window[i]) / elapsed_s);
-        t->at_window[i] = t->totals[i];
-    }
-}
-
-static void traffic_export(const traffic *t, netcore_traffic_stats *out)
-{
-    out->messages_sent = t->totals[T_MSG_OUT];
-    out->messages_received = t->totals[T_MSG_IN];
-    out->bytes_sent = t->totals[T_BYTES_OUT];
-    out->bytes_received = t->totals[T_BYTES_IN];
-    out->out_messages_per_s = t->rates[T_MSG_OUT];
-    out->in_messages_per_s = t->rates[T_MSG_IN];
-    out->out_bytes_per_s = t->rates[T_BYTES_OUT];
-    out->in_bytes_per_s = t->rates[T_BYTES_IN];
-}
-
 /* Every change of a peer's deadline goes through here, so that the host knows
  * when none is armed and a poll can skip the clock (see netcore_host_poll). */
-static void peer_set_deadline(netcore_host *host, peer *p, uint64_t deadline_us)
+static void peer_set_deadline(netcore_host *host, nci_peer *p, uint64_t deadline_us)
 {
     host->deadlines_armed += (uint32_t)(deadline_us != 0) - (uint32_t)(p->deadline_us != 0);
     p->deadline_us = deadline_us;
@@ -147,20 +44,22 @@ static void peer_set_deadline(netcore_host *host, peer *p, uint64_t deadline_us)
 }
 
 /* A slot goes back to the free list: a new generation makes old ids stale. */
-static void peer_release(netcore_host *host, peer *p)
+static void peer_release(netcore_host *host, nci_peer *p)
 {
     peer_set_deadline(host, p, 0);
     nci_free(&host->cfg.allocator, p->token);
     uint16_t generation = (uint16_t)(p->generation + 1u);
+    nci_traffic_clear(host, (uint32_t)(p - host->peers));
     memset(p, 0, sizeof *p);
     p->generation = generation ? generation : 1u;
 }
 
-static void peer_claim(netcore_host *host, peer *p, peer_state state, uint64_t deadline_us)
+static void peer_claim(netcore_host *host, nci_peer *p, nci_peer_state state, uint64_t deadline_us)
 {
     uint16_t generation = p->generation ? p->generation : 1u;
     nci_free(&host->cfg.allocator, p->token);
     peer_set_deadline(host, p, 0);
+    nci_traffic_clear(host, (uint32_t)(p - host->peers));
     memset(p, 0, sizeof *p);
     p->generation = generation;
     p->state = state;
@@ -316,7 +215,14 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
         return NETCORE_ERR_OUT_OF_MEMORY;
     host->cfg = *config;
     host->ops = config->sim ? &nci_backend_sim : &nci_backend_enet;
-    host->peers = nci_calloc(&config->allocator, config->max_peers, sizeof *host->peers);
+    /* Peers and their channels' traffic counters in one block: sizeof(nci_peer)
+     * is a multiple of the counters' alignment, so they follow directly. */
+    size_t peers_bytes = (size_t)config->max_peers * sizeof(nci_peer);
+    host->peers = nci_calloc(&config->allocator, 1,
+                             peers_bytes + (size_t)config->max_peers * config->channel_count *
+                                               sizeof(nci_traffic));
+    host->peer_traffic = host->peers ? (nci_traffic *)(void *)((uint8_t *)host->peers + peers_bytes)
+                                     : NULL;
     host->queue_capacity = config->max_peers + EVENT_QUEUE_MARGIN;
     host->queue = nci_calloc(&config->allocator, host->queue_capacity, sizeof *host->queue);
     r = host->peers && host->queue ? NETCORE_OK : NETCORE_ERR_OUT_OF_MEMORY;
@@ -417,35 +323,35 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
         nci_free(&host->cfg.allocator, token);
         return r != NETCORE_OK ? r : NETCORE_ERR_BACKEND;
     }
-    peer *p = &host->peers[slot];
+    nci_peer *p = &host->peers[slot];
     uint64_t now = host->ops->now_us(host->backend);
-    peer_claim(host, p, PEER_CONNECTING, now + (uint64_t)host->cfg.connect_timeout_ms * 1000u);
+    peer_claim(host, p, NCI_PEER_CONNECTING, now + (uint64_t)host->cfg.connect_timeout_ms * 1000u);
     p->token = token;
     p->token_size = (uint16_t)token_size;
     p->address = *address;
-    *out_peer = make_id(p, slot);
+    *out_peer = nci_peer_id(p, slot);
     return NETCORE_OK;
 }
 
 netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_id, uint32_t code)
 {
     uint32_t slot = 0;
-    peer *p = host ? lookup(host, peer_id, &slot) : NULL;
+    nci_peer *p = host ? nci_peer_lookup(host, peer_id, &slot) : NULL;
     if (!p)
         return host ? NETCORE_ERR_NOT_CONNECTED : NETCORE_ERR_INVALID_ARGUMENT;
     code &= 0xffffffu;
     switch (p->state) {
-    case PEER_DISCONNECTING:
-    case PEER_CLOSING:
+    case NCI_PEER_DISCONNECTING:
+    case NCI_PEER_CLOSING:
         return NETCORE_OK;
-    case PEER_PENDING:
+    case NCI_PEER_PENDING:
         /* Never reported: leave quietly, the remote hears REQUESTED. */
         host->ops->disconnect(host->backend, slot,
                               NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
-        p->state = PEER_CLOSING;
+        p->state = NCI_PEER_CLOSING;
         peer_set_deadline(host, p, 0);
         return NETCORE_OK;
-    case PEER_CONNECTING: {
+    case NCI_PEER_CONNECTING: {
         /* The backend has no connection to close gracefully yet (ENet resets
          * such a peer without an event), so finish here and report it. */
         netcore_event ev;
@@ -462,7 +368,7 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_
     }
     host->ops->disconnect(host->backend, slot,
                           NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
-    p->state = PEER_DISCONNECTING;
+    p->state = NCI_PEER_DISCONNECTING;
     p->local_request = true;
     p->local_code = code;
     peer_set_deadline(host, p, 0);
@@ -479,7 +385,7 @@ static netcore_result check_send_args(const netcore_host *host, uint8_t channel,
     return NETCORE_OK;
 }
 
-static netcore_result send_to_slot(netcore_host *host, peer *p, uint32_t slot, uint8_t channel,
+static netcore_result send_to_slot(netcore_host *host, nci_peer *p, uint32_t slot, uint8_t channel,
                                    const void *data, size_t size_bytes)
 {
     uint32_t lane = host->channel_first_lane[channel];
@@ -492,9 +398,7 @@ static netcore_result send_to_slot(netcore_host *host, peer *p, uint32_t slot, u
         host->ops->send(host->backend, slot, (uint8_t)lane, size_bytes ? data : &empty, size_bytes);
     if (r != NETCORE_OK)
         return r;
-    traffic_count(&p->total, T_MSG_OUT, size_bytes);
-    traffic_count(&p->channel[channel], T_MSG_OUT, size_bytes);
-    traffic_count(&host->total, T_MSG_OUT, size_bytes);
+    nci_traffic_count(host, slot, channel, true, size_bytes);
     return NETCORE_OK;
 }
 
@@ -505,8 +409,8 @@ netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer_id, ui
     if (r != NETCORE_OK)
         return r;
     uint32_t slot = 0;
-    peer *p = lookup(host, peer_id, &slot);
-    if (!p || p->state != PEER_CONNECTED)
+    nci_peer *p = nci_peer_lookup(host, peer_id, &slot);
+    if (!p || p->state != NCI_PEER_CONNECTED)
         return NETCORE_ERR_NOT_CONNECTED;
     return send_to_slot(host, p, slot, channel, data, size_bytes);
 }
@@ -519,8 +423,8 @@ netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const
         return r;
     netcore_result first_error = NETCORE_OK;
     for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
-        peer *p = &host->peers[slot];
-        if (p->state != PEER_CONNECTED)
+        nci_peer *p = &host->peers[slot];
+        if (p->state != NCI_PEER_CONNECTED)
             continue;
         r = send_to_slot(host, p, slot, channel, data, size_bytes);
         /* Keep going: one slow peer must not starve the others. */
@@ -532,7 +436,7 @@ netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const
 
 /* --- Control protocol --- */
 
-static netcore_result send_hello(netcore_host *host, peer *p, uint32_t slot)
+static netcore_result send_hello(netcore_host *host, nci_peer *p, uint32_t slot)
 {
     nci_hello hello;
     memset(&hello, 0, sizeof hello);
@@ -559,44 +463,44 @@ static netcore_result send_welcome(netcore_host *host, uint32_t slot)
 static void note_bad_input(netcore_host *host, uint32_t slot, const char *what)
 {
     uint64_t now = host->ops->now_us(host->backend);
-    if (nci_log_limit_allow(&host->log_limit, now, STATS_WINDOW_US))
+    if (nci_log_limit_allow(&host->log_limit, now, NCI_STATS_WINDOW_US))
         nci_logf(&host->cfg.log, NETCORE_LOG_WARN, "peer slot %u: %s (%llu similar suppressed)",
                  (unsigned)slot, what, (unsigned long long)host->log_limit.suppressed);
 }
 
-static void report_connect(netcore_host *host, peer *p, uint32_t slot, netcore_event *out)
+static void report_connect(netcore_host *host, nci_peer *p, uint32_t slot, netcore_event *out)
 {
-    p->state = PEER_CONNECTED;
+    p->state = NCI_PEER_CONNECTED;
     p->reported = true;
     peer_set_deadline(host, p, 0);
     memset(out, 0, sizeof *out);
     out->type = NETCORE_EVENT_CONNECT;
-    out->peer = make_id(p, slot);
+    out->peer = nci_peer_id(p, slot);
 }
 
 /* Server side: a pending peer leaves without an event; the remote hears data32. */
-static void close_pending(netcore_host *host, peer *p, uint32_t slot, uint32_t data32)
+static void close_pending(netcore_host *host, nci_peer *p, uint32_t slot, uint32_t data32)
 {
     host->ops->disconnect(host->backend, slot, data32);
-    p->state = PEER_CLOSING;
+    p->state = NCI_PEER_CLOSING;
     peer_set_deadline(host, p, 0);
 }
 
 /* A peer whose CONNECT (or connect attempt) the application knows about broke
  * the protocol: cut it off now and report PROTOCOL_ERROR. */
-static void fail_protocol(netcore_host *host, peer *p, uint32_t slot, netcore_event *out)
+static void fail_protocol(netcore_host *host, nci_peer *p, uint32_t slot, netcore_event *out)
 {
     host->counters.malformed_dropped++;
     note_bad_input(host, slot, "unexpected control message");
     host->ops->disconnect_now(host->backend, slot,
                               NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR,
                                                   NETCORE_ERR_MALFORMED));
-    make_disconnect(out, make_id(p, slot), NETCORE_DISCONNECT_PROTOCOL_ERROR,
+    make_disconnect(out, nci_peer_id(p, slot), NETCORE_DISCONNECT_PROTOCOL_ERROR,
                     NETCORE_ERR_MALFORMED);
     peer_release(host, p);
 }
 
-static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
+static void admit_hello(netcore_host *host, nci_peer *p, uint32_t slot, const uint8_t *data,
                         size_t size, netcore_event *out)
 {
     nci_control_type type = NCI_CONTROL_HELLO;
@@ -621,13 +525,13 @@ static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_
                       NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_MISMATCH));
         return;
     }
-    netcore_peer_id id = make_id(p, slot);
+    netcore_peer_id id = nci_peer_id(p, slot);
     netcore_result verdict = NETCORE_OK;
     if (host->cfg.admission)
         verdict = host->cfg.admission(host->cfg.admission_user, id, &p->address, hello.token,
                                       hello.token_size_bytes);
     /* The callback may have disconnected this very peer. */
-    if (p->state != PEER_PENDING || make_id(p, slot) != id)
+    if (p->state != NCI_PEER_PENDING || nci_peer_id(p, slot) != id)
         return;
     if (verdict != NETCORE_OK) {
         host->counters.admission_rejected++;
@@ -643,13 +547,13 @@ static void admit_hello(netcore_host *host, peer *p, uint32_t slot, const uint8_
     report_connect(host, p, slot, out);
 }
 
-static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uint8_t *data,
+static void handle_control(netcore_host *host, nci_peer *p, uint32_t slot, const uint8_t *data,
                            size_t size, netcore_event *out)
 {
     if (host->cfg.is_server) {
-        if (p->state == PEER_PENDING)
+        if (p->state == NCI_PEER_PENDING)
             admit_hello(host, p, slot, data, size, out);
-        else if (p->state == PEER_CONNECTED || p->state == PEER_DISCONNECTING)
+        else if (p->state == NCI_PEER_CONNECTED || p->state == NCI_PEER_DISCONNECTING)
             fail_protocol(host, p, slot, out);
         return;
     }
@@ -657,15 +561,15 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
     nci_hello unused;
     bool welcome = nci_control_read(data, size, &type, &unused) == NETCORE_OK &&
                    type == NCI_CONTROL_WELCOME;
-    if (welcome && !p->welcomed && (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
-                                    p->state == PEER_DISCONNECTING)) {
+    if (welcome && !p->welcomed && (p->state == NCI_PEER_HELLO_SENT || p->state == NCI_PEER_CONNECTED ||
+                                    p->state == NCI_PEER_DISCONNECTING)) {
         p->welcomed = true;
-        if (p->state == PEER_HELLO_SENT)
+        if (p->state == NCI_PEER_HELLO_SENT)
             report_connect(host, p, slot, out);
         return;
     }
-    if (p->state == PEER_HELLO_SENT || p->state == PEER_CONNECTED ||
-        p->state == PEER_DISCONNECTING)
+    if (p->state == NCI_PEER_HELLO_SENT || p->state == NCI_PEER_CONNECTED ||
+        p->state == NCI_PEER_DISCONNECTING)
         fail_protocol(host, p, slot, out);
 }
 
@@ -673,10 +577,10 @@ static void handle_control(netcore_host *host, peer *p, uint32_t slot, const uin
 
 static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event *out)
 {
-    peer *p = &host->peers[slot];
+    nci_peer *p = &host->peers[slot];
     uint64_t now = host->ops->now_us(host->backend);
     if (host->cfg.is_server) {
-        peer_claim(host, p, PEER_PENDING, now + (uint64_t)host->cfg.admission_timeout_ms * 1000u);
+        peer_claim(host, p, NCI_PEER_PENDING, now + (uint64_t)host->cfg.admission_timeout_ms * 1000u);
         p->backend_up = true;
         nci_peer_link link;
         memset(&link, 0, sizeof link);
@@ -684,7 +588,7 @@ static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event 
         p->address = link.address;
         return;
     }
-    if (p->state != PEER_CONNECTING) {
+    if (p->state != NCI_PEER_CONNECTING) {
         /* Someone connected to a client host: nothing to talk about. */
         host->ops->disconnect_now(host->backend, slot,
                                   NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED,
@@ -692,10 +596,10 @@ static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event 
         return;
     }
     p->backend_up = true;
-    p->state = PEER_HELLO_SENT;
+    p->state = NCI_PEER_HELLO_SENT;
     if (send_hello(host, p, slot) != NETCORE_OK) {
         host->ops->disconnect_now(host->backend, slot, 0);
-        make_disconnect(out, make_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
+        make_disconnect(out, nci_peer_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
                         NETCORE_ERR_OUT_OF_MEMORY);
         peer_release(host, p);
     }
@@ -704,8 +608,8 @@ static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event 
 static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t data32,
                                   netcore_event *out)
 {
-    peer *p = &host->peers[slot];
-    if (p->state == PEER_FREE)
+    nci_peer *p = &host->peers[slot];
+    if (p->state == NCI_PEER_FREE)
         return;
     bool visible = p->reported || !host->cfg.is_server;
     if (visible) {
@@ -730,15 +634,15 @@ static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t da
         }
         if (reason == NETCORE_DISCONNECT_TIMEOUT)
             host->counters.timeouts++;
-        make_disconnect(out, make_id(p, slot), reason, code);
+        make_disconnect(out, nci_peer_id(p, slot), reason, code);
     }
     peer_release(host, p);
 }
 
 static void on_backend_receive(netcore_host *host, const nci_backend_event *bev, netcore_event *out)
 {
-    peer *p = &host->peers[bev->slot];
-    if (p->state == PEER_FREE)
+    nci_peer *p = &host->peers[bev->slot];
+    if (p->state == NCI_PEER_FREE)
         return;
     if (bev->lane == 0) {
         handle_control(host, p, bev->slot, bev->data, bev->size_bytes, out);
@@ -748,7 +652,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         host->counters.malformed_dropped++;
         return;
     }
-    bool client_implied_welcome = !host->cfg.is_server && p->state == PEER_HELLO_SENT;
+    bool client_implied_welcome = !host->cfg.is_server && p->state == NCI_PEER_HELLO_SENT;
     if (!p->reported && !client_implied_welcome) {
         host->counters.pending_messages_dropped++;
         return;
@@ -760,7 +664,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
     uint8_t channel = host->lane_channel[bev->lane];
     /* out is still zeroed by netcore_host_poll. */
     out->type = NETCORE_EVENT_RECEIVE;
-    out->peer = make_id(p, bev->slot);
+    out->peer = nci_peer_id(p, bev->slot);
     out->channel = channel;
     out->data = bev->data;
     out->size_bytes = bev->size_bytes;
@@ -777,9 +681,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         }
         report_connect(host, p, bev->slot, out);
     }
-    traffic_count(&p->total, T_MSG_IN, bev->size_bytes);
-    traffic_count(&p->channel[channel], T_MSG_IN, bev->size_bytes);
-    traffic_count(&host->total, T_MSG_IN, bev->size_bytes);
+    nci_traffic_count(host, bev->slot, channel, false, bev->size_bytes);
 }
 
 /* --- Timers and poll --- */
@@ -790,7 +692,7 @@ static void run_deadlines(netcore_host *host, uint64_t now)
         return;
     uint64_t next = UINT64_MAX;
     for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
-        peer *p = &host->peers[slot];
+        nci_peer *p = &host->peers[slot];
         if (p->deadline_us == 0)
             continue;
         if (p->deadline_us > now) {
@@ -798,13 +700,13 @@ static void run_deadlines(netcore_host *host, uint64_t now)
                 next = p->deadline_us;
             continue;
         }
-        if (p->state == PEER_PENDING) {
+        if (p->state == NCI_PEER_PENDING) {
             host->counters.admission_timed_out++;
             close_pending(host, p, slot,
                           NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_TIMEOUT));
-        } else if (p->state == PEER_CONNECTING || p->state == PEER_HELLO_SENT) {
+        } else if (p->state == NCI_PEER_CONNECTING || p->state == NCI_PEER_HELLO_SENT) {
             netcore_event ev;
-            make_disconnect(&ev, make_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
+            make_disconnect(&ev, nci_peer_id(p, slot), NETCORE_DISCONNECT_CONNECT_FAILED,
                             NETCORE_ERR_TIMEOUT);
             if (!queue_push(host, &ev)) {
                 next = now; /* queue full: try again on the next poll */
@@ -817,23 +719,6 @@ static void run_deadlines(netcore_host *host, uint64_t now)
         }
     }
     host->next_deadline_us = next;
-}
-
-static void roll_stats(netcore_host *host, uint64_t now)
-{
-    if (now - host->window_start_us < STATS_WINDOW_US)
-        return;
-    double elapsed_s = (double)(now - host->window_start_us) / 1e6;
-    host->window_start_us = now;
-    traffic_roll(&host->total, elapsed_s);
-    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
-        peer *p = &host->peers[slot];
-        if (p->state == PEER_FREE)
-            continue;
-        traffic_roll(&p->total, elapsed_s);
-        for (uint32_t c = 0; c < host->cfg.channel_count; c++)
-            traffic_roll(&p->channel[c], elapsed_s);
-    }
 }
 
 /* How long the backend may wait: up to the caller's deadline, but no later
@@ -862,7 +747,7 @@ static uint64_t clock_tick(netcore_host *host)
     uint64_t now = host->ops->now_us(host->backend);
     host->polls_unclocked = 0;
     run_deadlines(host, now);
-    roll_stats(host, now);
+    nci_traffic_roll(host, now);
     return now;
 }
 
@@ -908,51 +793,5 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
         if (bev.type == NCI_BEV_NONE && (now >= deadline || now == before))
             return NETCORE_OK;
     }
-    return NETCORE_OK;
-}
-
-/* --- Stats --- */
-
-netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_peer_id peer_id,
-                                           netcore_peer_stats *out_stats)
-{
-    if (!host || !out_stats)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    uint32_t slot = 0;
-    const peer *p = lookup(host, peer_id, &slot);
-    if (!p)
-        return NETCORE_ERR_NOT_CONNECTED;
-    memset(out_stats, 0, sizeof *out_stats);
-    out_stats->address = p->address;
-    out_stats->admitted = p->state == PEER_CONNECTED || p->state == PEER_DISCONNECTING;
-    if (p->backend_up) {
-        nci_peer_link link;
-        memset(&link, 0, sizeof link);
-        host->ops->peer_link(host->backend, slot, &link);
-        out_stats->address = link.address;
-        out_stats->rtt_ms = link.rtt_ms;
-        out_stats->rtt_variance_ms = link.rtt_variance_ms;
-        out_stats->loss_pct = link.loss_pct;
-    }
-    traffic_export(&p->total, &out_stats->traffic);
-    for (uint32_t c = 0; c < host->cfg.channel_count; c++)
-        traffic_export(&p->channel[c], &out_stats->channel[c]);
-    return NETCORE_OK;
-}
-
-netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_stats *out_stats)
-{
-    if (!host || !out_stats)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    *out_stats = host->counters;
-    for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
-        peer_state s = host->peers[slot].state;
-        if (s == PEER_CONNECTED || s == PEER_DISCONNECTING)
-            out_stats->peers_connected++;
-        else if (s == PEER_PENDING)
-            out_stats->peers_pending++;
-    }
-    traffic_export(&host->total, &out_stats->traffic);
-    host->ops->host_stats(host->backend, out_stats);
     return NETCORE_OK;
 }
