@@ -148,6 +148,38 @@ bool nci_enet_datagram_parse(const uint8_t *data, size_t size, nci_enet_datagram
     return true;
 }
 
+static void write_u32_be(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+size_t nci_enet_datagram_write_connect(uint8_t out[NCI_ENET_CONNECT_DATAGRAM_BYTES],
+                                       uint32_t connect_id, uint32_t connect_data,
+                                       uint32_t channel_count)
+{
+    memset(out, 0, NCI_ENET_CONNECT_DATAGRAM_BYTES);
+    out[0] = (uint8_t)((HEADER_FLAG_SENT_TIME | NCI_ENET_PEER_ID_NONE) >> 8);
+    out[1] = (uint8_t)(NCI_ENET_PEER_ID_NONE & 0xFF);
+    uint8_t *c = out + 4;
+    c[0] = COMMAND_CONNECT | 0x80; /* acknowledge flag, as ENet sends it */
+    c[1] = 0xFF;                   /* channel id of control commands */
+    c[3] = 1;                      /* reliable sequence number 1 */
+    c[6] = 0xFF;                   /* session ids: none yet */
+    c[7] = 0xFF;
+    write_u32_be(c + 8, 1392);     /* mtu */
+    write_u32_be(c + 12, 32768);   /* window */
+    write_u32_be(c + 16, channel_count);
+    write_u32_be(c + 28, 5000);    /* throttle interval */
+    write_u32_be(c + 32, 2);
+    write_u32_be(c + 36, 2);
+    write_u32_be(c + 40, connect_id);
+    write_u32_be(c + 44, connect_data);
+    return NCI_ENET_CONNECT_DATAGRAM_BYTES;
+}
+
 /* --- Helpers --- */
 
 static ip_key ip_of(const netcore_address *address)

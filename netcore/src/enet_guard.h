@@ -42,6 +42,17 @@ typedef struct nci_enet_datagram {
  */
 bool nci_enet_datagram_parse(const uint8_t *data, size_t size, nci_enet_datagram *out);
 
+/* Longest datagram nci_enet_datagram_write_connect writes. */
+#define NCI_ENET_CONNECT_DATAGRAM_BYTES (4u + NCI_ENET_CONNECT_BYTES)
+
+/* Writes the datagram an ENet 1.3 client sends to open a connection
+ * (header with sent time, one CONNECT command) into out and returns its
+ * size, NCI_ENET_CONNECT_DATAGRAM_BYTES. Tests and the attack benchmark use
+ * it to forge handshakes the way an attacker would. */
+size_t nci_enet_datagram_write_connect(uint8_t out[NCI_ENET_CONNECT_DATAGRAM_BYTES],
+                                       uint32_t connect_id, uint32_t connect_data,
+                                       uint32_t channel_count);
+
 typedef enum nci_guard_verdict {
     NCI_GUARD_PASS = 0,
     NCI_GUARD_MALFORMED,
