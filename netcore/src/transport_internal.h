@@ -5,7 +5,21 @@
  * control lane (hello with token, welcome), admission and its timeouts,
  * channel -> lane mapping, payload stats and the event contract.
  * A backend only moves messages on numbered lanes between peer slots, runs
- * the connection handshake, keep-alive, timeouts and RTT measurement. */
+ * the connection handshake, keep-alive, timeouts and RTT measurement.
+ *
+ * Rules every backend keeps (transport.c relies on them):
+ *   - send may refuse a message with NETCORE_ERR_FULL when the slot's queue is
+ *     full; transport.c passes that on to the caller, nothing is queued.
+ *   - Received data (nci_backend_event.data) stays valid until the backend's
+ *     next service call. flush must not free it: a game may flush while it
+ *     still reads the message it was just given.
+ *   - A graceful disconnect produces a DISCONNECT event only for a slot the
+ *     backend has reported with CONNECT. A slot still connecting is ended with
+ *     disconnect_now, and transport.c makes the application's event itself.
+ *   - host_stats takes a const backend, so counters that need folding (such
+ *     as ENet's 32-bit ones) are collected during service and flush.
+ *   - now_us is read only when transport.c needs the time (a wait, an armed
+ *     deadline, the end of a poll that found nothing), not on every poll. */
 #ifndef NETCORE_TRANSPORT_INTERNAL_H
 #define NETCORE_TRANSPORT_INTERNAL_H
 
@@ -60,24 +74,40 @@ typedef struct nci_backend_ops {
                              uint32_t lane_count, void **out_backend);
     /* Notifies every peer best-effort (data32 = shutdown), frees everything, no events. */
     void (*destroy)(void *backend, uint32_t shutdown_data32);
+    /* The bound address with its actual port. */
     netcore_result (*local_address)(const void *backend, netcore_address *out_address);
+    /* Starts a handshake on a free slot (*out_slot); CONNECT or DISCONNECT
+     * follows from service. Errors: NETCORE_ERR_FULL (no free slot),
+     * NETCORE_ERR_UNSUPPORTED (address family), NETCORE_ERR_OUT_OF_MEMORY,
+     * NETCORE_ERR_SOCKET. */
     netcore_result (*connect)(void *backend, const netcore_address *to, uint32_t connect_data,
                               uint32_t *out_slot);
-    /* Graceful: queued reliable data is flushed, then a DISCONNECT event for the slot. */
+    /* Graceful: queued reliable data is flushed, then a DISCONNECT event for the
+     * slot, but only if the backend reported CONNECT for it; a slot still
+     * connecting must be ended with disconnect_now instead. */
     void (*disconnect)(void *backend, uint32_t slot, uint32_t data32);
     /* Immediate: the slot is free on return; the remote is told best-effort; no event. */
     void (*disconnect_now)(void *backend, uint32_t slot, uint32_t data32);
-    /* data is copied. Errors: NETCORE_ERR_NOT_CONNECTED, NETCORE_ERR_OUT_OF_MEMORY. */
+    /* data is copied. Errors: NETCORE_ERR_NOT_CONNECTED, NETCORE_ERR_FULL (the
+     * slot's send queue is full; nothing was queued), NETCORE_ERR_OUT_OF_MEMORY. */
     netcore_result (*send)(void *backend, uint32_t slot, uint8_t lane, const void *data,
                            size_t size_bytes);
-    /* One event or NCI_BEV_NONE; see netcore_host_poll for timeout_ms. */
+    /* One event or NCI_BEV_NONE; fills all of *out_event, which transport.c
+     * does not clear first. RECEIVE data stays valid until the next service
+     * call (not freed by flush). See netcore_host_poll for timeout_ms. */
     netcore_result (*service)(void *backend, uint32_t timeout_ms, nci_backend_event *out_event);
+    /* Sends what is queued without receiving; received data stays valid. */
     netcore_result (*flush)(void *backend);
+    /* Fills *out_link for a slot (zeroed where the backend knows nothing). */
     void (*peer_link)(const void *backend, uint32_t slot, nci_peer_link *out_link);
-    /* Fills the wire_*, datagrams_* and conditioner_* fields; leaves the rest alone. */
+    /* Fills the wire_*, datagrams_* and conditioner_* fields; leaves the rest
+     * alone. The backend is const: counters are gathered during service and flush. */
     void (*host_stats)(const void *backend, netcore_host_stats *out_stats);
+    /* Replaces both profiles (validated by transport.c). Errors:
+     * NETCORE_ERR_STATE when this backend was created unable to condition. */
     netcore_result (*set_conditioner)(void *backend, const netcore_link_profile *inbound,
                                       const netcore_link_profile *outbound);
+    /* The backend's clock in microseconds (real or simulated). */
     uint64_t (*now_us)(const void *backend);
 } nci_backend_ops;
 
