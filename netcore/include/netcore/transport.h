@@ -171,7 +171,11 @@ typedef uint32_t netcore_peer_id;
 
 typedef enum netcore_delivery {
     NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /* every message, once, in send order */
-    NETCORE_DELIVERY_RELIABLE_UNORDERED,    /* every message, once, any order (less head-of-line blocking) */
+    /* Every message, once, any order (less head-of-line blocking). On the ENet
+     * backend, which has no such mode, the channel is spread over 4
+     * reliable-ordered lanes used in turn: a loss stalls about a quarter of
+     * that channel's traffic, not all of it. */
+    NETCORE_DELIVERY_RELIABLE_UNORDERED,
     NETCORE_DELIVERY_UNRELIABLE_SEQUENCED,  /* at most once; a message older than one already delivered is dropped */
     NETCORE_DELIVERY_UNRELIABLE_UNORDERED   /* at most once, any order */
 } netcore_delivery;
@@ -297,7 +301,10 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
  * Gracefully disconnects: queued reliable messages are still sent, the remote
  * side sees NETCORE_DISCONNECT_REQUESTED with code (24 bits kept), and this
  * side gets its own DISCONNECT event when done (or after a short timeout).
- * Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id).
+ * Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id), NETCORE_ERR_FULL
+ * only if the peer was still connecting and the host's internal event queue
+ * (max_peers + 16 events) is full because the application has not polled;
+ * the peer is then untouched: poll, then call again.
  */
 netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer, uint32_t code);
 
