@@ -11,6 +11,7 @@
 #define MAX_TICKS_PER_ADVANCE 8u
 #define RTT_WINDOW 16u
 #define MAX_RTT_MS 10000.0f
+#define STALE_SECONDS 10
 
 struct netcore_timesync {
     netcore_timesync_config config;
@@ -177,8 +178,8 @@ netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t ser
     if (!sync)
         return NETCORE_ERR_INVALID_ARGUMENT;
     /* Ticks far behind the newest are a stale or hostile stamp, not a delay. */
-    if (sync->synced && (int32_t)(sync->newest_tick - server_tick) > (int32_t)sync->config.window *
-                                                                           (int32_t)sync->config.tick_rate_hz) {
+    if (sync->synced &&
+        (int32_t)(sync->newest_tick - server_tick) > STALE_SECONDS * (int32_t)sync->config.tick_rate_hz) {
         sync->stats.samples_rejected++;
         return NETCORE_ERR_STATE;
     }

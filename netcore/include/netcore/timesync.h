@@ -79,8 +79,8 @@ void netcore_timesync_reset(netcore_timesync *sync);
 
 /* Records a snapshot stamped with server_tick, received at local time
  * local_us (microseconds, any monotonic origin). Feed each snapshot once, in
- * any order; ticks far behind the newest (more than the window) are rejected
- * and counted. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_STATE
+ * any order; ticks more than 10 seconds behind the newest are rejected and
+ * counted. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_STATE
  * (rejected sample). */
 netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t server_tick,
                                             uint64_t local_us);
