@@ -52,6 +52,7 @@ struct netcore_interp {
     uint32_t visible_count;
     double *arrivals;  /* apparent arrival delays, us */
     double *sorted;
+    double arrival_delay_us; /* high percentile of arrivals, refreshed on push */
     uint32_t arrival_count;
     uint32_t arrival_next;
     bool has_push;
@@ -121,15 +122,13 @@ static int compare_doubles(const void *a, const void *b)
 
 /* High percentile (about the 94th) of the apparent arrival delays: the
  * buffer must cover late snapshots, not only typical ones. */
-static double arrival_delay_us(netcore_interp *ip)
+static void refresh_arrival_delay(netcore_interp *ip)
 {
     uint32_t n = ip->arrival_count;
-    if (n == 0)
-        return 0.0;
     memcpy(ip->sorted, ip->arrivals, n * sizeof *ip->sorted);
     qsort(ip->sorted, n, sizeof *ip->sorted, compare_doubles);
     double d = ip->sorted[n - 1 - n / 16];
-    return d > 0.0 ? d : 0.0;
+    ip->arrival_delay_us = d > 0.0 ? d : 0.0;
 }
 
 /* Whether an entity jumped between two states (teleport field changed, or a
@@ -162,8 +161,9 @@ static bool is_teleport(const netcore_interp *ip, const type_info *t, const uint
     return false;
 }
 
-/* out = a blended toward b by t (t may exceed 1 for extrapolation, in which
- * case QUAT, INT and BOOL fields keep a's value). */
+/* out = a blended toward b by s. When extrapolating (s beyond 1), FLOAT, VEC
+ * and ANGLE fields continue the motion and QUAT, INT and BOOL fields hold b,
+ * the newest state. */
 static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *a, const uint32_t *b,
                   float s, bool extrapolating, uint32_t *out)
 {
@@ -187,7 +187,7 @@ static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *
         }
         case NETCORE_FIELD_QUAT: {
             if (extrapolating) {
-                memcpy(out + o, a + o, 4 * sizeof *out);
+                memcpy(out + o, b + o, 4 * sizeof *out);
                 break;
             }
             float q[4], r[4], dot = 0.0f;
@@ -208,7 +208,7 @@ static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *
             break;
         }
         default: /* INT, BOOL: the older value holds until the newer tick */
-            out[o] = a[o];
+            out[o] = extrapolating ? b[o] : a[o];
             break;
         }
     }
@@ -385,6 +385,7 @@ void netcore_interp_reset(netcore_interp *interp)
     interp->visible_count = 0;
     interp->arrival_count = 0;
     interp->arrival_next = 0;
+    interp->arrival_delay_us = 0.0;
     interp->has_push = false;
     interp->has_render = false;
     interp->was_past_newest = false;
@@ -485,6 +486,7 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
     interp->arrival_next = (interp->arrival_next + 1) % interp->config.jitter_window;
     if (interp->arrival_count < interp->config.jitter_window)
         interp->arrival_count++;
+    refresh_arrival_delay(interp);
 
     uint32_t count = netcore_snapshot_client_entity_count(client);
     uint32_t length = interp->config.buffer_length;
@@ -541,7 +543,7 @@ static void adapt_delay(netcore_interp *ip, double elapsed_us)
     ip->allowance_us -= elapsed_us * (double)ip->config.shrink_ms_per_s / 1e6 * 1000.0;
     if (ip->allowance_us < 0.0)
         ip->allowance_us = 0.0;
-    double target = arrival_delay_us(ip) + ip->interval_us + ip->allowance_us;
+    double target = ip->arrival_delay_us + ip->interval_us + ip->allowance_us;
     double lo = 1000.0 * (double)ip->config.min_delay_ms, hi = 1000.0 * (double)ip->config.max_delay_ms;
     target = target < lo ? lo : (target > hi ? hi : target);
     ip->stats.target_delay_ms = (float)(target / 1000.0);
@@ -558,7 +560,7 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
         return NETCORE_ERR_STATE;
     if (!interp->has_render) {
         /* First frame: start at the measured delay rather than gliding to it. */
-        interp->delay_us = arrival_delay_us(interp) + interp->config.initial_delay_intervals * interp->interval_us;
+        interp->delay_us = interp->arrival_delay_us + interp->config.initial_delay_intervals * interp->interval_us;
         interp->last_server_us = server_time_us;
         interp->render_us = server_time_us - interp->delay_us;
         interp->has_render = true;
@@ -602,7 +604,7 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
         interp->visible[interp->visible_count++] = s;
     }
     interp->stats.delay_ms = (float)(interp->delay_us / 1000.0);
-    interp->stats.arrival_delay_ms = (float)(arrival_delay_us(interp) / 1000.0);
+    interp->stats.arrival_delay_ms = (float)(interp->arrival_delay_us / 1000.0);
     interp->stats.extrapolated_pct = (float)(100.0 * (double)interp->stats.frames_extrapolated / (double)interp->stats.frames);
     interp->stats.starved_pct = (float)(100.0 * (double)interp->stats.frames_starved / (double)interp->stats.frames);
     return NETCORE_OK;

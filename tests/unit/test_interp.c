@@ -219,6 +219,7 @@ Test(interp, extrapolation_is_bounded_then_holds, .init = setup, .fini = teardow
 {
     for (uint32_t t = 2; t <= 20; t += 2) {
         set_x((float)t);
+        netcore_snapshot_server_set_int(server, ent, F_HP, (int64_t)t);
         deliver(t, 0.0);
     }
     bool saw_extrapolated = false;
@@ -235,6 +236,11 @@ Test(interp, extrapolation_is_bounded_then_holds, .init = setup, .fini = teardow
         bool extrapolated = false;
         netcore_interp_entity_at(interp, 0, NULL, NULL, &extrapolated);
         saw_extrapolated |= extrapolated;
+        if (rt > 20.0) {
+            int64_t hp = 0;
+            netcore_interp_get_int(interp, ent, F_HP, &hp);
+            cr_assert_eq(hp, 20, "an extrapolated int holds the newest value");
+        }
     }
     cr_assert(saw_extrapolated);
     netcore_interp_stats st;
