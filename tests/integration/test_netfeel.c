@@ -171,3 +171,26 @@ Test(netfeel, interpolation_delay_adapts_to_the_link)
     free_world(lan);
     free_world(bad);
 }
+
+Test(netfeel, same_seed_same_game)
+{
+    nf_world *a = run_world(NETCORE_LINK_BAD, NF_PATH_CIRCLE, 21);
+    nf_world *b = run_world(NETCORE_LINK_BAD, NF_PATH_CIRCLE, 21);
+    for (uint32_t i = 0; i < a->config.clients; i++) {
+        netcore_predict_stats pa, pb;
+        netcore_predict_get_stats(a->clients[i].predict, &pa);
+        netcore_predict_get_stats(b->clients[i].predict, &pb);
+        cr_assert_eq(pa.reconciles, pb.reconciles);
+        cr_assert_eq(pa.corrections, pb.corrections);
+        cr_assert_eq(a->clients[i].sq_error_render, b->clients[i].sq_error_render);
+        cr_assert_eq(a->clients[i].delay_ms_sum, b->clients[i].delay_ms_sum);
+        const nf_player *x = nf_player_of(a, &a->clients[i]), *y = nf_player_of(b, &b->clients[i]);
+        cr_assert_not_null(x);
+        cr_assert_not_null(y);
+        cr_assert_eq(x->state.x, y->state.x);
+        cr_assert_eq(x->state.y, y->state.y);
+    }
+    cr_assert_eq(a->server.shots, b->server.shots);
+    free_world(a);
+    free_world(b);
+}
