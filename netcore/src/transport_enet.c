@@ -34,6 +34,9 @@
  * freed within handshake_timeout_ms plus this. */
 #define GUARD_SYNC_INTERVAL_US 100000u
 
+/* Failed receives (oversized datagrams) skipped per service call. */
+#define MAX_RECEIVE_RETRIES 64u
+
 _Static_assert(sizeof(ENetProtocolConnect) == NCI_ENET_CONNECT_BYTES, "ENet CONNECT layout");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == NCI_ENET_PEER_ID_NONE, "ENet peer id space");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS == NCI_ENET_MAX_COMMANDS, "ENet commands");
@@ -70,6 +73,7 @@ typedef struct enet_backend {
     nci_guard *guard;
     bool guard_sync_needed; /* a slot may have been taken since the last sync */
     uint64_t guard_synced_us;
+    uint64_t receive_errors_dropped;
 } enet_backend;
 
 static void to_enet_address(const netcore_address *in, ENetAddress *out)
@@ -556,8 +560,24 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         b->held = NULL;
     }
     ENetEvent event; /* enet_host_service fills it whenever it returns 1 */
-    int r = b->conditioned ? service_conditioned(b, timeout_ms, &event)
-                           : enet_host_service(b->host, &event, timeout_ms);
+    int r = -1;
+    /* ENet 1.3 fails the whole service call when one datagram is larger than
+     * its 4096-byte buffer (it reads it truncated and reports an error); the
+     * datagram is consumed, so one stranger could otherwise make every poll
+     * fail. While the socket itself reports no error, such failures are
+     * counted and the service is retried, a bounded number of times. */
+    for (uint32_t attempt = 0; attempt < MAX_RECEIVE_RETRIES && r < 0; attempt++) {
+        r = b->conditioned ? service_conditioned(b, attempt ? 0 : timeout_ms, &event)
+                           : enet_host_service(b->host, &event, attempt ? 0 : timeout_ms);
+        if (r >= 0)
+            break;
+        int socket_error = 0;
+        if (enet_socket_get_option(b->host->socket, ENET_SOCKOPT_ERROR, &socket_error) != 0 ||
+            socket_error != 0)
+            break;
+        b->receive_errors_dropped++;
+        r = attempt + 1 < MAX_RECEIVE_RETRIES ? -1 : 0;
+    }
     harvest_wire_counters(b);
     if (b->guard) {
         uint64_t now = netcore_time_now_us();
@@ -632,6 +652,7 @@ static void enet_host_stats(const void *backend, netcore_host_stats *out_stats)
     out_stats->datagrams_received = b->datagrams_received + b->host->totalReceivedPackets;
     if (b->guard)
         nci_guard_stats(b->guard, out_stats);
+    out_stats->receive_errors_dropped = b->receive_errors_dropped;
     memset(&out_stats->conditioner_inbound, 0, sizeof out_stats->conditioner_inbound);
     memset(&out_stats->conditioner_outbound, 0, sizeof out_stats->conditioner_outbound);
     nci_relay_stats rs;

@@ -422,6 +422,9 @@ typedef struct netcore_host_stats {
     uint64_t guard_ip_handshakes_dropped;  /* CONNECT from an IP with max_handshakes_per_ip open */
     uint64_t guard_full_dropped;           /* CONNECT while every slot is held */
     uint64_t guard_handshake_timeouts;     /* handshake slots freed after handshake_timeout_ms */
+    /* ENet backend, guard or not: receives ENet failed on a healthy socket,
+     * i.e. datagrams above ENet's 4096-byte buffer, skipped. */
+    uint64_t receive_errors_dropped;
 } netcore_host_stats;
 
 /* Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */
