@@ -112,8 +112,9 @@ netcore_result netcore_timesync_advance(netcore_timesync *sync, uint64_t now_us,
 double netcore_timesync_server_time_us(const netcore_timesync *sync, uint64_t now_us);
 /* Same in (fractional) server ticks. */
 double netcore_timesync_server_tick(const netcore_timesync *sync, uint64_t now_us);
-/* The next client tick netcore_timesync_advance will hand out, plus the
- * fraction of it already elapsed (for drawing between two predicted states). */
+/* The continuous client tick clock as of the last advance: the newest tick
+ * handed out plus the fraction of the way to the next one (for drawing
+ * between two predicted states). 0 before the first advance. */
 double netcore_timesync_client_tick(const netcore_timesync *sync);
 /* Duration of one server tick in microseconds. */
 double netcore_timesync_tick_us(const netcore_timesync *sync);
