@@ -14,7 +14,8 @@
  * by a few steps), never by a frame's worth of motion (0.12 units or more). */
 #define BACKWARD_TOLERANCE 0.02
 
-static nf_world *run_world(netcore_link_preset preset, nf_path path, uint64_t seed)
+static nf_world *run_world_with(netcore_link_preset preset, nf_path path, uint64_t seed,
+                                uint32_t knockback_tick)
 {
     nf_world *w = calloc(1, sizeof *w);
     cr_assert_not_null(w);
@@ -24,9 +25,15 @@ static nf_world *run_world(netcore_link_preset preset, nf_path path, uint64_t se
     cfg.path = path;
     cfg.seed = seed;
     cfg.move_stop_tick = 1200;
+    cfg.knockback_tick = knockback_tick;
     cr_assert_eq(nf_world_create(w, &cfg), NETCORE_OK);
     nf_world_run(w, cfg.move_stop_tick + SETTLE_TICKS);
     return w;
+}
+
+static nf_world *run_world(netcore_link_preset preset, nf_path path, uint64_t seed)
+{
+    return run_world_with(preset, path, seed, 0);
 }
 
 static void free_world(nf_world *w)
@@ -193,4 +200,22 @@ Test(netfeel, same_seed_same_game)
     cr_assert_eq(a->server.shots, b->server.shots);
     free_world(a);
     free_world(b);
+}
+
+Test(netfeel, server_side_push_is_corrected_and_smoothed)
+{
+    netcore_link_preset presets[] = {NETCORE_LINK_LAN, NETCORE_LINK_4G, NETCORE_LINK_BAD};
+    for (size_t n = 0; n < 3; n++) {
+        nf_world *w = run_world_with(presets[n], NF_PATH_LINE, 13, 700);
+        for (uint32_t i = 0; i < w->config.clients; i++) {
+            netcore_predict_stats ps;
+            cr_assert_eq(netcore_predict_get_stats(w->clients[i].predict, &ps), NETCORE_OK);
+            /* The push is 2 units: one correction of about that size. */
+            cr_assert_geq(ps.corrections, 1u, "%s: no correction", netcore_link_preset_name(presets[n]));
+            cr_assert_geq(ps.max_error, 1.99f);
+            cr_assert_gt(ps.ticks_replayed, 0u);
+        }
+        assert_settled(w); /* and the prediction ends up exactly on the server's state */
+        free_world(w);
+    }
 }

@@ -56,6 +56,8 @@ typedef struct nf_config {
     uint32_t move_start_tick; /* inputs are idle before this tick */
     uint32_t move_stop_tick;  /* and after this one */
     bool fire;                /* clients shoot at bots */
+    uint32_t knockback_tick;  /* 0: none; else the server pushes every player
+                                 2 units along x at that tick, unknown to clients */
 } nf_config;
 
 typedef struct nf_state {
@@ -343,6 +345,8 @@ static inline void nf_server_tick(nf_world *w)
             continue;
         nf_input_decode(bytes, &p->input);
         nf_simulate(w, &p->state, bytes, t);
+        if (t == w->config.knockback_tick)
+            p->state.x = netcore_quant_value(&w->quant, p->state.x + 2.0f);
         netcore_vec3 pos = {p->state.x, p->state.y, 0.0f};
         netcore_snapshot_server_set_vec3(s->snap, p->entity, w->field_pos, pos);
         netcore_snapshot_server_set_int(s->snap, p->entity, w->field_last_input, t);
