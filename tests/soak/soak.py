@@ -68,10 +68,13 @@ def parse_args(argv):
     p.add_argument("--snapshot-hz", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--warmup", type=float, help="seconds ignored by the memory and CPU checks "
-                   "(default: a third of the run, at most 300)")
+                   "(default: a third of the run, within 15..300)")
     p.add_argument("--max-growth-kib-per-h", type=float, default=1024.0)
     p.add_argument("--rss-noise-kib", type=float, default=512.0)
     p.add_argument("--max-cpu-pct", type=float, default=80.0)
+    p.add_argument("--inject-divergence-tick", type=int, default=0,
+                   help="self-test: the server lies once at this tick; the run then passes "
+                   "only if the bots report divergences")
     p.add_argument("--out", required=True, help="directory for logs, summary.json and plot.png")
     args = p.parse_args(argv)
     if args.bots < 1 or args.procs < 1 or args.procs > args.bots or args.duration < 5:
@@ -81,7 +84,8 @@ def parse_args(argv):
     if args.mode == "proxy" and not args.proxy_bin:
         p.error("--mode proxy needs --proxy-bin")
     if args.warmup is None:
-        args.warmup = min(300.0, args.duration / 3.0)
+        # At least 15 s: sanitizer builds take that long to settle their allocator.
+        args.warmup = max(15.0, min(300.0, args.duration / 3.0))
     return args
 
 
@@ -237,7 +241,9 @@ def start(run, args, out):
         "--duration", str(args.duration + 120), "--stats", os.path.join(out, "server.jsonl"),
         "--entities", str(args.entities), "--max-clients", str(args.bots + 8),
         "--tick-hz", str(args.tick_hz), "--snapshot-hz", str(args.snapshot_hz),
-        "--timeout-ms", str(timeout_ms)],
+        "--timeout-ms", str(timeout_ms)]
+        + (["--corrupt-tick", str(args.inject_divergence_tick)]
+           if args.inject_divergence_tick else []),
         os.path.join(out, "server.out"), os.path.join(out, "server.err"), netns=server_ns)
     server_addr = wait_for_line(os.path.join(out, "server.err"), "listening on", server)
     if server_addr is None:
@@ -330,7 +336,11 @@ def analyse(run, args, out, samples):
         run.failures.append("only %d of %d bot processes wrote a summary"
                             % (len(bot_summaries), args.procs))
     for key in ("unexpected_disconnects", "decode_errors", "divergences"):
-        if totals.get(key, 0) != 0:
+        if key == "divergences" and args.inject_divergence_tick:
+            if totals.get(key, 0) == 0:
+                run.failures.append("bots missed the divergence injected at tick %d"
+                                    % args.inject_divergence_tick)
+        elif totals.get(key, 0) != 0:
             run.failures.append("bots: %s = %d" % (key, totals[key]))
     if totals.get("bots_ever_connected", 0) != args.bots:
         run.failures.append("only %d of %d bots ever connected"

@@ -429,6 +429,7 @@ static bool process_open(bot_process *process)
         netcore_snapshot_client_config_default(&snapshot_config);
         snapshot_config.schema = process->schema;
         snapshot_config.max_entities = options->entities + 1024U + 1U;
+        snapshot_config.ring_length = 128; /* as the server's: long round trips keep baselines */
         netcore_input_client_config input_config;
         netcore_input_client_config_default(&input_config);
         input_config.input_size_bytes = SOAK_INPUT_BYTES;

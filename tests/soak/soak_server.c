@@ -30,6 +30,7 @@
 #define MAX_TICK_SAMPLES 1024
 #define MAX_EVENTS_PER_POLL 4096
 #define SNAPSHOT_BUFFER_BYTES 1400
+#define SNAPSHOT_RING_LENGTH 128
 
 typedef struct server_options {
     const char *bind;
@@ -45,6 +46,7 @@ typedef struct server_options {
     uint32_t budget_bytes;
     uint32_t duration_s;
     uint32_t timeout_ms;
+    uint32_t corrupt_tick; /* 0: never; else the first snapshot tick from here on lies once */
 } server_options;
 
 typedef struct soak_client {
@@ -88,6 +90,7 @@ typedef struct soak_server {
     uint64_t deferred_removed; /* entities_deferred of clients already removed */
     uint64_t ticks_late;       /* ticks started more than one period late */
     uint64_t admission_without_slot;
+    bool corrupted;
     /* Per-second window. */
     uint32_t tick_samples_us[MAX_TICK_SAMPLES];
     uint32_t tick_sample_count;
@@ -106,7 +109,9 @@ static void usage(FILE *out)
             "usage: soak_server (--key HEX | --key-file FILE) [--bind ADDR] [--port N]\n"
             "       [--public ADDR:PORT] [--entities K] [--max-clients N] [--tick-hz N]\n"
             "       [--snapshot-hz N] [--budget BYTES] [--duration S] [--timeout-ms MS]\n"
-            "       [--stats FILE|-]\n");
+            "       [--stats FILE|-] [--corrupt-tick N]\n"
+            "--corrupt-tick N: fault injection for testing the soak's checks: the first\n"
+            "snapshot at or after tick N carries one scripted value that breaks the motion.\n");
 }
 
 static bool parse_options(int argc, char **argv, server_options *options)
@@ -159,6 +164,8 @@ static bool parse_options(int argc, char **argv, server_options *options)
             ok = soak_parse_u32(value, 1, 7 * 86400, &options->duration_s);
         } else if (strcmp(flag, "--timeout-ms") == 0) {
             ok = soak_parse_u32(value, 1000, 600000, &options->timeout_ms);
+        } else if (strcmp(flag, "--corrupt-tick") == 0) {
+            ok = soak_parse_u32(value, 1, UINT32_MAX, &options->corrupt_tick);
         } else {
             fprintf(stderr, "soak_server: unknown flag %s\n", flag);
             return false;
@@ -290,8 +297,13 @@ static void on_receive(soak_server *server, const netcore_event *event)
         server->input_errors++;
         return;
     }
-    if (ack_size > 0 &&
-        netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size) != NETCORE_OK) {
+    if (ack_size == 0) {
+        return;
+    }
+    netcore_result result = netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size);
+    /* NOT_FOUND is an ack for a snapshot that already left the ring (a long
+     * round trip): counted by the library, not a decode error. */
+    if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         server->ack_errors++;
     }
 }
@@ -313,11 +325,16 @@ static void handle_event(soak_server *server, const netcore_event *event)
     }
 }
 
-static void step_world(soak_server *server)
+static void step_world(soak_server *server, bool snapshot_tick)
 {
     server->tick++;
     for (uint32_t k = 0; k < server->options.entities; k++) {
         soak_scripted_state state = soak_scripted_at(k, server->tick);
+        if (k == 0 && snapshot_tick && !server->corrupted && server->options.corrupt_tick != 0 &&
+            server->tick >= server->options.corrupt_tick) {
+            state.hash ^= 1U; /* one bit, the smallest lie the bots must catch */
+            server->corrupted = true;
+        }
         netcore_entity_id id = server->scripted[k];
         (void)netcore_snapshot_server_set_int(server->snapshots, id, SOAK_SCRIPTED_X, state.x);
         (void)netcore_snapshot_server_set_int(server->snapshots, id, SOAK_SCRIPTED_Y, state.y);
@@ -541,6 +558,9 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
         config.max_clients = options->max_clients;
         config.max_entities = options->entities + options->max_clients + 1;
         config.budget_bytes = options->budget_bytes;
+        /* 128 snapshots cover 2 s round trips at 60 Hz, so even the worst
+         * preset keeps delta encoding instead of falling back to full snapshots. */
+        config.ring_length = SNAPSHOT_RING_LENGTH;
         result = netcore_snapshot_server_create(&config, &server->snapshots);
     }
     if (result == NETCORE_OK) {
@@ -612,8 +632,9 @@ static void run(soak_server *server)
         now = soak_now_us();
         if (now >= next_tick_us) {
             uint64_t started = now;
-            step_world(server);
-            if (server->tick % ticks_per_snapshot == 0) {
+            bool snapshot_tick = (server->tick + 1U) % ticks_per_snapshot == 0;
+            step_world(server, snapshot_tick);
+            if (snapshot_tick) {
                 send_snapshots(server);
                 (void)netcore_host_flush(server->host);
             }
