@@ -79,7 +79,14 @@ static void assert_continuous(const nf_world *w)
 static void assert_shots_hit(const nf_world *w)
 {
     const nf_server *s = &w->server;
+    uint32_t fired = 0;
+    for (uint32_t i = 0; i < w->config.clients; i++) {
+        fired += w->clients[i].shots;
+        cr_assert_eq(w->clients[i].send_errors, 0u);
+    }
+    /* A lost fire input is lost; a repeated one fires twice (same aim, same view). */
     cr_assert_gt(s->shots, 20u);
+    cr_assert_geq(s->shots * 10u, fired * 9u, "%u of %u shots reached the server", s->shots, fired);
     cr_assert_eq(s->hits, s->shots, "%u of %u lag-compensated shots hit (largest miss %f)", s->hits,
                  s->shots, s->largest_shot_miss);
 }
