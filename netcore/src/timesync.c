@@ -59,6 +59,17 @@ static double offset_at(const netcore_timesync *s, uint64_t now_us)
     return s->offset_base + diff;
 }
 
+/* Whole tick at or below t, clamped to the 32-bit tick range (a cast of an
+ * out-of-range double is undefined; hostile stamps must not reach one). */
+static uint32_t floor_tick(double t)
+{
+    if (!(t > 0.0))
+        return 0;
+    if (t >= 4294967295.0)
+        return UINT32_MAX;
+    return (uint32_t)floor(t);
+}
+
 static float smallest_rtt(const netcore_timesync *s)
 {
     if (s->rtt_count == 0)
@@ -178,12 +189,12 @@ netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t ser
     if (!sync)
         return NETCORE_ERR_INVALID_ARGUMENT;
     /* Ticks far behind the newest are a stale or hostile stamp, not a delay. */
-    if (sync->synced &&
-        (int32_t)(sync->newest_tick - server_tick) > STALE_SECONDS * (int32_t)sync->config.tick_rate_hz) {
+    if (sync->synced && (uint64_t)server_tick + (uint64_t)STALE_SECONDS * sync->config.tick_rate_hz <
+                            (uint64_t)sync->newest_tick) {
         sync->stats.samples_rejected++;
         return NETCORE_ERR_STATE;
     }
-    if (!sync->synced || (int32_t)(server_tick - sync->newest_tick) > 0)
+    if (!sync->synced || server_tick > sync->newest_tick)
         sync->newest_tick = server_tick;
     sync->stats.samples++;
     double sample = (double)server_tick * sync->tick_us - (double)local_us;
@@ -263,7 +274,7 @@ netcore_result netcore_timesync_advance(netcore_timesync *sync, uint64_t now_us,
     if (!sync->clock_started) {
         sync->clock_started = true;
         sync->client_ticks = target;
-        sync->next_tick = (uint32_t)floor(target);
+        sync->next_tick = floor_tick(target);
     } else {
         double dt_us = now_us > sync->last_advance_us ? (double)(now_us - sync->last_advance_us) : 0.0;
         sync->client_ticks += dt_us / sync->tick_us * (1.0 + (double)sync->stats.dilation);
@@ -284,10 +295,9 @@ netcore_result netcore_timesync_advance(netcore_timesync *sync, uint64_t now_us,
     }
     sync->last_advance_us = now_us;
 
-    double due_last = floor(sync->client_ticks);
-    if (due_last < (double)sync->next_tick)
+    if (sync->client_ticks < (double)sync->next_tick)
         return NETCORE_OK;
-    uint32_t last = (uint32_t)due_last;
+    uint32_t last = floor_tick(sync->client_ticks);
     uint32_t count = last - sync->next_tick + 1;
     if (count > MAX_TICKS_PER_ADVANCE) {
         sync->next_tick = last - MAX_TICKS_PER_ADVANCE + 1;

@@ -229,3 +229,25 @@ Test(timesync, stale_ticks_are_rejected)
     cr_assert_eq(netcore_timesync_on_snapshot(s, 10, 2000), NETCORE_OK);
     netcore_timesync_destroy(s);
 }
+
+Test(timesync, extreme_stamps_stay_defined)
+{
+    netcore_timesync *s = make_sync();
+    uint32_t first = 0, count = 0;
+    /* A stamp at the very end of the tick range, then one at 0 (rejected as stale). */
+    cr_assert_eq(netcore_timesync_on_snapshot(s, UINT32_MAX, 1000), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_advance(s, 2000, &first, &count), NETCORE_OK);
+    cr_assert_leq(count, 8u);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 3000), NETCORE_ERR_STATE);
+    netcore_timesync_reset(s);
+    /* Tick 0 received long after local time 0 with no margin: a target below zero. */
+    netcore_timesync_destroy(s);
+    netcore_timesync_config c;
+    netcore_timesync_config_default(&c);
+    c.safety_margin_ms = 0.0f;
+    cr_assert_eq(netcore_timesync_create(&c, &s), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 5000000), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_advance(s, 5000001, &first, &count), NETCORE_OK);
+    cr_assert_leq(count, 1u);
+    netcore_timesync_destroy(s);
+}

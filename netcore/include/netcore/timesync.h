@@ -22,7 +22,8 @@
  *     or slower (time dilation, at most max_dilation) and jumps (a hard resync,
  *     counted) only when it is more than resync_ms off.
  *
- * Memory is allocated at create only. Single-threaded.
+ * Ticks are absolute here (no wraparound): at 60 Hz the 32-bit tick lasts
+ * over two years. Memory is allocated at create only. Single-threaded.
  */
 #ifndef NETCORE_TIMESYNC_H
 #define NETCORE_TIMESYNC_H
