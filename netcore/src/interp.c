@@ -474,7 +474,7 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
     uint32_t tick = 0;
     if (netcore_snapshot_client_sequence(client, NULL, &tick) != NETCORE_OK)
         return NETCORE_ERR_NOT_FOUND;
-    if (interp->has_push && (int32_t)(tick - interp->newest_tick) <= 0) {
+    if (interp->has_push && tick <= interp->newest_tick) {
         interp->stats.snapshots_ignored++;
         return NETCORE_ERR_STATE;
     }

@@ -36,6 +36,8 @@
  * it) and disappears once the render time reaches the tick of the first
  * snapshot without it. A re-created slot (new id) replaces the old entity.
  *
+ * Snapshot ticks are absolute (no wraparound), as in timesync.h.
+ *
  * Memory: max_entities * buffer_length * (4 + 4 * C) bytes plus outputs,
  * allocated at create (C: most 32-bit components of any type, as in
  * snapshot.h). Nothing is allocated per push or update. Single-threaded.
