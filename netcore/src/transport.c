@@ -26,6 +26,9 @@
  * the one-second rate window still rolls under a flood that never lets a
  * poll come back empty. */
 #define MAX_POLLS_UNCLOCKED 64u
+/* How stale, by the backend's recent_ms, the last clock read may get before a
+ * poll that found nothing reads it again (rolls the rate window this late). */
+#define CLOCK_HINT_MS 50u
 
 _Static_assert(sizeof(nci_peer) % _Alignof(nci_traffic) == 0, "peer block layout");
 
@@ -741,11 +744,22 @@ static void dispatch(netcore_host *host, const nci_backend_event *bev, netcore_e
     }
 }
 
+/* A poll that cannot wait and has no deadline armed found nothing: the clock
+ * is only needed to roll the rate window, which can wait until the backend's
+ * own recent time says CLOCK_HINT_MS passed since the clock was last read. */
+static bool clock_can_wait(const netcore_host *host)
+{
+    return host->ops->recent_ms &&
+           (uint32_t)(host->ops->recent_ms(host->backend) - host->clock_read_ms) < CLOCK_HINT_MS;
+}
+
 /* Reads the clock, then fires due deadlines and rolls the rate window. */
 static uint64_t clock_tick(netcore_host *host)
 {
     uint64_t now = host->ops->now_us(host->backend);
     host->polls_unclocked = 0;
+    if (host->ops->recent_ms)
+        host->clock_read_ms = host->ops->recent_ms(host->backend);
     run_deadlines(host, now);
     nci_traffic_roll(host, now);
     return now;
@@ -763,7 +777,7 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
      * message waiting, and a game drains the host with timeout 0 until NONE.
      * Such a poll reads the clock up front only while a connect or admission
      * deadline is armed (so those fire exactly as before); otherwise the rate
-     * window is rolled by the read that ends the drain (below), or here after
+     * window is rolled by a poll that ends the drain (below), or here after
      * MAX_POLLS_UNCLOCKED polls that all returned an event. */
     bool waits = timeout_ms > 0;
     uint64_t now = 0;
@@ -786,11 +800,14 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
         /* Nothing for the caller yet (a control message, a dropped message,
          * or a peer deadline came first): keep waiting for the rest of the
          * timeout. A clock that did not move (simulated backend) ends it. */
+        bool idle = bev.type == NCI_BEV_NONE;
+        if (idle && !waits && host->next_deadline_us == UINT64_MAX && clock_can_wait(host))
+            return NETCORE_OK;
         uint64_t before = now;
         now = clock_tick(host);
         if (queue_pop(host, out_event))
             return NETCORE_OK;
-        if (bev.type == NCI_BEV_NONE && (now >= deadline || now == before))
+        if (idle && (now >= deadline || now == before))
             return NETCORE_OK;
     }
     return NETCORE_OK;

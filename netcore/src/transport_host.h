@@ -72,6 +72,7 @@ struct netcore_host {
     uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
     uint32_t deadlines_armed;  /* peers with a deadline_us */
     uint32_t polls_unclocked;  /* polls since the clock was last read */
+    uint32_t clock_read_ms;    /* ops->recent_ms when the clock was last read */
     uint64_t window_start_us;
     nci_traffic total;
     netcore_host_stats counters; /* admission and drop counters only */

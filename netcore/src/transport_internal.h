@@ -19,7 +19,7 @@
  *   - host_stats takes a const backend, so counters that need folding (such
  *     as ENet's 32-bit ones) are collected during service and flush.
  *   - now_us is read only when transport.c needs the time (a wait, an armed
- *     deadline, the end of a poll that found nothing), not on every poll. */
+ *     deadline, the rate window; see recent_ms), not on every poll. */
 #ifndef NETCORE_TRANSPORT_INTERNAL_H
 #define NETCORE_TRANSPORT_INTERNAL_H
 
@@ -109,6 +109,11 @@ typedef struct nci_backend_ops {
                                       const netcore_link_profile *outbound);
     /* The backend's clock in microseconds (real or simulated). */
     uint64_t (*now_us)(const void *backend);
+    /* Optional (NULL: transport.c reads now_us instead). A millisecond count
+     * the backend has at hand without reading a clock, such as the time its
+     * last service call read. It may lag, wrap or jump: transport.c only uses
+     * it to decide when reading now_us is due for the rate window. */
+    uint32_t (*recent_ms)(const void *backend);
 } nci_backend_ops;
 
 extern const nci_backend_ops nci_backend_enet;
