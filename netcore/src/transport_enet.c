@@ -32,7 +32,7 @@
 
 /* Slot states are re-read at least this often, so half-open handshakes are
  * freed within handshake_timeout_ms plus this. */
-#define GUARD_SYNC_INTERVAL_US 100000u
+#define GUARD_SYNC_INTERVAL_MS 100u
 
 /* Failed receives (oversized datagrams) skipped per service call. */
 #define MAX_RECEIVE_RETRIES 64u
@@ -72,7 +72,9 @@ typedef struct enet_backend {
     /* Datagram guard (NULL when disabled). */
     nci_guard *guard;
     bool guard_sync_needed; /* a slot may have been taken since the last sync */
-    uint64_t guard_synced_us;
+    uint64_t guard_clock_ms;       /* ENet's service clock, widened to 64 bits */
+    uint32_t guard_service_ms;     /* ENet's clock when guard_clock_ms was advanced */
+    uint64_t guard_synced_ms;
     uint64_t receive_errors_dropped;
 } enet_backend;
 
@@ -235,8 +237,9 @@ static netcore_address real_address(const enet_backend *b, const netcore_address
  * inside ENet's receive loop), a server slot still acknowledging a CONNECT
  * after handshake_timeout_ms is freed silently: ENet has reported nothing
  * about it, so no event is owed. */
-static void guard_sync(enet_backend *b, uint64_t now_us, bool free_expired)
+static void guard_sync(enet_backend *b, uint64_t now_ms, bool free_expired)
 {
+    uint64_t now_us = now_ms * 1000u;
     for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
         ENetPeer *peer = &b->host->peers[slot];
         nci_guard_slot_state state = guard_slot_state(peer->state);
@@ -253,12 +256,22 @@ static void guard_sync(enet_backend *b, uint64_t now_us, bool free_expired)
         }
     }
     b->guard_sync_needed = false;
-    b->guard_synced_us = now_us;
+    b->guard_synced_ms = now_ms;
 }
 
-static bool guard_sync_due(const enet_backend *b, uint64_t now_us)
+/* The guard's clock is ENet's own service time (read by ENet in every
+ * service call that receives), so the guard adds no clock read to a poll. */
+static uint64_t guard_clock_ms(enet_backend *b)
 {
-    return b->guard_sync_needed || now_us - b->guard_synced_us >= GUARD_SYNC_INTERVAL_US;
+    uint32_t service_ms = b->host->serviceTime;
+    b->guard_clock_ms += (uint32_t)(service_ms - b->guard_service_ms);
+    b->guard_service_ms = service_ms;
+    return b->guard_clock_ms;
+}
+
+static bool guard_sync_due(const enet_backend *b, uint64_t now_ms)
+{
+    return b->guard_sync_needed || now_ms - b->guard_synced_ms >= GUARD_SYNC_INTERVAL_MS;
 }
 
 /* ENet's intercept hook: 1 swallows the datagram, 0 lets ENet parse it.
@@ -269,11 +282,11 @@ static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
 {
     (void)event;
     enet_backend *b = host->compressor.context;
-    uint64_t now = netcore_time_now_us();
+    uint64_t now_ms = guard_clock_ms(b);
     /* The previous datagram may have made ENet take a slot; its owner's next
      * datagram must already be known. */
-    if (guard_sync_due(b, now))
-        guard_sync(b, now, false);
+    if (guard_sync_due(b, now_ms))
+        guard_sync(b, now_ms, false);
     const uint8_t *data = host->receivedData;
     size_t size = host->receivedDataLength;
     netcore_address wire = from_enet_address(&host->receivedAddress);
@@ -282,7 +295,7 @@ static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
      * lookup for everything else. */
     if (b->server_relay && size >= 2 && ((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
         real = real_address(b, &wire);
-    nci_guard_verdict v = nci_guard_check(b->guard, data, size, &wire, &real, now);
+    nci_guard_verdict v = nci_guard_check(b->guard, data, size, &wire, &real, now_ms * 1000u);
     if (v != NCI_GUARD_PASS)
         return 1;
     if (((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
@@ -402,7 +415,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
          * real addresses, can cap per IP there. */
         if (cfg->is_server && !b->conditioned)
             b->host->duplicatePeers = nci_guard_config_resolved(b->guard)->max_peers_per_ip;
-        b->guard_synced_us = netcore_time_now_us();
+        b->guard_service_ms = b->host->serviceTime;
     }
     if (b->conditioned && b->is_server) {
         r = create_server_relay(b, cfg);
@@ -580,9 +593,9 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
     }
     harvest_wire_counters(b);
     if (b->guard) {
-        uint64_t now = netcore_time_now_us();
-        if (guard_sync_due(b, now) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
-            guard_sync(b, now, b->is_server);
+        uint64_t now_ms = guard_clock_ms(b);
+        if (guard_sync_due(b, now_ms) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
+            guard_sync(b, now_ms, b->is_server);
     }
     if (r < 0)
         return NETCORE_ERR_SOCKET;
