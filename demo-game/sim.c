@@ -415,7 +415,7 @@ static void hit_player(demo_world *world, int shooter, int victim) {
 
 /* Advances one projectile in substeps so that it can neither cross a wall
  * (24 units thick at least) nor a ship (32 units wide) between two checks. */
-static void step_projectile(demo_world *world, demo_projectile *pr) {
+static void step_projectile(demo_world *world, demo_projectile *pr, const demo_rewind *rewind) {
     const int64_t hit_r = DEMO_FX(DEMO_SHIP_RADIUS + DEMO_PROJECTILE_RADIUS);
     for (int sub = 0; sub < PROJECTILE_SUBSTEPS; sub++) {
         pr->x += pr->vx / PROJECTILE_SUBSTEPS;
@@ -430,8 +430,15 @@ static void step_projectile(demo_world *world, demo_projectile *pr) {
             if (j == pr->owner || !p->active || !p->alive) {
                 continue;
             }
-            int64_t dx = (int64_t)p->x - pr->x;
-            int64_t dy = (int64_t)p->y - pr->y;
+            demo_fx tx = p->x;
+            demo_fx ty = p->y;
+            /* Lag compensation: the target where the shooter saw it. Whether
+             * it is alive is still decided by the present. */
+            if (rewind && rewind->target_position) {
+                rewind->target_position(rewind->user, pr->owner, j, &tx, &ty);
+            }
+            int64_t dx = (int64_t)tx - pr->x;
+            int64_t dy = (int64_t)ty - pr->y;
             if (dx * dx + dy * dy < hit_r * hit_r) {
                 pr->active = false;
                 hit_player(world, pr->owner, j);
@@ -498,6 +505,11 @@ static void advance_round(demo_world *world) {
 }
 
 bool demo_sim_step(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick) {
+    return demo_sim_step_rewind(world, inputs, tick, NULL);
+}
+
+bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick,
+                          const demo_rewind *rewind) {
     if (tick != world->tick + 1) {
         return false;
     }
@@ -531,7 +543,7 @@ bool demo_sim_step(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS],
     }
     for (int i = 0; i < DEMO_MAX_PROJECTILES; i++) {
         if (world->projectiles[i].active) {
-            step_projectile(world, &world->projectiles[i]);
+            step_projectile(world, &world->projectiles[i], rewind);
         }
     }
     return true;

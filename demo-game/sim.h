@@ -173,6 +173,22 @@ void demo_sim_remove_player(demo_world *world, int id);
  * Clears and refills world->events. */
 bool demo_sim_step(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick);
 
+/* Lag compensation hook for demo_sim_step_rewind: where the projectiles of
+ * `shooter` test ship `victim`. *x and *y hold the victim's present position
+ * (Q16.16 units) on entry; the hook may replace them with the position the
+ * shooter saw when it fired. Called during the step; it must not touch the
+ * world. */
+typedef struct demo_rewind {
+    void (*target_position)(void *user, int shooter, int victim, demo_fx *x, demo_fx *y);
+    void *user;
+} demo_rewind;
+
+/* demo_sim_step with lag-compensated hit tests: projectiles are tested
+ * against the positions rewind->target_position gives (rewind may be NULL:
+ * the present positions, exactly demo_sim_step). */
+bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick,
+                          const demo_rewind *rewind);
+
 /* Movement kernel of one ship for one tick: faces input->aim, accelerates
  * along the pressed directions, applies drag, moves and slides along the
  * arena walls, counts down the weapon cooldown. It reads nothing else, so a

@@ -1,8 +1,9 @@
 /*
- * demo-game, local mode: one human and N bots on the shared simulation, no
- * network. Also a headless bot-only run and a screenshot mode for tests.
+ * demo-game, practice mode: one human and N bots on the shared simulation,
+ * no network. Also a headless bot-only run and a screenshot mode for tests.
  * The game rules live in sim.c and bot.c, the drawing in render.c; this file
  * only reads the command line, the keyboard and mouse, and paces the loop.
+ * main.c hands the command line over when it has no network flag.
  */
 #define _POSIX_C_SOURCE 200809L /* sigaction */
 #define SDL_MAIN_HANDLED
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modes.h"
 #include "render.h"
 #include "sim.h"
 
@@ -41,7 +43,9 @@ static void on_signal(int sig) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: demo-game [options]\n"
+            "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
+            "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
+            "       demo-game --host [options]   (host a LAN game and play in it)\n"
             "  --bots N          computer players besides you (default 5, at most 15)\n"
             "  --headless        no window: bots only, as fast as possible; prints a summary\n"
             "  --duration S      stop after S seconds (headless: game time, default 30)\n"
@@ -82,6 +86,8 @@ static int parse_args(int argc, char **argv, options *o) {
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 2;
+        } else if (strcmp(a, "--practice") == 0) {
+            /* the default of this mode */
         } else if (strcmp(a, "--headless") == 0) {
             o->headless = true;
         } else if (strcmp(a, "--netgraph") == 0) {
@@ -197,8 +203,7 @@ static int run_headless(const options *o) {
     return 0;
 }
 
-/* The human's command from the keyboard and mouse; keeps the last aim. */
-static demo_input read_human_input(const demo_renderer *r, const demo_world *w, uint16_t *aim) {
+demo_input demo_read_human_input(const demo_renderer *r, const demo_player *me, uint16_t *aim) {
     const Uint8 *keys = SDL_GetKeyboardState(NULL);
     int mx = 0;
     int my = 0;
@@ -219,7 +224,6 @@ static demo_input read_human_input(const demo_renderer *r, const demo_world *w, 
     if (keys[SDL_SCANCODE_SPACE] || (mouse & SDL_BUTTON(SDL_BUTTON_LEFT))) {
         in.buttons |= DEMO_BTN_FIRE;
     }
-    const demo_player *me = &w->players[HUMAN_ID];
     float ax = 0;
     float ay = 0;
     demo_render_window_to_arena(r, mx, my, &ax, &ay);
@@ -314,7 +318,7 @@ static int run_window(const options *o) {
             accumulator = tick_len * MAX_FRAME_TICKS; /* after a stall, skip rather than spiral */
         }
         while (accumulator >= tick_len) {
-            demo_input in = read_human_input(r, &g.world, &aim);
+            demo_input in = demo_read_human_input(r, &g.world.players[HUMAN_ID], &aim);
             game_tick(&g, &in);
             demo_render_note_events(r, &g.world);
             accumulator -= tick_len;
@@ -341,7 +345,7 @@ static int run_window(const options *o) {
     return rc_exit;
 }
 
-int main(int argc, char **argv) {
+int demo_local_main(int argc, char **argv) {
     options o;
     int parsed = parse_args(argc, argv, &o);
     if (parsed != 0) {

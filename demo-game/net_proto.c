@@ -1,0 +1,497 @@
+/*
+ * demo-game network protocol: schema, world mirroring and control messages
+ * (see net_proto.h).
+ */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+#include "net_proto.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TWO_PI 6.283185307179586
+
+/* ---- schema ---- */
+
+static bool add_field(netcore_schema *s, uint16_t type, const char *name, netcore_field_kind kind,
+                      unsigned bits, bool is_signed, float min, float max, float precision, uint16_t *out) {
+    netcore_field_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.kind = kind;
+    d.bits = bits;
+    d.is_signed = is_signed;
+    d.min = min;
+    d.max = max;
+    d.precision = precision;
+    return netcore_schema_add_field(s, type, &d, out) == NETCORE_OK;
+}
+
+static bool add_int(netcore_schema *s, uint16_t type, const char *name, unsigned bits, bool is_signed,
+                    uint16_t *out) {
+    return add_field(s, type, name, NETCORE_FIELD_INT, bits, is_signed, 0, 0, 0, out);
+}
+
+/* Display positions: the arena plus a margin, 1/32 unit (17 bits a component). */
+static bool add_pos(netcore_schema *s, uint16_t type, const char *name, uint16_t *out) {
+    return add_field(s, type, name, NETCORE_FIELD_VEC2, 0, false, -64.0f, DEMO_ARENA_W + 64.0f, 1.0f / 32.0f,
+                     out);
+}
+
+bool demo_net_schema_create(demo_net_schema *o) {
+    memset(o, 0, sizeof *o);
+    netcore_schema_config cfg;
+    netcore_schema_config_default(&cfg);
+    if (netcore_schema_create(&cfg, &o->schema) != NETCORE_OK) {
+        fprintf(stderr, "demo: cannot create the replication schema\n");
+        return false;
+    }
+    netcore_schema *s = o->schema;
+    bool ok = netcore_schema_add_type(s, "ship", &o->type_ship) == NETCORE_OK &&
+              netcore_schema_add_type(s, "shot", &o->type_shot) == NETCORE_OK &&
+              netcore_schema_add_type(s, "round", &o->type_round) == NETCORE_OK;
+    uint16_t t = o->type_ship;
+    /* The exact Q16.16 state is sent beside the display position so that the
+     * own ship reconciles bit for bit (x < 1600 * 65536 < 2^27). */
+    ok = ok && add_int(s, t, "id", 4, false, &o->ship_id) && add_pos(s, t, "pos", &o->ship_pos) &&
+         add_int(s, t, "x", 28, true, &o->ship_x) && add_int(s, t, "y", 28, true, &o->ship_y) &&
+         add_int(s, t, "vx", 24, true, &o->ship_vx) && add_int(s, t, "vy", 24, true, &o->ship_vy) &&
+         add_field(s, t, "angle", NETCORE_FIELD_ANGLE, 16, false, 0, 0, 0, &o->ship_angle) &&
+         add_int(s, t, "health", 7, false, &o->ship_health) &&
+         add_field(s, t, "alive", NETCORE_FIELD_BOOL, 0, false, 0, 0, 0, &o->ship_alive) &&
+         add_int(s, t, "cooldown", 4, false, &o->ship_cooldown) &&
+         add_int(s, t, "respawn", 7, false, &o->ship_respawn) && add_int(s, t, "score", 12, true, &o->ship_score) &&
+         add_int(s, t, "deaths", 12, false, &o->ship_deaths) &&
+         add_int(s, t, "last_input", 32, false, &o->ship_last_input);
+    t = o->type_shot;
+    ok = ok && add_pos(s, t, "pos", &o->shot_pos) &&
+         add_field(s, t, "vel", NETCORE_FIELD_VEC2, 0, false, -16.0f, 16.0f, 1.0f / 64.0f, &o->shot_vel) &&
+         add_int(s, t, "owner", 4, false, &o->shot_owner) && add_int(s, t, "life", 6, false, &o->shot_life);
+    t = o->type_round;
+    ok = ok && add_int(s, t, "state", 2, false, &o->round_state) &&
+         add_int(s, t, "number", 16, false, &o->round_number) &&
+         add_int(s, t, "ticks_left", 24, false, &o->round_ticks_left);
+    ok = ok && netcore_schema_finalize(s) == NETCORE_OK && netcore_schema_hash(s, &o->hash) == NETCORE_OK;
+    if (!ok) {
+        fprintf(stderr, "demo: the replication schema was refused\n");
+        demo_net_schema_destroy(o);
+    }
+    return ok;
+}
+
+void demo_net_schema_destroy(demo_net_schema *schema) {
+    netcore_schema_destroy(schema->schema);
+    schema->schema = NULL;
+}
+
+void demo_net_interp_types(const demo_net_schema *schema, netcore_interp *interp) {
+    /* A respawn moves a ship across the arena: snap instead of gliding. A
+     * shot moves 24 units per snapshot at 30 Hz; farther is a re-used slot. */
+    netcore_interp_type_config tc = {NETCORE_INTERP_NO_FIELD, 100.0f};
+    netcore_interp_set_type_config(interp, schema->type_ship, &tc);
+    tc.snap_distance = 60.0f;
+    netcore_interp_set_type_config(interp, schema->type_shot, &tc);
+}
+
+/* ---- inputs ---- */
+
+static void put_u32(uint8_t *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) {
+        b[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static uint32_t get_u32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+void demo_net_input_encode(const demo_net_input *in, uint8_t out[DEMO_NET_INPUT_BYTES]) {
+    out[0] = in->input.buttons & DEMO_BTN_ALL;
+    out[1] = (uint8_t)in->input.aim;
+    out[2] = (uint8_t)(in->input.aim >> 8);
+    out[3] = in->flags;
+    put_u32(out + 4, in->view_tick_q8);
+}
+
+void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_input *out) {
+    out->input.buttons = bytes[0] & DEMO_BTN_ALL;
+    out->input.aim = (uint16_t)(bytes[1] | bytes[2] << 8);
+    out->flags = bytes[3];
+    out->view_tick_q8 = get_u32(bytes + 4);
+}
+
+/* ---- server: mirroring the world ---- */
+
+static float fx_to_units(demo_fx v) {
+    return (float)v / (float)DEMO_FX_ONE;
+}
+
+static float angle_to_radians(uint16_t a) {
+    /* Signed so that it lies in the ANGLE field's [-pi, pi). */
+    return (float)((double)(int16_t)a * TWO_PI / 65536.0);
+}
+
+static uint16_t radians_to_angle(float r) {
+    return (uint16_t)(int32_t)lround((double)r * 65536.0 / TWO_PI);
+}
+
+static bool ensure(netcore_snapshot_server *server, uint16_t type, netcore_entity_id *id) {
+    if (*id != NETCORE_ENTITY_NONE) {
+        return true;
+    }
+    return netcore_snapshot_server_entity_create(server, type, id) == NETCORE_OK;
+}
+
+static void drop(netcore_snapshot_server *server, netcore_entity_id *id) {
+    if (*id != NETCORE_ENTITY_NONE) {
+        netcore_snapshot_server_entity_destroy(server, *id);
+        *id = NETCORE_ENTITY_NONE;
+    }
+}
+
+static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, netcore_entity_id e, int id,
+                      const demo_player *p, uint32_t last_input) {
+    netcore_vec3 pos = {fx_to_units(p->x), fx_to_units(p->y), 0.0f};
+    netcore_snapshot_server_set_int(sv, e, sc->ship_id, id);
+    netcore_snapshot_server_set_vec3(sv, e, sc->ship_pos, pos);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_x, p->x);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_y, p->y);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_vx, p->vx);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_vy, p->vy);
+    netcore_snapshot_server_set_float(sv, e, sc->ship_angle, angle_to_radians(p->angle));
+    netcore_snapshot_server_set_int(sv, e, sc->ship_health, p->health);
+    netcore_snapshot_server_set_bool(sv, e, sc->ship_alive, p->alive);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_cooldown, p->fire_cooldown);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_respawn, p->respawn_ticks);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_score, p->score);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_deaths, p->deaths);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_last_input, last_input);
+}
+
+bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv, demo_net_mirror *m,
+                          const demo_world *w, const uint32_t last_input[DEMO_MAX_PLAYERS]) {
+    bool ok = ensure(sv, sc->type_round, &m->round);
+    if (ok) {
+        netcore_snapshot_server_set_int(sv, m->round, sc->round_state, w->round_state);
+        netcore_snapshot_server_set_int(sv, m->round, sc->round_number, w->round_number);
+        netcore_snapshot_server_set_int(sv, m->round, sc->round_ticks_left, w->state_ticks_left);
+    }
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        const demo_player *p = &w->players[i];
+        if (!p->active) {
+            drop(sv, &m->ships[i]);
+        } else if (ensure(sv, sc->type_ship, &m->ships[i])) {
+            sync_ship(sc, sv, m->ships[i], i, p, last_input[i]);
+        } else {
+            ok = false;
+        }
+    }
+    for (int i = 0; i < DEMO_MAX_PROJECTILES; i++) {
+        const demo_projectile *pr = &w->projectiles[i];
+        /* Life only counts down: a higher one is a new shot in a re-used slot,
+         * which clients must see as a new entity, not a jump. */
+        if (!pr->active || pr->life_ticks > m->shot_life[i]) {
+            drop(sv, &m->shots[i]);
+        }
+        m->shot_life[i] = pr->active ? pr->life_ticks : 0;
+        if (!pr->active) {
+            continue;
+        }
+        if (!ensure(sv, sc->type_shot, &m->shots[i])) {
+            ok = false;
+            continue;
+        }
+        netcore_entity_id e = m->shots[i];
+        netcore_vec3 pos = {fx_to_units(pr->x), fx_to_units(pr->y), 0.0f};
+        netcore_vec3 vel = {fx_to_units(pr->vx), fx_to_units(pr->vy), 0.0f};
+        netcore_snapshot_server_set_vec3(sv, e, sc->shot_pos, pos);
+        netcore_snapshot_server_set_vec3(sv, e, sc->shot_vel, vel);
+        netcore_snapshot_server_set_int(sv, e, sc->shot_owner, pr->owner);
+        netcore_snapshot_server_set_int(sv, e, sc->shot_life, pr->life_ticks);
+    }
+    return ok;
+}
+
+/* ---- client: rebuilding a world ---- */
+
+/* The snapshot client and the interpolator have the same getters on
+ * different handles; this lets one reader serve both. */
+typedef struct reader {
+    const void *obj;
+    uint32_t (*count)(const void *obj);
+    netcore_result (*at)(const void *obj, uint32_t i, netcore_entity_id *id, uint16_t *type);
+    netcore_result (*get_int)(const void *obj, netcore_entity_id id, uint16_t f, int64_t *v);
+    netcore_result (*get_float)(const void *obj, netcore_entity_id id, uint16_t f, float *v);
+    netcore_result (*get_bool)(const void *obj, netcore_entity_id id, uint16_t f, bool *v);
+    netcore_result (*get_vec3)(const void *obj, netcore_entity_id id, uint16_t f, netcore_vec3 *v);
+} reader;
+
+static uint32_t snap_count(const void *o) {
+    return netcore_snapshot_client_entity_count(o);
+}
+static netcore_result snap_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t) {
+    return netcore_snapshot_client_entity_at(o, i, id, t);
+}
+static netcore_result snap_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v) {
+    return netcore_snapshot_client_get_int(o, id, f, v);
+}
+static netcore_result snap_float(const void *o, netcore_entity_id id, uint16_t f, float *v) {
+    return netcore_snapshot_client_get_float(o, id, f, v);
+}
+static netcore_result snap_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v) {
+    return netcore_snapshot_client_get_bool(o, id, f, v);
+}
+static netcore_result snap_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v) {
+    return netcore_snapshot_client_get_vec3(o, id, f, v);
+}
+static uint32_t interp_count(const void *o) {
+    return netcore_interp_entity_count(o);
+}
+static netcore_result interp_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t) {
+    return netcore_interp_entity_at(o, i, id, t, NULL);
+}
+static netcore_result interp_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v) {
+    return netcore_interp_get_int(o, id, f, v);
+}
+static netcore_result interp_float(const void *o, netcore_entity_id id, uint16_t f, float *v) {
+    return netcore_interp_get_float(o, id, f, v);
+}
+static netcore_result interp_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v) {
+    return netcore_interp_get_bool(o, id, f, v);
+}
+static netcore_result interp_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v) {
+    return netcore_interp_get_vec3(o, id, f, v);
+}
+
+static int64_t rd_int(const reader *r, netcore_entity_id id, uint16_t f) {
+    int64_t v = 0;
+    r->get_int(r->obj, id, f, &v);
+    return v;
+}
+
+static demo_fx units_to_fx(float u) {
+    return (demo_fx)lround((double)u * DEMO_FX_ONE);
+}
+
+static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact, demo_world *w,
+                      uint32_t *last_input) {
+    int64_t id = rd_int(r, e, sc->ship_id);
+    if (id < 0 || id >= DEMO_MAX_PLAYERS) {
+        return;
+    }
+    demo_player *p = &w->players[id];
+    p->active = true;
+    bool alive = false;
+    r->get_bool(r->obj, e, sc->ship_alive, &alive);
+    p->alive = alive;
+    if (exact) {
+        p->x = (demo_fx)rd_int(r, e, sc->ship_x);
+        p->y = (demo_fx)rd_int(r, e, sc->ship_y);
+    } else {
+        netcore_vec3 pos = {0, 0, 0};
+        r->get_vec3(r->obj, e, sc->ship_pos, &pos);
+        p->x = units_to_fx(pos.x);
+        p->y = units_to_fx(pos.y);
+    }
+    float angle = 0.0f;
+    r->get_float(r->obj, e, sc->ship_angle, &angle);
+    p->angle = radians_to_angle(angle);
+    p->vx = (demo_fx)rd_int(r, e, sc->ship_vx);
+    p->vy = (demo_fx)rd_int(r, e, sc->ship_vy);
+    p->health = (int16_t)rd_int(r, e, sc->ship_health);
+    p->fire_cooldown = (uint16_t)rd_int(r, e, sc->ship_cooldown);
+    p->respawn_ticks = (uint16_t)rd_int(r, e, sc->ship_respawn);
+    p->score = (int16_t)rd_int(r, e, sc->ship_score);
+    p->deaths = (int16_t)rd_int(r, e, sc->ship_deaths);
+    if (last_input) {
+        last_input[id] = (uint32_t)rd_int(r, e, sc->ship_last_input);
+    }
+}
+
+static void read_world(const demo_net_schema *sc, const reader *r, bool exact, demo_world *w,
+                       uint32_t last_input[DEMO_MAX_PLAYERS]) {
+    char names[DEMO_MAX_PLAYERS][DEMO_NAME_MAX];
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        memcpy(names[i], w->players[i].name, DEMO_NAME_MAX);
+        if (last_input) {
+            last_input[i] = 0;
+        }
+    }
+    memset(w->players, 0, sizeof w->players);
+    memset(w->projectiles, 0, sizeof w->projectiles);
+    int shots = 0;
+    uint32_t n = r->count(r->obj);
+    for (uint32_t i = 0; i < n; i++) {
+        netcore_entity_id e = NETCORE_ENTITY_NONE;
+        uint16_t type = 0;
+        if (r->at(r->obj, i, &e, &type) != NETCORE_OK) {
+            continue;
+        }
+        if (type == sc->type_ship) {
+            read_ship(sc, r, e, exact, w, last_input);
+        } else if (type == sc->type_shot && shots < DEMO_MAX_PROJECTILES) {
+            demo_projectile *pr = &w->projectiles[shots++];
+            netcore_vec3 pos = {0, 0, 0};
+            netcore_vec3 vel = {0, 0, 0};
+            r->get_vec3(r->obj, e, sc->shot_pos, &pos);
+            r->get_vec3(r->obj, e, sc->shot_vel, &vel);
+            pr->active = true;
+            pr->x = units_to_fx(pos.x);
+            pr->y = units_to_fx(pos.y);
+            pr->vx = units_to_fx(vel.x);
+            pr->vy = units_to_fx(vel.y);
+            pr->owner = (uint8_t)rd_int(r, e, sc->shot_owner);
+            pr->life_ticks = (uint16_t)rd_int(r, e, sc->shot_life);
+        } else if (type == sc->type_round) {
+            w->round_state = (uint8_t)rd_int(r, e, sc->round_state);
+            w->round_number = (uint16_t)rd_int(r, e, sc->round_number);
+            w->state_ticks_left = (uint32_t)rd_int(r, e, sc->round_ticks_left);
+        }
+    }
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        memcpy(w->players[i].name, names[i], DEMO_NAME_MAX);
+    }
+}
+
+void demo_net_world_from_snapshot(const demo_net_schema *schema, const netcore_snapshot_client *client,
+                                  demo_world *out, uint32_t last_input[DEMO_MAX_PLAYERS]) {
+    reader r = {client, snap_count, snap_at, snap_int, snap_float, snap_bool, snap_vec3};
+    read_world(schema, &r, true, out, last_input);
+}
+
+void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_interp *interp, demo_world *out) {
+    reader r = {interp, interp_count, interp_at, interp_int, interp_float, interp_bool, interp_vec3};
+    read_world(schema, &r, false, out, NULL);
+}
+
+/* ---- control messages ---- */
+
+size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out) {
+    size_t len = name ? strnlen(name, DEMO_NAME_MAX - 1) : 0;
+    out[0] = DEMO_MSG_HELLO;
+    put_u32(out + 1, (uint32_t)schema_hash);
+    put_u32(out + 5, (uint32_t)(schema_hash >> 32));
+    out[9] = (uint8_t)len;
+    memcpy(out + 10, name, len);
+    return 10 + len;
+}
+
+bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash, char out_name[DEMO_NAME_MAX]) {
+    if (size < 10 || d[0] != DEMO_MSG_HELLO || d[9] >= DEMO_NAME_MAX || size != 10u + d[9]) {
+        return false;
+    }
+    *out_hash = (uint64_t)get_u32(d + 1) | (uint64_t)get_u32(d + 5) << 32;
+    memcpy(out_name, d + 10, d[9]);
+    out_name[d[9]] = '\0';
+    return true;
+}
+
+size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz, uint8_t *out) {
+    out[0] = DEMO_MSG_WELCOME;
+    out[1] = slot;
+    out[2] = (uint8_t)tick_rate_hz;
+    out[3] = (uint8_t)(tick_rate_hz >> 8);
+    out[4] = (uint8_t)snapshot_rate_hz;
+    out[5] = (uint8_t)(snapshot_rate_hz >> 8);
+    return 6;
+}
+
+bool demo_net_read_welcome(const uint8_t *d, size_t size, uint8_t *out_slot, uint16_t *out_tick_rate_hz,
+                           uint16_t *out_snapshot_rate_hz) {
+    if (size != 6 || d[0] != DEMO_MSG_WELCOME || d[1] >= DEMO_MAX_PLAYERS) {
+        return false;
+    }
+    uint16_t tick_rate = (uint16_t)(d[2] | d[3] << 8);
+    uint16_t snap_rate = (uint16_t)(d[4] | d[5] << 8);
+    if (tick_rate < 1 || tick_rate > 1000 || snap_rate < 1 || snap_rate > tick_rate) {
+        return false;
+    }
+    *out_slot = d[1];
+    *out_tick_rate_hz = tick_rate;
+    *out_snapshot_rate_hz = snap_rate;
+    return true;
+}
+
+size_t demo_net_write_roster(const demo_world *w, uint8_t *out) {
+    size_t n = 2;
+    out[0] = DEMO_MSG_ROSTER;
+    out[1] = 0;
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        if (!w->players[i].active) {
+            continue;
+        }
+        size_t len = strnlen(w->players[i].name, DEMO_NAME_MAX - 1);
+        out[n++] = (uint8_t)i;
+        out[n++] = (uint8_t)len;
+        memcpy(out + n, w->players[i].name, len);
+        n += len;
+        out[1]++;
+    }
+    return n;
+}
+
+bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w) {
+    if (size < 2 || d[0] != DEMO_MSG_ROSTER || d[1] > DEMO_MAX_PLAYERS) {
+        return false;
+    }
+    char names[DEMO_MAX_PLAYERS][DEMO_NAME_MAX];
+    memset(names, 0, sizeof names);
+    size_t n = 2;
+    for (unsigned k = 0; k < d[1]; k++) {
+        if (n + 2 > size || d[n] >= DEMO_MAX_PLAYERS || d[n + 1] >= DEMO_NAME_MAX || n + 2 + d[n + 1] > size) {
+            return false;
+        }
+        memcpy(names[d[n]], d + n + 2, d[n + 1]);
+        n += 2u + d[n + 1];
+    }
+    if (n != size) {
+        return false;
+    }
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        memcpy(w->players[i].name, names[i], DEMO_NAME_MAX);
+    }
+    return true;
+}
+
+#define EVENT_BYTES 11
+
+size_t demo_net_write_events(const demo_world *w, uint8_t *out) {
+    size_t n = 2;
+    out[0] = DEMO_MSG_EVENTS;
+    out[1] = 0;
+    for (uint32_t i = 0; i < w->event_count && n + EVENT_BYTES <= DEMO_NET_MAX_MESSAGE; i++) {
+        const demo_event *e = &w->events[i];
+        if (e->kind == DEMO_EVENT_SHOT) {
+            continue;
+        }
+        out[n] = e->kind;
+        out[n + 1] = e->a;
+        out[n + 2] = e->b;
+        put_u32(out + n + 3, (uint32_t)e->x);
+        put_u32(out + n + 7, (uint32_t)e->y);
+        n += EVENT_BYTES;
+        out[1]++;
+    }
+    return out[1] ? n : 0;
+}
+
+bool demo_net_read_events(const uint8_t *d, size_t size, demo_world *w) {
+    if (size < 2 || d[0] != DEMO_MSG_EVENTS || d[1] > DEMO_MAX_EVENTS || size != 2u + (size_t)d[1] * EVENT_BYTES) {
+        return false;
+    }
+    w->event_count = 0;
+    for (unsigned k = 0; k < d[1]; k++) {
+        const uint8_t *b = d + 2 + (size_t)k * EVENT_BYTES;
+        if (b[0] > DEMO_EVENT_ROUND || b[1] >= DEMO_MAX_PLAYERS || b[2] >= DEMO_MAX_PLAYERS) {
+            w->event_count = 0;
+            return false;
+        }
+        demo_event *e = &w->events[w->event_count++];
+        e->kind = b[0];
+        e->a = b[1];
+        e->b = b[2];
+        e->x = (demo_fx)get_u32(b + 3);
+        e->y = (demo_fx)get_u32(b + 7);
+    }
+    return true;
+}

@@ -1,0 +1,729 @@
+/*
+ * demo-game server: lobby + authoritative game server (see server.h).
+ *
+ * Per tick: take every player's input for this tick from its input buffer
+ * (netcore_input_server repeats the last one when it is missing), let server
+ * bots think, step the world with lag-compensated hit tests, record the
+ * ships' positions for later rewinds, mirror the world into the snapshot
+ * server and send the tick's events. Every tick_rate / snapshot_rate ticks,
+ * each player gets its own delta snapshot.
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net_proto.h"
+#include "netcore/input.h"
+#include "netcore/lagcomp.h"
+#include "netcore/lobby.h"
+#include "netcore/snapshot.h"
+#include "netcore/token.h"
+#include "sim.h"
+
+#define MAX_PEERS (2 * DEMO_MAX_PLAYERS)
+#define MAX_MATCHES 64
+#define MATCH_JOIN_TIMEOUT_MS 60000 /* a match nobody joined is ended after this */
+#define TICK_SAMPLES 4096
+#define MAX_CATCH_UP_TICKS 8
+#define REWIND_TICKS_MAX 30 /* 500 ms at 60 Hz: a client may not claim an older view */
+
+typedef struct peer_rec {
+    bool used;
+    netcore_peer_id peer;
+    bool admitted;
+    uint64_t client_id;
+    uint64_t match_id;
+    int slot;          /* ship id in the world, -1 before HELLO */
+    uint32_t snap;     /* snapshot and input client index, valid when slot >= 0 */
+    demo_net_input last;
+} peer_rec;
+
+typedef struct match_rec {
+    bool used;
+    uint64_t match_id;
+    uint32_t players;  /* connected now */
+    bool joined;       /* someone connected once */
+    uint64_t started_ms;
+} match_rec;
+
+struct demo_server {
+    demo_server_config config;
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES];
+    netcore_address game_address;
+    netcore_host *host;
+    netcore_lobby_server *lobby;
+    netcore_token_validator *validator;
+    demo_net_schema schema;
+    netcore_snapshot_server *snap;
+    netcore_input_server *input;
+    netcore_lagcomp *lag;
+    demo_net_mirror mirror;
+    demo_world world;
+    demo_rng bot_rng[DEMO_MAX_PLAYERS];
+    bool is_bot[DEMO_MAX_PLAYERS];
+    uint32_t last_input[DEMO_MAX_PLAYERS];
+    int rewind_ticks[DEMO_MAX_PLAYERS]; /* per shooter, -1: no lag compensation */
+    peer_rec peers[MAX_PEERS];
+    match_rec matches[MAX_MATCHES];
+    bool roster_dirty;
+    uint64_t start_us, next_tick_us, tick_us;
+    uint32_t snapshot_every;
+    /* figures */
+    float tick_ms[TICK_SAMPLES];
+    uint32_t tick_samples;
+    uint64_t last_stats_us, last_wire_out, last_wire_in;
+    uint64_t decode_errors, hello_rejected, full_rejected, snapshot_errors, ticks_behind;
+    uint64_t inputs_late, inputs_too_far, input_packets, snapshots_sent, kills, shots;
+    uint8_t msg[DEMO_NET_MAX_MESSAGE];
+};
+
+void demo_server_config_default(demo_server_config *c) {
+    memset(c, 0, sizeof *c);
+    c->lobby_port = 7777;
+    c->game_port = 7778;
+    c->tick_rate_hz = DEMO_TICK_RATE_HZ;
+    c->snapshot_rate_hz = DEMO_NET_SNAPSHOT_RATE_HZ;
+    c->max_players = DEMO_MAX_PLAYERS;
+    c->round_s = 120;
+    c->seed = 1;
+    c->discovery = true;
+    c->lobby_name = "netcore demo";
+}
+
+static uint64_t now_ms(void) {
+    return netcore_time_now_us() / 1000;
+}
+
+static void say(const demo_server *s, const char *fmt, const char *a, unsigned long long n) {
+    if (!s->config.quiet) {
+        fprintf(stderr, "demo-server: ");
+        fprintf(stderr, fmt, a, n);
+        fputc('\n', stderr);
+    }
+}
+
+/* ---- matches and admission ---- */
+
+static match_rec *find_match(demo_server *s, uint64_t match_id) {
+    for (int i = 0; i < MAX_MATCHES; i++) {
+        if (s->matches[i].used && s->matches[i].match_id == match_id) {
+            return &s->matches[i];
+        }
+    }
+    return NULL;
+}
+
+static void on_match_start(void *user, uint64_t match_id, uint32_t room_id, const uint64_t *members,
+                           size_t count) {
+    demo_server *s = user;
+    (void)room_id;
+    (void)members;
+    for (int i = 0; i < MAX_MATCHES; i++) {
+        if (!s->matches[i].used) {
+            s->matches[i] = (match_rec){true, match_id, 0, false, now_ms()};
+            say(s, "match started%s with %llu players", "", (unsigned long long)count);
+            return;
+        }
+    }
+    /* No room to track it: end it at once rather than admit unknown tokens. */
+    netcore_lobby_server_end_match(s->lobby, match_id);
+}
+
+static void end_match(demo_server *s, match_rec *m) {
+    netcore_lobby_server_end_match(s->lobby, m->match_id);
+    m->used = false;
+}
+
+static int players_now(const demo_server *s) {
+    int n = 0;
+    for (int i = 0; i < MAX_PEERS; i++) {
+        n += s->peers[i].used && s->peers[i].admitted;
+    }
+    return n;
+}
+
+/* Policy run by the validator after the token checks: only matches this
+ * lobby started, each client once, within the player limit. */
+static netcore_result accept_token(void *user, const netcore_token_info *info) {
+    demo_server *s = user;
+    if (!find_match(s, info->match_id)) {
+        return NETCORE_ERR_NOT_FOUND;
+    }
+    for (int i = 0; i < MAX_PEERS; i++) {
+        if (s->peers[i].used && s->peers[i].admitted && s->peers[i].client_id == info->client_id) {
+            return NETCORE_ERR_STATE;
+        }
+    }
+    return players_now(s) < (int)s->config.max_players ? NETCORE_OK : NETCORE_ERR_FULL;
+}
+
+static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from, const void *token,
+                            size_t size) {
+    demo_server *s = user;
+    (void)from;
+    netcore_token_info info;
+    time_t t = time(NULL);
+    netcore_result r = netcore_token_validate(s->validator, token, size, t < 0 ? 0 : (uint64_t)t, &info);
+    if (r != NETCORE_OK) {
+        return r;
+    }
+    for (int i = 0; i < MAX_PEERS; i++) {
+        if (!s->peers[i].used) {
+            s->peers[i] = (peer_rec){true, peer, false, info.client_id, info.match_id, -1, 0, {{0, 0}, 0, 0}};
+            return NETCORE_OK;
+        }
+    }
+    return NETCORE_ERR_FULL;
+}
+
+static peer_rec *find_peer(demo_server *s, netcore_peer_id peer) {
+    for (int i = 0; i < MAX_PEERS; i++) {
+        if (s->peers[i].used && s->peers[i].peer == peer) {
+            return &s->peers[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- players ---- */
+
+static int free_slot(demo_server *s) {
+    for (int i = 0; i < (int)s->config.max_players; i++) {
+        if (!s->world.players[i].active) {
+            return i;
+        }
+    }
+    /* Full of bots and players: a bot gives its seat to the player. */
+    for (int i = (int)s->config.max_players - 1; i >= 0; i--) {
+        if (s->is_bot[i]) {
+            demo_sim_remove_player(&s->world, i);
+            s->is_bot[i] = false;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void fill_bots(demo_server *s) {
+    static const char *const names[] = {"ada", "bit", "cog", "dot", "echo", "flux", "glitch", "hex",
+                                        "ion", "jolt", "kilo", "lumen", "mux", "nano", "ohm", "pixel"};
+    uint32_t bots = 0;
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        bots += s->is_bot[i];
+    }
+    for (int i = (int)s->config.max_players - 1; i >= 0 && bots < s->config.bots; i--) {
+        if (!s->world.players[i].active && players_now(s) + (int)bots < (int)s->config.max_players) {
+            char name[DEMO_NAME_MAX];
+            snprintf(name, sizeof name, "bot %s", names[i]);
+            demo_sim_add_player(&s->world, i, name);
+            s->is_bot[i] = true;
+            bots++;
+            s->roster_dirty = true;
+        }
+    }
+}
+
+static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t size) {
+    uint64_t hash = 0;
+    char name[DEMO_NAME_MAX];
+    if (p->slot >= 0 || !demo_net_read_hello(data, size, &hash, name) || hash != s->schema.hash) {
+        s->hello_rejected++;
+        netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_MISMATCH);
+        return;
+    }
+    int slot = free_slot(s);
+    uint32_t snap = 0;
+    if (slot < 0 || netcore_snapshot_server_client_add(s->snap, &snap) != NETCORE_OK) {
+        s->full_rejected++;
+        netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_FULL);
+        return;
+    }
+    demo_sim_add_player(&s->world, slot, name[0] ? name : NULL);
+    netcore_input_server_client_reset(s->input, snap);
+    p->slot = slot;
+    p->snap = snap;
+    s->last_input[slot] = 0;
+    s->roster_dirty = true;
+    size_t n = demo_net_write_welcome((uint8_t)slot, (uint16_t)s->config.tick_rate_hz,
+                                      (uint16_t)s->config.snapshot_rate_hz, s->msg);
+    netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
+    say(s, "%s joined (slot %llu)", s->world.players[slot].name, (unsigned long long)slot);
+}
+
+static void drop_peer(demo_server *s, peer_rec *p) {
+    if (p->slot >= 0) {
+        netcore_input_server_stats is;
+        if (netcore_input_server_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
+            s->inputs_late += is.inputs_late;
+            s->inputs_too_far += is.inputs_too_far;
+            s->input_packets += is.packets_received;
+        }
+        say(s, "%s left (slot %llu)", s->world.players[p->slot].name, (unsigned long long)p->slot);
+        demo_sim_remove_player(&s->world, p->slot);
+        netcore_snapshot_server_client_remove(s->snap, p->snap);
+        s->roster_dirty = true;
+    }
+    if (p->admitted) {
+        match_rec *m = find_match(s, p->match_id);
+        if (m && m->players > 0 && --m->players == 0) {
+            end_match(s, m);
+        }
+    }
+    memset(p, 0, sizeof *p);
+}
+
+static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, size_t size) {
+    const uint8_t *ack = NULL;
+    size_t ack_size = 0;
+    if (p->slot < 0 ||
+        netcore_input_server_read(s->input, p->snap, data, size, &ack, &ack_size) != NETCORE_OK) {
+        s->decode_errors++;
+        return;
+    }
+    if (ack_size > 0) {
+        /* An ack for a snapshot that left the ring is normal under loss;
+         * only bytes that do not parse are decode errors. */
+        netcore_result r = netcore_snapshot_server_read_ack(s->snap, p->snap, ack, ack_size);
+        s->decode_errors += r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH;
+    }
+}
+
+static void handle_events(demo_server *s) {
+    netcore_event ev;
+    for (int guard = 0; guard < 10000; guard++) {
+        if (netcore_host_poll(s->host, 0, &ev) != NETCORE_OK || ev.type == NETCORE_EVENT_NONE) {
+            return;
+        }
+        peer_rec *p = find_peer(s, ev.peer);
+        if (ev.type == NETCORE_EVENT_CONNECT) {
+            if (!p) {
+                netcore_host_disconnect(s->host, ev.peer, NETCORE_ERR_STATE);
+                continue;
+            }
+            p->admitted = true;
+            match_rec *m = find_match(s, p->match_id);
+            if (m) {
+                m->players++;
+                m->joined = true;
+            }
+        } else if (ev.type == NETCORE_EVENT_DISCONNECT) {
+            if (p) {
+                drop_peer(s, p);
+            }
+        } else if (ev.type == NETCORE_EVENT_RECEIVE && p) {
+            if (ev.channel == DEMO_NET_CHANNEL_GAME) {
+                on_game_packet(s, p, ev.data, ev.size_bytes);
+            } else if (ev.channel == DEMO_NET_CHANNEL_CONTROL && ev.size_bytes > 0 &&
+                       ev.data[0] == DEMO_MSG_HELLO) {
+                on_hello(s, p, ev.data, ev.size_bytes);
+            } else {
+                s->decode_errors++;
+            }
+        }
+    }
+}
+
+/* ---- the tick ---- */
+
+static void rewound_position(void *user, int shooter, int victim, demo_fx *x, demo_fx *y) {
+    demo_server *s = user;
+    if (s->rewind_ticks[shooter] <= 0) {
+        return;
+    }
+    float pos[2];
+    double tick = (double)s->world.tick - (double)s->rewind_ticks[shooter];
+    if (netcore_lagcomp_query(s->lag, (uint32_t)victim, tick, pos, NULL) == NETCORE_OK) {
+        *x = (demo_fx)(pos[0] * (float)DEMO_FX_ONE);
+        *y = (demo_fx)(pos[1] * (float)DEMO_FX_ONE);
+    }
+}
+
+static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MAX_PLAYERS]) {
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        s->rewind_ticks[i] = -1;
+        if (s->is_bot[i] && s->world.players[i].active) {
+            inputs[i] = demo_bot_think(&s->world, i, tick, &s->bot_rng[i]);
+        }
+    }
+    for (int k = 0; k < MAX_PEERS; k++) {
+        peer_rec *p = &s->peers[k];
+        uint8_t bytes[DEMO_NET_INPUT_BYTES];
+        if (!p->used || p->slot < 0 ||
+            netcore_input_server_take(s->input, p->snap, tick, bytes, NULL) != NETCORE_OK) {
+            continue;
+        }
+        demo_net_input_decode(bytes, &p->last);
+        inputs[p->slot] = p->last.input;
+        s->last_input[p->slot] = tick;
+        if (p->last.flags & DEMO_NET_FLAG_LAGCOMP) {
+            /* The client saw the others at view tick; the rewind is clamped
+             * so that a client cannot claim to have seen the distant past. */
+            double behind = (double)tick - (double)p->last.view_tick_q8 / 256.0;
+            int r = behind < 0 ? 0 : (behind > REWIND_TICKS_MAX ? REWIND_TICKS_MAX : (int)(behind + 0.5));
+            s->rewind_ticks[p->slot] = r;
+        }
+    }
+}
+
+static void send_snapshots(demo_server *s, uint32_t tick) {
+    uint8_t buf[DEMO_NET_MAX_MESSAGE];
+    for (int k = 0; k < MAX_PEERS; k++) {
+        peer_rec *p = &s->peers[k];
+        size_t n = 0;
+        if (!p->used || p->slot < 0) {
+            continue;
+        }
+        if (netcore_snapshot_server_write(s->snap, p->snap, tick, buf, sizeof buf, &n) != NETCORE_OK ||
+            netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_GAME, buf, n) != NETCORE_OK) {
+            s->snapshot_errors++;
+        } else {
+            s->snapshots_sent++;
+        }
+    }
+}
+
+static void run_tick(demo_server *s) {
+    uint64_t t0 = netcore_time_now_us();
+    uint32_t tick = s->world.tick + 1;
+    demo_input inputs[DEMO_MAX_PLAYERS];
+    memset(inputs, 0, sizeof inputs);
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        inputs[i].aim = s->world.players[i].angle;
+    }
+    take_inputs(s, tick, inputs);
+    demo_rewind rewind = {rewound_position, s};
+    demo_sim_step_rewind(&s->world, inputs, tick, &rewind);
+    netcore_lagcomp_begin_tick(s->lag, tick);
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        const demo_player *p = &s->world.players[i];
+        if (p->active) {
+            float pos[2] = {(float)p->x / (float)DEMO_FX_ONE, (float)p->y / (float)DEMO_FX_ONE};
+            netcore_lagcomp_record(s->lag, (uint32_t)i, pos);
+        }
+    }
+    for (uint32_t e = 0; e < s->world.event_count; e++) {
+        s->kills += s->world.events[e].kind == DEMO_EVENT_KILL;
+        s->shots += s->world.events[e].kind == DEMO_EVENT_SHOT;
+    }
+    demo_net_mirror_sync(&s->schema, s->snap, &s->mirror, &s->world, s->last_input);
+    size_t n = demo_net_write_events(&s->world, s->msg);
+    if (n > 0) {
+        netcore_host_broadcast(s->host, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
+    }
+    if (s->roster_dirty) {
+        n = demo_net_write_roster(&s->world, s->msg);
+        netcore_host_broadcast(s->host, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
+        s->roster_dirty = false;
+    }
+    if (tick % s->snapshot_every == 0) {
+        send_snapshots(s, tick);
+    }
+    netcore_host_flush(s->host);
+    if (s->tick_samples < TICK_SAMPLES) {
+        s->tick_ms[s->tick_samples++] = (float)(netcore_time_now_us() - t0) / 1000.0f;
+    }
+}
+
+static void check_matches(demo_server *s) {
+    uint64_t now = now_ms();
+    for (int i = 0; i < MAX_MATCHES; i++) {
+        match_rec *m = &s->matches[i];
+        if (m->used && !m->joined && now - m->started_ms > MATCH_JOIN_TIMEOUT_MS) {
+            end_match(s, m);
+        }
+    }
+}
+
+void demo_server_update(demo_server *s, uint32_t wait_ms) {
+    uint64_t now = netcore_time_now_us();
+    uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
+    netcore_lobby_server_update(s->lobby, now_ms(), wait_ms < until_tick ? wait_ms : until_tick);
+    handle_events(s);
+    now = netcore_time_now_us();
+    int ran = 0;
+    while (now >= s->next_tick_us) {
+        if (ran == MAX_CATCH_UP_TICKS) {
+            /* After a stall (a debugger, a suspended VM) skip rather than spiral. */
+            s->ticks_behind += (now - s->next_tick_us) / s->tick_us;
+            s->next_tick_us = now + s->tick_us;
+            break;
+        }
+        fill_bots(s);
+        run_tick(s);
+        s->next_tick_us += s->tick_us;
+        ran++;
+        handle_events(s);
+    }
+    check_matches(s);
+}
+
+/* ---- life cycle ---- */
+
+static bool make_replication(demo_server *s) {
+    netcore_snapshot_server_config sc;
+    netcore_snapshot_server_config_default(&sc);
+    sc.schema = s->schema.schema;
+    sc.max_entities = DEMO_NET_MAX_ENTITIES;
+    sc.max_clients = DEMO_MAX_PLAYERS;
+    sc.budget_bytes = DEMO_NET_SNAPSHOT_BUDGET;
+    netcore_input_server_config ic;
+    netcore_input_server_config_default(&ic);
+    ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
+    ic.max_clients = DEMO_MAX_PLAYERS;
+    ic.buffer_ticks = 128;
+    netcore_lagcomp_config lc;
+    netcore_lagcomp_config_default(&lc);
+    lc.max_entities = DEMO_MAX_PLAYERS;
+    lc.components = 2;
+    lc.history_ticks = REWIND_TICKS_MAX + 8;
+    return netcore_snapshot_server_create(&sc, &s->snap) == NETCORE_OK &&
+           netcore_input_server_create(&ic, &s->input) == NETCORE_OK &&
+           netcore_lagcomp_create(&lc, &s->lag) == NETCORE_OK;
+}
+
+static bool make_game_host(demo_server *s) {
+    netcore_host_config hc;
+    netcore_host_config_default(&hc);
+    hc.is_server = true;
+    hc.bind_address = s->config.bind;
+    hc.bind_address.port = s->config.game_port;
+    hc.max_peers = MAX_PEERS;
+    hc.channel_count = DEMO_NET_CHANNELS;
+    hc.admission = admit;
+    hc.admission_user = s;
+    netcore_result r = netcore_host_create(&hc, &s->host);
+    if (r != NETCORE_OK) {
+        fprintf(stderr, "demo-server: cannot open the game port %u: %s\n", s->config.game_port,
+                netcore_result_str(r));
+        return false;
+    }
+    netcore_address bound;
+    netcore_host_address(s->host, &bound);
+    s->game_address = s->config.bind;
+    if (s->game_address.family == NETCORE_ADDRESS_NONE) {
+        s->game_address = netcore_address_ipv4(0, 0, 0, 0, 0);
+    }
+    s->game_address.port = bound.port;
+    netcore_token_validator_config vc;
+    netcore_token_validator_config_default(&vc);
+    memcpy(vc.key, s->key, sizeof s->key);
+    vc.server_address = s->game_address;
+    vc.accept = accept_token;
+    vc.accept_user = s;
+    return netcore_token_validator_create(&vc, &s->validator) == NETCORE_OK;
+}
+
+static bool make_lobby(demo_server *s) {
+    netcore_lobby_server_config lc;
+    netcore_lobby_server_config_default(&lc);
+    lc.listen[0] = s->config.bind.family == NETCORE_ADDRESS_NONE ? netcore_address_ipv4(0, 0, 0, 0, 0)
+                                                                  : s->config.bind;
+    lc.listen[0].port = s->config.lobby_port;
+    lc.listen_count = 1;
+    memcpy(lc.key, s->key, sizeof s->key);
+    lc.game_address = s->game_address;
+    lc.on_match_start = on_match_start;
+    lc.match_user = s;
+    lc.max_game_servers = 0;
+    lc.discovery_enabled = s->config.discovery;
+    lc.discovery_port = s->config.lobby_port;
+    snprintf(lc.lobby_name, sizeof lc.lobby_name, "%s", s->config.lobby_name ? s->config.lobby_name : "netcore demo");
+    netcore_result r = netcore_lobby_server_create(&lc, &s->lobby);
+    if (r != NETCORE_OK) {
+        fprintf(stderr, "demo-server: cannot open the lobby port %u: %s\n", s->config.lobby_port,
+                netcore_result_str(r));
+        return false;
+    }
+    return true;
+}
+
+demo_server *demo_server_create(const demo_server_config *config) {
+    demo_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    s->config = *config;
+    if (s->config.max_players < 1 || s->config.max_players > DEMO_MAX_PLAYERS) {
+        s->config.max_players = DEMO_MAX_PLAYERS;
+    }
+    if (s->config.tick_rate_hz < 1 || s->config.tick_rate_hz > 1000) {
+        s->config.tick_rate_hz = DEMO_TICK_RATE_HZ;
+    }
+    if (s->config.snapshot_rate_hz < 1 || s->config.snapshot_rate_hz > s->config.tick_rate_hz) {
+        s->config.snapshot_rate_hz = s->config.tick_rate_hz < DEMO_NET_SNAPSHOT_RATE_HZ ? s->config.tick_rate_hz
+                                                                                        : DEMO_NET_SNAPSHOT_RATE_HZ;
+    }
+    s->snapshot_every = s->config.tick_rate_hz / s->config.snapshot_rate_hz;
+    s->config.snapshot_rate_hz = s->config.tick_rate_hz / s->snapshot_every;
+    if (s->config.lobby_port != 0 && s->config.game_port == s->config.lobby_port) {
+        fprintf(stderr, "demo-server: the lobby and game ports must differ\n");
+        free(s);
+        return NULL;
+    }
+    demo_sim_config sim;
+    demo_sim_config_default(&sim);
+    sim.seed = s->config.seed;
+    sim.round_ticks = s->config.round_s * DEMO_TICK_RATE_HZ;
+    demo_world_init(&s->world, &sim);
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        demo_rng_seed(&s->bot_rng[i], s->config.seed * 7919u + (uint64_t)i);
+    }
+    if (netcore_token_key_generate(s->key) != NETCORE_OK || !demo_net_schema_create(&s->schema) ||
+        !make_replication(s) || !make_game_host(s) || !make_lobby(s)) {
+        demo_server_destroy(s);
+        return NULL;
+    }
+    s->start_us = s->last_stats_us = netcore_time_now_us();
+    s->tick_us = 1000000u / s->config.tick_rate_hz;
+    s->next_tick_us = s->start_us + s->tick_us;
+    return s;
+}
+
+void demo_server_destroy(demo_server *s) {
+    if (!s) {
+        return;
+    }
+    netcore_lobby_server_destroy(s->lobby);
+    netcore_host_destroy(s->host);
+    netcore_token_validator_destroy(s->validator);
+    netcore_lagcomp_destroy(s->lag);
+    netcore_input_server_destroy(s->input);
+    netcore_snapshot_server_destroy(s->snap);
+    if (s->schema.schema) {
+        demo_net_schema_destroy(&s->schema);
+    }
+    memset(s->key, 0, sizeof s->key);
+    free(s);
+}
+
+void demo_server_ports(const demo_server *s, uint16_t *lobby_port, uint16_t *game_port) {
+    netcore_address a;
+    if (lobby_port) {
+        *lobby_port = netcore_lobby_server_address(s->lobby, 0, &a) == NETCORE_OK ? a.port : 0;
+    }
+    if (game_port) {
+        *game_port = s->game_address.port;
+    }
+}
+
+/* ---- figures ---- */
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a;
+    float y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends `"key": value` to the buffer; false when it does not fit. */
+static bool put(char *buf, size_t size, size_t *len, const char *key, unsigned long long v) {
+    int n = snprintf(buf + *len, size - *len, ", \"%s\": %llu", key, v);
+    if (n < 0 || (size_t)n >= size - *len) {
+        return false;
+    }
+    *len += (size_t)n;
+    return true;
+}
+
+size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size) {
+    netcore_host_stats hs;
+    netcore_lobby_server_stats ls;
+    netcore_token_validator_stats vs;
+    netcore_host_get_stats(s->host, &hs);
+    netcore_lobby_server_get_stats(s->lobby, &ls);
+    netcore_token_validator_get_stats(s->validator, &vs);
+    uint64_t now = netcore_time_now_us();
+    double secs = (double)(now - s->last_stats_us) / 1e6;
+    if (secs <= 0) {
+        secs = 1;
+    }
+    qsort(s->tick_ms, s->tick_samples, sizeof s->tick_ms[0], cmp_float);
+    float p99 = s->tick_samples ? s->tick_ms[(s->tick_samples * 99) / 100] : 0.0f;
+    float max = s->tick_samples ? s->tick_ms[s->tick_samples - 1] : 0.0f;
+    uint64_t late = s->inputs_late;
+    uint64_t too_far = s->inputs_too_far;
+    int score_total = 0;
+    int players = 0;
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        score_total += s->world.players[i].active ? s->world.players[i].score : 0;
+    }
+    for (int k = 0; k < MAX_PEERS; k++) {
+        netcore_input_server_stats is;
+        if (s->peers[k].used && s->peers[k].slot >= 0 &&
+            netcore_input_server_client_stats(s->input, s->peers[k].snap, &is) == NETCORE_OK) {
+            late += is.inputs_late;
+            too_far += is.inputs_too_far;
+            players++;
+        }
+    }
+    int n = snprintf(buf, size,
+                     "{\"t_s\": %.1f, \"clients\": %d, \"players\": %d, \"tick\": %u, \"round\": %u, "
+                     "\"tick_ms_p99\": %.3f, \"tick_ms_max\": %.3f, \"out_kbps\": %.1f, \"in_kbps\": %.1f",
+                     t_s, players, demo_world_player_count(&s->world), (unsigned)s->world.tick,
+                     (unsigned)s->world.round_number, (double)p99, (double)max,
+                     (double)(hs.wire_bytes_sent - s->last_wire_out) * 8.0 / 1000.0 / secs,
+                     (double)(hs.wire_bytes_received - s->last_wire_in) * 8.0 / 1000.0 / secs);
+    if (n < 0 || (size_t)n >= size) {
+        return 0;
+    }
+    size_t len = (size_t)n;
+    s->tick_samples = 0;
+    s->last_stats_us = now;
+    s->last_wire_out = hs.wire_bytes_sent;
+    s->last_wire_in = hs.wire_bytes_received;
+    bool ok = put(buf, size, &len, "decode_errors", s->decode_errors) &&
+              put(buf, size, &len, "score_total", (unsigned long long)score_total) &&
+              put(buf, size, &len, "kills", s->kills) && put(buf, size, &len, "shots", s->shots) &&
+              put(buf, size, &len, "snapshots_sent", s->snapshots_sent) &&
+              put(buf, size, &len, "snapshot_send_errors", s->snapshot_errors) &&
+              put(buf, size, &len, "ticks_skipped", s->ticks_behind) &&
+              put(buf, size, &len, "lobby_connections", ls.connections) &&
+              put(buf, size, &len, "matches_started", ls.matches_started) &&
+              put(buf, size, &len, "admission_accepted", hs.admission_accepted) &&
+              /* Everything dropped or refused, one counter per reason. */
+              put(buf, size, &len, "admission_rejected", hs.admission_rejected) &&
+              put(buf, size, &len, "admission_timeout_dropped", hs.admission_timed_out) &&
+              put(buf, size, &len, "pending_messages_dropped", hs.pending_messages_dropped) &&
+              put(buf, size, &len, "malformed_dropped", hs.malformed_dropped) &&
+              put(buf, size, &len, "oversize_dropped", hs.oversize_dropped) &&
+              put(buf, size, &len, "peer_timeouts_dropped", hs.timeouts) &&
+              put(buf, size, &len, "guard_malformed_dropped", hs.guard_malformed_dropped) &&
+              put(buf, size, &len, "guard_unknown_dropped", hs.guard_unknown_dropped) &&
+              put(buf, size, &len, "guard_unexpected_connect_dropped", hs.guard_unexpected_connect_dropped) &&
+              put(buf, size, &len, "guard_proof_dropped", hs.guard_proof_dropped) &&
+              put(buf, size, &len, "guard_rate_dropped", hs.guard_rate_dropped) &&
+              put(buf, size, &len, "guard_ip_rate_dropped", hs.guard_ip_rate_dropped) &&
+              put(buf, size, &len, "guard_ip_peers_dropped", hs.guard_ip_peers_dropped) &&
+              put(buf, size, &len, "guard_ip_handshakes_dropped", hs.guard_ip_handshakes_dropped) &&
+              put(buf, size, &len, "guard_full_dropped", hs.guard_full_dropped) &&
+              put(buf, size, &len, "guard_handshake_timeouts_dropped", hs.guard_handshake_timeouts) &&
+              put(buf, size, &len, "token_malformed_rejected", vs.rejected_malformed) &&
+              put(buf, size, &len, "token_auth_rejected", vs.rejected_auth) &&
+              put(buf, size, &len, "token_mismatch_rejected", vs.rejected_mismatch) &&
+              put(buf, size, &len, "token_expired_rejected", vs.rejected_expired) &&
+              put(buf, size, &len, "token_replayed_rejected", vs.rejected_replayed) &&
+              put(buf, size, &len, "token_policy_rejected", vs.rejected_policy) &&
+              put(buf, size, &len, "token_full_rejected", vs.rejected_full) &&
+              put(buf, size, &len, "hello_rejected", s->hello_rejected) &&
+              put(buf, size, &len, "server_full_rejected", s->full_rejected) &&
+              put(buf, size, &len, "inputs_late_dropped", late) &&
+              put(buf, size, &len, "inputs_too_far_dropped", too_far) &&
+              put(buf, size, &len, "lobby_full_rejected", ls.connections_rejected_full) &&
+              put(buf, size, &len, "lobby_malformed_dropped", ls.malformed_dropped) &&
+              put(buf, size, &len, "lobby_oversize_dropped", ls.oversize_dropped) &&
+              put(buf, size, &len, "lobby_timeout_dropped", ls.timeout_dropped) &&
+              put(buf, size, &len, "lobby_rate_limit_dropped", ls.rate_limit_dropped) &&
+              put(buf, size, &len, "lobby_chat_rate_rejected", ls.chat_rate_limited) &&
+              put(buf, size, &len, "lobby_slow_reader_dropped", ls.slow_reader_dropped) &&
+              put(buf, size, &len, "lobby_version_rejected", ls.version_rejected) &&
+              put(buf, size, &len, "lobby_registrations_rejected", ls.registrations_rejected) &&
+              put(buf, size, &len, "lobby_discovery_dropped", ls.discovery_dropped);
+    if (!ok || len + 2 > size) {
+        return 0;
+    }
+    buf[len++] = '}';
+    buf[len] = '\0';
+    return len;
+}

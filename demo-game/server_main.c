@@ -1,0 +1,148 @@
+/*
+ * demo-server: the dedicated headless server of the demo game (lobby on TCP,
+ * game on UDP, LAN discovery), with figures as JSON Lines.
+ */
+#define _POSIX_C_SOURCE 200809L /* sigaction */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcore/netcore.h"
+#include "server.h"
+#include "stats_file.h"
+
+/* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
+static volatile sig_atomic_t quit_requested = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    quit_requested = 1;
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: demo-server [options]\n"
+                 "  --lobby-port P    TCP lobby and UDP discovery port (default 7777, 0: any)\n"
+                 "  --game-port P     UDP game port (default 7778, 0: any)\n"
+                 "  --bind IP         listen on this IPv4 address only (default: every interface)\n"
+                 "  --tick-rate HZ    simulation rate (default 60)\n"
+                 "  --max-players N   players at most (default 16)\n"
+                 "  --bots N          server bots filling empty seats (default 0)\n"
+                 "  --round S         round length in seconds (default 120)\n"
+                 "  --seed N          world seed (default 1)\n"
+                 "  --name NAME       lobby name shown by LAN discovery\n"
+                 "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
+                 "  --duration S      stop after S seconds (default: until Ctrl-C)\n"
+                 "  --quiet           no log lines\n");
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out) {
+    char *end = NULL;
+    if (!s || !s[0] || s[0] == '-') {
+        return false;
+    }
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int main(int argc, char **argv) {
+    demo_server_config cfg;
+    demo_server_config_default(&cfg);
+    const char *stats_path = NULL;
+    double duration_s = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long v = 0;
+        bool takes = true;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--quiet") == 0) {
+            cfg.quiet = true;
+            takes = false;
+        } else if (strcmp(a, "--lobby-port") == 0 && parse_uint(val, 65535, &v)) {
+            cfg.lobby_port = (uint16_t)v;
+        } else if (strcmp(a, "--game-port") == 0 && parse_uint(val, 65535, &v)) {
+            cfg.game_port = (uint16_t)v;
+        } else if (strcmp(a, "--bind") == 0 && val && netcore_address_parse(val, 0, &cfg.bind) == NETCORE_OK &&
+                   cfg.bind.family == NETCORE_ADDRESS_IPV4) {
+        } else if (strcmp(a, "--tick-rate") == 0 && parse_uint(val, 1000, &v) && v > 0) {
+            cfg.tick_rate_hz = (uint32_t)v;
+        } else if (strcmp(a, "--max-players") == 0 && parse_uint(val, 16, &v) && v > 0) {
+            cfg.max_players = (uint32_t)v;
+        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, 16, &v)) {
+            cfg.bots = (uint32_t)v;
+        } else if (strcmp(a, "--round") == 0 && parse_uint(val, 3600, &v) && v > 0) {
+            cfg.round_s = (uint32_t)v;
+        } else if (strcmp(a, "--seed") == 0 && parse_uint(val, UINT64_MAX, &v)) {
+            cfg.seed = v;
+        } else if (strcmp(a, "--name") == 0 && val && val[0]) {
+            cfg.lobby_name = val;
+        } else if (strcmp(a, "--stats") == 0 && val) {
+            stats_path = val;
+        } else if (strcmp(a, "--duration") == 0 && parse_uint(val, 86400 * 365, &v)) {
+            duration_s = (double)v;
+        } else {
+            fprintf(stderr, "demo-server: bad or incomplete argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i += takes;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    FILE *stats = NULL;
+    if (stats_path && !(stats = demo_stats_open(stats_path))) {
+        return 1;
+    }
+    if (netcore_init() != NETCORE_OK) {
+        fprintf(stderr, "demo-server: cannot initialise the network\n");
+        demo_stats_close(stats);
+        return 1;
+    }
+    demo_server *server = demo_server_create(&cfg);
+    if (!server) {
+        netcore_shutdown();
+        demo_stats_close(stats);
+        return 1;
+    }
+    uint16_t lobby_port = 0;
+    uint16_t game_port = 0;
+    demo_server_ports(server, &lobby_port, &game_port);
+    if (!cfg.quiet) {
+        fprintf(stderr, "demo-server: lobby on TCP port %u, game on UDP port %u; Ctrl-C stops\n", lobby_port,
+                game_port);
+    }
+    uint64_t start = netcore_time_now_us();
+    uint64_t next_stats = start + 1000000;
+    while (!quit_requested) {
+        demo_server_update(server, 5);
+        uint64_t now = netcore_time_now_us();
+        double t = (double)(now - start) / 1e6;
+        if (stats && now >= next_stats) {
+            char line[4096];
+            if (demo_server_stats_json(server, t, line, sizeof line) > 0) {
+                demo_stats_line(stats, line);
+            }
+            next_stats += 1000000;
+        }
+        if (duration_s > 0 && t >= duration_s) {
+            break;
+        }
+    }
+    demo_server_destroy(server);
+    netcore_shutdown();
+    demo_stats_close(stats);
+    return 0;
+}
