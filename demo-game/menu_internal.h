@@ -1,0 +1,143 @@
+/*
+ * Shared between menu.c (state, events, lobby) and menu_draw.c (drawing):
+ * the menu's state and the widget layout. Each screen's widgets are laid out
+ * by one function, demo_menu_layout(), used both to draw and to hit-test
+ * clicks, so what is drawn is exactly what can be clicked.
+ */
+#ifndef DEMO_MENU_INTERNAL_H
+#define DEMO_MENU_INTERNAL_H
+
+#include "menu.h"
+
+#define MENU_CHAT_LINES 64
+#define MENU_CHAT_LINE_BYTES (2 * NETCORE_LOBBY_NAME_MAX + NETCORE_LOBBY_CHAT_MAX + 8)
+#define MENU_MAX_WIDGETS 64
+#define MENU_ROW_H 28
+#define MENU_MESSAGE_BYTES 160
+
+typedef enum menu_field_id {
+    FIELD_NAME = 0,
+    FIELD_ADDRESS,
+    FIELD_FILTER,
+    FIELD_ROOM_NAME,
+    FIELD_MAX_PLAYERS,
+    FIELD_PASSWORD,
+    FIELD_CHAT,
+    FIELD_COUNT,
+    FIELD_NONE = -1
+} menu_field_id;
+
+typedef struct menu_field {
+    char text[NETCORE_LOBBY_CHAT_MAX + 1];
+    size_t max_bytes;   /* at most sizeof text - 1 */
+    bool digits_only;
+    bool masked;        /* drawn as asterisks */
+    const char *caption;
+} menu_field;
+
+typedef enum menu_action {
+    ACT_NONE = 0,
+    ACT_CONTINUE,      /* name screen */
+    ACT_QUIT,
+    ACT_LOBBY_ROW,     /* index: discovered lobby */
+    ACT_CONNECT,
+    ACT_HOST,
+    ACT_REFRESH,
+    ACT_BACK,          /* browser -> name, error -> back target, cancel connecting */
+    ACT_ROOM_ROW,      /* index: room in the list */
+    ACT_HIDE_FULL,
+    ACT_CREATE,
+    ACT_JOIN,
+    ACT_DISCONNECT,
+    ACT_MEMBER_ROW,    /* index: member (not clickable) */
+    ACT_KICK,          /* index: member */
+    ACT_READY,
+    ACT_START,
+    ACT_LEAVE,
+    ACT_SEND_CHAT,
+    ACT_FOCUS          /* index: field id */
+} menu_action;
+
+typedef enum menu_widget_kind {
+    WIDGET_BUTTON = 0,
+    WIDGET_FIELD,
+    WIDGET_ROW,
+    WIDGET_TOGGLE
+} menu_widget_kind;
+
+typedef struct menu_widget {
+    menu_widget_kind kind;
+    menu_action action;
+    int index;
+    SDL_Rect rect;    /* logical pixels */
+    const char *label;
+    bool enabled;
+    bool active;      /* selected row, checked toggle, primary button */
+} menu_widget;
+
+/* A lobby found on the LAN, with the ping measured from the last probe. */
+typedef struct menu_lobby_entry {
+    netcore_lobby_found found;
+    uint32_t ping_ms;
+} menu_lobby_entry;
+
+struct demo_menu {
+    demo_menu_config config;
+    demo_menu_screen screen;
+    demo_menu_status status;
+    uint64_t now_ms;
+
+    menu_field fields[FIELD_COUNT];
+    menu_field_id focus;
+
+    netcore_lobby_client *lobby;   /* NULL before the first connect and while handed over */
+    netcore_lobby_discovery *discovery;
+    netcore_address lobby_address;
+    bool welcomed;                 /* a WELCOME arrived on this session */
+    bool leaving;                  /* we asked to disconnect: no reconnection */
+    uint64_t client_id;
+
+    menu_lobby_entry lobbies[NETCORE_LOBBY_DISCOVERY_MAX];
+    size_t lobby_count;
+    int lobby_selected;
+    uint64_t probe_sent_ms;
+    uint64_t next_probe_ms;
+
+    netcore_lobby_room_summary rooms[NETCORE_LOBBY_LIST_MAX];
+    size_t room_count;
+    uint16_t rooms_total;
+    int room_selected;
+    bool hide_full;
+    uint64_t next_room_list_ms;
+
+    bool in_room;
+    netcore_lobby_room_state room;
+    bool ready_sent;               /* the ready flag we asked for last */
+
+    char chat[MENU_CHAT_LINES][MENU_CHAT_LINE_BYTES];
+    size_t chat_first;             /* ring: index of the oldest line */
+    size_t chat_count;
+
+    uint32_t reconnect_attempt;
+    uint64_t next_reconnect_ms;
+    demo_menu_screen error_back;   /* where "Back" leads from the error screen */
+
+    char message[MENU_MESSAGE_BYTES];
+    bool message_is_error;
+
+    bool match_ready;              /* MATCH_STARTED waiting for demo_menu_result */
+    bool match_ended;
+    demo_menu_outcome outcome;
+
+    menu_widget widgets[MENU_MAX_WIDGETS];
+    int widget_count;
+};
+
+/* Lays out the current screen's widgets into menu->widgets (count in
+ * menu->widget_count). Pure function of the menu state. */
+void demo_menu_layout(demo_menu *menu);
+
+/* Panel rectangles shared by layout and drawing, in logical pixels. */
+SDL_Rect demo_menu_list_panel(const demo_menu *menu);
+
+#endif

@@ -1,0 +1,571 @@
+/*
+ * The demo's lobby menus driven headlessly: SDL's dummy video driver, a
+ * software renderer drawing into a surface, synthetic SDL events, and a real
+ * netcore_lobby_server on 127.0.0.1 (ephemeral ports) in the same process.
+ * Every wait is a bounded loop; nothing asserts on timing.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <SDL.h>
+
+#include "menu.h"
+#include "netcore/lobby.h"
+#include "png.h"
+#include "render.h"
+
+#define PUMP_MAX_ITERATIONS 4000
+#define PUMP_MAX_MS 15000
+#define GAME_PORT 40000
+
+typedef struct seat {
+    SDL_Surface *surface;
+    SDL_Renderer *renderer;
+    demo_text *text;
+    demo_menu *menu;
+} seat;
+
+typedef struct rig {
+    netcore_lobby_server *server;
+    netcore_address lobby_address;
+    netcore_address discovery_address;
+    seat seats[2];
+    netcore_lobby_client *held; /* a lobby client handed over by a menu */
+} rig;
+
+static uint64_t now_ms(void) {
+    return netcore_time_now_us() / 1000;
+}
+
+static void start_server(rig *r, uint32_t idle_timeout_ms) {
+    netcore_lobby_server_config cfg;
+    netcore_lobby_server_config_default(&cfg);
+    cfg.listen[0] = netcore_address_ipv4(127, 0, 0, 1, 0);
+    cfg.listen_count = 1;
+    for (size_t i = 0; i < sizeof cfg.key; i++) {
+        cfg.key[i] = (uint8_t)(i * 7 + 3);
+    }
+    cfg.game_address = netcore_address_ipv4(127, 0, 0, 1, GAME_PORT);
+    cfg.discovery_enabled = true;
+    cfg.discovery_port = 0;
+    snprintf(cfg.lobby_name, sizeof cfg.lobby_name, "%s", "test lobby");
+    cfg.seed = 42;
+    if (idle_timeout_ms) {
+        cfg.idle_timeout_ms = idle_timeout_ms;
+    }
+    cr_assert_eq(netcore_lobby_server_create(&cfg, &r->server), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_server_address(r->server, 0, &r->lobby_address), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_server_discovery_address(r->server, &r->discovery_address), NETCORE_OK);
+}
+
+static void open_seat(rig *r, int i, const char *name) {
+    seat *s = &r->seats[i];
+    s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32, SDL_PIXELFORMAT_RGBA32);
+    cr_assert_not_null(s->surface);
+    s->renderer = SDL_CreateSoftwareRenderer(s->surface);
+    cr_assert_not_null(s->renderer);
+    s->text = demo_text_create(s->renderer, NULL);
+    cr_assert_not_null(s->text);
+    demo_menu_config cfg;
+    demo_menu_config_default(&cfg);
+    cfg.renderer = s->renderer;
+    cfg.text = s->text;
+    cfg.player_name = name;
+    cfg.discovery_target = r->discovery_address;
+    cfg.discovery_interval_ms = 200;
+    cfg.room_list_interval_ms = 100;
+    cfg.reconnect_attempts = 2;
+    s->menu = demo_menu_create(&cfg);
+    cr_assert_not_null(s->menu);
+}
+
+static void rig_open(rig *r, int seats, uint32_t idle_timeout_ms) {
+    memset(r, 0, sizeof *r);
+    cr_assert_eq(SDL_setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    cr_assert_eq(SDL_Init(SDL_INIT_VIDEO), 0, "SDL_Init: %s", SDL_GetError());
+    start_server(r, idle_timeout_ms);
+    for (int i = 0; i < seats; i++) {
+        open_seat(r, i, "");
+    }
+}
+
+static void rig_close(rig *r) {
+    netcore_lobby_client_destroy(r->held);
+    for (int i = 0; i < 2; i++) {
+        seat *s = &r->seats[i];
+        demo_menu_destroy(s->menu);
+        demo_text_destroy(s->text);
+        if (s->renderer) {
+            SDL_DestroyRenderer(s->renderer);
+        }
+        if (s->surface) {
+            SDL_FreeSurface(s->surface);
+        }
+    }
+    netcore_lobby_server_destroy(r->server);
+    SDL_Quit();
+}
+
+typedef bool (*rig_pred)(rig *r, const void *arg);
+
+/* Runs the server and every menu (and a handed-over client) until pred holds
+ * or the bounds run out; returns whether pred held. */
+static bool pump_until(rig *r, rig_pred pred, const void *arg) {
+    uint64_t start = now_ms();
+    for (int i = 0; i < PUMP_MAX_ITERATIONS && now_ms() - start < PUMP_MAX_MS; i++) {
+        uint64_t now = now_ms();
+        netcore_lobby_server_update(r->server, now, 2);
+        for (int s = 0; s < 2; s++) {
+            if (r->seats[s].menu) {
+                demo_menu_update(r->seats[s].menu, now);
+            }
+        }
+        if (r->held) {
+            netcore_lobby_client_update(r->held, now);
+        }
+        if (pred(r, arg)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct screen_wait {
+    int seat;
+    demo_menu_screen screen;
+} screen_wait;
+
+static bool on_screen(rig *r, const void *arg) {
+    const screen_wait *w = arg;
+    return demo_menu_current_screen(r->seats[w->seat].menu) == w->screen;
+}
+
+static void wait_screen(rig *r, int seat_index, demo_menu_screen screen) {
+    screen_wait w = {seat_index, screen};
+    cr_assert(pump_until(r, on_screen, &w), "seat %d never reached screen %d (on %d, message \"%s\")", seat_index,
+              (int)screen, (int)demo_menu_current_screen(r->seats[seat_index].menu),
+              demo_menu_message(r->seats[seat_index].menu));
+}
+
+typedef struct widget_wait {
+    int seat;
+    const char *label;
+} widget_wait;
+
+static bool widget_shown(rig *r, const void *arg) {
+    const widget_wait *w = arg;
+    SDL_Rect rect;
+    return demo_menu_find_widget(r->seats[w->seat].menu, w->label, &rect);
+}
+
+/* ------------------------------------------------------------------ */
+/* Synthetic input                                                     */
+/* ------------------------------------------------------------------ */
+
+static void type_text(demo_menu *menu, const char *utf8) {
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_TEXTINPUT;
+    snprintf(e.text.text, sizeof e.text.text, "%s", utf8);
+    cr_assert(demo_menu_handle_event(menu, &e));
+}
+
+static void press_key(demo_menu *menu, SDL_Keycode key) {
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.state = SDL_PRESSED;
+    e.key.keysym.sym = key;
+    demo_menu_handle_event(menu, &e);
+}
+
+static void click(demo_menu *menu, const char *label) {
+    SDL_Rect rect;
+    cr_assert(demo_menu_find_widget(menu, label, &rect), "no widget \"%s\" on screen %d", label,
+              (int)demo_menu_current_screen(menu));
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_MOUSEBUTTONDOWN;
+    e.button.button = SDL_BUTTON_LEFT;
+    e.button.state = SDL_PRESSED;
+    e.button.clicks = 1;
+    e.button.x = rect.x + rect.w / 2;
+    e.button.y = rect.y + rect.h / 2;
+    cr_assert(demo_menu_handle_event(menu, &e));
+}
+
+static void clear_field(demo_menu *menu, const char *caption) {
+    click(menu, caption);
+    for (int i = 0; i < 80; i++) {
+        press_key(menu, SDLK_BACKSPACE);
+    }
+}
+
+/* Name screen -> browser -> typed address -> rooms. */
+static void connect_seat(rig *r, int i, const char *name) {
+    demo_menu *menu = r->seats[i].menu;
+    type_text(menu, name);
+    press_key(menu, SDLK_RETURN);
+    cr_assert_eq(demo_menu_current_screen(menu), DEMO_MENU_SCREEN_BROWSER);
+    char address[NETCORE_ADDRESS_STRLEN];
+    netcore_address_format(&r->lobby_address, address, sizeof address);
+    clear_field(menu, "Lobby address (host or host:port)");
+    type_text(menu, address);
+    press_key(menu, SDLK_RETURN);
+    wait_screen(r, i, DEMO_MENU_SCREEN_ROOMS);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pixels                                                              */
+/* ------------------------------------------------------------------ */
+
+static void render(seat *s) {
+    demo_menu_draw(s->menu);
+    SDL_RenderPresent(s->renderer);
+}
+
+/* Pixels bright enough to be text or highlights (the background is dark). */
+static int bright_pixels(SDL_Surface *surface) {
+    int count = 0;
+    cr_assert_eq(SDL_LockSurface(surface), 0);
+    for (int y = 0; y < surface->h; y++) {
+        const uint8_t *row = (const uint8_t *)surface->pixels + (size_t)y * (size_t)surface->pitch;
+        for (int x = 0; x < surface->w; x++) {
+            const uint8_t *px = row + x * 4; /* RGBA32: bytes R, G, B, A */
+            if (px[0] + px[1] + px[2] > 450) {
+                count++;
+            }
+        }
+    }
+    SDL_UnlockSurface(surface);
+    return count;
+}
+
+static void assert_drawn(seat *s, const char *what) {
+    SDL_FillRect(s->surface, NULL, 0);
+    render(s);
+    int bright = bright_pixels(s->surface);
+    cr_assert_gt(bright, 200, "%s: only %d bright pixels", what, bright);
+}
+
+static void save_png(SDL_Surface *surface, const char *path) {
+    SDL_Surface *rgb = SDL_ConvertSurfaceFormat(surface, SDL_PIXELFORMAT_RGB24, 0);
+    cr_assert_not_null(rgb);
+    cr_assert(demo_png_write(path, rgb->pixels, rgb->w, rgb->h, rgb->pitch));
+    SDL_FreeSurface(rgb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+/* ------------------------------------------------------------------ */
+
+static bool member_ready(rig *r, const void *arg) {
+    const netcore_lobby_room_state *room = demo_menu_room(r->seats[*(const int *)arg].menu);
+    return room && room->member_count == 1 && room->members[0].ready;
+}
+
+static bool match_started(rig *r, const void *arg) {
+    demo_menu_outcome *out = (demo_menu_outcome *)arg;
+    demo_menu_status status = demo_menu_result(r->seats[0].menu, out);
+    if (status == DEMO_MENU_MATCH_STARTED) {
+        r->held = out->lobby;
+    }
+    return status == DEMO_MENU_MATCH_STARTED;
+}
+
+static bool match_over(rig *r, const void *arg) {
+    (void)arg;
+    return demo_menu_match_ended(r->seats[0].menu);
+}
+
+Test(demo_menu, discover_create_ready_start_and_resume) {
+    rig r;
+    rig_open(&r, 1, 0);
+    demo_menu *menu = r.seats[0].menu;
+
+    /* Name: typed, corrected with Backspace, Enter continues. */
+    type_text(menu, "alicex");
+    press_key(menu, SDLK_BACKSPACE);
+    press_key(menu, SDLK_RETURN);
+    cr_assert_eq(demo_menu_current_screen(menu), DEMO_MENU_SCREEN_BROWSER);
+
+    /* The lobby answers discovery; clicking its row fills the address. */
+    widget_wait lobby_row = {0, "test lobby"};
+    cr_assert(pump_until(&r, widget_shown, &lobby_row), "the lobby was not discovered");
+    click(menu, "test lobby");
+    click(menu, "Connect");
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOMS);
+
+    /* Create a 4-player room (the name is prefilled from the nickname). */
+    clear_field(menu, "Max players (1-16)");
+    type_text(menu, "4x"); /* the letter is refused by the digit field */
+    click(menu, "Create");
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
+    const netcore_lobby_room_state *room = demo_menu_room(menu);
+    cr_assert_not_null(room);
+    cr_assert_str_eq(room->name, "alice's room");
+    cr_assert_eq(room->max_players, 4);
+    cr_assert_str_eq(room->members[0].nickname, "alice");
+
+    /* Start is refused until everyone is ready. */
+    click(menu, "Start match");
+    int seat0 = 0;
+    click(menu, "Ready");
+    cr_assert(pump_until(&r, member_ready, &seat0), "ready flag not confirmed");
+    click(menu, "Start match");
+    demo_menu_outcome out;
+    cr_assert(pump_until(&r, match_started, &out), "no match start");
+    cr_assert_not_null(out.lobby);
+    cr_assert_gt(out.match.token_size_bytes, 0);
+    cr_assert_neq(out.match.match_id, 0);
+    cr_assert_eq(out.match.server_address.port, GAME_PORT);
+    cr_assert_eq(out.player_count, 1);
+    cr_assert_str_eq(out.players[0].nickname, "alice");
+    cr_assert_eq(out.players[0].client_id, out.local_client_id);
+    cr_assert_str_eq(out.nickname, "alice");
+    cr_assert(netcore_address_equal(&out.lobby_address, &r.lobby_address));
+
+    /* Handed over once: later calls report IN_MATCH without the client. */
+    demo_menu_outcome again;
+    cr_assert_eq(demo_menu_result(menu, &again), DEMO_MENU_IN_MATCH);
+    cr_assert_null(again.lobby);
+    assert_drawn(&r.seats[0], "in match");
+
+    /* The lobby ends the match while the caller runs the client; the menu
+     * hears of it and returns to the room with everyone unready. */
+    cr_assert_eq(netcore_lobby_server_end_match(r.server, out.match.match_id), NETCORE_OK);
+    cr_assert(pump_until(&r, match_over, NULL), "match end not seen");
+    demo_menu_resume(menu, r.held);
+    r.held = NULL;
+    cr_assert_eq(demo_menu_current_screen(menu), DEMO_MENU_SCREEN_ROOM);
+    cr_assert_eq(demo_menu_result(menu, NULL), DEMO_MENU_RUNNING);
+    room = demo_menu_room(menu);
+    cr_assert_not_null(room);
+    cr_assert_not(room->members[0].ready);
+    rig_close(&r);
+}
+
+typedef struct chat_wait {
+    int seat;
+    const char *line;
+} chat_wait;
+
+static bool chat_seen(rig *r, const void *arg) {
+    const chat_wait *w = arg;
+    const char *line;
+    for (size_t i = 0; (line = demo_menu_chat_line(r->seats[w->seat].menu, i)) != NULL; i++) {
+        if (strcmp(line, w->line) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool both_in_room(rig *r, const void *arg) {
+    (void)arg;
+    const netcore_lobby_room_state *a = demo_menu_room(r->seats[0].menu);
+    const netcore_lobby_room_state *b = demo_menu_room(r->seats[1].menu);
+    return a && b && a->member_count == 2 && b->member_count == 2;
+}
+
+static bool bob_ready_for_alice(rig *r, const void *arg) {
+    (void)arg;
+    const netcore_lobby_room_state *room = demo_menu_room(r->seats[0].menu);
+    for (uint8_t i = 0; room && i < room->member_count; i++) {
+        if (strcmp(room->members[i].nickname, "bob") == 0 && room->members[i].ready) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Test(demo_menu, two_players_share_a_room_chat_and_kick) {
+    rig r;
+    rig_open(&r, 2, 0);
+    demo_menu *alice = r.seats[0].menu, *bob = r.seats[1].menu;
+    connect_seat(&r, 0, "alice");
+    clear_field(alice, "Room name");
+    type_text(alice, "duel");
+    press_key(alice, SDLK_RETURN);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
+
+    connect_seat(&r, 1, "bob");
+    widget_wait listed = {1, "duel"};
+    cr_assert(pump_until(&r, widget_shown, &listed), "bob does not see the room");
+    click(bob, "duel");
+    click(bob, "Join");
+    cr_assert(pump_until(&r, both_in_room, NULL), "the two menus do not see each other");
+    cr_assert_eq(demo_menu_current_screen(bob), DEMO_MENU_SCREEN_ROOM);
+
+    type_text(alice, "hello bob");
+    press_key(alice, SDLK_RETURN);
+    chat_wait to_bob = {1, "alice: hello bob"};
+    cr_assert(pump_until(&r, chat_seen, &to_bob), "bob did not get the chat");
+    type_text(bob, "hi alice");
+    click(bob, "Send");
+    chat_wait to_alice = {0, "bob: hi alice"};
+    cr_assert(pump_until(&r, chat_seen, &to_alice), "alice did not get the chat");
+    chat_wait joined = {0, "* bob joined"};
+    cr_assert(chat_seen(&r, &joined));
+
+    /* Bob is ready, Alice not: her Start button stays disabled. */
+    click(bob, "Ready");
+    cr_assert(pump_until(&r, bob_ready_for_alice, NULL), "alice does not see bob ready");
+    click(alice, "Start match");
+
+    /* The room screen, as the documentation shows it. */
+    type_text(alice, "gl hf");
+    assert_drawn(&r.seats[0], "room");
+    save_png(r.seats[0].surface, DEMO_MENU_SCREENSHOT_DIR "/menu.png");
+
+    /* Only the owner has Kick buttons; kicking sends Bob back to the rooms. */
+    SDL_Rect rect;
+    cr_assert_not(demo_menu_find_widget(bob, "Kick", &rect));
+    click(alice, "Kick");
+    wait_screen(&r, 1, DEMO_MENU_SCREEN_ROOMS);
+    cr_assert_str_eq(demo_menu_message(bob), "You were kicked from the room");
+    cr_assert_null(demo_menu_room(bob));
+    cr_assert_eq(demo_menu_result(alice, NULL), DEMO_MENU_RUNNING);
+    rig_close(&r);
+}
+
+typedef struct reconnect_watch {
+    bool saw_reconnecting;
+} reconnect_watch;
+
+static bool resumed_into_room(rig *r, const void *arg) {
+    reconnect_watch *w = (reconnect_watch *)arg;
+    demo_menu_screen s = demo_menu_current_screen(r->seats[0].menu);
+    if (s == DEMO_MENU_SCREEN_RECONNECTING) {
+        w->saw_reconnecting = true;
+    }
+    return w->saw_reconnecting && s == DEMO_MENU_SCREEN_ROOM &&
+           strcmp(demo_menu_message(r->seats[0].menu), "Reconnected to the lobby") == 0;
+}
+
+Test(demo_menu, dropped_connection_resumes_the_room) {
+    /* The server closes idle connections after 400 ms and the menu sends
+     * nothing in a quiet room, so the connection drops; the seat survives
+     * within the reconnect grace and the menu resumes it. */
+    rig r;
+    rig_open(&r, 1, 400);
+    connect_seat(&r, 0, "carol");
+    press_key(r.seats[0].menu, SDLK_RETURN);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
+    uint32_t room_id = demo_menu_room(r.seats[0].menu)->room_id;
+    reconnect_watch watch = {false};
+    cr_assert(pump_until(&r, resumed_into_room, &watch), "no resumed session (screen %d, \"%s\")",
+              (int)demo_menu_current_screen(r.seats[0].menu), demo_menu_message(r.seats[0].menu));
+    cr_assert_eq(demo_menu_room(r.seats[0].menu)->room_id, room_id);
+    netcore_lobby_server_stats stats;
+    cr_assert_eq(netcore_lobby_server_get_stats(r.server, &stats), NETCORE_OK);
+    cr_assert_geq(stats.reconnects, 1);
+    rig_close(&r);
+}
+
+Test(demo_menu, every_screen_draws_and_errors_lead_back) {
+    rig r;
+    rig_open(&r, 1, 0);
+    seat *s = &r.seats[0];
+    assert_drawn(s, "name");
+    type_text(s->menu, "dave");
+    press_key(s->menu, SDLK_RETURN);
+    assert_drawn(s, "browser");
+
+    /* A bad address is refused on the spot. */
+    clear_field(s->menu, "Lobby address (host or host:port)");
+    type_text(s->menu, "1.2.3.4:99999");
+    click(s->menu, "Connect");
+    cr_assert_eq(demo_menu_current_screen(s->menu), DEMO_MENU_SCREEN_BROWSER);
+    cr_assert_neq(demo_menu_message(s->menu)[0], '\0');
+
+    /* Nothing listens on the game port's TCP side: connecting fails into the
+     * error screen, whose Back returns to the browser. */
+    clear_field(s->menu, "Lobby address (host or host:port)");
+    type_text(s->menu, "127.0.0.1:1");
+    click(s->menu, "Connect");
+    cr_assert_eq(demo_menu_current_screen(s->menu), DEMO_MENU_SCREEN_CONNECTING);
+    assert_drawn(s, "connecting");
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ERROR);
+    assert_drawn(s, "error");
+    press_key(s->menu, SDLK_RETURN);
+    cr_assert_eq(demo_menu_current_screen(s->menu), DEMO_MENU_SCREEN_BROWSER);
+
+    char address[NETCORE_ADDRESS_STRLEN];
+    netcore_address_format(&r.lobby_address, address, sizeof address);
+    clear_field(s->menu, "Lobby address (host or host:port)");
+    type_text(s->menu, address);
+    press_key(s->menu, SDLK_RETURN);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOMS);
+    assert_drawn(s, "rooms");
+    press_key(s->menu, SDLK_RETURN);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
+    assert_drawn(s, "room");
+
+    /* The lobby goes away: the menu tries to resume, then reports it. */
+    netcore_lobby_server_destroy(r.server);
+    r.server = NULL;
+    start_server(&r, 0); /* a fresh lobby elsewhere keeps pump_until running */
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_RECONNECTING);
+    assert_drawn(s, "reconnecting");
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ERROR);
+    click(s->menu, "Back");
+    cr_assert_eq(demo_menu_current_screen(s->menu), DEMO_MENU_SCREEN_BROWSER);
+
+    /* Escape walks back to the name screen, and from there quits. */
+    press_key(s->menu, SDLK_ESCAPE);
+    cr_assert_eq(demo_menu_current_screen(s->menu), DEMO_MENU_SCREEN_NAME);
+    cr_assert_eq(demo_menu_result(s->menu, NULL), DEMO_MENU_RUNNING);
+    press_key(s->menu, SDLK_ESCAPE);
+    cr_assert_eq(demo_menu_result(s->menu, NULL), DEMO_MENU_QUIT);
+    rig_close(&r);
+}
+
+static bool host_on_test_server(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+    const rig *r = user;
+    (void)error;
+    (void)error_size;
+    *out_lobby_port = r->lobby_address.port;
+    return true;
+}
+
+static bool host_fails(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+    (void)user;
+    (void)out_lobby_port;
+    snprintf(error, error_size, "%s", "port in use");
+    return false;
+}
+
+Test(demo_menu, host_button_connects_to_the_embedded_lobby) {
+    rig r;
+    rig_open(&r, 0, 0);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        seat *s = &r.seats[attempt];
+        s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32, SDL_PIXELFORMAT_RGBA32);
+        s->renderer = SDL_CreateSoftwareRenderer(s->surface);
+        s->text = demo_text_create(s->renderer, NULL);
+        demo_menu_config cfg;
+        demo_menu_config_default(&cfg);
+        cfg.renderer = s->renderer;
+        cfg.text = s->text;
+        cfg.player_name = "erin";
+        cfg.host = attempt == 0 ? host_fails : host_on_test_server;
+        cfg.host_user = &r;
+        s->menu = demo_menu_create(&cfg);
+        cr_assert_not_null(s->menu);
+        press_key(s->menu, SDLK_RETURN);
+        click(s->menu, "Host");
+    }
+    cr_assert_eq(demo_menu_current_screen(r.seats[0].menu), DEMO_MENU_SCREEN_BROWSER);
+    cr_assert_str_eq(demo_menu_message(r.seats[0].menu), "Cannot host: port in use");
+    wait_screen(&r, 1, DEMO_MENU_SCREEN_ROOMS);
+    rig_close(&r);
+}
+
+Test(demo_menu, config_without_renderer_is_refused) {
+    demo_menu_config cfg;
+    demo_menu_config_default(&cfg);
+    cr_assert_null(demo_menu_create(&cfg));
+    demo_menu_destroy(NULL);
+}
