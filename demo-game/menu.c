@@ -309,9 +309,10 @@ static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
         go_screen(m, DEMO_MENU_SCREEN_RECONNECTING);
         return;
     }
+    bool was_welcomed = m->welcomed;
     m->welcomed = false;
     m->in_room = false;
-    show_error(m, DEMO_MENU_SCREEN_BROWSER, "%s", why);
+    show_error(m, DEMO_MENU_SCREEN_BROWSER, was_welcomed ? "Connection lost: %s" : "Could not connect: %s", why);
 }
 
 static void lobby_event(void *user, const netcore_lobby_event *ev) {
@@ -768,6 +769,7 @@ demo_menu *demo_menu_create(const demo_menu_config *config) {
     m->fields[FIELD_PASSWORD].masked = true;
     m->lobby_selected = -1;
     m->room_selected = -1;
+    m->mouse = (SDL_Point){-1, -1};
     go_screen(m, DEMO_MENU_SCREEN_NAME);
     if (!SDL_IsTextInputActive()) {
         SDL_StartTextInput();
@@ -802,7 +804,11 @@ bool demo_menu_handle_event(demo_menu *menu, const SDL_Event *event) {
         return true;
     case SDL_KEYDOWN:
         return handle_key(menu, &event->key);
+    case SDL_MOUSEMOTION:
+        menu->mouse = (SDL_Point){event->motion.x, event->motion.y};
+        return true;
     case SDL_MOUSEBUTTONDOWN:
+        menu->mouse = (SDL_Point){event->button.x, event->button.y};
         if (event->button.button != SDL_BUTTON_LEFT) {
             return false;
         }

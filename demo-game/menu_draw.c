@@ -148,7 +148,7 @@ void demo_menu_layout(demo_menu *m) {
         add_field(m, FIELD_MAX_PLAYERS, 880, 214, 320, 32);
         add_field(m, FIELD_PASSWORD, 880, 278, 320, 32);
         add_button(m, ACT_CREATE, 880, 326, 320, 38, "Create", m->fields[FIELD_ROOM_NAME].text[0] != '\0', true);
-        add_button(m, ACT_JOIN, 860, 450, 360, 40, "Join", m->room_selected >= 0, false);
+        add_button(m, ACT_JOIN, 872, 444, 336, 40, "Join", m->room_selected >= 0, false);
         add_button(m, ACT_DISCONNECT, 860, 582, 360, 40, "Disconnect", true, false);
         break;
     }
@@ -276,6 +276,8 @@ static void draw_button(demo_menu *m, const menu_widget *w) {
     SDL_Color face = checked ? (SDL_Color){50, 110, 70, 255} : col_wall;
     if (!w->enabled) {
         face = col_hud;
+    } else if (SDL_PointInRect(&m->mouse, &w->rect)) {
+        face = (SDL_Color){(Uint8)(face.r + 24), (Uint8)(face.g + 26), (Uint8)(face.b + 34), 255};
     }
     fill(m, w->rect, face);
     SDL_Color edge = col_wall_edge;
@@ -337,6 +339,8 @@ static void draw_row(demo_menu *m, const menu_widget *w) {
     if (w->active) {
         fill(m, w->rect, col_selected);
         outline(m, w->rect, col_accent);
+    } else if (w->action != ACT_MEMBER_ROW && SDL_PointInRect(&m->mouse, &w->rect)) {
+        fill(m, w->rect, col_hud);
     }
     if (w->action == ACT_LOBBY_ROW) {
         draw_lobby_row(m, w);
@@ -392,8 +396,8 @@ static void draw_screen_frame(demo_menu *m) {
         char addr[NETCORE_ADDRESS_STRLEN];
         netcore_address_format(&m->lobby_address, addr, sizeof addr);
         if (m->screen == DEMO_MENU_SCREEN_RECONNECTING) {
-            snprintf(line, sizeof line, "Lobby connection lost: attempt %u of %u", (unsigned)m->reconnect_attempt,
-                     (unsigned)m->config.reconnect_attempts);
+            snprintf(line, sizeof line, "Resuming the session: attempt %u of %u",
+                     (unsigned)(m->reconnect_attempt ? m->reconnect_attempt : 1), (unsigned)m->config.reconnect_attempts);
         } else {
             snprintf(line, sizeof line, "%s %s", error ? "Lobby" : "Connecting to", addr);
         }
@@ -413,7 +417,7 @@ static void draw_screen_frame(demo_menu *m) {
                            DEMO_ALIGN_CENTER, "No rooms yet: create one");
         }
         panel(m, (SDL_Rect){860, 90, 360, 290}, "Create a room");
-        panel(m, (SDL_Rect){860, 400, 360, 100}, NULL);
+        panel(m, (SDL_Rect){860, 400, 360, 96}, NULL);
         demo_text_draw(m->config.text, 872, 412, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_LEFT,
                        "Select a room; the password field is used to join");
         break;

@@ -129,6 +129,8 @@ struct demo_menu {
     bool match_ended;
     demo_menu_outcome outcome;
 
+    SDL_Point mouse;               /* last pointer position, logical pixels, for hover */
+
     menu_widget widgets[MENU_MAX_WIDGETS];
     int widget_count;
 };

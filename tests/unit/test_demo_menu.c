@@ -131,6 +131,10 @@ static bool pump_until(rig *r, rig_pred pred, const void *arg) {
     return false;
 }
 
+static bool has_message(rig *r, const void *arg) {
+    return demo_menu_message(r->seats[*(const int *)arg].menu)[0] != '\0';
+}
+
 typedef struct screen_wait {
     int seat;
     demo_menu_screen screen;
@@ -242,18 +246,26 @@ static int bright_pixels(SDL_Surface *surface) {
     return count;
 }
 
-static void assert_drawn(seat *s, const char *what) {
-    SDL_FillRect(s->surface, NULL, 0);
-    render(s);
-    int bright = bright_pixels(s->surface);
-    cr_assert_gt(bright, 200, "%s: only %d bright pixels", what, bright);
-}
-
 static void save_png(SDL_Surface *surface, const char *path) {
     SDL_Surface *rgb = SDL_ConvertSurfaceFormat(surface, SDL_PIXELFORMAT_RGB24, 0);
     cr_assert_not_null(rgb);
     cr_assert(demo_png_write(path, rgb->pixels, rgb->w, rgb->h, rgb->pitch));
     SDL_FreeSurface(rgb);
+}
+
+/* Draws the screen into a cleared surface and checks that text and frames
+ * appeared. With DEMO_MENU_SHOTS set, also saves menu-<what>.png beside the
+ * test program for a look at every screen. */
+static void assert_drawn(seat *s, const char *what) {
+    SDL_FillRect(s->surface, NULL, 0);
+    render(s);
+    int bright = bright_pixels(s->surface);
+    cr_assert_gt(bright, 200, "%s: only %d bright pixels", what, bright);
+    if (SDL_getenv("DEMO_MENU_SHOTS")) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/menu-%s.png", DEMO_MENU_SCREENSHOT_DIR, what);
+        save_png(s->surface, path);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,6 +305,7 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     /* The lobby answers discovery; clicking its row fills the address. */
     widget_wait lobby_row = {0, "test lobby"};
     cr_assert(pump_until(&r, widget_shown, &lobby_row), "the lobby was not discovered");
+    assert_drawn(&r.seats[0], "browser-found");
     click(menu, "test lobby");
     click(menu, "Connect");
     wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOMS);
@@ -305,6 +318,7 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     const netcore_lobby_room_state *room = demo_menu_room(menu);
     cr_assert_not_null(room);
     cr_assert_str_eq(room->name, "alice's room");
+    assert_drawn(&r.seats[0], "room-alone");
     cr_assert_eq(room->max_players, 4);
     cr_assert_str_eq(room->members[0].nickname, "alice");
 
@@ -387,13 +401,23 @@ Test(demo_menu, two_players_share_a_room_chat_and_kick) {
     connect_seat(&r, 0, "alice");
     clear_field(alice, "Room name");
     type_text(alice, "duel");
+    press_key(alice, SDLK_TAB); /* max players */
+    press_key(alice, SDLK_TAB); /* password */
+    type_text(alice, "s3cret");
     press_key(alice, SDLK_RETURN);
     wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
 
     connect_seat(&r, 1, "bob");
     widget_wait listed = {1, "duel"};
     cr_assert(pump_until(&r, widget_shown, &listed), "bob does not see the room");
+    assert_drawn(&r.seats[1], "rooms-listed");
     click(bob, "duel");
+    click(bob, "Join"); /* without the password */
+    int seat1 = 1;
+    cr_assert(pump_until(&r, has_message, &seat1), "no answer to a join without the password");
+    cr_assert_eq(demo_menu_current_screen(bob), DEMO_MENU_SCREEN_ROOMS);
+    click(bob, "Password (optional)");
+    type_text(bob, "s3cret");
     click(bob, "Join");
     cr_assert(pump_until(&r, both_in_room, NULL), "the two menus do not see each other");
     cr_assert_eq(demo_menu_current_screen(bob), DEMO_MENU_SCREEN_ROOM);
