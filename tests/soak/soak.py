@@ -42,10 +42,11 @@ PRESETS = {
     "bad": ["--preset", "bad"],
     "peer": ["--latency", "1000", "--jitter", "100", "--loss", "25", "--dup", "25"],
 }
-# Host timeouts per preset (timeout_ms, connect_timeout_ms): generous where a
-# round trip takes seconds and a quarter of the datagrams vanish.
-TIMEOUTS = {"clean": (15000, 10000), "wifi": (15000, 10000), "bad": (20000, 15000),
-            "peer": (60000, 45000)}
+# Host timeouts per preset (timeout_ms, connect_timeout_ms, server handshake and
+# admission timeout): generous where a round trip takes seconds and a quarter
+# of the datagrams vanish.
+TIMEOUTS = {"clean": (15000, 10000, 3000), "wifi": (15000, 10000, 3000),
+            "bad": (20000, 15000, 5000), "peer": (60000, 45000, 30000)}
 SKIP = 77
 NETNS_SERVER_ADDR = "10.213.0.1"
 NETNS_CLIENT_ADDR = "10.213.0.2"
@@ -226,7 +227,7 @@ def percentile(values, pct):
 
 def start(run, args, out):
     """Starts the server, the proxy if any, and the bot processes. Returns the server Popen."""
-    timeout_ms, connect_timeout_ms = TIMEOUTS[args.preset if args.mode != "netns" else "bad"]
+    timeout_ms, connect_timeout_ms, handshake_timeout_ms = TIMEOUTS[args.preset if args.mode != "netns" else "bad"]
     key_path = os.path.join(out, "token.key")
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -241,7 +242,7 @@ def start(run, args, out):
         "--duration", str(args.duration + 120), "--stats", os.path.join(out, "server.jsonl"),
         "--entities", str(args.entities), "--max-clients", str(args.bots + 8),
         "--tick-hz", str(args.tick_hz), "--snapshot-hz", str(args.snapshot_hz),
-        "--timeout-ms", str(timeout_ms)]
+        "--timeout-ms", str(timeout_ms), "--handshake-timeout-ms", str(handshake_timeout_ms)]
         + (["--corrupt-tick", str(args.inject_divergence_tick)]
            if args.inject_divergence_tick else []),
         os.path.join(out, "server.out"), os.path.join(out, "server.err"), netns=server_ns)
@@ -345,6 +346,9 @@ def analyse(run, args, out, samples):
     if totals.get("bots_ever_connected", 0) != args.bots:
         run.failures.append("only %d of %d bots ever connected"
                             % (totals.get("bots_ever_connected", 0), args.bots))
+    if totals.get("connected_at_end", 0) != args.bots and not run.failures:
+        run.failures.append("only %d of %d bots were connected at the end"
+                            % (totals.get("connected_at_end", 0), args.bots))
     if totals.get("worlds_checked", 0) == 0:
         run.failures.append("no snapshot was ever checked")
     if not server_summary:

@@ -85,6 +85,7 @@ typedef struct bot_process {
     soak_bot *bots;
     FILE *stats;
     uint64_t start_us;
+    uint32_t connected_at_end; /* bots connected when the run ended, before disconnecting */
 } bot_process;
 
 static void usage(FILE *out)
@@ -372,7 +373,6 @@ static void write_stats_line(bot_process *process, uint64_t now_us)
 static void write_summary(bot_process *process, uint64_t now_us)
 {
     uint64_t totals[9] = {0};
-    uint32_t connected = 0;
     for (uint32_t i = 0; i < process->options.bots; i++) {
         const soak_bot *bot = &process->bots[i];
         totals[0] += bot->connects;
@@ -384,7 +384,6 @@ static void write_summary(bot_process *process, uint64_t now_us)
         totals[6] += bot->worlds_checked;
         totals[7] += bot->send_errors;
         totals[8] += bot->connects > 0 ? 1U : 0U;
-        connected += bot->state == BOT_CONNECTED ? 1U : 0U;
     }
     fprintf(process->stats,
             "{\"type\":\"bots_summary\",\"elapsed_s\":%.3f,\"bots\":%" PRIu32
@@ -393,7 +392,8 @@ static void write_summary(bot_process *process, uint64_t now_us)
             ",\"unexpected_disconnects\":%" PRIu64 ",\"decode_errors\":%" PRIu64
             ",\"baseline_missing\":%" PRIu64 ",\"divergences\":%" PRIu64
             ",\"worlds_checked\":%" PRIu64 ",\"send_errors\":%" PRIu64 "}\n",
-            (double)(now_us - process->start_us) / 1e6, process->options.bots, connected,
+            (double)(now_us - process->start_us) / 1e6, process->options.bots,
+            process->connected_at_end,
             totals[8], totals[0], totals[1], totals[2], totals[3], totals[4], totals[5],
             totals[6], totals[7]);
     fflush(process->stats);
@@ -538,6 +538,9 @@ static void run(bot_process *process)
         uint64_t wake = now + POLL_INTERVAL_US;
         soak_sleep_until_us(wake < next_tick_us ? wake : next_tick_us);
         now = soak_now_us();
+    }
+    for (uint32_t i = 0; i < process->options.bots; i++) {
+        process->connected_at_end += process->bots[i].state == BOT_CONNECTED ? 1U : 0U;
     }
     disconnect_all(process);
 }

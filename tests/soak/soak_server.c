@@ -46,6 +46,7 @@ typedef struct server_options {
     uint32_t budget_bytes;
     uint32_t duration_s;
     uint32_t timeout_ms;
+    uint32_t handshake_timeout_ms;
     uint32_t corrupt_tick; /* 0: never; else the first snapshot tick from here on lies once */
 } server_options;
 
@@ -109,7 +110,9 @@ static void usage(FILE *out)
             "usage: soak_server (--key HEX | --key-file FILE) [--bind ADDR] [--port N]\n"
             "       [--public ADDR:PORT] [--entities K] [--max-clients N] [--tick-hz N]\n"
             "       [--snapshot-hz N] [--budget BYTES] [--duration S] [--timeout-ms MS]\n"
-            "       [--stats FILE|-] [--corrupt-tick N]\n"
+            "       [--handshake-timeout-ms MS] [--stats FILE|-] [--corrupt-tick N]\n"
+            "--handshake-timeout-ms MS: the ENet handshake and the token admission must\n"
+            "each finish within MS (raise it above a few round trips on slow links).\n"
             "--corrupt-tick N: fault injection for testing the soak's checks: the first\n"
             "snapshot at or after tick N carries one scripted value that breaks the motion.\n");
 }
@@ -125,6 +128,7 @@ static bool parse_options(int argc, char **argv, server_options *options)
     options->budget_bytes = 1200;
     options->duration_s = 60;
     options->timeout_ms = 15000;
+    options->handshake_timeout_ms = 3000;
     options->stats_path = "-";
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -164,6 +168,8 @@ static bool parse_options(int argc, char **argv, server_options *options)
             ok = soak_parse_u32(value, 1, 7 * 86400, &options->duration_s);
         } else if (strcmp(flag, "--timeout-ms") == 0) {
             ok = soak_parse_u32(value, 1000, 600000, &options->timeout_ms);
+        } else if (strcmp(flag, "--handshake-timeout-ms") == 0) {
+            ok = soak_parse_u32(value, 1000, 600000, &options->handshake_timeout_ms);
         } else if (strcmp(flag, "--corrupt-tick") == 0) {
             ok = soak_parse_u32(value, 1, UINT32_MAX, &options->corrupt_tick);
         } else {
@@ -432,7 +438,14 @@ static void write_counters(soak_server *server, const netcore_host_stats *host)
             ",\"admission_timed_out\":%" PRIu64 ",\"pending_messages_dropped\":%" PRIu64
             ",\"malformed_dropped\":%" PRIu64 ",\"oversize_dropped\":%" PRIu64
             ",\"timeouts\":%" PRIu64 ",\"wire_bytes_sent\":%" PRIu64
-            ",\"wire_bytes_received\":%" PRIu64,
+            ",\"wire_bytes_received\":%" PRIu64 ",\"slots_in_use\":%" PRIu32
+            ",\"slots_handshaking\":%" PRIu32 ",\"guard_malformed_dropped\":%" PRIu64
+            ",\"guard_unknown_dropped\":%" PRIu64
+            ",\"guard_unexpected_connect_dropped\":%" PRIu64
+            ",\"guard_proof_dropped\":%" PRIu64 ",\"guard_rate_dropped\":%" PRIu64
+            ",\"guard_ip_rate_dropped\":%" PRIu64 ",\"guard_ip_peers_dropped\":%" PRIu64
+            ",\"guard_ip_handshakes_dropped\":%" PRIu64 ",\"guard_full_dropped\":%" PRIu64
+            ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64,
             server->tick, count_clients(server), server->ack_errors + server->input_errors,
             server->ack_errors, server->input_errors, server->unknown_messages,
             server->snapshots_sent, server->snapshot_bytes, server->send_dropped,
@@ -440,7 +453,12 @@ static void write_counters(soak_server *server, const netcore_host_stats *host)
             server->disconnects_requested, server->disconnects_timeout, server->disconnects_other,
             host->admission_accepted, host->admission_rejected, host->admission_timed_out,
             host->pending_messages_dropped, host->malformed_dropped, host->oversize_dropped,
-            host->timeouts, host->wire_bytes_sent, host->wire_bytes_received);
+            host->timeouts, host->wire_bytes_sent, host->wire_bytes_received, host->slots_in_use,
+            host->slots_handshaking, host->guard_malformed_dropped, host->guard_unknown_dropped,
+            host->guard_unexpected_connect_dropped, host->guard_proof_dropped,
+            host->guard_rate_dropped, host->guard_ip_rate_dropped, host->guard_ip_peers_dropped,
+            host->guard_ip_handshakes_dropped, host->guard_full_dropped,
+            host->guard_handshake_timeouts, host->receive_errors_dropped);
 }
 
 static void write_stats_line(soak_server *server, uint64_t now_us)
@@ -517,6 +535,8 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     host_config.is_server = true;
     host_config.max_peers = options->max_clients;
     host_config.timeout_ms = options->timeout_ms;
+    host_config.guard.handshake_timeout_ms = options->handshake_timeout_ms;
+    host_config.admission_timeout_ms = options->handshake_timeout_ms;
     host_config.admission = admit_peer;
     host_config.admission_user = server;
     if (netcore_address_parse(options->bind, (uint16_t)options->port,
