@@ -26,7 +26,7 @@ bool demo_quit_requested(void) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: demo-game                        host a LAN game and play in it\n"
+            "usage: demo-game                        lobby menu: LAN games, connect by address, host\n"
             "       demo-game --connect HOST[:PORT]  join the lobby at HOST (port 7777 by default)\n"
             "       demo-game --practice [...]       offline practice (see demo-game --practice --help)\n"
             "network options:\n"
@@ -179,6 +179,10 @@ int main(int argc, char **argv) {
     int parsed = parse_net_args(argc, argv, &o);
     if (parsed != 0) {
         return parsed == 2 ? 0 : 2;
+    }
+    if (argc == 1) {
+        o.menu = true;
+        o.host = false; /* the menu has its own "Host" choice */
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -27,6 +27,7 @@ demo_input demo_read_human_input(const demo_renderer *renderer, const demo_playe
 typedef struct demo_net_options {
     const char *connect;       /* lobby HOST[:PORT]; NULL with host */
     bool host;                 /* start an embedded server and join it */
+    bool menu;                 /* the lobby menu (no arguments) */
     const char *name;          /* nickname */
     bool headless;
     int bots;                  /* swarm size */

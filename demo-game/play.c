@@ -11,18 +11,22 @@
 #include <string.h>
 
 #include "client.h"
+#include "menu.h"
 #include "modes.h"
 #include "netcore/netcore.h"
 #include "render.h"
 #include "server.h"
 
 typedef struct play {
+    const demo_net_options *options;
     demo_renderer *renderer;
     demo_client *client;
     demo_server *server;
     uint16_t aim;
     int preset;          /* index into presets, -1: the command line's profile */
     bool prediction, interpolation, lag_compensation;
+    char status[128];
+    demo_world empty; /* drawn while not in game */
 } play;
 
 static const netcore_link_preset presets[] = {NETCORE_LINK_PERFECT, NETCORE_LINK_LAN, NETCORE_LINK_WIFI,
@@ -85,38 +89,102 @@ static const char *state_text(demo_client_state s) {
     }
 }
 
-static bool start_host(play *p, const demo_net_options *o, netcore_address *lobby) {
-    demo_server_config sc;
-    demo_server_config_default(&sc);
-    sc.lobby_port = o->lobby_port;
-    sc.game_port = o->game_port;
-    sc.bots = o->server_bots;
-    sc.seed = o->seed;
-    char name[NETCORE_LOBBY_NAME_MAX + 1];
-    snprintf(name, sizeof name, "%.20s's game", o->name);
-    sc.lobby_name = name;
-    p->server = demo_server_create(&sc);
+static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby_port, char *error,
+                         size_t error_size) {
     if (!p->server) {
-        return false;
+        demo_server_config sc;
+        demo_server_config_default(&sc);
+        sc.lobby_port = o->lobby_port;
+        sc.game_port = o->game_port;
+        sc.bots = o->server_bots;
+        sc.seed = o->seed;
+        char name[NETCORE_LOBBY_NAME_MAX + 1];
+        snprintf(name, sizeof name, "%.20s's game", o->name);
+        sc.lobby_name = name;
+        p->server = demo_server_create(&sc);
+        if (!p->server) {
+            snprintf(error, error_size, "cannot open ports %u and %u (in use?)", o->lobby_port, o->game_port);
+            return false;
+        }
     }
-    uint16_t lobby_port = 0;
     uint16_t game_port = 0;
-    demo_server_ports(p->server, &lobby_port, &game_port);
+    demo_server_ports(p->server, out_lobby_port, &game_port);
     fprintf(stderr, "demo-game: hosting: lobby on TCP port %u, game on UDP port %u; others join with "
                     "demo-game --connect THIS_MACHINE_IP:%u\n",
-            lobby_port, game_port, lobby_port);
-    *lobby = netcore_address_ipv4(127, 0, 0, 1, lobby_port);
+            *out_lobby_port, game_port, *out_lobby_port);
     return true;
 }
 
-static int run(play *p, const demo_net_options *o) {
+/* The menu's "Host" button. */
+static bool host_from_menu(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+    play *p = user;
+    return start_server(p, p->options, out_lobby_port, error, error_size);
+}
+
+/* One frame of the game: network, drawing. Returns the client's state. */
+static demo_client_state game_frame(play *p, demo_render_view *view) {
+    static const char *const on_off[2] = {"off", "on"};
+    uint64_t now = netcore_time_now_us();
+    demo_client_update(p->client, now, human_input, p);
+    demo_client_state st = demo_client_get_state(p->client);
+    const demo_world *w = demo_client_view(p->client);
+    demo_netgraph_figures fig;
+    demo_client_figures(p->client, &fig);
+    demo_render_netgraph_push(p->renderer, &fig);
+    if (w && st == DEMO_CLIENT_PLAYING) {
+        demo_render_note_events(p->renderer, w);
+        demo_client_clear_events(p->client);
+        snprintf(p->status, sizeof p->status, "%s  F2 prediction %s  F3 interpolation %s  F4 lag comp %s",
+                 p->server ? "hosting" : "online", on_off[p->prediction], on_off[p->interpolation],
+                 on_off[p->lag_compensation]);
+        view->local_player = demo_client_slot(p->client);
+    } else {
+        snprintf(p->status, sizeof p->status, "%s", state_text(st));
+        w = &p->empty;
+        view->local_player = -1;
+    }
+    view->status_text = p->status;
+    demo_render_frame(p->renderer, w, w, view);
+    demo_render_present(p->renderer);
+    return st;
+}
+
+static void pace(const play *p) {
+    if (!demo_render_has_vsync(p->renderer)) {
+        SDL_Delay(4);
+    }
+}
+
+static void start_client(play *p, demo_client *client) {
+    p->client = client;
+    if (client) {
+        const netcore_link_profile *l = &p->options->link;
+        bool custom = l->latency_ms || l->jitter_ms || l->loss_pct > 0 || l->duplicate_pct > 0;
+        demo_client_set_link(client, l, custom ? "custom" : "none");
+        demo_client_set_prediction(client, p->prediction);
+        demo_client_set_interpolation(client, p->interpolation);
+        demo_client_set_lag_compensation(client, p->lag_compensation);
+    }
+}
+
+/* --connect or --host: straight into the game; the window closes with it. */
+static int run_direct(play *p, demo_client_config *cc) {
+    const demo_net_options *o = p->options;
+    if (o->host) {
+        char error[128];
+        if (!start_server(p, o, &cc->lobby.port, error, sizeof error)) {
+            fprintf(stderr, "demo-game: %s\n", error);
+            return 1;
+        }
+        cc->lobby = netcore_address_ipv4(127, 0, 0, 1, cc->lobby.port);
+    }
+    start_client(p, demo_client_create(cc));
+    if (!p->client) {
+        return 1;
+    }
     demo_render_view view = {-1, 1.0f, false, o->netgraph, NULL};
-    demo_world empty;
-    demo_world_init(&empty, NULL);
-    char status[128];
     const uint64_t start = netcore_time_now_us();
     bool running = true;
-    int rc = 0;
     while (running && !demo_quit_requested()) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
@@ -131,48 +199,104 @@ static int run(play *p, const demo_net_options *o) {
         if (p->server) {
             demo_server_update(p->server, 0);
         }
-        uint64_t now = netcore_time_now_us();
-        demo_client_update(p->client, now, human_input, p);
-        demo_client_state st = demo_client_get_state(p->client);
-        const demo_world *w = demo_client_view(p->client);
-        demo_netgraph_figures fig;
-        demo_client_figures(p->client, &fig);
-        demo_render_netgraph_push(p->renderer, &fig);
-        if (w && st == DEMO_CLIENT_PLAYING) {
-            demo_render_note_events(p->renderer, w);
-            demo_client_clear_events(p->client);
-            snprintf(status, sizeof status, "%s  F2 prediction %s  F3 interpolation %s  F4 lag comp %s",
-                     p->server ? "hosting" : "online", p->prediction ? "on" : "off",
-                     p->interpolation ? "on" : "off", p->lag_compensation ? "on" : "off");
-            view.local_player = demo_client_slot(p->client);
-        } else {
-            snprintf(status, sizeof status, "%s", state_text(st));
-            w = &empty;
-            view.local_player = -1;
-        }
-        view.status_text = status;
-        demo_render_frame(p->renderer, w, w, &view);
-        demo_render_present(p->renderer);
+        demo_client_state st = game_frame(p, &view);
         if (st == DEMO_CLIENT_FAILED || (st == DEMO_CLIENT_CLOSED && !p->server)) {
-            rc = 1;
             SDL_Delay(1500); /* leave the message on screen a moment */
+            return 1;
+        }
+        if (o->duration_s > 0 && (double)(netcore_time_now_us() - start) / 1e6 >= o->duration_s) {
             running = false;
         }
-        if (o->duration_s > 0 && (double)(now - start) / 1e6 >= o->duration_s) {
-            running = false;
-        }
-        if (!demo_render_has_vsync(p->renderer)) {
-            SDL_Delay(4);
-        }
+        pace(p);
     }
-    return rc;
+    return 0;
+}
+
+/* No arguments: the lobby menu; a started match is played, and Esc (or the
+ * end of the connection) returns to the menu's room. */
+static int run_menu(play *p, demo_client_config *cc) {
+    const demo_net_options *o = p->options;
+    demo_menu_config mc;
+    demo_menu_config_default(&mc);
+    mc.renderer = demo_render_sdl(p->renderer);
+    mc.text = demo_render_text(p->renderer);
+    mc.player_name = o->name;
+    mc.host = host_from_menu;
+    mc.host_user = p;
+    demo_menu *menu = demo_menu_create(&mc);
+    if (!menu) {
+        fprintf(stderr, "demo-game: cannot open the lobby menu\n");
+        return 1;
+    }
+    netcore_lobby_client *lobby = NULL;
+    demo_render_view view = {-1, 1.0f, false, o->netgraph, NULL};
+    bool running = true;
+    while (running && !demo_quit_requested()) {
+        bool leave = false;
+        SDL_Event ev;
+        while (SDL_PollEvent(&ev)) {
+            if (p->client && ev.type == SDL_KEYDOWN && !ev.key.repeat) {
+                bool stay = true;
+                on_key(p, ev.key.keysym.sym, &view, &stay);
+                leave = leave || !stay;
+            } else if (p->client && ev.type == SDL_KEYUP && ev.key.keysym.sym == SDLK_TAB) {
+                view.show_scoreboard = false;
+            } else if (p->client && ev.type == SDL_QUIT) {
+                running = false;
+            } else if (!p->client) {
+                demo_menu_handle_event(menu, &ev);
+            }
+        }
+        if (p->server) {
+            demo_server_update(p->server, 0);
+        }
+        uint64_t now_ms = netcore_time_now_us() / 1000;
+        if (p->client) {
+            netcore_lobby_client_update(lobby, now_ms);
+            demo_client_state st = game_frame(p, &view);
+            if (leave || st == DEMO_CLIENT_FAILED || st == DEMO_CLIENT_CLOSED || demo_menu_match_ended(menu)) {
+                demo_client_destroy(p->client);
+                p->client = NULL;
+                demo_menu_resume(menu, lobby);
+                lobby = NULL;
+            }
+        } else {
+            demo_menu_update(menu, now_ms);
+            demo_menu_outcome out;
+            demo_menu_status status = demo_menu_result(menu, &out);
+            if (status == DEMO_MENU_QUIT) {
+                running = false;
+            } else if (status == DEMO_MENU_MATCH_STARTED) {
+                lobby = out.lobby;
+                cc->lobby = out.lobby_address;
+                cc->name = out.nickname;
+                start_client(p, demo_client_create_for_match(cc, &out.match));
+                if (!p->client) {
+                    demo_menu_resume(menu, lobby);
+                    lobby = NULL;
+                }
+            }
+            demo_menu_draw(menu);
+            SDL_RenderPresent(demo_render_sdl(p->renderer));
+        }
+        pace(p);
+    }
+    demo_client_destroy(p->client);
+    p->client = NULL;
+    if (lobby) {
+        demo_menu_resume(menu, lobby);
+    }
+    demo_menu_destroy(menu);
+    return 0;
 }
 
 int demo_play_run(const demo_net_options *o) {
-    play p;
+    static play p; /* holds a demo_world: too large for the stack */
     memset(&p, 0, sizeof p);
+    p.options = o;
     p.preset = -1;
     p.prediction = p.interpolation = p.lag_compensation = true;
+    demo_world_init(&p.empty, NULL);
     if (netcore_init() != NETCORE_OK) {
         fprintf(stderr, "demo-game: cannot initialise the network\n");
         return 1;
@@ -182,18 +306,13 @@ int demo_play_run(const demo_net_options *o) {
     cc.name = o->name;
     cc.link = o->link;
     cc.seed = o->seed;
-    int rc = 1;
-    if (o->host) {
-        if (!start_host(&p, o, &cc.lobby)) {
-            netcore_shutdown();
-            return 1;
-        }
-    } else if (netcore_address_parse(o->connect, 7777, &cc.lobby) != NETCORE_OK ||
-               cc.lobby.family != NETCORE_ADDRESS_IPV4) {
+    if (o->connect && (netcore_address_parse(o->connect, 7777, &cc.lobby) != NETCORE_OK ||
+                       cc.lobby.family != NETCORE_ADDRESS_IPV4)) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);
         netcore_shutdown();
         return 1;
     }
+    int rc = 1;
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     SDL_SetMainReady();
     if (SDL_Init(0) != 0) {
@@ -201,14 +320,12 @@ int demo_play_run(const demo_net_options *o) {
     } else {
         demo_render_config rcfg;
         demo_render_config_default(&rcfg);
-        rcfg.title = o->host ? "netcore demo - hosting" : "netcore demo - online";
+        rcfg.title = "netcore demo";
         rcfg.software = o->software;
         p.renderer = demo_render_create(&rcfg);
-        p.client = p.renderer ? demo_client_create(&cc) : NULL;
-        if (p.client) {
-            bool custom = o->link.latency_ms || o->link.jitter_ms || o->link.loss_pct > 0 || o->link.duplicate_pct > 0;
-            demo_client_set_link(p.client, &o->link, custom ? "custom" : "none");
-            rc = run(&p, o);
+        if (p.renderer) {
+            SDL_StartTextInput();
+            rc = o->menu ? run_menu(&p, &cc) : run_direct(&p, &cc);
         }
         demo_client_destroy(p.client);
         demo_render_destroy(p.renderer);

@@ -680,3 +680,11 @@ void demo_render_window_to_arena(const demo_renderer *r, int wx, int wy, float *
     *ax = lx / ARENA_SCALE;
     *ay = ly / ARENA_SCALE;
 }
+
+SDL_Renderer *demo_render_sdl(demo_renderer *renderer) {
+    return renderer->sdl;
+}
+
+demo_text *demo_render_text(demo_renderer *renderer) {
+    return renderer->text;
+}

@@ -57,6 +57,8 @@ typedef struct demo_render_view {
 } demo_render_view;
 
 typedef struct demo_renderer demo_renderer;
+struct SDL_Renderer;
+struct demo_text;
 
 /* Fills *config with the defaults listed above. */
 void demo_render_config_default(demo_render_config *config);
@@ -98,6 +100,12 @@ void demo_render_present(demo_renderer *renderer);
  * ends in ".png", BMP otherwise. Returns false with a message on stderr on
  * failure. */
 bool demo_render_screenshot(demo_renderer *renderer, const char *path);
+
+/* The SDL renderer (logical size DEMO_LOGICAL_W x DEMO_LOGICAL_H) and the
+ * text context, owned by *renderer, for other screens such as the lobby menu
+ * to draw with. Valid until demo_render_destroy. */
+struct SDL_Renderer *demo_render_sdl(demo_renderer *renderer);
+struct demo_text *demo_render_text(demo_renderer *renderer);
 
 /* Converts a point in window coordinates (SDL_GetMouseState) to arena
  * units, through the letterboxed logical scaling. */
