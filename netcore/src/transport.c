@@ -1,18 +1,12 @@
 /* Common transport layer: peer ids, control lane (HELLO/WELCOME), admission,
- * channel -> lane mapping, payload stats and the event contract of transport.h.
+ * channel -> lane routing and the event contract of transport.h. Config and
+ * lane layout are in transport_config.c, payload stats in transport_stats.c.
  * The wire format of the control lane is specified in docs/transport-protocol.md. */
-#include <math.h>
 #include <string.h>
 
 #include "netcore/token.h"
 #include "transport_control.h"
 #include "transport_host.h"
-
-/* Reliable-unordered channels on a backend without that mode are spread over
- * this many reliable-ordered lanes, used round-robin: every message arrives
- * once, no order is promised, and one lost datagram stalls only the quarter of
- * the channel's traffic queued behind it instead of all of it. */
-#define UNORDERED_FANOUT 4u
 
 /* Events transport.c makes itself (a connect attempt cancelled or timed out,
  * a message that implied WELCOME) wait here. Each comes from one peer slot
@@ -98,109 +92,6 @@ static void make_disconnect(netcore_event *ev, netcore_peer_id id, netcore_disco
     ev->code = code;
 }
 
-/* --- Config and lanes --- */
-
-static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
-
-static bool profile_ok(const netcore_link_profile *p)
-{
-    return pct_ok(p->loss_pct) && pct_ok(p->duplicate_pct) && pct_ok(p->reorder_pct);
-}
-
-static netcore_result validate_config(const netcore_host_config *c)
-{
-    if ((c->allocator.alloc == NULL) != (c->allocator.free == NULL))
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (c->max_peers < 1 || c->max_peers > 4095)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (c->channel_count < 1 || c->channel_count > NETCORE_MAX_CHANNELS)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    for (uint32_t i = 0; i < c->channel_count; i++)
-        if ((unsigned)c->channels[i].delivery > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
-            return NETCORE_ERR_INVALID_ARGUMENT;
-    if (c->mtu_bytes < 576 || c->mtu_bytes > 4096)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (c->max_message_bytes < 1 || c->max_message_bytes > (32u << 20))
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (c->ping_interval_ms < 1 || c->timeout_ms < 1 || c->connect_timeout_ms < 1 ||
-        c->admission_timeout_ms < 1)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    uint8_t family = c->bind_address.family;
-    if (family != NETCORE_ADDRESS_NONE && family != NETCORE_ADDRESS_IPV4 &&
-        family != NETCORE_ADDRESS_IPV6)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (!c->sim && family == NETCORE_ADDRESS_IPV6)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    if (!profile_ok(&c->conditioner.inbound) || !profile_ok(&c->conditioner.outbound))
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    return NETCORE_OK;
-}
-
-/* Both ends derive the same layout from the same channel list and backend,
- * which HELLO verifies, so lanes never need to be negotiated. */
-static void build_lanes(netcore_host *host)
-{
-    uint32_t lane = 0;
-    host->lane_modes[lane++] = NCI_LANE_RELIABLE_ORDERED;
-    for (uint32_t c = 0; c < host->cfg.channel_count; c++) {
-        netcore_delivery d = host->cfg.channels[c].delivery;
-        uint32_t lanes = 1;
-        nci_lane_mode mode = NCI_LANE_RELIABLE_ORDERED;
-        switch (d) {
-        case NETCORE_DELIVERY_RELIABLE_ORDERED: mode = NCI_LANE_RELIABLE_ORDERED; break;
-        case NETCORE_DELIVERY_RELIABLE_UNORDERED:
-            if (host->ops->native_reliable_unordered) {
-                mode = NCI_LANE_RELIABLE_UNORDERED;
-            } else {
-                mode = NCI_LANE_RELIABLE_ORDERED;
-                lanes = UNORDERED_FANOUT;
-            }
-            break;
-        case NETCORE_DELIVERY_UNRELIABLE_SEQUENCED: mode = NCI_LANE_UNRELIABLE_SEQUENCED; break;
-        case NETCORE_DELIVERY_UNRELIABLE_UNORDERED: mode = NCI_LANE_UNRELIABLE_UNORDERED; break;
-        }
-        host->channel_first_lane[c] = (uint8_t)lane;
-        host->channel_lanes[c] = (uint8_t)lanes;
-        for (uint32_t i = 0; i < lanes; i++) {
-            host->lane_channel[lane] = (uint8_t)c;
-            host->lane_modes[lane++] = mode;
-        }
-    }
-    host->lane_count = lane;
-}
-
-void netcore_host_config_default(netcore_host_config *config)
-{
-    if (!config)
-        return;
-    memset(config, 0, sizeof *config);
-    config->log.min_level = NETCORE_LOG_INFO;
-    config->max_peers = 64;
-    config->channel_count = 4;
-    for (uint32_t i = 0; i < NETCORE_MAX_CHANNELS; i++)
-        config->channels[i].delivery = (netcore_delivery)(i < 4 ? i : 0);
-    config->mtu_bytes = 1392;
-    config->max_message_bytes = 262144;
-    config->ping_interval_ms = 500;
-    config->timeout_ms = 10000;
-    config->connect_timeout_ms = 5000;
-    config->admission_timeout_ms = 2000;
-}
-
-const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
-{
-    switch (reason) {
-    case NETCORE_DISCONNECT_REQUESTED: return "requested";
-    case NETCORE_DISCONNECT_TIMEOUT: return "timeout";
-    case NETCORE_DISCONNECT_CONNECT_FAILED: return "connect failed";
-    case NETCORE_DISCONNECT_REJECTED: return "rejected";
-    case NETCORE_DISCONNECT_ADMISSION_TIMEOUT: return "admission timeout";
-    case NETCORE_DISCONNECT_PROTOCOL_ERROR: return "protocol error";
-    case NETCORE_DISCONNECT_SHUTDOWN: return "shutdown";
-    }
-    return "unknown";
-}
-
 /* --- Lifecycle --- */
 
 netcore_result netcore_host_create(const netcore_host_config *config, netcore_host **out_host)
@@ -208,7 +99,7 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
     if (!config || !out_host)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_host = NULL;
-    netcore_result r = validate_config(config);
+    netcore_result r = nci_host_config_validate(config);
     if (r != NETCORE_OK)
         return r;
     if (!config->sim && !nci_is_initialized())
@@ -232,7 +123,7 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
     if (r == NETCORE_OK) {
         for (uint32_t i = 0; i < config->max_peers; i++)
             host->peers[i].generation = 1;
-        build_lanes(host);
+        nci_host_build_lanes(host);
         r = host->ops->create(&host->cfg, host->lane_modes, host->lane_count, &host->backend);
     }
     if (r != NETCORE_OK) {
@@ -276,7 +167,8 @@ netcore_result netcore_host_set_conditioner(netcore_host *host,
                                             const netcore_link_profile *inbound,
                                             const netcore_link_profile *outbound)
 {
-    if (!host || !inbound || !outbound || !profile_ok(inbound) || !profile_ok(outbound))
+    if (!host || !inbound || !outbound || !nci_link_profile_ok(inbound) ||
+        !nci_link_profile_ok(outbound))
         return NETCORE_ERR_INVALID_ARGUMENT;
     return host->ops->set_conditioner(host->backend, inbound, outbound);
 }

@@ -1,5 +1,6 @@
-/* The host and its peer table, shared by the two files of the common
- * transport layer: transport.c (peers, control lane, admission, events) and
+/* The host and its peer table, shared by the files of the common transport
+ * layer: transport.c (peers, control lane, admission, events),
+ * transport_config.c (defaults, validation, lane layout) and
  * transport_stats.c (payload traffic accounting and the stats getters).
  * Internal; backends never see these (they only know transport_internal.h). */
 #ifndef NETCORE_TRANSPORT_HOST_H
@@ -120,6 +121,21 @@ static inline void nci_traffic_count(netcore_host *host, uint32_t slot, uint8_t 
     host->total.totals[msgs]++;
     host->total.totals[msgs + 2] += size_bytes;
 }
+
+/* transport_config.c */
+
+/* True if every percentage of the profile is a finite 0..100. */
+bool nci_link_profile_ok(const netcore_link_profile *profile);
+
+/* NETCORE_OK, or NETCORE_ERR_INVALID_ARGUMENT for any field out of range
+ * (see netcore_host_config in transport.h). */
+netcore_result nci_host_config_validate(const netcore_host_config *config);
+
+/* Fills lane_modes, lane_count and the channel <-> lane maps of a host from
+ * host->cfg (validated) and host->ops (native_reliable_unordered). */
+void nci_host_build_lanes(netcore_host *host);
+
+/* transport_stats.c */
 
 /* Zeroes the traffic counters of a slot that is claimed or released. */
 void nci_traffic_clear(netcore_host *host, uint32_t slot);
