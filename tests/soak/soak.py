@@ -353,7 +353,8 @@ def analyse(run, args, out, samples):
         run.failures.append("no snapshot was ever checked")
     if not server_summary:
         run.failures.append("server wrote no summary")
-    for key in ("decode_errors", "disconnects_timeout", "disconnects_other"):
+    for key in ("decode_errors", "disconnects_timeout", "disconnects_other",
+                "entities_deferred"):
         if server_summary.get(key, 0) != 0:
             run.failures.append("server: %s = %d" % (key, server_summary[key]))
 

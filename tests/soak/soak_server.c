@@ -122,7 +122,7 @@ static bool parse_options(int argc, char **argv, server_options *options)
     memset(options, 0, sizeof(*options));
     options->bind = "127.0.0.1";
     options->entities = 16;
-    options->max_clients = 64;
+    options->max_clients = 24;
     options->tick_hz = 30;
     options->snapshot_hz = 20;
     options->budget_bytes = 1200;
@@ -593,6 +593,21 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     }
     if (result != NETCORE_OK) {
         fprintf(stderr, "soak_server: setup: %s\n", netcore_result_str(result));
+        return false;
+    }
+    /* The bots' convergence check needs every entity in every snapshot: refuse
+     * a world whose full snapshot might not fit the budget (64 bits per entity
+     * is a generous allowance for its header and field mask). */
+    uint64_t full_bits =
+        (uint64_t)options->entities *
+            (netcore_schema_type_full_bits(server->schema, SOAK_TYPE_SCRIPTED) + 64U) +
+        (uint64_t)options->max_clients *
+            (netcore_schema_type_full_bits(server->schema, SOAK_TYPE_PLAYER) + 64U);
+    if (full_bits / 8U + 64U > options->budget_bytes) {
+        fprintf(stderr,
+                "soak_server: %" PRIu32 " entities and %" PRIu32 " clients may not fit a %" PRIu32
+                "-byte snapshot: raise --budget or lower --entities/--max-clients\n",
+                options->entities, options->max_clients, options->budget_bytes);
         return false;
     }
     server->scripted = calloc(options->entities + 1U, sizeof(*server->scripted));
