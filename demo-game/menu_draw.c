@@ -66,7 +66,8 @@ static void add_button(demo_menu *m, menu_action action, int x, int y, int w, in
     }
 }
 
-SDL_Rect demo_menu_list_panel(const demo_menu *menu) {
+/* The list panel of the screen, shared by layout and drawing. */
+static SDL_Rect list_panel(const demo_menu *menu) {
     switch (menu->screen) {
     case DEMO_MENU_SCREEN_BROWSER:
         return (SDL_Rect){140, 90, 1000, 340};
@@ -112,7 +113,7 @@ static void layout_rows(demo_menu *m, const SDL_Rect *panel, int first_y, int co
 
 void demo_menu_layout(demo_menu *m) {
     m->widget_count = 0;
-    SDL_Rect panel = demo_menu_list_panel(m);
+    SDL_Rect panel = list_panel(m);
     switch (m->screen) {
     case DEMO_MENU_SCREEN_NAME:
         add_field(m, FIELD_NAME, 440, 320, 400, 36);
@@ -367,7 +368,7 @@ static void draw_chat(demo_menu *m) {
 }
 
 static void draw_screen_frame(demo_menu *m) {
-    SDL_Rect list = demo_menu_list_panel(m);
+    SDL_Rect list = list_panel(m);
     char line[96];
     switch (m->screen) {
     case DEMO_MENU_SCREEN_NAME:

@@ -135,11 +135,35 @@ struct demo_menu {
     int widget_count;
 };
 
-/* Lays out the current screen's widgets into menu->widgets (count in
+/* menu.c. Status line text (printf format), shown until replaced. */
+void demo_menu_set_message(demo_menu *menu, bool error, const char *fmt, ...);
+
+/* menu.c. Appends a line to the room's chat log (printf format); the oldest
+ * of MENU_CHAT_LINES is dropped. Notices start with '*'. */
+void demo_menu_chat_push(demo_menu *menu, const char *fmt, ...);
+
+/* menu.c. Switches screens and sets the screen's default focus and timers.
+ * Refused while the caller holds the lobby client (IN_MATCH). */
+void demo_menu_go_screen(demo_menu *menu, demo_menu_screen screen);
+
+/* menu.c. Shows the error screen with fmt (one %s: detail); Back leads to back. */
+void demo_menu_show_error(demo_menu *menu, demo_menu_screen back, const char *fmt, const char *detail);
+
+/* menu_lobby.c. Connects to the lobby at address with the nickname field
+ * (creating the client on first use) and shows the connecting screen;
+ * failures show the error screen. */
+void demo_menu_connect(demo_menu *menu, const netcore_address *address);
+
+/* menu_lobby.c. Leaves the lobby on purpose (GOODBYE, no reconnection) and
+ * returns to the browser. */
+void demo_menu_drop_connection(demo_menu *menu);
+
+/* menu_lobby.c. Asks for the room list with the filter fields; no-op offline. */
+void demo_menu_request_room_list(demo_menu *menu);
+
+/* menu_draw.c. Lays out the current screen's widgets into menu->widgets (count in
  * menu->widget_count). Pure function of the menu state. */
 void demo_menu_layout(demo_menu *menu);
 
-/* Panel rectangles shared by layout and drawing, in logical pixels. */
-SDL_Rect demo_menu_list_panel(const demo_menu *menu);
 
 #endif
