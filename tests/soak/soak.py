@@ -315,6 +315,23 @@ def finish(run, args):
             run.failures.append("%s exited with %s" % (name, code))
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def scan_sanitizer_reports(run, out):
+    """Fails the run on any sanitizer report in a program's stderr, and echoes
+    it, so a report that did not change an exit status is still seen."""
+    for name in sorted(os.listdir(out)):
+        if not name.endswith(".err"):
+            continue
+        with open(os.path.join(out, name), encoding="utf-8", errors="replace") as handle:
+            lines = handle.readlines()
+        hits = [i for i, line in enumerate(lines) if any(m in line for m in SANITIZER_MARKERS)]
+        if hits:
+            run.failures.append("sanitizer report in %s" % name)
+            sys.stderr.write("".join(lines[hits[0]:hits[0] + 40]))
+
+
 def analyse(run, args, out, samples):
     server_rows = read_jsonl(os.path.join(out, "server.jsonl"))
     server_summary = next((r for r in server_rows if r.get("type") == "summary"), {})
@@ -443,6 +460,7 @@ def main(argv):
         server = start(run, args, out)
         samples = monitor(run, args, server)
         finish(run, args)
+        scan_sanitizer_reports(run, out)
         summary = analyse(run, args, out, samples)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", None)
