@@ -170,7 +170,8 @@ void demo_menu_layout(demo_menu *m) {
             ready->active = m->ready_sent;
         }
         if (owner) {
-            add_button(m, ACT_START, 250, 576, 180, 44, "Start match", room_all_ready(&m->room), true);
+            add_button(m, ACT_START, 250, 576, 180, 44, "Start match", !m->room.in_match && room_all_ready(&m->room),
+                       true);
         }
         add_button(m, ACT_LEAVE, 440, 576, 160, 44, "Leave", true, false);
         break;
@@ -430,6 +431,10 @@ static void draw_screen_frame(demo_menu *m) {
             snprintf(line, sizeof line, "and %u more", (unsigned)(m->room.member_count - MEMBER_ROWS_SHOWN));
             demo_text_draw(m->config.text, list.x + 12, list.y + list.h - 24, DEMO_TEXT_SMALL, col_dim,
                            DEMO_ALIGN_LEFT, line);
+        }
+        if (m->room.in_match) {
+            demo_text_draw(m->config.text, list.x + list.w - 12, list.y + 10, DEMO_TEXT_SMALL, col_bad,
+                           DEMO_ALIGN_RIGHT, "match in progress");
         }
         draw_chat(m);
         break;
