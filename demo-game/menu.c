@@ -107,11 +107,12 @@ static void init_field(demo_menu *m, menu_field_id id, const char *caption, size
 }
 
 /* ------------------------------------------------------------------ */
-/* Screens and connections                                             */
+/* Screens                                                             */
 /* ------------------------------------------------------------------ */
 
 void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen) {
-    if (m->screen == DEMO_MENU_SCREEN_IN_MATCH && screen != DEMO_MENU_SCREEN_IN_MATCH && m->status != DEMO_MENU_RUNNING) {
+    if (m->screen == DEMO_MENU_SCREEN_IN_MATCH && screen != DEMO_MENU_SCREEN_IN_MATCH &&
+        m->status != DEMO_MENU_RUNNING) {
         return; /* the caller holds the lobby client: stay put until demo_menu_resume */
     }
     m->screen = screen;
@@ -180,7 +181,10 @@ static void create_room(demo_menu *m) {
     memset(&params, 0, sizeof params);
     SDL_strlcpy(params.name, m->fields[FIELD_ROOM_NAME].text, sizeof params.name);
     int max_players = atoi(m->fields[FIELD_MAX_PLAYERS].text);
-    params.max_players = (uint8_t)(max_players < 1 ? 1 : max_players > DEMO_MAX_PLAYERS ? DEMO_MAX_PLAYERS : max_players);
+    if (max_players < 1 || max_players > DEMO_MAX_PLAYERS) {
+        max_players = max_players < 1 ? 1 : DEMO_MAX_PLAYERS;
+    }
+    params.max_players = (uint8_t)max_players;
     SDL_strlcpy(params.password, m->fields[FIELD_PASSWORD].text, sizeof params.password);
     netcore_result r = netcore_lobby_client_create_room(m->lobby, &params);
     if (r != NETCORE_OK) {

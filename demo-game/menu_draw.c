@@ -398,8 +398,9 @@ static void draw_screen_frame(demo_menu *m) {
         char addr[NETCORE_ADDRESS_STRLEN];
         netcore_address_format(&m->lobby_address, addr, sizeof addr);
         if (m->screen == DEMO_MENU_SCREEN_RECONNECTING) {
-            snprintf(line, sizeof line, "Resuming the session: attempt %u of %u",
-                     (unsigned)(m->reconnect_attempt ? m->reconnect_attempt : 1), (unsigned)m->config.reconnect_attempts);
+            unsigned attempt = m->reconnect_attempt ? m->reconnect_attempt : 1;
+            snprintf(line, sizeof line, "Resuming the session: attempt %u of %u", attempt,
+                     (unsigned)m->config.reconnect_attempts);
         } else {
             snprintf(line, sizeof line, "%s %s", error ? "Lobby" : "Connecting to", addr);
         }

@@ -1,6 +1,5 @@
 /* Lobby side of the menus: connecting, lobby events, reconnection, LAN
  * discovery, the per-frame update and the match hand-over; see menu.h. */
-#include <stdio.h>
 #include <string.h>
 
 #include "menu_internal.h"
@@ -36,7 +35,8 @@ void demo_menu_connect(demo_menu *m, const netcore_address *address) {
         cfg.event_user = m;
         netcore_result r = netcore_lobby_client_create(&cfg, &m->lobby);
         if (r != NETCORE_OK) {
-            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot create the lobby client: %s", netcore_result_str(r));
+            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot create the lobby client: %s",
+                                 netcore_result_str(r));
             return;
         }
     }
@@ -170,7 +170,8 @@ static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
     bool was_welcomed = m->welcomed;
     m->welcomed = false;
     m->in_room = false;
-    demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, was_welcomed ? "Connection lost: %s" : "Could not connect: %s", why);
+    demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, was_welcomed ? "Connection lost: %s" : "Could not connect: %s",
+                         why);
 }
 
 static void lobby_event(void *user, const netcore_lobby_event *ev) {
@@ -217,7 +218,7 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         break;
     case NETCORE_LOBBY_EVENT_CHAT:
         demo_menu_chat_push(m, "%s%s: %s", ev->chat_scope == NETCORE_LOBBY_CHAT_LOBBY ? "[lobby] " : "",
-                  ev->nickname ? ev->nickname : "?", ev->text ? ev->text : "");
+                            ev->nickname ? ev->nickname : "?", ev->text ? ev->text : "");
         break;
     case NETCORE_LOBBY_EVENT_MATCH_START:
         on_match_start(m, ev->match);
@@ -229,7 +230,8 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         demo_menu_chat_push(m, "%s", "* The match is over");
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
-        demo_menu_set_message(m, true, "%s", ev->text && ev->text[0] ? ev->text : netcore_lobby_error_str(ev->error_code));
+        demo_menu_set_message(m, true, "%s",
+                              ev->text && ev->text[0] ? ev->text : netcore_lobby_error_str(ev->error_code));
         break;
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
         on_disconnected(m, ev);
