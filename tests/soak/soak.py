@@ -227,7 +227,8 @@ def percentile(values, pct):
 
 def start(run, args, out):
     """Starts the server, the proxy if any, and the bot processes. Returns the server Popen."""
-    timeout_ms, connect_timeout_ms, handshake_timeout_ms = TIMEOUTS[args.preset if args.mode != "netns" else "bad"]
+    preset = args.preset if args.mode != "netns" else "bad"
+    timeout_ms, connect_timeout_ms, handshake_timeout_ms = TIMEOUTS[preset]
     key_path = os.path.join(out, "token.key")
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -336,7 +337,7 @@ def analyse(run, args, out, samples):
     server_rows = read_jsonl(os.path.join(out, "server.jsonl"))
     server_summary = next((r for r in server_rows if r.get("type") == "summary"), {})
     server_stats = [r for r in server_rows if r.get("type") == "stats"]
-    bot_summaries, rtt_by_second = [], {}
+    bot_summaries, rtt_by_second, snapshot_loss = [], {}, []
     for i in range(args.procs):
         for row in read_jsonl(os.path.join(out, "bots%d.jsonl" % i)):
             if row.get("type") == "bots_summary":
@@ -345,6 +346,8 @@ def analyse(run, args, out, samples):
                 second = int(round(row["t_s"]))
                 rtt_by_second.setdefault(second, []).extend(
                     b["rtt_ms"] for b in row["bots"] if b["connected"])
+                snapshot_loss.extend(b.get("snapshot_loss_pct", 0.0)
+                                     for b in row["bots"] if b["connected"])
     totals = {}
     for summary in bot_summaries:
         for key, value in summary.items():
@@ -423,6 +426,8 @@ def analyse(run, args, out, samples):
         "rtt_ms": {"mean": round(sum(all_rtt) / len(all_rtt), 1) if all_rtt else 0.0,
                    "p50": percentile(all_rtt, 50), "p99": percentile(all_rtt, 99),
                    "max": max(all_rtt, default=0.0)},
+        "snapshot_loss_pct_mean": round(sum(snapshot_loss) / len(snapshot_loss), 2)
+        if snapshot_loss else 0.0,
         "out_kbps": {"mean": round(sum(v for _, v in out_kbps) / len(out_kbps), 1)
                      if out_kbps else 0.0, "max": max((v for _, v in out_kbps), default=0.0)},
         "series": {

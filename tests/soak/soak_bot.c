@@ -74,6 +74,11 @@ typedef struct soak_bot {
     uint64_t send_errors;
     float rtt_ms;
     float loss_pct;
+    /* Snapshot loss over the last second, measured from the sequence numbers. */
+    bool window_valid;
+    uint16_t window_sequence;
+    uint64_t window_unique;
+    double snapshot_loss_pct;
 } soak_bot;
 
 typedef struct bot_process {
@@ -186,6 +191,7 @@ static void bot_connect(bot_process *process, soak_bot *bot, uint64_t now_us)
     netcore_snapshot_client_reset(bot->snapshots);
     netcore_input_client_reset(bot->inputs);
     bot->has_input = false;
+    bot->window_valid = false;
     bot->checked_tick = 0;
     bot->snapshot_tick = 0;
     bot->state = BOT_CONNECTING;
@@ -349,6 +355,32 @@ static void update_link_stats(soak_bot *bot)
     }
 }
 
+/* ENet's loss figure (loss_pct) counts only reliable datagrams lost against
+ * every datagram sent, so with mostly unreliable traffic it understates the
+ * link; the share of snapshots that never arrived is measured here instead:
+ * the sequence advance over the second against distinct snapshots received. */
+static void update_snapshot_loss(soak_bot *bot)
+{
+    netcore_snapshot_client_stats stats;
+    uint16_t sequence = 0;
+    if (bot->state != BOT_CONNECTED ||
+        netcore_snapshot_client_get_stats(bot->snapshots, &stats) != NETCORE_OK ||
+        netcore_snapshot_client_sequence(bot->snapshots, &sequence, NULL) != NETCORE_OK) {
+        return;
+    }
+    uint64_t unique = stats.snapshots_received - stats.ignored_duplicate;
+    if (bot->window_valid) {
+        uint16_t advance = (uint16_t)(sequence - bot->window_sequence);
+        uint64_t arrived = unique - bot->window_unique;
+        bot->snapshot_loss_pct = advance == 0 || arrived >= advance
+                                     ? 0.0
+                                     : 100.0 * (double)(advance - arrived) / advance;
+    }
+    bot->window_valid = true;
+    bot->window_sequence = sequence;
+    bot->window_unique = unique;
+}
+
 static void write_stats_line(bot_process *process, uint64_t now_us)
 {
     fprintf(process->stats, "{\"type\":\"bots\",\"t_s\":%.3f,\"bots\":[",
@@ -356,13 +388,16 @@ static void write_stats_line(bot_process *process, uint64_t now_us)
     for (uint32_t i = 0; i < process->options.bots; i++) {
         soak_bot *bot = &process->bots[i];
         update_link_stats(bot);
+        update_snapshot_loss(bot);
         fprintf(process->stats,
                 "%s{\"client_id\":%" PRIu64 ",\"connected\":%s,\"rtt_ms\":%.1f,\"loss_pct\":%.2f"
+                ",\"snapshot_loss_pct\":%.1f"
                 ",\"decode_errors\":%" PRIu64 ",\"divergences\":%" PRIu64
                 ",\"worlds_checked\":%" PRIu64 ",\"unexpected_disconnects\":%" PRIu64
                 ",\"tick\":%" PRIu32 ",\"acked_input_tick\":%" PRIu32 "}",
                 i == 0 ? "" : ",", bot->client_id, bot->state == BOT_CONNECTED ? "true" : "false",
-                (double)bot->rtt_ms, (double)bot->loss_pct, bot->decode_errors, bot->divergences,
+                (double)bot->rtt_ms, (double)bot->loss_pct, bot->snapshot_loss_pct,
+                bot->decode_errors, bot->divergences,
                 bot->worlds_checked, bot->unexpected_disconnects, bot->checked_tick,
                 bot->acked_input_tick);
     }

@@ -306,7 +306,8 @@ static void on_receive(soak_server *server, const netcore_event *event)
     if (ack_size == 0) {
         return;
     }
-    netcore_result result = netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size);
+    netcore_result result =
+        netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size);
     /* NOT_FOUND is an ack for a snapshot that already left the ring (a long
      * round trip): counted by the library, not a decode error. */
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
