@@ -122,6 +122,11 @@ def _panel(canvas, top, height, title, t_max, lines):
         y = bottom - (height * i) // 4
         canvas.line(left, y, right, y, GREY)
         canvas.text(4, y - 5, _label_number(y_max * i / 4))
+    for i in range(5):  # time labels under the axis
+        x = left + ((right - left) * i) // 4
+        canvas.line(x, bottom, x, bottom + 3, BLACK)
+        label = _label_number(t_max * i / 4)
+        canvas.text(min(x - 4 * len(label), right - 8 * len(label)), bottom + 6, label)
     canvas.line(left, top, left, bottom, BLACK)
     canvas.line(left, bottom, right, bottom, BLACK)
     canvas.text(left + 6, top - 14, title)
@@ -146,12 +151,12 @@ def plot(series, title, path):
         for t, _ in points:
             t_max = max(t_max, t)
     canvas.text(80, 8, title)
-    _panel(canvas, 50, 170, "bot rtt ms (blue mean, red worst bot)", t_max,
+    _panel(canvas, 50, 160, "bot rtt ms (blue mean, red worst bot)", t_max,
            [(BLUE, series.get("rtt_ms_mean", [])), (RED, series.get("rtt_ms_max", []))])
-    _panel(canvas, 270, 170, "server out kbps (blue) and in kbps (green)", t_max,
+    _panel(canvas, 270, 160, "server out kbps (blue) and in kbps (green)", t_max,
            [(BLUE, series.get("out_kbps", [])), (GREEN, series.get("in_kbps", []))])
-    _panel(canvas, 490, 170, "server rss mib", t_max, [(BLUE, series.get("rss_mib", []))])
-    canvas.text(80, 690, "time s: 0 to %s" % _label_number(t_max))
+    _panel(canvas, 490, 160, "server rss mib", t_max, [(BLUE, series.get("rss_mib", []))])
+    canvas.text(80, 700, "time since start, s")
     with open(path, "wb") as out:
         out.write(canvas.png())
 
