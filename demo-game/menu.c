@@ -111,9 +111,8 @@ static void init_field(demo_menu *m, menu_field_id id, const char *caption, size
 /* ------------------------------------------------------------------ */
 
 void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen) {
-    if (m->screen == DEMO_MENU_SCREEN_IN_MATCH && screen != DEMO_MENU_SCREEN_IN_MATCH &&
-        m->status != DEMO_MENU_RUNNING) {
-        return; /* the caller holds the lobby client: stay put until demo_menu_resume */
+    if ((m->match_ready || m->handed_over) && screen != DEMO_MENU_SCREEN_IN_MATCH) {
+        return; /* the match owns the screen until demo_menu_resume */
     }
     m->screen = screen;
     switch (screen) {
@@ -237,7 +236,7 @@ static void run_action(demo_menu *m, menu_action action, int index, bool double_
         }
         break;
     case ACT_QUIT:
-        m->status = DEMO_MENU_QUIT;
+        m->quit = true;
         break;
     case ACT_LOBBY_ROW:
         select_lobby(m, index);
@@ -509,7 +508,7 @@ bool demo_menu_handle_event(demo_menu *menu, const SDL_Event *event) {
     demo_menu_layout(menu);
     switch (event->type) {
     case SDL_QUIT:
-        menu->status = DEMO_MENU_QUIT;
+        menu->quit = true;
         return true;
     case SDL_TEXTINPUT:
         if (menu->focus == FIELD_NONE) {

@@ -117,13 +117,15 @@ void demo_menu_draw(demo_menu *menu);
 
 /* Fills *out (may be NULL) and returns the status. MATCH_STARTED is reported
  * by one call only, which hands the lobby client over (see demo_menu_outcome);
- * later calls report IN_MATCH with lobby NULL until demo_menu_resume. */
+ * later calls report IN_MATCH with lobby NULL until demo_menu_resume. QUIT
+ * comes first: a client not handed over yet stays with the menu (destroyed
+ * with it), one already handed over stays with the caller. */
 demo_menu_status demo_menu_result(demo_menu *menu, demo_menu_outcome *out);
 
 /* Gives the lobby client back after a match (ownership returns to the menu)
  * and shows the room screen; if the client lost its connection the menu
  * reconnects. A NULL lobby (the caller destroyed it) returns to the browser.
- * Ignored unless the menu is IN_MATCH. */
+ * Ignored unless a client was handed over and not given back yet. */
 void demo_menu_resume(demo_menu *menu, netcore_lobby_client *lobby);
 
 /* True once the lobby reported the end of the match handed over last. */

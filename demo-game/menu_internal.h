@@ -84,7 +84,7 @@ typedef struct menu_lobby_entry {
 struct demo_menu {
     demo_menu_config config;
     demo_menu_screen screen;
-    demo_menu_status status;
+    bool quit;                     /* the player chose Quit */
     uint64_t now_ms;
 
     menu_field fields[FIELD_COUNT];
@@ -126,6 +126,7 @@ struct demo_menu {
     bool message_is_error;
 
     bool match_ready;              /* MATCH_STARTED waiting for demo_menu_result */
+    bool handed_over;              /* the caller holds the lobby client until demo_menu_resume */
     bool match_ended;
     demo_menu_outcome outcome;
 

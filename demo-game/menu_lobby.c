@@ -121,7 +121,6 @@ static void on_match_start(demo_menu *m, const netcore_lobby_match_start *match)
     }
     demo_menu_outcome *o = &m->outcome;
     memset(o, 0, sizeof *o);
-    o->status = DEMO_MENU_MATCH_STARTED;
     o->lobby_address = m->lobby_address;
     o->local_client_id = m->client_id;
     SDL_strlcpy(o->nickname, m->fields[FIELD_NAME].text, sizeof o->nickname);
@@ -321,32 +320,36 @@ void demo_menu_update(demo_menu *menu, uint64_t now_ms) {
 }
 
 demo_menu_status demo_menu_result(demo_menu *menu, demo_menu_outcome *out) {
-    demo_menu_status status = menu->status;
-    if (menu->match_ready) {
+    /* Quit wins: a client not yet handed over is destroyed with the menu. */
+    demo_menu_status status = DEMO_MENU_RUNNING;
+    if (menu->quit) {
+        status = DEMO_MENU_QUIT;
+    } else if (menu->match_ready) {
         menu->match_ready = false;
+        menu->handed_over = true;
         menu->outcome.lobby = menu->lobby;
         menu->lobby = NULL;
-        menu->status = DEMO_MENU_IN_MATCH;
         status = DEMO_MENU_MATCH_STARTED;
+    } else if (menu->handed_over) {
+        status = DEMO_MENU_IN_MATCH;
     }
     if (out) {
         if (status == DEMO_MENU_MATCH_STARTED || status == DEMO_MENU_IN_MATCH) {
             *out = menu->outcome;
-            out->status = status;
         } else {
             memset(out, 0, sizeof *out);
-            out->status = status;
         }
+        out->status = status;
     }
     menu->outcome.lobby = NULL; /* handed over once */
     return status;
 }
 
 void demo_menu_resume(demo_menu *menu, netcore_lobby_client *lobby) {
-    if (menu->status != DEMO_MENU_IN_MATCH) {
+    if (!menu->handed_over) {
         return;
     }
-    menu->status = DEMO_MENU_RUNNING;
+    menu->handed_over = false;
     menu->lobby = lobby;
     if (!lobby) {
         menu->welcomed = false;

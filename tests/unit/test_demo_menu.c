@@ -295,6 +295,8 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     rig r;
     rig_open(&r, 1, 0);
     demo_menu *menu = r.seats[0].menu;
+    demo_menu_resume(menu, NULL); /* nothing was handed over: ignored */
+    cr_assert_eq(demo_menu_current_screen(menu), DEMO_MENU_SCREEN_NAME);
 
     /* Name: typed, corrected with Backspace, Enter continues. */
     type_text(menu, "alicex");
@@ -345,6 +347,11 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     cr_assert_eq(demo_menu_result(menu, &again), DEMO_MENU_IN_MATCH);
     cr_assert_null(again.lobby);
     assert_drawn(&r.seats[0], "in match");
+    SDL_Event key_during_match;
+    memset(&key_during_match, 0, sizeof key_during_match);
+    key_during_match.type = SDL_KEYDOWN;
+    key_during_match.key.keysym.sym = SDLK_ESCAPE;
+    cr_assert_not(demo_menu_handle_event(menu, &key_during_match), "the menu took input during the match");
 
     /* The lobby ends the match while the caller runs the client; the menu
      * hears of it and returns to the room with everyone unready. */
