@@ -236,6 +236,11 @@ def fmt(value):
     return "{:.3g}".format(value)
 
 
+def fmt_ratio(value):
+    """Ratios are compared with limits such as 1.05: three decimals, always."""
+    return "—" if number(value) is None else "%.3f" % value
+
+
 OPERATORS = {
     "<=": lambda v, t: v <= t,
     "<": lambda v, t: v < t,
@@ -261,9 +266,9 @@ class Section:
         """Judges value against target; returns the two cells (goal, met)."""
         value = number(value)
         met = None if value is None else OPERATORS[operator](value, target)
-        self.goals.append({"benchmark": self.name, "figure": figure, "value": value,
-                           "goal": "%s %s%s" % (operator, fmt(target), unit), "met": met})
         text = "%s %s%s" % (operator.replace("==", "="), fmt(target), unit)
+        self.goals.append({"benchmark": self.name, "figure": figure, "value": value,
+                           "goal": text, "met": met})
         return [text, verdict(met)]
 
 
@@ -283,7 +288,8 @@ def transport_section(doc):
             label = "%s RTT p%s (us)" % (delivery, pct)
             ratio = get(block, "ratio_rtt_p" + pct)
             cells = s.goal(label + ", netcore / raw ENet", ratio, "<=", 1.05)
-            s.row(label, get(block, "netcore", key), get(block, "raw_enet", key), ratio, *cells)
+            s.row(label, get(block, "netcore", key), get(block, "raw_enet", key), fmt_ratio(ratio),
+                  *cells)
     throughput = get(doc, "throughput") or {"reliable_window_1": {}, "reliable_window_10": {},
                                             "unreliable_window_1": {}, "unreliable_window_10": {}}
     for key, block in throughput.items():
@@ -292,13 +298,13 @@ def transport_section(doc):
         ratio = get(block, "ratio_msgs_per_s")
         cells = s.goal(label + ", netcore / raw ENet", ratio, ">=", 0.95)
         s.row(label, get(block, "netcore", "msgs_per_s"), get(block, "raw_enet", "msgs_per_s"),
-              ratio, *cells)
+              fmt_ratio(ratio), *cells)
     memory = get(doc, "memory") or {}
     for key, label in (("bytes_per_peer", "server heap per idle peer (B)"),
                        ("growth_per_peer_bytes", "heap growth per connected peer (B)")):
         netcore, raw = get(memory, "netcore", key), get(memory, "raw_enet", key)
         ratio = netcore / raw if number(netcore) and number(raw) else None
-        s.row(label, netcore, raw, ratio, "—", "—")
+        s.row(label, netcore, raw, fmt_ratio(ratio), "—", "—")
     lost = sum(v for v in collect(doc, "lost") if number(v) is not None)
     s.notes.append("Goal: netcore within 5%% of raw ENet (ratios are medians of per-run "
                    "ratios). Messages lost: %s; errors: %s; CPU share: %s." %
