@@ -564,8 +564,7 @@ def main(argv):
     bench_args = ["--quick"] if args.quick else ["--runs", str(args.runs)]
     timeout_s = min(args.timeout, 120) if args.quick else args.timeout
     load_before = load_average()
-    if load_before and machine_description()["nproc"] and \
-            load_before["1min"] > 0.5 * machine_description()["nproc"]:
+    if load_before and load_before["1min"] > 0.5 * (os.cpu_count() or 1):
         log("the machine is busy (load %.2f): figures will be noisier" % load_before["1min"])
     benchmarks = {}
     for name in EXPECTED:
