@@ -130,6 +130,7 @@ void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen) {
         }
         m->focus = FIELD_ROOM_NAME;
         m->room_selected = -1;
+        m->room_offset = 0;
         m->next_room_list_ms = 0;
         break;
     case DEMO_MENU_SCREEN_ROOM:
@@ -275,8 +276,18 @@ static void run_action(demo_menu *m, menu_action action, int index, bool double_
             join_selected(m);
         }
         break;
+    case ACT_PAGE: {
+        int offset = m->room_offset + index * NETCORE_LOBBY_LIST_MAX;
+        if (offset >= 0 && offset < m->rooms_total) {
+            m->room_offset = (uint16_t)offset;
+            m->room_selected = -1;
+            demo_menu_request_room_list(m);
+        }
+        break;
+    }
     case ACT_HIDE_FULL:
         m->hide_full = !m->hide_full;
+        m->room_offset = 0;
         demo_menu_request_room_list(m);
         break;
     case ACT_CREATE:
@@ -357,6 +368,7 @@ static void press_enter(demo_menu *m) {
         break;
     case DEMO_MENU_SCREEN_ROOMS:
         if (m->focus == FIELD_FILTER) {
+            m->room_offset = 0; /* a new filter starts on its first page */
             run_action(m, ACT_REFRESH, 0, false);
         } else if (m->focus == FIELD_ROOM_NAME || m->focus == FIELD_MAX_PLAYERS ||
                    (m->focus == FIELD_PASSWORD && m->room_selected < 0)) {
@@ -417,6 +429,10 @@ static bool handle_key(demo_menu *m, const SDL_KeyboardEvent *key) {
     case SDLK_UP:
     case SDLK_DOWN:
         move_selection(m, key->keysym.sym == SDLK_UP ? -1 : 1);
+        return true;
+    case SDLK_PAGEUP:
+    case SDLK_PAGEDOWN:
+        run_action(m, ACT_PAGE, key->keysym.sym == SDLK_PAGEUP ? -1 : 1, false);
         return true;
     case SDLK_F5:
         run_action(m, ACT_REFRESH, 0, false);

@@ -145,6 +145,16 @@ void demo_menu_layout(demo_menu *m) {
         }
         add_button(m, ACT_REFRESH, 700, 90, 120, 32, "Refresh", true, false);
         layout_rows(m, &panel, panel.y + 36, (int)m->room_count, ACT_ROOM_ROW, m->room_selected);
+        if (m->rooms_total > NETCORE_LOBBY_LIST_MAX) {
+            menu_widget *prev = add_widget(m, WIDGET_BUTTON, ACT_PAGE, -1, panel.x + panel.w - 200, panel.y + 4, 90,
+                                           26, "Prev");
+            menu_widget *next = add_widget(m, WIDGET_BUTTON, ACT_PAGE, 1, panel.x + panel.w - 100, panel.y + 4, 90,
+                                           26, "Next");
+            if (prev && next) {
+                prev->enabled = m->room_offset > 0;
+                next->enabled = m->room_offset + m->room_count < m->rooms_total;
+            }
+        }
         add_field(m, FIELD_ROOM_NAME, 880, 150, 320, 32);
         add_field(m, FIELD_MAX_PLAYERS, 880, 214, 320, 32);
         add_field(m, FIELD_PASSWORD, 880, 278, 320, 32);
@@ -411,7 +421,12 @@ static void draw_screen_frame(demo_menu *m) {
     }
     case DEMO_MENU_SCREEN_ROOMS:
         panel(m, list, NULL);
-        snprintf(line, sizeof line, "Rooms (%u)", (unsigned)m->rooms_total);
+        if (m->rooms_total > NETCORE_LOBBY_LIST_MAX) {
+            snprintf(line, sizeof line, "Rooms %u-%u of %u", (unsigned)m->room_offset + 1,
+                     (unsigned)(m->room_offset + m->room_count), (unsigned)m->rooms_total);
+        } else {
+            snprintf(line, sizeof line, "Rooms (%u)", (unsigned)m->rooms_total);
+        }
         demo_text_draw(m->config.text, list.x + 12, list.y + 8, DEMO_TEXT_NORMAL, col_accent, DEMO_ALIGN_LEFT, line);
         demo_text_draw(m->config.text, list.x + 486, list.y + 10, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_RIGHT,
                        "Players");

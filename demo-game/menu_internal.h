@@ -46,6 +46,7 @@ typedef enum menu_action {
     ACT_BACK,          /* browser -> name, error -> back target, cancel connecting */
     ACT_ROOM_ROW,      /* index: room in the list */
     ACT_HIDE_FULL,
+    ACT_PAGE,          /* index: -1 previous page, +1 next page of rooms */
     ACT_CREATE,
     ACT_JOIN,
     ACT_DISCONNECT,
@@ -106,6 +107,7 @@ struct demo_menu {
     netcore_lobby_room_summary rooms[NETCORE_LOBBY_LIST_MAX];
     size_t room_count;
     uint16_t rooms_total;
+    uint16_t room_offset;          /* first room of the page shown */
     int room_selected;
     bool hide_full;
     uint64_t next_room_list_ms;

@@ -77,6 +77,7 @@ void demo_menu_request_room_list(demo_menu *m) {
     SDL_strlcpy(filter.name_contains, m->fields[FIELD_FILTER].text, sizeof filter.name_contains);
     filter.hide_full = m->hide_full;
     filter.max_count = NETCORE_LOBBY_LIST_MAX;
+    filter.offset = m->room_offset;
     netcore_lobby_client_list_rooms(m->lobby, &filter);
     m->next_room_list_ms = m->now_ms + m->config.room_list_interval_ms;
 }
@@ -194,6 +195,10 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         memcpy(m->rooms, ev->room_list, n * sizeof m->rooms[0]);
         m->room_count = n;
         m->rooms_total = ev->rooms_total;
+        if (n == 0 && m->room_offset > 0) {
+            m->room_offset = 0; /* rooms went away under the page: back to the first */
+            m->next_room_list_ms = 0;
+        }
         m->room_selected = -1;
         for (size_t i = 0; i < n; i++) {
             if (selected_id && m->rooms[i].room_id == selected_id) {

@@ -553,6 +553,73 @@ Test(demo_menu, every_screen_draws_and_errors_lead_back) {
     rig_close(&r);
 }
 
+static void ignore_event(void *user, const netcore_lobby_event *ev) {
+    (void)user;
+    (void)ev;
+}
+
+/* How many of the rooms r00..r16 the menu lists now. */
+static int rooms_listed(demo_menu *menu) {
+    int count = 0;
+    for (int i = 0; i < 17; i++) {
+        char name[8];
+        SDL_Rect rect;
+        snprintf(name, sizeof name, "r%02d", i);
+        count += demo_menu_find_widget(menu, name, &rect);
+    }
+    return count;
+}
+
+static bool rooms_listed_is(rig *r, const void *arg) {
+    return rooms_listed(r->seats[0].menu) == *(const int *)arg;
+}
+
+Test(demo_menu, room_list_pages) {
+    /* 17 rooms, one page holds NETCORE_LOBBY_LIST_MAX (16). */
+    rig r;
+    rig_open(&r, 1, 0);
+    netcore_lobby_client *owners[17];
+    netcore_lobby_client_config cfg;
+    netcore_lobby_client_config_default(&cfg);
+    cfg.on_event = ignore_event;
+    for (int i = 0; i < 17; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "r%02d", i);
+        cr_assert_eq(netcore_lobby_client_create(&cfg, &owners[i]), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_client_connect(owners[i], &r.lobby_address, name, now_ms()), NETCORE_OK);
+        netcore_lobby_room_params params;
+        memset(&params, 0, sizeof params);
+        snprintf(params.name, sizeof params.name, "%s", name);
+        params.max_players = 2;
+        cr_assert_eq(netcore_lobby_client_create_room(owners[i], &params), NETCORE_OK);
+    }
+    int rooms = 0;
+    for (int i = 0; i < 400 && rooms < 17; i++) {
+        netcore_lobby_server_update(r.server, now_ms(), 2);
+        for (int c = 0; c < 17; c++) {
+            netcore_lobby_client_update(owners[c], now_ms());
+        }
+        netcore_lobby_server_stats stats;
+        netcore_lobby_server_get_stats(r.server, &stats);
+        rooms = (int)stats.rooms;
+    }
+    cr_assert_eq(rooms, 17);
+
+    connect_seat(&r, 0, "frank");
+    demo_menu *menu = r.seats[0].menu;
+    int full_page = NETCORE_LOBBY_LIST_MAX, last_page = 17 - NETCORE_LOBBY_LIST_MAX;
+    cr_assert(pump_until(&r, rooms_listed_is, &full_page), "first page not listed");
+    assert_drawn(&r.seats[0], "rooms-paged");
+    click(menu, "Next");
+    cr_assert(pump_until(&r, rooms_listed_is, &last_page), "second page not listed");
+    press_key(menu, SDLK_PAGEUP);
+    cr_assert(pump_until(&r, rooms_listed_is, &full_page), "back to the first page");
+    for (int i = 0; i < 17; i++) {
+        netcore_lobby_client_destroy(owners[i]);
+    }
+    rig_close(&r);
+}
+
 static bool host_on_test_server(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
     const rig *r = user;
     (void)error;
