@@ -278,7 +278,7 @@ static void run_action(demo_menu *m, menu_action action, int index, bool double_
         break;
     case ACT_PAGE: {
         int offset = m->room_offset + index * NETCORE_LOBBY_LIST_MAX;
-        if (offset >= 0 && offset < m->rooms_total) {
+        if (m->screen == DEMO_MENU_SCREEN_ROOMS && offset >= 0 && offset < m->rooms_total) {
             m->room_offset = (uint16_t)offset;
             m->room_selected = -1;
             demo_menu_request_room_list(m);
