@@ -45,6 +45,7 @@ static void usage(FILE *out) {
             "  --sim-dup PCT     ... duplication\n"
             "  --seed N          conditioner and bot seed (default 1)\n"
             "  --netgraph        start with the net graph shown\n"
+            "  --screenshot F    with --connect or --host: save the view after 4 s of play (.png/.bmp), exit\n"
             "  --software        use SDL's software renderer\n"
             "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
             "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n");
@@ -121,6 +122,8 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
             o->duration_s = (double)v;
         } else if (strcmp(a, "--stats") == 0 && val) {
             o->stats = val;
+        } else if (strcmp(a, "--screenshot") == 0 && val) {
+            o->screenshot = val;
         } else if (strcmp(a, "--sim-latency") == 0 && parse_uint(val, 10000, &v)) {
             o->link.latency_ms = (uint32_t)v;
         } else if (strcmp(a, "--sim-jitter") == 0 && parse_uint(val, 10000, &v)) {

@@ -26,6 +26,8 @@ typedef struct play {
     int preset;          /* index into presets, -1: the command line's profile */
     bool prediction, interpolation, lag_compensation;
     char status[128];
+    uint64_t shot_due_us; /* --screenshot: when to take it, 0 before playing */
+    bool shot_taken;
     demo_world empty; /* drawn while not in game */
 } play;
 
@@ -123,7 +125,6 @@ static bool host_from_menu(void *user, uint16_t *out_lobby_port, char *error, si
 
 /* One frame of the game: network, drawing. Returns the client's state. */
 static demo_client_state game_frame(play *p, demo_render_view *view) {
-    static const char *const on_off[2] = {"off", "on"};
     uint64_t now = netcore_time_now_us();
     demo_client_update(p->client, now, human_input, p);
     demo_client_state st = demo_client_get_state(p->client);
@@ -134,9 +135,9 @@ static demo_client_state game_frame(play *p, demo_render_view *view) {
     if (w && st == DEMO_CLIENT_PLAYING) {
         demo_render_note_events(p->renderer, w);
         demo_client_clear_events(p->client);
-        snprintf(p->status, sizeof p->status, "%s  F2 prediction %s  F3 interpolation %s  F4 lag comp %s",
-                 p->server ? "hosting" : "online", on_off[p->prediction], on_off[p->interpolation],
-                 on_off[p->lag_compensation]);
+        /* Short: it shares the HUD band with the round clock. The toggles
+         * are listed in the net graph (F1). */
+        snprintf(p->status, sizeof p->status, "%s", p->server ? "hosting" : "online");
         view->local_player = demo_client_slot(p->client);
     } else {
         snprintf(p->status, sizeof p->status, "%s", state_text(st));
@@ -145,6 +146,13 @@ static demo_client_state game_frame(play *p, demo_render_view *view) {
     }
     view->status_text = p->status;
     demo_render_frame(p->renderer, w, w, view);
+    if (p->options->screenshot && view->local_player >= 0 && !p->shot_taken) {
+        if (!p->shot_due_us) {
+            p->shot_due_us = now + 4000000;
+        } else if (now >= p->shot_due_us) {
+            p->shot_taken = demo_render_screenshot(p->renderer, p->options->screenshot);
+        }
+    }
     demo_render_present(p->renderer);
     return st;
 }
@@ -204,12 +212,13 @@ static int run_direct(play *p, demo_client_config *cc) {
             SDL_Delay(1500); /* leave the message on screen a moment */
             return 1;
         }
-        if (o->duration_s > 0 && (double)(netcore_time_now_us() - start) / 1e6 >= o->duration_s) {
+        if ((o->duration_s > 0 && (double)(netcore_time_now_us() - start) / 1e6 >= o->duration_s) ||
+            p->shot_taken) {
             running = false;
         }
         pace(p);
     }
-    return 0;
+    return o->screenshot && !p->shot_taken ? 1 : 0;
 }
 
 /* No arguments: the lobby menu; a started match is played, and Esc (or the

@@ -10,6 +10,7 @@
  */
 #include "server.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ struct demo_server {
     int rewind_ticks[DEMO_MAX_PLAYERS]; /* per shooter, -1: no lag compensation */
     peer_rec peers[MAX_PEERS];
     match_rec matches[MAX_MATCHES];
+    int client_slot[DEMO_MAX_PLAYERS]; /* snapshot client index -> ship id, -1: none */
     bool roster_dirty;
     uint64_t start_us, next_tick_us, tick_us;
     uint32_t snapshot_every;
@@ -76,7 +78,7 @@ struct demo_server {
     uint32_t tick_samples;
     uint64_t last_stats_us, last_wire_out, last_wire_in;
     uint64_t decode_errors, hello_rejected, full_rejected, snapshot_errors, ticks_behind;
-    uint64_t inputs_late, inputs_too_far, input_packets, snapshots_sent, kills, shots;
+    uint64_t inputs_late, inputs_too_far, snapshots_sent, kills, shots;
     uint8_t msg[DEMO_NET_MAX_MESSAGE];
 };
 
@@ -245,6 +247,7 @@ static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t si
     netcore_input_server_client_reset(s->input, snap);
     p->slot = slot;
     p->snap = snap;
+    s->client_slot[snap] = slot;
     s->last_input[slot] = 0;
     s->roster_dirty = true;
     size_t n = demo_net_write_welcome((uint8_t)slot, (uint16_t)s->config.tick_rate_hz,
@@ -259,11 +262,11 @@ static void drop_peer(demo_server *s, peer_rec *p) {
         if (netcore_input_server_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
             s->inputs_late += is.inputs_late;
             s->inputs_too_far += is.inputs_too_far;
-            s->input_packets += is.packets_received;
         }
         say(s, "%s left (slot %llu)", s->world.players[p->slot].name, (unsigned long long)p->slot);
         demo_sim_remove_player(&s->world, p->slot);
         netcore_snapshot_server_client_remove(s->snap, p->snap);
+        s->client_slot[p->snap] = -1;
         s->roster_dirty = true;
     }
     if (p->admitted) {
@@ -462,6 +465,32 @@ void demo_server_update(demo_server *s, uint32_t wait_ms) {
 
 /* ---- life cycle ---- */
 
+/* Interest: the whole arena is on screen, so everything is relevant; what is
+ * near the client's ship goes first when a snapshot is full (a fight in
+ * progress matters more than a ship across the map), and the round entity
+ * always does. */
+static float interest(void *user, const netcore_snapshot_server *server, uint32_t client, netcore_entity_id entity,
+                      uint16_t type) {
+    const demo_server *s = user;
+    if (type == s->schema.type_round) {
+        return 100.0f;
+    }
+    int slot = client < DEMO_MAX_PLAYERS ? s->client_slot[client] : -1;
+    if (slot < 0 || entity == s->mirror.ships[slot]) {
+        return 10.0f; /* the own ship: needed for every reconciliation */
+    }
+    uint16_t pos_field = type == s->schema.type_ship ? s->schema.ship_pos : s->schema.shot_pos;
+    netcore_vec3 pos;
+    if (netcore_snapshot_server_get_vec3(server, entity, pos_field, &pos) != NETCORE_OK) {
+        return 1.0f;
+    }
+    const demo_player *me = &s->world.players[slot];
+    float dx = pos.x - (float)me->x / (float)DEMO_FX_ONE;
+    float dy = pos.y - (float)me->y / (float)DEMO_FX_ONE;
+    float dist = sqrtf(dx * dx + dy * dy);
+    return 1.0f + 4.0f * 300.0f / (300.0f + dist);
+}
+
 static bool make_replication(demo_server *s) {
     netcore_snapshot_server_config sc;
     netcore_snapshot_server_config_default(&sc);
@@ -469,6 +498,8 @@ static bool make_replication(demo_server *s) {
     sc.max_entities = DEMO_NET_MAX_ENTITIES;
     sc.max_clients = DEMO_MAX_PLAYERS;
     sc.budget_bytes = DEMO_NET_SNAPSHOT_BUDGET;
+    sc.interest = interest;
+    sc.interest_user = s;
     netcore_input_server_config ic;
     netcore_input_server_config_default(&ic);
     ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
@@ -546,6 +577,9 @@ demo_server *demo_server_create(const demo_server_config *config) {
         return NULL;
     }
     s->config = *config;
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        s->client_slot[i] = -1;
+    }
     if (s->config.max_players < 1 || s->config.max_players > DEMO_MAX_PLAYERS) {
         s->config.max_players = DEMO_MAX_PLAYERS;
     }
