@@ -154,8 +154,9 @@ static void make_validator(admission_ctx *ctx, const netcore_address *server_add
     cr_assert_eq(netcore_token_validator_create(&vc, &ctx->validator), NETCORE_OK);
 }
 
-/* A token as the lobby hands it to a client it sees at 127.0.0.1. */
-static void make_client_token(const netcore_address *server_address, uint64_t client_id,
+/* A token as the lobby hands it to a client it sees at client_ip. */
+static void make_client_token(const netcore_address *server_address,
+                              const netcore_address *client_ip, uint64_t client_id,
                               uint8_t token[NETCORE_TOKEN_BYTES])
 {
     netcore_token_params p;
@@ -165,8 +166,7 @@ static void make_client_token(const netcore_address *server_address, uint64_t cl
     p.server_address = *server_address;
     p.create_time_s = (uint64_t)time(NULL);
     p.lifetime_s = 30;
-    netcore_address seen = netcore_address_ipv4(127, 0, 0, 1, 50000);
-    cr_assert_eq(netcore_token_create_for_client(lobby_key, &p, &seen, token), NETCORE_OK);
+    cr_assert_eq(netcore_token_create_for_client(lobby_key, &p, client_ip, token), NETCORE_OK);
 }
 
 static netcore_host_stats server_stats(const tl_side *server)
@@ -183,10 +183,15 @@ typedef struct raw_enet {
     bool connected;
 } raw_enet;
 
-static void raw_enet_connect(raw_enet *raw, const netcore_address *to, uint32_t data)
+/* from: local address to bind (port 0), or NULL for any. */
+static void raw_enet_connect(raw_enet *raw, const netcore_address *from,
+                             const netcore_address *to, uint32_t data)
 {
     memset(raw, 0, sizeof *raw);
-    raw->host = enet_host_create(NULL, 1, 8, 0, 0);
+    ENetAddress local = {0};
+    if (from)
+        memcpy(&local.host, from->bytes, 4);
+    raw->host = enet_host_create(from ? &local : NULL, 1, 8, 0, 0);
     cr_assert_not_null(raw->host);
     ENetAddress target;
     memcpy(&target.host, to->bytes, 4);
@@ -230,7 +235,8 @@ Test(attack, legit_client_connects_through_a_spray_of_forgeries_and_garbage)
     netcore_address to = tl_address_of(server);
     make_validator(&ctx, &to);
     uint8_t token[NETCORE_TOKEN_BYTES];
-    make_client_token(&to, 1, token);
+    netcore_address loopback = netcore_address_ipv4(127, 0, 0, 1, 50000);
+    make_client_token(&to, &loopback, 1, token);
 
     sprayer spray;
     sprayer_open(&spray, &to, 7);
@@ -296,7 +302,7 @@ Test(attack, plain_enet_peer_without_proof_never_gets_a_slot)
     netcore_address to = tl_address_of(server);
     make_validator(&ctx, &to);
     raw_enet raw;
-    raw_enet_connect(&raw, &to, 0);
+    raw_enet_connect(&raw, NULL, &to, 0);
     uint32_t max_slots = 0;
     for (int i = 0; i < 300 && !raw.connected; i++) {
         raw_enet_service(&raw);
@@ -327,7 +333,7 @@ Test(attack, guard_off_lets_a_plain_enet_peer_take_a_slot)
     netcore_address to = tl_address_of(server);
     make_validator(&ctx, &to);
     raw_enet raw;
-    raw_enet_connect(&raw, &to, 0);
+    raw_enet_connect(&raw, NULL, &to, 0);
     /* Without the guard ENet completes the handshake: the slot is spent
      * before the token could be checked. */
     cr_assert(raw_enet_run(&raw, server, 300));
@@ -347,7 +353,7 @@ Test(attack, guard_without_proof_still_lets_plain_peers_in)
     cr_assert_eq(netcore_host_create(&scfg, &server->host), NETCORE_OK);
     netcore_address to = tl_address_of(server);
     raw_enet raw;
-    raw_enet_connect(&raw, &to, 0);
+    raw_enet_connect(&raw, NULL, &to, 0);
     cr_assert(raw_enet_run(&raw, server, 300));
     netcore_host_stats s = server_stats(server);
     cr_assert_gt(s.guard_passed, 0);
@@ -363,7 +369,7 @@ Test(attack, per_ip_peer_cap)
     tl_server_config(&scfg);
     scfg.guard.max_peers_per_ip = 2;
     tl_client_config(&ccfg);
-    ccfg.connect_timeout_ms = 1500;
+    ccfg.connect_timeout_ms = 3000;
     cr_assert_eq(netcore_host_create(&scfg, &server->host), NETCORE_OK);
     cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
     netcore_address to = tl_address_of(server);
@@ -414,7 +420,7 @@ Test(attack, half_open_handshakes_are_capped_per_ip_and_expire)
     netcore_host_config scfg;
     tl_server_config(&scfg);
     scfg.guard.max_handshakes_per_ip = 2;
-    scfg.guard.handshake_timeout_ms = 300;
+    scfg.guard.handshake_timeout_ms = 1500;
     cr_assert_eq(netcore_host_create(&scfg, &server->host), NETCORE_OK);
     netcore_address to = tl_address_of(server);
     sprayer spray;
@@ -498,37 +504,46 @@ Test(attack, guard_sees_real_addresses_behind_the_relay)
     scfg.conditioner.enabled = true; /* perfect link, but through the relay */
     scfg.guard.max_peers_per_ip = 1;
     tl_client_config(&ccfg);
+    /* The relay's sockets are on 127.0.0.1; the client is on 127.0.0.2, so
+     * only the real address can carry its proof and its per-IP count. */
+    ccfg.bind_address = netcore_address_ipv4(127, 0, 0, 2, 0);
     cr_assert_eq(netcore_host_create(&scfg, &server->host), NETCORE_OK);
     cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
     netcore_address to = tl_address_of(server);
     make_validator(&ctx, &to);
+    netcore_address ip2 = netcore_address_ipv4(127, 0, 0, 2, 0);
+    netcore_address ip1 = netcore_address_ipv4(127, 0, 0, 1, 0);
     uint8_t token[NETCORE_TOKEN_BYTES];
-    make_client_token(&to, 2, token);
-
-    /* A proof bound to 127.0.0.1 passes only if the guard sees 127.0.0.1,
-     * not the relay's socket, as the source. */
+    make_client_token(&to, &ip2, 2, token);
     netcore_connect_options options = {token, sizeof token, 0};
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
     cr_assert(tl_run_until(client, server, tl_both_connected, NULL));
 
-    raw_enet raw;
-    raw_enet_connect(&raw, &to, 0);
-    cr_assert_not(raw_enet_run(&raw, server, 200));
+    uint64_t expire_s = (uint64_t)time(NULL) + 30;
+    uint32_t proof2 = netcore_token_address_proof(lobby_key, &ip2, expire_s);
+    uint32_t proof1 = netcore_token_address_proof(lobby_key, &ip1, expire_s);
+    /* 127.0.0.2's proof from 127.0.0.1: wrong IP. */
+    raw_enet stolen;
+    raw_enet_connect(&stolen, &ip1, &to, proof2);
+    cr_assert_not(raw_enet_run(&stolen, server, 200));
     netcore_host_stats s = server_stats(server);
     cr_assert_geq(s.guard_proof_dropped, 1);
-    cr_assert_eq(s.slots_in_use, 1);
-
-    /* A second proof-carrying peer from 127.0.0.1 meets the per-IP cap of 1,
-     * which only works on real addresses (the relay's sockets all differ). */
-    uint32_t proof = netcore_token_embedded_proof(token, sizeof token);
-    raw_enet raw2;
-    raw_enet_connect(&raw2, &to, proof);
-    cr_assert_not(raw_enet_run(&raw2, server, 200));
+    /* A second peer from 127.0.0.2: over its IP's cap of 1. */
+    raw_enet second;
+    raw_enet_connect(&second, &ip2, &to, proof2);
+    cr_assert_not(raw_enet_run(&second, server, 200));
     s = server_stats(server);
     cr_assert_geq(s.guard_ip_peers_dropped, 1);
-    enet_host_destroy(raw.host);
-    enet_host_destroy(raw2.host);
+    cr_assert_eq(s.slots_in_use, 1);
+    /* 127.0.0.1 with its own proof is another IP, although every relay
+     * socket is on 127.0.0.1 too. */
+    raw_enet other;
+    raw_enet_connect(&other, &ip1, &to, proof1);
+    cr_assert(raw_enet_run(&other, server, 300));
+    enet_host_destroy(stolen.host);
+    enet_host_destroy(second.host);
+    enet_host_destroy(other.host);
     tl_free_side(client);
     tl_free_side(server);
     netcore_token_validator_destroy(ctx.validator);
