@@ -291,14 +291,15 @@ static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
     size_t size = host->receivedDataLength;
     netcore_address wire = from_enet_address(&host->receivedAddress);
     netcore_address real = wire;
-    /* Only a CONNECT (peer id 0xFFF) needs the real address; skip the relay
-     * lookup for everything else. */
-    if (b->server_relay && size >= 2 && ((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
+    /* Only a CONNECT (to peer id 0xFFF) needs the real address, which costs
+     * a relay lookup, and only a CONNECT can make ENet take a slot. */
+    bool to_no_peer =
+        size >= 2 && ((uint32_t)(data[0] << 8 | data[1]) & 0x0FFFu) == NCI_ENET_PEER_ID_NONE;
+    if (b->server_relay && to_no_peer)
         real = real_address(b, &wire);
-    nci_guard_verdict v = nci_guard_check(b->guard, data, size, &wire, &real, now_ms * 1000u);
-    if (v != NCI_GUARD_PASS)
+    if (nci_guard_check(b->guard, data, size, &wire, &real, now_ms * 1000u) != NCI_GUARD_PASS)
         return 1;
-    if (((data[0] << 8 | data[1]) & 0x0FFF) == 0x0FFF)
+    if (to_no_peer)
         b->guard_sync_needed = true;
     return 0;
 }
