@@ -169,10 +169,10 @@ static void make_client_token(const netcore_address *server_address,
     cr_assert_eq(netcore_token_create_for_client(lobby_key, &p, client_ip, token), NETCORE_OK);
 }
 
-static netcore_host_stats server_stats(const tl_side *server)
+static netcore_host_stats stats_of(const tl_side *side)
 {
     netcore_host_stats s;
-    cr_assert_eq(netcore_host_get_stats(server->host, &s), NETCORE_OK);
+    cr_assert_eq(netcore_host_get_stats(side->host, &s), NETCORE_OK);
     return s;
 }
 
@@ -259,7 +259,7 @@ Test(attack, legit_client_connects_through_a_spray_of_forgeries_and_garbage)
             spray_one(&spray);
         tl_drain(server, 0);
         tl_drain(client, 1);
-        netcore_host_stats s = server_stats(server);
+        netcore_host_stats s = stats_of(server);
         if (s.slots_in_use > max_slots)
             max_slots = s.slots_in_use;
         rounds++;
@@ -274,7 +274,7 @@ Test(attack, legit_client_connects_through_a_spray_of_forgeries_and_garbage)
         tl_drain(server, 0);
         tl_drain(client, 1);
     }
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_leq(max_slots, 1, "forged CONNECTs took slots: %u", max_slots);
     cr_assert_eq(s.slots_in_use, 1);
     cr_assert_eq(s.peers_connected, 1);
@@ -307,13 +307,13 @@ Test(attack, plain_enet_peer_without_proof_never_gets_a_slot)
     for (int i = 0; i < 300 && !raw.connected; i++) {
         raw_enet_service(&raw);
         tl_drain(server, 2);
-        netcore_host_stats s = server_stats(server);
+        netcore_host_stats s = stats_of(server);
         if (s.slots_in_use > max_slots)
             max_slots = s.slots_in_use;
     }
     cr_assert_not(raw.connected);
     cr_assert_eq(max_slots, 0);
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_geq(s.guard_proof_dropped, 1);
     cr_assert_eq(s.guard_passed, 0);
     cr_assert_eq(server->connects, 0);
@@ -337,7 +337,7 @@ Test(attack, guard_off_lets_a_plain_enet_peer_take_a_slot)
     /* Without the guard ENet completes the handshake: the slot is spent
      * before the token could be checked. */
     cr_assert(raw_enet_run(&raw, server, 300));
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_eq(s.guard_passed + s.guard_proof_dropped, 0);
     cr_assert_eq(s.peers_pending, 1);
     enet_host_destroy(raw.host);
@@ -355,7 +355,7 @@ Test(attack, guard_without_proof_still_lets_plain_peers_in)
     raw_enet raw;
     raw_enet_connect(&raw, NULL, &to, 0);
     cr_assert(raw_enet_run(&raw, server, 300));
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_gt(s.guard_passed, 0);
     cr_assert_eq(s.slots_in_use, 1);
     enet_host_destroy(raw.host);
@@ -386,7 +386,7 @@ Test(attack, per_ip_peer_cap)
     cr_assert_eq(client->connects, 2);
     cr_assert_eq(client->disconnects, 1);
     cr_assert_eq(client->reason, NETCORE_DISCONNECT_CONNECT_FAILED);
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_geq(s.guard_ip_peers_dropped, 1);
     cr_assert_eq(s.slots_in_use, 2);
     tl_free_side(client);
@@ -399,7 +399,7 @@ static bool wait_stats(tl_side *server, bool (*pred)(const netcore_host_stats *)
     uint64_t deadline = netcore_time_now_us() + SAFETY_US;
     for (int i = 0; i < MAX_ROUNDS && netcore_time_now_us() < deadline; i++) {
         tl_drain(server, 5);
-        netcore_host_stats s = server_stats(server);
+        netcore_host_stats s = stats_of(server);
         if (pred(&s))
             return true;
     }
@@ -431,13 +431,13 @@ Test(attack, half_open_handshakes_are_capped_per_ip_and_expire)
         send_raw(&spray, i, d, n);
     }
     cr_assert(wait_stats(server, six_connects_judged));
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_eq(s.guard_passed, 2);
     cr_assert_eq(s.guard_ip_handshakes_dropped, 4);
     cr_assert_eq(s.slots_handshaking, 2);
     /* Nobody answers the server's VERIFY_CONNECT: both slots come back. */
     cr_assert(wait_stats(server, no_slot_held));
-    s = server_stats(server);
+    s = stats_of(server);
     cr_assert_eq(s.guard_handshake_timeouts, 2);
     cr_assert_eq(server->connects, 0);
     sprayer_close(&spray);
@@ -467,7 +467,7 @@ Test(attack, connect_rate_limits_global_and_per_ip)
         send_raw(&spray, i, d, n);
     }
     cr_assert(wait_stats(server, ten_connects_judged));
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     /* 3 from the burst, at most one more if a second passed meanwhile. */
     cr_assert_geq(s.guard_passed, 3);
     cr_assert_leq(s.guard_passed, 4);
@@ -487,7 +487,7 @@ Test(attack, connect_rate_limits_global_and_per_ip)
         send_raw(&spray, i, d, n);
     }
     cr_assert(wait_stats(server, ten_connects_judged));
-    s = server_stats(server);
+    s = stats_of(server);
     cr_assert_geq(s.guard_passed, 2);
     cr_assert_leq(s.guard_passed, 3);
     cr_assert_eq(s.guard_ip_rate_dropped, 10 - s.guard_passed);
@@ -527,13 +527,13 @@ Test(attack, guard_sees_real_addresses_behind_the_relay)
     raw_enet stolen;
     raw_enet_connect(&stolen, &ip1, &to, proof2);
     cr_assert_not(raw_enet_run(&stolen, server, 200));
-    netcore_host_stats s = server_stats(server);
+    netcore_host_stats s = stats_of(server);
     cr_assert_geq(s.guard_proof_dropped, 1);
     /* A second peer from 127.0.0.2: over its IP's cap of 1. */
     raw_enet second;
     raw_enet_connect(&second, &ip2, &to, proof2);
     cr_assert_not(raw_enet_run(&second, server, 200));
-    s = server_stats(server);
+    s = stats_of(server);
     cr_assert_geq(s.guard_ip_peers_dropped, 1);
     cr_assert_eq(s.slots_in_use, 1);
     /* 127.0.0.1 with its own proof is another IP, although every relay
@@ -547,4 +547,34 @@ Test(attack, guard_sees_real_addresses_behind_the_relay)
     tl_free_side(client);
     tl_free_side(server);
     netcore_token_validator_destroy(ctx.validator);
+}
+
+Test(attack, client_host_drops_connects)
+{
+    tl_side *client = tl_new_side();
+    netcore_host_config ccfg;
+    tl_client_config(&ccfg);
+    ccfg.bind_address = netcore_address_ipv4(127, 0, 0, 1, 0);
+    cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
+    netcore_address at = tl_address_of(client);
+    sprayer spray;
+    sprayer_open(&spray, &at, 5);
+    uint8_t d[NCI_ENET_CONNECT_DATAGRAM_BYTES];
+    for (int i = 0; i < 4; i++) {
+        size_t n = nci_enet_datagram_write_connect(d, 4000u + (uint32_t)i, 0, 8);
+        send_raw(&spray, i, d, n);
+    }
+    netcore_host_stats s;
+    uint64_t deadline = netcore_time_now_us() + SAFETY_US;
+    for (int i = 0; i < MAX_ROUNDS && netcore_time_now_us() < deadline; i++) {
+        tl_drain(client, 5);
+        s = stats_of(client);
+        if (s.guard_unexpected_connect_dropped >= 4)
+            break;
+    }
+    cr_assert_eq(s.guard_unexpected_connect_dropped, 4);
+    cr_assert_eq(s.slots_in_use, 0);
+    cr_assert_eq(client->connects, 0);
+    sprayer_close(&spray);
+    tl_free_side(client);
 }
