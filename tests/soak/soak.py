@@ -68,6 +68,8 @@ def parse_args(argv):
     p.add_argument("--tick-hz", type=int, default=30)
     p.add_argument("--snapshot-hz", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--timeout-ms", type=int,
+                   help="peer timeout of every host (default: per preset, see TIMEOUTS)")
     p.add_argument("--warmup", type=float, help="seconds ignored by the memory and CPU checks "
                    "(default: a third of the run, within 15..300)")
     p.add_argument("--max-growth-kib-per-h", type=float, default=1024.0)
@@ -229,6 +231,7 @@ def start(run, args, out):
     """Starts the server, the proxy if any, and the bot processes. Returns the server Popen."""
     preset = args.preset if args.mode != "netns" else "bad"
     timeout_ms, connect_timeout_ms, handshake_timeout_ms = TIMEOUTS[preset]
+    timeout_ms = args.timeout_ms or timeout_ms
     key_path = os.path.join(out, "token.key")
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

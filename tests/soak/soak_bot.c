@@ -91,6 +91,7 @@ typedef struct bot_process {
     FILE *stats;
     uint64_t start_us;
     uint32_t connected_at_end; /* bots connected when the run ended, before disconnecting */
+    uint8_t *seen;             /* --entities flags: scripted index present in the world checked */
 } bot_process;
 
 static void usage(FILE *out)
@@ -204,6 +205,7 @@ static void check_world(bot_process *process, soak_bot *bot, uint32_t tick)
     uint32_t count = netcore_snapshot_client_entity_count(client);
     uint32_t scripted = 0;
     bool diverged = false;
+    memset(process->seen, 0, process->options.entities + 1U);
     for (uint32_t i = 0; i < count; i++) {
         netcore_entity_id id = NETCORE_ENTITY_NONE;
         uint16_t type = 0;
@@ -221,6 +223,13 @@ static void check_world(bot_process *process, soak_bot *bot, uint32_t tick)
             (void)netcore_snapshot_client_get_int(client, id, SOAK_SCRIPTED_X, &x);
             (void)netcore_snapshot_client_get_int(client, id, SOAK_SCRIPTED_Y, &y);
             (void)netcore_snapshot_client_get_int(client, id, SOAK_SCRIPTED_HASH, &value);
+            /* Each index exactly once: a lost entity cannot hide behind a duplicate. */
+            if (index < 0 || index >= (int64_t)process->options.entities ||
+                process->seen[index] != 0) {
+                diverged = true;
+                continue;
+            }
+            process->seen[index] = 1;
             soak_scripted_state expected = soak_scripted_at((uint32_t)index, tick);
             if ((uint32_t)x != expected.x || (uint32_t)y != expected.y ||
                 (uint32_t)value != expected.hash) {
@@ -449,7 +458,8 @@ static bool process_open(bot_process *process)
         return false;
     }
     process->bots = calloc(options->bots, sizeof(*process->bots));
-    if (process->bots == NULL) {
+    process->seen = calloc(options->entities + 1U, 1);
+    if (process->bots == NULL || process->seen == NULL) {
         return false;
     }
     for (uint32_t i = 0; i < options->bots; i++) {
@@ -493,6 +503,7 @@ static void process_close(bot_process *process)
         }
         free(process->bots);
     }
+    free(process->seen);
     netcore_schema_destroy(process->schema);
     memset(process->key, 0, sizeof(process->key));
     if (process->stats != NULL && process->stats != stdout) {
