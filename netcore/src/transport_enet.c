@@ -403,7 +403,12 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     if (!cfg->guard.disabled) {
         uint64_t seed = netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^
                         (uint64_t)(uintptr_t)b;
-        r = nci_guard_create(&b->allocator, &cfg->guard, cfg->max_peers, cfg->is_server, seed,
+        netcore_guard_config guard_cfg = cfg->guard;
+        /* A handshake needs VERIFY_CONNECT and its acknowledgement through;
+         * by default it gets as long as a silent connected peer does. */
+        if (!guard_cfg.handshake_timeout_ms)
+            guard_cfg.handshake_timeout_ms = cfg->timeout_ms;
+        r = nci_guard_create(&b->allocator, &guard_cfg, cfg->max_peers, cfg->is_server, seed,
                              &b->guard);
         if (r != NETCORE_OK) {
             enet_destroy(b, 0);

@@ -226,7 +226,10 @@ typedef struct netcore_guard_config {
     void *proof_clock_user;
     uint32_t max_peers_per_ip;      /* 0: max_peers (many bots may share 127.0.0.1) */
     uint32_t max_handshakes_per_ip; /* unfinished handshakes per IP; 0: max_peers */
-    uint32_t handshake_timeout_ms;  /* 0: 3000; a slot still handshaking after this is freed */
+    /* A slot still handshaking after this is freed. 0: the host's timeout_ms
+     * (10 s by default), so slow, lossy links still complete handshakes;
+     * 2000..3000 suits a server whose players have round trips under ~300 ms. */
+    uint32_t handshake_timeout_ms;
     uint32_t connect_rate_per_s;    /* CONNECTs let through per second, all IPs; 0: max(1000, 4 * max_peers) */
     uint32_t connect_burst;         /* bucket size; 0: max(256, 2 * max_peers) */
     uint32_t ip_connect_rate_per_s; /* per IP; 0: max(100, max_peers) */
