@@ -485,7 +485,13 @@ void demo_client_destroy(demo_client *c) {
         if (c->state == DEMO_CLIENT_PLAYING || c->state == DEMO_CLIENT_JOINING) {
             /* Say goodbye so the server frees the seat at once, not after a timeout. */
             netcore_host_disconnect(c->host, c->server, 0);
-            netcore_host_flush(c->host);
+            /* Wait briefly for the server's acknowledgement (bounded), so the
+             * seat is freed at once rather than after the peer timeout. */
+            uint64_t until = netcore_time_now_us() + 300000;
+            netcore_event ev;
+            while (netcore_time_now_us() < until && netcore_host_poll(c->host, 10, &ev) == NETCORE_OK &&
+                   ev.type != NETCORE_EVENT_DISCONNECT) {
+            }
         }
         netcore_host_destroy(c->host);
     }

@@ -39,6 +39,7 @@ typedef struct demo_net_options {
     uint32_t server_bots;      /* host mode: server bots filling the arena */
     bool software;
     bool netgraph;
+    bool no_lag_compensation;  /* start with lag compensation off */
     const char *screenshot;    /* save the view after 4 s of play, then exit */
     uint64_t seed;
 } demo_net_options;

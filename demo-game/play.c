@@ -304,7 +304,8 @@ int demo_play_run(const demo_net_options *o) {
     memset(&p, 0, sizeof p);
     p.options = o;
     p.preset = -1;
-    p.prediction = p.interpolation = p.lag_compensation = true;
+    p.prediction = p.interpolation = true;
+    p.lag_compensation = !o->no_lag_compensation;
     demo_world_init(&p.empty, NULL);
     if (netcore_init() != NETCORE_OK) {
         fprintf(stderr, "demo-game: cannot initialise the network\n");

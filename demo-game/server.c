@@ -78,7 +78,8 @@ struct demo_server {
     uint32_t tick_samples;
     uint64_t last_stats_us, last_wire_out, last_wire_in;
     uint64_t decode_errors, hello_rejected, full_rejected, snapshot_errors, ticks_behind;
-    uint64_t inputs_late, inputs_too_far, snapshots_sent, kills, shots;
+    uint64_t inputs_late, inputs_too_far, snapshots_sent, kills, shots, hits;
+    uint64_t rewind_ticks_sum, rewind_inputs; /* lag compensation, since the last figures */
     uint8_t msg[DEMO_NET_MAX_MESSAGE];
 };
 
@@ -354,8 +355,9 @@ static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MA
     for (int k = 0; k < MAX_PEERS; k++) {
         peer_rec *p = &s->peers[k];
         uint8_t bytes[DEMO_NET_INPUT_BYTES];
+        netcore_input_source source = NETCORE_INPUT_EMPTY;
         if (!p->used || p->slot < 0 ||
-            netcore_input_server_take(s->input, p->snap, tick, bytes, NULL) != NETCORE_OK) {
+            netcore_input_server_take(s->input, p->snap, tick, bytes, &source) != NETCORE_OK) {
             continue;
         }
         demo_net_input_decode(bytes, &p->last);
@@ -367,6 +369,10 @@ static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MA
             double behind = (double)tick - (double)p->last.view_tick_q8 / 256.0;
             int r = behind < 0 ? 0 : (behind > REWIND_TICKS_MAX ? REWIND_TICKS_MAX : (int)(behind + 0.5));
             s->rewind_ticks[p->slot] = r;
+            if (source == NETCORE_INPUT_RECEIVED) {
+                s->rewind_ticks_sum += (uint64_t)r;
+                s->rewind_inputs++;
+            }
         }
     }
 }
@@ -410,6 +416,7 @@ static void run_tick(demo_server *s) {
     for (uint32_t e = 0; e < s->world.event_count; e++) {
         s->kills += s->world.events[e].kind == DEMO_EVENT_KILL;
         s->shots += s->world.events[e].kind == DEMO_EVENT_SHOT;
+        s->hits += s->world.events[e].kind == DEMO_EVENT_HIT;
     }
     demo_net_mirror_sync(&s->schema, s->snap, &s->mirror, &s->world, s->last_input);
     size_t n = demo_net_write_events(&s->world, s->msg);
@@ -703,6 +710,15 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
         return 0;
     }
     size_t len = (size_t)n;
+    double rewind_ms = s->rewind_inputs ? (double)s->rewind_ticks_sum * 1000.0 /
+                                              ((double)s->rewind_inputs * s->config.tick_rate_hz)
+                                        : 0.0;
+    n = snprintf(buf + len, size - len, ", \"lagcomp_rewind_ms_avg\": %.1f", rewind_ms);
+    if (n < 0 || (size_t)n >= size - len) {
+        return 0;
+    }
+    len += (size_t)n;
+    s->rewind_ticks_sum = s->rewind_inputs = 0;
     s->tick_samples = 0;
     s->last_stats_us = now;
     s->last_wire_out = hs.wire_bytes_sent;
@@ -710,6 +726,7 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
     bool ok = put(buf, size, &len, "decode_errors", s->decode_errors) &&
               put(buf, size, &len, "score_total", (unsigned long long)score_total) &&
               put(buf, size, &len, "kills", s->kills) && put(buf, size, &len, "shots", s->shots) &&
+              put(buf, size, &len, "hits", s->hits) &&
               put(buf, size, &len, "snapshots_sent", s->snapshots_sent) &&
               put(buf, size, &len, "snapshot_send_errors", s->snapshot_errors) &&
               put(buf, size, &len, "ticks_skipped", s->ticks_behind) &&

@@ -107,6 +107,7 @@ int demo_swarm_run(const demo_net_options *o) {
         if (!(b->client = demo_client_create(&cfg))) {
             break;
         }
+        demo_client_set_lag_compensation(b->client, !o->no_lag_compensation);
     }
     int rc = made == n ? 0 : 1;
     uint64_t start = netcore_time_now_us();
