@@ -100,10 +100,13 @@ static uint64_t now_ms(void) {
     return netcore_time_now_us() / 1000;
 }
 
-static void say(const demo_server *s, const char *fmt, const char *a, unsigned long long n) {
+/* A log line on stderr unless quiet: "<what>: <name> (slot N)" style. */
+static void say(const demo_server *s, const char *what, const char *name, int slot) {
     if (!s->config.quiet) {
-        fprintf(stderr, "demo-server: ");
-        fprintf(stderr, fmt, a, n);
+        fprintf(stderr, "demo-server: %s%s%s", what, name ? ": " : "", name ? name : "");
+        if (slot >= 0) {
+            fprintf(stderr, " (slot %d)", slot);
+        }
         fputc('\n', stderr);
     }
 }
@@ -127,7 +130,9 @@ static void on_match_start(void *user, uint64_t match_id, uint32_t room_id, cons
     for (int i = 0; i < MAX_MATCHES; i++) {
         if (!s->matches[i].used) {
             s->matches[i] = (match_rec){true, match_id, 0, false, now_ms()};
-            say(s, "match started%s with %llu players", "", (unsigned long long)count);
+            char what[48];
+            snprintf(what, sizeof what, "match started with %u players", (unsigned)count);
+            say(s, what, NULL, -1);
             return;
         }
     }
@@ -254,7 +259,7 @@ static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t si
     size_t n = demo_net_write_welcome((uint8_t)slot, (uint16_t)s->config.tick_rate_hz,
                                       (uint16_t)s->config.snapshot_rate_hz, s->msg);
     netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
-    say(s, "%s joined (slot %llu)", s->world.players[slot].name, (unsigned long long)slot);
+    say(s, "joined", s->world.players[slot].name, slot);
 }
 
 static void drop_peer(demo_server *s, peer_rec *p) {
@@ -264,7 +269,7 @@ static void drop_peer(demo_server *s, peer_rec *p) {
             s->inputs_late += is.inputs_late;
             s->inputs_too_far += is.inputs_too_far;
         }
-        say(s, "%s left (slot %llu)", s->world.players[p->slot].name, (unsigned long long)p->slot);
+        say(s, "left", s->world.players[p->slot].name, p->slot);
         demo_sim_remove_player(&s->world, p->slot);
         netcore_snapshot_server_client_remove(s->snap, p->snap);
         s->client_slot[p->snap] = -1;
