@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run the demo on Debian or Ubuntu, from a fresh clone:
-#   1. installs the packages it needs (apt-get; sudo when not root),
+#   1. installs the packages it needs (tests/install-deps.sh: apt-get, sudo
+#      when not root),
 #   2. builds the demo in Release in build-demo/,
 #   3. with a display: opens the game's lobby menu (arguments go to demo-game,
 #      e.g. --connect 192.168.1.20 or --host);
@@ -18,21 +19,7 @@ build_dir=${NETCORE_DEMO_BUILD_DIR:-$root/build-demo}
 seconds=${NETCORE_DEMO_SECONDS:-60}
 bots=${NETCORE_DEMO_BOTS:-4}
 
-packages=(build-essential cmake pkg-config libenet-dev libsodium-dev
-          libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core)
-
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]} > 0)); then
-    echo "== installing ${missing[*]}"
-    sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+"$root/tests/install-deps.sh"
 
 echo "== building the demo in $build_dir"
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \

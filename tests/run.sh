@@ -33,6 +33,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_sta
 # No terminal and no questions: CI machines and `ssh host tests/run.sh` alike.
 exec </dev/null
 
+# A fresh Debian machine gets the packages first (nothing happens when they are there).
+"$root/tests/install-deps.sh"
+
 echo "== configure $build_dir ($cc, sanitizers on)"
 cmake -S "$root" -B "$build_dir" \
     -DCMAKE_C_COMPILER="$cc" \
