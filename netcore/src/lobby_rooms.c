@@ -401,8 +401,17 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     /* Every token is made before anything is sent, so a failure leaves the
      * room untouched instead of starting a match for only some members. */
     for (uint8_t i = 0; i < room->member_count; i++) {
-        ids[i] = params.client_id = s->sessions[room->members[i]].client_id;
-        if (netcore_token_create(s->config.key, &params, tokens[i]) != NETCORE_OK) {
+        const nci_lobby_session *member = &s->sessions[room->members[i]];
+        ids[i] = params.client_id = member->client_id;
+        /* A member whose connection is lost gets no MATCH_START, so no token. */
+        if (member->conn == NCI_LOBBY_NONE)
+            continue;
+        /* Bound to the IP this member reaches the lobby from: the game
+         * server's datagram guard checks the proof in the token's clear
+         * header against the CONNECT datagram's source before it gives the
+         * handshake a peer slot. */
+        if (netcore_token_create_for_client(s->config.key, &params, &s->conns[member->conn].peer,
+                                            tokens[i]) != NETCORE_OK) {
             nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_LOBBY_START_MATCH,
                                  "could not make connect tokens");
             return;
@@ -415,12 +424,13 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     nci_lobby_msg *m = &s->out_msg;
     for (uint8_t i = 0; i < room->member_count; i++) {
         int32_t member_conn = s->sessions[room->members[i]].conn;
+        if (member_conn == NCI_LOBBY_NONE)
+            continue;
         m->type = NCI_LOBBY_MATCH_START;
         m->u.match_start.match_id = match_id;
         m->u.match_start.server_address = params.server_address;
         m->u.match_start.token_lifetime_s = s->config.token_lifetime_s;
-        m->u.match_start.connect_proof = netcore_token_connect_proof(
-            s->config.key, tokens[i], NETCORE_TOKEN_BYTES, &s->conns[member_conn].peer);
+        m->u.match_start.connect_proof = netcore_token_embedded_proof(tokens[i], NETCORE_TOKEN_BYTES);
         m->u.match_start.token_size_bytes = NETCORE_TOKEN_BYTES;
         memcpy(m->u.match_start.token, tokens[i], NETCORE_TOKEN_BYTES);
         nci_lobby_send_out(s, member_conn);

@@ -63,6 +63,7 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
     netcore_token_info info;
     test_client *players[2] = {a, b};
     netcore_address from = netcore_address_ipv4(127, 0, 0, 1, 50000);
+    netcore_address elsewhere = netcore_address_ipv4(127, 0, 0, 2, 50000);
     for (int i = 0; i < 2; i++) {
         const netcore_lobby_match_start *m = &players[i]->match;
         cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 1, &info),
@@ -71,9 +72,16 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
         cr_assert_eq(info.match_id, m->match_id);
         cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 2, NULL),
                      NETCORE_ERR_REPLAYED);
-        cr_assert_eq(netcore_token_check_connect_proof(lobby_key, m->token, m->token_size_bytes,
-                                                       &from, m->connect_proof),
+        /* The proof binds the client's IP as the lobby saw it (any port), is
+         * the one the token carries, and is useless from another IP. */
+        cr_assert_neq(m->connect_proof, 0);
+        cr_assert_eq(m->connect_proof, netcore_token_embedded_proof(m->token, m->token_size_bytes));
+        cr_assert_eq(netcore_token_check_address_proof(lobby_key, &from, token_clock_s + 1, 5,
+                                                       m->connect_proof),
                      NETCORE_OK);
+        cr_assert_eq(netcore_token_check_address_proof(lobby_key, &elsewhere, token_clock_s + 1, 5,
+                                                       m->connect_proof),
+                     NETCORE_ERR_AUTH);
     }
     netcore_token_validator_destroy(v);
 

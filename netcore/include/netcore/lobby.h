@@ -145,7 +145,11 @@ typedef struct netcore_lobby_match_start {
     uint64_t match_id;
     netcore_address server_address;
     uint32_t token_lifetime_s;
-    /* Pass as netcore_connect_options.connect_data (see netcore_token_connect_proof). */
+    /* Pass as netcore_connect_options.connect_data: the address proof of the
+     * client's IP as the lobby sees it (its TCP peer address), the same value
+     * the token carries in its clear header (netcore_token_embedded_proof).
+     * The game server's datagram guard checks it with the shared key
+     * (netcore_token_check_address_proof) before it spends a peer slot. */
     uint32_t connect_proof;
     uint16_t token_size_bytes;
     uint8_t token[NETCORE_LOBBY_TOKEN_MAX];
