@@ -16,11 +16,13 @@
 #define DISCOVERY_VERSION 1
 #define KIND_PROBE 1
 #define KIND_ANSWER 2
-/* Probes are padded to this size so that an answer (at most 55 bytes) is
- * never larger than the probe that caused it: no reflection amplification. */
-#define PROBE_BYTES 64
 #define HEADER_BYTES 16
+/* u16 TCP port, u16 players, u16 rooms, u8 name length, then the name. */
+#define ANSWER_FIXED_BYTES (HEADER_BYTES + 7)
 #define MAX_DATAGRAMS_PER_UPDATE 32
+
+_Static_assert(ANSWER_FIXED_BYTES + NETCORE_LOBBY_NAME_MAX <= NCI_LOBBY_PROBE_BYTES,
+               "an answer must never be larger than the probe that caused it");
 
 static void put_le(uint8_t *p, uint64_t v, size_t n)
 {
@@ -49,6 +51,61 @@ static bool header_valid(const uint8_t *p, size_t size, uint8_t kind)
 {
     return size >= HEADER_BYTES && get_le(p, 4) == DISCOVERY_MAGIC &&
            get_le(p + 4, 2) == DISCOVERY_VERSION && p[6] == kind && p[7] == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Datagram codec                                                      */
+/* ------------------------------------------------------------------ */
+
+void nci_lobby_discovery_encode_probe(uint64_t nonce, uint8_t out[NCI_LOBBY_PROBE_BYTES])
+{
+    memset(out, 0, NCI_LOBBY_PROBE_BYTES);
+    write_header(out, KIND_PROBE, nonce);
+}
+
+bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce)
+{
+    if (size != NCI_LOBBY_PROBE_BYTES || !header_valid(datagram, size, KIND_PROBE))
+        return false;
+    for (size_t k = HEADER_BYTES; k < size; k++)
+        if (datagram[k] != 0)
+            return false;
+    *out_nonce = get_le(datagram + 8, 8);
+    return true;
+}
+
+size_t nci_lobby_discovery_encode_answer(const nci_lobby_discovery_answer *answer,
+                                         uint8_t out[NCI_LOBBY_PROBE_BYTES])
+{
+    size_t name_len = strnlen(answer->name, NETCORE_LOBBY_NAME_MAX);
+    write_header(out, KIND_ANSWER, answer->nonce);
+    put_le(out + 16, answer->tcp_port, 2);
+    put_le(out + 18, answer->players, 2);
+    put_le(out + 20, answer->rooms, 2);
+    out[22] = (uint8_t)name_len;
+    memcpy(out + ANSWER_FIXED_BYTES, answer->name, name_len);
+    return ANSWER_FIXED_BYTES + name_len;
+}
+
+bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
+                                       nci_lobby_discovery_answer *out_answer)
+{
+    if (size < ANSWER_FIXED_BYTES || !header_valid(datagram, size, KIND_ANSWER))
+        return false;
+    size_t name_len = datagram[22];
+    if (name_len > NETCORE_LOBBY_NAME_MAX || size != ANSWER_FIXED_BYTES + name_len)
+        return false;
+    memcpy(out_answer->name, datagram + ANSWER_FIXED_BYTES, name_len);
+    out_answer->name[name_len] = '\0';
+    /* An embedded NUL would shorten the name: refused like a control byte. */
+    if (strlen(out_answer->name) != name_len ||
+        !nci_lobby_text_valid(out_answer->name, NETCORE_LOBBY_NAME_MAX, false))
+        return false;
+    out_answer->nonce = get_le(datagram + 8, 8);
+    out_answer->tcp_port = (uint16_t)get_le(datagram + 16, 2);
+    out_answer->players = (uint16_t)get_le(datagram + 18, 2);
+    out_answer->rooms = (uint16_t)get_le(datagram + 20, 2);
+    return true;
 }
 
 static int open_udp(const netcore_address *bind_address, bool broadcast)
@@ -98,31 +155,28 @@ netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
 void nci_lobby_discovery_read(netcore_lobby_server *s)
 {
     for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
-        uint8_t probe[PROBE_BYTES + 1];
+        uint8_t probe[NCI_LOBBY_PROBE_BYTES + 1];
         struct sockaddr_storage from;
         socklen_t from_len = sizeof from;
         ssize_t n = recvfrom(s->discovery_fd, probe, sizeof probe, 0, (struct sockaddr *)&from,
                              &from_len);
         if (n < 0)
             return;
-        bool padding_zero = true;
-        for (ssize_t k = HEADER_BYTES; k < n; k++)
-            padding_zero = padding_zero && probe[k] == 0;
-        if (n != PROBE_BYTES || !header_valid(probe, (size_t)n, KIND_PROBE) || !padding_zero) {
+        nci_lobby_discovery_answer answer;
+        if (!nci_lobby_discovery_decode_probe(probe, (size_t)n, &answer.nonce)) {
             s->stats.discovery_dropped++;
             continue;
         }
         netcore_lobby_server_stats counts;
         netcore_lobby_server_get_stats(s, &counts);
-        uint8_t answer[PROBE_BYTES];
-        write_header(answer, KIND_ANSWER, get_le(probe + 8, 8));
-        put_le(answer + 16, s->listen_addresses[0].port, 2);
-        put_le(answer + 18, counts.sessions > UINT16_MAX ? UINT16_MAX : counts.sessions, 2);
-        put_le(answer + 20, counts.rooms > UINT16_MAX ? UINT16_MAX : counts.rooms, 2);
-        size_t name_len = strnlen(s->config.lobby_name, NETCORE_LOBBY_NAME_MAX);
-        answer[22] = (uint8_t)name_len;
-        memcpy(answer + 23, s->config.lobby_name, name_len);
-        (void)sendto(s->discovery_fd, answer, 23 + name_len, 0, (struct sockaddr *)&from, from_len);
+        answer.tcp_port = s->listen_addresses[0].port;
+        answer.players = counts.sessions > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.sessions;
+        answer.rooms = counts.rooms > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.rooms;
+        memcpy(answer.name, s->config.lobby_name, sizeof answer.name);
+        answer.name[NETCORE_LOBBY_NAME_MAX] = '\0';
+        uint8_t datagram[NCI_LOBBY_PROBE_BYTES];
+        size_t size = nci_lobby_discovery_encode_answer(&answer, datagram);
+        (void)sendto(s->discovery_fd, datagram, size, 0, (struct sockaddr *)&from, from_len);
         s->stats.discovery_answered++;
     }
 }
@@ -191,9 +245,8 @@ netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
 {
     if (!discovery || !to || to->family != NETCORE_ADDRESS_IPV4)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    uint8_t probe[PROBE_BYTES];
-    memset(probe, 0, sizeof probe);
-    write_header(probe, KIND_PROBE, discovery->nonce);
+    uint8_t probe[NCI_LOBBY_PROBE_BYTES];
+    nci_lobby_discovery_encode_probe(discovery->nonce, probe);
     struct sockaddr_storage ss;
     socklen_t len = nci_address_to_sockaddr(to, &ss);
     if (sendto(discovery->fd, probe, sizeof probe, 0, (struct sockaddr *)&ss, len) !=
@@ -205,18 +258,11 @@ netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
 static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n,
                           const netcore_address *from, uint64_t now_ms)
 {
-    if (n < 23 || !header_valid(p, n, KIND_ANSWER) || get_le(p + 8, 8) != d->nonce)
-        return;
-    size_t name_len = p[22];
-    char name[NETCORE_LOBBY_NAME_MAX + 1];
-    if (name_len > NETCORE_LOBBY_NAME_MAX || n != 23 + name_len)
-        return;
-    memcpy(name, p + 23, name_len);
-    name[name_len] = '\0';
-    if (!nci_lobby_text_valid(name, NETCORE_LOBBY_NAME_MAX, false))
+    nci_lobby_discovery_answer answer;
+    if (!nci_lobby_discovery_decode_answer(p, n, &answer) || answer.nonce != d->nonce)
         return;
     netcore_address lobby = *from;
-    lobby.port = (uint16_t)get_le(p + 16, 2);
+    lobby.port = answer.tcp_port;
     netcore_lobby_found *entry = NULL;
     for (size_t i = 0; i < d->found_count && !entry; i++)
         if (netcore_address_equal(&d->found[i].lobby_address, &lobby))
@@ -227,9 +273,9 @@ static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n
         entry = &d->found[d->found_count++];
     }
     entry->lobby_address = lobby;
-    memcpy(entry->name, name, name_len + 1);
-    entry->players = (uint16_t)get_le(p + 18, 2);
-    entry->rooms = (uint16_t)get_le(p + 20, 2);
+    memcpy(entry->name, answer.name, sizeof entry->name);
+    entry->players = answer.players;
+    entry->rooms = answer.rooms;
     entry->last_seen_ms = now_ms;
 }
 
@@ -238,7 +284,7 @@ netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery
     if (!discovery)
         return NETCORE_ERR_INVALID_ARGUMENT;
     for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
-        uint8_t answer[PROBE_BYTES + 1];
+        uint8_t answer[NCI_LOBBY_PROBE_BYTES + 1];
         struct sockaddr_storage from;
         socklen_t from_len = sizeof from;
         ssize_t n = recvfrom(discovery->fd, answer, sizeof answer, 0, (struct sockaddr *)&from,

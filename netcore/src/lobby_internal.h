@@ -295,6 +295,30 @@ uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
 void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index);
 
 /* lobby_discovery.c */
+/* Probes are padded to this size so that an answer (at most 55 bytes) is
+ * never larger than the probe that caused it: no reflection amplification. */
+#define NCI_LOBBY_PROBE_BYTES 64
+/* A discovery answer, decoded. */
+typedef struct nci_lobby_discovery_answer {
+    uint64_t nonce; /* the probe's */
+    uint16_t tcp_port;
+    uint16_t players;
+    uint16_t rooms;
+    char name[NETCORE_LOBBY_NAME_MAX + 1];
+} nci_lobby_discovery_answer;
+/* Writes a probe: header with nonce, zero padding to NCI_LOBBY_PROBE_BYTES. */
+void nci_lobby_discovery_encode_probe(uint64_t nonce, uint8_t out[NCI_LOBBY_PROBE_BYTES]);
+/* True (and *out_nonce set) for exactly NCI_LOBBY_PROBE_BYTES bytes with the
+ * right magic, version and kind and all-zero padding. */
+bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce);
+/* Writes an answer (name cut at NETCORE_LOBBY_NAME_MAX bytes); returns its size,
+ * at most NCI_LOBBY_PROBE_BYTES. */
+size_t nci_lobby_discovery_encode_answer(const nci_lobby_discovery_answer *answer,
+                                         uint8_t out[NCI_LOBBY_PROBE_BYTES]);
+/* True for a well-formed answer: header, exact size for the name length, name
+ * valid text without NUL. *out_answer is unspecified when false. */
+bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
+                                       nci_lobby_discovery_answer *out_answer);
 /* Opens the discovery socket when the config enables it. Errors:
  * NETCORE_ERR_INVALID_ARGUMENT (listen[0] is IPv6), NETCORE_ERR_SOCKET. */
 netcore_result nci_lobby_discovery_open(netcore_lobby_server *server);
