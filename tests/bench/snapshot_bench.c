@@ -21,6 +21,10 @@
  * priority accumulator defers what does not fit). After every snapshot the
  * client's world is compared with the server's, exactly.
  * --messages sets the number of frames (default 1200 = 20 s).
+ *
+ * The same JSON object carries the multi-client scenes of snapshot_scenes.c:
+ * "arena" (64 players and 200 projectiles at 20 Hz and 60 Hz: kbps per client)
+ * and "scale" (server time per tick for 8 to 256 clients of 1024 entities).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -29,12 +33,13 @@
 
 #include "bench_util.h"
 #include "netcore/snapshot.h"
+#include "snapshot_scenes.h"
 
 #define CUBES 901
 #define GRID 30
 #define RATE_HZ 60
 #define BASELINE_AGE 6
-#define WIRE_OVERHEAD_BYTES (12 + 28)
+#define WIRE_OVERHEAD_BYTES SNAPSHOT_WIRE_OVERHEAD_BYTES
 #define NAIVE_BITS_PER_CUBE (18 + 18 + 14 + 29)
 #define POSITION_PRECISION_M (1.0f / 500.0f)
 #define SNAPSHOT_BUFFER 65535
@@ -50,7 +55,10 @@
 static const char usage[] =
     "usage: snapshot_bench [--quick] [--runs N] [--messages FRAMES]\n"
     "  Prints one JSON object: bandwidth and timing of snapshot replication on\n"
-    "  the 901-cube scene at 60 Hz with a baseline 6 snapshots old.\n";
+    "  the 901-cube scene at 60 Hz with a baseline 6 snapshots old (FRAMES\n"
+    "  frames), on the arena scene (64 players, 200 projectiles, 20 and 60 Hz)\n"
+    "  and the server time per tick of 8..256 clients of 1024 entities (scale).\n"
+    "  --quick shrinks every scene.\n";
 
 typedef struct cube {
     float p[3], v[3], w[3];
@@ -321,7 +329,7 @@ static void run_once(const netcore_schema *schema, uint32_t budget, uint32_t fra
 
 static double kbps(double payload_bytes)
 {
-    return (payload_bytes + WIRE_OVERHEAD_BYTES) * 8.0 * RATE_HZ / 1000.0;
+    return snapshot_wire_kbps(payload_bytes, RATE_HZ);
 }
 
 static void report(bench_json *json, const char *key, const netcore_schema *schema, uint32_t budget,
@@ -389,6 +397,8 @@ int main(int argc, char **argv)
     bench_json_number(&json, "position_grid_mm", 512.0 / xy.steps * 1000.0);
     report(&json, "unbounded", schema, SNAPSHOT_BUFFER, options.runs, frames);
     report(&json, "budget_1200", schema, 1200, options.runs, frames);
+    arena_report(&json, options.quick, options.runs);
+    scale_report(&json, options.quick, options.runs);
     bench_json_machine(&json);
     bench_json_object_end(&json);
     bench_json_finish(&json);
