@@ -11,6 +11,10 @@
  * the channel's traffic queued behind it instead of all of it. */
 #define UNORDERED_FANOUT 4u
 
+/* Largest retransmit_timeout_max_ms accepted: a cap above a minute would
+ * outlast any sensible timeout_ms, i.e. it would be no cap. */
+#define NCI_RETRANSMIT_TIMEOUT_MAX_LIMIT_MS 60000u
+
 static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
 
 bool nci_link_profile_ok(const netcore_link_profile *p)
@@ -35,6 +39,8 @@ netcore_result nci_host_config_validate(const netcore_host_config *c)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (c->ping_interval_ms < 1 || c->timeout_ms < 1 || c->connect_timeout_ms < 1 ||
         c->admission_timeout_ms < 1)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->retransmit_timeout_max_ms > NCI_RETRANSMIT_TIMEOUT_MAX_LIMIT_MS)
         return NETCORE_ERR_INVALID_ARGUMENT;
     uint8_t family = c->bind_address.family;
     if (family != NETCORE_ADDRESS_NONE && family != NETCORE_ADDRESS_IPV4 &&
@@ -95,6 +101,7 @@ void netcore_host_config_default(netcore_host_config *config)
     config->max_message_bytes = 262144;
     config->ping_interval_ms = 500;
     config->timeout_ms = 10000;
+    config->retransmit_timeout_max_ms = 1000;
     config->connect_timeout_ms = 5000;
     config->admission_timeout_ms = 2000;
 }

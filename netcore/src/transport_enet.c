@@ -12,6 +12,7 @@
  * what the guard passes can make ENet allocate a peer. The guard learns which
  * slot is held by which address from guard_sync(). */
 #include <enet/enet.h>
+#include <enet/time.h>
 #include <string.h>
 
 #include "core_internal.h"
@@ -37,6 +38,23 @@
 /* Failed receives (oversized datagrams) skipped per service call. */
 #define MAX_RECEIVE_RETRIES 64u
 
+/* Retransmission cap (cfg->retransmit_timeout_max_ms). ENet 1.3 doubles a
+ * reliable command's roundTripTimeout on every resend without limit and
+ * drops the peer at the first check where the oldest timed-out send is
+ * timeoutMaximum old; once the doubled timeout exceeds timeoutMaximum, that
+ * check is the resend itself, however recently the peer acknowledged other
+ * commands. After every service call the backend therefore clamps each
+ * unacknowledged command's roundTripTimeout to the peer's cap, keeps it
+ * below its roundTripTimeoutLimit (so the disconnect rests on
+ * timeoutMaximum alone, counted from the earliest send that timed out since
+ * the last acknowledgement), and pulls nextTimeout in so the clamped resend
+ * happens on time. The pass runs at most once per millisecond of ENet's
+ * service clock (resend timeouts are whole milliseconds, so a clamp is at
+ * most that late). ENet appends every command it sends or resends to the
+ * tail of sentReliableCommands, so a peer whose tail is the same command
+ * with the same sentTime as after the last pass has nothing new to clamp
+ * and its list is not walked. */
+
 _Static_assert(sizeof(ENetProtocolConnect) == NCI_ENET_CONNECT_BYTES, "ENet CONNECT layout");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == NCI_ENET_PEER_ID_NONE, "ENet peer id space");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS == NCI_ENET_MAX_COMMANDS, "ENet commands");
@@ -50,6 +68,10 @@ typedef struct enet_backend {
     enet_uint32 lane_flags[NCI_MAX_LANES];
     uint32_t ping_interval_ms;
     uint32_t timeout_ms;
+    enet_uint32 retransmit_cap_ms; /* 0: ENet's uncapped backoff */
+    enet_uint32 capped_at_ms;      /* ENet's service time of the last clamp pass */
+    const ENetOutgoingCommand **capped_tail; /* by slot: tail after the last clamp pass */
+    enet_uint32 *capped_tail_sent;           /* by slot: its sentTime then */
     ENetPacket *held; /* last received packet, owned until the next service() */
     uint32_t *sends_since_check; /* by slot */
     bool *queue_full;            /* by slot */
@@ -304,6 +326,90 @@ static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
     return 0;
 }
 
+/* --- Retransmission cap --- */
+
+/* The peer's cap: the configured one, raised to ENet's own first resend
+ * timeout for this peer (round trip + 4 x variance, as ENet computes it). */
+static enet_uint32 retransmit_cap(const enet_backend *b, const ENetPeer *peer)
+{
+    uint64_t rto = (uint64_t)peer->roundTripTime + 4u * (uint64_t)peer->roundTripTimeVariance;
+    if (rto < b->retransmit_cap_ms)
+        rto = b->retransmit_cap_ms;
+    /* Far below ENET_TIME_OVERFLOW, so ENet's time comparisons hold. */
+    return rto > 3600000u ? 3600000u : (enet_uint32)rto;
+}
+
+static void cap_peer(enet_backend *b, ENetPeer *peer)
+{
+    enet_uint32 cap = retransmit_cap(b, peer);
+    enet_uint32 earliest_due = 0;
+    bool any = false;
+    ENetListIterator end = enet_list_end(&peer->sentReliableCommands);
+    for (ENetListIterator it = enet_list_begin(&peer->sentReliableCommands); it != end;
+         it = enet_list_next(it)) {
+        ENetOutgoingCommand *command = (ENetOutgoingCommand *)it;
+        if (command->roundTripTimeout > cap)
+            command->roundTripTimeout = cap;
+        if (command->roundTripTimeoutLimit <= command->roundTripTimeout)
+            command->roundTripTimeoutLimit = command->roundTripTimeout + 1u;
+        enet_uint32 due = command->sentTime + command->roundTripTimeout;
+        if (!any || ENET_TIME_LESS(due, earliest_due))
+            earliest_due = due;
+        any = true;
+    }
+    if (any && ENET_TIME_LESS(earliest_due, peer->nextTimeout))
+        peer->nextTimeout = earliest_due;
+}
+
+/* One pass over the peers; a list is walked only when its tail changed. */
+static void cap_pass(enet_backend *b)
+{
+    b->capped_at_ms = b->host->serviceTime;
+    for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
+        ENetPeer *peer = &b->host->peers[slot];
+        if (enet_list_empty(&peer->sentReliableCommands)) {
+            b->capped_tail[slot] = NULL;
+            continue;
+        }
+        const ENetOutgoingCommand *tail =
+            (const ENetOutgoingCommand *)enet_list_back(&peer->sentReliableCommands);
+        if (tail == b->capped_tail[slot] && tail->sentTime == b->capped_tail_sent[slot])
+            continue;
+        cap_peer(b, peer);
+        b->capped_tail[slot] = tail;
+        b->capped_tail_sent[slot] = tail->sentTime;
+    }
+}
+
+/* Called after every service: a load and a compare unless ENet's clock moved. */
+static inline void cap_retransmissions(enet_backend *b)
+{
+    if (b->host->serviceTime != b->capped_at_ms && b->retransmit_cap_ms)
+        cap_pass(b);
+}
+
+/* enet_host_service(), in slices no longer than the cap, so that a long
+ * wait cannot let ENet double a timeout twice before it is clamped. */
+static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
+{
+    if (!b->retransmit_cap_ms || timeout_ms <= b->retransmit_cap_ms)
+        return enet_host_service(b->host, event, timeout_ms);
+    uint64_t now = netcore_time_now_us();
+    uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
+    for (;;) {
+        uint64_t left_ms = (deadline - now + 999u) / 1000u;
+        uint32_t slice_ms =
+            left_ms < b->retransmit_cap_ms ? (uint32_t)left_ms : b->retransmit_cap_ms;
+        int r = enet_host_service(b->host, event, slice_ms);
+        if (r != 0)
+            return r;
+        cap_retransmissions(b);
+        now = netcore_time_now_us();
+        if (now >= deadline)
+            return 0;
+    }
+}
+
 /* --- Backend operations --- */
 
 static void enet_destroy(void *backend, uint32_t shutdown_data32)
@@ -334,6 +440,8 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
     nci_free(&b->allocator, b->sends_since_check);
     nci_free(&b->allocator, b->queue_full);
     nci_free(&b->allocator, b->client_targets);
+    nci_free(&b->allocator, b->capped_tail);
+    nci_free(&b->allocator, b->capped_tail_sent);
     netcore_allocator allocator = b->allocator;
     nci_free(&allocator, b);
 }
@@ -371,6 +479,16 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         enet_destroy(b, 0);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
+    b->retransmit_cap_ms = cfg->retransmit_timeout_max_ms;
+    if (b->retransmit_cap_ms) {
+        b->capped_tail = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->capped_tail);
+        b->capped_tail_sent =
+            nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->capped_tail_sent);
+        if (!b->capped_tail || !b->capped_tail_sent) {
+            enet_destroy(b, 0);
+            return NETCORE_ERR_OUT_OF_MEMORY;
+        }
+    }
 
     ENetAddress bind;
     if (b->conditioned && b->is_server) {
@@ -399,6 +517,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         return NETCORE_ERR_SOCKET;
     }
     b->local = from_enet_address(&actual);
+    b->capped_at_ms = b->host->serviceTime - 1u;
     netcore_result r = NETCORE_OK;
     if (!cfg->guard.disabled) {
         uint64_t seed = netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^
@@ -551,6 +670,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
         int r = enet_host_service(b->host, event, 0);
         if (r != 0)
             return r;
+        cap_retransmissions(b);
         /* Pass on what ENet just sent (acknowledgements, pings, data). */
         now = netcore_time_now_us();
         pump_relays(b, now);
@@ -587,7 +707,7 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
      * counted and the service is retried, a bounded number of times. */
     for (uint32_t attempt = 0; attempt < MAX_RECEIVE_RETRIES && r < 0; attempt++) {
         r = b->conditioned ? service_conditioned(b, attempt ? 0 : timeout_ms, &event)
-                           : enet_host_service(b->host, &event, attempt ? 0 : timeout_ms);
+                           : service_plain(b, attempt ? 0 : timeout_ms, &event);
         if (r >= 0)
             break;
         int socket_error = 0;
@@ -598,6 +718,7 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         r = attempt + 1 < MAX_RECEIVE_RETRIES ? -1 : 0;
     }
     harvest_wire_counters(b);
+    cap_retransmissions(b);
     if (b->guard) {
         uint64_t now_ms = guard_clock_ms(b);
         if (guard_sync_due(b, now_ms) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
@@ -637,6 +758,7 @@ static netcore_result enet_flush(void *backend)
     enet_backend *b = backend;
     enet_host_flush(b->host);
     harvest_wire_counters(b);
+    cap_retransmissions(b);
     if (b->conditioned)
         pump_relays(b, netcore_time_now_us());
     return NETCORE_OK;

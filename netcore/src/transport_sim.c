@@ -219,6 +219,7 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     host->ping_interval_us = (uint64_t)cfg->ping_interval_ms * 1000u;
     host->timeout_us = (uint64_t)cfg->timeout_ms * 1000u;
     host->connect_timeout_us = (uint64_t)cfg->connect_timeout_ms * 1000u;
+    host->retransmit_cap_us = (uint64_t)cfg->retransmit_timeout_max_ms * 1000u;
     host->tx_budget_bytes = 2u * (size_t)cfg->max_message_bytes + 65536u;
     host->rx_budget_bytes = 4u * (size_t)cfg->max_message_bytes + 262144u;
     uint16_t port = cfg->bind_address.port;

@@ -231,6 +231,7 @@ typedef struct nci_sim_host {
     uint64_t ping_interval_us;
     uint64_t timeout_us;
     uint64_t connect_timeout_us;
+    uint64_t retransmit_cap_us; /* resend interval cap, raised to the RTO; 0: none */
     size_t tx_budget_bytes;
     size_t rx_budget_bytes;
     nci_link *inbound;

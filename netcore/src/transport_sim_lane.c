@@ -2,7 +2,8 @@
  *
  * Each lane keeps a FIFO of messages. Reliable messages enter a window of
  * NCI_SIM_WINDOW sequence numbers; each of their fragments carries its own
- * resend timer (RTO from the RTT estimate, doubled per resend up to a limit).
+ * resend timer (RTO from the RTT estimate, doubled per resend up to a limit
+ * and to the host's retransmission cap).
  * Every datagram with chunks has a sequence number and is recorded with the
  * reliable chunks it carried, so an ack (seq + 32-bit field) releases them all.
  * Resends are driven by the fragment timers and by gaps in the acks (a
@@ -45,13 +46,26 @@ uint64_t nci_sim_rto_us(const nci_sim_peer *peer)
     return (uint64_t)rto;
 }
 
-static uint64_t resend_delay_us(const nci_sim_peer *peer, uint16_t send_count)
+/* The resend interval doubles per send, at most RTO_BACKOFF_LIMIT times and
+ * to RTO_MAX_US; with the host's retransmission cap it also stops at
+ * max(cap, RTO), as on the ENet backend. The timeout counts from the last
+ * acknowledgement, so the backoff never decides it. */
+static uint64_t resend_delay_us(const nci_sim_host *host, const nci_sim_peer *peer,
+                                uint16_t send_count)
 {
     uint32_t shift = send_count > 0 ? send_count - 1u : 0u;
     if (shift > RTO_BACKOFF_LIMIT)
         shift = RTO_BACKOFF_LIMIT;
-    uint64_t delay = nci_sim_rto_us(peer) << shift;
-    return delay > RTO_MAX_US ? RTO_MAX_US : delay;
+    uint64_t rto = nci_sim_rto_us(peer);
+    uint64_t delay = rto << shift;
+    if (delay > RTO_MAX_US)
+        delay = RTO_MAX_US;
+    if (host->retransmit_cap_us) {
+        uint64_t cap = host->retransmit_cap_us > rto ? host->retransmit_cap_us : rto;
+        if (delay > cap)
+            delay = cap;
+    }
+    return delay;
 }
 
 /* ------------------------------------------------------------------ */
@@ -366,9 +380,9 @@ static bool flush_reliable(datagram_builder *b, uint8_t lane)
             nci_sim_fragment_tx *frag = &m->fragments[f];
             if (frag->acked)
                 continue;
-            uint64_t due = frag->send_count == 0
-                               ? 0
-                               : frag->sent_us + resend_delay_us(b->peer, frag->send_count);
+            uint64_t due = 0;
+            if (frag->send_count > 0)
+                due = frag->sent_us + resend_delay_us(b->host, b->peer, frag->send_count);
             if (due <= b->now_us) {
                 if (!builder_reserve(b, chunk_bytes(m, f), true)) {
                     m->due_us = 0;
@@ -384,7 +398,7 @@ static bool flush_reliable(datagram_builder *b, uint8_t lane)
                 frag->sent_us = b->now_us;
                 if (frag->send_count < UINT16_MAX)
                     frag->send_count++;
-                due = b->now_us + resend_delay_us(b->peer, frag->send_count);
+                due = b->now_us + resend_delay_us(b->host, b->peer, frag->send_count);
             }
             if (due < next_due)
                 next_due = due;

@@ -254,6 +254,20 @@ typedef struct netcore_host_config {
     uint32_t outgoing_bandwidth_kbps;   /* ignores both: cap it with the conditioner's bandwidth_kbps */
     uint32_t ping_interval_ms;          /* default 500 */
     uint32_t timeout_ms;                /* default 10000: a peer that acknowledges nothing for this long is dropped */
+    /* Longest wait, in milliseconds, before an unacknowledged reliable
+     * datagram is sent again: each resend waits twice as long as the one
+     * before until this cap is reached. For each peer the cap is raised to
+     * that peer's own resend timeout (round trip + 4 x its variance), so a
+     * slow link is never resent faster than it can answer. Default 1000:
+     * with timeout_ms 10000 a peer gets about ten more tries after the
+     * backoff has reached the cap, so timeout_ms (silence since the last
+     * acknowledgement) alone decides when a lossy but living link is given
+     * up. 0: no cap: ENet's own doubling without limit, which drops a peer
+     * as soon as one datagram's doubled resend timeout passes timeout_ms
+     * (on a 2 s, 25 %-loss link after four or five failed round trips in a
+     * row, whatever timeout_ms says), and on the simulated backend its fixed
+     * limit of 4 x its resend timeout, at most 4 s. Valid: 0..60000. */
+    uint32_t retransmit_timeout_max_ms;
     uint32_t connect_timeout_ms;        /* default 5000: client gives up connecting (incl. admission) */
     uint32_t admission_timeout_ms;      /* default 2000: server drops a peer still pending after this */
     netcore_admission_fn admission;     /* NULL: admit every peer that completes the handshake */
