@@ -709,6 +709,7 @@ const char *netcore_lobby_error_str(uint16_t code)
     case NETCORE_LOBBY_ERR_INTERNAL: return "internal error";
     case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
     case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
+    case NETCORE_LOBBY_ERR_SLOW_READER: return "not reading fast enough";
     }
     return "unknown error";
 }

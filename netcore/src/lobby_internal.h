@@ -220,6 +220,7 @@ typedef struct nci_lobby_room {
     bool in_match;
     uint64_t match_id;
     uint64_t game_server_id; /* where the match was placed; 0: the configured game_address */
+    netcore_address game_address; /* the match's game server, written in its tokens */
     uint8_t member_count;
     int32_t members[NETCORE_LOBBY_MAX_PLAYERS]; /* session indices in join order */
 } nci_lobby_room;
@@ -255,6 +256,7 @@ struct netcore_lobby_server {
     nci_lobby_msg error_msg;
     uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
     uint64_t now_ms;
+    uint64_t accept_paused_until_ms; /* listeners are not polled before this */
     uint32_t next_room_id;
     nci_rng rng;
     netcore_lobby_server_stats stats;

@@ -138,6 +138,61 @@ void nci_lobby_expire_sessions(netcore_lobby_server *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* Match tokens                                                        */
+/* ------------------------------------------------------------------ */
+
+/* A connect token for one member of a room's match, bound to the IP this
+ * member reaches the lobby from: the game server's datagram guard checks the
+ * proof in the token's clear header against the CONNECT datagram's source
+ * before it gives the handshake a peer slot. The member must be connected. */
+static netcore_result mint_token(const netcore_lobby_server *s, const nci_lobby_room *room,
+                                 const nci_lobby_session *member, uint64_t create_time_s,
+                                 uint8_t out_token[NETCORE_TOKEN_BYTES])
+{
+    netcore_token_params params;
+    memset(&params, 0, sizeof params);
+    params.client_id = member->client_id;
+    params.match_id = room->match_id;
+    params.server_address = room->game_address;
+    params.create_time_s = create_time_s;
+    params.lifetime_s = s->config.token_lifetime_s;
+    return netcore_token_create_for_client(s->config.key, &params, &s->conns[member->conn].peer,
+                                           out_token);
+}
+
+static void send_match_start(netcore_lobby_server *s, int32_t conn, const nci_lobby_room *room,
+                             const uint8_t token[NETCORE_TOKEN_BYTES])
+{
+    nci_lobby_msg *m = &s->out_msg;
+    m->type = NCI_LOBBY_MATCH_START;
+    m->u.match_start.match_id = room->match_id;
+    m->u.match_start.server_address = room->game_address;
+    m->u.match_start.token_lifetime_s = s->config.token_lifetime_s;
+    m->u.match_start.connect_proof = netcore_token_embedded_proof(token, NETCORE_TOKEN_BYTES);
+    m->u.match_start.token_size_bytes = NETCORE_TOKEN_BYTES;
+    memcpy(m->u.match_start.token, token, NETCORE_TOKEN_BYTES);
+    nci_lobby_send_out(s, conn);
+    sodium_memzero(m->u.match_start.token, sizeof m->u.match_start.token);
+}
+
+/* A member back on a new connection while its room plays: the token it got
+ * may be spent, expired or bound to the IP it had, so it gets a fresh one
+ * for the same match. */
+static void resend_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses)
+{
+    const nci_lobby_room *room = &s->rooms[ses->room];
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    if (mint_token(s, room, ses, nci_lobby_token_time_s(s), token) != NETCORE_OK) {
+        nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_LOBBY_RECONNECT,
+                             "could not make a connect token");
+        return;
+    }
+    send_match_start(s, conn, room, token);
+    sodium_memzero(token, sizeof token);
+    s->stats.match_tokens_reissued++;
+}
+
+/* ------------------------------------------------------------------ */
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -227,8 +282,11 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
     s->conns[conn].session = found;
     s->stats.reconnects++;
     send_welcome(s, conn, true);
-    if (ses->room != NCI_LOBBY_NONE)
-        broadcast_room_state(s, ses->room);
+    if (ses->room == NCI_LOBBY_NONE)
+        return;
+    broadcast_room_state(s, ses->room);
+    if (s->rooms[ses->room].in_match)
+        resend_match_start(s, conn, ses);
 }
 
 /* ------------------------------------------------------------------ */
@@ -384,63 +442,49 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     nci_lobby_room *room = &s->rooms[room_index];
     uint8_t tokens[NETCORE_LOBBY_MAX_PLAYERS][NETCORE_TOKEN_BYTES];
     uint64_t ids[NETCORE_LOBBY_MAX_PLAYERS];
-    uint64_t match_id = 0;
-    while (match_id == 0)
-        match_id = nci_rng_next(&s->rng);
-    netcore_token_params params;
-    memset(&params, 0, sizeof params);
-    params.match_id = match_id;
+    nci_lobby_room planned = *room;
+    planned.match_id = 0;
+    while (planned.match_id == 0)
+        planned.match_id = nci_rng_next(&s->rng);
     uint64_t server_id = 0;
-    if (!nci_lobby_registry_pick(s, room->member_count, &params.server_address, &server_id)) {
+    if (!nci_lobby_registry_pick(s, room->member_count, &planned.game_address, &server_id)) {
         nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NO_GAME_SERVER, NCI_LOBBY_START_MATCH,
                              "every game server is full");
         return;
     }
-    params.create_time_s = nci_lobby_token_time_s(s);
-    params.lifetime_s = s->config.token_lifetime_s;
+    uint64_t create_time_s = nci_lobby_token_time_s(s);
     /* Every token is made before anything is sent, so a failure leaves the
      * room untouched instead of starting a match for only some members. */
     for (uint8_t i = 0; i < room->member_count; i++) {
         const nci_lobby_session *member = &s->sessions[room->members[i]];
-        ids[i] = params.client_id = member->client_id;
-        /* A member whose connection is lost gets no MATCH_START, so no token. */
+        ids[i] = member->client_id;
+        /* A member whose connection is lost gets its token when it comes back. */
         if (member->conn == NCI_LOBBY_NONE)
             continue;
-        /* Bound to the IP this member reaches the lobby from: the game
-         * server's datagram guard checks the proof in the token's clear
-         * header against the CONNECT datagram's source before it gives the
-         * handshake a peer slot. */
-        if (netcore_token_create_for_client(s->config.key, &params, &s->conns[member->conn].peer,
-                                            tokens[i]) != NETCORE_OK) {
+        if (mint_token(s, &planned, member, create_time_s, tokens[i]) != NETCORE_OK) {
+            sodium_memzero(tokens, sizeof tokens);
             nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_LOBBY_START_MATCH,
                                  "could not make connect tokens");
             return;
         }
     }
     room->in_match = true;
-    room->match_id = match_id;
+    room->match_id = planned.match_id;
+    room->game_address = planned.game_address;
     room->game_server_id = server_id;
     s->stats.matches_started++;
-    nci_lobby_msg *m = &s->out_msg;
     for (uint8_t i = 0; i < room->member_count; i++) {
         int32_t member_conn = s->sessions[room->members[i]].conn;
-        if (member_conn == NCI_LOBBY_NONE)
-            continue;
-        m->type = NCI_LOBBY_MATCH_START;
-        m->u.match_start.match_id = match_id;
-        m->u.match_start.server_address = params.server_address;
-        m->u.match_start.token_lifetime_s = s->config.token_lifetime_s;
-        m->u.match_start.connect_proof = netcore_token_embedded_proof(tokens[i], NETCORE_TOKEN_BYTES);
-        m->u.match_start.token_size_bytes = NETCORE_TOKEN_BYTES;
-        memcpy(m->u.match_start.token, tokens[i], NETCORE_TOKEN_BYTES);
-        nci_lobby_send_out(s, member_conn);
+        if (member_conn != NCI_LOBBY_NONE)
+            send_match_start(s, member_conn, room, tokens[i]);
     }
     sodium_memzero(tokens, sizeof tokens);
     broadcast_room_state(s, room_index);
     if (server_id != 0)
-        nci_lobby_registry_assign(s, server_id, match_id, room->room_id, ids, room->member_count);
+        nci_lobby_registry_assign(s, server_id, room->match_id, room->room_id, ids,
+                                  room->member_count);
     if (s->config.on_match_start)
-        s->config.on_match_start(s->config.match_user, match_id, room->room_id, ids,
+        s->config.on_match_start(s->config.match_user, room->match_id, room->room_id, ids,
                                  room->member_count);
 }
 
@@ -456,6 +500,7 @@ void nci_lobby_end_room_match(netcore_lobby_server *s, int32_t room_index)
     room->in_match = false;
     room->match_id = 0;
     room->game_server_id = 0;
+    memset(&room->game_address, 0, sizeof room->game_address);
     broadcast_room_state(s, room_index);
 }
 

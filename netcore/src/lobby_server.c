@@ -21,6 +21,11 @@
 /* Work bounds per connection and update, so one busy client cannot starve others. */
 #define MAX_READS_PER_UPDATE 4
 #define MAX_ACCEPTS_PER_UPDATE 64
+/* How long the listeners rest after accept() ran out of descriptors or memory. */
+#define ACCEPT_BACKOFF_MS 100
+/* Kept free in every send buffer for the ERROR(SLOW_READER) that closes a
+ * connection whose buffer is otherwise full (largest ERROR frame: 137 bytes). */
+#define SLOW_READER_RESERVE_BYTES 160
 
 void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
 {
@@ -248,10 +253,11 @@ static void conn_flush(nci_lobby_conn *c)
         c->send_off = c->send_len = 0;
 }
 
-/* Appends bytes to a connection's send buffer; false when it would overflow. */
-static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t *bytes, size_t n)
+/* Appends bytes to a connection's send buffer, using at most cap bytes of
+ * it; false when they would not fit. */
+static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t *bytes, size_t n,
+                       size_t cap)
 {
-    size_t cap = s->config.send_buffer_bytes;
     /* Hand what is queued to the kernel first: a burst of frames within one
      * update is normal, only a peer that stops reading should overflow. */
     if (n > cap - c->send_len)
@@ -308,18 +314,24 @@ static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_ms
                  msg->type, netcore_result_str(r));
         return;
     }
-    if (!conn_queue(s, c, s->scratch, size)) {
-        /* A client that does not read must not make the server buffer
-         * without bound: drop it (its session waits for a reconnect). What
-         * is queued is discarded, possibly in the middle of a frame, so no
-         * ERROR can follow: the peer sees a truncated stream, then the end
-         * of it. A client that does not read would not see an ERROR anyway. */
-        s->stats.slow_reader_dropped++;
-        c->send_off = c->send_len = 0;
-        if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
-            nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
-        nci_lobby_close(s, index);
-    }
+    size_t cap = s->config.send_buffer_bytes;
+    if (conn_queue(s, c, s->scratch, size, cap - SLOW_READER_RESERVE_BYTES))
+        return;
+    /* A client that does not read must not make the server buffer without
+     * bound: it is closed. The frames already queued stay whole, and the
+     * reserve left free by every other frame holds the ERROR that follows
+     * them, so a client that does catch up reads why it was dropped. */
+    s->stats.slow_reader_dropped++;
+    if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
+        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
+    nci_lobby_msg *m = &s->error_msg;
+    m->type = NCI_LOBBY_ERROR;
+    m->u.error.code = NETCORE_LOBBY_ERR_SLOW_READER;
+    m->u.error.request_type = 0;
+    snprintf(m->u.error.text, sizeof m->u.error.text, "not reading fast enough");
+    if (nci_lobby_encode(m, s->scratch, NCI_LOBBY_SCRATCH_BYTES, &size) == NETCORE_OK)
+        (void)conn_queue(s, c, s->scratch, size, cap);
+    nci_lobby_close(s, index);
 }
 
 void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn) { queue_msg(s, conn, &s->out_msg); }
@@ -468,14 +480,66 @@ static void conn_read(netcore_lobby_server *s, int32_t index)
     }
 }
 
+/* Best-effort SERVER_FULL notice from a stack buffer, then close; no state is kept. */
+static void refuse(int fd, const char *text)
+{
+    uint8_t frame[128];
+    nci_lobby_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = NCI_LOBBY_ERROR;
+    m.u.error.code = NETCORE_LOBBY_ERR_SERVER_FULL;
+    snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
+    size_t size = 0;
+    if (nci_lobby_encode(&m, frame, sizeof frame, &size) == NETCORE_OK)
+        (void)send(fd, frame, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+}
+
+static bool same_ip(const netcore_address *a, const netcore_address *b)
+{
+    size_t n = a->family == NETCORE_ADDRESS_IPV4 ? 4 : 16;
+    return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
+}
+
+static bool over_ip_limit(const netcore_lobby_server *s, const netcore_address *peer)
+{
+    uint32_t limit = s->config.max_connections_per_ip;
+    if (limit == 0)
+        return false;
+    uint32_t open = 0;
+    for (uint32_t k = 0; k < s->conn_capacity && open < limit; k++)
+        open += s->conns[k].fd >= 0 && same_ip(&s->conns[k].peer, peer);
+    return open >= limit;
+}
+
 static void accept_connections(netcore_lobby_server *s, int listen_fd)
 {
     for (int i = 0; i < MAX_ACCEPTS_PER_UPDATE; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept(listen_fd, (struct sockaddr *)&ss, &len);
-        if (fd < 0)
+        if (fd < 0) {
+            /* The pending connection stays queued and the listener stays
+             * readable, so poll() would return at once for as long as
+             * descriptors or memory are short: pause the listeners instead
+             * of spinning. Connections already open keep being served. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                s->accept_paused_until_ms = s->now_ms + ACCEPT_BACKOFF_MS;
+                s->stats.accept_backoffs++;
+                if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
+                    nci_logf(&s->config.log, NETCORE_LOG_WARN,
+                             "lobby: cannot accept (%s), pausing for %d ms", strerror(errno),
+                             ACCEPT_BACKOFF_MS);
+            }
             return;
+        }
+        netcore_address peer;
+        nci_address_from_sockaddr((struct sockaddr *)&ss, &peer);
+        if (over_ip_limit(s, &peer)) {
+            refuse(fd, "too many connections from this address");
+            s->stats.connections_rejected_per_ip++;
+            continue;
+        }
         int32_t slot = NCI_LOBBY_NONE;
         for (uint32_t k = 0; k < s->conn_capacity && slot == NCI_LOBBY_NONE; k++)
             if (s->conns[k].fd < 0)
@@ -486,17 +550,7 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
             c->send = nci_alloc(&s->config.allocator, s->config.send_buffer_bytes);
         }
         if (!c || !c->recv || !c->send || !set_nonblocking(fd)) {
-            /* Best-effort notice from a stack buffer; no state is kept. */
-            uint8_t frame[64];
-            nci_lobby_msg m;
-            memset(&m, 0, sizeof m);
-            m.type = NCI_LOBBY_ERROR;
-            m.u.error.code = NETCORE_LOBBY_ERR_SERVER_FULL;
-            snprintf(m.u.error.text, sizeof m.u.error.text, "server full");
-            size_t size = 0;
-            if (nci_lobby_encode(&m, frame, sizeof frame, &size) == NETCORE_OK)
-                (void)send(fd, frame, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-            close(fd);
+            refuse(fd, "server full");
             s->stats.connections_rejected_full++;
             if (c) {
                 c->fd = -1;
@@ -507,7 +561,7 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->fd = fd;
-        nci_address_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+        c->peer = peer;
         c->session = NCI_LOBBY_NONE;
         c->game_server = NCI_LOBBY_NONE;
         c->opened_ms = c->last_frame_ms = c->tokens_ms = s->now_ms;
@@ -559,7 +613,10 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     if (now_ms > s->now_ms)
         s->now_ms = now_ms;
     nfds_t count = 0;
-    for (uint32_t i = 0; i < s->config.listen_count; i++) {
+    bool accepting = s->now_ms >= s->accept_paused_until_ms;
+    if (!accepting && s->accept_paused_until_ms - s->now_ms < timeout_ms)
+        timeout_ms = (uint32_t)(s->accept_paused_until_ms - s->now_ms);
+    for (uint32_t i = 0; i < s->config.listen_count && accepting; i++) {
         s->pollfds[count].fd = s->listen_fds[i];
         s->pollfds[count].events = POLLIN;
         s->poll_conn[count++] = NCI_LOBBY_POLL_LISTENER;

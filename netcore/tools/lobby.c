@@ -37,6 +37,7 @@ typedef struct options {
     const char *game_address_text;
     uint32_t token_lifetime_s;
     uint32_t max_connections;
+    uint32_t max_connections_per_ip;
     uint32_t max_rooms;
     uint32_t max_game_servers;
     uint32_t discovery_port;
@@ -61,6 +62,8 @@ static void print_usage(FILE *out)
             "                            (default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)\n"
             "  --token-lifetime S        connect token lifetime in seconds (default 30)\n"
             "  --max-connections N       default 256\n"
+            "  --max-connections-per-ip N  open connections from one IP (default 0: no limit;\n"
+            "                            4..16 on a public lobby)\n"
             "  --max-rooms N             default 128\n"
             "  --max-game-servers N      game servers that may register with the key (default 16;\n"
             "                            0: none, every match goes to --game-address)\n"
@@ -151,6 +154,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = parse_u32(value, 86400, &opts->token_lifetime_s) && opts->token_lifetime_s > 0;
         } else if (strcmp(name, "max-connections") == 0) {
             ok = parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
+        } else if (strcmp(name, "max-connections-per-ip") == 0) {
+            ok = parse_u32(value, 65536, &opts->max_connections_per_ip);
         } else if (strcmp(name, "max-rooms") == 0) {
             ok = parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
         } else if (strcmp(name, "discovery-port") == 0) {
@@ -232,6 +237,7 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
         return usage_error("cannot parse --game-address '%s'", opts->game_address_text);
     cfg->token_lifetime_s = opts->token_lifetime_s;
     cfg->max_connections = opts->max_connections;
+    cfg->max_connections_per_ip = opts->max_connections_per_ip;
     cfg->max_rooms = opts->max_rooms;
     cfg->max_game_servers = opts->max_game_servers;
     cfg->discovery_enabled = opts->discovery;
@@ -247,19 +253,24 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
 static void print_summary(double seconds, const netcore_lobby_server_stats *s)
 {
     printf("{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
+           "\"connections_rejected_per_ip\":%llu,\"accept_backoffs\":%llu,"
            "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
            "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
            "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
-           "\"reconnects\":%llu,\"matches_started\":%llu,\"registrations_rejected\":%llu,"
+           "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
+           "\"registrations_rejected\":%llu,"
            "\"discovery_answered\":%llu,\"discovery_dropped\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
+           (unsigned long long)s->connections_rejected_per_ip,
+           (unsigned long long)s->accept_backoffs,
            (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
            (unsigned long long)s->malformed_dropped, (unsigned long long)s->oversize_dropped,
            (unsigned long long)s->timeout_dropped, (unsigned long long)s->rate_limit_dropped,
            (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
            (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
            (unsigned long long)s->matches_started,
+           (unsigned long long)s->match_tokens_reissued,
            (unsigned long long)s->registrations_rejected,
            (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped);
 }

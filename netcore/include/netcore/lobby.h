@@ -65,7 +65,8 @@ typedef enum netcore_lobby_error {
     NETCORE_LOBBY_ERR_RECONNECT_FAILED = 18, /* unknown or expired reconnect token; closed */
     NETCORE_LOBBY_ERR_INTERNAL = 19,      /* the server could not complete the request */
     NETCORE_LOBBY_ERR_NO_GAME_SERVER = 20,/* start refused: every registered game server is full */
-    NETCORE_LOBBY_ERR_AUTH = 21           /* game server registration refused (key, clock); closed */
+    NETCORE_LOBBY_ERR_AUTH = 21,          /* game server registration refused (key, clock); closed */
+    NETCORE_LOBBY_ERR_SLOW_READER = 22    /* outgoing buffer full: the client does not read; closed */
 } netcore_lobby_error;
 
 /* "malformed frame", "room full", ...; "unknown error" otherwise. Static storage. */
@@ -180,9 +181,16 @@ typedef struct netcore_lobby_server_config {
     netcore_address listen[NETCORE_LOBBY_MAX_LISTEN];
     uint32_t listen_count;
     uint32_t max_connections;        /* default 256; 1..65536; extra connections get SERVER_FULL */
+    /* Open connections allowed from one IP address (any port); further ones
+     * get SERVER_FULL and are closed. Default 0: no per-address limit (tests
+     * and bot swarms open many from 127.0.0.1); on a public lobby 4..16. */
+    uint32_t max_connections_per_ip;
     uint32_t max_rooms;              /* default 128 */
     uint32_t max_frame_bytes;        /* default 16384; 256..1048576 (body incl. type byte) */
-    uint32_t send_buffer_bytes;      /* default 65536 per connection; overflow closes it, no ERROR */
+    /* Default 65536 per connection (4096..); a frame that would overflow it
+     * closes the connection with ERROR(SLOW_READER), queued after the frames
+     * already buffered (a little space is kept for it). */
+    uint32_t send_buffer_bytes;
     uint32_t hello_timeout_ms;       /* default 5000: HELLO/RECONNECT must arrive by then */
     uint32_t idle_timeout_ms;        /* default 60000: no complete frame for this long closes */
     uint32_t frame_timeout_ms;       /* default 10000: a started frame must complete (slowloris) */
@@ -254,6 +262,11 @@ typedef struct netcore_lobby_server_stats {
     uint32_t rooms;
     uint64_t connections_accepted;
     uint64_t connections_rejected_full;
+    uint64_t connections_rejected_per_ip; /* max_connections_per_ip reached */
+    /* accept() failed for lack of descriptors or memory (EMFILE, ENFILE,
+     * ENOBUFS, ENOMEM): the listeners are left alone for 100 ms instead of
+     * waking poll() again at once. */
+    uint64_t accept_backoffs;
     uint64_t frames_received;
     uint64_t frames_sent;
     uint64_t malformed_dropped;     /* connections closed for a bad frame */
@@ -261,10 +274,11 @@ typedef struct netcore_lobby_server_stats {
     uint64_t timeout_dropped;       /* hello, idle and partial-frame timeouts */
     uint64_t rate_limit_dropped;    /* connections closed for flooding */
     uint64_t chat_rate_limited;     /* chat messages refused */
-    uint64_t slow_reader_dropped;   /* send buffer overflow */
+    uint64_t slow_reader_dropped;   /* send buffer overflow: closed with ERROR(SLOW_READER) */
     uint64_t version_rejected;
     uint64_t reconnects;
     uint64_t matches_started;
+    uint64_t match_tokens_reissued; /* MATCH_START again for a member reconnecting during its match */
     uint32_t game_servers;          /* registered now */
     uint64_t registrations_rejected;
     uint64_t discovery_answered;
