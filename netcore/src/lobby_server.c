@@ -523,12 +523,13 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
              * readable, so poll() would return at once for as long as
              * descriptors or memory are short: pause the listeners instead
              * of spinning. Connections already open keep being served. */
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            int error = errno;
+            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
                 s->accept_paused_until_ms = s->now_ms + ACCEPT_BACKOFF_MS;
                 s->stats.accept_backoffs++;
                 if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
                     nci_logf(&s->config.log, NETCORE_LOG_WARN,
-                             "lobby: cannot accept (%s), pausing for %d ms", strerror(errno),
+                             "lobby: cannot accept (%s), pausing for %d ms", strerror(error),
                              ACCEPT_BACKOFF_MS);
             }
             return;
