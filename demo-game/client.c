@@ -6,6 +6,10 @@
  * reconciled with the prediction), then the client ticks the clock sync says
  * are due (input, prediction step, one input packet per tick carrying the
  * snapshot ack), then the view for this frame.
+ *
+ * A match that ends under the client (the game server died, or the lobby
+ * ended the match) takes the client back to its room: every per-game object
+ * is made anew, and the room's ready/start cycle runs again.
  */
 #include "client.h"
 
@@ -21,6 +25,8 @@
 #include "netcore/snapshot.h"
 #include "netcore/timesync.h"
 
+#define MAX_RETURNS_WITHOUT_PLAY 3 /* back in the room this often in a row without playing: give up */
+
 /* What the predictor steps: the own ship alone. */
 typedef struct pred_state {
     demo_player player;
@@ -32,6 +38,9 @@ struct demo_client {
     demo_client_state state;
     netcore_lobby_client *lobby;
     bool ready_sent, start_sent;
+    bool end_sent;             /* END_MATCH asked after losing the game server */
+    uint64_t room_owner;       /* of the own room, from the last ROOM_STATE */
+    uint32_t matches, game_lost, returned, returns_without_play;
     netcore_lobby_match_start match;
     netcore_host *host;
     netcore_peer_id server;
@@ -142,6 +151,60 @@ static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_r
     return true;
 }
 
+/* Drops the game connection (with a bounded goodbye when still connected)
+ * and every per-game object, so that the next match starts clean. The
+ * snapshot and input clients are made anew; false if that fails. */
+static bool reset_game(demo_client *c, bool goodbye) {
+    if (c->host) {
+        if (goodbye && (c->state == DEMO_CLIENT_PLAYING || c->state == DEMO_CLIENT_JOINING)) {
+            netcore_host_disconnect(c->host, c->server, 0);
+            netcore_host_flush(c->host);
+        }
+        netcore_host_destroy(c->host);
+        c->host = NULL;
+    }
+    netcore_predict_destroy(c->predict);
+    netcore_interp_destroy(c->interp);
+    netcore_timesync_destroy(c->sync);
+    netcore_input_client_destroy(c->input);
+    netcore_snapshot_client_destroy(c->snap);
+    c->predict = NULL;
+    c->interp = NULL;
+    c->sync = NULL;
+    c->input = NULL;
+    c->snap = NULL;
+    c->slot = -1;
+    c->have_snapshot = false;
+    c->newest_tick = 0;
+    c->last_frame_us = 0;
+    c->window_snapshots = 0;
+    c->interp_frames_base = c->interp_extrap_base = 0;
+    c->extrapolation_pct = 0.0f;
+    memset(c->last_input, 0, sizeof c->last_input);
+    demo_world_init(&c->server_world, NULL);
+    demo_world_init(&c->view, NULL);
+    netcore_snapshot_client_config sc;
+    netcore_snapshot_client_config_default(&sc);
+    sc.schema = c->schema.schema;
+    netcore_input_client_config ic;
+    netcore_input_client_config_default(&ic);
+    ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
+    return netcore_snapshot_client_create(&sc, &c->snap) == NETCORE_OK &&
+           netcore_input_client_create(&ic, &c->input) == NETCORE_OK;
+}
+
+/* Back to the room after the match ended under this client; the room's
+ * ready/start cycle (on_lobby_event) starts the next match. */
+static void back_to_room(demo_client *c, const char *why, bool goodbye) {
+    log_line(c, "back in the room", why);
+    if (++c->returns_without_play > MAX_RETURNS_WITHOUT_PLAY || !reset_game(c, goodbye)) {
+        log_line(c, "giving up", "no game server could be joined");
+        c->state = DEMO_CLIENT_FAILED;
+        return;
+    }
+    c->state = DEMO_CLIENT_LOBBY;
+}
+
 static void start_game(demo_client *c) {
     netcore_address to = c->match.server_address;
     if (to.family == NETCORE_ADDRESS_IPV4 && !to.bytes[0] && !to.bytes[1] && !to.bytes[2] && !to.bytes[3]) {
@@ -217,6 +280,7 @@ static void on_control(demo_client *c, const uint8_t *data, size_t size) {
         }
         c->slot = slot;
         c->state = DEMO_CLIENT_PLAYING;
+        c->returns_without_play = 0;
         log_line(c, "playing", NULL);
     } else if (size > 0 && data[0] == DEMO_MSG_ROSTER && demo_net_read_roster(data, size, &c->server_world)) {
         for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
@@ -251,6 +315,18 @@ static void poll_game(demo_client *c, uint64_t now_us) {
             char why[96];
             snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(ev.reason), (unsigned)ev.code);
             log_line(c, "left the game server", why);
+            bool gone = ev.reason == NETCORE_DISCONNECT_TIMEOUT || ev.reason == NETCORE_DISCONNECT_CONNECT_FAILED;
+            if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
+                /* The game server died: the lobby still counts the match
+                 * as playing, so the room's owner ends it; every member
+                 * then gets MATCH_END. */
+                c->game_lost++;
+                back_to_room(c, "the game server is gone", false);
+                if (c->state == DEMO_CLIENT_LOBBY && c->room_owner == netcore_lobby_client_id(c->lobby)) {
+                    c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;
+                }
+                return;
+            }
             c->state = c->state == DEMO_CLIENT_PLAYING ? DEMO_CLIENT_CLOSED : DEMO_CLIENT_FAILED;
             return;
         } else if (ev.type == NETCORE_EVENT_RECEIVE) {
@@ -269,6 +345,28 @@ static void poll_game(demo_client *c, uint64_t now_us) {
 
 static void on_lobby_event(void *user, const netcore_lobby_event *e) {
     demo_client *c = user;
+    if (e->type == NETCORE_LOBBY_EVENT_ROOM_STATE && e->room) {
+        c->room_owner = e->room->owner_id;
+    }
+    if (e->type == NETCORE_LOBBY_EVENT_MATCH_END && c->match.match_id != 0 && e->match_id == c->match.match_id &&
+        c->state != DEMO_CLIENT_FAILED) {
+        /* The room is back from its match, every member unready: ready
+         * again, and the owner starts the next match. */
+        c->returned++;
+        c->end_sent = false;
+        c->ready_sent = c->start_sent = false;
+        c->match.match_id = 0;
+        if (c->state != DEMO_CLIENT_LOBBY) {
+            back_to_room(c, "the lobby ended the match", true);
+        }
+        return;
+    }
+    if (e->type == NETCORE_LOBBY_EVENT_ERROR && c->end_sent && e->error_code == NETCORE_LOBBY_ERR_STATE) {
+        /* The match was already over when END_MATCH arrived: MATCH_END
+         * is on its way. */
+        c->end_sent = false;
+        return;
+    }
     if (c->state != DEMO_CLIENT_LOBBY) {
         return;
     }
@@ -291,6 +389,7 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e) {
         }
     } else if (e->type == NETCORE_LOBBY_EVENT_MATCH_START && e->match) {
         c->match = *e->match;
+        c->matches++;
         start_game(c);
     } else if (e->type == NETCORE_LOBBY_EVENT_ERROR || e->type == NETCORE_LOBBY_EVENT_DISCONNECTED) {
         log_line(c, "lobby", e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
@@ -379,6 +478,9 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
         return;
     }
     poll_game(c, now_us);
+    if (!c->host) {
+        return; /* back in the room */
+    }
     if (c->state != DEMO_CLIENT_PLAYING || !c->have_snapshot) {
         netcore_host_flush(c->host);
         return;
@@ -513,6 +615,21 @@ void demo_client_destroy(demo_client *c) {
 
 /* ---- accessors ---- */
 
+const char *demo_client_state_name(demo_client_state state) {
+    switch (state) {
+    case DEMO_CLIENT_LOBBY:
+        return "lobby";
+    case DEMO_CLIENT_JOINING:
+        return "joining";
+    case DEMO_CLIENT_PLAYING:
+        return "playing";
+    case DEMO_CLIENT_CLOSED:
+        return "closed";
+    default:
+        return "failed";
+    }
+}
+
 demo_client_state demo_client_get_state(const demo_client *c) {
     return c->state;
 }
@@ -552,6 +669,11 @@ void demo_client_set_link(demo_client *c, const netcore_link_profile *profile, c
 void demo_client_get_stats(const demo_client *c, demo_client_stats *out) {
     memset(out, 0, sizeof *out);
     out->connected = c->state == DEMO_CLIENT_PLAYING;
+    out->state = c->state;
+    out->matches = c->matches;
+    out->game_lost = c->game_lost;
+    out->returned = c->returned;
+    out->game_port = c->matches > 0 ? c->match.server_address.port : 0;
     out->decode_errors = c->decode_errors;
     out->snapshots = c->snapshots;
     netcore_peer_stats ps;

@@ -8,7 +8,13 @@
  * Two ways in:
  *   demo_client_create: connects to a lobby, creates a one-seat room, marks
  *     itself ready and starts the match at once (the arena is shared by every
- *     match of the server), then joins the game server.
+ *     match of the server), then joins the game server. When the game server
+ *     goes silent (its process died: the game connection times out) the
+ *     client returns to its room, asks the lobby to end the match (it owns
+ *     the room), and starts a new one, which the lobby places on a game
+ *     server still running. A MATCH_END from the lobby for the match being
+ *     played does the same. Three returns in a row without reaching play
+ *     give up (FAILED).
  *   demo_client_create_for_match: joins the game server of a match started
  *     elsewhere (e.g. by the lobby menu), with the MATCH_START it received.
  *
@@ -57,7 +63,15 @@ typedef struct demo_client_stats {
     uint64_t corrections;     /* prediction corrections */
     float in_kbps, out_kbps;  /* payload rates */
     int score, deaths;        /* of the own ship, as last received */
+    demo_client_state state;
+    uint32_t matches;         /* MATCH_STARTs received */
+    uint32_t game_lost;       /* game connections lost without notice (timeout, unreachable) */
+    uint32_t returned;        /* returns to the room after the lobby ended the match */
+    uint16_t game_port;       /* the game server of the current (or last) match; 0: none yet */
 } demo_client_stats;
+
+/* "lobby", "joining", "playing", "closed", "failed". Static storage. */
+const char *demo_client_state_name(demo_client_state state);
 
 typedef struct demo_client demo_client;
 

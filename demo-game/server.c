@@ -1,5 +1,6 @@
 /*
- * demo-game server: lobby + authoritative game server (see server.h).
+ * demo-game server: lobby + authoritative game server, or a game server
+ * registered with a remote lobby (see server.h).
  *
  * Per tick: take every player's input for this tick from its input buffer
  * (netcore_input_server repeats the last one when it is missing), let server
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "net_proto.h"
+#include "server_registry.h"
 #include "netcore/input.h"
 #include "netcore/lagcomp.h"
 #include "netcore/lobby.h"
@@ -48,6 +50,8 @@ typedef struct match_rec {
     uint32_t players;  /* connected now */
     bool joined;       /* someone connected once */
     uint64_t started_ms;
+    uint32_t member_count; /* the players the lobby sends: only they are admitted */
+    uint64_t members[NETCORE_LOBBY_MAX_PLAYERS];
 } match_rec;
 
 struct demo_server {
@@ -55,7 +59,9 @@ struct demo_server {
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     netcore_address game_address;
     netcore_host *host;
-    netcore_lobby_server *lobby;
+    netcore_lobby_server *lobby;   /* embedded lobby; NULL in register mode */
+    demo_registry *registry;       /* register mode: the link to the remote lobby */
+    uint64_t assign_refused;       /* register mode: matches with no record free */
     netcore_token_validator *validator;
     demo_net_schema schema;
     netcore_snapshot_server *snap;
@@ -122,26 +128,53 @@ static match_rec *find_match(demo_server *s, uint64_t match_id) {
     return NULL;
 }
 
+/* Tells the lobby that a match is over: the embedded one directly, a
+ * remote one with a report (lost if the connection is down: the lobby that
+ * dropped this server no longer counts on it). */
+static void report_end(demo_server *s, uint64_t match_id) {
+    if (s->lobby) {
+        netcore_lobby_server_end_match(s->lobby, match_id);
+    } else {
+        demo_registry_end_match(s->registry, match_id);
+    }
+}
+
+/* Tracks a match the lobby placed here; false (and the match is ended at
+ * once rather than admitting unknown tokens) when every record is in use. */
+static bool add_match(demo_server *s, uint64_t match_id, const uint64_t *members, size_t count) {
+    if (count > NETCORE_LOBBY_MAX_PLAYERS) {
+        count = NETCORE_LOBBY_MAX_PLAYERS;
+    }
+    for (int i = 0; i < MAX_MATCHES; i++) {
+        match_rec *m = &s->matches[i];
+        if (!m->used) {
+            memset(m, 0, sizeof *m);
+            m->used = true;
+            m->match_id = match_id;
+            m->started_ms = now_ms();
+            m->member_count = (uint32_t)count;
+            if (count > 0) {
+                memcpy(m->members, members, count * sizeof *members);
+            }
+            char what[48];
+            snprintf(what, sizeof what, "match started with %u players", (unsigned)count);
+            say(s, what, NULL, -1);
+            return true;
+        }
+    }
+    report_end(s, match_id);
+    return false;
+}
+
 static void on_match_start(void *user, uint64_t match_id, uint32_t room_id, const uint64_t *members,
                            size_t count) {
     demo_server *s = user;
     (void)room_id;
-    (void)members;
-    for (int i = 0; i < MAX_MATCHES; i++) {
-        if (!s->matches[i].used) {
-            s->matches[i] = (match_rec){true, match_id, 0, false, now_ms()};
-            char what[48];
-            snprintf(what, sizeof what, "match started with %u players", (unsigned)count);
-            say(s, what, NULL, -1);
-            return;
-        }
-    }
-    /* No room to track it: end it at once rather than admit unknown tokens. */
-    netcore_lobby_server_end_match(s->lobby, match_id);
+    add_match(s, match_id, members, count);
 }
 
 static void end_match(demo_server *s, match_rec *m) {
-    netcore_lobby_server_end_match(s->lobby, m->match_id);
+    report_end(s, m->match_id);
     m->used = false;
 }
 
@@ -153,11 +186,41 @@ static int players_now(const demo_server *s) {
     return n;
 }
 
-/* Policy run by the validator after the token checks: only matches this
- * lobby started, each client once, within the player limit. */
+/* The load the lobby should count: players in the arena plus the members of
+ * assigned matches who have not arrived yet, so that matches assigned in a
+ * burst spread over the game servers. */
+static uint32_t load_now(const demo_server *s) {
+    uint32_t n = 0;
+    for (int i = 0; i < MAX_MATCHES; i++) {
+        const match_rec *m = &s->matches[i];
+        if (m->used) {
+            n += m->joined ? m->players : m->member_count;
+        }
+    }
+    return n < s->config.capacity ? n : s->config.capacity;
+}
+
+/* Policy run by the validator after the token checks: only members of
+ * matches the lobby placed here, each client once, within the player limit. */
 static netcore_result accept_token(void *user, const netcore_token_info *info) {
     demo_server *s = user;
-    if (!find_match(s, info->match_id)) {
+    const match_rec *m = find_match(s, info->match_id);
+    if (!m && s->registry) {
+        /* The lobby sends MATCH_START to the players and MATCH_ASSIGNED here
+         * at the same moment, and a player on a fast link can finish its
+         * handshake before this loop came round to the lobby connection:
+         * read it now. */
+        demo_registry_update(s->registry, load_now(s), now_ms());
+        m = find_match(s, info->match_id);
+    }
+    if (!m) {
+        return NETCORE_ERR_NOT_FOUND;
+    }
+    bool member = false;
+    for (uint32_t i = 0; i < m->member_count && !member; i++) {
+        member = m->members[i] == info->client_id;
+    }
+    if (!member) {
         return NETCORE_ERR_NOT_FOUND;
     }
     for (int i = 0; i < MAX_PEERS; i++) {
@@ -300,10 +363,12 @@ static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, siz
     }
 }
 
-static void handle_events(demo_server *s) {
+/* Handles every pending game event; the first poll waits up to wait_ms. */
+static void handle_events(demo_server *s, uint32_t wait_ms) {
     netcore_event ev;
     for (int guard = 0; guard < 10000; guard++) {
-        if (netcore_host_poll(s->host, 0, &ev) != NETCORE_OK || ev.type == NETCORE_EVENT_NONE) {
+        if (netcore_host_poll(s->host, guard == 0 ? wait_ms : 0, &ev) != NETCORE_OK ||
+            ev.type == NETCORE_EVENT_NONE) {
             return;
         }
         peer_rec *p = find_peer(s, ev.peer);
@@ -333,6 +398,20 @@ static void handle_events(demo_server *s) {
             }
         }
     }
+}
+
+/* ---- register mode: the link to the remote lobby ---- */
+
+/* A match the remote lobby placed here. */
+static void on_match_assigned(void *user, uint64_t match_id, const uint64_t *members, size_t count) {
+    demo_server *s = user;
+    if (!add_match(s, match_id, members, count)) {
+        s->assign_refused++;
+    }
+}
+
+bool demo_server_registered(const demo_server *s) {
+    return s->registry && demo_registry_registered(s->registry);
 }
 
 /* ---- the tick ---- */
@@ -455,8 +534,14 @@ static void check_matches(demo_server *s) {
 void demo_server_update(demo_server *s, uint32_t wait_ms) {
     uint64_t now = netcore_time_now_us();
     uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
-    netcore_lobby_server_update(s->lobby, now_ms(), wait_ms < until_tick ? wait_ms : until_tick);
-    handle_events(s);
+    uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
+    if (s->lobby) {
+        netcore_lobby_server_update(s->lobby, now_ms(), wait);
+        handle_events(s, 0);
+    } else {
+        handle_events(s, wait);
+        demo_registry_update(s->registry, load_now(s), now_ms());
+    }
     now = netcore_time_now_us();
     int ran = 0;
     while (now >= s->next_tick_us) {
@@ -470,7 +555,7 @@ void demo_server_update(demo_server *s, uint32_t wait_ms) {
         run_tick(s);
         s->next_tick_us += s->tick_us;
         ran++;
-        handle_events(s);
+        handle_events(s, 0);
     }
     check_matches(s);
 }
@@ -550,6 +635,11 @@ static bool make_game_host(demo_server *s) {
         s->game_address = netcore_address_ipv4(0, 0, 0, 0, 0);
     }
     s->game_address.port = bound.port;
+    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE &&
+        s->config.game_address.family != NETCORE_ADDRESS_NONE) {
+        s->game_address = s->config.game_address;
+        s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+    }
     netcore_token_validator_config vc;
     netcore_token_validator_config_default(&vc);
     memcpy(vc.key, s->key, sizeof s->key);
@@ -583,17 +673,39 @@ static bool make_lobby(demo_server *s) {
     return true;
 }
 
+static bool make_registry(demo_server *s) {
+    demo_registry_config rc;
+    memset(&rc, 0, sizeof rc);
+    rc.lobby = s->config.register_lobby;
+    memcpy(rc.key, s->key, sizeof rc.key);
+    rc.game_address = s->game_address;
+    rc.capacity = (uint16_t)s->config.capacity;
+    rc.on_match = on_match_assigned;
+    rc.user = s;
+    rc.seed = s->config.seed ^ netcore_time_now_us();
+    rc.quiet = s->config.quiet;
+    s->registry = demo_registry_create(&rc);
+    memset(rc.key, 0, sizeof rc.key);
+    return s->registry != NULL;
+}
+
 demo_server *demo_server_create(const demo_server_config *config) {
     demo_server *s = calloc(1, sizeof *s);
     if (!s) {
         return NULL;
     }
     s->config = *config;
+    bool registering = s->config.register_lobby.family != NETCORE_ADDRESS_NONE;
+    memcpy(s->key, s->config.key, sizeof s->key);
+    memset(s->config.key, 0, sizeof s->config.key);
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         s->client_slot[i] = -1;
     }
     if (s->config.max_players < 1 || s->config.max_players > DEMO_MAX_PLAYERS) {
         s->config.max_players = DEMO_MAX_PLAYERS;
+    }
+    if (s->config.capacity < 1 || s->config.capacity > s->config.max_players) {
+        s->config.capacity = s->config.max_players;
     }
     if (s->config.tick_rate_hz < 1 || s->config.tick_rate_hz > 1000) {
         s->config.tick_rate_hz = DEMO_TICK_RATE_HZ;
@@ -604,7 +716,7 @@ demo_server *demo_server_create(const demo_server_config *config) {
     }
     s->snapshot_every = s->config.tick_rate_hz / s->config.snapshot_rate_hz;
     s->config.snapshot_rate_hz = s->config.tick_rate_hz / s->snapshot_every;
-    if (s->config.lobby_port != 0 && s->config.game_port == s->config.lobby_port) {
+    if (!registering && s->config.lobby_port != 0 && s->config.game_port == s->config.lobby_port) {
         fprintf(stderr, "demo-server: the lobby and game ports must differ\n");
         free(s);
         return NULL;
@@ -617,8 +729,14 @@ demo_server *demo_server_create(const demo_server_config *config) {
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         demo_rng_seed(&s->bot_rng[i], s->config.seed * 7919u + (uint64_t)i);
     }
-    if (netcore_token_key_generate(s->key) != NETCORE_OK || !demo_net_schema_create(&s->schema) ||
-        !make_replication(s) || !make_game_host(s) || !make_lobby(s)) {
+    uint8_t zero[NETCORE_TOKEN_KEY_BYTES] = {0};
+    if (registering && memcmp(s->key, zero, sizeof zero) == 0) {
+        fprintf(stderr, "demo-server: registering with a lobby needs its key\n");
+        demo_server_destroy(s);
+        return NULL;
+    }
+    if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) || !demo_net_schema_create(&s->schema) ||
+        !make_replication(s) || !make_game_host(s) || !(registering ? make_registry(s) : make_lobby(s))) {
         demo_server_destroy(s);
         return NULL;
     }
@@ -633,6 +751,16 @@ void demo_server_destroy(demo_server *s) {
         return;
     }
     netcore_lobby_server_destroy(s->lobby);
+    if (s->registry) {
+        /* The lobby sends this server's players back to their rooms at once,
+         * rather than after their game connections time out. */
+        for (int i = 0; i < MAX_MATCHES; i++) {
+            if (s->matches[i].used) {
+                end_match(s, &s->matches[i]);
+            }
+        }
+        demo_registry_destroy(s->registry);
+    }
     netcore_host_destroy(s->host);
     netcore_token_validator_destroy(s->validator);
     netcore_lagcomp_destroy(s->lag);
@@ -648,7 +776,7 @@ void demo_server_destroy(demo_server *s) {
 void demo_server_ports(const demo_server *s, uint16_t *lobby_port, uint16_t *game_port) {
     netcore_address a;
     if (lobby_port) {
-        *lobby_port = netcore_lobby_server_address(s->lobby, 0, &a) == NETCORE_OK ? a.port : 0;
+        *lobby_port = s->lobby && netcore_lobby_server_address(s->lobby, 0, &a) == NETCORE_OK ? a.port : 0;
     }
     if (game_port) {
         *game_port = s->game_address.port;
@@ -677,8 +805,16 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
     netcore_host_stats hs;
     netcore_lobby_server_stats ls;
     netcore_token_validator_stats vs;
+    demo_registry_stats rs;
+    memset(&ls, 0, sizeof ls);
+    memset(&rs, 0, sizeof rs);
+    if (s->registry) {
+        demo_registry_get_stats(s->registry, &rs);
+    }
     netcore_host_get_stats(s->host, &hs);
-    netcore_lobby_server_get_stats(s->lobby, &ls);
+    if (s->lobby) {
+        netcore_lobby_server_get_stats(s->lobby, &ls);
+    }
     netcore_token_validator_get_stats(s->validator, &vs);
     uint64_t now = netcore_time_now_us();
     double secs = (double)(now - s->last_stats_us) / 1e6;
@@ -735,8 +871,9 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
               put(buf, size, &len, "snapshots_sent", s->snapshots_sent) &&
               put(buf, size, &len, "snapshot_send_errors", s->snapshot_errors) &&
               put(buf, size, &len, "ticks_skipped", s->ticks_behind) &&
-              put(buf, size, &len, "lobby_connections", ls.connections) &&
-              put(buf, size, &len, "matches_started", ls.matches_started) &&
+              (s->lobby ? put(buf, size, &len, "lobby_connections", ls.connections)
+                        : put(buf, size, &len, "registered", rs.registered)) &&
+              put(buf, size, &len, "matches_started", s->lobby ? ls.matches_started : rs.assigned) &&
               put(buf, size, &len, "admission_accepted", hs.admission_accepted) &&
               /* Everything dropped or refused, one counter per reason. */
               put(buf, size, &len, "admission_rejected", hs.admission_rejected) &&
@@ -765,8 +902,20 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
               put(buf, size, &len, "hello_rejected", s->hello_rejected) &&
               put(buf, size, &len, "server_full_rejected", s->full_rejected) &&
               put(buf, size, &len, "inputs_late_dropped", late) &&
-              put(buf, size, &len, "inputs_too_far_dropped", too_far) &&
-              put(buf, size, &len, "lobby_full_rejected", ls.connections_rejected_full) &&
+              put(buf, size, &len, "inputs_too_far_dropped", too_far);
+    if (ok && !s->lobby) {
+        /* Register mode: the link to the remote lobby instead of a lobby. */
+        ok = put(buf, size, &len, "game_port", s->game_address.port) &&
+             put(buf, size, &len, "load_reported", rs.load_reported) &&
+             put(buf, size, &len, "lobby_registrations", rs.registrations) &&
+             put(buf, size, &len, "lobby_registration_failures", rs.failures) &&
+             put(buf, size, &len, "lobby_connection_lost", rs.lost) &&
+             put(buf, size, &len, "matches_assigned", rs.assigned) &&
+             put(buf, size, &len, "matches_ended_reported", rs.ended) &&
+             put(buf, size, &len, "matches_assign_refused", s->assign_refused) &&
+             put(buf, size, &len, "lobby_errors", rs.errors);
+    } else if (ok) {
+        ok = put(buf, size, &len, "lobby_full_rejected", ls.connections_rejected_full) &&
               put(buf, size, &len, "lobby_malformed_dropped", ls.malformed_dropped) &&
               put(buf, size, &len, "lobby_oversize_dropped", ls.oversize_dropped) &&
               put(buf, size, &len, "lobby_timeout_dropped", ls.timeout_dropped) &&
@@ -776,6 +925,7 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
               put(buf, size, &len, "lobby_version_rejected", ls.version_rejected) &&
               put(buf, size, &len, "lobby_registrations_rejected", ls.registrations_rejected) &&
               put(buf, size, &len, "lobby_discovery_dropped", ls.discovery_dropped);
+    }
     if (!ok || len + 2 > size) {
         return 0;
     }

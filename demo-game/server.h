@@ -14,6 +14,15 @@
  * 0.0.0.0:port, which clients read as "the host I reached the lobby on, at
  * this port", so each client is sent to an address it can reach.
  *
+ * Game server only: with config.register_lobby set there is no embedded
+ * lobby. The server registers with that remote lobby (netcore-lobby or any
+ * netcore lobby server) over TCP, proving it holds the key the lobby mints
+ * tokens with, reports its load every couple of seconds (the lobby places
+ * each match on the least loaded game server), accepts the matches the lobby
+ * assigns to it (only their members, with tokens made by that lobby's key),
+ * reports each match's end, and registers again with exponential backoff
+ * when the lobby connection drops. Running matches go on meanwhile.
+ *
  * Real clock (netcore_time_now_us). Single-threaded.
  */
 #ifndef DEMO_SERVER_H
@@ -23,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netcore/token.h"
 #include "netcore/transport.h"
 
 typedef struct demo_server_config {
@@ -38,6 +48,17 @@ typedef struct demo_server_config {
     bool discovery;            /* answer LAN discovery probes; default true */
     const char *lobby_name;    /* default "netcore demo"; copied */
     bool quiet;                /* no log lines on stderr */
+    /* Game server only mode: the remote lobby's TCP address (IPv4 or IPv6);
+     * family NONE (the default): the embedded lobby above. lobby_port,
+     * discovery and lobby_name are then unused. */
+    netcore_address register_lobby;
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /* register mode: the key shared with that lobby */
+    /* Register mode: the address players are sent to (written in their
+     * tokens); family NONE: the bind IP (0.0.0.0 when listening on every
+     * interface, which clients read as the lobby's host); port 0: the game
+     * port actually bound. IPv4. */
+    netcore_address game_address;
+    uint32_t capacity;         /* register mode: players announced, default (0) and at most max_players */
 } demo_server_config;
 
 typedef struct demo_server demo_server;
@@ -52,11 +73,13 @@ demo_server *demo_server_create(const demo_server_config *config);
 /* Disconnects everyone and frees everything; NULL is ignored. */
 void demo_server_destroy(demo_server *server);
 
-/* The actual lobby and game ports (ephemeral ones included). */
+/* The actual lobby and game ports (ephemeral ones included); the lobby port
+ * is 0 in register mode. */
 void demo_server_ports(const demo_server *server, uint16_t *lobby_port, uint16_t *game_port);
 
-/* Serves the lobby and the game and runs every simulation tick that is due,
- * waiting at most wait_ms for network activity first. */
+/* Serves the lobby (or the connection to the remote lobby) and the game and
+ * runs every simulation tick that is due, waiting at most wait_ms for
+ * network activity first. */
 void demo_server_update(demo_server *server, uint32_t wait_ms);
 
 /* Writes one JSON object (no newline) with the figures of the last second
@@ -64,5 +87,9 @@ void demo_server_update(demo_server *server, uint32_t wait_ms);
  * since start. Returns the length, or 0 if it did not fit. Call it about once
  * a second: rates and the tick percentile cover the time since the last call. */
 size_t demo_server_stats_json(demo_server *server, double t_s, char *buffer, size_t size);
+
+/* Register mode: true while registered with the remote lobby. Always false
+ * with the embedded lobby. */
+bool demo_server_registered(const demo_server *server);
 
 #endif

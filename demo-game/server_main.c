@@ -1,8 +1,10 @@
 /*
  * demo-server: the dedicated headless server of the demo game (lobby on TCP,
- * game on UDP, LAN discovery), with figures as JSON Lines.
+ * game on UDP, LAN discovery), with figures as JSON Lines. With --register,
+ * a game server only, placed under a separate lobby (netcore-lobby).
  */
 #define _POSIX_C_SOURCE 200809L /* sigaction */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,37 @@ static void usage(FILE *out) {
                  "  --name NAME       lobby name shown by LAN discovery\n"
                  "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
                  "  --duration S      stop after S seconds (default: until Ctrl-C)\n"
-                 "  --quiet           no log lines\n");
+                 "  --quiet           no log lines\n"
+                 "game server only, under a separate lobby (netcore-lobby):\n"
+                 "  --register HOST:PORT     register with that lobby instead of running one\n"
+                 "  --key-file FILE          the lobby's key as 64 hex digits (netcore-lobby --generate-key)\n"
+                 "  --key-hex HEX            the key itself\n"
+                 "  --game-address HOST:PORT address players are sent to (default: the --bind IP, or\n"
+                 "                           the lobby's host, with the game port)\n"
+                 "  --capacity N             players announced to the lobby (default --max-players)\n");
+}
+
+/* The key as netcore-lobby reads it: 64 hex digits, from a file or the
+ * command line. */
+static bool load_key(const char *file, const char *hex, uint8_t key[NETCORE_TOKEN_KEY_BYTES]) {
+    char text[4097];
+    if (file) {
+        FILE *f = fopen(file, "r");
+        if (!f) {
+            fprintf(stderr, "demo-server: cannot open %s: %s\n", file, strerror(errno));
+            return false;
+        }
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        hex = text;
+    }
+    bool ok = netcore_token_key_from_hex(hex, key) == NETCORE_OK;
+    memset(text, 0, sizeof text);
+    if (!ok) {
+        fprintf(stderr, "demo-server: the key must be 64 hexadecimal digits\n");
+    }
+    return ok;
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out) {
@@ -53,6 +85,9 @@ int main(int argc, char **argv) {
     demo_server_config cfg;
     demo_server_config_default(&cfg);
     const char *stats_path = NULL;
+    const char *key_file = NULL;
+    const char *key_hex = NULL;
+    const char *register_text = NULL;
     double duration_s = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -87,12 +122,38 @@ int main(int argc, char **argv) {
             stats_path = val;
         } else if (strcmp(a, "--duration") == 0 && parse_uint(val, 86400 * 365, &v)) {
             duration_s = (double)v;
+        } else if (strcmp(a, "--register") == 0 && val &&
+                   netcore_address_parse(val, 7777, &cfg.register_lobby) == NETCORE_OK) {
+            register_text = val;
+        } else if (strcmp(a, "--key-file") == 0 && val) {
+            key_file = val;
+        } else if (strcmp(a, "--key-hex") == 0 && val) {
+            key_hex = val;
+        } else if (strcmp(a, "--game-address") == 0 && val &&
+                   netcore_address_parse(val, 0, &cfg.game_address) == NETCORE_OK &&
+                   cfg.game_address.family == NETCORE_ADDRESS_IPV4) {
+        } else if (strcmp(a, "--capacity") == 0 && parse_uint(val, 16, &v) && v > 0) {
+            cfg.capacity = (uint32_t)v;
         } else {
             fprintf(stderr, "demo-server: bad or incomplete argument '%s'\n", a);
             usage(stderr);
             return 2;
         }
         i += takes;
+    }
+    if (!register_text != (!key_file && !key_hex) || (key_file && key_hex)) {
+        fprintf(stderr, "demo-server: --register needs exactly one of --key-file and --key-hex, and they "
+                        "need --register\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!register_text && (cfg.game_address.family != NETCORE_ADDRESS_NONE || cfg.capacity)) {
+        fprintf(stderr, "demo-server: --game-address and --capacity go with --register\n");
+        usage(stderr);
+        return 2;
+    }
+    if (register_text && !load_key(key_file, key_hex, cfg.key)) {
+        return 2;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -112,6 +173,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     demo_server *server = demo_server_create(&cfg);
+    memset(cfg.key, 0, sizeof cfg.key);
     if (!server) {
         netcore_shutdown();
         demo_stats_close(stats);
@@ -120,7 +182,11 @@ int main(int argc, char **argv) {
     uint16_t lobby_port = 0;
     uint16_t game_port = 0;
     demo_server_ports(server, &lobby_port, &game_port);
-    if (!cfg.quiet) {
+    if (!cfg.quiet && register_text) {
+        /* Scripts and tests read the actual game port from this line. */
+        fprintf(stderr, "demo-server: game on UDP port %u, registering with the lobby at %s; Ctrl-C stops\n",
+                game_port, register_text);
+    } else if (!cfg.quiet) {
         fprintf(stderr, "demo-server: lobby on TCP port %u, game on UDP port %u; Ctrl-C stops\n", lobby_port,
                 game_port);
     }

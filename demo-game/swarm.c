@@ -43,7 +43,7 @@ static bool append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
 }
 
 static void write_stats(FILE *f, const bot *bots, int n, double t_s) {
-    char line[16384];
+    char line[32768];
     size_t len = 0;
     int connected = 0;
     unsigned long long decode_errors = 0;
@@ -65,11 +65,13 @@ static void write_stats(FILE *f, const bot *bots, int n, double t_s) {
         ok = append(line, sizeof line, &len,
                     "%s{\"name\": \"%s\", \"connected\": %s, \"rtt_ms\": %.1f, \"loss_pct\": %.2f, "
                     "\"decode_errors\": %llu, \"snapshots\": %llu, \"corrections\": %llu, \"in_kbps\": %.1f, "
-                    "\"out_kbps\": %.1f, \"score\": %d, \"deaths\": %d}",
+                    "\"out_kbps\": %.1f, \"score\": %d, \"deaths\": %d, \"state\": \"%s\", \"matches\": %u, "
+                    "\"game_lost\": %u, \"returned_to_room\": %u, \"game_port\": %u}",
                     i ? ", " : "", bots[i].name, st.connected ? "true" : "false", (double)st.rtt_ms,
                     (double)st.loss_pct, (unsigned long long)st.decode_errors, (unsigned long long)st.snapshots,
                     (unsigned long long)st.corrections, (double)st.in_kbps, (double)st.out_kbps, st.score,
-                    st.deaths);
+                    st.deaths, demo_client_state_name(st.state), (unsigned)st.matches, (unsigned)st.game_lost,
+                    (unsigned)st.returned, (unsigned)st.game_port);
     }
     if (ok && append(line, sizeof line, &len, "]}")) {
         demo_stats_line(f, line);
