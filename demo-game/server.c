@@ -622,7 +622,15 @@ static bool make_game_host(demo_server *s) {
     hc.channel_count = DEMO_NET_CHANNELS;
     hc.admission = admit;
     hc.admission_user = s;
+    /* Only CONNECTs carrying the address proof the lobby gave the player
+     * (MATCH_START's connect_proof, bound to the IP the lobby saw) get a
+     * peer slot; spoofed or replayed handshakes from elsewhere are dropped
+     * and counted (guard_proof_dropped). The proof clock is UNIX time, as
+     * the lobby's token clock. */
+    hc.guard.require_connect_proof = true;
+    memcpy(hc.guard.proof_key, s->key, sizeof hc.guard.proof_key);
     netcore_result r = netcore_host_create(&hc, &s->host);
+    memset(hc.guard.proof_key, 0, sizeof hc.guard.proof_key);
     if (r != NETCORE_OK) {
         fprintf(stderr, "demo-server: cannot open the game port %u: %s\n", s->config.game_port,
                 netcore_result_str(r));

@@ -23,6 +23,10 @@
  * reports each match's end, and registers again with exponential backoff
  * when the lobby connection drops. Running matches go on meanwhile.
  *
+ * In both modes the game host's datagram guard requires the address proof
+ * the lobby hands each player with its token (a CONNECT from an IP the lobby
+ * did not see is dropped before it takes a peer slot).
+ *
  * Real clock (netcore_time_now_us). Single-threaded.
  */
 #ifndef DEMO_SERVER_H
