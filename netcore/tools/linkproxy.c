@@ -2,7 +2,6 @@
  * and a server (latency, jitter, loss, duplication, reordering, bandwidth
  * cap, per direction, seeded). Prints one JSON summary on stdout at exit. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "netcore/netcore.h"
 #include "netcore/transport.h"
 #include "relay.h"
+#include "tool_args.h"
 
 #define EXIT_USAGE 2
 #define MAX_DELAY_MS 3600000u
@@ -98,49 +98,13 @@ static void print_usage(FILE *out)
             MAX_DELAY_MS, MAX_DELAY_MS);
 }
 
-static bool parse_double(const char *text, double min, double max, double *out)
-{
-    if (!text || *text == '\0')
-        return false;
-    char *end = NULL;
-    errno = 0;
-    double value = strtod(text, &end);
-    /* !(min <= value && value <= max) also rejects NaN. */
-    if (errno != 0 || *end != '\0' || !(min <= value && value <= max))
-        return false;
-    *out = value;
-    return true;
-}
-
-static bool parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value > max)
-        return false;
-    *out = (uint64_t)value;
-    return true;
-}
-
-static bool parse_u32(const char *text, uint32_t max, uint32_t *out)
-{
-    uint64_t value;
-    if (!parse_u64(text, max, &value))
-        return false;
-    *out = (uint32_t)value;
-    return true;
-}
-
 /* Integer milliseconds and kbps; percentages may have decimals. */
 static bool parse_param(param p, const char *text, double *out)
 {
     if (p == PARAM_LOSS || p == PARAM_DUP || p == PARAM_REORDER)
-        return parse_double(text, 0.0, 100.0, out);
+        return tool_parse_double(text, 0.0, 100.0, out);
     uint32_t value;
-    if (!parse_u32(text, p == PARAM_BANDWIDTH ? MAX_BANDWIDTH_KBPS : MAX_DELAY_MS, &value))
+    if (!tool_parse_u32(text, p == PARAM_BANDWIDTH ? MAX_BANDWIDTH_KBPS : MAX_DELAY_MS, &value))
         return false;
     *out = value;
     return true;
@@ -166,11 +130,7 @@ static bool find_param_flag(const char *name, scope *out_scope, param *out_param
 
 static bool usage_error(const char *fmt, const char *what)
 {
-    fprintf(stderr, "netcore-linkproxy: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n");
-    print_usage(stderr);
-    return false;
+    return tool_usage_error("netcore-linkproxy", print_usage, fmt, what);
 }
 
 /* Fills opts from argv. Returns false on a bad command line (after printing
@@ -184,16 +144,11 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0)
-            return usage_error("unexpected argument '%s'", arg);
         char name[64];
-        const char *eq = strchr(arg + 2, '=');
-        size_t name_len = eq ? (size_t)(eq - (arg + 2)) : strlen(arg + 2);
-        if (name_len == 0 || name_len >= sizeof name)
-            return usage_error("unknown flag '%s'", arg);
-        memcpy(name, arg + 2, name_len);
-        name[name_len] = '\0';
-
+        const char *eq;
+        if (!tool_split_flag(arg, name, sizeof name, &eq))
+            return usage_error(strncmp(arg, "--", 2) == 0 ? "unknown flag '%s'" : "unexpected argument '%s'",
+                               arg);
         if (strcmp(name, "help") == 0) {
             *out_help = true;
             return true;
@@ -204,7 +159,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             opts->verbose = true;
             continue;
         }
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        const char *value = tool_flag_value(argc, argv, &i, eq);
         if (!value)
             return usage_error("missing value for '%s'", arg);
 
@@ -223,13 +178,13 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         } else if (strcmp(name, "preset") == 0) {
             opts->preset_text = value;
         } else if (strcmp(name, "seed") == 0) {
-            ok = parse_u64(value, UINT64_MAX, &opts->seed);
+            ok = tool_parse_u64(value, UINT64_MAX, &opts->seed);
         } else if (strcmp(name, "seconds") == 0) {
-            ok = parse_double(value, 0.0, 1e9, &opts->seconds);
+            ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else if (strcmp(name, "max-sessions") == 0) {
-            ok = parse_u32(value, 1u << 20, &opts->max_sessions) && opts->max_sessions > 0;
+            ok = tool_parse_u32(value, 1u << 20, &opts->max_sessions) && opts->max_sessions > 0;
         } else if (strcmp(name, "session-timeout") == 0) {
-            ok = parse_u32(value, MAX_DELAY_MS, &opts->session_timeout_ms) &&
+            ok = tool_parse_u32(value, MAX_DELAY_MS, &opts->session_timeout_ms) &&
                  opts->session_timeout_ms > 0;
         } else {
             return usage_error("unknown flag '%s'", arg);

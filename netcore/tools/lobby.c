@@ -13,6 +13,7 @@
 #include "netcore/lobby.h"
 #include "netcore/netcore.h"
 #include "netcore/token.h"
+#include "tool_args.h"
 
 #define EXIT_USAGE 2
 #define POLL_SLICE_MS 250u
@@ -79,22 +80,7 @@ static void print_usage(FILE *out)
 
 static bool usage_error(const char *fmt, const char *what)
 {
-    fprintf(stderr, "netcore-lobby: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n");
-    print_usage(stderr);
-    return false;
-}
-
-static bool parse_u32(const char *text, uint32_t max, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v > max)
-        return false;
-    *out = (uint32_t)v;
-    return true;
+    return tool_usage_error("netcore-lobby", print_usage, fmt, what);
 }
 
 static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
@@ -109,15 +95,11 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0)
-            return usage_error("unexpected argument '%s'", arg);
         char name[64];
-        const char *eq = strchr(arg + 2, '=');
-        size_t name_len = eq ? (size_t)(eq - (arg + 2)) : strlen(arg + 2);
-        if (name_len == 0 || name_len >= sizeof name)
-            return usage_error("unknown flag '%s'", arg);
-        memcpy(name, arg + 2, name_len);
-        name[name_len] = '\0';
+        const char *eq;
+        if (!tool_split_flag(arg, name, sizeof name, &eq))
+            return usage_error(strncmp(arg, "--", 2) == 0 ? "unknown flag '%s'" : "unexpected argument '%s'",
+                               arg);
         if (strcmp(name, "help") == 0) {
             *out_help = true;
             return true;
@@ -134,7 +116,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
                 opts->discovery = true;
             continue;
         }
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        const char *value = tool_flag_value(argc, argv, &i, eq);
         if (!value)
             return usage_error("missing value for '%s'", arg);
         bool ok = true;
@@ -143,7 +125,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
                 return usage_error("too many '%s' flags", "--bind");
             opts->bind_text[opts->bind_count++] = value;
         } else if (strcmp(name, "port") == 0) {
-            ok = parse_u32(value, 65535, &opts->port);
+            ok = tool_parse_u32(value, 65535, &opts->port);
         } else if (strcmp(name, "key-file") == 0) {
             opts->key_file = value;
         } else if (strcmp(name, "key-hex") == 0) {
@@ -151,23 +133,21 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         } else if (strcmp(name, "game-address") == 0) {
             opts->game_address_text = value;
         } else if (strcmp(name, "token-lifetime") == 0) {
-            ok = parse_u32(value, 86400, &opts->token_lifetime_s) && opts->token_lifetime_s > 0;
+            ok = tool_parse_u32(value, 86400, &opts->token_lifetime_s) && opts->token_lifetime_s > 0;
         } else if (strcmp(name, "max-connections") == 0) {
-            ok = parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
+            ok = tool_parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
         } else if (strcmp(name, "max-connections-per-ip") == 0) {
-            ok = parse_u32(value, 65536, &opts->max_connections_per_ip);
+            ok = tool_parse_u32(value, 65536, &opts->max_connections_per_ip);
         } else if (strcmp(name, "max-rooms") == 0) {
-            ok = parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
+            ok = tool_parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
         } else if (strcmp(name, "discovery-port") == 0) {
-            ok = parse_u32(value, 65535, &opts->discovery_port);
+            ok = tool_parse_u32(value, 65535, &opts->discovery_port);
         } else if (strcmp(name, "name") == 0) {
             opts->name = value;
         } else if (strcmp(name, "max-game-servers") == 0) {
-            ok = parse_u32(value, 4096, &opts->max_game_servers);
+            ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "seconds") == 0) {
-            char *end = NULL;
-            opts->seconds = strtod(value, &end);
-            ok = end != value && *end == '\0' && opts->seconds >= 0 && opts->seconds <= 1e9;
+            ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else {
             return usage_error("unknown flag '%s'", arg);
         }
