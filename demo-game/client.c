@@ -316,11 +316,11 @@ static void poll_game(demo_client *c, uint64_t now_us) {
             snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(ev.reason), (unsigned)ev.code);
             log_line(c, "left the game server", why);
             bool gone = ev.reason == NETCORE_DISCONNECT_TIMEOUT || ev.reason == NETCORE_DISCONNECT_CONNECT_FAILED;
+            c->game_lost += gone;
             if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
                 /* The game server died: the lobby still counts the match
                  * as playing, so the room's owner ends it; every member
                  * then gets MATCH_END. */
-                c->game_lost++;
                 back_to_room(c, "the game server is gone", false);
                 if (c->state == DEMO_CLIENT_LOBBY && c->room_owner == netcore_lobby_client_id(c->lobby)) {
                     c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;

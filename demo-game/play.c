@@ -221,6 +221,20 @@ static int run_direct(play *p, demo_client_config *cc) {
     return o->screenshot && !p->shot_taken ? 1 : 0;
 }
 
+/* The game server of the match died (the game connection timed out) while
+ * the lobby still counts the room as playing: its owner ends the match, so
+ * that every member is back in the room and a new start goes to a game
+ * server that runs. */
+static void end_lost_match(play *p, const demo_menu *menu, netcore_lobby_client *lobby) {
+    demo_client_stats st;
+    demo_client_get_stats(p->client, &st);
+    const netcore_lobby_room_state *room = demo_menu_room(menu);
+    if (st.game_lost > 0 && lobby && room && room->in_match && !demo_menu_match_ended(menu) &&
+        room->owner_id == netcore_lobby_client_id(lobby)) {
+        netcore_lobby_client_end_match(lobby);
+    }
+}
+
 /* No arguments: the lobby menu; a started match is played, and Esc (or the
  * end of the connection) returns to the menu's room. */
 static int run_menu(play *p, demo_client_config *cc) {
@@ -264,6 +278,7 @@ static int run_menu(play *p, demo_client_config *cc) {
             netcore_lobby_client_update(lobby, now_ms);
             demo_client_state st = game_frame(p, &view);
             if (leave || st == DEMO_CLIENT_FAILED || st == DEMO_CLIENT_CLOSED || demo_menu_match_ended(menu)) {
+                end_lost_match(p, menu, lobby);
                 demo_client_destroy(p->client);
                 p->client = NULL;
                 demo_menu_resume(menu, lobby);

@@ -64,9 +64,17 @@ static void on_event(void *user, const netcore_lobby_event *e) {
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
         r->stats.errors++;
-        say(r, "the lobby refused a request", text);
+        if (r->registered) { /* before: the DISCONNECTED that follows says why */
+            say(r, "the lobby refused a request", text);
+        }
         break;
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
+        if (!r->closing) {
+            say(r, r->registered       ? "lost the lobby connection"
+                   : e->error_code     ? "the lobby refused the registration"
+                                       : "cannot reach the lobby",
+                e->error_code ? text : NULL);
+        }
         if (r->registered) {
             r->stats.lost++;
         } else {
@@ -74,8 +82,6 @@ static void on_event(void *user, const netcore_lobby_event *e) {
         }
         r->registered = false;
         if (!r->closing) {
-            say(r, e->error_code ? "the lobby closed the registration" : "lost the lobby connection",
-                e->error_code ? text : NULL);
             schedule_retry(r, netcore_time_now_us() / 1000);
         }
         break;
