@@ -3,8 +3,26 @@
  * masks; plus the view storage both ends keep in their rings. */
 #include <string.h>
 
+#include "bitpack_internal.h"
 #include "core_internal.h"
 #include "snapshot_internal.h"
+
+/* Writes the low `bits` (1..64) bits of code, first bit lowest, with one
+ * capacity check: a code that does not fit fails the writer and leaves no
+ * partial bits, as the bitpack.h writers do. */
+static inline void put_code(netcore_bit_writer *writer, uint64_t code, unsigned bits)
+{
+    if (!nci_bit_writer_reserve(writer, bits))
+        return;
+    nci_bit_writer_put(writer, (uint32_t)code, bits < 32 ? bits : 32);
+    if (bits > 32)
+        nci_bit_writer_put(writer, (uint32_t)(code >> 32), bits - 32);
+}
+
+static inline size_t bits_written(const netcore_bit_writer *writer)
+{
+    return writer->flushed_bytes * 8 + writer->scratch_bits;
+}
 
 /* ---- slot-index gaps ----
  * "1" gap 1 | "01" + 4 bits: 2..17 | "001" + 8 bits: 18..273 | "000" + 16 bits.
@@ -23,24 +41,15 @@ unsigned nci_gap_bits(uint32_t gap)
 
 void nci_gap_write(netcore_bit_writer *writer, uint32_t gap)
 {
-    if (gap == 1) {
-        netcore_bit_write_bool(writer, true);
-        return;
-    }
-    netcore_bit_write_bool(writer, false);
-    if (gap <= 17) {
-        netcore_bit_write_bool(writer, true);
-        netcore_bit_write_bits(writer, gap - 2, 4);
-        return;
-    }
-    netcore_bit_write_bool(writer, false);
-    if (gap <= 273) {
-        netcore_bit_write_bool(writer, true);
-        netcore_bit_write_bits(writer, gap - 18, 8);
-        return;
-    }
-    netcore_bit_write_bool(writer, false);
-    netcore_bit_write_bits(writer, gap, 16);
+    /* Prefix bits come first, so they are the low bits of the code. */
+    if (gap == 1)
+        put_code(writer, 1u, 1);
+    else if (gap <= 17)
+        put_code(writer, 2u | (uint64_t)(gap - 2) << 2, 6);
+    else if (gap <= 273)
+        put_code(writer, 4u | (uint64_t)(gap - 18) << 3, 11);
+    else
+        put_code(writer, (uint64_t)(gap & 0xffffu) << 3, NCI_GAP_MAX_BITS);
 }
 
 uint32_t nci_gap_read(netcore_bit_reader *reader)
@@ -98,33 +107,35 @@ static unsigned comp_bits(uint32_t ref, uint32_t cur, unsigned w, bool single)
     return prefix + 2 + w;
 }
 
+/* Builds the whole code of a component (at most 1 + 2 + 32 bits) and writes
+ * it at once; the bits are those comp_bits() counts. */
 static void comp_write(netcore_bit_writer *writer, uint32_t ref, uint32_t cur, unsigned w,
                        bool single)
 {
     cur &= width_mask(w);
+    uint64_t code = 0;
+    unsigned at = 0;
     if (!single) {
-        bool differs = ((cur ^ ref) & width_mask(w)) != 0;
-        netcore_bit_write_bool(writer, differs);
-        if (!differs)
+        if (((cur ^ ref) & width_mask(w)) == 0) {
+            put_code(writer, 0, 1);
             return;
+        }
+        code = 1; /* differs */
+        at = 1;
     }
     if (w < 8) {
-        netcore_bit_write_bits(writer, cur, w);
+        put_code(writer, code | (uint64_t)cur << at, at + w);
         return;
     }
     uint64_t zz = comp_zigzag(ref, cur, w);
-    bool small = zz >= 1 && zz <= ((uint64_t)1 << small_bits(w));
-    netcore_bit_write_bool(writer, small);
-    if (small) {
-        netcore_bit_write_bits(writer, (uint32_t)(zz - 1), small_bits(w));
-        return;
+    if (zz >= 1 && zz <= ((uint64_t)1 << small_bits(w))) {
+        put_code(writer, code | (uint64_t)1 << at | (zz - 1) << (at + 1), at + 1 + small_bits(w));
+    } else if (zz >= 1 && zz <= ((uint64_t)1 << medium_bits(w))) {
+        put_code(writer, code | (uint64_t)2 << at | (zz - 1) << (at + 2),
+                 at + 2 + medium_bits(w));
+    } else {
+        put_code(writer, code | (uint64_t)cur << (at + 2), at + 2 + w);
     }
-    bool medium = zz >= 1 && zz <= ((uint64_t)1 << medium_bits(w));
-    netcore_bit_write_bool(writer, medium);
-    if (medium)
-        netcore_bit_write_bits(writer, (uint32_t)(zz - 1), medium_bits(w));
-    else
-        netcore_bit_write_bits(writer, cur, w);
 }
 
 static uint32_t comp_read(netcore_bit_reader *reader, uint32_t ref, unsigned w, bool single)
@@ -179,12 +190,12 @@ void nci_entity_delta_write(netcore_bit_writer *writer, const netcore_schema *sc
             continue;
         const nci_field *f = &schema->fields[type->first_field + i];
         const uint8_t *widths = &schema->comp_bits[type->first_comp + f->first_comp];
-        size_t before = netcore_bit_writer_bits_written(writer);
+        size_t before = bits_written(writer);
         for (unsigned c = 0; c < f->comp_count; c++)
             comp_write(writer, ref[f->first_comp + c], cur[f->first_comp + c], widths[c],
                        f->comp_count == 1);
         if (field_bits)
-            field_bits[type->first_field + i] += netcore_bit_writer_bits_written(writer) - before;
+            field_bits[i] += bits_written(writer) - before;
     }
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitpack_internal.h"
 #include "core_internal.h"
 #include "snapshot_internal.h"
 
@@ -32,6 +33,29 @@ static float interest_weight(const netcore_snapshot_server *server, uint32_t cli
     if (!(w > 0.0f)) /* NaN too */
         return 0.0f;
     return w < MIN_WEIGHT ? MIN_WEIGHT : (w > MAX_WEIGHT ? MAX_WEIGHT : w);
+}
+
+/* The delta of world slot `index` (type t, current state cur) against ref:
+ * the cached one when this pair was coded before, else measured now (and
+ * cached with no bits yet: write_entities adds them when it writes it). */
+static const nci_delta_cache *delta_lookup(netcore_snapshot_server *server, uint32_t index,
+                                           uint16_t type, const nci_type *t, const uint32_t *ref,
+                                           const uint32_t *cur)
+{
+    nci_delta_cache *dc = &server->delta_cache[index];
+    uint32_t *key_ref = &server->delta_ref[(size_t)index * server->stride];
+    uint32_t *key_cur = &server->delta_cur[(size_t)index * server->stride];
+    size_t key_bytes = (size_t)t->comp_count * sizeof(uint32_t);
+    if (dc->valid && dc->type == type && memcmp(key_cur, cur, key_bytes) == 0 &&
+        memcmp(key_ref, ref, key_bytes) == 0)
+        return dc;
+    dc->bits = nci_entity_delta_bits(server->schema, t, ref, cur, &dc->mask);
+    memcpy(key_ref, ref, key_bytes);
+    memcpy(key_cur, cur, key_bytes);
+    dc->type = type;
+    dc->valid = true;
+    dc->has_payload = false;
+    return dc;
 }
 
 /* The newest acknowledged snapshot if it is still in the ring and usable. */
@@ -83,15 +107,16 @@ static void classify(netcore_snapshot_server *server, uint32_t client, nci_clien
             const nci_type *t = &schema->types[slot->type];
             const uint32_t *cur = nci_world_state(server, i);
             nci_candidate *c = &server->cands[nc];
+            const uint32_t *ref = same ? &b->state[(size_t)bp * server->stride]
+                                       : &schema->comp_default[t->first_comp];
+            const nci_delta_cache *dc = delta_lookup(server, i, slot->type, t, ref, cur);
+            c->mask = dc->mask;
             if (same) {
-                c->bits = nci_entity_delta_bits(schema, t, &b->state[(size_t)bp * server->stride],
-                                                cur, &c->mask);
+                c->bits = dc->bits;
                 c->base_pos = (int32_t)bp;
                 c->replaces_pos = -1;
             } else {
-                c->bits = schema->type_bits + NCI_GENERATION_BITS +
-                          nci_entity_delta_bits(schema, t, &schema->comp_default[t->first_comp],
-                                                cur, &c->mask);
+                c->bits = schema->type_bits + NCI_GENERATION_BITS + dc->bits;
                 c->base_pos = -1;
                 c->replaces_pos = in_base ? (int32_t)bp : -1;
             }
@@ -144,6 +169,29 @@ static void select_pass(netcore_snapshot_server *server, uint32_t count, size_t 
     }
 }
 
+/* The common case of a snapshot with room for everything: when every removal
+ * fitted, the view has room for every creation and the exact cost of all
+ * candidates (real gaps) fits, all are written and no ordering is needed. */
+static bool select_all_if_fits(netcore_snapshot_server *server, write_plan *plan, size_t avail,
+                               uint32_t view_count)
+{
+    size_t cost = 0;
+    uint32_t creations = 0;
+    int64_t prev = -1;
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        const nci_candidate *c = &server->cands[k];
+        cost += c->bits + nci_gap_bits((uint32_t)(c->index - prev));
+        creations += c->base_pos < 0;
+        prev = c->index;
+    }
+    if (cost > avail || (size_t)view_count + creations > server->max_view)
+        return false;
+    for (uint32_t k = 0; k < plan->cand_count; k++)
+        server->cands[k].selected = true;
+    plan->selected = plan->cand_count;
+    return true;
+}
+
 /* Chooses what fits in budget_bits: removals first (cheap, and they free view
  * room), then candidates by priority. Costs of candidates use the longest
  * gap code, so the choice always fits; a second pass spends what that
@@ -164,12 +212,14 @@ static void select_entities(netcore_snapshot_server *server, write_plan *plan, s
         prev = index;
     }
     plan->removals_selected = r;
+    uint32_t view_count = b->count - r;
+    if (r == plan->removal_count && select_all_if_fits(server, plan, avail, view_count))
+        return;
     for (uint32_t k = 0; k < plan->cand_count; k++) {
         server->order[k].priority = server->cands[k].priority;
         server->order[k].pos = k;
     }
     qsort(server->order, plan->cand_count, sizeof *server->order, compare_priority);
-    uint32_t view_count = b->count - r;
     size_t pass_avail = avail;
     select_pass(server, plan->cand_count, &pass_avail, &view_count);
     size_t used = 0;
@@ -186,6 +236,51 @@ static void select_entities(netcore_snapshot_server *server, write_plan *plan, s
     plan->selected = 0;
     for (uint32_t k = 0; k < plan->cand_count; k++)
         plan->selected += server->cands[k].selected;
+}
+
+/* Copies bits coded earlier (a delta cache payload) into the snapshot. */
+static void put_payload(netcore_bit_writer *w, const uint8_t *payload, uint32_t bits)
+{
+    for (; bits > 0; payload += 4) {
+        unsigned n = bits < 32 ? bits : 32;
+        if (!nci_bit_writer_reserve(w, n))
+            return;
+        nci_bit_writer_put(w, nci_bits_load_le32(payload), n);
+        bits -= n;
+    }
+}
+
+/* Writes an entity's fields against ref: the cached bits when an earlier
+ * client wrote the same pair, else coded now (and kept when small enough).
+ * Field statistics are charged either way. */
+static void write_fields(netcore_snapshot_server *server, netcore_bit_writer *w,
+                         const nci_type *t, uint32_t index, const uint32_t *ref)
+{
+    const netcore_schema *schema = server->schema;
+    const uint32_t *cur = nci_world_state(server, index);
+    nci_delta_cache *dc = &server->delta_cache[index];
+    uint64_t *field_bits = &server->field_bits[t->first_field];
+    /* classify() looked this pair up for this write, so the entry is its. */
+    if (!dc->has_payload && dc->bits <= NCI_DELTA_CACHE_BYTES * 8 &&
+        t->field_count <= NCI_DELTA_CACHE_FIELDS) {
+        uint64_t bits[NCI_DELTA_CACHE_FIELDS] = {0};
+        netcore_bit_writer scratch;
+        netcore_bit_writer_init(&scratch, dc->payload, sizeof dc->payload);
+        nci_entity_delta_write(&scratch, schema, t, ref, cur, dc->mask, bits);
+        netcore_bit_writer_flush(&scratch);
+        if (!netcore_bit_writer_failed(&scratch)) {
+            for (uint32_t f = 0; f < t->field_count; f++)
+                dc->field_bits[f] = (uint8_t)bits[f];
+            dc->has_payload = true;
+        }
+    }
+    if (!dc->has_payload) {
+        nci_entity_delta_write(w, schema, t, ref, cur, dc->mask, field_bits);
+        return;
+    }
+    put_payload(w, dc->payload, dc->bits);
+    for (uint32_t f = 0; f < t->field_count; f++)
+        field_bits[f] += dc->field_bits[f];
 }
 
 static void write_entities(netcore_snapshot_server *server, const write_plan *plan,
@@ -219,8 +314,7 @@ static void write_entities(netcore_snapshot_server *server, const write_plan *pl
             netcore_bit_write_bits(w, slot->gen, NCI_GENERATION_BITS);
             ref = &schema->comp_default[t->first_comp];
         }
-        nci_entity_delta_write(w, schema, t, ref, nci_world_state(server, c->index), c->mask,
-                               server->field_bits);
+        write_fields(server, w, t, c->index, ref);
         server->type_bits[slot->type] += netcore_bit_writer_bits_written(w) - before;
         server->type_entities[slot->type]++;
         for (uint32_t f = 0; f < t->field_count; f++)

@@ -106,7 +106,8 @@ unsigned nci_comp_max_bits(unsigned bits, bool single);
 uint32_t nci_entity_delta_bits(const netcore_schema *schema, const nci_type *type,
                                const uint32_t *ref, const uint32_t *cur, uint64_t *out_mask);
 /* Writes what nci_entity_delta_bits measured. field_bits (may be NULL) gets
- * the bits of each field's values added, indexed like schema->fields. */
+ * the bits of each field's values added, indexed by the field's position in
+ * its type (0 .. type->field_count - 1). */
 void nci_entity_delta_write(netcore_bit_writer *writer, const netcore_schema *schema,
                             const nci_type *type, const uint32_t *ref, const uint32_t *cur,
                             uint64_t mask, uint64_t *field_bits);
@@ -184,6 +185,24 @@ typedef struct nci_client_slot {
     netcore_snapshot_server_stats stats;
 } nci_client_slot;
 
+/* The last delta coded for one world slot: clients that hold the same
+ * reference state of an entity (the usual case: acks arrive at the same pace,
+ * so their baselines come from the same snapshot) share its cost and its
+ * bits. The key is the type and the reference and current components (kept
+ * in the server's delta_ref and delta_cur), so a setter, a re-creation or
+ * another baseline simply misses. */
+#define NCI_DELTA_CACHE_BYTES 32u /* coded fields up to 256 bits keep their bits */
+#define NCI_DELTA_CACHE_FIELDS 16u
+typedef struct nci_delta_cache {
+    bool valid;
+    bool has_payload; /* payload and field_bits hold the coded fields */
+    uint16_t type;
+    uint32_t bits; /* nci_entity_delta_bits() of the pair */
+    uint64_t mask;
+    uint8_t field_bits[NCI_DELTA_CACHE_FIELDS];
+    uint8_t payload[NCI_DELTA_CACHE_BYTES]; /* as nci_entity_delta_write() wrote them */
+} nci_delta_cache;
+
 struct netcore_snapshot_server {
     netcore_allocator allocator;
     netcore_log log;
@@ -203,10 +222,16 @@ struct netcore_snapshot_server {
     uint32_t *removals;      /* [max_view], baseline positions in slot order */
     uint8_t *removed;        /* [max_view], 1 when that baseline position is removed */
     nci_view empty_view;
+    nci_delta_cache *delta_cache; /* [max_entities] */
+    uint32_t *delta_ref;          /* [max_entities * stride] key of each delta_cache entry */
+    uint32_t *delta_cur;          /* [max_entities * stride] */
     uint64_t *type_bits, *type_entities, *field_bits, *field_writes;
 };
 
-netcore_entity_id nci_make_id(uint16_t gen, uint32_t index);
+static inline netcore_entity_id nci_make_id(uint16_t gen, uint32_t index)
+{
+    return ((netcore_entity_id)gen << 16) | index;
+}
 /* The state (server->stride components) of world slot index. */
 uint32_t *nci_world_state(const netcore_snapshot_server *server, uint32_t index);
 /* The client slot if it is in use, else NULL. */

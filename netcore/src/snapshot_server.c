@@ -13,11 +13,6 @@
 
 /* ---- small helpers ---- */
 
-netcore_entity_id nci_make_id(uint16_t gen, uint32_t index)
-{
-    return ((netcore_entity_id)gen << 16) | index;
-}
-
 static const nci_world_slot *live_slot(const netcore_snapshot_server *server, netcore_entity_id id)
 {
     uint32_t index = id & 0xffffu;
@@ -74,6 +69,9 @@ void netcore_snapshot_server_destroy(netcore_snapshot_server *server)
     nci_free(a, server->order);
     nci_free(a, server->removals);
     nci_free(a, server->removed);
+    nci_free(a, server->delta_cache);
+    nci_free(a, server->delta_ref);
+    nci_free(a, server->delta_cur);
     nci_free(a, server->type_bits);
     nci_free(a, server->type_entities);
     nci_free(a, server->field_bits);
@@ -138,12 +136,18 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
     server->order = nci_calloc(a, server->max_entities, sizeof *server->order);
     server->removals = nci_calloc(a, server->max_view, sizeof *server->removals);
     server->removed = nci_calloc(a, server->max_view, 1);
+    server->delta_cache = nci_calloc(a, server->max_entities, sizeof *server->delta_cache);
+    server->delta_ref =
+        nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
+    server->delta_cur =
+        nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
     server->type_bits = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->type_entities = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->field_bits = nci_calloc(a, schema->field_total + 1, sizeof(uint64_t));
     server->field_writes = nci_calloc(a, schema->field_total + 1, sizeof(uint64_t));
     if (!server->slots || !server->world_state || !server->free_ring || !server->cands ||
-        !server->order || !server->removals || !server->removed || !server->type_bits ||
+        !server->order || !server->removals || !server->removed || !server->delta_cache ||
+        !server->delta_ref || !server->delta_cur || !server->type_bits ||
         !server->type_entities || !server->field_bits || !server->field_writes ||
         !alloc_clients(server)) {
         netcore_snapshot_server_destroy(server);

@@ -30,7 +30,8 @@
  * so every relevant entity is sent within a bounded number of snapshots.
  *
  * Memory is allocated at create only (no allocation per snapshot). Roughly:
- * server: max_clients * ring_length * max_view_entities * (6 + 4 * C) bytes,
+ * server: max_clients * ring_length * max_view_entities * (6 + 4 * C) bytes
+ * plus max_entities * (64 + 8 * C) bytes of per-entity delta cache,
  * client: ring_length * max_entities * (6 + 4 * C) bytes, where C is the
  * largest number of 32-bit components of any type (1 per INT/FLOAT/ANGLE/BOOL,
  * 2 per VEC2, 3 per VEC3, 4 per QUAT).
