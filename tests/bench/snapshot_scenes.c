@@ -22,7 +22,10 @@
  * for N = 8, 32, 64, 128 and 256 at 60 Hz. Timed per tick: the world update
  * (move every unit and set its fields) plus one snapshot for every client
  * (acks applied 6 ticks late, as above); clients are not decoded (their acks
- * name the snapshots written). The first second is not measured.
+ * name the snapshots written). The first second is not measured. Each tick
+ * is timed on the monotonic clock (ms_per_tick_*) and in process CPU time
+ * (cpu_ms_per_tick_median: the same work without the time other programs
+ * took the core away).
  *
  * Both scenes are deterministic (seeded xorshift): sizes are identical in
  * every run, only times vary.
@@ -629,12 +632,12 @@ typedef struct scale_world {
     float x[SCALE_ENTITIES], y[SCALE_ENTITIES];
     uint32_t viewer_slot[SCALE_MAX_CLIENTS];
     ack_queue acks[SCALE_MAX_CLIENTS];
-    double tick_ms[SCALE_TICKS], update_ms[SCALE_TICKS];
+    double tick_ms[SCALE_TICKS], cpu_ms[SCALE_TICKS], update_ms[SCALE_TICKS];
     interest_view view;
 } scale_world;
 
 typedef struct scale_result {
-    double tick_ms_median, tick_ms_p99, update_ms_median, encode_us_per_client;
+    double tick_ms_median, tick_ms_p99, cpu_ms_median, update_ms_median, encode_us_per_client;
     double bytes_per_snapshot, in_view;
     uint64_t full, deferred;
 } scale_result;
@@ -695,7 +698,7 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
     uint64_t bytes = 0, snapshots = 0, encode_ns = 0, relevant = 0;
     uint32_t measured = 0;
     for (uint32_t t = 0; t < params->warmup_ticks + params->ticks; t++) {
-        uint64_t t0 = bench_now_ns();
+        uint64_t cpu0 = bench_cpu_time_ns(), t0 = bench_now_ns();
         for (uint32_t e = 0; e < params->entities; e++) {
             walker *u = &w.units[e];
             walker_step(u, &w.rng, SCALE_HALF_M, dt);
@@ -722,10 +725,11 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
             ack_push(&w.acks[c], t + ACK_DELAY_TICKS,
                      (uint16_t)(st.snapshots_full + st.snapshots_delta - 1));
         }
-        uint64_t t2 = bench_now_ns();
+        uint64_t t2 = bench_now_ns(), cpu2 = bench_cpu_time_ns();
         if (t < params->warmup_ticks)
             continue;
         w.tick_ms[measured] = (double)(t2 - t0) / 1e6;
+        w.cpu_ms[measured] = (double)(cpu2 - cpu0) / 1e6;
         w.update_ms[measured] = (double)(t1 - t0) / 1e6;
         measured++;
         encode_ns += t2 - t1;
@@ -742,6 +746,7 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
     bench_sort_doubles(w.tick_ms, measured);
     out->tick_ms_median = bench_median(w.tick_ms, measured);
     out->tick_ms_p99 = bench_percentile_sorted(w.tick_ms, measured, 99.0);
+    out->cpu_ms_median = bench_median(w.cpu_ms, measured);
     out->update_ms_median = bench_median(w.update_ms, measured);
     out->encode_us_per_client = (double)encode_ns / (double)snapshots / 1000.0;
     out->bytes_per_snapshot = (double)bytes / (double)snapshots;
@@ -772,12 +777,13 @@ void scale_report(bench_json *json, bool quick, uint32_t runs)
     bench_json_uint(json, "goal_clients", SCALE_GOAL_CLIENTS);
     bench_json_number(json, "goal_ms_per_tick", SCALE_GOAL_MS);
     for (size_t p = 0; p < points; p++) {
-        double median[MAX_RUNS], p99[MAX_RUNS], update[MAX_RUNS], encode[MAX_RUNS];
+        double median[MAX_RUNS], p99[MAX_RUNS], cpu[MAX_RUNS], update[MAX_RUNS], encode[MAX_RUNS];
         scale_result r;
         for (uint32_t i = 0; i < runs; i++) {
             scale_run(schema, &params, curve[p], &r);
             median[i] = r.tick_ms_median;
             p99[i] = r.tick_ms_p99;
+            cpu[i] = r.cpu_ms_median;
             update[i] = r.update_ms_median;
             encode[i] = r.encode_us_per_client;
         }
@@ -787,6 +793,7 @@ void scale_report(bench_json *json, bool quick, uint32_t runs)
         bench_json_uint(json, "clients", curve[p]);
         bench_json_runs(json, "ms_per_tick_median", median, runs);
         bench_json_runs(json, "ms_per_tick_p99", p99, runs);
+        bench_json_runs(json, "cpu_ms_per_tick_median", cpu, runs);
         bench_json_runs(json, "world_update_ms_median", update, runs);
         bench_json_runs(json, "encode_us_per_client", encode, runs);
         bench_json_number(json, "bytes_per_client_per_snapshot", r.bytes_per_snapshot);
