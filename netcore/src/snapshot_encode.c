@@ -1,7 +1,6 @@
 /* Snapshot encoder: writes each client's snapshot as a delta against its
  * newest acknowledged snapshot, within a byte budget, choosing entities by
  * interest and accumulated priority, and records what the client will hold. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "bitpack_internal.h"
@@ -139,12 +138,45 @@ static void classify(netcore_snapshot_server *server, uint32_t client, nci_clien
     plan->removal_count = nr;
 }
 
-static int compare_priority(const void *a, const void *b)
+/* True when x goes before y: higher priority first, then slot order. A total
+ * order, so every correct sort gives the same sequence. */
+static bool goes_before(const nci_priority_ref *x, const nci_priority_ref *y)
 {
-    const nci_priority_ref *x = a, *y = b;
     if (x->priority != y->priority)
-        return x->priority > y->priority ? -1 : 1;
-    return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
+        return x->priority > y->priority;
+    return x->pos < y->pos;
+}
+
+static void sift_down(nci_priority_ref *refs, uint32_t root, uint32_t count)
+{
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= count)
+            return;
+        /* A heap with the entry that goes last at the top. */
+        if (child + 1 < count && goes_before(&refs[child], &refs[child + 1]))
+            child++;
+        if (!goes_before(&refs[root], &refs[child]))
+            return;
+        nci_priority_ref t = refs[root];
+        refs[root] = refs[child];
+        refs[child] = t;
+        root = child;
+    }
+}
+
+/* Heap sort in place: the C library's qsort may allocate a merge buffer, and
+ * a write allocates nothing. */
+static void sort_by_priority(nci_priority_ref *refs, uint32_t count)
+{
+    for (uint32_t i = count / 2; i-- > 0;)
+        sift_down(refs, i, count);
+    for (uint32_t end = count; end > 1; end--) {
+        nci_priority_ref t = refs[0];
+        refs[0] = refs[end - 1];
+        refs[end - 1] = t;
+        sift_down(refs, 0, end - 1);
+    }
 }
 
 /* Greedy pass over candidates by priority, charging the longest slot gap. */
@@ -219,7 +251,7 @@ static void select_entities(netcore_snapshot_server *server, write_plan *plan, s
         server->order[k].priority = server->cands[k].priority;
         server->order[k].pos = k;
     }
-    qsort(server->order, plan->cand_count, sizeof *server->order, compare_priority);
+    sort_by_priority(server->order, plan->cand_count);
     size_t pass_avail = avail;
     select_pass(server, plan->cand_count, &pass_avail, &view_count);
     size_t used = 0;
