@@ -309,9 +309,15 @@ static void dispatch(netcore_lobby_client *c)
         e.match = &m->u.match_start;
         e.match_id = m->u.match_start.match_id;
         break;
-    case NCI_LOBBY_MATCH_END:
+    case NCI_LOBBY_MATCH_END: /* a version-1 lobby: no reason given */
         e.type = NETCORE_LOBBY_EVENT_MATCH_END;
         e.match_id = m->u.match_end_id;
+        e.match_end_reason = NETCORE_LOBBY_MATCH_ENDED;
+        break;
+    case NCI_LOBBY_MATCH_ENDED:
+        e.type = NETCORE_LOBBY_EVENT_MATCH_END;
+        e.match_id = m->u.match_ended.match_id;
+        e.match_end_reason = (netcore_lobby_match_end_reason)m->u.match_ended.reason;
         break;
     case NCI_LOBBY_PONG:
         e.type = NETCORE_LOBBY_EVENT_PONG;

@@ -285,6 +285,10 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
     case NCI_LOBBY_MATCH_END:
         w_u64(w, m->u.match_end_id);
         break;
+    case NCI_LOBBY_MATCH_ENDED:
+        w_u64(w, m->u.match_ended.match_id);
+        w_u8(w, m->u.match_ended.reason);
+        break;
     case NCI_LOBBY_ROOM_LEFT:
         w_check(w, m->u.room_left.reason <= NETCORE_LOBBY_KICKED);
         w_u32(w, m->u.room_left.room_id);
@@ -614,6 +618,12 @@ static void decode_body(reader *r, nci_lobby_msg *m)
         break;
     case NCI_LOBBY_MATCH_END:
         m->u.match_end_id = r_u64(r);
+        break;
+    case NCI_LOBBY_MATCH_ENDED:
+        /* Every reason byte is accepted: later versions may add reasons, and
+         * a client reads one it does not know as a plain end. */
+        m->u.match_ended.match_id = r_u64(r);
+        m->u.match_ended.reason = r_u8(r);
         break;
     case NCI_LOBBY_ROOM_LEFT:
         m->u.room_left.room_id = r_u32(r);

@@ -47,6 +47,7 @@ typedef enum nci_lobby_type {
     NCI_LOBBY_MATCH_START = 0x85,
     NCI_LOBBY_MATCH_END = 0x86,
     NCI_LOBBY_ROOM_LEFT = 0x87,
+    NCI_LOBBY_MATCH_ENDED = 0x88, /* version 2: MATCH_END with a reason */
     NCI_LOBBY_PONG = 0x8c,
     NCI_LOBBY_ERROR = 0x8f,
     /* lobby -> game server */
@@ -103,6 +104,10 @@ typedef struct nci_lobby_msg {
         } chat_message;
         netcore_lobby_match_start match_start;
         uint64_t match_end_id;
+        struct {
+            uint64_t match_id;
+            uint8_t reason; /* netcore_lobby_match_end_reason; any value decodes */
+        } match_ended;
         struct {
             uint32_t room_id;
             uint8_t reason;
@@ -196,6 +201,7 @@ typedef struct nci_lobby_conn {
     uint64_t tokens_ms;
     int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
     int32_t game_server; /* registry index when this is a game server's connection */
+    uint16_t version;    /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
     bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
     uint64_t close_deadline_ms;
@@ -293,8 +299,12 @@ void nci_lobby_session_lost(netcore_lobby_server *server, int32_t session, bool 
 void nci_lobby_expire_sessions(netcore_lobby_server *server);
 /* Seconds on the token clock (config.clock or UNIX time). */
 uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
-/* Ends a room's match: MATCH_END, everyone unready, ROOM_STATE. */
-void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index);
+/* Ends a room's match: MATCH_END (MATCH_ENDED with reason to connections of
+ * version 2 and later), everyone unready, ROOM_STATE. */
+void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index,
+                              netcore_lobby_match_end_reason reason);
+/* True for a protocol version this server speaks. */
+bool nci_lobby_version_supported(uint16_t version);
 
 /* lobby_discovery.c */
 /* Probes are padded to this size so that an answer (at most 55 bytes) is
@@ -330,7 +340,9 @@ void nci_lobby_discovery_read(netcore_lobby_server *server);
 /* lobby_registry.c */
 /* Handles a message from a game server's connection, or its SERVER_REGISTER. */
 void nci_lobby_registry_handle(netcore_lobby_server *server, int32_t conn);
-/* The connection of a registered game server has closed. */
+/* The registration of a game server is lost (its connection closed, failed
+ * or timed out): every match placed on it ends with
+ * NETCORE_LOBBY_MATCH_GAME_SERVER_LOST and the entry is freed. */
 void nci_lobby_registry_lost(netcore_lobby_server *server, int32_t game_server);
 /* Chooses where a match of player_count goes: the least loaded registered
  * game server with room, or config.game_address (*out_server_id 0) when none

@@ -202,7 +202,8 @@ static void send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
     randombytes_buf(ses->secret, sizeof ses->secret);
     nci_lobby_msg *m = &s->out_msg;
     m->type = NCI_LOBBY_WELCOME;
-    m->u.welcome.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+    /* The version the client said: what this connection will be spoken to in. */
+    m->u.welcome.version = s->conns[conn].version;
     m->u.welcome.client_id = ses->client_id;
     for (int i = 0; i < 8; i++)
         m->u.welcome.reconnect_token[i] = (uint8_t)(ses->client_id >> (8 * i));
@@ -213,10 +214,18 @@ static void send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
     nci_lobby_send_out(s, conn);
 }
 
+bool nci_lobby_version_supported(uint16_t version)
+{
+    return version >= NETCORE_LOBBY_PROTOCOL_VERSION_MIN &&
+           version <= NETCORE_LOBBY_PROTOCOL_VERSION;
+}
+
 static bool version_ok(netcore_lobby_server *s, int32_t conn, uint16_t version)
 {
-    if (version == NETCORE_LOBBY_PROTOCOL_VERSION)
+    if (nci_lobby_version_supported(version)) {
+        s->conns[conn].version = version;
         return true;
+    }
     s->stats.version_rejected++;
     nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_VERSION, "unsupported protocol version");
     return false;
@@ -480,22 +489,37 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     }
     sodium_memzero(tokens, sizeof tokens);
     broadcast_room_state(s, room_index);
+    uint64_t match_id = room->match_id;
+    uint32_t room_id = room->room_id;
+    uint8_t member_count = room->member_count;
+    /* A game server that fails to take MATCH_ASSIGNED (it stopped reading)
+     * is closed on the spot, which ends this match again at once. */
     if (server_id != 0)
-        nci_lobby_registry_assign(s, server_id, room->match_id, room->room_id, ids,
-                                  room->member_count);
+        nci_lobby_registry_assign(s, server_id, match_id, room_id, ids, member_count);
     if (s->config.on_match_start)
-        s->config.on_match_start(s->config.match_user, room->match_id, room->room_id, ids,
-                                 room->member_count);
+        s->config.on_match_start(s->config.match_user, match_id, room_id, ids, member_count);
 }
 
-void nci_lobby_end_room_match(netcore_lobby_server *s, int32_t room_index)
+void nci_lobby_end_room_match(netcore_lobby_server *s, int32_t room_index,
+                              netcore_lobby_match_end_reason reason)
 {
     nci_lobby_room *room = &s->rooms[room_index];
-    s->out_msg.type = NCI_LOBBY_MATCH_END;
-    s->out_msg.u.match_end_id = room->match_id;
     for (uint8_t i = 0; i < room->member_count; i++) {
-        s->sessions[room->members[i]].ready = false;
-        nci_lobby_send_out(s, s->sessions[room->members[i]].conn);
+        nci_lobby_session *member = &s->sessions[room->members[i]];
+        member->ready = false;
+        if (member->conn == NCI_LOBBY_NONE)
+            continue;
+        /* A version-1 decoder refuses MATCH_ENDED: it gets the bare MATCH_END. */
+        nci_lobby_msg *m = &s->out_msg;
+        if (s->conns[member->conn].version >= 2) {
+            m->type = NCI_LOBBY_MATCH_ENDED;
+            m->u.match_ended.match_id = room->match_id;
+            m->u.match_ended.reason = (uint8_t)reason;
+        } else {
+            m->type = NCI_LOBBY_MATCH_END;
+            m->u.match_end_id = room->match_id;
+        }
+        nci_lobby_send_out(s, member->conn);
     }
     room->in_match = false;
     room->match_id = 0;
@@ -511,7 +535,7 @@ netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint
     for (uint32_t i = 0; i < server->config.max_rooms; i++) {
         if (server->rooms[i].used && server->rooms[i].in_match &&
             server->rooms[i].match_id == match_id) {
-            nci_lobby_end_room_match(server, (int32_t)i);
+            nci_lobby_end_room_match(server, (int32_t)i, NETCORE_LOBBY_MATCH_ENDED);
             return NETCORE_OK;
         }
     }
@@ -545,7 +569,7 @@ static void handle_owner_request(netcore_lobby_server *s, int32_t conn, nci_lobb
     else if (type == NCI_LOBBY_START_MATCH)
         start_match(s, conn, ses->room);
     else
-        nci_lobby_end_room_match(s, ses->room);
+        nci_lobby_end_room_match(s, ses->room, NETCORE_LOBBY_MATCH_ENDED);
 }
 
 void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)

@@ -47,6 +47,7 @@ void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
     config->token_lifetime_s = 30;
     config->max_game_servers = 16;
     config->registration_skew_s = 60;
+    config->game_server_timeout_ms = 0;
     config->discovery_port = 7777;
     snprintf(config->lobby_name, sizeof config->lobby_name, "netcore lobby");
 }
@@ -298,6 +299,13 @@ void nci_lobby_close(netcore_lobby_server *s, int32_t index)
     c->closing = true;
     c->close_deadline_ms = s->now_ms + CLOSE_LINGER_MS;
     conn_flush(c);
+    /* A game server's registration ends when its connection starts closing,
+     * not after the linger: its rooms must not wait for a dead peer. */
+    int32_t game_server = c->game_server;
+    if (game_server != NCI_LOBBY_NONE) {
+        c->game_server = NCI_LOBBY_NONE;
+        nci_lobby_registry_lost(s, game_server);
+    }
 }
 
 static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
@@ -589,11 +597,15 @@ static void run_timers(netcore_lobby_server *s)
             continue;
         }
         const char *why = NULL;
-        if (c->session == NCI_LOBBY_NONE && c->game_server == NCI_LOBBY_NONE &&
+        bool game_server = c->game_server != NCI_LOBBY_NONE;
+        uint64_t idle_ms = game_server && cfg->game_server_timeout_ms > 0
+                               ? cfg->game_server_timeout_ms
+                               : cfg->idle_timeout_ms;
+        if (c->session == NCI_LOBBY_NONE && !game_server &&
             s->now_ms - c->opened_ms >= cfg->hello_timeout_ms)
             why = "no hello in time";
-        else if (s->now_ms - c->last_frame_ms >= cfg->idle_timeout_ms)
-            why = "idle";
+        else if (s->now_ms - c->last_frame_ms >= idle_ms)
+            why = game_server ? "no game server heartbeat in time" : "idle";
         else if (c->recv_len > 0 && s->now_ms - c->partial_since_ms >= cfg->frame_timeout_ms)
             why = "frame not completed in time";
         if (why) {

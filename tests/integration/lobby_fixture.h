@@ -44,6 +44,8 @@ typedef struct test_client {
     int matches;
     netcore_lobby_match_start match;
     int match_ends;
+    netcore_lobby_match_end_reason match_end_reason; /* of the last MATCH_END */
+    uint64_t match_end_id;
     int room_lists;
     uint16_t rooms_total;
     size_t list_count;
@@ -93,7 +95,11 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
         t->matches++;
         t->match = *e->match;
         break;
-    case NETCORE_LOBBY_EVENT_MATCH_END: t->match_ends++; break;
+    case NETCORE_LOBBY_EVENT_MATCH_END:
+        t->match_ends++;
+        t->match_end_reason = e->match_end_reason;
+        t->match_end_id = e->match_id;
+        break;
     case NETCORE_LOBBY_EVENT_ROOM_LIST:
         t->room_lists++;
         t->rooms_total = e->rooms_total;
@@ -109,7 +115,10 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
         t->disconnects++;
         t->disconnect_code = e->error_code;
         break;
-    case NETCORE_LOBBY_EVENT_REGISTERED: t->registered++; break;
+    case NETCORE_LOBBY_EVENT_REGISTERED:
+        t->registered++;
+        t->id = e->client_id;
+        break;
     case NETCORE_LOBBY_EVENT_MATCH_ASSIGNED:
         t->assigned++;
         t->assigned_match = e->match_id;

@@ -26,8 +26,13 @@
 extern "C" {
 #endif
 
-/* Protocol version spoken by this build (HELLO / WELCOME). */
-#define NETCORE_LOBBY_PROTOCOL_VERSION 1
+/* Protocol version spoken by this build's client (HELLO, RECONNECT,
+ * SERVER_REGISTER). The server also accepts every version down to
+ * NETCORE_LOBBY_PROTOCOL_VERSION_MIN and speaks to each connection in the
+ * version it said (WELCOME echoes it); docs/lobby-protocol.md lists what
+ * each version adds. */
+#define NETCORE_LOBBY_PROTOCOL_VERSION 2
+#define NETCORE_LOBBY_PROTOCOL_VERSION_MIN 1
 
 /* Field limits, in bytes of UTF-8 without the terminating NUL. */
 #define NETCORE_LOBBY_NAME_MAX 32        /* nicknames and room names, at least 1 */
@@ -81,6 +86,15 @@ typedef enum netcore_lobby_leave_reason {
     NETCORE_LOBBY_LEFT = 0,   /* asked to leave */
     NETCORE_LOBBY_KICKED = 1  /* removed by the owner */
 } netcore_lobby_leave_reason;
+
+/* Why a match ended (NETCORE_LOBBY_EVENT_MATCH_END). A client must treat a
+ * value it does not know as NETCORE_LOBBY_MATCH_ENDED. */
+typedef enum netcore_lobby_match_end_reason {
+    NETCORE_LOBBY_MATCH_ENDED = 0,           /* the owner, the game server or the lobby program ended it;
+                                              * also every end told to a version-1 connection */
+    NETCORE_LOBBY_MATCH_GAME_SERVER_LOST = 1 /* the registered game server hosting it went away
+                                              * (connection closed or heartbeat timeout) */
+} netcore_lobby_match_end_reason;
 
 typedef struct netcore_lobby_meta {
     char key[NETCORE_LOBBY_META_KEY_MAX + 1];
@@ -210,6 +224,11 @@ typedef struct netcore_lobby_server_config {
      * to game_address (an embedded or single game server). */
     uint32_t max_game_servers;
     uint32_t registration_skew_s;    /* default 60: accepted age of a registration's timestamp */
+    /* Heartbeat timeout of a registered game server: a game server
+     * connection with no complete frame (SERVER_LOAD, PING, ...) for this
+     * long is closed with ERROR(TIMEOUT) and its registration is lost.
+     * Default 0: idle_timeout_ms applies, as for players. */
+    uint32_t game_server_timeout_ms;
     /* LAN discovery: when enabled, a UDP socket on the IP of listen[0] (which
      * must be IPv4) and discovery_port answers netcore_lobby_discovery probes
      * with lobby_name, the TCP port and the player and room counts. Port 0
@@ -253,7 +272,8 @@ netcore_result netcore_lobby_server_discovery_address(const netcore_lobby_server
                                                       netcore_address *out_address);
 
 /* Ends a match: its room returns to the lobby (everyone unready) and members
- * get MATCH_END. Errors: NETCORE_ERR_NOT_FOUND (no room plays this match). */
+ * get MATCH_END (reason NETCORE_LOBBY_MATCH_ENDED). Errors:
+ * NETCORE_ERR_NOT_FOUND (no room plays this match). */
 netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint64_t match_id);
 
 typedef struct netcore_lobby_server_stats {
@@ -281,6 +301,16 @@ typedef struct netcore_lobby_server_stats {
     uint64_t match_tokens_reissued; /* MATCH_START again for a member reconnecting during its match */
     uint32_t game_servers;          /* registered now */
     uint64_t registrations_rejected;
+    /* Registrations lost: connection closed or failed, heartbeat timeout, or
+     * replaced by a new registration of the same game address. */
+    uint64_t game_servers_lost;
+    /* Matches ended because the game server hosting them was lost: their
+     * members got MATCH_END with NETCORE_LOBBY_MATCH_GAME_SERVER_LOST. */
+    uint64_t matches_ended_server_lost;
+    /* SERVER_MATCH_END for a match that no room plays (already ended, e.g.
+     * a report sent after the registration was lost and made again):
+     * ignored, no ERROR, the registration stays. */
+    uint64_t match_end_reports_ignored;
     uint64_t discovery_answered;
     uint64_t discovery_dropped;     /* probes of the wrong size, magic or version */
 } netcore_lobby_server_stats;
@@ -302,7 +332,7 @@ typedef enum netcore_lobby_event_type {
     NETCORE_LOBBY_EVENT_ROOM_LEFT,     /* room_id, leave_reason */
     NETCORE_LOBBY_EVENT_CHAT,          /* chat_scope, from_id, nickname (sender), text */
     NETCORE_LOBBY_EVENT_MATCH_START,   /* match */
-    NETCORE_LOBBY_EVENT_MATCH_END,     /* match_id */
+    NETCORE_LOBBY_EVENT_MATCH_END,     /* match_id, match_end_reason */
     NETCORE_LOBBY_EVENT_PONG,          /* ping_value */
     NETCORE_LOBBY_EVENT_ERROR,         /* error_code, request_type, text */
     NETCORE_LOBBY_EVENT_DISCONNECTED,  /* error_code: last error received, 0 if none; text */
@@ -329,6 +359,7 @@ typedef struct netcore_lobby_event {
     netcore_lobby_leave_reason leave_reason;
     const netcore_lobby_match_start *match;
     uint64_t match_id;
+    netcore_lobby_match_end_reason match_end_reason; /* may hold values added later */
     uint64_t ping_value;
     uint16_t error_code;
     uint8_t request_type;
@@ -421,9 +452,27 @@ netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t 
  * capacity (players), unix_time_s (token clock) and a keyed digest made with
  * the key shared with the lobby, so only holders of the key can register.
  * REGISTERED follows, then MATCH_ASSIGNED for every match the lobby places
- * here (the members' client ids: expect their tokens). The registration ends
- * with the connection. Errors: NETCORE_ERR_INVALID_ARGUMENT (address family,
- * capacity 0), NETCORE_ERR_STATE (already connected), NETCORE_ERR_SOCKET.
+ * here (the members' client ids: expect their tokens).
+ *
+ * Ordering: the lobby sends MATCH_START to the players and MATCH_ASSIGNED to
+ * the game server at the same moment, so a player on a fast link can present
+ * its token before this connection has been read. A game server that admits
+ * only assigned matches (a netcore_token_accept_fn looking the match up)
+ * should call netcore_lobby_client_update() on this client and look again
+ * before refusing a token for a match it does not know. The token alone
+ * already proves, under the shared key, that the lobby placed this client in
+ * this match on this server (client id, match id, server address); a server
+ * that needs no member list may admit on it without waiting.
+ *
+ * The registration ends with the connection (closed, or silent for the
+ * lobby's game_server_timeout_ms: keep SERVER_LOAD or PING flowing). The
+ * lobby then ends every match placed here (its players get MATCH_END with
+ * NETCORE_LOBBY_MATCH_GAME_SERVER_LOST and return to their rooms). Registering
+ * again gives a new server id; reports of matches from before are ignored.
+ * A new registration of the same game address replaces an older one the
+ * lobby still holds (that one is closed and lost, as above).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (address family, capacity 0),
+ * NETCORE_ERR_STATE (already connected), NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_lobby_client_register_game_server(
     netcore_lobby_client *client, const netcore_address *lobby_address,
@@ -434,7 +483,9 @@ netcore_result netcore_lobby_client_register_game_server(
  * keeps the connection alive. */
 netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
                                                 uint16_t capacity);
-/* Game server: the match is over; its room returns to the lobby. */
+/* Game server: the match is over; its room returns to the lobby. A match
+ * that is no longer running (ended by its owner, or when an earlier
+ * registration was lost) is ignored by the lobby without an ERROR. */
 netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
                                                      uint64_t match_id);
 
