@@ -366,18 +366,45 @@ void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_int
 
 /* ---- control messages ---- */
 
-size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out) {
+/* Names travel as 0..DEMO_NAME_MAX-1 bytes without a terminator. They end up
+ * in log lines and on screen, so control bytes (NUL, escapes, newlines) are
+ * refused by the readers; the writers put '?' in their place so that what
+ * they send is always read back. Other bytes (UTF-8) pass unchanged. */
+static bool name_byte_ok(uint8_t c) {
+    return c >= 0x20 && c != 0x7f;
+}
+
+static bool name_ok(const uint8_t *name, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (!name_byte_ok(name[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Writes at most DEMO_NAME_MAX-1 bytes of name; returns the length. */
+static size_t put_name(uint8_t *out, const char *name) {
     size_t len = name ? strnlen(name, DEMO_NAME_MAX - 1) : 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)name[i];
+        out[i] = name_byte_ok(c) ? c : (uint8_t)'?';
+    }
+    return len;
+}
+
+size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out) {
     out[0] = DEMO_MSG_HELLO;
     put_u32(out + 1, (uint32_t)schema_hash);
     put_u32(out + 5, (uint32_t)(schema_hash >> 32));
+    size_t len = put_name(out + 10, name);
     out[9] = (uint8_t)len;
-    memcpy(out + 10, name, len);
     return 10 + len;
 }
 
 bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash, char out_name[DEMO_NAME_MAX]) {
-    if (size < 10 || d[0] != DEMO_MSG_HELLO || d[9] >= DEMO_NAME_MAX || size != 10u + d[9]) {
+    if (size < 10 || d[0] != DEMO_MSG_HELLO || d[9] >= DEMO_NAME_MAX || size != 10u + d[9] ||
+        !name_ok(d + 10, d[9])) {
         return false;
     }
     *out_hash = (uint64_t)get_u32(d + 1) | (uint64_t)get_u32(d + 5) << 32;
@@ -420,11 +447,10 @@ size_t demo_net_write_roster(const demo_world *w, uint8_t *out) {
         if (!w->players[i].active) {
             continue;
         }
-        size_t len = strnlen(w->players[i].name, DEMO_NAME_MAX - 1);
-        out[n++] = (uint8_t)i;
-        out[n++] = (uint8_t)len;
-        memcpy(out + n, w->players[i].name, len);
-        n += len;
+        size_t len = put_name(out + n + 2, w->players[i].name);
+        out[n] = (uint8_t)i;
+        out[n + 1] = (uint8_t)len;
+        n += 2 + len;
         out[1]++;
     }
     return n;
@@ -438,7 +464,8 @@ bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w) {
     memset(names, 0, sizeof names);
     size_t n = 2;
     for (unsigned k = 0; k < d[1]; k++) {
-        if (n + 2 > size || d[n] >= DEMO_MAX_PLAYERS || d[n + 1] >= DEMO_NAME_MAX || n + 2 + d[n + 1] > size) {
+        if (n + 2 > size || d[n] >= DEMO_MAX_PLAYERS || d[n + 1] >= DEMO_NAME_MAX || n + 2 + d[n + 1] > size ||
+            !name_ok(d + n + 2, d[n + 1])) {
             return false;
         }
         memcpy(names[d[n]], d + n + 2, d[n + 1]);
@@ -482,7 +509,9 @@ bool demo_net_read_events(const uint8_t *d, size_t size, demo_world *w) {
     w->event_count = 0;
     for (unsigned k = 0; k < d[1]; k++) {
         const uint8_t *b = d + 2 + (size_t)k * EVENT_BYTES;
-        if (b[0] > DEMO_EVENT_ROUND || b[1] >= DEMO_MAX_PLAYERS || b[2] >= DEMO_MAX_PLAYERS) {
+        /* SHOT is never sent (demo_net_write_events skips it). */
+        if (b[0] < DEMO_EVENT_HIT || b[0] > DEMO_EVENT_ROUND || b[1] >= DEMO_MAX_PLAYERS ||
+            b[2] >= DEMO_MAX_PLAYERS) {
             w->event_count = 0;
             return false;
         }

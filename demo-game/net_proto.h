@@ -108,7 +108,13 @@ void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_int
                                 demo_world *out);
 
 /* Control message codecs. Each writer returns the size written into
- * out (at least DEMO_NET_MAX_MESSAGE bytes), 0 if it does not fit. */
+ * out (at least DEMO_NET_MAX_MESSAGE bytes), 0 if it does not fit. Names are
+ * sent as at most DEMO_NAME_MAX-1 bytes with control bytes replaced by '?';
+ * the readers refuse names with control bytes (out_name and the roster's
+ * names are then always NUL-terminated text without them). Readers leave
+ * their outputs untouched when they refuse a message, except
+ * demo_net_read_events, which may leave world->events empty. tests/fuzz_demo_proto.c
+ * checks every reader. */
 size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out);
 size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz, uint8_t *out);
 size_t demo_net_write_roster(const demo_world *world, uint8_t *out);
@@ -120,7 +126,8 @@ bool demo_net_read_welcome(const uint8_t *data, size_t size, uint8_t *out_slot, 
                            uint16_t *out_snapshot_rate_hz);
 /* Copies the names into world->players[].name. */
 bool demo_net_read_roster(const uint8_t *data, size_t size, demo_world *world);
-/* Replaces world->events with the message's events. */
+/* Replaces world->events with the message's events (HIT to ROUND only: SHOT
+ * is never sent). */
 bool demo_net_read_events(const uint8_t *data, size_t size, demo_world *world);
 
 #endif
