@@ -41,6 +41,7 @@ typedef struct options {
     uint32_t max_connections_per_ip;
     uint32_t max_rooms;
     uint32_t max_game_servers;
+    uint32_t game_server_timeout_s;
     uint32_t discovery_port;
     const char *name;
     double seconds;
@@ -68,6 +69,8 @@ static void print_usage(FILE *out)
             "  --max-rooms N             default 128\n"
             "  --max-game-servers N      game servers that may register with the key (default 16;\n"
             "                            0: none, every match goes to --game-address)\n"
+            "  --game-server-timeout S   a registered game server silent this long is dropped and\n"
+            "                            its matches end (default 0: the idle timeout, 60 s)\n"
             "  --discovery               answer LAN discovery probes on UDP (first --bind, IPv4)\n"
             "  --discovery-port N        UDP port for discovery (default 7777)\n"
             "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
@@ -146,6 +149,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             opts->name = value;
         } else if (strcmp(name, "max-game-servers") == 0) {
             ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
+        } else if (strcmp(name, "game-server-timeout") == 0) {
+            ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
         } else if (strcmp(name, "seconds") == 0) {
             ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else {
@@ -220,6 +225,7 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     cfg->max_connections_per_ip = opts->max_connections_per_ip;
     cfg->max_rooms = opts->max_rooms;
     cfg->max_game_servers = opts->max_game_servers;
+    cfg->game_server_timeout_ms = opts->game_server_timeout_s * 1000u;
     cfg->discovery_enabled = opts->discovery;
     cfg->discovery_port = (uint16_t)opts->discovery_port;
     if (opts->name) {
@@ -238,7 +244,8 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
            "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
            "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
-           "\"registrations_rejected\":%llu,"
+           "\"registrations_rejected\":%llu,\"game_servers_lost\":%llu,"
+           "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
            "\"discovery_answered\":%llu,\"discovery_dropped\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
@@ -252,6 +259,9 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->matches_started,
            (unsigned long long)s->match_tokens_reissued,
            (unsigned long long)s->registrations_rejected,
+           (unsigned long long)s->game_servers_lost,
+           (unsigned long long)s->matches_ended_server_lost,
+           (unsigned long long)s->match_end_reports_ignored,
            (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped);
 }
 
