@@ -264,7 +264,7 @@ static void write_roster(const uint8_t *d, size_t size) {
         take_name(&d, &size, name, sizeof name);
         world_a.players[i].active = (active >> i) & 1u;
         /* The world's names are at most DEMO_NAME_MAX-1 bytes (sim.c). */
-        snprintf(world_a.players[i].name, DEMO_NAME_MAX, "%s", name);
+        memcpy(world_a.players[i].name, name, strnlen(name, DEMO_NAME_MAX - 1));
     }
     size_t n = demo_net_write_roster(&world_a, encoded);
     fill_names(&world_b, 'y');
