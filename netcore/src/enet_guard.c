@@ -15,13 +15,18 @@
 #define HEADER_PEER_MASK 0x0FFFu
 
 #define COMMAND_MASK 0x0Fu
+#define COMMAND_ACKNOWLEDGE 1u
 #define COMMAND_CONNECT 2u
+#define COMMAND_VERIFY_CONNECT 3u
+#define COMMAND_DISCONNECT 4u
+#define COMMAND_PING 5u
 #define COMMAND_SEND_RELIABLE 6u
 #define COMMAND_SEND_UNRELIABLE 7u
 #define COMMAND_SEND_FRAGMENT 8u
 #define COMMAND_SEND_UNSEQUENCED 9u
+#define COMMAND_BANDWIDTH_LIMIT 10u
+#define COMMAND_THROTTLE_CONFIGURE 11u
 #define COMMAND_SEND_UNRELIABLE_FRAGMENT 12u
-#define COMMAND_COUNT 13u
 
 #define DEFAULT_SKEW_S 5u
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 3000u
@@ -30,8 +35,6 @@
 #define RATE_WAYS 4u          /* per-IP rate table: set-associative, 4 ways */
 #define MICRO 1000000ull      /* token bucket units per token */
 
-/* Size of each command as sent, payload excluded (ENetProtocol* structs). */
-static const uint8_t command_bytes[COMMAND_COUNT] = {0, 8, 48, 44, 8, 4, 6, 8, 24, 8, 12, 16, 24};
 
 typedef struct ip_key {
     uint8_t family;
@@ -90,6 +93,31 @@ static uint32_t read_u32_be(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* Bytes of the command at p as sent (its ENetProtocol* struct and, for the
+ * send commands, the payload its dataLength announces), with left bytes from
+ * p to the end; 0 for an unknown command or one whose fixed part is cut off.
+ * Each size is a constant of its own case rather than a table entry, so the
+ * CPU runs ahead on the predicted branch instead of waiting for one more
+ * load per command. */
+static size_t command_size(const uint8_t *p, size_t left)
+{
+    switch (p[0] & COMMAND_MASK) {
+    case COMMAND_ACKNOWLEDGE: return 8;
+    case COMMAND_CONNECT: return 48;
+    case COMMAND_VERIFY_CONNECT: return 44;
+    case COMMAND_DISCONNECT: return 8;
+    case COMMAND_PING: return 4;
+    case COMMAND_SEND_RELIABLE: return left < 6 ? 0 : 6u + read_u16_be(p + 4);
+    case COMMAND_SEND_UNRELIABLE: return left < 8 ? 0 : 8u + read_u16_be(p + 6);
+    case COMMAND_SEND_FRAGMENT: return left < 24 ? 0 : 24u + read_u16_be(p + 6);
+    case COMMAND_SEND_UNSEQUENCED: return left < 8 ? 0 : 8u + read_u16_be(p + 6);
+    case COMMAND_BANDWIDTH_LIMIT: return 12;
+    case COMMAND_THROTTLE_CONFIGURE: return 16;
+    case COMMAND_SEND_UNRELIABLE_FRAGMENT: return left < 24 ? 0 : 24u + read_u16_be(p + 6);
+    default: return 0;
+    }
+}
+
 bool nci_enet_datagram_parse(const uint8_t *data, size_t size, nci_enet_datagram *out)
 {
     if (!data || !out || size < 2)
@@ -105,43 +133,31 @@ bool nci_enet_datagram_parse(const uint8_t *data, size_t size, nci_enet_datagram
     size_t at = out->has_sent_time ? 4 : 2;
     if (at > size)
         return false;
-    bool saw_connect = false;
+    const uint8_t *connect = NULL;
+    uint32_t count = 0;
     while (at < size) {
-        /* Lengths are compared as "bytes left", never as at + n, so a lying
+        /* Sizes are compared with "bytes left", never as at + n, so a lying
          * dataLength cannot overflow the arithmetic. */
         size_t left = size - at;
-        if (left < 4 || out->command_count >= NCI_ENET_MAX_COMMANDS)
+        if (count == NCI_ENET_MAX_COMMANDS)
             return false;
-        uint8_t command = data[at] & COMMAND_MASK;
-        if (command == 0 || command >= COMMAND_COUNT || left < command_bytes[command])
+        size_t bytes = command_size(data + at, left);
+        if (bytes == 0 || bytes > left)
             return false;
-        size_t payload = 0;
-        switch (command) {
-        case COMMAND_SEND_RELIABLE: payload = read_u16_be(data + at + 4); break;
-        case COMMAND_SEND_UNRELIABLE:
-        case COMMAND_SEND_UNSEQUENCED:
-        case COMMAND_SEND_FRAGMENT:
-        case COMMAND_SEND_UNRELIABLE_FRAGMENT: payload = read_u16_be(data + at + 6); break;
-        default: break;
-        }
-        if (payload > left - command_bytes[command])
-            return false;
-        if (command == COMMAND_CONNECT) {
-            saw_connect = true;
-            const uint8_t *c = data + at;
-            out->connect_channel_count = read_u32_be(c + 16);
-            out->connect_id = read_u32_be(c + 40);
-            out->connect_data = read_u32_be(c + 44);
-        }
-        at += command_bytes[command] + payload;
-        out->command_count++;
+        if ((data[at] & COMMAND_MASK) == COMMAND_CONNECT)
+            connect = data + at;
+        at += bytes;
+        count++;
     }
-    if (out->command_count == 0)
+    out->command_count = count;
+    if (count == 0)
         return false;
-    if (saw_connect) {
-        if (out->command_count != 1 || out->peer_id != NCI_ENET_PEER_ID_NONE ||
-            !out->has_sent_time || out->connect_channel_count < 1 ||
-            out->connect_channel_count > 255)
+    if (connect) {
+        out->connect_channel_count = read_u32_be(connect + 16);
+        out->connect_id = read_u32_be(connect + 40);
+        out->connect_data = read_u32_be(connect + 44);
+        if (count != 1 || out->peer_id != NCI_ENET_PEER_ID_NONE || !out->has_sent_time ||
+            out->connect_channel_count < 1 || out->connect_channel_count > 255)
             return false;
         out->is_connect = true;
     }
