@@ -59,30 +59,45 @@ _Static_assert(sizeof(ENetProtocolConnect) == NCI_ENET_CONNECT_BYTES, "ENet CONN
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == NCI_ENET_PEER_ID_NONE, "ENet peer id space");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS == NCI_ENET_MAX_COMMANDS, "ENet commands");
 
+/* Fields read by every service and send come first, then the lane flags
+ * (only the first few entries are ever read), then what only create,
+ * connect, the clamp pass and stats read. */
+/* Per slot: the queue-length check of enet_send (MAX_QUEUED_COMMANDS). */
+typedef struct send_check {
+    uint32_t sends_since_check;
+    bool queue_full;
+} send_check;
+
 typedef struct enet_backend {
-    netcore_allocator allocator;
-    netcore_log log;
     ENetHost *host;
-    uint32_t max_peers;
+    ENetPacket *held; /* last received packet, owned until the next service() */
+    send_check *send_checks; /* by slot */
     uint32_t lane_count;
-    enet_uint32 lane_flags[NCI_MAX_LANES];
-    uint32_t ping_interval_ms;
-    uint32_t timeout_ms;
     enet_uint32 retransmit_cap_ms; /* 0: ENet's uncapped backoff */
-    enet_uint32 capped_at_ms;      /* ENet's service time of the last clamp pass */
+    enet_uint32 upkeep_at_ms;      /* ENet's service time of the last upkeep() */
+    bool conditioned;
+    bool is_server;
+    /* Datagram guard (NULL when disabled). */
+    bool guard_sync_needed; /* a slot may have been taken since the last sync */
+    uint32_t guard_service_ms;     /* ENet's clock when guard_clock_ms was advanced */
+    nci_guard *guard;
+    uint64_t guard_clock_ms;       /* ENet's service clock, widened to 64 bits */
+    uint64_t guard_synced_ms;
+    enet_uint32 lane_flags[NCI_MAX_LANES]; /* the lanes in use share the lines above */
     const ENetOutgoingCommand **capped_tail; /* by slot: tail after the last clamp pass */
     enet_uint32 *capped_tail_sent;           /* by slot: its sentTime then */
-    ENetPacket *held; /* last received packet, owned until the next service() */
-    uint32_t *sends_since_check; /* by slot */
-    bool *queue_full;            /* by slot */
-    netcore_address local;
     uint64_t wire_bytes_sent;
     uint64_t wire_bytes_received;
     uint64_t datagrams_sent;
     uint64_t datagrams_received;
+    uint64_t receive_errors_dropped;
+    netcore_allocator allocator;
+    netcore_log log;
+    uint32_t max_peers;
+    uint32_t ping_interval_ms;
+    uint32_t timeout_ms;
+    netcore_address local;
     /* Conditioner (all NULL/zero when disabled). */
-    bool conditioned;
-    bool is_server;
     netcore_conditioner_config conditioner;
     netcore_address bind_address;
     nci_relay *server_relay;
@@ -91,13 +106,6 @@ typedef struct enet_backend {
     uint64_t relays_made;
     netcore_conditioner_stats closed_inbound; /* client relays already destroyed */
     netcore_conditioner_stats closed_outbound;
-    /* Datagram guard (NULL when disabled). */
-    nci_guard *guard;
-    bool guard_sync_needed; /* a slot may have been taken since the last sync */
-    uint64_t guard_clock_ms;       /* ENet's service clock, widened to 64 bits */
-    uint32_t guard_service_ms;     /* ENet's clock when guard_clock_ms was advanced */
-    uint64_t guard_synced_ms;
-    uint64_t receive_errors_dropped;
 } enet_backend;
 
 static void to_enet_address(const netcore_address *in, ENetAddress *out)
@@ -152,9 +160,10 @@ static void add_conditioner_stats(netcore_conditioner_stats *sum,
 }
 
 /* ENet's counters are 32 bits and meant to be reset by the user. They are
- * moved into 64-bit totals once a byte counter passes this, far below the wrap,
- * so that a service call normally touches none of them (host_stats adds what
- * ENet still holds). */
+ * moved into 64-bit totals once a byte counter passes this, far below the
+ * wrap (host_stats adds what ENet still holds). They are looked at once per
+ * millisecond of ENet's service clock (see upkeep()): no socket moves the
+ * 3 GiB left before the wrap in one millisecond. */
 #define HARVEST_AT_BYTES (1u << 30)
 
 static void harvest_wire_counters(enet_backend *b)
@@ -311,15 +320,20 @@ static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
         guard_sync(b, now_ms, false);
     const uint8_t *data = host->receivedData;
     size_t size = host->receivedDataLength;
+    /* wire is built once and then only pointed to: copying a freshly built
+     * address stalls on its partly written bytes (store forwarding). */
     netcore_address wire = from_enet_address(&host->receivedAddress);
-    netcore_address real = wire;
+    const netcore_address *real = &wire;
+    netcore_address origin;
     /* Only a CONNECT (to peer id 0xFFF) needs the real address, which costs
      * a relay lookup, and only a CONNECT can make ENet take a slot. */
     bool to_no_peer =
         size >= 2 && ((uint32_t)(data[0] << 8 | data[1]) & 0x0FFFu) == NCI_ENET_PEER_ID_NONE;
-    if (b->server_relay && to_no_peer)
-        real = real_address(b, &wire);
-    if (nci_guard_check(b->guard, data, size, &wire, &real, now_ms * 1000u) != NCI_GUARD_PASS)
+    if (b->server_relay && to_no_peer) {
+        origin = real_address(b, &wire);
+        real = &origin;
+    }
+    if (nci_guard_check(b->guard, data, size, &wire, real, now_ms * 1000u) != NCI_GUARD_PASS)
         return 1;
     if (to_no_peer)
         b->guard_sync_needed = true;
@@ -364,7 +378,6 @@ static void cap_peer(enet_backend *b, ENetPeer *peer)
 /* One pass over the peers; a list is walked only when its tail changed. */
 static void cap_pass(enet_backend *b)
 {
-    b->capped_at_ms = b->host->serviceTime;
     for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
         ENetPeer *peer = &b->host->peers[slot];
         if (enet_list_empty(&peer->sentReliableCommands)) {
@@ -381,10 +394,15 @@ static void cap_pass(enet_backend *b)
     }
 }
 
-/* Called after every service: a load and a compare unless ENet's clock moved. */
-static inline void cap_retransmissions(enet_backend *b)
+/* Called after every service and flush: a load and a compare unless ENet's
+ * clock moved, then the wire counters and the retransmission cap. */
+static inline void upkeep(enet_backend *b)
 {
-    if (b->host->serviceTime != b->capped_at_ms && b->retransmit_cap_ms)
+    if (b->host->serviceTime == b->upkeep_at_ms)
+        return;
+    b->upkeep_at_ms = b->host->serviceTime;
+    harvest_wire_counters(b);
+    if (b->retransmit_cap_ms)
         cap_pass(b);
 }
 
@@ -403,7 +421,7 @@ static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
         int r = enet_host_service(b->host, event, slice_ms);
         if (r != 0)
             return r;
-        cap_retransmissions(b);
+        upkeep(b);
         now = netcore_time_now_us();
         if (now >= deadline)
             return 0;
@@ -437,8 +455,7 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
     if (b->server_relay)
         nci_relay_destroy(b->server_relay);
     nci_free(&b->allocator, b->client_relays);
-    nci_free(&b->allocator, b->sends_since_check);
-    nci_free(&b->allocator, b->queue_full);
+    nci_free(&b->allocator, b->send_checks);
     nci_free(&b->allocator, b->client_targets);
     nci_free(&b->allocator, b->capped_tail);
     nci_free(&b->allocator, b->capped_tail_sent);
@@ -473,9 +490,8 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     b->conditioned = cfg->conditioner.enabled;
     b->conditioner = cfg->conditioner;
     b->bind_address = cfg->bind_address;
-    b->sends_since_check = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->sends_since_check);
-    b->queue_full = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->queue_full);
-    if (!b->sends_since_check || !b->queue_full) {
+    b->send_checks = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->send_checks);
+    if (!b->send_checks) {
         enet_destroy(b, 0);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -517,7 +533,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         return NETCORE_ERR_SOCKET;
     }
     b->local = from_enet_address(&actual);
-    b->capped_at_ms = b->host->serviceTime - 1u;
+    b->upkeep_at_ms = b->host->serviceTime - 1u;
     netcore_result r = NETCORE_OK;
     if (!cfg->guard.disabled) {
         uint64_t seed = netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^
@@ -639,12 +655,13 @@ static netcore_result enet_send(void *backend, uint32_t slot, uint8_t lane, cons
     ENetPeer *peer = &b->host->peers[slot];
     if (peer->state != ENET_PEER_STATE_CONNECTED)
         return NETCORE_ERR_NOT_CONNECTED;
-    if (b->queue_full[slot] || ++b->sends_since_check[slot] >= QUEUE_CHECK_INTERVAL) {
-        b->sends_since_check[slot] = 0;
+    send_check *check = &b->send_checks[slot];
+    if (check->queue_full || ++check->sends_since_check >= QUEUE_CHECK_INTERVAL) {
+        check->sends_since_check = 0;
         size_t queued = enet_list_size(&peer->outgoingCommands) +
                         enet_list_size(&peer->sentReliableCommands);
-        b->queue_full[slot] = queued >= MAX_QUEUED_COMMANDS;
-        if (b->queue_full[slot])
+        check->queue_full = queued >= MAX_QUEUED_COMMANDS;
+        if (check->queue_full)
             return NETCORE_ERR_FULL;
     }
     ENetPacket *packet = enet_packet_create(data, size_bytes, b->lane_flags[lane]);
@@ -670,7 +687,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
         int r = enet_host_service(b->host, event, 0);
         if (r != 0)
             return r;
-        cap_retransmissions(b);
+        upkeep(b);
         /* Pass on what ENet just sent (acknowledgements, pings, data). */
         now = netcore_time_now_us();
         pump_relays(b, now);
@@ -717,8 +734,7 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         b->receive_errors_dropped++;
         r = attempt + 1 < MAX_RECEIVE_RETRIES ? -1 : 0;
     }
-    harvest_wire_counters(b);
-    cap_retransmissions(b);
+    upkeep(b);
     if (b->guard) {
         uint64_t now_ms = guard_clock_ms(b);
         if (guard_sync_due(b, now_ms) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
@@ -757,8 +773,7 @@ static netcore_result enet_flush(void *backend)
 {
     enet_backend *b = backend;
     enet_host_flush(b->host);
-    harvest_wire_counters(b);
-    cap_retransmissions(b);
+    upkeep(b);
     if (b->conditioned)
         pump_relays(b, netcore_time_now_us());
     return NETCORE_OK;

@@ -52,15 +52,13 @@ typedef struct nci_peer {
     netcore_address address;
 } nci_peer;
 
+/* Fields read by every poll and send come first, so that a poll touches few
+ * cache lines of the host (the kernel's socket calls in between evict them);
+ * the config copy and the 1 KB lane mode table, read only at create, connect
+ * and on control messages, come last. */
 struct netcore_host {
-    netcore_host_config cfg;
     const nci_backend_ops *ops;
     void *backend;
-    uint32_t lane_count;
-    nci_lane_mode lane_modes[NCI_MAX_LANES];
-    uint8_t channel_first_lane[NETCORE_MAX_CHANNELS];
-    uint8_t channel_lanes[NETCORE_MAX_CHANNELS];
-    uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
     /* One block made at create: max_peers peers, then max_peers rows of
      * cfg.channel_count traffic counters (peer_traffic points into it), so an
      * idle slot costs only the channels the host was configured with. */
@@ -70,14 +68,20 @@ struct netcore_host {
     uint32_t queue_capacity;
     uint32_t queue_head;
     uint32_t queue_count;
+    uint32_t lane_count;
     uint64_t next_deadline_us; /* earliest peer deadline, UINT64_MAX if none */
     uint32_t deadlines_armed;  /* peers with a deadline_us */
     uint32_t polls_unclocked;  /* polls since the clock was last read */
     uint32_t clock_read_ms;    /* ops->recent_ms when the clock was last read */
-    uint64_t window_start_us;
+    uint8_t channel_first_lane[NETCORE_MAX_CHANNELS];
+    uint8_t channel_lanes[NETCORE_MAX_CHANNELS];
+    uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
     nci_traffic total;
+    uint64_t window_start_us;
     netcore_host_stats counters; /* admission and drop counters only */
     nci_log_limiter log_limit;
+    netcore_host_config cfg;
+    nci_lane_mode lane_modes[NCI_MAX_LANES];
 };
 
 /* Public id of the connection in a slot: generation in the high 16 bits,
