@@ -198,6 +198,19 @@ size_t nci_enet_datagram_write_connect(uint8_t out[NCI_ENET_CONNECT_DATAGRAM_BYT
 
 /* --- Helpers --- */
 
+/* netcore_address_equal, inlined with fixed-size compares: it runs for
+ * every datagram. */
+static bool same_address(const netcore_address *a, const netcore_address *b)
+{
+    if (a->family != b->family || a->port != b->port)
+        return false;
+    switch (a->family) {
+    case NETCORE_ADDRESS_IPV4: return memcmp(a->bytes, b->bytes, 4) == 0;
+    case NETCORE_ADDRESS_IPV6: return memcmp(a->bytes, b->bytes, 16) == 0;
+    default: return true;
+    }
+}
+
 static ip_key ip_of(const netcore_address *address)
 {
     ip_key key;
@@ -465,7 +478,7 @@ nci_guard_verdict nci_guard_check(nci_guard *guard, const uint8_t *data, size_t 
         v = check_connect(guard, &d, real_from, now_us);
     } else {
         const slot_info *s = d.peer_id < guard->max_peers ? &guard->slots[d.peer_id] : NULL;
-        v = s && s->state != NCI_GUARD_SLOT_FREE && netcore_address_equal(&s->wire, wire_from)
+        v = s && s->state != NCI_GUARD_SLOT_FREE && same_address(&s->wire, wire_from)
                 ? NCI_GUARD_PASS
                 : NCI_GUARD_UNKNOWN;
     }
