@@ -4,6 +4,7 @@
 # Asserts from the JSON Lines both write: every bot connected, scores moved,
 # no decode error anywhere. Usage: e2e_headless.sh DEMO_SERVER DEMO_GAME WORKDIR
 set -u
+. "$(dirname "$0")/stop.sh"
 server_bin=$1
 game_bin=$2
 work=$3
@@ -20,9 +21,9 @@ fail() {
     exit 1
 }
 
-timeout 50 "$server_bin" --lobby-port 0 --game-port 0 --duration 45 --stats "$srv_stats" 2>"$srv_log" &
+timeout -k 5 50 "$server_bin" --lobby-port 0 --game-port 0 --duration 45 --stats "$srv_stats" 2>"$srv_log" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT
+trap 'stop_within "$server_pid" 10 TERM demo-server >/dev/null' EXIT
 
 # The server prints its ports once they are open.
 port=""
@@ -38,8 +39,7 @@ timeout 50 "$game_bin" --headless --connect "127.0.0.1:$port" --bots 4 --duratio
     2>"$work/e2e-bots.log"
 rc=$?
 [ $rc -eq 0 ] || fail "the bot swarm exited with $rc"
-kill -INT "$server_pid" 2>/dev/null
-wait "$server_pid"
+stop_within "$server_pid" 20 INT demo-server || fail "demo-server did not stop cleanly on Ctrl-C"
 trap - EXIT
 
 last=$(tail -n 1 "$bot_stats")

@@ -7,6 +7,7 @@
 # error. Needs root, ip and nft; otherwise skipped (exit 77).
 # Usage: lan_netns.sh DEMO_SERVER DEMO_GAME WORKDIR
 set -u
+. "$(dirname "$0")/stop.sh"
 server_bin=$1
 game_bin=$2
 work=$3
@@ -27,10 +28,7 @@ pids=""
 
 cleanup() {
     for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    for p in $pids; do
-        wait "$p" 2>/dev/null
+        stop_within "$p" 10 TERM "a test process"
     done
     # Deleting a namespace removes its veth ends and nft tables with it.
     for ns in "$ns_srv" "$ns_a" "$ns_b"; do
@@ -82,9 +80,10 @@ in_ns "$ns_srv" ip link set lo up
 link_client "$ns_a" 1
 link_client "$ns_b" 2
 
-timeout 60 ip netns exec "$ns_srv" "$server_bin" --duration 50 --stats "$work/lan-server.jsonl" \
+timeout -k 5 60 ip netns exec "$ns_srv" "$server_bin" --duration 50 --stats "$work/lan-server.jsonl" \
     2>"$work/lan-server.log" &
-pids="$pids $!"
+server_pid=$!
+pids="$pids $server_pid"
 i=0
 while [ $i -lt 100 ] && ! grep -q "lobby on TCP port" "$work/lan-server.log" 2>/dev/null; do
     sleep 0.1
@@ -103,6 +102,7 @@ wait "$pid_a"
 rc_a=$?
 wait "$pid_b"
 rc_b=$?
+stop_within "$server_pid" 20 INT demo-server || fail "demo-server did not stop cleanly on Ctrl-C"
 [ $rc_a -eq 0 ] || fail "client alpha exited with $rc_a"
 [ $rc_b -eq 0 ] || fail "client beta exited with $rc_b"
 

@@ -11,6 +11,7 @@
 # JSON Lines of the bots and the servers and from the lobby's exit summary.
 # Usage: lobby_failover.sh NETCORE_LOBBY DEMO_SERVER DEMO_GAME WORKDIR
 set -u
+. "$(dirname "$0")/stop.sh"
 lobby_bin=$1
 server_bin=$2
 game_bin=$3
@@ -146,11 +147,9 @@ done <bots.jsonl
 [ $bad -eq 0 ] || fail "a player of game server B was disconnected at some point"
 grep -o '"decode_errors": [0-9]*' bots.jsonl a.jsonl b.jsonl | grep -vq ': 0$' && fail "decode errors reported"
 
-kill -INT "$b_pid"
-wait "$b_pid"
+stop_within "$b_pid" 20 INT "game server B" || fail "game server B did not stop cleanly on Ctrl-C"
 b_pid=""
-kill -INT "$lobby_pid"
-wait "$lobby_pid"
+stop_within "$lobby_pid" 20 INT netcore-lobby || fail "netcore-lobby did not stop cleanly on Ctrl-C"
 lobby_pid=""
 trap - EXIT
 
