@@ -240,11 +240,22 @@ static inline void wait_members(fixture *f, test_client *t, int members)
 }
 
 
-/* A raw TCP connection to the lobby. */
-static inline int raw_connect(const netcore_address *address)
+/* A raw TCP connection to the lobby, from 127.0.0.<from_last_octet> (0: any
+ * source) with a receive buffer of rcvbuf_bytes (0: the default). */
+static inline int raw_connect_with(const netcore_address *address, uint8_t from_last_octet,
+                                   int rcvbuf_bytes)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
+    if (rcvbuf_bytes > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof rcvbuf_bytes);
+    if (from_last_octet) {
+        struct sockaddr_in from;
+        memset(&from, 0, sizeof from);
+        from.sin_family = AF_INET;
+        from.sin_addr.s_addr = htonl(0x7f000000u | from_last_octet);
+        cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
+    }
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
@@ -252,6 +263,11 @@ static inline int raw_connect(const netcore_address *address)
     sin.sin_port = htons(address->port);
     cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
     return fd;
+}
+
+static inline int raw_connect(const netcore_address *address)
+{
+    return raw_connect_with(address, 0, 0);
 }
 
 /* Pumps the lobby until the raw connection is closed by the server; returns

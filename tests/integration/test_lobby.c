@@ -342,16 +342,7 @@ Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
     test_client *a = connect_client(&f, "ana");
 
     /* A raw client with a tiny receive window says hello and never reads. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    int small = 1024;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    memcpy(&sin.sin_addr, f.address.bytes, 4);
-    sin.sin_port = htons(f.address.port);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    int fd = raw_connect_with(&f.address, 0, 1024);
     const uint8_t hello[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x01, 0x00, 3, 'r', 'a', 'w'};
     cr_assert_eq(send(fd, hello, sizeof hello, 0), (ssize_t)sizeof hello);
     pump_for(&f, 50);

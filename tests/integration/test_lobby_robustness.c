@@ -17,25 +17,6 @@
 static const uint8_t raw_hello[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x01, 0x00, 3,
                                     'r',  'a', 'w'};
 
-/* A raw TCP connection to the lobby from a chosen loopback source IP. */
-static int raw_connect_from(const netcore_address *lobby, uint8_t last_octet)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in from;
-    memset(&from, 0, sizeof from);
-    from.sin_family = AF_INET;
-    from.sin_addr.s_addr = htonl(0x7f000000u | last_octet);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
-    struct sockaddr_in to;
-    memset(&to, 0, sizeof to);
-    to.sin_family = AF_INET;
-    memcpy(&to.sin_addr, lobby->bytes, 4);
-    to.sin_port = htons(lobby->port);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
-    return fd;
-}
-
 /* Pumps until the raw connection has received a frame; returns its type. */
 static uint8_t raw_first_frame_type(fixture *f, int fd)
 {
@@ -150,7 +131,7 @@ Test(lobby_robustness, per_address_connection_cap_is_enforced_and_counted)
     cr_assert_eq(three->welcomes, 0);
 
     /* Another address is not affected. */
-    int other = raw_connect_from(&f.address, 2);
+    int other = raw_connect_with(&f.address, 2, 0);
     cr_assert_eq(send(other, raw_hello, sizeof raw_hello, 0), (ssize_t)sizeof raw_hello);
     cr_assert_eq(raw_first_frame_type(&f, other), 0x81, "WELCOME from 127.0.0.2");
 
@@ -195,7 +176,7 @@ Test(lobby_robustness, accept_without_descriptors_pauses_the_listener_instead_of
     cr_assert_gt(filled, 0);
     /* One descriptor for the client; then none is left for accept(). */
     close(fillers[--filled]);
-    int client = raw_connect_from(&f.address, 1);
+    int client = raw_connect_with(&f.address, 1, 0);
 
     uint64_t t = now_ms();
     for (int i = 0; i < 20; i++)
@@ -235,16 +216,7 @@ Test(lobby_robustness, a_client_that_does_not_read_gets_whole_frames_then_an_err
     start_server(&f, &cfg);
     test_client *a = connect_client(&f, "ana");
 
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    int small = 1024;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    memcpy(&sin.sin_addr, f.address.bytes, 4);
-    sin.sin_port = htons(f.address.port);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    int fd = raw_connect_with(&f.address, 0, 1024);
     cr_assert_eq(send(fd, raw_hello, sizeof raw_hello, 0), (ssize_t)sizeof raw_hello);
     pump_for(&f, 50);
 
