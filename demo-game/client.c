@@ -357,7 +357,11 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e) {
         c->ready_sent = c->start_sent = false;
         c->match.match_id = 0;
         if (c->state != DEMO_CLIENT_LOBBY) {
-            back_to_room(c, "the lobby ended the match", true);
+            back_to_room(c,
+                         e->match_end_reason == NETCORE_LOBBY_MATCH_GAME_SERVER_LOST
+                             ? "the game server was lost; the lobby ended the match"
+                             : "the lobby ended the match",
+                         true);
         }
         return;
     }

@@ -231,7 +231,10 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         if (ev->match_id == m->outcome.match.match_id) {
             m->match_ended = true;
         }
-        demo_menu_chat_push(m, "%s", "* The match is over");
+        demo_menu_chat_push(m, "%s",
+                            ev->match_end_reason == NETCORE_LOBBY_MATCH_GAME_SERVER_LOST
+                                ? "* The match is over: its game server was lost"
+                                : "* The match is over");
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
         demo_menu_set_message(m, true, "%s",

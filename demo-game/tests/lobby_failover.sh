@@ -122,6 +122,8 @@ for name in $victims; do
     # The lobby ends A's matches at once; a bot may also see its game connection time out first.
     [ "$(echo "$entry" | field game_lost)" -le 1 ] || fail "$name lost its game more than once"
     [ "$(echo "$entry" | field returned_to_room)" -ge 1 ] || fail "$name was not returned to its room"
+    grep -q "\[$name\]: back in the room: the game server was lost" bots.log ||
+        fail "$name was not told that its game server was lost"
     [ "$(echo "$entry" | field matches)" = 2 ] || fail "$name did not start exactly one new match"
     [ "$(echo "$entry" | field game_port)" = "$b_port" ] || fail "$name's new match is not on game server B"
 done
