@@ -11,7 +11,7 @@
 #include "netcore/lobby.h"
 #include "core_internal.h"
 
-struct pollfd;
+struct epoll_event;
 
 /* Every frame: u32 little-endian body length, then the body (type byte first). */
 #define NCI_LOBBY_LENGTH_BYTES 4
@@ -204,6 +204,8 @@ typedef struct nci_lobby_conn {
     uint16_t version;    /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
     bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
+    bool want_write; /* EPOLLOUT is in its epoll interest */
+    bool dirty;      /* on the server's dirty list for this update */
     uint64_t close_deadline_ms;
 } nci_lobby_conn;
 
@@ -253,8 +255,21 @@ struct netcore_lobby_server {
     uint32_t session_capacity;
     nci_lobby_room *rooms;
     nci_lobby_game_server *game_servers; /* config.max_game_servers entries */
-    struct pollfd *pollfds;
-    int32_t *poll_conn; /* pollfds index -> conn index, or an NCI_LOBBY_POLL_ mark */
+    /* Per-update work follows activity, not the number of connections: one
+     * epoll set holds every socket, free slots are stacks, connections with
+     * output or a pending close are listed, and timeouts are checked on a
+     * coarse schedule. */
+    int epoll_fd;
+    struct epoll_event *events;   /* epoll_wait output, conn_capacity + listeners + 1 */
+    int32_t *free_conns;          /* stack of free conns indices */
+    uint32_t free_conn_count;
+    int32_t *free_sessions;       /* stack of unused sessions indices */
+    uint32_t free_session_count;
+    int32_t *dirty_conns;         /* connections queued output or started closing */
+    uint32_t dirty_count;
+    uint64_t next_timer_scan_ms;  /* no deadline is due before this */
+    uint64_t timer_floor_ms;      /* no scan before this (bounds scans per second) */
+    uint64_t next_client_id;
     nci_lobby_msg in_msg;
     const uint8_t *in_body; /* raw body of in_msg, for the registration digest */
     size_t in_body_size;
@@ -263,15 +278,16 @@ struct netcore_lobby_server {
     uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
     uint64_t now_ms;
     uint64_t accept_paused_until_ms; /* listeners are not polled before this */
+    bool listeners_armed;            /* listeners are in the epoll set */
     uint32_t next_room_id;
     nci_rng rng;
     netcore_lobby_server_stats stats;
     nci_log_limiter log_limiter;
 };
 
-/* poll_conn marks for the sockets that are not connections. */
-#define NCI_LOBBY_POLL_LISTENER (-1)
-#define NCI_LOBBY_POLL_DISCOVERY (-2)
+/* epoll data of the sockets that are not connections (a connection's is its index). */
+#define NCI_LOBBY_EPOLL_LISTENER 0x100000000ull /* plus the listener's index */
+#define NCI_LOBBY_EPOLL_DISCOVERY 0x200000000ull
 
 /* Large enough for the largest frame the server sends (a full ROOM_LIST). */
 #define NCI_LOBBY_SCRATCH_BYTES 32768
@@ -288,6 +304,9 @@ void nci_lobby_send_error(netcore_lobby_server *server, int32_t conn, uint16_t c
 void nci_lobby_close(netcore_lobby_server *server, int32_t conn);
 /* Queues ERROR and closes the connection once it is flushed; counted by the caller. */
 void nci_lobby_fail(netcore_lobby_server *server, int32_t conn, uint16_t code, const char *text);
+/* Something falls due at deadline_ms: the timers run in the first update at
+ * or after it. Every new deadline must be announced here. */
+void nci_lobby_timer_at(netcore_lobby_server *server, uint64_t deadline_ms);
 
 /* lobby_rooms.c */
 /* Handles one decoded message (server->in_msg) from a connection. */
@@ -297,6 +316,8 @@ void nci_lobby_handle(netcore_lobby_server *server, int32_t conn);
 void nci_lobby_session_lost(netcore_lobby_server *server, int32_t session, bool goodbye);
 /* Frees sessions whose reconnect grace has passed. */
 void nci_lobby_expire_sessions(netcore_lobby_server *server);
+/* Marks a session slot unused (zeroed) and returns it to the free stack. */
+void nci_lobby_session_release(netcore_lobby_server *server, int32_t session);
 /* Seconds on the token clock (config.clock or UNIX time). */
 uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
 /* Ends a room's match: MATCH_END (MATCH_ENDED with reason to connections of

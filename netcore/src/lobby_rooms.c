@@ -23,16 +23,14 @@ static int32_t find_room(const netcore_lobby_server *s, uint32_t room_id)
     return NCI_LOBBY_NONE;
 }
 
+/* Ids count up from a random start (set at create) and skip 0: an id comes
+ * back only after 2^64 - 1 others, so no session can still hold it and no
+ * search is needed. */
 static uint64_t unique_id(netcore_lobby_server *s)
 {
-    for (;;) {
-        uint64_t id = nci_rng_next(&s->rng);
-        bool taken = id == 0;
-        for (uint32_t i = 0; i < s->session_capacity && !taken; i++)
-            taken = s->sessions[i].used && s->sessions[i].client_id == id;
-        if (!taken)
-            return id;
-    }
+    if (s->next_client_id == 0)
+        s->next_client_id = 1;
+    return s->next_client_id++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -111,7 +109,13 @@ static void add_member(netcore_lobby_server *s, int32_t room_index, int32_t sess
 static void free_session(netcore_lobby_server *s, int32_t session_index)
 {
     remove_member(s, session_index);
+    nci_lobby_session_release(s, session_index);
+}
+
+void nci_lobby_session_release(netcore_lobby_server *s, int32_t session_index)
+{
     sodium_memzero(&s->sessions[session_index], sizeof s->sessions[session_index]);
+    s->free_sessions[s->free_session_count++] = session_index;
 }
 
 void nci_lobby_session_lost(netcore_lobby_server *s, int32_t session_index, bool goodbye)
@@ -119,6 +123,7 @@ void nci_lobby_session_lost(netcore_lobby_server *s, int32_t session_index, bool
     nci_lobby_session *ses = &s->sessions[session_index];
     ses->conn = NCI_LOBBY_NONE;
     ses->lost_ms = s->now_ms;
+    nci_lobby_timer_at(s, s->now_ms + s->config.reconnect_grace_ms);
     if (goodbye) {
         free_session(s, session_index);
         return;
@@ -131,9 +136,12 @@ void nci_lobby_expire_sessions(netcore_lobby_server *s)
 {
     for (uint32_t i = 0; i < s->session_capacity; i++) {
         nci_lobby_session *ses = &s->sessions[i];
-        if (ses->used && ses->conn == NCI_LOBBY_NONE &&
-            s->now_ms - ses->lost_ms >= s->config.reconnect_grace_ms)
+        if (!ses->used || ses->conn != NCI_LOBBY_NONE)
+            continue;
+        if (s->now_ms - ses->lost_ms >= s->config.reconnect_grace_ms)
             free_session(s, (int32_t)i);
+        else
+            nci_lobby_timer_at(s, ses->lost_ms + s->config.reconnect_grace_ms);
     }
 }
 
@@ -235,23 +243,20 @@ static void handle_hello(netcore_lobby_server *s, int32_t conn)
 {
     if (!version_ok(s, conn, s->in_msg.u.hello.version))
         return;
-    int32_t free_index = NCI_LOBBY_NONE;
-    int32_t oldest_lost = NCI_LOBBY_NONE;
-    for (uint32_t i = 0; i < s->session_capacity && free_index == NCI_LOBBY_NONE; i++) {
-        const nci_lobby_session *ses = &s->sessions[i];
-        if (!ses->used)
-            free_index = (int32_t)i;
-        else if (ses->conn == NCI_LOBBY_NONE &&
-                 (oldest_lost == NCI_LOBBY_NONE || ses->lost_ms < s->sessions[oldest_lost].lost_ms))
-            oldest_lost = (int32_t)i;
-    }
-    if (free_index == NCI_LOBBY_NONE) {
+    if (s->free_session_count == 0) {
         /* Twice as many sessions as connections exist, so at least half are
          * lost ones waiting for a reconnect: the oldest gives way instead of
          * letting connect-and-drop churn lock newcomers out. */
+        int32_t oldest_lost = NCI_LOBBY_NONE;
+        for (uint32_t i = 0; i < s->session_capacity; i++) {
+            const nci_lobby_session *lost = &s->sessions[i];
+            if (lost->used && lost->conn == NCI_LOBBY_NONE &&
+                (oldest_lost == NCI_LOBBY_NONE || lost->lost_ms < s->sessions[oldest_lost].lost_ms))
+                oldest_lost = (int32_t)i;
+        }
         free_session(s, oldest_lost);
-        free_index = oldest_lost;
     }
+    int32_t free_index = s->free_sessions[--s->free_session_count];
     nci_lobby_session *ses = &s->sessions[free_index];
     memset(ses, 0, sizeof *ses);
     ses->client_id = unique_id(s);

@@ -1,15 +1,21 @@
-/* Lobby server, connection layer: listening sockets, poll() loop, bounded
+/* Lobby server, connection layer: listening sockets, epoll loop, bounded
  * per-connection buffers, framing, timeouts and rate limits. What the
- * messages mean is handled in lobby_rooms.c. */
+ * messages mean is handled in lobby_rooms.c.
+ *
+ * An update costs in proportion to what happens, not to how many clients
+ * are connected: epoll reports only the sockets that are ready, connections
+ * that queued output are listed as they do (the dirty list), free
+ * connection and session slots are stacks, and timeouts are checked by one
+ * scan when the earliest deadline is due (see TIMER_SCAN_MIN_MS). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +32,14 @@
 /* Kept free in every send buffer for the ERROR(SLOW_READER) that closes a
  * connection whose buffer is otherwise full (largest ERROR frame: 137 bytes). */
 #define SLOW_READER_RESERVE_BYTES 160
+/* Timeouts (hello, idle, unfinished frame, close linger, reconnect grace)
+ * are checked by one scan over the connections and sessions, run in the
+ * first update at or after the earliest deadline it found or was told of
+ * (nci_lobby_timer_at), but at most every TIMER_SCAN_MIN_MS (so a timeout
+ * among many due at once may fire up to that much late) and at least every
+ * TIMER_SCAN_MAX_MS. */
+#define TIMER_SCAN_MIN_MS 10
+#define TIMER_SCAN_MAX_MS 1000
 
 void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
 {
@@ -100,6 +114,28 @@ static netcore_result open_listener(const netcore_address *address, int *out_fd,
     return NETCORE_OK;
 }
 
+static bool epoll_watch(netcore_lobby_server *s, int op, int fd, uint32_t events, uint64_t data)
+{
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(s->epoll_fd, op, fd, &ev) == 0;
+}
+
+/* Adds the listeners to the epoll set or takes them out (accept back-off). */
+static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
+{
+    if (s->listeners_armed == armed)
+        return true;
+    bool ok = true;
+    for (uint32_t i = 0; i < s->config.listen_count; i++)
+        ok = epoll_watch(s, armed ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->listen_fds[i], EPOLLIN,
+                         NCI_LOBBY_EPOLL_LISTENER + i) && ok;
+    s->listeners_armed = armed;
+    return ok;
+}
+
 netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *config,
                                            netcore_lobby_server **out_server)
 {
@@ -116,30 +152,49 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
         s->listen_fds[i] = -1;
     s->discovery_fd = -1;
+    s->epoll_fd = -1;
     s->conn_capacity = config->max_connections;
     /* Lost sessions wait for their reconnect while new connections arrive. */
     s->session_capacity = 2 * config->max_connections;
     s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
     s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
     s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
-    size_t poll_capacity = (size_t)s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1;
-    s->pollfds = nci_calloc(a, poll_capacity, sizeof *s->pollfds);
-    s->poll_conn = nci_calloc(a, poll_capacity, sizeof *s->poll_conn);
+    s->events = nci_calloc(a, (size_t)s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1,
+                           sizeof *s->events);
+    s->free_conns = nci_calloc(a, s->conn_capacity, sizeof *s->free_conns);
+    s->free_sessions = nci_calloc(a, s->session_capacity, sizeof *s->free_sessions);
+    s->dirty_conns = nci_calloc(a, s->conn_capacity, sizeof *s->dirty_conns);
     s->scratch = nci_alloc(a, NCI_LOBBY_SCRATCH_BYTES);
     /* One spare entry so that a zero max_game_servers still allocates. */
     s->game_servers = nci_calloc(a, (size_t)config->max_game_servers + 1, sizeof *s->game_servers);
-    if (!s->conns || !s->sessions || !s->rooms || !s->pollfds || !s->poll_conn || !s->scratch ||
-        !s->game_servers) {
+    /* Before any failure path: destroy releases the slots whose fd is open. */
+    for (uint32_t i = 0; s->conns && i < s->conn_capacity; i++)
+        s->conns[i].fd = -1;
+    if (!s->conns || !s->sessions || !s->rooms || !s->events || !s->free_conns ||
+        !s->free_sessions || !s->dirty_conns || !s->scratch || !s->game_servers) {
         netcore_lobby_server_destroy(s);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
+    /* The stacks hand out low indices first. */
     for (uint32_t i = 0; i < s->conn_capacity; i++)
-        s->conns[i].fd = -1;
+        s->free_conns[i] = (int32_t)(s->conn_capacity - 1 - i);
+    s->free_conn_count = s->conn_capacity;
+    for (uint32_t i = 0; i < s->session_capacity; i++)
+        s->free_sessions[i] = (int32_t)(s->session_capacity - 1 - i);
+    s->free_session_count = s->session_capacity;
     uint64_t seed = config->seed;
     if (seed == 0)
         randombytes_buf(&seed, sizeof seed);
     nci_rng_seed(&s->rng, seed);
     s->next_room_id = 1;
+    s->next_client_id = nci_rng_next(&s->rng);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epoll_fd < 0) {
+        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot create epoll set: %s",
+                 strerror(errno));
+        netcore_lobby_server_destroy(s);
+        return NETCORE_ERR_SOCKET;
+    }
     for (uint32_t i = 0; i < config->listen_count; i++) {
         netcore_result r = open_listener(&config->listen[i], &s->listen_fds[i],
                                          &s->listen_addresses[i]);
@@ -157,20 +212,34 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
         netcore_lobby_server_destroy(s);
         return r;
     }
+    if (!set_listeners_armed(s, true) ||
+        (s->discovery_fd >= 0 &&
+         !epoll_watch(s, EPOLL_CTL_ADD, s->discovery_fd, EPOLLIN, NCI_LOBBY_EPOLL_DISCOVERY))) {
+        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot watch the listeners: %s",
+                 strerror(errno));
+        netcore_lobby_server_destroy(s);
+        return NETCORE_ERR_SOCKET;
+    }
     *out_server = s;
     return NETCORE_OK;
 }
 
+/* Closes the socket (which also leaves the epoll set) and returns the slot
+ * to the free stack. A slot on the dirty list stays marked: its entry is
+ * skipped while free and serves the slot again if it is reused meanwhile. */
 static void conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
 {
     if (c->fd >= 0)
         close(c->fd);
     nci_free(&s->config.allocator, c->recv);
     nci_free(&s->config.allocator, c->send);
+    bool dirty = c->dirty;
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->session = NCI_LOBBY_NONE;
     c->game_server = NCI_LOBBY_NONE;
+    c->dirty = dirty;
+    s->free_conns[s->free_conn_count++] = (int32_t)(c - s->conns);
 }
 
 void netcore_lobby_server_destroy(netcore_lobby_server *server)
@@ -183,6 +252,8 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
             close(server->listen_fds[i]);
     if (server->discovery_fd >= 0)
         close(server->discovery_fd);
+    if (server->epoll_fd >= 0)
+        close(server->epoll_fd);
     if (server->conns)
         for (uint32_t i = 0; i < server->conn_capacity; i++)
             if (server->conns[i].fd >= 0)
@@ -193,8 +264,10 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     nci_free(&a, server->sessions);
     nci_free(&a, server->rooms);
     nci_free(&a, server->game_servers);
-    nci_free(&a, server->pollfds);
-    nci_free(&a, server->poll_conn);
+    nci_free(&a, server->events);
+    nci_free(&a, server->free_conns);
+    nci_free(&a, server->free_sessions);
+    nci_free(&a, server->dirty_conns);
     nci_free(&a, server->scratch);
     sodium_memzero(server->config.key, sizeof server->config.key);
     nci_free(&a, server);
@@ -215,13 +288,9 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
     if (!server || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_stats = server->stats;
-    out_stats->connections = 0;
-    out_stats->sessions = 0;
+    out_stats->connections = server->conn_capacity - server->free_conn_count;
+    out_stats->sessions = server->session_capacity - server->free_session_count;
     out_stats->rooms = 0;
-    for (uint32_t i = 0; i < server->conn_capacity; i++)
-        out_stats->connections += server->conns[i].fd >= 0;
-    for (uint32_t i = 0; i < server->session_capacity; i++)
-        out_stats->sessions += server->sessions[i].used;
     for (uint32_t i = 0; i < server->config.max_rooms; i++)
         out_stats->rooms += server->rooms[i].used;
     out_stats->game_servers = 0;
@@ -233,6 +302,15 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
+
+/* Lists a connection for the end-of-update pass (see flush_dirty). */
+static void mark_dirty(netcore_lobby_server *s, nci_lobby_conn *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    s->dirty_conns[s->dirty_count++] = (int32_t)(c - s->conns);
+}
 
 static void conn_flush(nci_lobby_conn *c)
 {
@@ -273,7 +351,32 @@ static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t
     memcpy(c->send + c->send_len, bytes, n);
     c->send_len += n;
     s->stats.frames_sent++;
+    mark_dirty(s, c);
     return true;
+}
+
+void nci_lobby_timer_at(netcore_lobby_server *s, uint64_t deadline_ms)
+{
+    if (deadline_ms < s->next_timer_scan_ms)
+        s->next_timer_scan_ms = deadline_ms;
+}
+
+/* Announces the earliest of a connection's deadlines (see run_timers). */
+static void conn_timer(netcore_lobby_server *s, const nci_lobby_conn *c)
+{
+    const netcore_lobby_server_config *cfg = &s->config;
+    if (c->closing) {
+        nci_lobby_timer_at(s, c->close_deadline_ms);
+        return;
+    }
+    bool game_server = c->game_server != NCI_LOBBY_NONE;
+    uint64_t idle_ms = game_server && cfg->game_server_timeout_ms > 0 ? cfg->game_server_timeout_ms
+                                                                      : cfg->idle_timeout_ms;
+    nci_lobby_timer_at(s, c->last_frame_ms + idle_ms);
+    if (c->session == NCI_LOBBY_NONE && !game_server)
+        nci_lobby_timer_at(s, c->opened_ms + cfg->hello_timeout_ms);
+    if (c->recv_len > 0)
+        nci_lobby_timer_at(s, c->partial_since_ms + cfg->frame_timeout_ms);
 }
 
 static void conn_close_now(netcore_lobby_server *s, int32_t index)
@@ -298,7 +401,9 @@ void nci_lobby_close(netcore_lobby_server *s, int32_t index)
         return;
     c->closing = true;
     c->close_deadline_ms = s->now_ms + CLOSE_LINGER_MS;
+    nci_lobby_timer_at(s, c->close_deadline_ms);
     conn_flush(c);
+    mark_dirty(s, c);
     /* A game server's registration ends when its connection starts closing,
      * not after the linger: its rooms must not wait for a dead peer. */
     int32_t game_server = c->game_server;
@@ -485,6 +590,10 @@ static void conn_read(netcore_lobby_server *s, int32_t index)
             c->partial_since_ms = s->now_ms;
         c->recv_len += (size_t)n;
         process_frames(s, index);
+        /* Frames, a new partial frame, HELLO or a registration move this
+         * connection's deadlines. */
+        if (c->fd >= 0)
+            conn_timer(s, c);
     }
 }
 
@@ -528,7 +637,7 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         int fd = accept(listen_fd, (struct sockaddr *)&ss, &len);
         if (fd < 0) {
             /* The pending connection stays queued and the listener stays
-             * readable, so poll() would return at once for as long as
+             * readable, so epoll_wait() would return at once for as long as
              * descriptors or memory are short: pause the listeners instead
              * of spinning. Connections already open keep being served. */
             int error = errno;
@@ -549,16 +658,14 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
             s->stats.connections_rejected_per_ip++;
             continue;
         }
-        int32_t slot = NCI_LOBBY_NONE;
-        for (uint32_t k = 0; k < s->conn_capacity && slot == NCI_LOBBY_NONE; k++)
-            if (s->conns[k].fd < 0)
-                slot = (int32_t)k;
+        int32_t slot = s->free_conn_count > 0 ? s->free_conns[--s->free_conn_count] : NCI_LOBBY_NONE;
         nci_lobby_conn *c = slot == NCI_LOBBY_NONE ? NULL : &s->conns[slot];
         if (c) {
             c->recv = nci_alloc(&s->config.allocator, (size_t)s->config.max_frame_bytes + 4);
             c->send = nci_alloc(&s->config.allocator, s->config.send_buffer_bytes);
         }
-        if (!c || !c->recv || !c->send || !set_nonblocking(fd)) {
+        if (!c || !c->recv || !c->send || !set_nonblocking(fd) ||
+            !epoll_watch(s, EPOLL_CTL_ADD, fd, EPOLLIN, (uint64_t)slot)) {
             refuse(fd, "server full");
             s->stats.connections_rejected_full++;
             if (c) {
@@ -576,24 +683,27 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         c->opened_ms = c->last_frame_ms = c->tokens_ms = s->now_ms;
         c->msg_tokens = 2000ull * s->config.messages_per_s;
         c->chat_tokens = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
+        conn_timer(s, c);
         s->stats.connections_accepted++;
     }
 }
 
+/* Checks every connection's deadlines and the lost sessions' grace, and
+ * gathers the earliest deadline still ahead. */
 static void run_timers(netcore_lobby_server *s)
 {
     const netcore_lobby_server_config *cfg = &s->config;
+    s->next_timer_scan_ms = s->now_ms + TIMER_SCAN_MAX_MS;
+    s->timer_floor_ms = s->now_ms + TIMER_SCAN_MIN_MS;
     for (uint32_t i = 0; i < s->conn_capacity; i++) {
         nci_lobby_conn *c = &s->conns[i];
         if (c->fd < 0)
             continue;
         if (c->closing) {
-            if (c->send_off == c->send_len && !c->write_shut) {
-                shutdown(c->fd, SHUT_WR);
-                c->write_shut = true;
-            }
             if (s->now_ms >= c->close_deadline_ms)
                 conn_close_now(s, (int32_t)i);
+            else
+                conn_timer(s, c);
             continue;
         }
         const char *why = NULL;
@@ -612,8 +722,35 @@ static void run_timers(netcore_lobby_server *s)
             s->stats.timeout_dropped++;
             nci_lobby_fail(s, (int32_t)i, NETCORE_LOBBY_ERR_TIMEOUT, why);
         }
+        conn_timer(s, c);
     }
     nci_lobby_expire_sessions(s);
+}
+
+/* For every listed connection: hand its queued output to the kernel,
+ * half-close it once a closing connection has flushed, and ask epoll for
+ * writability exactly while output is left. */
+static void flush_dirty(netcore_lobby_server *s)
+{
+    for (uint32_t k = 0; k < s->dirty_count; k++) {
+        int32_t index = s->dirty_conns[k];
+        nci_lobby_conn *c = &s->conns[index];
+        c->dirty = false;
+        if (c->fd < 0)
+            continue;
+        if (c->send_len > c->send_off)
+            conn_flush(c);
+        bool pending = c->send_len > c->send_off;
+        if (c->closing && !pending && !c->write_shut) {
+            shutdown(c->fd, SHUT_WR);
+            c->write_shut = true;
+        }
+        if (pending != c->want_write &&
+            epoll_watch(s, EPOLL_CTL_MOD, c->fd, EPOLLIN | (pending ? EPOLLOUT : 0u),
+                        (uint64_t)index))
+            c->want_write = pending;
+    }
+    s->dirty_count = 0;
 }
 
 netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
@@ -625,56 +762,47 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     /* The caller's clock never runs backwards for us. */
     if (now_ms > s->now_ms)
         s->now_ms = now_ms;
-    nfds_t count = 0;
+    /* Output queued between updates (netcore_lobby_server_end_match) goes
+     * out before waiting. */
+    flush_dirty(s);
     bool accepting = s->now_ms >= s->accept_paused_until_ms;
     if (!accepting && s->accept_paused_until_ms - s->now_ms < timeout_ms)
         timeout_ms = (uint32_t)(s->accept_paused_until_ms - s->now_ms);
-    for (uint32_t i = 0; i < s->config.listen_count && accepting; i++) {
-        s->pollfds[count].fd = s->listen_fds[i];
-        s->pollfds[count].events = POLLIN;
-        s->poll_conn[count++] = NCI_LOBBY_POLL_LISTENER;
-    }
-    if (s->discovery_fd >= 0) {
-        s->pollfds[count].fd = s->discovery_fd;
-        s->pollfds[count].events = POLLIN;
-        s->poll_conn[count++] = NCI_LOBBY_POLL_DISCOVERY;
-    }
-    for (uint32_t i = 0; i < s->conn_capacity; i++) {
-        nci_lobby_conn *c = &s->conns[i];
-        if (c->fd < 0)
-            continue;
-        s->pollfds[count].fd = c->fd;
-        s->pollfds[count].events = (short)(POLLIN | (c->send_len > c->send_off ? POLLOUT : 0));
-        s->poll_conn[count++] = (int32_t)i;
-    }
-    int ready = poll(s->pollfds, count, (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
+    if (!set_listeners_armed(s, accepting))
+        return NETCORE_ERR_SOCKET;
+    int max_events = (int)(s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1);
+    int ready = epoll_wait(s->epoll_fd, s->events, max_events,
+                           (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
     if (ready < 0 && errno != EINTR)
         return NETCORE_ERR_SOCKET;
-    for (nfds_t k = 0; ready > 0 && k < count; k++) {
-        short re = s->pollfds[k].revents;
-        if (re == 0)
-            continue;
-        int32_t index = s->poll_conn[k];
-        if (index == NCI_LOBBY_POLL_LISTENER) {
-            accept_connections(s, s->pollfds[k].fd);
-            continue;
-        }
-        if (index == NCI_LOBBY_POLL_DISCOVERY) {
+    for (int k = 0; k < ready; k++) {
+        uint32_t re = s->events[k].events;
+        uint64_t data = s->events[k].data.u64;
+        if (data >= NCI_LOBBY_EPOLL_DISCOVERY) {
             nci_lobby_discovery_read(s);
             continue;
         }
-        /* The slot may have been closed and reused while handling an earlier fd. */
-        if (s->conns[index].fd != s->pollfds[k].fd)
+        if (data >= NCI_LOBBY_EPOLL_LISTENER) {
+            /* The back-off may have started earlier in this batch. */
+            if (s->now_ms >= s->accept_paused_until_ms)
+                accept_connections(s, s->listen_fds[data - NCI_LOBBY_EPOLL_LISTENER]);
             continue;
-        if (re & (POLLIN | POLLHUP | POLLERR))
+        }
+        int32_t index = (int32_t)data;
+        /* The slot may have been closed while handling an earlier event; if
+         * it was reused meanwhile, the new socket is merely tried once. */
+        if (s->conns[index].fd < 0)
+            continue;
+        if (re & (EPOLLIN | EPOLLHUP | EPOLLERR))
             conn_read(s, index);
-        if (s->conns[index].fd >= 0 && (re & POLLOUT))
+        if (s->conns[index].fd >= 0 && (re & EPOLLOUT)) {
             conn_flush(&s->conns[index]);
+            mark_dirty(s, &s->conns[index]);
+        }
     }
+    if (s->now_ms >= s->next_timer_scan_ms && s->now_ms >= s->timer_floor_ms)
+        run_timers(s);
     /* Frames queued while handling input go out now rather than next update. */
-    for (uint32_t i = 0; i < s->conn_capacity; i++)
-        if (s->conns[i].fd >= 0 && s->conns[i].send_len > s->conns[i].send_off)
-            conn_flush(&s->conns[i]);
-    run_timers(s);
+    flush_dirty(s);
     return NETCORE_OK;
 }

@@ -259,9 +259,11 @@ netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, 
                                             netcore_address *out_address);
 
 /*
- * Waits up to timeout_ms in poll() for socket activity, then accepts,
- * reads, handles and writes whatever is ready and runs every timer at now_ms.
- * Errors: NETCORE_ERR_SOCKET (poll failed), NETCORE_ERR_INVALID_ARGUMENT.
+ * Waits up to timeout_ms in epoll_wait() for socket activity, then accepts,
+ * reads, handles and writes whatever is ready and runs the timers due at
+ * now_ms (timers are checked at most every 10 ms, so a timeout due just
+ * after another one may fire up to 10 ms late).
+ * Errors: NETCORE_ERR_SOCKET (epoll failed), NETCORE_ERR_INVALID_ARGUMENT.
  */
 netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
                                            uint32_t timeout_ms);
@@ -285,7 +287,7 @@ typedef struct netcore_lobby_server_stats {
     uint64_t connections_rejected_per_ip; /* max_connections_per_ip reached */
     /* accept() failed for lack of descriptors or memory (EMFILE, ENFILE,
      * ENOBUFS, ENOMEM): the listeners are left alone for 100 ms instead of
-     * waking poll() again at once. */
+     * waking epoll_wait() again at once. */
     uint64_t accept_backoffs;
     uint64_t frames_received;
     uint64_t frames_sent;
