@@ -21,7 +21,7 @@ fail() {
     exit 1
 }
 
-timeout -k 5 50 "$server_bin" --lobby-port 0 --game-port 0 --duration 45 --stats "$srv_stats" 2>"$srv_log" &
+timeout --foreground -k 5 50 "$server_bin" --lobby-port 0 --game-port 0 --duration 45 --stats "$srv_stats" 2>"$srv_log" &
 server_pid=$!
 trap 'stop_within "$server_pid" 10 TERM demo-server >/dev/null' EXIT
 
@@ -35,7 +35,7 @@ while [ $i -lt 100 ] && [ -z "$port" ]; do
 done
 [ -n "$port" ] || fail "the server did not report its lobby port"
 
-timeout 50 "$game_bin" --headless --connect "127.0.0.1:$port" --bots 4 --duration 30 --stats "$bot_stats" \
+timeout --foreground 50 "$game_bin" --headless --connect "127.0.0.1:$port" --bots 4 --duration 30 --stats "$bot_stats" \
     2>"$work/e2e-bots.log"
 rc=$?
 [ $rc -eq 0 ] || fail "the bot swarm exited with $rc"

@@ -80,7 +80,7 @@ in_ns "$ns_srv" ip link set lo up
 link_client "$ns_a" 1
 link_client "$ns_b" 2
 
-timeout -k 5 60 ip netns exec "$ns_srv" "$server_bin" --duration 50 --stats "$work/lan-server.jsonl" \
+timeout --foreground -k 5 60 ip netns exec "$ns_srv" "$server_bin" --duration 50 --stats "$work/lan-server.jsonl" \
     2>"$work/lan-server.log" &
 server_pid=$!
 pids="$pids $server_pid"
@@ -91,10 +91,10 @@ while [ $i -lt 100 ] && ! grep -q "lobby on TCP port" "$work/lan-server.log" 2>/
 done
 grep -q "lobby on TCP port" "$work/lan-server.log" || fail "the server did not start"
 
-timeout 50 ip netns exec "$ns_a" "$game_bin" --headless --connect 10.213.1.1 --bots 1 --name alpha \
+timeout --foreground 50 ip netns exec "$ns_a" "$game_bin" --headless --connect 10.213.1.1 --bots 1 --name alpha \
     --duration 25 --stats "$work/lan-a.jsonl" 2>"$work/lan-a.log" &
 pid_a=$!
-timeout 50 ip netns exec "$ns_b" "$game_bin" --headless --connect 10.213.2.1 --bots 1 --name beta \
+timeout --foreground 50 ip netns exec "$ns_b" "$game_bin" --headless --connect 10.213.2.1 --bots 1 --name beta \
     --duration 25 --stats "$work/lan-b.jsonl" 2>"$work/lan-b.log" &
 pid_b=$!
 pids="$pids $pid_a $pid_b"
