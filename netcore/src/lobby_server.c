@@ -120,10 +120,14 @@ static bool epoll_watch(netcore_lobby_server *s, int op, int fd, uint32_t events
     memset(&ev, 0, sizeof ev);
     ev.events = events;
     ev.data.u64 = data;
-    return epoll_ctl(s->epoll_fd, op, fd, &ev) == 0;
+    if (epoll_ctl(s->epoll_fd, op, fd, &ev) == 0)
+        return true;
+    /* Already where it should be (a retry after a partial failure). */
+    return (op == EPOLL_CTL_ADD && errno == EEXIST) || (op == EPOLL_CTL_DEL && errno == ENOENT);
 }
 
-/* Adds the listeners to the epoll set or takes them out (accept back-off). */
+/* Adds the listeners to the epoll set or takes them out (accept back-off).
+ * On failure the next call tries again. */
 static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
 {
     if (s->listeners_armed == armed)
@@ -132,7 +136,8 @@ static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
     for (uint32_t i = 0; i < s->config.listen_count; i++)
         ok = epoll_watch(s, armed ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->listen_fds[i], EPOLLIN,
                          NCI_LOBBY_EPOLL_LISTENER + i) && ok;
-    s->listeners_armed = armed;
+    if (ok)
+        s->listeners_armed = armed;
     return ok;
 }
 
@@ -768,8 +773,11 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     bool accepting = s->now_ms >= s->accept_paused_until_ms;
     if (!accepting && s->accept_paused_until_ms - s->now_ms < timeout_ms)
         timeout_ms = (uint32_t)(s->accept_paused_until_ms - s->now_ms);
-    if (!set_listeners_armed(s, accepting))
-        return NETCORE_ERR_SOCKET;
+    /* A failure here is retried next update; the connections are served meanwhile. */
+    if (!set_listeners_armed(s, accepting) &&
+        nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
+        nci_logf(&s->config.log, NETCORE_LOG_WARN, "lobby: cannot %s the listeners: %s",
+                 accepting ? "resume" : "pause", strerror(errno));
     int max_events = (int)(s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1);
     int ready = epoll_wait(s->epoll_fd, s->events, max_events,
                            (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
