@@ -316,8 +316,6 @@ void nci_lobby_handle(netcore_lobby_server *server, int32_t conn);
 void nci_lobby_session_lost(netcore_lobby_server *server, int32_t session, bool goodbye);
 /* Frees sessions whose reconnect grace has passed. */
 void nci_lobby_expire_sessions(netcore_lobby_server *server);
-/* Marks a session slot unused (zeroed) and returns it to the free stack. */
-void nci_lobby_session_release(netcore_lobby_server *server, int32_t session);
 /* Seconds on the token clock (config.clock or UNIX time). */
 uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
 /* Ends a room's match: MATCH_END (MATCH_ENDED with reason to connections of

@@ -106,14 +106,10 @@ static void add_member(netcore_lobby_server *s, int32_t room_index, int32_t sess
     broadcast_room_state(s, room_index);
 }
 
+/* Leaves its room, wipes the slot and returns it to the free stack. */
 static void free_session(netcore_lobby_server *s, int32_t session_index)
 {
     remove_member(s, session_index);
-    nci_lobby_session_release(s, session_index);
-}
-
-void nci_lobby_session_release(netcore_lobby_server *s, int32_t session_index)
-{
     sodium_memzero(&s->sessions[session_index], sizeof s->sessions[session_index]);
     s->free_sessions[s->free_session_count++] = session_index;
 }
