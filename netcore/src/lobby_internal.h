@@ -276,6 +276,7 @@ struct netcore_lobby_server {
     nci_lobby_msg out_msg;
     nci_lobby_msg error_msg;
     uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
+    size_t out_frame_size; /* of out_msg in scratch, after nci_lobby_encode_out */
     uint64_t now_ms;
     uint64_t accept_paused_until_ms; /* listeners are not polled before this */
     bool listeners_armed;            /* listeners are in the epoll set */
@@ -296,6 +297,11 @@ struct netcore_lobby_server {
 /* Encodes server->out_msg once and queues it on a connection; overflow closes
  * the connection without an ERROR (see queue_msg). Unwelcome connections are skipped. */
 void nci_lobby_send_out(netcore_lobby_server *server, int32_t conn);
+/* For a broadcast: encodes server->out_msg once (false, logged, when it cannot
+ * be encoded), then nci_lobby_send_encoded queues that frame on each
+ * connection like nci_lobby_send_out. Nothing else may be sent in between. */
+bool nci_lobby_encode_out(netcore_lobby_server *server);
+void nci_lobby_send_encoded(netcore_lobby_server *server, int32_t conn);
 /* Queues ERROR(code, request_type, text); the connection stays open. */
 void nci_lobby_send_error(netcore_lobby_server *server, int32_t conn, uint16_t code,
                           uint8_t request_type, const char *text);

@@ -60,8 +60,10 @@ static void broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
     }
     st->meta_count = room->params.meta_count;
     memcpy(st->meta, room->params.meta, sizeof st->meta);
+    if (!nci_lobby_encode_out(s))
+        return;
     for (uint8_t i = 0; i < room->member_count; i++)
-        nci_lobby_send_out(s, s->sessions[room->members[i]].conn);
+        nci_lobby_send_encoded(s, s->sessions[room->members[i]].conn);
 }
 
 static void send_room_left(netcore_lobby_server *s, int32_t conn, uint32_t room_id, uint8_t reason)
@@ -410,15 +412,17 @@ static void handle_chat(netcore_lobby_server *s, nci_lobby_session *ses)
     m->u.chat_message.from_id = ses->client_id;
     memcpy(m->u.chat_message.from_nickname, ses->nickname, sizeof ses->nickname);
     memcpy(m->u.chat_message.text, s->in_msg.u.chat.text, sizeof m->u.chat_message.text);
+    if (!nci_lobby_encode_out(s))
+        return;
     if (s->in_msg.u.chat.scope == NETCORE_LOBBY_CHAT_ROOM) {
         const nci_lobby_room *room = &s->rooms[ses->room];
         for (uint8_t i = 0; i < room->member_count; i++)
-            nci_lobby_send_out(s, s->sessions[room->members[i]].conn);
+            nci_lobby_send_encoded(s, s->sessions[room->members[i]].conn);
         return;
     }
     for (uint32_t i = 0; i < s->conn_capacity; i++)
         if (s->conns[i].fd >= 0 && s->conns[i].session != NCI_LOBBY_NONE)
-            nci_lobby_send_out(s, (int32_t)i);
+            nci_lobby_send_encoded(s, (int32_t)i);
 }
 
 static void handle_kick(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses)

@@ -418,27 +418,23 @@ void nci_lobby_close(netcore_lobby_server *s, int32_t index)
     }
 }
 
-static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
+/* Queues one encoded frame on a connection. */
+static void queue_frame(netcore_lobby_server *s, int32_t index, const uint8_t *frame, size_t size)
 {
     if (index == NCI_LOBBY_NONE)
         return;
     nci_lobby_conn *c = &s->conns[index];
     if (c->fd < 0 || c->closing)
         return;
-    size_t size = 0;
-    netcore_result r = nci_lobby_encode(msg, s->scratch, NCI_LOBBY_SCRATCH_BYTES, &size);
-    if (r != NETCORE_OK) {
-        nci_logf(&s->config.log, NETCORE_LOG_ERROR, "lobby: cannot encode message 0x%02x: %s",
-                 msg->type, netcore_result_str(r));
-        return;
-    }
     size_t cap = s->config.send_buffer_bytes;
-    if (conn_queue(s, c, s->scratch, size, cap - SLOW_READER_RESERVE_BYTES))
+    if (conn_queue(s, c, frame, size, cap - SLOW_READER_RESERVE_BYTES))
         return;
     /* A client that does not read must not make the server buffer without
      * bound: it is closed. The frames already queued stay whole, and the
      * reserve left free by every other frame holds the ERROR that follows
-     * them, so a client that does catch up reads why it was dropped. */
+     * them, so a client that does catch up reads why it was dropped. The
+     * ERROR is encoded on the stack: frame may be the scratch buffer, still
+     * needed by the rest of a broadcast. */
     s->stats.slow_reader_dropped++;
     if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
         nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
@@ -447,12 +443,43 @@ static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_ms
     m->u.error.code = NETCORE_LOBBY_ERR_SLOW_READER;
     m->u.error.request_type = 0;
     snprintf(m->u.error.text, sizeof m->u.error.text, "not reading fast enough");
-    if (nci_lobby_encode(m, s->scratch, NCI_LOBBY_SCRATCH_BYTES, &size) == NETCORE_OK)
-        (void)conn_queue(s, c, s->scratch, size, cap);
+    uint8_t notice[SLOW_READER_RESERVE_BYTES];
+    size_t notice_size = 0;
+    if (nci_lobby_encode(m, notice, sizeof notice, &notice_size) == NETCORE_OK)
+        (void)conn_queue(s, c, notice, notice_size, cap);
     nci_lobby_close(s, index);
 }
 
+static bool encode_scratch(netcore_lobby_server *s, const nci_lobby_msg *msg, size_t *out_size)
+{
+    netcore_result r = nci_lobby_encode(msg, s->scratch, NCI_LOBBY_SCRATCH_BYTES, out_size);
+    if (r == NETCORE_OK)
+        return true;
+    nci_logf(&s->config.log, NETCORE_LOG_ERROR, "lobby: cannot encode message 0x%02x: %s",
+             msg->type, netcore_result_str(r));
+    return false;
+}
+
+static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
+{
+    if (index == NCI_LOBBY_NONE || s->conns[index].fd < 0 || s->conns[index].closing)
+        return;
+    size_t size = 0;
+    if (encode_scratch(s, msg, &size))
+        queue_frame(s, index, s->scratch, size);
+}
+
 void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn) { queue_msg(s, conn, &s->out_msg); }
+
+bool nci_lobby_encode_out(netcore_lobby_server *s)
+{
+    return encode_scratch(s, &s->out_msg, &s->out_frame_size);
+}
+
+void nci_lobby_send_encoded(netcore_lobby_server *s, int32_t conn)
+{
+    queue_frame(s, conn, s->scratch, s->out_frame_size);
+}
 
 void nci_lobby_send_error(netcore_lobby_server *s, int32_t conn, uint16_t code,
                           uint8_t request_type, const char *text)
