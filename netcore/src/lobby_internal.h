@@ -257,19 +257,19 @@ struct netcore_lobby_server {
     nci_lobby_game_server *game_servers; /* config.max_game_servers entries */
     /* Per-update work follows activity, not the number of connections: one
      * epoll set holds every socket, free slots are stacks, connections with
-     * output or a pending close are listed, and timeouts are checked on a
-     * coarse schedule. */
+     * output or a pending close are listed, and timeouts are checked by one
+     * scan when the earliest deadline is due (lobby_server.c). */
     int epoll_fd;
     struct epoll_event *events;   /* epoll_wait output, conn_capacity + listeners + 1 */
     int32_t *free_conns;          /* stack of free conns indices */
     uint32_t free_conn_count;
     int32_t *free_sessions;       /* stack of unused sessions indices */
     uint32_t free_session_count;
-    int32_t *dirty_conns;         /* connections queued output or started closing */
+    int32_t *dirty_conns;         /* connections that queued output or started closing */
     uint32_t dirty_count;
     uint64_t next_timer_scan_ms;  /* no deadline is due before this */
     uint64_t timer_floor_ms;      /* no scan before this (bounds scans per second) */
-    uint64_t next_client_id;
+    uint64_t next_client_id;      /* counts up from a random start, skipping 0 */
     nci_lobby_msg in_msg;
     const uint8_t *in_body; /* raw body of in_msg, for the registration digest */
     size_t in_body_size;
