@@ -406,22 +406,32 @@ static inline void upkeep(enet_backend *b)
         cap_pass(b);
 }
 
-/* enet_host_service(), in slices no longer than the cap, so that a long
- * wait cannot let ENet double a timeout twice before it is clamped. */
+/* enet_host_service() without a wait, then waits on the socket timed with
+ * the monotonic clock. ENet 1.3 times its own wait with the wall clock
+ * (gettimeofday), so a step back of the system clock would block it that
+ * long, and it waits again after a signal; here a signal ends the wait
+ * early. Waits are no longer than the retransmission cap, so that ENet
+ * cannot double a resend timeout twice before it is clamped. */
 static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
 {
-    if (!b->retransmit_cap_ms || timeout_ms <= b->retransmit_cap_ms)
-        return enet_host_service(b->host, event, timeout_ms);
+    int r = enet_host_service(b->host, event, 0);
+    if (r != 0 || timeout_ms == 0)
+        return r;
     uint64_t now = netcore_time_now_us();
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (;;) {
+        upkeep(b);
         uint64_t left_ms = (deadline - now + 999u) / 1000u;
-        uint32_t slice_ms =
-            left_ms < b->retransmit_cap_ms ? (uint32_t)left_ms : b->retransmit_cap_ms;
-        int r = enet_host_service(b->host, event, slice_ms);
+        uint32_t slice_ms = (uint32_t)left_ms;
+        if (b->retransmit_cap_ms && slice_ms > b->retransmit_cap_ms)
+            slice_ms = b->retransmit_cap_ms;
+        enet_uint32 condition = ENET_SOCKET_WAIT_RECEIVE | ENET_SOCKET_WAIT_INTERRUPT;
+        int waited = enet_socket_wait(b->host->socket, &condition, slice_ms);
+        r = enet_host_service(b->host, event, 0);
         if (r != 0)
             return r;
-        upkeep(b);
+        if (waited == 0 && (condition & ENET_SOCKET_WAIT_INTERRUPT))
+            return 0;
         now = netcore_time_now_us();
         if (now >= deadline)
             return 0;
