@@ -113,50 +113,22 @@ static bool parse_options(int argc, char **argv, bot_options *options)
     options->timeout_ms = 15000;
     options->connect_timeout_ms = 10000;
     options->stats_path = "-";
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "soak_bot: %s needs a value\n", flag);
-            return false;
-        }
-        const char *value = argv[++i];
-        bool ok = true;
-        if (strcmp(flag, "--server") == 0) {
-            options->server_address = value;
-        } else if (strcmp(flag, "--connect") == 0) {
-            options->connect_address = value;
-        } else if (strcmp(flag, "--key") == 0) {
-            options->key_hex = value;
-        } else if (strcmp(flag, "--key-file") == 0) {
-            options->key_file = value;
-        } else if (strcmp(flag, "--stats") == 0) {
-            options->stats_path = value;
-        } else if (strcmp(flag, "--bots") == 0) {
-            ok = soak_parse_u32(value, 1, 256, &options->bots);
-        } else if (strcmp(flag, "--first-client-id") == 0) {
-            ok = soak_parse_u32(value, 1, 1000000, &options->first_client_id);
-        } else if (strcmp(flag, "--entities") == 0) {
-            ok = soak_parse_u32(value, 0, 4096, &options->entities);
-        } else if (strcmp(flag, "--tick-hz") == 0) {
-            ok = soak_parse_u32(value, 1, 240, &options->tick_hz);
-        } else if (strcmp(flag, "--duration") == 0) {
-            ok = soak_parse_u32(value, 1, 7 * 86400, &options->duration_s);
-        } else if (strcmp(flag, "--timeout-ms") == 0) {
-            ok = soak_parse_u32(value, 1000, 600000, &options->timeout_ms);
-        } else if (strcmp(flag, "--connect-timeout-ms") == 0) {
-            ok = soak_parse_u32(value, 1000, 600000, &options->connect_timeout_ms);
-        } else {
-            fprintf(stderr, "soak_bot: unknown flag %s\n", flag);
-            return false;
-        }
-        if (!ok) {
-            fprintf(stderr, "soak_bot: bad value for %s: %s\n", flag, value);
-            return false;
-        }
+    const soak_flag flags[] = {
+        {"--server", &options->server_address, NULL, 0, 0},
+        {"--connect", &options->connect_address, NULL, 0, 0},
+        {"--key", &options->key_hex, NULL, 0, 0},
+        {"--key-file", &options->key_file, NULL, 0, 0},
+        {"--stats", &options->stats_path, NULL, 0, 0},
+        {"--bots", NULL, &options->bots, 1, 256},
+        {"--first-client-id", NULL, &options->first_client_id, 1, 1000000},
+        {"--entities", NULL, &options->entities, 0, 4096},
+        {"--tick-hz", NULL, &options->tick_hz, 1, 240},
+        {"--duration", NULL, &options->duration_s, 1, 7 * 86400},
+        {"--timeout-ms", NULL, &options->timeout_ms, 1000, 600000},
+        {"--connect-timeout-ms", NULL, &options->connect_timeout_ms, 1000, 600000},
+    };
+    if (!soak_parse_flags("soak_bot", usage, argc, argv, flags, sizeof flags / sizeof flags[0])) {
+        return false;
     }
     if (options->server_address == NULL) {
         fprintf(stderr, "soak_bot: --server is required\n");

@@ -208,3 +208,37 @@ bool soak_parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out_
     *out_value = (uint32_t)value;
     return true;
 }
+
+bool soak_parse_flags(const char *program, void (*usage)(FILE *out), int argc, char **argv,
+                      const soak_flag *flags, size_t flag_count)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        const soak_flag *f = NULL;
+        for (size_t k = 0; k < flag_count && f == NULL; k++) {
+            if (strcmp(flag, flags[k].name) == 0) {
+                f = &flags[k];
+            }
+        }
+        if (f == NULL) {
+            fprintf(stderr, "%s: unknown flag %s\n", program, flag);
+            return false;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "%s: %s needs a value\n", program, flag);
+            return false;
+        }
+        const char *value = argv[++i];
+        if (f->text != NULL) {
+            *f->text = value;
+        } else if (!soak_parse_u32(value, f->min, f->max, f->number)) {
+            fprintf(stderr, "%s: bad value for %s: %s\n", program, flag, value);
+            return false;
+        }
+    }
+    return true;
+}

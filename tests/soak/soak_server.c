@@ -130,56 +130,25 @@ static bool parse_options(int argc, char **argv, server_options *options)
     options->timeout_ms = 15000;
     options->handshake_timeout_ms = 3000;
     options->stats_path = "-";
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "soak_server: %s needs a value\n", flag);
-            return false;
-        }
-        const char *value = argv[++i];
-        bool ok = true;
-        if (strcmp(flag, "--bind") == 0) {
-            options->bind = value;
-        } else if (strcmp(flag, "--public") == 0) {
-            options->public_address = value;
-        } else if (strcmp(flag, "--key") == 0) {
-            options->key_hex = value;
-        } else if (strcmp(flag, "--key-file") == 0) {
-            options->key_file = value;
-        } else if (strcmp(flag, "--stats") == 0) {
-            options->stats_path = value;
-        } else if (strcmp(flag, "--port") == 0) {
-            ok = soak_parse_u32(value, 0, 65535, &options->port);
-        } else if (strcmp(flag, "--entities") == 0) {
-            ok = soak_parse_u32(value, 0, 4096, &options->entities);
-        } else if (strcmp(flag, "--max-clients") == 0) {
-            ok = soak_parse_u32(value, 1, 1024, &options->max_clients);
-        } else if (strcmp(flag, "--tick-hz") == 0) {
-            ok = soak_parse_u32(value, 1, 240, &options->tick_hz);
-        } else if (strcmp(flag, "--snapshot-hz") == 0) {
-            ok = soak_parse_u32(value, 1, 240, &options->snapshot_hz);
-        } else if (strcmp(flag, "--budget") == 0) {
-            ok = soak_parse_u32(value, 200, SNAPSHOT_BUFFER_BYTES, &options->budget_bytes);
-        } else if (strcmp(flag, "--duration") == 0) {
-            ok = soak_parse_u32(value, 1, 7 * 86400, &options->duration_s);
-        } else if (strcmp(flag, "--timeout-ms") == 0) {
-            ok = soak_parse_u32(value, 1000, 600000, &options->timeout_ms);
-        } else if (strcmp(flag, "--handshake-timeout-ms") == 0) {
-            ok = soak_parse_u32(value, 1000, 600000, &options->handshake_timeout_ms);
-        } else if (strcmp(flag, "--corrupt-tick") == 0) {
-            ok = soak_parse_u32(value, 1, UINT32_MAX, &options->corrupt_tick);
-        } else {
-            fprintf(stderr, "soak_server: unknown flag %s\n", flag);
-            return false;
-        }
-        if (!ok) {
-            fprintf(stderr, "soak_server: bad value for %s: %s\n", flag, value);
-            return false;
-        }
+    const soak_flag flags[] = {
+        {"--bind", &options->bind, NULL, 0, 0},
+        {"--public", &options->public_address, NULL, 0, 0},
+        {"--key", &options->key_hex, NULL, 0, 0},
+        {"--key-file", &options->key_file, NULL, 0, 0},
+        {"--stats", &options->stats_path, NULL, 0, 0},
+        {"--port", NULL, &options->port, 0, 65535},
+        {"--entities", NULL, &options->entities, 0, 4096},
+        {"--max-clients", NULL, &options->max_clients, 1, 1024},
+        {"--tick-hz", NULL, &options->tick_hz, 1, 240},
+        {"--snapshot-hz", NULL, &options->snapshot_hz, 1, 240},
+        {"--budget", NULL, &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES},
+        {"--duration", NULL, &options->duration_s, 1, 7 * 86400},
+        {"--timeout-ms", NULL, &options->timeout_ms, 1000, 600000},
+        {"--handshake-timeout-ms", NULL, &options->handshake_timeout_ms, 1000, 600000},
+        {"--corrupt-tick", NULL, &options->corrupt_tick, 1, UINT32_MAX},
+    };
+    if (!soak_parse_flags("soak_server", usage, argc, argv, flags, sizeof flags / sizeof flags[0])) {
+        return false;
     }
     if (options->snapshot_hz > options->tick_hz) {
         fprintf(stderr, "soak_server: --snapshot-hz cannot exceed --tick-hz\n");
