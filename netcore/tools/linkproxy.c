@@ -9,7 +9,7 @@
 
 #include "netcore/netcore.h"
 #include "netcore/transport.h"
-#include "relay.h"
+#include "transport/relay.h"
 #include "tool_args.h"
 
 #define EXIT_USAGE 2

@@ -31,8 +31,8 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "core_internal.h"
-#include "enet_guard.h"
+#include "core/core_internal.h"
+#include "transport/enet_guard.h"
 #include "netcore/token.h"
 #include "netcore/transport.h"
 

@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "lobby_internal.h"
+#include "lobby/lobby_internal.h"
 #include "netcore/lobby.h"
 
 #define DEFAULT_RUNS 3

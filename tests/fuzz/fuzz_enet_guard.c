@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "enet_guard.h"
+#include "transport/enet_guard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

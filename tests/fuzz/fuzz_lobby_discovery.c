@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lobby_internal.h"
+#include "lobby/lobby_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/snapshot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

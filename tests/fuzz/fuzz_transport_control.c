@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "transport_control.h"
+#include "transport/transport_control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

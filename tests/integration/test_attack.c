@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core_internal.h"
-#include "enet_guard.h"
+#include "core/core_internal.h"
+#include "transport/enet_guard.h"
 #include "netcore/token.h"
 #include "netcore/transport.h"
 #include "transport_loop.h"

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net_internal.h"
-#include "relay.h"
+#include "platform/net_internal.h"
+#include "transport/relay.h"
 
 #define MAX_CLIENTS 8
 #define MAX_SOURCES 16

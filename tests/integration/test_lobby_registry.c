@@ -4,7 +4,7 @@
  * before a re-registration, and version-1 players. */
 #define _POSIX_C_SOURCE 200809L
 #include "lobby_fixture.h"
-#include "lobby_internal.h"
+#include "lobby/lobby_internal.h"
 
 static test_client *register_at(fixture *f, uint16_t port)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "netcore/transport.h"
-#include "transport_internal.h"
+#include "transport/transport_internal.h"
 #include "transport_loop.h"
 
 static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }

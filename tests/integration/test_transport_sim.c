@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "netcore/transport.h"
-#include "transport_sim_internal.h"
+#include "transport/transport_sim_internal.h"
 
 #define CHANNELS 4
 #define MAX_INDEX 512

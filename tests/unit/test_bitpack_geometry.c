@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/bitpack.h"
 
 /* Asserts only on failure: cheap inside loops of millions of checks. */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conditioner.h"
-#include "core_internal.h"
+#include "transport/conditioner.h"
+#include "core/core_internal.h"
 
 #define MS 1000u
 

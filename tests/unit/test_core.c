@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/transport.h"
 
 /* ------------------------------------------------------------------ */

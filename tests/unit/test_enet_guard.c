@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "enet_guard.h"
+#include "transport/enet_guard.h"
 #include "netcore/token.h"
 
 static const uint8_t test_key[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core_internal.h"
-#include "lobby_internal.h"
+#include "core/core_internal.h"
+#include "lobby/lobby_internal.h"
 
 static const uint8_t all_types[] = {
     NCI_LOBBY_HELLO,        NCI_LOBBY_RECONNECT,   NCI_LOBBY_LIST_ROOMS,  NCI_LOBBY_CREATE_ROOM,

@@ -5,7 +5,7 @@
 
 #include "netcore/schema.h"
 #include "netcore/snapshot.h"
-#include "snapshot_internal.h"
+#include "replication/snapshot_internal.h"
 
 static netcore_schema *new_schema(void)
 {

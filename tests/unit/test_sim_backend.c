@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "transport_sim_internal.h"
+#include "transport/transport_sim_internal.h"
 
 #define LANES 5
 #define MAX_INDEX 2048

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/snapshot.h"
 
 #define MAX_FIELDS 8

@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/snapshot.h"
 
 #define CLIENTS 3

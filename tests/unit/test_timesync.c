@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "netcore/timesync.h"
 
 #define TICK_US (1e6 / 60.0)

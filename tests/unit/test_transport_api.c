@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "netcore/transport.h"
-#include "transport_control.h"
+#include "transport/transport_control.h"
 
 static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
 static void fini_netcore(void) { netcore_shutdown(); }

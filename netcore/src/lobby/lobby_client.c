@@ -1,0 +1,596 @@
+/* Lobby client: one non-blocking TCP connection driven by update(now_ms),
+ * requests queued as frames, every received message reported as an event. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lobby/lobby_internal.h"
+#include "platform/net_internal.h"
+
+#define CLIENT_SEND_BUFFER_BYTES 65536
+#define MAX_READS_PER_UPDATE 8
+
+typedef enum client_state {
+    CLIENT_IDLE = 0,
+    CLIENT_CONNECTING,
+    CLIENT_OPEN
+} client_state;
+
+struct netcore_lobby_client {
+    netcore_lobby_client_config config;
+    int fd;
+    client_state state;
+    bool closed_event_due; /* DISCONNECTED still to be reported */
+    uint8_t *recv;
+    size_t recv_len;
+    uint8_t *send;
+    size_t send_len;
+    size_t send_off;
+    uint64_t now_ms;
+    uint64_t connect_started_ms;
+    uint64_t last_send_ms;
+    uint64_t client_id;
+    bool welcomed;
+    bool has_reconnect_token;
+    uint8_t reconnect_token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES];
+    uint16_t last_error;
+    char last_error_text[NETCORE_LOBBY_ERROR_TEXT_MAX + 1];
+    nci_lobby_msg in_msg;
+    nci_lobby_msg out_msg;
+};
+
+void netcore_lobby_client_config_default(netcore_lobby_client_config *config)
+{
+    if (!config)
+        return;
+    memset(config, 0, sizeof *config);
+    config->max_frame_bytes = 65536;
+    config->connect_timeout_ms = 5000;
+    config->keepalive_ms = 15000;
+}
+
+netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *config,
+                                           netcore_lobby_client **out_client)
+{
+    if (!config || !out_client || !config->on_event || config->max_frame_bytes < 256 ||
+        config->max_frame_bytes > NCI_LOBBY_FRAME_HARD_MAX || config->connect_timeout_ms == 0)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_client = NULL;
+    netcore_lobby_client *c = nci_calloc(&config->allocator, 1, sizeof *c);
+    if (!c)
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    c->config = *config;
+    c->fd = -1;
+    c->recv = nci_alloc(&config->allocator, (size_t)config->max_frame_bytes + NCI_LOBBY_LENGTH_BYTES);
+    c->send = nci_alloc(&config->allocator, CLIENT_SEND_BUFFER_BYTES);
+    if (!c->recv || !c->send) {
+        netcore_lobby_client_destroy(c);
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    }
+    *out_client = c;
+    return NETCORE_OK;
+}
+
+void netcore_lobby_client_destroy(netcore_lobby_client *client)
+{
+    if (!client)
+        return;
+    if (client->fd >= 0)
+        close(client->fd);
+    netcore_allocator allocator = client->config.allocator;
+    nci_free(&allocator, client->recv);
+    nci_free(&allocator, client->send);
+    nci_free(&allocator, client);
+}
+
+bool netcore_lobby_client_is_connected(const netcore_lobby_client *client)
+{
+    return client && client->state != CLIENT_IDLE;
+}
+
+uint64_t netcore_lobby_client_id(const netcore_lobby_client *client)
+{
+    return client ? client->client_id : 0;
+}
+
+/* Closes the socket; the DISCONNECTED event is reported by the next update. */
+static void close_connection(netcore_lobby_client *c, uint16_t code, const char *text)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    if (c->state != CLIENT_IDLE)
+        c->closed_event_due = true;
+    c->state = CLIENT_IDLE;
+    c->recv_len = c->send_len = c->send_off = 0;
+    if (code != NETCORE_LOBBY_ERR_NONE && c->last_error == NETCORE_LOBBY_ERR_NONE) {
+        c->last_error = code;
+        snprintf(c->last_error_text, sizeof c->last_error_text, "%s", text);
+    }
+}
+
+static void flush(netcore_lobby_client *c)
+{
+    while (c->state == CLIENT_OPEN && c->send_off < c->send_len) {
+        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->send_off += (size_t)n;
+            c->last_send_ms = c->now_ms;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        } else {
+            close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
+            return;
+        }
+    }
+    if (c->send_off == c->send_len)
+        c->send_off = c->send_len = 0;
+}
+
+/* Appends out_msg as a frame; *out_size (may be NULL) receives its size, the
+ * frame then ends at send + send_len. */
+static netcore_result queue_out_sized(netcore_lobby_client *c, size_t *out_size)
+{
+    for (int attempt = 0;; attempt++) {
+        if (c->state == CLIENT_IDLE)
+            return NETCORE_ERR_STATE;
+        if (c->send_off > 0) {
+            memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
+            c->send_len -= c->send_off;
+            c->send_off = 0;
+        }
+        size_t size = 0;
+        netcore_result r = nci_lobby_encode(&c->out_msg, c->send + c->send_len,
+                                            CLIENT_SEND_BUFFER_BYTES - c->send_len, &size);
+        if (r == NETCORE_OK) {
+            c->send_len += size;
+            if (out_size)
+                *out_size = size;
+            return NETCORE_OK;
+        }
+        if (r != NETCORE_ERR_TOO_LARGE)
+            return r;
+        /* Full: give the kernel what it takes now, then try once more. */
+        if (attempt > 0 || c->state != CLIENT_OPEN || c->send_len == 0)
+            return NETCORE_ERR_FULL;
+        flush(c);
+    }
+}
+
+static netcore_result queue_out(netcore_lobby_client *c) { return queue_out_sized(c, NULL); }
+
+static netcore_result open_socket(netcore_lobby_client *c, const netcore_address *address)
+{
+    if (!address)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->state != CLIENT_IDLE)
+        return NETCORE_ERR_STATE;
+    struct sockaddr_storage ss;
+    socklen_t len = nci_address_to_sockaddr(address, &ss);
+    if (len == 0 || address->family == NETCORE_ADDRESS_NONE)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return NETCORE_ERR_SOCKET;
+    int flags = fcntl(fd, F_GETFL, 0);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return NETCORE_ERR_SOCKET;
+    }
+    c->fd = fd;
+    c->state = CLIENT_CONNECTING;
+    c->closed_event_due = false;
+    c->connect_started_ms = c->last_send_ms = c->now_ms;
+    c->recv_len = c->send_len = c->send_off = 0;
+    c->last_error = NETCORE_LOBBY_ERR_NONE;
+    c->last_error_text[0] = '\0';
+    c->welcomed = false;
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
+                                            const netcore_address *lobby_address,
+                                            const char *nickname, uint64_t now_ms)
+{
+    if (!client || !nci_lobby_text_valid(nickname, NETCORE_LOBBY_NAME_MAX, true))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (now_ms > client->now_ms)
+        client->now_ms = now_ms;
+    netcore_result r = open_socket(client, lobby_address);
+    if (r != NETCORE_OK)
+        return r;
+    client->out_msg.type = NCI_LOBBY_HELLO;
+    client->out_msg.u.hello.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+    snprintf(client->out_msg.u.hello.nickname, sizeof client->out_msg.u.hello.nickname, "%s",
+             nickname);
+    return queue_out(client);
+}
+
+netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
+                                              const netcore_address *lobby_address,
+                                              uint64_t now_ms)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!client->has_reconnect_token)
+        return NETCORE_ERR_STATE;
+    if (now_ms > client->now_ms)
+        client->now_ms = now_ms;
+    netcore_result r = open_socket(client, lobby_address);
+    if (r != NETCORE_OK)
+        return r;
+    client->out_msg.type = NCI_LOBBY_RECONNECT;
+    client->out_msg.u.reconnect.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+    memcpy(client->out_msg.u.reconnect.token, client->reconnect_token,
+           NETCORE_LOBBY_RECONNECT_TOKEN_BYTES);
+    return queue_out(client);
+}
+
+netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (client->state == CLIENT_IDLE)
+        return NETCORE_ERR_STATE;
+    if (client->state == CLIENT_OPEN) {
+        client->out_msg.type = NCI_LOBBY_GOODBYE;
+        if (queue_out(client) == NETCORE_OK)
+            flush(client);
+    }
+    /* The seat was given back: a reconnect would only fail. */
+    client->has_reconnect_token = false;
+    close_connection(client, NETCORE_LOBBY_ERR_NONE, "");
+    return NETCORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+static void emit(netcore_lobby_client *c, netcore_lobby_event *e)
+{
+    c->config.on_event(c->config.event_user, e);
+}
+
+static void dispatch(netcore_lobby_client *c)
+{
+    const nci_lobby_msg *m = &c->in_msg;
+    netcore_lobby_event e;
+    memset(&e, 0, sizeof e);
+    e.client_id = c->client_id;
+    switch (m->type) {
+    case NCI_LOBBY_WELCOME:
+        c->welcomed = true;
+        c->client_id = e.client_id = m->u.welcome.client_id;
+        memcpy(c->reconnect_token, m->u.welcome.reconnect_token, sizeof c->reconnect_token);
+        c->has_reconnect_token = true;
+        e.type = NETCORE_LOBBY_EVENT_WELCOME;
+        e.nickname = m->u.welcome.nickname;
+        e.resumed = m->u.welcome.resumed;
+        break;
+    case NCI_LOBBY_ROOM_LIST:
+        e.type = NETCORE_LOBBY_EVENT_ROOM_LIST;
+        e.room_list = m->u.room_list.rooms;
+        e.room_list_count = m->u.room_list.count;
+        e.rooms_total = m->u.room_list.total;
+        e.list_offset = m->u.room_list.offset;
+        break;
+    case NCI_LOBBY_ROOM_STATE:
+        e.type = NETCORE_LOBBY_EVENT_ROOM_STATE;
+        e.room = &m->u.room_state;
+        e.room_id = m->u.room_state.room_id;
+        break;
+    case NCI_LOBBY_ROOM_LEFT:
+        e.type = NETCORE_LOBBY_EVENT_ROOM_LEFT;
+        e.room_id = m->u.room_left.room_id;
+        e.leave_reason = (netcore_lobby_leave_reason)m->u.room_left.reason;
+        break;
+    case NCI_LOBBY_CHAT_MESSAGE:
+        e.type = NETCORE_LOBBY_EVENT_CHAT;
+        e.chat_scope = (netcore_lobby_chat_scope)m->u.chat_message.scope;
+        e.from_id = m->u.chat_message.from_id;
+        e.nickname = m->u.chat_message.from_nickname;
+        e.text = m->u.chat_message.text;
+        break;
+    case NCI_LOBBY_MATCH_START:
+        e.type = NETCORE_LOBBY_EVENT_MATCH_START;
+        e.match = &m->u.match_start;
+        e.match_id = m->u.match_start.match_id;
+        break;
+    case NCI_LOBBY_MATCH_END: /* a version-1 lobby: no reason given */
+        e.type = NETCORE_LOBBY_EVENT_MATCH_END;
+        e.match_id = m->u.match_end_id;
+        e.match_end_reason = NETCORE_LOBBY_MATCH_ENDED;
+        break;
+    case NCI_LOBBY_MATCH_ENDED:
+        e.type = NETCORE_LOBBY_EVENT_MATCH_END;
+        e.match_id = m->u.match_ended.match_id;
+        e.match_end_reason = (netcore_lobby_match_end_reason)m->u.match_ended.reason;
+        break;
+    case NCI_LOBBY_PONG:
+        e.type = NETCORE_LOBBY_EVENT_PONG;
+        e.ping_value = m->u.ping_value;
+        break;
+    case NCI_LOBBY_SERVER_ACCEPTED:
+        c->welcomed = true;
+        c->client_id = e.client_id = m->u.server_id;
+        e.type = NETCORE_LOBBY_EVENT_REGISTERED;
+        break;
+    case NCI_LOBBY_MATCH_ASSIGNED:
+        e.type = NETCORE_LOBBY_EVENT_MATCH_ASSIGNED;
+        e.match_id = m->u.match_assigned.match_id;
+        e.room_id = m->u.match_assigned.room_id;
+        e.member_ids = m->u.match_assigned.client_ids;
+        e.member_count = m->u.match_assigned.count;
+        break;
+    case NCI_LOBBY_ERROR:
+        c->last_error = m->u.error.code;
+        memcpy(c->last_error_text, m->u.error.text, sizeof c->last_error_text);
+        e.type = NETCORE_LOBBY_EVENT_ERROR;
+        e.error_code = m->u.error.code;
+        e.request_type = m->u.error.request_type;
+        e.text = m->u.error.text;
+        break;
+    default:
+        /* A client-to-server type coming from the server. */
+        close_connection(c, NETCORE_LOBBY_ERR_MALFORMED, "unexpected message from server");
+        return;
+    }
+    emit(c, &e);
+}
+
+static void process_frames(netcore_lobby_client *c)
+{
+    size_t pos = 0;
+    while (c->state == CLIENT_OPEN) {
+        size_t body = 0;
+        nci_lobby_frame_status st =
+            nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos, c->config.max_frame_bytes, &body);
+        if (st == NCI_LOBBY_FRAME_NEED_MORE)
+            break;
+        if (st != NCI_LOBBY_FRAME_READY ||
+            nci_lobby_decode(c->recv + pos + NCI_LOBBY_LENGTH_BYTES, body, &c->in_msg) != NETCORE_OK) {
+            close_connection(c, NETCORE_LOBBY_ERR_MALFORMED, "malformed frame from server");
+            return;
+        }
+        pos += NCI_LOBBY_LENGTH_BYTES + body;
+        /* The callback may queue requests or even disconnect; the buffer
+         * stays intact until this loop is done with it. */
+        dispatch(c);
+    }
+    if (c->state != CLIENT_OPEN)
+        return;
+    memmove(c->recv, c->recv + pos, c->recv_len - pos);
+    c->recv_len -= pos;
+}
+
+static void read_input(netcore_lobby_client *c)
+{
+    size_t cap = (size_t)c->config.max_frame_bytes + NCI_LOBBY_LENGTH_BYTES;
+    for (int i = 0; i < MAX_READS_PER_UPDATE && c->state == CLIENT_OPEN; i++) {
+        ssize_t n = recv(c->fd, c->recv + c->recv_len, cap - c->recv_len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
+            return;
+        }
+        c->recv_len += (size_t)n;
+        process_frames(c);
+    }
+}
+
+static void finish_connecting(netcore_lobby_client *c)
+{
+    struct pollfd p = {c->fd, POLLOUT, 0};
+    if (poll(&p, 1, 0) <= 0) {
+        if (c->now_ms - c->connect_started_ms >= c->config.connect_timeout_ms)
+            close_connection(c, NETCORE_LOBBY_ERR_TIMEOUT, "connect timed out");
+        return;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+        close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
+        return;
+    }
+    c->state = CLIENT_OPEN;
+}
+
+netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    netcore_lobby_client *c = client;
+    if (now_ms > c->now_ms)
+        c->now_ms = now_ms;
+    if (c->state == CLIENT_CONNECTING)
+        finish_connecting(c);
+    if (c->state == CLIENT_OPEN)
+        flush(c);
+    if (c->state == CLIENT_OPEN)
+        read_input(c);
+    if (c->state == CLIENT_OPEN && c->welcomed && c->config.keepalive_ms > 0 &&
+        c->now_ms - c->last_send_ms >= c->config.keepalive_ms && c->send_len == 0) {
+        c->out_msg.type = NCI_LOBBY_PING;
+        c->out_msg.u.ping_value = c->now_ms;
+        if (queue_out(c) == NETCORE_OK)
+            c->last_send_ms = c->now_ms;
+    }
+    if (c->state == CLIENT_OPEN)
+        flush(c);
+    if (c->closed_event_due) {
+        c->closed_event_due = false;
+        netcore_lobby_event e;
+        memset(&e, 0, sizeof e);
+        e.type = NETCORE_LOBBY_EVENT_DISCONNECTED;
+        e.client_id = c->client_id;
+        e.error_code = c->last_error;
+        e.text = c->last_error_text;
+        emit(c, &e);
+    }
+    return NETCORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+static netcore_result request(netcore_lobby_client *c, uint8_t type)
+{
+    if (!c)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    c->out_msg.type = type;
+    return queue_out(c);
+}
+
+netcore_result netcore_lobby_client_list_rooms(netcore_lobby_client *client,
+                                               const netcore_lobby_room_filter *filter)
+{
+    if (!client || !filter)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.list_rooms = *filter;
+    return request(client, NCI_LOBBY_LIST_ROOMS);
+}
+
+netcore_result netcore_lobby_client_create_room(netcore_lobby_client *client,
+                                                const netcore_lobby_room_params *params)
+{
+    if (!client || !params)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.create_room = *params;
+    return request(client, NCI_LOBBY_CREATE_ROOM);
+}
+
+netcore_result netcore_lobby_client_join_room(netcore_lobby_client *client, uint32_t room_id,
+                                              const char *password)
+{
+    if (!client || (password && strlen(password) > NETCORE_LOBBY_PASSWORD_MAX))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.join_room.room_id = room_id;
+    snprintf(client->out_msg.u.join_room.password, sizeof client->out_msg.u.join_room.password,
+             "%s", password ? password : "");
+    return request(client, NCI_LOBBY_JOIN_ROOM);
+}
+
+netcore_result netcore_lobby_client_leave_room(netcore_lobby_client *client)
+{
+    return request(client, NCI_LOBBY_LEAVE_ROOM);
+}
+
+netcore_result netcore_lobby_client_chat(netcore_lobby_client *client,
+                                         netcore_lobby_chat_scope scope, const char *text)
+{
+    if (!client || !text || strlen(text) > NETCORE_LOBBY_CHAT_MAX)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.chat.scope = (uint8_t)scope;
+    memcpy(client->out_msg.u.chat.text, text, strlen(text) + 1);
+    return request(client, NCI_LOBBY_CHAT);
+}
+
+netcore_result netcore_lobby_client_set_ready(netcore_lobby_client *client, bool ready)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.ready = ready;
+    return request(client, NCI_LOBBY_SET_READY);
+}
+
+netcore_result netcore_lobby_client_kick(netcore_lobby_client *client, uint64_t client_id)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.kick_client_id = client_id;
+    return request(client, NCI_LOBBY_KICK);
+}
+
+netcore_result netcore_lobby_client_start_match(netcore_lobby_client *client)
+{
+    return request(client, NCI_LOBBY_START_MATCH);
+}
+
+netcore_result netcore_lobby_client_end_match(netcore_lobby_client *client)
+{
+    return request(client, NCI_LOBBY_END_MATCH);
+}
+
+netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t value)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.ping_value = value;
+    return request(client, NCI_LOBBY_PING);
+}
+
+/* ------------------------------------------------------------------ */
+/* Game server side                                                    */
+/* ------------------------------------------------------------------ */
+
+netcore_result netcore_lobby_client_register_game_server(
+    netcore_lobby_client *client, const netcore_address *lobby_address,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms)
+{
+    if (!client || !key || !game_address || capacity == 0 ||
+        (game_address->family != NETCORE_ADDRESS_IPV4 &&
+         game_address->family != NETCORE_ADDRESS_IPV6))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (now_ms > client->now_ms)
+        client->now_ms = now_ms;
+    netcore_result r = open_socket(client, lobby_address);
+    if (r != NETCORE_OK)
+        return r;
+    /* A game server never resumes a player's session. */
+    client->has_reconnect_token = false;
+    nci_lobby_msg *m = &client->out_msg;
+    m->type = NCI_LOBBY_SERVER_REGISTER;
+    m->u.server_register.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+    m->u.server_register.game_address = *game_address;
+    m->u.server_register.capacity = capacity;
+    m->u.server_register.time_s = unix_time_s;
+    memset(m->u.server_register.mac, 0, NCI_LOBBY_MAC_BYTES);
+    size_t size = 0;
+    r = queue_out_sized(client, &size);
+    if (r != NETCORE_OK)
+        return r;
+    /* The digest covers the encoded body, so it is written after encoding,
+     * over the last NCI_LOBBY_MAC_BYTES of the frame just queued. */
+    uint8_t *body = client->send + client->send_len - size + NCI_LOBBY_LENGTH_BYTES;
+    size_t body_size = size - NCI_LOBBY_LENGTH_BYTES;
+    nci_lobby_register_mac(key, body, body_size - NCI_LOBBY_MAC_BYTES,
+                           body + body_size - NCI_LOBBY_MAC_BYTES);
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
+                                                uint16_t capacity)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.server_load.players = players;
+    client->out_msg.u.server_load.capacity = capacity;
+    return request(client, NCI_LOBBY_SERVER_LOAD);
+}
+
+netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
+                                                     uint64_t match_id)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    client->out_msg.u.server_match_end_id = match_id;
+    return request(client, NCI_LOBBY_SERVER_MATCH_END);
+}

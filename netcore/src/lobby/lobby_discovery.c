@@ -1,0 +1,310 @@
+/* LAN discovery over UDP: a lobby answers probes with its name, TCP port
+ * and counts; a netcore_lobby_discovery sends probes (unicast or broadcast)
+ * and collects the answers. Format in docs/lobby-protocol.md. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lobby/lobby_internal.h"
+#include "platform/net_internal.h"
+
+#define DISCOVERY_MAGIC 0x444c434eu /* bytes 'N' 'C' 'L' 'D' */
+#define DISCOVERY_VERSION 1
+#define KIND_PROBE 1
+#define KIND_ANSWER 2
+#define HEADER_BYTES 16
+/* u16 TCP port, u16 players, u16 rooms, u8 name length, then the name. */
+#define ANSWER_FIXED_BYTES (HEADER_BYTES + 7)
+#define MAX_DATAGRAMS_PER_UPDATE 32
+
+_Static_assert(ANSWER_FIXED_BYTES + NETCORE_LOBBY_NAME_MAX <= NCI_LOBBY_PROBE_BYTES,
+               "an answer must never be larger than the probe that caused it");
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void write_header(uint8_t *p, uint8_t kind, uint64_t nonce)
+{
+    put_le(p, DISCOVERY_MAGIC, 4);
+    put_le(p + 4, DISCOVERY_VERSION, 2);
+    p[6] = kind;
+    p[7] = 0;
+    put_le(p + 8, nonce, 8);
+}
+
+static bool header_valid(const uint8_t *p, size_t size, uint8_t kind)
+{
+    return size >= HEADER_BYTES && get_le(p, 4) == DISCOVERY_MAGIC &&
+           get_le(p + 4, 2) == DISCOVERY_VERSION && p[6] == kind && p[7] == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Datagram codec                                                      */
+/* ------------------------------------------------------------------ */
+
+void nci_lobby_discovery_encode_probe(uint64_t nonce, uint8_t out[NCI_LOBBY_PROBE_BYTES])
+{
+    memset(out, 0, NCI_LOBBY_PROBE_BYTES);
+    write_header(out, KIND_PROBE, nonce);
+}
+
+bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce)
+{
+    if (size != NCI_LOBBY_PROBE_BYTES || !header_valid(datagram, size, KIND_PROBE))
+        return false;
+    for (size_t k = HEADER_BYTES; k < size; k++)
+        if (datagram[k] != 0)
+            return false;
+    *out_nonce = get_le(datagram + 8, 8);
+    return true;
+}
+
+size_t nci_lobby_discovery_encode_answer(const nci_lobby_discovery_answer *answer,
+                                         uint8_t out[NCI_LOBBY_PROBE_BYTES])
+{
+    size_t name_len = strnlen(answer->name, NETCORE_LOBBY_NAME_MAX);
+    write_header(out, KIND_ANSWER, answer->nonce);
+    put_le(out + 16, answer->tcp_port, 2);
+    put_le(out + 18, answer->players, 2);
+    put_le(out + 20, answer->rooms, 2);
+    out[22] = (uint8_t)name_len;
+    memcpy(out + ANSWER_FIXED_BYTES, answer->name, name_len);
+    return ANSWER_FIXED_BYTES + name_len;
+}
+
+bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
+                                       nci_lobby_discovery_answer *out_answer)
+{
+    if (size < ANSWER_FIXED_BYTES || !header_valid(datagram, size, KIND_ANSWER))
+        return false;
+    size_t name_len = datagram[22];
+    if (name_len > NETCORE_LOBBY_NAME_MAX || size != ANSWER_FIXED_BYTES + name_len)
+        return false;
+    memcpy(out_answer->name, datagram + ANSWER_FIXED_BYTES, name_len);
+    out_answer->name[name_len] = '\0';
+    /* An embedded NUL would shorten the name: refused like a control byte. */
+    if (strlen(out_answer->name) != name_len ||
+        !nci_lobby_text_valid(out_answer->name, NETCORE_LOBBY_NAME_MAX, false))
+        return false;
+    out_answer->nonce = get_le(datagram + 8, 8);
+    out_answer->tcp_port = (uint16_t)get_le(datagram + 16, 2);
+    out_answer->players = (uint16_t)get_le(datagram + 18, 2);
+    out_answer->rooms = (uint16_t)get_le(datagram + 20, 2);
+    return true;
+}
+
+static int open_udp(const netcore_address *bind_address, bool broadcast)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = nci_address_to_sockaddr(bind_address, &ss);
+    if (len == 0)
+        return -1;
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    int flags = fcntl(fd, F_GETFL, 0);
+    if ((broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0) ||
+        flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lobby side                                                          */
+/* ------------------------------------------------------------------ */
+
+netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
+{
+    s->discovery_fd = -1;
+    if (!s->config.discovery_enabled)
+        return NETCORE_OK;
+    netcore_address bind_address = s->config.listen[0];
+    if (bind_address.family == NETCORE_ADDRESS_IPV6)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    bind_address.port = s->config.discovery_port;
+    s->discovery_fd = open_udp(&bind_address, false);
+    if (s->discovery_fd < 0)
+        return NETCORE_ERR_SOCKET;
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    if (getsockname(s->discovery_fd, (struct sockaddr *)&bound, &len) != 0 ||
+        !nci_address_from_sockaddr((struct sockaddr *)&bound, &s->discovery_address))
+        return NETCORE_ERR_SOCKET;
+    return NETCORE_OK;
+}
+
+void nci_lobby_discovery_read(netcore_lobby_server *s)
+{
+    for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
+        uint8_t probe[NCI_LOBBY_PROBE_BYTES + 1];
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(s->discovery_fd, probe, sizeof probe, 0, (struct sockaddr *)&from,
+                             &from_len);
+        if (n < 0)
+            return;
+        nci_lobby_discovery_answer answer;
+        if (!nci_lobby_discovery_decode_probe(probe, (size_t)n, &answer.nonce)) {
+            s->stats.discovery_dropped++;
+            continue;
+        }
+        netcore_lobby_server_stats counts;
+        netcore_lobby_server_get_stats(s, &counts);
+        answer.tcp_port = s->listen_addresses[0].port;
+        answer.players = counts.sessions > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.sessions;
+        answer.rooms = counts.rooms > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.rooms;
+        memcpy(answer.name, s->config.lobby_name, sizeof answer.name);
+        answer.name[NETCORE_LOBBY_NAME_MAX] = '\0';
+        uint8_t datagram[NCI_LOBBY_PROBE_BYTES];
+        size_t size = nci_lobby_discovery_encode_answer(&answer, datagram);
+        (void)sendto(s->discovery_fd, datagram, size, 0, (struct sockaddr *)&from, from_len);
+        s->stats.discovery_answered++;
+    }
+}
+
+netcore_result netcore_lobby_server_discovery_address(const netcore_lobby_server *server,
+                                                      netcore_address *out_address)
+{
+    if (!server || !out_address)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (server->discovery_fd < 0)
+        return NETCORE_ERR_STATE;
+    *out_address = server->discovery_address;
+    return NETCORE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Client side                                                         */
+/* ------------------------------------------------------------------ */
+
+struct netcore_lobby_discovery {
+    netcore_allocator allocator;
+    int fd;
+    uint64_t nonce; /* random per object: answers to someone else's probes are ignored */
+    netcore_lobby_found found[NETCORE_LOBBY_DISCOVERY_MAX];
+    size_t found_count;
+};
+
+netcore_result netcore_lobby_discovery_create(const netcore_allocator *allocator,
+                                              netcore_lobby_discovery **out_discovery)
+{
+    if (!out_discovery)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_discovery = NULL;
+    netcore_allocator a;
+    memset(&a, 0, sizeof a);
+    if (allocator)
+        a = *allocator;
+    if (sodium_init() < 0)
+        return NETCORE_ERR_BACKEND;
+    netcore_lobby_discovery *d = nci_calloc(&a, 1, sizeof *d);
+    if (!d)
+        return NETCORE_ERR_OUT_OF_MEMORY;
+    d->allocator = a;
+    netcore_address any = netcore_address_ipv4(0, 0, 0, 0, 0);
+    d->fd = open_udp(&any, true);
+    if (d->fd < 0) {
+        nci_free(&a, d);
+        return NETCORE_ERR_SOCKET;
+    }
+    randombytes_buf(&d->nonce, sizeof d->nonce);
+    *out_discovery = d;
+    return NETCORE_OK;
+}
+
+void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery)
+{
+    if (!discovery)
+        return;
+    close(discovery->fd);
+    netcore_allocator a = discovery->allocator;
+    nci_free(&a, discovery);
+}
+
+netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
+                                             const netcore_address *to)
+{
+    if (!discovery || !to || to->family != NETCORE_ADDRESS_IPV4)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    uint8_t probe[NCI_LOBBY_PROBE_BYTES];
+    nci_lobby_discovery_encode_probe(discovery->nonce, probe);
+    struct sockaddr_storage ss;
+    socklen_t len = nci_address_to_sockaddr(to, &ss);
+    if (sendto(discovery->fd, probe, sizeof probe, 0, (struct sockaddr *)&ss, len) !=
+        (ssize_t)sizeof probe)
+        return NETCORE_ERR_SOCKET;
+    return NETCORE_OK;
+}
+
+static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n,
+                          const netcore_address *from, uint64_t now_ms)
+{
+    nci_lobby_discovery_answer answer;
+    if (!nci_lobby_discovery_decode_answer(p, n, &answer) || answer.nonce != d->nonce)
+        return;
+    netcore_address lobby = *from;
+    lobby.port = answer.tcp_port;
+    netcore_lobby_found *entry = NULL;
+    for (size_t i = 0; i < d->found_count && !entry; i++)
+        if (netcore_address_equal(&d->found[i].lobby_address, &lobby))
+            entry = &d->found[i];
+    if (!entry) {
+        if (d->found_count == NETCORE_LOBBY_DISCOVERY_MAX)
+            return;
+        entry = &d->found[d->found_count++];
+    }
+    entry->lobby_address = lobby;
+    memcpy(entry->name, answer.name, sizeof entry->name);
+    entry->players = answer.players;
+    entry->rooms = answer.rooms;
+    entry->last_seen_ms = now_ms;
+}
+
+netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_ms)
+{
+    if (!discovery)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
+        uint8_t answer[NCI_LOBBY_PROBE_BYTES + 1];
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(discovery->fd, answer, sizeof answer, 0, (struct sockaddr *)&from,
+                             &from_len);
+        if (n < 0)
+            break;
+        netcore_address from_address;
+        if (nci_address_from_sockaddr((struct sockaddr *)&from, &from_address))
+            record_answer(discovery, answer, (size_t)n, &from_address, now_ms);
+    }
+    return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_discovery_results(const netcore_lobby_discovery *discovery,
+                                               const netcore_lobby_found **out_found,
+                                               size_t *out_count)
+{
+    if (!discovery || !out_found || !out_count)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    *out_found = discovery->found;
+    *out_count = discovery->found_count;
+    return NETCORE_OK;
+}

@@ -1,0 +1,121 @@
+/* Host configuration of the common transport layer: defaults, validation,
+ * the channel -> lane layout, and the names of disconnect reasons. */
+#include <math.h>
+#include <string.h>
+
+#include "transport/transport_host.h"
+
+/* Reliable-unordered channels on a backend without that mode are spread over
+ * this many reliable-ordered lanes, used round-robin: every message arrives
+ * once, no order is promised, and one lost datagram stalls only the quarter of
+ * the channel's traffic queued behind it instead of all of it. */
+#define UNORDERED_FANOUT 4u
+
+/* Largest retransmit_timeout_max_ms accepted: a cap above a minute would
+ * outlast any sensible timeout_ms, i.e. it would be no cap. */
+#define NCI_RETRANSMIT_TIMEOUT_MAX_LIMIT_MS 60000u
+
+static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
+
+bool nci_link_profile_ok(const netcore_link_profile *p)
+{
+    return pct_ok(p->loss_pct) && pct_ok(p->duplicate_pct) && pct_ok(p->reorder_pct);
+}
+
+netcore_result nci_host_config_validate(const netcore_host_config *c)
+{
+    if ((c->allocator.alloc == NULL) != (c->allocator.free == NULL))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->max_peers < 1 || c->max_peers > 4095)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->channel_count < 1 || c->channel_count > NETCORE_MAX_CHANNELS)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    for (uint32_t i = 0; i < c->channel_count; i++)
+        if ((unsigned)c->channels[i].delivery > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
+            return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->mtu_bytes < 576 || c->mtu_bytes > 4096)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->max_message_bytes < 1 || c->max_message_bytes > (32u << 20))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->ping_interval_ms < 1 || c->timeout_ms < 1 || c->connect_timeout_ms < 1 ||
+        c->admission_timeout_ms < 1)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->retransmit_timeout_max_ms > NCI_RETRANSMIT_TIMEOUT_MAX_LIMIT_MS)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    uint8_t family = c->bind_address.family;
+    if (family != NETCORE_ADDRESS_NONE && family != NETCORE_ADDRESS_IPV4 &&
+        family != NETCORE_ADDRESS_IPV6)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!c->sim && family == NETCORE_ADDRESS_IPV6)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!nci_link_profile_ok(&c->conditioner.inbound) ||
+        !nci_link_profile_ok(&c->conditioner.outbound))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return NETCORE_OK;
+}
+
+/* Both ends derive the same layout from the same channel list and backend,
+ * which HELLO verifies, so lanes never need to be negotiated. */
+void nci_host_build_lanes(netcore_host *host)
+{
+    uint32_t lane = 0;
+    host->lane_modes[lane++] = NCI_LANE_RELIABLE_ORDERED;
+    for (uint32_t c = 0; c < host->cfg.channel_count; c++) {
+        netcore_delivery d = host->cfg.channels[c].delivery;
+        uint32_t lanes = 1;
+        nci_lane_mode mode = NCI_LANE_RELIABLE_ORDERED;
+        switch (d) {
+        case NETCORE_DELIVERY_RELIABLE_ORDERED: mode = NCI_LANE_RELIABLE_ORDERED; break;
+        case NETCORE_DELIVERY_RELIABLE_UNORDERED:
+            if (host->ops->native_reliable_unordered) {
+                mode = NCI_LANE_RELIABLE_UNORDERED;
+            } else {
+                mode = NCI_LANE_RELIABLE_ORDERED;
+                lanes = UNORDERED_FANOUT;
+            }
+            break;
+        case NETCORE_DELIVERY_UNRELIABLE_SEQUENCED: mode = NCI_LANE_UNRELIABLE_SEQUENCED; break;
+        case NETCORE_DELIVERY_UNRELIABLE_UNORDERED: mode = NCI_LANE_UNRELIABLE_UNORDERED; break;
+        }
+        host->channel_first_lane[c] = (uint8_t)lane;
+        host->channel_lanes[c] = (uint8_t)lanes;
+        for (uint32_t i = 0; i < lanes; i++) {
+            host->lane_channel[lane] = (uint8_t)c;
+            host->lane_modes[lane++] = mode;
+        }
+    }
+    host->lane_count = lane;
+}
+
+void netcore_host_config_default(netcore_host_config *config)
+{
+    if (!config)
+        return;
+    memset(config, 0, sizeof *config);
+    config->log.min_level = NETCORE_LOG_INFO;
+    config->max_peers = 64;
+    config->channel_count = 4;
+    for (uint32_t i = 0; i < NETCORE_MAX_CHANNELS; i++)
+        config->channels[i].delivery = (netcore_delivery)(i < 4 ? i : 0);
+    config->mtu_bytes = 1392;
+    config->max_message_bytes = 262144;
+    config->ping_interval_ms = 500;
+    config->timeout_ms = 10000;
+    config->retransmit_timeout_max_ms = 1000;
+    config->connect_timeout_ms = 5000;
+    config->admission_timeout_ms = 2000;
+}
+
+const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
+{
+    switch (reason) {
+    case NETCORE_DISCONNECT_REQUESTED: return "requested";
+    case NETCORE_DISCONNECT_TIMEOUT: return "timeout";
+    case NETCORE_DISCONNECT_CONNECT_FAILED: return "connect failed";
+    case NETCORE_DISCONNECT_REJECTED: return "rejected";
+    case NETCORE_DISCONNECT_ADMISSION_TIMEOUT: return "admission timeout";
+    case NETCORE_DISCONNECT_PROTOCOL_ERROR: return "protocol error";
+    case NETCORE_DISCONNECT_SHUTDOWN: return "shutdown";
+    }
+    return "unknown";
+}
