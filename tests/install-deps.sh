@@ -3,11 +3,12 @@
 # netcore's build, tests and demo need, when any of them is missing; does
 # nothing when all are installed or when this is not a Debian-like system.
 # Used by tests/run.sh and demo-game/run.sh so that each works on a fresh
-# machine; .ci/run installs the same list itself.
+# machine; .ci/run calls it too.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang
           libenet-dev libsdl2-dev libsdl2-ttf-dev libcriterion-dev libsodium-dev
+          libssl-dev openssl libhiredis-dev redis-server doxygen gcc-mingw-w64-x86-64
           nftables iproute2 xvfb fonts-dejavu-core python3)
 
 command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || exit 0
