@@ -32,8 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netcore/address.h"
 #include "netcore/netcore.h"
-#include "netcore/transport.h"
+#include "netcore/transport.h" /* netcore_peer_id, netcore_admission_fn */
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,4 +1,4 @@
-/* Address parsing, formatting and comparison, plus link conditioner presets. */
+/* Address parsing, formatting and comparison, and conversions to and from socket addresses. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -153,49 +153,6 @@ netcore_result netcore_address_format(const netcore_address *address, char *buff
         n = snprintf(buffer, buffer_size, "*:%u", (unsigned)address->port);
     }
     return n < 0 || (size_t)n >= buffer_size ? NETCORE_ERR_TOO_LARGE : NETCORE_OK;
-}
-
-netcore_link_profile netcore_link_preset_profile(netcore_link_preset preset)
-{
-    netcore_link_profile p;
-    memset(&p, 0, sizeof p);
-    switch (preset) {
-    case NETCORE_LINK_LAN:
-        p.latency_ms = 1;
-        break;
-    case NETCORE_LINK_WIFI:
-        p.latency_ms = 20;
-        p.jitter_ms = 5;
-        p.loss_pct = 1.0f;
-        break;
-    case NETCORE_LINK_4G:
-        p.latency_ms = 60;
-        p.jitter_ms = 20;
-        p.loss_pct = 3.0f;
-        break;
-    case NETCORE_LINK_BAD:
-        p.latency_ms = 150;
-        p.jitter_ms = 50;
-        p.loss_pct = 10.0f;
-        p.duplicate_pct = 2.0f;
-        p.reorder_pct = 2.0f;
-        break;
-    default:
-        break;
-    }
-    return p;
-}
-
-const char *netcore_link_preset_name(netcore_link_preset preset)
-{
-    switch (preset) {
-    case NETCORE_LINK_PERFECT: return "perfect";
-    case NETCORE_LINK_LAN: return "lan";
-    case NETCORE_LINK_WIFI: return "wifi";
-    case NETCORE_LINK_4G: return "4g";
-    case NETCORE_LINK_BAD: return "bad";
-    default: return "unknown";
-    }
 }
 
 socklen_t nci_address_to_sockaddr(const netcore_address *address, struct sockaddr_storage *out)

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "netcore/transport.h"
+#include "netcore/address.h"
 
 /* Fills *out (a sockaddr_in or sockaddr_in6; family NONE becomes IPv4 any) and
  * returns its length, 0 if the family is unknown. */

@@ -415,3 +415,47 @@ void nci_link_stats(const nci_link *link, netcore_conditioner_stats *out_stats)
     }
     *out_stats = link->stats;
 }
+
+/* Named link presets: the figures each preset stands for. */
+netcore_link_profile netcore_link_preset_profile(netcore_link_preset preset)
+{
+    netcore_link_profile p;
+    memset(&p, 0, sizeof p);
+    switch (preset) {
+    case NETCORE_LINK_LAN:
+        p.latency_ms = 1;
+        break;
+    case NETCORE_LINK_WIFI:
+        p.latency_ms = 20;
+        p.jitter_ms = 5;
+        p.loss_pct = 1.0f;
+        break;
+    case NETCORE_LINK_4G:
+        p.latency_ms = 60;
+        p.jitter_ms = 20;
+        p.loss_pct = 3.0f;
+        break;
+    case NETCORE_LINK_BAD:
+        p.latency_ms = 150;
+        p.jitter_ms = 50;
+        p.loss_pct = 10.0f;
+        p.duplicate_pct = 2.0f;
+        p.reorder_pct = 2.0f;
+        break;
+    default:
+        break;
+    }
+    return p;
+}
+
+const char *netcore_link_preset_name(netcore_link_preset preset)
+{
+    switch (preset) {
+    case NETCORE_LINK_PERFECT: return "perfect";
+    case NETCORE_LINK_LAN: return "lan";
+    case NETCORE_LINK_WIFI: return "wifi";
+    case NETCORE_LINK_4G: return "4g";
+    case NETCORE_LINK_BAD: return "bad";
+    default: return "unknown";
+    }
+}
