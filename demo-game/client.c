@@ -226,6 +226,9 @@ static void start_game(demo_client *c) {
     opt.token = c->match.token;
     opt.token_size_bytes = c->match.token_size_bytes;
     opt.connect_data = c->match.connect_proof;
+    /* The lobby's session keys seal the game traffic (a lobby of version 2
+     * or less gives none: a sealing server then refuses the connection). */
+    opt.session_keys = c->match.has_session_keys ? &c->match.session_keys : NULL;
     char text[NETCORE_ADDRESS_STRLEN];
     netcore_address_format(&to, text, sizeof text);
     if (netcore_host_create(&hc, &c->host) != NETCORE_OK ||

@@ -176,12 +176,18 @@ static netcore_result accept_token(void *user, const netcore_token_info *info) {
 }
 
 static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from, const void *token,
-                            size_t size) {
+                            size_t size, netcore_admission_grant *grant) {
     demo_server *s = user;
-    (void)from;
     netcore_token_info info;
     time_t t = time(NULL);
-    netcore_result r = netcore_token_validate(s->validator, token, size, t < 0 ? 0 : (uint64_t)t, &info);
+    /* from: a token bound to another IP is refused before it is spent. */
+    netcore_result r =
+        netcore_token_validate_from(s->validator, token, size, from, t < 0 ? 0 : (uint64_t)t, &info);
+    if (r == NETCORE_OK) {
+        /* The token's session keys seal this player's traffic. */
+        r = netcore_token_grant(&info, grant);
+    }
+    netcore_session_keys_wipe(&info.session_keys);
     if (r != NETCORE_OK) {
         return r;
     }

@@ -122,6 +122,14 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
               put(buf, size, &len, "token_replayed_rejected", vs.rejected_replayed) &&
               put(buf, size, &len, "token_policy_rejected", vs.rejected_policy) &&
               put(buf, size, &len, "token_full_rejected", vs.rejected_full) &&
+              put(buf, size, &len, "token_address_rejected", hs.token_address_rejected) &&
+              put(buf, size, &len, "token_validator_address_rejected", vs.rejected_address) &&
+              put(buf, size, &len, "peers_sealed", hs.peers_sealed) &&
+              put(buf, size, &len, "crypto_auth_rejected", hs.crypto_auth_rejected) &&
+              put(buf, size, &len, "crypto_duplicate_dropped", hs.crypto_duplicate_dropped) &&
+              put(buf, size, &len, "crypto_stale_dropped", hs.crypto_stale_dropped) &&
+              put(buf, size, &len, "crypto_disconnects", hs.crypto_disconnects) &&
+              put(buf, size, &len, "seal_overhead_bytes_sent", hs.seal_overhead_bytes_sent) &&
               put(buf, size, &len, "hello_rejected", s->hello_rejected) &&
               put(buf, size, &len, "server_full_rejected", s->full_rejected) &&
               put(buf, size, &len, "inputs_late_dropped", late) &&

@@ -129,10 +129,10 @@ typedef struct admission_ctx {
 
 static netcore_result admit_with_validator(void *user, netcore_peer_id peer,
                                            const netcore_address *from, const void *token,
-                                           size_t token_size_bytes)
+                                           size_t token_size_bytes, netcore_admission_grant *grant)
 {
     admission_ctx *ctx = user;
-    return netcore_token_admission(ctx->validator, peer, from, token, token_size_bytes);
+    return netcore_token_admission(ctx->validator, peer, from, token, token_size_bytes, grant);
 }
 
 static void guarded_server_config(netcore_host_config *cfg, admission_ctx *ctx)
@@ -154,6 +154,15 @@ static void make_validator(admission_ctx *ctx, const netcore_address *server_add
     cr_assert_eq(netcore_token_validator_create(&vc, &ctx->validator), NETCORE_OK);
 }
 
+/* The session keys every test token carries (the lobby draws fresh ones). */
+static netcore_session_keys test_session_keys(void)
+{
+    netcore_session_keys keys;
+    memset(keys.client_to_server, 0x5a, sizeof keys.client_to_server);
+    memset(keys.server_to_client, 0xa5, sizeof keys.server_to_client);
+    return keys;
+}
+
 /* A token as the lobby hands it to a client it sees at client_ip. */
 static void make_client_token(const netcore_address *server_address,
                               const netcore_address *client_ip, uint64_t client_id,
@@ -161,6 +170,7 @@ static void make_client_token(const netcore_address *server_address,
 {
     netcore_token_params p;
     memset(&p, 0, sizeof p);
+    p.session_keys = test_session_keys();
     p.client_id = client_id;
     p.match_id = 77;
     p.server_address = *server_address;
@@ -245,7 +255,9 @@ Test(attack, legit_client_connects_through_a_spray_of_forgeries_and_garbage)
         spray_one(&spray);
     tl_drain(server, 0);
 
-    netcore_connect_options options = {token, sizeof token, 0};
+    netcore_session_keys keys = test_session_keys();
+    netcore_connect_options options = {token, sizeof token,
+                                       netcore_token_embedded_proof(token, sizeof token), &keys};
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
     uint64_t deadline = netcore_time_now_us() + SAFETY_US;
@@ -515,7 +527,9 @@ Test(attack, guard_sees_real_addresses_behind_the_relay)
     netcore_address ip1 = netcore_address_ipv4(127, 0, 0, 1, 0);
     uint8_t token[NETCORE_TOKEN_BYTES];
     make_client_token(&to, &ip2, 2, token);
-    netcore_connect_options options = {token, sizeof token, 0};
+    netcore_session_keys keys = test_session_keys();
+    netcore_connect_options options = {token, sizeof token,
+                                       netcore_token_embedded_proof(token, sizeof token), &keys};
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
     cr_assert(tl_run_until(client, server, tl_both_connected, NULL));

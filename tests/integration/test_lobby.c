@@ -408,9 +408,9 @@ Test(lobby, other_protocol_versions_are_refused)
     fixture f;
     start_server(&f, &cfg);
     int fd = raw_connect(&f.address);
-    /* Version 3: above what this build speaks (1 and 2). */
-    const uint8_t hello_v3[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x03, 0x00, 3, 'a', 'n', 'a'};
-    cr_assert_eq(send(fd, hello_v3, sizeof hello_v3, 0), (ssize_t)sizeof hello_v3);
+    /* Version 4: above what this build speaks (1 to 3). */
+    const uint8_t hello_v4[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x04, 0x00, 3, 'a', 'n', 'a'};
+    cr_assert_eq(send(fd, hello_v4, sizeof hello_v4, 0), (ssize_t)sizeof hello_v4);
     cr_assert_eq(wait_closed(&f, fd), NETCORE_LOBBY_ERR_VERSION);
     close(fd);
     netcore_lobby_server_stats stats;

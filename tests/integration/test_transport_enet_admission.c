@@ -14,17 +14,30 @@ static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
 static void fini_netcore(void) { netcore_shutdown(); }
 TestSuite(transport_admission, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
+/* Keys both ends know in these tests (a lobby draws fresh ones per player). */
+static netcore_session_keys fixed_keys(void)
+{
+    netcore_session_keys keys;
+    memset(keys.client_to_server, 0x11, sizeof keys.client_to_server);
+    memset(keys.server_to_client, 0x22, sizeof keys.server_to_client);
+    return keys;
+}
+
 static netcore_result admit_if_secret(void *user, netcore_peer_id peer,
                                       const netcore_address *from, const void *token,
-                                      size_t token_size_bytes)
+                                      size_t token_size_bytes, netcore_admission_grant *grant)
 {
     int *calls = user;
     (*calls)++;
     cr_assert_neq(peer, NETCORE_PEER_NONE);
     cr_assert_eq(from->family, NETCORE_ADDRESS_IPV4);
     cr_assert_eq(from->bytes[0], 127);
-    if (token_size_bytes == 6 && memcmp(token, "secret", 6) == 0)
+    cr_assert_not(grant->has_session_keys, "the transport zeroes the grant");
+    if (token_size_bytes == 6 && memcmp(token, "secret", 6) == 0) {
+        grant->has_session_keys = true;
+        grant->session_keys = fixed_keys();
         return NETCORE_OK;
+    }
     return NETCORE_ERR_AUTH;
 }
 
@@ -38,7 +51,8 @@ static bool client_settled(tl_side *client, tl_side *server, void *ctx)
 static void try_admission(const char *token, tl_side *server, tl_side *client, int *calls)
 {
     netcore_address to = tl_address_of(server);
-    netcore_connect_options options = {token, strlen(token), 42};
+    netcore_session_keys keys = fixed_keys();
+    netcore_connect_options options = {token, strlen(token), 42, &keys};
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
     client->connects = client->disconnects = 0;
@@ -192,7 +206,7 @@ Test(transport_admission, malformed_hello_is_a_protocol_error)
     raw_client raw = {0};
     raw_connect(&raw, server);
     /* Right magic and version, HELLO type, but the token length overruns. */
-    const uint8_t hello[] = {'N', 'C', 'T', 'P', 1, 0, 1, 1, 0, 200, 0, 'x'};
+    const uint8_t hello[] = {'N', 'C', 'T', 'P', 2, 0, 1, 1, 0, 0, 200, 0, 'x'};
     enet_peer_send(raw.peer, 0, enet_packet_create(hello, sizeof hello, ENET_PACKET_FLAG_RELIABLE));
     raw_wait_disconnect(&raw, server);
     cr_assert_eq(raw.disconnect_data,
@@ -262,7 +276,7 @@ static void raw_send(raw_server *raw, uint8_t lane, const void *data, size_t siz
     cr_assert_eq(enet_peer_send(raw->peer, lane, packet), 0);
 }
 
-static const uint8_t welcome_v1[] = {'N', 'C', 'T', 'P', 1, 0, 2};
+static const uint8_t welcome_v2[] = {'N', 'C', 'T', 'P', 2, 0, 2};
 
 Test(transport_admission, hello_layout_and_data_overtaking_welcome)
 {
@@ -271,13 +285,15 @@ Test(transport_admission, hello_layout_and_data_overtaking_welcome)
     tl_side *client = tl_new_side();
     netcore_host_config ccfg;
     tl_client_config(&ccfg);
+    /* The raw server speaks the control protocol in clear. */
+    ccfg.seal_disabled = true;
     cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
-    netcore_connect_options options = {"abc", 3, 0};
+    netcore_connect_options options = {"abc", 3, 0, NULL};
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
     raw_server_wait_hello(&raw, client);
     /* The layout of docs/transport-protocol.md, byte for byte. */
-    const uint8_t expected[] = {'N', 'C', 'T', 'P', 1, 0, 1, 4, 0, 1, 2, 3, 3, 0, 'a', 'b', 'c'};
+    const uint8_t expected[] = {'N', 'C', 'T', 'P', 2, 0, 1, 4, 0, 1, 2, 3, 0, 3, 0, 'a', 'b', 'c'};
     cr_assert_eq(raw.hello_size, sizeof expected);
     cr_assert_arr_eq(raw.hello, expected, sizeof expected);
     cr_assert_eq(raw.peer->channelCount, 8, "control + 1 + 4 (fan-out) + 1 + 1 lanes");
@@ -287,7 +303,7 @@ Test(transport_admission, hello_layout_and_data_overtaking_welcome)
     uint8_t buf[40];
     tl_fill_payload(buf, 77, sizeof buf);
     raw_send(&raw, 1, buf, sizeof buf);
-    raw_send(&raw, 0, welcome_v1, sizeof welcome_v1);
+    raw_send(&raw, 0, welcome_v2, sizeof welcome_v2);
     uint64_t end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
     for (int i = 0; i < 100000 && client->rx_count == 0 && netcore_time_now_us() < end; i++) {
         raw_server_service(&raw);
@@ -322,7 +338,7 @@ Test(transport_admission, bad_welcome_is_a_protocol_error_on_the_client)
     netcore_peer_id id = NETCORE_PEER_NONE;
     cr_assert_eq(netcore_host_connect(client->host, &to, NULL, &id), NETCORE_OK);
     raw_server_wait_hello(&raw, client);
-    const uint8_t long_welcome[] = {'N', 'C', 'T', 'P', 1, 0, 2, 0};
+    const uint8_t long_welcome[] = {'N', 'C', 'T', 'P', 2, 0, 2, 0};
     raw_send(&raw, 0, long_welcome, sizeof long_welcome);
     uint64_t end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
     for (int i = 0; i < 100000 && !(raw.disconnected && client->disconnects) &&

@@ -1,6 +1,7 @@
 /* The ENet transport under the peer-review impairment standard: 1000 ms
  * latency, 100 ms jitter, 25 % loss and 25 % duplication in each direction,
- * through the backend's own link conditioner on loopback.
+ * through the backend's own link conditioner on loopback, sealed (as every
+ * admitted connection is).
  *
  * Both ends send on every delivery mode for SEND_PERIOD_MS; the test then
  * waits for the reliable channels to complete and checks every mode's
@@ -130,7 +131,7 @@ Test(transport_enet_harsh, peer_standard_keeps_the_connection_and_every_promise)
     ccfg.conditioner.seed = 0x5eed;
     ccfg.conditioner.inbound = peer_standard();
     ccfg.conditioner.outbound = peer_standard();
-    netcore_peer_id to_server = tl_connect_pair(server, &scfg, client, &ccfg);
+    netcore_peer_id to_server = tl_connect_pair_sealed(server, &scfg, client, &ccfg);
     netcore_peer_id to_client = server->last_connect;
 
     uint64_t start = netcore_time_now_us();
@@ -174,8 +175,13 @@ Test(transport_enet_harsh, peer_standard_keeps_the_connection_and_every_promise)
     cr_assert_gt(hs.conditioner_inbound.dropped_loss, 0);
     cr_assert_gt(hs.conditioner_outbound.duplicated, 0);
     cr_assert_gt(hs.conditioner_inbound.duplicated, 0);
+    cr_assert_eq(hs.crypto_auth_rejected, 0, "nothing alters bytes on this link");
+    cr_assert_eq(hs.peers_sealed, 1);
+    cr_assert_gt(hs.seal_overhead_bytes_sent, 0);
     cr_assert_eq(netcore_host_get_stats(server->host, &hs), NETCORE_OK);
     cr_assert_eq(hs.timeouts, 0);
+    cr_assert_eq(hs.crypto_auth_rejected, 0);
+    cr_assert_eq(hs.peers_sealed, 1);
     tl_free_side(client);
     tl_free_side(server);
 }

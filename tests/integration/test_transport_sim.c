@@ -8,6 +8,7 @@
 
 #include "netcore/transport.h"
 #include "transport/transport_sim_internal.h"
+#include "transport_loop.h"
 
 #define CHANNELS 4
 #define MAX_INDEX 512
@@ -51,6 +52,9 @@ static netcore_host *hosts[MAX_HOSTS];
 static recorder recs[MAX_HOSTS];
 static uint32_t host_count;
 
+/* Set by make_pair: host 0 admits with session keys, so clients present them. */
+static bool server_seals;
+
 static void init_sim(uint64_t seed)
 {
     netcore_sim_config sc;
@@ -58,6 +62,7 @@ static void init_sim(uint64_t seed)
     sc.seed = seed;
     cr_assert_eq(netcore_sim_create(&sc, &sim), NETCORE_OK);
     host_count = 0;
+    server_seals = false;
     memset(recs, 0, sizeof recs);
     for (uint32_t h = 0; h < MAX_HOSTS; h++)
         for (uint32_t c = 0; c < CHANNELS; c++)
@@ -100,8 +105,12 @@ static netcore_peer_id connect_to(uint32_t client, uint32_t server)
 {
     netcore_address to;
     cr_assert_eq(netcore_host_address(hosts[server], &to), NETCORE_OK);
+    netcore_session_keys keys = tl_session_keys();
+    netcore_connect_options options = tl_sealed_options(&keys);
+    bool sealed = server == 0 && server_seals;
     netcore_peer_id peer = NETCORE_PEER_NONE;
-    cr_assert_eq(netcore_host_connect(hosts[client], &to, NULL, &peer), NETCORE_OK);
+    cr_assert_eq(netcore_host_connect(hosts[client], &to, sealed ? &options : NULL, &peer),
+                 NETCORE_OK);
     return peer;
 }
 
@@ -226,11 +235,17 @@ static netcore_peer_id make_pair(const netcore_link_profile *client_profile)
         cc.conditioner.inbound = *client_profile;
         cc.conditioner.outbound = *client_profile;
     }
+    /* Admitted with session keys, as every real pair is: sealed. */
+    sc.admission = tl_admit_sealed;
     add_host(&sc);
     add_host(&cc);
+    server_seals = true;
     netcore_peer_id peer = connect_to(1, 0);
     cr_assert(run_until(pair_connected, 60000), "the pair connects");
     cr_assert_eq(recs[1].last_connect, peer);
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(hosts[1], peer, &ps), NETCORE_OK);
+    cr_assert(ps.sealed);
     return peer;
 }
 
@@ -299,6 +314,12 @@ Test(transport_sim, every_mode_keeps_its_promise_under_heavy_impairment, .timeou
     cr_assert_gt(st.conditioner_outbound.dropped_loss, 0);
     cr_assert_gt(st.conditioner_outbound.duplicated, 0);
     cr_assert_gt(st.conditioner_inbound.dropped_loss, 0);
+    /* Sealed all along, and no byte was altered: nothing failed to open. */
+    cr_assert_eq(st.peers_sealed, 1);
+    cr_assert_eq(st.crypto_auth_rejected, 0);
+    cr_assert_eq(netcore_host_get_stats(hosts[0], &st), NETCORE_OK);
+    cr_assert_eq(st.peers_sealed, 1);
+    cr_assert_eq(st.crypto_auth_rejected, 0);
     fini_sim();
 }
 
@@ -447,8 +468,10 @@ Test(transport_sim, connecting_to_nobody_fails)
 }
 
 static netcore_result reject_all(void *user, netcore_peer_id peer, const netcore_address *from,
-                                 const void *token, size_t token_size_bytes)
+                                 const void *token, size_t token_size_bytes,
+                                 netcore_admission_grant *grant)
 {
+    (void)grant;
     (void)user;
     (void)peer;
     (void)from;
@@ -475,12 +498,15 @@ Test(transport_sim, admission_rejects_and_times_out)
     cr_assert_eq(recs[0].connects, 0, "a rejected peer is never reported");
 
     /* A bare backend completes the handshake but never says HELLO. */
-    static const nci_lane_mode modes[5] = {
-        NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_ORDERED, NCI_LANE_RELIABLE_UNORDERED,
+    /* The host's layout: control, channel 0, four lanes for the
+     * reliable-unordered channel 1 (as on ENet), channels 2 and 3. */
+    static const nci_lane_mode modes[8] = {
+        NCI_LANE_RELIABLE_ORDERED,     NCI_LANE_RELIABLE_ORDERED,    NCI_LANE_RELIABLE_ORDERED,
+        NCI_LANE_RELIABLE_ORDERED,     NCI_LANE_RELIABLE_ORDERED,    NCI_LANE_RELIABLE_ORDERED,
         NCI_LANE_UNRELIABLE_SEQUENCED, NCI_LANE_UNRELIABLE_UNORDERED};
     netcore_host_config bc = base_config(false);
     void *bare = NULL;
-    cr_assert_eq(nci_backend_sim.create(&bc, modes, 5, &bare), NETCORE_OK);
+    cr_assert_eq(nci_backend_sim.create(&bc, modes, 8, &bare), NETCORE_OK);
     netcore_address to;
     netcore_host_address(hosts[0], &to);
     uint32_t slot;

@@ -154,10 +154,19 @@ static void bot_connect(bot_process *process, soak_bot *bot, uint64_t now_us)
     memset(&connect, 0, sizeof(connect));
     connect.token = token;
     connect.token_size_bytes = sizeof(token);
+    /* The bot plays the lobby's part: fresh session keys in every token,
+     * the same keys handed to its own transport, so the game is sealed. */
+    connect.session_keys = &params.session_keys;
     bot->retry_at_us = now_us + RECONNECT_DELAY_US;
-    if (netcore_token_create(process->key, &params, token) != NETCORE_OK ||
-        netcore_host_connect(bot->host, &process->connect_address, &connect, &bot->peer) !=
-            NETCORE_OK) {
+    netcore_result result = netcore_session_keys_generate(&params.session_keys);
+    if (result == NETCORE_OK) {
+        result = netcore_token_create(process->key, &params, token);
+    }
+    if (result == NETCORE_OK) {
+        result = netcore_host_connect(bot->host, &process->connect_address, &connect, &bot->peer);
+    }
+    netcore_session_keys_wipe(&params.session_keys);
+    if (result != NETCORE_OK) {
         bot->connect_failures++;
         return;
     }

@@ -160,13 +160,18 @@ static bool parse_options(int argc, char **argv, server_options *options)
 /* Admission: validate the token and remember its client id for the CONNECT
  * event that follows, so the player entity can carry the bot's identity. */
 static netcore_result admit_peer(void *user, netcore_peer_id peer, const netcore_address *from,
-                                 const void *token, size_t token_size_bytes)
+                                 const void *token, size_t token_size_bytes,
+                                 netcore_admission_grant *grant)
 {
-    (void)from;
     soak_server *server = user;
     netcore_token_info info;
-    netcore_result result = netcore_token_validate(server->validator, token, token_size_bytes,
-                                                   (uint64_t)time(NULL), &info);
+    netcore_result result = netcore_token_validate_from(server->validator, token, token_size_bytes,
+                                                        from, (uint64_t)time(NULL), &info);
+    if (result == NETCORE_OK) {
+        /* The bot's session keys from its token: its traffic is sealed. */
+        result = netcore_token_grant(&info, grant);
+    }
+    netcore_session_keys_wipe(&info.session_keys);
     if (result != NETCORE_OK) {
         return result;
     }
@@ -415,7 +420,11 @@ static void write_counters(soak_server *server, const netcore_host_stats *host)
             ",\"guard_proof_dropped\":%" PRIu64 ",\"guard_rate_dropped\":%" PRIu64
             ",\"guard_ip_rate_dropped\":%" PRIu64 ",\"guard_ip_peers_dropped\":%" PRIu64
             ",\"guard_ip_handshakes_dropped\":%" PRIu64 ",\"guard_full_dropped\":%" PRIu64
-            ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64,
+            ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64
+            ",\"peers_sealed\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
+            ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
+            ",\"crypto_disconnects\":%" PRIu64 ",\"token_address_rejected\":%" PRIu64
+            ",\"seal_overhead_bytes_sent\":%" PRIu64,
             server->tick, count_clients(server), server->ack_errors + server->input_errors,
             server->ack_errors, server->input_errors, server->unknown_messages,
             server->snapshots_sent, server->snapshot_bytes, server->send_dropped,
@@ -428,7 +437,10 @@ static void write_counters(soak_server *server, const netcore_host_stats *host)
             host->guard_unexpected_connect_dropped, host->guard_proof_dropped,
             host->guard_rate_dropped, host->guard_ip_rate_dropped, host->guard_ip_peers_dropped,
             host->guard_ip_handshakes_dropped, host->guard_full_dropped,
-            host->guard_handshake_timeouts, host->receive_errors_dropped);
+            host->guard_handshake_timeouts, host->receive_errors_dropped, host->peers_sealed,
+            host->crypto_auth_rejected, host->crypto_duplicate_dropped, host->crypto_stale_dropped,
+            host->crypto_disconnects, host->token_address_rejected,
+            host->seal_overhead_bytes_sent);
 }
 
 static void write_stats_line(soak_server *server, uint64_t now_us)

@@ -147,3 +147,62 @@ netcore_peer_id tl_connect_pair(tl_side *server, const netcore_host_config *scfg
     cr_assert_eq(client->last_connect, id);
     return id;
 }
+
+netcore_session_keys tl_session_keys(void)
+{
+    netcore_session_keys keys;
+    for (int i = 0; i < NETCORE_SESSION_KEY_BYTES; i++) {
+        keys.client_to_server[i] = (uint8_t)(i * 7 + 1);
+        keys.server_to_client[i] = (uint8_t)(i * 13 + 5);
+    }
+    return keys;
+}
+
+netcore_result tl_admit_sealed(void *user, netcore_peer_id peer, const netcore_address *from,
+                               const void *token, size_t token_size_bytes,
+                               netcore_admission_grant *grant)
+{
+    (void)user;
+    (void)peer;
+    (void)from;
+    if (token_size_bytes != strlen(TL_SEAL_TOKEN) || memcmp(token, TL_SEAL_TOKEN, token_size_bytes))
+        return NETCORE_ERR_AUTH;
+    grant->has_session_keys = true;
+    grant->session_keys = tl_session_keys();
+    return NETCORE_OK;
+}
+
+netcore_connect_options tl_sealed_options(const netcore_session_keys *keys)
+{
+    netcore_connect_options options;
+    memset(&options, 0, sizeof options);
+    options.token = TL_SEAL_TOKEN;
+    options.token_size_bytes = strlen(TL_SEAL_TOKEN);
+    options.session_keys = keys;
+    return options;
+}
+
+netcore_peer_id tl_connect_pair_sealed(tl_side *server, const netcore_host_config *scfg,
+                                       tl_side *client, const netcore_host_config *ccfg)
+{
+    netcore_host_config sealed_scfg = *scfg;
+    sealed_scfg.admission = tl_admit_sealed;
+    sealed_scfg.admission_user = NULL;
+    cr_assert_eq(netcore_host_create(&sealed_scfg, &server->host), NETCORE_OK);
+    cr_assert_eq(netcore_host_create(ccfg, &client->host), NETCORE_OK);
+    netcore_address to = tl_address_of(server);
+    to.bytes[0] = 127;
+    to.bytes[3] = 1;
+    netcore_session_keys keys = tl_session_keys();
+    netcore_connect_options options = tl_sealed_options(&keys);
+    netcore_peer_id id = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
+    cr_assert(tl_run_until(client, server, tl_both_connected, NULL), "connect did not complete");
+    cr_assert_eq(client->last_connect, id);
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(client->host, id, &ps), NETCORE_OK);
+    cr_assert(ps.sealed);
+    cr_assert_eq(netcore_host_get_peer_stats(server->host, server->last_connect, &ps), NETCORE_OK);
+    cr_assert(ps.sealed);
+    return id;
+}

@@ -65,4 +65,19 @@ netcore_address tl_address_of(const tl_side *s);
 netcore_peer_id tl_connect_pair(tl_side *server, const netcore_host_config *scfg, tl_side *client,
                                 const netcore_host_config *ccfg);
 
+/* Sealed pairs: fixed session keys both ends know, an admission callback
+ * (user NULL) that admits the token TL_SEAL_TOKEN with those keys, and
+ * connect options presenting it. */
+#define TL_SEAL_TOKEN "sealed-test"
+netcore_session_keys tl_session_keys(void);
+netcore_result tl_admit_sealed(void *user, netcore_peer_id peer, const netcore_address *from,
+                               const void *token, size_t token_size_bytes,
+                               netcore_admission_grant *grant);
+/* Options with TL_SEAL_TOKEN and *keys (keys must outlive the connect call). */
+netcore_connect_options tl_sealed_options(const netcore_session_keys *keys);
+/* tl_connect_pair with scfg's admission set to tl_admit_sealed and the
+ * client presenting TL_SEAL_TOKEN with tl_session_keys(): every message sealed. */
+netcore_peer_id tl_connect_pair_sealed(tl_side *server, const netcore_host_config *scfg,
+                                       tl_side *client, const netcore_host_config *ccfg);
+
 #endif /* NETCORE_TESTS_TRANSPORT_LOOP_H */

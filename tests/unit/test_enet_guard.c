@@ -448,6 +448,7 @@ Test(address_proof, client_bound_token_carries_a_checkable_proof)
 {
     netcore_token_params p;
     memset(&p, 0, sizeof p);
+    cr_assert_eq(netcore_session_keys_generate(&p.session_keys), NETCORE_OK);
     p.client_id = 5;
     p.match_id = 9;
     p.server_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
@@ -484,6 +485,7 @@ Test(address_proof, long_lived_tokens_cap_the_proof)
     netcore_address client = netcore_address_ipv4(198, 51, 100, 1, 1);
     netcore_token_params p;
     memset(&p, 0, sizeof p);
+    cr_assert_eq(netcore_session_keys_generate(&p.session_keys), NETCORE_OK);
     p.server_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
     p.create_time_s = fake_now_s;
     p.lifetime_s = 86400;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "netcore/token.h"
+#include "netcore/transport.h"
 
 static const uint8_t test_key[NETCORE_TOKEN_KEY_BYTES] = {
     1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
@@ -20,6 +21,10 @@ static netcore_token_params default_params(void)
     p.server_address = server_address();
     p.create_time_s = 1000000;
     p.lifetime_s = 30;
+    for (int i = 0; i < NETCORE_SESSION_KEY_BYTES; i++) {
+        p.session_keys.client_to_server[i] = (uint8_t)(0x40 + i);
+        p.session_keys.server_to_client[i] = (uint8_t)(0x80 + i);
+    }
     return p;
 }
 
@@ -266,13 +271,19 @@ Test(token, admission_helper_uses_configured_clock)
     uint8_t token[NETCORE_TOKEN_BYTES];
     make_token(&p, token);
     netcore_address from = netcore_address_ipv4(127, 0, 0, 1, 5000);
-    cr_assert_eq(admission(v, 1, &from, token, sizeof token), NETCORE_OK);
-    cr_assert_eq(admission(v, 2, &from, token, sizeof token), NETCORE_ERR_REPLAYED);
+    netcore_admission_grant grant;
+    memset(&grant, 0, sizeof grant);
+    cr_assert_eq(admission(v, 1, &from, token, sizeof token, &grant), NETCORE_OK);
+    cr_assert(grant.has_session_keys);
+    cr_assert_eq(memcmp(&grant.session_keys, &p.session_keys, sizeof grant.session_keys), 0);
+    cr_assert_not(grant.has_bound_address);
+    cr_assert_eq(admission(v, 2, &from, token, sizeof token, &grant), NETCORE_ERR_REPLAYED);
     make_token(&p, token);
     now_s = 2000000;
-    cr_assert_eq(admission(v, 3, &from, token, sizeof token), NETCORE_ERR_EXPIRED);
-    cr_assert_eq(admission(v, 4, &from, NULL, 0), NETCORE_ERR_MALFORMED);
-    cr_assert_eq(admission(NULL, 4, &from, token, sizeof token), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(admission(v, 3, &from, token, sizeof token, &grant), NETCORE_ERR_EXPIRED);
+    cr_assert_eq(admission(v, 4, &from, NULL, 0, &grant), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(admission(NULL, 4, &from, token, sizeof token, &grant),
+                 NETCORE_ERR_INVALID_ARGUMENT);
     netcore_token_validator_destroy(v);
 }
 
@@ -407,6 +418,7 @@ Test(token, admission_helper_admits_a_token_holder_on_a_simulated_host)
     memset(&options, 0, sizeof options);
     options.token = token;
     options.token_size_bytes = sizeof token;
+    options.session_keys = &p.session_keys;
 
     /* Three clients: the token holder, a replay of the same token, no token. */
     netcore_host *clients[3] = {NULL, NULL, NULL};
@@ -479,4 +491,71 @@ Test(token, accept_callback_applies_the_game_servers_policy)
     cr_assert_eq(stats.rejected_policy, 2);
     cr_assert_eq(stats.accepted, 1);
     netcore_token_validator_destroy(v);
+}
+
+Test(token, carries_session_keys_and_bound_ip_in_the_encrypted_body)
+{
+    netcore_token_params p = default_params();
+    netcore_address client = netcore_address_ipv4(192, 168, 1, 20, 40000);
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    cr_assert_eq(netcore_token_create_for_client(test_key, &p, &client, token), NETCORE_OK);
+    /* Neither key appears in clear anywhere in the token. */
+    for (size_t at = 0; at + 8 <= sizeof token; at++) {
+        cr_assert_neq(memcmp(token + at, p.session_keys.client_to_server, 8), 0);
+        cr_assert_neq(memcmp(token + at, p.session_keys.server_to_client, 8), 0);
+    }
+    netcore_token_info info;
+    cr_assert_eq(netcore_token_open(test_key, token, sizeof token, &info), NETCORE_OK);
+    cr_assert_eq(memcmp(&info.session_keys, &p.session_keys, sizeof info.session_keys), 0);
+    cr_assert_eq(info.bound_address.family, NETCORE_ADDRESS_IPV4);
+    cr_assert_eq(memcmp(info.bound_address.bytes, client.bytes, 4), 0);
+    netcore_admission_grant grant;
+    cr_assert_eq(netcore_token_grant(&info, &grant), NETCORE_OK);
+    cr_assert(grant.has_bound_address);
+    cr_assert(grant.has_session_keys);
+}
+
+Test(token, create_refuses_all_zero_session_keys)
+{
+    netcore_token_params p = default_params();
+    memset(&p.session_keys, 0, sizeof p.session_keys);
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    cr_assert_eq(netcore_token_create(test_key, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+    p = default_params();
+    memset(p.session_keys.server_to_client, 0, NETCORE_SESSION_KEY_BYTES);
+    cr_assert_eq(netcore_token_create(test_key, &p, token), NETCORE_ERR_INVALID_ARGUMENT);
+}
+
+Test(token, bound_token_from_another_ip_is_refused_without_being_spent)
+{
+    netcore_token_validator *v = make_validator(16);
+    netcore_token_params p = default_params();
+    netcore_address client = netcore_address_ipv4(127, 0, 0, 1, 40000);
+    netcore_address elsewhere = netcore_address_ipv4(127, 0, 0, 2, 40000);
+    uint8_t token[NETCORE_TOKEN_BYTES];
+    cr_assert_eq(netcore_token_create_for_client(test_key, &p, &client, token), NETCORE_OK);
+    cr_assert_eq(netcore_token_validate_from(v, token, sizeof token, &elsewhere, 1000001, NULL),
+                 NETCORE_ERR_ADDRESS);
+    /* Another port of the right IP (NAT) is fine, and the token was not spent. */
+    netcore_address nat = netcore_address_ipv4(127, 0, 0, 1, 51000);
+    cr_assert_eq(netcore_token_validate_from(v, token, sizeof token, &nat, 1000001, NULL), NETCORE_OK);
+    netcore_token_validator_stats st;
+    cr_assert_eq(netcore_token_validator_get_stats(v, &st), NETCORE_OK);
+    cr_assert_eq(st.rejected_address, 1);
+    cr_assert_eq(st.accepted, 1);
+    netcore_token_validator_destroy(v);
+}
+
+Test(token, session_keys_are_random_and_wiped)
+{
+    netcore_session_keys a, b;
+    cr_assert_eq(netcore_session_keys_generate(&a), NETCORE_OK);
+    cr_assert_eq(netcore_session_keys_generate(&b), NETCORE_OK);
+    cr_assert_neq(memcmp(&a, &b, sizeof a), 0);
+    cr_assert_neq(memcmp(a.client_to_server, a.server_to_client, NETCORE_SESSION_KEY_BYTES), 0);
+    netcore_session_keys_wipe(&a);
+    netcore_session_keys zero;
+    memset(&zero, 0, sizeof zero);
+    cr_assert_eq(memcmp(&a, &zero, sizeof a), 0);
+    cr_assert_eq(netcore_session_keys_generate(NULL), NETCORE_ERR_INVALID_ARGUMENT);
 }

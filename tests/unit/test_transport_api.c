@@ -206,8 +206,12 @@ Test(transport_api_host, bad_arguments_are_refused_without_side_effects)
     cr_assert_eq(netcore_host_connect(client, NULL, NULL, &id), NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_eq(netcore_host_connect(client, &to, NULL, NULL), NETCORE_ERR_INVALID_ARGUMENT);
     static uint8_t token[NETCORE_MAX_TOKEN_BYTES + 1];
-    netcore_connect_options options = {token, sizeof token, 0};
+    netcore_connect_options options = {token, sizeof token, 0, NULL};
     cr_assert_eq(netcore_host_connect(client, &to, &options, &id), NETCORE_ERR_TOO_LARGE);
+    /* A token without session keys would put the game in clear: refused. */
+    options.token_size_bytes = 8;
+    cr_assert_eq(netcore_host_connect(client, &to, &options, &id), NETCORE_ERR_AUTH);
+    cr_assert_eq(id, NETCORE_PEER_NONE);
     options.token = NULL;
     options.token_size_bytes = 4;
     cr_assert_eq(netcore_host_connect(client, &to, &options, &id), NETCORE_ERR_INVALID_ARGUMENT);
@@ -319,7 +323,7 @@ Test(transport_api, control_messages_round_trip_byte_for_byte)
     hello.token_size_bytes = 3;
     uint8_t buf[NCI_CONTROL_HELLO_MAX_BYTES];
     size_t n = nci_control_write_hello(&hello, buf);
-    const uint8_t expected[] = {'N', 'C', 'T', 'P', 1, 0, 1, 3, 0, 3, 1, 3, 0, 't', 'o', 'k'};
+    const uint8_t expected[] = {'N', 'C', 'T', 'P', 2, 0, 1, 3, 0, 3, 1, 0, 3, 0, 't', 'o', 'k'};
     cr_assert_eq(n, sizeof expected);
     cr_assert_arr_eq(buf, expected, n);
 
@@ -330,14 +334,18 @@ Test(transport_api, control_messages_round_trip_byte_for_byte)
     cr_assert_eq(back.channel_count, 3);
     cr_assert_arr_eq(back.modes, hello.modes, 3);
     cr_assert_eq(back.token_size_bytes, 3);
-    cr_assert_eq(back.token, buf + 13, "the token points into the message");
+    cr_assert_eq(back.token, buf + 14, "the token points into the message");
+    cr_assert_not(back.sealed);
 
     hello.token = NULL;
     hello.token_size_bytes = 0;
+    hello.sealed = true;
     n = nci_control_write_hello(&hello, buf);
-    cr_assert_eq(n, 13);
+    cr_assert_eq(n, 14);
+    cr_assert_eq(buf[11], 1, "the sealed flag");
     cr_assert_eq(nci_control_read(buf, n, &type, &back), NETCORE_OK);
     cr_assert_null(back.token);
+    cr_assert(back.sealed);
 
     uint8_t welcome[NCI_CONTROL_HEADER_BYTES];
     cr_assert_eq(nci_control_write_welcome(welcome), 7);
@@ -358,7 +366,7 @@ Test(transport_api, control_reader_rejects_every_malformation)
 {
     nci_control_type type;
     nci_hello hello;
-    const uint8_t good[] = {'N', 'C', 'T', 'P', 1, 0, 1, 2, 0, 2, 1, 0, 'x'};
+    const uint8_t good[] = {'N', 'C', 'T', 'P', 2, 0, 1, 2, 0, 2, 1, 1, 0, 'x'};
     cr_assert_eq(nci_control_read(good, sizeof good, &type, &hello), NETCORE_OK);
     /* Every strict prefix is malformed: sizes are exact. */
     for (size_t n = 0; n < sizeof good; n++)
@@ -378,8 +386,8 @@ Test(transport_api, control_reader_rejects_every_malformation)
     } while (0)
     EXPECT_BYTE(0, 'n', NETCORE_ERR_MALFORMED);         /* magic */
     EXPECT_BYTE(3, 'Q', NETCORE_ERR_MALFORMED);
-    EXPECT_BYTE(4, 2, NETCORE_ERR_MISMATCH);             /* version 2 */
-    EXPECT_BYTE(5, 1, NETCORE_ERR_MISMATCH);             /* version 257 */
+    EXPECT_BYTE(4, 1, NETCORE_ERR_MISMATCH);             /* version 1 */
+    EXPECT_BYTE(5, 1, NETCORE_ERR_MISMATCH);             /* version 258 */
     EXPECT_BYTE(6, 0, NETCORE_ERR_MALFORMED);            /* unknown type */
     EXPECT_BYTE(6, 3, NETCORE_ERR_MALFORMED);
     EXPECT_BYTE(6, 2, NETCORE_ERR_MALFORMED);            /* a WELCOME has no body */
@@ -387,11 +395,13 @@ Test(transport_api, control_reader_rejects_every_malformation)
     EXPECT_BYTE(7, 3, NETCORE_ERR_MALFORMED);            /* count disagrees with size */
     EXPECT_BYTE(7, NETCORE_MAX_CHANNELS + 1, NETCORE_ERR_MALFORMED);
     EXPECT_BYTE(8, 4, NETCORE_ERR_MALFORMED);            /* unknown delivery mode */
-    EXPECT_BYTE(10, 2, NETCORE_ERR_MALFORMED);           /* token longer than the message */
-    EXPECT_BYTE(11, 4, NETCORE_ERR_MALFORMED);           /* token size 1025 */
+    EXPECT_BYTE(10, 2, NETCORE_ERR_MALFORMED);           /* unknown flag bit */
+    EXPECT_BYTE(10, 0x80, NETCORE_ERR_MALFORMED);
+    EXPECT_BYTE(11, 2, NETCORE_ERR_MALFORMED);           /* token longer than the message */
+    EXPECT_BYTE(12, 4, NETCORE_ERR_MALFORMED);           /* token size 1025 */
 #undef EXPECT_BYTE
     /* A huge declared token is refused without reading past the message. */
-    const uint8_t huge[] = {'N', 'C', 'T', 'P', 1, 0, 1, 1, 0, 0xff, 0xff};
+    const uint8_t huge[] = {'N', 'C', 'T', 'P', 2, 0, 1, 1, 0, 0, 0xff, 0xff};
     cr_assert_eq(nci_control_read(huge, sizeof huge, &type, &hello), NETCORE_ERR_MALFORMED);
     cr_assert_eq(nci_control_read(NULL, 0, &type, &hello), NETCORE_ERR_MALFORMED);
     /* Another version is recognised from the header alone. */

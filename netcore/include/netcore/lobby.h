@@ -31,7 +31,7 @@ extern "C" {
  * NETCORE_LOBBY_PROTOCOL_VERSION_MIN and speaks to each connection in the
  * version it said (WELCOME echoes it); docs/lobby-protocol.md lists what
  * each version adds. */
-#define NETCORE_LOBBY_PROTOCOL_VERSION 2
+#define NETCORE_LOBBY_PROTOCOL_VERSION 3
 #define NETCORE_LOBBY_PROTOCOL_VERSION_MIN 1
 
 /* Field limits, in bytes of UTF-8 without the terminating NUL. */
@@ -168,6 +168,11 @@ typedef struct netcore_lobby_match_start {
     uint32_t connect_proof;
     uint16_t token_size_bytes;
     uint8_t token[NETCORE_LOBBY_TOKEN_MAX];
+    /* Version 3: the player's session keys, also inside the token. Pass them
+     * as netcore_connect_options.session_keys; the game traffic is sealed
+     * with them. false from a lobby of version 2 or less. */
+    bool has_session_keys;
+    netcore_session_keys session_keys;
 } netcore_lobby_match_start;
 
 /* ------------------------------------------------------------------ */

@@ -11,9 +11,11 @@
  * A token is NETCORE_TOKEN_BYTES bytes: a clear header (format version and a
  * random 24-byte nonce) followed by the encrypted and authenticated body
  * (XChaCha20-Poly1305, the header as additional data). The body carries the
- * client id, the match id, the game server's address, the creation and expiry
- * times and up to NETCORE_TOKEN_USER_DATA_MAX bytes of user data. Clients can
- * neither read nor change any of it.
+ * client id, the match id, the game server's address, the client IP the token
+ * is bound to (if any), the creation and expiry times, the two session keys
+ * (admission.h) and up to NETCORE_TOKEN_USER_DATA_MAX bytes of user data.
+ * Clients can neither read nor change any of it; the lobby hands a client
+ * its session keys beside the token.
  *
  * Time: token times are seconds on the lobby's clock, which is the UNIX time
  * (seconds since 1970, UTC) unless a clock function is configured. Validation
@@ -33,8 +35,8 @@
 #include <stdint.h>
 
 #include "netcore/address.h"
+#include "netcore/admission.h" /* session keys, netcore_admission_fn */
 #include "netcore/netcore.h"
-#include "netcore/transport.h" /* netcore_peer_id, netcore_admission_fn */
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,9 +46,10 @@ extern "C" {
 #define NETCORE_TOKEN_NONCE_BYTES 24
 #define NETCORE_TOKEN_USER_DATA_MAX 64
 /* Size of every token, whatever its user data. */
-#define NETCORE_TOKEN_BYTES 157
-/* Format version written in the first byte of every token. */
-#define NETCORE_TOKEN_VERSION 1
+#define NETCORE_TOKEN_BYTES 238
+/* Format version written in the first byte of every token (2: bound IP and
+ * session keys in the body). */
+#define NETCORE_TOKEN_VERSION 2
 
 /* Fills key with NETCORE_TOKEN_KEY_BYTES bytes from the operating system's
  * secure random source. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL),
@@ -67,6 +70,9 @@ typedef struct netcore_token_params {
     uint32_t lifetime_s;            /* 1..86400; the token expires at create_time_s + lifetime_s */
     const void *user_data;          /* may be NULL when user_data_size_bytes is 0; copied */
     size_t user_data_size_bytes;    /* 0..NETCORE_TOKEN_USER_DATA_MAX */
+    /* Fresh keys for this player and match (netcore_session_keys_generate);
+     * all-zero keys are refused. Copied into the encrypted body. */
+    netcore_session_keys session_keys;
 } netcore_token_params;
 
 /* What a token says, once opened. */
@@ -79,12 +85,17 @@ typedef struct netcore_token_info {
     uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];
     uint8_t user_data[NETCORE_TOKEN_USER_DATA_MAX];
     size_t user_data_size_bytes;
+    /* The client IP the token is bound to (port 0); family NONE: unbound
+     * (made by netcore_token_create). */
+    netcore_address bound_address;
+    netcore_session_keys session_keys; /* wipe after use */
 } netcore_token_info;
 
 /*
- * Makes a token (fresh random nonce) and writes NETCORE_TOKEN_BYTES bytes to
- * out_token. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, lifetime out of range,
- * user data too large, server address family neither IPv4 nor IPv6),
+ * Makes a token bound to no IP (fresh random nonce) and writes
+ * NETCORE_TOKEN_BYTES bytes to out_token. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (NULL, lifetime out of range, user data too large, server address family
+ * neither IPv4 nor IPv6, all-zero session keys),
  * NETCORE_ERR_BACKEND (libsodium could not initialise or encrypt).
  */
 netcore_result netcore_token_create(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
@@ -154,7 +165,9 @@ netcore_result netcore_token_check_connect_proof(const uint8_t key[NETCORE_TOKEN
  * the token was made if that comes first. */
 #define NETCORE_TOKEN_PROOF_MAX_LIFETIME_S 1200u
 
-/* Same as netcore_token_create, for one client: the last 4 nonce bytes are
+/* Same as netcore_token_create, for one client: the token is bound to
+ * client_address's IP (validation with a source address refuses any other,
+ * see netcore_token_validate_from), and the last 4 nonce bytes are
  * netcore_token_address_proof(key, client_address, expiry) with expiry
  * min(create + lifetime, create + NETCORE_TOKEN_PROOF_MAX_LIFETIME_S).
  * client_address is the client's IP as the lobby sees it (port ignored).
@@ -252,16 +265,34 @@ netcore_result netcore_token_validate(netcore_token_validator *validator, const 
                                       netcore_token_info *out_info);
 
 /*
- * Same as netcore_token_validate at the configured clock's time; its signature
- * is netcore_admission_fn, so a game server can set
+ * netcore_token_validate for a token presented from the address from (port
+ * ignored): a token bound to another IP is refused with NETCORE_ERR_ADDRESS
+ * (counted as rejected_address) before it is recorded as used, so a stolen
+ * token presented from elsewhere does not spend it. from NULL: no address
+ * check. Same errors otherwise, NETCORE_ERR_ADDRESS checked after
+ * NETCORE_ERR_EXPIRED.
+ */
+netcore_result netcore_token_validate_from(netcore_token_validator *validator, const void *token,
+                                           size_t token_size_bytes, const netcore_address *from,
+                                           uint64_t now_s, netcore_token_info *out_info);
+
+/* Fills an admission grant from an accepted token: its session keys and
+ * its bound IP. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
+netcore_result netcore_token_grant(const netcore_token_info *info,
+                                   netcore_admission_grant *out_grant);
+
+/*
+ * netcore_token_validate_from at the configured clock's time, then
+ * netcore_token_grant; its signature is netcore_admission_fn, so a game
+ * server can set
  *   host_config.admission = netcore_token_admission;
  *   host_config.admission_user = validator;
- * user must be a netcore_token_validator. peer and from are not used (the
- * client's address is not in the token: NAT may change it).
+ * user must be a netcore_token_validator; peer is not used.
  */
 netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        const netcore_address *from, const void *token,
-                                       size_t token_size_bytes);
+                                       size_t token_size_bytes,
+                                       netcore_admission_grant *out_grant);
 
 typedef struct netcore_token_validator_stats {
     uint64_t accepted;
@@ -272,6 +303,7 @@ typedef struct netcore_token_validator_stats {
     uint64_t rejected_replayed;
     uint64_t rejected_policy; /* refused by the accept callback */
     uint64_t rejected_full;
+    uint64_t rejected_address; /* presented from an IP other than the bound one */
     uint32_t replay_entries; /* live entries now held */
 } netcore_token_validator_stats;
 

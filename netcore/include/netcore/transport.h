@@ -15,6 +15,14 @@
  * Pending peers produce no events and their messages are dropped (counted);
  * peers that present nothing within admission_timeout_ms are dropped (counted).
  *
+ * Sealing: when the admission callback returns session keys (admission.h),
+ * every message after admission, on every channel and in both directions,
+ * is encrypted and authenticated (ChaCha20-Poly1305-IETF, a per-lane counter
+ * nonce, a replay window). A message that fails to open is never delivered:
+ * on an unreliable channel it is dropped, on a reliable one the peer is
+ * disconnected with NETCORE_DISCONNECT_CRYPTO_FAILED. Each is counted
+ * (crypto_* in netcore_host_stats). See docs/security.md.
+ *
  * Event contract: every peer reported by NETCORE_EVENT_CONNECT is later
  * reported by exactly one NETCORE_EVENT_DISCONNECT, whichever side ended the
  * connection (unless the host is destroyed first). A client sees CONNECT only
@@ -30,6 +38,7 @@
 #include <stdint.h>
 
 #include "netcore/address.h"
+#include "netcore/admission.h"
 #include "netcore/netcore.h"
 
 #ifdef __cplusplus
@@ -46,7 +55,9 @@ extern "C" {
  * with reorder_pct held back a further reorder_delay_ms so that later ones
  * overtake it; with duplicate_pct delivered a second time with its own delay.
  * bandwidth_kbps (0 = unlimited) serialises datagrams behind a rate cap; a
- * datagram that would wait more than 1000 ms in that queue is dropped. */
+ * datagram that would wait more than 1000 ms in that queue is dropped.
+ * corrupt_pct alters one random byte of the datagram (each copy on its own),
+ * as a faulty or hostile router would. */
 typedef struct netcore_link_profile {
     uint32_t latency_ms;
     uint32_t jitter_ms;
@@ -55,6 +66,7 @@ typedef struct netcore_link_profile {
     float reorder_pct;   /* 0..100 */
     uint32_t reorder_delay_ms; /* 0: max(10, 2 * jitter_ms) */
     uint32_t bandwidth_kbps;   /* kilobits (1000 bits) per second, 0 = unlimited */
+    float corrupt_pct;         /* 0..100: one byte altered */
 } netcore_link_profile;
 
 typedef enum netcore_link_preset {
@@ -89,6 +101,7 @@ typedef struct netcore_conditioner_stats {
     uint64_t dropped_overflow;   /* dropped because the delay queue was full or the datagram too large */
     uint64_t duplicated;         /* extra copies made */
     uint64_t reordered;          /* datagrams held back for reordering */
+    uint64_t corrupted;          /* datagrams with one byte altered */
     uint64_t bytes_forwarded;
 } netcore_conditioner_stats;
 
@@ -120,11 +133,8 @@ uint64_t netcore_sim_now_us(const netcore_sim *sim);
 
 typedef struct netcore_host netcore_host;
 
-/* Identifies one connection on one host. 0 is never a valid id. A slot reused
- * by a later connection gets a new id, so a stale id fails with
- * NETCORE_ERR_NOT_CONNECTED instead of reaching the wrong player. */
-typedef uint32_t netcore_peer_id;
-#define NETCORE_PEER_NONE ((netcore_peer_id)0)
+/* netcore_peer_id, NETCORE_PEER_NONE, NETCORE_MAX_TOKEN_BYTES, the session
+ * keys and the admission callback are in admission.h. */
 
 typedef enum netcore_delivery {
     NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /* every message, once, in send order */
@@ -138,21 +148,13 @@ typedef enum netcore_delivery {
 } netcore_delivery;
 
 #define NETCORE_MAX_CHANNELS 16
-#define NETCORE_MAX_TOKEN_BYTES 1024
+/* Bytes a sealed message adds to the payload: 16 (authentication tag) on a
+ * reliable-ordered lane, 19 (tag and 3 counter bytes) on the others. */
+#define NETCORE_SEAL_MAX_OVERHEAD_BYTES 19
 
 typedef struct netcore_channel_config {
     netcore_delivery delivery;
 } netcore_channel_config;
-
-/*
- * Admission callback, called on a server once per pending peer with the token
- * that peer presented (size may be 0). Return NETCORE_OK to admit; any other
- * code rejects the peer, is counted in stats and is reported to the client as
- * the code of a NETCORE_DISCONNECT_REJECTED. token is valid only during the call.
- */
-typedef netcore_result (*netcore_admission_fn)(void *user, netcore_peer_id peer,
-                                               const netcore_address *from, const void *token,
-                                               size_t token_size_bytes);
 
 /*
  * Datagram guard of ENet hosts: every received datagram is checked before
@@ -234,6 +236,11 @@ typedef struct netcore_host_config {
      * simulated network (it must outlive the host) and uses its clock. */
     netcore_sim *sim;
     netcore_guard_config guard; /* ENet backend only; zeroed: enabled, defaults, no proof */
+    /* Off switch of sealing, for local experiments only: the host neither
+     * seals nor expects sealed messages, whatever keys it is given, and logs
+     * one warning at create. Both ends must agree: a sealing client is
+     * refused by an unsealed server (NETCORE_ERR_MISMATCH) and vice versa. */
+    bool seal_disabled;
 } netcore_host_config;
 
 /* Fills every field with its default (a client with 4 channels, one per mode). */
@@ -258,6 +265,10 @@ typedef struct netcore_connect_options {
     const void *token;       /* presented to the server's admission callback; copied */
     size_t token_size_bytes; /* 0..NETCORE_MAX_TOKEN_BYTES */
     uint32_t connect_data;   /* 32 bits carried by the handshake itself (readable before a slot is given) */
+    /* The session keys the lobby handed out with the token; copied (and the
+     * copy wiped when the connection ends). Required with a token unless
+     * the host has seal_disabled; NULL without a token: no sealing. */
+    const netcore_session_keys *session_keys;
 } netcore_connect_options;
 
 /*
@@ -265,7 +276,8 @@ typedef struct netcore_connect_options {
  * arrives later as NETCORE_EVENT_CONNECT or NETCORE_EVENT_DISCONNECT for
  * *out_peer. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_STATE (on a
  * server host), NETCORE_ERR_FULL (max_peers connections open),
- * NETCORE_ERR_TOO_LARGE (token), NETCORE_ERR_UNSUPPORTED (address family).
+ * NETCORE_ERR_TOO_LARGE (token), NETCORE_ERR_UNSUPPORTED (address family),
+ * NETCORE_ERR_AUTH (a token without session keys on a host that seals).
  */
 netcore_result netcore_host_connect(netcore_host *host, const netcore_address *address,
                                     const netcore_connect_options *options,
@@ -287,7 +299,9 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer,
  * NETCORE_ERR_NOT_CONNECTED (unknown, stale, pending or disconnecting peer),
  * NETCORE_ERR_INVALID_ARGUMENT (channel out of range, NULL data with size > 0),
  * NETCORE_ERR_TOO_LARGE (size > max_message_bytes), NETCORE_ERR_FULL (the peer's
- * send queue is full: the remote is not keeping up), NETCORE_ERR_OUT_OF_MEMORY.
+ * send queue is full: the remote is not keeping up), NETCORE_ERR_OUT_OF_MEMORY,
+ * NETCORE_ERR_EXPIRED (the lane's seal counter reached its limit: the peer
+ * is being disconnected with NETCORE_DISCONNECT_CRYPTO_FAILED).
  */
 netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer, uint8_t channel,
                                  const void *data, size_t size_bytes);
@@ -311,7 +325,11 @@ typedef enum netcore_disconnect_reason {
     NETCORE_DISCONNECT_REJECTED,            /* client: refused by admission; code is a netcore_result */
     NETCORE_DISCONNECT_ADMISSION_TIMEOUT,   /* server: peer presented no valid token in time */
     NETCORE_DISCONNECT_PROTOCOL_ERROR,      /* malformed control traffic or mismatched channels/version */
-    NETCORE_DISCONNECT_SHUTDOWN             /* the remote host was destroyed */
+    NETCORE_DISCONNECT_SHUTDOWN,            /* the remote host was destroyed */
+    /* A sealed message on a reliable lane failed to open (code
+     * NETCORE_ERR_AUTH), or a send counter reached its limit (code
+     * NETCORE_ERR_EXPIRED): the stream cannot be trusted or continued. */
+    NETCORE_DISCONNECT_CRYPTO_FAILED
 } netcore_disconnect_reason;
 
 /* "requested", "timeout", ...; "unknown" otherwise. Static storage. */
@@ -358,6 +376,7 @@ typedef struct netcore_traffic_stats {
 typedef struct netcore_peer_stats {
     netcore_address address;
     bool admitted;
+    bool sealed;            /* messages to and from this peer are sealed */
     float rtt_ms;           /* smoothed round-trip time */
     float rtt_variance_ms;
     float loss_pct;         /* share of reliable datagrams lost recently, 0..100 */
@@ -399,6 +418,14 @@ typedef struct netcore_host_stats {
     /* ENet backend, guard or not: receives ENet failed on a healthy socket,
      * i.e. datagrams above ENet's 4096-byte buffer, skipped. */
     uint64_t receive_errors_dropped;
+    /* Sealing (docs/security.md). */
+    uint32_t peers_sealed;                 /* connected peers whose traffic is sealed */
+    uint64_t crypto_auth_rejected;         /* sealed messages that failed to open: never delivered */
+    uint64_t crypto_duplicate_dropped;     /* authentic copies of a message already delivered */
+    uint64_t crypto_stale_dropped;         /* counters older than the replay window */
+    uint64_t crypto_disconnects;           /* peers cut off by NETCORE_DISCONNECT_CRYPTO_FAILED */
+    uint64_t token_address_rejected;       /* tokens presented from an IP other than the bound one */
+    uint64_t seal_overhead_bytes_sent;     /* bytes sealing added to sent messages */
 } netcore_host_stats;
 
 /* Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */

@@ -280,6 +280,11 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         w_u32(w, s->connect_proof);
         w_u16(w, s->token_size_bytes);
         w_bytes(w, s->token, s->token_size_bytes);
+        /* Version 3: the session keys end the frame; older peers never get them. */
+        if (s->has_session_keys) {
+            w_bytes(w, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+            w_bytes(w, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
+        }
         break;
     }
     case NCI_LOBBY_MATCH_END:
@@ -528,6 +533,13 @@ static void decode_match_start(reader *r, netcore_lobby_match_start *s)
     r_check(r, s->token_size_bytes >= 1 && s->token_size_bytes <= NETCORE_LOBBY_TOKEN_MAX);
     if (!r->fail)
         r_bytes(r, s->token, s->token_size_bytes);
+    /* Keys follow (version 3) or the frame ends; anything else fails the
+     * exact-size check of nci_lobby_decode. */
+    s->has_session_keys = !r->fail && r->size - r->pos == 2u * NETCORE_SESSION_KEY_BYTES;
+    if (s->has_session_keys) {
+        r_bytes(r, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+        r_bytes(r, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
+    }
 }
 
 static void decode_body(reader *r, nci_lobby_msg *m)

@@ -153,20 +153,30 @@ void nci_lobby_expire_sessions(netcore_lobby_server *s)
  * before it gives the handshake a peer slot. The member must be connected. */
 static netcore_result mint_token(const netcore_lobby_server *s, const nci_lobby_room *room,
                                  const nci_lobby_session *member, uint64_t create_time_s,
+                                 netcore_session_keys *out_keys,
                                  uint8_t out_token[NETCORE_TOKEN_BYTES])
 {
     netcore_token_params params;
     memset(&params, 0, sizeof params);
+    /* Fresh keys for every token: nothing the player held before (nor any
+     * long-lived secret) derives them. */
+    netcore_result r = netcore_session_keys_generate(&params.session_keys);
+    if (r != NETCORE_OK)
+        return r;
     params.client_id = member->client_id;
     params.match_id = room->match_id;
     params.server_address = room->game_address;
     params.create_time_s = create_time_s;
     params.lifetime_s = s->config.token_lifetime_s;
-    return netcore_token_create_for_client(s->config.key, &params, &s->conns[member->conn].peer,
-                                           out_token);
+    r = netcore_token_create_for_client(s->config.key, &params, &s->conns[member->conn].peer,
+                                        out_token);
+    *out_keys = params.session_keys;
+    netcore_session_keys_wipe(&params.session_keys);
+    return r;
 }
 
 static void send_match_start(netcore_lobby_server *s, int32_t conn, const nci_lobby_room *room,
+                             const netcore_session_keys *keys,
                              const uint8_t token[NETCORE_TOKEN_BYTES])
 {
     nci_lobby_msg *m = &s->out_msg;
@@ -177,8 +187,13 @@ static void send_match_start(netcore_lobby_server *s, int32_t conn, const nci_lo
     m->u.match_start.connect_proof = netcore_token_embedded_proof(token, NETCORE_TOKEN_BYTES);
     m->u.match_start.token_size_bytes = NETCORE_TOKEN_BYTES;
     memcpy(m->u.match_start.token, token, NETCORE_TOKEN_BYTES);
+    /* A client of version 2 or less would refuse the longer frame; without
+     * keys it cannot join a sealing game server either. */
+    m->u.match_start.has_session_keys = s->conns[conn].version >= 3;
+    m->u.match_start.session_keys = *keys;
     nci_lobby_send_out(s, conn);
     sodium_memzero(m->u.match_start.token, sizeof m->u.match_start.token);
+    netcore_session_keys_wipe(&m->u.match_start.session_keys);
 }
 
 /* A member back on a new connection while its room plays: the token it got
@@ -188,13 +203,15 @@ static void resend_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_
 {
     const nci_lobby_room *room = &s->rooms[ses->room];
     uint8_t token[NETCORE_TOKEN_BYTES];
-    if (mint_token(s, room, ses, nci_lobby_token_time_s(s), token) != NETCORE_OK) {
+    netcore_session_keys keys;
+    if (mint_token(s, room, ses, nci_lobby_token_time_s(s), &keys, token) != NETCORE_OK) {
         nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_LOBBY_RECONNECT,
                              "could not make a connect token");
         return;
     }
-    send_match_start(s, conn, room, token);
+    send_match_start(s, conn, room, &keys, token);
     sodium_memzero(token, sizeof token);
+    netcore_session_keys_wipe(&keys);
     s->stats.match_tokens_reissued++;
 }
 
@@ -455,6 +472,7 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
 {
     nci_lobby_room *room = &s->rooms[room_index];
     uint8_t tokens[NETCORE_LOBBY_MAX_PLAYERS][NETCORE_TOKEN_BYTES];
+    netcore_session_keys keys[NETCORE_LOBBY_MAX_PLAYERS];
     uint64_t ids[NETCORE_LOBBY_MAX_PLAYERS];
     nci_lobby_room planned = *room;
     planned.match_id = 0;
@@ -475,8 +493,9 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
         /* A member whose connection is lost gets its token when it comes back. */
         if (member->conn == NCI_LOBBY_NONE)
             continue;
-        if (mint_token(s, &planned, member, create_time_s, tokens[i]) != NETCORE_OK) {
+        if (mint_token(s, &planned, member, create_time_s, &keys[i], tokens[i]) != NETCORE_OK) {
             sodium_memzero(tokens, sizeof tokens);
+            sodium_memzero(keys, sizeof keys);
             nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_LOBBY_START_MATCH,
                                  "could not make connect tokens");
             return;
@@ -490,9 +509,10 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     for (uint8_t i = 0; i < room->member_count; i++) {
         int32_t member_conn = s->sessions[room->members[i]].conn;
         if (member_conn != NCI_LOBBY_NONE)
-            send_match_start(s, member_conn, room, tokens[i]);
+            send_match_start(s, member_conn, room, &keys[i], tokens[i]);
     }
     sodium_memzero(tokens, sizeof tokens);
+    sodium_memzero(keys, sizeof keys);
     broadcast_room_state(s, room_index);
     uint64_t match_id = room->match_id;
     uint32_t room_id = room->room_id;

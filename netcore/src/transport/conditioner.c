@@ -155,8 +155,29 @@ static bool slot_reserve(nci_link *link, link_slot *slot, uint32_t size_bytes)
 }
 
 /* Queues one copy; false (nothing changed) when the queue is full or memory ran out. */
+/* Where one copy's altered byte goes: corrupt is false for an intact copy. */
+typedef struct link_damage {
+    bool corrupt;
+    uint32_t offset;
+    uint8_t mask; /* never 0: the byte always changes */
+} link_damage;
+
+static link_damage link_draw_damage(nci_link *link, uint32_t size_bytes)
+{
+    link_damage d = {false, 0, 0};
+    /* Drawn only when asked for, so profiles without it keep the decision
+     * sequence they always had for a given seed. */
+    if (link->profile.corrupt_pct <= 0.0f || size_bytes == 0 ||
+        !nci_rng_chance_pct(&link->rng, link->profile.corrupt_pct))
+        return d;
+    d.corrupt = true;
+    d.offset = nci_rng_below(&link->rng, size_bytes);
+    d.mask = (uint8_t)(1u + nci_rng_below(&link->rng, 255u));
+    return d;
+}
+
 static bool link_enqueue(nci_link *link, uint64_t deliver_at_us, uint64_t tag, const void *data,
-                         uint32_t size_bytes)
+                         uint32_t size_bytes, link_damage damage)
 {
     if (link->count >= link->max_queued)
         return false;
@@ -169,6 +190,10 @@ static bool link_enqueue(nci_link *link, uint64_t deliver_at_us, uint64_t tag, c
     link->free_count--;
     if (size_bytes > 0)
         memcpy(slot->buffer, data, size_bytes);
+    if (damage.corrupt) {
+        slot->buffer[damage.offset] ^= damage.mask;
+        link->stats.corrupted++;
+    }
     slot->size_bytes = size_bytes;
     slot->tag = tag;
 
@@ -302,7 +327,7 @@ bool nci_link_is_perfect(const nci_link *link)
     const netcore_link_profile *p = &link->profile;
     return p->latency_ms == 0 && p->jitter_ms == 0 && p->loss_pct <= 0.0f &&
            p->duplicate_pct <= 0.0f && p->reorder_pct <= 0.0f && p->reorder_delay_ms == 0 &&
-           p->bandwidth_kbps == 0;
+           p->bandwidth_kbps == 0 && p->corrupt_pct <= 0.0f;
 }
 
 uint32_t nci_link_submit(nci_link *link, uint64_t now_us, uint64_t tag, const void *data,
@@ -336,10 +361,12 @@ uint32_t nci_link_submit(nci_link *link, uint64_t now_us, uint64_t tag, const vo
         deliver_at_us = add_saturating(deliver_at_us, link_reorder_delay_us(link));
     bool duplicate = nci_rng_chance_pct(&link->rng, link->profile.duplicate_pct);
     uint64_t duplicate_at_us = duplicate ? add_saturating(sent_us, link_draw_delay_us(link)) : 0;
+    link_damage damage = link_draw_damage(link, size);
+    link_damage duplicate_damage = duplicate ? link_draw_damage(link, size) : damage;
 
     /* A datagram refused by a full queue never reached the wire, so it
      * leaves the serialiser's schedule untouched. */
-    if (!link_enqueue(link, deliver_at_us, tag, data, size)) {
+    if (!link_enqueue(link, deliver_at_us, tag, data, size, damage)) {
         link->stats.dropped_overflow++;
         return 0;
     }
@@ -347,7 +374,7 @@ uint32_t nci_link_submit(nci_link *link, uint64_t now_us, uint64_t tag, const vo
     if (held_back)
         link->stats.reordered++;
     /* No room for the extra copy: the original still goes through. */
-    if (!duplicate || !link_enqueue(link, duplicate_at_us, tag, data, size))
+    if (!duplicate || !link_enqueue(link, duplicate_at_us, tag, data, size, duplicate_damage))
         return 1;
     link->stats.duplicated++;
     return 2;

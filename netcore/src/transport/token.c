@@ -11,8 +11,12 @@
 /* Clear header: version, nonce. It is the AEAD's additional data, so flipping
  * the version or the nonce breaks authentication like any body byte. */
 #define TOKEN_HEADER_BYTES (1 + NETCORE_TOKEN_NONCE_BYTES)
-/* Body: four u64, address (family, 16 bytes, port), user data length, user data. */
-#define TOKEN_BODY_BYTES (4 * 8 + 1 + 16 + 2 + 1 + NETCORE_TOKEN_USER_DATA_MAX)
+/* Body: four u64, server address (family, 16 bytes, port), user data
+ * length, user data, bound client IP (family, 16 bytes), session keys. */
+#define TOKEN_BODY_BYTES \
+    (4 * 8 + 1 + 16 + 2 + 1 + NETCORE_TOKEN_USER_DATA_MAX + 1 + 16 + 2 * NETCORE_SESSION_KEY_BYTES)
+#define BODY_BOUND_OFFSET (52 + NETCORE_TOKEN_USER_DATA_MAX)
+#define BODY_KEYS_OFFSET (BODY_BOUND_OFFSET + 17)
 #define TOKEN_MAC_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define TOKEN_MAX_LIFETIME_S 86400u
 #define REPLAY_MAX_CAPACITY 1048576u
@@ -23,6 +27,7 @@ _Static_assert(NETCORE_TOKEN_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_N
                "nonce size");
 _Static_assert(NETCORE_TOKEN_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
 _Static_assert(NETCORE_TOKEN_BYTES <= NETCORE_MAX_TOKEN_BYTES, "token fits the transport");
+_Static_assert(BODY_KEYS_OFFSET + 2 * NETCORE_SESSION_KEY_BYTES == TOKEN_BODY_BYTES, "body layout");
 
 typedef struct replay_entry {
     uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];
@@ -163,6 +168,10 @@ static netcore_result token_seal(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (!sodium_ready())
         return NETCORE_ERR_BACKEND;
+    /* Zero keys mean the caller forgot to draw them: never seal with them. */
+    if (sodium_is_zero(params->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES) ||
+        sodium_is_zero(params->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES))
+        return NETCORE_ERR_INVALID_ARGUMENT;
 
     uint8_t body[TOKEN_BODY_BYTES];
     memset(body, 0, sizeof body);
@@ -179,6 +188,13 @@ static netcore_result token_seal(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
     body[51] = (uint8_t)params->user_data_size_bytes;
     if (params->user_data_size_bytes > 0)
         memcpy(body + 52, params->user_data, params->user_data_size_bytes);
+    if (client_address) {
+        body[BODY_BOUND_OFFSET] = client_address->family;
+        memcpy(body + BODY_BOUND_OFFSET + 1, client_address->bytes, address_ip_bytes(client_address));
+    }
+    memcpy(body + BODY_KEYS_OFFSET, params->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+    memcpy(body + BODY_KEYS_OFFSET + NETCORE_SESSION_KEY_BYTES,
+           params->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
 
     out_token[0] = NETCORE_TOKEN_VERSION;
     randombytes_buf(out_token + 1, NETCORE_TOKEN_NONCE_BYTES);
@@ -212,10 +228,17 @@ static netcore_result decode_body(const uint8_t *body, netcore_token_info *info)
     memcpy(info->server_address.bytes, body + 33, 16);
     info->server_address.port = (uint16_t)(body[49] | (body[50] << 8));
     info->user_data_size_bytes = body[51];
+    uint8_t bound_family = body[BODY_BOUND_OFFSET];
     if (!family_valid(body[32]) || info->user_data_size_bytes > NETCORE_TOKEN_USER_DATA_MAX ||
-        info->expire_time_s <= info->create_time_s)
+        info->expire_time_s <= info->create_time_s ||
+        (bound_family != NETCORE_ADDRESS_NONE && !family_valid(bound_family)))
         return NETCORE_ERR_MALFORMED;
     memcpy(info->user_data, body + 52, info->user_data_size_bytes);
+    info->bound_address.family = bound_family;
+    memcpy(info->bound_address.bytes, body + BODY_BOUND_OFFSET + 1, 16);
+    memcpy(info->session_keys.client_to_server, body + BODY_KEYS_OFFSET, NETCORE_SESSION_KEY_BYTES);
+    memcpy(info->session_keys.server_to_client, body + BODY_KEYS_OFFSET + NETCORE_SESSION_KEY_BYTES,
+           NETCORE_SESSION_KEY_BYTES);
     return NETCORE_OK;
 }
 
@@ -240,12 +263,13 @@ netcore_result netcore_token_open(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], co
     netcore_token_info info;
     netcore_result result = decode_body(body, &info);
     sodium_memzero(body, sizeof body);
-    if (result != NETCORE_OK)
-        return result;
-    memcpy(info.nonce, bytes + 1, NETCORE_TOKEN_NONCE_BYTES);
-    if (out_info)
-        *out_info = info;
-    return NETCORE_OK;
+    if (result == NETCORE_OK) {
+        memcpy(info.nonce, bytes + 1, NETCORE_TOKEN_NONCE_BYTES);
+        if (out_info)
+            *out_info = info;
+    }
+    sodium_memzero(&info, sizeof info);
+    return result;
 }
 
 uint32_t netcore_token_connect_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const void *token,
@@ -453,11 +477,28 @@ netcore_result netcore_token_validate(netcore_token_validator *validator, const 
                                       size_t token_size_bytes, uint64_t now_s,
                                       netcore_token_info *out_info)
 {
+    return netcore_token_validate_from(validator, token, token_size_bytes, NULL, now_s, out_info);
+}
+
+/* A token presented from from may be used there: unbound, or bound to its IP. */
+static bool address_allowed(const netcore_token_info *info, const netcore_address *from)
+{
+    if (!from || info->bound_address.family == NETCORE_ADDRESS_NONE)
+        return true;
+    return from->family == info->bound_address.family &&
+           memcmp(from->bytes, info->bound_address.bytes, address_ip_bytes(from)) == 0;
+}
+
+/* The checks of netcore_token_validate_from; info is filled as soon as the
+ * token opens, so the caller wipes it whatever the result. */
+static netcore_result validate_into(netcore_token_validator *validator, const void *token,
+                                    size_t token_size_bytes, const netcore_address *from,
+                                    uint64_t now_s, netcore_token_info *info)
+{
     if (!validator || (!token && token_size_bytes > 0))
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_token_validator_stats *stats = &validator->stats;
-    netcore_token_info info;
-    netcore_result result = netcore_token_open(validator->config.key, token, token_size_bytes, &info);
+    netcore_result result = netcore_token_open(validator->config.key, token, token_size_bytes, info);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_INVALID_ARGUMENT) {
         stats->rejected_malformed++;
         return NETCORE_ERR_MALFORMED;
@@ -468,25 +509,29 @@ netcore_result netcore_token_validate(netcore_token_validator *validator, const 
     }
     if (result != NETCORE_OK)
         return result;
-    if (!netcore_address_equal(&info.server_address, &validator->config.server_address)) {
+    if (!netcore_address_equal(&info->server_address, &validator->config.server_address)) {
         stats->rejected_mismatch++;
         return NETCORE_ERR_MISMATCH;
     }
     uint64_t skew = validator->config.clock_skew_s;
     /* Both tests are written so that no sum can overflow. */
-    uint64_t live_until = info.expire_time_s > UINT64_MAX - skew ? UINT64_MAX
-                                                                   : info.expire_time_s + skew;
-    if (now_s >= live_until || (info.create_time_s > skew && now_s < info.create_time_s - skew)) {
+    uint64_t live_until = info->expire_time_s > UINT64_MAX - skew ? UINT64_MAX
+                                                                   : info->expire_time_s + skew;
+    if (now_s >= live_until || (info->create_time_s > skew && now_s < info->create_time_s - skew)) {
         stats->rejected_expired++;
         return NETCORE_ERR_EXPIRED;
     }
-    replay_entry *slot = replay_find(validator, validator->slots, info.nonce);
+    if (!address_allowed(info, from)) {
+        stats->rejected_address++;
+        return NETCORE_ERR_ADDRESS;
+    }
+    replay_entry *slot = replay_find(validator, validator->slots, info->nonce);
     if (slot->expire_s != 0 && slot->expire_s > now_s) {
         stats->rejected_replayed++;
         return NETCORE_ERR_REPLAYED;
     }
     if (validator->config.accept) {
-        result = validator->config.accept(validator->config.accept_user, &info);
+        result = validator->config.accept(validator->config.accept_user, info);
         if (result != NETCORE_OK) {
             stats->rejected_policy++;
             return result;
@@ -498,17 +543,28 @@ netcore_result netcore_token_validate(netcore_token_validator *validator, const 
             stats->rejected_full++;
             return NETCORE_ERR_FULL;
         }
-        slot = replay_find(validator, validator->slots, info.nonce);
+        slot = replay_find(validator, validator->slots, info->nonce);
     }
     if (slot->expire_s == 0)
         validator->entry_count++;
     /* Remembered until the token can no longer pass the expiry test above. */
-    memcpy(slot->nonce, info.nonce, NETCORE_TOKEN_NONCE_BYTES);
+    memcpy(slot->nonce, info->nonce, NETCORE_TOKEN_NONCE_BYTES);
     slot->expire_s = live_until;
     stats->accepted++;
-    if (out_info)
-        *out_info = info;
     return NETCORE_OK;
+}
+
+netcore_result netcore_token_validate_from(netcore_token_validator *validator, const void *token,
+                                           size_t token_size_bytes, const netcore_address *from,
+                                           uint64_t now_s, netcore_token_info *out_info)
+{
+    netcore_token_info info;
+    memset(&info, 0, sizeof info);
+    netcore_result r = validate_into(validator, token, token_size_bytes, from, now_s, &info);
+    if (r == NETCORE_OK && out_info)
+        *out_info = info;
+    sodium_memzero(&info, sizeof info);
+    return r;
 }
 
 static uint64_t unix_time_s(void)
@@ -517,18 +573,39 @@ static uint64_t unix_time_s(void)
     return now < 0 ? 0 : (uint64_t)now;
 }
 
+netcore_result netcore_token_grant(const netcore_token_info *info,
+                                   netcore_admission_grant *out_grant)
+{
+    if (!info || !out_grant)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    memset(out_grant, 0, sizeof *out_grant);
+    out_grant->has_session_keys = true;
+    out_grant->session_keys = info->session_keys;
+    if (info->bound_address.family != NETCORE_ADDRESS_NONE) {
+        out_grant->has_bound_address = true;
+        out_grant->bound_address = info->bound_address;
+    }
+    return NETCORE_OK;
+}
+
 netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        const netcore_address *from, const void *token,
-                                       size_t token_size_bytes)
+                                       size_t token_size_bytes,
+                                       netcore_admission_grant *out_grant)
 {
     (void)peer;
-    (void)from;
     netcore_token_validator *validator = user;
-    if (!validator)
+    if (!validator || !out_grant)
         return NETCORE_ERR_INVALID_ARGUMENT;
     uint64_t now_s = validator->config.clock ? validator->config.clock(validator->config.clock_user)
                                              : unix_time_s();
-    return netcore_token_validate(validator, token, token_size_bytes, now_s, NULL);
+    netcore_token_info info;
+    netcore_result r =
+        netcore_token_validate_from(validator, token, token_size_bytes, from, now_s, &info);
+    if (r == NETCORE_OK)
+        r = netcore_token_grant(&info, out_grant);
+    sodium_memzero(&info, sizeof info);
+    return r;
 }
 
 netcore_result netcore_token_validator_get_stats(const netcore_token_validator *validator,

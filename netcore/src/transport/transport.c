@@ -1,10 +1,10 @@
 /* Common transport layer: peer ids, control lane (HELLO/WELCOME), admission,
  * channel -> lane routing and the event contract of transport.h. Config and
- * lane layout are in transport_config.c, payload stats in transport_stats.c.
+ * lane layout are in transport_config.c, payload stats in transport_stats.c,
+ * sealing (keys, counters, buffers) in transport_seal.c.
  * The wire format of the control lane is specified in docs/transport-protocol.md. */
 #include <string.h>
 
-#include "netcore/token.h"
 #include "transport/transport_control.h"
 #include "transport/transport_host.h"
 
@@ -47,6 +47,7 @@ static void peer_release(netcore_host *host, nci_peer *p)
     nci_free(&host->cfg.allocator, p->token);
     uint16_t generation = (uint16_t)(p->generation + 1u);
     nci_traffic_clear(host, (uint32_t)(p - host->peers));
+    nci_host_seal_clear(host, (uint32_t)(p - host->peers));
     memset(p, 0, sizeof *p);
     p->generation = generation ? generation : 1u;
 }
@@ -57,6 +58,7 @@ static void peer_claim(netcore_host *host, nci_peer *p, nci_peer_state state, ui
     nci_free(&host->cfg.allocator, p->token);
     peer_set_deadline(host, p, 0);
     nci_traffic_clear(host, (uint32_t)(p - host->peers));
+    nci_host_seal_clear(host, (uint32_t)(p - host->peers));
     memset(p, 0, sizeof *p);
     p->generation = generation;
     p->state = state;
@@ -124,9 +126,17 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
         for (uint32_t i = 0; i < config->max_peers; i++)
             host->peers[i].generation = 1;
         nci_host_build_lanes(host);
-        r = host->ops->create(&host->cfg, host->lane_modes, host->lane_count, &host->backend);
+        r = nci_host_seal_create(host);
+    }
+    if (r == NETCORE_OK) {
+        /* The backend carries sealed messages, a little larger than the
+         * application's; transport.c checks the application's limit. */
+        netcore_host_config backend_cfg = host->cfg;
+        backend_cfg.max_message_bytes += NETCORE_SEAL_MAX_OVERHEAD_BYTES;
+        r = host->ops->create(&backend_cfg, host->lane_modes, host->lane_count, &host->backend);
     }
     if (r != NETCORE_OK) {
+        nci_host_seal_destroy(host);
         nci_free(&config->allocator, host->queue);
         nci_free(&config->allocator, host->peers);
         nci_free(&config->allocator, host);
@@ -145,6 +155,7 @@ void netcore_host_destroy(netcore_host *host)
     host->ops->destroy(host->backend, NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_SHUTDOWN, 0));
     for (uint32_t i = 0; i < host->cfg.max_peers; i++)
         nci_free(&host->cfg.allocator, host->peers[i].token);
+    nci_host_seal_destroy(host);
     netcore_allocator allocator = host->cfg.allocator;
     nci_free(&allocator, host->queue);
     nci_free(&allocator, host->peers);
@@ -197,6 +208,12 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
         return NETCORE_ERR_TOO_LARGE;
     if (token_size > 0 && !options->token)
         return NETCORE_ERR_INVALID_ARGUMENT;
+    const netcore_session_keys *keys =
+        options && !host->cfg.seal_disabled ? options->session_keys : NULL;
+    /* A token means admission, and admission means sealing: refuse to
+     * present one in clear unless sealing was switched off. */
+    if (token_size > 0 && !keys && !host->cfg.seal_disabled)
+        return NETCORE_ERR_AUTH;
     if (address->family != NETCORE_ADDRESS_IPV4 &&
         !(host->cfg.sim && address->family == NETCORE_ADDRESS_IPV6))
         return NETCORE_ERR_UNSUPPORTED;
@@ -208,11 +225,7 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
         memcpy(token, options->token, token_size);
     }
     uint32_t slot = 0;
-    /* A client-bound token carries its address proof; sending it by default
-     * lets a token holder pass the server's datagram guard with nothing extra. */
     uint32_t connect_data = options ? options->connect_data : 0;
-    if (connect_data == 0 && token_size > 0)
-        connect_data = netcore_token_embedded_proof(options->token, token_size);
     netcore_result r = host->ops->connect(host->backend, address, connect_data, &slot);
     if (r != NETCORE_OK || slot >= host->cfg.max_peers) {
         nci_free(&host->cfg.allocator, token);
@@ -224,8 +237,29 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
     p->token = token;
     p->token_size = (uint16_t)token_size;
     p->address = *address;
+    if (keys) {
+        r = nci_host_seal_begin(host, slot, keys->client_to_server, keys->server_to_client);
+        if (r != NETCORE_OK) {
+            host->ops->disconnect_now(host->backend, slot, 0);
+            peer_release(host, p);
+            return r;
+        }
+    }
     *out_peer = nci_peer_id(p, slot);
     return NETCORE_OK;
+}
+
+/* Graceful disconnect of a connected peer for a reason of our own: the
+ * remote hears reason and code, and so does our application when it is done. */
+static void begin_disconnect(netcore_host *host, nci_peer *p, uint32_t slot,
+                             netcore_disconnect_reason reason, uint32_t code)
+{
+    host->ops->disconnect(host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
+    p->state = NCI_PEER_DISCONNECTING;
+    p->local_request = true;
+    p->local_reason = (uint8_t)reason;
+    p->local_code = code;
+    peer_set_deadline(host, p, 0);
 }
 
 netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_id, uint32_t code)
@@ -261,12 +295,7 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_
     default:
         break;
     }
-    host->ops->disconnect(host->backend, slot,
-                          NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
-    p->state = NCI_PEER_DISCONNECTING;
-    p->local_request = true;
-    p->local_code = code;
-    peer_set_deadline(host, p, 0);
+    begin_disconnect(host, p, slot, NETCORE_DISCONNECT_REQUESTED, code);
     return NETCORE_OK;
 }
 
@@ -289,8 +318,18 @@ static netcore_result send_to_slot(netcore_host *host, nci_peer *p, uint32_t slo
         p->rr_next[channel] = (uint8_t)((p->rr_next[channel] + 1u) % host->channel_lanes[channel]);
     }
     static const uint8_t empty = 0;
-    netcore_result r =
-        host->ops->send(host->backend, slot, (uint8_t)lane, size_bytes ? data : &empty, size_bytes);
+    netcore_result r;
+    if (p->sealed) {
+        r = nci_host_seal_send(host, slot, (uint8_t)lane, size_bytes ? data : &empty, size_bytes);
+        if (r == NETCORE_ERR_EXPIRED) {
+            /* Never reuse a nonce: this session has said all it may. */
+            host->counters.crypto_disconnects++;
+            begin_disconnect(host, p, slot, NETCORE_DISCONNECT_CRYPTO_FAILED, NETCORE_ERR_EXPIRED);
+        }
+    } else {
+        r = host->ops->send(host->backend, slot, (uint8_t)lane, size_bytes ? data : &empty,
+                            size_bytes);
+    }
     if (r != NETCORE_OK)
         return r;
     nci_traffic_count(host, slot, channel, true, size_bytes);
@@ -340,18 +379,23 @@ static netcore_result send_hello(netcore_host *host, nci_peer *p, uint32_t slot)
         hello.modes[c] = (uint8_t)host->cfg.channels[c].delivery;
     hello.token = p->token;
     hello.token_size_bytes = p->token_size;
+    hello.sealed = p->sealed;
     uint8_t buf[NCI_CONTROL_HELLO_MAX_BYTES];
     size_t n = nci_control_write_hello(&hello, buf);
     nci_free(&host->cfg.allocator, p->token);
     p->token = NULL;
     p->token_size = 0;
+    /* The one message that travels in clear: it carries the token, which
+     * is itself encrypted and authenticated. */
     return n ? host->ops->send(host->backend, slot, 0, buf, n) : NETCORE_ERR_INVALID_ARGUMENT;
 }
 
-static netcore_result send_welcome(netcore_host *host, uint32_t slot)
+static netcore_result send_welcome(netcore_host *host, const nci_peer *p, uint32_t slot)
 {
     uint8_t buf[NCI_CONTROL_HEADER_BYTES];
     size_t n = nci_control_write_welcome(buf);
+    if (p->sealed)
+        return nci_host_seal_send(host, slot, 0, buf, n);
     return host->ops->send(host->backend, slot, 0, buf, n);
 }
 
@@ -395,6 +439,22 @@ static void fail_protocol(netcore_host *host, nci_peer *p, uint32_t slot, netcor
     peer_release(host, p);
 }
 
+/* A sealed message on a reliable lane failed to open: the backend has
+ * acknowledged it, so the stream has a hole that cannot be repaired. Cut the
+ * peer off now, like TLS on a bad record, and report it. */
+static void fail_crypto(netcore_host *host, nci_peer *p, uint32_t slot, netcore_event *out)
+{
+    host->counters.crypto_disconnects++;
+    note_bad_input(host, slot, "sealed message failed to open on a reliable lane");
+    host->ops->disconnect_now(host->backend, slot,
+                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_CRYPTO_FAILED,
+                                                  NETCORE_ERR_AUTH));
+    if (p->reported || !host->cfg.is_server)
+        make_disconnect(out, nci_peer_id(p, slot), NETCORE_DISCONNECT_CRYPTO_FAILED,
+                        NETCORE_ERR_AUTH);
+    peer_release(host, p);
+}
+
 static void admit_hello(netcore_host *host, nci_peer *p, uint32_t slot, const uint8_t *data,
                         size_t size, netcore_event *out)
 {
@@ -422,18 +482,27 @@ static void admit_hello(netcore_host *host, nci_peer *p, uint32_t slot, const ui
     }
     netcore_peer_id id = nci_peer_id(p, slot);
     netcore_result verdict = NETCORE_OK;
+    netcore_admission_grant grant;
+    memset(&grant, 0, sizeof grant);
     if (host->cfg.admission)
         verdict = host->cfg.admission(host->cfg.admission_user, id, &p->address, hello.token,
-                                      hello.token_size_bytes);
+                                      hello.token_size_bytes, &grant);
     /* The callback may have disconnected this very peer. */
-    if (p->state != NCI_PEER_PENDING || nci_peer_id(p, slot) != id)
+    if (p->state != NCI_PEER_PENDING || nci_peer_id(p, slot) != id) {
+        netcore_session_keys_wipe(&grant.session_keys);
         return;
+    }
+    if (verdict == NETCORE_ERR_ADDRESS)
+        host->counters.token_address_rejected++;
+    else if (verdict == NETCORE_OK)
+        verdict = nci_host_seal_settle(host, slot, hello.sealed, &grant);
+    netcore_session_keys_wipe(&grant.session_keys);
     if (verdict != NETCORE_OK) {
         host->counters.admission_rejected++;
         close_pending(host, p, slot, NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, verdict));
         return;
     }
-    if (send_welcome(host, slot) != NETCORE_OK) {
+    if (send_welcome(host, p, slot) != NETCORE_OK) {
         close_pending(host, p, slot,
                       NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_OUT_OF_MEMORY));
         return;
@@ -513,14 +582,15 @@ static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t da
         uint32_t remote_reason = NCI_DISCONNECT_REASON(data32);
         if (data32 == 0) {
             if (p->local_request) {
-                reason = NETCORE_DISCONNECT_REQUESTED;
+                reason = p->local_reason ? (netcore_disconnect_reason)p->local_reason
+                                         : NETCORE_DISCONNECT_REQUESTED;
                 code = p->local_code;
             } else {
                 reason = p->reported ? NETCORE_DISCONNECT_TIMEOUT
                                      : NETCORE_DISCONNECT_CONNECT_FAILED;
             }
         } else if (remote_reason >= NETCORE_DISCONNECT_REQUESTED &&
-                   remote_reason <= NETCORE_DISCONNECT_SHUTDOWN) {
+                   remote_reason <= NETCORE_DISCONNECT_CRYPTO_FAILED) {
             reason = (netcore_disconnect_reason)remote_reason;
         } else {
             /* Not a netcore peer: whatever it sent is not a reason we know. */
@@ -529,9 +599,33 @@ static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t da
         }
         if (reason == NETCORE_DISCONNECT_TIMEOUT)
             host->counters.timeouts++;
+        else if (reason == NETCORE_DISCONNECT_CRYPTO_FAILED && !p->local_request)
+            host->counters.crypto_disconnects++;
         make_disconnect(out, nci_peer_id(p, slot), reason, code);
     }
     peer_release(host, p);
+}
+
+/* Opens a message from a sealed peer. false: nothing to deliver (counted;
+ * on a reliable lane the peer was cut off and *out may hold its DISCONNECT). */
+static bool open_sealed(netcore_host *host, nci_peer *p, const nci_backend_event *bev,
+                        const uint8_t **data, size_t *size, netcore_event *out)
+{
+    if (bev->size_bytes > (size_t)host->cfg.max_message_bytes + NETCORE_SEAL_MAX_OVERHEAD_BYTES) {
+        host->counters.oversize_dropped++;
+        return false;
+    }
+    nci_seal_verdict v =
+        nci_host_seal_open(host, bev->slot, bev->lane, bev->data, bev->size_bytes, data, size);
+    if (v == NCI_SEAL_OPENED)
+        return true;
+    nci_lane_mode mode = host->lane_modes[bev->lane];
+    if (v == NCI_SEAL_AUTH_FAILED &&
+        (mode == NCI_LANE_RELIABLE_ORDERED || mode == NCI_LANE_RELIABLE_UNORDERED))
+        fail_crypto(host, p, bev->slot, out);
+    else if (v == NCI_SEAL_AUTH_FAILED)
+        note_bad_input(host, bev->slot, "sealed message failed to open; dropped");
+    return false;
 }
 
 static void on_backend_receive(netcore_host *host, const nci_backend_event *bev, netcore_event *out)
@@ -539,12 +633,18 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
     nci_peer *p = &host->peers[bev->slot];
     if (p->state == NCI_PEER_FREE)
         return;
-    if (bev->lane == 0) {
-        handle_control(host, p, bev->slot, bev->data, bev->size_bytes, out);
-        return;
-    }
     if (bev->lane >= host->lane_count) {
         host->counters.malformed_dropped++;
+        return;
+    }
+    const uint8_t *data = bev->data;
+    size_t size = bev->size_bytes;
+    /* A server seals a peer from its admission on, a client from its HELLO:
+     * before that only HELLO (in clear) is read, anything else dropped. */
+    if (p->sealed && !open_sealed(host, p, bev, &data, &size, out))
+        return;
+    if (bev->lane == 0) {
+        handle_control(host, p, bev->slot, data, size, out);
         return;
     }
     bool client_implied_welcome = !host->cfg.is_server && p->state == NCI_PEER_HELLO_SENT;
@@ -552,7 +652,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         host->counters.pending_messages_dropped++;
         return;
     }
-    if (bev->size_bytes > host->cfg.max_message_bytes) {
+    if (size > host->cfg.max_message_bytes) {
         host->counters.oversize_dropped++;
         return;
     }
@@ -561,13 +661,14 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
     out->type = NETCORE_EVENT_RECEIVE;
     out->peer = nci_peer_id(p, bev->slot);
     out->channel = channel;
-    out->data = bev->data;
-    out->size_bytes = bev->size_bytes;
+    out->data = data;
+    out->size_bytes = size;
     if (client_implied_welcome) {
         /* The server sends on user lanes only after WELCOME, which travels on
          * lane 0 and may be overtaken by another lane's datagram: such a
-         * message proves admission. Report CONNECT now, the message next
-         * (its data stays valid: the backend is not serviced in between). */
+         * message proves admission (sealed, it proves the server holds the
+         * keys). Report CONNECT now, the message next (its data stays valid:
+         * neither the backend nor the rx buffer is touched in between). */
         bool queued = queue_push(host, out);
         memset(out, 0, sizeof *out);
         if (!queued) {
@@ -576,7 +677,7 @@ static void on_backend_receive(netcore_host *host, const nci_backend_event *bev,
         }
         report_connect(host, p, bev->slot, out);
     }
-    nci_traffic_count(host, bev->slot, channel, false, bev->size_bytes);
+    nci_traffic_count(host, bev->slot, channel, false, size);
 }
 
 /* --- Timers and poll --- */

@@ -19,7 +19,8 @@ static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 10
 
 bool nci_link_profile_ok(const netcore_link_profile *p)
 {
-    return pct_ok(p->loss_pct) && pct_ok(p->duplicate_pct) && pct_ok(p->reorder_pct);
+    return pct_ok(p->loss_pct) && pct_ok(p->duplicate_pct) && pct_ok(p->reorder_pct) &&
+           pct_ok(p->corrupt_pct);
 }
 
 netcore_result nci_host_config_validate(const netcore_host_config *c)
@@ -116,6 +117,7 @@ const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
     case NETCORE_DISCONNECT_ADMISSION_TIMEOUT: return "admission timeout";
     case NETCORE_DISCONNECT_PROTOCOL_ERROR: return "protocol error";
     case NETCORE_DISCONNECT_SHUTDOWN: return "shutdown";
+    case NETCORE_DISCONNECT_CRYPTO_FAILED: return "crypto failed";
     }
     return "unknown";
 }

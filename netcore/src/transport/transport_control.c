@@ -32,6 +32,7 @@ size_t nci_control_write_hello(const nci_hello *hello, uint8_t *buffer)
     buffer[n++] = (uint8_t)hello->channel_count;
     memcpy(buffer + n, hello->modes, hello->channel_count);
     n += hello->channel_count;
+    buffer[n++] = hello->sealed ? NCI_HELLO_FLAG_SEALED : 0u;
     put_u16(buffer + n, hello->token_size_bytes);
     n += 2;
     if (hello->token_size_bytes > 0)
@@ -50,7 +51,7 @@ static netcore_result read_hello(const uint8_t *data, size_t size, nci_hello *ou
     if (size < at + 1u)
         return NETCORE_ERR_MALFORMED;
     uint32_t channels = data[at++];
-    if (channels < 1 || channels > NETCORE_MAX_CHANNELS || size < at + channels + 2u)
+    if (channels < 1 || channels > NETCORE_MAX_CHANNELS || size < at + channels + 3u)
         return NETCORE_ERR_MALFORMED;
     for (uint32_t c = 0; c < channels; c++)
         if (data[at + c] > NETCORE_DELIVERY_UNRELIABLE_UNORDERED)
@@ -58,6 +59,10 @@ static netcore_result read_hello(const uint8_t *data, size_t size, nci_hello *ou
     memset(out, 0, sizeof *out);
     memcpy(out->modes, data + at, channels);
     at += channels;
+    /* Unknown flag bits are refused, so a later meaning is never ignored. */
+    if (data[at] & ~NCI_HELLO_FLAG_SEALED)
+        return NETCORE_ERR_MALFORMED;
+    out->sealed = (data[at++] & NCI_HELLO_FLAG_SEALED) != 0;
     uint32_t token_size = get_u16(data + at);
     at += 2;
     /* Exact size: nothing may trail the token, and it must all be there. */

@@ -11,11 +11,24 @@
 #include <stdint.h>
 
 #include "core/core_internal.h"
+#include "transport/seal.h"
 #include "transport/transport_internal.h"
 
 /* Length of the window payload rates are measured over, and of the window of
  * the rate-limited log of bad input. */
 #define NCI_STATS_WINDOW_US 1000000u
+
+/* The keys of one sealed peer, as this host uses them. */
+typedef struct nci_seal_keys {
+    uint8_t tx[NETCORE_SESSION_KEY_BYTES];
+    uint8_t rx[NETCORE_SESSION_KEY_BYTES];
+} nci_seal_keys;
+
+/* Counters of one lane of one peer. */
+typedef struct nci_seal_state {
+    uint64_t tx_next;
+    nci_seal_rx rx;
+} nci_seal_state;
 
 typedef enum nci_peer_state {
     NCI_PEER_FREE = 0,
@@ -44,6 +57,8 @@ typedef struct nci_peer {
     bool backend_up;     /* backend reported CONNECT for this slot */
     bool welcomed;       /* client: WELCOME consumed (or implied) */
     bool local_request;  /* we asked for a graceful disconnect */
+    bool sealed;         /* keys set: every message but HELLO is sealed */
+    uint8_t local_reason; /* netcore_disconnect_reason of our own disconnect */
     uint32_t local_code;
     uint64_t deadline_us; /* connect or admission deadline; 0 = none */
     uint8_t *token;       /* client: copy until HELLO is sent */
@@ -78,7 +93,17 @@ struct netcore_host {
     uint8_t lane_channel[NCI_MAX_LANES + 1]; /* lane -> channel (lane 0 unused) */
     nci_traffic total;
     uint64_t window_start_us;
-    netcore_host_stats counters; /* admission and drop counters only */
+    netcore_host_stats counters; /* admission, drop and crypto counters only */
+    /* Sealing: max_peers key pairs and max_peers * lane_count lane states
+     * (made at create unless seal_disabled); two message buffers of
+     * max_message_bytes + NETCORE_SEAL_MAX_OVERHEAD_BYTES, made when the
+     * first peer is sealed (rx holds an opened message until the next poll,
+     * tx a message being sealed, so an echo never overwrites what it reads). */
+    nci_seal_keys *seal_keys;
+    nci_seal_state *seal_states;
+    uint8_t *seal_rx_buf;
+    uint8_t *seal_tx_buf;
+    nci_seal_lane seal_lanes[NCI_MAX_LANES];
     nci_log_limiter log_limit;
     netcore_host_config cfg;
     nci_lane_mode lane_modes[NCI_MAX_LANES];
@@ -138,6 +163,43 @@ netcore_result nci_host_config_validate(const netcore_host_config *config);
 /* Fills lane_modes, lane_count and the channel <-> lane maps of a host from
  * host->cfg (validated) and host->ops (native_reliable_unordered). */
 void nci_host_build_lanes(netcore_host *host);
+
+/* transport_seal.c */
+
+/* Makes the per-peer seal tables and the lane bindings (after
+ * nci_host_build_lanes). Errors: NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result nci_host_seal_create(netcore_host *host);
+/* Wipes the keys and frees everything nci_host_seal_create and
+ * nci_host_seal_begin made. */
+void nci_host_seal_destroy(netcore_host *host);
+/* Starts sealing slot with keys (as this host uses them: tx, rx): counters
+ * from 0. Errors: NETCORE_ERR_OUT_OF_MEMORY (message buffers), NETCORE_ERR_STATE
+ * (seal_disabled). */
+netcore_result nci_host_seal_begin(netcore_host *host, uint32_t slot, const uint8_t *tx_key,
+                                   const uint8_t *rx_key);
+/* After the admission callback said yes to a pending slot: checks the
+ * token's IP binding (counting token_address_rejected), then the sealing
+ * policy (keys required unless seal_disabled; the client's HELLO flag must
+ * agree), and starts sealing. NETCORE_OK, or the code to refuse the peer with. */
+netcore_result nci_host_seal_settle(netcore_host *host, uint32_t slot, bool hello_sealed,
+                                    const netcore_admission_grant *grant);
+/* Wipes a slot's keys and counters (claim and release). */
+void nci_host_seal_clear(netcore_host *host, uint32_t slot);
+/* Sends one message on a lane of a sealed slot. Errors: those of the
+ * backend's send, NETCORE_ERR_EXPIRED (counter limit reached: nothing sent). */
+netcore_result nci_host_seal_send(netcore_host *host, uint32_t slot, uint8_t lane,
+                                  const void *data, size_t size_bytes);
+/* Opens a message received on a sealed slot; counts every failure. On
+ * NCI_SEAL_OPENED *out_data points into the host's rx buffer (valid until the
+ * next poll). */
+nci_seal_verdict nci_host_seal_open(netcore_host *host, uint32_t slot, uint8_t lane,
+                                    const uint8_t *data, size_t size_bytes,
+                                    const uint8_t **out_data, size_t *out_size);
+
+/* For tests of counter exhaustion: moves every lane's send and receive
+ * counter of a sealed peer to value (receive windows emptied). Errors:
+ * NETCORE_ERR_NOT_CONNECTED (unknown id), NETCORE_ERR_STATE (not sealed). */
+netcore_result nci_host_seal_jump(netcore_host *host, netcore_peer_id peer, uint64_t value);
 
 /* transport_stats.c */
 

@@ -447,7 +447,12 @@ static uint64_t sim_now_us(const void *backend)
 
 const nci_backend_ops nci_backend_sim = {
     .name = "sim",
-    .native_reliable_unordered = true,
+    /* The simulated network could carry reliable-unordered lanes natively,
+     * but it lays channels out as ENet does (four reliable-ordered lanes):
+     * one protocol under test, and every reliable lane delivers in order, so
+     * a sealed message there needs no counter on the wire and a late
+     * retransmission can never fall out of a replay window. */
+    .native_reliable_unordered = false,
     .create = sim_create,
     .destroy = sim_destroy_backend,
     .local_address = sim_local_address,

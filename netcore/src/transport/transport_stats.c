@@ -59,6 +59,7 @@ netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_pee
     memset(out_stats, 0, sizeof *out_stats);
     out_stats->address = p->address;
     out_stats->admitted = p->state == NCI_PEER_CONNECTED || p->state == NCI_PEER_DISCONNECTING;
+    out_stats->sealed = p->sealed;
     if (p->backend_up) {
         nci_peer_link link;
         memset(&link, 0, sizeof link);
@@ -94,8 +95,10 @@ netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_sta
     *out_stats = host->counters;
     for (uint32_t slot = 0; slot < host->cfg.max_peers; slot++) {
         nci_peer_state s = host->peers[slot].state;
-        if (s == NCI_PEER_CONNECTED || s == NCI_PEER_DISCONNECTING)
+        if (s == NCI_PEER_CONNECTED || s == NCI_PEER_DISCONNECTING) {
             out_stats->peers_connected++;
+            out_stats->peers_sealed += host->peers[slot].sealed;
+        }
         else if (s == NCI_PEER_PENDING)
             out_stats->peers_pending++;
     }
