@@ -1,6 +1,6 @@
 /* netcore-linkproxy: a UDP relay that impairs traffic between game clients
  * and a server (latency, jitter, loss, duplication, reordering, bandwidth
- * cap, per direction, seeded). Prints one JSON summary on stdout at exit. */
+ * cap, byte corruption, per direction, seeded). Prints one JSON summary on stdout at exit. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -39,13 +39,14 @@ typedef enum param {
     PARAM_REORDER,
     PARAM_REORDER_DELAY,
     PARAM_BANDWIDTH,
+    PARAM_CORRUPT,
     PARAM_COUNT
 } param;
 
 typedef enum scope { SCOPE_BOTH, SCOPE_UP, SCOPE_DOWN, SCOPE_COUNT } scope;
 
 static const char *const param_names[PARAM_COUNT] = {
-    "latency", "jitter", "loss", "dup", "reorder", "reorder-delay", "bandwidth"};
+    "latency", "jitter", "loss", "dup", "reorder", "reorder-delay", "bandwidth", "corrupt"};
 static const char *const scope_prefixes[SCOPE_COUNT] = {"", "up-", "down-"};
 
 typedef struct options {
@@ -81,6 +82,7 @@ static void print_usage(FILE *out)
             "  --reorder-delay MS    hold-back time (default max(10, 2 * jitter))\n"
             "  --bandwidth KBPS      rate cap in kilobits/s, 0 = none; a datagram that\n"
             "                        would queue more than 1 s behind it is dropped\n"
+            "  --corrupt PCT         probability of altering one random byte (0..100)\n"
             "  --preset NAME         perfect, lan, wifi, 4g or bad as a starting point\n"
             "Per direction (override the above): --up-NAME and --down-NAME for every\n"
             "  impairment, e.g. --up-latency 40 --down-loss 5 --up-bandwidth 256.\n"
@@ -101,7 +103,7 @@ static void print_usage(FILE *out)
 /* Integer milliseconds and kbps; percentages may have decimals. */
 static bool parse_param(param p, const char *text, double *out)
 {
-    if (p == PARAM_LOSS || p == PARAM_DUP || p == PARAM_REORDER)
+    if (p == PARAM_LOSS || p == PARAM_DUP || p == PARAM_REORDER || p == PARAM_CORRUPT)
         return tool_parse_double(text, 0.0, 100.0, out);
     uint32_t value;
     if (!tool_parse_u32(text, p == PARAM_BANDWIDTH ? MAX_BANDWIDTH_KBPS : MAX_DELAY_MS, &value))
@@ -218,6 +220,7 @@ static void apply_param(netcore_link_profile *profile, param p, double value)
     case PARAM_REORDER: profile->reorder_pct = (float)value; break;
     case PARAM_REORDER_DELAY: profile->reorder_delay_ms = (uint32_t)value; break;
     case PARAM_BANDWIDTH: profile->bandwidth_kbps = (uint32_t)value; break;
+    case PARAM_CORRUPT: profile->corrupt_pct = (float)value; break;
     case PARAM_COUNT: break;
     }
 }
@@ -243,21 +246,21 @@ static netcore_link_profile build_profile(const options *opts, netcore_link_pres
 static void print_profile_json(const char *name, const netcore_link_profile *p)
 {
     printf("\"%s\":{\"latency_ms\":%u,\"jitter_ms\":%u,\"loss_pct\":%g,\"duplicate_pct\":%g,"
-           "\"reorder_pct\":%g,\"reorder_delay_ms\":%u,\"bandwidth_kbps\":%u}",
+           "\"reorder_pct\":%g,\"reorder_delay_ms\":%u,\"bandwidth_kbps\":%u,\"corrupt_pct\":%g}",
            name, (unsigned)p->latency_ms, (unsigned)p->jitter_ms, (double)p->loss_pct,
            (double)p->duplicate_pct, (double)p->reorder_pct, (unsigned)p->reorder_delay_ms,
-           (unsigned)p->bandwidth_kbps);
+           (unsigned)p->bandwidth_kbps, (double)p->corrupt_pct);
 }
 
 static void print_direction_json(const char *name, const netcore_conditioner_stats *s)
 {
     printf("\"%s\":{\"forwarded\":%llu,\"bytes_forwarded\":%llu,\"loss_dropped\":%llu,"
            "\"bandwidth_dropped\":%llu,\"overflow_dropped\":%llu,\"duplicated\":%llu,"
-           "\"reordered\":%llu}",
+           "\"reordered\":%llu,\"corrupted\":%llu}",
            name, (unsigned long long)s->forwarded, (unsigned long long)s->bytes_forwarded,
            (unsigned long long)s->dropped_loss, (unsigned long long)s->dropped_bandwidth,
            (unsigned long long)s->dropped_overflow, (unsigned long long)s->duplicated,
-           (unsigned long long)s->reordered);
+           (unsigned long long)s->reordered, (unsigned long long)s->corrupted);
 }
 
 static void print_summary(const options *opts, const nci_relay_config *cfg,

@@ -48,14 +48,21 @@
 #define MEASURE_CHUNKS 20
 #define RTT_RATIO_GOAL 1.05
 #define THROUGHPUT_RATIO_GOAL 0.95
+/* Sealing's goals (issue 12): sealed RTT within 1.10x raw ENet's, at most 24
+ * bytes added per message. */
+#define SEALED_RTT_RATIO_GOAL 1.10
+#define SEALED_OVERHEAD_GOAL_BYTES 24.0
 
 enum { CHANNEL_RELIABLE = 0, CHANNEL_UNRELIABLE = 1, CHANNEL_COUNT = 2 };
 enum { DELIVERY_RELIABLE = 0, DELIVERY_UNRELIABLE = 1, DELIVERY_COUNT = 2 };
-enum { BACKEND_NETCORE = 0, BACKEND_RAW_ENET = 1, BACKEND_COUNT = 2 };
+/* netcore runs sealed, as every admitted connection does; netcore_unsealed
+ * (no admission, so no keys and nothing sealed) shows what sealing itself costs. */
+enum { BACKEND_NETCORE = 0, BACKEND_RAW_ENET = 1, BACKEND_NETCORE_UNSEALED = 2, BACKEND_COUNT = 3 };
 enum { CLIENT_ERROR = -1, CLIENT_NONE = 0, CLIENT_MESSAGE = 1, CLIENT_OTHER = 2 };
 
 static const char *const delivery_names[DELIVERY_COUNT] = {"reliable", "unreliable"};
-static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet"};
+static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet",
+                                                         "netcore_unsealed"};
 static const uint32_t windows[] = {1, 10};
 #define WINDOW_COUNT (sizeof windows / sizeof windows[0])
 
@@ -119,6 +126,7 @@ typedef struct pair_ops {
 struct pair {
     const pair_ops *ops;
     const char *name;
+    bool sealed;
     uint32_t server_connects;
     uint32_t client_connects;
     uint64_t next_seq;
@@ -140,6 +148,29 @@ static bool message_seq(const uint8_t *data, size_t size_bytes, uint64_t *out_se
 }
 
 /* netcore ---------------------------------------------------------- */
+
+/* The keys a lobby would hand out; fixed here, both ends know them. */
+static netcore_session_keys bench_keys(void)
+{
+    netcore_session_keys keys;
+    memset(keys.client_to_server, 0x3c, sizeof keys.client_to_server);
+    memset(keys.server_to_client, 0xc3, sizeof keys.server_to_client);
+    return keys;
+}
+
+static netcore_result bench_admit(void *user, netcore_peer_id peer, const netcore_address *from,
+                                  const void *token, size_t token_size_bytes,
+                                  netcore_admission_grant *grant)
+{
+    (void)user;
+    (void)peer;
+    (void)from;
+    (void)token;
+    (void)token_size_bytes;
+    grant->has_session_keys = true;
+    grant->session_keys = bench_keys();
+    return NETCORE_OK;
+}
 
 static netcore_host_config nc_config(bool is_server, uint32_t max_peers)
 {
@@ -167,6 +198,7 @@ static bool nc_server_create(pair *p, uint32_t max_peers)
 {
     netcore_host_config config = nc_config(true, max_peers);
     config.allocator = bench_counting_allocator(&p->netcore_server_counter);
+    config.admission = p->sealed ? bench_admit : NULL;
     return nc_check(netcore_host_create(&config, &p->nc_server), "create server host");
 }
 
@@ -177,9 +209,17 @@ static bool nc_client_connect(pair *p, uint32_t connection_count)
     if (!nc_check(netcore_host_create(&config, &p->nc_client), "create client host") ||
         !nc_check(netcore_host_address(p->nc_server, &server_address), "server address"))
         return false;
+    netcore_session_keys keys = bench_keys();
+    netcore_connect_options options;
+    memset(&options, 0, sizeof options);
+    options.token = "bench";
+    options.token_size_bytes = 5;
+    options.session_keys = &keys;
     for (uint32_t i = 0; i < connection_count; i++) {
         netcore_peer_id peer;
-        if (!nc_check(netcore_host_connect(p->nc_client, &server_address, NULL, &peer), "connect"))
+        if (!nc_check(netcore_host_connect(p->nc_client, &server_address,
+                                           p->sealed ? &options : NULL, &peer),
+                      "connect"))
             return false;
         if (i == 0)
             p->nc_first_peer = peer;
@@ -402,6 +442,7 @@ static bool pair_open(pair *p, const pair_ops *ops, int backend, uint32_t max_pe
     memset(p, 0, sizeof *p);
     p->ops = ops;
     p->name = backend_names[backend];
+    p->sealed = backend == BACKEND_NETCORE;
     size_t base_bytes = server_heap_bytes(p);
     enet_owner = OWNER_SERVER;
     bool created = ops->server_create(p, max_peers);
@@ -596,9 +637,26 @@ typedef struct results {
     series msgs_per_s[DELIVERY_COUNT][WINDOW_COUNT];
     uint64_t throughput_lost[DELIVERY_COUNT][WINDOW_COUNT][BACKEND_COUNT];
     series memory[MEMORY_FIELD_COUNT];
+    /* Sealed pairs: bytes sealing added and messages sent, both hosts. */
+    uint64_t seal_overhead_bytes[DELIVERY_COUNT];
+    uint64_t sealed_messages[DELIVERY_COUNT];
 } results;
 
-static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops};
+static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops,
+                                                          &netcore_ops};
+
+/* Measured, not assumed: what the sealed pair's hosts added to what they sent. */
+static void count_overhead(results *res, int delivery, const pair *p)
+{
+    netcore_host *hosts[2] = {p->nc_client, p->nc_server};
+    for (int h = 0; h < 2; h++) {
+        netcore_host_stats st;
+        if (netcore_host_get_stats(hosts[h], &st) != NETCORE_OK)
+            continue;
+        res->seal_overhead_bytes[delivery] += st.seal_overhead_bytes_sent;
+        res->sealed_messages[delivery] += st.traffic.messages_sent;
+    }
+}
 
 static void series_clear(series *s, size_t count)
 {
@@ -668,6 +726,8 @@ static void measure_figure(results *res, const params *prm, uint32_t run, int de
         } else {
             res->msgs_per_s[delivery][window_index].run[b][run] = bench_median(rates[b], chunks);
         }
+        if (pairs[b].sealed)
+            count_overhead(res, delivery, &pairs[b]);
         pair_close(&pairs[b]);
     }
 }
@@ -693,13 +753,19 @@ static void run_once(results *res, const params *prm, uint32_t run,
 /* Report                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Median over runs of netcore / raw ENet within the same run. */
-static double ratio_median(const series *s, uint32_t runs)
+/* Median over runs of backend a / backend b within the same run. */
+static double ratio_median_of(const series *s, uint32_t runs, int a, int b)
 {
     double ratios[MAX_RUNS];
     for (uint32_t r = 0; r < runs; r++)
-        ratios[r] = s->run[BACKEND_NETCORE][r] / s->run[BACKEND_RAW_ENET][r];
+        ratios[r] = s->run[a][r] / s->run[b][r];
     return bench_median(ratios, runs);
+}
+
+/* Median over runs of netcore (sealed) / raw ENet within the same run. */
+static double ratio_median(const series *s, uint32_t runs)
+{
+    return ratio_median_of(s, runs, BACKEND_NETCORE, BACKEND_RAW_ENET);
 }
 
 static void print_parameters(bench_json *json, const params *prm)
@@ -777,7 +843,7 @@ static void print_memory(bench_json *json, const results *res, uint32_t runs)
     for (int b = 0; b < BACKEND_COUNT; b++) {
         bench_json_object_begin(json, backend_names[b]);
         for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
-            if (b == BACKEND_NETCORE || f != MEMORY_NETCORE_ALLOCATOR)
+            if (b != BACKEND_RAW_ENET || f != MEMORY_NETCORE_ALLOCATOR)
                 bench_json_runs(json, memory_field_names[f], res->memory[f].run[b], runs);
         bench_json_object_end(json);
     }
@@ -806,6 +872,56 @@ static void print_goal(bench_json *json, const results *res, uint32_t runs)
     bench_json_object_end(json);
 }
 
+/* Sealed netcore against raw ENet (and against unsealed netcore) in the same
+ * runs; the overhead is measured from the sealed hosts' own counters. */
+static void print_encryption(bench_json *json, const results *res, uint32_t runs)
+{
+    const size_t w10 = 1; /* windows[1] == 10 */
+    double rtt_rel = ratio_median(&res->rtt_p50_us[DELIVERY_RELIABLE], runs);
+    double rtt_unrel = ratio_median(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs);
+    double overhead[DELIVERY_COUNT];
+    uint64_t bytes = 0, messages = 0;
+    for (int d = 0; d < DELIVERY_COUNT; d++) {
+        overhead[d] = res->sealed_messages[d]
+                          ? (double)res->seal_overhead_bytes[d] / (double)res->sealed_messages[d]
+                          : NAN;
+        bytes += res->seal_overhead_bytes[d];
+        messages += res->sealed_messages[d];
+    }
+    double overhead_all = messages ? (double)bytes / (double)messages : NAN;
+    bench_json_object_begin(json, "encryption");
+    bench_json_string(json, "method",
+                      "netcore sealed (ChaCha20-Poly1305-IETF, every message after admission) "
+                      "against raw ENet and unsealed netcore, chunks alternating in the same run; "
+                      "ratios are medians over runs of sealed / other");
+    bench_json_number(json, "rtt_reliable_ratio_p50", rtt_rel);
+    bench_json_number(json, "rtt_unreliable_ratio_p50", rtt_unrel);
+    bench_json_number(json, "throughput_unreliable_window_10_ratio",
+                      ratio_median(&res->msgs_per_s[DELIVERY_UNRELIABLE][w10], runs));
+    bench_json_number(json, "overhead_bytes_per_message", overhead_all);
+    bench_json_number(json, "overhead_bytes_reliable", overhead[DELIVERY_RELIABLE]);
+    bench_json_number(json, "overhead_bytes_unreliable", overhead[DELIVERY_UNRELIABLE]);
+    bench_json_object_begin(json, "vs_unsealed");
+    bench_json_number(json, "rtt_reliable_ratio_p50",
+                      ratio_median_of(&res->rtt_p50_us[DELIVERY_RELIABLE], runs, BACKEND_NETCORE,
+                                      BACKEND_NETCORE_UNSEALED));
+    bench_json_number(json, "rtt_unreliable_ratio_p50",
+                      ratio_median_of(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs,
+                                      BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
+    bench_json_number(json, "throughput_unreliable_window_10_ratio",
+                      ratio_median_of(&res->msgs_per_s[DELIVERY_UNRELIABLE][w10], runs,
+                                      BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
+    bench_json_object_end(json);
+    bench_json_object_begin(json, "goal");
+    bench_json_number(json, "rtt_ratio_max", SEALED_RTT_RATIO_GOAL);
+    bench_json_number(json, "overhead_bytes_max", SEALED_OVERHEAD_GOAL_BYTES);
+    bench_json_bool(json, "rtt_within_goal",
+                    rtt_rel <= SEALED_RTT_RATIO_GOAL && rtt_unrel <= SEALED_RTT_RATIO_GOAL);
+    bench_json_bool(json, "overhead_within_goal", overhead_all <= SEALED_OVERHEAD_GOAL_BYTES);
+    bench_json_object_end(json);
+    bench_json_object_end(json);
+}
+
 static void print_report(const results *res, const params *prm, double elapsed_s,
                          double cpu_share, double load_at_start)
 {
@@ -827,6 +943,7 @@ static void print_report(const results *res, const params *prm, double elapsed_s
     print_throughput(&json, res, prm->runs);
     print_memory(&json, res, prm->runs);
     print_goal(&json, res, prm->runs);
+    print_encryption(&json, res, prm->runs);
     bench_json_uint(&json, "errors", error_count);
     bench_json_string(&json, "first_error", error_count ? first_error : NULL);
     bench_json_number(&json, "elapsed_s", elapsed_s);
@@ -837,7 +954,8 @@ static void print_report(const results *res, const params *prm, double elapsed_s
 
 static const char usage[] =
     "usage: transport_bench [--quick] [--runs N] [--messages N]\n"
-    "  Compares netcore's ENet transport with raw ENet on 127.0.0.1 and prints\n"
+    "  Compares netcore's ENet transport (sealed, and unsealed) with raw ENet on\n"
+    "  127.0.0.1 and prints\n"
     "  one JSON object on stdout (see docs/benchmarks.md).\n"
     "  --quick       one short run with tiny counts (smoke test)\n"
     "  --runs N      runs whose medians are reported (default 5, at most 64)\n"
@@ -854,8 +972,12 @@ int main(int argc, char **argv)
     params prm = {options.runs, options.messages, options.messages / 10 + 10,
                   options.quick ? QUICK_MEMORY_PEERS : MEMORY_PEERS,
                   options.quick ? QUICK_MEMORY_IDLE_MS : MEMORY_IDLE_MS};
-    double *samples_us[BACKEND_COUNT] = {malloc(prm.messages * sizeof(double)),
-                                         malloc(prm.messages * sizeof(double))};
+    double *samples_us[BACKEND_COUNT];
+    bool allocated = true;
+    for (int b = 0; b < BACKEND_COUNT; b++) {
+        samples_us[b] = malloc(prm.messages * sizeof(double));
+        allocated = allocated && samples_us[b];
+    }
     static results res;
     series_clear(&res.rtt_p50_us[0], DELIVERY_COUNT);
     series_clear(&res.rtt_p99_us[0], DELIVERY_COUNT);
@@ -868,11 +990,10 @@ int main(int argc, char **argv)
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.malloc = enet_counting_malloc;
     callbacks.free = enet_counting_free;
-    if (!samples_us[0] || !samples_us[1] ||
-        enet_initialize_with_callbacks(ENET_VERSION, &callbacks) != 0) {
+    if (!allocated || enet_initialize_with_callbacks(ENET_VERSION, &callbacks) != 0) {
         fprintf(stderr, "transport_bench: out of memory or ENet failed to initialise\n");
-        free(samples_us[0]);
-        free(samples_us[1]);
+        for (int b = 0; b < BACKEND_COUNT; b++)
+            free(samples_us[b]);
         return 1;
     }
     netcore_result init = netcore_init();
@@ -889,7 +1010,7 @@ int main(int argc, char **argv)
     double cpu_s = (double)(bench_cpu_time_ns() - start_cpu_ns) / 1e9;
     print_report(&res, &prm, elapsed_s, cpu_s / elapsed_s, load_at_start);
     enet_deinitialize();
-    free(samples_us[0]);
-    free(samples_us[1]);
+    for (int b = 0; b < BACKEND_COUNT; b++)
+        free(samples_us[b]);
     return error_count == 0 ? 0 : 1;
 }

@@ -41,12 +41,16 @@ PRESETS = {
     "wifi": ["--preset", "wifi"],
     "bad": ["--preset", "bad"],
     "peer": ["--latency", "1000", "--jitter", "100", "--loss", "25", "--dup", "25"],
+    # "bad", and one byte of 2 % of the datagrams altered: sealing must refuse
+    # every altered message and the worlds must still match the server's.
+    "bad_corrupt": ["--preset", "bad", "--corrupt", "2"],
 }
 # Host timeouts per preset (timeout_ms, connect_timeout_ms, server handshake and
 # admission timeout): generous where a round trip takes seconds and a quarter
 # of the datagrams vanish.
 TIMEOUTS = {"clean": (15000, 10000, 3000), "wifi": (15000, 10000, 3000),
-            "bad": (20000, 15000, 5000), "peer": (60000, 45000, 30000)}
+            "bad": (20000, 15000, 5000), "bad_corrupt": (20000, 15000, 5000),
+            "peer": (60000, 45000, 30000)}
 SKIP = 77
 NETNS_SERVER_ADDR = "10.213.0.1"
 NETNS_CLIENT_ADDR = "10.213.0.2"
@@ -374,6 +378,9 @@ def analyse(run, args, out, samples):
                             % (totals.get("connected_at_end", 0), args.bots))
     if totals.get("worlds_checked", 0) == 0:
         run.failures.append("no snapshot was ever checked")
+    if totals.get("sealed_at_end", 0) != totals.get("connected_at_end", 0):
+        run.failures.append("only %d of %d connected bots were sealed"
+                            % (totals.get("sealed_at_end", 0), totals.get("connected_at_end", 0)))
     if not server_summary:
         run.failures.append("server wrote no summary")
     for key in ("decode_errors", "disconnects_timeout", "disconnects_other",
@@ -407,6 +414,16 @@ def analyse(run, args, out, samples):
     if args.mode == "proxy":
         rows = read_jsonl(os.path.join(out, "proxy.json"))
         proxy = rows[-1] if rows else {}
+    if "--corrupt" in PRESETS[args.preset]:
+        corrupted = sum(proxy.get(d, {}).get("corrupted", 0) for d in ("upstream", "downstream"))
+        refused = (server_summary.get("crypto_auth_rejected", 0)
+                   + totals.get("crypto_auth_rejected", 0))
+        # The check can fail: a relay that altered nothing, or altered bytes
+        # that nobody refused, proves nothing.
+        if corrupted == 0:
+            run.failures.append("the proxy altered no datagram")
+        elif refused == 0:
+            run.failures.append("%d datagrams altered, no sealed message refused" % corrupted)
     impairment = ("netns nftables loss %d%% per direction" % args.netns_loss
                   if args.mode == "netns" else "%s via %s" % (args.preset, args.mode))
     return {

@@ -91,6 +91,7 @@ typedef struct bot_process {
     FILE *stats;
     uint64_t start_us;
     uint32_t connected_at_end; /* bots connected when the run ended, before disconnecting */
+    uint32_t sealed_at_end;    /* of which the traffic was sealed */
     uint8_t *seen;             /* --entities flags: scripted index present in the world checked */
 } bot_process;
 
@@ -398,8 +399,17 @@ static void write_stats_line(bot_process *process, uint64_t now_us)
 static void write_summary(bot_process *process, uint64_t now_us)
 {
     uint64_t totals[9] = {0};
+    /* What sealing refused or dropped on the bots' side (docs/security.md). */
+    uint64_t crypto[4] = {0};
     for (uint32_t i = 0; i < process->options.bots; i++) {
         const soak_bot *bot = &process->bots[i];
+        netcore_host_stats host;
+        if (netcore_host_get_stats(bot->host, &host) == NETCORE_OK) {
+            crypto[0] += host.crypto_auth_rejected;
+            crypto[1] += host.crypto_duplicate_dropped;
+            crypto[2] += host.crypto_stale_dropped;
+            crypto[3] += host.crypto_disconnects;
+        }
         totals[0] += bot->connects;
         totals[1] += bot->connect_failures;
         totals[2] += bot->unexpected_disconnects;
@@ -416,11 +426,15 @@ static void write_summary(bot_process *process, uint64_t now_us)
             ",\"connects\":%" PRIu64 ",\"connect_failures\":%" PRIu64
             ",\"unexpected_disconnects\":%" PRIu64 ",\"decode_errors\":%" PRIu64
             ",\"baseline_missing\":%" PRIu64 ",\"divergences\":%" PRIu64
-            ",\"worlds_checked\":%" PRIu64 ",\"send_errors\":%" PRIu64 "}\n",
+            ",\"worlds_checked\":%" PRIu64 ",\"send_errors\":%" PRIu64
+            ",\"sealed_at_end\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
+            ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
+            ",\"crypto_disconnects\":%" PRIu64 "}\n",
             (double)(now_us - process->start_us) / 1e6, process->options.bots,
             process->connected_at_end,
             totals[8], totals[0], totals[1], totals[2], totals[3], totals[4], totals[5],
-            totals[6], totals[7]);
+            totals[6], totals[7], process->sealed_at_end, crypto[0], crypto[1], crypto[2],
+            crypto[3]);
     fflush(process->stats);
 }
 
@@ -567,7 +581,15 @@ static void run(bot_process *process)
         now = soak_now_us();
     }
     for (uint32_t i = 0; i < process->options.bots; i++) {
-        process->connected_at_end += process->bots[i].state == BOT_CONNECTED ? 1U : 0U;
+        const soak_bot *bot = &process->bots[i];
+        netcore_peer_stats peer;
+        bool connected = bot->state == BOT_CONNECTED;
+        process->connected_at_end += connected ? 1U : 0U;
+        process->sealed_at_end +=
+            connected && netcore_host_get_peer_stats(bot->host, bot->peer, &peer) == NETCORE_OK &&
+                    peer.sealed
+                ? 1U
+                : 0U;
     }
     disconnect_all(process);
 }

@@ -138,8 +138,8 @@ typedef struct netcore_host netcore_host;
 
 typedef enum netcore_delivery {
     NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /* every message, once, in send order */
-    /* Every message, once, any order (less head-of-line blocking). On the ENet
-     * backend, which has no such mode, the channel is spread over 4
+    /* Every message, once, any order (less head-of-line blocking). ENet has
+     * no such mode, so on both backends the channel is spread over 4
      * reliable-ordered lanes used in turn: a loss stalls about a quarter of
      * that channel's traffic, not all of it. */
     NETCORE_DELIVERY_RELIABLE_UNORDERED,
