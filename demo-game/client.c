@@ -689,6 +689,11 @@ void demo_client_get_stats(const demo_client *c, demo_client_stats *out) {
         out->loss_pct = ps.loss_pct;
         out->in_kbps = ps.traffic.in_bytes_per_s * 8.0f / 1000.0f;
         out->out_kbps = ps.traffic.out_bytes_per_s * 8.0f / 1000.0f;
+        out->sealed = ps.sealed;
+    }
+    netcore_host_stats hs;
+    if (c->host && netcore_host_get_stats(c->host, &hs) == NETCORE_OK) {
+        out->crypto_auth_rejected = hs.crypto_auth_rejected;
     }
     netcore_predict_stats pst;
     if (c->predict && netcore_predict_get_stats(c->predict, &pst) == NETCORE_OK) {
@@ -719,4 +724,7 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f) {
     f->interpolation_on = c->interpolation;
     f->lag_compensation_on = c->lag_compensation;
     f->link_preset = c->link_name;
+    f->networked = c->host != NULL && st.connected;
+    f->sealed = st.sealed;
+    f->crypto_auth_rejected = st.crypto_auth_rejected;
 }

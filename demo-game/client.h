@@ -68,6 +68,8 @@ typedef struct demo_client_stats {
     uint32_t game_lost;       /* game connections lost without notice (timeout, unreachable) */
     uint32_t returned;        /* returns to the room after the lobby ended the match */
     uint16_t game_port;       /* the game server of the current (or last) match; 0: none yet */
+    bool sealed;              /* game traffic encrypted and authenticated (connected only) */
+    uint64_t crypto_auth_rejected; /* sealed messages that failed to open (altered, forged) */
 } demo_client_stats;
 
 /* "lobby", "joining", "playing", "closed", "failed". Static storage. */

@@ -74,6 +74,8 @@ static const SDL_Color col_text = {230, 234, 245, 255};
 static const SDL_Color col_dim = {150, 158, 180, 255};
 static const SDL_Color col_accent = {255, 210, 90, 255};
 static const SDL_Color col_panel = {10, 12, 20, 215};
+static const SDL_Color col_sealed = {120, 220, 140, 255};
+static const SDL_Color col_warn = {255, 110, 90, 255};
 
 /* Ship outline in sprite pixels (64x64, nose towards +x), as in generate.py. */
 static const float hull_px[4][2] = {{61, 32}, {10, 6}, {20, 32}, {10, 58}};
@@ -597,6 +599,16 @@ static void draw_netgraph(demo_renderer *r) {
     int y = py + 8;
     snprintf(line, sizeof line, "NET   link %s", r->graph_preset[0] ? r->graph_preset : "none");
     demo_text_draw(r->text, px + 10, y, DEMO_TEXT_NORMAL, col_accent, DEMO_ALIGN_LEFT, line);
+    /* Whether the game traffic is sealed, and what sealing refused. */
+    if (f->networked) {
+        char seal[64];
+        if (f->sealed)
+            snprintf(seal, sizeof seal, "SEALED  %llu refused", (unsigned long long)f->crypto_auth_rejected);
+        else
+            snprintf(seal, sizeof seal, "NOT SEALED");
+        demo_text_draw(r->text, px + pw - 10, y, DEMO_TEXT_SMALL, f->sealed ? col_sealed : col_warn,
+                       DEMO_ALIGN_RIGHT, seal);
+    }
     y += 22;
     char buf[4][96];
     snprintf(buf[0], sizeof buf[0], "rtt %.0f ms    loss %.1f %%    in %.1f kbps    out %.1f kbps", (double)f->rtt_ms,

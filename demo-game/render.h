@@ -45,6 +45,9 @@ typedef struct demo_netgraph_figures {
     bool interpolation_on;
     bool lag_compensation_on;
     const char *link_preset;      /* conditioner preset name; NULL shows "none"; copied */
+    bool networked;               /* playing over a game connection (false: local game) */
+    bool sealed;                  /* that connection's traffic is sealed */
+    uint64_t crypto_auth_rejected; /* sealed messages refused (altered or forged) */
 } demo_netgraph_figures;
 
 /* What to draw besides the world. */

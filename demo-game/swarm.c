@@ -66,12 +66,14 @@ static void write_stats(FILE *f, const bot *bots, int n, double t_s) {
                     "%s{\"name\": \"%s\", \"connected\": %s, \"rtt_ms\": %.1f, \"loss_pct\": %.2f, "
                     "\"decode_errors\": %llu, \"snapshots\": %llu, \"corrections\": %llu, \"in_kbps\": %.1f, "
                     "\"out_kbps\": %.1f, \"score\": %d, \"deaths\": %d, \"state\": \"%s\", \"matches\": %u, "
-                    "\"game_lost\": %u, \"returned_to_room\": %u, \"game_port\": %u}",
+                    "\"game_lost\": %u, \"returned_to_room\": %u, \"sealed\": %s, "
+                    "\"crypto_auth_rejected\": %llu, \"game_port\": %u}",
                     i ? ", " : "", bots[i].name, st.connected ? "true" : "false", (double)st.rtt_ms,
                     (double)st.loss_pct, (unsigned long long)st.decode_errors, (unsigned long long)st.snapshots,
                     (unsigned long long)st.corrections, (double)st.in_kbps, (double)st.out_kbps, st.score,
                     st.deaths, demo_client_state_name(st.state), (unsigned)st.matches, (unsigned)st.game_lost,
-                    (unsigned)st.returned, (unsigned)st.game_port);
+                    (unsigned)st.returned, st.sealed ? "true" : "false",
+                    (unsigned long long)st.crypto_auth_rejected, (unsigned)st.game_port);
     }
     if (ok && append(line, sizeof line, &len, "]}")) {
         demo_stats_line(f, line);

@@ -14,8 +14,8 @@
  * stops, so the last 20% show the idle cost.
  *
  * Figures: payload bytes per snapshot, kbps on the wire with 12 B of ENet
- * header (protocol header + unreliable command) and 28 B of UDP/IPv4 header
- * per snapshot, beside naive quantized full snapshots (79 bits a cube); the
+ * header (protocol header + unreliable command), 19 B of sealing (counter
+ * and tag) and 28 B of UDP/IPv4 header per snapshot, beside naive quantized full snapshots (79 bits a cube); the
  * encode and decode time per snapshot (medians over --runs runs). Two
  * budgets: unbounded (pure compression) and 1200 bytes (one datagram; the
  * priority accumulator defers what does not fit). After every snapshot the
@@ -387,6 +387,7 @@ int main(int argc, char **argv)
     bench_json_uint(&json, "baseline_age_snapshots", BASELINE_AGE);
     bench_json_uint(&json, "warmup_frames_not_averaged", WARMUP_FRAMES);
     bench_json_uint(&json, "wire_overhead_bytes_per_snapshot", WIRE_OVERHEAD_BYTES);
+    bench_json_uint(&json, "seal_overhead_bytes_per_snapshot", SNAPSHOT_SEAL_OVERHEAD_BYTES);
     bench_json_uint(&json, "naive_bits_per_cube", NAIVE_BITS_PER_CUBE);
     bench_json_number(&json, "naive_full_kbps", kbps(naive_bytes));
     netcore_quant xy, z;

@@ -9,11 +9,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "netcore/transport.h"
+
 #include "bench_util.h"
 
-/* 12 B of ENet header (protocol header + unreliable command) and 28 B of
- * UDP/IPv4 header per snapshot datagram. */
-#define SNAPSHOT_WIRE_OVERHEAD_BYTES (12 + 28)
+/* 12 B of ENet header (protocol header + unreliable command), sealing and
+ * 28 B of UDP/IPv4 header per snapshot datagram. Sealing adds
+ * NETCORE_SEAL_MAX_OVERHEAD_BYTES (19: 3 counter bytes and a 16-byte tag) to
+ * every snapshot: they travel on an unreliable lane, and every admitted
+ * connection is sealed. */
+#define SNAPSHOT_SEAL_OVERHEAD_BYTES NETCORE_SEAL_MAX_OVERHEAD_BYTES
+#define SNAPSHOT_WIRE_OVERHEAD_BYTES (12 + SNAPSHOT_SEAL_OVERHEAD_BYTES + 28)
 
 /* kbps on the wire of one client receiving payload_bytes per snapshot at rate_hz. */
 double snapshot_wire_kbps(double payload_bytes, double rate_hz);
