@@ -68,6 +68,14 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
         const netcore_lobby_match_start *m = &players[i]->match;
         cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 1, &info),
                      NETCORE_OK);
+        /* The session keys beside the token are the ones inside it, fresh per player. */
+        cr_assert(m->has_session_keys);
+        cr_assert_eq(memcmp(&info.session_keys, &m->session_keys, sizeof info.session_keys), 0);
+        cr_assert_neq(memcmp(&players[0]->match.session_keys, &players[1]->match.session_keys,
+                             sizeof m->session_keys),
+                      0);
+        cr_assert_eq(info.bound_address.family, NETCORE_ADDRESS_IPV4);
+        cr_assert_eq(memcmp(info.bound_address.bytes, from.bytes, 4), 0);
         cr_assert_eq(info.client_id, players[i]->id);
         cr_assert_eq(info.match_id, m->match_id);
         cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 2, NULL),

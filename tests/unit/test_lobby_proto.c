@@ -129,6 +129,9 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         m->u.match_start.token_size_bytes = NETCORE_TOKEN_BYTES;
         for (int i = 0; i < NETCORE_TOKEN_BYTES; i++)
             m->u.match_start.token[i] = (uint8_t)i;
+        m->u.match_start.has_session_keys = true;
+        memset(m->u.match_start.session_keys.client_to_server, 0xc5, NETCORE_SESSION_KEY_BYTES);
+        memset(m->u.match_start.session_keys.server_to_client, 0x5c, NETCORE_SESSION_KEY_BYTES);
         break;
     case NCI_LOBBY_MATCH_END: m->u.match_end_id = 123456789; break;
     case NCI_LOBBY_ROOM_LEFT:
@@ -218,6 +221,19 @@ Test(lobby_proto, decoded_fields_match)
                                     &in.u.match_start.server_address));
     cr_assert_eq(out.u.match_start.connect_proof, 0xcafef00d);
     cr_assert_eq(memcmp(out.u.match_start.token, in.u.match_start.token, NETCORE_TOKEN_BYTES), 0);
+    /* Version 3: the session keys end the frame. */
+    cr_assert(out.u.match_start.has_session_keys);
+    cr_assert_eq(memcmp(&out.u.match_start.session_keys, &in.u.match_start.session_keys,
+                        sizeof out.u.match_start.session_keys),
+                 0);
+    /* One key byte short is neither a version-3 nor an older frame. */
+    cr_assert_eq(nci_lobby_decode(frame + 4, size - 5, &out), NETCORE_ERR_MALFORMED);
+    /* Without keys (what a version-2 connection gets): 64 bytes shorter, and
+     * refused by this build's client, which speaks version 3. */
+    in.u.match_start.has_session_keys = false;
+    size_t keyless = encode_ok(&in);
+    cr_assert_eq(keyless, size - 2 * NETCORE_SESSION_KEY_BYTES);
+    cr_assert_eq(nci_lobby_decode(frame + 4, keyless - 4, &out), NETCORE_ERR_MALFORMED);
 
     sample(NCI_LOBBY_HELLO, &in);
     size = encode_ok(&in);

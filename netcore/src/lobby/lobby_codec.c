@@ -533,13 +533,11 @@ static void decode_match_start(reader *r, netcore_lobby_match_start *s)
     r_check(r, s->token_size_bytes >= 1 && s->token_size_bytes <= NETCORE_LOBBY_TOKEN_MAX);
     if (!r->fail)
         r_bytes(r, s->token, s->token_size_bytes);
-    /* Keys follow (version 3) or the frame ends; anything else fails the
-     * exact-size check of nci_lobby_decode. */
-    s->has_session_keys = !r->fail && r->size - r->pos == 2u * NETCORE_SESSION_KEY_BYTES;
-    if (s->has_session_keys) {
-        r_bytes(r, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
-        r_bytes(r, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
-    }
+    /* This build's client speaks version 3, so a lobby always sends it the
+     * keys (only connections of version 2 or less get the frame without). */
+    r_bytes(r, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+    r_bytes(r, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
+    s->has_session_keys = !r->fail;
 }
 
 static void decode_body(reader *r, nci_lobby_msg *m)
