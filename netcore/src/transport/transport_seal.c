@@ -34,6 +34,10 @@ netcore_result nci_host_seal_create(netcore_host *host)
                  "sealing is disabled: game traffic travels in clear and unauthenticated");
         return NETCORE_OK;
     }
+    /* libsodium picks its fast (SIMD) ChaCha20 and Poly1305 code in
+     * sodium_init; without it every message would use the reference code. */
+    if (sodium_init() < 0)
+        return NETCORE_ERR_BACKEND;
     host->seal_keys = nci_calloc(&host->cfg.allocator, host->cfg.max_peers, sizeof *host->seal_keys);
     host->seal_states = nci_calloc(&host->cfg.allocator,
                                    (size_t)host->cfg.max_peers * host->lane_count,
