@@ -486,3 +486,59 @@ Test(conditioner, create_rejects_bad_arguments)
     nci_link_destroy(link);
     nci_link_destroy(NULL);
 }
+
+/* Each delivered copy differs from what was sent in exactly one byte when
+ * corrupted, and in none otherwise; the share follows corrupt_pct. */
+static uint32_t differing_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += a[i] != b[i];
+    return count;
+}
+
+Test(conditioner, corruption_alters_exactly_one_byte_at_the_configured_rate)
+{
+    netcore_link_profile profile;
+    memset(&profile, 0, sizeof profile);
+    profile.corrupt_pct = 20.0f;
+    profile.duplicate_pct = 10.0f;
+    nci_link *link = make_link(17, 100000, &profile);
+    cr_assert_not(nci_link_is_perfect(link), "a corrupting link is not a passthrough");
+    uint8_t sent[64];
+    const uint32_t n = 20000;
+    uint32_t altered = 0, delivered = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        memset(sent, (int)(i & 0xff), sizeof sent);
+        nci_link_submit(link, 0, i, sent, sizeof sent);
+        nci_link_datagram d;
+        while (nci_link_pop_due(link, 0, &d)) {
+            cr_assert_eq(d.size_bytes, sizeof sent);
+            uint32_t differ = differing_bytes(d.data, sent, sizeof sent);
+            cr_assert_leq(differ, 1, "datagram %u: %u bytes altered", i, differ);
+            altered += differ;
+            delivered++;
+        }
+    }
+    netcore_conditioner_stats st;
+    nci_link_stats(link, &st);
+    cr_assert_eq(st.corrupted, altered);
+    cr_assert_gt(delivered, n);
+    double share = (double)altered / (double)delivered;
+    cr_assert(share > 0.18 && share < 0.22, "corrupted share %.3f", share);
+    nci_link_destroy(link);
+
+    /* Without corrupt_pct nothing changes and no decision is drawn for it. */
+    profile.corrupt_pct = 0.0f;
+    link = make_link(17, 100000, &profile);
+    for (uint32_t i = 0; i < 1000; i++) {
+        memset(sent, 0x5a, sizeof sent);
+        nci_link_submit(link, 0, i, sent, sizeof sent);
+        nci_link_datagram d;
+        while (nci_link_pop_due(link, 0, &d))
+            cr_assert_eq(differing_bytes(d.data, sent, sizeof sent), 0);
+    }
+    nci_link_stats(link, &st);
+    cr_assert_eq(st.corrupted, 0);
+    nci_link_destroy(link);
+}
