@@ -170,8 +170,8 @@ typedef struct netcore_lobby_match_start {
     uint8_t token[NETCORE_LOBBY_TOKEN_MAX];
     /* Version 3: the player's session keys, also inside the token. Pass them
      * as netcore_connect_options.session_keys; the game traffic is sealed
-     * with them. Always true in an event of this build's client; the lobby
-     * server leaves them out for connections of version 2 or less. */
+     * with them. The lobby leaves them out (false) for connections of
+     * version 2 or less, whose clients cannot join a sealing game server. */
     bool has_session_keys;
     netcore_session_keys session_keys;
 } netcore_lobby_match_start;

@@ -533,11 +533,13 @@ static void decode_match_start(reader *r, netcore_lobby_match_start *s)
     r_check(r, s->token_size_bytes >= 1 && s->token_size_bytes <= NETCORE_LOBBY_TOKEN_MAX);
     if (!r->fail)
         r_bytes(r, s->token, s->token_size_bytes);
-    /* This build's client speaks version 3, so a lobby always sends it the
-     * keys (only connections of version 2 or less get the frame without). */
-    r_bytes(r, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
-    r_bytes(r, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
-    s->has_session_keys = !r->fail;
+    /* Version 3: the keys end the frame; a frame of version 2 or less ends
+     * with the token. Anything else fails nci_lobby_decode's exact-size check. */
+    s->has_session_keys = !r->fail && r->size - r->pos == 2u * NETCORE_SESSION_KEY_BYTES;
+    if (s->has_session_keys) {
+        r_bytes(r, s->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+        r_bytes(r, s->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
+    }
 }
 
 static void decode_body(reader *r, nci_lobby_msg *m)
