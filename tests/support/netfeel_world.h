@@ -551,6 +551,31 @@ static inline netcore_result nf_add_field(nf_world *w, uint16_t type, netcore_fi
     return netcore_schema_add_field(w->schema, type, &d, out);
 }
 
+/* Sealed like every admitted game: the server grants fixed session keys (a
+ * lobby would draw them per player) to the token every client presents. */
+#define NF_TOKEN "netfeel"
+static inline netcore_session_keys nf_session_keys(void)
+{
+    netcore_session_keys keys;
+    memset(keys.client_to_server, 0x6e, sizeof keys.client_to_server);
+    memset(keys.server_to_client, 0xe6, sizeof keys.server_to_client);
+    return keys;
+}
+
+static inline netcore_result nf_admit(void *user, netcore_peer_id peer, const netcore_address *from,
+                                      const void *token, size_t token_size_bytes,
+                                      netcore_admission_grant *grant)
+{
+    (void)user;
+    (void)peer;
+    (void)from;
+    if (token_size_bytes != sizeof NF_TOKEN - 1 || memcmp(token, NF_TOKEN, token_size_bytes) != 0)
+        return NETCORE_ERR_AUTH;
+    grant->has_session_keys = true;
+    grant->session_keys = nf_session_keys();
+    return NETCORE_OK;
+}
+
 static inline netcore_result nf_client_create(nf_world *w, nf_client *c, uint32_t index)
 {
     const nf_config *cfg = &w->config;
@@ -568,8 +593,14 @@ static inline netcore_result nf_client_create(nf_world *w, nf_client *c, uint32_
     if ((r = netcore_host_create(&hc, &c->host)) != NETCORE_OK)
         return r;
     netcore_address to;
+    netcore_session_keys keys = nf_session_keys();
+    netcore_connect_options options;
+    memset(&options, 0, sizeof options);
+    options.token = NF_TOKEN;
+    options.token_size_bytes = sizeof NF_TOKEN - 1;
+    options.session_keys = &keys;
     if ((r = netcore_host_address(w->server.host, &to)) != NETCORE_OK ||
-        (r = netcore_host_connect(c->host, &to, NULL, &c->server_peer)) != NETCORE_OK)
+        (r = netcore_host_connect(c->host, &to, &options, &c->server_peer)) != NETCORE_OK)
         return r;
     netcore_snapshot_client_config sc;
     netcore_snapshot_client_config_default(&sc);
@@ -647,6 +678,7 @@ static inline netcore_result nf_world_create(nf_world *w, const nf_config *confi
     hc.sim = w->sim;
     hc.is_server = true;
     hc.bind_address.port = 7778;
+    hc.admission = nf_admit;
     if ((r = netcore_host_create(&hc, &s->host)) != NETCORE_OK)
         return r;
     netcore_snapshot_server_config ssc;
