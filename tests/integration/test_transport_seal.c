@@ -14,6 +14,8 @@
 
 #define CHANNELS 4u
 
+TestSuite(transport_seal);
+
 /* --- A sim backend whose sender can alter or repeat its next message --- */
 
 typedef struct tamper {
@@ -155,7 +157,7 @@ static bool reliable_channel(uint8_t channel)
            channel == NETCORE_DELIVERY_RELIABLE_UNORDERED;
 }
 
-Test(transport_seal, altered_bytes_are_never_delivered_on_any_channel_kind, .timeout = 120)
+Test(transport_seal, altered_bytes_are_never_delivered_on_any_channel_kind)
 {
     /* Default channels: channel i has delivery mode i. Positions from the
      * end of the sealed message: last tag byte, first tag byte, the last
@@ -331,7 +333,7 @@ Test(transport_seal, sealed_and_unsealed_ends_refuse_each_other)
     close_pair(&p);
 }
 
-Test(transport_seal, a_corrupting_link_delivers_only_intact_messages, .timeout = 120)
+Test(transport_seal, a_corrupting_link_delivers_only_intact_messages)
 {
     sim_pair p;
     open_pair(&p, 500, NULL);

@@ -619,9 +619,10 @@ static bool open_sealed(netcore_host *host, nci_peer *p, const nci_backend_event
         nci_host_seal_open(host, bev->slot, bev->lane, bev->data, bev->size_bytes, data, size);
     if (v == NCI_SEAL_OPENED)
         return true;
-    nci_lane_mode mode = host->lane_modes[bev->lane];
-    if (v == NCI_SEAL_AUTH_FAILED &&
-        (mode == NCI_LANE_RELIABLE_ORDERED || mode == NCI_LANE_RELIABLE_UNORDERED))
+    /* Fatal only when the backend acknowledged it as part of a reliable
+     * stream: an unreliable datagram whose clear channel id was altered onto
+     * a reliable lane leaves no hole, so it is only dropped. */
+    if (v == NCI_SEAL_AUTH_FAILED && bev->reliable)
         fail_crypto(host, p, bev->slot, out);
     else if (v == NCI_SEAL_AUTH_FAILED)
         note_bad_input(host, bev->slot, "sealed message failed to open; dropped");

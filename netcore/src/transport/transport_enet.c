@@ -771,6 +771,7 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         b->held = event.packet;
         out_event->type = NCI_BEV_RECEIVE;
         out_event->lane = event.channelID;
+        out_event->reliable = (event.packet->flags & ENET_PACKET_FLAG_RELIABLE) != 0;
         out_event->data = event.packet->data;
         out_event->size_bytes = event.packet->dataLength;
         break;

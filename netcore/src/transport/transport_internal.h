@@ -54,6 +54,11 @@ typedef struct nci_backend_event {
      * own graceful disconnect completed. */
     uint32_t data32;
     uint8_t lane;
+    /* RECEIVE: the message came through the backend's reliable machinery
+     * (acknowledged, sequenced). A lane's mode alone does not say so: ENet's
+     * channel id travels unauthenticated, so an altered datagram can carry an
+     * unreliable command onto a reliable lane. */
+    bool reliable;
     const uint8_t *data; /* RECEIVE: owned by the backend until its next service call */
     size_t size_bytes;
 } nci_backend_event;

@@ -147,6 +147,8 @@ static bool pop_event(nci_sim_host *host, nci_backend_event *out)
         if (e->event.type == NCI_BEV_NONE)
             continue; /* withdrawn by disconnect_now */
         *out = e->event;
+        /* The simulated protocol treats a chunk by its lane's mode. */
+        out->reliable = out->type == NCI_BEV_RECEIVE && nci_sim_lane_reliable(host, out->lane);
         host->handed_out = e->owned;
         return true;
     }
