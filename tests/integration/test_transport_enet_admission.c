@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "netcore/transport.h"
+#include "transport/seal.h"
 #include "transport/transport_internal.h"
 #include "transport_loop.h"
 
@@ -357,6 +358,92 @@ Test(transport_admission, bad_welcome_is_a_protocol_error_on_the_client)
     netcore_host_stats hs;
     cr_assert_eq(netcore_host_get_stats(client->host, &hs), NETCORE_OK);
     cr_assert_eq(hs.malformed_dropped, 1);
+    tl_free_side(client);
+    enet_host_destroy(raw.host);
+}
+
+/* A raw ENet server that seals by docs/transport-protocol.md: the client
+ * opens what it seals, and an unreliable datagram that arrives on a
+ * reliable lane (as when an altered clear channel id moves it there) is
+ * dropped and counted, while a reliable one that fails to open ends the
+ * connection. */
+static void raw_send_sealed(raw_server *raw, const netcore_session_keys *keys,
+                            const nci_seal_lane *lane, uint64_t counter, const void *plain,
+                            size_t size, enet_uint32 flags)
+{
+    uint8_t sealed[128];
+    cr_assert_leq(size + NCI_SEAL_TAG_BYTES + NCI_SEAL_COUNTER_BYTES, sizeof sealed);
+    size_t n = nci_seal(keys->server_to_client, lane, counter, plain, size, sealed);
+    cr_assert_eq(enet_peer_send(raw->peer, lane->lane, enet_packet_create(sealed, n, flags)), 0);
+}
+
+static void raw_pump(raw_server *raw, tl_side *client, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        raw_server_service(raw);
+        tl_drain(client, 1);
+    }
+}
+
+Test(transport_admission, sealed_by_the_spec_and_unreliable_on_a_reliable_lane_is_not_fatal)
+{
+    raw_server raw = {0};
+    netcore_address to = raw_server_start(&raw);
+    tl_side *client = tl_new_side();
+    netcore_host_config ccfg;
+    tl_client_config(&ccfg);
+    cr_assert_eq(netcore_host_create(&ccfg, &client->host), NETCORE_OK);
+    netcore_session_keys keys = fixed_keys();
+    netcore_connect_options options = {"secret", 6, 0, &keys};
+    netcore_peer_id id = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(client->host, &to, &options, &id), NETCORE_OK);
+    raw_server_wait_hello(&raw, client);
+    cr_assert_eq(raw.hello_size, 7u + 1u + 4u + 1u + 2u + 6u);
+    cr_assert_eq(raw.hello[12], 1, "HELLO says the client seals");
+
+    const nci_seal_lane control = {0, NCI_SEAL_CONTROL_CHANNEL, NETCORE_DELIVERY_RELIABLE_ORDERED,
+                                   false};
+    raw_send_sealed(&raw, &keys, &control, 0, welcome_v2, sizeof welcome_v2,
+                    ENET_PACKET_FLAG_RELIABLE);
+    /* Channel 3 (unreliable unordered) is lane 7, with a counter on the wire. */
+    const nci_seal_lane lane7 = {7, 3, NETCORE_DELIVERY_UNRELIABLE_UNORDERED, true};
+    uint8_t payload[40];
+    tl_fill_payload(payload, 99, sizeof payload);
+    raw_send_sealed(&raw, &keys, &lane7, 0, payload, sizeof payload,
+                    ENET_PACKET_FLAG_UNSEQUENCED);
+    uint64_t end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
+    for (int i = 0; i < 100000 && client->rx_count == 0 && netcore_time_now_us() < end; i++)
+        raw_pump(&raw, client, 1);
+    cr_assert_eq(client->connects, 1);
+    cr_assert_eq(client->rx_count, 1);
+    cr_assert_eq(client->rx[0].seq, 99);
+    cr_assert_eq(client->rx[0].channel, 3);
+
+    /* Garbage sent unreliably on lane 0: dropped and counted, nothing more. */
+    uint8_t garbage[30];
+    memset(garbage, 0xab, sizeof garbage);
+    cr_assert_eq(enet_peer_send(raw.peer, 0, enet_packet_create(garbage, sizeof garbage, 0)), 0);
+    raw_pump(&raw, client, 200);
+    netcore_host_stats hs;
+    cr_assert_eq(netcore_host_get_stats(client->host, &hs), NETCORE_OK);
+    cr_assert_eq(hs.crypto_auth_rejected, 1);
+    cr_assert_eq(client->disconnects, 0, "an unreliable datagram leaves no hole");
+
+    /* The same garbage sent reliably: the stream is broken, the peer cut off. */
+    raw_send(&raw, 0, garbage, sizeof garbage);
+    end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
+    for (int i = 0; i < 100000 && !(client->disconnects && raw.disconnected) &&
+                    netcore_time_now_us() < end;
+         i++)
+        raw_pump(&raw, client, 1);
+    cr_assert_eq(client->disconnects, 1);
+    cr_assert_eq(client->reason, NETCORE_DISCONNECT_CRYPTO_FAILED);
+    cr_assert_eq(client->code, NETCORE_ERR_AUTH);
+    cr_assert(raw.disconnected);
+    cr_assert_eq(raw.disconnect_data,
+                 NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_CRYPTO_FAILED, NETCORE_ERR_AUTH));
+    cr_assert_eq(netcore_host_get_stats(client->host, &hs), NETCORE_OK);
+    cr_assert_eq(hs.crypto_auth_rejected, 2);
     tl_free_side(client);
     enet_host_destroy(raw.host);
 }
