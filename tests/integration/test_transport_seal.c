@@ -362,6 +362,98 @@ Test(transport_seal, a_corrupting_link_delivers_only_intact_messages)
     close_pair(&p);
 }
 
+static netcore_result admit_without_keys(void *user, netcore_peer_id peer,
+                                         const netcore_address *from, const void *token,
+                                         size_t token_size_bytes, netcore_admission_grant *grant)
+{
+    (void)user;
+    (void)peer;
+    (void)from;
+    (void)token;
+    (void)token_size_bytes;
+    (void)grant;
+    return NETCORE_OK;
+}
+
+typedef struct warn_log {
+    int warnings;
+    bool mentions_clear;
+} warn_log;
+
+static void count_warnings(void *user, netcore_log_level level, const char *message)
+{
+    warn_log *log = user;
+    if (level == NETCORE_LOG_WARN) {
+        log->warnings++;
+        log->mentions_clear = log->mentions_clear || strstr(message, "in clear") != NULL;
+    }
+}
+
+/* Opens a pair where the server's admission and both ends' seal switch are
+ * chosen by the test; returns after the connection settled. */
+static void open_custom_pair(sim_pair *p, netcore_admission_fn admission, bool seal_disabled,
+                             warn_log *server_log)
+{
+    memset(p, 0, sizeof *p);
+    netcore_sim_config simc;
+    netcore_sim_config_default(&simc);
+    cr_assert_eq(netcore_sim_create(&simc, &p->sim), NETCORE_OK);
+    netcore_host_config sc, cc;
+    netcore_host_config_default(&sc);
+    sc.is_server = true;
+    sc.sim = p->sim;
+    sc.bind_address.port = 7778;
+    sc.admission = admission;
+    sc.seal_disabled = seal_disabled;
+    sc.log.fn = count_warnings;
+    sc.log.user = server_log;
+    sc.log.min_level = NETCORE_LOG_DEBUG;
+    netcore_host_config_default(&cc);
+    cc.sim = p->sim;
+    cc.seal_disabled = seal_disabled;
+    cr_assert_eq(netcore_host_create(&sc, &p->server.host), NETCORE_OK);
+    cr_assert_eq(netcore_host_create(&cc, &p->client.host), NETCORE_OK);
+    netcore_address to;
+    cr_assert_eq(netcore_host_address(p->server.host, &to), NETCORE_OK);
+    netcore_session_keys keys = tl_session_keys();
+    netcore_connect_options options = tl_sealed_options(&keys);
+    cr_assert_eq(netcore_host_connect(p->client.host, &to, &options, &p->client.peer), NETCORE_OK);
+    run_ms(p, 500);
+}
+
+Test(transport_seal, admission_without_keys_fails_closed)
+{
+    sim_pair p;
+    warn_log log = {0, false};
+    open_custom_pair(&p, admit_without_keys, false, &log);
+    cr_assert_eq(p.client.connects, 0);
+    cr_assert_eq(p.client.reason, NETCORE_DISCONNECT_REJECTED);
+    cr_assert_eq(p.client.code, NETCORE_ERR_AUTH, "no game in clear behind an admission");
+    cr_assert_eq(log.warnings, 0);
+    close_pair(&p);
+}
+
+Test(transport_seal, the_off_switch_plays_in_clear_and_says_so_once)
+{
+    sim_pair p;
+    warn_log log = {0, false};
+    open_custom_pair(&p, tl_admit_sealed, true, &log);
+    cr_assert_eq(p.client.connects, 1);
+    cr_assert_eq(log.warnings, 1, "one warning, at create");
+    cr_assert(log.mentions_clear);
+    netcore_peer_stats ps;
+    cr_assert_eq(netcore_host_get_peer_stats(p.client.host, p.client.peer, &ps), NETCORE_OK);
+    cr_assert_not(ps.sealed);
+    send_one(&p, NETCORE_DELIVERY_RELIABLE_ORDERED, 5);
+    run_ms(&p, 200);
+    cr_assert_eq(p.server.received[NETCORE_DELIVERY_RELIABLE_ORDERED], 1);
+    netcore_host_stats st = stats_of(&p.client);
+    cr_assert_eq(st.seal_overhead_bytes_sent, 0);
+    cr_assert_eq(st.peers_sealed, 0);
+    cr_assert_eq(log.warnings, 1);
+    close_pair(&p);
+}
+
 /* --- Over real ENet: the token's IP binding --- */
 
 static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
