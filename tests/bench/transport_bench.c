@@ -26,45 +26,14 @@
 
 #include "bench_util.h"
 #include "netcore/transport.h"
+#include "transport_bench.h"
 
-#define MESSAGE_BYTES 32
-#define DEFAULT_RUNS 5
-#define DEFAULT_MESSAGES 20000
-#define QUICK_RUNS 1
-#define QUICK_MESSAGES 200
-#define MAX_RUNS 64
-#define MAX_MESSAGES 1000000
-#define MEMORY_PEERS 256
-#define QUICK_MEMORY_PEERS 8
-#define MEMORY_IDLE_MS 300
-#define QUICK_MEMORY_IDLE_MS 20
-#define CONNECT_TIMEOUT_MS 10000
-/* A message unanswered for this long on loopback is counted lost. */
-#define STALL_TIMEOUT_MS 200
-/* Bounds the events handled by one server service call. */
-#define MAX_EVENTS_PER_SERVICE 4096
-/* Each figure's round trips are split into this many chunks, alternating
- * between netcore and raw ENet. */
-#define MEASURE_CHUNKS 20
-#define RTT_RATIO_GOAL 1.05
-#define THROUGHPUT_RATIO_GOAL 0.95
-/* Sealing's goals (issue 12): sealed RTT within 1.10x raw ENet's, at most 24
- * bytes added per message. */
-#define SEALED_RTT_RATIO_GOAL 1.10
-#define SEALED_OVERHEAD_GOAL_BYTES 24.0
-
-enum { CHANNEL_RELIABLE = 0, CHANNEL_UNRELIABLE = 1, CHANNEL_COUNT = 2 };
-enum { DELIVERY_RELIABLE = 0, DELIVERY_UNRELIABLE = 1, DELIVERY_COUNT = 2 };
-/* netcore runs sealed, as every admitted connection does; netcore_unsealed
- * (no admission, so no keys and nothing sealed) shows what sealing itself costs. */
-enum { BACKEND_NETCORE = 0, BACKEND_RAW_ENET = 1, BACKEND_NETCORE_UNSEALED = 2, BACKEND_COUNT = 3 };
 enum { CLIENT_ERROR = -1, CLIENT_NONE = 0, CLIENT_MESSAGE = 1, CLIENT_OTHER = 2 };
 
-static const char *const delivery_names[DELIVERY_COUNT] = {"reliable", "unreliable"};
+static const uint32_t windows[] = {1, 10};
+_Static_assert(sizeof windows / sizeof windows[0] == WINDOW_COUNT, "window count");
 static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet",
                                                          "netcore_unsealed"};
-static const uint32_t windows[] = {1, 10};
-#define WINDOW_COUNT (sizeof windows / sizeof windows[0])
 
 /* ------------------------------------------------------------------ */
 /* Memory accounting and errors                                        */
@@ -567,18 +536,6 @@ static bool run_window(pair *p, bool reliable, uint32_t window, uint32_t count, 
     return true;
 }
 
-enum memory_field {
-    MEMORY_BYTES_PER_PEER = 0,
-    MEMORY_GROWTH_PER_PEER,
-    MEMORY_EMPTY_HOST,
-    MEMORY_CONNECTED_HOST,
-    MEMORY_NETCORE_ALLOCATOR,
-    MEMORY_ENET,
-    MEMORY_FIELD_COUNT
-};
-static const char *const memory_field_names[MEMORY_FIELD_COUNT] = {
-    "bytes_per_peer",       "growth_per_peer_bytes",   "empty_host_bytes",
-    "connected_host_bytes", "netcore_allocator_bytes", "enet_bytes"};
 
 /*
  * Server with max_peers = peers, one client host opening peers connections,
@@ -617,30 +574,6 @@ static bool measure_memory(const pair_ops *ops, int backend, uint32_t peers, uin
 /* Runs                                                                */
 /* ------------------------------------------------------------------ */
 
-typedef struct params {
-    uint32_t runs;
-    uint32_t messages; /* timed round trips per measurement */
-    uint32_t warmup;   /* untimed round trips before each measurement */
-    uint32_t memory_peers;
-    uint32_t memory_idle_ms;
-} params;
-
-/* One figure for both backends over every run; NaN where a run failed. */
-typedef struct series {
-    double run[BACKEND_COUNT][MAX_RUNS];
-} series;
-
-typedef struct results {
-    series rtt_p50_us[DELIVERY_COUNT];
-    series rtt_p99_us[DELIVERY_COUNT];
-    uint64_t rtt_lost[DELIVERY_COUNT][BACKEND_COUNT];
-    series msgs_per_s[DELIVERY_COUNT][WINDOW_COUNT];
-    uint64_t throughput_lost[DELIVERY_COUNT][WINDOW_COUNT][BACKEND_COUNT];
-    series memory[MEMORY_FIELD_COUNT];
-    /* Sealed pairs: bytes sealing added and messages sent, both hosts. */
-    uint64_t seal_overhead_bytes[DELIVERY_COUNT];
-    uint64_t sealed_messages[DELIVERY_COUNT];
-} results;
 
 static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops,
                                                           &netcore_ops};
@@ -749,209 +682,6 @@ static void run_once(results *res, const params *prm, uint32_t run,
     }
 }
 
-/* ------------------------------------------------------------------ */
-/* Report                                                              */
-/* ------------------------------------------------------------------ */
-
-/* Median over runs of backend a / backend b within the same run. */
-static double ratio_median_of(const series *s, uint32_t runs, int a, int b)
-{
-    double ratios[MAX_RUNS];
-    for (uint32_t r = 0; r < runs; r++)
-        ratios[r] = s->run[a][r] / s->run[b][r];
-    return bench_median(ratios, runs);
-}
-
-/* Median over runs of netcore (sealed) / raw ENet within the same run. */
-static double ratio_median(const series *s, uint32_t runs)
-{
-    return ratio_median_of(s, runs, BACKEND_NETCORE, BACKEND_RAW_ENET);
-}
-
-static void print_parameters(bench_json *json, const params *prm)
-{
-    bench_json_object_begin(json, "parameters");
-    bench_json_uint(json, "runs", prm->runs);
-    bench_json_uint(json, "messages", prm->messages);
-    bench_json_uint(json, "warmup_messages", prm->warmup);
-    bench_json_uint(json, "message_bytes", MESSAGE_BYTES);
-    bench_json_array_begin(json, "windows");
-    for (size_t w = 0; w < WINDOW_COUNT; w++)
-        bench_json_uint(json, NULL, windows[w]);
-    bench_json_array_end(json);
-    bench_json_string(json, "address", "127.0.0.1");
-    bench_json_uint(json, "poll_timeout_ms", 0);
-    bench_json_uint(json, "stall_timeout_ms", STALL_TIMEOUT_MS);
-    bench_json_uint(json, "chunks_per_figure", MEASURE_CHUNKS);
-    bench_json_string(json, "process_model",
-                      "one process, one thread; client and server hosts busy-polled in turn");
-    bench_json_string(json, "netcore_channels",
-                      "0 reliable_ordered, 1 unreliable_sequenced (plus netcore's control lane)");
-    bench_json_string(json, "raw_enet_channels",
-                      "0 ENET_PACKET_FLAG_RELIABLE, 1 unreliable (flags 0, sequenced)");
-    bench_json_uint(json, "memory_peers", prm->memory_peers);
-    bench_json_uint(json, "memory_idle_ms", prm->memory_idle_ms);
-    bench_json_object_end(json);
-}
-
-static void print_rtt(bench_json *json, const results *res, uint32_t runs)
-{
-    bench_json_object_begin(json, "rtt");
-    for (int d = 0; d < DELIVERY_COUNT; d++) {
-        bench_json_object_begin(json, delivery_names[d]);
-        for (int b = 0; b < BACKEND_COUNT; b++) {
-            bench_json_object_begin(json, backend_names[b]);
-            bench_json_runs(json, "rtt_p50_us", res->rtt_p50_us[d].run[b], runs);
-            bench_json_runs(json, "rtt_p99_us", res->rtt_p99_us[d].run[b], runs);
-            bench_json_uint(json, "lost", res->rtt_lost[d][b]);
-            bench_json_object_end(json);
-        }
-        bench_json_number(json, "ratio_rtt_p50", ratio_median(&res->rtt_p50_us[d], runs));
-        bench_json_number(json, "ratio_rtt_p99", ratio_median(&res->rtt_p99_us[d], runs));
-        bench_json_object_end(json);
-    }
-    bench_json_object_end(json);
-}
-
-static void print_throughput(bench_json *json, const results *res, uint32_t runs)
-{
-    bench_json_object_begin(json, "throughput");
-    for (int d = 0; d < DELIVERY_COUNT; d++) {
-        for (size_t w = 0; w < WINDOW_COUNT; w++) {
-            char key[64];
-            snprintf(key, sizeof key, "%s_window_%u", delivery_names[d], (unsigned)windows[w]);
-            bench_json_object_begin(json, key);
-            for (int b = 0; b < BACKEND_COUNT; b++) {
-                bench_json_object_begin(json, backend_names[b]);
-                bench_json_runs(json, "msgs_per_s", res->msgs_per_s[d][w].run[b], runs);
-                bench_json_uint(json, "lost", res->throughput_lost[d][w][b]);
-                bench_json_object_end(json);
-            }
-            bench_json_number(json, "ratio_msgs_per_s", ratio_median(&res->msgs_per_s[d][w], runs));
-            bench_json_object_end(json);
-        }
-    }
-    bench_json_object_end(json);
-}
-
-static void print_memory(bench_json *json, const results *res, uint32_t runs)
-{
-    bench_json_object_begin(json, "memory");
-    bench_json_string(json, "method",
-                      "live bytes the server host requested through netcore's allocator and "
-                      "ENet's callbacks, max_peers = peers, every peer connected and idle");
-    for (int b = 0; b < BACKEND_COUNT; b++) {
-        bench_json_object_begin(json, backend_names[b]);
-        for (int f = 0; f < MEMORY_FIELD_COUNT; f++)
-            if (b != BACKEND_RAW_ENET || f != MEMORY_NETCORE_ALLOCATOR)
-                bench_json_runs(json, memory_field_names[f], res->memory[f].run[b], runs);
-        bench_json_object_end(json);
-    }
-    bench_json_number(json, "ratio_bytes_per_peer",
-                      ratio_median(&res->memory[MEMORY_BYTES_PER_PEER], runs));
-    bench_json_object_end(json);
-}
-
-/* A goal is met when each of its ratios is finite and on the right side. */
-static void print_goal(bench_json *json, const results *res, uint32_t runs)
-{
-    bool rtt_p50_ok = true, rtt_p99_ok = true, throughput_ok = true;
-    for (int d = 0; d < DELIVERY_COUNT; d++) {
-        rtt_p50_ok = rtt_p50_ok && ratio_median(&res->rtt_p50_us[d], runs) <= RTT_RATIO_GOAL;
-        rtt_p99_ok = rtt_p99_ok && ratio_median(&res->rtt_p99_us[d], runs) <= RTT_RATIO_GOAL;
-        for (size_t w = 0; w < WINDOW_COUNT; w++)
-            throughput_ok = throughput_ok &&
-                            ratio_median(&res->msgs_per_s[d][w], runs) >= THROUGHPUT_RATIO_GOAL;
-    }
-    bench_json_object_begin(json, "goal");
-    bench_json_number(json, "rtt_ratio_max", RTT_RATIO_GOAL);
-    bench_json_number(json, "throughput_ratio_min", THROUGHPUT_RATIO_GOAL);
-    bench_json_bool(json, "rtt_p50_within_goal", rtt_p50_ok);
-    bench_json_bool(json, "rtt_p99_within_goal", rtt_p99_ok);
-    bench_json_bool(json, "throughput_within_goal", throughput_ok);
-    bench_json_object_end(json);
-}
-
-/* Sealed netcore against raw ENet (and against unsealed netcore) in the same
- * runs; the overhead is measured from the sealed hosts' own counters. */
-static void print_encryption(bench_json *json, const results *res, uint32_t runs)
-{
-    const size_t w10 = 1; /* windows[1] == 10 */
-    double rtt_rel = ratio_median(&res->rtt_p50_us[DELIVERY_RELIABLE], runs);
-    double rtt_unrel = ratio_median(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs);
-    double overhead[DELIVERY_COUNT];
-    uint64_t bytes = 0, messages = 0;
-    for (int d = 0; d < DELIVERY_COUNT; d++) {
-        overhead[d] = res->sealed_messages[d]
-                          ? (double)res->seal_overhead_bytes[d] / (double)res->sealed_messages[d]
-                          : NAN;
-        bytes += res->seal_overhead_bytes[d];
-        messages += res->sealed_messages[d];
-    }
-    double overhead_all = messages ? (double)bytes / (double)messages : NAN;
-    bench_json_object_begin(json, "encryption");
-    bench_json_string(json, "method",
-                      "netcore sealed (ChaCha20-Poly1305-IETF, every message after admission) "
-                      "against raw ENet and unsealed netcore, chunks alternating in the same run; "
-                      "ratios are medians over runs of sealed / other");
-    bench_json_number(json, "rtt_reliable_ratio_p50", rtt_rel);
-    bench_json_number(json, "rtt_unreliable_ratio_p50", rtt_unrel);
-    bench_json_number(json, "throughput_unreliable_window_10_ratio",
-                      ratio_median(&res->msgs_per_s[DELIVERY_UNRELIABLE][w10], runs));
-    bench_json_number(json, "overhead_bytes_per_message", overhead_all);
-    bench_json_number(json, "overhead_bytes_reliable", overhead[DELIVERY_RELIABLE]);
-    bench_json_number(json, "overhead_bytes_unreliable", overhead[DELIVERY_UNRELIABLE]);
-    bench_json_object_begin(json, "vs_unsealed");
-    bench_json_number(json, "rtt_reliable_ratio_p50",
-                      ratio_median_of(&res->rtt_p50_us[DELIVERY_RELIABLE], runs, BACKEND_NETCORE,
-                                      BACKEND_NETCORE_UNSEALED));
-    bench_json_number(json, "rtt_unreliable_ratio_p50",
-                      ratio_median_of(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs,
-                                      BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
-    bench_json_number(json, "throughput_unreliable_window_10_ratio",
-                      ratio_median_of(&res->msgs_per_s[DELIVERY_UNRELIABLE][w10], runs,
-                                      BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
-    bench_json_object_end(json);
-    bench_json_object_begin(json, "goal");
-    bench_json_number(json, "rtt_ratio_max", SEALED_RTT_RATIO_GOAL);
-    bench_json_number(json, "overhead_bytes_max", SEALED_OVERHEAD_GOAL_BYTES);
-    bench_json_bool(json, "rtt_within_goal",
-                    rtt_rel <= SEALED_RTT_RATIO_GOAL && rtt_unrel <= SEALED_RTT_RATIO_GOAL);
-    bench_json_bool(json, "overhead_within_goal", overhead_all <= SEALED_OVERHEAD_GOAL_BYTES);
-    bench_json_object_end(json);
-    bench_json_object_end(json);
-}
-
-static void print_report(const results *res, const params *prm, double elapsed_s,
-                         double cpu_share, double load_at_start)
-{
-    bench_json json;
-    bench_json_init(&json, stdout);
-    bench_json_object_begin(&json, NULL);
-    bench_json_string(&json, "benchmark", "transport");
-    bench_json_string(&json, "netcore_version", netcore_version_string());
-    ENetVersion enet_version = enet_linked_version();
-    char enet_text[32];
-    snprintf(enet_text, sizeof enet_text, "%u.%u.%u", (unsigned)ENET_VERSION_GET_MAJOR(enet_version),
-             (unsigned)ENET_VERSION_GET_MINOR(enet_version),
-             (unsigned)ENET_VERSION_GET_PATCH(enet_version));
-    bench_json_string(&json, "enet_version", enet_text);
-    bench_json_machine(&json);
-    bench_json_number(&json, "load_avg_1min_at_start", load_at_start);
-    print_parameters(&json, prm);
-    print_rtt(&json, res, prm->runs);
-    print_throughput(&json, res, prm->runs);
-    print_memory(&json, res, prm->runs);
-    print_goal(&json, res, prm->runs);
-    print_encryption(&json, res, prm->runs);
-    bench_json_uint(&json, "errors", error_count);
-    bench_json_string(&json, "first_error", error_count ? first_error : NULL);
-    bench_json_number(&json, "elapsed_s", elapsed_s);
-    bench_json_number(&json, "cpu_share", cpu_share);
-    bench_json_object_end(&json);
-    bench_json_finish(&json);
-}
-
 static const char usage[] =
     "usage: transport_bench [--quick] [--runs N] [--messages N]\n"
     "  Compares netcore's ENet transport (sealed, and unsealed) with raw ENet on\n"
@@ -1008,7 +738,8 @@ int main(int argc, char **argv)
     }
     double elapsed_s = (double)(bench_now_ns() - start_ns) / 1e9;
     double cpu_s = (double)(bench_cpu_time_ns() - start_cpu_ns) / 1e9;
-    print_report(&res, &prm, elapsed_s, cpu_s / elapsed_s, load_at_start);
+    tb_print_report(&res, &prm, elapsed_s, cpu_s / elapsed_s, load_at_start, error_count,
+                    first_error);
     enet_deinitialize();
     for (int b = 0; b < BACKEND_COUNT; b++)
         free(samples_us[b]);
