@@ -74,6 +74,11 @@ netcore_result nci_socket_open_tcp_listener(const netcore_address *bind_address,
 netcore_result nci_socket_open_connected(const netcore_address *address, bool stream,
                                          nci_socket *out_socket, bool *out_in_progress);
 
+/* Connects a UDP socket (from nci_socket_open_udp) to address: the system
+ * picks the source address the peer will see, and datagrams from anyone else
+ * are filtered out. Errors: NETCORE_ERR_ADDRESS. */
+netcore_result nci_socket_connect_datagram(nci_socket socket, const netcore_address *address);
+
 /* After a started connect reported writable: NETCORE_OK, or NETCORE_ERR_SOCKET
  * (refused, unreachable, timed out; nci_socket_last_error() has the code). */
 netcore_result nci_socket_connect_result(nci_socket socket);

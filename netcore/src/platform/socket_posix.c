@@ -156,6 +156,18 @@ netcore_result nci_socket_open_connected(const netcore_address *address, bool st
     return NETCORE_OK;
 }
 
+netcore_result nci_socket_connect_datagram(nci_socket socket, const netcore_address *address)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = nci_address_to_sockaddr(address, &sa);
+    if (len == 0)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    while (connect(socket, (const struct sockaddr *)&sa, len) != 0)
+        if (errno != EINTR)
+            return fail(NETCORE_ERR_ADDRESS);
+    return NETCORE_OK;
+}
+
 netcore_result nci_socket_connect_result(nci_socket socket)
 {
     int error = 0;

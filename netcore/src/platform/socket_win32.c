@@ -159,6 +159,17 @@ netcore_result nci_socket_open_connected(const netcore_address *address, bool st
     return NETCORE_OK;
 }
 
+netcore_result nci_socket_connect_datagram(nci_socket socket, const netcore_address *address)
+{
+    struct sockaddr_storage sa;
+    int len = (int)nci_address_to_sockaddr(address, &sa);
+    if (len == 0)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (connect((SOCKET)socket, (const struct sockaddr *)&sa, len) != 0)
+        return fail(NETCORE_ERR_ADDRESS);
+    return NETCORE_OK;
+}
+
 netcore_result nci_socket_connect_result(nci_socket socket)
 {
     int error = 0;
