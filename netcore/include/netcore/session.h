@@ -195,7 +195,7 @@ typedef struct netcore_game_server_config {
     uint32_t max_entities;                  /**< snapshot world capacity including players, default 1024 */
     uint32_t snapshot_budget_bytes;         /**< per-client snapshot size limit, default 1200 */
     netcore_interest_fn interest;           /**< NULL: every entity relevant, weight 1 */
-    void *interest_user;
+    void *interest_user;                    /**< passed to interest */
     uint32_t input_buffer_ticks;   /**< inputs held ahead per client, default 64 */
     uint32_t lagcomp_history_ticks; /**< lag compensation history, default 72 (1.2 s at 60 Hz) */
     /** Furthest rewind a client may claim, in ticks; default 0: lagcomp_history_ticks - 1. */
@@ -213,10 +213,10 @@ typedef struct netcore_game_server_config {
      *  NONE: the bound address (0.0.0.0 and the actual port when unbound). */
     netcore_address public_address;
     netcore_token_accept_fn token_accept; /**< extra policy on a valid token (e.g. match membership); NULL: none */
-    void *token_accept_user;
+    void *token_accept_user;              /**< passed to token_accept */
     /** Seconds on the lobby's clock for tokens and proofs; NULL: UNIX time. */
     netcore_token_clock_fn token_clock;
-    void *token_clock_user;
+    void *token_clock_user;              /**< passed to token_clock */
     /** Delivery mode of each of the game's own channels (channel k is host channel 2 + k). */
     netcore_delivery game_channels[NETCORE_SESSION_MAX_GAME_CHANNELS];
     uint32_t game_channel_count; /**< 0..NETCORE_SESSION_MAX_GAME_CHANNELS, default 0 */
@@ -231,11 +231,11 @@ typedef struct netcore_game_server_config {
 typedef struct netcore_game_server_stats {
     uint32_t clients;              /**< playing now (welcomed) */
     uint32_t tick;                 /**< newest tick simulated */
-    uint64_t ticks_run;
+    uint64_t ticks_run;            /**< ticks simulated since create */
     uint64_t ticks_skipped;        /**< ticks dropped because an update came too late (over 8 due) */
-    uint64_t joins;
-    uint64_t leaves;
-    uint64_t snapshots_sent;
+    uint64_t joins;                /**< players welcomed */
+    uint64_t leaves;               /**< players gone (disconnected or kicked) */
+    uint64_t snapshots_sent;       /**< snapshots queued to players */
     uint64_t snapshot_errors;      /**< snapshots that could not be written or queued */
     uint64_t hello_rejected;       /**< malformed HELLO, or another schema, rate or input size */
     uint64_t full_rejected;        /**< HELLO with every client slot taken */
@@ -312,8 +312,11 @@ netcore_result netcore_game_server_client_token(const netcore_game_server *serve
 /**
  * Records an entity that is not a player (a bot, a crate) in the lag
  * compensation history at the current tick; players are recorded by the
- * session from their position. Call it from on_tick. values are 3 floats
- * (x, y, z). Errors: those of netcore_lagcomp_record.
+ * session from their position. Call it from on_tick with the position
+ * clients decode (the quantized value, read back with the snapshot server's
+ * getter) for exact hits. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, no
+ * entity, slot at or above max_entities), NETCORE_ERR_STATE (outside
+ * on_tick), NETCORE_ERR_FULL (max_entities records this tick).
  */
 netcore_result netcore_game_server_record(netcore_game_server *server, netcore_entity_id entity,
                                           netcore_vec3 position);
@@ -408,19 +411,19 @@ typedef struct netcore_game_client_config {
 
 /** Counters and figures of a game client. */
 typedef struct netcore_game_client_stats {
-    netcore_game_client_state state;
+    netcore_game_client_state state;             /**< where the client is now */
     netcore_disconnect_reason disconnect_reason; /**< when DISCONNECTED */
     uint32_t disconnect_code;                    /**< when DISCONNECTED (netcore_result for REJECTED) */
-    float rtt_ms;
-    float loss_pct;
-    uint64_t snapshots_decoded;
+    float rtt_ms;                   /**< smoothed round trip to the server, ms (0 before connecting) */
+    float loss_pct;                 /**< recent reliable datagram loss, 0..100 */
+    uint64_t snapshots_decoded;     /**< snapshots that became the current world */
     uint64_t snapshots_rejected;    /**< malformed or of another schema */
     uint64_t welcome_rejected;      /**< malformed or mismatched WELCOME (then disconnected) */
     uint64_t messages_dropped;      /**< on an unknown channel, or before WELCOME */
-    uint64_t ticks_run;
+    uint64_t ticks_run;             /**< client ticks run (inputs sampled and sent) */
     uint64_t corrections;           /**< prediction corrections */
-    float interp_delay_ms;
-    float extrapolated_pct;
+    float interp_delay_ms;          /**< current interpolation delay, ms */
+    float extrapolated_pct;         /**< share of frames extrapolated, 0..100 */
     uint32_t acked_input_tick;      /**< newest input tick the server reported applied */
 } netcore_game_client_stats;
 
