@@ -7,6 +7,7 @@
  * a lag-compensated shot hits what the shooter saw, that mismatched games
  * and missing tokens are refused.
  */
+#include "netcode/session_internal.h"
 #include "test_session_game.h"
 
 #define MAX_TEST_CLIENTS 4
@@ -189,7 +190,7 @@ static void world_stop(world *w)
 {
     for (int k = 0; k < w->count; k++)
         netcore_game_client_destroy(w->clients[k].client);
-    netcore_game_server_destroy(w->server);
+    netcore_game_server_destroy(w->server); /* NULL is ignored */
     netcore_sim_destroy(w->sim);
     netcore_schema_destroy(w->sc.schema);
 }
@@ -440,4 +441,125 @@ Test(session, bad_configs_are_refused)
     cr_assert_null(client);
     cr_assert_null(s);
     netcore_schema_destroy(sc.schema);
+}
+
+/* ---- hostile peers: every bad byte is refused and counted ---- */
+
+static netcore_host *raw_host(world *w, bool is_server)
+{
+    netcore_host_config hc;
+    netcore_host_config_default(&hc);
+    hc.sim = w->sim;
+    hc.is_server = is_server;
+    hc.channel_count = NETCORE_SESSION_CHANNELS;
+    hc.channels[0].delivery = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    hc.channels[1].delivery = NETCORE_DELIVERY_UNRELIABLE_UNORDERED;
+    netcore_host *h = NULL;
+    cr_assert_eq(netcore_host_create(&hc, &h), NETCORE_OK);
+    return h;
+}
+
+/* Runs the world and drains a raw host for `frames` frames; returns the last
+ * event type seen for the raw host's peer and fills *out_peer on CONNECT. */
+static netcore_event_type pump(world *w, netcore_host *raw, int frames, netcore_peer_id *out_peer)
+{
+    netcore_event_type last = NETCORE_EVENT_NONE;
+    for (int i = 0; i < frames; i++) {
+        netcore_sim_advance(w->sim, FRAME_US);
+        uint64_t now = netcore_sim_now_us(w->sim);
+        if (w->server)
+            netcore_game_server_update(w->server, now);
+        for (int k = 0; k < w->count; k++)
+            netcore_game_client_update(w->clients[k].client, now);
+        netcore_event ev;
+        while (netcore_host_poll(raw, 0, &ev) == NETCORE_OK && ev.type != NETCORE_EVENT_NONE) {
+            if (ev.type == NETCORE_EVENT_CONNECT && out_peer)
+                *out_peer = ev.peer;
+            if (ev.type != NETCORE_EVENT_RECEIVE)
+                last = ev.type;
+        }
+    }
+    return last;
+}
+
+Test(session, a_server_refuses_and_counts_garbage_from_a_client)
+{
+    world w;
+    world_start(&w, 0, NETCORE_LINK_PERFECT, false);
+    netcore_host *raw = raw_host(&w, false);
+    netcore_address to;
+    netcore_game_server_address(w.server, &to);
+    netcore_peer_id server = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(raw, &to, NULL, &server), NETCORE_OK);
+    cr_assert_eq(pump(&w, raw, 50, NULL), NETCORE_EVENT_CONNECT);
+    uint8_t junk[40];
+    memset(junk, 0x5A, sizeof junk);
+    /* Inputs before HELLO: not a player yet. */
+    netcore_host_send(raw, server, 1, junk, sizeof junk);
+    pump(&w, raw, 20, NULL);
+    /* A valid HELLO, then input packets that do not decode. */
+    nci_session_hello h = nci_session_hello_of(&(netcore_game_desc){.schema = w.sc.schema,
+                                                                   .tick_rate_hz = 60,
+                                                                   .snapshot_every_ticks = 2,
+                                                                   .input_size_bytes = sizeof(tg_input)});
+    uint8_t hello[NCI_SESSION_HELLO_BYTES];
+    nci_session_write_hello(&h, hello);
+    netcore_host_send(raw, server, 0, hello, sizeof hello);
+    pump(&w, raw, 20, NULL);
+    netcore_host_send(raw, server, 1, junk, sizeof junk);
+    pump(&w, raw, 20, NULL);
+    netcore_game_server_stats ss;
+    netcore_game_server_get_stats(w.server, &ss);
+    cr_assert_eq(ss.messages_dropped, 1);
+    cr_assert_eq(ss.clients, 1);
+    cr_assert_eq(ss.input_rejected, 1);
+    /* A second HELLO is a protocol error: the peer is dropped, its player freed. */
+    netcore_host_send(raw, server, 0, junk, 3);
+    cr_assert_eq(pump(&w, raw, 100, NULL), NETCORE_EVENT_DISCONNECT);
+    netcore_game_server_get_stats(w.server, &ss);
+    cr_assert_eq(ss.hello_rejected, 1);
+    cr_assert_eq(ss.clients, 0);
+    cr_assert_eq(ss.leaves, 1);
+    netcore_host_destroy(raw);
+    world_stop(&w);
+}
+
+Test(session, a_client_refuses_and_counts_garbage_from_a_server)
+{
+    world w;
+    world_start(&w, 1, NETCORE_LINK_PERFECT, false);
+    netcore_game_server_destroy(w.server);
+    w.server = NULL;
+    netcore_host *raw = raw_host(&w, true);
+    netcore_address to;
+    netcore_host_address(raw, &to);
+    netcore_game_client *c = w.clients[0].client;
+    cr_assert_eq(netcore_game_client_connect(c, &to, NULL), NETCORE_OK);
+    netcore_peer_id peer = NETCORE_PEER_NONE;
+    pump(&w, raw, 50, &peer);
+    cr_assert_neq(peer, NETCORE_PEER_NONE);
+    nci_session_welcome wel = {0, 0x00010001u, 60, 2};
+    uint8_t welcome[NCI_SESSION_WELCOME_BYTES];
+    nci_session_write_welcome(&wel, welcome);
+    netcore_host_send(raw, peer, 0, welcome, sizeof welcome);
+    pump(&w, raw, 20, NULL);
+    cr_assert_eq(netcore_game_client_get_state(c), NETCORE_GAME_CLIENT_PLAYING);
+    uint8_t junk[64];
+    memset(junk, 0xC3, sizeof junk);
+    for (int i = 0; i < 5; i++)
+        netcore_host_send(raw, peer, 1, junk, sizeof junk - (size_t)i);
+    pump(&w, raw, 20, NULL);
+    netcore_game_client_stats cs;
+    netcore_game_client_get_stats(c, &cs);
+    cr_assert_eq(cs.snapshots_rejected, 5);
+    cr_assert_eq(cs.snapshots_decoded, 0);
+    cr_assert_eq(cs.state, NETCORE_GAME_CLIENT_PLAYING);
+    /* A malformed WELCOME ends the connection. */
+    netcore_host_send(raw, peer, 0, junk, 7);
+    pump(&w, raw, 100, NULL);
+    netcore_game_client_get_stats(c, &cs);
+    cr_assert_eq(cs.welcome_rejected, 1);
+    cr_assert_eq(cs.state, NETCORE_GAME_CLIENT_DISCONNECTED);
+    netcore_host_destroy(raw);
+    world_stop(&w);
 }
