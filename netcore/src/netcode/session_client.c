@@ -19,6 +19,11 @@
 
 #define PACKET_BYTES 1400u
 #define PREDICT_RING_TICKS 128u
+/* Snapshots the clock sync sees before the first client tick runs (about
+ * half a second at 30 Hz): its first placement then uses a settled offset
+ * and jitter estimate, instead of starting short of the lead it needs and
+ * sending late inputs (each a correction) while it slews there. */
+#define SYNC_SAMPLES_BEFORE_TICKS 16u
 
 struct netcore_game_client {
     netcore_game_client_config config;
@@ -260,6 +265,9 @@ static void run_ticks(netcore_game_client *c, uint64_t now_us)
     netcore_peer_stats ps;
     if (netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK && ps.rtt_ms > 0.0f)
         netcore_timesync_set_rtt(c->sync, ps.rtt_ms);
+    netcore_timesync_stats ts;
+    if (netcore_timesync_get_stats(c->sync, &ts) != NETCORE_OK || ts.samples < SYNC_SAMPLES_BEFORE_TICKS)
+        return;
     uint32_t first = 0, count = 0;
     if (netcore_timesync_advance(c->sync, now_us, &first, &count) != NETCORE_OK)
         return;
