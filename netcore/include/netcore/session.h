@@ -457,8 +457,9 @@ netcore_result netcore_game_client_connect(netcore_game_client *client, const ne
  * network event (snapshots decoded, clock fed, interpolation pushed, own
  * player reconciled, inputs acknowledged), runs every client tick due (one
  * sample_input, one prediction step and one input packet carrying the
- * snapshot ack each), moves interpolation and visual smoothing to now_us and
- * flushes. Never blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
+ * snapshot ack each; the first tick runs once the clock sync has seen 16
+ * snapshots, about half a second at 30 Hz, so that inputs do not start late),
+ * moves interpolation and visual smoothing to now_us and flushes. Never blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_game_client_update(netcore_game_client *client, uint64_t now_us);
 
