@@ -407,6 +407,14 @@ typedef struct netcore_game_client_config {
     float smoothing_half_life_ms;    /**< visual correction half-life, default 50; 0: none */
     float snap_distance;             /**< corrections longer than this are shown at once, default 5 */
     float interp_initial_delay_intervals; /**< starting interpolation delay in snapshot intervals, default 2 */
+    /**
+     * Snapshots the clock sync sees before the first client tick runs; default
+     * 32 (about 1 s at 30 Hz), 1..1024. Fewer start play sooner, but on a
+     * jittery link the clock then starts short of the lead it needs and the
+     * first inputs reach the server late (each one a prediction correction);
+     * 64 fills the clock's sample window and leaves almost none.
+     */
+    uint32_t sync_snapshots;
 } netcore_game_client_config;
 
 /** Counters and figures of a game client. */
@@ -433,7 +441,7 @@ void netcore_game_client_config_default(netcore_game_client_config *config);
 /**
  * Creates a client and allocates everything it will ever need; the config is
  * copied. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, missing callback, sizes
- * out of range), NETCORE_ERR_NOT_INITIALIZED (ENet without netcore_init()),
+ * or sync_snapshots out of range), NETCORE_ERR_NOT_INITIALIZED (ENet without netcore_init()),
  * NETCORE_ERR_OUT_OF_MEMORY, or any error of the owned modules' create functions.
  */
 netcore_result netcore_game_client_create(const netcore_game_client_config *config,
@@ -457,8 +465,8 @@ netcore_result netcore_game_client_connect(netcore_game_client *client, const ne
  * network event (snapshots decoded, clock fed, interpolation pushed, own
  * player reconciled, inputs acknowledged), runs every client tick due (one
  * sample_input, one prediction step and one input packet carrying the
- * snapshot ack each; the first tick runs once the clock sync has seen 16
- * snapshots, about half a second at 30 Hz, so that inputs do not start late),
+ * snapshot ack each; the first tick runs once the clock sync has seen
+ * sync_snapshots snapshots, so that inputs do not start late),
  * moves interpolation and visual smoothing to now_us and flushes. Never blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_game_client_update(netcore_game_client *client, uint64_t now_us);

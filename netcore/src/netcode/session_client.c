@@ -19,11 +19,6 @@
 
 #define PACKET_BYTES 1400u
 #define PREDICT_RING_TICKS 128u
-/* Snapshots the clock sync sees before the first client tick runs (about
- * half a second at 30 Hz): its first placement then uses a settled offset
- * and jitter estimate, instead of starting short of the lead it needs and
- * sending late inputs (each a correction) while it slews there. */
-#define SYNC_SAMPLES_BEFORE_TICKS 16u
 
 struct netcore_game_client {
     netcore_game_client_config config;
@@ -266,7 +261,10 @@ static void run_ticks(netcore_game_client *c, uint64_t now_us)
     if (netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK && ps.rtt_ms > 0.0f)
         netcore_timesync_set_rtt(c->sync, ps.rtt_ms);
     netcore_timesync_stats ts;
-    if (netcore_timesync_get_stats(c->sync, &ts) != NETCORE_OK || ts.samples < SYNC_SAMPLES_BEFORE_TICKS)
+    /* The clock's first placement then uses a settled offset and jitter
+     * estimate, instead of starting short of the lead it needs and sending
+     * late inputs (each a correction) while it slews there. */
+    if (netcore_timesync_get_stats(c->sync, &ts) != NETCORE_OK || ts.samples < c->config.sync_snapshots)
         return;
     uint32_t first = 0, count = 0;
     if (netcore_timesync_advance(c->sync, now_us, &first, &count) != NETCORE_OK)
@@ -321,6 +319,7 @@ void netcore_game_client_config_default(netcore_game_client_config *config)
     config->smoothing_half_life_ms = 50.0f;
     config->snap_distance = 5.0f;
     config->interp_initial_delay_intervals = 2.0f;
+    config->sync_snapshots = 32;
 }
 
 static netcore_result make_host(netcore_game_client *c)
@@ -418,6 +417,7 @@ netcore_result netcore_game_client_create(const netcore_game_client_config *conf
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_client = NULL;
     if (config->max_entities < 1 || config->max_entities > NETCORE_SNAPSHOT_MAX_ENTITIES ||
+        config->sync_snapshots < 1 || config->sync_snapshots > 1024 ||
         config->game_channel_count > NETCORE_SESSION_MAX_GAME_CHANNELS)
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_result r = nci_session_check_desc(&config->game, false);
