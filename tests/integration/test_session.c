@@ -438,6 +438,9 @@ Test(session, bad_configs_are_refused)
     cc.game.read_state = NULL;
     netcore_game_client *client = NULL;
     cr_assert_eq(netcore_game_client_create(&cc, &client), NETCORE_ERR_INVALID_ARGUMENT);
+    tg_desc(&cc.game, &sc);
+    cc.sync_snapshots = 0;
+    cr_assert_eq(netcore_game_client_create(&cc, &client), NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_null(client);
     cr_assert_null(s);
     netcore_schema_destroy(sc.schema);
