@@ -7,6 +7,8 @@
  * a lag-compensated shot hits what the shooter saw, that mismatched games
  * and missing tokens are refused.
  */
+#include <stdio.h>
+
 #include "netcode/session_internal.h"
 #include "test_session_game.h"
 
@@ -564,5 +566,85 @@ Test(session, a_client_refuses_and_counts_garbage_from_a_server)
     cr_assert_eq(cs.welcome_rejected, 1);
     cr_assert_eq(cs.state, NETCORE_GAME_CLIENT_DISCONNECTED);
     netcore_host_destroy(raw);
+    world_stop(&w);
+}
+
+/* ---- the game's own channels and kicks ---- */
+
+typedef struct chatter {
+    uint32_t server_got, client_got;
+    uint8_t last_channel;
+    char last[16];
+} chatter;
+
+static chatter chat_log;
+
+static void server_message(void *user, netcore_game_server *server, uint32_t client, uint8_t channel,
+                           const uint8_t *data, size_t size)
+{
+    (void)user;
+    chat_log.server_got++;
+    chat_log.last_channel = channel;
+    /* Echo to the sender and tell everyone on the other channel. */
+    netcore_game_server_send(server, client, channel, data, size);
+    netcore_game_server_broadcast(server, 1, "all", 3);
+}
+
+static void client_message(void *user, netcore_game_client *client, uint8_t channel, const uint8_t *data,
+                           size_t size)
+{
+    (void)user;
+    (void)client;
+    chat_log.client_got++;
+    chat_log.last_channel = channel;
+    snprintf(chat_log.last, sizeof chat_log.last, "%.*s", (int)size, (const char *)data);
+}
+
+Test(session, game_channels_carry_the_games_messages_both_ways)
+{
+    memset(&chat_log, 0, sizeof chat_log);
+    world w;
+    world_start(&w, 0, NETCORE_LINK_PERFECT, false);
+    netcore_game_server_destroy(w.server);
+    netcore_game_server_config sc;
+    netcore_game_server_config_default(&sc);
+    tg_desc(&sc.game, &w.sc);
+    sc.sim = w.sim;
+    sc.max_entities = 64;
+    sc.game_channel_count = 2;
+    sc.game_channels[0] = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    sc.game_channels[1] = NETCORE_DELIVERY_RELIABLE_UNORDERED;
+    sc.on_message = server_message;
+    cr_assert_eq(netcore_game_server_create(&sc, &w.server), NETCORE_OK);
+    netcore_game_client_config cc;
+    netcore_game_client_config_default(&cc);
+    tg_desc(&cc.game, &w.sc);
+    cc.sim = w.sim;
+    cc.max_entities = 64;
+    cc.game_channel_count = 2;
+    cc.game_channels[0] = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    cc.game_channels[1] = NETCORE_DELIVERY_RELIABLE_UNORDERED;
+    cc.on_message = client_message;
+    cr_assert_eq(netcore_game_client_create(&cc, &w.clients[0].client), NETCORE_OK);
+    w.count = 1;
+    netcore_game_client *c = w.clients[0].client;
+    cr_assert_eq(netcore_game_client_send(c, 0, "early", 5), NETCORE_ERR_NOT_CONNECTED);
+    connect_all(&w);
+    run(&w, 500000);
+    cr_assert_eq(netcore_game_client_send(c, 2, "x", 1), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_game_client_send(c, 0, "hi", 2), NETCORE_OK);
+    run(&w, 200000);
+    cr_assert_eq(chat_log.server_got, 1);
+    cr_assert_eq(chat_log.client_got, 2); /* the echo and the broadcast */
+    cr_assert(strcmp(chat_log.last, "hi") == 0 || strcmp(chat_log.last, "all") == 0);
+    /* Kicked: the client sees the code, the server frees the player. */
+    cr_assert_eq(netcore_game_server_kick(w.server, netcore_game_client_index(c), 77), NETCORE_OK);
+    run(&w, 500000);
+    netcore_game_client_stats cs;
+    netcore_game_client_get_stats(c, &cs);
+    cr_assert_eq(cs.state, NETCORE_GAME_CLIENT_DISCONNECTED);
+    cr_assert_eq(cs.disconnect_reason, NETCORE_DISCONNECT_REQUESTED);
+    cr_assert_eq(cs.disconnect_code, 77);
+    cr_assert_eq(netcore_game_server_client_active(w.server, 0), false);
     world_stop(&w);
 }
