@@ -648,3 +648,72 @@ Test(session, game_channels_carry_the_games_messages_both_ways)
     cr_assert_eq(netcore_game_server_client_active(w.server, 0), false);
     world_stop(&w);
 }
+
+/* ---- an untrusted render tick is clamped ---- */
+
+static netcore_lagcomp_result rewind_seen;
+static int rewinds;
+
+static void rewind_tick(void *user, netcore_game_server *server, uint32_t tick)
+{
+    world *w = user;
+    on_tick(user, server, tick);
+    netcore_input_source source;
+    if (!netcore_game_server_client_input(server, 0, &source) || source != NETCORE_INPUT_RECEIVED)
+        return;
+    netcore_vec3 pos;
+    if (netcore_game_server_rewind(server, 0, w->bot, &pos, &rewind_seen) == NETCORE_OK)
+        rewinds++;
+}
+
+Test(session, a_claim_to_have_seen_the_distant_past_is_clamped)
+{
+    rewinds = 0;
+    world w;
+    world_start(&w, 0, NETCORE_LINK_PERFECT, false);
+    netcore_game_server_destroy(w.server);
+    netcore_game_server_config sc;
+    netcore_game_server_config_default(&sc);
+    tg_desc(&sc.game, &w.sc);
+    sc.sim = w.sim;
+    sc.max_entities = 64;
+    sc.lagcomp_max_rewind_ticks = 12;
+    sc.on_tick = rewind_tick;
+    sc.user = &w;
+    cr_assert_eq(netcore_game_server_create(&sc, &w.server), NETCORE_OK);
+    netcore_host *raw = raw_host(&w, false);
+    netcore_address to;
+    netcore_game_server_address(w.server, &to);
+    netcore_peer_id server = NETCORE_PEER_NONE;
+    cr_assert_eq(netcore_host_connect(raw, &to, NULL, &server), NETCORE_OK);
+    pump(&w, raw, 50, NULL);
+    nci_session_hello h = nci_session_hello_of(&sc.game);
+    uint8_t hello[NCI_SESSION_HELLO_BYTES];
+    nci_session_write_hello(&h, hello);
+    netcore_host_send(raw, server, 0, hello, sizeof hello);
+    pump(&w, raw, 50, NULL);
+    /* Inputs a few ticks ahead, each claiming render tick 0. */
+    netcore_input_client_config ic;
+    netcore_input_client_config_default(&ic);
+    ic.input_size_bytes = NETCORE_SESSION_INPUT_HEADER_BYTES + sizeof(tg_input);
+    netcore_input_client *inputs = NULL;
+    cr_assert_eq(netcore_input_client_create(&ic, &inputs), NETCORE_OK);
+    uint8_t wire[NETCORE_SESSION_INPUT_HEADER_BYTES + sizeof(tg_input)];
+    memset(wire, 0, sizeof wire);
+    uint32_t first = netcore_game_server_tick(w.server) + 3;
+    for (uint32_t t = first; t < first + 10; t++) {
+        uint8_t packet[512];
+        size_t n = 0;
+        cr_assert_eq(netcore_input_client_add(inputs, t, wire), NETCORE_OK);
+        cr_assert_eq(netcore_input_client_write(inputs, NULL, 0, packet, sizeof packet, &n), NETCORE_OK);
+        netcore_host_send(raw, server, 1, packet, n);
+        netcore_host_flush(raw);
+    }
+    pump(&w, raw, 100, NULL);
+    cr_assert_gt(rewinds, 0);
+    cr_assert(rewind_seen.clamped);
+    cr_assert_geq(rewind_seen.tick + 12.0, (double)first, "rewound to tick %f", rewind_seen.tick);
+    netcore_input_client_destroy(inputs);
+    netcore_host_destroy(raw);
+    world_stop(&w);
+}
