@@ -64,15 +64,18 @@ static void on_event(void *user, const netcore_lobby_event *e)
             printf("joined room %s (%u here)\n", e->room->name, (unsigned)e->room->member_count);
         c->in_room = true;
         if (c->say && !c->said)
-            c->said = netcore_lobby_client_chat(c->lobby, NETCORE_LOBBY_CHAT_ROOM, c->say) == NETCORE_OK;
+            c->said =
+                netcore_lobby_client_chat(c->lobby, NETCORE_LOBBY_CHAT_ROOM, c->say) == NETCORE_OK;
         break;
     case NETCORE_LOBBY_EVENT_CHAT:
         printf("[%s] %s\n", e->nickname, e->text);
-        if (c->expect && e->from_id != netcore_lobby_client_id(c->lobby) && strcmp(e->text, c->expect) == 0)
+        if (c->expect && e->from_id != netcore_lobby_client_id(c->lobby) &&
+            strcmp(e->text, c->expect) == 0)
             c->heard = true;
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
-        fprintf(stderr, "chat: lobby error: %s\n", e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
+        fprintf(stderr, "chat: lobby error: %s\n",
+                e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
         c->failed = true;
         break;
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
@@ -123,8 +126,10 @@ int main(int argc, char **argv)
             seconds = atof(v);
     }
     netcore_address lobby_address;
-    if (!lobby_text || argc % 2 == 0 || netcore_address_parse(lobby_text, 7777, &lobby_address) != NETCORE_OK) {
-        fprintf(stderr, "usage: chat --lobby HOST:PORT [--name NAME] [--room ROOM] [--say TEXT] [--expect TEXT] "
+    if (!lobby_text || argc % 2 == 0 ||
+        netcore_address_parse(lobby_text, 7777, &lobby_address) != NETCORE_OK) {
+        fprintf(stderr, "usage: chat --lobby HOST:PORT [--name NAME] [--room ROOM] [--say TEXT] "
+                        "[--expect TEXT] "
                         "[--seconds S]\n");
         return 2;
     }

@@ -29,7 +29,8 @@ static netcore_host *make_host(bool is_server, uint16_t port)
     netcore_host *host = NULL;
     netcore_result r = netcore_host_create(&cfg, &host);
     if (r != NETCORE_OK)
-        fprintf(stderr, "echo: cannot create the %s: %s\n", is_server ? "server" : "client", netcore_result_str(r));
+        fprintf(stderr, "echo: cannot create the %s: %s\n", is_server ? "server" : "client",
+                netcore_result_str(r));
     return host;
 }
 
@@ -62,7 +63,8 @@ static void send_next(echo_client *c)
 static void play(echo_client *c, uint32_t wait_ms)
 {
     netcore_event ev;
-    for (uint32_t wait = wait_ms; netcore_host_poll(c->host, wait, &ev) == NETCORE_OK && ev.type != NETCORE_EVENT_NONE;
+    for (uint32_t wait = wait_ms;
+         netcore_host_poll(c->host, wait, &ev) == NETCORE_OK && ev.type != NETCORE_EVENT_NONE;
          wait = 0) {
         if (ev.type == NETCORE_EVENT_CONNECT) {
             printf("connected\n");
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
             connect_to = argv[i + 1];
     }
     if (argc % 2 == 0 || count < 1 || server_port > 65535) {
-        fprintf(stderr, "usage: echo [--count N] | --server PORT | --connect HOST:PORT [--count N]\n");
+        fprintf(stderr,
+                "usage: echo [--count N] | --server PORT | --connect HOST:PORT [--count N]\n");
         return 2;
     }
     if (netcore_init() != NETCORE_OK)
@@ -140,7 +143,8 @@ int main(int argc, char **argv)
                 for (;;) {
                     netcore_event ev;
                     /* Wait for traffic, then answer everything pending. */
-                    if (netcore_host_poll(server, 10, &ev) == NETCORE_OK && ev.type == NETCORE_EVENT_RECEIVE)
+                    if (netcore_host_poll(server, 10, &ev) == NETCORE_OK &&
+                        ev.type == NETCORE_EVENT_RECEIVE)
                         netcore_host_send(server, ev.peer, ev.channel, ev.data, ev.size_bytes);
                     serve(server);
                 }

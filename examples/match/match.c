@@ -66,7 +66,8 @@ static void join_match(player *p, const netcore_lobby_match_start *m)
         p->g->failed = true;
         return;
     }
-    printf("player %d: match %llu started, joining the game server\n", p->k, (unsigned long long)m->match_id);
+    printf("player %d: match %llu started, joining the game server\n", p->k,
+           (unsigned long long)m->match_id);
 }
 
 static void on_room(player *p, const netcore_lobby_room_state *room)
@@ -78,7 +79,8 @@ static void on_room(player *p, const netcore_lobby_room_state *room)
         p->g->room_open = true; /* the second player may come in now */
     if (!p->ready_sent && room->member_count == PLAYERS)
         p->ready_sent = netcore_lobby_client_set_ready(p->lobby, true) == NETCORE_OK;
-    if (all_ready && room->owner_id == netcore_lobby_client_id(p->lobby) && !room->in_match && !p->start_sent)
+    if (all_ready && room->owner_id == netcore_lobby_client_id(p->lobby) && !room->in_match &&
+        !p->start_sent)
         p->start_sent = netcore_lobby_client_start_match(p->lobby) == NETCORE_OK;
 }
 
@@ -109,7 +111,8 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e)
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
-        fprintf(stderr, "match: player %d: lobby %s\n", p->k, netcore_lobby_error_str(e->error_code));
+        fprintf(stderr, "match: player %d: lobby %s\n", p->k,
+                netcore_lobby_error_str(e->error_code));
         p->g->failed = true;
         break;
     default:
@@ -129,8 +132,8 @@ static bool connect_lobby(game *g, int k)
     char name[16];
     snprintf(name, sizeof name, "player%d", k);
     return netcore_lobby_client_create(&cfg, &p->lobby) == NETCORE_OK &&
-           netcore_lobby_client_connect(p->lobby, &g->lobby_address, name, netcore_time_now_us() / 1000) ==
-               NETCORE_OK;
+           netcore_lobby_client_connect(p->lobby, &g->lobby_address, name,
+                                        netcore_time_now_us() / 1000) == NETCORE_OK;
 }
 
 /* ---- play ---- */
@@ -202,14 +205,17 @@ static int finish(game *g)
     for (int k = 0; k < PLAYERS; k++) {
         netcore_game_client *c = g->players[k].client;
         const arena_state *mine = netcore_game_client_predicted_state(c, NULL);
-        const arena_state *truth = netcore_game_server_client_state(g->server, netcore_game_client_index(c));
-        bool ok = mine && truth && mine->x_milli == truth->x_milli && mine->y_milli == truth->y_milli;
+        const arena_state *truth =
+            netcore_game_server_client_state(g->server, netcore_game_client_index(c));
+        bool ok =
+            mine && truth && mine->x_milli == truth->x_milli && mine->y_milli == truth->y_milli;
         netcore_game_client_stats st;
         netcore_game_client_get_stats(c, &st);
         printf("player %d: %s, %llu snapshots, %llu ticks, at %.2f,%.2f%s\n", k,
                netcore_game_client_state_str(st.state), (unsigned long long)st.snapshots_decoded,
                (unsigned long long)st.ticks_run, truth ? truth->x_milli / 1000.0 : 0.0,
-               truth ? truth->y_milli / 1000.0 : 0.0, ok ? ", prediction exact" : ", prediction off");
+               truth ? truth->y_milli / 1000.0 : 0.0,
+               ok ? ", prediction exact" : ", prediction off");
         failures += !ok;
     }
     return failures ? 1 : 0;
@@ -224,7 +230,8 @@ int main(int argc, char **argv)
     }
     game g;
     memset(&g, 0, sizeof g);
-    if (netcore_init() != NETCORE_OK || !arena_create(&g.arena) || !start(&g) || !connect_lobby(&g, 0)) {
+    if (netcore_init() != NETCORE_OK || !arena_create(&g.arena) || !start(&g) ||
+        !connect_lobby(&g, 0)) {
         fprintf(stderr, "match: cannot start\n");
         return 1;
     }
@@ -239,7 +246,8 @@ int main(int argc, char **argv)
         }
         if (play_start && now - play_start >= play_us)
             break;
-        g.resting = play_start && now - play_start + 1000000u >= play_us; /* still for the last second */
+        g.resting =
+            play_start && now - play_start + 1000000u >= play_us; /* still for the last second */
         poll(NULL, 0, 1);
     }
     int status = play_start ? finish(&g) : 1;

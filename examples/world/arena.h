@@ -17,8 +17,8 @@
 
 #include "netcore/session.h"
 
-#define ARENA_HALF_SIZE 40.0f    /* the arena spans -40..40 units on each axis */
-#define ARENA_STEP_MILLI 150     /* a held key moves 0.15 units a tick (9 units/s at 60 Hz) */
+#define ARENA_HALF_SIZE 40.0f /* the arena spans -40..40 units on each axis */
+#define ARENA_STEP_MILLI 150  /* a held key moves 0.15 units a tick (9 units/s at 60 Hz) */
 
 typedef struct arena_state {
     int32_t x_milli, y_milli; /* thousandths of a unit */
@@ -63,7 +63,8 @@ static inline netcore_vec3 arena_position(void *user, const void *state)
 
 /* Server: the exact state (for the owner's reconciliation) and a compact
  * display position (for everyone's interpolation). */
-static inline void arena_write_state(void *user, netcore_snapshot_server *snap, netcore_entity_id e, const void *state)
+static inline void arena_write_state(void *user, netcore_snapshot_server *snap, netcore_entity_id e,
+                                     const void *state)
 {
     const arena *a = user;
     const arena_state *s = state;
@@ -72,7 +73,8 @@ static inline void arena_write_state(void *user, netcore_snapshot_server *snap, 
     netcore_snapshot_server_set_vec3(snap, e, a->player_pos, arena_position(NULL, s));
 }
 
-static inline bool arena_read_state(void *user, const netcore_snapshot_client *snap, netcore_entity_id e, void *out)
+static inline bool arena_read_state(void *user, const netcore_snapshot_client *snap,
+                                    netcore_entity_id e, void *out)
 {
     const arena *a = user;
     arena_state *s = out;
@@ -85,8 +87,8 @@ static inline bool arena_read_state(void *user, const netcore_snapshot_client *s
     return true;
 }
 
-static inline bool arena_field(arena *a, uint16_t type, const char *name, netcore_field_kind kind, unsigned bits,
-                        bool is_signed, uint16_t *out)
+static inline bool arena_field(arena *a, uint16_t type, const char *name, netcore_field_kind kind,
+                               unsigned bits, bool is_signed, uint16_t *out)
 {
     netcore_field_desc d;
     memset(&d, 0, sizeof d);
@@ -108,16 +110,17 @@ static inline bool arena_create(arena *a)
     netcore_schema_config_default(&cfg);
     if (netcore_schema_create(&cfg, &a->schema) != NETCORE_OK)
         return false;
-    bool ok = netcore_schema_add_type(a->schema, "player", &a->type_player) == NETCORE_OK &&
-              netcore_schema_add_type(a->schema, "orb", &a->type_orb) == NETCORE_OK &&
-              arena_field(a, a->type_player, "x", NETCORE_FIELD_INT, 32, true, &a->player_x) &&
-              arena_field(a, a->type_player, "y", NETCORE_FIELD_INT, 32, true, &a->player_y) &&
-              arena_field(a, a->type_player, "pos", NETCORE_FIELD_VEC2, 0, false, &a->player_pos) &&
-              /* The session writes the input tick here: how a client knows
+    bool ok =
+        netcore_schema_add_type(a->schema, "player", &a->type_player) == NETCORE_OK &&
+        netcore_schema_add_type(a->schema, "orb", &a->type_orb) == NETCORE_OK &&
+        arena_field(a, a->type_player, "x", NETCORE_FIELD_INT, 32, true, &a->player_x) &&
+        arena_field(a, a->type_player, "y", NETCORE_FIELD_INT, 32, true, &a->player_y) &&
+        arena_field(a, a->type_player, "pos", NETCORE_FIELD_VEC2, 0, false, &a->player_pos) &&
+        /* The session writes the input tick here: how a client knows
                * which of its predictions a snapshot confirms. */
-              arena_field(a, a->type_player, "tick", NETCORE_FIELD_INT, 32, false, &a->player_tick) &&
-              arena_field(a, a->type_orb, "pos", NETCORE_FIELD_VEC2, 0, false, &a->orb_pos) &&
-              netcore_schema_finalize(a->schema) == NETCORE_OK;
+        arena_field(a, a->type_player, "tick", NETCORE_FIELD_INT, 32, false, &a->player_tick) &&
+        arena_field(a, a->type_orb, "pos", NETCORE_FIELD_VEC2, 0, false, &a->orb_pos) &&
+        netcore_schema_finalize(a->schema) == NETCORE_OK;
     if (!ok)
         netcore_schema_destroy(a->schema);
     return ok;

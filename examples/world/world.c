@@ -49,7 +49,8 @@ struct world {
 
 /* ---- server: the rest of the world ---- */
 
-static void on_join(void *user, netcore_game_server *server, uint32_t client, netcore_entity_id entity)
+static void on_join(void *user, netcore_game_server *server, uint32_t client,
+                    netcore_entity_id entity)
 {
     (void)user;
     (void)entity;
@@ -64,7 +65,8 @@ static void on_tick(void *user, netcore_game_server *server, uint32_t tick)
     netcore_snapshot_server *snap = netcore_game_server_snapshot(server);
     for (int i = 0; i < ORBS; i++) {
         if (w->orbs[i] == NETCORE_ENTITY_NONE &&
-            netcore_snapshot_server_entity_create(snap, w->game.type_orb, &w->orbs[i]) != NETCORE_OK)
+            netcore_snapshot_server_entity_create(snap, w->game.type_orb, &w->orbs[i]) !=
+                NETCORE_OK)
             continue;
         double angle = (double)tick * 0.02 + i * 6.283185307179586 / ORBS;
         netcore_vec3 pos = {(float)(25.0 * cos(angle)), (float)(25.0 * sin(angle)), 0.0f};
@@ -93,8 +95,10 @@ static void sample_input(void *user, netcore_game_client *client, uint32_t tick,
 #ifdef WORLD_HAVE_SDL2
     if (p->k == 0 && p->w->keys) {
         const uint8_t *k = p->w->keys;
-        in->move_x = (int8_t)((k[SDL_SCANCODE_D] || k[SDL_SCANCODE_RIGHT]) - (k[SDL_SCANCODE_A] || k[SDL_SCANCODE_LEFT]));
-        in->move_y = (int8_t)((k[SDL_SCANCODE_S] || k[SDL_SCANCODE_DOWN]) - (k[SDL_SCANCODE_W] || k[SDL_SCANCODE_UP]));
+        in->move_x = (int8_t)((k[SDL_SCANCODE_D] || k[SDL_SCANCODE_RIGHT]) -
+                              (k[SDL_SCANCODE_A] || k[SDL_SCANCODE_LEFT]));
+        in->move_y = (int8_t)((k[SDL_SCANCODE_S] || k[SDL_SCANCODE_DOWN]) -
+                              (k[SDL_SCANCODE_W] || k[SDL_SCANCODE_UP]));
         return;
     }
 #endif
@@ -114,7 +118,8 @@ static bool view_open(view *v)
 {
     if (SDL_Init(SDL_INIT_VIDEO) != 0)
         return false;
-    v->window = SDL_CreateWindow("netcore world", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 640, 640, 0);
+    v->window = SDL_CreateWindow("netcore world", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                 640, 640, 0);
     v->renderer = v->window ? SDL_CreateRenderer(v->window, -1, SDL_RENDERER_PRESENTVSYNC) : NULL;
     if (!v->renderer) {
         if (v->window)
@@ -134,7 +139,8 @@ static void view_close(view *v)
 
 static void dot(view *v, netcore_vec3 p, int size, uint8_t r, uint8_t g, uint8_t b)
 {
-    SDL_Rect rect = {(int)(320.0f + p.x * 7.5f) - size / 2, (int)(320.0f + p.y * 7.5f) - size / 2, size, size};
+    SDL_Rect rect = {(int)(320.0f + p.x * 7.5f) - size / 2, (int)(320.0f + p.y * 7.5f) - size / 2,
+                     size, size};
     SDL_SetRenderDrawColor(v->renderer, r, g, b, 255);
     SDL_RenderFillRect(v->renderer, &rect);
 }
@@ -153,7 +159,8 @@ static void view_draw(view *v, world *w)
         netcore_interp_entity_at(interp, i, &id, &type, NULL);
         bool orb = type == w->game.type_orb;
         if (id == netcore_game_client_entity(c) ||
-            netcore_interp_get_vec3(interp, id, orb ? w->game.orb_pos : w->game.player_pos, &pos) != NETCORE_OK)
+            netcore_interp_get_vec3(interp, id, orb ? w->game.orb_pos : w->game.player_pos, &pos) !=
+                NETCORE_OK)
             continue;
         dot(v, pos, orb ? 10 : 16, orb ? 240 : 80, orb ? 200 : 140, orb ? 60 : 240);
     }
@@ -234,7 +241,8 @@ static bool converged(world *w, int k)
             continue;
         netcore_entity_id e = netcore_game_server_client_entity(w->server, other);
         netcore_vec3 real = arena_position(NULL, st);
-        if (netcore_interp_get_vec3(netcore_game_client_interp(c), e, w->game.player_pos, &seen) != NETCORE_OK ||
+        if (netcore_interp_get_vec3(netcore_game_client_interp(c), e, w->game.player_pos, &seen) !=
+                NETCORE_OK ||
             fabsf(seen.x - real.x) > 1.0f / 256.0f || fabsf(seen.y - real.y) > 1.0f / 256.0f)
             return false;
     }
@@ -249,8 +257,8 @@ static int report(world *w)
         netcore_game_client_get_stats(w->players[k].client, &st);
         bool ok = st.state == NETCORE_GAME_CLIENT_PLAYING && converged(w, k);
         failures += !ok;
-        printf("{\"client\":%d,\"state\":\"%s\",\"rtt_ms\":%.1f,\"snapshots\":%llu,\"corrections\":%llu,"
-               "\"interp_delay_ms\":%.1f,\"converged\":%s}\n",
+        printf("{\"client\":%d,\"state\":\"%s\",\"rtt_ms\":%.1f,\"snapshots\":%llu,"
+               "\"corrections\":%llu,\"interp_delay_ms\":%.1f,\"converged\":%s}\n",
                k, netcore_game_client_state_str(st.state), (double)st.rtt_ms,
                (unsigned long long)st.snapshots_decoded, (unsigned long long)st.corrections,
                (double)st.interp_delay_ms, ok ? "true" : "false");
@@ -283,9 +291,13 @@ int main(int argc, char **argv)
             clients = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--seconds") == 0 && value) {
             seconds = atof(argv[++i]);
-        } else if (!(strcmp(argv[i], "--preset") == 0 && value && parse_preset(argv[++i], &preset))) {
-            fprintf(stderr, "usage: world [--clients 1..%d] [--seconds S] [--preset perfect|lan|wifi|4g|bad] "
-                            "[--headless]\n", MAX_CLIENTS);
+        } else if (!(strcmp(argv[i], "--preset") == 0 && value &&
+                     parse_preset(argv[++i], &preset))) {
+            fprintf(
+                stderr,
+                "usage: world [--clients 1..%d] [--seconds S] [--preset perfect|lan|wifi|4g|bad] "
+                "[--headless]\n",
+                MAX_CLIENTS);
             return 2;
         }
     }

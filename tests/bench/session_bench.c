@@ -135,7 +135,8 @@ static bool run(uint32_t clients, uint64_t seconds, uint64_t seed, run_result *o
         out->server_p50_us = bench_percentile_sorted(server_us, server_n, 50);
         out->server_p99_us = bench_percentile_sorted(server_us, server_n, 99);
         out->client_p50_us = bench_percentile_sorted(client_us, client_n, 50);
-        out->out_kbps_per_client = (double)(st.host.wire_bytes_sent - wire_start) * 8.0 / 1000.0 / measured_s / clients;
+        out->out_kbps_per_client =
+            (double)(st.host.wire_bytes_sent - wire_start) * 8.0 / 1000.0 / measured_s / clients;
         out->server_bytes = (double)server_mem.peak_bytes;
         out->client_bytes = (double)client_mem.peak_bytes / clients;
         double corrections = 0, delay = 0;
@@ -167,15 +168,15 @@ static bool run(uint32_t clients, uint64_t seconds, uint64_t seed, run_result *o
 int main(int argc, char **argv)
 {
     bench_options opt = {false, 5, 0};
-    bench_args_result a = bench_options_parse(argc, argv, "usage: session_bench [--quick] [--runs N]\n", 1, 1, 99,
-                                              1, &opt);
+    bench_args_result a = bench_options_parse(
+        argc, argv, "usage: session_bench [--quick] [--runs N]\n", 1, 1, 99, 1, &opt);
     if (a != BENCH_ARGS_OK)
         return a == BENCH_ARGS_HELP ? 0 : 2;
     static const uint32_t counts[] = {4, 16, 64};
     static const char *const names[FIGURES] = {"server_update_us_p50", "server_update_us_p99",
                                                "client_update_us_p50", "out_kbps_per_client",
-                                               "server_bytes", "client_bytes",
-                                               "corrections_per_min", "interp_delay_ms"};
+                                               "server_bytes",         "client_bytes",
+                                               "corrections_per_min",  "interp_delay_ms"};
     uint64_t seconds = opt.quick ? 2 : 10;
     bench_json j;
     bench_json_init(&j, stdout);
@@ -194,8 +195,9 @@ int main(int argc, char **argv)
                 status = 1;
                 continue;
             }
-            double vals[FIGURES] = {rr.server_p50_us, rr.server_p99_us, rr.client_p50_us, rr.out_kbps_per_client,
-                                    rr.server_bytes, rr.client_bytes, rr.corrections_per_min, rr.interp_delay_ms};
+            double vals[FIGURES] = {rr.server_p50_us,       rr.server_p99_us,  rr.client_p50_us,
+                                    rr.out_kbps_per_client, rr.server_bytes,   rr.client_bytes,
+                                    rr.corrections_per_min, rr.interp_delay_ms};
             for (int i = 0; i < FIGURES; i++)
                 v[i][r] = vals[i];
         }

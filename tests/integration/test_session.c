@@ -65,7 +65,8 @@ static void sample_input(void *user, netcore_game_client *client, uint32_t tick,
     memcpy(out, &in, sizeof in);
 }
 
-static void on_join(void *user, netcore_game_server *server, uint32_t client, netcore_entity_id entity)
+static void on_join(void *user, netcore_game_server *server, uint32_t client,
+                    netcore_entity_id entity)
 {
     world *w = user;
     (void)entity;
@@ -75,7 +76,8 @@ static void on_join(void *user, netcore_game_server *server, uint32_t client, ne
     w->joins++;
 }
 
-static void on_leave(void *user, netcore_game_server *server, uint32_t client, netcore_entity_id entity)
+static void on_leave(void *user, netcore_game_server *server, uint32_t client,
+                     netcore_entity_id entity)
 {
     (void)server;
     (void)client;
@@ -109,7 +111,8 @@ static void on_tick(void *user, netcore_game_server *server, uint32_t tick)
     world *w = user;
     netcore_snapshot_server *snap = netcore_game_server_snapshot(server);
     if (w->bot == NETCORE_ENTITY_NONE)
-        cr_assert_eq(netcore_snapshot_server_entity_create(snap, w->sc.type_bot, &w->bot), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_entity_create(snap, w->sc.type_bot, &w->bot),
+                     NETCORE_OK);
     judge_shots(w, server, (netcore_vec3){bot_x_at(tick - 1), 5.0f, 0.0f});
     netcore_vec3 pos = {bot_x_at(tick), 5.0f, 0.0f};
     netcore_snapshot_server_set_vec3(snap, w->bot, w->sc.bot_pos, pos);
@@ -208,18 +211,22 @@ static void assert_converged(world *w)
         const tg_state *predicted = netcore_game_client_predicted_state(c, NULL);
         cr_assert_not_null(predicted);
         const tg_state *truth = netcore_game_server_client_state(w->server, me);
-        cr_assert_eq(predicted->x, truth->x, "client %d predicts x %d, server %d", k, predicted->x, truth->x);
-        cr_assert_eq(predicted->y, truth->y, "client %d predicts y %d, server %d", k, predicted->y, truth->y);
+        cr_assert_eq(predicted->x, truth->x, "client %d predicts x %d, server %d", k, predicted->x,
+                     truth->x);
+        cr_assert_eq(predicted->y, truth->y, "client %d predicts y %d, server %d", k, predicted->y,
+                     truth->y);
         for (uint32_t other = 0; other < MAX_TEST_CLIENTS; other++) {
             const tg_state *st = netcore_game_server_client_state(w->server, other);
             if (!st || other == me)
                 continue;
             netcore_vec3 seen;
             netcore_entity_id e = netcore_game_server_client_entity(w->server, other);
-            cr_assert_eq(netcore_interp_get_vec3(netcore_game_client_interp(c), e, w->sc.player_pos, &seen),
-                         NETCORE_OK);
-            cr_assert_lt(distance(seen, (float)st->x * TG_TO_UNITS, (float)st->y * TG_TO_UNITS), 1.0f / 256.0f,
-                         "client %d sees player %u at %f,%f", k, other, (double)seen.x, (double)seen.y);
+            cr_assert_eq(
+                netcore_interp_get_vec3(netcore_game_client_interp(c), e, w->sc.player_pos, &seen),
+                NETCORE_OK);
+            cr_assert_lt(distance(seen, (float)st->x * TG_TO_UNITS, (float)st->y * TG_TO_UNITS),
+                         1.0f / 256.0f, "client %d sees player %u at %f,%f", k, other,
+                         (double)seen.x, (double)seen.y);
         }
     }
 }
@@ -258,7 +265,8 @@ Test(session, remote_and_predicted_state_converge_under_loss_and_latency)
         cr_assert_eq(netcore_game_client_get_stats(w.clients[k].client, &cs), NETCORE_OK);
         cr_assert_gt(cs.snapshots_decoded, 100);
         cr_assert_eq(cs.snapshots_rejected, 0);
-        cr_assert_gt(cs.acked_input_tick, 400, "inputs acknowledged up to tick %u", cs.acked_input_tick);
+        cr_assert_gt(cs.acked_input_tick, 400, "inputs acknowledged up to tick %u",
+                     cs.acked_input_tick);
     }
     world_stop(&w);
 }
@@ -274,7 +282,8 @@ Test(session, prediction_needs_no_correction_on_a_clean_link)
         netcore_game_client_stats cs;
         netcore_game_client_get_stats(w.clients[k].client, &cs);
         cr_assert_gt(cs.ticks_run, 300);
-        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k, (unsigned long long)cs.corrections);
+        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k,
+                     (unsigned long long)cs.corrections);
     }
     world_stop(&w);
 }
@@ -307,7 +316,8 @@ Test(session, lag_compensated_shots_hit_what_the_shooter_saw)
      * the client extrapolate; the rewind must make nearly all of them hit,
      * the present position almost none. */
     cr_assert_geq(w.hits * 100, w.shots * 95, "%u of %u shots hit", w.hits, w.shots);
-    cr_assert_leq(w.hits_without_rewind * 10, w.shots, "%u hit without rewind", w.hits_without_rewind);
+    cr_assert_leq(w.hits_without_rewind * 10, w.shots, "%u hit without rewind",
+                  w.hits_without_rewind);
     world_stop(&w);
 }
 
@@ -319,7 +329,8 @@ Test(session, a_client_leaving_frees_its_player)
     run(&w, 1000000);
     cr_assert_eq(netcore_game_client_disconnect(w.clients[1].client), NETCORE_OK);
     run(&w, 1000000);
-    cr_assert_eq(netcore_game_client_get_state(w.clients[1].client), NETCORE_GAME_CLIENT_DISCONNECTED);
+    cr_assert_eq(netcore_game_client_get_state(w.clients[1].client),
+                 NETCORE_GAME_CLIENT_DISCONNECTED);
     cr_assert_eq(w.leaves, 1);
     /* One player and the bot left on the remaining client. */
     cr_assert_eq(netcore_interp_entity_count(netcore_game_client_interp(w.clients[0].client)), 2);
@@ -503,10 +514,11 @@ Test(session, a_server_refuses_and_counts_garbage_from_a_client)
     netcore_host_send(raw, server, 1, junk, sizeof junk);
     pump(&w, raw, 20, NULL);
     /* A valid HELLO, then input packets that do not decode. */
-    nci_session_hello h = nci_session_hello_of(&(netcore_game_desc){.schema = w.sc.schema,
-                                                                   .tick_rate_hz = 60,
-                                                                   .snapshot_every_ticks = 2,
-                                                                   .input_size_bytes = sizeof(tg_input)});
+    nci_session_hello h =
+        nci_session_hello_of(&(netcore_game_desc){.schema = w.sc.schema,
+                                                  .tick_rate_hz = 60,
+                                                  .snapshot_every_ticks = 2,
+                                                  .input_size_bytes = sizeof(tg_input)});
     uint8_t hello[NCI_SESSION_HELLO_BYTES];
     nci_session_write_hello(&h, hello);
     netcore_host_send(raw, server, 0, hello, sizeof hello);
@@ -579,8 +591,8 @@ typedef struct chatter {
 
 static chatter chat_log;
 
-static void server_message(void *user, netcore_game_server *server, uint32_t client, uint8_t channel,
-                           const uint8_t *data, size_t size)
+static void server_message(void *user, netcore_game_server *server, uint32_t client,
+                           uint8_t channel, const uint8_t *data, size_t size)
 {
     (void)user;
     chat_log.server_got++;
@@ -590,8 +602,8 @@ static void server_message(void *user, netcore_game_server *server, uint32_t cli
     netcore_game_server_broadcast(server, 1, "all", 3);
 }
 
-static void client_message(void *user, netcore_game_client *client, uint8_t channel, const uint8_t *data,
-                           size_t size)
+static void client_message(void *user, netcore_game_client *client, uint8_t channel,
+                           const uint8_t *data, size_t size)
 {
     (void)user;
     (void)client;
@@ -705,7 +717,8 @@ Test(session, a_claim_to_have_seen_the_distant_past_is_clamped)
         uint8_t packet[512];
         size_t n = 0;
         cr_assert_eq(netcore_input_client_add(inputs, t, wire), NETCORE_OK);
-        cr_assert_eq(netcore_input_client_write(inputs, NULL, 0, packet, sizeof packet, &n), NETCORE_OK);
+        cr_assert_eq(netcore_input_client_write(inputs, NULL, 0, packet, sizeof packet, &n),
+                     NETCORE_OK);
         netcore_host_send(raw, server, 1, packet, n);
         netcore_host_flush(raw);
     }

@@ -10,8 +10,14 @@
 
 #include "test_session_game.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(session_enet, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
 #define PLAYERS 2
@@ -107,13 +113,15 @@ Test(session_enet, token_holders_play_and_converge_on_loopback)
             rested = rested && netcore_game_client_predicted_state(clients[k], &tick) &&
                      tick > first_tick[k] + MOVE_TICKS + 60;
         }
-        if (rested && netcore_game_client_get_state(clients[PLAYERS]) == NETCORE_GAME_CLIENT_DISCONNECTED)
+        if (rested &&
+            netcore_game_client_get_state(clients[PLAYERS]) == NETCORE_GAME_CLIENT_DISCONNECTED)
             break;
         sleep_ms(1);
     }
 
     for (int k = 0; k < PLAYERS; k++) {
-        cr_assert_eq(netcore_game_client_get_state(clients[k]), NETCORE_GAME_CLIENT_PLAYING, "player %d", k);
+        cr_assert_eq(netcore_game_client_get_state(clients[k]), NETCORE_GAME_CLIENT_PLAYING,
+                     "player %d", k);
         uint32_t me = netcore_game_client_index(clients[k]);
         const tg_state *truth = netcore_game_server_client_state(server, me);
         const tg_state *predicted = netcore_game_client_predicted_state(clients[k], NULL);
@@ -125,7 +133,8 @@ Test(session_enet, token_holders_play_and_converge_on_loopback)
         const tg_state *o = netcore_game_server_client_state(server, other);
         netcore_vec3 seen;
         cr_assert_eq(netcore_interp_get_vec3(netcore_game_client_interp(clients[k]),
-                                             netcore_game_server_client_entity(server, other), sc.player_pos, &seen),
+                                             netcore_game_server_client_entity(server, other),
+                                             sc.player_pos, &seen),
                      NETCORE_OK);
         cr_assert_lt(fabsf(seen.x - (float)o->x * TG_TO_UNITS), 1.0f / 256.0f);
         cr_assert_lt(fabsf(seen.y - (float)o->y * TG_TO_UNITS), 1.0f / 256.0f);

@@ -14,7 +14,7 @@
 
 #include "netcore/session.h"
 
-#define TG_STEP 50          /* thousandths of a unit per tick per input axis */
+#define TG_STEP 50 /* thousandths of a unit per tick per input axis */
 #define TG_TO_UNITS 0.001f
 
 typedef struct tg_state {
@@ -54,7 +54,8 @@ static netcore_vec3 tg_position(void *user, const void *state)
     return v;
 }
 
-static void tg_write_state(void *user, netcore_snapshot_server *snap, netcore_entity_id entity, const void *state)
+static void tg_write_state(void *user, netcore_snapshot_server *snap, netcore_entity_id entity,
+                           const void *state)
 {
     const tg_schema *sc = user;
     const tg_state *s = state;
@@ -63,7 +64,8 @@ static void tg_write_state(void *user, netcore_snapshot_server *snap, netcore_en
     netcore_snapshot_server_set_vec3(snap, entity, sc->player_pos, tg_position(NULL, s));
 }
 
-static bool tg_read_state(void *user, const netcore_snapshot_client *snap, netcore_entity_id entity, void *out)
+static bool tg_read_state(void *user, const netcore_snapshot_client *snap, netcore_entity_id entity,
+                          void *out)
 {
     const tg_schema *sc = user;
     tg_state *s = out;
@@ -76,8 +78,8 @@ static bool tg_read_state(void *user, const netcore_snapshot_client *snap, netco
     return true;
 }
 
-static void tg_add(netcore_schema *s, uint16_t type, const char *name, netcore_field_kind kind, unsigned bits,
-                   bool is_signed, uint16_t *out)
+static void tg_add(netcore_schema *s, uint16_t type, const char *name, netcore_field_kind kind,
+                   unsigned bits, bool is_signed, uint16_t *out)
 {
     netcore_field_desc d;
     memset(&d, 0, sizeof d);

@@ -42,13 +42,17 @@ Test(session_proto, truncated_extended_or_foreign_messages_are_refused)
     nci_session_hello out;
     memset(&out, 0xAB, sizeof out);
     nci_session_hello untouched = out;
-    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES - 1, &out), NETCORE_ERR_MALFORMED);
-    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES + 1, &out), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES - 1, &out),
+                 NETCORE_ERR_MALFORMED);
+    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES + 1, &out),
+                 NETCORE_ERR_MALFORMED);
     bytes[1] = NETCORE_SESSION_VERSION + 1;
-    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES, &out), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES, &out),
+                 NETCORE_ERR_MALFORMED);
     bytes[1] = NETCORE_SESSION_VERSION;
     bytes[0] = NCI_SESSION_MSG_WELCOME;
-    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES, &out), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(nci_session_read_hello(bytes, NCI_SESSION_HELLO_BYTES, &out),
+                 NETCORE_ERR_MALFORMED);
     cr_assert_eq(nci_session_read_hello(NULL, 0, &out), NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_eq(memcmp(&out, &untouched, sizeof out), 0);
 }
@@ -66,7 +70,8 @@ Test(session_proto, game_channels_follow_the_session_channels)
 {
     netcore_host_config hc;
     netcore_host_config_default(&hc);
-    netcore_delivery game[2] = {NETCORE_DELIVERY_RELIABLE_UNORDERED, NETCORE_DELIVERY_UNRELIABLE_SEQUENCED};
+    netcore_delivery game[2] = {NETCORE_DELIVERY_RELIABLE_UNORDERED,
+                                NETCORE_DELIVERY_UNRELIABLE_SEQUENCED};
     cr_assert_eq(nci_session_channels(&hc, game, 2), NETCORE_OK);
     cr_assert_eq(hc.channel_count, 4);
     cr_assert_eq(hc.channels[0].delivery, NETCORE_DELIVERY_RELIABLE_ORDERED);

@@ -72,7 +72,8 @@ extern "C" {
 /** Bytes the session adds to every game input (the render tick for lag compensation). */
 #define NETCORE_SESSION_INPUT_HEADER_BYTES 4u
 /** Largest game input, in bytes. */
-#define NETCORE_SESSION_MAX_INPUT_BYTES (NETCORE_INPUT_MAX_SIZE - NETCORE_SESSION_INPUT_HEADER_BYTES)
+#define NETCORE_SESSION_MAX_INPUT_BYTES                                                            \
+    (NETCORE_INPUT_MAX_SIZE - NETCORE_SESSION_INPUT_HEADER_BYTES)
 /** Largest predicted player state, in bytes. */
 #define NETCORE_SESSION_MAX_STATE_BYTES 4096u
 /** Session messages are versioned; a peer speaking another version is refused. */
@@ -98,7 +99,8 @@ typedef netcore_vec3 (*netcore_game_position_fn)(void *user, const void *state);
  * above netcore_game_client_config.predict_tolerance the prediction is
  * corrected. Optional: NULL uses the distance between the two positions.
  */
-typedef float (*netcore_game_error_fn)(void *user, const void *predicted, const void *authoritative);
+typedef float (*netcore_game_error_fn)(void *user, const void *predicted,
+                                       const void *authoritative);
 
 /**
  * Server: writes a player's state into its snapshot entity with the snapshot
@@ -135,7 +137,8 @@ typedef struct netcore_game_desc {
     uint32_t snapshot_every_ticks;
     /** Bytes of one game input; 1..NETCORE_SESSION_MAX_INPUT_BYTES. Required. */
     uint32_t input_size_bytes;
-    /** Bytes of one player's state (plain data, no pointers); 1..NETCORE_SESSION_MAX_STATE_BYTES. Required. */
+    /** Bytes of one player's state (plain data, no pointers);
+     *  1..NETCORE_SESSION_MAX_STATE_BYTES. Required. */
     uint32_t state_size_bytes;
     netcore_game_simulate_fn simulate;       /**< required */
     netcore_game_position_fn position;       /**< required */
@@ -169,15 +172,16 @@ typedef void (*netcore_game_server_tick_fn)(void *user, netcore_game_server *ser
  * netcore_game_server_client_state) or left (called before its entity is
  * destroyed). client is the player's index, 0..max_clients - 1.
  */
-typedef void (*netcore_game_server_client_fn)(void *user, netcore_game_server *server, uint32_t client,
-                                              netcore_entity_id entity);
+typedef void (*netcore_game_server_client_fn)(void *user, netcore_game_server *server,
+                                              uint32_t client, netcore_entity_id entity);
 
 /**
  * A message on one of the game's own channels from a playing client. data is
  * untrusted and valid only during the call.
  */
-typedef void (*netcore_game_server_message_fn)(void *user, netcore_game_server *server, uint32_t client,
-                                               uint8_t channel, const uint8_t *data, size_t size_bytes);
+typedef void (*netcore_game_server_message_fn)(void *user, netcore_game_server *server,
+                                               uint32_t client, uint8_t channel,
+                                               const uint8_t *data, size_t size_bytes);
 
 /** Server configuration; netcore_game_server_config_default() fills it. */
 typedef struct netcore_game_server_config {
@@ -190,13 +194,14 @@ typedef struct netcore_game_server_config {
     /** NULL: real UDP through ENet. Otherwise the simulated network to live in
      *  (it must outlive the server). */
     netcore_sim *sim;
-    netcore_conditioner_config conditioner; /**< link impairment of the server's host; zeroed: none */
-    uint32_t max_clients;                   /**< players at once, default 16, 1..1024 */
-    uint32_t max_entities;                  /**< snapshot world capacity including players, default 1024 */
-    uint32_t snapshot_budget_bytes;         /**< per-client snapshot size limit, default 1200 */
-    netcore_interest_fn interest;           /**< NULL: every entity relevant, weight 1 */
-    void *interest_user;                    /**< passed to interest */
-    uint32_t input_buffer_ticks;   /**< inputs held ahead per client, default 64 */
+    /** Link impairment of the server's host; zeroed: none. */
+    netcore_conditioner_config conditioner;
+    uint32_t max_clients;           /**< players at once, default 16, 1..1024 */
+    uint32_t max_entities;          /**< snapshot world capacity including players, default 1024 */
+    uint32_t snapshot_budget_bytes; /**< per-client snapshot size limit, default 1200 */
+    netcore_interest_fn interest;   /**< NULL: every entity relevant, weight 1 */
+    void *interest_user;            /**< passed to interest */
+    uint32_t input_buffer_ticks;    /**< inputs held ahead per client, default 64 */
     uint32_t lagcomp_history_ticks; /**< lag compensation history, default 72 (1.2 s at 60 Hz) */
     /** Furthest rewind a client may claim, in ticks; default 0: lagcomp_history_ticks - 1. */
     uint32_t lagcomp_max_rewind_ticks;
@@ -212,38 +217,39 @@ typedef struct netcore_game_server_config {
     /** This server's address exactly as the lobby writes it in tokens; family
      *  NONE: the bound address (0.0.0.0 and the actual port when unbound). */
     netcore_address public_address;
-    netcore_token_accept_fn token_accept; /**< extra policy on a valid token (e.g. match membership); NULL: none */
-    void *token_accept_user;              /**< passed to token_accept */
+    /** Extra policy on a valid token (e.g. match membership); NULL: none. */
+    netcore_token_accept_fn token_accept;
+    void *token_accept_user; /**< passed to token_accept */
     /** Seconds on the lobby's clock for tokens and proofs; NULL: UNIX time. */
     netcore_token_clock_fn token_clock;
-    void *token_clock_user;              /**< passed to token_clock */
+    void *token_clock_user; /**< passed to token_clock */
     /** Delivery mode of each of the game's own channels (channel k is host channel 2 + k). */
     netcore_delivery game_channels[NETCORE_SESSION_MAX_GAME_CHANNELS];
-    uint32_t game_channel_count; /**< 0..NETCORE_SESSION_MAX_GAME_CHANNELS, default 0 */
-    netcore_game_server_tick_fn on_tick;         /**< optional */
-    netcore_game_server_client_fn on_join;       /**< optional */
-    netcore_game_server_client_fn on_leave;      /**< optional */
-    netcore_game_server_message_fn on_message;   /**< optional; NULL: game messages are dropped */
-    void *user;                                  /**< passed to the four callbacks above */
+    uint32_t game_channel_count;            /**< 0..NETCORE_SESSION_MAX_GAME_CHANNELS, default 0 */
+    netcore_game_server_tick_fn on_tick;    /**< optional */
+    netcore_game_server_client_fn on_join;  /**< optional */
+    netcore_game_server_client_fn on_leave; /**< optional */
+    netcore_game_server_message_fn on_message; /**< optional; NULL: game messages are dropped */
+    void *user;                                /**< passed to the four callbacks above */
 } netcore_game_server_config;
 
 /** Counters of a game server since create. */
 typedef struct netcore_game_server_stats {
-    uint32_t clients;              /**< playing now (welcomed) */
-    uint32_t tick;                 /**< newest tick simulated */
-    uint64_t ticks_run;            /**< ticks simulated since create */
-    uint64_t ticks_skipped;        /**< ticks dropped because an update came too late (over 8 due) */
-    uint64_t joins;                /**< players welcomed */
-    uint64_t leaves;               /**< players gone (disconnected or kicked) */
-    uint64_t snapshots_sent;       /**< snapshots queued to players */
-    uint64_t snapshot_errors;      /**< snapshots that could not be written or queued */
-    uint64_t hello_rejected;       /**< malformed HELLO, or another schema, rate or input size */
-    uint64_t full_rejected;        /**< HELLO with every client slot taken */
-    uint64_t input_rejected;       /**< input packets that failed to decode */
-    uint64_t acks_rejected;        /**< snapshot acks that were malformed or had the wrong schema tag */
-    uint64_t messages_dropped;     /**< on an unknown channel, or from a peer not yet playing */
-    uint64_t inputs_repeated;      /**< ticks simulated with a repeated or empty input */
-    netcore_host_stats host;       /**< the host's own counters (admission, guard, traffic) */
+    uint32_t clients;          /**< playing now (welcomed) */
+    uint32_t tick;             /**< newest tick simulated */
+    uint64_t ticks_run;        /**< ticks simulated since create */
+    uint64_t ticks_skipped;    /**< ticks dropped because an update came too late (over 8 due) */
+    uint64_t joins;            /**< players welcomed */
+    uint64_t leaves;           /**< players gone (disconnected or kicked) */
+    uint64_t snapshots_sent;   /**< snapshots queued to players */
+    uint64_t snapshot_errors;  /**< snapshots that could not be written or queued */
+    uint64_t hello_rejected;   /**< malformed HELLO, or another schema, rate or input size */
+    uint64_t full_rejected;    /**< HELLO with every client slot taken */
+    uint64_t input_rejected;   /**< input packets that failed to decode */
+    uint64_t acks_rejected;    /**< snapshot acks that were malformed or had the wrong schema tag */
+    uint64_t messages_dropped; /**< on an unknown channel, or from a peer not yet playing */
+    uint64_t inputs_repeated;  /**< ticks simulated with a repeated or empty input */
+    netcore_host_stats host;   /**< the host's own counters (admission, guard, traffic) */
 } netcore_game_server_stats;
 
 /** Fills *config with the defaults above (the game description with netcore_game_desc_default). */
@@ -274,7 +280,8 @@ void netcore_game_server_destroy(netcore_game_server *server);
 netcore_result netcore_game_server_update(netcore_game_server *server, uint64_t now_us);
 
 /** The bound address with its actual port. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
-netcore_result netcore_game_server_address(const netcore_game_server *server, netcore_address *out_address);
+netcore_result netcore_game_server_address(const netcore_game_server *server,
+                                           netcore_address *out_address);
 
 /** Newest tick simulated (0 before the first). */
 uint32_t netcore_game_server_tick(const netcore_game_server *server);
@@ -283,7 +290,8 @@ uint32_t netcore_game_server_tick(const netcore_game_server *server);
 bool netcore_game_server_client_active(const netcore_game_server *server, uint32_t client);
 
 /** The player entity of a playing client; NETCORE_ENTITY_NONE otherwise. */
-netcore_entity_id netcore_game_server_client_entity(const netcore_game_server *server, uint32_t client);
+netcore_entity_id netcore_game_server_client_entity(const netcore_game_server *server,
+                                                    uint32_t client);
 
 /**
  * The player's authoritative state (state_size_bytes), owned by the server,
@@ -337,16 +345,17 @@ netcore_result netcore_game_server_rewind(netcore_game_server *server, uint32_t 
  * to a playing client; data is copied. Errors: NETCORE_ERR_INVALID_ARGUMENT,
  * NETCORE_ERR_NOT_CONNECTED, and those of netcore_host_send.
  */
-netcore_result netcore_game_server_send(netcore_game_server *server, uint32_t client, uint8_t channel,
-                                        const void *data, size_t size_bytes);
+netcore_result netcore_game_server_send(netcore_game_server *server, uint32_t client,
+                                        uint8_t channel, const void *data, size_t size_bytes);
 
 /** Same to every playing client. Errors: as netcore_game_server_send. */
-netcore_result netcore_game_server_broadcast(netcore_game_server *server, uint8_t channel, const void *data,
-                                             size_t size_bytes);
+netcore_result netcore_game_server_broadcast(netcore_game_server *server, uint8_t channel,
+                                             const void *data, size_t size_bytes);
 
 /** Disconnects a client with a code (24 bits) its side sees. Errors:
  *  NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_CONNECTED. */
-netcore_result netcore_game_server_kick(netcore_game_server *server, uint32_t client, uint32_t code);
+netcore_result netcore_game_server_kick(netcore_game_server *server, uint32_t client,
+                                        uint32_t code);
 
 /** The owned snapshot server, to create, set and destroy the game's entities
  *  (never a player's entity: the session owns those). */
@@ -384,9 +393,11 @@ const char *netcore_game_client_state_str(netcore_game_client_state state);
 typedef void (*netcore_game_client_input_fn)(void *user, netcore_game_client *client, uint32_t tick,
                                              void *out_input);
 
-/** A message on one of the game's own channels. data is untrusted and valid only during the call. */
-typedef void (*netcore_game_client_message_fn)(void *user, netcore_game_client *client, uint8_t channel,
-                                               const uint8_t *data, size_t size_bytes);
+/** A message on one of the game's own channels. data is untrusted and valid
+ *  only during the call. */
+typedef void (*netcore_game_client_message_fn)(void *user, netcore_game_client *client,
+                                               uint8_t channel, const uint8_t *data,
+                                               size_t size_bytes);
 
 /** Client configuration; netcore_game_client_config_default() fills it. */
 typedef struct netcore_game_client_config {
@@ -394,7 +405,8 @@ typedef struct netcore_game_client_config {
     netcore_log log;             /**< zeroed: no logging */
     netcore_game_desc game;      /**< the game, as on the server (copied; the schema is borrowed) */
     netcore_sim *sim;            /**< NULL: real UDP; else the simulated network to live in */
-    netcore_conditioner_config conditioner; /**< link impairment; set enabled to switch presets later on ENet */
+    /** Link impairment; set enabled to switch presets later on ENet. */
+    netcore_conditioner_config conditioner;
     uint32_t max_entities;       /**< entities a snapshot may hold, >= the server's; default 1024 */
     uint32_t connect_timeout_ms; /**< default 5000, admission included */
     netcore_game_client_input_fn sample_input; /**< NULL: every input zero */
@@ -402,11 +414,12 @@ typedef struct netcore_game_client_config {
     void *user;                                /**< passed to the two callbacks above */
     /** Delivery mode of each of the game's channels, as on the server. */
     netcore_delivery game_channels[NETCORE_SESSION_MAX_GAME_CHANNELS];
-    uint32_t game_channel_count;     /**< as on the server */
-    float predict_tolerance;         /**< errors above this are corrected, default 0.001 */
-    float smoothing_half_life_ms;    /**< visual correction half-life, default 50; 0: none */
-    float snap_distance;             /**< corrections longer than this are shown at once, default 5 */
-    float interp_initial_delay_intervals; /**< starting interpolation delay in snapshot intervals, default 2 */
+    uint32_t game_channel_count;  /**< as on the server */
+    float predict_tolerance;      /**< errors above this are corrected, default 0.001 */
+    float smoothing_half_life_ms; /**< visual correction half-life, default 50; 0: none */
+    float snap_distance;          /**< corrections longer than this are shown at once, default 5 */
+    /** Starting interpolation delay in snapshot intervals, default 2. */
+    float interp_initial_delay_intervals;
     /**
      * Snapshots the clock sync sees before the first client tick runs; default
      * 32 (about 1 s at 30 Hz), 1..1024. Fewer start play sooner, but on a
@@ -421,18 +434,18 @@ typedef struct netcore_game_client_config {
 typedef struct netcore_game_client_stats {
     netcore_game_client_state state;             /**< where the client is now */
     netcore_disconnect_reason disconnect_reason; /**< when DISCONNECTED */
-    uint32_t disconnect_code;                    /**< when DISCONNECTED (netcore_result for REJECTED) */
-    float rtt_ms;                   /**< smoothed round trip to the server, ms (0 before connecting) */
-    float loss_pct;                 /**< recent reliable datagram loss, 0..100 */
-    uint64_t snapshots_decoded;     /**< snapshots that became the current world */
-    uint64_t snapshots_rejected;    /**< malformed or of another schema */
-    uint64_t welcome_rejected;      /**< malformed or mismatched WELCOME (then disconnected) */
-    uint64_t messages_dropped;      /**< on an unknown channel, or before WELCOME */
-    uint64_t ticks_run;             /**< client ticks run (inputs sampled and sent) */
-    uint64_t corrections;           /**< prediction corrections */
-    float interp_delay_ms;          /**< current interpolation delay, ms */
-    float extrapolated_pct;         /**< share of frames extrapolated, 0..100 */
-    uint32_t acked_input_tick;      /**< newest input tick the server reported applied */
+    uint32_t disconnect_code;    /**< when DISCONNECTED (netcore_result for REJECTED) */
+    float rtt_ms;                /**< smoothed round trip to the server, ms (0 before connecting) */
+    float loss_pct;              /**< recent reliable datagram loss, 0..100 */
+    uint64_t snapshots_decoded;  /**< snapshots that became the current world */
+    uint64_t snapshots_rejected; /**< malformed or of another schema */
+    uint64_t welcome_rejected;   /**< malformed or mismatched WELCOME (then disconnected) */
+    uint64_t messages_dropped;   /**< on an unknown channel, or before WELCOME */
+    uint64_t ticks_run;          /**< client ticks run (inputs sampled and sent) */
+    uint64_t corrections;        /**< prediction corrections */
+    float interp_delay_ms;       /**< current interpolation delay, ms */
+    float extrapolated_pct;      /**< share of frames extrapolated, 0..100 */
+    uint32_t acked_input_tick;   /**< newest input tick the server reported applied */
 } netcore_game_client_stats;
 
 /** Fills *config with the defaults above. */
@@ -457,7 +470,8 @@ void netcore_game_client_destroy(netcore_game_client *client);
  * per client. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_STATE (not
  * IDLE), and those of netcore_host_connect.
  */
-netcore_result netcore_game_client_connect(netcore_game_client *client, const netcore_address *server,
+netcore_result netcore_game_client_connect(netcore_game_client *client,
+                                           const netcore_address *server,
                                            const netcore_connect_options *options);
 
 /**
@@ -466,8 +480,9 @@ netcore_result netcore_game_client_connect(netcore_game_client *client, const ne
  * player reconciled, inputs acknowledged), runs every client tick due (one
  * sample_input, one prediction step and one input packet carrying the
  * snapshot ack each; the first tick runs once the clock sync has seen
- * sync_snapshots snapshots, so that inputs do not start late),
- * moves interpolation and visual smoothing to now_us and flushes. Never blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
+ * sync_snapshots snapshots, so that inputs do not start late), moves
+ * interpolation and visual smoothing to now_us and flushes. Never blocks.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_game_client_update(netcore_game_client *client, uint64_t now_us);
 
@@ -489,7 +504,8 @@ netcore_entity_id netcore_game_client_entity(const netcore_game_client *client);
  * valid until the next update) and its tick (out_tick may be NULL); NULL
  * before the first snapshot with the own player.
  */
-const void *netcore_game_client_predicted_state(const netcore_game_client *client, uint32_t *out_tick);
+const void *netcore_game_client_predicted_state(const netcore_game_client *client,
+                                                uint32_t *out_tick);
 
 /** Where to draw the own player: the predicted position plus the decaying
  *  correction offset; zero before prediction starts. */
@@ -511,8 +527,8 @@ double netcore_game_client_render_tick(const netcore_game_client *client);
 
 /** Sends on the game's channel `channel`. Errors: NETCORE_ERR_INVALID_ARGUMENT,
  *  NETCORE_ERR_NOT_CONNECTED (not playing), and those of netcore_host_send. */
-netcore_result netcore_game_client_send(netcore_game_client *client, uint8_t channel, const void *data,
-                                        size_t size_bytes);
+netcore_result netcore_game_client_send(netcore_game_client *client, uint8_t channel,
+                                        const void *data, size_t size_bytes);
 
 /** The owned host, for stats and the conditioner; do not poll it or destroy it. */
 netcore_host *netcore_game_client_host(netcore_game_client *client);

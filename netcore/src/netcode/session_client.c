@@ -35,14 +35,14 @@ struct netcore_game_client {
     bool have_snapshot;
     bool interp_pushed;
     uint32_t newest_tick;
-    bool have_auth;        /* auth_state holds the own player after auth_tick */
+    bool have_auth; /* auth_state holds the own player after auth_tick */
     uint32_t auth_tick;
-    uint8_t *auth_state;   /* state_size_bytes */
+    uint8_t *auth_state;    /* state_size_bytes */
     uint8_t *scratch_state; /* state_size_bytes */
-    uint8_t *game_input;   /* input_size_bytes */
-    uint8_t *zero_input;   /* input_size_bytes of zeros: what the server uses before any input */
-    uint8_t *last_input;   /* input_size_bytes: the previous tick's game input */
-    uint8_t *wire_input;   /* header + game input */
+    uint8_t *game_input;    /* input_size_bytes */
+    uint8_t *zero_input;    /* input_size_bytes of zeros: what the server uses before any input */
+    uint8_t *last_input;    /* input_size_bytes: the previous tick's game input */
+    uint8_t *wire_input;    /* header + game input */
     uint8_t packet[PACKET_BYTES];
     uint64_t last_frame_us;
     double render_tick;
@@ -86,7 +86,8 @@ static bool read_own(netcore_game_client *c, uint32_t *out_tick)
 {
     const netcore_game_desc *g = &c->config.game;
     int64_t tick = 0;
-    if (netcore_snapshot_client_get_int(c->snapshots, c->entity, g->player_tick_field, &tick) != NETCORE_OK ||
+    if (netcore_snapshot_client_get_int(c->snapshots, c->entity, g->player_tick_field, &tick) !=
+            NETCORE_OK ||
         tick <= 0)
         return false;
     memset(c->scratch_state, 0, state_bytes(c));
@@ -116,7 +117,8 @@ static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH)
         c->stats.snapshots_rejected++;
     uint32_t tick = 0;
-    if (r != NETCORE_OK || netcore_snapshot_client_sequence(c->snapshots, NULL, &tick) != NETCORE_OK)
+    if (r != NETCORE_OK ||
+        netcore_snapshot_client_sequence(c->snapshots, NULL, &tick) != NETCORE_OK)
         return;
     if (c->have_snapshot && (int32_t)(tick - c->newest_tick) <= 0)
         return; /* decoded as a baseline only: not the current world */
@@ -124,8 +126,8 @@ static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size
     c->newest_tick = tick;
     c->stats.snapshots_decoded++;
     netcore_timesync_on_snapshot(c->sync, tick, now_us);
-    if (netcore_interp_push(c->interp, c->snapshots, netcore_timesync_server_time_us(c->sync, now_us)) ==
-        NETCORE_OK)
+    if (netcore_interp_push(c->interp, c->snapshots,
+                            netcore_timesync_server_time_us(c->sync, now_us)) == NETCORE_OK)
         c->interp_pushed = true;
     reconcile_own(c);
 }
@@ -136,7 +138,8 @@ static void on_welcome(netcore_game_client *c, const uint8_t *data, size_t size)
 {
     nci_session_welcome w;
     const netcore_game_desc *g = &c->config.game;
-    if (c->state != NETCORE_GAME_CLIENT_CONNECTING || nci_session_read_welcome(data, size, &w) != NETCORE_OK ||
+    if (c->state != NETCORE_GAME_CLIENT_CONNECTING ||
+        nci_session_read_welcome(data, size, &w) != NETCORE_OK ||
         w.tick_rate_hz != g->tick_rate_hz || w.snapshot_every_ticks != g->snapshot_every_ticks) {
         c->stats.welcome_rejected++;
         netcore_host_disconnect(c->host, c->server, NETCORE_ERR_MISMATCH);
@@ -163,8 +166,8 @@ static void on_receive(netcore_game_client *c, const netcore_event *ev, uint64_t
     else if (ev->channel == NCI_SESSION_CHANNEL_GAME && playing)
         on_snapshot(c, ev->data, ev->size_bytes, now_us);
     else if (ev->channel >= NETCORE_SESSION_CHANNELS && playing && c->config.on_message)
-        c->config.on_message(c->config.user, c, (uint8_t)(ev->channel - NETCORE_SESSION_CHANNELS), ev->data,
-                             ev->size_bytes);
+        c->config.on_message(c->config.user, c, (uint8_t)(ev->channel - NETCORE_SESSION_CHANNELS),
+                             ev->data, ev->size_bytes);
     else
         c->stats.messages_dropped++;
 }
@@ -213,7 +216,8 @@ static void send_inputs(netcore_game_client *c)
     if (netcore_snapshot_client_write_ack(c->snapshots, ack, sizeof ack, &ack_size) != NETCORE_OK)
         ack_size = 0;
     size_t written = 0;
-    if (netcore_input_client_write(c->inputs, ack, ack_size, c->packet, sizeof c->packet, &written) == NETCORE_OK)
+    if (netcore_input_client_write(c->inputs, ack, ack_size, c->packet, sizeof c->packet,
+                                   &written) == NETCORE_OK)
         netcore_host_send(c->host, c->server, NCI_SESSION_CHANNEL_GAME, c->packet, written);
 }
 
@@ -247,7 +251,8 @@ static void run_tick(netcore_game_client *c, uint32_t tick)
         step_gap(c, tick);
         if (netcore_predict_step(c->predict, tick, c->game_input) == NETCORE_ERR_STATE) {
             /* Too far ahead of the ring after a clock jump: start again. */
-            netcore_predict_reset(c->predict, tick - 1, c->have_auth ? c->auth_state : c->scratch_state);
+            netcore_predict_reset(c->predict, tick - 1,
+                                  c->have_auth ? c->auth_state : c->scratch_state);
             netcore_predict_step(c->predict, tick, c->game_input);
         }
     }
@@ -264,7 +269,8 @@ static void run_ticks(netcore_game_client *c, uint64_t now_us)
     /* The clock's first placement then uses a settled offset and jitter
      * estimate, instead of starting short of the lead it needs and sending
      * late inputs (each a correction) while it slews there. */
-    if (netcore_timesync_get_stats(c->sync, &ts) != NETCORE_OK || ts.samples < c->config.sync_snapshots)
+    if (netcore_timesync_get_stats(c->sync, &ts) != NETCORE_OK ||
+        ts.samples < c->config.sync_snapshots)
         return;
     uint32_t first = 0, count = 0;
     if (netcore_timesync_advance(c->sync, now_us, &first, &count) != NETCORE_OK)
@@ -275,8 +281,8 @@ static void run_ticks(netcore_game_client *c, uint64_t now_us)
 
 static void update_view(netcore_game_client *c, uint64_t now_us)
 {
-    if (c->interp_pushed &&
-        netcore_interp_update(c->interp, netcore_timesync_server_time_us(c->sync, now_us)) == NETCORE_OK)
+    double server_time_us = netcore_timesync_server_time_us(c->sync, now_us);
+    if (c->interp_pushed && netcore_interp_update(c->interp, server_time_us) == NETCORE_OK)
         c->render_tick = netcore_interp_render_tick(c->interp);
     if (c->last_frame_us && now_us > c->last_frame_us)
         netcore_predict_update_visual(c->predict, now_us - c->last_frame_us);
@@ -332,7 +338,8 @@ static netcore_result make_host(netcore_game_client *c)
     hc.sim = c->config.sim;
     hc.conditioner = c->config.conditioner;
     hc.connect_timeout_ms = c->config.connect_timeout_ms;
-    netcore_result r = nci_session_channels(&hc, c->config.game_channels, c->config.game_channel_count);
+    netcore_result r =
+        nci_session_channels(&hc, c->config.game_channels, c->config.game_channel_count);
     return r == NETCORE_OK ? netcore_host_create(&hc, &c->host) : r;
 }
 
@@ -411,7 +418,8 @@ static netcore_result make_buffers(netcore_game_client *c)
     return NETCORE_OK;
 }
 
-netcore_result netcore_game_client_create(const netcore_game_client_config *config, netcore_game_client **out_client)
+netcore_result netcore_game_client_create(const netcore_game_client_config *config,
+                                          netcore_game_client **out_client)
 {
     if (!config || !out_client)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -448,7 +456,8 @@ void netcore_game_client_destroy(netcore_game_client *c)
     if (!c)
         return;
     const netcore_allocator a = c->config.allocator;
-    if (c->host && (c->state == NETCORE_GAME_CLIENT_CONNECTING || c->state == NETCORE_GAME_CLIENT_PLAYING)) {
+    if (c->host &&
+        (c->state == NETCORE_GAME_CLIENT_CONNECTING || c->state == NETCORE_GAME_CLIENT_PLAYING)) {
         /* Best effort: the server frees the seat now rather than after a timeout. */
         netcore_host_disconnect(c->host, c->server, 0);
         netcore_host_flush(c->host);
@@ -550,13 +559,15 @@ double netcore_game_client_render_tick(const netcore_game_client *c)
     return c ? c->render_tick : 0.0;
 }
 
-netcore_result netcore_game_client_send(netcore_game_client *c, uint8_t channel, const void *data, size_t size_bytes)
+netcore_result netcore_game_client_send(netcore_game_client *c, uint8_t channel, const void *data,
+                                        size_t size_bytes)
 {
     if (!c || channel >= c->config.game_channel_count)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (c->state != NETCORE_GAME_CLIENT_PLAYING)
         return NETCORE_ERR_NOT_CONNECTED;
-    return netcore_host_send(c->host, c->server, (uint8_t)(channel + NETCORE_SESSION_CHANNELS), data, size_bytes);
+    return netcore_host_send(c->host, c->server, (uint8_t)(channel + NETCORE_SESSION_CHANNELS),
+                             data, size_bytes);
 }
 
 netcore_host *netcore_game_client_host(netcore_game_client *c)
@@ -564,14 +575,16 @@ netcore_host *netcore_game_client_host(netcore_game_client *c)
     return c ? c->host : NULL;
 }
 
-netcore_result netcore_game_client_get_stats(const netcore_game_client *c, netcore_game_client_stats *out_stats)
+netcore_result netcore_game_client_get_stats(const netcore_game_client *c,
+                                             netcore_game_client_stats *out_stats)
 {
     if (!c || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_stats = c->stats;
     out_stats->state = c->state;
     netcore_peer_stats ps;
-    if (c->server != NETCORE_PEER_NONE && netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK) {
+    if (c->server != NETCORE_PEER_NONE &&
+        netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK) {
         out_stats->rtt_ms = ps.rtt_ms;
         out_stats->loss_pct = ps.loss_pct;
     }

@@ -38,12 +38,15 @@ typedef struct nci_session_welcome {
 
 /* Writers fill exactly NCI_SESSION_*_BYTES bytes. */
 void nci_session_write_hello(const nci_session_hello *hello, uint8_t out[NCI_SESSION_HELLO_BYTES]);
-void nci_session_write_welcome(const nci_session_welcome *welcome, uint8_t out[NCI_SESSION_WELCOME_BYTES]);
+void nci_session_write_welcome(const nci_session_welcome *welcome,
+                               uint8_t out[NCI_SESSION_WELCOME_BYTES]);
 
 /* Readers take untrusted bytes: NETCORE_ERR_MALFORMED for a wrong type, size
  * or version, NETCORE_ERR_INVALID_ARGUMENT for NULL; *out is untouched on error. */
-netcore_result nci_session_read_hello(const uint8_t *data, size_t size_bytes, nci_session_hello *out);
-netcore_result nci_session_read_welcome(const uint8_t *data, size_t size_bytes, nci_session_welcome *out);
+netcore_result nci_session_read_hello(const uint8_t *data, size_t size_bytes,
+                                      nci_session_hello *out);
+netcore_result nci_session_read_welcome(const uint8_t *data, size_t size_bytes,
+                                        nci_session_welcome *out);
 
 /* The hello this description sends (and the server expects). */
 nci_session_hello nci_session_hello_of(const netcore_game_desc *desc);
@@ -54,7 +57,8 @@ nci_session_hello nci_session_hello_of(const netcore_game_desc *desc);
 netcore_result nci_session_check_desc(const netcore_game_desc *desc, bool server);
 
 /* Fills a host's channel table: the session's two channels, then the game's. */
-netcore_result nci_session_channels(netcore_host_config *host, const netcore_delivery *game_channels,
+netcore_result nci_session_channels(netcore_host_config *host,
+                                    const netcore_delivery *game_channels,
                                     uint32_t game_channel_count);
 
 #endif /* NCI_SESSION_INTERNAL_H */

@@ -39,7 +39,8 @@ void nci_session_write_hello(const nci_session_hello *hello, uint8_t out[NCI_SES
     put_u16(out + 13, hello->input_size_bytes);
 }
 
-void nci_session_write_welcome(const nci_session_welcome *welcome, uint8_t out[NCI_SESSION_WELCOME_BYTES])
+void nci_session_write_welcome(const nci_session_welcome *welcome,
+                               uint8_t out[NCI_SESSION_WELCOME_BYTES])
 {
     out[0] = NCI_SESSION_MSG_WELCOME;
     out[1] = NETCORE_SESSION_VERSION;
@@ -50,7 +51,8 @@ void nci_session_write_welcome(const nci_session_welcome *welcome, uint8_t out[N
 }
 
 /* Type, exact size and version: a session message never has trailing bytes. */
-static netcore_result check_header(const uint8_t *data, size_t size_bytes, uint8_t type, size_t expected)
+static netcore_result check_header(const uint8_t *data, size_t size_bytes, uint8_t type,
+                                   size_t expected)
 {
     if (!data)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -59,11 +61,13 @@ static netcore_result check_header(const uint8_t *data, size_t size_bytes, uint8
     return NETCORE_OK;
 }
 
-netcore_result nci_session_read_hello(const uint8_t *data, size_t size_bytes, nci_session_hello *out)
+netcore_result nci_session_read_hello(const uint8_t *data, size_t size_bytes,
+                                      nci_session_hello *out)
 {
     if (!out)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    netcore_result r = check_header(data, size_bytes, NCI_SESSION_MSG_HELLO, NCI_SESSION_HELLO_BYTES);
+    netcore_result r =
+        check_header(data, size_bytes, NCI_SESSION_MSG_HELLO, NCI_SESSION_HELLO_BYTES);
     if (r != NETCORE_OK)
         return r;
     out->schema_hash = (uint64_t)get_u32(data + 2) | (uint64_t)get_u32(data + 6) << 32;
@@ -73,11 +77,13 @@ netcore_result nci_session_read_hello(const uint8_t *data, size_t size_bytes, nc
     return NETCORE_OK;
 }
 
-netcore_result nci_session_read_welcome(const uint8_t *data, size_t size_bytes, nci_session_welcome *out)
+netcore_result nci_session_read_welcome(const uint8_t *data, size_t size_bytes,
+                                        nci_session_welcome *out)
 {
     if (!out)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    netcore_result r = check_header(data, size_bytes, NCI_SESSION_MSG_WELCOME, NCI_SESSION_WELCOME_BYTES);
+    netcore_result r =
+        check_header(data, size_bytes, NCI_SESSION_MSG_WELCOME, NCI_SESSION_WELCOME_BYTES);
     if (r != NETCORE_OK)
         return r;
     netcore_entity_id entity = get_u32(data + 4);
@@ -114,7 +120,8 @@ void netcore_game_desc_default(netcore_game_desc *desc)
 static bool tick_field_ok(const netcore_game_desc *desc)
 {
     netcore_field_desc f;
-    if (netcore_schema_field_get(desc->schema, desc->player_type, desc->player_tick_field, &f) != NETCORE_OK)
+    if (netcore_schema_field_get(desc->schema, desc->player_type, desc->player_tick_field, &f) !=
+        NETCORE_OK)
         return false;
     return f.kind == NETCORE_FIELD_INT && f.bits == 32 && !f.is_signed;
 }
@@ -129,12 +136,14 @@ netcore_result nci_session_check_desc(const netcore_game_desc *desc, bool server
     if (desc->input_size_bytes < 1 || desc->input_size_bytes > NETCORE_SESSION_MAX_INPUT_BYTES ||
         desc->state_size_bytes < 1 || desc->state_size_bytes > NETCORE_SESSION_MAX_STATE_BYTES)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    if (!desc->simulate || !desc->position || (server && !desc->write_state) || (!server && !desc->read_state))
+    if (!desc->simulate || !desc->position || (server && !desc->write_state) ||
+        (!server && !desc->read_state))
         return NETCORE_ERR_INVALID_ARGUMENT;
     return NETCORE_OK;
 }
 
-netcore_result nci_session_channels(netcore_host_config *host, const netcore_delivery *game_channels,
+netcore_result nci_session_channels(netcore_host_config *host,
+                                    const netcore_delivery *game_channels,
                                     uint32_t game_channel_count)
 {
     if (game_channel_count > NETCORE_SESSION_MAX_GAME_CHANNELS)

@@ -53,9 +53,9 @@ struct netcore_game_server {
     uint32_t max_peers;
     peer_rec *peers;
     client_rec *clients;
-    uint8_t *states;        /* max_clients * state_size_bytes */
-    uint8_t *game_inputs;   /* max_clients * input_size_bytes, the current tick's */
-    uint8_t *wire_input;    /* one input as carried: header + game input */
+    uint8_t *states;      /* max_clients * state_size_bytes */
+    uint8_t *game_inputs; /* max_clients * input_size_bytes, the current tick's */
+    uint8_t *wire_input;  /* one input as carried: header + game input */
     uint8_t *snapshot_buffer;
     pending_record *pending; /* non-player lag compensation records of this tick */
     uint32_t pending_count;
@@ -117,13 +117,14 @@ static uint64_t token_now_s(const netcore_game_server *s)
 /* Token admission: the validator decides; the opened token is kept for the
  * game (netcore_game_server_client_token) in a record that the CONNECT
  * event then finds. */
-static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from, const void *token,
-                            size_t token_size_bytes)
+static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from,
+                            const void *token, size_t token_size_bytes)
 {
     netcore_game_server *s = user;
     (void)from;
     netcore_token_info info;
-    netcore_result r = netcore_token_validate(s->validator, token, token_size_bytes, token_now_s(s), &info);
+    netcore_result r =
+        netcore_token_validate(s->validator, token, token_size_bytes, token_now_s(s), &info);
     if (r != NETCORE_OK)
         return r;
     peer_rec *p = take_peer(s, peer);
@@ -148,7 +149,8 @@ static void welcome(netcore_game_server *s, peer_rec *p, uint32_t index)
 
 static bool hello_matches(const netcore_game_server *s, const nci_session_hello *h)
 {
-    return h->schema_hash == s->expected.schema_hash && h->tick_rate_hz == s->expected.tick_rate_hz &&
+    return h->schema_hash == s->expected.schema_hash &&
+           h->tick_rate_hz == s->expected.tick_rate_hz &&
            h->snapshot_every_ticks == s->expected.snapshot_every_ticks &&
            h->input_size_bytes == s->expected.input_size_bytes;
 }
@@ -156,7 +158,8 @@ static bool hello_matches(const netcore_game_server *s, const nci_session_hello 
 static void on_hello(netcore_game_server *s, peer_rec *p, const uint8_t *data, size_t size)
 {
     nci_session_hello h;
-    if (p->client >= 0 || nci_session_read_hello(data, size, &h) != NETCORE_OK || !hello_matches(s, &h)) {
+    if (p->client >= 0 || nci_session_read_hello(data, size, &h) != NETCORE_OK ||
+        !hello_matches(s, &h)) {
         s->stats.hello_rejected++;
         netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_MISMATCH);
         return;
@@ -165,7 +168,8 @@ static void on_hello(netcore_game_server *s, peer_rec *p, const uint8_t *data, s
     netcore_entity_id entity = NETCORE_ENTITY_NONE;
     if (netcore_snapshot_server_client_add(s->snapshots, &index) != NETCORE_OK)
         goto full;
-    if (netcore_snapshot_server_entity_create(s->snapshots, s->config.game.player_type, &entity) != NETCORE_OK) {
+    if (netcore_snapshot_server_entity_create(s->snapshots, s->config.game.player_type, &entity) !=
+        NETCORE_OK) {
         netcore_snapshot_server_client_remove(s->snapshots, index);
         goto full;
     }
@@ -206,7 +210,8 @@ static void drop_client(netcore_game_server *s, peer_rec *p)
     s->stats.clients--;
 }
 
-static void on_input_packet(netcore_game_server *s, uint32_t index, const uint8_t *data, size_t size)
+static void on_input_packet(netcore_game_server *s, uint32_t index, const uint8_t *data,
+                            size_t size)
 {
     const uint8_t *ack = NULL;
     size_t ack_size = 0;
@@ -232,8 +237,9 @@ static void on_receive(netcore_game_server *s, peer_rec *p, const netcore_event 
     } else if (ev->channel == NCI_SESSION_CHANNEL_GAME) {
         on_input_packet(s, (uint32_t)p->client, ev->data, ev->size_bytes);
     } else if (s->config.on_message) {
-        s->config.on_message(s->config.user, s, (uint32_t)p->client, (uint8_t)(ev->channel - NETCORE_SESSION_CHANNELS),
-                             ev->data, ev->size_bytes);
+        s->config.on_message(s->config.user, s, (uint32_t)p->client,
+                             (uint8_t)(ev->channel - NETCORE_SESSION_CHANNELS), ev->data,
+                             ev->size_bytes);
     } else {
         s->stats.messages_dropped++;
     }
@@ -292,7 +298,8 @@ static void record_history(netcore_game_server *s, uint32_t tick)
         netcore_lagcomp_record(s->lagcomp, s->clients[i].entity, values);
     }
     for (uint32_t i = 0; i < s->pending_count; i++) {
-        float values[3] = {s->pending[i].position.x, s->pending[i].position.y, s->pending[i].position.z};
+        float values[3] = {s->pending[i].position.x, s->pending[i].position.y,
+                           s->pending[i].position.z};
         netcore_lagcomp_record(s->lagcomp, s->pending[i].entity, values);
     }
     s->pending_count = 0;
@@ -320,7 +327,8 @@ static void send_snapshots(netcore_game_server *s, uint32_t tick)
         netcore_peer_id peer = s->peers[s->clients[i].peer_index].peer;
         if (netcore_snapshot_server_write(s->snapshots, i, tick, s->snapshot_buffer,
                                           s->config.snapshot_budget_bytes, &n) != NETCORE_OK ||
-            netcore_host_send(s->host, peer, NCI_SESSION_CHANNEL_GAME, s->snapshot_buffer, n) != NETCORE_OK)
+            netcore_host_send(s->host, peer, NCI_SESSION_CHANNEL_GAME, s->snapshot_buffer, n) !=
+                NETCORE_OK)
             s->stats.snapshot_errors++;
         else
             s->stats.snapshots_sent++;
@@ -392,7 +400,8 @@ void netcore_game_server_config_default(netcore_game_server_config *config)
 static netcore_result check_config(const netcore_game_server_config *c)
 {
     if (c->max_clients < 1 || c->max_clients > 1024 || c->max_entities < c->max_clients ||
-        c->max_entities > NETCORE_SNAPSHOT_MAX_ENTITIES || c->game_channel_count > NETCORE_SESSION_MAX_GAME_CHANNELS)
+        c->max_entities > NETCORE_SNAPSHOT_MAX_ENTITIES ||
+        c->game_channel_count > NETCORE_SESSION_MAX_GAME_CHANNELS)
         return NETCORE_ERR_INVALID_ARGUMENT;
     return nci_session_check_desc(&c->game, true);
 }
@@ -497,13 +506,14 @@ static netcore_result make_buffers(netcore_game_server *s)
     s->wire_input = nci_calloc(a, 1, input_bytes(s) + NETCORE_SESSION_INPUT_HEADER_BYTES);
     s->snapshot_buffer = nci_calloc(a, 1, s->config.snapshot_budget_bytes);
     s->pending = nci_calloc(a, s->config.max_entities, sizeof *s->pending);
-    if (!s->peers || !s->clients || !s->states || !s->game_inputs || !s->wire_input || !s->snapshot_buffer ||
-        !s->pending)
+    if (!s->peers || !s->clients || !s->states || !s->game_inputs || !s->wire_input ||
+        !s->snapshot_buffer || !s->pending)
         return NETCORE_ERR_OUT_OF_MEMORY;
     return NETCORE_OK;
 }
 
-netcore_result netcore_game_server_create(const netcore_game_server_config *config, netcore_game_server **out_server)
+netcore_result netcore_game_server_create(const netcore_game_server_config *config,
+                                          netcore_game_server **out_server)
 {
     if (!config || !out_server)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -560,7 +570,8 @@ void netcore_game_server_destroy(netcore_game_server *s)
 
 /* ---- accessors ---- */
 
-netcore_result netcore_game_server_address(const netcore_game_server *s, netcore_address *out_address)
+netcore_result netcore_game_server_address(const netcore_game_server *s,
+                                           netcore_address *out_address)
 {
     if (!s || !out_address)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -608,7 +619,8 @@ netcore_result netcore_game_server_client_token(const netcore_game_server *s, ui
     return NETCORE_OK;
 }
 
-netcore_result netcore_game_server_record(netcore_game_server *s, netcore_entity_id entity, netcore_vec3 position)
+netcore_result netcore_game_server_record(netcore_game_server *s, netcore_entity_id entity,
+                                          netcore_vec3 position)
 {
     if (!s || entity == NETCORE_ENTITY_NONE || (entity & 0xFFFFu) >= s->config.max_entities)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -622,8 +634,9 @@ netcore_result netcore_game_server_record(netcore_game_server *s, netcore_entity
     return NETCORE_OK;
 }
 
-netcore_result netcore_game_server_rewind(netcore_game_server *s, uint32_t client, netcore_entity_id entity,
-                                          netcore_vec3 *out_position, netcore_lagcomp_result *out_result)
+netcore_result netcore_game_server_rewind(netcore_game_server *s, uint32_t client,
+                                          netcore_entity_id entity, netcore_vec3 *out_position,
+                                          netcore_lagcomp_result *out_result)
 {
     if (!s || !out_position)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -641,19 +654,20 @@ netcore_result netcore_game_server_rewind(netcore_game_server *s, uint32_t clien
     return NETCORE_OK;
 }
 
-netcore_result netcore_game_server_send(netcore_game_server *s, uint32_t client, uint8_t channel, const void *data,
-                                        size_t size_bytes)
+netcore_result netcore_game_server_send(netcore_game_server *s, uint32_t client, uint8_t channel,
+                                        const void *data, size_t size_bytes)
 {
     if (!s || channel >= s->config.game_channel_count)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (!client_ok(s, client))
         return NETCORE_ERR_NOT_CONNECTED;
     netcore_peer_id peer = s->peers[s->clients[client].peer_index].peer;
-    return netcore_host_send(s->host, peer, (uint8_t)(channel + NETCORE_SESSION_CHANNELS), data, size_bytes);
+    return netcore_host_send(s->host, peer, (uint8_t)(channel + NETCORE_SESSION_CHANNELS), data,
+                             size_bytes);
 }
 
-netcore_result netcore_game_server_broadcast(netcore_game_server *s, uint8_t channel, const void *data,
-                                             size_t size_bytes)
+netcore_result netcore_game_server_broadcast(netcore_game_server *s, uint8_t channel,
+                                             const void *data, size_t size_bytes)
 {
     if (!s || channel >= s->config.game_channel_count)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -687,7 +701,8 @@ netcore_host *netcore_game_server_host(netcore_game_server *s)
     return s ? s->host : NULL;
 }
 
-netcore_result netcore_game_server_get_stats(const netcore_game_server *s, netcore_game_server_stats *out_stats)
+netcore_result netcore_game_server_get_stats(const netcore_game_server *s,
+                                             netcore_game_server_stats *out_stats)
 {
     if (!s || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;
