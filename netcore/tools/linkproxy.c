@@ -2,7 +2,6 @@
  * and a server (latency, jitter, loss, duplication, reordering, bandwidth
  * cap, byte corruption, per direction, seeded). Prints one JSON summary on stdout at exit. */
 #define _POSIX_C_SOURCE 200809L
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,22 +9,13 @@
 #include "netcore/netcore.h"
 #include "netcore/transport.h"
 #include "transport/relay.h"
+#include "platform/signals.h"
 #include "tool_args.h"
 
 #define EXIT_USAGE 2
 #define MAX_DELAY_MS 3600000u
 #define MAX_BANDWIDTH_KBPS 100000000u
 #define POLL_SLICE_MS 250u
-
-/* Set by the signal handler, read by the main loop: the one place a program
- * needs process-wide state. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int signal_number)
-{
-    (void)signal_number;
-    stop_requested = 1;
-}
 
 /* ------------------------------------------------------------------ */
 /* Link parameters and their flags                                      */
@@ -358,18 +348,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "netcore-linkproxy: listening on %s, forwarding to %s\n", listen_text,
             forward_text);
 
-    /* No SA_RESTART: the signal interrupts poll() so the loop stops at once. */
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    /* Ctrl-C and SIGTERM interrupt the wait, so the loop stops at once. */
+    nci_stop_signals_install();
 
     uint64_t start_us = netcore_time_now_us();
     uint64_t deadline_us = opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
     uint64_t now_us = start_us;
-    while (!stop_requested) {
+    while (!nci_stop_requested()) {
         now_us = netcore_time_now_us();
         nci_relay_update(relay, now_us);
         if (now_us >= deadline_us)

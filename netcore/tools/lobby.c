@@ -5,7 +5,6 @@
  * JSON summary on stdout at exit. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +12,12 @@
 #include "netcore/lobby.h"
 #include "netcore/netcore.h"
 #include "netcore/token.h"
+#include "platform/signals.h"
 #include "tool_args.h"
 
 #define EXIT_USAGE 2
 #define POLL_SLICE_MS 250u
 #define KEY_FILE_MAX_BYTES 4096
-
-/* Set by the signal handler, read by the main loop: the one place a program
- * needs process-wide state. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int signal_number)
-{
-    (void)signal_number;
-    stop_requested = 1;
-}
 
 typedef struct options {
     const char *bind_text[NETCORE_LOBBY_MAX_LISTEN];
@@ -305,19 +295,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "netcore-lobby: answering discovery probes on UDP %s\n", text);
     }
 
-    /* No SA_RESTART: the signal interrupts poll() so the loop stops at once. */
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    /* Ctrl-C and SIGTERM interrupt the wait, so the loop stops at once. */
+    nci_stop_signals_install();
 
     uint64_t start_us = netcore_time_now_us();
     uint64_t deadline_us = opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
     uint64_t now_us = start_us;
     int exit_code = 0;
-    while (!stop_requested) {
+    while (!nci_stop_requested()) {
         now_us = netcore_time_now_us();
         if (now_us >= deadline_us)
             break;

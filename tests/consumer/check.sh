@@ -2,7 +2,9 @@
 # Installs a netcore build tree into a temporary prefix, then builds the
 # consumer game (game/) against the installed files the ways a user would --
 # pkg-config (shared and static), find_package with netcore::netcore (shared)
-# and with netcore::static -- and runs each binary.
+# and with netcore::static -- and runs each binary. It also builds the world
+# example (examples/world, the session layer) against the installed package,
+# headless, and runs it.
 #
 # usage: check.sh CMAKE BUILD_DIR WORK_DIR C_COMPILER BUILD_TYPE C_FLAGS LINK_FLAGS
 # C_FLAGS and LINK_FLAGS are the main build's (sanitizers included), so the
@@ -13,6 +15,7 @@ cmake_bin=$1 build_dir=$2 work=$3 cc=$4 build_type=$5
 read -r -a cflags <<<"$6"
 read -r -a ldflags <<<"$7"
 game_src=$(cd "$(dirname "$0")/game" && pwd)
+world_src=$(cd "$(dirname "$0")/../../examples/world" && pwd)
 prefix=$work/prefix
 
 step() { printf '\n== %s\n' "$*"; }
@@ -70,4 +73,10 @@ for binary in "$work/consumer-pkg-config" "$work/consumer-pkg-config-static" \
     step "run $binary"
     "$binary" </dev/null
 done
+step "world example against the installed package (pkg-config, headless)"
+"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror "${cflags[@]}" "$world_src/world.c" \
+    -o "$work/world" "${pc_flags[@]}" -lm "${ldflags[@]}" "-Wl,-rpath,$libdir"
+needs_shared "$work/world" || { echo "world is not linked against libnetcore.so" >&2; exit 1; }
+"$work/world" --headless --clients 2 --seconds 3 </dev/null
+
 step "all consumer builds ran"

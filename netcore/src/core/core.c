@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core_internal.h"
 
@@ -161,9 +160,3 @@ void netcore_shutdown(void)
 
 bool nci_is_initialized(void) { return init_count > 0; }
 
-uint64_t netcore_time_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}

@@ -1,11 +1,8 @@
 /* Address parsing, formatting and comparison, and conversions to and from socket addresses. */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/core_internal.h"
 #include "platform/net_internal.h"

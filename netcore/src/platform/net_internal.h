@@ -3,9 +3,8 @@
 #define NETCORE_NET_INTERNAL_H
 
 #include <stdbool.h>
-#include <sys/socket.h>
-
 #include "netcore/address.h"
+#include "platform/os_net.h"
 
 /* Fills *out (a sockaddr_in or sockaddr_in6; family NONE becomes IPv4 any) and
  * returns its length, 0 if the family is unknown. */

@@ -7,19 +7,12 @@
  * address through a chained hash. A datagram's link tag is the session's
  * index plus a generation, so datagrams still in flight for a closed session
  * can never reach the client that later reuses its slot. */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "transport/conditioner.h"
 #include "core/core_internal.h"
-#include "platform/net_internal.h"
+#include "platform/poller.h"
+#include "platform/socket.h"
+#include "transport/conditioner.h"
 #include "transport/relay.h"
 
 #define RELAY_DEFAULT_MAX_SESSIONS 256u
@@ -33,22 +26,24 @@
 #define RELAY_SOCKET_BUFFER_BYTES (1 << 20)
 #define RELAY_LOG_INTERVAL_US 1000000u
 #define RELAY_NO_SESSION (-1)
+/* Poller data of the listen socket; a session socket carries its index. */
+#define RELAY_LISTEN_DATA UINT64_MAX
+
 
 typedef struct relay_session {
     bool active;
-    int fd;
+    nci_socket socket;
     uint32_t generation;
     int32_t next_in_bucket;
     uint64_t last_active_us;
     netcore_address client;
     netcore_address upstream_local; /* the source address the target sees */
-    struct sockaddr_storage client_sockaddr;
-    socklen_t client_sockaddr_len;
 } relay_session;
 
 struct nci_relay {
     nci_relay_config config;
-    int listen_fd;
+    nci_socket listen_socket;
+    nci_poller *poller; /* the listen socket and every session socket */
     nci_link *upstream;
     nci_link *downstream;
 
@@ -58,8 +53,7 @@ struct nci_relay {
     int32_t *buckets;          /* heads of the hash chains */
     uint32_t bucket_mask;
 
-    struct pollfd *poll_fds;   /* 1 + max_sessions: listen socket first */
-    int32_t *poll_session;     /* session index of each poll_fds entry */
+    nci_poll_event *events;    /* 1 + max_sessions: every socket may be ready at once */
     uint8_t *buffer;           /* max_datagram_bytes + 1, so oversize shows */
 
     uint32_t sessions_active;
@@ -99,50 +93,26 @@ static bool profile_valid(const netcore_link_profile *p)
              !(p->reorder_pct >= 0.0f && p->reorder_pct <= 100.0f));
 }
 
-static bool set_nonblocking(int fd)
+/* A UDP socket bound to address with large buffers (they absorb bursts; a
+ * refusal only costs burst tolerance). */
+static netcore_result open_bound_socket(const netcore_address *address, nci_socket *out_socket)
 {
-    int flags = fcntl(fd, F_GETFL, 0);
-    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+    netcore_result r = nci_socket_open_udp(address, false, out_socket);
+    if (r != NETCORE_OK)
+        return r;
+    (void)nci_socket_set_option(*out_socket, NCI_SOCKOPT_RECV_BUFFER, RELAY_SOCKET_BUFFER_BYTES);
+    (void)nci_socket_set_option(*out_socket, NCI_SOCKOPT_SEND_BUFFER, RELAY_SOCKET_BUFFER_BYTES);
+    return NETCORE_OK;
 }
 
-/* A non-blocking UDP socket bound to address; -1 on failure. */
-static int open_bound_socket(const netcore_address *address)
-{
-    struct sockaddr_storage sa;
-    socklen_t sa_len = nci_address_to_sockaddr(address, &sa);
-    if (sa_len == 0)
-        return -1;
-    int fd = socket(sa.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return -1;
-    /* Bigger buffers absorb bursts; a refusal only costs burst tolerance. */
-    int size = RELAY_SOCKET_BUFFER_BYTES;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    if (!set_nonblocking(fd) || bind(fd, (struct sockaddr *)&sa, sa_len) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static bool socket_address(int fd, netcore_address *out_address)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof sa;
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-        return false;
-    return nci_address_from_sockaddr((const struct sockaddr *)&sa, out_address);
-}
-
-static bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
-
-static void log_socket_error(nci_relay *relay, uint64_t now_us, const char *what, int error)
+static void log_socket_error(nci_relay *relay, uint64_t now_us, const char *what)
 {
     if (!nci_log_limit_allow(&relay->error_limiter, now_us, RELAY_LOG_INTERVAL_US))
         return;
+    char text[128];
     nci_logf(&relay->config.log, NETCORE_LOG_WARN, "relay: %s failed: %s (%llu similar suppressed)",
-             what, strerror(error), (unsigned long long)relay->error_limiter.suppressed);
+             what, nci_socket_error_str(nci_socket_last_error(), text, sizeof text),
+             (unsigned long long)relay->error_limiter.suppressed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,35 +144,32 @@ static netcore_address upstream_bind_address(const nci_relay *relay)
     return bind_address;
 }
 
-static int32_t session_open(nci_relay *relay, uint64_t now_us, const netcore_address *client,
-                            const struct sockaddr_storage *client_sa, socklen_t client_sa_len)
+static int32_t session_open(nci_relay *relay, uint64_t now_us, const netcore_address *client)
 {
     if (relay->free_count == 0) {
         relay->sessions_refused++;
         return RELAY_NO_SESSION;
     }
     netcore_address bind_address = upstream_bind_address(relay);
-    int fd = open_bound_socket(&bind_address);
-    struct sockaddr_storage target;
-    socklen_t target_len = nci_address_to_sockaddr(&relay->config.forward, &target);
-    /* connect() makes the kernel pick the source address the target will see
-     * (so getsockname reports it) and filters out anyone but the target. */
-    if (fd < 0 || connect(fd, (struct sockaddr *)&target, target_len) != 0) {
-        log_socket_error(relay, now_us, "opening an upstream socket", errno);
-        if (fd >= 0)
-            close(fd);
+    nci_socket socket = NCI_SOCKET_INVALID;
+    uint32_t index = relay->free_sessions[relay->free_count - 1];
+    /* Connecting makes the system pick the source address the target will see
+     * (so the local address reports it) and filters out anyone but the target. */
+    if (open_bound_socket(&bind_address, &socket) != NETCORE_OK ||
+        nci_socket_connect_datagram(socket, &relay->config.forward) != NETCORE_OK ||
+        nci_poller_set(relay->poller, socket, NCI_POLL_IN, index) != NETCORE_OK) {
+        log_socket_error(relay, now_us, "opening an upstream socket");
+        nci_socket_close(socket);
         return RELAY_NO_SESSION;
     }
-    uint32_t index = relay->free_sessions[--relay->free_count];
+    relay->free_count--;
     relay_session *s = &relay->sessions[index];
     s->active = true;
-    s->fd = fd;
+    s->socket = socket;
     s->generation++;
     s->last_active_us = now_us;
     s->client = *client;
-    memcpy(&s->client_sockaddr, client_sa, client_sa_len);
-    s->client_sockaddr_len = client_sa_len;
-    if (!socket_address(fd, &s->upstream_local))
+    if (nci_socket_local_address(socket, &s->upstream_local) != NETCORE_OK)
         memset(&s->upstream_local, 0, sizeof s->upstream_local);
     uint32_t bucket = address_hash(client) & relay->bucket_mask;
     s->next_in_bucket = relay->buckets[bucket];
@@ -230,8 +197,9 @@ static void session_close(nci_relay *relay, uint32_t index)
         link = &relay->sessions[*link].next_in_bucket;
     if (*link == (int32_t)index)
         *link = s->next_in_bucket;
-    close(s->fd);
-    s->fd = -1;
+    (void)nci_poller_remove(relay->poller, s->socket);
+    nci_socket_close(s->socket);
+    s->socket = NCI_SOCKET_INVALID;
     s->active = false;
     s->next_in_bucket = RELAY_NO_SESSION;
     relay->free_sessions[relay->free_count++] = index;
@@ -258,30 +226,28 @@ static void receive_from_clients(nci_relay *relay, uint64_t now_us)
 {
     size_t capacity = (size_t)relay->config.max_datagram_bytes + 1;
     for (uint32_t n = 0; n < RELAY_RECV_BUDGET; n++) {
-        struct sockaddr_storage from;
-        socklen_t from_len = sizeof from;
-        ssize_t got = recvfrom(relay->listen_fd, relay->buffer, capacity, 0,
-                               (struct sockaddr *)&from, &from_len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            if (!would_block(errno) && errno != ECONNREFUSED)
-                log_socket_error(relay, now_us, "receiving from a client", errno);
+        netcore_address client;
+        size_t got;
+        nci_io io = nci_socket_recv_from(relay->listen_socket, relay->buffer, capacity, &got, &client);
+        if (io == NCI_IO_REFUSED)
+            continue;
+        if (io != NCI_IO_DONE) {
+            if (io != NCI_IO_WOULD_BLOCK)
+                log_socket_error(relay, now_us, "receiving from a client");
             return;
         }
-        netcore_address client;
-        if (!nci_address_from_sockaddr((const struct sockaddr *)&from, &client))
+        if (client.family == NETCORE_ADDRESS_NONE)
             continue;
         int32_t index = session_find(relay, &client);
         if (index == RELAY_NO_SESSION)
-            index = session_open(relay, now_us, &client, &from, from_len);
+            index = session_open(relay, now_us, &client);
         if (index == RELAY_NO_SESSION)
             continue;
         relay->sessions[index].last_active_us = now_us;
         /* An oversize datagram arrives truncated to max + 1 bytes; the link
          * rejects it and counts it as overflow. */
         nci_link_submit(relay->upstream, now_us, session_tag(relay, (uint32_t)index), relay->buffer,
-                        (size_t)got);
+                        got);
     }
 }
 
@@ -290,21 +256,19 @@ static void receive_from_target(nci_relay *relay, uint32_t index, uint64_t now_u
     relay_session *s = &relay->sessions[index];
     size_t capacity = (size_t)relay->config.max_datagram_bytes + 1;
     for (uint32_t n = 0; n < RELAY_RECV_BUDGET; n++) {
-        ssize_t got = recv(s->fd, relay->buffer, capacity, 0);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            /* A connected UDP socket reports an earlier ICMP "port unreachable"
-             * once as ECONNREFUSED; the target may simply not be up yet. */
-            if (errno == ECONNREFUSED)
-                continue;
-            if (!would_block(errno))
-                log_socket_error(relay, now_us, "receiving from the target", errno);
+        size_t got;
+        nci_io io = nci_socket_recv(s->socket, relay->buffer, capacity, &got);
+        /* A connected UDP socket reports an earlier ICMP "port unreachable"
+         * once as a refusal; the target may simply not be up yet. */
+        if (io == NCI_IO_REFUSED)
+            continue;
+        if (io != NCI_IO_DONE) {
+            if (io != NCI_IO_WOULD_BLOCK)
+                log_socket_error(relay, now_us, "receiving from the target");
             return;
         }
         s->last_active_us = now_us;
-        nci_link_submit(relay->downstream, now_us, session_tag(relay, index), relay->buffer,
-                        (size_t)got);
+        nci_link_submit(relay->downstream, now_us, session_tag(relay, index), relay->buffer, got);
     }
 }
 
@@ -315,17 +279,18 @@ static void send_due(nci_relay *relay, uint64_t now_us)
         int32_t index = session_from_tag(relay, d.tag);
         if (index == RELAY_NO_SESSION)
             continue;
-        if (send(relay->sessions[index].fd, d.data, d.size_bytes, 0) < 0)
-            log_socket_error(relay, now_us, "sending to the target", errno);
+        size_t sent;
+        nci_io io = nci_socket_send(relay->sessions[index].socket, d.data, d.size_bytes, &sent);
+        if (io != NCI_IO_DONE && io != NCI_IO_REFUSED)
+            log_socket_error(relay, now_us, "sending to the target");
     }
     while (nci_link_pop_due(relay->downstream, now_us, &d)) {
         int32_t index = session_from_tag(relay, d.tag);
         if (index == RELAY_NO_SESSION)
             continue;
-        const relay_session *s = &relay->sessions[index];
-        if (sendto(relay->listen_fd, d.data, d.size_bytes, 0,
-                   (const struct sockaddr *)&s->client_sockaddr, s->client_sockaddr_len) < 0)
-            log_socket_error(relay, now_us, "sending to a client", errno);
+        if (nci_socket_send_to(relay->listen_socket, d.data, d.size_bytes,
+                               &relay->sessions[index].client) != NCI_IO_DONE)
+            log_socket_error(relay, now_us, "sending to a client");
     }
 }
 
@@ -340,25 +305,6 @@ static void expire_sessions(nci_relay *relay, uint64_t now_us)
         session_close(relay, i);
         relay->sessions_expired++;
     }
-}
-
-/* Fills poll_fds with the listen socket and every session socket; returns the count. */
-static nfds_t build_poll_set(nci_relay *relay)
-{
-    nfds_t n = 0;
-    relay->poll_fds[n].fd = relay->listen_fd;
-    relay->poll_fds[n].events = POLLIN;
-    relay->poll_fds[n].revents = 0;
-    relay->poll_session[n++] = RELAY_NO_SESSION;
-    for (uint32_t i = 0; i < relay->config.max_sessions; i++) {
-        if (!relay->sessions[i].active)
-            continue;
-        relay->poll_fds[n].fd = relay->sessions[i].fd;
-        relay->poll_fds[n].events = POLLIN;
-        relay->poll_fds[n].revents = 0;
-        relay->poll_session[n++] = (int32_t)i;
-    }
-    return n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -408,7 +354,7 @@ netcore_result nci_relay_create(const nci_relay_config *config, nci_relay **out_
     if (!relay)
         return NETCORE_ERR_OUT_OF_MEMORY;
     relay->config = *config;
-    relay->listen_fd = -1;
+    relay->listen_socket = NCI_SOCKET_INVALID;
     uint32_t max_sessions = config->max_sessions;
     uint32_t buckets = 1;
     while (buckets < 2 * max_sessions)
@@ -417,9 +363,8 @@ netcore_result nci_relay_create(const nci_relay_config *config, nci_relay **out_
     relay->sessions = nci_calloc(allocator, max_sessions, sizeof *relay->sessions);
     relay->free_sessions = nci_calloc(allocator, max_sessions, sizeof *relay->free_sessions);
     relay->buckets = nci_calloc(allocator, buckets, sizeof *relay->buckets);
-    relay->poll_fds = nci_calloc(allocator, (size_t)max_sessions + 1, sizeof *relay->poll_fds);
-    relay->poll_session = nci_calloc(allocator, (size_t)max_sessions + 1, sizeof *relay->poll_session);
     relay->buffer = nci_alloc(allocator, (size_t)config->max_datagram_bytes + 1);
+    relay->events = nci_calloc(allocator, (size_t)max_sessions + 1, sizeof *relay->events);
 
     /* The two directions get independent generators derived from one seed. */
     nci_rng seeder;
@@ -427,9 +372,11 @@ netcore_result nci_relay_create(const nci_relay_config *config, nci_relay **out_
     uint64_t upstream_seed = nci_rng_next(&seeder);
     uint64_t downstream_seed = nci_rng_next(&seeder);
     netcore_result result = NETCORE_OK;
-    if (!relay->sessions || !relay->free_sessions || !relay->buckets || !relay->poll_fds ||
-        !relay->poll_session || !relay->buffer)
+    if (!relay->sessions || !relay->free_sessions || !relay->buckets || !relay->buffer ||
+        !relay->events)
         result = NETCORE_ERR_OUT_OF_MEMORY;
+    if (result == NETCORE_OK)
+        result = nci_poller_create(allocator, max_sessions + 1, &relay->poller);
     if (result == NETCORE_OK)
         result = nci_link_create(allocator, upstream_seed, config->max_datagram_bytes,
                                  config->max_queued, &relay->upstream);
@@ -446,20 +393,20 @@ netcore_result nci_relay_create(const nci_relay_config *config, nci_relay **out_
     for (uint32_t i = 0; i < buckets; i++)
         relay->buckets[i] = RELAY_NO_SESSION;
     for (uint32_t i = 0; i < max_sessions; i++) {
-        relay->sessions[i].fd = -1;
+        relay->sessions[i].socket = NCI_SOCKET_INVALID;
         relay->sessions[i].next_in_bucket = RELAY_NO_SESSION;
         /* Hand out the lowest index first. */
         relay->free_sessions[i] = max_sessions - 1 - i;
     }
     relay->free_count = max_sessions;
 
-    relay->listen_fd = open_bound_socket(&config->listen);
-    if (relay->listen_fd < 0) {
-        int error = errno;
-        char text[NETCORE_ADDRESS_STRLEN];
+    if (open_bound_socket(&config->listen, &relay->listen_socket) != NETCORE_OK ||
+        nci_poller_set(relay->poller, relay->listen_socket, NCI_POLL_IN, RELAY_LISTEN_DATA) !=
+            NETCORE_OK) {
+        char text[NETCORE_ADDRESS_STRLEN], error[128];
         netcore_address_format(&config->listen, text, sizeof text);
         nci_logf(&config->log, NETCORE_LOG_ERROR, "relay: cannot listen on %s: %s", text,
-                 strerror(error));
+                 nci_socket_error_str(nci_socket_last_error(), error, sizeof error));
         nci_relay_destroy(relay);
         return NETCORE_ERR_SOCKET;
     }
@@ -475,18 +422,17 @@ void nci_relay_destroy(nci_relay *relay)
     if (relay->sessions) {
         for (uint32_t i = 0; i < relay->config.max_sessions; i++)
             if (relay->sessions[i].active)
-                close(relay->sessions[i].fd);
+                nci_socket_close(relay->sessions[i].socket);
     }
-    if (relay->listen_fd >= 0)
-        close(relay->listen_fd);
+    nci_socket_close(relay->listen_socket);
+    nci_poller_destroy(relay->poller);
     nci_link_destroy(relay->upstream);
     nci_link_destroy(relay->downstream);
     nci_free(&allocator, relay->sessions);
     nci_free(&allocator, relay->free_sessions);
     nci_free(&allocator, relay->buckets);
-    nci_free(&allocator, relay->poll_fds);
-    nci_free(&allocator, relay->poll_session);
     nci_free(&allocator, relay->buffer);
+    nci_free(&allocator, relay->events);
     nci_free(&allocator, relay);
 }
 
@@ -494,28 +440,25 @@ netcore_result nci_relay_listen_address(const nci_relay *relay, netcore_address 
 {
     if (!relay || !out_address)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    return socket_address(relay->listen_fd, out_address) ? NETCORE_OK : NETCORE_ERR_SOCKET;
+    return nci_socket_local_address(relay->listen_socket, out_address);
 }
 
 netcore_result nci_relay_update(nci_relay *relay, uint64_t now_us)
 {
     if (!relay)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    nfds_t count = build_poll_set(relay);
-    int ready = poll(relay->poll_fds, count, 0);
-    if (ready < 0 && errno != EINTR) {
-        log_socket_error(relay, now_us, "poll", errno);
+    int ready = nci_poller_wait(relay->poller, relay->events, relay->config.max_sessions + 1, 0);
+    if (ready < 0) {
+        log_socket_error(relay, now_us, "waiting for sockets");
         return NETCORE_ERR_SOCKET;
     }
-    for (nfds_t i = 0; ready > 0 && i < count; i++) {
-        if (relay->poll_fds[i].revents == 0)
-            continue;
-        /* POLLERR and POLLHUP are read too: recv reports and clears the error. */
-        int32_t session = relay->poll_session[i];
-        if (session == RELAY_NO_SESSION)
+    for (int i = 0; i < ready; i++) {
+        /* Errors are read too: a receive reports and clears them. */
+        uint64_t data = relay->events[i].data;
+        if (data == RELAY_LISTEN_DATA)
             receive_from_clients(relay, now_us);
-        else if (relay->sessions[session].active)
-            receive_from_target(relay, (uint32_t)session, now_us);
+        else if (data < relay->config.max_sessions && relay->sessions[data].active)
+            receive_from_target(relay, (uint32_t)data, now_us);
     }
     send_due(relay, now_us);
     expire_sessions(relay, now_us);
@@ -539,10 +482,8 @@ void nci_relay_wait(nci_relay *relay, uint64_t now_us, uint32_t timeout_ms)
         if (due_ms < wait_ms)
             wait_ms = due_ms;
     }
-    if (wait_ms > INT_MAX)
-        wait_ms = INT_MAX;
-    nfds_t count = build_poll_set(relay);
-    (void)poll(relay->poll_fds, count, (int)wait_ms);
+    /* Only the wake-up matters here; the next update reads what is ready. */
+    (void)nci_poller_wait(relay->poller, relay->events, 1, (uint32_t)wait_ms);
 }
 
 void nci_relay_set_profiles(nci_relay *relay, const netcore_link_profile *upstream,
