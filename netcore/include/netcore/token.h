@@ -155,10 +155,11 @@ netcore_result netcore_token_check_connect_proof(const uint8_t key[NETCORE_TOKEN
  * of its epoch plus the checker's clock skew, and useless from another IP.
  * 28 MAC bits: a blind guess succeeds once in 2^28 tries.
  *
- * netcore_token_create_for_client puts the proof in the token's clear nonce,
- * and netcore_host_connect() sends it as connect data by itself when the
- * caller leaves connect_data 0, so a client holding such a token needs
- * nothing else.
+ * netcore_token_create_for_client puts the proof in the token's clear nonce;
+ * the lobby sends the same value beside the token (MATCH_START's
+ * connect_proof), and the client passes it as
+ * netcore_connect_options.connect_data (netcore_token_embedded_proof reads
+ * it from a token). The transport never parses the token itself.
  */
 #define NETCORE_TOKEN_PROOF_EPOCH_S 120u
 /* A client-bound token's proof expires with the token, or this long after
