@@ -45,6 +45,8 @@ typedef struct load_options {
     uint32_t duration_s;
     uint32_t join_timeout_s;
     uint32_t bots_per_proc;
+    uint32_t bot_poll_ms;
+    uint32_t runs;
     bool raw;
 } load_options;
 
@@ -56,15 +58,18 @@ typedef struct phase_result {
     sl_server_result server;
     sl_bot_result bots; /* summed over processes */
     double window_s;
+    double elapsed_s; /* the whole phase, from the server's start */
 } phase_result;
 
 static const char *const usage_text =
     "usage: server_load [--quick] [--clients N[,N...]] [--duration S] [--join-timeout S]\n"
-    "                   [--bots-per-proc N] [--no-raw]\n"
+    "                   [--runs N] [--bots-per-proc N] [--bot-poll-ms MS] [--no-raw]\n"
     "  --clients      client counts to run (default 16,64,128,256,512,1024; at most 1024)\n"
     "  --duration     seconds measured per count once everyone joined (default 10)\n"
     "  --join-timeout seconds the join storm may take before measuring anyway (default 30)\n"
     "  --bots-per-proc bots per bot process (default 128)\n"
+    "  --runs         repetitions per count; medians are printed, each run under *_runs\n"
+    "  --bot-poll-ms  how often each bot services its host (default 4)\n"
     "  --no-raw       skip the raw ENet baseline\n"
     "  --quick        16 clients, 1 s (the smoke test)\n";
 
@@ -200,6 +205,8 @@ static int parse_options(int argc, char **argv, load_options *options)
     options->duration_s = 10;
     options->join_timeout_s = 30;
     options->bots_per_proc = 128;
+    options->bot_poll_ms = 4;
+    options->runs = 1;
     options->raw = true;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -223,6 +230,12 @@ static int parse_options(int argc, char **argv, load_options *options)
             i++;
         } else if (value != NULL && strcmp(arg, "--join-timeout") == 0) {
             ok = parse_u32(value, 1, 600, &options->join_timeout_s);
+            i++;
+        } else if (value != NULL && strcmp(arg, "--runs") == 0) {
+            ok = parse_u32(value, 1, 32, &options->runs);
+            i++;
+        } else if (value != NULL && strcmp(arg, "--bot-poll-ms") == 0) {
+            ok = parse_u32(value, 1, 100, &options->bot_poll_ms);
             i++;
         } else if (value != NULL && strcmp(arg, "--bots-per-proc") == 0) {
             ok = parse_u32(value, 1, SL_MAX_CLIENTS, &options->bots_per_proc);
@@ -312,12 +325,14 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
     shared->procs = shared->procs > SL_MAX_PROCS ? SL_MAX_PROCS : shared->procs;
     shared->raw_snapshot_bytes = raw_snapshot_bytes;
     shared->raw_input_bytes = raw_input_bytes;
+    shared->bot_poll_us = (uint64_t)options->bot_poll_ms * 1000u;
     if (getrandom(shared->key, sizeof shared->key, 0) != (ssize_t)sizeof shared->key) {
         fprintf(stderr, "server_load: no random key\n");
         return;
     }
 
     pid_t pids[SL_MAX_PROCS + 1] = {0};
+    uint64_t phase_start = sl_now_us();
     pids[0] = spawn(shared, -1);
     uint64_t deadline = sl_now_us() + 10000000u;
     while (atomic_load(&shared->server_port) == 0 && sl_now_us() < deadline && pids[0] > 0 &&
@@ -355,6 +370,7 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
     out->ran = true;
     out->procs = shared->procs;
     out->window_s = (double)options->duration_s;
+    out->elapsed_s = (double)(sl_now_us() - phase_start) / 1e6;
     out->server = shared->server;
     sum_bots(shared, &out->bots);
 }
@@ -365,64 +381,84 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
 
 static double per(double value, double count) { return count > 0 ? value / count : NAN; }
 
-static void write_count(bench_json *json, uint32_t clients, const phase_result *load,
-                        const phase_result *raw)
+/* Every figure printed per client count, in output order; the first eleven
+ * are the ones the issue names, the rest explain them. */
+enum {
+    F_TICK_P50, F_TICK_P99, F_CPU, F_CPU_PER_CLIENT_TICK, F_RSS_PER_CLIENT, F_OUT_PER_CLIENT,
+    F_SNAPSHOT_LOSS, F_CONNECTED, F_JOIN_STORM, F_REFUSED, F_RAW_CPU, F_RATIO_TO_RAW,
+    F_TICK_MAX, F_STEP_P99, F_TICKS, F_TICKS_LATE, F_RSS, F_OUT_KBPS, F_IN_KBPS,
+    F_SNAPSHOT_BYTES, F_INPUT_BYTES, F_ADMITTED_IN_STORM, F_CONNECT_ATTEMPTS,
+    F_ADMISSION_REJECTED, F_ADMISSION_TIMED_OUT, F_GUARD_DROPPED, F_DECODE_ERRORS,
+    F_ENTITIES_DEFERRED, F_LAGCOMP_QUERIES, F_BOTS_CPU, F_RAW_CONNECTED, F_RAW_OUT_KBPS,
+    F_COUNT
+};
+static const char *const figure_names[F_COUNT] = {
+    "tick_ms_p50", "tick_ms_p99", "cpu_pct", "cpu_us_per_client_tick", "rss_bytes_per_client",
+    "out_kbps_per_client", "snapshot_loss_pct", "connected", "join_storm_s", "refused",
+    "raw_enet_cpu_pct", "cpu_ratio_to_raw_enet", "tick_ms_max", "step_ms_p99", "ticks",
+    "ticks_late", "rss_bytes", "out_kbps", "in_kbps", "snapshot_payload_bytes_mean",
+    "input_payload_bytes_mean", "admitted_in_storm", "connect_attempts", "admission_rejected",
+    "admission_timed_out", "guard_dropped", "decode_errors", "entities_deferred",
+    "lagcomp_queries", "bots_cpu_pct", "raw_enet_connected", "raw_enet_out_kbps",
+};
+
+static void figures_of(uint32_t clients, const phase_result *load, const phase_result *raw,
+                       double *f)
+{
+    const sl_server_result *s = &load->server;
+    bool ok = load->ran && s->ok;
+    bool raw_ok = raw != NULL && raw->ran && raw->server.ok;
+    double window_us = load->window_s * 1e6;
+    f[F_TICK_P50] = ok ? s->tick_ms_p50 : NAN;
+    f[F_TICK_P99] = ok ? s->tick_ms_p99 : NAN;
+    f[F_CPU] = ok ? s->cpu_pct : NAN;
+    f[F_CPU_PER_CLIENT_TICK] =
+        ok ? per(s->cpu_pct / 100.0 * window_us, (double)s->ticks * clients) : NAN;
+    f[F_RSS_PER_CLIENT] = ok ? per(s->rss_bytes - s->rss_base_bytes, clients) : NAN;
+    f[F_OUT_PER_CLIENT] = ok ? per(s->out_kbps, clients) : NAN;
+    f[F_SNAPSHOT_LOSS] = load->bots.snapshots_expected > 0
+                             ? 100.0 * (1.0 - (double)load->bots.snapshots_arrived /
+                                                  (double)load->bots.snapshots_expected)
+                             : NAN;
+    f[F_CONNECTED] = load->ran ? s->connected_at_end : NAN;
+    f[F_JOIN_STORM] = load->join_storm_s;
+    f[F_REFUSED] = load->ran ? (double)load->bots.refused : NAN;
+    f[F_RAW_CPU] = raw_ok ? raw->server.cpu_pct : NAN;
+    f[F_RATIO_TO_RAW] = ok && raw_ok ? per(s->cpu_pct, raw->server.cpu_pct) : NAN;
+    f[F_TICK_MAX] = ok ? s->tick_ms_max : NAN;
+    f[F_STEP_P99] = ok ? s->step_ms_p99 : NAN;
+    f[F_TICKS] = (double)s->ticks;
+    f[F_TICKS_LATE] = (double)s->ticks_late;
+    f[F_RSS] = s->rss_bytes;
+    f[F_OUT_KBPS] = s->out_kbps;
+    f[F_IN_KBPS] = s->in_kbps;
+    f[F_SNAPSHOT_BYTES] = per((double)s->snapshot_payload_bytes, (double)s->snapshots);
+    f[F_INPUT_BYTES] = per((double)s->input_payload_bytes, (double)s->inputs);
+    f[F_ADMITTED_IN_STORM] = load->admitted_in_storm;
+    f[F_CONNECT_ATTEMPTS] = (double)load->bots.connect_attempts;
+    f[F_ADMISSION_REJECTED] = (double)s->admission_rejected;
+    f[F_ADMISSION_TIMED_OUT] = (double)s->admission_timed_out;
+    f[F_GUARD_DROPPED] = (double)s->guard_dropped;
+    f[F_DECODE_ERRORS] = (double)load->bots.decode_errors;
+    f[F_ENTITIES_DEFERRED] = (double)s->entities_deferred;
+    f[F_LAGCOMP_QUERIES] = (double)s->lagcomp_queries;
+    /* Bot CPU over the whole phase (join and settling included), % of one core. */
+    f[F_BOTS_CPU] = per(load->bots.cpu_s * 100.0, load->elapsed_s);
+    f[F_RAW_CONNECTED] = raw_ok ? raw->server.connected_at_end : NAN;
+    f[F_RAW_OUT_KBPS] = raw_ok ? raw->server.out_kbps : NAN;
+}
+
+/* Medians over the runs, each with its runs beside it (key_runs). */
+static void write_count(bench_json *json, uint32_t clients, uint32_t procs, double *values,
+                        uint32_t runs)
 {
     char key[32];
     snprintf(key, sizeof key, "clients_%u", clients);
-    const sl_server_result *s = &load->server;
-    double ticks = (double)s->ticks;
     bench_json_object_begin(json, key);
-    bench_json_number(json, "tick_ms_p50", s->ok ? s->tick_ms_p50 : NAN);
-    bench_json_number(json, "tick_ms_p99", s->ok ? s->tick_ms_p99 : NAN);
-    bench_json_number(json, "cpu_pct", s->ok ? s->cpu_pct : NAN);
-    bench_json_number(json, "cpu_us_per_client_tick",
-                      s->ok ? per(s->cpu_pct / 100.0 * load->window_s * 1e6, ticks * clients)
-                            : NAN);
-    bench_json_number(json, "rss_bytes_per_client",
-                      s->ok ? per(s->rss_bytes - s->rss_base_bytes, clients) : NAN);
-    bench_json_number(json, "out_kbps_per_client", s->ok ? per(s->out_kbps, clients) : NAN);
-    bench_json_number(json, "snapshot_loss_pct",
-                      load->bots.snapshots_expected > 0
-                          ? 100.0 * (1.0 - (double)load->bots.snapshots_arrived /
-                                               (double)load->bots.snapshots_expected)
-                          : NAN);
-    bench_json_uint(json, "connected", s->connected_at_end);
-    bench_json_number(json, "join_storm_s", load->join_storm_s);
-    bench_json_uint(json, "refused", load->bots.refused);
-    bench_json_number(json, "raw_enet_cpu_pct",
-                      raw != NULL && raw->ran && raw->server.ok ? raw->server.cpu_pct : NAN);
-    bench_json_number(json, "cpu_ratio_to_raw_enet",
-                      raw != NULL && raw->ran && raw->server.ok
-                          ? per(s->cpu_pct, raw->server.cpu_pct)
-                          : NAN);
-    /* Details behind the figures. */
-    bench_json_number(json, "tick_ms_max", s->tick_ms_max);
-    bench_json_number(json, "step_ms_p99", s->step_ms_p99);
-    bench_json_uint(json, "ticks", s->ticks);
-    bench_json_uint(json, "ticks_late", s->ticks_late);
-    bench_json_number(json, "rss_bytes", s->rss_bytes);
-    bench_json_number(json, "out_kbps", s->out_kbps);
-    bench_json_number(json, "in_kbps", s->in_kbps);
-    bench_json_number(json, "snapshot_payload_bytes_mean",
-                      per((double)s->snapshot_payload_bytes, (double)s->snapshots));
-    bench_json_number(json, "input_payload_bytes_mean",
-                      per((double)s->input_payload_bytes, (double)s->inputs));
-    bench_json_uint(json, "admitted_in_storm", load->admitted_in_storm);
-    bench_json_uint(json, "bots_connected_at_end", load->bots.connected_at_end);
-    bench_json_uint(json, "connect_attempts", load->bots.connect_attempts);
-    bench_json_uint(json, "admission_rejected", s->admission_rejected);
-    bench_json_uint(json, "admission_timed_out", s->admission_timed_out);
-    bench_json_uint(json, "guard_dropped", s->guard_dropped);
-    bench_json_uint(json, "decode_errors", load->bots.decode_errors);
-    bench_json_uint(json, "entities_deferred", s->entities_deferred);
-    bench_json_uint(json, "lagcomp_queries", s->lagcomp_queries);
-    bench_json_uint(json, "bot_processes", load->procs);
-    bench_json_number(json, "bots_cpu_pct", per(load->bots.cpu_s * 100.0, load->window_s + 2.0));
-    if (raw != NULL && raw->ran) {
-        bench_json_uint(json, "raw_enet_connected", raw->server.connected_at_end);
-        bench_json_number(json, "raw_enet_out_kbps", raw->server.out_kbps);
+    for (uint32_t f = 0; f < F_COUNT; f++) {
+        bench_json_runs(json, figure_names[f], &values[(size_t)f * runs], runs);
     }
+    bench_json_uint(json, "bot_processes", procs);
     bench_json_object_end(json);
 }
 
@@ -456,33 +492,47 @@ int main(int argc, char **argv)
     bench_json_uint(&json, "tick_hz", SL_TICK_HZ);
     bench_json_uint(&json, "snapshot_hz", SL_TICK_HZ / SL_SNAPSHOT_EVERY_TICKS);
     bench_json_uint(&json, "duration_s", options.duration_s);
+    bench_json_uint(&json, "runs", options.runs);
     bench_json_uint(&json, "join_timeout_s", options.join_timeout_s);
     bench_json_uint(&json, "bots_per_proc", options.bots_per_proc);
+    bench_json_uint(&json, "bot_poll_ms", options.bot_poll_ms);
     bench_json_uint(&json, "source_addresses", SL_SOURCE_ADDRESSES);
     bench_json_number(&json, "view_radius_m", SL_VIEW_RADIUS_M);
     bench_json_number(&json, "area_per_player_m2", SL_AREA_PER_PLAYER_M2);
     bench_json_object_end(&json);
-    for (uint32_t i = 0; i < options.count_total; i++) {
+    double *values = calloc((size_t)F_COUNT * options.runs, sizeof *values);
+    double *figures = calloc(F_COUNT, sizeof *figures);
+    for (uint32_t i = 0; values != NULL && figures != NULL && i < options.count_total; i++) {
         uint32_t clients = options.counts[i];
-        phase_result load;
-        phase_result raw;
-        fprintf(stderr, "server_load: %u clients, netcore\n", clients);
-        run_phase(shared, &options, SL_KIND_NETCORE, clients, &load);
-        double snapshot_mean = per((double)load.server.snapshot_payload_bytes,
-                                   (double)load.server.snapshots);
-        double input_mean = per((double)load.server.input_payload_bytes,
-                                (double)load.server.inputs);
-        bool raw_ran = false;
-        if (options.raw && isfinite(snapshot_mean) && isfinite(input_mean)) {
-            fprintf(stderr, "server_load: %u clients, raw ENet\n", clients);
-            shared->raw_snapshot_bytes = (uint32_t)lround(snapshot_mean);
-            shared->raw_input_bytes = (uint32_t)lround(input_mean);
-            run_phase(shared, &options, SL_KIND_RAW_ENET, clients, &raw);
-            raw_ran = true;
+        uint32_t procs = 0;
+        for (uint32_t run = 0; run < options.runs; run++) {
+            phase_result load;
+            phase_result raw;
+            fprintf(stderr, "server_load: %u clients, run %u, netcore\n", clients, run + 1);
+            run_phase(shared, &options, SL_KIND_NETCORE, clients, &load);
+            procs = load.procs;
+            double snapshot_mean = per((double)load.server.snapshot_payload_bytes,
+                                       (double)load.server.snapshots);
+            double input_mean = per((double)load.server.input_payload_bytes,
+                                    (double)load.server.inputs);
+            bool raw_ran = false;
+            if (options.raw && isfinite(snapshot_mean) && isfinite(input_mean)) {
+                fprintf(stderr, "server_load: %u clients, run %u, raw ENet\n", clients, run + 1);
+                shared->raw_snapshot_bytes = (uint32_t)lround(snapshot_mean);
+                shared->raw_input_bytes = (uint32_t)lround(input_mean);
+                run_phase(shared, &options, SL_KIND_RAW_ENET, clients, &raw);
+                raw_ran = true;
+            }
+            figures_of(clients, &load, raw_ran ? &raw : NULL, figures);
+            for (uint32_t f = 0; f < F_COUNT; f++) {
+                values[(size_t)f * options.runs + run] = figures[f];
+            }
         }
-        write_count(&json, clients, &load, raw_ran ? &raw : NULL);
+        write_count(&json, clients, procs, values, options.runs);
         fflush(stdout);
     }
+    free(values);
+    free(figures);
     bench_json_object_end(&json);
     bench_json_finish(&json);
     munmap(shared, sizeof(sl_shared));

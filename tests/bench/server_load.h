@@ -97,6 +97,7 @@ typedef struct sl_shared {
     uint32_t procs;
     uint32_t raw_snapshot_bytes; /* raw ENet: payload sizes to mimic */
     uint32_t raw_input_bytes;
+    uint64_t bot_poll_us; /* how often a bot services its host */
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     sl_server_result server;
     sl_bot_result bots[SL_MAX_PROCS];

@@ -123,7 +123,8 @@ static void window_free(window *win)
 /* Called at each tick start: opens and closes the window on the driver's
  * times and records the CPU the previous tick period used. */
 static void window_tick(window *win, const sl_shared *shared, uint64_t now_us,
-                        uint64_t wire_sent, uint64_t wire_received, sl_server_result *result)
+                        uint64_t wire_sent, uint64_t wire_received, uint32_t connected,
+                        sl_server_result *result)
 {
     uint64_t cpu_ns = thread_cpu_ns();
     uint64_t start = atomic_load(&shared->measure_start_us);
@@ -145,6 +146,8 @@ static void window_tick(window *win, const sl_shared *shared, uint64_t now_us,
         result->out_kbps = (double)(wire_sent - win->wire_sent) * 8.0 / 1000.0 / seconds;
         result->in_kbps = (double)(wire_received - win->wire_received) * 8.0 / 1000.0 / seconds;
         result->rss_bytes = (double)sl_rss_bytes();
+        /* At the window's end: after it, bots leave as the run stops. */
+        result->connected_at_end = connected;
         result->ticks = win->samples;
         result->tick_ms_max = win->samples ? win->tick_ms[0] : NAN;
         for (uint32_t i = 0; i < win->samples; i++) {
@@ -445,7 +448,7 @@ static void netcore_tick(void *opaque, uint64_t now_us)
     memset(&stats, 0, sizeof stats);
     (void)netcore_host_get_stats(server->host, &stats);
     window_tick(&server->win, server->shared, now_us, stats.wire_bytes_sent,
-                stats.wire_bytes_received, server->result);
+                stats.wire_bytes_received, server->admitted, server->result);
     netcore_wait(server, 0); /* whatever arrived since the last wait */
     server->tick++;
     (void)netcore_lagcomp_begin_tick(server->lagcomp, server->tick);
@@ -534,7 +537,6 @@ static void netcore_close(load_server *server)
 static void netcore_finish(load_server *server)
 {
     sl_server_result *result = server->result;
-    result->connected_at_end = server->admitted;
     netcore_host_stats stats;
     memset(&stats, 0, sizeof stats);
     (void)netcore_host_get_stats(server->host, &stats);
@@ -626,7 +628,7 @@ static void raw_tick(void *opaque, uint64_t now_us)
 {
     raw_server *server = opaque;
     window_tick(&server->win, server->shared, now_us, server->host->totalSentData,
-                server->host->totalReceivedData, server->result);
+                server->host->totalReceivedData, server->connected, server->result);
     raw_wait(server, 0);
     server->tick++;
     if (server->tick % SL_SNAPSHOT_EVERY_TICKS != 0) {
@@ -672,7 +674,6 @@ static int raw_server_main(sl_shared *shared)
         server.host->totalReceivedData = 0;
         atomic_store(&shared->server_port, address.port);
         run_ticks(&server, &server.win, shared, raw_tick, raw_wait, server.result);
-        server.result->connected_at_end = server.connected;
         status = 0;
     } else {
         fprintf(stderr, "server_load: raw ENet server setup failed\n");
