@@ -388,19 +388,22 @@ enum {
     F_SNAPSHOT_LOSS, F_CONNECTED, F_JOIN_STORM, F_REFUSED, F_RAW_CPU, F_RATIO_TO_RAW,
     F_TICK_MAX, F_STEP_P99, F_TICKS, F_TICKS_LATE, F_RSS, F_OUT_KBPS, F_IN_KBPS,
     F_SNAPSHOT_BYTES, F_INPUT_BYTES, F_ADMITTED_IN_STORM, F_CONNECT_ATTEMPTS,
-    F_ADMISSION_REJECTED, F_ADMISSION_TIMED_OUT, F_GUARD_DROPPED, F_DECODE_ERRORS,
+    F_ADMISSION_REJECTED, F_ADMISSION_TIMED_OUT, F_GUARD_DROPPED, F_GUARD_PER_IP_DROPPED,
+    F_GUARD_UNKNOWN_DROPPED, F_DECODE_ERRORS,
     F_ENTITIES_DEFERRED, F_LAGCOMP_QUERIES, F_BOTS_CPU, F_RAW_CONNECTED, F_RAW_OUT_KBPS,
     F_COUNT
 };
-static const char *const figure_names[F_COUNT] = {
+static const char *const figure_names[] = {
     "tick_ms_p50", "tick_ms_p99", "cpu_pct", "cpu_us_per_client_tick", "rss_bytes_per_client",
     "out_kbps_per_client", "snapshot_loss_pct", "connected", "join_storm_s", "refused",
     "raw_enet_cpu_pct", "cpu_ratio_to_raw_enet", "tick_ms_max", "step_ms_p99", "ticks",
     "ticks_late", "rss_bytes", "out_kbps", "in_kbps", "snapshot_payload_bytes_mean",
     "input_payload_bytes_mean", "admitted_in_storm", "connect_attempts", "admission_rejected",
-    "admission_timed_out", "guard_dropped", "decode_errors", "entities_deferred",
+    "admission_timed_out", "guard_dropped", "guard_per_ip_dropped", "guard_unknown_dropped",
+    "decode_errors", "entities_deferred",
     "lagcomp_queries", "bots_cpu_pct", "raw_enet_connected", "raw_enet_out_kbps",
 };
+_Static_assert(sizeof figure_names / sizeof figure_names[0] == F_COUNT, "one name per figure");
 
 static void figures_of(uint32_t clients, const phase_result *load, const phase_result *raw,
                        double *f)
@@ -439,6 +442,8 @@ static void figures_of(uint32_t clients, const phase_result *load, const phase_r
     f[F_ADMISSION_REJECTED] = (double)s->admission_rejected;
     f[F_ADMISSION_TIMED_OUT] = (double)s->admission_timed_out;
     f[F_GUARD_DROPPED] = (double)s->guard_dropped;
+    f[F_GUARD_PER_IP_DROPPED] = (double)s->guard_per_ip_dropped;
+    f[F_GUARD_UNKNOWN_DROPPED] = (double)s->guard_unknown_dropped;
     f[F_DECODE_ERRORS] = (double)load->bots.decode_errors;
     f[F_ENTITIES_DEFERRED] = (double)s->entities_deferred;
     f[F_LAGCOMP_QUERIES] = (double)s->lagcomp_queries;

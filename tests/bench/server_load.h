@@ -68,6 +68,8 @@ typedef struct sl_server_result {
     uint64_t admission_rejected;
     uint64_t admission_timed_out;
     uint64_t guard_dropped; /* every guard_*_dropped counter together */
+    uint64_t guard_per_ip_dropped; /* of which per-IP limits: rate, peers, handshakes */
+    uint64_t guard_unknown_dropped; /* of which datagrams naming no slot of their sender */
     uint64_t lagcomp_queries;
     uint64_t entities_deferred;
 } sl_server_result;

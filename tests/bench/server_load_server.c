@@ -547,6 +547,9 @@ static void netcore_finish(load_server *server)
                             stats.guard_rate_dropped + stats.guard_ip_rate_dropped +
                             stats.guard_ip_peers_dropped + stats.guard_ip_handshakes_dropped +
                             stats.guard_full_dropped;
+    result->guard_per_ip_dropped = stats.guard_ip_rate_dropped + stats.guard_ip_peers_dropped +
+                                   stats.guard_ip_handshakes_dropped;
+    result->guard_unknown_dropped = stats.guard_unknown_dropped;
     for (uint32_t slot = 0; slot < server->clients; slot++) {
         netcore_snapshot_server_stats client;
         if (server->players[slot].used &&
