@@ -46,6 +46,7 @@ typedef struct load_options {
     uint32_t join_timeout_s;
     uint32_t bots_per_proc;
     uint32_t bot_poll_ms;
+    uint32_t source_addresses;
     uint32_t runs;
     bool raw;
 } load_options;
@@ -63,12 +64,14 @@ typedef struct phase_result {
 
 static const char *const usage_text =
     "usage: server_load [--quick] [--clients N[,N...]] [--duration S] [--join-timeout S]\n"
-    "                   [--runs N] [--bots-per-proc N] [--bot-poll-ms MS] [--no-raw]\n"
+    "                   [--runs N] [--bots-per-proc N] [--bot-poll-ms MS]\n"
+    "                   [--source-addresses N] [--no-raw]\n"
     "  --clients      client counts to run (default 16,64,128,256,512,1024; at most 1024)\n"
     "  --duration     seconds measured per count once everyone joined (default 10, at most 1800)\n"
     "  --join-timeout seconds the join storm may take before measuring anyway (default 30)\n"
     "  --bots-per-proc bots per bot process (default 128)\n"
     "  --runs         repetitions per count; medians are printed, each run under *_runs\n"
+    "  --source-addresses bots send from 127.0.0.2 .. 127.0.0.(1 + N) (default 64, at most 250)\n"
     "  --bot-poll-ms  how often each bot services its host (default 4)\n"
     "  --no-raw       skip the raw ENet baseline\n"
     "  --quick        16 clients, 1 s (the smoke test)\n";
@@ -206,6 +209,7 @@ static int parse_options(int argc, char **argv, load_options *options)
     options->join_timeout_s = 30;
     options->bots_per_proc = 128;
     options->bot_poll_ms = 4;
+    options->source_addresses = SL_SOURCE_ADDRESSES;
     options->runs = 1;
     options->raw = true;
     for (int i = 1; i < argc; i++) {
@@ -234,6 +238,9 @@ static int parse_options(int argc, char **argv, load_options *options)
             i++;
         } else if (value != NULL && strcmp(arg, "--runs") == 0) {
             ok = parse_u32(value, 1, 32, &options->runs);
+            i++;
+        } else if (value != NULL && strcmp(arg, "--source-addresses") == 0) {
+            ok = parse_u32(value, 1, SL_MAX_SOURCE_ADDRESSES, &options->source_addresses);
             i++;
         } else if (value != NULL && strcmp(arg, "--bot-poll-ms") == 0) {
             ok = parse_u32(value, 1, 100, &options->bot_poll_ms);
@@ -327,6 +334,7 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
     shared->raw_snapshot_bytes = raw_snapshot_bytes;
     shared->raw_input_bytes = raw_input_bytes;
     shared->bot_poll_us = (uint64_t)options->bot_poll_ms * 1000u;
+    shared->source_addresses = options->source_addresses;
     if (getrandom(shared->key, sizeof shared->key, 0) != (ssize_t)sizeof shared->key) {
         fprintf(stderr, "server_load: no random key\n");
         return;
@@ -387,6 +395,7 @@ static double per(double value, double count) { return count > 0 ? value / count
 enum {
     F_TICK_P50, F_TICK_P99, F_CPU, F_CPU_PER_CLIENT_TICK, F_RSS_PER_CLIENT, F_OUT_PER_CLIENT,
     F_SNAPSHOT_LOSS, F_CONNECTED, F_JOIN_STORM, F_REFUSED, F_RAW_CPU, F_RATIO_TO_RAW,
+    F_SNAPSHOT_HZ,
     F_TICK_MAX, F_STEP_P99, F_TICKS, F_TICKS_LATE, F_RSS, F_OUT_KBPS, F_IN_KBPS,
     F_SNAPSHOT_BYTES, F_INPUT_BYTES, F_ADMITTED_IN_STORM, F_CONNECT_ATTEMPTS,
     F_ADMISSION_REJECTED, F_ADMISSION_TIMED_OUT, F_GUARD_DROPPED, F_GUARD_PER_IP_DROPPED,
@@ -397,7 +406,7 @@ enum {
 static const char *const figure_names[] = {
     "tick_ms_p50", "tick_ms_p99", "cpu_pct", "cpu_us_per_client_tick", "rss_bytes_per_client",
     "out_kbps_per_client", "snapshot_loss_pct", "connected", "join_storm_s", "refused",
-    "raw_enet_cpu_pct", "cpu_ratio_to_raw_enet", "tick_ms_max", "step_ms_p99", "ticks",
+    "raw_enet_cpu_pct", "cpu_ratio_to_raw_enet", "snapshot_hz_per_client", "tick_ms_max", "step_ms_p99", "ticks",
     "ticks_late", "rss_bytes", "out_kbps", "in_kbps", "snapshot_payload_bytes_mean",
     "input_payload_bytes_mean", "admitted_in_storm", "connect_attempts", "admission_rejected",
     "admission_timed_out", "guard_dropped", "guard_per_ip_dropped", "guard_unknown_dropped",
@@ -429,6 +438,8 @@ static void figures_of(uint32_t clients, const phase_result *load, const phase_r
     f[F_REFUSED] = load->ran ? (double)load->bots.refused : NAN;
     f[F_RAW_CPU] = raw_ok ? raw->server.cpu_pct : NAN;
     f[F_RATIO_TO_RAW] = ok && raw_ok ? per(s->cpu_pct, raw->server.cpu_pct) : NAN;
+    /* Snapshots the server sent per client per second (30 when every tick ran). */
+    f[F_SNAPSHOT_HZ] = ok ? per((double)s->snapshots, clients * load->window_s) : NAN;
     f[F_TICK_MAX] = ok ? s->tick_ms_max : NAN;
     f[F_STEP_P99] = ok ? s->step_ms_p99 : NAN;
     f[F_TICKS] = (double)s->ticks;
@@ -502,7 +513,7 @@ int main(int argc, char **argv)
     bench_json_uint(&json, "join_timeout_s", options.join_timeout_s);
     bench_json_uint(&json, "bots_per_proc", options.bots_per_proc);
     bench_json_uint(&json, "bot_poll_ms", options.bot_poll_ms);
-    bench_json_uint(&json, "source_addresses", SL_SOURCE_ADDRESSES);
+    bench_json_uint(&json, "source_addresses", options.source_addresses);
     bench_json_number(&json, "view_radius_m", SL_VIEW_RADIUS_M);
     bench_json_number(&json, "area_per_player_m2", SL_AREA_PER_PLAYER_M2);
     bench_json_object_end(&json);

@@ -33,7 +33,8 @@
 #define SL_SNAPSHOT_EVERY_TICKS 2u /* 30 Hz snapshots */
 #define SL_INPUT_BYTES 8u
 #define SL_CHANNEL 3u
-#define SL_SOURCE_ADDRESSES 64u /* bots send from 127.0.0.2 .. 127.0.0.65 */
+#define SL_SOURCE_ADDRESSES 64u /* default: bots send from 127.0.0.2 .. 127.0.0.65 */
+#define SL_MAX_SOURCE_ADDRESSES 250u
 /* Mean area per player: with the 50 m interest radius about 31 other
  * players are in view whatever N is, so a client's cost stays comparable. */
 #define SL_AREA_PER_PLAYER_M2 250.0f
@@ -100,6 +101,7 @@ typedef struct sl_shared {
     uint32_t raw_snapshot_bytes; /* raw ENet: payload sizes to mimic */
     uint32_t raw_input_bytes;
     uint64_t bot_poll_us; /* how often a bot services its host */
+    uint32_t source_addresses; /* bot i sends from 127.0.0.(2 + i % source_addresses) */
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     sl_server_result server;
     sl_bot_result bots[SL_MAX_PROCS];

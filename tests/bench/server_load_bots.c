@@ -72,9 +72,9 @@ typedef struct bot_process {
     sl_bot_result *result;
 } bot_process;
 
-static void source_address(uint32_t index, char *text, size_t size)
+static void source_address(const sl_shared *shared, uint32_t index, char *text, size_t size)
 {
-    snprintf(text, size, "127.0.0.%u", 2u + index % SL_SOURCE_ADDRESSES);
+    snprintf(text, size, "127.0.0.%u", 2u + index % shared->source_addresses);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +235,7 @@ static void window_mark(bot_process *process, bot *b, bool end)
 static bool netcore_bot_open(bot_process *process, bot *b)
 {
     char text[32];
-    source_address(b->index, text, sizeof text);
+    source_address(process->shared, b->index, text, sizeof text);
     netcore_host_config host_config;
     netcore_host_config_default(&host_config);
     host_config.max_peers = 1;
@@ -279,10 +279,10 @@ static void netcore_bot_turn(bot_process *process, bot *b, uint64_t now_us, bool
 /* raw ENet bots                                                       */
 /* ------------------------------------------------------------------ */
 
-static bool raw_bot_open(bot *b)
+static bool raw_bot_open(const sl_shared *shared, bot *b)
 {
     char text[32];
-    source_address(b->index, text, sizeof text);
+    source_address(shared, b->index, text, sizeof text);
     ENetAddress address;
     memset(&address, 0, sizeof address);
     enet_address_set_host_ip(&address, text);
@@ -358,7 +358,7 @@ static bool process_open(bot_process *process)
         b->index = process->proc + k * shared->procs;
         b->connect_at_us = storm_start + (uint64_t)b->index * 1000000u / shared->clients;
         bool ok = shared->kind == SL_KIND_NETCORE ? netcore_bot_open(process, b)
-                                                  : raw_bot_open(b);
+                                                  : raw_bot_open(shared, b);
         if (!ok) {
             fprintf(stderr, "server_load: bot %u setup failed\n", b->index);
             return false;

@@ -419,12 +419,24 @@ static void step_player(load_server *server, uint32_t slot)
     }
 }
 
+/* Staggered snapshots: every client gets one every SL_SNAPSHOT_EVERY_TICKS
+ * ticks (30 Hz), but each tick serves only the clients of its phase, so the
+ * encoding work is spread over every tick instead of piling up on every
+ * second one (which would double the p99 tick for the same CPU). */
+static bool snapshot_phase(uint32_t slot, uint32_t tick)
+{
+    return slot % SL_SNAPSHOT_EVERY_TICKS == tick % SL_SNAPSHOT_EVERY_TICKS;
+}
+
 static void send_snapshots(load_server *server)
 {
     uint8_t buffer[SNAPSHOT_BUFFER_BYTES];
     bool measuring = window_measuring(&server->win);
     for (uint32_t slot = 0; slot < server->clients; slot++) {
         const player *p = &server->players[slot];
+        if (!snapshot_phase(slot, server->tick)) {
+            continue;
+        }
         size_t written = 0;
         if (!p->used || netcore_snapshot_server_write(server->snapshots, slot, server->tick,
                                                       buffer, sizeof buffer,
@@ -457,9 +469,7 @@ static void netcore_tick(void *opaque, uint64_t now_us)
             step_player(server, slot);
         }
     }
-    if (server->tick % SL_SNAPSHOT_EVERY_TICKS == 0) {
-        send_snapshots(server);
-    }
+    send_snapshots(server);
 }
 
 static bool netcore_open(load_server *server)
@@ -634,13 +644,10 @@ static void raw_tick(void *opaque, uint64_t now_us)
                 server->host->totalReceivedData, server->connected, server->result);
     raw_wait(server, 0);
     server->tick++;
-    if (server->tick % SL_SNAPSHOT_EVERY_TICKS != 0) {
-        return;
-    }
     uint32_t size = server->shared->raw_snapshot_bytes;
     for (size_t i = 0; i < server->host->peerCount; i++) {
         ENetPeer *peer = &server->host->peers[i];
-        if (peer->state != ENET_PEER_STATE_CONNECTED) {
+        if (peer->state != ENET_PEER_STATE_CONNECTED || !snapshot_phase((uint32_t)i, server->tick)) {
             continue;
         }
         ENetPacket *packet = enet_packet_create(server->payload, size, 0);
