@@ -46,7 +46,7 @@ static void usage(FILE *out) {
             "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
             "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
             "       demo-game --host [options]   (host a LAN game and play in it)\n"
-            "  --bots N          computer players besides you (default 5, at most 15)\n"
+            "  --bots N          computer players besides you (default 5, at most 63)\n"
             "  --headless        no window: bots only, as fast as possible; prints a summary\n"
             "  --duration S      stop after S seconds (headless: game time, default 30)\n"
             "  --screenshot F    play 6 s of game time with bots, save F (.png or .bmp), exit\n"

@@ -181,8 +181,10 @@ static void create_room(demo_menu *m) {
     memset(&params, 0, sizeof params);
     SDL_strlcpy(params.name, m->fields[FIELD_ROOM_NAME].text, sizeof params.name);
     int max_players = atoi(m->fields[FIELD_MAX_PLAYERS].text);
-    if (max_players < 1 || max_players > DEMO_MAX_PLAYERS) {
-        max_players = max_players < 1 ? 1 : DEMO_MAX_PLAYERS;
+    /* A lobby room holds fewer players than a game server. */
+    const int room_max = DEMO_MAX_PLAYERS < NETCORE_LOBBY_MAX_PLAYERS ? DEMO_MAX_PLAYERS : NETCORE_LOBBY_MAX_PLAYERS;
+    if (max_players < 1 || max_players > room_max) {
+        max_players = max_players < 1 ? 1 : room_max;
     }
     params.max_players = (uint8_t)max_players;
     SDL_strlcpy(params.password, m->fields[FIELD_PASSWORD].text, sizeof params.password);
@@ -492,7 +494,7 @@ demo_menu *demo_menu_create(const demo_menu_config *config) {
     init_field(m, FIELD_ADDRESS, "Lobby address (host or host:port)", NETCORE_ADDRESS_STRLEN - 1, "127.0.0.1");
     init_field(m, FIELD_FILTER, "Filter by name (Enter)", NETCORE_LOBBY_NAME_MAX, "");
     init_field(m, FIELD_ROOM_NAME, "Room name", NETCORE_LOBBY_NAME_MAX, "");
-    init_field(m, FIELD_MAX_PLAYERS, "Max players (1-16)", 2, max_players);
+    init_field(m, FIELD_MAX_PLAYERS, "Max players (1-32)", 2, max_players);
     init_field(m, FIELD_PASSWORD, "Password (optional)", NETCORE_LOBBY_PASSWORD_MAX, "");
     init_field(m, FIELD_CHAT, "Message (Enter sends)", NETCORE_LOBBY_CHAT_MAX, "");
     m->fields[FIELD_MAX_PLAYERS].digits_only = true;

@@ -53,7 +53,7 @@ bool demo_net_schema_create(demo_net_schema *o) {
     uint16_t t = o->type_ship;
     /* The exact Q16.16 state is sent beside the display position so that the
      * own ship reconciles bit for bit (x < 1600 * 65536 < 2^27). */
-    ok = ok && add_int(s, t, "id", 4, false, &o->ship_id) && add_pos(s, t, "pos", &o->ship_pos) &&
+    ok = ok && add_int(s, t, "id", 6, false, &o->ship_id) && add_pos(s, t, "pos", &o->ship_pos) &&
          add_int(s, t, "x", 28, true, &o->ship_x) && add_int(s, t, "y", 28, true, &o->ship_y) &&
          add_int(s, t, "vx", 24, true, &o->ship_vx) && add_int(s, t, "vy", 24, true, &o->ship_vy) &&
          add_field(s, t, "angle", NETCORE_FIELD_ANGLE, 16, false, 0, 0, 0, &o->ship_angle) &&
@@ -66,7 +66,7 @@ bool demo_net_schema_create(demo_net_schema *o) {
     t = o->type_shot;
     ok = ok && add_pos(s, t, "pos", &o->shot_pos) &&
          add_field(s, t, "vel", NETCORE_FIELD_VEC2, 0, false, -16.0f, 16.0f, 1.0f / 64.0f, &o->shot_vel) &&
-         add_int(s, t, "owner", 4, false, &o->shot_owner) && add_int(s, t, "life", 6, false, &o->shot_life);
+         add_int(s, t, "owner", 6, false, &o->shot_owner) && add_int(s, t, "life", 6, false, &o->shot_life);
     t = o->type_round;
     ok = ok && add_int(s, t, "state", 2, false, &o->round_state) &&
          add_int(s, t, "number", 16, false, &o->round_number) &&

@@ -18,6 +18,7 @@
 #define HUD_BAND_H 26
 #define SHIP_SPRITE_PX 44       /* drawn size of the 64x64 sprite */
 #define HIT_FLASH_TICKS 8
+#define PALETTE_COLORS 16 /* colours in palette.bmp; 64 players share them */
 #define SPARK_TICKS 12
 #define DEATH_RING_TICKS 40
 #define KILL_FEED_TICKS (5 * DEMO_TICK_RATE_HZ)
@@ -41,7 +42,7 @@ struct demo_renderer {
     SDL_Renderer *sdl;
     demo_text *text;
     SDL_Texture *ship_sprite; /* NULL: drawn as polygons */
-    SDL_Color palette[DEMO_MAX_PLAYERS];
+    SDL_Color palette[PALETTE_COLORS]; /* player id i wears colour i % PALETTE_COLORS */
     uint32_t hit_tick[DEMO_MAX_PLAYERS]; /* tick of the last hit taken, +1 (0 = never) */
     spark sparks[SPARK_SLOTS];
     int spark_next;
@@ -57,7 +58,7 @@ struct demo_renderer {
 };
 
 /* Same colours as assets/generate.py writes to palette.bmp. */
-static const SDL_Color default_palette[DEMO_MAX_PLAYERS] = {
+static const SDL_Color default_palette[PALETTE_COLORS] = {
     {80, 200, 255, 255},  {255, 100, 90, 255},  {120, 230, 110, 255}, {255, 200, 60, 255},
     {200, 120, 255, 255}, {255, 150, 200, 255}, {70, 230, 210, 255},  {255, 140, 40, 255},
     {170, 200, 90, 255},  {130, 150, 255, 255}, {240, 240, 240, 255}, {220, 90, 160, 255},
@@ -187,9 +188,9 @@ static void load_assets(demo_renderer *r, const char *dir_override) {
         snprintf(path, sizeof path, "%s/palette.bmp", dirs[i]);
         SDL_Surface *pal = SDL_LoadBMP(path);
         SDL_Surface *rgba = pal ? SDL_ConvertSurfaceFormat(pal, SDL_PIXELFORMAT_RGBA32, 0) : NULL;
-        if (rgba && rgba->w >= DEMO_MAX_PLAYERS && SDL_LockSurface(rgba) == 0) {
+        if (rgba && rgba->w >= PALETTE_COLORS && SDL_LockSurface(rgba) == 0) {
             const Uint8 *px = rgba->pixels;
-            for (int k = 0; k < DEMO_MAX_PLAYERS; k++) {
+            for (int k = 0; k < PALETTE_COLORS; k++) {
                 SDL_Color c = {px[k * 4], px[k * 4 + 1], px[k * 4 + 2], 255};
                 r->palette[k] = c;
             }
@@ -396,12 +397,12 @@ static void draw_players(demo_renderer *r, const demo_world *prev, const demo_wo
         }
         float x, y;
         player_pos(prev, cur, i, view->alpha, &x, &y);
-        SDL_Color c = r->palette[i];
+        SDL_Color c = r->palette[i % PALETTE_COLORS];
         if (r->hit_tick[i] && cur->tick + 1 - r->hit_tick[i] < HIT_FLASH_TICKS) {
             c = lighten(c, 200);
         }
         if (i == view->local_player) {
-            draw_ring(r, x, y, DEMO_SHIP_RADIUS * ARENA_SCALE + 6, with_alpha(r->palette[i], 110));
+            draw_ring(r, x, y, DEMO_SHIP_RADIUS * ARENA_SCALE + 6, with_alpha(r->palette[i % PALETTE_COLORS], 110));
         }
         draw_ship_shape(r, x, y, p->angle, c);
 
@@ -411,7 +412,7 @@ static void draw_players(demo_renderer *r, const demo_world *prev, const demo_wo
         SDL_Color hp = {(Uint8)(255 * (1 - frac)), (Uint8)(90 + 150 * frac), 70, 255};
         fill_rect(r, x - bar_w / 2 - 1, y - 27, bar_w + 2, 6, with_alpha(col_floor, 220));
         fill_rect(r, x - bar_w / 2, y - 26, bar_w * frac, 4, hp);
-        demo_text_draw(r->text, (int)x, (int)y + 17, DEMO_TEXT_SMALL, lighten(r->palette[i], 90), DEMO_ALIGN_CENTER,
+        demo_text_draw(r->text, (int)x, (int)y + 17, DEMO_TEXT_SMALL, lighten(r->palette[i % PALETTE_COLORS], 90), DEMO_ALIGN_CENTER,
                        p->name);
     }
 }
@@ -426,7 +427,7 @@ static void draw_projectiles(demo_renderer *r, const demo_world *cur, float alph
          * so prev + alpha * v is where it was between the two ticks. */
         float x = to_px(pr->x) - to_px(pr->vx) * (1 - alpha);
         float y = to_px(pr->y) - to_px(pr->vy) * (1 - alpha);
-        SDL_Color c = lighten(r->palette[pr->owner % DEMO_MAX_PLAYERS], 110);
+        SDL_Color c = lighten(r->palette[pr->owner % PALETTE_COLORS], 110);
         set_color(r, with_alpha(c, 110));
         SDL_RenderDrawLineF(r->sdl, x, y, x - to_px(pr->vx) * 2.5f, y - to_px(pr->vy) * 2.5f);
         fill_circle(r, x, y, DEMO_PROJECTILE_RADIUS * ARENA_SCALE + 1, c);
@@ -442,7 +443,7 @@ static void draw_effects(demo_renderer *r, const demo_world *cur) {
             continue;
         }
         float t = (float)age / (float)life;
-        SDL_Color c = with_alpha(lighten(r->palette[s->owner], 80), (int)(255 * (1 - t)));
+        SDL_Color c = with_alpha(lighten(r->palette[s->owner % PALETTE_COLORS], 80), (int)(255 * (1 - t)));
         float x = s->x * ARENA_SCALE;
         float y = s->y * ARENA_SCALE;
         if (s->death) {
@@ -463,7 +464,7 @@ static void draw_hud(demo_renderer *r, const demo_world *w, const demo_render_vi
     if (view->local_player >= 0 && view->local_player < DEMO_MAX_PLAYERS &&
         w->players[view->local_player].active) {
         const demo_player *me = &w->players[view->local_player];
-        fill_rect(r, 10, 7, 12, 12, r->palette[view->local_player]);
+        fill_rect(r, 10, 7, 12, 12, r->palette[view->local_player % PALETTE_COLORS]);
         snprintf(line, sizeof line, "%s   score %d   deaths %d", me->name, me->score, me->deaths);
         demo_text_draw(r->text, 30, 4, DEMO_TEXT_NORMAL, col_text, DEMO_ALIGN_LEFT, line);
     } else {
@@ -491,7 +492,7 @@ static void draw_hud(demo_renderer *r, const demo_world *w, const demo_render_vi
         int th = 0;
         demo_text_measure(r->text, DEMO_TEXT_SMALL, line, &tw, &th);
         fill_rect(r, (float)(DEMO_LOGICAL_W - 40 - tw - 8), (float)y - 2, (float)tw + 16, (float)th + 4, col_panel);
-        demo_text_draw(r->text, DEMO_LOGICAL_W - 40, y, DEMO_TEXT_SMALL, lighten(r->palette[kl->killer], 60),
+        demo_text_draw(r->text, DEMO_LOGICAL_W - 40, y, DEMO_TEXT_SMALL, lighten(r->palette[kl->killer % PALETTE_COLORS], 60),
                        DEMO_ALIGN_RIGHT, line);
         y += th + 6;
     }
@@ -546,9 +547,9 @@ static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_pla
         int id = order[k];
         const demo_player *p = &w->players[id];
         if (id == local_player) {
-            fill_rect(r, (float)px + 8, (float)y - 3, (float)pw - 16, (float)row_h - 2, with_alpha(r->palette[id], 50));
+            fill_rect(r, (float)px + 8, (float)y - 3, (float)pw - 16, (float)row_h - 2, with_alpha(r->palette[id % PALETTE_COLORS], 50));
         }
-        fill_rect(r, (float)px + 30, (float)y + 4, 12, 12, r->palette[id]);
+        fill_rect(r, (float)px + 30, (float)y + 4, 12, 12, r->palette[id % PALETTE_COLORS]);
         snprintf(line, sizeof line, "%d.  %s", k + 1, p->name);
         demo_text_draw(r->text, px + 60, y, DEMO_TEXT_NORMAL, col_text, DEMO_ALIGN_LEFT, line);
         snprintf(line, sizeof line, "%d", p->score);

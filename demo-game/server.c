@@ -39,7 +39,7 @@ void demo_server_config_default(demo_server_config *c) {
     c->game_port = 7778;
     c->tick_rate_hz = DEMO_TICK_RATE_HZ;
     c->snapshot_rate_hz = DEMO_NET_SNAPSHOT_RATE_HZ;
-    c->max_players = DEMO_MAX_PLAYERS;
+    c->max_players = DEMO_DEFAULT_MAX_PLAYERS;
     c->round_s = 120;
     c->seed = 1;
     c->discovery = true;
@@ -238,7 +238,13 @@ static void fill_bots(demo_server *s) {
     for (int i = (int)s->config.max_players - 1; i >= 0 && bots < s->config.bots; i--) {
         if (!s->world.players[i].active && players_now(s) + (int)bots < (int)s->config.max_players) {
             char name[DEMO_NAME_MAX];
-            snprintf(name, sizeof name, "bot %s", names[i]);
+            /* 16 names; seats beyond them add a number (64 seats at most). */
+            const size_t name_count = sizeof names / sizeof names[0];
+            if ((size_t)i < name_count) {
+                snprintf(name, sizeof name, "bot %s", names[i]);
+            } else {
+                snprintf(name, sizeof name, "bot %s %d", names[(size_t)i % name_count], (int)((size_t)i / name_count) + 1);
+            }
             demo_sim_add_player(&s->world, i, name);
             s->is_bot[i] = true;
             bots++;

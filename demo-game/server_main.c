@@ -12,6 +12,7 @@
 
 #include "netcore/netcore.h"
 #include "server.h"
+#include "sim.h"
 #include "stats_file.h"
 
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
@@ -28,8 +29,8 @@ static void usage(FILE *out) {
                  "  --game-port P     UDP game port (default 7778, 0: any)\n"
                  "  --bind IP         listen on this IPv4 address only (default: every interface)\n"
                  "  --tick-rate HZ    simulation rate (default 60)\n"
-                 "  --max-players N   players at most (default 16)\n"
-                 "  --bots N          server bots filling empty seats (default 0)\n"
+                 "  --max-players N   players at most, 1..64 (default 16)\n"
+                 "  --bots N          server bots filling empty seats, 0..64 (default 0)\n"
                  "  --round S         round length in seconds (default 120)\n"
                  "  --seed N          world seed (default 1)\n"
                  "  --name NAME       lobby name shown by LAN discovery\n"
@@ -108,9 +109,9 @@ int main(int argc, char **argv) {
                    cfg.bind.family == NETCORE_ADDRESS_IPV4) {
         } else if (strcmp(a, "--tick-rate") == 0 && parse_uint(val, 1000, &v) && v > 0) {
             cfg.tick_rate_hz = (uint32_t)v;
-        } else if (strcmp(a, "--max-players") == 0 && parse_uint(val, 16, &v) && v > 0) {
+        } else if (strcmp(a, "--max-players") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v) && v > 0) {
             cfg.max_players = (uint32_t)v;
-        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, 16, &v)) {
+        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v)) {
             cfg.bots = (uint32_t)v;
         } else if (strcmp(a, "--round") == 0 && parse_uint(val, 3600, &v) && v > 0) {
             cfg.round_s = (uint32_t)v;
@@ -132,7 +133,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--game-address") == 0 && val &&
                    netcore_address_parse(val, 0, &cfg.game_address) == NETCORE_OK &&
                    cfg.game_address.family == NETCORE_ADDRESS_IPV4) {
-        } else if (strcmp(a, "--capacity") == 0 && parse_uint(val, 16, &v) && v > 0) {
+        } else if (strcmp(a, "--capacity") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v) && v > 0) {
             cfg.capacity = (uint32_t)v;
         } else {
             fprintf(stderr, "demo-server: bad or incomplete argument '%s'\n", a);

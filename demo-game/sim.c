@@ -223,42 +223,72 @@ void demo_world_init(demo_world *world, const demo_sim_config *config) {
     world->state_ticks_left = world->config.warmup_ticks;
 }
 
+/* More players than spawn points: each point has three more spots, three
+ * ship radii towards the arena's centre (in x, in y, in both). */
+#define SPAWN_RINGS 4
+#define SPAWN_RING_STEP 48
+
+static void spawn_spot(int s, int ring, int32_t *x, int32_t *y) {
+    int32_t step_x = spawn_points[s][0] < DEMO_ARENA_W / 2 ? SPAWN_RING_STEP : -SPAWN_RING_STEP;
+    int32_t step_y = spawn_points[s][1] < DEMO_ARENA_H / 2 ? SPAWN_RING_STEP : -SPAWN_RING_STEP;
+    *x = spawn_points[s][0] + ((ring & 1) ? step_x : 0);
+    *y = spawn_points[s][1] + ((ring & 2) ? step_y : 0);
+}
+
+/* Squared distance (units) from (x, y) to the nearest living ship but id's. */
+static int64_t nearest_ship(const demo_world *world, int id, int32_t x, int32_t y) {
+    int64_t nearest = INT64_MAX;
+    for (int j = 0; j < DEMO_MAX_PLAYERS; j++) {
+        const demo_player *o = &world->players[j];
+        if (j == id || !o->active || !o->alive) {
+            continue;
+        }
+        int64_t dx = (int64_t)x - o->x / DEMO_FX_ONE;
+        int64_t dy = (int64_t)y - o->y / DEMO_FX_ONE;
+        int64_t d = dx * dx + dy * dy;
+        if (d < nearest) {
+            nearest = d;
+        }
+    }
+    return nearest;
+}
+
 /* Places player id at the spawn point farthest from every other living ship;
- * the world's generator picks where the scan starts so ties vary by seed. */
+ * the world's generator picks where the scan starts so ties vary by seed.
+ * Only when a ship sits on every spawn point (more than 16 alive) do the
+ * further rings of spots come in, so smaller games spawn as they always did. */
 static void spawn_player(demo_world *world, int id) {
     demo_rng rng = {world->rng_state};
     int start = (int)demo_rng_below(&rng, SPAWN_POINT_COUNT);
     world->rng_state = rng.state;
-    int best = start;
+    const int64_t free_d2 = (int64_t)(2 * DEMO_SHIP_RADIUS) * (2 * DEMO_SHIP_RADIUS);
+    int32_t best_x = spawn_points[start][0];
+    int32_t best_y = spawn_points[start][1];
     int64_t best_dist = -1;
-    for (int k = 0; k < SPAWN_POINT_COUNT; k++) {
-        int s = (start + k) % SPAWN_POINT_COUNT;
-        int64_t nearest = INT64_MAX;
-        for (int j = 0; j < DEMO_MAX_PLAYERS; j++) {
-            const demo_player *o = &world->players[j];
-            if (j == id || !o->active || !o->alive) {
+    for (int ring = 0; ring < SPAWN_RINGS && best_dist <= free_d2; ring++) {
+        for (int k = 0; k < SPAWN_POINT_COUNT; k++) {
+            int32_t x = 0;
+            int32_t y = 0;
+            spawn_spot((start + k) % SPAWN_POINT_COUNT, ring, &x, &y);
+            if (ring > 0 && demo_arena_blocked(DEMO_FX(x), DEMO_FX(y), DEMO_FX(DEMO_SHIP_RADIUS))) {
                 continue;
             }
-            int64_t dx = (int64_t)spawn_points[s][0] - o->x / DEMO_FX_ONE;
-            int64_t dy = (int64_t)spawn_points[s][1] - o->y / DEMO_FX_ONE;
-            int64_t d = dx * dx + dy * dy;
-            if (d < nearest) {
-                nearest = d;
+            int64_t nearest = nearest_ship(world, id, x, y);
+            if (nearest > best_dist) {
+                best_dist = nearest;
+                best_x = x;
+                best_y = y;
             }
-        }
-        if (nearest > best_dist) {
-            best_dist = nearest;
-            best = s;
         }
     }
     demo_player *p = &world->players[id];
     p->alive = true;
-    p->x = DEMO_FX(spawn_points[best][0]);
-    p->y = DEMO_FX(spawn_points[best][1]);
+    p->x = DEMO_FX(best_x);
+    p->y = DEMO_FX(best_y);
     p->vx = 0;
     p->vy = 0;
     /* Face the arena centre. */
-    p->angle = demo_atan2(DEMO_ARENA_H / 2 - spawn_points[best][1], DEMO_ARENA_W / 2 - spawn_points[best][0]);
+    p->angle = demo_atan2(DEMO_ARENA_H / 2 - best_y, DEMO_ARENA_W / 2 - best_x);
     p->health = DEMO_SHIP_MAX_HEALTH;
     p->respawn_ticks = 0;
     p->fire_cooldown = 0;

@@ -26,7 +26,10 @@ extern "C" {
 #endif
 
 #define DEMO_TICK_RATE_HZ 60
-#define DEMO_MAX_PLAYERS 16
+/* A server holds up to 64 players (humans and server bots); 16 is the
+ * default and what the arena is drawn for. */
+#define DEMO_MAX_PLAYERS 64
+#define DEMO_DEFAULT_MAX_PLAYERS 16
 #define DEMO_MAX_PROJECTILES 256
 #define DEMO_MAX_EVENTS 64
 #define DEMO_NAME_MAX 16 /* bytes including the terminating NUL */

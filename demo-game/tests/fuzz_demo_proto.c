@@ -252,11 +252,14 @@ static void write_hello(const uint8_t *d, size_t size) {
 
 static void write_roster(const uint8_t *d, size_t size) {
     memset(world_a.players, 0, sizeof world_a.players);
-    uint32_t active = 0;
-    for (size_t i = 0; i < 2 && i < size; i++) {
-        active |= (uint32_t)d[i] << (8 * i);
+    /* One bit a player: (DEMO_MAX_PLAYERS + 7) / 8 bytes of mask. */
+    enum { MASK_BYTES = (DEMO_MAX_PLAYERS + 7) / 8 };
+    _Static_assert(DEMO_MAX_PLAYERS <= 64, "the roster mask is 64 bits");
+    uint64_t active = 0;
+    for (size_t i = 0; i < MASK_BYTES && i < size; i++) {
+        active |= (uint64_t)d[i] << (8 * i);
     }
-    size_t skip = size < 2 ? size : 2;
+    size_t skip = size < MASK_BYTES ? size : MASK_BYTES;
     d += skip;
     size -= skip;
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {

@@ -38,7 +38,15 @@ DEFAULT_RUNS = 9
 DEFAULT_TIMEOUT_S = 300
 # Benchmarks the project expects; a missing one gets a section that says so.
 # Programs found beyond these are run and shown with a generic table.
-EXPECTED = ("transport_bench", "snapshot_bench", "netfeel_bench", "lobby_bench", "attack_bench")
+EXPECTED = ("transport_bench", "snapshot_bench", "netfeel_bench", "lobby_bench", "attack_bench",
+            "server_load")
+# Programs that are not *_bench.c files (tests/bench/<name>.c).
+EXTRA_PROGRAMS = ("server_load",)
+# server_load measures a real server for minutes per run: at most this many
+# runs (its figures are already medians and p99s over thousands of ticks), and
+# a longer timeout.
+SERVER_LOAD_MAX_RUNS = 3
+SERVER_LOAD_TIMEOUT_S = 3600
 MAX_GENERIC_ROWS = 40
 
 
@@ -139,6 +147,7 @@ def build_description(build_dir):
 
 def find_benchmarks():
     names = [f[:-2] for f in os.listdir(BENCH_DIR) if f.endswith("_bench.c")]
+    names += [n for n in EXTRA_PROGRAMS if os.path.exists(os.path.join(BENCH_DIR, n + ".c"))]
     order = {name: i for i, name in enumerate(EXPECTED)}
     return sorted(names, key=lambda n: (order.get(n, len(EXPECTED)), n))
 
@@ -478,6 +487,57 @@ def attack_section(doc):
     return s
 
 
+def server_load_section(doc):
+    """One game server under N real clients (tests/bench/server_load.c)."""
+    counts = sorted((int(k.split("_", 1)[1]), v) for k, v in doc.items()
+                    if k.startswith("clients_") and isinstance(v, dict))
+    names = ["%d" % n for n, _ in counts] or ["16", "64", "128", "256", "512", "1024"]
+    s = Section("server_load", ["figure (per client count)"] + names)
+    for key, label in (
+            ("tick_ms_p50", "tick: server CPU per 60 Hz tick, p50 (ms)"),
+            ("tick_ms_p99", "tick: server CPU per 60 Hz tick, p99 (ms)"),
+            ("cpu_pct", "server CPU (% of one core)"),
+            ("raw_enet_cpu_pct", "raw ENet server, same packets and rates (% of one core)"),
+            ("cpu_ratio_to_raw_enet", "netcore server / raw ENet server, CPU"),
+            ("cpu_us_per_client_tick", "CPU per client per tick (us)"),
+            ("rss_bytes_per_client", "RSS per client (B)"),
+            ("out_kbps_per_client", "out per client (kbps, UDP payload)"),
+            ("snapshot_payload_bytes_mean", "snapshot payload, mean (B)"),
+            ("snapshot_hz_per_client", "snapshots sent per client per second"),
+            ("snapshot_loss_pct", "snapshots lost (%)"),
+            ("connected", "connected at the end"),
+            ("join_storm_s", "join storm: all N within 1 s, last admitted after (s)"),
+            ("refused", "join storm: attempts refused"),
+            ("ticks_late", "ticks started late"),
+            ("bots_cpu_pct", "bots' CPU, all processes (% of one core)")):
+        s.row(label, *[get(block, key) for _, block in counts])
+    by_count = dict(counts)
+    p99 = get(by_count.get(256), "tick_ms_p99")
+    storm = get(by_count.get(256), "join_storm_s")
+    refused = get(by_count.get(256), "refused")
+    connected = get(by_count.get(1024), "connected")
+    loss = get(by_count.get(1024), "snapshot_loss_pct")
+    rate = get(by_count.get(1024), "snapshot_hz_per_client")
+    s.goal("256 clients: tick p99 (ms)", p99, "<", 8, " ms")
+    s.goal("256-client join storm: seconds to admit all", storm, "<=", 5, " s")
+    s.goal("256-client join storm: refused", refused, "==", 0)
+    s.goal("1,024 clients: connected at the end", connected, "==", 1024)
+    s.goal("1,024 clients: snapshots sent per client per second", rate, ">=", 29.5, " (30 Hz)")
+    s.goal("1,024 clients: snapshots lost (%)", loss, "<", 5, " %")
+    for goal in s.goals:
+        s.notes.append("Goal: %s %s: %s (%s)." % (goal["figure"], goal["goal"],
+                                                   fmt(goal["value"]), verdict(goal["met"])))
+    config = get(doc, "config") or {}
+    s.notes.append("One server process, bots in %s-bot processes from 64 addresses in "
+                   "127.0.0.0/8; %s Hz ticks, %s Hz snapshots; %s s measured per count after "
+                   "the join storm; medians of %s run(s). Ticks are the server thread's CPU time "
+                   "per tick period (receive, simulate, lag compensation, snapshots, send)." %
+                   (fmt(get(config, "bots_per_proc")), fmt(get(config, "tick_hz")),
+                    fmt(get(config, "snapshot_hz")), fmt(get(config, "duration_s")),
+                    fmt(get(config, "runs"))))
+    return s
+
+
 def median_figures(obj, prefix):
     """(dotted path, value) of every median (a key with a sibling key_runs) and
     every boolean in obj; every scalar number if it has neither."""
@@ -513,6 +573,7 @@ RENDERERS = {
     "snapshot_bench": snapshot_section,
     "netfeel_bench": netfeel_section,
     "attack_bench": attack_section,
+    "server_load": server_load_section,
 }
 
 
@@ -570,6 +631,10 @@ def write_markdown(path, report, sections):
                       (record["status"], record["command"])]
         else:
             lines += ["`%s`, %s s" % (record["command"], fmt(record["elapsed_s"]))]
+        origin = record.get("from_run")
+        if origin:
+            lines += ["", "From the run of %s at commit %s." %
+                      (origin.get("started_utc"), (origin.get("commit") or "unknown")[:12])]
         if section.rows:
             lines += [""] + markdown_table(section.columns, section.rows)
         if section.notes and "output" in record:
@@ -590,6 +655,10 @@ def parse_args(argv):
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"),
                         help="build directory (default: build-bench in the repository)")
     parser.add_argument("--output-dir", help="where figures.json and figures.md go")
+    parser.add_argument("--only", type=lambda text: text.split(","),
+                        help="run only these programs (comma-separated) and keep every other "
+                             "benchmark's record from the figures.json already in the output "
+                             "directory (each section then says which run it comes from)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                         help="parallel build jobs (default: all cores)")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S,
@@ -607,6 +676,11 @@ def main(argv):
     args = parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
     names = find_benchmarks()
+    if args.only:
+        names = [n for n in names if n in args.only]
+        if not names:
+            log("--only names no benchmark program")
+            return 2
     os.makedirs(args.build_dir, exist_ok=True)
     build_log = os.path.join(args.build_dir, "figures-build.log")
     log("building %s in %s (log: %s)" % (", ".join(names), args.build_dir, build_log))
@@ -615,8 +689,26 @@ def main(argv):
         log("cmake could not configure the build; see " + build_log)
         return 2
 
-    bench_args = ["--quick"] if args.quick else ["--runs", str(args.runs)]
-    timeout_s = min(args.timeout, 120) if args.quick else args.timeout
+    def program_args(name):
+        if args.quick:
+            return ["--quick"]
+        if name == "server_load":
+            return ["--runs", str(min(args.runs, SERVER_LOAD_MAX_RUNS))]
+        return ["--runs", str(args.runs)]
+
+    def program_timeout(name):
+        if args.quick:
+            return min(args.timeout, 120)
+        return max(args.timeout, SERVER_LOAD_TIMEOUT_S) if name == "server_load" else args.timeout
+
+    previous = {}
+    if args.only:
+        # Keep every other benchmark's record from the published file.
+        try:
+            with open(os.path.join(args.output_dir, "figures.json"), encoding="utf-8") as old:
+                previous = json.load(old)
+        except (OSError, ValueError):
+            previous = {}
     load_before = load_average()
     if load_before and load_before["1min"] > 0.5 * (os.cpu_count() or 1):
         log("the machine is busy (load %.2f): figures will be noisier" % load_before["1min"])
@@ -624,19 +716,29 @@ def main(argv):
     for name in EXPECTED:
         if name not in names:
             benchmarks[name] = {"status": "not found (no tests/bench/%s.c)" % name}
+    for name, record in (previous.get("benchmarks") or {}).items():
+        if name not in names:
+            record.setdefault("from_run", {"started_utc": previous.get("started_utc"),
+                                           "commit": get(previous, "git", "commit")})
+            benchmarks[name] = record
     for index, name in enumerate(names, 1):
         if not built.get(name):
             benchmarks[name] = {"status": "build failed (see %s)" % build_log}
             log("[%d/%d] %s: build failed" % (index, len(names), name))
             continue
         program = os.path.join(args.build_dir, "tests", "bench", name)
+        bench_args = program_args(name)
         log("[%d/%d] %s %s" % (index, len(names), name, " ".join(bench_args)))
-        benchmarks[name] = run_benchmark(program, bench_args, timeout_s)
+        benchmarks[name] = run_benchmark(program, bench_args, program_timeout(name))
+        if args.only:
+            benchmarks[name]["from_run"] = {
+                "started_utc": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "commit": get(git_description(), "commit")}
         log("        %s, %s s" % (benchmarks[name]["status"],
                                   fmt(benchmarks[name].get("elapsed_s"))))
     load_after = load_average()
 
-    order = list(EXPECTED) + [n for n in names if n not in EXPECTED]
+    order = list(EXPECTED) + [n for n in benchmarks if n not in EXPECTED]
     benchmarks = {name: benchmarks[name] for name in order}
     sections = []
     for name, record in benchmarks.items():
@@ -668,7 +770,7 @@ def main(argv):
     log("wrote %s and %s" % (json_path, md_path))
 
     failed = [n for n, r in benchmarks.items() if r["status"] != "ok" and n in names]
-    missing = [n for n in EXPECTED if n not in names]
+    missing = [n for n in EXPECTED if n not in benchmarks]
     unmet = [g["figure"] for g in report["goals"] if g["met"] is not True]
     if missing:
         log("missing benchmarks: " + ", ".join(missing))

@@ -52,6 +52,11 @@ TIMEOUTS = {"clean": (15000, 10000, 3000), "wifi": (15000, 10000, 3000),
             "bad": (20000, 15000, 5000), "bad_corrupt": (20000, 15000, 5000),
             "peer": (60000, 45000, 30000)}
 SKIP = 77
+# Bots one soak_bot process drives by default, and at most (its --bots limit):
+# one process polls each of its bots' hosts in turn, so with a few dozen per
+# process every bot still reads its snapshots within a millisecond or two.
+BOTS_PER_PROC_DEFAULT = 64
+BOTS_PER_PROC_MAX = 256
 NETNS_SERVER_ADDR = "10.213.0.1"
 NETNS_CLIENT_ADDR = "10.213.0.2"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -67,7 +72,8 @@ def parse_args(argv):
     p.add_argument("--netns-loss", type=int, default=10, help="percent dropped per direction")
     p.add_argument("--duration", type=int, default=60, help="seconds the bots run")
     p.add_argument("--bots", type=int, default=8)
-    p.add_argument("--procs", type=int, default=2, help="bot processes")
+    p.add_argument("--procs", type=int, help="bot processes (default: enough for at most "
+                   "%d bots each, and at least 2)" % BOTS_PER_PROC_DEFAULT)
     p.add_argument("--entities", type=int, default=16)
     p.add_argument("--tick-hz", type=int, default=30)
     p.add_argument("--snapshot-hz", type=int, default=20)
@@ -84,8 +90,12 @@ def parse_args(argv):
                    "only if the bots report divergences")
     p.add_argument("--out", required=True, help="directory for logs, summary.json and plot.png")
     args = p.parse_args(argv)
+    if args.procs is None:
+        args.procs = min(args.bots, max(2, -(-args.bots // BOTS_PER_PROC_DEFAULT)))
     if args.bots < 1 or args.procs < 1 or args.procs > args.bots or args.duration < 5:
         p.error("need 1 <= procs <= bots and duration >= 5")
+    if -(-args.bots // args.procs) > BOTS_PER_PROC_MAX:
+        p.error("at most %d bots per process: raise --procs" % BOTS_PER_PROC_MAX)
     if args.mode == "direct" and args.preset != "clean":
         p.error("direct mode has no impairment: use --mode proxy for presets")
     if args.mode == "proxy" and not args.proxy_bin:

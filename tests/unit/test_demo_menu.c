@@ -313,7 +313,7 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOMS);
 
     /* Create a 4-player room (the name is prefilled from the nickname). */
-    clear_field(menu, "Max players (1-16)");
+    clear_field(menu, "Max players (1-32)");
     type_text(menu, "4x"); /* the letter is refused by the digit field */
     click(menu, "Create");
     wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOM);
