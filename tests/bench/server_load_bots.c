@@ -95,10 +95,20 @@ static void bot_connect(bot_process *process, bot *b, uint64_t now_us)
     memset(&connect, 0, sizeof connect);
     connect.token = token;
     connect.token_size_bytes = sizeof token;
+    /* The bot plays the lobby's part: fresh session keys in every token, the
+     * same keys handed to its own transport, so the game is sealed. */
+    connect.session_keys = &params.session_keys;
     process->result->connect_attempts++;
     b->connect_at_us = now_us + RETRY_US;
-    if (netcore_token_create(process->shared->key, &params, token) != NETCORE_OK ||
-        netcore_host_connect(b->host, &process->server, &connect, &b->peer) != NETCORE_OK) {
+    netcore_result result = netcore_session_keys_generate(&params.session_keys);
+    if (result == NETCORE_OK) {
+        result = netcore_token_create(process->shared->key, &params, token);
+    }
+    if (result == NETCORE_OK) {
+        result = netcore_host_connect(b->host, &process->server, &connect, &b->peer);
+    }
+    netcore_session_keys_wipe(&params.session_keys);
+    if (result != NETCORE_OK) {
         process->result->refused++;
         return;
     }

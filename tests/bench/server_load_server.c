@@ -239,13 +239,18 @@ static void peer_remove(load_server *server, peer_slot *entry)
 }
 
 static netcore_result admit_peer(void *user, netcore_peer_id peer, const netcore_address *from,
-                                 const void *token, size_t token_size_bytes)
+                                 const void *token, size_t token_size_bytes,
+                                 netcore_admission_grant *grant)
 {
-    (void)from;
     load_server *server = user;
     netcore_token_info info;
-    netcore_result result = netcore_token_validate(server->validator, token, token_size_bytes,
-                                                   (uint64_t)time(NULL), &info);
+    netcore_result result = netcore_token_validate_from(server->validator, token, token_size_bytes,
+                                                        from, (uint64_t)time(NULL), &info);
+    if (result == NETCORE_OK) {
+        /* The bot's session keys from its token: its traffic is sealed. */
+        result = netcore_token_grant(&info, grant);
+    }
+    netcore_session_keys_wipe(&info.session_keys);
     if (result != NETCORE_OK) {
         return result;
     }
