@@ -21,6 +21,8 @@ struct netcore_snapshot_client {
     uint32_t spare;      /* index of the spare view */
     void *block;
     uint8_t *removed; /* [max_entities] scratch: baseline positions removed by the snapshot */
+    uint16_t *created;              /* [max_entities] scratch: creation slots (range-coded) */
+    nci_range_models *range_models; /* range-coded format only */
     bool has_newest;
     uint16_t newest_seq;
     bool need_full;
@@ -59,6 +61,8 @@ void netcore_snapshot_client_destroy(netcore_snapshot_client *client)
     nci_free(&allocator, client->slot_view);
     nci_free(&allocator, client->block);
     nci_free(&allocator, client->removed);
+    nci_free(&allocator, client->created);
+    nci_free(&allocator, client->range_models);
     nci_free(&allocator, client);
 }
 
@@ -84,9 +88,15 @@ netcore_result netcore_snapshot_client_create(const netcore_snapshot_client_conf
     client->views = nci_calloc(a, client->ring_length + 1, sizeof *client->views);
     client->slot_view = nci_calloc(a, client->ring_length, sizeof *client->slot_view);
     client->removed = nci_calloc(a, client->max_entities, 1);
-    if (!client->views || !client->slot_view || !client->removed ||
+    bool range = nci_range_coded(client->schema), range_ok = true;
+    if (range) {
+        client->created = nci_calloc(a, client->max_entities, sizeof *client->created);
+        client->range_models = nci_calloc(a, 1, nci_range_models_size());
+        range_ok = client->created && client->range_models;
+    }
+    if (!client->views || !client->slot_view || !client->removed || !range_ok ||
         !nci_views_alloc(a, client->views, client->ring_length + 1, client->max_entities,
-                         client->stride, &client->block)) {
+                         client->stride, range, &client->block)) {
         netcore_snapshot_client_destroy(client);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -281,11 +291,37 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
     }
     d.out = &client->views[client->spare];
     d.out->count = 0;
-    if (netcore_bit_reader_failed(r) || !read_removals(&d) || !read_updates(&d))
-        return reject(client, NETCORE_ERR_MALFORMED, "bad entity data");
-    netcore_bit_reader_align(r);
-    if (netcore_bit_reader_failed(r) || netcore_bit_reader_bits_remaining(r) != 0)
-        return reject(client, NETCORE_ERR_MALFORMED, "trailing bytes");
+    bool range = nci_range_coded(client->schema);
+    bool range_body = range && netcore_bit_read_bool(r);
+    if (range_body) {
+        netcore_bit_reader_align(r);
+        if (netcore_bit_reader_failed(r))
+            return reject(client, NETCORE_ERR_MALFORMED, "truncated header");
+        size_t head = netcore_bit_reader_bytes_read(r);
+        nci_range_body_read rb = {
+            .schema = client->schema,
+            .base = d.base,
+            .out = d.out,
+            .max_entities = client->max_entities,
+            .stride = client->stride,
+            .span_ticks = has_base ? tick - d.base->tick : 0,
+            .removed = client->removed,
+            .created = client->created,
+            .models = client->range_models,
+        };
+        if (!nci_range_body_decode(&rb, (const uint8_t *)bytes + head, size_bytes - head))
+            return reject(client, NETCORE_ERR_MALFORMED, "bad range-coded body");
+    } else {
+        if (netcore_bit_reader_failed(r) || !read_removals(&d) || !read_updates(&d))
+            return reject(client, NETCORE_ERR_MALFORMED, "bad entity data");
+        netcore_bit_reader_align(r);
+        if (netcore_bit_reader_failed(r) || netcore_bit_reader_bits_remaining(r) != 0)
+            return reject(client, NETCORE_ERR_MALFORMED, "trailing bytes");
+    }
+    if (range) {
+        d.out->tick = tick;
+        nci_view_derive_motion(client->schema, has_base ? d.base : NULL, d.out, client->stride);
+    }
 
     /* Commit: the spare becomes the ring slot's view, the old one the spare. */
     d.out->valid = true;

@@ -72,6 +72,7 @@ void netcore_snapshot_server_destroy(netcore_snapshot_server *server)
     nci_free(a, server->delta_cache);
     nci_free(a, server->delta_ref);
     nci_free(a, server->delta_cur);
+    nci_free(a, server->range_models);
     nci_free(a, server->type_bits);
     nci_free(a, server->type_entities);
     nci_free(a, server->field_bits);
@@ -92,7 +93,7 @@ static bool alloc_clients(netcore_snapshot_server *server)
         cl->ring = nci_calloc(a, server->ring_length, sizeof *cl->ring);
         if (!cl->accum || !cl->ring ||
             !nci_views_alloc(a, cl->ring, server->ring_length, server->max_view, server->stride,
-                             &cl->ring_block))
+                             nci_range_coded(server->schema), &cl->ring_block))
             return false;
     }
     return true;
@@ -108,7 +109,10 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
         config->ring_length < 2 || config->ring_length > MAX_RING_LENGTH)
         return NETCORE_ERR_INVALID_ARGUMENT;
     const netcore_schema *schema = config->schema;
-    uint32_t min_budget = (NCI_HEADER_MAX_BITS + schema->max_entity_bits + 7) / 8;
+    /* The range-coded format adds one header bit (range or bit-packed body). */
+    uint32_t min_budget =
+        (NCI_HEADER_MAX_BITS + (nci_range_coded(schema) ? 1u : 0u) + schema->max_entity_bits + 7) /
+        8;
     if (config->budget_bytes < min_budget)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_server = NULL;
@@ -141,6 +145,11 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
         nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
     server->delta_cur =
         nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
+    bool range_ok = true;
+    if (nci_range_coded(schema)) {
+        server->range_models = nci_calloc(a, 1, nci_range_models_size());
+        range_ok = server->range_models != NULL;
+    }
     server->type_bits = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->type_entities = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->field_bits = nci_calloc(a, schema->field_total + 1, sizeof(uint64_t));
@@ -148,7 +157,7 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
     if (!server->slots || !server->world_state || !server->free_ring || !server->cands ||
         !server->order || !server->removals || !server->removed || !server->delta_cache ||
         !server->delta_ref || !server->delta_cur || !server->type_bits ||
-        !server->type_entities || !server->field_bits || !server->field_writes ||
+        !server->type_entities || !server->field_bits || !server->field_writes || !range_ok ||
         !alloc_clients(server)) {
         netcore_snapshot_server_destroy(server);
         return NETCORE_ERR_OUT_OF_MEMORY;

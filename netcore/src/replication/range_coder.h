@@ -1,0 +1,69 @@
+/* Adaptive binary range coder for the range-coded snapshot format
+ * (docs/snapshot-format.md, "Range-coded snapshots"). Integer arithmetic
+ * only, so both ends compute the same bits on any compiler:
+ *   - 32-bit range, 12-bit probabilities, byte-wise renormalisation when the
+ *     range falls below 2^24, carries propagated through a pending byte
+ *     and a count of 0xff bytes behind it;
+ *   - the coder's first byte (always 0) is not sent, and the final flush picks
+ *     the value of the last interval with the most trailing zero bytes, up to
+ *     four of which are dropped: the decoder reads zeros past the end.
+ * A model is one probability with its own learning rate: it adapts quickly
+ * while it has seen few symbols and settles at 1/32 per symbol, so models
+ * that start fresh every snapshot still learn within a few dozen symbols. */
+#ifndef NETCORE_RANGE_CODER_H
+#define NETCORE_RANGE_CODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NCI_RC_PROB_BITS 12u
+/* Bytes the decoder may read past the end of its input (the dropped zeros). */
+#define NCI_RC_MAX_PAD_BYTES 4u
+
+/* An adaptive binary model. All-zero bytes are the initial state
+ * (probability 1/2, nothing seen), so a block of models resets with memset. */
+typedef struct nci_bit_model {
+    uint16_t p_xor; /* probability of a 0 in 1/4096, stored XOR 2048 */
+    uint8_t seen;   /* symbols seen, saturating: picks the learning rate */
+} nci_bit_model;
+
+typedef struct nci_range_encoder {
+    uint8_t *buf;
+    size_t capacity, pos;
+    size_t zeros_past_end; /* zero bytes that did not fit (droppable if trailing) */
+    uint64_t low;
+    uint32_t range;
+    uint8_t cache;
+    uint64_t cache_size; /* the pending byte plus the 0xff bytes behind it */
+    bool skip_first;     /* the first byte out is always 0 and is not sent */
+    bool failed;
+} nci_range_encoder;
+
+typedef struct nci_range_decoder {
+    const uint8_t *buf;
+    size_t size;
+    size_t pos; /* bytes consumed, counting the zeros read past the end */
+    uint32_t range, code;
+    bool failed;
+} nci_range_decoder;
+
+/* Codes into buffer[0 .. capacity_bytes). */
+void nci_range_encoder_init(nci_range_encoder *enc, void *buffer, size_t capacity_bytes);
+void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit);
+/* The low `bits` (0..32) bits of value, each with probability 1/2, top bit first. */
+void nci_range_encode_direct(nci_range_encoder *enc, uint32_t value, unsigned bits);
+/* Flushes; returns the bytes written, or 0 with enc->failed set when the
+ * code did not fit the capacity. */
+size_t nci_range_encoder_finish(nci_range_encoder *enc);
+
+/* Starts decoding size_bytes of untrusted input; a first code word no encoder
+ * can produce fails the decoder (sticky; the decode functions then return 0). */
+void nci_range_decoder_init(nci_range_decoder *dec, const void *bytes, size_t size_bytes);
+unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model);
+uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits);
+/* After the last symbol: true when the decoder consumed exactly the input plus
+ * at most NCI_RC_MAX_PAD_BYTES dropped zeros, and never failed. */
+bool nci_range_decoder_finish(const nci_range_decoder *dec);
+
+#endif /* NETCORE_RANGE_CODER_H */

@@ -1,0 +1,603 @@
+/* Range-coded snapshot bodies: the same removals, creations and updates as the
+ * bit-packed format, coded with adaptive binary models (range_coder.h) that
+ * start fresh in every snapshot, and component values predicted from the
+ * motion the baseline itself carried. Wire format: docs/snapshot-format.md,
+ * "Range-coded snapshots". */
+#include <string.h>
+
+#include "replication/range_coder.h"
+#include "replication/snapshot_internal.h"
+
+/* Magnitude models distinguish this many bit lengths (longer ones share). */
+#define LEN_CTX 16u
+/* Mask models distinguish this many field positions (later ones share). */
+#define MASK_CTX 16u
+/* Components of at most this width are coded as values through a bit tree. */
+#define SMALL_BITS 4u
+/* Prediction needs tick spans both ends can scale by: 1 .. MAX_SPAN. */
+#define MAX_SPAN_TICKS 65535u
+/* Widest count or slot gap: 16 bits, so the bit length of value + 1 is <= 17. */
+#define COUNT_MAX_NB 16u
+
+/* Elias-gamma-like binarisation of m >= 1: the bit length nb of m (unary,
+ * each position its own model), the two bits below the leading one with
+ * models keyed by nb, the remaining bits at probability 1/2. */
+typedef struct mag_model {
+    nci_bit_model len[LEN_CTX];
+    nci_bit_model mant[LEN_CTX][3];
+} mag_model;
+
+/* A component residual: zero?, sign (keyed by the predicted motion's sign), magnitude. */
+typedef struct comp_model {
+    nci_bit_model zero;
+    nci_bit_model sign[3];
+    mag_model mag;
+} comp_model;
+
+/* A value of at most SMALL_BITS bits: "same as the reference" (multi-component
+ * fields only), then the value through a binary tree. */
+typedef struct small_model {
+    nci_bit_model same;
+    nci_bit_model tree[1u << SMALL_BITS];
+} small_model;
+
+enum { CLASS_INT, CLASS_FLOAT, CLASS_ANGLE, CLASS_VEC, CLASS_QUAT, CLASS_COUNT };
+enum { SMALL_BOOL, SMALL_QUAT_INDEX, SMALL_OTHER, SMALL_COUNT };
+/* Update contexts by what the baseline knew of the component: 0 nothing (new
+ * in the baseline, or no usable tick span), 1 still, 2..4 moved by 1..3,
+ * 4..31, 32 or more steps. */
+#define BUCKETS 5u
+
+struct nci_range_models {
+    mag_model removal_count, removal_gap, creation_count, creation_gap, type;
+    nci_bit_model changed[2][3]; /* [previous entity changed][baseline motion flag] */
+    nci_bit_model mask[2][MASK_CTX][3]; /* [creation][field position][field moved in baseline] */
+    comp_model update[CLASS_COUNT][BUCKETS];
+    comp_model create[CLASS_COUNT];
+    small_model small_update[SMALL_COUNT], small_create[SMALL_COUNT];
+};
+
+size_t nci_range_models_size(void) { return sizeof(nci_range_models); }
+
+static void models_reset(nci_range_models *m) { memset(m, 0, sizeof *m); }
+
+/* ---- shared helpers ---- */
+
+static uint32_t width_mask(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u; }
+
+/* (a - b) mod 2^w as a signed w-bit number. */
+static int64_t signed_diff(uint32_t a, uint32_t b, unsigned w)
+{
+    uint32_t d = (a - b) & width_mask(w);
+    int64_t sd = (int64_t)d;
+    if ((d >> (w - 1)) & 1u)
+        sd -= (int64_t)1 << w;
+    return sd;
+}
+
+static unsigned bit_length(uint32_t v)
+{
+    unsigned n = 0;
+    while (v) {
+        n++;
+        v >>= 1;
+    }
+    return n;
+}
+
+static unsigned field_class(netcore_field_kind kind)
+{
+    switch (kind) {
+    case NETCORE_FIELD_INT: return CLASS_INT;
+    case NETCORE_FIELD_FLOAT: return CLASS_FLOAT;
+    case NETCORE_FIELD_ANGLE: return CLASS_ANGLE;
+    case NETCORE_FIELD_QUAT: return CLASS_QUAT;
+    default: return CLASS_VEC;
+    }
+}
+
+static unsigned small_class(const nci_field *f, unsigned comp)
+{
+    if (f->desc.kind == NETCORE_FIELD_BOOL)
+        return SMALL_BOOL;
+    if (f->desc.kind == NETCORE_FIELD_QUAT && comp == 0)
+        return SMALL_QUAT_INDEX;
+    return SMALL_OTHER;
+}
+
+/* How one component is predicted and which models code it. */
+typedef struct comp_plan {
+    uint32_t pred;  /* predicted code */
+    comp_model *cm; /* NULL: a small value (small_model) */
+    unsigned sign_ctx;
+} comp_plan;
+
+/* The baseline motion of a component scaled from the baseline's tick span to
+ * this snapshot's: motion * span_now / span_base, rounded half away from 0.
+ * Pure integer arithmetic, so both ends agree. */
+static int64_t scale_motion(int32_t motion, uint32_t span_now, uint32_t span_base)
+{
+    int64_t num = (int64_t)motion * (int64_t)span_now * 2;
+    int64_t den = (int64_t)span_base * 2;
+    return num >= 0 ? (num + (int64_t)span_base) / den : -((-num + (int64_t)span_base) / den);
+}
+
+static unsigned motion_bucket(int64_t motion)
+{
+    uint64_t a = (uint64_t)(motion < 0 ? -motion : motion);
+    if (a == 0)
+        return 1;
+    if (a < 4)
+        return 2;
+    return a < 32 ? 3 : 4;
+}
+
+/* Entity context for predicting its components: the baseline entity's
+ * motion flag and motion, and the spans. */
+typedef struct entity_ctx {
+    bool creation;
+    uint8_t base_flag; /* NCI_MOTION_* of the baseline entity (NEW for creations) */
+    const int32_t *motion; /* the baseline entity's motion (valid when base_flag is MOVED) */
+    bool spans_ok;
+    uint32_t span_now, span_base;
+} entity_ctx;
+
+static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_field *f,
+                           unsigned comp, unsigned w, const uint32_t *ref, const uint32_t *cur)
+{
+    comp_plan p = {.pred = ref[f->first_comp + comp], .cm = NULL, .sign_ctx = 0};
+    if (w <= SMALL_BITS)
+        return p;
+    unsigned cls = field_class(f->desc.kind);
+    if (e->creation) {
+        p.cm = &m->create[cls];
+        return p;
+    }
+    unsigned bucket = 0;
+    bool quat_turned = f->desc.kind == NETCORE_FIELD_QUAT &&
+                       (cur[f->first_comp] != ref[f->first_comp] ||
+                        (e->base_flag == NCI_MOTION_MOVED && e->motion[f->first_comp] != 0));
+    if (e->spans_ok && e->base_flag == NCI_MOTION_STILL) {
+        bucket = 1;
+    } else if (e->spans_ok && e->base_flag == NCI_MOTION_MOVED && !quat_turned) {
+        int32_t mv = e->motion[f->first_comp + comp];
+        bucket = motion_bucket(mv);
+        if (f->desc.kind != NETCORE_FIELD_INT) {
+            int64_t step = scale_motion(mv, e->span_now, e->span_base);
+            p.pred = (uint32_t)((int64_t)p.pred + step) & width_mask(w);
+            p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
+        }
+    }
+    p.cm = &m->update[cls][bucket];
+    return p;
+}
+
+static small_model *small_for(nci_range_models *m, const entity_ctx *e, const nci_field *f,
+                              unsigned comp)
+{
+    return e->creation ? &m->small_create[small_class(f, comp)]
+                       : &m->small_update[small_class(f, comp)];
+}
+
+/* The mask context of a field: did the baseline entity move it? */
+static unsigned field_moved(const entity_ctx *e, const nci_field *f)
+{
+    if (e->creation || e->base_flag == NCI_MOTION_NEW || !e->spans_ok)
+        return 2;
+    if (e->base_flag == NCI_MOTION_STILL)
+        return 0;
+    for (unsigned c = 0; c < f->comp_count; c++)
+        if (e->motion[f->first_comp + c] != 0)
+            return 1;
+    return 0;
+}
+
+/* ---- encoding ---- */
+
+static void put_mag(nci_range_encoder *enc, mag_model *mm, uint32_t m, unsigned max_nb)
+{
+    unsigned nb = bit_length(m) - 1;
+    for (unsigned i = 0; i < nb; i++)
+        nci_range_encode_bit(enc, &mm->len[i < LEN_CTX ? i : LEN_CTX - 1], 1);
+    if (nb < max_nb)
+        nci_range_encode_bit(enc, &mm->len[nb < LEN_CTX ? nb : LEN_CTX - 1], 0);
+    unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
+    if (nb >= 1) {
+        unsigned b1 = (m >> (nb - 1)) & 1u;
+        nci_range_encode_bit(enc, &mm->mant[c][0], b1);
+        if (nb >= 2)
+            nci_range_encode_bit(enc, &mm->mant[c][1 + b1], (m >> (nb - 2)) & 1u);
+        if (nb >= 3)
+            nci_range_encode_direct(enc, m, nb - 2);
+    }
+}
+
+static void put_small(nci_range_encoder *enc, small_model *sm, uint32_t value, unsigned w)
+{
+    unsigned node = 1;
+    for (unsigned i = w; i-- > 0;) {
+        unsigned bit = (value >> i) & 1u;
+        nci_range_encode_bit(enc, &sm->tree[node], bit);
+        node = node * 2 + bit;
+    }
+}
+
+static void put_comp(nci_range_encoder *enc, nci_range_models *m, const entity_ctx *e,
+                     const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
+                     const uint32_t *cur)
+{
+    uint32_t v = cur[f->first_comp + comp];
+    comp_plan p = plan_comp(m, e, f, comp, w, ref, cur);
+    if (!p.cm) {
+        small_model *sm = small_for(m, e, f, comp);
+        if (f->comp_count > 1) {
+            nci_range_encode_bit(enc, &sm->same, v != p.pred);
+            if (v == p.pred)
+                return;
+        } else if (w == 1) {
+            return; /* a changed one-bit field can only be the other value */
+        }
+        put_small(enc, sm, v, w);
+        return;
+    }
+    int64_t r = signed_diff(v, p.pred, w);
+    nci_range_encode_bit(enc, &p.cm->zero, r != 0);
+    if (r == 0)
+        return;
+    nci_range_encode_bit(enc, &p.cm->sign[p.sign_ctx], r < 0);
+    put_mag(enc, &p.cm->mag, (uint32_t)(r < 0 ? -r : r), w - 1);
+}
+
+static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcore_schema *schema,
+                       const nci_type *t, const entity_ctx *e, const uint32_t *ref,
+                       const uint32_t *cur)
+{
+    uint32_t field_count = t->field_count;
+    bool any = false;
+    for (uint32_t i = 0; i < field_count; i++) {
+        const nci_field *f = &schema->fields[t->first_field + i];
+        bool changed = memcmp(&ref[f->first_comp], &cur[f->first_comp],
+                              f->comp_count * sizeof(uint32_t)) != 0;
+        /* An update changes at least one field: the last is implied if no other did. */
+        if (e->creation || any || i + 1 < field_count) {
+            unsigned pos = i < MASK_CTX ? i : MASK_CTX - 1;
+            nci_range_encode_bit(enc, &m->mask[e->creation][pos][field_moved(e, f)], changed);
+        }
+        any |= changed;
+        if (!changed)
+            continue;
+        const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
+        for (unsigned c = 0; c < f->comp_count; c++)
+            put_comp(enc, m, e, f, c, widths[c], ref, cur);
+    }
+}
+
+static entity_ctx update_ctx(const nci_view *base, uint32_t bp, uint32_t span_now,
+                             uint32_t stride)
+{
+    entity_ctx e = {.creation = false, .base_flag = base->motion_flag[bp]};
+    e.motion = &base->motion[(size_t)bp * stride];
+    e.span_now = span_now;
+    e.span_base = base->span_ticks;
+    e.spans_ok = span_now >= 1 && span_now <= MAX_SPAN_TICKS && e.span_base >= 1 &&
+                 e.span_base <= MAX_SPAN_TICKS;
+    return e;
+}
+
+static const entity_ctx creation_ctx = {.creation = true, .base_flag = NCI_MOTION_NEW};
+
+static void put_creation(nci_range_encoder *enc, netcore_snapshot_server *server, uint32_t index)
+{
+    const netcore_schema *schema = server->schema;
+    const nci_world_slot *slot = &server->slots[index];
+    const nci_type *t = &schema->types[slot->type];
+    put_mag(enc, &server->range_models->type, (uint32_t)slot->type + 1, schema->type_bits);
+    nci_range_encode_direct(enc, slot->gen, NCI_GENERATION_BITS);
+    put_fields(enc, server->range_models, schema, t, &creation_ctx,
+               &schema->comp_default[t->first_comp], nci_world_state(server, index));
+}
+
+bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_plan *plan,
+                          uint8_t *out, size_t capacity_bytes, size_t *out_size)
+{
+    nci_range_models *m = server->range_models;
+    const nci_view *b = plan->base;
+    const nci_candidate *cands = plan->cands;
+    uint32_t stride = server->stride;
+    models_reset(m);
+    nci_range_encoder enc;
+    nci_range_encoder_init(&enc, out, capacity_bytes);
+
+    put_mag(&enc, &m->removal_count, plan->removal_count + 1, COUNT_MAX_NB);
+    int64_t prev = -1;
+    for (uint32_t r = 0; r < plan->removal_count; r++) {
+        uint32_t index = b->index[plan->removals[r]];
+        put_mag(&enc, &m->removal_gap, (uint32_t)(index - prev), COUNT_MAX_NB);
+        prev = index;
+    }
+    uint32_t creations = 0;
+    for (uint32_t k = 0; k < plan->cand_count; k++)
+        creations += cands[k].selected && cands[k].base_pos < 0;
+    put_mag(&enc, &m->creation_count, creations + 1, COUNT_MAX_NB);
+    prev = -1;
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        if (!cands[k].selected || cands[k].base_pos >= 0)
+            continue;
+        put_mag(&enc, &m->creation_gap, (uint32_t)(cands[k].index - prev), COUNT_MAX_NB);
+        prev = cands[k].index;
+    }
+
+    /* One walk in slot order over the baseline's survivors (a changed flag
+     * each, then the update) and the creations. */
+    uint32_t bp = 0, k = 0;
+    unsigned prev_changed = 0;
+    for (;;) {
+        while (bp < b->count && plan->removed[bp])
+            bp++;
+        while (k < plan->cand_count && !cands[k].selected)
+            k++;
+        if (bp >= b->count && k >= plan->cand_count)
+            break;
+        if (k < plan->cand_count && cands[k].base_pos < 0 &&
+            (bp >= b->count || cands[k].index < b->index[bp])) {
+            put_creation(&enc, server, cands[k].index);
+            k++;
+            continue;
+        }
+        bool changed = k < plan->cand_count && cands[k].base_pos == (int32_t)bp;
+        nci_range_encode_bit(&enc, &m->changed[prev_changed][b->motion_flag[bp]], changed);
+        prev_changed = changed;
+        if (changed) {
+            const nci_type *t = &server->schema->types[b->type[bp]];
+            entity_ctx e = update_ctx(b, bp, plan->span_ticks, stride);
+            put_fields(&enc, m, server->schema, t, &e, &b->state[(size_t)bp * stride],
+                       nci_world_state(server, cands[k].index));
+            k++;
+        }
+        bp++;
+    }
+    *out_size = nci_range_encoder_finish(&enc);
+    return !enc.failed;
+}
+
+/* ---- decoding ---- */
+
+static uint32_t get_mag(nci_range_decoder *dec, mag_model *mm, unsigned max_nb)
+{
+    unsigned nb = 0;
+    while (nb < max_nb && nci_range_decode_bit(dec, &mm->len[nb < LEN_CTX ? nb : LEN_CTX - 1]))
+        nb++;
+    uint32_t m = 1;
+    unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
+    if (nb >= 1) {
+        unsigned b1 = nci_range_decode_bit(dec, &mm->mant[c][0]);
+        m = (m << 1) | b1;
+        if (nb >= 2)
+            m = (m << 1) | nci_range_decode_bit(dec, &mm->mant[c][1 + b1]);
+        if (nb >= 3)
+            m = (m << (nb - 2)) | nci_range_decode_direct(dec, nb - 2);
+    }
+    return m;
+}
+
+static uint32_t get_small(nci_range_decoder *dec, small_model *sm, unsigned w)
+{
+    unsigned node = 1;
+    for (unsigned i = 0; i < w; i++)
+        node = node * 2 + nci_range_decode_bit(dec, &sm->tree[node]);
+    return node - (1u << w);
+}
+
+/* Decodes component `comp` of field f into out (the components before it are
+ * already there: a quaternion's index decides its prediction). */
+static void get_comp(nci_range_decoder *dec, nci_range_models *m, const entity_ctx *e,
+                     const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
+                     uint32_t *out)
+{
+    comp_plan p = plan_comp(m, e, f, comp, w, ref, out);
+    uint32_t *v = &out[f->first_comp + comp];
+    if (!p.cm) {
+        small_model *sm = small_for(m, e, f, comp);
+        if (f->comp_count > 1 && !nci_range_decode_bit(dec, &sm->same))
+            *v = p.pred;
+        else if (f->comp_count == 1 && w == 1)
+            *v = p.pred ^ 1u;
+        else
+            *v = get_small(dec, sm, w);
+        return;
+    }
+    if (!nci_range_decode_bit(dec, &p.cm->zero)) {
+        *v = p.pred;
+        return;
+    }
+    bool negative = nci_range_decode_bit(dec, &p.cm->sign[p.sign_ctx]);
+    uint32_t mag = get_mag(dec, &p.cm->mag, w - 1);
+    *v = (negative ? p.pred - mag : p.pred + mag) & width_mask(w);
+}
+
+static bool get_fields(nci_range_decoder *dec, nci_range_models *m, const netcore_schema *schema,
+                       const nci_type *t, const entity_ctx *e, const uint32_t *ref, uint32_t *out)
+{
+    uint32_t field_count = t->field_count;
+    bool any = false;
+    for (uint32_t i = 0; i < field_count; i++) {
+        const nci_field *f = &schema->fields[t->first_field + i];
+        bool changed = true;
+        if (e->creation || any || i + 1 < field_count) {
+            unsigned pos = i < MASK_CTX ? i : MASK_CTX - 1;
+            changed = nci_range_decode_bit(dec, &m->mask[e->creation][pos][field_moved(e, f)]);
+        }
+        any |= changed;
+        /* The components before this field's are in place: the quaternion
+         * prediction reads the decoded index from out. */
+        memcpy(&out[f->first_comp], &ref[f->first_comp], f->comp_count * sizeof(uint32_t));
+        if (!changed)
+            continue;
+        const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
+        for (unsigned c = 0; c < f->comp_count; c++)
+            get_comp(dec, m, e, f, c, widths[c], ref, out);
+        if (!nci_field_codes_valid(f, out))
+            return false;
+        if (memcmp(&ref[f->first_comp], &out[f->first_comp], f->comp_count * sizeof(uint32_t)) ==
+            0)
+            return false; /* a changed field equal to its reference: not what an encoder writes */
+    }
+    return !dec->failed;
+}
+
+/* Reads the removal list into r->removed (baseline positions). */
+static bool get_removals(nci_range_decoder *dec, nci_range_body_read *r)
+{
+    const nci_view *b = r->base;
+    uint32_t count = get_mag(dec, &r->models->removal_count, COUNT_MAX_NB) - 1;
+    if (count > b->count)
+        return false;
+    memset(r->removed, 0, b->count);
+    int64_t prev = -1;
+    uint32_t bp = 0;
+    for (uint32_t n = 0; n < count && !dec->failed; n++) {
+        int64_t index = prev + get_mag(dec, &r->models->removal_gap, COUNT_MAX_NB);
+        while (bp < b->count && b->index[bp] < index)
+            bp++;
+        if (bp == b->count || b->index[bp] != index)
+            return false; /* removing something the baseline does not hold */
+        r->removed[bp] = 1;
+        prev = index;
+    }
+    return !dec->failed;
+}
+
+/* Reads the creation slots into r->created; *out_count gets their number. */
+static bool get_creation_slots(nci_range_decoder *dec, nci_range_body_read *r,
+                               uint32_t *out_count)
+{
+    uint32_t count = get_mag(dec, &r->models->creation_count, COUNT_MAX_NB) - 1;
+    if (count > r->max_entities)
+        return false;
+    int64_t prev = -1;
+    for (uint32_t n = 0; n < count && !dec->failed; n++) {
+        int64_t index = prev + get_mag(dec, &r->models->creation_gap, COUNT_MAX_NB);
+        if (index >= r->max_entities)
+            return false;
+        int32_t bp = nci_view_find(r->base, (uint32_t)index);
+        if (bp >= 0 && !r->removed[bp])
+            return false; /* a creation over an entity the client keeps */
+        r->created[n] = (uint16_t)index;
+        prev = index;
+    }
+    *out_count = count;
+    return !dec->failed;
+}
+
+static bool get_creation(nci_range_decoder *dec, nci_range_body_read *r, uint32_t index)
+{
+    const netcore_schema *schema = r->schema;
+    nci_view *out = r->out;
+    if (out->count >= r->max_entities)
+        return false;
+    uint32_t type = get_mag(dec, &r->models->type, schema->type_bits) - 1;
+    uint32_t gen = nci_range_decode_direct(dec, NCI_GENERATION_BITS);
+    if (dec->failed || type >= schema->type_count || gen == 0)
+        return false;
+    const nci_type *t = &schema->types[type];
+    uint32_t at = out->count;
+    uint32_t *state = &out->state[(size_t)at * r->stride];
+    memset(state, 0, r->stride * sizeof *state);
+    if (!get_fields(dec, r->models, schema, t, &creation_ctx,
+                    &schema->comp_default[t->first_comp], state))
+        return false;
+    out->index[at] = (uint16_t)index;
+    out->gen[at] = (uint16_t)gen;
+    out->type[at] = (uint16_t)type;
+    out->count++;
+    return true;
+}
+
+static bool get_survivor(nci_range_decoder *dec, nci_range_body_read *r, uint32_t bp,
+                         unsigned *prev_changed)
+{
+    const nci_view *b = r->base;
+    nci_view *out = r->out;
+    if (out->count >= r->max_entities)
+        return false;
+    unsigned changed =
+        nci_range_decode_bit(dec, &r->models->changed[*prev_changed][b->motion_flag[bp]]);
+    *prev_changed = changed;
+    if (!changed) {
+        nci_view_append(out, b, bp, r->stride);
+        return !dec->failed;
+    }
+    const nci_type *t = &r->schema->types[b->type[bp]];
+    uint32_t at = out->count;
+    uint32_t *state = &out->state[(size_t)at * r->stride];
+    memset(state, 0, r->stride * sizeof *state);
+    entity_ctx e = update_ctx(b, bp, r->span_ticks, r->stride);
+    if (!get_fields(dec, r->models, r->schema, t, &e, &b->state[(size_t)bp * r->stride], state))
+        return false;
+    out->index[at] = b->index[bp];
+    out->gen[at] = b->gen[bp];
+    out->type[at] = b->type[bp];
+    out->count++;
+    return true;
+}
+
+bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t size_bytes)
+{
+    const nci_view *b = r->base;
+    nci_range_decoder dec;
+    nci_range_decoder_init(&dec, bytes, size_bytes);
+    models_reset(r->models);
+    r->out->count = 0;
+    uint32_t creations = 0;
+    if (!get_removals(&dec, r) || !get_creation_slots(&dec, r, &creations))
+        return false;
+    /* Every step consumes a survivor or a creation: at most base count +
+     * creations iterations. */
+    uint32_t bp = 0, k = 0;
+    unsigned prev_changed = 0;
+    for (;;) {
+        while (bp < b->count && r->removed[bp])
+            bp++;
+        if (bp >= b->count && k >= creations)
+            break;
+        bool ok;
+        if (k < creations && (bp >= b->count || r->created[k] < b->index[bp]))
+            ok = get_creation(&dec, r, r->created[k++]);
+        else
+            ok = get_survivor(&dec, r, bp++, &prev_changed);
+        if (!ok || dec.failed)
+            return false;
+    }
+    return nci_range_decoder_finish(&dec);
+}
+
+/* ---- motion ---- */
+
+void nci_view_derive_motion(const netcore_schema *schema, const nci_view *base, nci_view *out,
+                            uint32_t stride)
+{
+    out->span_ticks = base ? out->tick - base->tick : 0;
+    uint32_t bp = 0;
+    for (uint32_t i = 0; i < out->count; i++) {
+        uint16_t index = out->index[i];
+        while (base && bp < base->count && base->index[bp] < index)
+            bp++;
+        bool kept = base && bp < base->count && base->index[bp] == index &&
+                    base->gen[bp] == out->gen[i] && base->type[bp] == out->type[i];
+        if (!kept) {
+            out->motion_flag[i] = NCI_MOTION_NEW;
+            continue;
+        }
+        const nci_type *t = &schema->types[out->type[i]];
+        const uint32_t *was = &base->state[(size_t)bp * stride];
+        const uint32_t *now = &out->state[(size_t)i * stride];
+        int32_t *motion = &out->motion[(size_t)i * stride];
+        const uint8_t *widths = &schema->comp_bits[t->first_comp];
+        bool moved = false;
+        for (uint32_t c = 0; c < t->comp_count; c++) {
+            motion[c] = (int32_t)signed_diff(now[c], was[c], widths[c]);
+            moved |= motion[c] != 0;
+        }
+        out->motion_flag[i] = moved ? NCI_MOTION_MOVED : NCI_MOTION_STILL;
+    }
+}
