@@ -70,6 +70,7 @@ void nci_range_encoder_init(nci_range_encoder *enc, void *buffer, size_t capacit
     enc->cache_size = 1;
     enc->skip_first = true;
     enc->failed = false;
+    enc->dropped = 0;
 }
 
 void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit)
@@ -131,6 +132,7 @@ size_t nci_range_encoder_finish(nci_range_encoder *enc)
     }
     if (enc->zeros_past_end > 0)
         enc->failed = true;
+    enc->dropped = dropped;
     return enc->failed ? 0 : enc->pos;
 }
 
@@ -204,8 +206,7 @@ uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits)
     return dec->failed ? 0 : value;
 }
 
-bool nci_range_decoder_finish(const nci_range_decoder *dec)
+bool nci_range_decoder_finish(const nci_range_decoder *dec, unsigned dropped_bytes)
 {
-    return !dec->failed && dec->pos >= dec->size &&
-           dec->pos - dec->size <= NCI_RC_MAX_PAD_BYTES;
+    return !dec->failed && dec->pos >= dec->size && dec->pos - dec->size == dropped_bytes;
 }

@@ -38,6 +38,7 @@ typedef struct nci_range_encoder {
     uint64_t cache_size; /* the pending byte plus the 0xff bytes behind it */
     bool skip_first;     /* the first byte out is always 0 and is not sent */
     bool failed;
+    unsigned dropped;    /* trailing zero bytes dropped by finish (0..NCI_RC_MAX_PAD_BYTES) */
 } nci_range_encoder;
 
 typedef struct nci_range_decoder {
@@ -54,7 +55,9 @@ void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned
 /* The low `bits` (0..32) bits of value, each with probability 1/2, top bit first. */
 void nci_range_encode_direct(nci_range_encoder *enc, uint32_t value, unsigned bits);
 /* Flushes; returns the bytes written, or 0 with enc->failed set when the
- * code did not fit the capacity. */
+ * code did not fit the capacity. enc->dropped gets the number of trailing
+ * zero bytes left out, which the decoder must be told (a truncated input then
+ * reads a different number of zeros past its end and is rejected). */
 size_t nci_range_encoder_finish(nci_range_encoder *enc);
 
 /* Starts decoding size_bytes of untrusted input; a first code word no encoder
@@ -63,7 +66,7 @@ void nci_range_decoder_init(nci_range_decoder *dec, const void *bytes, size_t si
 unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model);
 uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits);
 /* After the last symbol: true when the decoder consumed exactly the input plus
- * at most NCI_RC_MAX_PAD_BYTES dropped zeros, and never failed. */
-bool nci_range_decoder_finish(const nci_range_decoder *dec);
+ * the dropped_bytes zeros the encoder left out, and never failed. */
+bool nci_range_decoder_finish(const nci_range_decoder *dec, unsigned dropped_bytes);
 
 #endif /* NETCORE_RANGE_CODER_H */

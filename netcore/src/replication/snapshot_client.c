@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "replication/range_coder.h"
 #include "replication/snapshot_internal.h"
 
 #define DEFAULT_MAX_ENTITIES 1024u
@@ -294,7 +295,10 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
     bool range = nci_range_coded(client->schema);
     bool range_body = range && netcore_bit_read_bool(r);
     if (range_body) {
+        unsigned dropped = netcore_bit_read_bits(r, NCI_RANGE_DROPPED_BITS);
         netcore_bit_reader_align(r);
+        if (dropped > NCI_RC_MAX_PAD_BYTES)
+            return reject(client, NETCORE_ERR_MALFORMED, "bad range coder padding");
         if (netcore_bit_reader_failed(r))
             return reject(client, NETCORE_ERR_MALFORMED, "truncated header");
         size_t head = netcore_bit_reader_bytes_read(r);
@@ -305,6 +309,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
             .max_entities = client->max_entities,
             .stride = client->stride,
             .span_ticks = has_base ? tick - d.base->tick : 0,
+            .dropped_bytes = dropped,
             .removed = client->removed,
             .created = client->created,
             .models = client->range_models,

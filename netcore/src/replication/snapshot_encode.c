@@ -431,6 +431,8 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
     netcore_bit_writer_init(&w, buffer, budget);
     write_header(server, plan, seq, now_tick, &w);
     netcore_bit_write_bool(&w, true);
+    size_t dropped_at = netcore_bit_writer_bits_written(&w);
+    netcore_bit_write_bits(&w, 0, NCI_RANGE_DROPPED_BITS); /* filled in below */
     netcore_bit_writer_align(&w);
     size_t head = netcore_bit_writer_flush(&w);
     if (netcore_bit_writer_failed(&w))
@@ -445,8 +447,12 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
         .cand_count = plan->cand_count,
     };
     size_t body = 0;
-    if (!nci_range_body_write(server, &rp, buffer + head, budget - head, &body))
+    unsigned dropped = 0;
+    if (!nci_range_body_write(server, &rp, buffer + head, budget - head, &body, &dropped))
         return false;
+    for (unsigned i = 0; i < NCI_RANGE_DROPPED_BITS; i++)
+        if ((dropped >> i) & 1u)
+            buffer[(dropped_at + i) / 8] |= (uint8_t)(1u << ((dropped_at + i) % 8));
     const netcore_schema *schema = server->schema;
     for (uint32_t k = 0; k < plan->cand_count; k++) {
         const nci_candidate *c = &server->cands[k];

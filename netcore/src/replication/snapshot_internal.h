@@ -186,11 +186,16 @@ typedef struct nci_range_body_plan {
     uint32_t cand_count;
 } nci_range_body_plan;
 
+/* Bits of the header field that tells how many trailing zero bytes the range
+ * coder dropped (0..4). */
+#define NCI_RANGE_DROPPED_BITS 3u
+
 /* Range-codes the body (everything after the header) into out; false when it
- * does not fit in capacity_bytes. *out_size gets its size (which may be 0:
- * trailing zero bytes are not sent). */
+ * does not fit in capacity_bytes. *out_size gets its size (which may be 0)
+ * and *out_dropped the trailing zero bytes left out. */
 bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_plan *plan,
-                          uint8_t *out, size_t capacity_bytes, size_t *out_size);
+                          uint8_t *out, size_t capacity_bytes, size_t *out_size,
+                          unsigned *out_dropped);
 
 /* One decode of a range-coded body (untrusted bytes). */
 typedef struct nci_range_body_read {
@@ -200,6 +205,7 @@ typedef struct nci_range_body_read {
     uint32_t max_entities;  /* slot indexes and entities accepted */
     uint32_t stride;
     uint32_t span_ticks;    /* tick - base tick */
+    unsigned dropped_bytes; /* from the header */
     uint8_t *removed;       /* scratch [max_entities] */
     uint16_t *created;      /* scratch [max_entities] */
     nci_range_models *models;

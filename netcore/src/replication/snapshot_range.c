@@ -298,7 +298,8 @@ static void put_creation(nci_range_encoder *enc, netcore_snapshot_server *server
 }
 
 bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_plan *plan,
-                          uint8_t *out, size_t capacity_bytes, size_t *out_size)
+                          uint8_t *out, size_t capacity_bytes, size_t *out_size,
+                          unsigned *out_dropped)
 {
     nci_range_models *m = server->range_models;
     const nci_view *b = plan->base;
@@ -357,6 +358,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
         bp++;
     }
     *out_size = nci_range_encoder_finish(&enc);
+    *out_dropped = enc.dropped;
     return !enc.failed;
 }
 
@@ -568,7 +570,7 @@ bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t 
         if (!ok || dec.failed)
             return false;
     }
-    return nci_range_decoder_finish(&dec);
+    return nci_range_decoder_finish(&dec, r->dropped_bytes);
 }
 
 /* ---- motion ---- */
