@@ -8,20 +8,24 @@
  * 1/4, ... of the way to the symbol), then a steady 1/32. */
 static const uint8_t rate_shift[16] = {1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5};
 
-static inline uint32_t model_p(const nci_bit_model *m) { return (uint32_t)(m->p_xor ^ PROB_HALF); }
+static inline uint32_t model_p(const nci_bit_model *m)
+{
+    return (uint32_t)((m->state & (PROB_ONE - 1u)) ^ PROB_HALF);
+}
 
 /* Moves the probability towards the symbol; it stays within [1, 4095], so
  * neither sub-interval is ever empty. */
 static inline void model_update(nci_bit_model *m, uint32_t p, unsigned bit)
 {
-    unsigned shift = rate_shift[m->seen];
-    if (m->seen < 15)
-        m->seen++;
+    unsigned seen = m->state >> NCI_RC_PROB_BITS;
+    unsigned shift = rate_shift[seen];
+    if (seen < 15)
+        seen++;
     if (bit)
         p -= p >> shift;
     else
         p += (PROB_ONE - p) >> shift;
-    m->p_xor = (uint16_t)(p ^ PROB_HALF);
+    m->state = (uint16_t)(seen << NCI_RC_PROB_BITS | (p ^ PROB_HALF));
 }
 
 /* ---- encoder ---- */

@@ -21,11 +21,12 @@
 /* Bytes the decoder may read past the end of its input (the dropped zeros). */
 #define NCI_RC_MAX_PAD_BYTES 4u
 
-/* An adaptive binary model. All-zero bytes are the initial state
- * (probability 1/2, nothing seen), so a block of models resets with memset. */
+/* An adaptive binary model in 16 bits: the low 12 the probability of a 0 in
+ * 1/4096 XOR 2048, the high 4 the symbols seen (saturating at 15: picks the
+ * learning rate). All-zero bytes are the initial state (probability 1/2,
+ * nothing seen), so a block of models resets with memset. */
 typedef struct nci_bit_model {
-    uint16_t p_xor; /* probability of a 0 in 1/4096, stored XOR 2048 */
-    uint8_t seen;   /* symbols seen, saturating: picks the learning rate */
+    uint16_t state;
 } nci_bit_model;
 
 typedef struct nci_range_encoder {

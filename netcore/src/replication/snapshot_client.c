@@ -305,6 +305,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         nci_range_body_read rb = {
             .schema = client->schema,
             .base = d.base,
+            .has_base = has_base,
             .out = d.out,
             .max_entities = client->max_entities,
             .stride = client->stride,
@@ -325,7 +326,9 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
     }
     if (range) {
         d.out->tick = tick;
-        nci_view_derive_motion(client->schema, has_base ? d.base : NULL, d.out, client->stride);
+        const nci_view *base = has_base ? d.base : NULL;
+        nci_view_derive_motion(client->schema, base, d.out, client->stride);
+        nci_view_keep_models(d.out, base, range_body ? client->range_models : NULL);
     }
 
     /* Commit: the spare becomes the ring slot's view, the old one the spare. */

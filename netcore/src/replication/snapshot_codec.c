@@ -231,7 +231,9 @@ bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32
     size_t state_bytes = (size_t)capacity * stride * sizeof(uint32_t);
     size_t flag_bytes = with_motion ? ((size_t)capacity + 3) & ~(size_t)3 : 0;
     size_t motion_bytes = with_motion ? state_bytes : 0;
-    size_t per_view = ids_bytes + state_bytes + flag_bytes + motion_bytes;
+    size_t models_bytes = with_motion ? (nci_range_models_size() + 7) & ~(size_t)7 : 0;
+    size_t per_view = ((ids_bytes + state_bytes + flag_bytes + motion_bytes + 7) & ~(size_t)7) +
+                      models_bytes;
     if (per_view == 0 || (size_t)count > SIZE_MAX / per_view)
         return false;
     uint8_t *block = nci_calloc(allocator, count, per_view);
@@ -247,6 +249,7 @@ bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32
         if (with_motion) {
             views[v].motion_flag = base + ids_bytes + state_bytes;
             views[v].motion = (int32_t *)(void *)(base + ids_bytes + state_bytes + flag_bytes);
+            views[v].models = (nci_range_models *)(void *)(base + per_view - models_bytes);
         }
     }
     *out_block = block;

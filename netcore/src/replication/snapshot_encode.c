@@ -439,6 +439,7 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
         return false;
     nci_range_body_plan rp = {
         .base = plan->base,
+        .has_base = plan->has_base,
         .span_ticks = plan->has_base ? now_tick - plan->base->tick : 0,
         .removals = server->removals,
         .removal_count = plan->removals_selected,
@@ -469,12 +470,16 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
 
 static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client_slot *cl,
                                      const write_plan *plan, uint16_t seq, uint32_t now_tick,
-                                     void *buffer, size_t budget, size_t *out_written)
+                                     void *buffer, size_t budget, size_t *out_written,
+                                     bool *out_range_body)
 {
     bool range = nci_range_coded(server->schema);
+    *out_range_body = false;
     if (range) {
-        if (write_range_coded(server, plan, seq, now_tick, buffer, budget, out_written))
+        if (write_range_coded(server, plan, seq, now_tick, buffer, budget, out_written)) {
+            *out_range_body = true;
             return NETCORE_OK;
+        }
         cl->stats.range_fallbacks++;
     }
     netcore_bit_writer w;
@@ -516,7 +521,9 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
 
     uint16_t seq = cl->next_seq;
     size_t written = 0;
-    netcore_result wr = write_snapshot(server, cl, &plan, seq, now_tick, buffer, budget, &written);
+    bool range_body = false;
+    netcore_result wr =
+        write_snapshot(server, cl, &plan, seq, now_tick, buffer, budget, &written, &range_body);
     if (wr != NETCORE_OK) {
         /* Unreachable if the cost model is right; never send a cut snapshot. */
         nci_logf(&server->log, NETCORE_LOG_ERROR, "snapshot for client %u overflowed its budget",
@@ -529,9 +536,11 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
     out->valid = true;
     out->seq = seq;
     out->tick = now_tick;
-    if (nci_range_coded(server->schema))
-        nci_view_derive_motion(server->schema, plan.has_base ? plan.base : NULL, out,
-                               server->stride);
+    if (nci_range_coded(server->schema)) {
+        const nci_view *base = plan.has_base ? plan.base : NULL;
+        nci_view_derive_motion(server->schema, base, out, server->stride);
+        nci_view_keep_models(out, base, range_body ? server->range_models : NULL);
+    }
     cl->next_seq++;
     for (uint32_t k = 0; k < plan.cand_count; k++) {
         const nci_candidate *c = &server->cands[k];

@@ -149,6 +149,8 @@ typedef struct nci_view {
     uint32_t *state;      /* [capacity * stride] */
     uint8_t *motion_flag; /* [capacity] NCI_MOTION_*; NULL unless range-coded */
     int32_t *motion;      /* [capacity * stride] signed component deltas; NULL unless range-coded */
+    struct nci_range_models *models; /* the range coder's models after this snapshot (the
+                                        next one starts from them); NULL unless range-coded */
 } nci_view;
 
 /* Allocates count views of `capacity` entities with `stride` components each,
@@ -169,6 +171,11 @@ void nci_view_append(nci_view *to, const nci_view *from, uint32_t from_pos, uint
 typedef struct nci_range_models nci_range_models;
 size_t nci_range_models_size(void);
 
+/* Sets out->models to what both ends hold after the snapshot that made out:
+ * the models that coded its range-coded body (coded), or for a bit-packed
+ * body its baseline's models (base, NULL for a full snapshot: fresh ones). */
+void nci_view_keep_models(nci_view *out, const nci_view *base, const nci_range_models *coded);
+
 /* Fills out->motion_flag, out->motion and out->span_ticks from the view and
  * its baseline (base NULL for a full snapshot). Both ends call it on views
  * that are equal, so they derive equal motion: it depends on nothing else. */
@@ -178,6 +185,7 @@ void nci_view_derive_motion(const netcore_schema *schema, const nci_view *base, 
 /* What the encoder decided for one snapshot, in the terms of snapshot_encode.c. */
 typedef struct nci_range_body_plan {
     const nci_view *base;       /* baseline (the empty view for a full snapshot) */
+    bool has_base;
     uint32_t span_ticks;        /* now_tick - base tick; 0 for a full snapshot */
     const uint32_t *removals;   /* baseline positions, slot order */
     uint32_t removal_count;     /* the first removal_count are written */
@@ -201,6 +209,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
 typedef struct nci_range_body_read {
     const netcore_schema *schema;
     const nci_view *base;   /* the empty view for a full snapshot */
+    bool has_base;
     nci_view *out;          /* filled (count, index, gen, type, state), in slot order */
     uint32_t max_entities;  /* slot indexes and entities accepted */
     uint32_t stride;
@@ -208,7 +217,7 @@ typedef struct nci_range_body_read {
     unsigned dropped_bytes; /* from the header */
     uint8_t *removed;       /* scratch [max_entities] */
     uint16_t *created;      /* scratch [max_entities] */
-    nci_range_models *models;
+    nci_range_models *models; /* working models: start from the baseline's */
 } nci_range_body_read;
 
 /* False on anything a range-coded body cannot hold (the caller counts it). */

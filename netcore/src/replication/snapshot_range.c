@@ -44,9 +44,10 @@ typedef struct small_model {
 enum { CLASS_INT, CLASS_FLOAT, CLASS_ANGLE, CLASS_VEC, CLASS_QUAT, CLASS_COUNT };
 enum { SMALL_BOOL, SMALL_QUAT_INDEX, SMALL_OTHER, SMALL_COUNT };
 /* Update contexts by what the baseline knew of the component: 0 nothing (new
- * in the baseline, or no usable tick span), 1 still, 2..4 moved by 1..3,
- * 4..31, 32 or more steps. */
-#define BUCKETS 5u
+ * in the baseline, or no usable tick span), 1 still, 2..6 moved by 1..3,
+ * 4..15, 16..63, 64..255, 256 or more steps; 7 a quaternion whose largest
+ * component changed (re-expressed reference). */
+#define BUCKETS 8u
 
 struct nci_range_models {
     mag_model removal_count, removal_gap, creation_count, creation_gap, type;
@@ -60,6 +61,24 @@ struct nci_range_models {
 size_t nci_range_models_size(void) { return sizeof(nci_range_models); }
 
 static void models_reset(nci_range_models *m) { memset(m, 0, sizeof *m); }
+
+/* The models a snapshot starts from: its baseline's (both ends hold them: the
+ * client made them decoding the baseline it acknowledged), fresh without one. */
+static void models_start(nci_range_models *m, const nci_view *base, bool has_base)
+{
+    if (has_base && base->models)
+        memcpy(m, base->models, sizeof *m);
+    else
+        models_reset(m);
+}
+
+void nci_view_keep_models(nci_view *out, const nci_view *base, const nci_range_models *coded)
+{
+    if (coded)
+        memcpy(out->models, coded, sizeof *coded);
+    else
+        models_start(out->models, base, base != NULL);
+}
 
 /* ---- shared helpers ---- */
 
@@ -83,6 +102,59 @@ static unsigned bit_length(uint32_t v)
         v >>= 1;
     }
     return n;
+}
+
+/* Smallest-three components after the largest component changed: the
+ * reference rotation re-expressed with the new largest index, so the
+ * residual is the rotation's change, not the change of parameterisation.
+ * Codes c of w bits stand for a = 2c - S in units of 1/(S sqrt 2), S = 2^w - 2
+ * (bitpack_geometry.c), so the dropped component is sqrt(2 S^2 - sum a^2) in
+ * the same units: integer square root, both ends compute the same codes. */
+static uint64_t isqrt64(uint64_t n)
+{
+    uint64_t root = 0, bit = (uint64_t)1 << 62;
+    while (bit > n)
+        bit >>= 2;
+    while (bit != 0) {
+        if (n >= root + bit) {
+            n -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    return root;
+}
+
+/* ref: the field's four components (largest index, then three codes). */
+static uint32_t quat_reexpressed(const uint32_t *ref, uint32_t new_largest, unsigned comp,
+                                 unsigned w)
+{
+    int64_t steps = (int64_t)width_mask(w) - 1;
+    int64_t a[4] = {0, 0, 0, 0};
+    uint32_t old_largest = ref[0] & 3u;
+    int64_t sum = 0;
+    for (uint32_t i = 0, k = 1; i < 4; i++) {
+        if (i == old_largest)
+            continue;
+        a[i] = 2 * (int64_t)ref[k++] - steps;
+        sum += a[i] * a[i];
+    }
+    int64_t rest = 2 * steps * steps - sum;
+    a[old_largest] = rest > 0 ? (int64_t)isqrt64((uint64_t)rest) : 0;
+    if (a[new_largest] < 0) /* q and -q: the largest component is kept positive */
+        for (int i = 0; i < 4; i++)
+            a[i] = -a[i];
+    uint32_t at = 0;
+    for (uint32_t i = 0, k = 1; i < 4; i++) {
+        if (i == new_largest)
+            continue;
+        if (k++ == comp)
+            at = i;
+    }
+    int64_t code = (a[at] + steps + 1) / 2;
+    return (uint32_t)(code < 0 ? 0 : (code > steps ? steps : code));
 }
 
 static unsigned field_class(netcore_field_kind kind)
@@ -129,7 +201,11 @@ static unsigned motion_bucket(int64_t motion)
         return 1;
     if (a < 4)
         return 2;
-    return a < 32 ? 3 : 4;
+    if (a < 16)
+        return 3;
+    if (a < 64)
+        return 4;
+    return a < 256 ? 5 : 6;
 }
 
 /* Entity context for predicting its components: the baseline entity's
@@ -157,6 +233,11 @@ static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_f
     bool quat_turned = f->desc.kind == NETCORE_FIELD_QUAT &&
                        (cur[f->first_comp] != ref[f->first_comp] ||
                         (e->base_flag == NCI_MOTION_MOVED && e->motion[f->first_comp] != 0));
+    if (f->desc.kind == NETCORE_FIELD_QUAT && cur[f->first_comp] != ref[f->first_comp]) {
+        p.pred = quat_reexpressed(&ref[f->first_comp], cur[f->first_comp] & 3u, comp, w);
+        p.cm = &m->update[cls][BUCKETS - 1];
+        return p;
+    }
     if (e->spans_ok && e->base_flag == NCI_MOTION_STILL) {
         bucket = 1;
     } else if (e->spans_ok && e->base_flag == NCI_MOTION_MOVED && !quat_turned) {
@@ -305,7 +386,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
     const nci_view *b = plan->base;
     const nci_candidate *cands = plan->cands;
     uint32_t stride = server->stride;
-    models_reset(m);
+    models_start(m, b, plan->has_base);
     nci_range_encoder enc;
     nci_range_encoder_init(&enc, out, capacity_bytes);
 
@@ -548,7 +629,7 @@ bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t 
     const nci_view *b = r->base;
     nci_range_decoder dec;
     nci_range_decoder_init(&dec, bytes, size_bytes);
-    models_reset(r->models);
+    models_start(r->models, b, r->has_base);
     r->out->count = 0;
     uint32_t creations = 0;
     if (!get_removals(&dec, r) || !get_creation_slots(&dec, r, &creations))
