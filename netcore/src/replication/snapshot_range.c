@@ -27,11 +27,18 @@ typedef struct mag_model {
     nci_bit_model mant[LEN_CTX][3];
 } mag_model;
 
-/* A component residual: zero?, sign (keyed by the predicted motion's sign), magnitude. */
+/* Residuals of the components before this one in the same field: none
+ * (first), zero, under 8 steps, larger. Components of one field move
+ * together (x and y of a position, the three of a rotation). */
+#define NEIGH_CTX 4u
+
+/* A component residual: zero?, sign (keyed by the predicted motion's sign),
+ * magnitude (bit lengths keyed by the neighbour context too). */
 typedef struct comp_model {
-    nci_bit_model zero;
+    nci_bit_model zero[NEIGH_CTX];
     nci_bit_model sign[3];
-    mag_model mag;
+    nci_bit_model len[NEIGH_CTX][LEN_CTX];
+    nci_bit_model mant[LEN_CTX][3];
 } comp_model;
 
 /* A value of at most SMALL_BITS bits: "same as the reference" (multi-component
@@ -52,6 +59,7 @@ enum { SMALL_BOOL, SMALL_QUAT_INDEX, SMALL_OTHER, SMALL_COUNT };
 struct nci_range_models {
     mag_model removal_count, removal_gap, creation_count, creation_gap, type;
     nci_bit_model changed[2][3]; /* [previous entity changed][baseline motion flag] */
+    nci_bit_model scale[CLASS_COUNT][3]; /* prediction scale choice, a 2-level tree */
     nci_bit_model mask[2][MASK_CTX][3]; /* [creation][field position][field moved in baseline] */
     comp_model update[CLASS_COUNT][BUCKETS];
     comp_model create[CLASS_COUNT];
@@ -216,6 +224,7 @@ typedef struct entity_ctx {
     const int32_t *motion; /* the baseline entity's motion (valid when base_flag is MOVED) */
     bool spans_ok;
     uint32_t span_now, span_base;
+    const uint8_t *quarters; /* [CLASS_COUNT] prediction scale of this snapshot, in quarters */
 } entity_ctx;
 
 static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_field *f,
@@ -244,7 +253,7 @@ static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_f
         int32_t mv = e->motion[f->first_comp + comp];
         bucket = motion_bucket(mv);
         if (f->desc.kind != NETCORE_FIELD_INT) {
-            int64_t step = scale_motion(mv, e->span_now, e->span_base);
+            int64_t step = scale_motion(mv, e->span_now * e->quarters[cls], e->span_base * 4u);
             p.pred = (uint32_t)((int64_t)p.pred + step) & width_mask(w);
             p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
         }
@@ -275,22 +284,34 @@ static unsigned field_moved(const entity_ctx *e, const nci_field *f)
 
 /* ---- encoding ---- */
 
-static void put_mag(nci_range_encoder *enc, mag_model *mm, uint32_t m, unsigned max_nb)
+static void put_mag_with(nci_range_encoder *enc, nci_bit_model *len, nci_bit_model (*mant)[3],
+                         uint32_t m, unsigned max_nb)
 {
     unsigned nb = bit_length(m) - 1;
     for (unsigned i = 0; i < nb; i++)
-        nci_range_encode_bit(enc, &mm->len[i < LEN_CTX ? i : LEN_CTX - 1], 1);
+        nci_range_encode_bit(enc, &len[i < LEN_CTX ? i : LEN_CTX - 1], 1);
     if (nb < max_nb)
-        nci_range_encode_bit(enc, &mm->len[nb < LEN_CTX ? nb : LEN_CTX - 1], 0);
+        nci_range_encode_bit(enc, &len[nb < LEN_CTX ? nb : LEN_CTX - 1], 0);
     unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
     if (nb >= 1) {
         unsigned b1 = (m >> (nb - 1)) & 1u;
-        nci_range_encode_bit(enc, &mm->mant[c][0], b1);
+        nci_range_encode_bit(enc, &mant[c][0], b1);
         if (nb >= 2)
-            nci_range_encode_bit(enc, &mm->mant[c][1 + b1], (m >> (nb - 2)) & 1u);
+            nci_range_encode_bit(enc, &mant[c][1 + b1], (m >> (nb - 2)) & 1u);
         if (nb >= 3)
             nci_range_encode_direct(enc, m, nb - 2);
     }
+}
+
+static void put_mag(nci_range_encoder *enc, mag_model *mm, uint32_t m, unsigned max_nb)
+{
+    put_mag_with(enc, mm->len, mm->mant, m, max_nb);
+}
+
+/* The neighbour context that a residual gives the next component. */
+static unsigned neigh_after(uint64_t magnitude)
+{
+    return magnitude == 0 ? 1u : (magnitude < 8 ? 2u : 3u);
 }
 
 static void put_small(nci_range_encoder *enc, small_model *sm, uint32_t value, unsigned w)
@@ -303,9 +324,10 @@ static void put_small(nci_range_encoder *enc, small_model *sm, uint32_t value, u
     }
 }
 
-static void put_comp(nci_range_encoder *enc, nci_range_models *m, const entity_ctx *e,
-                     const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
-                     const uint32_t *cur)
+/* Returns the neighbour context for the field's next component. */
+static unsigned put_comp(nci_range_encoder *enc, nci_range_models *m, const entity_ctx *e,
+                         const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
+                         const uint32_t *cur, unsigned neigh)
 {
     uint32_t v = cur[f->first_comp + comp];
     comp_plan p = plan_comp(m, e, f, comp, w, ref, cur);
@@ -314,19 +336,21 @@ static void put_comp(nci_range_encoder *enc, nci_range_models *m, const entity_c
         if (f->comp_count > 1) {
             nci_range_encode_bit(enc, &sm->same, v != p.pred);
             if (v == p.pred)
-                return;
+                return neigh;
         } else if (w == 1) {
-            return; /* a changed one-bit field can only be the other value */
+            return neigh; /* a changed one-bit field can only be the other value */
         }
         put_small(enc, sm, v, w);
-        return;
+        return neigh;
     }
     int64_t r = signed_diff(v, p.pred, w);
-    nci_range_encode_bit(enc, &p.cm->zero, r != 0);
+    nci_range_encode_bit(enc, &p.cm->zero[neigh], r != 0);
     if (r == 0)
-        return;
+        return neigh_after(0);
+    uint32_t mag = (uint32_t)(r < 0 ? -r : r);
     nci_range_encode_bit(enc, &p.cm->sign[p.sign_ctx], r < 0);
-    put_mag(enc, &p.cm->mag, (uint32_t)(r < 0 ? -r : r), w - 1);
+    put_mag_with(enc, p.cm->len[neigh], p.cm->mant, mag, w - 1);
+    return neigh_after(mag);
 }
 
 static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcore_schema *schema,
@@ -348,15 +372,16 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
         if (!changed)
             continue;
         const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
+        unsigned neigh = 0;
         for (unsigned c = 0; c < f->comp_count; c++)
-            put_comp(enc, m, e, f, c, widths[c], ref, cur);
+            neigh = put_comp(enc, m, e, f, c, widths[c], ref, cur, neigh);
     }
 }
 
 static entity_ctx update_ctx(const nci_view *base, uint32_t bp, uint32_t span_now,
-                             uint32_t stride)
+                             uint32_t stride, const uint8_t *quarters)
 {
-    entity_ctx e = {.creation = false, .base_flag = base->motion_flag[bp]};
+    entity_ctx e = {.creation = false, .base_flag = base->motion_flag[bp], .quarters = quarters};
     e.motion = &base->motion[(size_t)bp * stride];
     e.span_now = span_now;
     e.span_base = base->span_ticks;
@@ -366,6 +391,62 @@ static entity_ctx update_ctx(const nci_view *base, uint32_t bp, uint32_t span_no
 }
 
 static const entity_ctx creation_ctx = {.creation = true, .base_flag = NCI_MOTION_NEW};
+
+/* Prediction scales a snapshot may choose per field class, in quarters of the
+ * baseline's motion: motion that persists (walkers) wants 4/4, motion that
+ * decays (shoved, rolling cubes) less. */
+static const uint8_t scale_quarters[4] = {4, 3, 2, 0};
+
+/* Picks, per class, the scale whose residuals over this snapshot's updates
+ * have the fewest significant bits (a stand-in for their coded size). */
+static void choose_scales(netcore_snapshot_server *server, const nci_range_body_plan *plan,
+                          uint8_t out_choice[CLASS_COUNT])
+{
+    const netcore_schema *schema = server->schema;
+    const nci_view *b = plan->base;
+    uint64_t cost[CLASS_COUNT][4];
+    memset(cost, 0, sizeof cost);
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        const nci_candidate *c = &plan->cands[k];
+        if (!c->selected || c->base_pos < 0)
+            continue;
+        uint32_t bp = (uint32_t)c->base_pos;
+        entity_ctx e = update_ctx(b, bp, plan->span_ticks, server->stride, scale_quarters);
+        if (!e.spans_ok || e.base_flag != NCI_MOTION_MOVED)
+            continue;
+        const nci_type *t = &schema->types[b->type[bp]];
+        const uint32_t *ref = &b->state[(size_t)bp * server->stride];
+        const uint32_t *cur = nci_world_state(server, c->index);
+        for (uint32_t i = 0; i < t->field_count; i++) {
+            const nci_field *f = &schema->fields[t->first_field + i];
+            if (!((c->mask >> i) & 1u) || f->desc.kind == NETCORE_FIELD_INT ||
+                (f->desc.kind == NETCORE_FIELD_QUAT &&
+                 (cur[f->first_comp] != ref[f->first_comp] || e.motion[f->first_comp] != 0)))
+                continue;
+            unsigned cls = field_class(f->desc.kind);
+            const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
+            for (unsigned comp = 0; comp < f->comp_count; comp++) {
+                unsigned w = widths[comp], at = f->first_comp + comp;
+                if (w <= SMALL_BITS)
+                    continue;
+                for (unsigned q = 0; q < 4; q++) {
+                    int64_t step = scale_motion(e.motion[at], e.span_now * scale_quarters[q],
+                                                e.span_base * 4u);
+                    uint32_t pred = (uint32_t)((int64_t)ref[at] + step) & width_mask(w);
+                    int64_t r = signed_diff(cur[at], pred, w);
+                    cost[cls][q] += bit_length((uint32_t)(r < 0 ? -r : r));
+                }
+            }
+        }
+    }
+    for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
+        unsigned best = 0;
+        for (unsigned q = 1; q < 4; q++)
+            if (cost[cls][q] < cost[cls][best])
+                best = q;
+        out_choice[cls] = (uint8_t)best;
+    }
+}
 
 static void put_creation(nci_range_encoder *enc, netcore_snapshot_server *server, uint32_t index)
 {
@@ -409,6 +490,15 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
         prev = cands[k].index;
     }
 
+    uint8_t choice[CLASS_COUNT], quarters[CLASS_COUNT];
+    choose_scales(server, plan, choice);
+    for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
+        unsigned hi = choice[cls] >> 1;
+        nci_range_encode_bit(&enc, &m->scale[cls][0], hi);
+        nci_range_encode_bit(&enc, &m->scale[cls][1 + hi], choice[cls] & 1u);
+        quarters[cls] = scale_quarters[choice[cls]];
+    }
+
     /* One walk in slot order over the baseline's survivors (a changed flag
      * each, then the update) and the creations. */
     uint32_t bp = 0, k = 0;
@@ -431,7 +521,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
         prev_changed = changed;
         if (changed) {
             const nci_type *t = &server->schema->types[b->type[bp]];
-            entity_ctx e = update_ctx(b, bp, plan->span_ticks, stride);
+            entity_ctx e = update_ctx(b, bp, plan->span_ticks, stride, quarters);
             put_fields(&enc, m, server->schema, t, &e, &b->state[(size_t)bp * stride],
                        nci_world_state(server, cands[k].index));
             k++;
@@ -445,22 +535,28 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
 
 /* ---- decoding ---- */
 
-static uint32_t get_mag(nci_range_decoder *dec, mag_model *mm, unsigned max_nb)
+static uint32_t get_mag_with(nci_range_decoder *dec, nci_bit_model *len,
+                             nci_bit_model (*mant)[3], unsigned max_nb)
 {
     unsigned nb = 0;
-    while (nb < max_nb && nci_range_decode_bit(dec, &mm->len[nb < LEN_CTX ? nb : LEN_CTX - 1]))
+    while (nb < max_nb && nci_range_decode_bit(dec, &len[nb < LEN_CTX ? nb : LEN_CTX - 1]))
         nb++;
     uint32_t m = 1;
     unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
     if (nb >= 1) {
-        unsigned b1 = nci_range_decode_bit(dec, &mm->mant[c][0]);
+        unsigned b1 = nci_range_decode_bit(dec, &mant[c][0]);
         m = (m << 1) | b1;
         if (nb >= 2)
-            m = (m << 1) | nci_range_decode_bit(dec, &mm->mant[c][1 + b1]);
+            m = (m << 1) | nci_range_decode_bit(dec, &mant[c][1 + b1]);
         if (nb >= 3)
             m = (m << (nb - 2)) | nci_range_decode_direct(dec, nb - 2);
     }
     return m;
+}
+
+static uint32_t get_mag(nci_range_decoder *dec, mag_model *mm, unsigned max_nb)
+{
+    return get_mag_with(dec, mm->len, mm->mant, max_nb);
 }
 
 static uint32_t get_small(nci_range_decoder *dec, small_model *sm, unsigned w)
@@ -473,9 +569,9 @@ static uint32_t get_small(nci_range_decoder *dec, small_model *sm, unsigned w)
 
 /* Decodes component `comp` of field f into out (the components before it are
  * already there: a quaternion's index decides its prediction). */
-static void get_comp(nci_range_decoder *dec, nci_range_models *m, const entity_ctx *e,
-                     const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
-                     uint32_t *out)
+static unsigned get_comp(nci_range_decoder *dec, nci_range_models *m, const entity_ctx *e,
+                         const nci_field *f, unsigned comp, unsigned w, const uint32_t *ref,
+                         uint32_t *out, unsigned neigh)
 {
     comp_plan p = plan_comp(m, e, f, comp, w, ref, out);
     uint32_t *v = &out[f->first_comp + comp];
@@ -487,15 +583,16 @@ static void get_comp(nci_range_decoder *dec, nci_range_models *m, const entity_c
             *v = p.pred ^ 1u;
         else
             *v = get_small(dec, sm, w);
-        return;
+        return neigh;
     }
-    if (!nci_range_decode_bit(dec, &p.cm->zero)) {
+    if (!nci_range_decode_bit(dec, &p.cm->zero[neigh])) {
         *v = p.pred;
-        return;
+        return neigh_after(0);
     }
     bool negative = nci_range_decode_bit(dec, &p.cm->sign[p.sign_ctx]);
-    uint32_t mag = get_mag(dec, &p.cm->mag, w - 1);
+    uint32_t mag = get_mag_with(dec, p.cm->len[neigh], p.cm->mant, w - 1);
     *v = (negative ? p.pred - mag : p.pred + mag) & width_mask(w);
+    return neigh_after(mag);
 }
 
 static bool get_fields(nci_range_decoder *dec, nci_range_models *m, const netcore_schema *schema,
@@ -517,8 +614,9 @@ static bool get_fields(nci_range_decoder *dec, nci_range_models *m, const netcor
         if (!changed)
             continue;
         const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
+        unsigned neigh = 0;
         for (unsigned c = 0; c < f->comp_count; c++)
-            get_comp(dec, m, e, f, c, widths[c], ref, out);
+            neigh = get_comp(dec, m, e, f, c, widths[c], ref, out, neigh);
         if (!nci_field_codes_valid(f, out))
             return false;
         if (memcmp(&ref[f->first_comp], &out[f->first_comp], f->comp_count * sizeof(uint32_t)) ==
@@ -614,7 +712,7 @@ static bool get_survivor(nci_range_decoder *dec, nci_range_body_read *r, uint32_
     uint32_t at = out->count;
     uint32_t *state = &out->state[(size_t)at * r->stride];
     memset(state, 0, r->stride * sizeof *state);
-    entity_ctx e = update_ctx(b, bp, r->span_ticks, r->stride);
+    entity_ctx e = update_ctx(b, bp, r->span_ticks, r->stride, r->quarters);
     if (!get_fields(dec, r->models, r->schema, t, &e, &b->state[(size_t)bp * r->stride], state))
         return false;
     out->index[at] = b->index[bp];
@@ -634,6 +732,13 @@ bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t 
     uint32_t creations = 0;
     if (!get_removals(&dec, r) || !get_creation_slots(&dec, r, &creations))
         return false;
+    uint8_t quarters[CLASS_COUNT];
+    for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
+        unsigned hi = nci_range_decode_bit(&dec, &r->models->scale[cls][0]);
+        unsigned lo = nci_range_decode_bit(&dec, &r->models->scale[cls][1 + hi]);
+        quarters[cls] = scale_quarters[hi * 2 + lo];
+    }
+    r->quarters = quarters;
     /* Every step consumes a survivor or a creation: at most base count +
      * creations iterations. */
     uint32_t bp = 0, k = 0;
