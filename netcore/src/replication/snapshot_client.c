@@ -281,26 +281,26 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         }
         d.base = bv;
     }
-    uint32_t tick;
-    if (has_base) {
+    /* The range-coded format puts its body flag before the tick delta, which a
+     * range-coded body carries itself. */
+    bool range = nci_range_coded(client->schema);
+    uint32_t tick = has_base ? 0 : netcore_bit_read_bits(r, 32);
+    bool range_body = range && netcore_bit_read_bool(r);
+    if (has_base && !range_body) {
         int64_t tick_delta = netcore_bit_read_varint_signed(r);
         if (tick_delta > (int64_t)UINT32_MAX || tick_delta < -(int64_t)UINT32_MAX)
             return reject(client, NETCORE_ERR_MALFORMED, "bad tick");
         tick = (uint32_t)((int64_t)d.base->tick + tick_delta);
-    } else {
-        tick = netcore_bit_read_bits(r, 32);
     }
     d.out = &client->views[client->spare];
     d.out->count = 0;
-    bool range = nci_range_coded(client->schema);
-    bool range_body = range && netcore_bit_read_bool(r);
     if (range_body) {
         unsigned dropped = netcore_bit_read_bits(r, NCI_RANGE_DROPPED_BITS);
         netcore_bit_reader_align(r);
-        if (dropped > NCI_RC_MAX_PAD_BYTES)
-            return reject(client, NETCORE_ERR_MALFORMED, "bad range coder padding");
         if (netcore_bit_reader_failed(r))
             return reject(client, NETCORE_ERR_MALFORMED, "truncated header");
+        if (dropped > NCI_RC_MAX_PAD_BYTES)
+            return reject(client, NETCORE_ERR_MALFORMED, "bad range coder padding");
         size_t head = netcore_bit_reader_bytes_read(r);
         nci_range_body_read rb = {
             .schema = client->schema,
@@ -309,7 +309,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
             .out = d.out,
             .max_entities = client->max_entities,
             .stride = client->stride,
-            .span_ticks = has_base ? tick - d.base->tick : 0,
+            .tick = tick,
             .dropped_bytes = dropped,
             .removed = client->removed,
             .created = client->created,
@@ -317,6 +317,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         };
         if (!nci_range_body_decode(&rb, (const uint8_t *)bytes + head, size_bytes - head))
             return reject(client, NETCORE_ERR_MALFORMED, "bad range-coded body");
+        tick = rb.tick;
     } else {
         if (netcore_bit_reader_failed(r) || !read_removals(&d) || !read_updates(&d))
             return reject(client, NETCORE_ERR_MALFORMED, "bad entity data");

@@ -406,18 +406,23 @@ static void update_stats(nci_client_slot *cl, const write_plan *plan, size_t wri
     s->entities_deferred += plan->cand_count - plan->selected;
 }
 
+/* The header. range_body: -1 in the bit-packed format; in the range-coded
+ * format 1 for a range-coded body (which carries the tick delta itself) or 0
+ * for the bit-packed fallback. */
 static void write_header(const netcore_snapshot_server *server, const write_plan *plan,
-                         uint16_t seq, uint32_t now_tick, netcore_bit_writer *w)
+                         uint16_t seq, uint32_t now_tick, int range_body, netcore_bit_writer *w)
 {
     netcore_bit_write_bits(w, server->schema->tag, 16);
     netcore_bit_write_bits(w, seq, 16);
     netcore_bit_write_bool(w, plan->has_base);
-    if (plan->has_base) {
+    if (plan->has_base)
         netcore_bit_write_varint(w, plan->age);
-        netcore_bit_write_varint_signed(w, (int64_t)now_tick - (int64_t)plan->base->tick);
-    } else {
+    else
         netcore_bit_write_bits(w, now_tick, 32);
-    }
+    if (range_body >= 0)
+        netcore_bit_write_bool(w, range_body == 1);
+    if (plan->has_base && range_body != 1)
+        netcore_bit_write_varint_signed(w, (int64_t)now_tick - (int64_t)plan->base->tick);
 }
 
 /* Range-coded format: the header, a 1 bit, zero bits to a byte boundary, the
@@ -429,8 +434,7 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
 {
     netcore_bit_writer w;
     netcore_bit_writer_init(&w, buffer, budget);
-    write_header(server, plan, seq, now_tick, &w);
-    netcore_bit_write_bool(&w, true);
+    write_header(server, plan, seq, now_tick, 1, &w);
     size_t dropped_at = netcore_bit_writer_bits_written(&w);
     netcore_bit_write_bits(&w, 0, NCI_RANGE_DROPPED_BITS); /* filled in below */
     netcore_bit_writer_align(&w);
@@ -441,6 +445,7 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
         .base = plan->base,
         .has_base = plan->has_base,
         .span_ticks = plan->has_base ? now_tick - plan->base->tick : 0,
+        .tick_delta = (int64_t)now_tick - (int64_t)plan->base->tick,
         .removals = server->removals,
         .removal_count = plan->removals_selected,
         .removed = server->removed,
@@ -484,9 +489,7 @@ static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client
     }
     netcore_bit_writer w;
     netcore_bit_writer_init(&w, buffer, budget);
-    write_header(server, plan, seq, now_tick, &w);
-    if (range)
-        netcore_bit_write_bool(&w, false);
+    write_header(server, plan, seq, now_tick, range ? 0 : -1, &w);
     write_entities(server, plan, &w);
     *out_written = netcore_bit_writer_flush(&w);
     return netcore_bit_writer_failed(&w) ? NETCORE_ERR_TOO_LARGE : NETCORE_OK;

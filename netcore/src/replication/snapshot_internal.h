@@ -187,6 +187,7 @@ typedef struct nci_range_body_plan {
     const nci_view *base;       /* baseline (the empty view for a full snapshot) */
     bool has_base;
     uint32_t span_ticks;        /* now_tick - base tick; 0 for a full snapshot */
+    int64_t tick_delta;         /* now_tick - base tick as a signed 64-bit difference */
     const uint32_t *removals;   /* baseline positions, slot order */
     uint32_t removal_count;     /* the first removal_count are written */
     const uint8_t *removed;     /* [base count] 1 when removed */
@@ -213,7 +214,8 @@ typedef struct nci_range_body_read {
     nci_view *out;          /* filled (count, index, gen, type, state), in slot order */
     uint32_t max_entities;  /* slot indexes and entities accepted */
     uint32_t stride;
-    uint32_t span_ticks;    /* tick - base tick */
+    uint32_t tick;          /* full snapshot: the header's tick; else set from the body */
+    uint32_t span_ticks;    /* set while decoding: tick - base tick */
     unsigned dropped_bytes; /* from the header */
     uint8_t *removed;       /* scratch [max_entities] */
     uint16_t *created;      /* scratch [max_entities] */

@@ -57,7 +57,8 @@ enum { SMALL_BOOL, SMALL_QUAT_INDEX, SMALL_OTHER, SMALL_COUNT };
 #define BUCKETS 8u
 
 struct nci_range_models {
-    mag_model removal_count, removal_gap, creation_count, creation_gap, type;
+    mag_model removal_count, removal_gap, creation_count, creation_gap, type, tick;
+    nci_bit_model tick_zero, tick_sign;
     nci_bit_model changed[2][3]; /* [previous entity changed][baseline motion flag] */
     nci_bit_model scale[CLASS_COUNT][3]; /* prediction scale choice, a 2-level tree */
     nci_bit_model mask[2][MASK_CTX][3]; /* [creation][field position][field moved in baseline] */
@@ -471,6 +472,14 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
     nci_range_encoder enc;
     nci_range_encoder_init(&enc, out, capacity_bytes);
 
+    if (plan->has_base) { /* the tick delta, usually the same every time: almost free */
+        int64_t d = plan->tick_delta;
+        nci_range_encode_bit(&enc, &m->tick_zero, d != 0);
+        if (d != 0) {
+            nci_range_encode_bit(&enc, &m->tick_sign, d < 0);
+            put_mag(&enc, &m->tick, (uint32_t)(d < 0 ? -d : d), 31);
+        }
+    }
     put_mag(&enc, &m->removal_count, plan->removal_count + 1, COUNT_MAX_NB);
     int64_t prev = -1;
     for (uint32_t r = 0; r < plan->removal_count; r++) {
@@ -729,6 +738,17 @@ bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t 
     nci_range_decoder_init(&dec, bytes, size_bytes);
     models_start(r->models, b, r->has_base);
     r->out->count = 0;
+    r->span_ticks = 0;
+    if (r->has_base) {
+        int64_t d = 0;
+        if (nci_range_decode_bit(&dec, &r->models->tick_zero)) {
+            bool negative = nci_range_decode_bit(&dec, &r->models->tick_sign);
+            d = get_mag(&dec, &r->models->tick, 31);
+            d = negative ? -d : d;
+        }
+        r->tick = (uint32_t)((int64_t)b->tick + d);
+        r->span_ticks = r->tick - b->tick;
+    }
     uint32_t creations = 0;
     if (!get_removals(&dec, r) || !get_creation_slots(&dec, r, &creations))
         return false;
