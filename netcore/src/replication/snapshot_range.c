@@ -10,6 +10,8 @@
 
 /* Magnitude models distinguish this many bit lengths (longer ones share). */
 #define LEN_CTX 16u
+/* Bits below a magnitude's leading one coded with models (a tree); a third gained nothing. */
+#define MANT_BITS 2u
 /* Mask models distinguish this many field positions (later ones share). */
 #define MASK_CTX 16u
 /* Components of at most this width are coded as values through a bit tree. */
@@ -20,11 +22,11 @@
 #define COUNT_MAX_NB 16u
 
 /* Elias-gamma-like binarisation of m >= 1: the bit length nb of m (unary,
- * each position its own model), the two bits below the leading one with
- * models keyed by nb, the remaining bits at probability 1/2. */
+ * each position its own model), up to two bits below the leading one
+ * through a tree of models keyed by nb, the remaining bits at probability 1/2. */
 typedef struct mag_model {
     nci_bit_model len[LEN_CTX];
-    nci_bit_model mant[LEN_CTX][3];
+    nci_bit_model mant[LEN_CTX][(1u << MANT_BITS) - 1];
 } mag_model;
 
 /* Residuals of the components before this one in the same field: none
@@ -38,7 +40,7 @@ typedef struct comp_model {
     nci_bit_model zero[NEIGH_CTX];
     nci_bit_model sign[3];
     nci_bit_model len[NEIGH_CTX][LEN_CTX];
-    nci_bit_model mant[LEN_CTX][3];
+    nci_bit_model mant[LEN_CTX][(1u << MANT_BITS) - 1];
 } comp_model;
 
 /* A value of at most SMALL_BITS bits: "same as the reference" (multi-component
@@ -59,9 +61,11 @@ enum { SMALL_BOOL, SMALL_QUAT_INDEX, SMALL_OTHER, SMALL_COUNT };
 struct nci_range_models {
     mag_model removal_count, removal_gap, creation_count, creation_gap, type, tick;
     nci_bit_model tick_zero, tick_sign;
-    nci_bit_model changed[2][3]; /* [previous entity changed][baseline motion flag] */
+    /* [previous entity changed][baseline motion flag][the next baseline entity moved] */
+    nci_bit_model changed[2][3][2];
     nci_bit_model scale[CLASS_COUNT][3]; /* prediction scale choice, a 2-level tree */
-    nci_bit_model mask[2][MASK_CTX][3]; /* [creation][field position][field moved in baseline] */
+    /* [creation][field position][field moved in baseline][previous field changed] */
+    nci_bit_model mask[2][MASK_CTX][3][2];
     comp_model update[CLASS_COUNT][BUCKETS];
     comp_model create[CLASS_COUNT];
     small_model small_update[SMALL_COUNT], small_create[SMALL_COUNT];
@@ -285,7 +289,7 @@ static unsigned field_moved(const entity_ctx *e, const nci_field *f)
 
 /* ---- encoding ---- */
 
-static void put_mag_with(nci_range_encoder *enc, nci_bit_model *len, nci_bit_model (*mant)[3],
+static void put_mag_with(nci_range_encoder *enc, nci_bit_model *len, nci_bit_model (*mant)[(1u << MANT_BITS) - 1],
                          uint32_t m, unsigned max_nb)
 {
     unsigned nb = bit_length(m) - 1;
@@ -294,14 +298,15 @@ static void put_mag_with(nci_range_encoder *enc, nci_bit_model *len, nci_bit_mod
     if (nb < max_nb)
         nci_range_encode_bit(enc, &len[nb < LEN_CTX ? nb : LEN_CTX - 1], 0);
     unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
-    if (nb >= 1) {
-        unsigned b1 = (m >> (nb - 1)) & 1u;
-        nci_range_encode_bit(enc, &mant[c][0], b1);
-        if (nb >= 2)
-            nci_range_encode_bit(enc, &mant[c][1 + b1], (m >> (nb - 2)) & 1u);
-        if (nb >= 3)
-            nci_range_encode_direct(enc, m, nb - 2);
+    /* Up to three bits below the leading one through a tree; the rest raw. */
+    unsigned modeled = nb < MANT_BITS ? nb : MANT_BITS, node = 1;
+    for (unsigned i = 1; i <= modeled; i++) {
+        unsigned bit = (m >> (nb - i)) & 1u;
+        nci_range_encode_bit(enc, &mant[c][node - 1], bit);
+        node = node * 2 + bit;
     }
+    if (nb > modeled)
+        nci_range_encode_direct(enc, m, nb - modeled);
 }
 
 static void put_mag(nci_range_encoder *enc, mag_model *mm, uint32_t m, unsigned max_nb)
@@ -360,6 +365,7 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
 {
     uint32_t field_count = t->field_count;
     bool any = false;
+    unsigned prev = 0;
     for (uint32_t i = 0; i < field_count; i++) {
         const nci_field *f = &schema->fields[t->first_field + i];
         bool changed = memcmp(&ref[f->first_comp], &cur[f->first_comp],
@@ -367,9 +373,10 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
         /* An update changes at least one field: the last is implied if no other did. */
         if (e->creation || any || i + 1 < field_count) {
             unsigned pos = i < MASK_CTX ? i : MASK_CTX - 1;
-            nci_range_encode_bit(enc, &m->mask[e->creation][pos][field_moved(e, f)], changed);
+            nci_range_encode_bit(enc, &m->mask[e->creation][pos][field_moved(e, f)][prev], changed);
         }
         any |= changed;
+        prev = changed;
         if (!changed)
             continue;
         const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
@@ -389,6 +396,13 @@ static entity_ctx update_ctx(const nci_view *base, uint32_t bp, uint32_t span_no
     e.spans_ok = span_now >= 1 && span_now <= MAX_SPAN_TICKS && e.span_base >= 1 &&
                  e.span_base <= MAX_SPAN_TICKS;
     return e;
+}
+
+/* Whether the baseline entity after position bp moved in the baseline (moving
+ * entities come in groups; both ends hold the baseline's flags). */
+static unsigned next_moved(const nci_view *b, uint32_t bp)
+{
+    return bp + 1 < b->count && b->motion_flag[bp + 1] == NCI_MOTION_MOVED;
 }
 
 static const entity_ctx creation_ctx = {.creation = true, .base_flag = NCI_MOTION_NEW};
@@ -526,7 +540,8 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
             continue;
         }
         bool changed = k < plan->cand_count && cands[k].base_pos == (int32_t)bp;
-        nci_range_encode_bit(&enc, &m->changed[prev_changed][b->motion_flag[bp]], changed);
+        nci_range_encode_bit(&enc, &m->changed[prev_changed][b->motion_flag[bp]][next_moved(b, bp)],
+                             changed);
         prev_changed = changed;
         if (changed) {
             const nci_type *t = &server->schema->types[b->type[bp]];
@@ -545,21 +560,18 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
 /* ---- decoding ---- */
 
 static uint32_t get_mag_with(nci_range_decoder *dec, nci_bit_model *len,
-                             nci_bit_model (*mant)[3], unsigned max_nb)
+                             nci_bit_model (*mant)[(1u << MANT_BITS) - 1], unsigned max_nb)
 {
     unsigned nb = 0;
     while (nb < max_nb && nci_range_decode_bit(dec, &len[nb < LEN_CTX ? nb : LEN_CTX - 1]))
         nb++;
     uint32_t m = 1;
     unsigned c = nb < LEN_CTX ? nb : LEN_CTX - 1;
-    if (nb >= 1) {
-        unsigned b1 = nci_range_decode_bit(dec, &mant[c][0]);
-        m = (m << 1) | b1;
-        if (nb >= 2)
-            m = (m << 1) | nci_range_decode_bit(dec, &mant[c][1 + b1]);
-        if (nb >= 3)
-            m = (m << (nb - 2)) | nci_range_decode_direct(dec, nb - 2);
-    }
+    unsigned modeled = nb < MANT_BITS ? nb : MANT_BITS;
+    for (unsigned i = 1; i <= modeled; i++)
+        m = (m << 1) | nci_range_decode_bit(dec, &mant[c][m - 1]);
+    if (nb > modeled)
+        m = (m << (nb - modeled)) | nci_range_decode_direct(dec, nb - modeled);
     return m;
 }
 
@@ -609,14 +621,17 @@ static bool get_fields(nci_range_decoder *dec, nci_range_models *m, const netcor
 {
     uint32_t field_count = t->field_count;
     bool any = false;
+    unsigned prev = 0;
     for (uint32_t i = 0; i < field_count; i++) {
         const nci_field *f = &schema->fields[t->first_field + i];
         bool changed = true;
         if (e->creation || any || i + 1 < field_count) {
             unsigned pos = i < MASK_CTX ? i : MASK_CTX - 1;
-            changed = nci_range_decode_bit(dec, &m->mask[e->creation][pos][field_moved(e, f)]);
+            changed =
+                nci_range_decode_bit(dec, &m->mask[e->creation][pos][field_moved(e, f)][prev]);
         }
         any |= changed;
+        prev = changed;
         /* The components before this field's are in place: the quaternion
          * prediction reads the decoded index from out. */
         memcpy(&out[f->first_comp], &ref[f->first_comp], f->comp_count * sizeof(uint32_t));
@@ -711,7 +726,8 @@ static bool get_survivor(nci_range_decoder *dec, nci_range_body_read *r, uint32_
     if (out->count >= r->max_entities)
         return false;
     unsigned changed =
-        nci_range_decode_bit(dec, &r->models->changed[*prev_changed][b->motion_flag[bp]]);
+        nci_range_decode_bit(dec, &r->models->changed[*prev_changed][b->motion_flag[bp]]
+                                                     [next_moved(b, bp)]);
     *prev_changed = changed;
     if (!changed) {
         nci_view_append(out, b, bp, r->stride);
