@@ -220,7 +220,7 @@ typedef struct nci_range_body_read {
     uint8_t *removed;       /* scratch [max_entities] */
     uint16_t *created;      /* scratch [max_entities] */
     nci_range_models *models; /* working models: start from the baseline's */
-    const uint8_t *quarters;  /* set while decoding: the snapshot's prediction scales */
+    const uint8_t *eighths;  /* set while decoding: the snapshot's prediction scales */
 } nci_range_body_read;
 
 /* False on anything a range-coded body cannot hold (the caller counts it). */

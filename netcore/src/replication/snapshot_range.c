@@ -12,6 +12,11 @@
 #define LEN_CTX 16u
 /* Bits below a magnitude's leading one coded with models (a tree); a third gained nothing. */
 #define MANT_BITS 2u
+/* Prediction scales: SCALE_CHOICES fractions of the baseline's motion, in
+ * SCALE_DEN-ths, one chosen per field class and snapshot. */
+#define SCALE_DEN 8u
+#define SCALE_CHOICE_BITS 3u
+#define SCALE_CHOICES (1u << SCALE_CHOICE_BITS)
 /* Mask models distinguish this many field positions (later ones share). */
 #define MASK_CTX 16u
 /* Components of at most this width are coded as values through a bit tree. */
@@ -63,7 +68,7 @@ struct nci_range_models {
     nci_bit_model tick_zero, tick_sign;
     /* [previous entity changed][baseline motion flag][the next baseline entity moved] */
     nci_bit_model changed[2][3][2];
-    nci_bit_model scale[CLASS_COUNT][3]; /* prediction scale choice, a 2-level tree */
+    nci_bit_model scale[CLASS_COUNT][7]; /* prediction scale choice, a 3-level tree */
     /* [creation][field position][field moved in baseline][previous field changed] */
     nci_bit_model mask[2][MASK_CTX][3][2];
     comp_model update[CLASS_COUNT][BUCKETS];
@@ -229,7 +234,7 @@ typedef struct entity_ctx {
     const int32_t *motion; /* the baseline entity's motion (valid when base_flag is MOVED) */
     bool spans_ok;
     uint32_t span_now, span_base;
-    const uint8_t *quarters; /* [CLASS_COUNT] prediction scale of this snapshot, in quarters */
+    const uint8_t *eighths; /* [CLASS_COUNT] this snapshot's prediction scales, in eighths */
 } entity_ctx;
 
 static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_field *f,
@@ -258,7 +263,7 @@ static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_f
         int32_t mv = e->motion[f->first_comp + comp];
         bucket = motion_bucket(mv);
         if (f->desc.kind != NETCORE_FIELD_INT) {
-            int64_t step = scale_motion(mv, e->span_now * e->quarters[cls], e->span_base * 4u);
+            int64_t step = scale_motion(mv, e->span_now * e->eighths[cls], e->span_base * SCALE_DEN);
             p.pred = (uint32_t)((int64_t)p.pred + step) & width_mask(w);
             p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
         }
@@ -387,9 +392,9 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
 }
 
 static entity_ctx update_ctx(const nci_view *base, uint32_t bp, uint32_t span_now,
-                             uint32_t stride, const uint8_t *quarters)
+                             uint32_t stride, const uint8_t *eighths)
 {
-    entity_ctx e = {.creation = false, .base_flag = base->motion_flag[bp], .quarters = quarters};
+    entity_ctx e = {.creation = false, .base_flag = base->motion_flag[bp], .eighths = eighths};
     e.motion = &base->motion[(size_t)bp * stride];
     e.span_now = span_now;
     e.span_base = base->span_ticks;
@@ -407,10 +412,10 @@ static unsigned next_moved(const nci_view *b, uint32_t bp)
 
 static const entity_ctx creation_ctx = {.creation = true, .base_flag = NCI_MOTION_NEW};
 
-/* Prediction scales a snapshot may choose per field class, in quarters of the
- * baseline's motion: motion that persists (walkers) wants 4/4, motion that
+/* Prediction scales a snapshot may choose per field class, in eighths of the
+ * baseline's motion: motion that persists (walkers) wants 8/8, motion that
  * decays (shoved, rolling cubes) less. */
-static const uint8_t scale_quarters[4] = {4, 3, 2, 0};
+static const uint8_t scale_eighths[SCALE_CHOICES] = {8, 6, 5, 4, 3, 2, 1, 0};
 
 /* Picks, per class, the scale whose residuals over this snapshot's updates
  * have the fewest significant bits (a stand-in for their coded size). */
@@ -419,14 +424,14 @@ static void choose_scales(netcore_snapshot_server *server, const nci_range_body_
 {
     const netcore_schema *schema = server->schema;
     const nci_view *b = plan->base;
-    uint64_t cost[CLASS_COUNT][4];
+    uint64_t cost[CLASS_COUNT][SCALE_CHOICES];
     memset(cost, 0, sizeof cost);
     for (uint32_t k = 0; k < plan->cand_count; k++) {
         const nci_candidate *c = &plan->cands[k];
         if (!c->selected || c->base_pos < 0)
             continue;
         uint32_t bp = (uint32_t)c->base_pos;
-        entity_ctx e = update_ctx(b, bp, plan->span_ticks, server->stride, scale_quarters);
+        entity_ctx e = update_ctx(b, bp, plan->span_ticks, server->stride, scale_eighths);
         if (!e.spans_ok || e.base_flag != NCI_MOTION_MOVED)
             continue;
         const nci_type *t = &schema->types[b->type[bp]];
@@ -444,9 +449,9 @@ static void choose_scales(netcore_snapshot_server *server, const nci_range_body_
                 unsigned w = widths[comp], at = f->first_comp + comp;
                 if (w <= SMALL_BITS)
                     continue;
-                for (unsigned q = 0; q < 4; q++) {
-                    int64_t step = scale_motion(e.motion[at], e.span_now * scale_quarters[q],
-                                                e.span_base * 4u);
+                for (unsigned q = 0; q < SCALE_CHOICES; q++) {
+                    int64_t step = scale_motion(e.motion[at], e.span_now * scale_eighths[q],
+                                                e.span_base * SCALE_DEN);
                     uint32_t pred = (uint32_t)((int64_t)ref[at] + step) & width_mask(w);
                     int64_t r = signed_diff(cur[at], pred, w);
                     cost[cls][q] += bit_length((uint32_t)(r < 0 ? -r : r));
@@ -456,7 +461,7 @@ static void choose_scales(netcore_snapshot_server *server, const nci_range_body_
     }
     for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
         unsigned best = 0;
-        for (unsigned q = 1; q < 4; q++)
+        for (unsigned q = 1; q < SCALE_CHOICES; q++)
             if (cost[cls][q] < cost[cls][best])
                 best = q;
         out_choice[cls] = (uint8_t)best;
@@ -513,13 +518,16 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
         prev = cands[k].index;
     }
 
-    uint8_t choice[CLASS_COUNT], quarters[CLASS_COUNT];
+    uint8_t choice[CLASS_COUNT], eighths[CLASS_COUNT];
     choose_scales(server, plan, choice);
     for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
-        unsigned hi = choice[cls] >> 1;
-        nci_range_encode_bit(&enc, &m->scale[cls][0], hi);
-        nci_range_encode_bit(&enc, &m->scale[cls][1 + hi], choice[cls] & 1u);
-        quarters[cls] = scale_quarters[choice[cls]];
+        unsigned node = 1;
+        for (unsigned i = SCALE_CHOICE_BITS; i-- > 0;) {
+            unsigned bit = (choice[cls] >> i) & 1u;
+            nci_range_encode_bit(&enc, &m->scale[cls][node - 1], bit);
+            node = node * 2 + bit;
+        }
+        eighths[cls] = scale_eighths[choice[cls]];
     }
 
     /* One walk in slot order over the baseline's survivors (a changed flag
@@ -545,7 +553,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
         prev_changed = changed;
         if (changed) {
             const nci_type *t = &server->schema->types[b->type[bp]];
-            entity_ctx e = update_ctx(b, bp, plan->span_ticks, stride, quarters);
+            entity_ctx e = update_ctx(b, bp, plan->span_ticks, stride, eighths);
             put_fields(&enc, m, server->schema, t, &e, &b->state[(size_t)bp * stride],
                        nci_world_state(server, cands[k].index));
             k++;
@@ -737,7 +745,7 @@ static bool get_survivor(nci_range_decoder *dec, nci_range_body_read *r, uint32_
     uint32_t at = out->count;
     uint32_t *state = &out->state[(size_t)at * r->stride];
     memset(state, 0, r->stride * sizeof *state);
-    entity_ctx e = update_ctx(b, bp, r->span_ticks, r->stride, r->quarters);
+    entity_ctx e = update_ctx(b, bp, r->span_ticks, r->stride, r->eighths);
     if (!get_fields(dec, r->models, r->schema, t, &e, &b->state[(size_t)bp * r->stride], state))
         return false;
     out->index[at] = b->index[bp];
@@ -768,13 +776,14 @@ bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t 
     uint32_t creations = 0;
     if (!get_removals(&dec, r) || !get_creation_slots(&dec, r, &creations))
         return false;
-    uint8_t quarters[CLASS_COUNT];
+    uint8_t eighths[CLASS_COUNT];
     for (unsigned cls = 0; cls < CLASS_COUNT; cls++) {
-        unsigned hi = nci_range_decode_bit(&dec, &r->models->scale[cls][0]);
-        unsigned lo = nci_range_decode_bit(&dec, &r->models->scale[cls][1 + hi]);
-        quarters[cls] = scale_quarters[hi * 2 + lo];
+        unsigned node = 1;
+        for (unsigned i = 0; i < SCALE_CHOICE_BITS; i++)
+            node = node * 2 + nci_range_decode_bit(&dec, &r->models->scale[cls][node - 1]);
+        eighths[cls] = scale_eighths[node - SCALE_CHOICES];
     }
-    r->quarters = quarters;
+    r->eighths = eighths;
     /* Every step consumes a survivor or a creation: at most base count +
      * creations iterations. */
     uint32_t bp = 0, k = 0;
