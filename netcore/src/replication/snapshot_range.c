@@ -202,14 +202,20 @@ typedef struct comp_plan {
     unsigned sign_ctx;
 } comp_plan;
 
-/* The baseline motion of a component scaled from the baseline's tick span to
- * this snapshot's: motion * span_now / span_base, rounded half away from 0.
- * Pure integer arithmetic, so both ends agree. */
-static int64_t scale_motion(int32_t motion, uint32_t span_now, uint32_t span_base)
+/* The baseline motion of a component scaled to this snapshot: motion *
+ * (eighths / SCALE_DEN) * (span_now / span_base), rounded half away from 0.
+ * Pure integer arithmetic, so both ends agree; equal spans (the usual case:
+ * a steady snapshot rate and ack delay) skip the division. */
+static int64_t scale_motion(int32_t motion, unsigned eighths, uint32_t span_now,
+                            uint32_t span_base)
 {
-    int64_t num = (int64_t)motion * (int64_t)span_now * 2;
-    int64_t den = (int64_t)span_base * 2;
-    return num >= 0 ? (num + (int64_t)span_base) / den : -((-num + (int64_t)span_base) / den);
+    int64_t x = (int64_t)motion * eighths;
+    if (span_now == span_base)
+        return x >= 0 ? (x + SCALE_DEN / 2) / SCALE_DEN : -((-x + SCALE_DEN / 2) / SCALE_DEN);
+    int64_t num = x * (int64_t)span_now * 2;
+    int64_t den = (int64_t)span_base * SCALE_DEN * 2;
+    int64_t half = (int64_t)span_base * SCALE_DEN;
+    return num >= 0 ? (num + half) / den : -((-num + half) / den);
 }
 
 static unsigned motion_bucket(int64_t motion)
@@ -263,7 +269,7 @@ static comp_plan plan_comp(nci_range_models *m, const entity_ctx *e, const nci_f
         int32_t mv = e->motion[f->first_comp + comp];
         bucket = motion_bucket(mv);
         if (f->desc.kind != NETCORE_FIELD_INT) {
-            int64_t step = scale_motion(mv, e->span_now * e->eighths[cls], e->span_base * SCALE_DEN);
+            int64_t step = scale_motion(mv, e->eighths[cls], e->span_now, e->span_base);
             p.pred = (uint32_t)((int64_t)p.pred + step) & width_mask(w);
             p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
         }
@@ -450,8 +456,8 @@ static void choose_scales(netcore_snapshot_server *server, const nci_range_body_
                 if (w <= SMALL_BITS)
                     continue;
                 for (unsigned q = 0; q < SCALE_CHOICES; q++) {
-                    int64_t step = scale_motion(e.motion[at], e.span_now * scale_eighths[q],
-                                                e.span_base * SCALE_DEN);
+                    int64_t step =
+                        scale_motion(e.motion[at], scale_eighths[q], e.span_now, e.span_base);
                     uint32_t pred = (uint32_t)((int64_t)ref[at] + step) & width_mask(w);
                     int64_t r = signed_diff(cur[at], pred, w);
                     cost[cls][q] += bit_length((uint32_t)(r < 0 ? -r : r));
@@ -826,6 +832,10 @@ void nci_view_derive_motion(const netcore_schema *schema, const nci_view *base, 
         const uint32_t *now = &out->state[(size_t)i * stride];
         int32_t *motion = &out->motion[(size_t)i * stride];
         const uint8_t *widths = &schema->comp_bits[t->first_comp];
+        if (memcmp(was, now, t->comp_count * sizeof *now) == 0) {
+            out->motion_flag[i] = NCI_MOTION_STILL; /* motion is only read when moved */
+            continue;
+        }
         bool moved = false;
         for (uint32_t c = 0; c < t->comp_count; c++) {
             motion[c] = (int32_t)signed_diff(now[c], was[c], widths[c]);
