@@ -45,6 +45,7 @@ typedef struct demo_netgraph_figures {
     bool interpolation_on;
     bool lag_compensation_on;
     const char *link_preset;      /* conditioner preset name; NULL shows "none"; copied */
+    const char *snapshot_format;  /* static string ("bitpacked", "range_coded"); NULL shows "none" */
 } demo_netgraph_figures;
 
 /* What to draw besides the world. */
