@@ -79,9 +79,8 @@ static bool decode_script(size_t size, unsigned dropped)
     nci_range_decoder_init(&dec, coded, size);
     bool same = true;
     for (uint32_t i = 0; i < CODER_SYMBOLS; i++) {
-        uint32_t v = script.model[i] == 0xff
-                         ? nci_range_decode_direct(&dec, 7)
-                         : nci_range_decode_bit(&dec, &models[script.model[i]]);
+        uint32_t v = script.model[i] == 0xff ? nci_range_decode_direct(&dec, 7)
+                                             : nci_range_decode_bit(&dec, &models[script.model[i]]);
         same &= v == script.value[i];
     }
     return same && nci_range_decoder_finish(&dec, dropped);
@@ -212,8 +211,7 @@ static size_t crowd_bytes(netcore_snapshot_format format)
     for (uint32_t tick = 0; tick < 60; tick++) {
         for (int i = 0; i < 200; i += 2) { /* half of them walk in straight lines */
             float x = (float)i - 100.0f + 0.05f * (float)tick * (float)(i % 7);
-            netcore_snapshot_server_set_vec3(server, ids[i], 0,
-                                             (netcore_vec3){x, 0.5f * x, 0.0f});
+            netcore_snapshot_server_set_vec3(server, ids[i], 0, (netcore_vec3){x, 0.5f * x, 0.0f});
         }
         size_t len;
         cr_assert_eq(netcore_snapshot_server_write(server, cid, tick, buf, BUF_BYTES, &len),

@@ -39,7 +39,7 @@ typedef struct nci_range_encoder {
     uint64_t cache_size; /* the pending byte plus the 0xff bytes behind it */
     bool skip_first;     /* the first byte out is always 0 and is not sent */
     bool failed;
-    unsigned dropped;    /* trailing zero bytes dropped by finish (0..NCI_RC_MAX_PAD_BYTES) */
+    unsigned dropped; /* trailing zero bytes dropped by finish (0..NCI_RC_MAX_PAD_BYTES) */
 } nci_range_encoder;
 
 typedef struct nci_range_decoder {
