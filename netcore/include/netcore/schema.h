@@ -79,8 +79,9 @@ typedef struct netcore_field_desc {
 /* How snapshots of a schema are coded (docs/snapshot-format.md). */
 typedef enum netcore_snapshot_format {
     NETCORE_SNAPSHOT_FORMAT_BITPACKED = 0, /* fixed prefix codes, bit-packed (default) */
-    NETCORE_SNAPSHOT_FORMAT_RANGE_CODED,   /* adaptive binary range coding, models fresh
-                                              per snapshot, predicted from the baseline */
+    NETCORE_SNAPSHOT_FORMAT_RANGE_CODED,   /* adaptive binary range coding: models carried
+                                              from the acknowledged baseline, values
+                                              predicted from the baseline's own motion */
     NETCORE_SNAPSHOT_FORMAT_COUNT
 } netcore_snapshot_format;
 
