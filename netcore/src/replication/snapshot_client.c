@@ -23,7 +23,6 @@ struct netcore_snapshot_client {
     void *block;
     uint8_t *removed; /* [max_entities] scratch: baseline positions removed by the snapshot */
     uint16_t *created;              /* [max_entities] scratch: creation slots (range-coded) */
-    nci_range_models *range_models; /* range-coded format only */
     bool has_newest;
     uint16_t newest_seq;
     bool need_full;
@@ -63,7 +62,6 @@ void netcore_snapshot_client_destroy(netcore_snapshot_client *client)
     nci_free(&allocator, client->block);
     nci_free(&allocator, client->removed);
     nci_free(&allocator, client->created);
-    nci_free(&allocator, client->range_models);
     nci_free(&allocator, client);
 }
 
@@ -92,8 +90,7 @@ netcore_result netcore_snapshot_client_create(const netcore_snapshot_client_conf
     bool range = nci_range_coded(client->schema), range_ok = true;
     if (range) {
         client->created = nci_calloc(a, client->max_entities, sizeof *client->created);
-        client->range_models = nci_calloc(a, 1, nci_range_models_size());
-        range_ok = client->created && client->range_models;
+        range_ok = client->created != NULL;
     }
     if (!client->views || !client->slot_view || !client->removed || !range_ok ||
         !nci_views_alloc(a, client->views, client->ring_length + 1, client->max_entities,
@@ -313,7 +310,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
             .dropped_bytes = dropped,
             .removed = client->removed,
             .created = client->created,
-            .models = client->range_models,
+            .models = d.out->models,
         };
         if (!nci_range_body_decode(&rb, (const uint8_t *)bytes + head, size_bytes - head))
             return reject(client, NETCORE_ERR_MALFORMED, "bad range-coded body");
@@ -329,7 +326,7 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         d.out->tick = tick;
         const nci_view *base = has_base ? d.base : NULL;
         nci_view_derive_motion(client->schema, base, d.out, client->stride);
-        nci_view_keep_models(d.out, base, range_body ? client->range_models : NULL);
+        nci_view_keep_models(d.out, base, range_body ? d.out->models : NULL);
     }
 
     /* Commit: the spare becomes the ring slot's view, the old one the spare. */

@@ -428,9 +428,9 @@ static void write_header(const netcore_snapshot_server *server, const write_plan
 /* Range-coded format: the header, a 1 bit, zero bits to a byte boundary, the
  * range-coded body. False when the body does not fit (the caller then sends
  * the bit-packed body, which the budget check guarantees fits). */
-static bool write_range_coded(netcore_snapshot_server *server, const write_plan *plan,
-                              uint16_t seq, uint32_t now_tick, uint8_t *buffer, size_t budget,
-                              size_t *out_written)
+static bool write_range_coded(netcore_snapshot_server *server, nci_client_slot *cl,
+                              const write_plan *plan, uint16_t seq, uint32_t now_tick,
+                              uint8_t *buffer, size_t budget, size_t *out_written)
 {
     netcore_bit_writer w;
     netcore_bit_writer_init(&w, buffer, budget);
@@ -451,6 +451,7 @@ static bool write_range_coded(netcore_snapshot_server *server, const write_plan 
         .removed = server->removed,
         .cands = server->cands,
         .cand_count = plan->cand_count,
+        .models = cl->ring[seq % server->ring_length].models,
     };
     size_t body = 0;
     unsigned dropped = 0;
@@ -481,7 +482,7 @@ static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client
     bool range = nci_range_coded(server->schema);
     *out_range_body = false;
     if (range) {
-        if (write_range_coded(server, plan, seq, now_tick, buffer, budget, out_written)) {
+        if (write_range_coded(server, cl, plan, seq, now_tick, buffer, budget, out_written)) {
             *out_range_body = true;
             return NETCORE_OK;
         }
@@ -542,7 +543,7 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
     if (nci_range_coded(server->schema)) {
         const nci_view *base = plan.has_base ? plan.base : NULL;
         nci_view_derive_motion(server->schema, base, out, server->stride);
-        nci_view_keep_models(out, base, range_body ? server->range_models : NULL);
+        nci_view_keep_models(out, base, range_body ? out->models : NULL);
     }
     cl->next_seq++;
     for (uint32_t k = 0; k < plan.cand_count; k++) {

@@ -193,6 +193,7 @@ typedef struct nci_range_body_plan {
     const uint8_t *removed;     /* [base count] 1 when removed */
     const struct nci_candidate *cands; /* slot order; selected ones are written */
     uint32_t cand_count;
+    nci_range_models *models;   /* where to code: the new ring record's models */
 } nci_range_body_plan;
 
 /* Bits of the header field that tells how many trailing zero bytes the range
@@ -219,7 +220,7 @@ typedef struct nci_range_body_read {
     unsigned dropped_bytes; /* from the header */
     uint8_t *removed;       /* scratch [max_entities] */
     uint16_t *created;      /* scratch [max_entities] */
-    nci_range_models *models; /* working models: start from the baseline's */
+    nci_range_models *models; /* where to decode: the new view's models */
     const uint8_t *eighths;  /* set while decoding: the snapshot's prediction scales */
 } nci_range_body_read;
 
@@ -310,7 +311,6 @@ struct netcore_snapshot_server {
     nci_delta_cache *delta_cache; /* [max_entities] */
     uint32_t *delta_ref;          /* [max_entities * stride] key of each delta_cache entry */
     uint32_t *delta_cur;          /* [max_entities * stride] */
-    nci_range_models *range_models; /* range-coded format only */
     uint64_t *type_bits, *type_entities, *field_bits, *field_writes;
 };
 

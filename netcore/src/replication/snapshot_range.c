@@ -107,14 +107,15 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
     }
 }
 
-static void put_creation(nci_range_encoder *enc, netcore_snapshot_server *server, uint32_t index)
+static void put_creation(nci_range_encoder *enc, nci_range_models *m,
+                         netcore_snapshot_server *server, uint32_t index)
 {
     const netcore_schema *schema = server->schema;
     const nci_world_slot *slot = &server->slots[index];
     const nci_type *t = &schema->types[slot->type];
-    put_mag(enc, &server->range_models->type, (uint32_t)slot->type + 1, schema->type_bits);
+    put_mag(enc, &m->type, (uint32_t)slot->type + 1, schema->type_bits);
     nci_range_encode_direct(enc, slot->gen, NCI_GENERATION_BITS);
-    put_fields(enc, server->range_models, schema, t, &nci_range_creation_ctx,
+    put_fields(enc, m, schema, t, &nci_range_creation_ctx,
                &schema->comp_default[t->first_comp], nci_world_state(server, index));
 }
 
@@ -122,7 +123,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
                           uint8_t *out, size_t capacity_bytes, size_t *out_size,
                           unsigned *out_dropped)
 {
-    nci_range_models *m = server->range_models;
+    nci_range_models *m = plan->models;
     const nci_view *b = plan->base;
     const nci_candidate *cands = plan->cands;
     uint32_t stride = server->stride;
@@ -182,7 +183,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
             break;
         if (k < plan->cand_count && cands[k].base_pos < 0 &&
             (bp >= b->count || cands[k].index < b->index[bp])) {
-            put_creation(&enc, server, cands[k].index);
+            put_creation(&enc, m, server, cands[k].index);
             k++;
             continue;
         }

@@ -29,6 +29,8 @@ void nci_range_models_start(nci_range_models *m, const nci_view *base, bool has_
 
 void nci_view_keep_models(nci_view *out, const nci_view *base, const nci_range_models *coded)
 {
+    if (coded == out->models)
+        return; /* coded in place */
     if (coded)
         memcpy(out->models, coded, sizeof *coded);
     else

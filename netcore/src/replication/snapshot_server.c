@@ -72,7 +72,6 @@ void netcore_snapshot_server_destroy(netcore_snapshot_server *server)
     nci_free(a, server->delta_cache);
     nci_free(a, server->delta_ref);
     nci_free(a, server->delta_cur);
-    nci_free(a, server->range_models);
     nci_free(a, server->type_bits);
     nci_free(a, server->type_entities);
     nci_free(a, server->field_bits);
@@ -145,11 +144,6 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
         nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
     server->delta_cur =
         nci_calloc(a, (size_t)server->max_entities * server->stride, sizeof(uint32_t));
-    bool range_ok = true;
-    if (nci_range_coded(schema)) {
-        server->range_models = nci_calloc(a, 1, nci_range_models_size());
-        range_ok = server->range_models != NULL;
-    }
     server->type_bits = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->type_entities = nci_calloc(a, schema->type_count, sizeof(uint64_t));
     server->field_bits = nci_calloc(a, schema->field_total + 1, sizeof(uint64_t));
@@ -157,7 +151,7 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
     if (!server->slots || !server->world_state || !server->free_ring || !server->cands ||
         !server->order || !server->removals || !server->removed || !server->delta_cache ||
         !server->delta_ref || !server->delta_cur || !server->type_bits ||
-        !server->type_entities || !server->field_bits || !server->field_writes || !range_ok ||
+        !server->type_entities || !server->field_bits || !server->field_writes ||
         !alloc_clients(server)) {
         netcore_snapshot_server_destroy(server);
         return NETCORE_ERR_OUT_OF_MEMORY;
