@@ -241,3 +241,63 @@ Test(range_format, moving_entities_cost_less_than_bitpacked)
     size_t range = crowd_bytes(NETCORE_SNAPSHOT_FORMAT_RANGE_CODED);
     cr_assert_lt(range, packed, "range-coded %zu bytes, bit-packed %zu", range, packed);
 }
+
+/* A creation of wide random values coded before the models have learned
+ * anything costs more range-coded than bit-packed: at the smallest budget the
+ * server must fall back to the bit-packed body, and the client must decode it. */
+Test(range_format, a_body_that_does_not_fit_falls_back_to_bitpacked)
+{
+    netcore_schema_config cfg;
+    netcore_schema_config_default(&cfg);
+    cfg.snapshot_format = NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
+    netcore_schema *s = NULL;
+    uint16_t type;
+    cr_assert_eq(netcore_schema_create(&cfg, &s), NETCORE_OK);
+    cr_assert_eq(netcore_schema_add_type(s, "noise", &type), NETCORE_OK);
+    netcore_field_desc d = {.kind = NETCORE_FIELD_INT, .bits = 32, .is_signed = true};
+    for (int f = 0; f < 10; f++)
+        cr_assert_eq(netcore_schema_add_field(s, type, &d, NULL), NETCORE_OK);
+    cr_assert_eq(netcore_schema_finalize(s), NETCORE_OK);
+    netcore_snapshot_server_config sc;
+    netcore_snapshot_server_config_default(&sc);
+    sc.schema = s;
+    sc.max_entities = 4;
+    /* The smallest budget the server accepts: one bit-packed creation. */
+    netcore_snapshot_server *server = NULL;
+    for (sc.budget_bytes = 1; netcore_snapshot_server_create(&sc, &server) != NETCORE_OK;)
+        sc.budget_bytes++;
+    netcore_snapshot_client_config cc;
+    netcore_snapshot_client_config_default(&cc);
+    cc.schema = s;
+    cc.max_entities = 4;
+    netcore_snapshot_client *client = NULL;
+    uint32_t cid;
+    cr_assert_eq(netcore_snapshot_client_create(&cc, &client), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_client_add(server, &cid), NETCORE_OK);
+    netcore_entity_id id;
+    cr_assert_eq(netcore_snapshot_server_entity_create(server, type, &id), NETCORE_OK);
+    nci_rng rng;
+    nci_rng_seed(&rng, 99);
+    for (uint16_t f = 0; f < 10; f++) {
+        int64_t v =
+            (int64_t)(int32_t)(nci_rng_below(&rng, 0xffffu) << 16 | nci_rng_below(&rng, 0xffffu));
+        cr_assert_eq(netcore_snapshot_server_set_int(server, id, f, v), NETCORE_OK);
+    }
+    size_t len;
+    cr_assert_eq(netcore_snapshot_server_write(server, cid, 1, buf, BUF_BYTES, &len), NETCORE_OK);
+    cr_assert_leq(len, sc.budget_bytes);
+    cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+    netcore_snapshot_server_stats st;
+    cr_assert_eq(netcore_snapshot_server_client_stats(server, cid, &st), NETCORE_OK);
+    cr_assert_eq(st.range_fallbacks, 1);
+    cr_assert_eq(st.entities_created, 1);
+    for (uint16_t f = 0; f < 10; f++) {
+        int64_t a, b;
+        cr_assert_eq(netcore_snapshot_server_get_int(server, id, f, &a), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_get_int(client, id, f, &b), NETCORE_OK);
+        cr_assert_eq(a, b);
+    }
+    netcore_snapshot_client_destroy(client);
+    netcore_snapshot_server_destroy(server);
+    netcore_schema_destroy(s);
+}

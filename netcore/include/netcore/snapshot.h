@@ -114,7 +114,8 @@ typedef struct netcore_snapshot_server_stats {
     uint64_t acks_unknown;      /* acks naming a sequence not in the ring (ignored) */
     uint64_t acks_rejected;     /* ack messages that were malformed or had the wrong schema tag */
     uint64_t range_fallbacks;   /* range-coded format: snapshots whose range-coded body did not
-                                   fit the budget, sent with the bit-packed body instead */
+                                   fit the budget or was larger than the bit-packed one, sent
+                                   with the bit-packed body instead */
 } netcore_snapshot_server_stats;
 
 /* Fills *config with the defaults above (schema NULL: the caller must set it). */

@@ -474,6 +474,37 @@ static bool write_range_coded(netcore_snapshot_server *server, nci_client_slot *
     return true;
 }
 
+/* Bytes of the same snapshot with the bit-packed body (the range-coded
+ * format's fallback), from the exact costs select_entities() used. */
+static size_t bitpacked_bytes(const netcore_snapshot_server *server, const write_plan *plan,
+                              uint32_t now_tick)
+{
+    size_t bits = 16 + 16 + 1 + 1 + netcore_varint_bits(plan->removals_selected) +
+                  netcore_varint_bits(plan->selected);
+    if (plan->has_base) {
+        int64_t tick_delta = (int64_t)now_tick - (int64_t)plan->base->tick;
+        bits += netcore_varint_bits(plan->age) +
+                netcore_varint_bits(netcore_zigzag_encode(tick_delta));
+    } else {
+        bits += 32;
+    }
+    int64_t prev = -1;
+    for (uint32_t r = 0; r < plan->removals_selected; r++) {
+        uint32_t index = plan->base->index[server->removals[r]];
+        bits += nci_gap_bits((uint32_t)(index - prev));
+        prev = index;
+    }
+    prev = -1;
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        const nci_candidate *c = &server->cands[k];
+        if (!c->selected)
+            continue;
+        bits += c->bits + nci_gap_bits((uint32_t)(c->index - prev));
+        prev = c->index;
+    }
+    return (bits + 7) / 8;
+}
+
 static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client_slot *cl,
                                      const write_plan *plan, uint16_t seq, uint32_t now_tick,
                                      void *buffer, size_t budget, size_t *out_written,
@@ -482,7 +513,10 @@ static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client
     bool range = nci_range_coded(server->schema);
     *out_range_body = false;
     if (range) {
-        if (write_range_coded(server, cl, plan, seq, now_tick, buffer, budget, out_written)) {
+        /* Never larger than the bit-packed body (nor over the budget, which
+         * the bit-packed body always fits). */
+        if (write_range_coded(server, cl, plan, seq, now_tick, buffer, budget, out_written) &&
+            *out_written <= bitpacked_bytes(server, plan, now_tick)) {
             *out_range_body = true;
             return NETCORE_OK;
         }
