@@ -119,12 +119,16 @@ static inline int64_t nci_rc_signed_diff(uint32_t a, uint32_t b, unsigned w)
 
 static inline unsigned nci_rc_bit_length(uint32_t v)
 {
+#if defined(__GNUC__) || defined(__clang__)
+    return v ? 32u - (unsigned)__builtin_clz(v) : 0u;
+#else
     unsigned n = 0;
     while (v) {
         n++;
         v >>= 1;
     }
     return n;
+#endif
 }
 
 /* ---- models and predictions (snapshot_range_model.c) ---- */

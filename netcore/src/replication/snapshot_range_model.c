@@ -227,8 +227,35 @@ const nci_rc_entity_ctx nci_range_creation_ctx = {.creation = true, .base_flag =
  * decays (shoved, rolling cubes) less. */
 const uint8_t nci_range_scale_eighths[SCALE_CHOICES] = {8, 6, 5, 4, 3, 2, 1, 0};
 
+/* Adds, for every scale, the significant bits of the residual a component
+ * with actual change `delta` would have. An estimate for the encoder's
+ * choice only (the decoder is told the choice), so the unequal-span case may
+ * round through a double. */
+static void add_scale_costs(uint64_t cost[SCALE_CHOICES], int64_t delta, int32_t motion,
+                            uint32_t span_now, uint32_t span_base)
+{
+    double per_eighth = (double)motion * span_now / ((double)span_base * SCALE_DEN);
+    for (unsigned q = 0; q < SCALE_CHOICES; q++) {
+        int64_t step;
+        if (span_now == span_base) {
+            step = scale_motion(motion, nci_range_scale_eighths[q], span_now, span_base);
+        } else {
+            double v = per_eighth * nci_range_scale_eighths[q];
+            step = (int64_t)(v >= 0.0 ? v + 0.5 : v - 0.5);
+        }
+        int64_t r = delta - step;
+        cost[q] += nci_rc_bit_length((uint32_t)(r < 0 ? -r : r));
+    }
+}
+
+/* Updates the scale choice looks at: enough to see how motion behaves in
+ * this snapshot, few enough to keep its cost bounded with many entities. */
+#define SCALE_SAMPLE_ENTITIES 64u
+
 /* Picks, per class, the scale whose residuals over this snapshot's updates
- * have the fewest significant bits (a stand-in for their coded size). */
+ * (the first SCALE_SAMPLE_ENTITIES that moved in the baseline) have the
+ * fewest significant bits (a stand-in for their coded size). Only the
+ * encoder runs this: the choice is sent. */
 void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_body_plan *plan,
                              uint8_t out_choice[CLASS_COUNT])
 {
@@ -236,7 +263,8 @@ void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_bo
     const nci_view *b = plan->base;
     uint64_t cost[CLASS_COUNT][SCALE_CHOICES];
     memset(cost, 0, sizeof cost);
-    for (uint32_t k = 0; k < plan->cand_count; k++) {
+    uint32_t sampled = 0;
+    for (uint32_t k = 0; k < plan->cand_count && sampled < SCALE_SAMPLE_ENTITIES; k++) {
         const nci_candidate *c = &plan->cands[k];
         if (!c->selected || c->base_pos < 0)
             continue;
@@ -245,6 +273,7 @@ void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_bo
             nci_range_update_ctx(b, bp, plan->span_ticks, server->stride, nci_range_scale_eighths);
         if (!e.spans_ok || e.base_flag != NCI_MOTION_MOVED)
             continue;
+        sampled++;
         const nci_type *t = &schema->types[b->type[bp]];
         const uint32_t *ref = &b->state[(size_t)bp * server->stride];
         const uint32_t *cur = nci_world_state(server, c->index);
@@ -260,13 +289,8 @@ void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_bo
                 unsigned w = widths[comp], at = f->first_comp + comp;
                 if (w <= SMALL_BITS)
                     continue;
-                for (unsigned q = 0; q < SCALE_CHOICES; q++) {
-                    int64_t step = scale_motion(e.motion[at], nci_range_scale_eighths[q],
-                                                e.span_now, e.span_base);
-                    uint32_t pred = (uint32_t)((int64_t)ref[at] + step) & nci_rc_width_mask(w);
-                    int64_t r = nci_rc_signed_diff(cur[at], pred, w);
-                    cost[cls][q] += nci_rc_bit_length((uint32_t)(r < 0 ? -r : r));
-                }
+                add_scale_costs(cost[cls], nci_rc_signed_diff(cur[at], ref[at], w), e.motion[at],
+                                e.span_now, e.span_base);
             }
         }
     }
