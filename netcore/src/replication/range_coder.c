@@ -1,32 +1,6 @@
 /* Adaptive binary range coder: see range_coder.h and docs/snapshot-format.md. */
 #include "replication/range_coder.h"
 
-#define PROB_ONE (1u << NCI_RC_PROB_BITS)
-#define PROB_HALF (PROB_ONE / 2u)
-#define TOP (1u << 24)
-/* Learning rate (a shift) by symbols seen: close to counting at first (1/2,
- * 1/4, ... of the way to the symbol), then a steady 1/32. */
-static const uint8_t rate_shift[16] = {1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5};
-
-static inline uint32_t model_p(const nci_bit_model *m)
-{
-    return (uint32_t)((m->state & (PROB_ONE - 1u)) ^ PROB_HALF);
-}
-
-/* Moves the probability towards the symbol; it stays within [1, 4095], so
- * neither sub-interval is ever empty. */
-static inline void model_update(nci_bit_model *m, uint32_t p, unsigned bit)
-{
-    unsigned seen = m->state >> NCI_RC_PROB_BITS;
-    unsigned shift = rate_shift[seen];
-    if (seen < 15)
-        seen++;
-    if (bit)
-        p -= p >> shift;
-    else
-        p += (PROB_ONE - p) >> shift;
-    m->state = (uint16_t)(seen << NCI_RC_PROB_BITS | (p ^ PROB_HALF));
-}
 
 /* ---- encoder ---- */
 
@@ -47,7 +21,7 @@ static void put_byte(nci_range_encoder *enc, uint8_t byte)
 
 /* Moves the top byte of low out, holding back 0xff bytes until it is known
  * whether a carry will turn them into 0x00 (and the byte before into +1). */
-static void shift_low(nci_range_encoder *enc)
+void nci_range_shift_low(nci_range_encoder *enc)
 {
     if ((uint32_t)enc->low < 0xff000000u || (enc->low >> 32) != 0) {
         uint8_t carry = (uint8_t)(enc->low >> 32);
@@ -77,32 +51,15 @@ void nci_range_encoder_init(nci_range_encoder *enc, void *buffer, size_t capacit
     enc->dropped = 0;
 }
 
-void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit)
-{
-    uint32_t p = model_p(model);
-    uint32_t bound = (enc->range >> NCI_RC_PROB_BITS) * p;
-    if (bit) {
-        enc->low += bound;
-        enc->range -= bound;
-    } else {
-        enc->range = bound;
-    }
-    model_update(model, p, bit);
-    while (enc->range < TOP) {
-        enc->range <<= 8;
-        shift_low(enc);
-    }
-}
-
 void nci_range_encode_direct(nci_range_encoder *enc, uint32_t value, unsigned bits)
 {
     while (bits-- > 0) {
         enc->range >>= 1;
         if ((value >> bits) & 1u)
             enc->low += enc->range;
-        while (enc->range < TOP) {
+        while (enc->range < NCI_RC_TOP) {
             enc->range <<= 8;
-            shift_low(enc);
+            nci_range_shift_low(enc);
         }
     }
 }
@@ -122,7 +79,7 @@ size_t nci_range_encoder_finish(nci_range_encoder *enc)
         }
     }
     for (int i = 0; i < 5; i++)
-        shift_low(enc);
+        nci_range_shift_low(enc);
     /* Drop up to NCI_RC_MAX_PAD_BYTES trailing zeros, the ones that did not fit first. */
     unsigned dropped = 0;
     while (dropped < NCI_RC_MAX_PAD_BYTES && enc->zeros_past_end > 0) {
@@ -142,7 +99,7 @@ size_t nci_range_encoder_finish(nci_range_encoder *enc)
 
 /* ---- decoder ---- */
 
-static inline uint8_t next_byte(nci_range_decoder *dec)
+uint8_t nci_range_next_byte(nci_range_decoder *dec)
 {
     size_t at = dec->pos++;
     if (at < dec->size)
@@ -161,39 +118,11 @@ void nci_range_decoder_init(nci_range_decoder *dec, const void *bytes, size_t si
     dec->code = 0;
     dec->failed = false;
     for (int i = 0; i < 4; i++)
-        dec->code = (dec->code << 8) | next_byte(dec);
+        dec->code = (dec->code << 8) | nci_range_next_byte(dec);
     /* code < range holds for every encoder output and is kept by every step
      * below; input that breaks it is rejected here, once. */
     if (dec->code == 0xffffffffu)
         dec->failed = true;
-}
-
-static inline void normalize(nci_range_decoder *dec)
-{
-    while (dec->range < TOP) {
-        dec->range <<= 8;
-        dec->code = (dec->code << 8) | next_byte(dec);
-    }
-}
-
-unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model)
-{
-    if (dec->failed)
-        return 0;
-    uint32_t p = model_p(model);
-    uint32_t bound = (dec->range >> NCI_RC_PROB_BITS) * p;
-    unsigned bit;
-    if (dec->code < bound) {
-        dec->range = bound;
-        bit = 0;
-    } else {
-        dec->code -= bound;
-        dec->range -= bound;
-        bit = 1;
-    }
-    model_update(model, p, bit);
-    normalize(dec);
-    return bit;
 }
 
 uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits)
@@ -205,7 +134,7 @@ uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits)
         if (bit)
             dec->code -= dec->range;
         value = (value << 1) | bit;
-        normalize(dec);
+        nci_range_decoder_normalize(dec);
     }
     return dec->failed ? 0 : value;
 }

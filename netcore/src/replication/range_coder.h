@@ -52,7 +52,7 @@ typedef struct nci_range_decoder {
 
 /* Codes into buffer[0 .. capacity_bytes). */
 void nci_range_encoder_init(nci_range_encoder *enc, void *buffer, size_t capacity_bytes);
-void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit);
+static inline void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit);
 /* The low `bits` (0..32) bits of value, each with probability 1/2, top bit first. */
 void nci_range_encode_direct(nci_range_encoder *enc, uint32_t value, unsigned bits);
 /* Flushes; returns the bytes written, or 0 with enc->failed set when the
@@ -64,10 +64,86 @@ size_t nci_range_encoder_finish(nci_range_encoder *enc);
 /* Starts decoding size_bytes of untrusted input; a first code word no encoder
  * can produce fails the decoder (sticky; the decode functions then return 0). */
 void nci_range_decoder_init(nci_range_decoder *dec, const void *bytes, size_t size_bytes);
-unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model);
+static inline unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model);
 uint32_t nci_range_decode_direct(nci_range_decoder *dec, unsigned bits);
 /* After the last symbol: true when the decoder consumed exactly the input plus
  * the dropped_bytes zeros the encoder left out, and never failed. */
 bool nci_range_decoder_finish(const nci_range_decoder *dec, unsigned dropped_bytes);
+
+/* ---- the per-bit paths, inline: a snapshot codes thousands of bits ---- */
+
+#define NCI_RC_TOP (1u << 24)
+
+/* Moves the top byte of low out (carry handling); once per output byte. */
+void nci_range_shift_low(nci_range_encoder *enc);
+/* The next input byte, or 0 past the end (counted; failing after the pad). */
+uint8_t nci_range_next_byte(nci_range_decoder *dec);
+
+static inline uint32_t nci_bit_model_p(const nci_bit_model *m)
+{
+    return (uint32_t)((m->state & ((1u << NCI_RC_PROB_BITS) - 1u)) ^
+                      (1u << (NCI_RC_PROB_BITS - 1)));
+}
+
+/* Moves the probability towards the symbol by a shift that grows with the
+ * symbols seen: 1 (the first), 2 (2nd-3rd), 3 (4th-7th), 4 (8th-15th), then 5.
+ * It stays within [1, 4095], so neither sub-interval is ever empty. */
+static inline void nci_bit_model_update(nci_bit_model *m, uint32_t p, unsigned bit)
+{
+    unsigned seen = m->state >> NCI_RC_PROB_BITS;
+    unsigned shift = seen == 0 ? 1u : seen < 3 ? 2u : seen < 7 ? 3u : seen < 15 ? 4u : 5u;
+    if (seen < 15)
+        seen++;
+    if (bit)
+        p -= p >> shift;
+    else
+        p += ((1u << NCI_RC_PROB_BITS) - p) >> shift;
+    m->state = (uint16_t)(seen << NCI_RC_PROB_BITS | (p ^ (1u << (NCI_RC_PROB_BITS - 1))));
+}
+
+static inline void nci_range_encode_bit(nci_range_encoder *enc, nci_bit_model *model, unsigned bit)
+{
+    uint32_t p = nci_bit_model_p(model);
+    uint32_t bound = (enc->range >> NCI_RC_PROB_BITS) * p;
+    if (bit) {
+        enc->low += bound;
+        enc->range -= bound;
+    } else {
+        enc->range = bound;
+    }
+    nci_bit_model_update(model, p, bit);
+    while (enc->range < NCI_RC_TOP) {
+        enc->range <<= 8;
+        nci_range_shift_low(enc);
+    }
+}
+
+static inline void nci_range_decoder_normalize(nci_range_decoder *dec)
+{
+    while (dec->range < NCI_RC_TOP) {
+        dec->range <<= 8;
+        dec->code = (dec->code << 8) | nci_range_next_byte(dec);
+    }
+}
+
+static inline unsigned nci_range_decode_bit(nci_range_decoder *dec, nci_bit_model *model)
+{
+    if (dec->failed)
+        return 0;
+    uint32_t p = nci_bit_model_p(model);
+    uint32_t bound = (dec->range >> NCI_RC_PROB_BITS) * p;
+    unsigned bit;
+    if (dec->code < bound) {
+        dec->range = bound;
+        bit = 0;
+    } else {
+        dec->code -= bound;
+        dec->range -= bound;
+        bit = 1;
+    }
+    nci_bit_model_update(model, p, bit);
+    nci_range_decoder_normalize(dec);
+    return bit;
+}
 
 #endif /* NETCORE_RANGE_CODER_H */
