@@ -79,17 +79,17 @@ static unsigned put_comp(nci_range_encoder *enc, nci_range_models *m, const nci_
     return neigh_after(mag);
 }
 
+/* mask: the fields that differ from ref (the candidate's, from classify()). */
 static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcore_schema *schema,
                        const nci_type *t, const nci_rc_entity_ctx *e, const uint32_t *ref,
-                       const uint32_t *cur)
+                       const uint32_t *cur, uint64_t mask)
 {
     uint32_t field_count = t->field_count;
     bool any = false;
     unsigned prev = 0;
     for (uint32_t i = 0; i < field_count; i++) {
         const nci_field *f = &schema->fields[t->first_field + i];
-        bool changed =
-            memcmp(&ref[f->first_comp], &cur[f->first_comp], f->comp_count * sizeof(uint32_t)) != 0;
+        bool changed = (mask >> i) & 1u;
         /* An update changes at least one field: the last is implied if no other did. */
         if (e->creation || any || i + 1 < field_count) {
             unsigned pos = i < MASK_CTX ? i : MASK_CTX - 1;
@@ -108,15 +108,16 @@ static void put_fields(nci_range_encoder *enc, nci_range_models *m, const netcor
 }
 
 static void put_creation(nci_range_encoder *enc, nci_range_models *m,
-                         netcore_snapshot_server *server, uint32_t index)
+                         netcore_snapshot_server *server, const nci_candidate *c)
 {
+    uint32_t index = c->index;
     const netcore_schema *schema = server->schema;
     const nci_world_slot *slot = &server->slots[index];
     const nci_type *t = &schema->types[slot->type];
     put_mag(enc, &m->type, (uint32_t)slot->type + 1, schema->type_bits);
     nci_range_encode_direct(enc, slot->gen, NCI_GENERATION_BITS);
-    put_fields(enc, m, schema, t, &nci_range_creation_ctx,
-               &schema->comp_default[t->first_comp], nci_world_state(server, index));
+    put_fields(enc, m, schema, t, &nci_range_creation_ctx, &schema->comp_default[t->first_comp],
+               nci_world_state(server, index), c->mask);
 }
 
 bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_plan *plan,
@@ -183,7 +184,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
             break;
         if (k < plan->cand_count && cands[k].base_pos < 0 &&
             (bp >= b->count || cands[k].index < b->index[bp])) {
-            put_creation(&enc, m, server, cands[k].index);
+            put_creation(&enc, m, server, &cands[k]);
             k++;
             continue;
         }
@@ -196,7 +197,7 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
             const nci_type *t = &server->schema->types[b->type[bp]];
             nci_rc_entity_ctx e = nci_range_update_ctx(b, bp, plan->span_ticks, stride, eighths);
             put_fields(&enc, m, server->schema, t, &e, &b->state[(size_t)bp * stride],
-                       nci_world_state(server, cands[k].index));
+                       nci_world_state(server, cands[k].index), cands[k].mask);
             k++;
         }
         bp++;

@@ -12,7 +12,7 @@
 #include "replication/snapshot_internal.h"
 
 /* Magnitude models distinguish this many bit lengths (longer ones share). */
-#define LEN_CTX 16u
+#define LEN_CTX 12u
 /* Bits below a magnitude's leading one coded with models (a tree); a third gained nothing. */
 #define MANT_BITS 2u
 /* Prediction scales: SCALE_CHOICES fractions of the baseline's motion, in
