@@ -136,15 +136,6 @@ static inline unsigned nci_rc_bit_length(uint32_t v)
 /* The models a snapshot starts from: its baseline's (the client made them
  * decoding the baseline it acknowledged), fresh without one. */
 void nci_range_models_start(nci_range_models *m, const nci_view *base, bool has_base);
-/* How component `comp` of field f is predicted and coded (cur: the entity's
- * components as far as known; the decoder's hold the components before it). */
-nci_rc_comp_plan nci_range_plan_comp(nci_range_models *m, const nci_rc_entity_ctx *e,
-                                     const nci_field *f, unsigned comp, unsigned w,
-                                     const uint32_t *ref, const uint32_t *cur);
-nci_rc_small_model *nci_range_small_for(nci_range_models *m, const nci_rc_entity_ctx *e,
-                                        const nci_field *f, unsigned comp);
-/* The mask context of a field: 0 still in the baseline, 1 moved, 2 unknown. */
-unsigned nci_range_field_moved(const nci_rc_entity_ctx *e, const nci_field *f);
 nci_rc_entity_ctx nci_range_update_ctx(const nci_view *base, uint32_t bp, uint32_t span_now,
                                        uint32_t stride, const uint8_t *eighths);
 /* Whether the baseline entity after position bp moved in the baseline. */
@@ -154,5 +145,126 @@ extern const uint8_t nci_range_scale_eighths[SCALE_CHOICES];
 /* Picks the prediction scale (an index into nci_range_scale_eighths) per class. */
 void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_body_plan *plan,
                              uint8_t out_choice[CLASS_COUNT]);
+
+/* The reference rotation's smallest-three code `comp` (1..3) re-expressed
+ * with new_largest as the largest component (snapshot_range_model.c). */
+uint32_t nci_range_quat_reexpressed(const uint32_t *ref, uint32_t new_largest, unsigned comp,
+                                    unsigned w);
+
+/* ---- per-component planning, inline: run for every coded component ---- */
+
+static inline unsigned nci_rc_field_class(netcore_field_kind kind)
+{
+    switch (kind) {
+    case NETCORE_FIELD_INT:
+        return CLASS_INT;
+    case NETCORE_FIELD_FLOAT:
+        return CLASS_FLOAT;
+    case NETCORE_FIELD_ANGLE:
+        return CLASS_ANGLE;
+    case NETCORE_FIELD_QUAT:
+        return CLASS_QUAT;
+    default:
+        return CLASS_VEC;
+    }
+}
+
+static inline unsigned nci_rc_small_class(const nci_field *f, unsigned comp)
+{
+    if (f->desc.kind == NETCORE_FIELD_BOOL)
+        return SMALL_BOOL;
+    if (f->desc.kind == NETCORE_FIELD_QUAT && comp == 0)
+        return SMALL_QUAT_INDEX;
+    return SMALL_OTHER;
+}
+
+/* The baseline motion of a component scaled to this snapshot: motion *
+ * (eighths / SCALE_DEN) * (span_now / span_base), rounded half away from 0.
+ * Pure integer arithmetic, so both ends agree; equal spans (the usual case:
+ * a steady snapshot rate and ack delay) skip the division. */
+static inline int64_t nci_rc_scale_motion(int32_t motion, unsigned eighths, uint32_t span_now,
+                                          uint32_t span_base)
+{
+    int64_t x = (int64_t)motion * eighths;
+    if (span_now == span_base)
+        return x >= 0 ? (x + SCALE_DEN / 2) / SCALE_DEN : -((-x + SCALE_DEN / 2) / SCALE_DEN);
+    int64_t num = x * (int64_t)span_now * 2;
+    int64_t den = (int64_t)span_base * SCALE_DEN * 2;
+    int64_t half = (int64_t)span_base * SCALE_DEN;
+    return num >= 0 ? (num + half) / den : -((-num + half) / den);
+}
+
+static inline unsigned nci_rc_motion_bucket(int64_t motion)
+{
+    uint64_t a = (uint64_t)(motion < 0 ? -motion : motion);
+    if (a == 0)
+        return 1;
+    if (a < 4)
+        return 2;
+    if (a < 16)
+        return 3;
+    if (a < 64)
+        return 4;
+    return a < 256 ? 5 : 6;
+}
+
+/* How component `comp` of field f is predicted and coded (cur: the entity's
+ * components as far as known; the decoder's hold the components before it). */
+static inline nci_rc_comp_plan nci_range_plan_comp(nci_range_models *m, const nci_rc_entity_ctx *e,
+                                                   const nci_field *f, unsigned comp, unsigned w,
+                                                   const uint32_t *ref, const uint32_t *cur)
+{
+    nci_rc_comp_plan p = {.pred = ref[f->first_comp + comp], .cm = NULL, .sign_ctx = 0};
+    if (w <= SMALL_BITS)
+        return p;
+    unsigned cls = nci_rc_field_class(f->desc.kind);
+    if (e->creation) {
+        p.cm = &m->create[cls];
+        return p;
+    }
+    unsigned bucket = 0;
+    bool quat_turned = f->desc.kind == NETCORE_FIELD_QUAT &&
+                       (cur[f->first_comp] != ref[f->first_comp] ||
+                        (e->base_flag == NCI_MOTION_MOVED && e->motion[f->first_comp] != 0));
+    if (f->desc.kind == NETCORE_FIELD_QUAT && cur[f->first_comp] != ref[f->first_comp]) {
+        p.pred = nci_range_quat_reexpressed(&ref[f->first_comp], cur[f->first_comp] & 3u, comp, w);
+        p.cm = &m->update[cls][BUCKETS - 1];
+        return p;
+    }
+    if (e->spans_ok && e->base_flag == NCI_MOTION_STILL) {
+        bucket = 1;
+    } else if (e->spans_ok && e->base_flag == NCI_MOTION_MOVED && !quat_turned) {
+        int32_t mv = e->motion[f->first_comp + comp];
+        bucket = nci_rc_motion_bucket(mv);
+        if (f->desc.kind != NETCORE_FIELD_INT) {
+            int64_t step = nci_rc_scale_motion(mv, e->eighths[cls], e->span_now, e->span_base);
+            p.pred = (uint32_t)((int64_t)p.pred + step) & nci_rc_width_mask(w);
+            p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
+        }
+    }
+    p.cm = &m->update[cls][bucket];
+    return p;
+}
+
+static inline nci_rc_small_model *nci_range_small_for(nci_range_models *m,
+                                                      const nci_rc_entity_ctx *e,
+                                                      const nci_field *f, unsigned comp)
+{
+    return e->creation ? &m->small_create[nci_rc_small_class(f, comp)]
+                       : &m->small_update[nci_rc_small_class(f, comp)];
+}
+
+/* The mask context of a field: did the baseline entity move it? */
+static inline unsigned nci_range_field_moved(const nci_rc_entity_ctx *e, const nci_field *f)
+{
+    if (e->creation || e->base_flag == NCI_MOTION_NEW || !e->spans_ok)
+        return 2;
+    if (e->base_flag == NCI_MOTION_STILL)
+        return 0;
+    for (unsigned c = 0; c < f->comp_count; c++)
+        if (e->motion[f->first_comp + c] != 0)
+            return 1;
+    return 0;
+}
 
 #endif /* NETCORE_SNAPSHOT_RANGE_INTERNAL_H */

@@ -61,8 +61,8 @@ static uint64_t isqrt64(uint64_t n)
 }
 
 /* ref: the field's four components (largest index, then three codes). */
-static uint32_t quat_reexpressed(const uint32_t *ref, uint32_t new_largest, unsigned comp,
-                                 unsigned w)
+uint32_t nci_range_quat_reexpressed(const uint32_t *ref, uint32_t new_largest, unsigned comp,
+                                    unsigned w)
 {
     int64_t steps = (int64_t)nci_rc_width_mask(w) - 1;
     int64_t a[4] = {0, 0, 0, 0};
@@ -88,116 +88,6 @@ static uint32_t quat_reexpressed(const uint32_t *ref, uint32_t new_largest, unsi
     }
     int64_t code = (a[at] + steps + 1) / 2;
     return (uint32_t)(code < 0 ? 0 : (code > steps ? steps : code));
-}
-
-static unsigned field_class(netcore_field_kind kind)
-{
-    switch (kind) {
-    case NETCORE_FIELD_INT:
-        return CLASS_INT;
-    case NETCORE_FIELD_FLOAT:
-        return CLASS_FLOAT;
-    case NETCORE_FIELD_ANGLE:
-        return CLASS_ANGLE;
-    case NETCORE_FIELD_QUAT:
-        return CLASS_QUAT;
-    default:
-        return CLASS_VEC;
-    }
-}
-
-static unsigned small_class(const nci_field *f, unsigned comp)
-{
-    if (f->desc.kind == NETCORE_FIELD_BOOL)
-        return SMALL_BOOL;
-    if (f->desc.kind == NETCORE_FIELD_QUAT && comp == 0)
-        return SMALL_QUAT_INDEX;
-    return SMALL_OTHER;
-}
-
-/* The baseline motion of a component scaled to this snapshot: motion *
- * (eighths / SCALE_DEN) * (span_now / span_base), rounded half away from 0.
- * Pure integer arithmetic, so both ends agree; equal spans (the usual case:
- * a steady snapshot rate and ack delay) skip the division. */
-static int64_t scale_motion(int32_t motion, unsigned eighths, uint32_t span_now, uint32_t span_base)
-{
-    int64_t x = (int64_t)motion * eighths;
-    if (span_now == span_base)
-        return x >= 0 ? (x + SCALE_DEN / 2) / SCALE_DEN : -((-x + SCALE_DEN / 2) / SCALE_DEN);
-    int64_t num = x * (int64_t)span_now * 2;
-    int64_t den = (int64_t)span_base * SCALE_DEN * 2;
-    int64_t half = (int64_t)span_base * SCALE_DEN;
-    return num >= 0 ? (num + half) / den : -((-num + half) / den);
-}
-
-static unsigned motion_bucket(int64_t motion)
-{
-    uint64_t a = (uint64_t)(motion < 0 ? -motion : motion);
-    if (a == 0)
-        return 1;
-    if (a < 4)
-        return 2;
-    if (a < 16)
-        return 3;
-    if (a < 64)
-        return 4;
-    return a < 256 ? 5 : 6;
-}
-
-nci_rc_comp_plan nci_range_plan_comp(nci_range_models *m, const nci_rc_entity_ctx *e,
-                                     const nci_field *f, unsigned comp, unsigned w,
-                                     const uint32_t *ref, const uint32_t *cur)
-{
-    nci_rc_comp_plan p = {.pred = ref[f->first_comp + comp], .cm = NULL, .sign_ctx = 0};
-    if (w <= SMALL_BITS)
-        return p;
-    unsigned cls = field_class(f->desc.kind);
-    if (e->creation) {
-        p.cm = &m->create[cls];
-        return p;
-    }
-    unsigned bucket = 0;
-    bool quat_turned = f->desc.kind == NETCORE_FIELD_QUAT &&
-                       (cur[f->first_comp] != ref[f->first_comp] ||
-                        (e->base_flag == NCI_MOTION_MOVED && e->motion[f->first_comp] != 0));
-    if (f->desc.kind == NETCORE_FIELD_QUAT && cur[f->first_comp] != ref[f->first_comp]) {
-        p.pred = quat_reexpressed(&ref[f->first_comp], cur[f->first_comp] & 3u, comp, w);
-        p.cm = &m->update[cls][BUCKETS - 1];
-        return p;
-    }
-    if (e->spans_ok && e->base_flag == NCI_MOTION_STILL) {
-        bucket = 1;
-    } else if (e->spans_ok && e->base_flag == NCI_MOTION_MOVED && !quat_turned) {
-        int32_t mv = e->motion[f->first_comp + comp];
-        bucket = motion_bucket(mv);
-        if (f->desc.kind != NETCORE_FIELD_INT) {
-            int64_t step = scale_motion(mv, e->eighths[cls], e->span_now, e->span_base);
-            p.pred = (uint32_t)((int64_t)p.pred + step) & nci_rc_width_mask(w);
-            p.sign_ctx = step > 0 ? 1u : (step < 0 ? 2u : 0u);
-        }
-    }
-    p.cm = &m->update[cls][bucket];
-    return p;
-}
-
-nci_rc_small_model *nci_range_small_for(nci_range_models *m, const nci_rc_entity_ctx *e,
-                                        const nci_field *f, unsigned comp)
-{
-    return e->creation ? &m->small_create[small_class(f, comp)]
-                       : &m->small_update[small_class(f, comp)];
-}
-
-/* The mask context of a field: did the baseline entity move it? */
-unsigned nci_range_field_moved(const nci_rc_entity_ctx *e, const nci_field *f)
-{
-    if (e->creation || e->base_flag == NCI_MOTION_NEW || !e->spans_ok)
-        return 2;
-    if (e->base_flag == NCI_MOTION_STILL)
-        return 0;
-    for (unsigned c = 0; c < f->comp_count; c++)
-        if (e->motion[f->first_comp + c] != 0)
-            return 1;
-    return 0;
 }
 
 nci_rc_entity_ctx nci_range_update_ctx(const nci_view *base, uint32_t bp, uint32_t span_now,
@@ -238,7 +128,7 @@ static void add_scale_costs(uint64_t cost[SCALE_CHOICES], int64_t delta, int32_t
     for (unsigned q = 0; q < SCALE_CHOICES; q++) {
         int64_t step;
         if (span_now == span_base) {
-            step = scale_motion(motion, nci_range_scale_eighths[q], span_now, span_base);
+            step = nci_rc_scale_motion(motion, nci_range_scale_eighths[q], span_now, span_base);
         } else {
             double v = per_eighth * nci_range_scale_eighths[q];
             step = (int64_t)(v >= 0.0 ? v + 0.5 : v - 0.5);
@@ -283,12 +173,12 @@ void nci_range_choose_scales(netcore_snapshot_server *server, const nci_range_bo
                 (f->desc.kind == NETCORE_FIELD_QUAT &&
                  (cur[f->first_comp] != ref[f->first_comp] || e.motion[f->first_comp] != 0)))
                 continue;
-            unsigned cls = field_class(f->desc.kind);
+            unsigned cls = nci_rc_field_class(f->desc.kind);
             const uint8_t *widths = &schema->comp_bits[t->first_comp + f->first_comp];
             for (unsigned comp = 0; comp < f->comp_count; comp++) {
                 unsigned w = widths[comp], at = f->first_comp + comp;
-                if (w <= SMALL_BITS)
-                    continue;
+                if (w <= SMALL_BITS || e.motion[at] == 0)
+                    continue; /* no motion: every scale predicts the same */
                 add_scale_costs(cost[cls], nci_rc_signed_diff(cur[at], ref[at], w), e.motion[at],
                                 e.span_now, e.span_base);
             }
