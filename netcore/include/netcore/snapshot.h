@@ -36,7 +36,7 @@
  * largest number of 32-bit components of any type (1 per INT/FLOAT/ANGLE/BOOL,
  * 2 per VEC2, 3 per VEC3, 4 per QUAT). The range-coded format (schema.h)
  * adds, to every ring record on both ends, 1 + 4 * C bytes per entity (the
- * motion the next snapshot predicts from) and about 12 KiB (the coder's
+ * motion the next snapshot predicts from) and about 9.5 KiB (the coder's
  * models, which the next snapshot starts from).
  *
  * Single-threaded: one server or client is used by one thread at a time.
