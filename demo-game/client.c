@@ -544,7 +544,7 @@ static demo_client *alloc_client(const demo_client_config *config) {
     netcore_input_client_config ic;
     netcore_input_client_config_default(&ic);
     ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
-    if (!demo_net_schema_create(&c->schema)) {
+    if (!demo_net_schema_create(&c->schema, config->snapshot_format)) {
         free(c);
         return NULL;
     }
@@ -727,4 +727,5 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f) {
     f->networked = c->host != NULL && st.connected;
     f->sealed = st.sealed;
     f->crypto_auth_rejected = st.crypto_auth_rejected;
+    f->snapshot_format = netcore_snapshot_format_name(netcore_schema_snapshot_format(c->schema.schema));
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "netcore/lobby.h"
+#include "netcore/schema.h"
 #include "netcore/transport.h"
 #include "render.h"
 #include "sim.h"
@@ -40,6 +41,7 @@ typedef struct demo_client_config {
     netcore_link_profile link;    /* conditioner profile of each direction; zeroed: perfect */
     uint64_t seed;                /* conditioner seed */
     bool quiet;                   /* no log lines on stderr */
+    netcore_snapshot_format snapshot_format; /* must match the server's (--range-coded) */
 } demo_client_config;
 
 typedef enum demo_client_state {

@@ -45,6 +45,7 @@ static void usage(FILE *out) {
             "  --sim-dup PCT     ... duplication\n"
             "  --seed N          conditioner and bot seed (default 1)\n"
             "  --no-lag-compensation  start with lag compensation off (F4 toggles)\n"
+            "  --range-coded     range-coded snapshots (the server, or --host, needs it too)\n"
             "  --netgraph        start with the net graph shown\n"
             "  --screenshot F    with --connect or --host: save the view after 4 s of play (.png/.bmp), exit\n"
             "  --software        use SDL's software renderer\n"
@@ -125,6 +126,9 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
             o->stats = val;
         } else if (strcmp(a, "--no-lag-compensation") == 0) {
             o->no_lag_compensation = true;
+            takes = false;
+        } else if (strcmp(a, "--range-coded") == 0) {
+            o->range_coded = true;
             takes = false;
         } else if (strcmp(a, "--screenshot") == 0 && val) {
             o->screenshot = val;

@@ -40,6 +40,7 @@ typedef struct demo_net_options {
     bool software;
     bool netgraph;
     bool no_lag_compensation;  /* start with lag compensation off */
+    bool range_coded;          /* --range-coded: range-coded snapshots (host and client alike) */
     const char *screenshot;    /* save the view after 4 s of play, then exit */
     uint64_t seed;
 } demo_net_options;

@@ -38,10 +38,11 @@ static bool add_pos(netcore_schema *s, uint16_t type, const char *name, uint16_t
                      out);
 }
 
-bool demo_net_schema_create(demo_net_schema *o) {
+bool demo_net_schema_create(demo_net_schema *o, netcore_snapshot_format format) {
     memset(o, 0, sizeof *o);
     netcore_schema_config cfg;
     netcore_schema_config_default(&cfg);
+    cfg.snapshot_format = format;
     if (netcore_schema_create(&cfg, &o->schema) != NETCORE_OK) {
         fprintf(stderr, "demo: cannot create the replication schema\n");
         return false;

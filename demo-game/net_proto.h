@@ -69,9 +69,11 @@ typedef struct demo_net_schema {
     uint16_t round_state, round_number, round_ticks_left;
 } demo_net_schema;
 
-/* Builds and finalizes the schema. Returns false (message on stderr) if
- * netcore refuses it. Free with demo_net_schema_destroy. */
-bool demo_net_schema_create(demo_net_schema *out);
+/* Builds and finalizes the schema with the given snapshot format (part of
+ * the hash in the hello, so a client and a server that differ are refused).
+ * Returns false (message on stderr) if netcore refuses it. Free with
+ * demo_net_schema_destroy. */
+bool demo_net_schema_create(demo_net_schema *out, netcore_snapshot_format format);
 void demo_net_schema_destroy(demo_net_schema *schema);
 
 /* Sets the teleport rules of ships and shots on an interpolator. */

@@ -100,6 +100,7 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
         sc.game_port = o->game_port;
         sc.bots = o->server_bots;
         sc.seed = o->seed;
+        sc.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
         char name[NETCORE_LOBBY_NAME_MAX + 1];
         snprintf(name, sizeof name, "%.20s's game", o->name);
         sc.lobby_name = name;
@@ -331,6 +332,7 @@ int demo_play_run(const demo_net_options *o) {
     cc.name = o->name;
     cc.link = o->link;
     cc.seed = o->seed;
+    cc.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
     if (o->connect && (netcore_address_parse(o->connect, 7777, &cc.lobby) != NETCORE_OK ||
                        cc.lobby.family != NETCORE_ADDRESS_IPV4)) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);

@@ -616,7 +616,8 @@ static void draw_netgraph(demo_renderer *r) {
              (double)f->loss_pct, (double)f->in_kbps, (double)f->out_kbps);
     snprintf(buf[1], sizeof buf[1], "snapshots %.1f Hz    interp delay %.0f ms    extrapolated %.1f %%",
              (double)f->snapshot_rate_hz, (double)f->interp_delay_ms, (double)f->extrapolation_pct);
-    snprintf(buf[2], sizeof buf[2], "prediction corrections %u", (unsigned)f->prediction_corrections);
+    snprintf(buf[2], sizeof buf[2], "prediction corrections %u    snapshot format %s",
+             (unsigned)f->prediction_corrections, f->snapshot_format ? f->snapshot_format : "none");
     snprintf(buf[3], sizeof buf[3], "prediction %s    interpolation %s    lag comp %s", f->prediction_on ? "ON" : "off",
              f->interpolation_on ? "ON" : "off", f->lag_compensation_on ? "ON" : "off");
     for (int i = 0; i < 4; i++) {

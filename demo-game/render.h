@@ -48,6 +48,7 @@ typedef struct demo_netgraph_figures {
     bool networked;               /* playing over a game connection (false: local game) */
     bool sealed;                  /* that connection's traffic is sealed */
     uint64_t crypto_auth_rejected; /* sealed messages refused (altered or forged) */
+    const char *snapshot_format;  /* static string ("bitpacked", "range_coded"); NULL shows "none" */
 } demo_netgraph_figures;
 
 /* What to draw besides the world. */

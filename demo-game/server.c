@@ -699,7 +699,7 @@ demo_server *demo_server_create(const demo_server_config *config) {
         demo_server_destroy(s);
         return NULL;
     }
-    if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) || !demo_net_schema_create(&s->schema) ||
+    if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) || !demo_net_schema_create(&s->schema, s->config.snapshot_format) ||
         !make_replication(s) || !make_game_host(s) || !(registering ? make_registry(s) : make_lobby(s))) {
         demo_server_destroy(s);
         return NULL;

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netcore/schema.h"
 #include "netcore/token.h"
 #include "netcore/transport.h"
 
@@ -63,6 +64,7 @@ typedef struct demo_server_config {
      * port actually bound. IPv4. */
     netcore_address game_address;
     uint32_t capacity;         /* register mode: players announced, default (0) and at most max_players */
+    netcore_snapshot_format snapshot_format; /* default bit-packed; clients must use the same */
 } demo_server_config;
 
 typedef struct demo_server demo_server;

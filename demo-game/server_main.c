@@ -37,6 +37,7 @@ static void usage(FILE *out) {
                  "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
                  "  --duration S      stop after S seconds (default: until Ctrl-C)\n"
                  "  --quiet           no log lines\n"
+                 "  --range-coded     range-coded snapshots (clients need --range-coded too)\n"
                  "game server only, under a separate lobby (netcore-lobby):\n"
                  "  --register HOST:PORT     register with that lobby instead of running one\n"
                  "  --key-file FILE          the lobby's key as 64 hex digits (netcore-lobby --generate-key)\n"
@@ -100,6 +101,9 @@ int main(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--quiet") == 0) {
             cfg.quiet = true;
+            takes = false;
+        } else if (strcmp(a, "--range-coded") == 0) {
+            cfg.snapshot_format = NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
             takes = false;
         } else if (strcmp(a, "--lobby-port") == 0 && parse_uint(val, 65535, &v)) {
             cfg.lobby_port = (uint16_t)v;

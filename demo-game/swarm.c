@@ -84,6 +84,7 @@ int demo_swarm_run(const demo_net_options *o) {
     int n = o->bots > MAX_SWARM ? MAX_SWARM : o->bots;
     demo_client_config cfg;
     memset(&cfg, 0, sizeof cfg);
+    cfg.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
     if (netcore_address_parse(o->connect, 7777, &cfg.lobby) != NETCORE_OK ||
         cfg.lobby.family != NETCORE_ADDRESS_IPV4) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);

@@ -22,6 +22,11 @@
  * client's world is compared with the server's, exactly.
  * --messages sets the number of frames (default 1200 = 20 s).
  *
+ * Every scene runs twice: with the bit-packed format ("unbounded",
+ * "budget_1200", and the top-level arena and scale members) and with the
+ * range-coded one ("range_coded", "range_coded_budget_1200",
+ * "arena.range_coded", "scale.range_coded"), with the same keys.
+ *
  * The same JSON object carries the multi-client scenes of snapshot_scenes.c:
  * "arena" (64 players and 200 projectiles at 20 Hz and 60 Hz: kbps per client)
  * and "scale" (server time per tick for 8 to 256 clients of 1024 entities).
@@ -168,10 +173,11 @@ static void scene_step(scene *s, uint32_t frame, uint32_t frames)
         integrate(&s->cubes[i], dt);
 }
 
-static netcore_schema *make_schema(void)
+static netcore_schema *make_schema(netcore_snapshot_format format)
 {
     netcore_schema_config cfg;
     netcore_schema_config_default(&cfg);
+    cfg.snapshot_format = format;
     netcore_schema *schema = NULL;
     uint16_t type;
     netcore_field_desc xy = {.name = "xy",
@@ -372,7 +378,8 @@ int main(int argc, char **argv)
                                                  MAX_RUNS, MAX_FRAMES, &options);
     if (args != BENCH_ARGS_OK)
         return args == BENCH_ARGS_HELP ? 0 : 2;
-    netcore_schema *schema = make_schema();
+    netcore_schema *schema = make_schema(NETCORE_SNAPSHOT_FORMAT_BITPACKED);
+    netcore_schema *range_schema = make_schema(NETCORE_SNAPSHOT_FORMAT_RANGE_CODED);
     uint32_t frames = options.messages < 4 * WARMUP_FRAMES ? 4 * WARMUP_FRAMES : options.messages;
     double naive_bytes = (double)CUBES * NAIVE_BITS_PER_CUBE / 8.0;
 
@@ -398,11 +405,15 @@ int main(int argc, char **argv)
     bench_json_number(&json, "position_grid_mm", 512.0 / xy.steps * 1000.0);
     report(&json, "unbounded", schema, SNAPSHOT_BUFFER, options.runs, frames);
     report(&json, "budget_1200", schema, 1200, options.runs, frames);
+    /* The same scene, same keys, with the range-coded format. */
+    report(&json, "range_coded", range_schema, SNAPSHOT_BUFFER, options.runs, frames);
+    report(&json, "range_coded_budget_1200", range_schema, 1200, options.runs, frames);
     arena_report(&json, options.quick, options.runs);
     scale_report(&json, options.quick, options.runs);
     bench_json_machine(&json);
     bench_json_object_end(&json);
     bench_json_finish(&json);
+    netcore_schema_destroy(range_schema);
     netcore_schema_destroy(schema);
     return 0;
 }

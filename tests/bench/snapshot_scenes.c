@@ -256,10 +256,12 @@ typedef struct arena {
     uint64_t spawned, hits, shots_alive_sum;
 } arena;
 
-static netcore_schema *arena_schema(uint16_t *type_player, uint16_t *type_shot)
+static netcore_schema *arena_schema(netcore_snapshot_format format, uint16_t *type_player,
+                                    uint16_t *type_shot)
 {
     netcore_schema_config cfg;
     netcore_schema_config_default(&cfg);
+    cfg.snapshot_format = format;
     netcore_schema *schema = NULL;
     netcore_field_desc pos = position_field();
     netcore_field_desc aim = {.name = "aim", .kind = NETCORE_FIELD_ANGLE, .bits = 10};
@@ -417,7 +419,8 @@ typedef struct arena_client {
     uint64_t bytes, snapshots;
 } arena_client;
 
-static void arena_run(const arena_params *params, uint32_t rate_hz, arena_result *out)
+static void arena_run(const arena_params *params, netcore_snapshot_format format, uint32_t rate_hz,
+                      arena_result *out)
 {
     static arena a;
     static arena_client clients[ARENA_PLAYERS];
@@ -427,7 +430,7 @@ static void arena_run(const arena_params *params, uint32_t rate_hz, arena_result
     memset(out, 0, sizeof *out);
     a.params = *params;
     a.rng.state = 0x9e3779b97f4a7c15ull;
-    netcore_schema *schema = arena_schema(&a.type_player, &a.type_shot);
+    netcore_schema *schema = arena_schema(format, &a.type_player, &a.type_shot);
     a.view = (interest_view){a.x, a.y, a.viewer_slot, ARENA_RADIUS_M, 0};
     netcore_snapshot_server_config sc;
     netcore_snapshot_server_config_default(&sc);
@@ -539,14 +542,14 @@ static void arena_run(const arena_params *params, uint32_t rate_hz, arena_result
     netcore_schema_destroy(schema);
 }
 
-static void arena_rate_report(bench_json *json, const arena_params *params, uint32_t rate_hz,
-                              uint32_t runs)
+static void arena_rate_report(bench_json *json, const arena_params *params,
+                              netcore_snapshot_format format, uint32_t rate_hz, uint32_t runs)
 {
     double enc[MAX_RUNS], dec[MAX_RUNS];
     arena_result r;
     uint64_t decode_errors = 0;
     for (uint32_t i = 0; i < runs; i++) {
-        arena_run(params, rate_hz, &r);
+        arena_run(params, format, rate_hz, &r);
         enc[i] = r.encode_us;
         dec[i] = r.decode_us;
         decode_errors += r.decode_errors;
@@ -600,8 +603,13 @@ void arena_report(bench_json *json, bool quick, uint32_t runs)
     bench_json_uint(json, "ack_delay_ms", ACK_DELAY_TICKS * 1000 / TICK_HZ);
     bench_json_uint(json, "budget_bytes", ARENA_BUDGET_BYTES);
     bench_json_uint(json, "warmup_ms_not_averaged", ARENA_WARMUP_TICKS * 1000 / TICK_HZ);
-    arena_rate_report(json, &params, 20, runs);
-    arena_rate_report(json, &params, 60, runs);
+    arena_rate_report(json, &params, NETCORE_SNAPSHOT_FORMAT_BITPACKED, 20, runs);
+    arena_rate_report(json, &params, NETCORE_SNAPSHOT_FORMAT_BITPACKED, 60, runs);
+    /* The same runs with the range-coded format. */
+    bench_json_object_begin(json, "range_coded");
+    arena_rate_report(json, &params, NETCORE_SNAPSHOT_FORMAT_RANGE_CODED, 20, runs);
+    arena_rate_report(json, &params, NETCORE_SNAPSHOT_FORMAT_RANGE_CODED, 60, runs);
+    bench_json_object_end(json);
     bench_json_object_end(json);
 }
 
@@ -642,10 +650,11 @@ typedef struct scale_result {
     uint64_t full, deferred;
 } scale_result;
 
-static netcore_schema *scale_schema(void)
+static netcore_schema *scale_schema(netcore_snapshot_format format)
 {
     netcore_schema_config cfg;
     netcore_schema_config_default(&cfg);
+    cfg.snapshot_format = format;
     netcore_schema *schema = NULL;
     uint16_t type;
     netcore_field_desc pos = position_field();
@@ -754,28 +763,10 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
     netcore_snapshot_server_destroy(server);
 }
 
-void scale_report(bench_json *json, bool quick, uint32_t runs)
+static void scale_curve(bench_json *json, const netcore_schema *schema, const scale_params *base_params,
+                        const uint32_t *curve, size_t points, uint32_t runs)
 {
-    static const uint32_t full_curve[] = {8, 32, SCALE_GOAL_CLIENTS, 128, SCALE_MAX_CLIENTS};
-    static const uint32_t quick_curve[] = {4, 8};
-    const uint32_t *curve = quick ? quick_curve : full_curve;
-    size_t points = quick ? sizeof quick_curve / sizeof *quick_curve
-                          : sizeof full_curve / sizeof *full_curve;
-    scale_params params = {SCALE_ENTITIES, SCALE_TICKS, SCALE_WARMUP_TICKS};
-    if (quick)
-        params = (scale_params){256, 30, 12};
-    runs = runs > MAX_RUNS ? MAX_RUNS : runs;
-    netcore_schema *schema = scale_schema();
-    bench_json_object_begin(json, "scale");
-    bench_json_uint(json, "entities", params.entities);
-    bench_json_uint(json, "rate_hz", TICK_HZ);
-    bench_json_number(json, "world_m", 2.0 * SCALE_HALF_M);
-    bench_json_number(json, "interest_radius_m", SCALE_RADIUS_M);
-    bench_json_uint(json, "budget_bytes", SCALE_BUDGET_BYTES);
-    bench_json_uint(json, "ticks_measured", params.ticks);
-    bench_json_uint(json, "ack_delay_ms", ACK_DELAY_TICKS * 1000 / TICK_HZ);
-    bench_json_uint(json, "goal_clients", SCALE_GOAL_CLIENTS);
-    bench_json_number(json, "goal_ms_per_tick", SCALE_GOAL_MS);
+    scale_params params = *base_params;
     for (size_t p = 0; p < points; p++) {
         double median[MAX_RUNS], p99[MAX_RUNS], cpu[MAX_RUNS], update[MAX_RUNS], encode[MAX_RUNS];
         scale_result r;
@@ -802,6 +793,37 @@ void scale_report(bench_json *json, bool quick, uint32_t runs)
         bench_json_uint(json, "entities_deferred", r.deferred);
         bench_json_object_end(json);
     }
+}
+
+void scale_report(bench_json *json, bool quick, uint32_t runs)
+{
+    static const uint32_t full_curve[] = {8, 32, SCALE_GOAL_CLIENTS, 128, SCALE_MAX_CLIENTS};
+    static const uint32_t quick_curve[] = {4, 8};
+    const uint32_t *curve = quick ? quick_curve : full_curve;
+    size_t points = quick ? sizeof quick_curve / sizeof *quick_curve
+                          : sizeof full_curve / sizeof *full_curve;
+    scale_params params = {SCALE_ENTITIES, SCALE_TICKS, SCALE_WARMUP_TICKS};
+    if (quick)
+        params = (scale_params){256, 30, 12};
+    runs = runs > MAX_RUNS ? MAX_RUNS : runs;
+    netcore_schema *schema = scale_schema(NETCORE_SNAPSHOT_FORMAT_BITPACKED);
+    bench_json_object_begin(json, "scale");
+    bench_json_uint(json, "entities", params.entities);
+    bench_json_uint(json, "rate_hz", TICK_HZ);
+    bench_json_number(json, "world_m", 2.0 * SCALE_HALF_M);
+    bench_json_number(json, "interest_radius_m", SCALE_RADIUS_M);
+    bench_json_uint(json, "budget_bytes", SCALE_BUDGET_BYTES);
+    bench_json_uint(json, "ticks_measured", params.ticks);
+    bench_json_uint(json, "ack_delay_ms", ACK_DELAY_TICKS * 1000 / TICK_HZ);
+    bench_json_uint(json, "goal_clients", SCALE_GOAL_CLIENTS);
+    bench_json_number(json, "goal_ms_per_tick", SCALE_GOAL_MS);
+    scale_curve(json, schema, &params, curve, points, runs);
+    /* The same curve with the range-coded format. */
+    netcore_schema *range_schema = scale_schema(NETCORE_SNAPSHOT_FORMAT_RANGE_CODED);
+    bench_json_object_begin(json, "range_coded");
+    scale_curve(json, range_schema, &params, curve, points, runs);
+    bench_json_object_end(json);
+    netcore_schema_destroy(range_schema);
     bench_json_object_end(json);
     netcore_schema_destroy(schema);
 }

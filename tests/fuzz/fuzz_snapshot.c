@@ -15,6 +15,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* fuzz_snapshot_range.c builds this target again with the range-coded format. */
+#ifndef FUZZ_SNAPSHOT_FORMAT
+#define FUZZ_SNAPSHOT_FORMAT NETCORE_SNAPSHOT_FORMAT_BITPACKED
+#endif
+
 #define SCENE_ENTITIES 40
 #define BASELINES 4
 #define SNAP_BYTES 1200
@@ -76,6 +81,7 @@ static void scene_init(void)
 {
     netcore_schema_config schema_cfg;
     netcore_schema_config_default(&schema_cfg);
+    schema_cfg.snapshot_format = FUZZ_SNAPSHOT_FORMAT;
     uint16_t ship = 0, flag = 0;
     if (netcore_schema_create(&schema_cfg, &sc.schema) != NETCORE_OK ||
         netcore_schema_add_type(sc.schema, "ship", &ship) != NETCORE_OK ||

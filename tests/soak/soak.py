@@ -78,6 +78,8 @@ def parse_args(argv):
     p.add_argument("--tick-hz", type=int, default=30)
     p.add_argument("--snapshot-hz", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--range-coded", action="store_true",
+                   help="range-coded snapshots (server and bots)")
     p.add_argument("--timeout-ms", type=int,
                    help="peer timeout of every host (default: per preset, see TIMEOUTS)")
     p.add_argument("--warmup", type=float, help="seconds ignored by the memory and CPU checks "
@@ -262,7 +264,8 @@ def start(run, args, out):
         "--tick-hz", str(args.tick_hz), "--snapshot-hz", str(args.snapshot_hz),
         "--timeout-ms", str(timeout_ms), "--handshake-timeout-ms", str(handshake_timeout_ms)]
         + (["--corrupt-tick", str(args.inject_divergence_tick)]
-           if args.inject_divergence_tick else []),
+           if args.inject_divergence_tick else [])
+        + (["--range-coded", "1"] if args.range_coded else []),
         os.path.join(out, "server.out"), os.path.join(out, "server.err"), netns=server_ns)
     server_addr = wait_for_line(os.path.join(out, "server.err"), "listening on", server)
     if server_addr is None:
@@ -286,7 +289,8 @@ def start(run, args, out):
             "--entities", str(args.entities), "--tick-hz", str(args.tick_hz),
             "--duration", str(args.duration), "--timeout-ms", str(timeout_ms),
             "--connect-timeout-ms", str(connect_timeout_ms),
-            "--stats", os.path.join(out, "bots%d.jsonl" % i)],
+            "--stats", os.path.join(out, "bots%d.jsonl" % i)]
+            + (["--range-coded", "1"] if args.range_coded else []),
             os.path.join(out, "bots%d.out" % i), os.path.join(out, "bots%d.err" % i),
             netns=client_ns)
         first += count

@@ -41,6 +41,7 @@ typedef struct bot_options {
     uint32_t bots;
     uint32_t first_client_id;
     uint32_t entities;
+    uint32_t range_coded; /* 1: range-coded snapshots */
     uint32_t tick_hz;
     uint32_t duration_s;
     uint32_t timeout_ms;
@@ -100,7 +101,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: soak_bot --server ADDR:PORT (--key HEX | --key-file FILE)\n"
                  "       [--connect ADDR:PORT] [--bots N] [--first-client-id N] [--entities K]\n"
                  "       [--tick-hz N] [--duration S] [--timeout-ms MS]\n"
-                 "       [--connect-timeout-ms MS] [--stats FILE|-]\n");
+                 "       [--connect-timeout-ms MS] [--stats FILE|-] [--range-coded 0|1]\n");
 }
 
 static bool parse_options(int argc, char **argv, bot_options *options)
@@ -123,6 +124,7 @@ static bool parse_options(int argc, char **argv, bot_options *options)
         {"--bots", NULL, &options->bots, 1, 256},
         {"--first-client-id", NULL, &options->first_client_id, 1, 1000000},
         {"--entities", NULL, &options->entities, 0, 4096},
+        {"--range-coded", NULL, &options->range_coded, 0, 1},
         {"--tick-hz", NULL, &options->tick_hz, 1, 240},
         {"--duration", NULL, &options->duration_s, 1, 7 * 86400},
         {"--timeout-ms", NULL, &options->timeout_ms, 1000, 600000},
@@ -448,7 +450,9 @@ static bool process_open(bot_process *process)
         fprintf(stderr, "soak_bot: bad --server or --connect address\n");
         return false;
     }
-    if (soak_schema_create(&process->schema) != NETCORE_OK) {
+    if (soak_schema_create(process->options.range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                                                        : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
+                           &process->schema) != NETCORE_OK) {
         fprintf(stderr, "soak_bot: schema setup failed\n");
         return false;
     }

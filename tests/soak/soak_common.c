@@ -32,10 +32,11 @@ static netcore_result add_int_field(netcore_schema *schema, uint16_t type, const
     return netcore_schema_add_field(schema, type, &desc, NULL);
 }
 
-netcore_result soak_schema_create(netcore_schema **out_schema)
+netcore_result soak_schema_create(netcore_snapshot_format format, netcore_schema **out_schema)
 {
     netcore_schema_config config;
     netcore_schema_config_default(&config);
+    config.snapshot_format = format;
     netcore_schema *schema = NULL;
     netcore_result result = netcore_schema_create(&config, &schema);
     if (result != NETCORE_OK) {

@@ -29,9 +29,10 @@ enum { SOAK_PLAYER_OWNER = 0, SOAK_PLAYER_X, SOAK_PLAYER_Y, SOAK_PLAYER_LAST_INP
 /* Channel carrying snapshots (server to bot) and input packets (bot to server). */
 #define SOAK_CHANNEL 3
 
-/* Builds and finalizes the soak schema. *out_schema is the caller's to destroy.
- * Errors: those of the netcore_schema_* calls. */
-netcore_result soak_schema_create(netcore_schema **out_schema);
+/* Builds and finalizes the soak schema with the given snapshot format (server
+ * and bots must agree: --range-coded 1 on both). *out_schema is the caller's
+ * to destroy. Errors: those of the netcore_schema_* calls. */
+netcore_result soak_schema_create(netcore_snapshot_format format, netcore_schema **out_schema);
 
 /* State of scripted entity `index` at server tick `tick`: every field changes
  * every tick, and hash covers every bit of a 32-bit field, so a codec error in

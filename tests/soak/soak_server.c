@@ -42,6 +42,7 @@ typedef struct server_options {
     const char *stats_path;
     uint32_t port;
     uint32_t entities;
+    uint32_t range_coded; /* 1: range-coded snapshots */
     uint32_t max_clients;
     uint32_t tick_hz;
     uint32_t snapshot_hz;
@@ -113,6 +114,8 @@ static void usage(FILE *out)
             "       [--public ADDR:PORT] [--entities K] [--max-clients N] [--tick-hz N]\n"
             "       [--snapshot-hz N] [--budget BYTES] [--duration S] [--timeout-ms MS]\n"
             "       [--handshake-timeout-ms MS] [--stats FILE|-] [--corrupt-tick N]\n"
+            "       [--range-coded 0|1]\n"
+            "--range-coded 1: range-coded snapshots (the bots need --range-coded 1 too).\n"
             "--handshake-timeout-ms MS: the ENet handshake and the token admission must\n"
             "each finish within MS (raise it above a few round trips on slow links).\n"
             "--corrupt-tick N: fault injection for testing the soak's checks: the first\n"
@@ -140,6 +143,7 @@ static bool parse_options(int argc, char **argv, server_options *options)
         {"--stats", &options->stats_path, NULL, 0, 0},
         {"--port", NULL, &options->port, 0, 65535},
         {"--entities", NULL, &options->entities, 0, 4096},
+        {"--range-coded", NULL, &options->range_coded, 0, 1},
         {"--max-clients", NULL, &options->max_clients, 1, 1024},
         {"--tick-hz", NULL, &options->tick_hz, 1, 240},
         {"--snapshot-hz", NULL, &options->snapshot_hz, 1, 240},
@@ -570,7 +574,10 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     result = netcore_token_validator_create(&validator_config, &server->validator);
     memset(validator_config.key, 0, sizeof(validator_config.key));
     if (result == NETCORE_OK) {
-        result = soak_schema_create(&server->schema);
+        result = soak_schema_create(server->options.range_coded
+                                        ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                                        : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
+                                    &server->schema);
     }
     if (result == NETCORE_OK) {
         netcore_snapshot_server_config config;

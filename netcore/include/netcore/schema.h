@@ -19,9 +19,15 @@
  *   QUAT   "smallest three": 2 + 3 * bits, bits in 9..24 per component.
  * Deltas against a baseline are usually much cheaper (see docs/snapshot-format.md).
  *
+ * Snapshot format: the schema also fixes how snapshots are coded on the wire
+ * (netcore_schema_config.snapshot_format): bit-packed (the default) or
+ * range-coded (adaptive arithmetic coding, smaller, a little more CPU). The
+ * format is part of the hash, so a client and a server that pass the hash
+ * check cannot disagree on it.
+ *
  * Compatibility: netcore_schema_hash() covers everything that changes the wire
  * format (kinds, bit counts, ranges, precisions, field and type order, and the
- * snapshot format version), not names. Exchange the 64-bit hash at connect time
+ * snapshot format and its version), not names. Exchange the 64-bit hash at connect time
  * and compare it with netcore_schema_check_hash(); every snapshot and ack also
  * carries a 16-bit tag folded from the hash, so a mismatched pair that skipped the
  * check is still rejected with NETCORE_ERR_MISMATCH (with probability 1 - 2^-16).
@@ -70,18 +76,29 @@ typedef struct netcore_field_desc {
     float precision;
 } netcore_field_desc;
 
+/* How snapshots of a schema are coded (docs/snapshot-format.md). */
+typedef enum netcore_snapshot_format {
+    NETCORE_SNAPSHOT_FORMAT_BITPACKED = 0, /* fixed prefix codes, bit-packed (default) */
+    NETCORE_SNAPSHOT_FORMAT_RANGE_CODED,   /* adaptive binary range coding: models carried
+                                              from the acknowledged baseline, values
+                                              predicted from the baseline's own motion */
+    NETCORE_SNAPSHOT_FORMAT_COUNT
+} netcore_snapshot_format;
+
 typedef struct netcore_schema_config {
     netcore_allocator allocator;
     netcore_log log;
     uint32_t max_types;  /* default 64, at most NETCORE_SCHEMA_MAX_TYPES */
     uint32_t max_fields; /* fields over all types, default 1024 */
+    netcore_snapshot_format snapshot_format; /* default NETCORE_SNAPSHOT_FORMAT_BITPACKED */
 } netcore_schema_config;
 
 /* Fills *config with the defaults above. */
 void netcore_schema_config_default(netcore_schema_config *config);
 
 /* Makes an empty, unfinalized schema; the config is copied.
- * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, zero or too large limits),
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, zero or too large limits, an
+ * unknown snapshot format),
  * NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_schema_create(const netcore_schema_config *config,
                                      netcore_schema **out_schema);
@@ -119,6 +136,12 @@ netcore_result netcore_schema_hash(const netcore_schema *schema, uint64_t *out_h
 /* Connect-time check: NETCORE_OK when remote_hash equals this schema's hash,
  * NETCORE_ERR_MISMATCH otherwise, NETCORE_ERR_STATE if not finalized. */
 netcore_result netcore_schema_check_hash(const netcore_schema *schema, uint64_t remote_hash);
+
+/* The snapshot format the schema was created with (the default for NULL). */
+netcore_snapshot_format netcore_schema_snapshot_format(const netcore_schema *schema);
+/* A short name of a format ("bitpacked", "range_coded"; "unknown" otherwise),
+ * static storage: for logs, stats and the demo's net graph. */
+const char *netcore_snapshot_format_name(netcore_snapshot_format format);
 
 /* Number of types (0 for NULL). */
 uint32_t netcore_schema_type_count(const netcore_schema *schema);

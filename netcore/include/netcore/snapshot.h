@@ -34,7 +34,10 @@
  * plus max_entities * (64 + 8 * C) bytes of per-entity delta cache,
  * client: ring_length * max_entities * (6 + 4 * C) bytes, where C is the
  * largest number of 32-bit components of any type (1 per INT/FLOAT/ANGLE/BOOL,
- * 2 per VEC2, 3 per VEC3, 4 per QUAT).
+ * 2 per VEC2, 3 per VEC3, 4 per QUAT). The range-coded format (schema.h)
+ * adds, to every ring record on both ends, 1 + 4 * C bytes per entity (the
+ * motion the next snapshot predicts from) and about 9.5 KiB (the coder's
+ * models, which the next snapshot starts from).
  *
  * Single-threaded: one server or client is used by one thread at a time.
  */
@@ -110,6 +113,9 @@ typedef struct netcore_snapshot_server_stats {
     uint64_t acks_old;          /* acks not newer than the current baseline (ignored) */
     uint64_t acks_unknown;      /* acks naming a sequence not in the ring (ignored) */
     uint64_t acks_rejected;     /* ack messages that were malformed or had the wrong schema tag */
+    uint64_t range_fallbacks;   /* range-coded format: snapshots whose range-coded body did not
+                                   fit the budget or was larger than the bit-packed one, sent
+                                   with the bit-packed body instead */
 } netcore_snapshot_server_stats;
 
 /* Fills *config with the defaults above (schema NULL: the caller must set it). */
@@ -229,14 +235,15 @@ netcore_result netcore_snapshot_server_client_stats(const netcore_snapshot_serve
                                                     uint32_t client,
                                                     netcore_snapshot_server_stats *out_stats);
 /* Bits written for one type over all clients since create: entity headers,
- * masks and field values (*out_bits), and the number of creations plus
- * updates written (*out_entities). Either pointer may be NULL.
+ * masks and field values (*out_bits; bit-packed bodies only: range-coded bits
+ * are not split by type or field), and the number of creations plus updates
+ * written (*out_entities). Either pointer may be NULL.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (unknown type). */
 netcore_result netcore_snapshot_server_type_stats(const netcore_snapshot_server *server,
                                                   uint16_t type, uint64_t *out_bits,
                                                   uint64_t *out_entities);
-/* Bits written for one field's values (over all clients), and how many times it
- * was written. Either pointer may be NULL.
+/* Bits written for one field's values (over all clients; bit-packed bodies
+ * only), and how many times it was written. Either pointer may be NULL.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (unknown type or field). */
 netcore_result netcore_snapshot_server_field_stats(const netcore_snapshot_server *server,
                                                    uint16_t type, uint16_t field,

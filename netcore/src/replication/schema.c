@@ -49,7 +49,11 @@ static void hash_float(uint64_t *hash, float value)
 static uint64_t compute_hash(const netcore_schema *schema)
 {
     uint64_t hash = 0xcbf29ce484222325ull;
-    hash_u32(&hash, NCI_SNAPSHOT_FORMAT_VERSION);
+    /* The bit-packed format keeps its version word alone, so its hashes did
+     * not change when the range-coded format arrived. */
+    hash_u32(&hash, schema->snapshot_format == NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                        ? NCI_RANGE_FORMAT_VERSION
+                        : NCI_SNAPSHOT_FORMAT_VERSION);
     hash_u32(&hash, schema->type_count);
     for (uint32_t t = 0; t < schema->type_count; t++) {
         const nci_type *type = &schema->types[t];
@@ -99,7 +103,8 @@ netcore_result netcore_schema_create(const netcore_schema_config *config,
 {
     if (!config || !out_schema || config->max_types == 0 ||
         config->max_types > NETCORE_SCHEMA_MAX_TYPES || config->max_fields == 0 ||
-        config->max_fields > (1u << 20))
+        config->max_fields > (1u << 20) ||
+        (unsigned)config->snapshot_format >= NETCORE_SNAPSHOT_FORMAT_COUNT)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_schema = NULL;
     netcore_schema *schema = nci_calloc(&config->allocator, 1, sizeof *schema);
@@ -109,6 +114,7 @@ netcore_result netcore_schema_create(const netcore_schema_config *config,
     schema->log = config->log;
     schema->max_types = config->max_types;
     schema->max_fields = config->max_fields;
+    schema->snapshot_format = config->snapshot_format;
     schema->types = nci_calloc(&schema->allocator, config->max_types, sizeof *schema->types);
     schema->fields = nci_calloc(&schema->allocator, config->max_fields, sizeof *schema->fields);
     schema->comp_bits = nci_calloc(&schema->allocator, config->max_fields, 4);
@@ -273,6 +279,20 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
     schema->tag = nci_schema_tag(schema->hash);
     schema->finalized = true;
     return NETCORE_OK;
+}
+
+netcore_snapshot_format netcore_schema_snapshot_format(const netcore_schema *schema)
+{
+    return schema ? schema->snapshot_format : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
+}
+
+const char *netcore_snapshot_format_name(netcore_snapshot_format format)
+{
+    switch (format) {
+    case NETCORE_SNAPSHOT_FORMAT_BITPACKED: return "bitpacked";
+    case NETCORE_SNAPSHOT_FORMAT_RANGE_CODED: return "range_coded";
+    default: return "unknown";
+    }
 }
 
 bool netcore_schema_is_finalized(const netcore_schema *schema)

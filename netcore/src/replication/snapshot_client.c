@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "replication/range_coder.h"
 #include "replication/snapshot_internal.h"
 
 #define DEFAULT_MAX_ENTITIES 1024u
@@ -21,6 +22,7 @@ struct netcore_snapshot_client {
     uint32_t spare;      /* index of the spare view */
     void *block;
     uint8_t *removed; /* [max_entities] scratch: baseline positions removed by the snapshot */
+    uint16_t *created;              /* [max_entities] scratch: creation slots (range-coded) */
     bool has_newest;
     uint16_t newest_seq;
     bool need_full;
@@ -59,6 +61,7 @@ void netcore_snapshot_client_destroy(netcore_snapshot_client *client)
     nci_free(&allocator, client->slot_view);
     nci_free(&allocator, client->block);
     nci_free(&allocator, client->removed);
+    nci_free(&allocator, client->created);
     nci_free(&allocator, client);
 }
 
@@ -84,9 +87,14 @@ netcore_result netcore_snapshot_client_create(const netcore_snapshot_client_conf
     client->views = nci_calloc(a, client->ring_length + 1, sizeof *client->views);
     client->slot_view = nci_calloc(a, client->ring_length, sizeof *client->slot_view);
     client->removed = nci_calloc(a, client->max_entities, 1);
-    if (!client->views || !client->slot_view || !client->removed ||
+    bool range = nci_range_coded(client->schema), range_ok = true;
+    if (range) {
+        client->created = nci_calloc(a, client->max_entities, sizeof *client->created);
+        range_ok = client->created != NULL;
+    }
+    if (!client->views || !client->slot_view || !client->removed || !range_ok ||
         !nci_views_alloc(a, client->views, client->ring_length + 1, client->max_entities,
-                         client->stride, &client->block)) {
+                         client->stride, range, &client->block)) {
         netcore_snapshot_client_destroy(client);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -270,22 +278,56 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         }
         d.base = bv;
     }
-    uint32_t tick;
-    if (has_base) {
+    /* The range-coded format puts its body flag before the tick delta, which a
+     * range-coded body carries itself. */
+    bool range = nci_range_coded(client->schema);
+    uint32_t tick = has_base ? 0 : netcore_bit_read_bits(r, 32);
+    bool range_body = range && netcore_bit_read_bool(r);
+    if (has_base && !range_body) {
         int64_t tick_delta = netcore_bit_read_varint_signed(r);
         if (tick_delta > (int64_t)UINT32_MAX || tick_delta < -(int64_t)UINT32_MAX)
             return reject(client, NETCORE_ERR_MALFORMED, "bad tick");
         tick = (uint32_t)((int64_t)d.base->tick + tick_delta);
-    } else {
-        tick = netcore_bit_read_bits(r, 32);
     }
     d.out = &client->views[client->spare];
     d.out->count = 0;
-    if (netcore_bit_reader_failed(r) || !read_removals(&d) || !read_updates(&d))
-        return reject(client, NETCORE_ERR_MALFORMED, "bad entity data");
-    netcore_bit_reader_align(r);
-    if (netcore_bit_reader_failed(r) || netcore_bit_reader_bits_remaining(r) != 0)
-        return reject(client, NETCORE_ERR_MALFORMED, "trailing bytes");
+    if (range_body) {
+        unsigned dropped = netcore_bit_read_bits(r, NCI_RANGE_DROPPED_BITS);
+        netcore_bit_reader_align(r);
+        if (netcore_bit_reader_failed(r))
+            return reject(client, NETCORE_ERR_MALFORMED, "truncated header");
+        if (dropped > NCI_RC_MAX_PAD_BYTES)
+            return reject(client, NETCORE_ERR_MALFORMED, "bad range coder padding");
+        size_t head = netcore_bit_reader_bytes_read(r);
+        nci_range_body_read rb = {
+            .schema = client->schema,
+            .base = d.base,
+            .has_base = has_base,
+            .out = d.out,
+            .max_entities = client->max_entities,
+            .stride = client->stride,
+            .tick = tick,
+            .dropped_bytes = dropped,
+            .removed = client->removed,
+            .created = client->created,
+            .models = d.out->models,
+        };
+        if (!nci_range_body_decode(&rb, (const uint8_t *)bytes + head, size_bytes - head))
+            return reject(client, NETCORE_ERR_MALFORMED, "bad range-coded body");
+        tick = rb.tick;
+    } else {
+        if (netcore_bit_reader_failed(r) || !read_removals(&d) || !read_updates(&d))
+            return reject(client, NETCORE_ERR_MALFORMED, "bad entity data");
+        netcore_bit_reader_align(r);
+        if (netcore_bit_reader_failed(r) || netcore_bit_reader_bits_remaining(r) != 0)
+            return reject(client, NETCORE_ERR_MALFORMED, "trailing bytes");
+    }
+    if (range) {
+        d.out->tick = tick;
+        const nci_view *base = has_base ? d.base : NULL;
+        nci_view_derive_motion(client->schema, base, d.out, client->stride);
+        nci_view_keep_models(d.out, base, range_body ? d.out->models : NULL);
+    }
 
     /* Commit: the spare becomes the ring slot's view, the old one the spare. */
     d.out->valid = true;

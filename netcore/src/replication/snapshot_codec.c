@@ -221,14 +221,19 @@ bool nci_entity_delta_read(netcore_bit_reader *reader, const netcore_schema *sch
 /* ---- views ---- */
 
 bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32_t count,
-                     uint32_t capacity, uint32_t stride, void **out_block)
+                     uint32_t capacity, uint32_t stride, bool with_motion, void **out_block)
 {
-    /* Per view: three uint16 arrays (padded to a multiple of 4 bytes) then the states. */
+    /* Per view: three uint16 arrays (padded to a multiple of 4 bytes) then the
+     * states; with motion, the motion flags (padded) and the motion deltas. */
     size_t ids_bytes = ((size_t)capacity * 3 * sizeof(uint16_t) + 3) & ~(size_t)3;
-    if ((size_t)capacity > SIZE_MAX / 4 / (stride ? stride : 1))
+    if ((size_t)capacity > SIZE_MAX / 8 / (stride ? stride : 1))
         return false;
     size_t state_bytes = (size_t)capacity * stride * sizeof(uint32_t);
-    size_t per_view = ids_bytes + state_bytes;
+    size_t flag_bytes = with_motion ? ((size_t)capacity + 3) & ~(size_t)3 : 0;
+    size_t motion_bytes = with_motion ? state_bytes : 0;
+    size_t models_bytes = with_motion ? (nci_range_models_size() + 7) & ~(size_t)7 : 0;
+    size_t per_view = ((ids_bytes + state_bytes + flag_bytes + motion_bytes + 7) & ~(size_t)7) +
+                      models_bytes;
     if (per_view == 0 || (size_t)count > SIZE_MAX / per_view)
         return false;
     uint8_t *block = nci_calloc(allocator, count, per_view);
@@ -241,6 +246,11 @@ bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32
         views[v].gen = views[v].index + capacity;
         views[v].type = views[v].gen + capacity;
         views[v].state = (uint32_t *)(void *)(base + ids_bytes);
+        if (with_motion) {
+            views[v].motion_flag = base + ids_bytes + state_bytes;
+            views[v].motion = (int32_t *)(void *)(base + ids_bytes + state_bytes + flag_bytes);
+            views[v].models = (nci_range_models *)(void *)(base + per_view - models_bytes);
+        }
     }
     *out_block = block;
     return true;

@@ -292,16 +292,20 @@ static void write_fields(netcore_snapshot_server *server, netcore_bit_writer *w,
     const uint32_t *cur = nci_world_state(server, index);
     nci_delta_cache *dc = &server->delta_cache[index];
     uint64_t *field_bits = &server->field_bits[t->first_field];
+    /* A local copy: GCC cannot see that t->field_count stays put across the
+     * calls below and warns (-Wstringop-overflow) about the loops into the
+     * 16-entry arrays. */
+    uint32_t field_count = t->field_count;
     /* classify() looked this pair up for this write, so the entry is its. */
     if (!dc->has_payload && dc->bits <= NCI_DELTA_CACHE_BYTES * 8 &&
-        t->field_count <= NCI_DELTA_CACHE_FIELDS) {
+        field_count <= NCI_DELTA_CACHE_FIELDS) {
         uint64_t bits[NCI_DELTA_CACHE_FIELDS] = {0};
         netcore_bit_writer scratch;
         netcore_bit_writer_init(&scratch, dc->payload, sizeof dc->payload);
         nci_entity_delta_write(&scratch, schema, t, ref, cur, dc->mask, bits);
         netcore_bit_writer_flush(&scratch);
         if (!netcore_bit_writer_failed(&scratch)) {
-            for (uint32_t f = 0; f < t->field_count; f++)
+            for (uint32_t f = 0; f < field_count; f++)
                 dc->field_bits[f] = (uint8_t)bits[f];
             dc->has_payload = true;
         }
@@ -311,7 +315,7 @@ static void write_fields(netcore_snapshot_server *server, netcore_bit_writer *w,
         return;
     }
     put_payload(w, dc->payload, dc->bits);
-    for (uint32_t f = 0; f < t->field_count; f++)
+    for (uint32_t f = 0; f < field_count; f++)
         field_bits[f] += dc->field_bits[f];
 }
 
@@ -402,6 +406,130 @@ static void update_stats(nci_client_slot *cl, const write_plan *plan, size_t wri
     s->entities_deferred += plan->cand_count - plan->selected;
 }
 
+/* The header. range_body: -1 in the bit-packed format; in the range-coded
+ * format 1 for a range-coded body (which carries the tick delta itself) or 0
+ * for the bit-packed fallback. */
+static void write_header(const netcore_snapshot_server *server, const write_plan *plan,
+                         uint16_t seq, uint32_t now_tick, int range_body, netcore_bit_writer *w)
+{
+    netcore_bit_write_bits(w, server->schema->tag, 16);
+    netcore_bit_write_bits(w, seq, 16);
+    netcore_bit_write_bool(w, plan->has_base);
+    if (plan->has_base)
+        netcore_bit_write_varint(w, plan->age);
+    else
+        netcore_bit_write_bits(w, now_tick, 32);
+    if (range_body >= 0)
+        netcore_bit_write_bool(w, range_body == 1);
+    if (plan->has_base && range_body != 1)
+        netcore_bit_write_varint_signed(w, (int64_t)now_tick - (int64_t)plan->base->tick);
+}
+
+/* Range-coded format: the header, a 1 bit, zero bits to a byte boundary, the
+ * range-coded body. False when the body does not fit (the caller then sends
+ * the bit-packed body, which the budget check guarantees fits). */
+static bool write_range_coded(netcore_snapshot_server *server, nci_client_slot *cl,
+                              const write_plan *plan, uint16_t seq, uint32_t now_tick,
+                              uint8_t *buffer, size_t budget, size_t *out_written)
+{
+    netcore_bit_writer w;
+    netcore_bit_writer_init(&w, buffer, budget);
+    write_header(server, plan, seq, now_tick, 1, &w);
+    size_t dropped_at = netcore_bit_writer_bits_written(&w);
+    netcore_bit_write_bits(&w, 0, NCI_RANGE_DROPPED_BITS); /* filled in below */
+    netcore_bit_writer_align(&w);
+    size_t head = netcore_bit_writer_flush(&w);
+    if (netcore_bit_writer_failed(&w))
+        return false;
+    nci_range_body_plan rp = {
+        .base = plan->base,
+        .has_base = plan->has_base,
+        .span_ticks = plan->has_base ? now_tick - plan->base->tick : 0,
+        .tick_delta = (int64_t)now_tick - (int64_t)plan->base->tick,
+        .removals = server->removals,
+        .removal_count = plan->removals_selected,
+        .removed = server->removed,
+        .cands = server->cands,
+        .cand_count = plan->cand_count,
+        .models = cl->ring[seq % server->ring_length].models,
+    };
+    size_t body = 0;
+    unsigned dropped = 0;
+    if (!nci_range_body_write(server, &rp, buffer + head, budget - head, &body, &dropped))
+        return false;
+    for (unsigned i = 0; i < NCI_RANGE_DROPPED_BITS; i++)
+        if ((dropped >> i) & 1u)
+            buffer[(dropped_at + i) / 8] |= (uint8_t)(1u << ((dropped_at + i) % 8));
+    const netcore_schema *schema = server->schema;
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        const nci_candidate *c = &server->cands[k];
+        if (!c->selected)
+            continue;
+        const nci_type *t = &schema->types[server->slots[c->index].type];
+        server->type_entities[server->slots[c->index].type]++;
+        for (uint32_t f = 0; f < t->field_count; f++)
+            server->field_writes[t->first_field + f] += (c->mask >> f) & 1u;
+    }
+    *out_written = head + body;
+    return true;
+}
+
+/* Bytes of the same snapshot with the bit-packed body (the range-coded
+ * format's fallback), from the exact costs select_entities() used. */
+static size_t bitpacked_bytes(const netcore_snapshot_server *server, const write_plan *plan,
+                              uint32_t now_tick)
+{
+    size_t bits = 16 + 16 + 1 + 1 + netcore_varint_bits(plan->removals_selected) +
+                  netcore_varint_bits(plan->selected);
+    if (plan->has_base) {
+        int64_t tick_delta = (int64_t)now_tick - (int64_t)plan->base->tick;
+        bits += netcore_varint_bits(plan->age) +
+                netcore_varint_bits(netcore_zigzag_encode(tick_delta));
+    } else {
+        bits += 32;
+    }
+    int64_t prev = -1;
+    for (uint32_t r = 0; r < plan->removals_selected; r++) {
+        uint32_t index = plan->base->index[server->removals[r]];
+        bits += nci_gap_bits((uint32_t)(index - prev));
+        prev = index;
+    }
+    prev = -1;
+    for (uint32_t k = 0; k < plan->cand_count; k++) {
+        const nci_candidate *c = &server->cands[k];
+        if (!c->selected)
+            continue;
+        bits += c->bits + nci_gap_bits((uint32_t)(c->index - prev));
+        prev = c->index;
+    }
+    return (bits + 7) / 8;
+}
+
+static netcore_result write_snapshot(netcore_snapshot_server *server, nci_client_slot *cl,
+                                     const write_plan *plan, uint16_t seq, uint32_t now_tick,
+                                     void *buffer, size_t budget, size_t *out_written,
+                                     bool *out_range_body)
+{
+    bool range = nci_range_coded(server->schema);
+    *out_range_body = false;
+    if (range) {
+        /* Never larger than the bit-packed body (nor over the budget, which
+         * the bit-packed body always fits). */
+        if (write_range_coded(server, cl, plan, seq, now_tick, buffer, budget, out_written) &&
+            *out_written <= bitpacked_bytes(server, plan, now_tick)) {
+            *out_range_body = true;
+            return NETCORE_OK;
+        }
+        cl->stats.range_fallbacks++;
+    }
+    netcore_bit_writer w;
+    netcore_bit_writer_init(&w, buffer, budget);
+    write_header(server, plan, seq, now_tick, range ? 0 : -1, &w);
+    write_entities(server, plan, &w);
+    *out_written = netcore_bit_writer_flush(&w);
+    return netcore_bit_writer_failed(&w) ? NETCORE_ERR_TOO_LARGE : NETCORE_OK;
+}
+
 netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, uint32_t client,
                                              uint32_t now_tick, void *buffer, size_t size_bytes,
                                              size_t *out_written)
@@ -421,7 +549,7 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
     pick_baseline(server, cl, &plan);
     classify(server, client, cl, &plan);
     int64_t tick_delta = (int64_t)now_tick - (int64_t)plan.base->tick;
-    plan.header_bits = 16 + 16 + 1 +
+    plan.header_bits = 16 + 16 + 1 + (nci_range_coded(server->schema) ? 1u : 0u) +
                        (plan.has_base ? netcore_varint_bits(plan.age) +
                                             netcore_varint_bits(netcore_zigzag_encode(tick_delta))
                                       : 32) +
@@ -430,24 +558,15 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
     select_entities(server, &plan, budget * 8);
 
     uint16_t seq = cl->next_seq;
-    netcore_bit_writer w;
-    netcore_bit_writer_init(&w, buffer, budget);
-    netcore_bit_write_bits(&w, server->schema->tag, 16);
-    netcore_bit_write_bits(&w, seq, 16);
-    netcore_bit_write_bool(&w, plan.has_base);
-    if (plan.has_base) {
-        netcore_bit_write_varint(&w, plan.age);
-        netcore_bit_write_varint_signed(&w, tick_delta);
-    } else {
-        netcore_bit_write_bits(&w, now_tick, 32);
-    }
-    write_entities(server, &plan, &w);
-    size_t written = netcore_bit_writer_flush(&w);
-    if (netcore_bit_writer_failed(&w)) {
+    size_t written = 0;
+    bool range_body = false;
+    netcore_result wr =
+        write_snapshot(server, cl, &plan, seq, now_tick, buffer, budget, &written, &range_body);
+    if (wr != NETCORE_OK) {
         /* Unreachable if the cost model is right; never send a cut snapshot. */
         nci_logf(&server->log, NETCORE_LOG_ERROR, "snapshot for client %u overflowed its budget",
                  (unsigned)client);
-        return NETCORE_ERR_TOO_LARGE;
+        return wr;
     }
 
     nci_view *out = &cl->ring[seq % server->ring_length];
@@ -455,6 +574,11 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
     out->valid = true;
     out->seq = seq;
     out->tick = now_tick;
+    if (nci_range_coded(server->schema)) {
+        const nci_view *base = plan.has_base ? plan.base : NULL;
+        nci_view_derive_motion(server->schema, base, out, server->stride);
+        nci_view_keep_models(out, base, range_body ? out->models : NULL);
+    }
     cl->next_seq++;
     for (uint32_t k = 0; k < plan.cand_count; k++) {
         const nci_candidate *c = &server->cands[k];

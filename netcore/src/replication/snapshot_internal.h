@@ -15,6 +15,9 @@
 
 /* Bumped whenever the snapshot wire format changes; part of the schema hash. */
 #define NCI_SNAPSHOT_FORMAT_VERSION 1u
+/* The same for the range-coded format (a word the bit-packed versions never
+ * reach: "RC" and the version). */
+#define NCI_RANGE_FORMAT_VERSION 0x52430001u
 /* Longest slot-index gap code (see nci_gap_write). */
 #define NCI_GAP_MAX_BITS 19u
 /* Bits of an entity generation on the wire (creations only). */
@@ -45,6 +48,7 @@ struct netcore_schema {
     netcore_log log;
     uint32_t max_types;
     uint32_t max_fields;
+    netcore_snapshot_format snapshot_format;
     uint32_t type_count;
     uint32_t field_total;
     nci_type *types;        /* [max_types] */
@@ -58,6 +62,11 @@ struct netcore_schema {
     unsigned type_bits;       /* bits of a type id on the wire */
     uint32_t max_entity_bits; /* worst-case bits of one creation, entity header included */
 };
+
+static inline bool nci_range_coded(const netcore_schema *schema)
+{
+    return schema->snapshot_format == NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
+}
 
 /* 16-bit tag folded from a 64-bit hash. */
 uint16_t nci_schema_tag(uint64_t hash);
@@ -119,27 +128,104 @@ bool nci_entity_delta_read(netcore_bit_reader *reader, const netcore_schema *sch
 
 /* ---- views ---- */
 
+/* What a view's entity did in the snapshot that made the view, against that
+ * snapshot's own baseline (range-coded format only; see nci_view_derive_motion). */
+enum {
+    NCI_MOTION_STILL = 0,   /* equal to the baseline's state */
+    NCI_MOTION_MOVED = 1,   /* changed: motion holds cur - baseline per component */
+    NCI_MOTION_NEW = 2      /* not in the baseline (or a full snapshot): no motion known */
+};
+
 /* The entities a client holds after one snapshot, sorted by slot index. */
 typedef struct nci_view {
     bool valid;
     uint16_t seq;
     uint32_t tick;
     uint32_t count;
-    uint16_t *index; /* [capacity] */
-    uint16_t *gen;   /* [capacity] */
-    uint16_t *type;  /* [capacity] */
-    uint32_t *state; /* [capacity * stride] */
+    uint32_t span_ticks;  /* tick - its baseline's tick; 0 for a full snapshot */
+    uint16_t *index;      /* [capacity] */
+    uint16_t *gen;        /* [capacity] */
+    uint16_t *type;       /* [capacity] */
+    uint32_t *state;      /* [capacity * stride] */
+    uint8_t *motion_flag; /* [capacity] NCI_MOTION_*; NULL unless range-coded */
+    int32_t *motion;      /* [capacity * stride] signed component deltas; NULL unless range-coded */
+    struct nci_range_models *models; /* the range coder's models after this snapshot (the
+                                        next one starts from them); NULL unless range-coded */
 } nci_view;
 
 /* Allocates count views of `capacity` entities with `stride` components each,
- * in one block (*out_block, freed with nci_free). Returns false on overflow or
+ * in one block (*out_block, freed with nci_free); with_motion adds the motion
+ * arrays the range-coded format predicts from. Returns false on overflow or
  * allocation failure. */
 bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32_t count,
-                     uint32_t capacity, uint32_t stride, void **out_block);
+                     uint32_t capacity, uint32_t stride, bool with_motion, void **out_block);
 /* Position of slot index in view, or -1. */
 int32_t nci_view_find(const nci_view *view, uint32_t index);
 /* Copies entry `from_pos` of `from` to the end of `to`. */
 void nci_view_append(nci_view *to, const nci_view *from, uint32_t from_pos, uint32_t stride);
+
+/* ---- range-coded bodies (snapshot_range.c) ---- */
+
+/* The adaptive models of one range-coded snapshot: reset at the start of
+ * every snapshot, so they adapt only on what that snapshot carries. */
+typedef struct nci_range_models nci_range_models;
+size_t nci_range_models_size(void);
+
+/* Sets out->models to what both ends hold after the snapshot that made out:
+ * the models that coded its range-coded body (coded), or for a bit-packed
+ * body its baseline's models (base, NULL for a full snapshot: fresh ones). */
+void nci_view_keep_models(nci_view *out, const nci_view *base, const nci_range_models *coded);
+
+/* Fills out->motion_flag, out->motion and out->span_ticks from the view and
+ * its baseline (base NULL for a full snapshot). Both ends call it on views
+ * that are equal, so they derive equal motion: it depends on nothing else. */
+void nci_view_derive_motion(const netcore_schema *schema, const nci_view *base, nci_view *out,
+                            uint32_t stride);
+
+/* What the encoder decided for one snapshot, in the terms of snapshot_encode.c. */
+typedef struct nci_range_body_plan {
+    const nci_view *base;       /* baseline (the empty view for a full snapshot) */
+    bool has_base;
+    uint32_t span_ticks;        /* now_tick - base tick; 0 for a full snapshot */
+    int64_t tick_delta;         /* now_tick - base tick as a signed 64-bit difference */
+    const uint32_t *removals;   /* baseline positions, slot order */
+    uint32_t removal_count;     /* the first removal_count are written */
+    const uint8_t *removed;     /* [base count] 1 when removed */
+    const struct nci_candidate *cands; /* slot order; selected ones are written */
+    uint32_t cand_count;
+    nci_range_models *models;   /* where to code: the new ring record's models */
+} nci_range_body_plan;
+
+/* Bits of the header field that tells how many trailing zero bytes the range
+ * coder dropped (0..4). */
+#define NCI_RANGE_DROPPED_BITS 3u
+
+/* Range-codes the body (everything after the header) into out; false when it
+ * does not fit in capacity_bytes. *out_size gets its size (which may be 0)
+ * and *out_dropped the trailing zero bytes left out. */
+bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_plan *plan,
+                          uint8_t *out, size_t capacity_bytes, size_t *out_size,
+                          unsigned *out_dropped);
+
+/* One decode of a range-coded body (untrusted bytes). */
+typedef struct nci_range_body_read {
+    const netcore_schema *schema;
+    const nci_view *base;   /* the empty view for a full snapshot */
+    bool has_base;
+    nci_view *out;          /* filled (count, index, gen, type, state), in slot order */
+    uint32_t max_entities;  /* slot indexes and entities accepted */
+    uint32_t stride;
+    uint32_t tick;          /* full snapshot: the header's tick; else set from the body */
+    uint32_t span_ticks;    /* set while decoding: tick - base tick */
+    unsigned dropped_bytes; /* from the header */
+    uint8_t *removed;       /* scratch [max_entities] */
+    uint16_t *created;      /* scratch [max_entities] */
+    nci_range_models *models; /* where to decode: the new view's models */
+    const uint8_t *eighths;  /* set while decoding: the snapshot's prediction scales */
+} nci_range_body_read;
+
+/* False on anything a range-coded body cannot hold (the caller counts it). */
+bool nci_range_body_decode(nci_range_body_read *r, const uint8_t *bytes, size_t size_bytes);
 
 /* ---- server internals (snapshot_server.c, snapshot_encode.c) ---- */
 

@@ -92,7 +92,7 @@ static bool alloc_clients(netcore_snapshot_server *server)
         cl->ring = nci_calloc(a, server->ring_length, sizeof *cl->ring);
         if (!cl->accum || !cl->ring ||
             !nci_views_alloc(a, cl->ring, server->ring_length, server->max_view, server->stride,
-                             &cl->ring_block))
+                             nci_range_coded(server->schema), &cl->ring_block))
             return false;
     }
     return true;
@@ -108,7 +108,10 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
         config->ring_length < 2 || config->ring_length > MAX_RING_LENGTH)
         return NETCORE_ERR_INVALID_ARGUMENT;
     const netcore_schema *schema = config->schema;
-    uint32_t min_budget = (NCI_HEADER_MAX_BITS + schema->max_entity_bits + 7) / 8;
+    /* The range-coded format adds one header bit (range or bit-packed body). */
+    uint32_t min_budget =
+        (NCI_HEADER_MAX_BITS + (nci_range_coded(schema) ? 1u : 0u) + schema->max_entity_bits + 7) /
+        8;
     if (config->budget_bytes < min_budget)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_server = NULL;
