@@ -720,6 +720,8 @@ const char *netcore_lobby_error_str(uint16_t code)
     case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
     case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
     case NETCORE_LOBBY_ERR_SLOW_READER: return "not reading fast enough";
+    case NETCORE_LOBBY_ERR_TLS_REQUIRED: return "this lobby speaks TLS only";
+    case NETCORE_LOBBY_ERR_TLS_FAILED: return "TLS handshake or certificate refused";
     }
     return "unknown error";
 }
