@@ -240,7 +240,7 @@ netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
                                             const netcore_address *lobby_address,
                                             const char *nickname, uint64_t now_ms)
 {
-    if (!client || !nci_lobby_text_valid(nickname, NETCORE_LOBBY_NAME_MAX, true))
+    if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (now_ms > client->now_ms)
         client->now_ms = now_ms;

@@ -172,9 +172,16 @@ netcore_result nci_lobby_decode(const uint8_t *body, size_t body_size, nci_lobby
 void nci_lobby_register_mac(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const uint8_t *body,
                             size_t size_before_mac, uint8_t out_mac[NCI_LOBBY_MAC_BYTES]);
 
-/* True when text is at most max_bytes of valid UTF-8 without control bytes
- * and, if require_nonempty, not empty. */
+/* lobby_text.c */
+/* True when text is at most max_bytes of well-formed UTF-8 without C0 or
+ * C1 controls, DEL or noncharacters and, if require_nonempty, not empty. */
 bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonempty);
+/* The same rules over size bytes (no NUL terminator needed). */
+bool nci_lobby_text_bytes_valid(const uint8_t *bytes, size_t size);
+/* A nickname or room name: valid text of 1..max_bytes bytes, without
+ * format characters (Unicode Cf: bidi controls, zero-width characters, ...)
+ * or line/paragraph separators, with at least one visible character. */
+bool nci_lobby_name_valid(const char *name, size_t max_bytes);
 
 #endif /* NETCORE_LOBBY_INTERNAL_H */
 

@@ -70,7 +70,7 @@ static bool config_valid(const netcore_lobby_server_config *c)
            c->hello_timeout_ms > 0 && c->idle_timeout_ms > 0 && c->frame_timeout_ms > 0 &&
            c->messages_per_s > 0 && c->chat_per_s > 0 && c->token_lifetime_s >= 1 &&
            c->token_lifetime_s <= 86400 && c->max_game_servers <= 4096 &&
-           (!c->discovery_enabled || nci_lobby_text_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX, true)) &&
+           (!c->discovery_enabled || nci_lobby_name_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX)) &&
            !c->tls_cert_file == !c->tls_key_file &&
            (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
             c->game_address.family == NETCORE_ADDRESS_IPV6);
