@@ -44,7 +44,11 @@ typedef struct options {
     uint32_t game_server_timeout_s;
     uint32_t discovery_port;
     const char *name;
+    const char *tls_cert;
+    const char *tls_key;
+    uint32_t rate_limit_ban_s;
     double seconds;
+    bool tls12;
     bool discovery;
     bool generate_key;
     bool verbose;
@@ -74,6 +78,12 @@ static void print_usage(FILE *out)
             "  --discovery               answer LAN discovery probes on UDP (first --bind, IPv4)\n"
             "  --discovery-port N        UDP port for discovery (default 7777)\n"
             "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
+            "  --tls-cert FILE           PEM certificate chain: with --tls-key, every connection\n"
+            "                            (players and game servers) must speak TLS\n"
+            "  --tls-key FILE            PEM private key of --tls-cert\n"
+            "  --tls12                   also accept TLS 1.2 (default: TLS 1.3 only)\n"
+            "  --rate-limit-ban S        bar an address that flooded for S seconds (default 10;\n"
+            "                            0: off)\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
             "  --verbose                 log connections and errors on stderr\n"
@@ -95,6 +105,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     opts->max_rooms = 128;
     opts->max_game_servers = 16;
     opts->discovery_port = 7777;
+    opts->rate_limit_ban_s = 10;
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -108,13 +119,15 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             return true;
         }
         if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0 ||
-            strcmp(name, "discovery") == 0) {
+            strcmp(name, "discovery") == 0 || strcmp(name, "tls12") == 0) {
             if (eq)
                 return usage_error("flag takes no value: '%s'", arg);
             if (name[0] == 'v')
                 opts->verbose = true;
             else if (name[0] == 'g')
                 opts->generate_key = true;
+            else if (name[0] == 't')
+                opts->tls12 = true;
             else
                 opts->discovery = true;
             continue;
@@ -151,6 +164,12 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "game-server-timeout") == 0) {
             ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
+        } else if (strcmp(name, "tls-cert") == 0) {
+            opts->tls_cert = value;
+        } else if (strcmp(name, "tls-key") == 0) {
+            opts->tls_key = value;
+        } else if (strcmp(name, "rate-limit-ban") == 0) {
+            ok = tool_parse_u32(value, 86400, &opts->rate_limit_ban_s);
         } else if (strcmp(name, "seconds") == 0) {
             ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else {
@@ -165,6 +184,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         return usage_error("%s", "--game-address is required");
     if (!opts->key_file == !opts->key_hex)
         return usage_error("%s", "exactly one of --key-file and --key-hex is required");
+    if (!opts->tls_cert != !opts->tls_key)
+        return usage_error("%s", "--tls-cert and --tls-key go together");
     return true;
 }
 
@@ -228,6 +249,15 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     cfg->game_server_timeout_ms = opts->game_server_timeout_s * 1000u;
     cfg->discovery_enabled = opts->discovery;
     cfg->discovery_port = (uint16_t)opts->discovery_port;
+    cfg->rate_limit_ban_ms = opts->rate_limit_ban_s * 1000u;
+    cfg->tls_cert_file = opts->tls_cert;
+    cfg->tls_key_file = opts->tls_key;
+    cfg->tls_allow_tls12 = opts->tls12;
+    if (opts->tls_cert) {
+        /* LAN players pin what discovery tells them (trust on first use). */
+        if (netcore_lobby_tls_cert_pin(opts->tls_cert, cfg->discovery_tls_pin) != NETCORE_OK)
+            return usage_error("cannot read a certificate from '%s'", opts->tls_cert);
+    }
     if (opts->name) {
         if (strlen(opts->name) > NETCORE_LOBBY_NAME_MAX)
             return usage_error("--name '%s' is longer than 32 bytes", opts->name);
@@ -246,7 +276,9 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
            "\"registrations_rejected\":%llu,\"game_servers_lost\":%llu,"
            "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
-           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu}\n",
+           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
+           "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
+           "\"connections_rejected_banned\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->connections_rejected_per_ip,
@@ -262,7 +294,10 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->game_servers_lost,
            (unsigned long long)s->matches_ended_server_lost,
            (unsigned long long)s->match_end_reports_ignored,
-           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped);
+           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped,
+           (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_handshakes_failed,
+           (unsigned long long)s->tls_plaintext_refused,
+           (unsigned long long)s->connections_rejected_banned);
 }
 
 int main(int argc, char **argv)
@@ -297,6 +332,12 @@ int main(int argc, char **argv)
         netcore_address_format(&bound, text, sizeof text);
         /* Scripts and tests read the actual port (--port 0) from this line. */
         fprintf(stderr, "netcore-lobby: listening on %s, game server %s\n", text, game_text);
+    }
+    if (opts.tls_cert) {
+        char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+        netcore_lobby_tls_pin_format(cfg.discovery_tls_pin, pin, sizeof pin);
+        fprintf(stderr, "netcore-lobby: TLS %s, certificate SHA-256 %s\n",
+                opts.tls12 ? "1.2 and 1.3" : "1.3", pin);
     }
     netcore_address discovery;
     if (netcore_lobby_server_discovery_address(server, &discovery) == NETCORE_OK) {
