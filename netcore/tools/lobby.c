@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "netcore/lobby.h"
 #include "netcore/netcore.h"
@@ -46,6 +47,7 @@ typedef struct options {
     const char *name;
     const char *tls_cert;
     const char *tls_key;
+    const char *probe_text;
     uint32_t rate_limit_ban_s;
     double seconds;
     bool tls12;
@@ -59,6 +61,7 @@ static void print_usage(FILE *out)
     fprintf(out,
             "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
             "       netcore-lobby --generate-key\n"
+            "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n"
             "\n"
             "  --game-address HOST:PORT  game server written in connect tokens (required)\n"
             "  --key-file FILE           file holding the 32-byte key as 64 hex digits\n"
@@ -86,6 +89,10 @@ static void print_usage(FILE *out)
             "                            0: off)\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
+            "  --probe ADDR[:PORT]       send LAN discovery probes to ADDR (a lobby or a broadcast\n"
+            "                            address; port 7777 by default) for --seconds (default 2),\n"
+            "                            print each lobby that answers as a JSON line, exit 0 if\n"
+            "                            any answered, 1 otherwise\n"
             "  --verbose                 log connections and errors on stderr\n"
             "  --help\n",
             NETCORE_LOBBY_MAX_LISTEN);
@@ -164,6 +171,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "game-server-timeout") == 0) {
             ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
+        } else if (strcmp(name, "probe") == 0) {
+            opts->probe_text = value;
         } else if (strcmp(name, "tls-cert") == 0) {
             opts->tls_cert = value;
         } else if (strcmp(name, "tls-key") == 0) {
@@ -178,7 +187,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         if (!ok)
             return usage_error("bad value for '%s'", arg);
     }
-    if (opts->generate_key)
+    if (opts->generate_key || opts->probe_text)
         return true;
     if (!opts->game_address_text)
         return usage_error("%s", "--game-address is required");
@@ -222,6 +231,64 @@ static int generate_key(void)
         printf("%02x", key[i]);
     printf("\n");
     return 0;
+}
+
+/* --probe: discovery probes every 250 ms, answers printed once per lobby. */
+static int probe(const options *opts)
+{
+    netcore_address to;
+    if (netcore_address_parse(opts->probe_text, 7777, &to) != NETCORE_OK ||
+        to.family != NETCORE_ADDRESS_IPV4) {
+        usage_error("cannot parse --probe '%s' (an IPv4 address)", opts->probe_text);
+        return EXIT_USAGE;
+    }
+    netcore_lobby_discovery *d = NULL;
+    if (netcore_lobby_discovery_create(NULL, &d) != NETCORE_OK) {
+        fprintf(stderr, "netcore-lobby: cannot open a UDP socket\n");
+        return 1;
+    }
+    double seconds = opts->seconds > 0 ? opts->seconds : 2.0;
+    uint64_t start_ms = netcore_time_now_us() / 1000;
+    uint64_t end_ms = start_ms + (uint64_t)(seconds * 1000.0);
+    uint64_t next_probe_ms = start_ms;
+    size_t printed = 0;
+    for (uint64_t now = start_ms; now < end_ms && !stop_requested;
+         now = netcore_time_now_us() / 1000) {
+        if (now >= next_probe_ms) {
+            if (netcore_lobby_discovery_probe(d, &to) != NETCORE_OK)
+                fprintf(stderr, "netcore-lobby: cannot send a probe to %s: %s\n", opts->probe_text,
+                        strerror(errno));
+            next_probe_ms = now + 250;
+        }
+        netcore_lobby_discovery_update(d, now);
+        const netcore_lobby_found *found = NULL;
+        size_t count = 0;
+        netcore_lobby_discovery_results(d, &found, &count);
+        for (; printed < count; printed++) {
+            char address[NETCORE_ADDRESS_STRLEN];
+            char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+            netcore_address_format(&found[printed].lobby_address, address, sizeof address);
+            netcore_lobby_tls_pin_format(found[printed].tls_pin, pin, sizeof pin);
+            /* The name is valid text without controls; quotes and backslashes are escaped. */
+            char name[2 * NETCORE_LOBBY_NAME_MAX + 1];
+            size_t w = 0;
+            for (const char *c = found[printed].name; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    name[w++] = '\\';
+                name[w++] = *c;
+            }
+            name[w] = '\0';
+            printf("{\"lobby\":\"%s\",\"name\":\"%s\",\"players\":%u,\"rooms\":%u,\"tls\":%s,"
+                   "\"pin\":\"%s\"}\n",
+                   address, name, (unsigned)found[printed].players, (unsigned)found[printed].rooms,
+                   found[printed].tls ? "true" : "false", found[printed].tls ? pin : "");
+            fflush(stdout);
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    netcore_lobby_discovery_destroy(d);
+    return printed > 0 ? 0 : 1;
 }
 
 /* Turns options into a server config; false (reason printed) on a bad value. */
@@ -312,6 +379,8 @@ int main(int argc, char **argv)
     }
     if (opts.generate_key)
         return generate_key();
+    if (opts.probe_text)
+        return probe(&opts);
     netcore_lobby_server_config cfg;
     if (!make_config(&opts, &cfg))
         return EXIT_USAGE;
