@@ -222,9 +222,15 @@ static nci_lobby_tls_status status_of(nci_lobby_tls *t, int ret)
     if (st == NCI_LOBBY_TLS_FAILED) {
         long verify = SSL_get_verify_result(t->ssl);
         unsigned long e = ERR_peek_error();
+        int reason = ERR_GET_REASON(e);
         if (verify != X509_V_OK)
             snprintf(t->failure, sizeof t->failure, "certificate refused: %s",
                      X509_verify_cert_error_string(verify));
+        else if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+                 (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                  reason == SSL_R_RECORD_LENGTH_MISMATCH))
+            /* What a TLS client reads from a plaintext lobby (its ERROR frame). */
+            snprintf(t->failure, sizeof t->failure, "the peer does not speak TLS (plaintext?)");
         else if (e != 0 && ERR_reason_error_string(e))
             snprintf(t->failure, sizeof t->failure, "TLS: %s", ERR_reason_error_string(e));
         else
