@@ -4,8 +4,6 @@
  * Both ends use one SSL object per socket (SSL_set_fd) and drive it step by
  * step from their own poll loops; nothing here blocks or waits. */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -17,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#ifndef _WIN32
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "lobby/lobby_tls.h"
 
@@ -151,10 +151,13 @@ netcore_result nci_lobby_tls_server_context(const char *cert_file, const char *k
 /* Connections                                                         */
 /* ------------------------------------------------------------------ */
 
+/* An IPv4 or IPv6 address in text (OpenSSL's parser: no socket headers). */
 static bool is_ip_literal(const char *name)
 {
-    unsigned char buf[16];
-    return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(name);
+    ASN1_OCTET_STRING_free(ip);
+    ERR_clear_error();
+    return ip != NULL;
 }
 
 nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool server,
@@ -426,17 +429,31 @@ static bool add_name(X509 *cert, const char *name)
     return ok;
 }
 
-static bool write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
+/* Opens path for writing; a private key is made readable by its owner only
+ * before a byte is written (an existing file keeps its old mode through
+ * O_CREAT, hence the fchmod). Windows: the ACLs of the directory apply. */
+static FILE *create_file(const char *path, bool private_key)
 {
+#ifdef _WIN32
+    (void)private_key;
+    return fopen(path, "wb");
+#else
+    mode_t mode = private_key ? 0600 : 0644;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
-        return false;
-    /* An existing file keeps its old mode through O_CREAT: set it. */
+        return NULL;
     FILE *f = fchmod(fd, mode) == 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
+    if (!f)
         close(fd);
+    return f;
+#endif
+}
+
+static bool write_pem(const char *path, EVP_PKEY *key, X509 *cert)
+{
+    FILE *f = create_file(path, key != NULL);
+    if (!f)
         return false;
-    }
     bool ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1
                   : PEM_write_X509(f, cert) == 1;
     return fclose(f) == 0 && ok;
@@ -463,7 +480,7 @@ netcore_result netcore_lobby_tls_make_self_signed(const char *cert_file, const c
          X509_gmtime_adj(X509_getm_notAfter(cert), 86400L * (long)valid_days) &&
          X509_set_pubkey(cert, key) == 1 && add_name(cert, common_name) &&
          X509_sign(cert, key, EVP_sha256()) > 0;
-    ok = ok && write_pem(key_file, 0600, key, NULL) && write_pem(cert_file, 0644, NULL, cert);
+    ok = ok && write_pem(key_file, key, NULL) && write_pem(cert_file, NULL, cert);
     X509_free(cert);
     EVP_PKEY_free(key);
     ERR_clear_error();
