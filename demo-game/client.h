@@ -34,6 +34,7 @@
 #include "netcore/transport.h"
 #include "render.h"
 #include "sim.h"
+#include "trust.h"
 
 typedef struct demo_client_config {
     netcore_address lobby;        /* the lobby's TCP address */
@@ -42,6 +43,7 @@ typedef struct demo_client_config {
     uint64_t seed;                /* conditioner seed */
     bool quiet;                   /* no log lines on stderr */
     netcore_snapshot_format snapshot_format; /* must match the server's (--range-coded) */
+    const demo_trust *trust;      /* how the lobby is trusted (borrowed); NULL or no TLS: plaintext */
 } demo_client_config;
 
 typedef enum demo_client_state {

@@ -159,6 +159,7 @@ Test(lobby, owner_leaving_migrates_ownership_and_kick_removes)
 
 Test(lobby, hostile_connections_are_dropped_while_others_are_served)
 {
+    SKIP_UNDER_TLS("raw TCP frames");
     netcore_lobby_server_config cfg;
     server_config(&cfg);
     cfg.frame_timeout_ms = 300;
@@ -232,6 +233,7 @@ Test(lobby, flooding_and_chat_rate_limits)
 
 Test(lobby, connection_cap_refuses_extra_connections)
 {
+    SKIP_UNDER_TLS("raw TCP frames");
     netcore_lobby_server_config cfg;
     server_config(&cfg);
     cfg.max_connections = 2;
@@ -321,6 +323,7 @@ Test(lobby, reconnect_after_grace_fails)
 
 Test(lobby, ipv6_loopback_when_available)
 {
+    SKIP_UNDER_TLS("the test certificate names 127.0.0.1, not ::1");
     netcore_lobby_server_config cfg;
     server_config(&cfg);
     cr_assert_eq(netcore_address_parse("[::1]:0", 0, &cfg.listen[0]), NETCORE_OK);
@@ -340,6 +343,7 @@ Test(lobby, ipv6_loopback_when_available)
 
 Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
 {
+    SKIP_UNDER_TLS("raw TCP frames");
     netcore_lobby_server_config cfg;
     server_config(&cfg);
     cfg.messages_per_s = 100000;
@@ -411,6 +415,7 @@ Test(lobby, connect_and_drop_churn_does_not_lock_out_newcomers)
 
 Test(lobby, other_protocol_versions_are_refused)
 {
+    SKIP_UNDER_TLS("raw TCP frames");
     netcore_lobby_server_config cfg;
     server_config(&cfg);
     fixture f;
