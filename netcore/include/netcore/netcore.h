@@ -1,4 +1,4 @@
-/*
+/** @file
  * netcore — networking for real-time multiplayer games.
  *
  * Core conventions shared by every module:
@@ -28,51 +28,51 @@ extern "C" {
 #define NETCORE_VERSION_MINOR 1
 #define NETCORE_VERSION_PATCH 0
 #define NETCORE_VERSION_STRING "0.1.0"
-/* Version packed as 0x00MMmmpp, comparable with <, e.g. NETCORE_VERSION >= NETCORE_MAKE_VERSION(0, 1, 0). */
+/** Version packed as 0x00MMmmpp, comparable with <, e.g. NETCORE_VERSION >= NETCORE_MAKE_VERSION(0, 1, 0). */
 #define NETCORE_MAKE_VERSION(major, minor, patch) \
     ((uint32_t)(((major) << 16) | ((minor) << 8) | (patch)))
 #define NETCORE_VERSION \
     NETCORE_MAKE_VERSION(NETCORE_VERSION_MAJOR, NETCORE_VERSION_MINOR, NETCORE_VERSION_PATCH)
 
-/* Version of the library actually linked (may differ from the header's NETCORE_VERSION). */
+/** Version of the library actually linked (may differ from the header's NETCORE_VERSION). */
 uint32_t netcore_version(void);
-/* Same, as a static string such as "0.1.0". Never NULL; do not free. */
+/** Same, as a static string such as "0.1.0". Never NULL; do not free. */
 const char *netcore_version_string(void);
 
 typedef enum netcore_result {
     NETCORE_OK = 0,
-    NETCORE_ERR_INVALID_ARGUMENT, /* NULL where an object is required, out-of-range value */
-    NETCORE_ERR_OUT_OF_MEMORY,    /* the allocator returned NULL */
-    NETCORE_ERR_NOT_INITIALIZED,  /* netcore_init() was not called */
-    NETCORE_ERR_SOCKET,           /* socket, bind or send failed in the operating system */
-    NETCORE_ERR_ADDRESS,          /* an address could not be parsed or resolved */
-    NETCORE_ERR_FULL,             /* a fixed-size table or queue has no room (peers, rooms, ...) */
-    NETCORE_ERR_NOT_CONNECTED,    /* the peer or connection is gone or not yet admitted */
-    NETCORE_ERR_TOO_LARGE,        /* a message exceeds the configured maximum */
-    NETCORE_ERR_MALFORMED,        /* bytes failed validation (bad length, bad field, overflow) */
-    NETCORE_ERR_MISMATCH,         /* version or schema hash differs between the two ends */
-    NETCORE_ERR_UNSUPPORTED,      /* the backend or build does not offer this */
-    NETCORE_ERR_BACKEND,          /* the underlying library (ENet, libsodium) failed */
-    NETCORE_ERR_TIMEOUT,          /* a deadline passed */
-    NETCORE_ERR_AUTH,             /* authentication failed (forged or tampered data) */
-    NETCORE_ERR_EXPIRED,          /* a token or grant is past its expiry */
-    NETCORE_ERR_REPLAYED,         /* a single-use token was presented twice */
-    NETCORE_ERR_NOT_FOUND,        /* no object with that id or name */
-    NETCORE_ERR_STATE,            /* the call is not valid in the object's current state */
+    NETCORE_ERR_INVALID_ARGUMENT, /**< NULL where an object is required, out-of-range value */
+    NETCORE_ERR_OUT_OF_MEMORY,    /**< the allocator returned NULL */
+    NETCORE_ERR_NOT_INITIALIZED,  /**< netcore_init() was not called */
+    NETCORE_ERR_SOCKET,           /**< socket, bind or send failed in the operating system */
+    NETCORE_ERR_ADDRESS,          /**< an address could not be parsed or resolved */
+    NETCORE_ERR_FULL,             /**< a fixed-size table or queue has no room (peers, rooms, ...) */
+    NETCORE_ERR_NOT_CONNECTED,    /**< the peer or connection is gone or not yet admitted */
+    NETCORE_ERR_TOO_LARGE,        /**< a message exceeds the configured maximum */
+    NETCORE_ERR_MALFORMED,        /**< bytes failed validation (bad length, bad field, overflow) */
+    NETCORE_ERR_MISMATCH,         /**< version or schema hash differs between the two ends */
+    NETCORE_ERR_UNSUPPORTED,      /**< the backend or build does not offer this */
+    NETCORE_ERR_BACKEND,          /**< the underlying library (ENet, libsodium) failed */
+    NETCORE_ERR_TIMEOUT,          /**< a deadline passed */
+    NETCORE_ERR_AUTH,             /**< authentication failed (forged or tampered data) */
+    NETCORE_ERR_EXPIRED,          /**< a token or grant is past its expiry */
+    NETCORE_ERR_REPLAYED,         /**< a single-use token was presented twice */
+    NETCORE_ERR_NOT_FOUND,        /**< no object with that id or name */
+    NETCORE_ERR_STATE,            /**< the call is not valid in the object's current state */
     NETCORE_RESULT_COUNT
 } netcore_result;
 
-/* Short English name of a result code, e.g. "out of memory". Never NULL; static storage. */
+/** Short English name of a result code, e.g. "out of memory". Never NULL; static storage. */
 const char *netcore_result_str(netcore_result result);
 
-/*
+/**
  * Allocator, set per instance in each module's config. Both functions are
  * required when the struct is used; a zeroed struct means malloc/free.
  * alloc returns memory aligned for any object type, or NULL on failure.
  */
 typedef struct netcore_allocator {
     void *(*alloc)(void *user, size_t size_bytes);
-    void (*free)(void *user, void *ptr); /* ptr may be NULL */
+    void (*free)(void *user, void *ptr); /**< ptr may be NULL */
     void *user;
 } netcore_allocator;
 
@@ -81,14 +81,14 @@ typedef enum netcore_log_level {
     NETCORE_LOG_INFO,
     NETCORE_LOG_WARN,
     NETCORE_LOG_ERROR,
-    NETCORE_LOG_NONE /* as a minimum level: log nothing */
+    NETCORE_LOG_NONE /**< as a minimum level: log nothing */
 } netcore_log_level;
 
-/* Log callback. message is NUL-terminated, without a trailing newline, valid
+/** Log callback. message is NUL-terminated, without a trailing newline, valid
  * only during the call. */
 typedef void (*netcore_log_fn)(void *user, netcore_log_level level, const char *message);
 
-/* Logging, set per instance in each module's config. A zeroed struct logs
+/** Logging, set per instance in each module's config. A zeroed struct logs
  * nothing. Messages below min_level are not formatted at all. */
 typedef struct netcore_log {
     netcore_log_fn fn;
@@ -96,10 +96,10 @@ typedef struct netcore_log {
     netcore_log_level min_level;
 } netcore_log;
 
-/* A log callback that writes "[netcore LEVEL] message" lines to stderr; user is ignored. */
+/** A log callback that writes "[netcore LEVEL] message" lines to stderr; user is ignored. */
 void netcore_log_stderr(void *user, netcore_log_level level, const char *message);
 
-/*
+/**
  * Process-wide initialisation of the backends (ENet). Reference-counted: each
  * successful netcore_init() must be matched by one netcore_shutdown(). Call it
  * from one thread before creating hosts. Returns NETCORE_ERR_BACKEND if ENet
@@ -108,7 +108,7 @@ void netcore_log_stderr(void *user, netcore_log_level level, const char *message
 netcore_result netcore_init(void);
 void netcore_shutdown(void);
 
-/* Monotonic wall clock in microseconds since an arbitrary start. Only the ENet
+/** Monotonic wall clock in microseconds since an arbitrary start. Only the ENet
  * backend, tools and games read it; every other module takes time as a parameter. */
 uint64_t netcore_time_now_us(void);
 
@@ -116,4 +116,4 @@ uint64_t netcore_time_now_us(void);
 }
 #endif
 
-#endif /* NETCORE_NETCORE_H */
+#endif /**< NETCORE_NETCORE_H */
