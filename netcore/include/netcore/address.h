@@ -15,19 +15,20 @@
 extern "C" {
 #endif
 
-
+/** The family of a netcore_address, stored in netcore_address.family. */
 typedef enum netcore_address_family {
     NETCORE_ADDRESS_NONE = 0, /**< unset; as a bind address: any IPv4 interface */
-    NETCORE_ADDRESS_IPV4 = 4,
-    NETCORE_ADDRESS_IPV6 = 6
+    NETCORE_ADDRESS_IPV4 = 4, /**< IPv4: the first 4 of netcore_address.bytes */
+    NETCORE_ADDRESS_IPV6 = 6  /**< IPv6: all 16 bytes (not supported by the ENet backend) */
 } netcore_address_family;
 
 /** A plain value: copy it freely. bytes are in network order (IPv4 uses the
  * first 4); port is in host order. The ENet backend supports IPv4 only. */
 typedef struct netcore_address {
     uint8_t family; /**< netcore_address_family */
-    uint8_t bytes[16];
-    uint16_t port;
+    uint8_t bytes[16]; /**< the address in network order; IPv4 uses bytes[0..3], the rest are 0 */
+    uint16_t port;     /**< UDP or TCP port in host order; 0 as a bind port: any free port */
+
 } netcore_address;
 
 /** Longest text netcore_address_format() writes, including the NUL. */
@@ -60,4 +61,4 @@ bool netcore_address_equal(const netcore_address *a, const netcore_address *b);
 }
 #endif
 
-#endif /**< NETCORE_ADDRESS_H */
+#endif /* NETCORE_ADDRESS_H */

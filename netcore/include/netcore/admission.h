@@ -34,6 +34,7 @@ extern "C" {
  * by a later connection gets a new id, so a stale id fails with
  * NETCORE_ERR_NOT_CONNECTED instead of reaching the wrong player. */
 typedef uint32_t netcore_peer_id;
+/** The id that names no peer (never assigned to a connection). */
 #define NETCORE_PEER_NONE ((netcore_peer_id)0)
 
 /** Largest token a client may present in netcore_host_connect(). */
@@ -45,8 +46,8 @@ typedef uint32_t netcore_peer_id;
  * message can never be reflected back to its sender. A plain value; wipe it
  * (netcore_session_keys_wipe) when done with it. */
 typedef struct netcore_session_keys {
-    uint8_t client_to_server[NETCORE_SESSION_KEY_BYTES];
-    uint8_t server_to_client[NETCORE_SESSION_KEY_BYTES];
+    uint8_t client_to_server[NETCORE_SESSION_KEY_BYTES]; /**< seals what the client sends */
+    uint8_t server_to_client[NETCORE_SESSION_KEY_BYTES]; /**< seals what the server sends */
 } netcore_session_keys;
 
 /** Fills both keys from the operating system's secure random source
@@ -64,12 +65,13 @@ typedef struct netcore_admission_grant {
      * admission callback refuses a peer admitted without keys (fails closed)
      * unless netcore_host_config.seal_disabled is set. */
     bool has_session_keys;
-    netcore_session_keys session_keys;
+    netcore_session_keys session_keys; /**< the peer's keys; read only when has_session_keys */
     /** true: the token was bound to this IP (port ignored: NAT rewrites it).
      * The transport refuses the peer if it connected from another IP and
      * counts token_address_rejected. */
     bool has_bound_address;
-    netcore_address bound_address;
+    netcore_address bound_address; /**< the IP the token names; read only when has_bound_address */
+
 } netcore_admission_grant;
 
 /**
@@ -90,4 +92,4 @@ typedef netcore_result (*netcore_admission_fn)(void *user, netcore_peer_id peer,
 }
 #endif
 
-#endif /**< NETCORE_ADMISSION_H */
+#endif /* NETCORE_ADMISSION_H */

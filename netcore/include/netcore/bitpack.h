@@ -65,12 +65,12 @@ typedef struct netcore_bit_writer {
 /** Bit reader. Fields are private: use the functions below. */
 typedef struct netcore_bit_reader {
     const uint8_t *data;    /**< caller's bytes, not owned */
-    size_t size_bytes;
+    size_t size_bytes;      /**< bytes in data */
     size_t size_bits;       /**< 8 * size_bytes */
     size_t bits_read;       /**< bits consumed by the caller */
     size_t loaded_bytes;    /**< bytes already moved into scratch */
     uint64_t scratch;       /**< loaded, unconsumed bits, lowest first */
-    unsigned scratch_bits;
+    unsigned scratch_bits;  /**< number of loaded, unconsumed bits */
     netcore_result status;  /**< sticky: NETCORE_OK until the first failure */
 } netcore_bit_reader;
 
@@ -146,10 +146,13 @@ uint32_t netcore_bit_read_bits(netcore_bit_reader *reader, unsigned bits);
 
 /** Same for 0..64 bits (written as a low half then a high half). */
 void netcore_bit_write_u64(netcore_bit_writer *writer, uint64_t value, unsigned bits);
+/** Reads 0..64 bits written by netcore_bit_write_u64(); 0 after a failure
+ * (bits > 64: NETCORE_ERR_INVALID_ARGUMENT; past the end: NETCORE_ERR_MALFORMED). */
 uint64_t netcore_bit_read_u64(netcore_bit_reader *reader, unsigned bits);
 
 /** One bit. */
 void netcore_bit_write_bool(netcore_bit_writer *writer, bool value);
+/** Reads one bit; false after a failure. */
 bool netcore_bit_read_bool(netcore_bit_reader *reader);
 
 /**
@@ -159,11 +162,14 @@ bool netcore_bit_read_bool(netcore_bit_reader *reader);
  * non-zero size fails with NETCORE_ERR_INVALID_ARGUMENT.
  */
 void netcore_bit_write_bytes(netcore_bit_writer *writer, const void *bytes, size_t size_bytes);
+/** Reads size_bytes bytes into out (caller's buffer of at least size_bytes);
+ * all-or-nothing as above, out zero-filled on failure. */
 void netcore_bit_read_bytes(netcore_bit_reader *reader, void *out, size_t size_bytes);
 
 /** A float's 32-bit IEEE-754 pattern, unchanged. The value read may be any
  * pattern, including NaN or infinity: validate it before use. */
 void netcore_bit_write_float(netcore_bit_writer *writer, float value);
+/** Reads a float's 32-bit pattern; 0.0f after a failure. May be NaN or infinite. */
 float netcore_bit_read_float(netcore_bit_reader *reader);
 
 /* ------------------------------------------------------------------ */
@@ -188,6 +194,8 @@ unsigned netcore_int_range_bits(int32_t min, int32_t max);
  */
 void netcore_bit_write_int_range(netcore_bit_writer *writer, int32_t value, int32_t min,
                                  int32_t max);
+/** Reads a value written by netcore_bit_write_int_range() with the same
+ * bounds; min after a failure (see above). */
 int32_t netcore_bit_read_int_range(netcore_bit_reader *reader, int32_t min, int32_t max);
 
 /** Longest varint on the wire, in bytes (64 bits in 7-bit groups). */
@@ -203,6 +211,8 @@ int32_t netcore_bit_read_int_range(netcore_bit_reader *reader, int32_t min, int3
  * NETCORE_VARINT_MAX_BYTES groups. So every value has exactly one encoding.
  */
 void netcore_bit_write_varint(netcore_bit_writer *writer, uint64_t value);
+/** Reads an unsigned varint; 0 after a failure (NETCORE_ERR_MALFORMED for any
+ * non-shortest or too long encoding, as above). */
 uint64_t netcore_bit_read_varint(netcore_bit_reader *reader);
 /** Bits netcore_bit_write_varint(value) takes: 8 * number of groups (8..80). */
 unsigned netcore_varint_bits(uint64_t value);
@@ -210,10 +220,12 @@ unsigned netcore_varint_bits(uint64_t value);
 /** Zigzag mapping of signed to unsigned (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...),
  * so small magnitudes make short varints. Exact for every int64_t. */
 uint64_t netcore_zigzag_encode(int64_t value);
+/** Inverse of netcore_zigzag_encode(); exact for every uint64_t. */
 int64_t netcore_zigzag_decode(uint64_t value);
 
 /** Signed varint: zigzag then varint. Same rejection rules as the unsigned form. */
 void netcore_bit_write_varint_signed(netcore_bit_writer *writer, int64_t value);
+/** Reads a signed varint; 0 after a failure. */
 int64_t netcore_bit_read_varint_signed(netcore_bit_reader *reader);
 
 /* ------------------------------------------------------------------ */
@@ -227,9 +239,9 @@ int64_t netcore_bit_read_varint_signed(netcore_bit_reader *reader);
  * keep it (e.g. in a schema); fields are read-only for callers.
  */
 typedef struct netcore_quant {
-    float min;
-    float max;
-    float precision;
+    float min;       /**< lowest value; exact on the wire */
+    float max;       /**< highest value; exact on the wire */
+    float precision; /**< twice the largest error, in the values' unit */
     uint32_t steps; /**< wire values are integers 0..steps; steps >= 1 */
     unsigned bits;  /**< bits on the wire: netcore_bits_required(steps), 1..24 */
 } netcore_quant;
@@ -272,13 +284,20 @@ float netcore_bit_read_quant(netcore_bit_reader *reader, const netcore_quant *qu
 /* Angles, unit vectors, quaternions                                   */
 /* ------------------------------------------------------------------ */
 
-/** Plain values: copy freely. */
+/** A 3D vector (position, velocity, direction). A plain value: copy freely. */
 typedef struct netcore_vec3 {
-    float x, y, z;
+    float x; /**< first component */
+    float y; /**< second component */
+    float z; /**< third component */
 } netcore_vec3;
 
+/** A rotation as a quaternion, normally of unit length. A plain value: copy
+ * freely. Identity is (0, 0, 0, 1). */
 typedef struct netcore_quat {
-    float x, y, z, w; /**< w is the scalar part; identity is (0, 0, 0, 1) */
+    float x; /**< vector part, x */
+    float y; /**< vector part, y */
+    float z; /**< vector part, z */
+    float w; /**< scalar part */
 } netcore_quat;
 
 /**
@@ -292,11 +311,14 @@ typedef struct netcore_quat {
  * NETCORE_ERR_INVALID_ARGUMENT; a failed read returns 0.
  */
 void netcore_bit_write_angle(netcore_bit_writer *writer, float radians, unsigned bits);
+/** Reads an angle written with the same `bits`; radians in [-pi, pi], 0 after a failure. */
 float netcore_bit_read_angle(netcore_bit_reader *reader, unsigned bits);
 /** Exactly what a reader decodes; 0 for a bad bit count. */
 float netcore_angle_quantized(float radians, unsigned bits);
 
+/** Fewest bits per coordinate for a unit vector. */
 #define NETCORE_UNIT_VEC_BITS_MIN 2
+/** Most bits per coordinate for a unit vector. */
 #define NETCORE_UNIT_VEC_BITS_MAX 24
 
 /**
@@ -315,6 +337,7 @@ float netcore_angle_quantized(float radians, unsigned bits);
  */
 void netcore_bit_write_unit_vec(netcore_bit_writer *writer, const netcore_vec3 *direction,
                                 unsigned bits);
+/** Reads a direction written with the same `bits`; unit length, +Z after a failure. */
 netcore_vec3 netcore_bit_read_unit_vec(netcore_bit_reader *reader, unsigned bits);
 /** Exactly what a reader decodes; +Z for a bad bit count. */
 netcore_vec3 netcore_unit_vec_quantized(const netcore_vec3 *direction, unsigned bits);
@@ -325,7 +348,9 @@ netcore_vec3 netcore_unit_vec_quantized(const netcore_vec3 *direction, unsigned 
  * About 0.0043 rad (0.25 degrees) for 10 bits. Checked by the tests. */
 #define NETCORE_UNIT_VEC_MAX_ERROR_RAD(bits) (4.4 / (double)((1u << (bits)) - 2u) + 2.4e-7)
 
+/** Fewest bits per sent quaternion component. */
 #define NETCORE_QUAT_BITS_MIN 9
+/** Most bits per sent quaternion component. */
 #define NETCORE_QUAT_BITS_MAX 24
 
 /**
@@ -350,7 +375,9 @@ netcore_vec3 netcore_unit_vec_quantized(const netcore_vec3 *direction, unsigned 
  */
 void netcore_bit_write_quat(netcore_bit_writer *writer, const netcore_quat *rotation,
                             unsigned bits);
+/** Reads a rotation written with the same `bits`; unit length, identity after a failure. */
 netcore_quat netcore_bit_read_quat(netcore_bit_reader *reader, unsigned bits);
+
 /** Exactly what a reader decodes (largest component positive); identity for a
  * bad bit count. */
 netcore_quat netcore_quat_quantized(const netcore_quat *rotation, unsigned bits);
@@ -381,4 +408,4 @@ int32_t netcore_seq_diff(uint16_t a, uint16_t b);
 }
 #endif
 
-#endif /**< NETCORE_BITPACK_H */
+#endif /* NETCORE_BITPACK_H */

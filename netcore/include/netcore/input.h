@@ -48,17 +48,20 @@ extern "C" {
 #define NETCORE_INPUT_MAX_SIZE 256      /**< bytes of one input */
 #define NETCORE_INPUT_MAX_ACK_BYTES 16  /**< bytes of the carried ack blob */
 #define NETCORE_INPUT_MAX_REDUNDANCY 64 /**< inputs in one packet */
+/** Version byte of the input packet format; a packet of another version is malformed. */
 #define NETCORE_INPUT_VERSION 1
 
 /* ------------------------------------------------------------------ */
 /* Packet codec                                                        */
 /* ------------------------------------------------------------------ */
 
+/** What netcore_input_decode() found in a packet; the inputs themselves go to
+ * the caller's buffer. A plain value. */
 typedef struct netcore_input_packet {
-    uint32_t newest_tick;
+    uint32_t newest_tick;   /**< tick of the newest (last) input */
     uint32_t count;         /**< inputs decoded, oldest first */
     const uint8_t *ack;     /**< points into the decoded bytes; NULL when ack_size_bytes is 0 */
-    size_t ack_size_bytes;
+    size_t ack_size_bytes;  /**< bytes of the ack blob, 0..NETCORE_INPUT_MAX_ACK_BYTES */
 } netcore_input_packet;
 
 /** Bytes of a packet holding `count` inputs of input_size_bytes, none repeated,
@@ -84,23 +87,29 @@ netcore_result netcore_input_decode(const void *bytes, size_t size_bytes, uint32
 /* Client                                                              */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_input_client_create(), freed by netcore_input_client_destroy(). */
 typedef struct netcore_input_client netcore_input_client;
 
+/** Settings of a netcore_input_client: fill with netcore_input_client_config_default(), change
+ * what you need, pass to netcore_input_client_create() (which copies it). */
 typedef struct netcore_input_client_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     uint32_t input_size_bytes; /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
     uint32_t max_redundancy;   /**< inputs per packet at most, default 32; 1..NETCORE_INPUT_MAX_REDUNDANCY */
     uint32_t mtu_bytes;        /**< packet size limit, default 1200; at least one packet of 1 input */
 } netcore_input_client_config;
 
+/** Counters of a netcore_input_client since it was created (read with
+ * netcore_input_client_get_stats()). A plain value. */
 typedef struct netcore_input_client_stats {
-    uint64_t inputs_added;
+    uint64_t inputs_added;     /**< netcore_input_client_add calls accepted */
     uint64_t ticks_filled;     /**< ticks skipped by the caller, filled with the previous input */
-    uint64_t packets_written;
+    uint64_t packets_written;  /**< packets netcore_input_client_write wrote */
     uint64_t inputs_written;   /**< copies sent, redundant ones included */
     uint32_t acked_tick;       /**< newest tick the server reported */
 } netcore_input_client_stats;
 
+/** Fills *config with the defaults given on each field. NULL is ignored. */
 void netcore_input_client_config_default(netcore_input_client_config *config);
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_input_client_create(const netcore_input_client_config *config,
@@ -139,11 +148,14 @@ netcore_result netcore_input_client_get_stats(const netcore_input_client *client
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_input_server_create(), freed by netcore_input_server_destroy(). */
 typedef struct netcore_input_server netcore_input_server;
 
+/** Settings of a netcore_input_server: fill with netcore_input_server_config_default(), change
+ * what you need, pass to netcore_input_server_create() (which copies it). */
 typedef struct netcore_input_server_config {
-    netcore_allocator allocator;
-    netcore_log log;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    netcore_log log; /**< where messages go; zeroed: nowhere */
     uint32_t input_size_bytes; /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
     uint32_t max_clients;      /**< default 16; 1..4096; clients are 0 .. max_clients - 1 */
     uint32_t buffer_ticks;     /**< inputs held ahead per client, default 64; 2..1024 */
@@ -156,8 +168,11 @@ typedef enum netcore_input_source {
     NETCORE_INPUT_EMPTY         /**< missing and none ever received: all zero bytes */
 } netcore_input_source;
 
+/** Counters of a netcore_input_server since it was created (read with
+ * netcore_input_server_get_stats()). A plain value. */
 typedef struct netcore_input_server_stats {
-    uint64_t packets_received;
+    uint64_t packets_received;   /**< packets passed to the server */
+
     uint64_t packets_rejected;   /**< failed netcore_input_decode */
     uint64_t inputs_received;    /**< new inputs stored */
     uint64_t inputs_redundant;   /**< copies of inputs already stored or processed */
@@ -169,6 +184,7 @@ typedef struct netcore_input_server_stats {
     uint32_t last_tick;          /**< newest tick processed (valid when ticks_* > 0) */
 } netcore_input_server_stats;
 
+/** Fills *config with the defaults given on each field. NULL is ignored. */
 void netcore_input_server_config_default(netcore_input_server_config *config);
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_input_server_create(const netcore_input_server_config *config,
@@ -212,4 +228,4 @@ netcore_result netcore_input_server_client_stats(const netcore_input_server *ser
 }
 #endif
 
-#endif /**< NETCORE_INPUT_H */
+#endif /* NETCORE_INPUT_H */

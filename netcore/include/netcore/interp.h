@@ -56,12 +56,16 @@
 extern "C" {
 #endif
 
+/** No field: netcore_interp_type_config.teleport_field when a type has no teleport field. */
 #define NETCORE_INTERP_NO_FIELD 0xFFFFu
 
+/** Opaque handle: made by netcore_interp_create(), freed by netcore_interp_destroy(). */
 typedef struct netcore_interp netcore_interp;
 
+/** Settings of a netcore_interp: fill with netcore_interp_config_default(), change
+ * what you need, pass to netcore_interp_create() (which copies it). */
 typedef struct netcore_interp_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     const netcore_schema *schema;  /**< required, finalized; borrowed, must outlive the interpolator */
     uint32_t max_entities;         /**< entity slots (id & 0xFFFF) accepted, default 1024; 1..65536 */
     uint32_t buffer_length;        /**< states kept per entity, default 16; 3..256 */
@@ -82,8 +86,10 @@ typedef struct netcore_interp_type_config {
     float snap_distance;     /**< 0: never snap on distance */
 } netcore_interp_type_config;
 
+/** Counters of a netcore_interp since it was created (read with
+ * netcore_interp_get_stats()). A plain value. */
 typedef struct netcore_interp_stats {
-    uint64_t snapshots_pushed;
+    uint64_t snapshots_pushed;    /**< snapshots accepted by netcore_interp_push */
     uint64_t snapshots_ignored;   /**< not newer than the last pushed */
     uint64_t entities_dropped;    /**< slot index at or above max_entities, or unknown type */
     uint64_t frames;              /**< updates */
@@ -92,7 +98,7 @@ typedef struct netcore_interp_stats {
     uint64_t starvation_events;   /**< times the render time ran past the newest snapshot */
     uint64_t teleports;           /**< pushed states that jump from the previous one */
     float delay_ms;               /**< current interpolation delay */
-    float target_delay_ms;
+    float target_delay_ms;        /**< the delay delay_ms moves towards (from measured jitter) */
     float arrival_delay_ms;       /**< apparent arrival delay (high percentile) */
     float extrapolated_pct;       /**< frames_extrapolated / frames * 100 */
     float starved_pct;            /**< frames_starved / frames * 100 */
@@ -137,6 +143,8 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
 /** Render time of the last update, in server microseconds and in fractional
  * server ticks (what to send for lag compensation). 0 before the first update. */
 double netcore_interp_render_time_us(const netcore_interp *interp);
+/** Render time of the last update in fractional server ticks (send it with
+ * inputs for lag compensation); 0 before the first update or for NULL. */
 double netcore_interp_render_tick(const netcore_interp *interp);
 
 /** Entities displayed after the last update, in slot order. */
@@ -153,14 +161,21 @@ netcore_result netcore_interp_entity_at(const netcore_interp *interp, uint32_t i
  * NETCORE_ERR_NOT_FOUND (entity not displayed). */
 netcore_result netcore_interp_get_int(const netcore_interp *interp, netcore_entity_id id,
                                       uint16_t field, int64_t *out_value);
+/** Displayed FLOAT field, linearly interpolated between the two snapshots
+ * around the render time. Errors as netcore_interp_get_int(). */
 netcore_result netcore_interp_get_float(const netcore_interp *interp, netcore_entity_id id,
                                         uint16_t field, float *out_value);
+/** Displayed BOOL field (the older snapshot's value until the newer one's tick).
+ * Errors as netcore_interp_get_int(). */
 netcore_result netcore_interp_get_bool(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, bool *out_value);
+/** Displayed VEC3 field, interpolated component-wise. Errors as netcore_interp_get_int(). */
 netcore_result netcore_interp_get_vec3(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, netcore_vec3 *out_value);
+/** Displayed QUAT field, by normalised lerp on the shorter arc. Errors as netcore_interp_get_int(). */
 netcore_result netcore_interp_get_quat(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, netcore_quat *out_value);
+
 
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_interp_get_stats(const netcore_interp *interp,
@@ -170,4 +185,4 @@ netcore_result netcore_interp_get_stats(const netcore_interp *interp,
 }
 #endif
 
-#endif /**< NETCORE_INTERP_H */
+#endif /* NETCORE_INTERP_H */

@@ -32,32 +32,41 @@
 extern "C" {
 #endif
 
+/** Most floats in one entity's recorded state (netcore_lagcomp_config.components). */
 #define NETCORE_LAGCOMP_MAX_COMPONENTS 16
 
+/** Opaque handle: made by netcore_lagcomp_create(), freed by netcore_lagcomp_destroy(). */
 typedef struct netcore_lagcomp netcore_lagcomp;
 
+/** Settings of a netcore_lagcomp: fill with netcore_lagcomp_config_default(), change
+ * what you need, pass to netcore_lagcomp_create() (which copies it). */
 typedef struct netcore_lagcomp_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     uint32_t max_entities;     /**< slots, default 256; 1..65536 */
     uint32_t components;       /**< floats per entity state, default 3; 1..NETCORE_LAGCOMP_MAX_COMPONENTS */
     uint32_t history_ticks;    /**< ticks kept, default 72 (1.2 s at 60 Hz); 2..4096 */
     uint32_t max_rewind_ticks; /**< how far back a query may go, default 0: history_ticks - 1 */
 } netcore_lagcomp_config;
 
+/** How a rewind query was answered. A plain value. */
 typedef struct netcore_lagcomp_result {
     double tick;       /**< the tick actually used (after clamping) */
     bool clamped;      /**< the asked tick was beyond the rewind limit or in the future */
     bool interpolated; /**< false: one recorded state was used as is */
 } netcore_lagcomp_result;
 
+/** Counters of a netcore_lagcomp since it was created (read with
+ * netcore_lagcomp_get_stats()). A plain value. */
 typedef struct netcore_lagcomp_stats {
-    uint64_t ticks_recorded;
-    uint64_t queries;
-    uint64_t queries_clamped;
+    uint64_t ticks_recorded;   /**< ticks begun with netcore_lagcomp_begin_tick */
+    uint64_t queries;          /**< rewind queries answered or refused */
+    uint64_t queries_clamped;  /**< queries whose tick was moved into the allowed range */
+
     uint64_t queries_missing; /**< entity not recorded near that tick */
     uint64_t records_rejected; /**< bad id, or no tick begun */
 } netcore_lagcomp_stats;
 
+/** Fills *config with the defaults given on each field. NULL is ignored. */
 void netcore_lagcomp_config_default(netcore_lagcomp_config *config);
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_lagcomp_create(const netcore_lagcomp_config *config,
@@ -99,4 +108,4 @@ netcore_result netcore_lagcomp_get_stats(const netcore_lagcomp *lagcomp,
 }
 #endif
 
-#endif /**< NETCORE_LAGCOMP_H */
+#endif /* NETCORE_LAGCOMP_H */

@@ -34,6 +34,7 @@
 extern "C" {
 #endif
 
+/** Opaque handle: made by netcore_predict_create(), freed by netcore_predict_destroy(). */
 typedef struct netcore_predict netcore_predict;
 
 /** Advances *state (state_size_bytes) by one tick with input (input_size_bytes).
@@ -47,8 +48,10 @@ typedef float (*netcore_predict_error_fn)(void *user, const void *predicted,
 /** Where the entity is drawn for a state (used for the visual smoothing). */
 typedef netcore_vec3 (*netcore_predict_position_fn)(void *user, const void *state);
 
+/** Settings of a netcore_predict: fill with netcore_predict_config_default(), change
+ * what you need, pass to netcore_predict_create() (which copies it). */
 typedef struct netcore_predict_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     uint32_t state_size_bytes;    /**< required, 1..65536 */
     uint32_t input_size_bytes;    /**< required, 1..65536 */
     uint32_t ring_length;         /**< ticks remembered, default 128; 2..4096 */
@@ -56,21 +59,24 @@ typedef struct netcore_predict_config {
     netcore_predict_simulate_fn simulate; /**< required */
     netcore_predict_error_fn error;       /**< required */
     netcore_predict_position_fn position; /**< NULL: no visual smoothing */
-    void *user;
+    void *user;                   /**< passed to the callbacks unchanged */
     float tolerance;              /**< errors above this are corrected, default 0.01 */
     float smoothing_half_life_ms; /**< visual offset half-life, default 50; 0: none */
     float snap_distance;          /**< corrections longer than this are not smoothed, default 5 */
 } netcore_predict_config;
 
+/** Counters of a netcore_predict since it was created (read with
+ * netcore_predict_get_stats()). A plain value. */
 typedef struct netcore_predict_stats {
-    uint64_t ticks_predicted;
+    uint64_t ticks_predicted;  /**< ticks simulated ahead by netcore_predict_step */
     uint64_t reconciles;       /**< server states compared */
     uint64_t corrections;      /**< comparisons beyond tolerance (rewind and replay) */
-    uint64_t ticks_replayed;
+    uint64_t ticks_replayed;   /**< ticks simulated again after corrections */
     uint64_t ignored_old;      /**< server states not newer than the last one compared */
     uint64_t ignored_unknown;  /**< server states for ticks outside the ring (too old, or not predicted yet) */
     float max_error;           /**< largest error seen */
-    float last_error;
+    float last_error;          /**< error of the latest comparison */
+
     float corrections_per_minute; /**< over the ticks predicted so far */
 } netcore_predict_stats;
 
@@ -128,4 +134,4 @@ netcore_result netcore_predict_get_stats(const netcore_predict *predict,
 }
 #endif
 
-#endif /**< NETCORE_PREDICT_H */
+#endif /* NETCORE_PREDICT_H */

@@ -52,28 +52,30 @@ extern "C" {
 #define NETCORE_SCHEMA_MAX_FIELDS_PER_TYPE 64 /**< fields per type (one mask bit each) */
 #define NETCORE_SCHEMA_NAME_MAX 32            /**< bytes of a name, NUL included */
 
+/** Opaque handle: made by netcore_schema_create(), freed by netcore_schema_destroy(). */
 typedef struct netcore_schema netcore_schema;
 
+/** The kind of a field: what it holds and how it is coded on the wire. */
 typedef enum netcore_field_kind {
-    NETCORE_FIELD_INT = 0,
-    NETCORE_FIELD_FLOAT,
-    NETCORE_FIELD_ANGLE,
-    NETCORE_FIELD_BOOL,
-    NETCORE_FIELD_VEC2,
-    NETCORE_FIELD_VEC3,
-    NETCORE_FIELD_QUAT,
-    NETCORE_FIELD_KIND_COUNT
+    NETCORE_FIELD_INT = 0,    /**< integer of `bits` bits, signed or not */
+    NETCORE_FIELD_FLOAT,      /**< float quantized to [min, max] at precision */
+    NETCORE_FIELD_ANGLE,      /**< angle in radians in `bits` bits (netcore_bit_write_angle) */
+    NETCORE_FIELD_BOOL,       /**< one bit */
+    NETCORE_FIELD_VEC2,       /**< two floats, each quantized like FLOAT */
+    NETCORE_FIELD_VEC3,       /**< three floats, each quantized like FLOAT */
+    NETCORE_FIELD_QUAT,       /**< rotation, smallest three with `bits` per component */
+    NETCORE_FIELD_KIND_COUNT  /**< number of kinds; not a kind */
 } netcore_field_kind;
 
 /** Describes one field. Members a kind does not use are ignored (and not hashed). */
 typedef struct netcore_field_desc {
     const char *name; /**< copied (at most NETCORE_SCHEMA_NAME_MAX - 1 bytes); may be NULL */
-    netcore_field_kind kind;
+    netcore_field_kind kind; /**< what the field holds */
     unsigned bits;  /**< INT, ANGLE: 1..32; QUAT: 9..24 per component */
     bool is_signed; /**< INT */
     float min;      /**< FLOAT, VEC2, VEC3: range and precision as in netcore_quant_init() */
-    float max;
-    float precision;
+    float max;      /**< FLOAT, VEC2, VEC3: highest value */
+    float precision; /**< FLOAT, VEC2, VEC3: twice the largest error, in the field's unit */
 } netcore_field_desc;
 
 /** How snapshots of a schema are coded (docs/snapshot-format.md). */
@@ -82,12 +84,14 @@ typedef enum netcore_snapshot_format {
     NETCORE_SNAPSHOT_FORMAT_RANGE_CODED,   /**< adaptive binary range coding: models carried
                                               from the acknowledged baseline, values
                                               predicted from the baseline's own motion */
-    NETCORE_SNAPSHOT_FORMAT_COUNT
+    NETCORE_SNAPSHOT_FORMAT_COUNT          /**< number of formats; not a format */
 } netcore_snapshot_format;
 
+/** Settings of a netcore_schema: fill with netcore_schema_config_default(), change
+ * what you need, pass to netcore_schema_create() (which copies it). */
 typedef struct netcore_schema_config {
-    netcore_allocator allocator;
-    netcore_log log;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    netcore_log log; /**< where messages go; zeroed: nowhere */
     uint32_t max_types;  /**< default 64, at most NETCORE_SCHEMA_MAX_TYPES */
     uint32_t max_fields; /**< fields over all types, default 1024 */
     netcore_snapshot_format snapshot_format; /**< default NETCORE_SNAPSHOT_FORMAT_BITPACKED */
@@ -154,11 +158,14 @@ uint32_t netcore_schema_field_count(const netcore_schema *schema, uint16_t type)
 netcore_result netcore_schema_field_get(const netcore_schema *schema, uint16_t type, uint16_t field,
                                         netcore_field_desc *out_desc);
 
-/** Looks a type or a field up by name (first match).
+/** Looks a type up by name (first match); *out_type is its index.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
 netcore_result netcore_schema_find_type(const netcore_schema *schema, const char *name,
                                         uint16_t *out_type);
+/** Looks a field of `type` up by name (first match); *out_field is its index.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_NOT_FOUND (no such type or field). */
 netcore_result netcore_schema_find_field(const netcore_schema *schema, uint16_t type,
+
                                          const char *name, uint16_t *out_field);
 
 /** Bits a full (uncompressed, creation-style) encoding of every field of the
@@ -170,4 +177,4 @@ uint32_t netcore_schema_type_full_bits(const netcore_schema *schema, uint16_t ty
 }
 #endif
 
-#endif /**< NETCORE_SCHEMA_H */
+#endif /* NETCORE_SCHEMA_H */

@@ -56,7 +56,10 @@
 extern "C" {
 #endif
 
+/** Names one entity of a snapshot server's world: the slot index in the low
+ * 16 bits, a generation above it, so a reused slot gets a new id. 0 is never valid. */
 typedef uint32_t netcore_entity_id;
+/** The id that names no entity. */
 #define NETCORE_ENTITY_NONE ((netcore_entity_id)0)
 #define NETCORE_SNAPSHOT_MAX_ENTITIES 65535u /**< slot indexes are 16 bits */
 #define NETCORE_SNAPSHOT_ACK_BYTES 5         /**< size of an ack message */
@@ -65,6 +68,7 @@ typedef uint32_t netcore_entity_id;
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_snapshot_server_create(), freed by netcore_snapshot_server_destroy(). */
 typedef struct netcore_snapshot_server netcore_snapshot_server;
 
 /**
@@ -79,9 +83,11 @@ typedef struct netcore_snapshot_server netcore_snapshot_server;
 typedef float (*netcore_interest_fn)(void *user, const netcore_snapshot_server *server,
                                      uint32_t client, netcore_entity_id entity, uint16_t type);
 
+/** Settings of a netcore_snapshot_server: fill with netcore_snapshot_server_config_default(), change
+ * what you need, pass to netcore_snapshot_server_create() (which copies it). */
 typedef struct netcore_snapshot_server_config {
-    netcore_allocator allocator;
-    netcore_log log;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    netcore_log log; /**< where messages go; zeroed: nowhere */
     const netcore_schema *schema; /**< required, finalized; borrowed, must outlive the server */
     uint32_t max_entities;        /**< world capacity, default 1024, at most 65535 */
     uint32_t max_clients;         /**< default 16 */
@@ -90,7 +96,7 @@ typedef struct netcore_snapshot_server_config {
                                      default 32 */
     uint32_t budget_bytes;        /**< per-client snapshot size limit, default 1200 */
     netcore_interest_fn interest; /**< NULL: every entity is relevant with weight 1 */
-    void *interest_user;
+    void *interest_user;          /**< passed to interest unchanged */
 } netcore_snapshot_server_config;
 
 /** Per-client counters (since the client was added). */
@@ -98,10 +104,10 @@ typedef struct netcore_snapshot_server_stats {
     uint64_t snapshots_full;  /**< written without a baseline */
     uint64_t snapshots_delta; /**< written against an acknowledged baseline */
     uint64_t bytes_total;     /**< payload bytes written */
-    uint32_t last_snapshot_bytes;
-    uint32_t max_snapshot_bytes;
+    uint32_t last_snapshot_bytes; /**< size of the newest snapshot written */
+    uint32_t max_snapshot_bytes;  /**< largest snapshot written */
     uint32_t last_baseline_age; /**< snapshots between the last one and its baseline; 0 if full */
-    uint32_t max_baseline_age;
+    uint32_t max_baseline_age;  /**< largest last_baseline_age seen */
     uint64_t entities_created;  /**< creations written (new to the client, or a re-created slot) */
     uint64_t entities_updated;  /**< updates written */
     uint64_t entities_removed;  /**< removals written */
@@ -155,13 +161,17 @@ uint32_t netcore_snapshot_server_entity_count(const netcore_snapshot_server *ser
  */
 netcore_result netcore_snapshot_server_set_int(netcore_snapshot_server *server,
                                                netcore_entity_id id, uint16_t field, int64_t value);
+/** Sets a FLOAT or ANGLE (radians) field; stores the quantized value. Errors as above. */
 netcore_result netcore_snapshot_server_set_float(netcore_snapshot_server *server,
                                                  netcore_entity_id id, uint16_t field, float value);
+/** Sets a BOOL field. Errors as above. */
 netcore_result netcore_snapshot_server_set_bool(netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field, bool value);
+/** Sets a VEC2 (z ignored) or VEC3 field; stores the quantized value. Errors as above. */
 netcore_result netcore_snapshot_server_set_vec3(netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_vec3 value);
+/** Sets a QUAT field; normalised and quantized before it is stored. Errors as above. */
 netcore_result netcore_snapshot_server_set_quat(netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_quat value);
@@ -171,15 +181,19 @@ netcore_result netcore_snapshot_server_set_quat(netcore_snapshot_server *server,
 netcore_result netcore_snapshot_server_get_int(const netcore_snapshot_server *server,
                                                netcore_entity_id id, uint16_t field,
                                                int64_t *out_value);
+/** Reads a stored FLOAT or ANGLE field into *out_value. Errors as the setters. */
 netcore_result netcore_snapshot_server_get_float(const netcore_snapshot_server *server,
                                                  netcore_entity_id id, uint16_t field,
                                                  float *out_value);
+/** Reads a stored BOOL field into *out_value. Errors as the setters. */
 netcore_result netcore_snapshot_server_get_bool(const netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field,
                                                 bool *out_value);
+/** Reads a stored VEC2 or VEC3 field into *out_value. Errors as the setters. */
 netcore_result netcore_snapshot_server_get_vec3(const netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_vec3 *out_value);
+/** Reads a stored QUAT field into *out_value. Errors as the setters. */
 netcore_result netcore_snapshot_server_get_quat(const netcore_snapshot_server *server,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_quat *out_value);
@@ -253,11 +267,14 @@ netcore_result netcore_snapshot_server_field_stats(const netcore_snapshot_server
 /* Client                                                              */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_snapshot_client_create(), freed by netcore_snapshot_client_destroy(). */
 typedef struct netcore_snapshot_client netcore_snapshot_client;
 
+/** Settings of a netcore_snapshot_client: fill with netcore_snapshot_client_config_default(), change
+ * what you need, pass to netcore_snapshot_client_create() (which copies it). */
 typedef struct netcore_snapshot_client_config {
-    netcore_allocator allocator;
-    netcore_log log;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    netcore_log log; /**< where messages go; zeroed: nowhere */
     const netcore_schema *schema; /**< required, finalized; borrowed, must outlive the client */
     uint32_t max_entities;        /**< slot indexes and view size accepted; >= the server's
                                      max_entities and max_view_entities; default 1024 */
@@ -268,11 +285,11 @@ typedef struct netcore_snapshot_client_config {
  * netcore_snapshot_client_read() lands in exactly one of decoded, rejected_* and
  * ignored_*. */
 typedef struct netcore_snapshot_client_stats {
-    uint64_t snapshots_received;
-    uint64_t bytes_received;
+    uint64_t snapshots_received; /**< snapshots passed to netcore_snapshot_client_read */
+    uint64_t bytes_received;     /**< their bytes */
     uint64_t snapshots_decoded; /**< full + delta */
-    uint64_t full_decoded;
-    uint64_t delta_decoded;
+    uint64_t full_decoded;       /**< decoded without a baseline */
+    uint64_t delta_decoded;      /**< decoded against a baseline */
     uint64_t older_decoded;      /**< decoded although older than the newest (kept as a baseline) */
     uint64_t rejected_malformed; /**< truncated, bad values, trailing garbage, over capacity */
     uint64_t rejected_mismatch;  /**< schema tag differs */
@@ -336,15 +353,19 @@ netcore_result netcore_snapshot_client_entity_type(const netcore_snapshot_client
 netcore_result netcore_snapshot_client_get_int(const netcore_snapshot_client *client,
                                                netcore_entity_id id, uint16_t field,
                                                int64_t *out_value);
+/** Reads a FLOAT or ANGLE field of the current world. Errors as netcore_snapshot_client_get_int(). */
 netcore_result netcore_snapshot_client_get_float(const netcore_snapshot_client *client,
                                                  netcore_entity_id id, uint16_t field,
                                                  float *out_value);
+/** Reads a BOOL field of the current world. Errors as netcore_snapshot_client_get_int(). */
 netcore_result netcore_snapshot_client_get_bool(const netcore_snapshot_client *client,
                                                 netcore_entity_id id, uint16_t field,
                                                 bool *out_value);
+/** Reads a VEC2 or VEC3 field of the current world. Errors as netcore_snapshot_client_get_int(). */
 netcore_result netcore_snapshot_client_get_vec3(const netcore_snapshot_client *client,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_vec3 *out_value);
+/** Reads a QUAT field of the current world. Errors as netcore_snapshot_client_get_int(). */
 netcore_result netcore_snapshot_client_get_quat(const netcore_snapshot_client *client,
                                                 netcore_entity_id id, uint16_t field,
                                                 netcore_quat *out_value);
@@ -357,4 +378,4 @@ netcore_result netcore_snapshot_client_get_stats(const netcore_snapshot_client *
 }
 #endif
 
-#endif /**< NETCORE_SNAPSHOT_H */
+#endif /* NETCORE_SNAPSHOT_H */

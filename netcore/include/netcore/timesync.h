@@ -37,10 +37,13 @@
 extern "C" {
 #endif
 
+/** Opaque handle: made by netcore_timesync_create(), freed by netcore_timesync_destroy(). */
 typedef struct netcore_timesync netcore_timesync;
 
+/** Settings of a netcore_timesync: fill with netcore_timesync_config_default(), change
+ * what you need, pass to netcore_timesync_create() (which copies it). */
 typedef struct netcore_timesync_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     uint32_t tick_rate_hz;      /**< server simulation rate, default 60; 1..1000 */
     uint32_t window;            /**< offset samples kept, default 64; 4..1024 */
     float safety_margin_ms;     /**< extra lead beyond RTT / 2, default 8 */
@@ -52,6 +55,8 @@ typedef struct netcore_timesync_config {
                                    slewing, as a fraction, default 0.02 (20 ms/s) */
 } netcore_timesync_config;
 
+/** Counters of a netcore_timesync since it was created (read with
+ * netcore_timesync_get_stats()). A plain value. */
 typedef struct netcore_timesync_stats {
     uint64_t samples;            /**< snapshots fed */
     uint64_t samples_rejected;   /**< ticks going backwards or absurd times */
@@ -128,4 +133,4 @@ netcore_result netcore_timesync_get_stats(const netcore_timesync *sync,
 }
 #endif
 
-#endif /**< NETCORE_TIMESYNC_H */
+#endif /* NETCORE_TIMESYNC_H */

@@ -42,8 +42,11 @@
 extern "C" {
 #endif
 
+/** Bytes of the key shared by the lobby and its game servers (XChaCha20-Poly1305). */
 #define NETCORE_TOKEN_KEY_BYTES 32
+/** Bytes of a token's random nonce. */
 #define NETCORE_TOKEN_NONCE_BYTES 24
+/** Most bytes of game data a token carries. */
 #define NETCORE_TOKEN_USER_DATA_MAX 64
 /** Size of every token, whatever its user data. */
 #define NETCORE_TOKEN_BYTES 238
@@ -63,8 +66,8 @@ netcore_result netcore_token_key_from_hex(const char *hex, uint8_t key[NETCORE_T
 
 /** What the lobby puts in a token. */
 typedef struct netcore_token_params {
-    uint64_t client_id;
-    uint64_t match_id;
+    uint64_t client_id;             /**< the player, as the lobby names it */
+    uint64_t match_id;              /**< the match the token admits to */
     netcore_address server_address; /**< the game server the client must connect to */
     uint64_t create_time_s;         /**< lobby clock, seconds */
     uint32_t lifetime_s;            /**< 1..86400; the token expires at create_time_s + lifetime_s */
@@ -77,14 +80,14 @@ typedef struct netcore_token_params {
 
 /** What a token says, once opened. */
 typedef struct netcore_token_info {
-    uint64_t client_id;
-    uint64_t match_id;
-    netcore_address server_address;
-    uint64_t create_time_s;
-    uint64_t expire_time_s;
-    uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];
-    uint8_t user_data[NETCORE_TOKEN_USER_DATA_MAX];
-    size_t user_data_size_bytes;
+    uint64_t client_id;             /**< the player, as the lobby named it */
+    uint64_t match_id;              /**< the match the token admits to */
+    netcore_address server_address; /**< the game server the token is for */
+    uint64_t create_time_s;         /**< lobby clock, seconds */
+    uint64_t expire_time_s;         /**< create_time_s + lifetime_s */
+    uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];       /**< the token's nonce (its replay identity) */
+    uint8_t user_data[NETCORE_TOKEN_USER_DATA_MAX]; /**< the game's data, user_data_size_bytes of it */
+    size_t user_data_size_bytes;    /**< 0..NETCORE_TOKEN_USER_DATA_MAX */
     /** The client IP the token is bound to (port 0); family NONE: unbound
      * (made by netcore_token_create). */
     netcore_address bound_address;
@@ -206,6 +209,7 @@ uint32_t netcore_token_embedded_proof(const void *token, size_t token_size_bytes
 /* Validator (game server side)                                        */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_token_validator_create(), freed by netcore_token_validator_destroy(). */
 typedef struct netcore_token_validator netcore_token_validator;
 
 /** Current time on the lobby's scale, in seconds. */
@@ -217,9 +221,11 @@ typedef uint64_t (*netcore_token_clock_fn)(void *user);
  * NETCORE_OK to accept; any other code is the validation's result. */
 typedef netcore_result (*netcore_token_accept_fn)(void *user, const netcore_token_info *info);
 
+/** Settings of a netcore_token_validator: fill with netcore_token_validator_config_default(), change
+ * what you need, pass to netcore_token_validator_create() (which copies it). */
 typedef struct netcore_token_validator_config {
-    netcore_allocator allocator;
-    uint8_t key[NETCORE_TOKEN_KEY_BYTES];
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /**< the lobby's token key; the default is all zero: set it */
     /** This game server's public address, exactly as the lobby writes it in
      * tokens; a token for another address is refused with NETCORE_ERR_MISMATCH. */
     netcore_address server_address;
@@ -234,9 +240,9 @@ typedef struct netcore_token_validator_config {
     uint32_t clock_skew_s;
     /** Clock for netcore_token_admission; NULL reads the UNIX time. */
     netcore_token_clock_fn clock;
-    void *clock_user;
+    void *clock_user;               /**< passed to clock unchanged */
     netcore_token_accept_fn accept; /**< NULL: no further policy */
-    void *accept_user;
+    void *accept_user;              /**< passed to accept unchanged */
 } netcore_token_validator_config;
 
 /** Zeroed key (set one), unset address, capacity 4096, skew 5 s, UNIX clock. */
@@ -295,15 +301,18 @@ netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        size_t token_size_bytes,
                                        netcore_admission_grant *out_grant);
 
+/** Counters of a netcore_token_validator since it was created (read with
+ * netcore_token_validator_get_stats()). A plain value. */
 typedef struct netcore_token_validator_stats {
-    uint64_t accepted;
-    uint64_t rejected_malformed;
-    uint64_t rejected_auth;
-    uint64_t rejected_mismatch;
-    uint64_t rejected_expired;
-    uint64_t rejected_replayed;
+    uint64_t accepted;           /**< tokens accepted */
+    uint64_t rejected_malformed; /**< wrong size, version or field values */
+    uint64_t rejected_auth;      /**< failed to decrypt: wrong key or tampered */
+    uint64_t rejected_mismatch;  /**< made for another game server address */
+    uint64_t rejected_expired;   /**< past expiry, or made too far in the future */
+    uint64_t rejected_replayed;  /**< already accepted once */
     uint64_t rejected_policy; /**< refused by the accept callback */
-    uint64_t rejected_full;
+    uint64_t rejected_full;      /**< the replay table had no free entry (fail closed) */
+
     uint64_t rejected_address; /**< presented from an IP other than the bound one */
     uint32_t replay_entries; /**< live entries now held */
 } netcore_token_validator_stats;
@@ -316,4 +325,4 @@ netcore_result netcore_token_validator_get_stats(const netcore_token_validator *
 }
 #endif
 
-#endif /**< NETCORE_TOKEN_H */
+#endif /* NETCORE_TOKEN_H */

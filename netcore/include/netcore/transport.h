@@ -59,8 +59,8 @@ extern "C" {
  * corrupt_pct alters one random byte of the datagram (each copy on its own),
  * as a faulty or hostile router would. */
 typedef struct netcore_link_profile {
-    uint32_t latency_ms;
-    uint32_t jitter_ms;
+    uint32_t latency_ms; /**< one-way delay added to every datagram */
+    uint32_t jitter_ms;  /**< the delay varies uniformly by up to this much either way */
     float loss_pct;      /**< 0..100 */
     float duplicate_pct; /**< 0..100 */
     float reorder_pct;   /**< 0..100 */
@@ -69,13 +69,14 @@ typedef struct netcore_link_profile {
     float corrupt_pct;         /**< 0..100: one byte altered */
 } netcore_link_profile;
 
+/** Named link profiles for tests, benchmarks and the demo's link menu. */
 typedef enum netcore_link_preset {
     NETCORE_LINK_PERFECT = 0, /**< no impairment */
     NETCORE_LINK_LAN,         /**< 1 ms */
     NETCORE_LINK_WIFI,        /**< 20 ms +/- 5, 1% loss */
     NETCORE_LINK_4G,          /**< 60 ms +/- 20, 3% loss */
     NETCORE_LINK_BAD,         /**< 150 ms +/- 50, 10% loss, 2% duplication, 2% reordering */
-    NETCORE_LINK_PRESET_COUNT
+    NETCORE_LINK_PRESET_COUNT /**< number of presets; not a preset */
 } netcore_link_preset;
 
 /** Profile of one direction for a preset (apply it to both directions for a
@@ -84,6 +85,9 @@ netcore_link_profile netcore_link_preset_profile(netcore_link_preset preset);
 /** "perfect", "lan", "wifi", "4g", "bad"; "unknown" otherwise. Static storage. */
 const char *netcore_link_preset_name(netcore_link_preset preset);
 
+/** The link conditioner of one host (netcore_host_config.conditioner):
+ * impairments applied in the host's real send and receive path, both backends.
+ * Zeroed (as netcore_host_config_default() leaves it): no conditioner. */
 typedef struct netcore_conditioner_config {
     /** false: no conditioner at all, zero overhead. The ENet backend needs it
      * enabled at creation to change profiles later; the simulated backend does not. */
@@ -102,22 +106,26 @@ typedef struct netcore_conditioner_stats {
     uint64_t duplicated;         /**< extra copies made */
     uint64_t reordered;          /**< datagrams held back for reordering */
     uint64_t corrupted;          /**< datagrams with one byte altered */
-    uint64_t bytes_forwarded;
+    uint64_t bytes_forwarded;    /**< bytes of the datagrams delivered */
 } netcore_conditioner_stats;
 
 /* ------------------------------------------------------------------ */
 /* Simulated network (in-process backend)                              */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_sim_create(), freed by netcore_sim_destroy(). */
 typedef struct netcore_sim netcore_sim;
 
+/** Settings of a netcore_sim: fill with netcore_sim_config_default(), change
+ * what you need, pass to netcore_sim_create() (which copies it). */
 typedef struct netcore_sim_config {
-    netcore_allocator allocator;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
     uint64_t seed;          /**< seeds every host's conditioner and protocol jitter */
     uint64_t start_time_us; /**< initial value of the simulated clock */
     uint32_t max_hosts;     /**< default 256 */
 } netcore_sim_config;
 
+/** Fills *config with the defaults given on each field. NULL is ignored. */
 void netcore_sim_config_default(netcore_sim_config *config);
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_sim_create(const netcore_sim_config *config, netcore_sim **out_sim);
@@ -125,35 +133,40 @@ netcore_result netcore_sim_create(const netcore_sim_config *config, netcore_sim 
 void netcore_sim_destroy(netcore_sim *sim);
 /** Moves the simulated clock forward. Nothing is processed until hosts are polled. */
 void netcore_sim_advance(netcore_sim *sim, uint64_t delta_us);
+/** The simulated clock in microseconds (start_time_us plus every advance);
+ * 0 for NULL. */
 uint64_t netcore_sim_now_us(const netcore_sim *sim);
 
 /* ------------------------------------------------------------------ */
 /* Hosts, peers, channels                                               */
 /* ------------------------------------------------------------------ */
 
+/** Opaque handle: made by netcore_host_create(), freed by netcore_host_destroy(). */
 typedef struct netcore_host netcore_host;
 
 /* netcore_peer_id, NETCORE_PEER_NONE, NETCORE_MAX_TOKEN_BYTES, the session
  * keys and the admission callback are in admission.h. */
 
+/** How a channel delivers its messages; chosen per channel at host creation. */
 typedef enum netcore_delivery {
     NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /**< every message, once, in send order */
-    /** Every message, once, any order (less head-of-line blocking). ENet has
-     * no such mode, so on both backends the channel is spread over 4
-     * reliable-ordered lanes used in turn: a loss stalls about a quarter of
-     * that channel's traffic, not all of it. */
+    /** Every message, once, any order: a loss stalls about a quarter of the
+     * channel's traffic, not all of it (docs/enet-backend.md says how). */
     NETCORE_DELIVERY_RELIABLE_UNORDERED,
     NETCORE_DELIVERY_UNRELIABLE_SEQUENCED,  /**< at most once; a message older than one already delivered is dropped */
     NETCORE_DELIVERY_UNRELIABLE_UNORDERED   /**< at most once, any order */
 } netcore_delivery;
 
+/** Most channels one host may have (netcore_host_config.channel_count). */
 #define NETCORE_MAX_CHANNELS 16
 /** Bytes a sealed message adds to the payload: 16 (authentication tag) on a
  * reliable-ordered lane, 19 (tag and 3 counter bytes) on the others. */
 #define NETCORE_SEAL_MAX_OVERHEAD_BYTES 19
 
+/** Settings of one channel (netcore_host_config.channels); both ends of a
+ * connection must use the same channels. */
 typedef struct netcore_channel_config {
-    netcore_delivery delivery;
+    netcore_delivery delivery; /**< how the channel delivers */
 } netcore_channel_config;
 
 /**
@@ -182,7 +195,7 @@ typedef struct netcore_guard_config {
     uint32_t proof_clock_skew_s;    /**< 0: 5 s tolerated between lobby and server clocks */
     /** Seconds on the lobby's clock for proof expiry; NULL: UNIX time. */
     uint64_t (*proof_clock_s)(void *user);
-    void *proof_clock_user;
+    void *proof_clock_user;         /**< passed to proof_clock_s unchanged */
     uint32_t max_peers_per_ip;      /**< 0: max_peers (many bots may share 127.0.0.1) */
     uint32_t max_handshakes_per_ip; /**< unfinished handshakes per IP; 0: max_peers */
     /** A slot still handshaking after this is freed. 0: the host's timeout_ms
@@ -196,10 +209,12 @@ typedef struct netcore_guard_config {
     uint32_t ip_table_entries;      /**< per-IP rate buckets remembered; 0: 1024; rounded up to a power of two, at most 65536 */
 } netcore_guard_config;
 
+/** Settings of a netcore_host: fill with netcore_host_config_default(), change
+ * what you need, pass to netcore_host_create() (which copies it). */
 typedef struct netcore_host_config {
-    netcore_allocator allocator;
-    netcore_log log;
-    bool is_server;
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    netcore_log log; /**< where messages go; zeroed: nowhere */
+    bool is_server;                 /**< true: accepts connections; false (default): connects out */
     /** Server: address to listen on (family NONE = every IPv4 interface); port 0
      * picks an ephemeral port, read it back with netcore_host_address().
      * Client: local address to send from, normally left zeroed. */
@@ -230,8 +245,8 @@ typedef struct netcore_host_config {
     uint32_t connect_timeout_ms;        /**< default 5000: client gives up connecting (incl. admission) */
     uint32_t admission_timeout_ms;      /**< default 2000: server drops a peer still pending after this */
     netcore_admission_fn admission;     /**< NULL: admit every peer that completes the handshake */
-    void *admission_user;
-    netcore_conditioner_config conditioner;
+    void *admission_user;               /**< passed to admission unchanged */
+    netcore_conditioner_config conditioner; /**< zeroed (default): no impairments */
     /** NULL: the ENet backend on real UDP. Otherwise the host lives in this
      * simulated network (it must outlive the host) and uses its clock. */
     netcore_sim *sim;
@@ -261,6 +276,7 @@ void netcore_host_destroy(netcore_host *host);
 /** The address the host is bound to, with the actual port (ephemeral ports included). */
 netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address);
 
+/** What a client presents when it connects (netcore_host_connect()). */
 typedef struct netcore_connect_options {
     const void *token;       /**< presented to the server's admission callback; copied */
     size_t token_size_bytes; /**< 0..NETCORE_MAX_TOKEN_BYTES */
@@ -311,13 +327,15 @@ netcore_result netcore_host_send(netcore_host *host, netcore_peer_id peer, uint8
 netcore_result netcore_host_broadcast(netcore_host *host, uint8_t channel, const void *data,
                                       size_t size_bytes);
 
+/** What a netcore_event reports. */
 typedef enum netcore_event_type {
-    NETCORE_EVENT_NONE = 0,
-    NETCORE_EVENT_CONNECT,
-    NETCORE_EVENT_DISCONNECT,
-    NETCORE_EVENT_RECEIVE
+    NETCORE_EVENT_NONE = 0,   /**< nothing happened: stop polling for this frame */
+    NETCORE_EVENT_CONNECT,    /**< a peer is connected and admitted (server and client alike) */
+    NETCORE_EVENT_DISCONNECT, /**< a peer is gone (or never connected); reason and code say why */
+    NETCORE_EVENT_RECEIVE     /**< a message arrived: channel, data, size_bytes */
 } netcore_event_type;
 
+/** Why a connection ended (netcore_event.reason). */
 typedef enum netcore_disconnect_reason {
     NETCORE_DISCONNECT_REQUESTED = 1,       /**< netcore_host_disconnect() on either side; code is the caller's */
     NETCORE_DISCONNECT_TIMEOUT,             /**< the remote stopped answering */
@@ -335,16 +353,15 @@ typedef enum netcore_disconnect_reason {
 /** "requested", "timeout", ...; "unknown" otherwise. Static storage. */
 const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason);
 
+/** One event from netcore_host_poll(). A plain value; data points into the host. */
 typedef struct netcore_event {
-    netcore_event_type type;
-    netcore_peer_id peer;
-    /** RECEIVE */
-    uint8_t channel;
-    const uint8_t *data;   /**< owned by the host; valid until the next poll or destroy */
-    size_t size_bytes;
-    /** DISCONNECT */
-    netcore_disconnect_reason reason;
-    uint32_t code;
+    netcore_event_type type; /**< what happened; the fields below are set as it says */
+    netcore_peer_id peer;    /**< the peer concerned (CONNECT, DISCONNECT, RECEIVE) */
+    uint8_t channel;         /**< RECEIVE: the channel the message came on */
+    const uint8_t *data;     /**< RECEIVE: owned by the host; valid until the next poll or destroy */
+    size_t size_bytes;       /**< RECEIVE: bytes at data */
+    netcore_disconnect_reason reason; /**< DISCONNECT: why */
+    uint32_t code;           /**< DISCONNECT: the code given by the other side, or a netcore_result (see reason) */
 } netcore_event;
 
 /**
@@ -363,44 +380,47 @@ netcore_result netcore_host_flush(netcore_host *host);
 /** Payload traffic (message bytes as the application sees them). Totals since
  * connect (peer) or creation (host); rates over the last second. */
 typedef struct netcore_traffic_stats {
-    uint64_t messages_sent;
-    uint64_t messages_received;
-    uint64_t bytes_sent;
-    uint64_t bytes_received;
-    float out_messages_per_s;
-    float in_messages_per_s;
-    float out_bytes_per_s;
-    float in_bytes_per_s;
+    uint64_t messages_sent;     /**< messages queued by netcore_host_send or broadcast */
+    uint64_t messages_received; /**< messages delivered as RECEIVE events */
+    uint64_t bytes_sent;        /**< payload bytes of messages_sent */
+    uint64_t bytes_received;    /**< payload bytes of messages_received */
+    float out_messages_per_s;   /**< messages sent over the last second */
+    float in_messages_per_s;    /**< messages received over the last second */
+    float out_bytes_per_s;      /**< payload bytes sent over the last second */
+    float in_bytes_per_s;       /**< payload bytes received over the last second */
 } netcore_traffic_stats;
 
+/** State and counters of one connection (netcore_host_get_peer_stats()). A plain value. */
 typedef struct netcore_peer_stats {
-    netcore_address address;
-    bool admitted;
+    netcore_address address; /**< the peer's address as this host sees it */
+    bool admitted;           /**< false while a server's admission callback has not accepted it */
     bool sealed;            /**< messages to and from this peer are sealed */
     float rtt_ms;           /**< smoothed round-trip time */
-    float rtt_variance_ms;
+    float rtt_variance_ms;  /**< smoothed variation of rtt_ms */
     float loss_pct;         /**< share of reliable datagrams lost recently, 0..100 */
-    netcore_traffic_stats traffic;
-    netcore_traffic_stats channel[NETCORE_MAX_CHANNELS];
+    netcore_traffic_stats traffic; /**< every channel together */
+    netcore_traffic_stats channel[NETCORE_MAX_CHANNELS]; /**< per channel; those past channel_count are 0 */
 } netcore_peer_stats;
 
+/** Counters of a netcore_host since it was created (read with
+ * netcore_host_get_stats()). A plain value. */
 typedef struct netcore_host_stats {
     uint32_t peers_connected;  /**< admitted */
     uint32_t peers_pending;    /**< handshake done, admission not yet */
-    netcore_traffic_stats traffic;
+    netcore_traffic_stats traffic; /**< every peer together */
     uint64_t wire_bytes_sent;      /**< UDP payload incl. protocol headers */
-    uint64_t wire_bytes_received;
-    uint64_t datagrams_sent;
-    uint64_t datagrams_received;
-    uint64_t admission_accepted;
-    uint64_t admission_rejected;
-    uint64_t admission_timed_out;
+    uint64_t wire_bytes_received;  /**< UDP payload incl. protocol headers */
+    uint64_t datagrams_sent;       /**< UDP datagrams sent */
+    uint64_t datagrams_received;   /**< UDP datagrams received (before the guard) */
+    uint64_t admission_accepted;   /**< peers the admission callback admitted */
+    uint64_t admission_rejected;   /**< peers the admission callback refused */
+    uint64_t admission_timed_out;  /**< peers dropped after admission_timeout_ms */
     uint64_t pending_messages_dropped; /**< messages from peers not yet admitted */
     uint64_t malformed_dropped;        /**< control messages that failed validation */
     uint64_t oversize_dropped;         /**< received messages above max_message_bytes */
     uint64_t timeouts;                 /**< peers lost to NETCORE_DISCONNECT_TIMEOUT */
-    netcore_conditioner_stats conditioner_inbound;
-    netcore_conditioner_stats conditioner_outbound;
+    netcore_conditioner_stats conditioner_inbound;  /**< the conditioner's received direction */
+    netcore_conditioner_stats conditioner_outbound; /**< the conditioner's sent direction */
     /** ENet datagram guard (all 0 on the simulated backend or with the guard off). */
     uint32_t slots_in_use;                 /**< ENet peer slots held: connected + handshaking */
     uint32_t slots_handshaking;            /**< of which the handshake is not complete */
@@ -431,7 +451,9 @@ typedef struct netcore_host_stats {
 /** Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */
 netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_peer_id peer,
                                            netcore_peer_stats *out_stats);
+/** Copies the host's counters into *out_stats. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_stats *out_stats);
+
 
 /** Changes the conditioner's profiles at once (queued datagrams keep their
  * times). Errors: NETCORE_ERR_STATE on an ENet host created without
@@ -447,4 +469,4 @@ uint64_t netcore_host_now_us(const netcore_host *host);
 }
 #endif
 
-#endif /**< NETCORE_TRANSPORT_H */
+#endif /* NETCORE_TRANSPORT_H */
