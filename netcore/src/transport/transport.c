@@ -162,35 +162,6 @@ void netcore_host_destroy(netcore_host *host)
     nci_free(&allocator, host);
 }
 
-netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address)
-{
-    if (!host || !out_address)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    return host->ops->local_address(host->backend, out_address);
-}
-
-uint64_t netcore_host_now_us(const netcore_host *host)
-{
-    return host ? host->ops->now_us(host->backend) : 0;
-}
-
-netcore_result netcore_host_set_conditioner(netcore_host *host,
-                                            const netcore_link_profile *inbound,
-                                            const netcore_link_profile *outbound)
-{
-    if (!host || !inbound || !outbound || !nci_link_profile_ok(inbound) ||
-        !nci_link_profile_ok(outbound))
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    return host->ops->set_conditioner(host->backend, inbound, outbound);
-}
-
-netcore_result netcore_host_flush(netcore_host *host)
-{
-    if (!host)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    return host->ops->flush(host->backend);
-}
-
 /* --- Connect, disconnect, send --- */
 
 netcore_result netcore_host_connect(netcore_host *host, const netcore_address *address,

@@ -1,5 +1,6 @@
 /* Host configuration of the common transport layer: defaults, validation,
- * the channel -> lane layout, and the names of disconnect reasons. */
+ * the channel -> lane layout, the names of disconnect reasons, and the
+ * accessors that only pass a call on to the backend. */
 #include <math.h>
 #include <string.h>
 
@@ -120,4 +121,33 @@ const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
     case NETCORE_DISCONNECT_CRYPTO_FAILED: return "crypto failed";
     }
     return "unknown";
+}
+
+netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address)
+{
+    if (!host || !out_address)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->local_address(host->backend, out_address);
+}
+
+uint64_t netcore_host_now_us(const netcore_host *host)
+{
+    return host ? host->ops->now_us(host->backend) : 0;
+}
+
+netcore_result netcore_host_set_conditioner(netcore_host *host,
+                                            const netcore_link_profile *inbound,
+                                            const netcore_link_profile *outbound)
+{
+    if (!host || !inbound || !outbound || !nci_link_profile_ok(inbound) ||
+        !nci_link_profile_ok(outbound))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->set_conditioner(host->backend, inbound, outbound);
+}
+
+netcore_result netcore_host_flush(netcore_host *host)
+{
+    if (!host)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return host->ops->flush(host->backend);
 }

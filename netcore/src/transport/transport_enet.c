@@ -10,14 +10,13 @@
  * Unless cfg->guard.disabled, ENet's intercept hook hands every received
  * datagram to the datagram guard (enet_guard.h) before ENet parses it; only
  * what the guard passes can make ENet allocate a peer. The guard learns which
- * slot is held by which address from guard_sync(). */
+ * slot is held by which address from nci_enet_guard_sync(). */
 #include <enet/enet.h>
 #include <enet/time.h>
 #include <string.h>
 
 #include "core/core_internal.h"
-#include "transport/enet_guard.h"
-#include "transport/relay.h"
+#include "transport/transport_enet_internal.h"
 #include "transport/transport_internal.h"
 
 /* Longest a conditioned service() sleeps at once: relays must forward
@@ -31,82 +30,12 @@
 #define MAX_QUEUED_COMMANDS 8192u
 #define QUEUE_CHECK_INTERVAL 64u
 
-/* Slot states are re-read at least this often, so half-open handshakes are
- * freed within handshake_timeout_ms plus this. */
-#define GUARD_SYNC_INTERVAL_MS 100u
-
 /* Failed receives (oversized datagrams) skipped per service call. */
 #define MAX_RECEIVE_RETRIES 64u
-
-/* Retransmission cap (cfg->retransmit_timeout_max_ms). ENet 1.3 doubles a
- * reliable command's roundTripTimeout on every resend without limit and
- * drops the peer at the first check where the oldest timed-out send is
- * timeoutMaximum old; once the doubled timeout exceeds timeoutMaximum, that
- * check is the resend itself, however recently the peer acknowledged other
- * commands. After every service call the backend therefore clamps each
- * unacknowledged command's roundTripTimeout to the peer's cap, keeps it
- * below its roundTripTimeoutLimit (so the disconnect rests on
- * timeoutMaximum alone, counted from the earliest send that timed out since
- * the last acknowledgement), and pulls nextTimeout in so the clamped resend
- * happens on time. The pass runs at most once per millisecond of ENet's
- * service clock (resend timeouts are whole milliseconds, so a clamp is at
- * most that late). ENet appends every command it sends or resends to the
- * tail of sentReliableCommands, so a peer whose tail is the same command
- * with the same sentTime as after the last pass has nothing new to clamp
- * and its list is not walked. */
 
 _Static_assert(sizeof(ENetProtocolConnect) == NCI_ENET_CONNECT_BYTES, "ENet CONNECT layout");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == NCI_ENET_PEER_ID_NONE, "ENet peer id space");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS == NCI_ENET_MAX_COMMANDS, "ENet commands");
-
-/* Fields read by every service and send come first, then the lane flags
- * (only the first few entries are ever read), then what only create,
- * connect, the clamp pass and stats read. */
-/* Per slot: the queue-length check of enet_send (MAX_QUEUED_COMMANDS). */
-typedef struct send_check {
-    uint32_t sends_since_check;
-    bool queue_full;
-} send_check;
-
-typedef struct enet_backend {
-    ENetHost *host;
-    ENetPacket *held; /* last received packet, owned until the next service() */
-    send_check *send_checks; /* by slot */
-    uint32_t lane_count;
-    enet_uint32 retransmit_cap_ms; /* 0: ENet's uncapped backoff */
-    enet_uint32 upkeep_at_ms;      /* ENet's service time of the last upkeep() */
-    bool conditioned;
-    bool is_server;
-    /* Datagram guard (NULL when disabled). */
-    bool guard_sync_needed; /* a slot may have been taken since the last sync */
-    uint32_t guard_service_ms;     /* ENet's clock when guard_clock_ms was advanced */
-    nci_guard *guard;
-    uint64_t guard_clock_ms;       /* ENet's service clock, widened to 64 bits */
-    uint64_t guard_synced_ms;
-    enet_uint32 lane_flags[NCI_MAX_LANES]; /* the lanes in use share the lines above */
-    const ENetOutgoingCommand **capped_tail; /* by slot: tail after the last clamp pass */
-    enet_uint32 *capped_tail_sent;           /* by slot: its sentTime then */
-    uint64_t wire_bytes_sent;
-    uint64_t wire_bytes_received;
-    uint64_t datagrams_sent;
-    uint64_t datagrams_received;
-    uint64_t receive_errors_dropped;
-    netcore_allocator allocator;
-    netcore_log log;
-    uint32_t max_peers;
-    uint32_t ping_interval_ms;
-    uint32_t timeout_ms;
-    netcore_address local;
-    /* Conditioner (all NULL/zero when disabled). */
-    netcore_conditioner_config conditioner;
-    netcore_address bind_address;
-    nci_relay *server_relay;
-    nci_relay **client_relays;       /* by slot */
-    netcore_address *client_targets; /* by slot: the real server address */
-    uint64_t relays_made;
-    netcore_conditioner_stats closed_inbound; /* client relays already destroyed */
-    netcore_conditioner_stats closed_outbound;
-} enet_backend;
 
 static void to_enet_address(const netcore_address *in, ENetAddress *out)
 {
@@ -116,16 +45,6 @@ static void to_enet_address(const netcore_address *in, ENetAddress *out)
     else
         out->host = ENET_HOST_ANY;
     out->port = in->port;
-}
-
-static netcore_address from_enet_address(const ENetAddress *in)
-{
-    netcore_address out;
-    memset(&out, 0, sizeof out);
-    out.family = NETCORE_ADDRESS_IPV4;
-    memcpy(out.bytes, &in->host, 4);
-    out.port = in->port;
-    return out;
 }
 
 static enet_uint32 lane_flags(nci_lane_mode mode)
@@ -157,27 +76,6 @@ static void add_conditioner_stats(netcore_conditioner_stats *sum,
     sum->duplicated += add->duplicated;
     sum->reordered += add->reordered;
     sum->bytes_forwarded += add->bytes_forwarded;
-}
-
-/* ENet's counters are 32 bits and meant to be reset by the user. They are
- * moved into 64-bit totals once a byte counter passes this, far below the
- * wrap (host_stats adds what ENet still holds). They are looked at once per
- * millisecond of ENet's service clock (see upkeep()): no socket moves the
- * 3 GiB left before the wrap in one millisecond. */
-#define HARVEST_AT_BYTES (1u << 30)
-
-static void harvest_wire_counters(enet_backend *b)
-{
-    if (b->host->totalSentData < HARVEST_AT_BYTES && b->host->totalReceivedData < HARVEST_AT_BYTES)
-        return;
-    b->wire_bytes_sent += b->host->totalSentData;
-    b->wire_bytes_received += b->host->totalReceivedData;
-    b->datagrams_sent += b->host->totalSentPackets;
-    b->datagrams_received += b->host->totalReceivedPackets;
-    b->host->totalSentData = 0;
-    b->host->totalReceivedData = 0;
-    b->host->totalSentPackets = 0;
-    b->host->totalReceivedPackets = 0;
 }
 
 /* --- Conditioner relays --- */
@@ -241,171 +139,6 @@ static void drop_client_relay(enet_backend *b, uint32_t slot)
     b->client_relays[slot] = NULL;
 }
 
-/* --- Datagram guard --- */
-
-static nci_guard_slot_state guard_slot_state(ENetPeerState state)
-{
-    switch (state) {
-    case ENET_PEER_STATE_DISCONNECTED: return NCI_GUARD_SLOT_FREE;
-    case ENET_PEER_STATE_CONNECTING:
-    case ENET_PEER_STATE_ACKNOWLEDGING_CONNECT:
-    case ENET_PEER_STATE_CONNECTION_PENDING:
-    case ENET_PEER_STATE_CONNECTION_SUCCEEDED: return NCI_GUARD_SLOT_HANDSHAKE;
-    default: return NCI_GUARD_SLOT_CONNECTED;
-    }
-}
-
-/* Behind the server's relay ENet sees relay sockets; the relay knows whose. */
-static netcore_address real_address(const enet_backend *b, const netcore_address *wire)
-{
-    netcore_address origin;
-    if (b->server_relay && nci_relay_origin(b->server_relay, wire, &origin) == NETCORE_OK)
-        return origin;
-    return *wire;
-}
-
-/* Tells the guard what every slot holds now. With free_expired (never from
- * inside ENet's receive loop), a server slot still acknowledging a CONNECT
- * after handshake_timeout_ms is freed silently: ENet has reported nothing
- * about it, so no event is owed. */
-static void guard_sync(enet_backend *b, uint64_t now_ms, bool free_expired)
-{
-    uint64_t now_us = now_ms * 1000u;
-    for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
-        ENetPeer *peer = &b->host->peers[slot];
-        nci_guard_slot_state state = guard_slot_state(peer->state);
-        netcore_address wire = from_enet_address(&peer->address);
-        if (!nci_guard_slot_matches(b->guard, slot, state, &wire)) {
-            netcore_address real = real_address(b, &wire);
-            nci_guard_set_slot(b->guard, slot, state, &wire, &real, now_us);
-        }
-        if (free_expired && peer->state == ENET_PEER_STATE_ACKNOWLEDGING_CONNECT &&
-            nci_guard_handshake_expired(b->guard, slot, now_us)) {
-            enet_peer_reset(peer);
-            nci_guard_set_slot(b->guard, slot, NCI_GUARD_SLOT_FREE, NULL, NULL, now_us);
-            nci_guard_count_handshake_timeout(b->guard);
-        }
-    }
-    b->guard_sync_needed = false;
-    b->guard_synced_ms = now_ms;
-}
-
-/* The guard's clock is ENet's own service time (read by ENet in every
- * service call that receives), so the guard adds no clock read to a poll. */
-static uint64_t guard_clock_ms(enet_backend *b)
-{
-    uint32_t service_ms = b->host->serviceTime;
-    b->guard_clock_ms += (uint32_t)(service_ms - b->guard_service_ms);
-    b->guard_service_ms = service_ms;
-    return b->guard_clock_ms;
-}
-
-static bool guard_sync_due(const enet_backend *b, uint64_t now_ms)
-{
-    return b->guard_sync_needed || now_ms - b->guard_synced_ms >= GUARD_SYNC_INTERVAL_MS;
-}
-
-/* ENet's intercept hook: 1 swallows the datagram, 0 lets ENet parse it.
- * ENetHost has no user pointer, so the backend rides in the compressor's
- * context: ENet only compresses or decompresses when the compressor's
- * functions are set too, and they stay NULL. */
-static int ENET_CALLBACK guard_intercept(ENetHost *host, ENetEvent *event)
-{
-    (void)event;
-    enet_backend *b = host->compressor.context;
-    uint64_t now_ms = guard_clock_ms(b);
-    /* The previous datagram may have made ENet take a slot; its owner's next
-     * datagram must already be known. */
-    if (guard_sync_due(b, now_ms))
-        guard_sync(b, now_ms, false);
-    const uint8_t *data = host->receivedData;
-    size_t size = host->receivedDataLength;
-    /* wire is built once and then only pointed to: copying a freshly built
-     * address stalls on its partly written bytes (store forwarding). */
-    netcore_address wire = from_enet_address(&host->receivedAddress);
-    const netcore_address *real = &wire;
-    netcore_address origin;
-    /* Only a CONNECT (to peer id 0xFFF) needs the real address, which costs
-     * a relay lookup, and only a CONNECT can make ENet take a slot. */
-    bool to_no_peer =
-        size >= 2 && ((uint32_t)(data[0] << 8 | data[1]) & 0x0FFFu) == NCI_ENET_PEER_ID_NONE;
-    if (b->server_relay && to_no_peer) {
-        origin = real_address(b, &wire);
-        real = &origin;
-    }
-    if (nci_guard_check(b->guard, data, size, &wire, real, now_ms * 1000u) != NCI_GUARD_PASS)
-        return 1;
-    if (to_no_peer)
-        b->guard_sync_needed = true;
-    return 0;
-}
-
-/* --- Retransmission cap --- */
-
-/* The peer's cap: the configured one, raised to ENet's own first resend
- * timeout for this peer (round trip + 4 x variance, as ENet computes it). */
-static enet_uint32 retransmit_cap(const enet_backend *b, const ENetPeer *peer)
-{
-    uint64_t rto = (uint64_t)peer->roundTripTime + 4u * (uint64_t)peer->roundTripTimeVariance;
-    if (rto < b->retransmit_cap_ms)
-        rto = b->retransmit_cap_ms;
-    /* Far below ENET_TIME_OVERFLOW, so ENet's time comparisons hold. */
-    return rto > 3600000u ? 3600000u : (enet_uint32)rto;
-}
-
-static void cap_peer(enet_backend *b, ENetPeer *peer)
-{
-    enet_uint32 cap = retransmit_cap(b, peer);
-    enet_uint32 earliest_due = 0;
-    bool any = false;
-    ENetListIterator end = enet_list_end(&peer->sentReliableCommands);
-    for (ENetListIterator it = enet_list_begin(&peer->sentReliableCommands); it != end;
-         it = enet_list_next(it)) {
-        ENetOutgoingCommand *command = (ENetOutgoingCommand *)it;
-        if (command->roundTripTimeout > cap)
-            command->roundTripTimeout = cap;
-        if (command->roundTripTimeoutLimit <= command->roundTripTimeout)
-            command->roundTripTimeoutLimit = command->roundTripTimeout + 1u;
-        enet_uint32 due = command->sentTime + command->roundTripTimeout;
-        if (!any || ENET_TIME_LESS(due, earliest_due))
-            earliest_due = due;
-        any = true;
-    }
-    if (any && ENET_TIME_LESS(earliest_due, peer->nextTimeout))
-        peer->nextTimeout = earliest_due;
-}
-
-/* One pass over the peers; a list is walked only when its tail changed. */
-static void cap_pass(enet_backend *b)
-{
-    for (uint32_t slot = 0; slot < b->host->peerCount; slot++) {
-        ENetPeer *peer = &b->host->peers[slot];
-        if (enet_list_empty(&peer->sentReliableCommands)) {
-            b->capped_tail[slot] = NULL;
-            continue;
-        }
-        const ENetOutgoingCommand *tail =
-            (const ENetOutgoingCommand *)enet_list_back(&peer->sentReliableCommands);
-        if (tail == b->capped_tail[slot] && tail->sentTime == b->capped_tail_sent[slot])
-            continue;
-        cap_peer(b, peer);
-        b->capped_tail[slot] = tail;
-        b->capped_tail_sent[slot] = tail->sentTime;
-    }
-}
-
-/* Called after every service and flush: a load and a compare unless ENet's
- * clock moved, then the wire counters and the retransmission cap. */
-static inline void upkeep(enet_backend *b)
-{
-    if (b->host->serviceTime == b->upkeep_at_ms)
-        return;
-    b->upkeep_at_ms = b->host->serviceTime;
-    harvest_wire_counters(b);
-    if (b->retransmit_cap_ms)
-        cap_pass(b);
-}
-
 /* enet_host_service() without a wait, then waits on the socket timed with
  * the monotonic clock. ENet 1.3 times its own wait with the wall clock
  * (gettimeofday), so a step back of the system clock would block it that
@@ -420,7 +153,7 @@ static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
     uint64_t now = netcore_time_now_us();
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (;;) {
-        upkeep(b);
+        nci_enet_upkeep(b);
         uint64_t left_ms = (deadline - now + 999u) / 1000u;
         uint32_t slice_ms = (uint32_t)left_ms;
         if (b->retransmit_cap_ms && slice_ms > b->retransmit_cap_ms)
@@ -542,7 +275,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         enet_destroy(b, 0);
         return NETCORE_ERR_SOCKET;
     }
-    b->local = from_enet_address(&actual);
+    b->local = nci_from_enet_address(&actual);
     b->upkeep_at_ms = b->host->serviceTime - 1u;
     netcore_result r = NETCORE_OK;
     if (!cfg->guard.disabled) {
@@ -560,7 +293,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
             return r;
         }
         b->host->compressor.context = b;
-        b->host->intercept = guard_intercept;
+        b->host->intercept = nci_enet_guard_intercept;
         /* ENet's own per-IP cap counts every slot but outgoing ones. Behind
          * the relay all peers share 127.0.0.1, so only the guard, which sees
          * real addresses, can cap per IP there. */
@@ -697,7 +430,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
         int r = enet_host_service(b->host, event, 0);
         if (r != 0)
             return r;
-        upkeep(b);
+        nci_enet_upkeep(b);
         /* Pass on what ENet just sent (acknowledgements, pings, data). */
         now = netcore_time_now_us();
         pump_relays(b, now);
@@ -744,11 +477,11 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         b->receive_errors_dropped++;
         r = attempt + 1 < MAX_RECEIVE_RETRIES ? -1 : 0;
     }
-    upkeep(b);
+    nci_enet_upkeep(b);
     if (b->guard) {
-        uint64_t now_ms = guard_clock_ms(b);
-        if (guard_sync_due(b, now_ms) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
-            guard_sync(b, now_ms, b->is_server);
+        uint64_t now_ms = nci_enet_guard_clock_ms(b);
+        if (nci_enet_guard_sync_due(b, now_ms) || (r > 0 && event.type != ENET_EVENT_TYPE_RECEIVE))
+            nci_enet_guard_sync(b, now_ms, b->is_server);
     }
     if (r < 0)
         return NETCORE_ERR_SOCKET;
@@ -784,7 +517,7 @@ static netcore_result enet_flush(void *backend)
 {
     enet_backend *b = backend;
     enet_host_flush(b->host);
-    upkeep(b);
+    nci_enet_upkeep(b);
     if (b->conditioned)
         pump_relays(b, netcore_time_now_us());
     return NETCORE_OK;
@@ -797,7 +530,7 @@ static void enet_peer_link(const void *backend, uint32_t slot, nci_peer_link *ou
     if (slot >= b->host->peerCount)
         return;
     const ENetPeer *peer = &b->host->peers[slot];
-    out_link->address = from_enet_address(&peer->address);
+    out_link->address = nci_from_enet_address(&peer->address);
     if (b->client_targets) {
         out_link->address = b->client_targets[slot];
     } else if (b->server_relay) {
