@@ -170,14 +170,14 @@ typedef struct netcore_channel_config {
 } netcore_channel_config;
 
 /**
- * Datagram guard of ENet hosts: every received datagram is checked before
- * ENet parses it, so a forged handshake never costs a peer slot. A zeroed
- * struct (as netcore_host_config_default leaves it) enables the guard with
- * the defaults below and without proof checks; the simulated backend ignores
- * it. On a server the guard:
- *   - drops datagrams that are not well-formed ENet (header, commands and
- *     their lengths checked), and non-CONNECT datagrams whose peer id and
- *     source address do not name a peer slot held by that address;
+ * Datagram guard of the real-UDP backend: every received datagram is checked
+ * before the backend's protocol parses it, so a forged handshake never costs
+ * a peer slot. A zeroed struct (as netcore_host_config_default leaves it)
+ * enables the guard with the defaults below and without proof checks; the
+ * simulated backend ignores it. On a server the guard:
+ *   - drops datagrams that are not well-formed, and datagrams other than a
+ *     connection request that do not come from the address holding the peer
+ *     slot they name;
  *   - with require_connect_proof, drops CONNECTs whose connect data is not a
  *     valid address proof (token.h: netcore_token_address_proof) for the
  *     datagram's source IP, keyed by proof_key (the lobby's token key);
@@ -186,10 +186,11 @@ typedef struct netcore_channel_config {
  *     slot that has not completed within handshake_timeout_ms.
  * A client host drops every CONNECT (clients accept no connections) and the
  * same unknown or malformed datagrams. Every drop is counted by reason in
- * netcore_host_stats (guard_*_dropped).
+ * netcore_host_stats (guard_*_dropped). docs/security.md lists each check;
+ * docs/enet-backend.md says how the guard sits in front of ENet.
  */
 typedef struct netcore_guard_config {
-    bool disabled;                  /**< true: no guard, ENet's own checks only */
+    bool disabled;                  /**< true: no guard, the backend's own checks only */
     bool require_connect_proof;     /**< server: CONNECTs must carry an address proof */
     uint8_t proof_key[32];          /**< the lobby's token key (NETCORE_TOKEN_KEY_BYTES) */
     uint32_t proof_clock_skew_s;    /**< 0: 5 s tolerated between lobby and server clocks */
@@ -236,11 +237,9 @@ typedef struct netcore_host_config {
      * with timeout_ms 10000 a peer gets about ten more tries after the
      * backoff has reached the cap, so timeout_ms (silence since the last
      * acknowledgement) alone decides when a lossy but living link is given
-     * up. 0: no cap: ENet's own doubling without limit, which drops a peer
-     * as soon as one datagram's doubled resend timeout passes timeout_ms
-     * (on a 2 s, 25 %-loss link after four or five failed round trips in a
-     * row, whatever timeout_ms says), and on the simulated backend its fixed
-     * limit of 4 x its resend timeout, at most 4 s. Valid: 0..60000. */
+     * up. 0: no cap, the backend's own backoff, which on lossy links with
+     * long round trips drops peers well before timeout_ms of silence
+     * (docs/enet-backend.md). Valid: 0..60000. */
     uint32_t retransmit_timeout_max_ms;
     uint32_t connect_timeout_ms;        /**< default 5000: client gives up connecting (incl. admission) */
     uint32_t admission_timeout_ms;      /**< default 2000: server drops a peer still pending after this */
@@ -421,11 +420,11 @@ typedef struct netcore_host_stats {
     uint64_t timeouts;                 /**< peers lost to NETCORE_DISCONNECT_TIMEOUT */
     netcore_conditioner_stats conditioner_inbound;  /**< the conditioner's received direction */
     netcore_conditioner_stats conditioner_outbound; /**< the conditioner's sent direction */
-    /** ENet datagram guard (all 0 on the simulated backend or with the guard off). */
-    uint32_t slots_in_use;                 /**< ENet peer slots held: connected + handshaking */
+    /** Datagram guard (all 0 on the simulated backend or with the guard off). */
+    uint32_t slots_in_use;                 /**< peer slots held: connected + handshaking */
     uint32_t slots_handshaking;            /**< of which the handshake is not complete */
-    uint64_t guard_passed;                 /**< datagrams handed to ENet */
-    uint64_t guard_malformed_dropped;      /**< not well-formed ENet */
+    uint64_t guard_passed;                 /**< datagrams let through to the backend's protocol */
+    uint64_t guard_malformed_dropped;      /**< not a well-formed datagram of the backend's protocol */
     uint64_t guard_unknown_dropped;        /**< not a CONNECT and not from the peer it names */
     uint64_t guard_unexpected_connect_dropped; /**< CONNECT to a client host */
     uint64_t guard_proof_dropped;          /**< CONNECT without a valid address proof */
@@ -435,8 +434,9 @@ typedef struct netcore_host_stats {
     uint64_t guard_ip_handshakes_dropped;  /**< CONNECT from an IP with max_handshakes_per_ip open */
     uint64_t guard_full_dropped;           /**< CONNECT while every slot is held */
     uint64_t guard_handshake_timeouts;     /**< handshake slots freed after handshake_timeout_ms */
-    /** ENet backend, guard or not: receives ENet failed on a healthy socket,
-     * i.e. datagrams above ENet's 4096-byte buffer, skipped. */
+    /** Real-UDP backend, guard or not: datagrams too large for the receive
+     * buffer (docs/enet-backend.md), skipped. */
+
     uint64_t receive_errors_dropped;
     /** Sealing (docs/security.md). */
     uint32_t peers_sealed;                 /**< connected peers whose traffic is sealed */
