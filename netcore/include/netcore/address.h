@@ -28,7 +28,6 @@ typedef struct netcore_address {
     uint8_t family; /**< netcore_address_family */
     uint8_t bytes[16]; /**< the address in network order; IPv4 uses bytes[0..3], the rest are 0 */
     uint16_t port;     /**< UDP or TCP port in host order; 0 as a bind port: any free port */
-
 } netcore_address;
 
 /** Longest text netcore_address_format() writes, including the NUL. */
