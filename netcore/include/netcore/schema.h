@@ -47,7 +47,7 @@
 extern "C" {
 #endif
 
-/** Hard limits of the format. */
+/* Hard limits of the format. */
 #define NETCORE_SCHEMA_MAX_TYPES 256          /**< types per schema */
 #define NETCORE_SCHEMA_MAX_FIELDS_PER_TYPE 64 /**< fields per type (one mask bit each) */
 #define NETCORE_SCHEMA_NAME_MAX 32            /**< bytes of a name, NUL included */

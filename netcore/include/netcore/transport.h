@@ -420,7 +420,7 @@ typedef struct netcore_host_stats {
     uint64_t timeouts;                 /**< peers lost to NETCORE_DISCONNECT_TIMEOUT */
     netcore_conditioner_stats conditioner_inbound;  /**< the conditioner's received direction */
     netcore_conditioner_stats conditioner_outbound; /**< the conditioner's sent direction */
-    /** Datagram guard (all 0 on the simulated backend or with the guard off). */
+    /* Datagram guard (all 0 on the simulated backend or with the guard off). */
     uint32_t slots_in_use;                 /**< peer slots held: connected + handshaking */
     uint32_t slots_handshaking;            /**< of which the handshake is not complete */
     uint64_t guard_passed;                 /**< datagrams let through to the backend's protocol */
@@ -438,7 +438,7 @@ typedef struct netcore_host_stats {
      * buffer (docs/enet-backend.md), skipped. */
 
     uint64_t receive_errors_dropped;
-    /** Sealing (docs/security.md). */
+    /* Sealing (docs/security.md). */
     uint32_t peers_sealed;                 /**< connected peers whose traffic is sealed */
     uint64_t crypto_auth_rejected;         /**< sealed messages that failed to open: never delivered */
     uint64_t crypto_duplicate_dropped;     /**< authentic copies of a message already delivered */
