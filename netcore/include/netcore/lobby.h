@@ -697,10 +697,21 @@ typedef struct netcore_lobby_found {
 } netcore_lobby_found;
 
 
-/** Opens a UDP socket (broadcast allowed) on an ephemeral port. allocator may
- * be NULL. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET,
- * NETCORE_ERR_OUT_OF_MEMORY. */
-netcore_result netcore_lobby_discovery_create(const netcore_allocator *allocator,
+/** Settings of a netcore_lobby_discovery: fill with
+ * netcore_lobby_discovery_config_default(), change what you need, pass to
+ * netcore_lobby_discovery_create() (which copies it). */
+typedef struct netcore_lobby_discovery_config {
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+} netcore_lobby_discovery_config;
+
+/** Fills *config with the defaults given on each field. NULL is ignored. */
+void netcore_lobby_discovery_config_default(netcore_lobby_discovery_config *config);
+
+/** Opens a UDP socket (broadcast allowed) on an ephemeral port of every IPv4
+ * interface; the config is copied. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (NULL), NETCORE_ERR_BACKEND (libsodium could not initialise),
+ * NETCORE_ERR_SOCKET, NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_lobby_discovery_create(const netcore_lobby_discovery_config *config,
                                               netcore_lobby_discovery **out_discovery);
 /** NULL is ignored. */
 void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery);
