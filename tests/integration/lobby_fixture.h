@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +131,73 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
 
 static inline uint64_t now_ms(void) { return netcore_time_now_us() / 1000; }
 
+/* With NETCORE_TEST_LOBBY_TLS=1 in the environment (ctest runs the lobby
+ * tests a second time so), the fixture's lobby speaks TLS with a
+ * self-signed certificate for 127.0.0.1 made for each test in a temporary
+ * directory, and its clients verify it against that certificate as their
+ * CA and 127.0.0.1 as the name: every test then runs over TLS. */
+typedef struct fixture_tls {
+    bool made;
+    char dir[64];
+    char cert[96];
+    char key[96];
+    netcore_lobby_tls *trust;
+} fixture_tls;
+
+static fixture_tls test_tls;
+
+static inline bool lobby_tls_mode(void)
+{
+    const char *e = getenv("NETCORE_TEST_LOBBY_TLS");
+    return e && strcmp(e, "1") == 0;
+}
+
+/* Makes a self-signed certificate for name in a new temporary directory. */
+static inline void make_test_cert(fixture_tls *t, const char *name)
+{
+    snprintf(t->dir, sizeof t->dir, "/tmp/netcore-lobby-tls-XXXXXX");
+    cr_assert_not_null(mkdtemp(t->dir));
+    snprintf(t->cert, sizeof t->cert, "%s/cert.pem", t->dir);
+    snprintf(t->key, sizeof t->key, "%s/key.pem", t->dir);
+    cr_assert_eq(netcore_lobby_tls_make_self_signed(t->cert, t->key, name, 2), NETCORE_OK);
+    t->made = true;
+}
+
+static inline void remove_test_cert(fixture_tls *t)
+{
+    if (!t->made)
+        return;
+    unlink(t->cert);
+    unlink(t->key);
+    rmdir(t->dir);
+    t->made = false;
+}
+
+static inline void fixture_tls_prepare(void)
+{
+    if (!lobby_tls_mode() || test_tls.made)
+        return;
+    make_test_cert(&test_tls, "127.0.0.1");
+    netcore_lobby_tls_config tc;
+    netcore_lobby_tls_config_default(&tc);
+    tc.ca_file = test_tls.cert;
+    cr_assert_eq(netcore_lobby_tls_create(&tc, &test_tls.trust), NETCORE_OK);
+}
+
+static inline void fixture_tls_release(void)
+{
+    netcore_lobby_tls_destroy(test_tls.trust);
+    test_tls.trust = NULL;
+    remove_test_cert(&test_tls);
+}
+
+/* Tests that speak raw plaintext TCP to the lobby skip under TLS, visibly. */
+#define SKIP_UNDER_TLS(why)                                                                        \
+    do {                                                                                           \
+        if (lobby_tls_mode())                                                                      \
+            cr_skip_test("plaintext only: %s", why);                                              \
+    } while (0)
+
 static inline void server_config(netcore_lobby_server_config *cfg)
 {
     netcore_lobby_server_config_default(cfg);
@@ -139,6 +207,11 @@ static inline void server_config(netcore_lobby_server_config *cfg)
     cfg->game_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
     cfg->clock = fixed_clock;
     cfg->seed = 42;
+    fixture_tls_prepare();
+    if (test_tls.made) {
+        cfg->tls_cert_file = test_tls.cert;
+        cfg->tls_key_file = test_tls.key;
+    }
 }
 
 static inline void start_server(fixture *f, const netcore_lobby_server_config *cfg)
@@ -157,6 +230,10 @@ static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
     cfg.on_event = on_event;
     cfg.event_user = t;
     cfg.keepalive_ms = keepalive_ms;
+    if (test_tls.trust) {
+        cfg.tls = test_tls.trust;
+        snprintf(cfg.tls_server_name, sizeof cfg.tls_server_name, "127.0.0.1");
+    }
     cr_assert_eq(netcore_lobby_client_create(&cfg, &t->client), NETCORE_OK);
     return t;
 }
@@ -201,6 +278,7 @@ static inline void teardown(fixture *f)
     for (int i = 0; i < f->client_count; i++)
         netcore_lobby_client_destroy(f->clients[i].client);
     netcore_lobby_server_destroy(f->server);
+    fixture_tls_release();
 }
 
 static inline void create_room(fixture *f, test_client *owner, const char *name, uint8_t max_players,

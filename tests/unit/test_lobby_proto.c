@@ -408,3 +408,72 @@ Test(lobby_proto, text_validation_helper)
     cr_assert_not(nci_lobby_text_valid(NULL, 3, false));
     cr_assert_not(nci_lobby_text_valid("a\x1b", 3, false));
 }
+
+/* A HELLO body carrying these nickname bytes. */
+static size_t hello_body(uint8_t *body, const char *name, size_t n)
+{
+    const uint8_t head[] = {0x01, 0x4e, 0x43, 0x4c, 0x42, NETCORE_LOBBY_PROTOCOL_VERSION, 0};
+    memcpy(body, head, sizeof head);
+    body[sizeof head] = (uint8_t)n;
+    memcpy(body + sizeof head + 1, name, n);
+    return sizeof head + 1 + n;
+}
+
+Test(lobby_proto, nicknames_that_could_pass_for_another_player_are_refused)
+{
+    static const char *const bad[] = {
+        "\xe2\x80\xae" "evil",          /* U+202E right-to-left override */
+        "bob\xe2\x81\xa6",              /* U+2066 left-to-right isolate */
+        "b\xe2\x80\x8bob",              /* U+200B zero-width space inside */
+        "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d", /* only zero-width characters */
+        "\xef\xbb\xbf" "bob",           /* U+FEFF byte order mark */
+        "bo\xc2\xad" "b",               /* U+00AD soft hyphen (Cf) */
+        "bob\xc2\x85",                  /* U+0085 next line (C1 control) */
+        "bob\xef\xbf\xbf",              /* U+FFFF noncharacter */
+        "bob\xef\xb7\x90",              /* U+FDD0 noncharacter */
+        "bob\xf0\x9f\xbf\xbe",          /* U+1FFFE noncharacter */
+        "   ",                          /* spaces only */
+        "\xe3\x85\xa4",                 /* U+3164 Hangul filler only */
+        "\xe2\xa0\x80 \xcc\x81",        /* braille blank, space, combining acute */
+        "a\xe2\x80\xa8" "b",            /* U+2028 line separator */
+        "\xf3\xa0\x80\x81" "bob",       /* U+E0001 language tag */
+    };
+    nci_lobby_msg out;
+    uint8_t body[64];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_not(nci_lobby_name_valid(bad[i], NETCORE_LOBBY_NAME_MAX), "case %zu", i);
+        size_t n = hello_body(body, bad[i], strlen(bad[i]));
+        cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_ERR_MALFORMED, "case %zu", i);
+        /* Nor does the encoder write one. */
+        nci_lobby_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = NCI_LOBBY_HELLO;
+        m.u.hello.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+        snprintf(m.u.hello.nickname, sizeof m.u.hello.nickname, "%s", bad[i]);
+        size_t size = 0;
+        cr_assert_eq(nci_lobby_encode(&m, body, sizeof body, &size), NETCORE_ERR_INVALID_ARGUMENT,
+                     "case %zu", i);
+    }
+    static const char *const good[] = {
+        "bob", "Zoë", "プレイヤー", "a b", "مرحبا", "e\xcc\x81", "\xf0\x9f\x8e\xae gamer",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cr_assert(nci_lobby_name_valid(good[i], NETCORE_LOBBY_NAME_MAX), "good case %zu", i);
+        size_t n = hello_body(body, good[i], strlen(good[i]));
+        cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_OK, "good case %zu", i);
+        cr_assert_str_eq(out.u.hello.nickname, good[i]);
+    }
+}
+
+Test(lobby_proto, chat_refuses_c1_controls_and_noncharacters_but_keeps_bidi_text)
+{
+    nci_lobby_msg out;
+    uint8_t body[64];
+    size_t n = chat_body(body, (const uint8_t *)"a\xc2\x85" "b", 4);
+    cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_ERR_MALFORMED);
+    n = chat_body(body, (const uint8_t *)"a\xef\xbf\xbe", 4);
+    cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_ERR_MALFORMED);
+    /* Right-to-left scripts (and their marks) are ordinary chat. */
+    n = chat_body(body, (const uint8_t *)"\xe2\x80\x8f\xd8\xb3", 5);
+    cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_OK);
+}

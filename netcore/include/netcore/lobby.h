@@ -31,7 +31,7 @@ extern "C" {
  * NETCORE_LOBBY_PROTOCOL_VERSION_MIN and speaks to each connection in the
  * version it said (WELCOME echoes it); docs/lobby-protocol.md lists what
  * each version adds. */
-#define NETCORE_LOBBY_PROTOCOL_VERSION 2
+#define NETCORE_LOBBY_PROTOCOL_VERSION 3
 #define NETCORE_LOBBY_PROTOCOL_VERSION_MIN 1
 
 /* Field limits, in bytes of UTF-8 without the terminating NUL. */
@@ -71,7 +71,12 @@ typedef enum netcore_lobby_error {
     NETCORE_LOBBY_ERR_INTERNAL = 19,      /* the server could not complete the request */
     NETCORE_LOBBY_ERR_NO_GAME_SERVER = 20,/* start refused: every registered game server is full */
     NETCORE_LOBBY_ERR_AUTH = 21,          /* game server registration refused (key, clock); closed */
-    NETCORE_LOBBY_ERR_SLOW_READER = 22    /* outgoing buffer full: the client does not read; closed */
+    NETCORE_LOBBY_ERR_SLOW_READER = 22,   /* outgoing buffer full: the client does not read; closed */
+    /* Sent in plaintext by a TLS lobby to a client that did not start TLS; closed. */
+    NETCORE_LOBBY_ERR_TLS_REQUIRED = 23,
+    /* Never on the wire: told locally (DISCONNECTED) when the TLS handshake
+     * failed or the server's certificate was refused (chain, name or pin). */
+    NETCORE_LOBBY_ERR_TLS_FAILED = 24
 } netcore_lobby_error;
 
 /* "malformed frame", "room full", ...; "unknown error" otherwise. Static storage. */
@@ -171,6 +176,67 @@ typedef struct netcore_lobby_match_start {
 } netcore_lobby_match_start;
 
 /* ------------------------------------------------------------------ */
+/* TLS                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* A lobby with a certificate speaks TLS on every link (players and game
+ * servers); OpenSSL 3 does the work, and no OpenSSL type appears here. */
+
+#define NETCORE_LOBBY_TLS_PIN_BYTES 32         /* SHA-256 */
+#define NETCORE_LOBBY_TLS_SERVER_NAME_MAX 253  /* bytes, a DNS name or an IP literal */
+#define NETCORE_LOBBY_TLS_PIN_STRLEN 96        /* "AB:CD:..." with its NUL */
+
+/* A client's trust context: which certificates it accepts and which TLS
+ * versions it speaks. One context may serve many clients of one thread;
+ * it must outlive them. */
+typedef struct netcore_lobby_tls netcore_lobby_tls;
+
+typedef struct netcore_lobby_tls_config {
+    /* PEM bundle of trusted CA certificates and/or a directory prepared
+     * with `openssl rehash`; read by netcore_lobby_tls_create() only. Both
+     * NULL: the system trust store (OpenSSL's default paths). */
+    const char *ca_file;
+    const char *ca_dir;
+    bool allow_tls12;  /* default false: TLS 1.3 only */
+} netcore_lobby_tls_config;
+
+/* Fills every field with its default. */
+void netcore_lobby_tls_config_default(netcore_lobby_tls_config *config);
+
+/* Builds a client trust context. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL,
+ * unreadable CA file or directory), NETCORE_ERR_BACKEND (OpenSSL failed),
+ * NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_lobby_tls_create(const netcore_lobby_tls_config *config,
+                                        netcore_lobby_tls **out_tls);
+/* NULL is ignored. Every client using it must be destroyed first. */
+void netcore_lobby_tls_destroy(netcore_lobby_tls *tls);
+
+/* Writes a new self-signed certificate (ECDSA P-256, SHA-256, valid_days
+ * from now, subject CN and subjectAltName = common_name, which may be a DNS
+ * name or an IP literal) and its private key as PEM files; the key file is
+ * created with mode 0600. Existing files are replaced.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, empty name, valid_days 0),
+ * NETCORE_ERR_BACKEND (key generation failed or a
+ * file could not be written). */
+netcore_result netcore_lobby_tls_make_self_signed(const char *cert_file, const char *key_file,
+                                                  const char *common_name, uint32_t valid_days);
+
+/* The pin of the first certificate in a PEM file: SHA-256 of its DER.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_NOT_FOUND
+ * (unreadable, or no certificate in it). */
+netcore_result netcore_lobby_tls_cert_pin(const char *cert_file,
+                                          uint8_t out_pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
+
+/* Formats a pin as 32 upper-case hex pairs joined by ':' (the form `openssl
+ * x509 -fingerprint -sha256` prints); out needs NETCORE_LOBBY_TLS_PIN_STRLEN bytes. */
+void netcore_lobby_tls_pin_format(const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES], char *out,
+                                  size_t out_size);
+/* Parses 64 hex digits, with or without ':' between pairs, either case.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT. */
+netcore_result netcore_lobby_tls_pin_parse(const char *text,
+                                           uint8_t out_pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
+
+/* ------------------------------------------------------------------ */
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -236,6 +302,26 @@ typedef struct netcore_lobby_server_config {
     bool discovery_enabled;          /* default false */
     uint16_t discovery_port;         /* default 7777 */
     char lobby_name[NETCORE_LOBBY_NAME_MAX + 1]; /* default "netcore lobby" */
+    /* TLS: with both set (PEM files, read by create only: certificate chain,
+     * then private key) every listener speaks TLS only. A connection's TLS
+     * handshake is part of its hello_timeout_ms, and it counts against
+     * max_connections_per_ip from accept(). A client that starts in
+     * plaintext gets ERROR(TLS_REQUIRED) in plaintext and is closed. Both
+     * NULL (default): plaintext. */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    bool tls_allow_tls12;            /* default false: TLS 1.3 only */
+    /* Rate limits follow the session (a reconnect keeps its buckets) and
+     * the IP address: a connection closed for flooding (messages_per_s)
+     * bars its IP address for this long, during which new connections from
+     * it get ERROR(RATE_LIMITED) and are closed (the last 64 addresses
+     * are remembered). Default 0: off (tests and bot swarms share
+     * 127.0.0.1); netcore-lobby uses 10000. */
+    uint32_t rate_limit_ban_ms;
+    /* Discovery answers carry this pin of the lobby's certificate so that a
+     * LAN player can pin it (trust on first use); set by the embedding
+     * program (e.g. from netcore_lobby_tls_cert_pin). All zero: none. */
+    uint8_t discovery_tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES];
 } netcore_lobby_server_config;
 
 /* Fills every field with its default (see the field comments); the key and
@@ -315,6 +401,10 @@ typedef struct netcore_lobby_server_stats {
     uint64_t match_end_reports_ignored;
     uint64_t discovery_answered;
     uint64_t discovery_dropped;     /* probes of the wrong size, magic or version */
+    uint64_t tls_handshakes;        /* TLS handshakes completed */
+    uint64_t tls_handshakes_failed; /* protocol or socket errors during the handshake: closed */
+    uint64_t tls_plaintext_refused; /* plaintext on a TLS port: ERROR(TLS_REQUIRED), closed */
+    uint64_t connections_rejected_banned; /* from an address barred by rate_limit_ban_ms */
 } netcore_lobby_server_stats;
 
 /* Counters since creation and gauges of now. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
@@ -381,17 +471,41 @@ typedef struct netcore_lobby_client_config {
     uint32_t max_frame_bytes;   /* default 65536; larger incoming frames close the connection */
     uint32_t connect_timeout_ms;/* default 5000 */
     uint32_t keepalive_ms;      /* default 15000: PING sent after this long without sending */
+    /* TLS (borrowed; must outlive the client). NULL (default): plaintext.
+     * With a context, every connection starts with a TLS handshake within
+     * connect_timeout_ms and is accepted when the certificate
+     * - matches tls_pin_sha256 (when tls_pin_set: SHA-256 of the server
+     *   certificate's DER or of its SubjectPublicKeyInfo DER), whatever its
+     *   issuer and names (how a self-signed LAN host is trusted), or else
+     * - chains to the context's trust store and names tls_server_name
+     *   (required then: a DNS name, also sent as SNI, or an IP literal).
+     * Refusals arrive as DISCONNECTED with NETCORE_LOBBY_ERR_TLS_FAILED
+     * before anything (HELLO, tokens) is sent. */
+    const netcore_lobby_tls *tls;
+    char tls_server_name[NETCORE_LOBBY_TLS_SERVER_NAME_MAX + 1];
+    bool tls_pin_set;
+    uint8_t tls_pin_sha256[NETCORE_LOBBY_TLS_PIN_BYTES];
 } netcore_lobby_client_config;
 
 /* Fills every field with its default; on_event must still be set. */
 void netcore_lobby_client_config_default(netcore_lobby_client_config *config);
 
-/* Errors: NETCORE_ERR_INVALID_ARGUMENT (no on_event, bad sizes), NETCORE_ERR_OUT_OF_MEMORY. */
+/* Errors: NETCORE_ERR_INVALID_ARGUMENT (no on_event, bad sizes, a TLS
+ * context with neither a pin nor a server name), NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *config,
                                            netcore_lobby_client **out_client);
 
 /* Closes the connection without notice and frees everything. NULL is ignored. */
 void netcore_lobby_client_destroy(netcore_lobby_client *client);
+
+/* Changes whom the next connection trusts (a client that joins several
+ * hosts in turn): server_name (may be NULL or empty when pin is given) and
+ * pin (NULL: none), as the config fields. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (no TLS context, name too long, neither name nor pin), NETCORE_ERR_STATE
+ * (connected). */
+netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
+                                                 const char *server_name,
+                                                 const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
 
 /*
  * Starts a non-blocking TCP connection and queues HELLO(nickname). WELCOME or

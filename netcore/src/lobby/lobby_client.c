@@ -20,6 +20,7 @@
 typedef enum client_state {
     CLIENT_IDLE = 0,
     CLIENT_CONNECTING,
+    CLIENT_HANDSHAKE, /* TCP is up, TLS is not yet: nothing is sent */
     CLIENT_OPEN
 } client_state;
 
@@ -27,6 +28,7 @@ struct netcore_lobby_client {
     netcore_lobby_client_config config;
     int fd;
     client_state state;
+    nci_lobby_tls *tls; /* this connection's TLS, when config.tls is set */
     bool closed_event_due; /* DISCONNECTED still to be reported */
     uint8_t *recv;
     size_t recv_len;
@@ -60,7 +62,9 @@ netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *co
                                            netcore_lobby_client **out_client)
 {
     if (!config || !out_client || !config->on_event || config->max_frame_bytes < 256 ||
-        config->max_frame_bytes > NCI_LOBBY_FRAME_HARD_MAX || config->connect_timeout_ms == 0)
+        config->max_frame_bytes > NCI_LOBBY_FRAME_HARD_MAX || config->connect_timeout_ms == 0 ||
+        memchr(config->tls_server_name, '\0', sizeof config->tls_server_name) == NULL ||
+        (config->tls && !config->tls_pin_set && config->tls_server_name[0] == '\0'))
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_client = NULL;
     netcore_lobby_client *c = nci_calloc(&config->allocator, 1, sizeof *c);
@@ -82,6 +86,7 @@ void netcore_lobby_client_destroy(netcore_lobby_client *client)
 {
     if (!client)
         return;
+    nci_lobby_tls_free(client->tls);
     if (client->fd >= 0)
         close(client->fd);
     netcore_allocator allocator = client->config.allocator;
@@ -103,6 +108,8 @@ uint64_t netcore_lobby_client_id(const netcore_lobby_client *client)
 /* Closes the socket; the DISCONNECTED event is reported by the next update. */
 static void close_connection(netcore_lobby_client *c, uint16_t code, const char *text)
 {
+    nci_lobby_tls_free(c->tls);
+    c->tls = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -116,10 +123,39 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
     }
 }
 
+/* send(2), through TLS when the connection has it; -1 with errno EAGAIN
+ * when it would block. */
+static ssize_t conn_send(netcore_lobby_client *c, const uint8_t *bytes, size_t n)
+{
+    if (!c->tls)
+        return send(c->fd, bytes, n, MSG_NOSIGNAL);
+    size_t put = 0;
+    nci_lobby_tls_status st = nci_lobby_tls_write(c->tls, bytes, n, &put);
+    if (st == NCI_LOBBY_TLS_DONE)
+        return (ssize_t)put;
+    errno = st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? EAGAIN : EPIPE;
+    return -1;
+}
+
+/* recv(2), through TLS when the connection has it; 0 when the peer closed. */
+static ssize_t conn_recv(netcore_lobby_client *c, uint8_t *into, size_t room)
+{
+    if (!c->tls)
+        return recv(c->fd, into, room, 0);
+    size_t got = 0;
+    nci_lobby_tls_status st = nci_lobby_tls_read(c->tls, into, room, &got);
+    if (st == NCI_LOBBY_TLS_DONE)
+        return (ssize_t)got;
+    if (st == NCI_LOBBY_TLS_CLOSED)
+        return 0;
+    errno = st == NCI_LOBBY_TLS_FAILED ? ECONNRESET : EAGAIN;
+    return -1;
+}
+
 static void flush(netcore_lobby_client *c)
 {
     while (c->state == CLIENT_OPEN && c->send_off < c->send_len) {
-        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->send + c->send_off, c->send_len - c->send_off);
         if (n > 0) {
             c->send_off += (size_t)n;
             c->last_send_ms = c->now_ms;
@@ -204,7 +240,7 @@ netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
                                             const netcore_address *lobby_address,
                                             const char *nickname, uint64_t now_ms)
 {
-    if (!client || !nci_lobby_text_valid(nickname, NETCORE_LOBBY_NAME_MAX, true))
+    if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (now_ms > client->now_ms)
         client->now_ms = now_ms;
@@ -248,6 +284,8 @@ netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client)
         client->out_msg.type = NCI_LOBBY_GOODBYE;
         if (queue_out(client) == NETCORE_OK)
             flush(client);
+        if (client->tls && client->state == CLIENT_OPEN)
+            nci_lobby_tls_close_notify(client->tls);
     }
     /* The seat was given back: a reconnect would only fail. */
     client->has_reconnect_token = false;
@@ -379,8 +417,11 @@ static void process_frames(netcore_lobby_client *c)
 static void read_input(netcore_lobby_client *c)
 {
     size_t cap = (size_t)c->config.max_frame_bytes + NCI_LOBBY_LENGTH_BYTES;
-    for (int i = 0; i < MAX_READS_PER_UPDATE && c->state == CLIENT_OPEN; i++) {
-        ssize_t n = recv(c->fd, c->recv + c->recv_len, cap - c->recv_len, 0);
+    /* Plaintext already decrypted inside TLS does not wake poll(): take it. */
+    for (int i = 0; c->state == CLIENT_OPEN &&
+                    (i < MAX_READS_PER_UPDATE || (c->tls && nci_lobby_tls_pending(c->tls)));
+         i++) {
+        ssize_t n = conn_recv(c, c->recv + c->recv_len, cap - c->recv_len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -408,7 +449,59 @@ static void finish_connecting(netcore_lobby_client *c)
         close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
         return;
     }
+    if (!c->config.tls) {
+        c->state = CLIENT_OPEN;
+        return;
+    }
+    /* A pin replaces the chain and name checks (a self-signed LAN host);
+     * without one the chain must verify and name tls_server_name. */
+    c->tls = nci_lobby_tls_new(c->config.tls, c->fd, false, c->config.tls_server_name,
+                               !c->config.tls_pin_set);
+    if (!c->tls) {
+        close_connection(c, NETCORE_LOBBY_ERR_TLS_FAILED, "cannot start TLS");
+        return;
+    }
+    c->state = CLIENT_HANDSHAKE;
+}
+
+/* One handshake step; the HELLO (or RECONNECT, SERVER_REGISTER) queued at
+ * connect leaves only once the server is verified. */
+static void continue_handshake(netcore_lobby_client *c)
+{
+    nci_lobby_tls_status st = nci_lobby_tls_handshake(c->tls);
+    if (st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE) {
+        if (c->now_ms - c->connect_started_ms >= c->config.connect_timeout_ms)
+            close_connection(c, NETCORE_LOBBY_ERR_TIMEOUT, "TLS handshake timed out");
+        return;
+    }
+    if (st != NCI_LOBBY_TLS_DONE) {
+        close_connection(c, NETCORE_LOBBY_ERR_TLS_FAILED,
+                         st == NCI_LOBBY_TLS_CLOSED ? "closed during the TLS handshake"
+                                                    : nci_lobby_tls_failure(c->tls));
+        return;
+    }
+    if (c->config.tls_pin_set && !nci_lobby_tls_peer_pin_matches(c->tls, c->config.tls_pin_sha256)) {
+        close_connection(c, NETCORE_LOBBY_ERR_TLS_FAILED, "certificate does not match the pin");
+        return;
+    }
     c->state = CLIENT_OPEN;
+}
+
+netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
+                                                 const char *server_name,
+                                                 const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES])
+{
+    size_t len = server_name ? strlen(server_name) : 0;
+    if (!client || !client->config.tls || len > NETCORE_LOBBY_TLS_SERVER_NAME_MAX ||
+        (len == 0 && !pin))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (client->state != CLIENT_IDLE)
+        return NETCORE_ERR_STATE;
+    memcpy(client->config.tls_server_name, server_name ? server_name : "", len + 1);
+    client->config.tls_pin_set = pin != NULL;
+    if (pin)
+        memcpy(client->config.tls_pin_sha256, pin, NETCORE_LOBBY_TLS_PIN_BYTES);
+    return NETCORE_OK;
 }
 
 netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms)
@@ -420,6 +513,8 @@ netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_
         c->now_ms = now_ms;
     if (c->state == CLIENT_CONNECTING)
         finish_connecting(c);
+    if (c->state == CLIENT_HANDSHAKE)
+        continue_handshake(c);
     if (c->state == CLIENT_OPEN)
         flush(c);
     if (c->state == CLIENT_OPEN)

@@ -8,66 +8,6 @@
 #include "lobby/lobby_internal.h"
 
 /* ------------------------------------------------------------------ */
-/* Text validation                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Length of the UTF-8 sequence starting at s (at most n bytes available), or 0
- * if it is not well-formed (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_sequence(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) {
-        len = 2, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* Bytes below 0x20 and DEL are refused everywhere: no NULs inside C strings,
- * no terminal escapes or line breaks smuggled into names and chat. */
-static bool text_bytes_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-        size_t len = utf8_sequence(s + i, n - i);
-        if (len == 0)
-            return false;
-        i += len;
-    }
-    return true;
-}
-
-bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonempty)
-{
-    if (!text)
-        return false;
-    size_t n = strnlen(text, max_bytes + 1);
-    if (n > max_bytes || (require_nonempty && n == 0))
-        return false;
-    return text_bytes_valid((const uint8_t *)text, n);
-}
-
-/* ------------------------------------------------------------------ */
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -121,6 +61,16 @@ static void w_text(writer *w, const char *text, size_t max, bool nonempty, size_
     w_bytes(w, text, n);
 }
 
+/* A nickname or room name: str8(1..32) under the name rules. */
+static void w_name(writer *w, const char *name)
+{
+    if (!nci_lobby_name_valid(name, NETCORE_LOBBY_NAME_MAX)) {
+        w->invalid = true;
+        return;
+    }
+    w_text(w, name, NETCORE_LOBBY_NAME_MAX, true, 1);
+}
+
 static void w_meta(writer *w, uint8_t count, const netcore_lobby_meta *meta)
 {
     w_check(w, count <= NETCORE_LOBBY_META_MAX);
@@ -158,7 +108,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
     case NCI_LOBBY_HELLO:
         w_u32(w, NCI_LOBBY_MAGIC);
         w_u16(w, m->u.hello.version);
-        w_text(w, m->u.hello.nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        w_name(w, m->u.hello.nickname);
         break;
     case NCI_LOBBY_RECONNECT:
         w_u32(w, NCI_LOBBY_MAGIC);
@@ -180,7 +130,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
     case NCI_LOBBY_CREATE_ROOM: {
         const netcore_lobby_room_params *p = &m->u.create_room;
         w_check(w, p->max_players >= 1 && p->max_players <= NETCORE_LOBBY_MAX_PLAYERS);
-        w_text(w, p->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+        w_name(w, p->name);
         w_u8(w, p->max_players);
         w_u8(w, p->is_private ? 1 : 0);
         w_text(w, p->password, NETCORE_LOBBY_PASSWORD_MAX, false, 1);
@@ -216,7 +166,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         w_u64(w, m->u.welcome.client_id);
         w_bytes(w, m->u.welcome.reconnect_token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES);
         w_u32(w, m->u.welcome.reconnect_grace_s);
-        w_text(w, m->u.welcome.nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        w_name(w, m->u.welcome.nickname);
         w_u8(w, m->u.welcome.resumed ? 1 : 0);
         break;
     case NCI_LOBBY_ROOM_LIST:
@@ -231,7 +181,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
             w_check(w, r->max_players >= 1 && r->max_players <= NETCORE_LOBBY_MAX_PLAYERS &&
                            r->players <= r->max_players);
             w_u32(w, r->room_id);
-            w_text(w, r->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+            w_name(w, r->name);
             w_u8(w, r->players);
             w_u8(w, r->max_players);
             w_u8(w, room_flags(r->is_private, r->has_password, r->in_match));
@@ -246,7 +196,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         if (w->invalid)
             break;
         w_u32(w, s->room_id);
-        w_text(w, s->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+        w_name(w, s->name);
         w_u64(w, s->owner_id);
         w_u8(w, s->max_players);
         w_u8(w, room_flags(s->is_private, s->has_password, s->in_match));
@@ -255,7 +205,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
             const netcore_lobby_member *mb = &s->members[i];
             owner_found = owner_found || mb->client_id == s->owner_id;
             w_u64(w, mb->client_id);
-            w_text(w, mb->nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+            w_name(w, mb->nickname);
             w_u8(w, (uint8_t)((mb->ready ? 1 : 0) | (mb->connected ? 2 : 0)));
         }
         w_check(w, owner_found);
@@ -266,7 +216,7 @@ static void encode_body(writer *w, const nci_lobby_msg *m)
         w_check(w, m->u.chat_message.scope <= NETCORE_LOBBY_CHAT_LOBBY);
         w_u8(w, m->u.chat_message.scope);
         w_u64(w, m->u.chat_message.from_id);
-        w_text(w, m->u.chat_message.from_nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        w_name(w, m->u.chat_message.from_nickname);
         w_text(w, m->u.chat_message.text, NETCORE_LOBBY_CHAT_MAX, true, 2);
         break;
     case NCI_LOBBY_MATCH_START: {
@@ -430,9 +380,15 @@ static void r_text(reader *r, char *out, size_t max, bool nonempty, size_t prefi
     const uint8_t *p = r_take(r, n);
     if (!p)
         return;
-    r_check(r, text_bytes_valid(p, n));
+    r_check(r, nci_lobby_text_bytes_valid(p, n));
     memcpy(out, p, n);
     out[n] = '\0';
+}
+
+static void r_name(reader *r, char *out)
+{
+    r_text(r, out, NETCORE_LOBBY_NAME_MAX, true, 1);
+    r_check(r, r->fail || nci_lobby_name_valid(out, NETCORE_LOBBY_NAME_MAX));
 }
 
 static void r_meta(reader *r, uint8_t *out_count, netcore_lobby_meta *meta)
@@ -466,7 +422,7 @@ static void r_room_flags(reader *r, bool *is_private, bool *has_password, bool *
 static void decode_room_state(reader *r, netcore_lobby_room_state *s)
 {
     s->room_id = r_u32(r);
-    r_text(r, s->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+    r_name(r, s->name);
     s->owner_id = r_u64(r);
     s->max_players = r_u8(r);
     r_room_flags(r, &s->is_private, &s->has_password, &s->in_match);
@@ -479,7 +435,7 @@ static void decode_room_state(reader *r, netcore_lobby_room_state *s)
     for (uint8_t i = 0; i < s->member_count; i++) {
         netcore_lobby_member *mb = &s->members[i];
         mb->client_id = r_u64(r);
-        r_text(r, mb->nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, mb->nickname);
         uint8_t f = r_u8(r);
         r_check(r, (f & ~3u) == 0);
         mb->ready = (f & 1) != 0;
@@ -500,7 +456,7 @@ static void decode_room_list(reader *r, nci_lobby_msg *m)
     for (uint8_t i = 0; i < m->u.room_list.count; i++) {
         netcore_lobby_room_summary *s = &m->u.room_list.rooms[i];
         s->room_id = r_u32(r);
-        r_text(r, s->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, s->name);
         s->players = r_u8(r);
         s->max_players = r_u8(r);
         r_check(r, s->max_players >= 1 && s->max_players <= NETCORE_LOBBY_MAX_PLAYERS &&
@@ -536,7 +492,7 @@ static void decode_body(reader *r, nci_lobby_msg *m)
     case NCI_LOBBY_HELLO:
         r_check(r, r_u32(r) == NCI_LOBBY_MAGIC);
         m->u.hello.version = r_u16(r);
-        r_text(r, m->u.hello.nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, m->u.hello.nickname);
         break;
     case NCI_LOBBY_RECONNECT:
         r_check(r, r_u32(r) == NCI_LOBBY_MAGIC);
@@ -560,7 +516,7 @@ static void decode_body(reader *r, nci_lobby_msg *m)
     }
     case NCI_LOBBY_CREATE_ROOM: {
         netcore_lobby_room_params *p = &m->u.create_room;
-        r_text(r, p->name, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, p->name);
         p->max_players = r_u8(r);
         r_check(r, p->max_players >= 1 && p->max_players <= NETCORE_LOBBY_MAX_PLAYERS);
         p->is_private = r_bool(r);
@@ -597,7 +553,7 @@ static void decode_body(reader *r, nci_lobby_msg *m)
         m->u.welcome.client_id = r_u64(r);
         r_bytes(r, m->u.welcome.reconnect_token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES);
         m->u.welcome.reconnect_grace_s = r_u32(r);
-        r_text(r, m->u.welcome.nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, m->u.welcome.nickname);
         m->u.welcome.resumed = r_bool(r);
         break;
     case NCI_LOBBY_ROOM_LIST:
@@ -610,7 +566,7 @@ static void decode_body(reader *r, nci_lobby_msg *m)
         m->u.chat_message.scope = r_u8(r);
         r_check(r, m->u.chat_message.scope <= NETCORE_LOBBY_CHAT_LOBBY);
         m->u.chat_message.from_id = r_u64(r);
-        r_text(r, m->u.chat_message.from_nickname, NETCORE_LOBBY_NAME_MAX, true, 1);
+        r_name(r, m->u.chat_message.from_nickname);
         r_text(r, m->u.chat_message.text, NETCORE_LOBBY_CHAT_MAX, true, 2);
         break;
     case NCI_LOBBY_MATCH_START:
@@ -720,6 +676,8 @@ const char *netcore_lobby_error_str(uint16_t code)
     case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
     case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
     case NETCORE_LOBBY_ERR_SLOW_READER: return "not reading fast enough";
+    case NETCORE_LOBBY_ERR_TLS_REQUIRED: return "this lobby speaks TLS only";
+    case NETCORE_LOBBY_ERR_TLS_FAILED: return "TLS handshake or certificate refused";
     }
     return "unknown error";
 }

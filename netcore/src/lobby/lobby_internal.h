@@ -10,6 +10,7 @@
 
 #include "netcore/lobby.h"
 #include "core/core_internal.h"
+#include "lobby/lobby_tls.h"
 
 struct epoll_event;
 
@@ -171,9 +172,16 @@ netcore_result nci_lobby_decode(const uint8_t *body, size_t body_size, nci_lobby
 void nci_lobby_register_mac(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const uint8_t *body,
                             size_t size_before_mac, uint8_t out_mac[NCI_LOBBY_MAC_BYTES]);
 
-/* True when text is at most max_bytes of valid UTF-8 without control bytes
- * and, if require_nonempty, not empty. */
+/* lobby_text.c */
+/* True when text is at most max_bytes of well-formed UTF-8 without C0 or
+ * C1 controls, DEL or noncharacters and, if require_nonempty, not empty. */
 bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonempty);
+/* The same rules over size bytes (no NUL terminator needed). */
+bool nci_lobby_text_bytes_valid(const uint8_t *bytes, size_t size);
+/* A nickname or room name: valid text of 1..max_bytes bytes, without
+ * format characters (Unicode Cf: bidi controls, zero-width characters, ...)
+ * or line/paragraph separators, with at least one visible character. */
+bool nci_lobby_name_valid(const char *name, size_t max_bytes);
 
 #endif /* NETCORE_LOBBY_INTERNAL_H */
 
@@ -182,8 +190,24 @@ bool nci_lobby_text_valid(const char *text, size_t max_bytes, bool require_nonem
 /* limits) and lobby_rooms.c (sessions, rooms, message handling).      */
 /* ------------------------------------------------------------------ */
 
-#define NCI_LOBBY_SECRET_BYTES 16
 #define NCI_LOBBY_NONE (-1)
+/* Addresses remembered as barred after a flood (config.rate_limit_ban_ms). */
+#define NCI_LOBBY_BANS 64
+
+/* Token buckets of the rate limits, in thousandths of a message. A
+ * connection has one until it has a session; then the session's applies,
+ * and survives reconnects (a flooder closed for it cannot reconnect into a
+ * full bucket). */
+typedef struct nci_lobby_bucket {
+    uint64_t msg_tokens;
+    uint64_t chat_tokens;
+    uint64_t tokens_ms;
+} nci_lobby_bucket;
+
+typedef struct nci_lobby_ban {
+    netcore_address ip; /* port ignored */
+    uint64_t until_ms;
+} nci_lobby_ban;
 
 typedef struct nci_lobby_conn {
     int fd; /* -1: free slot */
@@ -196,9 +220,11 @@ typedef struct nci_lobby_conn {
     uint64_t opened_ms;
     uint64_t last_frame_ms;
     uint64_t partial_since_ms; /* when the unfinished frame in recv started */
-    uint64_t msg_tokens;       /* rate limit buckets, in thousandths of a message */
-    uint64_t chat_tokens;
-    uint64_t tokens_ms;
+    nci_lobby_bucket bucket;   /* before HELLO/RECONNECT, and for game servers */
+    nci_lobby_tls *tls;        /* NULL on a plaintext lobby */
+    bool tls_ready;            /* handshake done: frames may flow */
+    bool tls_sniffed;          /* first byte seen to start a TLS record */
+    bool tls_read_wants_write; /* the TLS layer needs writability to go on reading */
     int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
     int32_t game_server; /* registry index when this is a game server's connection */
     uint16_t version;    /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
@@ -213,7 +239,14 @@ typedef struct nci_lobby_session {
     bool used;
     uint64_t client_id;
     char nickname[NETCORE_LOBBY_NAME_MAX + 1];
-    uint8_t secret[NCI_LOBBY_SECRET_BYTES];
+    /* Random throughout (randombytes), renewed by every WELCOME: it tells
+     * nothing about the client id or how many sessions exist. */
+    uint8_t reconnect_token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES];
+    nci_lobby_bucket bucket;
+    /* Kicked while its connection was lost: ROOM_LEFT(KICKED) is owed on
+     * reconnect (room id below). */
+    bool kicked_while_away;
+    uint32_t kicked_room_id;
     int32_t conn;     /* NCI_LOBBY_NONE while lost */
     uint64_t lost_ms; /* when the connection was lost */
     int32_t room;     /* room index or NCI_LOBBY_NONE */
@@ -281,6 +314,9 @@ struct netcore_lobby_server {
     uint64_t accept_paused_until_ms; /* listeners are not polled before this */
     bool listeners_armed;            /* listeners are in the epoll set */
     uint32_t next_room_id;
+    netcore_lobby_tls *tls_context; /* NULL: plaintext */
+    nci_lobby_ban bans[NCI_LOBBY_BANS];
+    uint32_t next_ban;              /* ring position of the next ban */
     nci_rng rng;
     netcore_lobby_server_stats stats;
     nci_log_limiter log_limiter;
@@ -293,9 +329,27 @@ struct netcore_lobby_server {
 /* Large enough for the largest frame the server sends (a full ROOM_LIST). */
 #define NCI_LOBBY_SCRATCH_BYTES 32768
 
-/* lobby_server.c */
+/* lobby_conn.c */
+/* Closes the socket, frees buffers and TLS state and returns the slot to the
+ * free stack (no session or registry bookkeeping: see nci_lobby_conn_close_now). */
+void nci_lobby_conn_release(netcore_lobby_server *server, nci_lobby_conn *conn);
+/* Closes at once, then tells the session (lost) and the registry. */
+void nci_lobby_conn_close_now(netcore_lobby_server *server, int32_t conn);
+/* Lists a connection for the end-of-update flush (lobby_server.c flush_dirty). */
+void nci_lobby_mark_dirty(netcore_lobby_server *server, nci_lobby_conn *conn);
+/* Hands queued output to the socket (or TLS) until it would block. */
+void nci_lobby_conn_flush(nci_lobby_conn *conn);
+/* Announces the earliest of a connection's deadlines. */
+void nci_lobby_conn_timer(netcore_lobby_server *server, const nci_lobby_conn *conn);
+/* Handshakes, reads and handles what the socket has (bounded per call). */
+void nci_lobby_conn_read(netcore_lobby_server *server, int32_t conn);
+/* Starts a bucket full. */
+void nci_lobby_bucket_fill(const netcore_lobby_server *server, nci_lobby_bucket *bucket);
+/* True while ip is barred after a flood (config.rate_limit_ban_ms). */
+bool nci_lobby_ip_banned(const netcore_lobby_server *server, const netcore_address *ip);
 /* Encodes server->out_msg once and queues it on a connection; overflow closes
- * the connection without an ERROR (see queue_msg). Unwelcome connections are skipped. */
+ * the connection after the frames already queued, with ERROR(SLOW_READER)
+ * (see queue_frame in lobby_conn.c). Closed or closing connections are skipped. */
 void nci_lobby_send_out(netcore_lobby_server *server, int32_t conn);
 /* For a broadcast: encodes server->out_msg once (false, logged, when it cannot
  * be encoded), then nci_lobby_send_encoded queues that frame on each
@@ -308,7 +362,8 @@ void nci_lobby_send_error(netcore_lobby_server *server, int32_t conn, uint16_t c
 /* Stops handling input and closes the connection once its queued frames are
  * flushed (bounded wait). */
 void nci_lobby_close(netcore_lobby_server *server, int32_t conn);
-/* Queues ERROR and closes the connection once it is flushed; counted by the caller. */
+/* Queues ERROR and closes the connection once it is flushed; counted by the
+ * caller. A connection still in its TLS handshake is closed at once. */
 void nci_lobby_fail(netcore_lobby_server *server, int32_t conn, uint16_t code, const char *text);
 /* Something falls due at deadline_ms: the timers run in the first update at
  * or after it. Every new deadline must be announced here. */

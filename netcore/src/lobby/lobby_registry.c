@@ -46,14 +46,19 @@ static void register_server(netcore_lobby_server *s, int32_t conn)
 {
     const nci_lobby_msg *m = &s->in_msg;
     const char *why = NULL;
+    uint16_t code = NETCORE_LOBBY_ERR_AUTH;
     uint8_t mac[NCI_LOBBY_MAC_BYTES];
     uint64_t now_s = nci_lobby_token_time_s(s);
     uint64_t then_s = m->u.server_register.time_s;
     uint64_t age_s = now_s > then_s ? now_s - then_s : then_s - now_s;
-    if (s->config.max_game_servers == 0) {
-        why = "this lobby takes no game servers";
-    } else if (!nci_lobby_version_supported(m->u.server_register.version)) {
+    /* The version first: a game server of another release learns that it
+     * is the version, not its key, that the lobby refuses. */
+    if (!nci_lobby_version_supported(m->u.server_register.version)) {
         why = "unsupported protocol version";
+        code = NETCORE_LOBBY_ERR_VERSION;
+        s->stats.version_rejected++;
+    } else if (s->config.max_game_servers == 0) {
+        why = "this lobby takes no game servers";
     } else {
         nci_lobby_register_mac(s->config.key, s->in_body, s->in_body_size - NCI_LOBBY_MAC_BYTES,
                                mac);
@@ -64,7 +69,7 @@ static void register_server(netcore_lobby_server *s, int32_t conn)
     }
     if (why) {
         s->stats.registrations_rejected++;
-        nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_AUTH, why);
+        nci_lobby_fail(s, conn, code, why);
         return;
     }
     /* The same game address registering again means the server came back

@@ -205,15 +205,16 @@ static void resend_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_
 static void send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
 {
     nci_lobby_session *ses = conn_session(s, conn);
-    randombytes_buf(ses->secret, sizeof ses->secret);
+    /* All random: a token says nothing of the client id or of how many
+     * sessions this lobby has made. A new one each time, so a token seen
+     * on an old connection is worth nothing after a reconnect. */
+    randombytes_buf(ses->reconnect_token, sizeof ses->reconnect_token);
     nci_lobby_msg *m = &s->out_msg;
     m->type = NCI_LOBBY_WELCOME;
     /* The version the client said: what this connection will be spoken to in. */
     m->u.welcome.version = s->conns[conn].version;
     m->u.welcome.client_id = ses->client_id;
-    for (int i = 0; i < 8; i++)
-        m->u.welcome.reconnect_token[i] = (uint8_t)(ses->client_id >> (8 * i));
-    memcpy(m->u.welcome.reconnect_token + 8, ses->secret, sizeof ses->secret);
+    memcpy(m->u.welcome.reconnect_token, ses->reconnect_token, sizeof ses->reconnect_token);
     m->u.welcome.reconnect_grace_s = s->config.reconnect_grace_ms / 1000;
     memcpy(m->u.welcome.nickname, ses->nickname, sizeof ses->nickname);
     m->u.welcome.resumed = resumed;
@@ -260,6 +261,8 @@ static void handle_hello(netcore_lobby_server *s, int32_t conn)
     ses->client_id = unique_id(s);
     ses->used = true;
     ses->conn = conn;
+    /* The connection's bucket, HELLO already taken from it. */
+    ses->bucket = s->conns[conn].bucket;
     ses->room = NCI_LOBBY_NONE;
     memcpy(ses->nickname, s->in_msg.u.hello.nickname, sizeof ses->nickname);
     s->conns[conn].session = free_index;
@@ -271,13 +274,12 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
     if (!version_ok(s, conn, s->in_msg.u.reconnect.version))
         return;
     const uint8_t *token = s->in_msg.u.reconnect.token;
-    uint64_t client_id = 0;
-    for (int i = 7; i >= 0; i--)
-        client_id = (client_id << 8) | token[i];
+    /* Every used session is compared in constant time per token: a
+     * reconnect is rare, and the scan does not stop early on a match. */
     int32_t found = NCI_LOBBY_NONE;
-    for (uint32_t i = 0; i < s->session_capacity && found == NCI_LOBBY_NONE; i++)
-        if (s->sessions[i].used && s->sessions[i].client_id == client_id &&
-            sodium_memcmp(s->sessions[i].secret, token + 8, NCI_LOBBY_SECRET_BYTES) == 0)
+    for (uint32_t i = 0; i < s->session_capacity; i++)
+        if (s->sessions[i].used &&
+            sodium_memcmp(s->sessions[i].reconnect_token, token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES) == 0)
             found = (int32_t)i;
     if (found == NCI_LOBBY_NONE) {
         nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_RECONNECT_FAILED, "unknown or expired session");
@@ -294,6 +296,12 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
     s->conns[conn].session = found;
     s->stats.reconnects++;
     send_welcome(s, conn, true);
+    if (ses->kicked_while_away) {
+        /* The ROOM_LEFT it missed while away, so that its client leaves
+         * the room screen instead of waiting for a room it is not in. */
+        ses->kicked_while_away = false;
+        send_room_left(s, conn, ses->kicked_room_id, NETCORE_LOBBY_KICKED);
+    }
     if (ses->room == NCI_LOBBY_NONE)
         return;
     broadcast_room_state(s, ses->room);
@@ -436,7 +444,12 @@ static void handle_kick(netcore_lobby_server *s, int32_t conn, nci_lobby_session
         uint32_t room_id = room->room_id;
         int32_t target_conn = s->sessions[target].conn;
         remove_member(s, target);
-        send_room_left(s, target_conn, room_id, NETCORE_LOBBY_KICKED);
+        if (target_conn == NCI_LOBBY_NONE) {
+            s->sessions[target].kicked_while_away = true;
+            s->sessions[target].kicked_room_id = room_id;
+        } else {
+            send_room_left(s, target_conn, room_id, NETCORE_LOBBY_KICKED);
+        }
         return;
     }
     nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NO_SUCH_CLIENT, NCI_LOBBY_KICK,

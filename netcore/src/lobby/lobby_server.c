@@ -1,6 +1,7 @@
-/* Lobby server, connection layer: listening sockets, epoll loop, bounded
- * per-connection buffers, framing, timeouts and rate limits. What the
- * messages mean is handled in lobby_rooms.c.
+/* Lobby server: listening sockets, accept, the epoll loop, the timer scan
+ * and the end-of-update flush. One connection's buffers, TLS, framing and
+ * rate limits are in lobby_conn.c; what the messages mean is handled in
+ * lobby_rooms.c.
  *
  * An update costs in proportion to what happens, not to how many clients
  * are connected: epoll reports only the sockets that are ready, connections
@@ -22,16 +23,10 @@
 #include "lobby/lobby_internal.h"
 #include "platform/net_internal.h"
 
-/* A closing connection gets this long to flush its final ERROR. */
-#define CLOSE_LINGER_MS 1000
-/* Work bounds per connection and update, so one busy client cannot starve others. */
-#define MAX_READS_PER_UPDATE 4
+/* Work bound per update, so a burst of connections cannot starve the others. */
 #define MAX_ACCEPTS_PER_UPDATE 64
 /* How long the listeners rest after accept() ran out of descriptors or memory. */
 #define ACCEPT_BACKOFF_MS 100
-/* Kept free in every send buffer for the ERROR(SLOW_READER) that closes a
- * connection whose buffer is otherwise full (largest ERROR frame: 137 bytes). */
-#define SLOW_READER_RESERVE_BYTES 160
 /* Timeouts (hello, idle, unfinished frame, close linger, reconnect grace)
  * are checked by one scan over the connections and sessions, run in the
  * first update at or after the earliest deadline it found or was told of
@@ -75,7 +70,8 @@ static bool config_valid(const netcore_lobby_server_config *c)
            c->hello_timeout_ms > 0 && c->idle_timeout_ms > 0 && c->frame_timeout_ms > 0 &&
            c->messages_per_s > 0 && c->chat_per_s > 0 && c->token_lifetime_s >= 1 &&
            c->token_lifetime_s <= 86400 && c->max_game_servers <= 4096 &&
-           (!c->discovery_enabled || nci_lobby_text_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX, true)) &&
+           (!c->discovery_enabled || nci_lobby_name_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX)) &&
+           !c->tls_cert_file == !c->tls_key_file &&
            (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
             c->game_address.family == NETCORE_ADDRESS_IPV6);
 }
@@ -193,6 +189,20 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     nci_rng_seed(&s->rng, seed);
     s->next_room_id = 1;
     s->next_client_id = nci_rng_next(&s->rng);
+    if (config->tls_cert_file) {
+        char why[160] = "";
+        netcore_result tr = nci_lobby_tls_server_context(config->tls_cert_file,
+                                                         config->tls_key_file,
+                                                         config->tls_allow_tls12,
+                                                         &s->tls_context, why, sizeof why);
+        if (tr != NETCORE_OK) {
+            nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: TLS: %s", why);
+            netcore_lobby_server_destroy(s);
+            return tr;
+        }
+    }
+    /* The paths were for this call only. */
+    s->config.tls_cert_file = s->config.tls_key_file = NULL;
     s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epoll_fd < 0) {
         nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot create epoll set: %s",
@@ -229,23 +239,6 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     return NETCORE_OK;
 }
 
-/* Closes the socket (which also leaves the epoll set) and returns the slot
- * to the free stack. A slot on the dirty list stays marked: its entry is
- * skipped while free and serves the slot again if it is reused meanwhile. */
-static void conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    nci_free(&s->config.allocator, c->recv);
-    nci_free(&s->config.allocator, c->send);
-    bool dirty = c->dirty;
-    memset(c, 0, sizeof *c);
-    c->fd = -1;
-    c->session = NCI_LOBBY_NONE;
-    c->game_server = NCI_LOBBY_NONE;
-    c->dirty = dirty;
-    s->free_conns[s->free_conn_count++] = (int32_t)(c - s->conns);
-}
 
 void netcore_lobby_server_destroy(netcore_lobby_server *server)
 {
@@ -262,7 +255,8 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     if (server->conns)
         for (uint32_t i = 0; i < server->conn_capacity; i++)
             if (server->conns[i].fd >= 0)
-                conn_release(server, &server->conns[i]);
+                nci_lobby_conn_release(server, &server->conns[i]);
+    netcore_lobby_tls_destroy(server->tls_context);
     nci_free(&a, server->conns);
     if (server->sessions)
         sodium_memzero(server->sessions, (size_t)server->session_capacity * sizeof *server->sessions);
@@ -304,339 +298,14 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
     return NETCORE_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Sending                                                             */
-/* ------------------------------------------------------------------ */
-
-/* Lists a connection for the end-of-update pass (see flush_dirty). */
-static void mark_dirty(netcore_lobby_server *s, nci_lobby_conn *c)
-{
-    if (c->dirty)
-        return;
-    c->dirty = true;
-    s->dirty_conns[s->dirty_count++] = (int32_t)(c - s->conns);
-}
-
-static void conn_flush(nci_lobby_conn *c)
-{
-    while (c->send_off < c->send_len) {
-        ssize_t n = send(c->fd, c->send + c->send_off, c->send_len - c->send_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->send_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        /* The peer is gone; the read side will notice and close. */
-        c->send_off = c->send_len;
-        break;
-    }
-    if (c->send_off == c->send_len)
-        c->send_off = c->send_len = 0;
-}
-
-/* Appends bytes to a connection's send buffer, using at most cap bytes of
- * it; false when they would not fit. */
-static bool conn_queue(netcore_lobby_server *s, nci_lobby_conn *c, const uint8_t *bytes, size_t n,
-                       size_t cap)
-{
-    /* Hand what is queued to the kernel first: a burst of frames within one
-     * update is normal, only a peer that stops reading should overflow. */
-    if (n > cap - c->send_len)
-        conn_flush(c);
-    if (c->send_off > 0 && n > cap - c->send_len) {
-        memmove(c->send, c->send + c->send_off, c->send_len - c->send_off);
-        c->send_len -= c->send_off;
-        c->send_off = 0;
-    }
-    if (n > cap - c->send_len)
-        return false;
-    memcpy(c->send + c->send_len, bytes, n);
-    c->send_len += n;
-    s->stats.frames_sent++;
-    mark_dirty(s, c);
-    return true;
-}
-
-void nci_lobby_timer_at(netcore_lobby_server *s, uint64_t deadline_ms)
-{
-    if (deadline_ms < s->next_timer_scan_ms)
-        s->next_timer_scan_ms = deadline_ms;
-}
-
-/* Announces the earliest of a connection's deadlines (see run_timers). */
-static void conn_timer(netcore_lobby_server *s, const nci_lobby_conn *c)
-{
-    const netcore_lobby_server_config *cfg = &s->config;
-    if (c->closing) {
-        nci_lobby_timer_at(s, c->close_deadline_ms);
-        return;
-    }
-    bool game_server = c->game_server != NCI_LOBBY_NONE;
-    uint64_t idle_ms = game_server && cfg->game_server_timeout_ms > 0 ? cfg->game_server_timeout_ms
-                                                                      : cfg->idle_timeout_ms;
-    nci_lobby_timer_at(s, c->last_frame_ms + idle_ms);
-    if (c->session == NCI_LOBBY_NONE && !game_server)
-        nci_lobby_timer_at(s, c->opened_ms + cfg->hello_timeout_ms);
-    if (c->recv_len > 0)
-        nci_lobby_timer_at(s, c->partial_since_ms + cfg->frame_timeout_ms);
-}
-
-static void conn_close_now(netcore_lobby_server *s, int32_t index)
-{
-    nci_lobby_conn *c = &s->conns[index];
-    int32_t session = c->session;
-    int32_t game_server = c->game_server;
-    conn_release(s, c);
-    if (session != NCI_LOBBY_NONE && s->sessions[session].conn == index)
-        nci_lobby_session_lost(s, session, false);
-    if (game_server != NCI_LOBBY_NONE)
-        nci_lobby_registry_lost(s, game_server);
-}
-
-/* Starts the lingering close: stop handling input, flush what is queued,
- * half-close, then wait (bounded) for the peer to close so that unread input
- * does not turn the close into a reset that would discard our last frame. */
-void nci_lobby_close(netcore_lobby_server *s, int32_t index)
-{
-    nci_lobby_conn *c = &s->conns[index];
-    if (c->closing)
-        return;
-    c->closing = true;
-    c->close_deadline_ms = s->now_ms + CLOSE_LINGER_MS;
-    nci_lobby_timer_at(s, c->close_deadline_ms);
-    conn_flush(c);
-    mark_dirty(s, c);
-    /* A game server's registration ends when its connection starts closing,
-     * not after the linger: its rooms must not wait for a dead peer. */
-    int32_t game_server = c->game_server;
-    if (game_server != NCI_LOBBY_NONE) {
-        c->game_server = NCI_LOBBY_NONE;
-        nci_lobby_registry_lost(s, game_server);
-    }
-}
-
-/* Queues one encoded frame on a connection. */
-static void queue_frame(netcore_lobby_server *s, int32_t index, const uint8_t *frame, size_t size)
-{
-    if (index == NCI_LOBBY_NONE)
-        return;
-    nci_lobby_conn *c = &s->conns[index];
-    if (c->fd < 0 || c->closing)
-        return;
-    size_t cap = s->config.send_buffer_bytes;
-    if (conn_queue(s, c, frame, size, cap - SLOW_READER_RESERVE_BYTES))
-        return;
-    /* A client that does not read must not make the server buffer without
-     * bound: it is closed. The frames already queued stay whole, and the
-     * reserve left free by every other frame holds the ERROR that follows
-     * them, so a client that does catch up reads why it was dropped. The
-     * ERROR is encoded on the stack: frame may be the scratch buffer, still
-     * needed by the rest of a broadcast. */
-    s->stats.slow_reader_dropped++;
-    if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
-        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
-    nci_lobby_msg *m = &s->error_msg;
-    m->type = NCI_LOBBY_ERROR;
-    m->u.error.code = NETCORE_LOBBY_ERR_SLOW_READER;
-    m->u.error.request_type = 0;
-    snprintf(m->u.error.text, sizeof m->u.error.text, "not reading fast enough");
-    uint8_t notice[SLOW_READER_RESERVE_BYTES];
-    size_t notice_size = 0;
-    if (nci_lobby_encode(m, notice, sizeof notice, &notice_size) == NETCORE_OK)
-        (void)conn_queue(s, c, notice, notice_size, cap);
-    nci_lobby_close(s, index);
-}
-
-static bool encode_scratch(netcore_lobby_server *s, const nci_lobby_msg *msg, size_t *out_size)
-{
-    netcore_result r = nci_lobby_encode(msg, s->scratch, NCI_LOBBY_SCRATCH_BYTES, out_size);
-    if (r == NETCORE_OK)
-        return true;
-    nci_logf(&s->config.log, NETCORE_LOG_ERROR, "lobby: cannot encode message 0x%02x: %s",
-             msg->type, netcore_result_str(r));
-    return false;
-}
-
-static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
-{
-    if (index == NCI_LOBBY_NONE || s->conns[index].fd < 0 || s->conns[index].closing)
-        return;
-    size_t size = 0;
-    if (encode_scratch(s, msg, &size))
-        queue_frame(s, index, s->scratch, size);
-}
-
-void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn) { queue_msg(s, conn, &s->out_msg); }
-
-bool nci_lobby_encode_out(netcore_lobby_server *s)
-{
-    return encode_scratch(s, &s->out_msg, &s->out_frame_size);
-}
-
-void nci_lobby_send_encoded(netcore_lobby_server *s, int32_t conn)
-{
-    queue_frame(s, conn, s->scratch, s->out_frame_size);
-}
-
-void nci_lobby_send_error(netcore_lobby_server *s, int32_t conn, uint16_t code,
-                          uint8_t request_type, const char *text)
-{
-    /* Its own message buffer: an error raised in the middle of a broadcast
-     * must not replace the message the other members are about to get. */
-    nci_lobby_msg *m = &s->error_msg;
-    m->type = NCI_LOBBY_ERROR;
-    m->u.error.code = code;
-    m->u.error.request_type = request_type;
-    snprintf(m->u.error.text, sizeof m->u.error.text, "%s", text ? text : "");
-    queue_msg(s, conn, m);
-}
-
-void nci_lobby_fail(netcore_lobby_server *s, int32_t conn, uint16_t code, const char *text)
-{
-    nci_lobby_conn *c = &s->conns[conn];
-    if (c->fd < 0 || c->closing)
-        return;
-    if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000)) {
-        char peer[NETCORE_ADDRESS_STRLEN];
-        netcore_address_format(&c->peer, peer, sizeof peer);
-        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing %s: %s", peer, text);
-    }
-    nci_lobby_send_error(s, conn, code, 0, text);
-    nci_lobby_close(s, conn);
-}
-
-/* ------------------------------------------------------------------ */
-/* Receiving                                                           */
-/* ------------------------------------------------------------------ */
-
-static void refill_buckets(const netcore_lobby_server *s, nci_lobby_conn *c)
-{
-    uint64_t elapsed = s->now_ms > c->tokens_ms ? s->now_ms - c->tokens_ms : 0;
-    if (elapsed > 100000)
-        elapsed = 100000;
-    uint64_t msg_cap = 2000ull * s->config.messages_per_s;
-    uint64_t chat_cap = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
-    c->msg_tokens += elapsed * s->config.messages_per_s;
-    c->chat_tokens += elapsed * s->config.chat_per_s;
-    if (c->msg_tokens > msg_cap)
-        c->msg_tokens = msg_cap;
-    if (c->chat_tokens > chat_cap)
-        c->chat_tokens = chat_cap;
-    c->tokens_ms = s->now_ms;
-}
-
-/* Returns false when the connection was told to close. */
-static bool handle_frame(netcore_lobby_server *s, int32_t index, const uint8_t *body, size_t size)
-{
-    nci_lobby_conn *c = &s->conns[index];
-    s->stats.frames_received++;
-    c->last_frame_ms = s->now_ms;
-    refill_buckets(s, c);
-    if (c->msg_tokens < 1000) {
-        s->stats.rate_limit_dropped++;
-        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_RATE_LIMITED, "too many messages");
-        return false;
-    }
-    c->msg_tokens -= 1000;
-    if (nci_lobby_decode(body, size, &s->in_msg) != NETCORE_OK) {
-        s->stats.malformed_dropped++;
-        nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_MALFORMED, "malformed frame");
-        return false;
-    }
-    if (s->in_msg.type == NCI_LOBBY_CHAT) {
-        if (c->chat_tokens < 1000) {
-            s->stats.chat_rate_limited++;
-            nci_lobby_send_error(s, index, NETCORE_LOBBY_ERR_RATE_LIMITED, NCI_LOBBY_CHAT,
-                                 "chat rate limited");
-            return true;
-        }
-        c->chat_tokens -= 1000;
-    }
-    s->in_body = body;
-    s->in_body_size = size;
-    nci_lobby_handle(s, index);
-    return c->fd >= 0 && !c->closing;
-}
-
-/* Consumes every complete frame in the receive buffer. */
-static void process_frames(netcore_lobby_server *s, int32_t index)
-{
-    nci_lobby_conn *c = &s->conns[index];
-    size_t pos = 0;
-    while (c->fd >= 0 && !c->closing) {
-        size_t body = 0;
-        nci_lobby_frame_status st =
-            nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos, s->config.max_frame_bytes, &body);
-        if (st == NCI_LOBBY_FRAME_TOO_LARGE) {
-            s->stats.oversize_dropped++;
-            nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_FRAME_TOO_LARGE, "frame too large");
-            return;
-        }
-        if (st == NCI_LOBBY_FRAME_EMPTY) {
-            s->stats.malformed_dropped++;
-            nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_MALFORMED, "empty frame");
-            return;
-        }
-        if (st == NCI_LOBBY_FRAME_NEED_MORE)
-            break;
-        const uint8_t *bytes = c->recv + pos + NCI_LOBBY_LENGTH_BYTES;
-        pos += NCI_LOBBY_LENGTH_BYTES + body;
-        if (!handle_frame(s, index, bytes, body))
-            return;
-    }
-    if (c->fd < 0 || c->closing)
-        return;
-    if (pos > 0) {
-        memmove(c->recv, c->recv + pos, c->recv_len - pos);
-        c->recv_len -= pos;
-        c->partial_since_ms = s->now_ms;
-    }
-    if (c->recv_len == 0)
-        c->partial_since_ms = 0;
-}
-
-static void conn_read(netcore_lobby_server *s, int32_t index)
-{
-    nci_lobby_conn *c = &s->conns[index];
-    size_t cap = (size_t)s->config.max_frame_bytes + NCI_LOBBY_LENGTH_BYTES;
-    for (int i = 0; i < MAX_READS_PER_UPDATE && c->fd >= 0; i++) {
-        uint8_t discard[512];
-        /* A closing connection's input is read and dropped (see nci_lobby_close). */
-        uint8_t *into = c->closing ? discard : c->recv + c->recv_len;
-        size_t room = c->closing ? sizeof discard : cap - c->recv_len;
-        ssize_t n = recv(c->fd, into, room, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n <= 0) {
-            conn_close_now(s, index);
-            return;
-        }
-        if (c->closing)
-            continue;
-        if (c->recv_len == 0)
-            c->partial_since_ms = s->now_ms;
-        c->recv_len += (size_t)n;
-        process_frames(s, index);
-        /* Frames, a new partial frame, HELLO or a registration move this
-         * connection's deadlines. */
-        if (c->fd >= 0)
-            conn_timer(s, c);
-    }
-}
-
 /* Best-effort SERVER_FULL notice from a stack buffer, then close; no state is kept. */
-static void refuse(int fd, const char *text)
+static void refuse(int fd, uint16_t code, const char *text)
 {
     uint8_t frame[128];
     nci_lobby_msg m;
     memset(&m, 0, sizeof m);
     m.type = NCI_LOBBY_ERROR;
-    m.u.error.code = NETCORE_LOBBY_ERR_SERVER_FULL;
+    m.u.error.code = code;
     snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
     size_t size = 0;
     if (nci_lobby_encode(&m, frame, sizeof frame, &size) == NETCORE_OK)
@@ -685,8 +354,13 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         }
         netcore_address peer;
         nci_address_from_sockaddr((struct sockaddr *)&ss, &peer);
+        if (nci_lobby_ip_banned(s, &peer)) {
+            refuse(fd, NETCORE_LOBBY_ERR_RATE_LIMITED, "rate limited: try again later");
+            s->stats.connections_rejected_banned++;
+            continue;
+        }
         if (over_ip_limit(s, &peer)) {
-            refuse(fd, "too many connections from this address");
+            refuse(fd, NETCORE_LOBBY_ERR_SERVER_FULL, "too many connections from this address");
             s->stats.connections_rejected_per_ip++;
             continue;
         }
@@ -696,13 +370,15 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
             c->recv = nci_alloc(&s->config.allocator, (size_t)s->config.max_frame_bytes + 4);
             c->send = nci_alloc(&s->config.allocator, s->config.send_buffer_bytes);
         }
-        if (!c || !c->recv || !c->send || !set_nonblocking(fd) ||
+        if (c && s->tls_context)
+            c->tls = nci_lobby_tls_new(s->tls_context, fd, true, NULL, false);
+        if (!c || !c->recv || !c->send || (s->tls_context && !c->tls) || !set_nonblocking(fd) ||
             !epoll_watch(s, EPOLL_CTL_ADD, fd, EPOLLIN, (uint64_t)slot)) {
-            refuse(fd, "server full");
+            refuse(fd, NETCORE_LOBBY_ERR_SERVER_FULL, "server full");
             s->stats.connections_rejected_full++;
             if (c) {
                 c->fd = -1;
-                conn_release(s, c);
+                nci_lobby_conn_release(s, c);
             }
             continue;
         }
@@ -712,10 +388,9 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         c->peer = peer;
         c->session = NCI_LOBBY_NONE;
         c->game_server = NCI_LOBBY_NONE;
-        c->opened_ms = c->last_frame_ms = c->tokens_ms = s->now_ms;
-        c->msg_tokens = 2000ull * s->config.messages_per_s;
-        c->chat_tokens = 1000ull * (s->config.chat_per_s * 5 / 2 > 0 ? s->config.chat_per_s * 5 / 2 : 1);
-        conn_timer(s, c);
+        c->opened_ms = c->last_frame_ms = s->now_ms;
+        nci_lobby_bucket_fill(s, &c->bucket);
+        nci_lobby_conn_timer(s, c);
         s->stats.connections_accepted++;
     }
 }
@@ -733,9 +408,9 @@ static void run_timers(netcore_lobby_server *s)
             continue;
         if (c->closing) {
             if (s->now_ms >= c->close_deadline_ms)
-                conn_close_now(s, (int32_t)i);
+                nci_lobby_conn_close_now(s, (int32_t)i);
             else
-                conn_timer(s, c);
+                nci_lobby_conn_timer(s, c);
             continue;
         }
         const char *why = NULL;
@@ -745,7 +420,7 @@ static void run_timers(netcore_lobby_server *s)
                                : cfg->idle_timeout_ms;
         if (c->session == NCI_LOBBY_NONE && !game_server &&
             s->now_ms - c->opened_ms >= cfg->hello_timeout_ms)
-            why = "no hello in time";
+            why = c->tls && !c->tls_ready ? "no TLS handshake in time" : "no hello in time";
         else if (s->now_ms - c->last_frame_ms >= idle_ms)
             why = game_server ? "no game server heartbeat in time" : "idle";
         else if (c->recv_len > 0 && s->now_ms - c->partial_since_ms >= cfg->frame_timeout_ms)
@@ -754,7 +429,8 @@ static void run_timers(netcore_lobby_server *s)
             s->stats.timeout_dropped++;
             nci_lobby_fail(s, (int32_t)i, NETCORE_LOBBY_ERR_TIMEOUT, why);
         }
-        conn_timer(s, c);
+        if (c->fd >= 0)
+            nci_lobby_conn_timer(s, c);
     }
     nci_lobby_expire_sessions(s);
 }
@@ -771,9 +447,11 @@ static void flush_dirty(netcore_lobby_server *s)
         if (c->fd < 0)
             continue;
         if (c->send_len > c->send_off)
-            conn_flush(c);
-        bool pending = c->send_len > c->send_off;
+            nci_lobby_conn_flush(c);
+        bool pending = c->send_len > c->send_off || c->tls_read_wants_write;
         if (c->closing && !pending && !c->write_shut) {
+            if (c->tls && c->tls_ready)
+                nci_lobby_tls_close_notify(c->tls);
             shutdown(c->fd, SHUT_WR);
             c->write_shut = true;
         }
@@ -828,11 +506,12 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
          * it was reused meanwhile, the new socket is merely tried once. */
         if (s->conns[index].fd < 0)
             continue;
-        if (re & (EPOLLIN | EPOLLHUP | EPOLLERR))
-            conn_read(s, index);
+        if ((re & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+            ((re & EPOLLOUT) && s->conns[index].tls_read_wants_write))
+            nci_lobby_conn_read(s, index);
         if (s->conns[index].fd >= 0 && (re & EPOLLOUT)) {
-            conn_flush(&s->conns[index]);
-            mark_dirty(s, &s->conns[index]);
+            nci_lobby_conn_flush(&s->conns[index]);
+            nci_lobby_mark_dirty(s, &s->conns[index]);
         }
     }
     if (s->now_ms >= s->next_timer_scan_ms && s->now_ms >= s->timer_floor_ms)
