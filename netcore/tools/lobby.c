@@ -44,6 +44,9 @@ typedef struct options {
     uint32_t game_server_timeout_s;
     uint32_t discovery_port;
     const char *name;
+    const char *redis;
+    const char *redis_password_file;
+    const char *node_id;
     double seconds;
     bool discovery;
     bool generate_key;
@@ -74,6 +77,11 @@ static void print_usage(FILE *out)
             "  --discovery               answer LAN discovery probes on UDP (first --bind, IPv4)\n"
             "  --discovery-port N        UDP port for discovery (default 7777)\n"
             "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
+            "  --redis HOST:PORT|unix:PATH  share rooms, sessions and game servers with the other\n"
+            "                            lobby nodes using this Redis (docs/lobby-cluster.md)\n"
+            "  --redis-password-file FILE  Redis AUTH password (first line of FILE)\n"
+            "  --node-id ID              this node's name in the cluster (required with --redis;\n"
+            "                            1..32 of A-Z a-z 0-9 _ . -, unique among live nodes)\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
             "  --verbose                 log connections and errors on stderr\n"
@@ -151,6 +159,12 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "game-server-timeout") == 0) {
             ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
+        } else if (strcmp(name, "redis") == 0) {
+            opts->redis = value;
+        } else if (strcmp(name, "redis-password-file") == 0) {
+            opts->redis_password_file = value;
+        } else if (strcmp(name, "node-id") == 0) {
+            opts->node_id = value;
         } else if (strcmp(name, "seconds") == 0) {
             ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else {
@@ -163,6 +177,10 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         return true;
     if (!opts->game_address_text)
         return usage_error("%s", "--game-address is required");
+    if (opts->redis && !opts->node_id)
+        return usage_error("%s", "--node-id is required with --redis");
+    if (!opts->redis && (opts->node_id || opts->redis_password_file))
+        return usage_error("%s", "--node-id and --redis-password-file need --redis");
     if (!opts->key_file == !opts->key_hex)
         return usage_error("%s", "exactly one of --key-file and --key-hex is required");
     return true;
@@ -203,6 +221,24 @@ static int generate_key(void)
     return 0;
 }
 
+/* The first line of the password file, without its line end. */
+static bool load_redis_password(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "netcore-lobby: cannot open %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    bool ok = fgets(out, (int)size, f) != NULL;
+    fclose(f);
+    if (!ok) {
+        fprintf(stderr, "netcore-lobby: %s is empty\n", path);
+        return false;
+    }
+    out[strcspn(out, "\r\n")] = '\0';
+    return true;
+}
+
 /* Turns options into a server config; false (reason printed) on a bad value. */
 static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
 {
@@ -232,6 +268,18 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
         if (strlen(opts->name) > NETCORE_LOBBY_NAME_MAX)
             return usage_error("--name '%s' is longer than 32 bytes", opts->name);
         snprintf(cfg->lobby_name, sizeof cfg->lobby_name, "%s", opts->name);
+    }
+    if (opts->redis) {
+        if (strlen(opts->redis) >= sizeof cfg->cluster_redis)
+            return usage_error("--redis '%s' is too long", opts->redis);
+        if (strlen(opts->node_id) >= sizeof cfg->cluster_node_id)
+            return usage_error("--node-id '%s' is longer than 32 bytes", opts->node_id);
+        snprintf(cfg->cluster_redis, sizeof cfg->cluster_redis, "%s", opts->redis);
+        snprintf(cfg->cluster_node_id, sizeof cfg->cluster_node_id, "%s", opts->node_id);
+        if (opts->redis_password_file &&
+            !load_redis_password(opts->redis_password_file, cfg->cluster_redis_password,
+                                 sizeof cfg->cluster_redis_password))
+            return false;
     }
     return load_key(opts, cfg->key);
 }
@@ -284,6 +332,7 @@ int main(int argc, char **argv)
     netcore_lobby_server *server = NULL;
     netcore_result result = netcore_lobby_server_create(&cfg, &server);
     memset(cfg.key, 0, sizeof cfg.key);
+    memset(cfg.cluster_redis_password, 0, sizeof cfg.cluster_redis_password);
     if (result != NETCORE_OK) {
         fprintf(stderr, "netcore-lobby: cannot start: %s\n", netcore_result_str(result));
         return 1;
@@ -298,6 +347,9 @@ int main(int argc, char **argv)
         /* Scripts and tests read the actual port (--port 0) from this line. */
         fprintf(stderr, "netcore-lobby: listening on %s, game server %s\n", text, game_text);
     }
+    if (opts.redis)
+        fprintf(stderr, "netcore-lobby: cluster node %s, state in redis %s\n", opts.node_id,
+                opts.redis);
     netcore_address discovery;
     if (netcore_lobby_server_discovery_address(server, &discovery) == NETCORE_OK) {
         char text[NETCORE_ADDRESS_STRLEN];

@@ -46,6 +46,13 @@ struct netcore_lobby_client {
     char last_error_text[NETCORE_LOBBY_ERROR_TEXT_MAX + 1];
     nci_lobby_msg in_msg;
     nci_lobby_msg out_msg;
+    /* connect_any / reconnect_any: the addresses still to try when the
+     * current attempt fails before WELCOME. */
+    netcore_address failover[NETCORE_LOBBY_FAILOVER_MAX];
+    uint32_t failover_count;
+    uint32_t failover_next;
+    bool failover_hello; /* HELLO(failover_nickname), else RECONNECT */
+    char failover_nickname[NETCORE_LOBBY_NAME_MAX + 1];
 };
 
 void netcore_lobby_client_config_default(netcore_lobby_client_config *config)
@@ -272,6 +279,58 @@ netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
     memcpy(client->out_msg.u.reconnect.token, client->reconnect_token,
            NETCORE_LOBBY_RECONNECT_TOKEN_BYTES);
     return queue_out(client);
+}
+
+/* Opens the next address of the failover list; false when none is left. */
+static bool failover_open(netcore_lobby_client *c)
+{
+    while (c->failover_next < c->failover_count) {
+        const netcore_address *next = &c->failover[c->failover_next++];
+        netcore_result r = c->failover_hello
+                               ? netcore_lobby_client_connect(c, next, c->failover_nickname, c->now_ms)
+                               : netcore_lobby_client_reconnect(c, next, c->now_ms);
+        if (r == NETCORE_OK)
+            return true;
+    }
+    c->failover_count = c->failover_next = 0;
+    return false;
+}
+
+static netcore_result start_any(netcore_lobby_client *c, const netcore_address *addresses,
+                                size_t count, const char *nickname, uint64_t now_ms)
+{
+    if (!addresses || count == 0 || count > NETCORE_LOBBY_FAILOVER_MAX)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->state != CLIENT_IDLE)
+        return NETCORE_ERR_STATE;
+    if (now_ms > c->now_ms)
+        c->now_ms = now_ms;
+    memcpy(c->failover, addresses, count * sizeof *addresses);
+    c->failover_count = (uint32_t)count;
+    c->failover_next = 0;
+    c->failover_hello = nickname != NULL;
+    snprintf(c->failover_nickname, sizeof c->failover_nickname, "%s", nickname ? nickname : "");
+    return failover_open(c) ? NETCORE_OK : NETCORE_ERR_SOCKET;
+}
+
+netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
+                                                const netcore_address *addresses, size_t count,
+                                                const char *nickname, uint64_t now_ms)
+{
+    if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return start_any(client, addresses, count, nickname, now_ms);
+}
+
+netcore_result netcore_lobby_client_reconnect_any(netcore_lobby_client *client,
+                                                  const netcore_address *addresses, size_t count,
+                                                  uint64_t now_ms)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!client->has_reconnect_token)
+        return NETCORE_ERR_STATE;
+    return start_any(client, addresses, count, NULL, now_ms);
 }
 
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client)
@@ -528,8 +587,13 @@ netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_
     }
     if (c->state == CLIENT_OPEN)
         flush(c);
+    /* An attempt of connect_any/reconnect_any failed before WELCOME: the
+     * next address is tried instead of reporting it. */
+    if (c->closed_event_due && !c->welcomed && c->failover_count > 0 && failover_open(c))
+        c->closed_event_due = false;
     if (c->closed_event_due) {
         c->closed_event_due = false;
+        c->failover_count = c->failover_next = 0;
         netcore_lobby_event e;
         memset(&e, 0, sizeof e);
         e.type = NETCORE_LOBBY_EVENT_DISCONNECTED;

@@ -136,4 +136,54 @@ bool nci_lobby_cluster_end_match(netcore_lobby_server *server, uint64_t match_id
                                  uint64_t only_server_id);
 bool nci_lobby_cluster_up(const netcore_lobby_server *server);
 
+
+/* ------------------------------------------------------------------ */
+/* Between lobby_cluster.c and lobby_cluster_requests.c                */
+/* ------------------------------------------------------------------ */
+
+struct nci_lobby_redis;
+#define NCI_CLUSTER_TICK_MS 500u           /* heartbeat and grace sweep */
+#define NCI_CLUSTER_MAX_WAIT_MS 100u       /* longest epoll wait, so ticks stay on time */
+#define NCI_CLUSTER_RETRY_MS 500u          /* between attempts to reach Redis */
+#define NCI_CLUSTER_REPLY_TIMEOUT_MS 3000u /* a reply this late means Redis hangs */
+#define NCI_CLUSTER_MAX_IN_FLIGHT 16384u
+#define NCI_CLUSTER_TOKEN_HASH_BYTES 16
+#define NCI_CLUSTER_TOKEN_HEX_BYTES (2 * NCI_CLUSTER_TOKEN_HASH_BYTES + 1)
+#define NCI_CLUSTER_NO_CONN UINT32_MAX
+#define NCI_CLUSTER_UNAVAILABLE "cluster store unavailable, try again"
+
+struct nci_lobby_cluster {
+    struct nci_lobby_redis *redis;
+    char *scripts[NCI_CLUSTER_SCRIPT_COUNT];
+    uint64_t *map_ids;   /* open addressing, 0: empty */
+    int32_t *map_slots;
+    uint32_t map_mask;
+    char (*token_hex)[NCI_CLUSTER_TOKEN_HEX_BYTES]; /* per session slot: hash of its token */
+    bool *seen_rooms;                   /* per mirror slot, for a snapshot */
+    nci_cluster_event event;
+    char text[NCI_CLUSTER_EVENT_MAX_BYTES];
+    uint64_t next_tick_ms;
+    bool resync; /* up again: load every room, re-assert our sessions */
+};
+
+int32_t nci_cluster_map_find(const nci_lobby_cluster *cluster, uint64_t client_id);
+void nci_cluster_map_put(nci_lobby_cluster *cluster, uint64_t client_id, int32_t session);
+/* A local session stops being this node's: a remote member while its
+ * room lists it, freed otherwise. */
+void nci_cluster_make_remote(netcore_lobby_server *server, int32_t session, bool connected);
+/* Runs a script for a connection (NCI_LOBBY_NONE: no one to answer);
+ * false when Redis is down or too many replies are awaited. */
+bool nci_cluster_eval(netcore_lobby_server *server, nci_cluster_script script, uint32_t argc,
+                      const char *const *argv, int32_t conn);
+/* ERROR(INTERNAL) "cluster store unavailable", counted. */
+void nci_cluster_refuse(netcore_lobby_server *server, int32_t conn, uint8_t request_type);
+void nci_cluster_fmt_u64(char out[21], uint64_t value);
+void nci_cluster_token_hash(const uint8_t token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES],
+                            char out[NCI_CLUSTER_TOKEN_HEX_BYTES]);
+/* Writes a local session (SESSION, or LOST while away) or game server to Redis. */
+void nci_cluster_assert_session(netcore_lobby_server *server, int32_t session);
+void nci_cluster_assert_game_server(netcore_lobby_server *server, int32_t game_server);
+/* Delivers a chat event to this node's players it concerns. */
+void nci_cluster_deliver_chat(netcore_lobby_server *server, const nci_cluster_event *event);
+
 #endif /* NETCORE_LOBBY_CLUSTER_H */

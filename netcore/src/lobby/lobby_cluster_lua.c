@@ -127,9 +127,10 @@ static const char script_session[] =
     "if rid ~= '0' then room_event(rid, 0, cid) end\n"
     "return {0}\n";
 
-/* ARGV: node, hash of the presented token, hash of the new token. */
+/* ARGV: node, hash of the presented token. The token is spent: the
+ * WELCOME that follows brings a new one (session script). */
 static const char script_claim[] =
-    "local node, old, new = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local node, old = ARGV[1], ARGV[2]\n"
     "local cid = redis.call('GET', P .. 'tok:' .. old)\n"
     "if not cid then return {18, 'unknown or expired session'} end\n"
     "redis.call('DEL', P .. 'tok:' .. old)\n"
@@ -137,8 +138,7 @@ static const char script_claim[] =
     "local f = redis.call('HMGET', sk, 'nick', 'room', 'node')\n"
     "if not f[1] then return {18, 'unknown or expired session'} end\n"
     "if f[3] then redis.call('SREM', P .. 'node:' .. f[3] .. ':s', cid) end\n"
-    "redis.call('HSET', sk, 'node', node, 'tok', new, 'conn', '1', 'lost', '0')\n"
-    "redis.call('SET', P .. 'tok:' .. new, cid)\n"
+    "redis.call('HSET', sk, 'node', node, 'tok', '', 'conn', '1', 'lost', '0')\n"
     "redis.call('SADD', P .. 'node:' .. node .. ':s', cid)\n"
     "redis.call('ZREM', P .. 'lost', cid)\n"
     /* Before the room state: the node that held it lets go first. */
