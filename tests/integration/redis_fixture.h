@@ -5,10 +5,9 @@
 #ifndef NETCORE_TEST_REDIS_FIXTURE_H
 #define NETCORE_TEST_REDIS_FIXTURE_H
 
-#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +45,12 @@ static inline bool redis_server_installed(void)
         path = colon ? colon + 1 : NULL;
     }
     return false;
+}
+
+static inline void redis_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 static inline uint64_t redis_now_ms(void)
@@ -139,7 +146,7 @@ static inline void redis_start(test_redis *r)
         int status = 0;
         cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "redis-server exited at start");
         cr_assert_lt(redis_now_ms(), deadline, "redis-server did not answer within 10 s");
-        usleep(5000);
+        redis_sleep_ms(5);
     }
 }
 
@@ -158,17 +165,29 @@ static inline void redis_stop(test_redis *r)
             waitpid(r->pid, &status, 0);
             break;
         }
-        usleep(5000);
+        redis_sleep_ms(5);
     }
     r->pid = 0;
 }
 
-static inline int redis_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Removes what is in dir (files, and one level of directories: Redis 7
+ * keeps its append-only files in appendonlydir/), then dir. */
+static inline void redis_remove_tree(const char *dir, int depth)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[256];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (remove(path) != 0 && depth > 0)
+            redis_remove_tree(path, depth - 1);
+    }
+    closedir(d);
+    rmdir(dir);
 }
 
 /* Stops it and removes its directory. */
@@ -176,7 +195,7 @@ static inline void redis_cleanup(test_redis *r)
 {
     redis_stop(r);
     if (r->dir[0])
-        nftw(r->dir, redis_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        redis_remove_tree(r->dir, 1);
     r->dir[0] = '\0';
 }
 

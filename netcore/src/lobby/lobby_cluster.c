@@ -127,30 +127,45 @@ static int32_t mirror_find(const netcore_lobby_server *s, uint32_t room_id)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
+/* A reply's cookie: the connection's index (bits 0..23, all ones for
+ * none) and serial (24..55), so that a reply for a connection that closed
+ * meanwhile is not given to the next one in its slot, and the request
+ * type its ERROR names (56..63, 0: the script's usual one). */
+#define COOKIE_NO_CONN 0xffffffu
+
 static uint64_t cookie_of(const netcore_lobby_server *s, int32_t conn)
 {
     if (conn == NCI_LOBBY_NONE)
-        return NCI_CLUSTER_NO_CONN;
-    return ((uint64_t)s->conns[conn].serial << 32) | (uint32_t)conn;
+        return COOKIE_NO_CONN;
+    return ((uint64_t)s->conns[conn].serial << 24) | (uint32_t)conn;
 }
 
 /* The connection a cookie names, if it is still that one and open. */
 static int32_t conn_of(const netcore_lobby_server *s, uint64_t cookie)
 {
-    uint32_t index = (uint32_t)cookie;
-    if (index == NCI_CLUSTER_NO_CONN || index >= s->conn_capacity)
+    uint32_t index = (uint32_t)(cookie & COOKIE_NO_CONN);
+    if (index == COOKIE_NO_CONN || index >= s->conn_capacity)
         return NCI_LOBBY_NONE;
     const nci_lobby_conn *c = &s->conns[index];
-    if (c->fd < 0 || c->closing || c->serial != (uint32_t)(cookie >> 32))
+    if (c->fd < 0 || c->closing || c->serial != (uint32_t)(cookie >> 24))
         return NCI_LOBBY_NONE;
     return (int32_t)index;
 }
 
-bool nci_cluster_eval(netcore_lobby_server *s, nci_cluster_script script, uint32_t argc,
-                 const char *const *argv, int32_t conn)
+/* The kind reported with the reply is the script's index, with the
+ * request type of the ERROR it may cause above it. */
+bool nci_cluster_eval_for(netcore_lobby_server *s, nci_cluster_script script, uint32_t argc,
+                          const char *const *argv, int32_t conn, uint8_t request_type)
 {
+    uint64_t cookie = cookie_of(s, conn) | ((uint64_t)request_type << 56);
     return nci_lobby_redis_eval(s->cluster->redis, (uint32_t)script, argc, argv, NULL,
-                                (uint8_t)script, cookie_of(s, conn));
+                                (uint8_t)script, cookie);
+}
+
+bool nci_cluster_eval(netcore_lobby_server *s, nci_cluster_script script, uint32_t argc,
+                      const char *const *argv, int32_t conn)
+{
+    return nci_cluster_eval_for(s, script, argc, argv, conn, 0);
 }
 
 void nci_cluster_refuse(netcore_lobby_server *s, int32_t conn, uint8_t request_type)
@@ -342,6 +357,7 @@ static void apply_room(netcore_lobby_server *s, const nci_cluster_event *ev)
     room->game_address = ev->game_address;
     room->member_count = count;
     memcpy(room->members, members, (size_t)count * sizeof *members);
+    s->cluster->room_seq[ri] = ev->seq;
     if (room->in_match && (!was_in_match || old_match != room->match_id)) {
         match_started(s, ri, ev->subject);
     } else if (!room->in_match && was_in_match) {
@@ -365,6 +381,7 @@ static void apply_gone(netcore_lobby_server *s, int32_t ri, const nci_cluster_ev
     uint8_t count = room->member_count;
     memcpy(members, room->members, sizeof members);
     memset(room, 0, sizeof *room);
+    s->cluster->room_seq[ri] = 0;
     for (uint8_t i = 0; i < count; i++)
         release_member(s, members[i], ri, room_id, ev);
 }
@@ -409,9 +426,27 @@ static void apply_takeover(netcore_lobby_server *s, const nci_cluster_event *ev)
     nci_cluster_make_remote(s, index, true);
 }
 
+/* True when the mirror already shows this room change or a later one:
+ * events published before a snapshot may arrive after it (the channel and
+ * the command link are two connections). */
+static bool stale(const netcore_lobby_server *s, const nci_cluster_event *ev)
+{
+    const nci_lobby_cluster *c = s->cluster;
+    if (ev->seq <= c->floor_seq)
+        return true;
+    int32_t ri = mirror_find(s, ev->room_id);
+    return ri != NCI_LOBBY_NONE && ev->seq <= c->room_seq[ri];
+}
+
 static void apply_event(netcore_lobby_server *s, const nci_cluster_event *ev)
 {
+    nci_lobby_cluster *c = s->cluster;
     s->stats.cluster_events++;
+    bool room_change = ev->kind == NCI_CLUSTER_EV_ROOM || ev->kind == NCI_CLUSTER_EV_ROOM_GONE;
+    if (room_change && stale(s, ev))
+        return;
+    if (room_change && ev->seq > c->last_seq)
+        c->last_seq = ev->seq;
     if (ev->kind == NCI_CLUSTER_EV_ROOM) {
         apply_room(s, ev);
     } else if (ev->kind == NCI_CLUSTER_EV_ROOM_GONE) {
@@ -437,36 +472,6 @@ static void on_message(void *user, const char *bytes, size_t size)
     apply_event(s, &s->cluster->event);
 }
 
-/* Every room Redis holds replaces the mirror; mirrored rooms it no longer
- * holds (Redis lost its data) are gone. */
-static void apply_snapshot(netcore_lobby_server *s, const redisReply *reply)
-{
-    nci_lobby_cluster *c = s->cluster;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        return;
-    memset(c->seen_rooms, 0, s->config.max_rooms * sizeof *c->seen_rooms);
-    for (size_t i = 1; i < reply->elements; i++) {
-        const redisReply *e = reply->element[i];
-        if (e->type != REDIS_REPLY_STRING || !nci_lobby_cluster_decode(e->str, e->len, &c->event) ||
-            c->event.kind != NCI_CLUSTER_EV_ROOM) {
-            s->stats.cluster_events_dropped++;
-            continue;
-        }
-        apply_room(s, &c->event);
-        int32_t ri = mirror_find(s, c->event.room_id);
-        if (ri != NCI_LOBBY_NONE)
-            c->seen_rooms[ri] = true;
-    }
-    memset(&c->event, 0, sizeof c->event);
-    for (uint32_t i = 0; i < s->config.max_rooms; i++)
-        if (s->rooms[i].used && !c->seen_rooms[i])
-            apply_gone(s, (int32_t)i, &c->event);
-}
-
-/* ------------------------------------------------------------------ */
-/* Replies                                                             */
-/* ------------------------------------------------------------------ */
-
 static int64_t reply_code(const redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -474,6 +479,60 @@ static int64_t reply_code(const redisReply *reply)
         return -1;
     return reply->element[0]->integer;
 }
+
+static uint64_t reply_seq(const redisReply *reply)
+{
+    if (reply->elements < 2 || reply->element[1]->type != REDIS_REPLY_STRING)
+        return 0;
+    return strtoull(reply->element[1]->str, NULL, 10);
+}
+
+/* Every room Redis holds replaces an older mirror of it; mirrored rooms it
+ * no longer holds are gone, unless the mirror shows a change made after
+ * the snapshot. */
+static void apply_snapshot(netcore_lobby_server *s, const redisReply *reply)
+{
+    nci_lobby_cluster *c = s->cluster;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply_code(reply) != 0)
+        return;
+    uint64_t snapshot_seq = reply_seq(reply);
+    if (reply->elements < 3 || reply->element[2]->type != REDIS_REPLY_STRING ||
+        reply->element[2]->len >= sizeof c->epoch)
+        return;
+    /* Another epoch: Redis lost its data (or is another Redis), change
+     * numbers started again, and the snapshot is the whole truth. */
+    bool reset = c->epoch[0] && strcmp(c->epoch, reply->element[2]->str) != 0;
+    snprintf(c->epoch, sizeof c->epoch, "%s", reply->element[2]->str);
+    if (reset)
+        memset(c->room_seq, 0, s->config.max_rooms * sizeof *c->room_seq);
+    memset(c->seen_rooms, 0, s->config.max_rooms * sizeof *c->seen_rooms);
+    for (size_t i = 3; i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_STRING || !nci_lobby_cluster_decode(e->str, e->len, &c->event) ||
+            c->event.kind != NCI_CLUSTER_EV_ROOM) {
+            s->stats.cluster_events_dropped++;
+            continue;
+        }
+        int32_t ri = mirror_find(s, c->event.room_id);
+        if (ri == NCI_LOBBY_NONE || c->room_seq[ri] < c->event.seq)
+            apply_room(s, &c->event);
+        ri = mirror_find(s, c->event.room_id);
+        if (ri != NCI_LOBBY_NONE)
+            c->seen_rooms[ri] = true;
+    }
+    memset(&c->event, 0, sizeof c->event);
+    for (uint32_t i = 0; i < s->config.max_rooms; i++)
+        if (s->rooms[i].used && !c->seen_rooms[i] && c->room_seq[i] <= snapshot_seq)
+            apply_gone(s, (int32_t)i, &c->event);
+    c->floor_seq = snapshot_seq;
+    if (reset || snapshot_seq > c->last_seq)
+        c->last_seq = snapshot_seq;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+/* ------------------------------------------------------------------ */
+
 
 static bool reply_u64(const redisReply *reply, size_t index, uint64_t *out)
 {
@@ -583,7 +642,7 @@ static void on_reply(void *user, uint8_t kind, uint64_t cookie, const redisReply
         return;
     }
     int64_t code = reply_code(reply);
-    uint8_t type = request_type(kind);
+    uint8_t type = (uint8_t)(cookie >> 56) ? (uint8_t)(cookie >> 56) : request_type(kind);
     if (code == 0 || conn == NCI_LOBBY_NONE || type == 0)
         return;
     /* Codes 1..22 are the lobby's; anything else means the store failed. */
@@ -623,7 +682,8 @@ netcore_result nci_lobby_cluster_create(netcore_lobby_server *s)
     c->map_slots = nci_calloc(a, map_size, sizeof *c->map_slots);
     c->token_hex = nci_calloc(a, s->session_capacity, sizeof *c->token_hex);
     c->seen_rooms = nci_calloc(a, s->config.max_rooms, sizeof *c->seen_rooms);
-    if (!c->map_ids || !c->map_slots || !c->token_hex || !c->seen_rooms)
+    c->room_seq = nci_calloc(a, s->config.max_rooms, sizeof *c->room_seq);
+    if (!c->map_ids || !c->map_slots || !c->token_hex || !c->seen_rooms || !c->room_seq)
         return NETCORE_ERR_OUT_OF_MEMORY;
     for (uint32_t i = 0; i < NCI_CLUSTER_SCRIPT_COUNT; i++) {
         size_t n = nci_lobby_cluster_script_text(i, NULL, 0);
@@ -668,6 +728,7 @@ void nci_lobby_cluster_destroy(netcore_lobby_server *s)
     nci_free(a, c->map_slots);
     nci_free(a, c->token_hex);
     nci_free(a, c->seen_rooms);
+    nci_free(a, c->room_seq);
     nci_free(a, c);
     s->cluster = NULL;
 }
@@ -686,7 +747,10 @@ uint32_t nci_lobby_cluster_tick(netcore_lobby_server *s)
         return NCI_CLUSTER_MAX_WAIT_MS;
     if (c->resync) {
         c->resync = false;
-        (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_SNAPSHOT, 0, NULL, NCI_LOBBY_NONE);
+        char epoch[21];
+        nci_cluster_fmt_u64(epoch, nci_rng_next(&s->rng));
+        const char *argv[1] = {epoch};
+        (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_SNAPSHOT, 1, argv, NCI_LOBBY_NONE);
         reassert(s);
     }
     if (s->now_ms >= c->next_tick_ms) {

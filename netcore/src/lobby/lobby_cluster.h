@@ -72,6 +72,7 @@ typedef struct nci_cluster_event {
     uint32_t room_id;   /* ROOM, ROOM_GONE, CHAT (0: lobby-wide chat) */
     uint8_t cause;      /* ROOM, ROOM_GONE: nci_cluster_cause */
     uint64_t subject;   /* the member concerned, or the ended match's id */
+    uint64_t seq;       /* ROOM, ROOM_GONE: number of the change (nc:seq) */
     netcore_lobby_room_params params; /* ROOM; password is "*" when it has one */
     uint64_t owner_id;
     uint64_t match_id;  /* 0: not in a match */
@@ -133,7 +134,7 @@ void nci_lobby_cluster_gs_added(netcore_lobby_server *server, int32_t game_serve
 void nci_lobby_cluster_gs_load(netcore_lobby_server *server, int32_t game_server);
 void nci_lobby_cluster_gs_lost(netcore_lobby_server *server, uint64_t server_id);
 bool nci_lobby_cluster_end_match(netcore_lobby_server *server, uint64_t match_id,
-                                 uint64_t only_server_id);
+                                 uint64_t only_server_id, int32_t reporter_conn);
 bool nci_lobby_cluster_up(const netcore_lobby_server *server);
 
 
@@ -149,7 +150,6 @@ struct nci_lobby_redis;
 #define NCI_CLUSTER_MAX_IN_FLIGHT 16384u
 #define NCI_CLUSTER_TOKEN_HASH_BYTES 16
 #define NCI_CLUSTER_TOKEN_HEX_BYTES (2 * NCI_CLUSTER_TOKEN_HASH_BYTES + 1)
-#define NCI_CLUSTER_NO_CONN UINT32_MAX
 #define NCI_CLUSTER_UNAVAILABLE "cluster store unavailable, try again"
 
 struct nci_lobby_cluster {
@@ -160,6 +160,10 @@ struct nci_lobby_cluster {
     uint32_t map_mask;
     char (*token_hex)[NCI_CLUSTER_TOKEN_HEX_BYTES]; /* per session slot: hash of its token */
     bool *seen_rooms;                   /* per mirror slot, for a snapshot */
+    uint64_t *room_seq;  /* per mirror slot: number of the change it shows */
+    uint64_t floor_seq;  /* changes up to this are in the last snapshot */
+    uint64_t last_seq;   /* highest change number applied */
+    char epoch[24];      /* of the Redis data the mirror follows */
     nci_cluster_event event;
     char text[NCI_CLUSTER_EVENT_MAX_BYTES];
     uint64_t next_tick_ms;
@@ -172,9 +176,13 @@ void nci_cluster_map_put(nci_lobby_cluster *cluster, uint64_t client_id, int32_t
  * room lists it, freed otherwise. */
 void nci_cluster_make_remote(netcore_lobby_server *server, int32_t session, bool connected);
 /* Runs a script for a connection (NCI_LOBBY_NONE: no one to answer);
- * false when Redis is down or too many replies are awaited. */
+ * false when Redis is down or too many replies are awaited. An ERROR in
+ * its reply names request_type (0: the script's usual request). */
 bool nci_cluster_eval(netcore_lobby_server *server, nci_cluster_script script, uint32_t argc,
                       const char *const *argv, int32_t conn);
+bool nci_cluster_eval_for(netcore_lobby_server *server, nci_cluster_script script,
+                          uint32_t argc, const char *const *argv, int32_t conn,
+                          uint8_t request_type);
 /* ERROR(INTERNAL) "cluster store unavailable", counted. */
 void nci_cluster_refuse(netcore_lobby_server *server, int32_t conn, uint8_t request_type);
 void nci_cluster_fmt_u64(char out[21], uint64_t value);

@@ -194,8 +194,9 @@ bool nci_lobby_cluster_decode(const char *bytes, size_t size, nci_cluster_event 
     switch (l.f[0].p[0]) {
     case 'S':
     case 'D':
-        if (l.count != 4 || !parse_u64(l.f[1], UINT32_MAX, &v) || v == 0 ||
-            !parse_u64(l.f[3], UINT64_MAX, &ev->subject))
+        if (l.count != 5 || !parse_u64(l.f[1], UINT32_MAX, &v) || v == 0 ||
+            !parse_u64(l.f[3], UINT64_MAX, &ev->subject) ||
+            !parse_u64(l.f[4], UINT64_MAX, &ev->seq))
             return false;
         ev->room_id = (uint32_t)v;
         if (!parse_u64(l.f[2], NCI_CLUSTER_CAUSE_MATCH_END, &v))

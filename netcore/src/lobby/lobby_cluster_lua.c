@@ -19,12 +19,13 @@ static const char prelude_rooms[] =
     "  local t = redis.call('TIME')\n"
     "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "end\n"
-    "local function room_text(rid, cause, subject)\n"
+    "local function room_text(rid, cause, subject, seq)\n"
     "  local rk = P .. 'room:' .. rid\n"
     "  local h = redis.call('HMGET', rk, 'name', 'max', 'priv', 'pw', 'meta', 'owner', 'match',"
     " 'gs', 'gaddr', 'endr')\n"
-    "  if not h[1] then return 'D\\t' .. rid .. '\\t' .. cause .. '\\t' .. subject .. '\\n' end\n"
-    "  local out = {'S\\t' .. rid .. '\\t' .. cause .. '\\t' .. subject .. '\\n',\n"
+    "  local head = rid .. '\\t' .. cause .. '\\t' .. subject .. '\\t' .. seq .. '\\n'\n"
+    "  if not h[1] then return 'D\\t' .. head end\n"
+    "  local out = {'S\\t' .. head,\n"
     "    'P\\t' .. h[1] .. '\\t' .. h[2] .. '\\t' .. h[3] .. '\\t' .. ((h[4] ~= '') and '1' or"
     " '0') .. '\\n',\n"
     "    'O\\t' .. h[6] .. '\\t' .. h[7] .. '\\t' .. h[8] .. '\\t' .. h[9] .. '\\t' .. h[10] .."
@@ -36,8 +37,14 @@ static const char prelude_rooms[] =
     "  end\n"
     "  return table.concat(out)\n"
     "end\n"
+    /* Every room event carries the next number of nc:seq, also kept in the
+     * room: a node that loads a snapshot tells older events from newer. */
     "local function room_event(rid, cause, subject)\n"
-    "  redis.call('PUBLISH', P .. 'ev', room_text(rid, cause, subject))\n"
+    "  local seq = redis.call('INCR', P .. 'seq')\n"
+    "  if redis.call('EXISTS', P .. 'room:' .. rid) == 1 then\n"
+    "    redis.call('HSET', P .. 'room:' .. rid, 'seq', seq)\n"
+    "  end\n"
+    "  redis.call('PUBLISH', P .. 'ev', room_text(rid, cause, subject, seq))\n"
     "end\n"
     /* Takes a member out of its room; the first remaining member becomes
      * owner if the owner left; an empty room is deleted. */
@@ -278,8 +285,11 @@ static const char script_end[] =
     "local h = redis.call('HMGET', rk, 'owner', 'match', 'gs')\n"
     "if not h[1] then return {8, 'no such room'} end\n"
     "if ARGV[3] ~= '' and h[1] ~= ARGV[3] then return {13, 'not the owner'} end\n"
-    "if h[2] == '0' or (ARGV[2] ~= '' and h[2] ~= ARGV[2]) then return {4, 'no match running'}"
-    " end\n"
+    /* A game server's report crossing another end is normal: ignored. */
+    "if h[2] == '0' or (ARGV[2] ~= '' and h[2] ~= ARGV[2]) then\n"
+    "  if ARGV[4] ~= '' then return {0, 'ignored'} end\n"
+    "  return {4, 'no match running'}\n"
+    "end\n"
     "if ARGV[4] ~= '' and h[3] ~= ARGV[4] then return {4, 'match placed on another server'} end\n"
     "end_match(ARGV[1], ARGV[5])\n"
     "return {0}\n";
@@ -333,11 +343,16 @@ static const char script_tick[] =
     "for _, cid in ipairs(expired) do drop_session(cid) end\n"
     "return {0, #dead, #expired, added}\n";
 
-/* No ARGV. Every room's state, for a node that (re)connects. */
+/* ARGV: a random epoch, kept if Redis has none. The last event number,
+ * Redis's epoch (a new one means Redis lost its data), then every room's
+ * state, for a node that (re)connects. */
 static const char script_snapshot[] =
-    "local out = {0}\n"
+    "local epoch = redis.call('GET', P .. 'epoch')\n"
+    "if not epoch then epoch = ARGV[1]; redis.call('SET', P .. 'epoch', epoch) end\n"
+    "local out = {0, redis.call('GET', P .. 'seq') or '0', epoch}\n"
     "for _, rid in ipairs(redis.call('SMEMBERS', P .. 'rooms')) do\n"
-    "  out[#out + 1] = room_text(rid, 0, '0')\n"
+    "  local seq = redis.call('HGET', P .. 'room:' .. rid, 'seq') or '0'\n"
+    "  out[#out + 1] = room_text(rid, 0, '0', seq)\n"
     "end\n"
     "return out\n";
 

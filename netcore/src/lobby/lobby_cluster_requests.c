@@ -189,7 +189,7 @@ void nci_lobby_cluster_gs_lost(netcore_lobby_server *s, uint64_t server_id)
 }
 
 bool nci_lobby_cluster_end_match(netcore_lobby_server *s, uint64_t match_id,
-                                 uint64_t only_server_id)
+                                 uint64_t only_server_id, int32_t reporter_conn)
 {
     for (uint32_t i = 0; i < s->config.max_rooms; i++) {
         const nci_lobby_room *room = &s->rooms[i];
@@ -201,7 +201,8 @@ bool nci_lobby_cluster_end_match(netcore_lobby_server *s, uint64_t match_id,
         if (only_server_id)
             nci_cluster_fmt_u64(gid, only_server_id);
         const char *argv[5] = {rid, mid, "", gid, "0"};
-        return nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_END, 5, argv, NCI_LOBBY_NONE);
+        return nci_cluster_eval_for(s, NCI_CLUSTER_SCRIPT_END, 5, argv, reporter_conn,
+                                    NCI_LOBBY_SERVER_MATCH_END);
     }
     return false;
 }

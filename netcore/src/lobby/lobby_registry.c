@@ -145,7 +145,7 @@ void nci_lobby_registry_handle(netcore_lobby_server *s, int32_t conn)
     case NCI_LOBBY_SERVER_MATCH_END: {
         uint64_t match_id = s->in_msg.u.server_match_end_id;
         if (s->cluster) {
-            if (!nci_lobby_cluster_end_match(s, match_id, g->server_id))
+            if (!nci_lobby_cluster_end_match(s, match_id, g->server_id, conn))
                 s->stats.match_end_reports_ignored++;
             return;
         }

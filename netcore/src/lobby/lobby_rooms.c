@@ -581,7 +581,7 @@ netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint
     if (!server || match_id == 0)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (server->cluster)
-        return nci_lobby_cluster_end_match(server, match_id, 0) ? NETCORE_OK : NETCORE_ERR_NOT_FOUND;
+        return nci_lobby_cluster_end_match(server, match_id, 0, NCI_LOBBY_NONE) ? NETCORE_OK : NETCORE_ERR_NOT_FOUND;
     for (uint32_t i = 0; i < server->config.max_rooms; i++) {
         if (server->rooms[i].used && server->rooms[i].in_match &&
             server->rooms[i].match_id == match_id) {
