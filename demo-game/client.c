@@ -563,6 +563,7 @@ demo_client *demo_client_create(const demo_client_config *config) {
     netcore_lobby_client_config_default(&lc);
     lc.on_event = on_lobby_event;
     lc.event_user = c;
+    demo_trust_apply(config->trust, NULL, &lc);
     if (netcore_lobby_client_create(&lc, &c->lobby) != NETCORE_OK ||
         netcore_lobby_client_connect(c->lobby, &config->lobby, c->name, netcore_time_now_us() / 1000) !=
             NETCORE_OK) {

@@ -33,6 +33,7 @@
 #include "netcore/transport.h"
 #include "render.h"
 #include "sim.h"
+#include "trust.h"
 
 typedef struct demo_client_config {
     netcore_address lobby;        /* the lobby's TCP address */
@@ -40,6 +41,7 @@ typedef struct demo_client_config {
     netcore_link_profile link;    /* conditioner profile of each direction; zeroed: perfect */
     uint64_t seed;                /* conditioner seed */
     bool quiet;                   /* no log lines on stderr */
+    const demo_trust *trust;      /* how the lobby is trusted (borrowed); NULL or no TLS: plaintext */
 } demo_client_config;
 
 typedef enum demo_client_state {

@@ -48,6 +48,13 @@ static void usage(FILE *out) {
             "  --netgraph        start with the net graph shown\n"
             "  --screenshot F    with --connect or --host: save the view after 4 s of play (.png/.bmp), exit\n"
             "  --software        use SDL's software renderer\n"
+            "lobby security (the lobby speaks TLS; the host prints its certificate's pin):\n"
+            "  --pin HEX         with --connect: trust the lobby whose certificate has this SHA-256\n"
+            "                    pin (what the host prints; LAN games found by the menu are pinned\n"
+            "                    from their announcement, shown on the lobby screen)\n"
+            "  --ca FILE         with --connect: trust certificates from this CA (PEM) instead of\n"
+            "                    the system store; the name checked is HOST\n"
+            "  --insecure        plaintext lobby connections (and a plaintext lobby with --host)\n"
             "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
             "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n");
 }
@@ -79,8 +86,9 @@ static bool parse_pct(const char *s, float *out) {
 }
 
 static bool is_network_flag(const char *a) {
-    static const char *const flags[] = {"--connect", "--host",     "--sim-latency", "--sim-jitter", "--sim-loss",
-                                        "--sim-dup", "--stats",    "--lobby-port",  "--game-port"};
+    static const char *const flags[] = {"--connect", "--host",       "--sim-latency", "--sim-jitter", "--sim-loss",
+                                        "--sim-dup", "--stats",      "--lobby-port",  "--game-port",  "--insecure",
+                                        "--pin",     "--ca"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         if (strcmp(a, flags[i]) == 0) {
             return true;
@@ -140,6 +148,13 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
             o->game_port = (uint16_t)v;
         } else if (strcmp(a, "--seed") == 0 && parse_uint(val, UINT64_MAX, &v)) {
             o->seed = v;
+        } else if (strcmp(a, "--insecure") == 0) {
+            o->trust.insecure = true;
+            takes = false;
+        } else if (strcmp(a, "--pin") == 0 && val && val[0]) {
+            o->trust.pin_text = val;
+        } else if (strcmp(a, "--ca") == 0 && val && val[0]) {
+            o->trust.ca_file = val;
         } else {
             fprintf(stderr, "demo-game: bad or incomplete argument '%s'\n", a);
             usage(stderr);

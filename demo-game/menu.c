@@ -159,13 +159,15 @@ static void connect_typed_address(demo_menu *m) {
         demo_menu_set_message(m, true, "Bad address \"%s\": %s", m->fields[FIELD_ADDRESS].text, netcore_result_str(r));
         return;
     }
-    demo_menu_connect(m, &address);
+    demo_menu_connect(m, &address, m->fields[FIELD_ADDRESS].text, NULL);
 }
 
 static void host_game(demo_menu *m) {
     uint16_t port = 0;
+    uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES] = {0};
+    bool tls = false;
     char error[MENU_MESSAGE_BYTES] = "";
-    if (!m->config.host(m->config.host_user, &port, error, sizeof error)) {
+    if (!m->config.host(m->config.host_user, &port, pin, &tls, error, sizeof error)) {
         demo_menu_set_message(m, true, "Cannot host: %s", error[0] ? error : "the server did not start");
         return;
     }
@@ -173,7 +175,7 @@ static void host_game(demo_menu *m) {
     char text[NETCORE_ADDRESS_STRLEN];
     netcore_address_format(&address, text, sizeof text);
     field_set(&m->fields[FIELD_ADDRESS], text);
-    demo_menu_connect(m, &address);
+    demo_menu_connect(m, &address, NULL, tls ? pin : NULL);
 }
 
 static void create_room(demo_menu *m) {

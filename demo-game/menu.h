@@ -24,9 +24,11 @@
 #include "render_text.h"
 
 /* Starts an embedded lobby (and game server) for a player who hosts. Returns
- * true and the lobby's TCP port on 127.0.0.1 in *out_lobby_port; on failure
- * returns false with a NUL-terminated reason in error (error_size bytes). */
-typedef bool (*demo_menu_host_fn)(void *user, uint16_t *out_lobby_port, char *error, size_t error_size);
+ * true, the lobby's TCP port on 127.0.0.1 in *out_lobby_port and, when it
+ * speaks TLS (*out_tls), its certificate's pin in out_pin (32 bytes); on
+ * failure returns false with a NUL-terminated reason in error (error_size bytes). */
+typedef bool (*demo_menu_host_fn)(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
+                                  char *error, size_t error_size);
 
 typedef struct demo_menu_config {
     SDL_Renderer *renderer;     /* borrowed; must outlive the menu; required */
@@ -45,6 +47,12 @@ typedef struct demo_menu_config {
     uint32_t room_list_interval_ms; /* room list refresh period; default 3000 */
     uint32_t reconnect_attempts;    /* after a lost connection; default 5, 0 never reconnects */
     uint8_t default_max_players;    /* prefilled in "create room"; default 8 */
+    /* Lobby TLS (borrowed; must outlive the menu). NULL: plaintext only
+     * (--insecure). With it, a LAN lobby is pinned to the certificate pin
+     * its discovery answer announced (trust on first use, shown on the
+     * screens), a typed address is verified against the context's store
+     * under its host name, and a lobby announced without TLS is refused. */
+    const netcore_lobby_tls *tls;
 } demo_menu_config;
 
 typedef enum demo_menu_screen {

@@ -250,6 +250,22 @@ static void draw_band(demo_menu *m) {
         text_mid(m, DEMO_LOGICAL_W - 20, 0, BAND_H, DEMO_TEXT_NORMAL, col_dim, DEMO_ALIGN_RIGHT,
                  m->fields[FIELD_NAME].text);
     }
+    /* How this lobby is trusted: the player compares the pin with what the
+     * host printed (trust on first use). */
+    if (m->screen == DEMO_MENU_SCREEN_CONNECTING || m->screen == DEMO_MENU_SCREEN_ROOMS ||
+        m->screen == DEMO_MENU_SCREEN_ROOM || m->screen == DEMO_MENU_SCREEN_RECONNECTING) {
+        char line[64];
+        if (!m->peer_tls) {
+            snprintf(line, sizeof line, "plaintext (--insecure)");
+        } else if (m->peer_pinned) {
+            char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+            netcore_lobby_tls_pin_format(m->peer_pin, pin, sizeof pin);
+            snprintf(line, sizeof line, "TLS pinned %.17s", pin);
+        } else {
+            snprintf(line, sizeof line, "TLS verified by name");
+        }
+        text_mid(m, 230, 0, BAND_H, DEMO_TEXT_SMALL, m->peer_tls ? col_good : col_bad, DEMO_ALIGN_LEFT, line);
+    }
 }
 
 static void draw_field(demo_menu *m, const menu_widget *w) {
@@ -316,7 +332,17 @@ static void draw_lobby_row(demo_menu *m, const menu_widget *w) {
     snprintf(ping, sizeof ping, "%u ms", (unsigned)e->ping_ms);
     int x = w->rect.x, y = w->rect.y, h = w->rect.h;
     text_mid(m, x + 10, y, h, DEMO_TEXT_NORMAL, col_text, DEMO_ALIGN_LEFT, e->found.name);
-    text_mid(m, x + 420, y, h, DEMO_TEXT_NORMAL, col_dim, DEMO_ALIGN_LEFT, addr);
+    text_mid(m, x + 420, y, h, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_LEFT, addr);
+    /* The certificate the lobby announced: pinned on joining. */
+    char tls[40];
+    if (e->found.tls) {
+        char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+        netcore_lobby_tls_pin_format(e->found.tls_pin, pin, sizeof pin);
+        snprintf(tls, sizeof tls, "TLS %.8s", pin);
+    } else {
+        snprintf(tls, sizeof tls, "no TLS");
+    }
+    text_mid(m, x + 580, y, h, DEMO_TEXT_SMALL, e->found.tls ? col_good : col_bad, DEMO_ALIGN_LEFT, tls);
     text_mid(m, x + 740, y, h, DEMO_TEXT_NORMAL, col_text, DEMO_ALIGN_RIGHT, players);
     text_mid(m, x + 840, y, h, DEMO_TEXT_NORMAL, col_text, DEMO_ALIGN_RIGHT, rooms);
     text_mid(m, x + 970, y, h, DEMO_TEXT_NORMAL, e->ping_ms < 60 ? col_good : col_accent, DEMO_ALIGN_RIGHT, ping);

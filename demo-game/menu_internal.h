@@ -94,6 +94,10 @@ struct demo_menu {
     netcore_lobby_client *lobby;   /* NULL before the first connect and while handed over */
     netcore_lobby_discovery *discovery;
     netcore_address lobby_address;
+    /* How the current lobby connection is secured, for the screens. */
+    bool peer_tls;                 /* TLS (else plaintext, --insecure) */
+    bool peer_pinned;              /* trusted by peer_pin (LAN announcement or own host) */
+    uint8_t peer_pin[NETCORE_LOBBY_TLS_PIN_BYTES];
     bool welcomed;                 /* a WELCOME arrived on this session */
     bool leaving;                  /* we asked to disconnect: no reconnection */
     uint64_t client_id;
@@ -153,9 +157,12 @@ void demo_menu_go_screen(demo_menu *menu, demo_menu_screen screen);
 void demo_menu_show_error(demo_menu *menu, demo_menu_screen back, const char *fmt, const char *detail);
 
 /* menu_lobby.c. Connects to the lobby at address with the nickname field
- * (creating the client on first use) and shows the connecting screen;
- * failures show the error screen. */
-void demo_menu_connect(demo_menu *menu, const netcore_address *address);
+ * (a new client each time) and shows the connecting screen; failures show
+ * the error screen. Trust (with config.tls): host_pin when given (the own
+ * embedded lobby), else the pin a LAN lobby at that address announced, else
+ * the system store and typed_host (HOST[:PORT] as typed; may be NULL). */
+void demo_menu_connect(demo_menu *menu, const netcore_address *address, const char *typed_host,
+                       const uint8_t *host_pin);
 
 /* menu_lobby.c. Leaves the lobby on purpose (GOODBYE, no reconnection) and
  * returns to the browser. */

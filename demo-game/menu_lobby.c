@@ -19,33 +19,93 @@ static bool room_has_member(const netcore_lobby_room_state *room, uint64_t clien
 
 static void lobby_event(void *user, const netcore_lobby_event *ev);
 
-/* Starts a connection to the lobby at address with the nickname field. The
- * client is reused when idle and replaced when it is still connected. */
-void demo_menu_connect(demo_menu *m, const netcore_address *address) {
-    if (m->lobby && netcore_lobby_client_is_connected(m->lobby)) {
-        netcore_lobby_client_destroy(m->lobby);
-        m->lobby = NULL;
+static bool pin_is_zero(const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
+    uint8_t any = 0;
+    for (size_t i = 0; i < NETCORE_LOBBY_TLS_PIN_BYTES; i++) {
+        any |= pin[i];
     }
-    if (!m->lobby) {
-        netcore_lobby_client_config cfg;
-        netcore_lobby_client_config_default(&cfg);
-        cfg.allocator = m->config.allocator;
-        cfg.log = m->config.log;
-        cfg.on_event = lobby_event;
-        cfg.event_user = m;
-        netcore_result r = netcore_lobby_client_create(&cfg, &m->lobby);
-        if (r != NETCORE_OK) {
-            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot create the lobby client: %s",
-                                 netcore_result_str(r));
-            return;
+    return any == 0;
+}
+
+/* The discovered lobby at address, if any. */
+static const netcore_lobby_found *discovered(const demo_menu *m, const netcore_address *address) {
+    for (size_t i = 0; i < m->lobby_count; i++) {
+        if (netcore_address_equal(&m->lobbies[i].found.lobby_address, address)) {
+            return &m->lobbies[i].found;
         }
+    }
+    return NULL;
+}
+
+/* Fills the TLS fields of cfg for a connection to address (see
+ * demo_menu_connect); false with the error screen shown when the lobby
+ * cannot be trusted. */
+static bool choose_trust(demo_menu *m, const netcore_address *address, const char *typed_host,
+                         const uint8_t *host_pin, netcore_lobby_client_config *cfg) {
+    m->peer_tls = m->config.tls != NULL;
+    m->peer_pinned = false;
+    if (!m->config.tls) {
+        return true;
+    }
+    const netcore_lobby_found *found = host_pin ? NULL : discovered(m, address);
+    if (found && !found->tls) {
+        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "%s announces no TLS: start demo-game with "
+                                                          "--insecure to join a plaintext lobby",
+                             found->name);
+        return false;
+    }
+    const uint8_t *pin = host_pin ? host_pin : found && !pin_is_zero(found->tls_pin) ? found->tls_pin : NULL;
+    cfg->tls = m->config.tls;
+    if (pin) {
+        /* Trust on first use: the certificate the LAN announcement named. */
+        cfg->tls_pin_set = true;
+        memcpy(cfg->tls_pin_sha256, pin, NETCORE_LOBBY_TLS_PIN_BYTES);
+        memcpy(m->peer_pin, pin, NETCORE_LOBBY_TLS_PIN_BYTES);
+        m->peer_pinned = true;
+        return true;
+    }
+    /* A typed address: the system store must vouch for its name. */
+    SDL_strlcpy(cfg->tls_server_name, typed_host ? typed_host : "", sizeof cfg->tls_server_name);
+    char *colon = SDL_strrchr(cfg->tls_server_name, ':');
+    if (colon && !SDL_strchr(cfg->tls_server_name, '[')) {
+        *colon = '\0';
+    }
+    if (!cfg->tls_server_name[0]) {
+        netcore_address_format(address, cfg->tls_server_name, sizeof cfg->tls_server_name);
+        colon = SDL_strrchr(cfg->tls_server_name, ':');
+        if (colon) {
+            *colon = '\0';
+        }
+    }
+    return true;
+}
+
+void demo_menu_connect(demo_menu *m, const netcore_address *address, const char *typed_host,
+                       const uint8_t *host_pin) {
+    /* A new client per lobby: each has its own trust (pin, name or none). */
+    netcore_lobby_client_destroy(m->lobby);
+    m->lobby = NULL;
+    netcore_lobby_client_config cfg;
+    netcore_lobby_client_config_default(&cfg);
+    cfg.allocator = m->config.allocator;
+    cfg.log = m->config.log;
+    cfg.on_event = lobby_event;
+    cfg.event_user = m;
+    if (!choose_trust(m, address, typed_host, host_pin, &cfg)) {
+        return;
+    }
+    netcore_result r = netcore_lobby_client_create(&cfg, &m->lobby);
+    if (r != NETCORE_OK) {
+        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot create the lobby client: %s",
+                             netcore_result_str(r));
+        return;
     }
     m->lobby_address = *address;
     m->welcomed = false;
     m->leaving = false;
     m->in_room = false;
     m->client_id = 0;
-    netcore_result r = netcore_lobby_client_connect(m->lobby, address, m->fields[FIELD_NAME].text, m->now_ms);
+    r = netcore_lobby_client_connect(m->lobby, address, m->fields[FIELD_NAME].text, m->now_ms);
     if (r != NETCORE_OK) {
         demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot connect: %s", netcore_result_str(r));
         return;
@@ -139,8 +199,11 @@ static void on_match_start(demo_menu *m, const netcore_lobby_match_start *match)
 }
 
 static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
-    const char *why = ev->error_code ? netcore_lobby_error_str(ev->error_code)
-                                     : (ev->text && ev->text[0] ? ev->text : "connection closed");
+    /* A refused certificate says which check failed in the text. */
+    bool detailed = ev->error_code == NETCORE_LOBBY_ERR_TLS_FAILED && ev->text && ev->text[0];
+    const char *why = detailed ? ev->text
+                      : ev->error_code ? netcore_lobby_error_str(ev->error_code)
+                                       : (ev->text && ev->text[0] ? ev->text : "connection closed");
     if (m->leaving) {
         m->leaving = false;
         return;

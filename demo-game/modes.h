@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netcore/transport.h"
+#include "trust.h"
 #include "render.h"
 #include "sim.h"
 
@@ -42,6 +43,7 @@ typedef struct demo_net_options {
     bool no_lag_compensation;  /* start with lag compensation off */
     const char *screenshot;    /* save the view after 4 s of play, then exit */
     uint64_t seed;
+    demo_trust_options trust;  /* --insecure, --ca, --pin */
 } demo_net_options;
 
 /* Set by SIGINT/SIGTERM (main.c); the modes poll it. */

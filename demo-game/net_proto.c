@@ -13,6 +13,8 @@
 
 /* ---- schema ---- */
 
+_Static_assert(DEMO_MAX_PLAYERS <= 16, "ship ids and attackers are 4-bit schema fields");
+
 static bool add_field(netcore_schema *s, uint16_t type, const char *name, netcore_field_kind kind,
                       unsigned bits, bool is_signed, float min, float max, float precision, uint16_t *out) {
     netcore_field_desc d;
@@ -62,7 +64,9 @@ bool demo_net_schema_create(demo_net_schema *o) {
          add_int(s, t, "cooldown", 4, false, &o->ship_cooldown) &&
          add_int(s, t, "respawn", 7, false, &o->ship_respawn) && add_int(s, t, "score", 12, true, &o->ship_score) &&
          add_int(s, t, "deaths", 12, false, &o->ship_deaths) &&
-         add_int(s, t, "last_input", 32, false, &o->ship_last_input);
+         add_int(s, t, "last_input", 32, false, &o->ship_last_input) &&
+         /* Who hit it last: the death banner names that player. */
+         add_int(s, t, "attacker", 4, false, &o->ship_attacker);
     t = o->type_shot;
     ok = ok && add_pos(s, t, "pos", &o->shot_pos) &&
          add_field(s, t, "vel", NETCORE_FIELD_VEC2, 0, false, -16.0f, 16.0f, 1.0f / 64.0f, &o->shot_vel) &&
@@ -166,6 +170,7 @@ static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, ne
     netcore_snapshot_server_set_int(sv, e, sc->ship_score, p->score);
     netcore_snapshot_server_set_int(sv, e, sc->ship_deaths, p->deaths);
     netcore_snapshot_server_set_int(sv, e, sc->ship_last_input, last_input);
+    netcore_snapshot_server_set_int(sv, e, sc->ship_attacker, p->last_attacker);
 }
 
 bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv, demo_net_mirror *m,
@@ -303,6 +308,8 @@ static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity
     p->respawn_ticks = (uint16_t)rd_int(r, e, sc->ship_respawn);
     p->score = (int16_t)rd_int(r, e, sc->ship_score);
     p->deaths = (int16_t)rd_int(r, e, sc->ship_deaths);
+    int64_t attacker = rd_int(r, e, sc->ship_attacker);
+    p->last_attacker = attacker >= 0 && attacker < DEMO_MAX_PLAYERS ? (uint8_t)attacker : 0;
     if (last_input) {
         last_input[id] = (uint32_t)rd_int(r, e, sc->ship_last_input);
     }

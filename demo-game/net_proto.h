@@ -64,7 +64,8 @@ typedef struct demo_net_schema {
     uint64_t hash;
     uint16_t type_ship, type_shot, type_round;
     uint16_t ship_id, ship_pos, ship_x, ship_y, ship_vx, ship_vy, ship_angle, ship_health,
-        ship_alive, ship_cooldown, ship_respawn, ship_score, ship_deaths, ship_last_input;
+        ship_alive, ship_cooldown, ship_respawn, ship_score, ship_deaths, ship_last_input,
+        ship_attacker;
     uint16_t shot_pos, shot_vel, shot_owner, shot_life;
     uint16_t round_state, round_number, round_ticks_left;
 } demo_net_schema;

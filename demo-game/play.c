@@ -16,6 +16,7 @@
 #include "netcore/netcore.h"
 #include "render.h"
 #include "server.h"
+#include "trust.h"
 
 typedef struct play {
     const demo_net_options *options;
@@ -29,6 +30,9 @@ typedef struct play {
     uint64_t shot_due_us; /* --screenshot: when to take it, 0 before playing */
     bool shot_taken;
     demo_world empty; /* drawn while not in game */
+    demo_trust trust; /* the lobby connections' trust (TLS context, --pin) */
+    demo_host_identity identity; /* hosting: the lobby's certificate */
+    bool have_identity;
 } play;
 
 static const netcore_link_preset presets[] = {NETCORE_LINK_PERFECT, NETCORE_LINK_LAN, NETCORE_LINK_WIFI,
@@ -103,6 +107,14 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
         char name[NETCORE_LOBBY_NAME_MAX + 1];
         snprintf(name, sizeof name, "%.20s's game", o->name);
         sc.lobby_name = name;
+        if (!o->trust.insecure && !p->have_identity) {
+            p->have_identity = demo_host_identity_load(&p->identity);
+            if (!p->have_identity) {
+                snprintf(error, error_size, "cannot make the host certificate (see the terminal)");
+                return false;
+            }
+        }
+        sc.identity = p->have_identity ? &p->identity : NULL;
         p->server = demo_server_create(&sc);
         if (!p->server) {
             snprintf(error, error_size, "cannot open ports %u and %u (in use?)", o->lobby_port, o->game_port);
@@ -111,16 +123,30 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
     }
     uint16_t game_port = 0;
     demo_server_ports(p->server, out_lobby_port, &game_port);
-    fprintf(stderr, "demo-game: hosting: lobby on TCP port %u, game on UDP port %u; others join with "
-                    "demo-game --connect THIS_MACHINE_IP:%u\n",
-            *out_lobby_port, game_port, *out_lobby_port);
+    if (p->have_identity) {
+        char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+        netcore_lobby_tls_pin_format(p->identity.pin, pin, sizeof pin);
+        fprintf(stderr, "demo-game: hosting: lobby on TCP port %u (TLS), game on UDP port %u; others find "
+                        "it in their LAN list, or join with\n  demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
+                *out_lobby_port, game_port, *out_lobby_port, pin);
+    } else {
+        fprintf(stderr, "demo-game: hosting: plaintext lobby on TCP port %u, game on UDP port %u; others join "
+                        "with demo-game --insecure --connect THIS_MACHINE_IP:%u\n",
+                *out_lobby_port, game_port, *out_lobby_port);
+    }
     return true;
 }
 
-/* The menu's "Host" button. */
-static bool host_from_menu(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+/* The menu's "Host" button: the local player pins the host's own certificate. */
+static bool host_from_menu(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls, char *error,
+                           size_t error_size) {
     play *p = user;
-    return start_server(p, p->options, out_lobby_port, error, error_size);
+    if (!start_server(p, p->options, out_lobby_port, error, error_size)) {
+        return false;
+    }
+    *out_tls = p->have_identity;
+    memcpy(out_pin, p->identity.pin, NETCORE_LOBBY_TLS_PIN_BYTES);
+    return true;
 }
 
 /* One frame of the game: network, drawing. Returns the client's state. */
@@ -185,6 +211,9 @@ static int run_direct(play *p, demo_client_config *cc) {
             return 1;
         }
         cc->lobby = netcore_address_ipv4(127, 0, 0, 1, cc->lobby.port);
+        /* Its own lobby: trusted by the pin of the certificate it serves. */
+        p->trust.pin_set = p->have_identity;
+        memcpy(p->trust.pin, p->identity.pin, sizeof p->trust.pin);
     }
     start_client(p, demo_client_create(cc));
     if (!p->client) {
@@ -246,6 +275,7 @@ static int run_menu(play *p, demo_client_config *cc) {
     mc.player_name = o->name;
     mc.host = host_from_menu;
     mc.host_user = p;
+    mc.tls = p->trust.tls;
     demo_menu *menu = demo_menu_create(&mc);
     if (!menu) {
         fprintf(stderr, "demo-game: cannot open the lobby menu\n");
@@ -326,14 +356,26 @@ int demo_play_run(const demo_net_options *o) {
         fprintf(stderr, "demo-game: cannot initialise the network\n");
         return 1;
     }
+    /* --connect names the lobby (checked against its certificate); the menu
+     * and --host get the context only (pins come later). */
+    demo_trust_options trust_options = o->trust;
+    if (!o->connect) {
+        trust_options.pin_text = NULL;
+    }
+    if (!demo_trust_make(&trust_options, o->connect, &p.trust)) {
+        netcore_shutdown();
+        return 1;
+    }
     demo_client_config cc;
     memset(&cc, 0, sizeof cc);
+    cc.trust = &p.trust;
     cc.name = o->name;
     cc.link = o->link;
     cc.seed = o->seed;
     if (o->connect && (netcore_address_parse(o->connect, 7777, &cc.lobby) != NETCORE_OK ||
                        cc.lobby.family != NETCORE_ADDRESS_IPV4)) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);
+        demo_trust_release(&p.trust);
         netcore_shutdown();
         return 1;
     }
@@ -357,6 +399,7 @@ int demo_play_run(const demo_net_options *o) {
         SDL_Quit();
     }
     demo_server_destroy(p.server);
+    demo_trust_release(&p.trust);
     netcore_shutdown();
     return rc;
 }

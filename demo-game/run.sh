@@ -52,7 +52,10 @@ if [[ -z $port ]]; then
     cat "$work/server.log" >&2
     exit 1
 fi
-"$bin/demo-game" --headless --connect "127.0.0.1:$port" --bots "$bots" --duration "$seconds" \
+# The lobby speaks TLS with the host's self-signed certificate: the bots pin
+# it, as a player joining with --connect would.
+pin=$(sed -n 's/.*certificate SHA-256 \([0-9A-F:]*\).*/\1/p' "$work/server.log")
+"$bin/demo-game" --headless --connect "127.0.0.1:$port" --pin "$pin" --bots "$bots" --duration "$seconds" \
     --stats "$work/bots.jsonl" 2>"$work/bots.log"
 kill -INT "$server_pid"
 wait "$server_pid" || true

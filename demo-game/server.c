@@ -615,6 +615,11 @@ static bool make_lobby(demo_server *s) {
     lc.max_game_servers = 0;
     lc.discovery_enabled = s->config.discovery;
     lc.discovery_port = s->config.lobby_port;
+    if (s->config.identity) {
+        lc.tls_cert_file = s->config.identity->cert_file;
+        lc.tls_key_file = s->config.identity->key_file;
+        memcpy(lc.discovery_tls_pin, s->config.identity->pin, sizeof lc.discovery_tls_pin);
+    }
     snprintf(lc.lobby_name, sizeof lc.lobby_name, "%s", s->config.lobby_name ? s->config.lobby_name : "netcore demo");
     netcore_result r = netcore_lobby_server_create(&lc, &s->lobby);
     if (r != NETCORE_OK) {
@@ -636,6 +641,7 @@ static bool make_registry(demo_server *s) {
     rc.user = s;
     rc.seed = s->config.seed ^ netcore_time_now_us();
     rc.quiet = s->config.quiet;
+    rc.trust = s->config.register_trust;
     s->registry = demo_registry_create(&rc);
     memset(rc.key, 0, sizeof rc.key);
     return s->registry != NULL;

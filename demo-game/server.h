@@ -38,6 +38,7 @@
 
 #include "netcore/token.h"
 #include "netcore/transport.h"
+#include "trust.h"
 
 typedef struct demo_server_config {
     netcore_address bind;      /* IPv4 to listen on; family NONE: every interface */
@@ -52,6 +53,10 @@ typedef struct demo_server_config {
     bool discovery;            /* answer LAN discovery probes; default true */
     const char *lobby_name;    /* default "netcore demo"; copied */
     bool quiet;                /* no log lines on stderr */
+    /* The embedded lobby's certificate (TLS on every lobby connection, its
+     * pin in discovery answers); NULL: a plaintext lobby (--insecure).
+     * Borrowed during create. */
+    const demo_host_identity *identity;
     /* Game server only mode: the remote lobby's TCP address (IPv4 or IPv6);
      * family NONE (the default): the embedded lobby above. lobby_port,
      * discovery and lobby_name are then unused. */
@@ -63,6 +68,9 @@ typedef struct demo_server_config {
      * port actually bound. IPv4. */
     netcore_address game_address;
     uint32_t capacity;         /* register mode: players announced, default (0) and at most max_players */
+    /* Register mode: how the remote lobby is trusted (borrowed; must outlive
+     * the server); NULL or without a TLS context: plaintext. */
+    const demo_trust *register_trust;
 } demo_server_config;
 
 typedef struct demo_server demo_server;

@@ -12,6 +12,7 @@
 
 #include "netcore/netcore.h"
 #include "server.h"
+#include "trust.h"
 #include "stats_file.h"
 
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
@@ -36,13 +37,22 @@ static void usage(FILE *out) {
                  "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
                  "  --duration S      stop after S seconds (default: until Ctrl-C)\n"
                  "  --quiet           no log lines\n"
+                 "  --tls-cert FILE   the lobby's TLS certificate (PEM; default: a self-signed one made\n"
+                 "                    on first run in $XDG_CONFIG_HOME/netcore-demo or ~/.config/netcore-demo)\n"
+                 "  --tls-key FILE    its private key (PEM), with --tls-cert\n"
+                 "  --insecure        plaintext lobby (players need --insecure too); with --register:\n"
+                 "                    register in plaintext\n"
                  "game server only, under a separate lobby (netcore-lobby):\n"
                  "  --register HOST:PORT     register with that lobby instead of running one\n"
                  "  --key-file FILE          the lobby's key as 64 hex digits (netcore-lobby --generate-key)\n"
                  "  --key-hex HEX            the key itself\n"
                  "  --game-address HOST:PORT address players are sent to (default: the --bind IP, or\n"
                  "                           the lobby's host, with the game port)\n"
-                 "  --capacity N             players announced to the lobby (default --max-players)\n");
+                 "  --capacity N             players announced to the lobby (default --max-players)\n"
+                 "  --lobby-ca FILE          trust the lobby's certificate by this CA (PEM) instead of\n"
+                 "                           the system store; the name checked is HOST of --register\n"
+                 "  --lobby-pin HEX          trust the lobby's certificate by its SHA-256 pin instead\n"
+                 "                           (netcore-lobby prints it)\n");
 }
 
 /* The key as netcore-lobby reads it: 64 hex digits, from a file or the
@@ -88,6 +98,10 @@ int main(int argc, char **argv) {
     const char *key_file = NULL;
     const char *key_hex = NULL;
     const char *register_text = NULL;
+    const char *tls_cert = NULL;
+    const char *tls_key = NULL;
+    demo_trust_options trust_options;
+    memset(&trust_options, 0, sizeof trust_options);
     double duration_s = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -100,6 +114,17 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--quiet") == 0) {
             cfg.quiet = true;
             takes = false;
+        } else if (strcmp(a, "--insecure") == 0) {
+            trust_options.insecure = true;
+            takes = false;
+        } else if (strcmp(a, "--tls-cert") == 0 && val) {
+            tls_cert = val;
+        } else if (strcmp(a, "--tls-key") == 0 && val) {
+            tls_key = val;
+        } else if (strcmp(a, "--lobby-ca") == 0 && val) {
+            trust_options.ca_file = val;
+        } else if (strcmp(a, "--lobby-pin") == 0 && val) {
+            trust_options.pin_text = val;
         } else if (strcmp(a, "--lobby-port") == 0 && parse_uint(val, 65535, &v)) {
             cfg.lobby_port = (uint16_t)v;
         } else if (strcmp(a, "--game-port") == 0 && parse_uint(val, 65535, &v)) {
@@ -155,6 +180,33 @@ int main(int argc, char **argv) {
     if (register_text && !load_key(key_file, key_hex, cfg.key)) {
         return 2;
     }
+    if (!tls_cert != !tls_key || (register_text && tls_cert) ||
+        (!register_text && (trust_options.ca_file || trust_options.pin_text))) {
+        fprintf(stderr, "demo-server: --tls-cert and --tls-key go together, without --register; "
+                        "--lobby-ca and --lobby-pin go with --register\n");
+        usage(stderr);
+        return 2;
+    }
+    if (tls_cert && trust_options.insecure) {
+        fprintf(stderr, "demo-server: --insecure and --tls-cert exclude each other\n");
+        return 2;
+    }
+    /* The lobby's certificate, or how the remote lobby is trusted. */
+    demo_host_identity identity;
+    demo_trust register_trust;
+    memset(&register_trust, 0, sizeof register_trust);
+    if (register_text) {
+        if (!demo_trust_make(&trust_options, register_text, &register_trust)) {
+            return 2;
+        }
+        cfg.register_trust = &register_trust;
+    } else if (!trust_options.insecure) {
+        if (!(tls_cert ? demo_host_identity_from_files(tls_cert, tls_key, &identity)
+                       : demo_host_identity_load(&identity))) {
+            return 1;
+        }
+        cfg.identity = &identity;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -175,6 +227,7 @@ int main(int argc, char **argv) {
     demo_server *server = demo_server_create(&cfg);
     memset(cfg.key, 0, sizeof cfg.key);
     if (!server) {
+        demo_trust_release(&register_trust);
         netcore_shutdown();
         demo_stats_close(stats);
         return 1;
@@ -189,6 +242,16 @@ int main(int argc, char **argv) {
     } else if (!cfg.quiet) {
         fprintf(stderr, "demo-server: lobby on TCP port %u, game on UDP port %u; Ctrl-C stops\n", lobby_port,
                 game_port);
+        if (cfg.identity) {
+            /* Scripts and tests read the pin from this line. */
+            char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+            netcore_lobby_tls_pin_format(cfg.identity->pin, pin, sizeof pin);
+            fprintf(stderr, "demo-server: lobby TLS certificate SHA-256 %s\n"
+                            "demo-server: players join with demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
+                    pin, lobby_port, pin);
+        } else {
+            fprintf(stderr, "demo-server: plaintext lobby (--insecure): players need --insecure too\n");
+        }
     }
     uint64_t start = netcore_time_now_us();
     uint64_t next_stats = start + 1000000;
@@ -208,6 +271,7 @@ int main(int argc, char **argv) {
         }
     }
     demo_server_destroy(server);
+    demo_trust_release(&register_trust);
     netcore_shutdown();
     demo_stats_close(stats);
     return 0;

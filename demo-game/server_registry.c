@@ -106,6 +106,9 @@ demo_registry *demo_registry_create(const demo_registry_config *config) {
     netcore_lobby_client_config_default(&lc);
     lc.on_event = on_event;
     lc.event_user = r;
+    /* The registration (key digest, then every match's member list) goes
+     * over TLS to a lobby verified like any other. */
+    demo_trust_apply(config->trust, NULL, &lc);
     if (netcore_lobby_client_create(&lc, &r->client) != NETCORE_OK) {
         demo_registry_destroy(r);
         return NULL;

@@ -19,6 +19,7 @@
 
 #include "netcore/token.h"
 #include "netcore/transport.h"
+#include "trust.h"
 
 /* A match placed on this server: member_ids (member_count client ids) are
  * the players whose tokens to expect; valid only during the call. */
@@ -34,6 +35,7 @@ typedef struct demo_registry_config {
     void *user;
     uint64_t seed;                        /* backoff jitter */
     bool quiet;                           /* no log lines on stderr */
+    const demo_trust *trust;              /* borrowed; NULL or trust->tls NULL: plaintext */
 } demo_registry_config;
 
 typedef struct demo_registry_stats {

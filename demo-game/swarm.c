@@ -87,13 +87,21 @@ int demo_swarm_run(const demo_net_options *o) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);
         return 1;
     }
+    /* One trust context for the whole swarm. */
+    demo_trust trust;
+    if (!demo_trust_make(&o->trust, o->connect, &trust)) {
+        return 1;
+    }
+    cfg.trust = &trust;
     FILE *stats = NULL;
     if (o->stats && !(stats = demo_stats_open(o->stats))) {
+        demo_trust_release(&trust);
         return 1;
     }
     if (netcore_init() != NETCORE_OK) {
         fprintf(stderr, "demo-game: cannot initialise the network\n");
         demo_stats_close(stats);
+        demo_trust_release(&trust);
         return 1;
     }
     bot *bots = calloc((size_t)n, sizeof *bots);
@@ -146,6 +154,7 @@ int demo_swarm_run(const demo_net_options *o) {
         demo_client_destroy(bots[i].client);
     }
     free(bots);
+    demo_trust_release(&trust);
     netcore_shutdown();
     demo_stats_close(stats);
     return rc;

@@ -34,9 +34,13 @@ while [ $i -lt 100 ] && [ -z "$port" ]; do
     i=$((i + 1))
 done
 [ -n "$port" ] || fail "the server did not report its lobby port"
+# The lobby speaks TLS with the host certificate (made on first run in
+# XDG_CONFIG_HOME); the bots pin it as a player would from the server's output.
+pin=$(sed -n 's/.*certificate SHA-256 \([0-9A-F:]*\).*/\1/p' "$srv_log")
+[ -n "$pin" ] || fail "the server did not report its certificate pin"
 
-timeout --foreground 50 "$game_bin" --headless --connect "127.0.0.1:$port" --bots 4 --duration 30 --stats "$bot_stats" \
-    2>"$work/e2e-bots.log"
+timeout --foreground 50 "$game_bin" --headless --connect "127.0.0.1:$port" --pin "$pin" --bots 4 --duration 30 \
+    --stats "$bot_stats" 2>"$work/e2e-bots.log"
 rc=$?
 [ $rc -eq 0 ] || fail "the bot swarm exited with $rc"
 stop_within "$server_pid" 20 INT demo-server || fail "demo-server did not stop cleanly on Ctrl-C"

@@ -90,11 +90,14 @@ while [ $i -lt 100 ] && ! grep -q "lobby on TCP port" "$work/lan-server.log" 2>/
     i=$((i + 1))
 done
 grep -q "lobby on TCP port" "$work/lan-server.log" || fail "the server did not start"
+# Its lobby speaks TLS; the clients pin the certificate the server printed.
+pin=$(sed -n 's/.*certificate SHA-256 \([0-9A-F:]*\).*/\1/p' "$work/lan-server.log")
+[ -n "$pin" ] || fail "the server did not report its certificate pin"
 
-timeout --foreground 50 ip netns exec "$ns_a" "$game_bin" --headless --connect 10.213.1.1 --bots 1 --name alpha \
+timeout --foreground 50 ip netns exec "$ns_a" "$game_bin" --headless --connect 10.213.1.1 --pin "$pin" --bots 1 --name alpha \
     --duration 25 --stats "$work/lan-a.jsonl" 2>"$work/lan-a.log" &
 pid_a=$!
-timeout --foreground 50 ip netns exec "$ns_b" "$game_bin" --headless --connect 10.213.2.1 --bots 1 --name beta \
+timeout --foreground 50 ip netns exec "$ns_b" "$game_bin" --headless --connect 10.213.2.1 --pin "$pin" --bots 1 --name beta \
     --duration 25 --stats "$work/lan-b.jsonl" 2>"$work/lan-b.log" &
 pid_b=$!
 pids="$pids $pid_a $pid_b"

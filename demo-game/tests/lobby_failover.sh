@@ -64,19 +64,26 @@ field() { sed -n "s/.*\"$1\": \"\{0,1\}\([a-z0-9.]*\).*/\1/p"; }
 last_value() { tail -n 1 "$2" | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"; }
 
 "$lobby_bin" --generate-key >key || fail "no key"
+# The lobby speaks TLS with a certificate made here for 127.0.0.1: the game
+# servers verify it as their CA (chain and address), the bots by its pin.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout lobby-key.pem -out lobby-cert.pem \
+    >openssl.log 2>&1 || fail "openssl could not make a certificate"
 # The fallback game address is never used: the bots start once both game
 # servers are registered.
 "$lobby_bin" --bind 127.0.0.1 --port 0 --game-address 127.0.0.1:9 --key-file key --max-game-servers 2 \
-    --seconds 55 >lobby.json 2>lobby.log &
+    --tls-cert lobby-cert.pem --tls-key lobby-key.pem --seconds 55 >lobby.json 2>lobby.log &
 lobby_pid=$!
 port=$(wait_sed 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' lobby.log)
 [ -n "$port" ] || fail "the lobby did not report its port"
+pin=$(wait_sed 's/.*certificate SHA-256 \([0-9A-F:]*\).*/\1/p' lobby.log)
+[ -n "$pin" ] || fail "the lobby did not report its certificate pin"
 
-"$server_bin" --register "127.0.0.1:$port" --key-file key --bind 127.0.0.1 --game-port 0 --duration 50 \
-    --stats a.jsonl 2>a.log &
+"$server_bin" --register "127.0.0.1:$port" --key-file key --lobby-ca lobby-cert.pem --bind 127.0.0.1 \
+    --game-port 0 --duration 50 --stats a.jsonl 2>a.log &
 a_pid=$!
-"$server_bin" --register "127.0.0.1:$port" --key-file key --bind 127.0.0.1 --game-port 0 --duration 50 \
-    --stats b.jsonl 2>b.log &
+"$server_bin" --register "127.0.0.1:$port" --key-file key --lobby-ca lobby-cert.pem --bind 127.0.0.1 \
+    --game-port 0 --duration 50 --stats b.jsonl 2>b.log &
 b_pid=$!
 a_port=$(wait_sed 's/.*game on UDP port \([0-9]*\).*/\1/p' a.log)
 b_port=$(wait_sed 's/.*game on UDP port \([0-9]*\).*/\1/p' b.log)
@@ -84,8 +91,8 @@ b_port=$(wait_sed 's/.*game on UDP port \([0-9]*\).*/\1/p' b.log)
 [ -n "$(wait_sed '/registered with the lobby/p' a.log)" ] || fail "game server A did not register"
 [ -n "$(wait_sed '/registered with the lobby/p' b.log)" ] || fail "game server B did not register"
 
-timeout 50 "$game_bin" --headless --connect "127.0.0.1:$port" --bots 4 --duration 28 --stats bots.jsonl \
-    2>bots.log &
+timeout 50 "$game_bin" --headless --connect "127.0.0.1:$port" --pin "$pin" --bots 4 --duration 28 \
+    --stats bots.jsonl 2>bots.log &
 bots_pid=$!
 
 # Every bot playing, on either server.

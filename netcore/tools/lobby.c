@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "netcore/lobby.h"
 #include "netcore/netcore.h"
@@ -47,7 +48,12 @@ typedef struct options {
     const char *redis;
     const char *redis_password_file;
     const char *node_id;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *probe_text;
+    uint32_t rate_limit_ban_s;
     double seconds;
+    bool tls12;
     bool discovery;
     bool generate_key;
     bool verbose;
@@ -58,6 +64,7 @@ static void print_usage(FILE *out)
     fprintf(out,
             "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
             "       netcore-lobby --generate-key\n"
+            "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n"
             "\n"
             "  --game-address HOST:PORT  game server written in connect tokens (required)\n"
             "  --key-file FILE           file holding the 32-byte key as 64 hex digits\n"
@@ -82,8 +89,18 @@ static void print_usage(FILE *out)
             "  --redis-password-file FILE  Redis AUTH password (first line of FILE)\n"
             "  --node-id ID              this node's name in the cluster (required with --redis;\n"
             "                            1..32 of A-Z a-z 0-9 _ . -, unique among live nodes)\n"
+            "  --tls-cert FILE           PEM certificate chain: with --tls-key, every connection\n"
+            "                            (players and game servers) must speak TLS\n"
+            "  --tls-key FILE            PEM private key of --tls-cert\n"
+            "  --tls12                   also accept TLS 1.2 (default: TLS 1.3 only)\n"
+            "  --rate-limit-ban S        bar an address that flooded for S seconds (default 10;\n"
+            "                            0: off)\n"
             "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
             "  --generate-key            print a new random key as hex and exit\n"
+            "  --probe ADDR[:PORT]       send LAN discovery probes to ADDR (a lobby or a broadcast\n"
+            "                            address; port 7777 by default) for --seconds (default 2),\n"
+            "                            print each lobby that answers as a JSON line, exit 0 if\n"
+            "                            any answered, 1 otherwise\n"
             "  --verbose                 log connections and errors on stderr\n"
             "  --help\n",
             NETCORE_LOBBY_MAX_LISTEN);
@@ -103,6 +120,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     opts->max_rooms = 128;
     opts->max_game_servers = 16;
     opts->discovery_port = 7777;
+    opts->rate_limit_ban_s = 10;
     *out_help = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -116,13 +134,15 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             return true;
         }
         if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0 ||
-            strcmp(name, "discovery") == 0) {
+            strcmp(name, "discovery") == 0 || strcmp(name, "tls12") == 0) {
             if (eq)
                 return usage_error("flag takes no value: '%s'", arg);
             if (name[0] == 'v')
                 opts->verbose = true;
             else if (name[0] == 'g')
                 opts->generate_key = true;
+            else if (name[0] == 't')
+                opts->tls12 = true;
             else
                 opts->discovery = true;
             continue;
@@ -165,6 +185,14 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             opts->redis_password_file = value;
         } else if (strcmp(name, "node-id") == 0) {
             opts->node_id = value;
+        } else if (strcmp(name, "probe") == 0) {
+            opts->probe_text = value;
+        } else if (strcmp(name, "tls-cert") == 0) {
+            opts->tls_cert = value;
+        } else if (strcmp(name, "tls-key") == 0) {
+            opts->tls_key = value;
+        } else if (strcmp(name, "rate-limit-ban") == 0) {
+            ok = tool_parse_u32(value, 86400, &opts->rate_limit_ban_s);
         } else if (strcmp(name, "seconds") == 0) {
             ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
         } else {
@@ -173,7 +201,7 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         if (!ok)
             return usage_error("bad value for '%s'", arg);
     }
-    if (opts->generate_key)
+    if (opts->generate_key || opts->probe_text)
         return true;
     if (!opts->game_address_text)
         return usage_error("%s", "--game-address is required");
@@ -183,6 +211,8 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         return usage_error("%s", "--node-id and --redis-password-file need --redis");
     if (!opts->key_file == !opts->key_hex)
         return usage_error("%s", "exactly one of --key-file and --key-hex is required");
+    if (!opts->tls_cert != !opts->tls_key)
+        return usage_error("%s", "--tls-cert and --tls-key go together");
     return true;
 }
 
@@ -239,6 +269,64 @@ static bool load_redis_password(const char *path, char *out, size_t size)
     return true;
 }
 
+/* --probe: discovery probes every 250 ms, answers printed once per lobby. */
+static int probe(const options *opts)
+{
+    netcore_address to;
+    if (netcore_address_parse(opts->probe_text, 7777, &to) != NETCORE_OK ||
+        to.family != NETCORE_ADDRESS_IPV4) {
+        usage_error("cannot parse --probe '%s' (an IPv4 address)", opts->probe_text);
+        return EXIT_USAGE;
+    }
+    netcore_lobby_discovery *d = NULL;
+    if (netcore_lobby_discovery_create(NULL, &d) != NETCORE_OK) {
+        fprintf(stderr, "netcore-lobby: cannot open a UDP socket\n");
+        return 1;
+    }
+    double seconds = opts->seconds > 0 ? opts->seconds : 2.0;
+    uint64_t start_ms = netcore_time_now_us() / 1000;
+    uint64_t end_ms = start_ms + (uint64_t)(seconds * 1000.0);
+    uint64_t next_probe_ms = start_ms;
+    size_t printed = 0;
+    for (uint64_t now = start_ms; now < end_ms && !stop_requested;
+         now = netcore_time_now_us() / 1000) {
+        if (now >= next_probe_ms) {
+            if (netcore_lobby_discovery_probe(d, &to) != NETCORE_OK)
+                fprintf(stderr, "netcore-lobby: cannot send a probe to %s: %s\n", opts->probe_text,
+                        strerror(errno));
+            next_probe_ms = now + 250;
+        }
+        netcore_lobby_discovery_update(d, now);
+        const netcore_lobby_found *found = NULL;
+        size_t count = 0;
+        netcore_lobby_discovery_results(d, &found, &count);
+        for (; printed < count; printed++) {
+            char address[NETCORE_ADDRESS_STRLEN];
+            char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+            netcore_address_format(&found[printed].lobby_address, address, sizeof address);
+            netcore_lobby_tls_pin_format(found[printed].tls_pin, pin, sizeof pin);
+            /* The name is valid text without controls; quotes and backslashes are escaped. */
+            char name[2 * NETCORE_LOBBY_NAME_MAX + 1];
+            size_t w = 0;
+            for (const char *c = found[printed].name; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    name[w++] = '\\';
+                name[w++] = *c;
+            }
+            name[w] = '\0';
+            printf("{\"lobby\":\"%s\",\"name\":\"%s\",\"players\":%u,\"rooms\":%u,\"tls\":%s,"
+                   "\"pin\":\"%s\"}\n",
+                   address, name, (unsigned)found[printed].players, (unsigned)found[printed].rooms,
+                   found[printed].tls ? "true" : "false", found[printed].tls ? pin : "");
+            fflush(stdout);
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    netcore_lobby_discovery_destroy(d);
+    return printed > 0 ? 0 : 1;
+}
+
 /* Turns options into a server config; false (reason printed) on a bad value. */
 static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
 {
@@ -264,6 +352,15 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     cfg->game_server_timeout_ms = opts->game_server_timeout_s * 1000u;
     cfg->discovery_enabled = opts->discovery;
     cfg->discovery_port = (uint16_t)opts->discovery_port;
+    cfg->rate_limit_ban_ms = opts->rate_limit_ban_s * 1000u;
+    cfg->tls_cert_file = opts->tls_cert;
+    cfg->tls_key_file = opts->tls_key;
+    cfg->tls_allow_tls12 = opts->tls12;
+    if (opts->tls_cert) {
+        /* LAN players pin what discovery tells them (trust on first use). */
+        if (netcore_lobby_tls_cert_pin(opts->tls_cert, cfg->discovery_tls_pin) != NETCORE_OK)
+            return usage_error("cannot read a certificate from '%s'", opts->tls_cert);
+    }
     if (opts->name) {
         if (strlen(opts->name) > NETCORE_LOBBY_NAME_MAX)
             return usage_error("--name '%s' is longer than 32 bytes", opts->name);
@@ -294,7 +391,9 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
            "\"registrations_rejected\":%llu,\"game_servers_lost\":%llu,"
            "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
-           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu}\n",
+           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
+           "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
+           "\"connections_rejected_banned\":%llu}\n",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->connections_rejected_per_ip,
@@ -310,7 +409,10 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->game_servers_lost,
            (unsigned long long)s->matches_ended_server_lost,
            (unsigned long long)s->match_end_reports_ignored,
-           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped);
+           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped,
+           (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_handshakes_failed,
+           (unsigned long long)s->tls_plaintext_refused,
+           (unsigned long long)s->connections_rejected_banned);
 }
 
 int main(int argc, char **argv)
@@ -325,6 +427,8 @@ int main(int argc, char **argv)
     }
     if (opts.generate_key)
         return generate_key();
+    if (opts.probe_text)
+        return probe(&opts);
     netcore_lobby_server_config cfg;
     if (!make_config(&opts, &cfg))
         return EXIT_USAGE;
@@ -350,6 +454,12 @@ int main(int argc, char **argv)
     if (opts.redis)
         fprintf(stderr, "netcore-lobby: cluster node %s, state in redis %s\n", opts.node_id,
                 opts.redis);
+    if (opts.tls_cert) {
+        char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
+        netcore_lobby_tls_pin_format(cfg.discovery_tls_pin, pin, sizeof pin);
+        fprintf(stderr, "netcore-lobby: TLS %s, certificate SHA-256 %s\n",
+                opts.tls12 ? "1.2 and 1.3" : "1.3", pin);
+    }
     netcore_address discovery;
     if (netcore_lobby_server_discovery_address(server, &discovery) == NETCORE_OK) {
         char text[NETCORE_ADDRESS_STRLEN];

@@ -318,3 +318,81 @@ Test(lobby_tls, pins_parse_and_format_round_trip)
     cr_assert_eq(netcore_lobby_tls_pin_parse(bare, back), NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_eq(netcore_lobby_tls_pin_parse("zz", back), NETCORE_ERR_INVALID_ARGUMENT);
 }
+
+/* Probes discovery at to until an answer arrives (or the wait runs out). */
+static size_t discover(fixture *f, netcore_lobby_discovery *d, const netcore_address *to,
+                       const netcore_lobby_found **found, uint64_t wait_ms)
+{
+    cr_assert_eq(netcore_lobby_discovery_probe(d, to), NETCORE_OK);
+    size_t count = 0;
+    uint64_t deadline = now_ms() + wait_ms;
+    for (int i = 0; i < WAIT_ITERATIONS && count == 0 && now_ms() < deadline; i++) {
+        pump_once(f);
+        netcore_lobby_discovery_update(d, now_ms());
+        netcore_lobby_discovery_results(d, found, &count);
+    }
+    return count;
+}
+
+Test(lobby_tls, discovery_answers_carry_the_pin_and_a_pinned_join_works)
+{
+    fixture f;
+    fixture_tls cert = {0};
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.discovery_enabled = true;
+    cfg.discovery_port = 0;
+    make_test_cert(&cert, "lan-host");
+    cr_assert_eq(netcore_lobby_tls_cert_pin(cert.cert, cfg.discovery_tls_pin), NETCORE_OK);
+    cfg.tls_cert_file = cert.cert;
+    cfg.tls_key_file = cert.key;
+    start_server(&f, &cfg);
+    netcore_address probe_to;
+    cr_assert_eq(netcore_lobby_server_discovery_address(f.server, &probe_to), NETCORE_OK);
+    netcore_lobby_discovery *d = NULL;
+    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    const netcore_lobby_found *found = NULL;
+    cr_assert_eq(discover(&f, d, &probe_to, &found, WAIT_MS), 1);
+    cr_assert(found[0].tls);
+    cr_assert_eq(memcmp(found[0].tls_pin, cfg.discovery_tls_pin, NETCORE_LOBBY_TLS_PIN_BYTES), 0);
+    /* Trust on first use: the pin heard on the LAN lets the player in. */
+    netcore_lobby_tls *system = trust_of(NULL);
+    test_client *t = tls_client(&f, system, NULL, found[0].tls_pin);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &found[0].lobby_address, "lan", now_ms()),
+                 NETCORE_OK);
+    wait_for(&f, &t->welcomes, 1, "welcome");
+    netcore_lobby_discovery_destroy(d);
+    teardown(&f);
+    netcore_lobby_tls_destroy(system);
+    remove_test_cert(&cert);
+}
+
+/* The discovery socket is bound to the wildcard (for broadcasts) but a
+ * lobby listening on 127.0.0.1 does not answer probes sent to 127.0.0.2. */
+Test(lobby_tls, discovery_of_a_bound_lobby_answers_only_for_its_address)
+{
+    fixture f;
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    cfg.discovery_enabled = true;
+    cfg.discovery_port = 0;
+    start_server(&f, &cfg);
+    netcore_address probe_to;
+    cr_assert_eq(netcore_lobby_server_discovery_address(f.server, &probe_to), NETCORE_OK);
+    cr_assert_eq(probe_to.bytes[0], 127);
+    cr_assert_eq(probe_to.bytes[3], 1);
+    netcore_lobby_discovery *d = NULL;
+    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    const netcore_lobby_found *found = NULL;
+    netcore_address other = probe_to;
+    other.bytes[3] = 2;
+    cr_assert_eq(discover(&f, d, &other, &found, 300), 0);
+    netcore_lobby_server_stats st;
+    netcore_lobby_server_get_stats(f.server, &st);
+    cr_assert_eq(st.discovery_dropped, 1, "the probe for 127.0.0.2 arrived and was not answered");
+    cr_assert_eq(discover(&f, d, &probe_to, &found, WAIT_MS), 1);
+    cr_assert(netcore_address_equal(&found[0].lobby_address, &f.address));
+    cr_assert_eq(found[0].tls, test_tls.made);
+    netcore_lobby_discovery_destroy(d);
+    teardown(&f);
+}

@@ -4,9 +4,12 @@
  * netcore_lobby_server on 127.0.0.1 (ephemeral ports) in the same process.
  * Every wait is a bounded loop; nothing asserts on timing.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <SDL.h>
 
@@ -32,6 +35,11 @@ typedef struct rig {
     netcore_address discovery_address;
     seat seats[2];
     netcore_lobby_client *held; /* a lobby client handed over by a menu */
+    /* TLS rigs: the server's certificate (made in dir) and the menus' trust. */
+    bool server_tls;
+    char dir[64], cert[96], key[96];
+    netcore_lobby_tls *trust;
+    bool no_discovery; /* the menus probe a port where nothing answers */
 } rig;
 
 static uint64_t now_ms(void) {
@@ -54,6 +62,16 @@ static void start_server(rig *r, uint32_t idle_timeout_ms) {
     if (idle_timeout_ms) {
         cfg.idle_timeout_ms = idle_timeout_ms;
     }
+    if (r->server_tls) {
+        snprintf(r->dir, sizeof r->dir, "/tmp/netcore-menu-tls-XXXXXX");
+        cr_assert_not_null(mkdtemp(r->dir));
+        snprintf(r->cert, sizeof r->cert, "%s/cert.pem", r->dir);
+        snprintf(r->key, sizeof r->key, "%s/key.pem", r->dir);
+        cr_assert_eq(netcore_lobby_tls_make_self_signed(r->cert, r->key, "menu-host", 2), NETCORE_OK);
+        cfg.tls_cert_file = r->cert;
+        cfg.tls_key_file = r->key;
+        cr_assert_eq(netcore_lobby_tls_cert_pin(r->cert, cfg.discovery_tls_pin), NETCORE_OK);
+    }
     cr_assert_eq(netcore_lobby_server_create(&cfg, &r->server), NETCORE_OK);
     cr_assert_eq(netcore_lobby_server_address(r->server, 0, &r->lobby_address), NETCORE_OK);
     cr_assert_eq(netcore_lobby_server_discovery_address(r->server, &r->discovery_address), NETCORE_OK);
@@ -73,6 +91,10 @@ static void open_seat(rig *r, int i, const char *name) {
     cfg.text = s->text;
     cfg.player_name = name;
     cfg.discovery_target = r->discovery_address;
+    if (r->no_discovery) {
+        cfg.discovery_target = netcore_address_ipv4(127, 0, 0, 1, 9);
+    }
+    cfg.tls = r->trust;
     cfg.discovery_interval_ms = 200;
     cfg.room_list_interval_ms = 100;
     cfg.reconnect_attempts = 2;
@@ -104,7 +126,28 @@ static void rig_close(rig *r) {
         }
     }
     netcore_lobby_server_destroy(r->server);
+    netcore_lobby_tls_destroy(r->trust);
+    if (r->server_tls) {
+        unlink(r->cert);
+        unlink(r->key);
+        rmdir(r->dir);
+    }
     SDL_Quit();
+}
+
+/* One seat whose menu speaks TLS (system store, pins from discovery) to a
+ * lobby with (server_tls) or without TLS. */
+static void rig_open_tls(rig *r, bool server_tls, bool no_discovery) {
+    memset(r, 0, sizeof *r);
+    cr_assert_eq(SDL_setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    cr_assert_eq(SDL_Init(SDL_INIT_VIDEO), 0, "SDL_Init: %s", SDL_GetError());
+    r->server_tls = server_tls;
+    r->no_discovery = no_discovery;
+    start_server(r, 0);
+    netcore_lobby_tls_config tc;
+    netcore_lobby_tls_config_default(&tc);
+    cr_assert_eq(netcore_lobby_tls_create(&tc, &r->trust), NETCORE_OK);
+    open_seat(r, 0, "");
 }
 
 typedef bool (*rig_pred)(rig *r, const void *arg);
@@ -620,17 +663,23 @@ Test(demo_menu, room_list_pages) {
     rig_close(&r);
 }
 
-static bool host_on_test_server(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+static bool host_on_test_server(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
+                                char *error, size_t error_size) {
     const rig *r = user;
     (void)error;
     (void)error_size;
+    (void)out_pin;
+    *out_tls = false;
     *out_lobby_port = r->lobby_address.port;
     return true;
 }
 
-static bool host_fails(void *user, uint16_t *out_lobby_port, char *error, size_t error_size) {
+static bool host_fails(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls, char *error,
+                       size_t error_size) {
     (void)user;
     (void)out_lobby_port;
+    (void)out_pin;
+    (void)out_tls;
     snprintf(error, error_size, "%s", "port in use");
     return false;
 }
@@ -666,4 +715,64 @@ Test(demo_menu, config_without_renderer_is_refused) {
     demo_menu_config_default(&cfg);
     cr_assert_null(demo_menu_create(&cfg));
     demo_menu_destroy(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* TLS                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Name screen, then the discovered lobby's row and Connect. */
+static void join_discovered(rig *r) {
+    demo_menu *menu = r->seats[0].menu;
+    type_text(menu, "tina");
+    press_key(menu, SDLK_RETURN);
+    widget_wait lobby_row = {0, "test lobby"};
+    cr_assert(pump_until(r, widget_shown, &lobby_row), "the lobby was not discovered");
+    click(menu, "test lobby");
+    click(menu, "Connect");
+}
+
+Test(demo_menu, a_lan_lobby_is_joined_by_the_pin_it_announced) {
+    rig r;
+    rig_open_tls(&r, true, false);
+    join_discovered(&r);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ROOMS);
+    assert_drawn(&r.seats[0], "rooms-tls-pinned");
+    netcore_lobby_server_stats st;
+    netcore_lobby_server_get_stats(r.server, &st);
+    cr_assert_eq(st.tls_handshakes, 1);
+    rig_close(&r);
+}
+
+Test(demo_menu, a_lan_lobby_without_tls_is_refused_unless_insecure) {
+    rig r;
+    rig_open_tls(&r, false, false);
+    join_discovered(&r);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ERROR);
+    cr_assert(strstr(demo_menu_message(r.seats[0].menu), "--insecure"), "message: %s",
+              demo_menu_message(r.seats[0].menu));
+    netcore_lobby_server_stats st;
+    netcore_lobby_server_get_stats(r.server, &st);
+    cr_assert_eq(st.connections_accepted, 0, "nothing was sent in plaintext");
+    rig_close(&r);
+}
+
+Test(demo_menu, a_typed_address_needs_a_certificate_the_system_trusts) {
+    rig r;
+    rig_open_tls(&r, true, true); /* not discovered: no pin to go by */
+    demo_menu *menu = r.seats[0].menu;
+    demo_menu_update(menu, now_ms()); /* the menu's clock, as a running game's first frame sets it */
+    type_text(menu, "tina");
+    press_key(menu, SDLK_RETURN);
+    char address[NETCORE_ADDRESS_STRLEN];
+    netcore_address_format(&r.lobby_address, address, sizeof address);
+    clear_field(menu, "Lobby address (host or host:port)");
+    type_text(menu, address);
+    press_key(menu, SDLK_RETURN);
+    wait_screen(&r, 0, DEMO_MENU_SCREEN_ERROR);
+    cr_assert(strstr(demo_menu_message(menu), "certificate"), "message: %s", demo_menu_message(menu));
+    netcore_lobby_server_stats st;
+    netcore_lobby_server_get_stats(r.server, &st);
+    cr_assert_eq(st.sessions, 0);
+    rig_close(&r);
 }

@@ -295,10 +295,14 @@ typedef struct netcore_lobby_server_config {
      * long is closed with ERROR(TIMEOUT) and its registration is lost.
      * Default 0: idle_timeout_ms applies, as for players. */
     uint32_t game_server_timeout_ms;
-    /* LAN discovery: when enabled, a UDP socket on the IP of listen[0] (which
-     * must be IPv4) and discovery_port answers netcore_lobby_discovery probes
-     * with lobby_name, the TCP port and the player and room counts. Port 0
-     * picks an ephemeral port (netcore_lobby_server_discovery_address()). */
+    /* LAN discovery: when enabled, a UDP socket on discovery_port answers
+     * netcore_lobby_discovery probes with lobby_name, the TCP port, the
+     * player and room counts and (TLS) the certificate pin. The socket is
+     * bound to the wildcard address so that broadcast probes arrive; when
+     * listen[0] (which must be IPv4) names one address, only probes that
+     * reach that address's interface for it or for a broadcast address are
+     * answered, from that address. Port 0 picks an ephemeral port
+     * (netcore_lobby_server_discovery_address()). */
     bool discovery_enabled;          /* default false */
     uint16_t discovery_port;         /* default 7777 */
     char lobby_name[NETCORE_LOBBY_NAME_MAX + 1]; /* default "netcore lobby" */
@@ -666,6 +670,12 @@ typedef struct netcore_lobby_found {
     uint16_t players; /* sessions, as the lobby counts them */
     uint16_t rooms;
     uint64_t last_seen_ms;
+    /* The lobby speaks TLS; tls_pin is its certificate's SHA-256 as the
+     * lobby announced it (all zero if it did not), to pin on first use
+     * (netcore_lobby_client_config.tls_pin_sha256). An answer can be forged
+     * by anyone on the LAN: show the pin to the player. */
+    bool tls;
+    uint8_t tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES];
 } netcore_lobby_found;
 
 /* Opens a UDP socket (broadcast allowed) on an ephemeral port. allocator may

@@ -1,9 +1,14 @@
 /* LAN discovery over UDP: a lobby answers probes with its name, TCP port
  * and counts; a netcore_lobby_discovery sends probes (unicast or broadcast)
  * and collects the answers. Format in docs/lobby-protocol.md. */
-#define _POSIX_C_SOURCE 200809L
+/* struct in_pktinfo (which address and interface a probe arrived on). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,15 +18,18 @@
 #include "platform/net_internal.h"
 
 #define DISCOVERY_MAGIC 0x444c434eu /* bytes 'N' 'C' 'L' 'D' */
-#define DISCOVERY_VERSION 1
+#define DISCOVERY_VERSION 2
 #define KIND_PROBE 1
 #define KIND_ANSWER 2
 #define HEADER_BYTES 16
-/* u16 TCP port, u16 players, u16 rooms, u8 name length, then the name. */
-#define ANSWER_FIXED_BYTES (HEADER_BYTES + 7)
+/* Version 1: u16 TCP port, u16 players, u16 rooms, u8 name length, name. */
+#define ANSWER_V1_FIXED_BYTES (HEADER_BYTES + 7)
+/* Version 2 adds, before the name length: u8 flags (bit 0: TLS), bytes[32] pin. */
+#define ANSWER_FIXED_BYTES (HEADER_BYTES + 6 + 1 + NETCORE_LOBBY_TLS_PIN_BYTES + 1)
 #define MAX_DATAGRAMS_PER_UPDATE 32
 
-_Static_assert(ANSWER_FIXED_BYTES + NETCORE_LOBBY_NAME_MAX <= NCI_LOBBY_PROBE_BYTES,
+_Static_assert(ANSWER_V1_FIXED_BYTES + NETCORE_LOBBY_NAME_MAX <= NCI_LOBBY_PROBE_V1_BYTES &&
+                   ANSWER_FIXED_BYTES + NETCORE_LOBBY_NAME_MAX <= NCI_LOBBY_PROBE_BYTES,
                "an answer must never be larger than the probe that caused it");
 
 static void put_le(uint8_t *p, uint64_t v, size_t n)
@@ -38,19 +46,22 @@ static uint64_t get_le(const uint8_t *p, size_t n)
     return v;
 }
 
-static void write_header(uint8_t *p, uint8_t kind, uint64_t nonce)
+static void write_header(uint8_t *p, uint16_t version, uint8_t kind, uint64_t nonce)
 {
     put_le(p, DISCOVERY_MAGIC, 4);
-    put_le(p + 4, DISCOVERY_VERSION, 2);
+    put_le(p + 4, version, 2);
     p[6] = kind;
     p[7] = 0;
     put_le(p + 8, nonce, 8);
 }
 
-static bool header_valid(const uint8_t *p, size_t size, uint8_t kind)
+/* The version of a valid header of this kind (1 or 2), 0 otherwise. */
+static uint16_t header_version(const uint8_t *p, size_t size, uint8_t kind)
 {
-    return size >= HEADER_BYTES && get_le(p, 4) == DISCOVERY_MAGIC &&
-           get_le(p + 4, 2) == DISCOVERY_VERSION && p[6] == kind && p[7] == 0;
+    if (size < HEADER_BYTES || get_le(p, 4) != DISCOVERY_MAGIC || p[6] != kind || p[7] != 0)
+        return 0;
+    uint16_t version = (uint16_t)get_le(p + 4, 2);
+    return version == 1 || version == DISCOVERY_VERSION ? version : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -60,17 +71,20 @@ static bool header_valid(const uint8_t *p, size_t size, uint8_t kind)
 void nci_lobby_discovery_encode_probe(uint64_t nonce, uint8_t out[NCI_LOBBY_PROBE_BYTES])
 {
     memset(out, 0, NCI_LOBBY_PROBE_BYTES);
-    write_header(out, KIND_PROBE, nonce);
+    write_header(out, DISCOVERY_VERSION, KIND_PROBE, nonce);
 }
 
-bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce)
+bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce,
+                                      uint16_t *out_version)
 {
-    if (size != NCI_LOBBY_PROBE_BYTES || !header_valid(datagram, size, KIND_PROBE))
+    uint16_t version = header_version(datagram, size, KIND_PROBE);
+    if (version == 0 || size != (version == 1 ? NCI_LOBBY_PROBE_V1_BYTES : NCI_LOBBY_PROBE_BYTES))
         return false;
     for (size_t k = HEADER_BYTES; k < size; k++)
         if (datagram[k] != 0)
             return false;
     *out_nonce = get_le(datagram + 8, 8);
+    *out_version = version;
     return true;
 }
 
@@ -78,29 +92,45 @@ size_t nci_lobby_discovery_encode_answer(const nci_lobby_discovery_answer *answe
                                          uint8_t out[NCI_LOBBY_PROBE_BYTES])
 {
     size_t name_len = strnlen(answer->name, NETCORE_LOBBY_NAME_MAX);
-    write_header(out, KIND_ANSWER, answer->nonce);
+    bool v1 = answer->version == 1;
+    write_header(out, v1 ? 1 : DISCOVERY_VERSION, KIND_ANSWER, answer->nonce);
     put_le(out + 16, answer->tcp_port, 2);
     put_le(out + 18, answer->players, 2);
     put_le(out + 20, answer->rooms, 2);
-    out[22] = (uint8_t)name_len;
-    memcpy(out + ANSWER_FIXED_BYTES, answer->name, name_len);
-    return ANSWER_FIXED_BYTES + name_len;
+    size_t fixed = v1 ? ANSWER_V1_FIXED_BYTES : ANSWER_FIXED_BYTES;
+    if (!v1) {
+        out[22] = answer->tls ? 1 : 0;
+        memcpy(out + 23, answer->tls_pin, NETCORE_LOBBY_TLS_PIN_BYTES);
+    }
+    out[fixed - 1] = (uint8_t)name_len;
+    memcpy(out + fixed, answer->name, name_len);
+    return fixed + name_len;
 }
 
 bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
                                        nci_lobby_discovery_answer *out_answer)
 {
-    if (size < ANSWER_FIXED_BYTES || !header_valid(datagram, size, KIND_ANSWER))
+    uint16_t version = header_version(datagram, size, KIND_ANSWER);
+    size_t fixed = version == 1 ? ANSWER_V1_FIXED_BYTES : ANSWER_FIXED_BYTES;
+    if (version == 0 || size < fixed)
         return false;
-    size_t name_len = datagram[22];
-    if (name_len > NETCORE_LOBBY_NAME_MAX || size != ANSWER_FIXED_BYTES + name_len)
+    size_t name_len = datagram[fixed - 1];
+    if (name_len > NETCORE_LOBBY_NAME_MAX || size != fixed + name_len)
         return false;
-    memcpy(out_answer->name, datagram + ANSWER_FIXED_BYTES, name_len);
+    memset(out_answer, 0, sizeof *out_answer);
+    if (version != 1) {
+        if (datagram[22] > 1)
+            return false;
+        out_answer->tls = datagram[22] == 1;
+        memcpy(out_answer->tls_pin, datagram + 23, NETCORE_LOBBY_TLS_PIN_BYTES);
+    }
+    memcpy(out_answer->name, datagram + fixed, name_len);
     out_answer->name[name_len] = '\0';
     /* An embedded NUL would shorten the name: refused like a control byte. */
     if (strlen(out_answer->name) != name_len ||
         !nci_lobby_text_valid(out_answer->name, NETCORE_LOBBY_NAME_MAX, false))
         return false;
+    out_answer->version = version;
     out_answer->nonce = get_le(datagram + 8, 8);
     out_answer->tcp_port = (uint16_t)get_le(datagram + 16, 2);
     out_answer->players = (uint16_t)get_le(datagram + 18, 2);
@@ -132,24 +162,110 @@ static int open_udp(const netcore_address *bind_address, bool broadcast)
 /* Lobby side                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Finds the interface that holds ip (network order): its index and, when
+ * it has one, its broadcast address (host order). */
+static void find_interface(uint32_t ip, int *out_ifindex, uint32_t *out_broadcast)
+{
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0)
+        return;
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+            ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr != ip)
+            continue;
+        *out_ifindex = (int)if_nametoindex(i->ifa_name);
+        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
+            i->ifa_broadaddr->sa_family == AF_INET)
+            *out_broadcast =
+                ntohl(((const struct sockaddr_in *)(const void *)i->ifa_broadaddr)->sin_addr.s_addr);
+        break;
+    }
+    freeifaddrs(list);
+}
+
 netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
 {
     s->discovery_fd = -1;
+    s->discovery_ifindex = 0;
+    s->discovery_broadcast = 0;
     if (!s->config.discovery_enabled)
         return NETCORE_OK;
-    netcore_address bind_address = s->config.listen[0];
-    if (bind_address.family == NETCORE_ADDRESS_IPV6)
+    netcore_address listen0 = s->config.listen[0];
+    if (listen0.family == NETCORE_ADDRESS_IPV6)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    bind_address.port = s->config.discovery_port;
-    s->discovery_fd = open_udp(&bind_address, false);
+    /* The wildcard, whatever listen[0] says: a socket bound to a unicast
+     * address never receives broadcasts on Linux. */
+    netcore_address any = netcore_address_ipv4(0, 0, 0, 0, s->config.discovery_port);
+    s->discovery_fd = open_udp(&any, false);
     if (s->discovery_fd < 0)
         return NETCORE_ERR_SOCKET;
+    int one = 1;
     struct sockaddr_storage bound;
     socklen_t len = sizeof bound;
-    if (getsockname(s->discovery_fd, (struct sockaddr *)&bound, &len) != 0 ||
+    if (setsockopt(s->discovery_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
+        getsockname(s->discovery_fd, (struct sockaddr *)&bound, &len) != 0 ||
         !nci_address_from_sockaddr((struct sockaddr *)&bound, &s->discovery_address))
         return NETCORE_ERR_SOCKET;
+    /* Reported as listen[0]'s address: where a unicast probe should go. */
+    memcpy(s->discovery_address.bytes, listen0.bytes, 4);
+    uint32_t ip = 0;
+    memcpy(&ip, listen0.bytes, 4);
+    if (ip != 0) {
+        s->discovery_ifindex = -1; /* unknown: only probes sent to the address itself */
+        find_interface(ip, &s->discovery_ifindex, &s->discovery_broadcast);
+    }
     return NETCORE_OK;
+}
+
+/* With listen[0] naming one address: a probe is for this lobby when it was
+ * sent to that address, or to a broadcast address and arrived on the
+ * interface that holds it. A lobby on another address of this host (or
+ * another interface's subnet) stays silent. */
+static bool probe_is_for_us(const netcore_lobby_server *s, const struct in_pktinfo *info)
+{
+    if (s->discovery_ifindex == 0)
+        return true;
+    if (!info)
+        return false;
+    uint32_t dst = ntohl(info->ipi_addr.s_addr);
+    uint32_t own = 0;
+    memcpy(&own, s->config.listen[0].bytes, 4);
+    if (info->ipi_addr.s_addr == own)
+        return true;
+    return info->ipi_ifindex == s->discovery_ifindex &&
+           (dst == 0xffffffffu || (s->discovery_broadcast != 0 && dst == s->discovery_broadcast));
+}
+
+/* Sends the answer from listen[0]'s address when it names one, so that the
+ * player connects to the address the lobby listens on. */
+static void send_answer(const netcore_lobby_server *s, const uint8_t *datagram, size_t size,
+                        const struct sockaddr_storage *to, socklen_t to_len)
+{
+    struct iovec iov = {(void *)datagram, size};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = (void *)to;
+    msg.msg_namelen = to_len;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        struct cmsghdr align;
+    } control;
+    if (s->discovery_ifindex != 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo info;
+        memset(&info, 0, sizeof info);
+        memcpy(&info.ipi_spec_dst.s_addr, s->config.listen[0].bytes, 4);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    (void)sendmsg(s->discovery_fd, &msg, 0);
 }
 
 void nci_lobby_discovery_read(netcore_lobby_server *s)
@@ -157,13 +273,33 @@ void nci_lobby_discovery_read(netcore_lobby_server *s)
     for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
         uint8_t probe[NCI_LOBBY_PROBE_BYTES + 1];
         struct sockaddr_storage from;
-        socklen_t from_len = sizeof from;
-        ssize_t n = recvfrom(s->discovery_fd, probe, sizeof probe, 0, (struct sockaddr *)&from,
-                             &from_len);
+        union {
+            char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+            struct cmsghdr align;
+        } control;
+        struct iovec iov = {probe, sizeof probe};
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_name = &from;
+        msg.msg_namelen = sizeof from;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        ssize_t n = recvmsg(s->discovery_fd, &msg, 0);
         if (n < 0)
             return;
+        struct in_pktinfo info_copy;
+        const struct in_pktinfo *info = NULL;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+                memcpy(&info_copy, CMSG_DATA(c), sizeof info_copy);
+                info = &info_copy;
+            }
         nci_lobby_discovery_answer answer;
-        if (!nci_lobby_discovery_decode_probe(probe, (size_t)n, &answer.nonce)) {
+        memset(&answer, 0, sizeof answer);
+        if (!probe_is_for_us(s, info) ||
+            !nci_lobby_discovery_decode_probe(probe, (size_t)n, &answer.nonce, &answer.version)) {
             s->stats.discovery_dropped++;
             continue;
         }
@@ -172,11 +308,13 @@ void nci_lobby_discovery_read(netcore_lobby_server *s)
         answer.tcp_port = s->listen_addresses[0].port;
         answer.players = counts.sessions > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.sessions;
         answer.rooms = counts.rooms > UINT16_MAX ? UINT16_MAX : (uint16_t)counts.rooms;
+        answer.tls = s->tls_context != NULL;
+        memcpy(answer.tls_pin, s->config.discovery_tls_pin, sizeof answer.tls_pin);
         memcpy(answer.name, s->config.lobby_name, sizeof answer.name);
         answer.name[NETCORE_LOBBY_NAME_MAX] = '\0';
         uint8_t datagram[NCI_LOBBY_PROBE_BYTES];
         size_t size = nci_lobby_discovery_encode_answer(&answer, datagram);
-        (void)sendto(s->discovery_fd, datagram, size, 0, (struct sockaddr *)&from, from_len);
+        send_answer(s, datagram, size, &from, msg.msg_namelen);
         s->stats.discovery_answered++;
     }
 }
@@ -276,6 +414,8 @@ static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n
     memcpy(entry->name, answer.name, sizeof entry->name);
     entry->players = answer.players;
     entry->rooms = answer.rooms;
+    entry->tls = answer.tls;
+    memcpy(entry->tls_pin, answer.tls_pin, sizeof entry->tls_pin);
     entry->last_seen_ms = now_ms;
 }
 

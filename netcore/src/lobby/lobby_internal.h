@@ -286,6 +286,10 @@ struct netcore_lobby_server {
     int listen_fds[NETCORE_LOBBY_MAX_LISTEN];
     int discovery_fd; /* -1 when discovery is off */
     netcore_address discovery_address;
+    /* listen[0]'s interface (index, broadcast address) when it names one
+     * address; discovery_ifindex 0: answer every probe (wildcard listen). */
+    int discovery_ifindex;
+    uint32_t discovery_broadcast; /* host order; 0: none known */
     netcore_address listen_addresses[NETCORE_LOBBY_MAX_LISTEN];
     nci_lobby_conn *conns;
     uint32_t conn_capacity;
@@ -404,32 +408,45 @@ void nci_lobby_send_match_start(netcore_lobby_server *server, int32_t conn,
 bool nci_lobby_version_supported(uint16_t version);
 
 /* lobby_discovery.c */
-/* Probes are padded to this size so that an answer (at most 55 bytes) is
- * never larger than the probe that caused it: no reflection amplification. */
-#define NCI_LOBBY_PROBE_BYTES 64
+/* Probes are padded to this size so that an answer is never larger than
+ * the probe that caused it: no reflection amplification. Version 2 (this
+ * release) pads to 128 bytes and its answers carry the certificate pin;
+ * version-1 probes (64 bytes) are still answered in version 1. */
+#define NCI_LOBBY_PROBE_BYTES 128
+#define NCI_LOBBY_PROBE_V1_BYTES 64
 /* A discovery answer, decoded. */
 typedef struct nci_lobby_discovery_answer {
-    uint64_t nonce; /* the probe's */
+    uint16_t version; /* of the probe it answers: 1 or 2 */
+    uint64_t nonce;   /* the probe's */
     uint16_t tcp_port;
     uint16_t players;
     uint16_t rooms;
+    bool tls;         /* version 2: the lobby speaks TLS ... */
+    uint8_t tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES]; /* ... with this certificate (all zero: not told) */
     char name[NETCORE_LOBBY_NAME_MAX + 1];
 } nci_lobby_discovery_answer;
-/* Writes a probe: header with nonce, zero padding to NCI_LOBBY_PROBE_BYTES. */
+/* Writes a version-2 probe: header with nonce, zero padding to NCI_LOBBY_PROBE_BYTES. */
 void nci_lobby_discovery_encode_probe(uint64_t nonce, uint8_t out[NCI_LOBBY_PROBE_BYTES]);
-/* True (and *out_nonce set) for exactly NCI_LOBBY_PROBE_BYTES bytes with the
- * right magic, version and kind and all-zero padding. */
-bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce);
-/* Writes an answer (name cut at NETCORE_LOBBY_NAME_MAX bytes); returns its size,
- * at most NCI_LOBBY_PROBE_BYTES. */
+/* True (and *out_nonce, *out_version set) for a probe of version 1 (exactly
+ * NCI_LOBBY_PROBE_V1_BYTES) or 2 (exactly NCI_LOBBY_PROBE_BYTES) with the
+ * right magic and kind and all-zero padding. */
+bool nci_lobby_discovery_decode_probe(const uint8_t *datagram, size_t size, uint64_t *out_nonce,
+                                      uint16_t *out_version);
+/* Writes an answer in answer->version (name cut at NETCORE_LOBBY_NAME_MAX
+ * bytes); returns its size, never above the size of that version's probe. */
 size_t nci_lobby_discovery_encode_answer(const nci_lobby_discovery_answer *answer,
                                          uint8_t out[NCI_LOBBY_PROBE_BYTES]);
-/* True for a well-formed answer: header, exact size for the name length, name
- * valid text without NUL. *out_answer is unspecified when false. */
+/* True for a well-formed answer of either version: header, exact size for
+ * the name length, name valid text without NUL, TLS flag 0 or 1.
+ * *out_answer is unspecified when false. */
 bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
                                        nci_lobby_discovery_answer *out_answer);
-/* Opens the discovery socket when the config enables it. Errors:
- * NETCORE_ERR_INVALID_ARGUMENT (listen[0] is IPv6), NETCORE_ERR_SOCKET. */
+/* Opens the discovery socket when the config enables it: bound to the
+ * wildcard address (Linux delivers broadcasts only to sockets bound to the
+ * wildcard or the broadcast address); when listen[0] names one address,
+ * only probes that arrived on its interface for it or a broadcast address
+ * are answered, from that address. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (listen[0] is IPv6), NETCORE_ERR_SOCKET. */
 netcore_result nci_lobby_discovery_open(netcore_lobby_server *server);
 /* Answers the probes waiting on the discovery socket (bounded per call). */
 void nci_lobby_discovery_read(netcore_lobby_server *server);
