@@ -247,18 +247,19 @@ static void bot_ready(swarm *w, bot *b)
     b->state = BOT_READY;
     w->in_flight--;
     w->done++;
-    if (!b->creator && !b->lobby_only && w->join_ms)
+    if (!b->creator && !b->lobby_only && !b->resume && w->join_ms)
         w->join_ms[w->join_count++] = (double)(bench_now_ns() - b->start_ns) / 1e6;
 }
 
 static bool bot_start(swarm *w, uint32_t index)
 {
     bot *b = &w->bots[index];
+    const netcore_address *server = w->servers ? &w->servers[w->node_of[index]] : &w->server;
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
-    memcpy(&sin.sin_addr, w->server.bytes, 4);
-    sin.sin_port = htons(w->server.port);
+    memcpy(&sin.sin_addr, server->bytes, 4);
+    sin.sin_port = htons(server->port);
     b->start_ns = bench_now_ns();
     b->rx_len = 0;
     b->chats = 0;
@@ -340,6 +341,11 @@ static void send_hello(swarm *w, uint32_t index)
     m->type = NCI_LOBBY_HELLO;
     m->u.hello.version = NETCORE_LOBBY_PROTOCOL_VERSION;
     snprintf(m->u.hello.nickname, sizeof m->u.hello.nickname, "bot%u", index);
+    if (b->resume) {
+        m->type = NCI_LOBBY_RECONNECT;
+        m->u.reconnect.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+        memcpy(m->u.reconnect.token, b->token, sizeof b->token);
+    }
     b->state = BOT_HELLO_SENT;
     if (!send_msg(w, b, m))
         bot_fail(w, b);
@@ -356,11 +362,25 @@ static void bot_frame(swarm *w, uint32_t index, const uint8_t *body, size_t size
     }
     if (type == NCI_LOBBY_CHAT_MESSAGE) {
         b->chats++;
-        if (w->chat_wait_ns != 0 && index != w->chat_sender && w->chat_samples < w->chat_capacity)
+        bool other_node = !w->node_of || w->node_of[index] != w->node_of[w->chat_sender];
+        if (w->chat_wait_ns != 0 && index != w->chat_sender && other_node &&
+            w->chat_samples < w->chat_capacity)
             w->chat_ms[w->chat_samples++] = (double)(now_ns - w->chat_wait_ns) / 1e6;
         return;
     }
     if (type == NCI_LOBBY_WELCOME && b->state == BOT_HELLO_SENT) {
+        if (w->keep_tokens) {
+            if (nci_lobby_decode(body, size, m) != NETCORE_OK) {
+                bot_fail(w, b);
+                return;
+            }
+            memcpy(b->token, m->u.welcome.reconnect_token, sizeof b->token);
+        }
+        /* Resumed: the ROOM_STATE of its room follows. */
+        if (b->resume) {
+            b->state = BOT_JOIN_SENT;
+            return;
+        }
         if (b->lobby_only) {
             bot_ready(w, b);
             return;

@@ -61,6 +61,8 @@ typedef struct bot {
     uint32_t chats;     /* CHAT_MESSAGEs read */
     uint64_t start_ns;
     nci_lobby_tls *tls; /* NULL on a plaintext run */
+    bool resume;        /* connects with RECONNECT(token) instead of HELLO */
+    uint8_t token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES]; /* of its last WELCOME (keep_tokens) */
     size_t rx_len;
     uint8_t rx[RX_BYTES];
 } bot;
@@ -85,6 +87,12 @@ typedef struct swarm {
     size_t chat_capacity;
     uint32_t chat_sender;
     nci_lobby_msg msg; /* scratch for encoding and the few decodes */
+    /* Cluster runs (lobby_bench_cluster.c): bot i connects to
+     * servers[node_of[i]], keeps its reconnect token, and only chats read
+     * on another node than the sender's are sampled. NULL otherwise. */
+    const netcore_address *servers;
+    const uint8_t *node_of;
+    bool keep_tokens;
 } swarm;
 
 /* tls (borrowed) makes every bot speak TLS. */
