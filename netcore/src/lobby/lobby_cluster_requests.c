@@ -149,9 +149,12 @@ void nci_lobby_cluster_session_lost(netcore_lobby_server *s, int32_t session, bo
     char id[21];
     nci_cluster_fmt_u64(id, ses->client_id);
     const char *argv[2] = {s->config.cluster_node_id, id};
-    (void)nci_cluster_eval(s, goodbye ? NCI_CLUSTER_SCRIPT_BYE : NCI_CLUSTER_SCRIPT_LOST, 2, argv,
-               NCI_LOBBY_NONE);
-    if (goodbye)
+    bool told = nci_cluster_eval(s, goodbye ? NCI_CLUSTER_SCRIPT_BYE : NCI_CLUSTER_SCRIPT_LOST,
+                                 2, argv, NCI_LOBBY_NONE);
+    /* A GOODBYE Redis did not hear of (it is away) is kept as a lost
+     * session: written as lost when Redis is back, it then ends with the
+     * grace like any other. */
+    if (goodbye && told)
         nci_cluster_make_remote(s, session, false);
     else if (ses->room != NCI_LOBBY_NONE)
         nci_lobby_broadcast_room_state(s, ses->room);
