@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "lobby_fixture.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -395,4 +396,86 @@ Test(lobby_tls, discovery_of_a_bound_lobby_answers_only_for_its_address)
     cr_assert_eq(found[0].tls, test_tls.made);
     netcore_lobby_discovery_destroy(d);
     teardown(&f);
+}
+
+Test(lobby_tls, a_client_changes_whom_it_trusts_between_connections)
+{
+    fixture f;
+    fixture_tls cert = {0};
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    start_tls_server(&f, &cert, "host-b", &cfg);
+    uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES], other[NETCORE_LOBBY_TLS_PIN_BYTES];
+    cr_assert_eq(netcore_lobby_tls_cert_pin(cert.cert, pin), NETCORE_OK);
+    memcpy(other, pin, sizeof other);
+    other[0] ^= 1;
+    netcore_lobby_tls *system = trust_of(NULL);
+    test_client *t = tls_client(&f, system, NULL, other);
+    expect_refused(&f, t, "iris");
+    /* Told the right pin, the same client gets in. */
+    cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, pin), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "iris", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, other), NETCORE_ERR_STATE);
+    wait_for(&f, &t->welcomes, 1, "welcome with the right pin");
+    cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, NULL), NETCORE_ERR_INVALID_ARGUMENT);
+    /* A plaintext client has no TLS peer to change. */
+    netcore_lobby_client_config pc;
+    netcore_lobby_client_config_default(&pc);
+    pc.on_event = on_event;
+    pc.event_user = &f.clients[3];
+    netcore_lobby_client *plain = NULL;
+    cr_assert_eq(netcore_lobby_client_create(&pc, &plain), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_tls_peer(plain, "x", NULL), NETCORE_ERR_INVALID_ARGUMENT);
+    netcore_lobby_client_destroy(plain);
+    /* A TLS client needs a name or a pin from the start. */
+    pc.tls = system;
+    cr_assert_eq(netcore_lobby_client_create(&pc, &plain), NETCORE_ERR_INVALID_ARGUMENT);
+    teardown(&f);
+    netcore_lobby_tls_destroy(system);
+    remove_test_cert(&cert);
+}
+
+/* Runs `openssl s_client` forcing TLS 1.2 against the lobby while pumping
+ * it; true when the handshake succeeded. */
+static bool tls12_handshake_works(fixture *f)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "openssl s_client -connect 127.0.0.1:%u -tls1_2 -brief </dev/null >/dev/null 2>&1",
+             (unsigned)f->address.port);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(system(cmd) == 0 ? 0 : 1);
+    int status = 0;
+    uint64_t deadline = now_ms() + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && now_ms() < deadline; i++) {
+        pump_once(f);
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    cr_assert_fail("openssl s_client did not finish");
+    return false;
+}
+
+Test(lobby_tls, tls_1_2_is_refused_by_default_and_allowed_by_config)
+{
+    if (system("openssl version >/dev/null 2>&1") != 0)
+        cr_skip_test("the openssl command is not installed");
+    for (int allow = 0; allow < 2; allow++) {
+        fixture f;
+        fixture_tls cert = {0};
+        netcore_lobby_server_config cfg;
+        server_config(&cfg);
+        cfg.tls_allow_tls12 = allow == 1;
+        start_tls_server(&f, &cert, "127.0.0.1", &cfg);
+        cr_assert_eq(tls12_handshake_works(&f), allow == 1, "TLS 1.2 %s", allow ? "allowed" : "refused");
+        netcore_lobby_server_stats st;
+        netcore_lobby_server_get_stats(f.server, &st);
+        cr_assert_eq(st.tls_handshakes, (uint64_t)allow);
+        teardown(&f);
+        remove_test_cert(&cert);
+    }
 }

@@ -350,9 +350,13 @@ typedef struct netcore_lobby_server_config {
 void netcore_lobby_server_config_default(netcore_lobby_server_config *config);
 
 /*
- * Binds and listens on every configured address; copies the config.
- * Errors: NETCORE_ERR_INVALID_ARGUMENT (out-of-range field, no game address),
- * NETCORE_ERR_SOCKET (socket, bind or listen failed), NETCORE_ERR_OUT_OF_MEMORY.
+ * Binds and listens on every configured address; copies the config (the TLS
+ * files are read here and not kept).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (out-of-range field, no game address,
+ * only one of the TLS files, an unreadable certificate or key, or a key that
+ * does not match the certificate), NETCORE_ERR_BACKEND (OpenSSL or libsodium
+ * failed), NETCORE_ERR_SOCKET (socket, bind or listen failed),
+ * NETCORE_ERR_OUT_OF_MEMORY.
  */
 netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *config,
                                            netcore_lobby_server **out_server);
@@ -536,9 +540,13 @@ netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
                                                  const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
 
 /*
- * Starts a non-blocking TCP connection and queues HELLO(nickname). WELCOME or
- * ERROR/DISCONNECTED arrives through on_event during later updates.
- * Errors: NETCORE_ERR_INVALID_ARGUMENT (bad nickname), NETCORE_ERR_STATE
+ * Starts a non-blocking TCP connection and queues HELLO(nickname); with a
+ * TLS context the handshake and the certificate check come first and HELLO
+ * leaves only after them. WELCOME or ERROR/DISCONNECTED arrives through
+ * on_event during later updates.
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (a nickname outside the name rules of
+ * docs/lobby-protocol.md: 1..32 bytes of UTF-8, no control, format or
+ * noncharacter code points, at least one visible character), NETCORE_ERR_STATE
  * (already connected), NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,

@@ -115,6 +115,11 @@ uint64_t netcore_lobby_client_id(const netcore_lobby_client *client)
 /* Closes the socket; the DISCONNECTED event is reported by the next update. */
 static void close_connection(netcore_lobby_client *c, uint16_t code, const char *text)
 {
+    /* text may live in the TLS state (its failure reason): kept first. */
+    if (code != NETCORE_LOBBY_ERR_NONE && c->last_error == NETCORE_LOBBY_ERR_NONE) {
+        c->last_error = code;
+        snprintf(c->last_error_text, sizeof c->last_error_text, "%s", text);
+    }
     nci_lobby_tls_free(c->tls);
     c->tls = NULL;
     if (c->fd >= 0)
@@ -124,10 +129,6 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
         c->closed_event_due = true;
     c->state = CLIENT_IDLE;
     c->recv_len = c->send_len = c->send_off = 0;
-    if (code != NETCORE_LOBBY_ERR_NONE && c->last_error == NETCORE_LOBBY_ERR_NONE) {
-        c->last_error = code;
-        snprintf(c->last_error_text, sizeof c->last_error_text, "%s", text);
-    }
 }
 
 /* send(2), through TLS when the connection has it; -1 with errno EAGAIN

@@ -45,7 +45,10 @@ static SSL_CTX *new_ctx(bool server, bool allow_tls12)
         return NULL;
     SSL_CTX_set_min_proto_version(ctx, allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
     /* Writes resume with the lobby's own buffer, which moves (memmove) and
-     * grows between tries, and may be taken a record at a time. */
+     * grows between tries, and may be taken a record at a time. Released
+     * buffers: an idle connection holds no 34 KB of record buffers (5,000
+     * lobby clients would pin 170 MB); the price is one allocation per
+     * record read or written, which OpenSSL makes itself. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     /* Lobby links are long-lived and never resumed: no session tickets to
