@@ -2,7 +2,8 @@
  * one for commands and scripts, one subscribed to the cluster's channel,
  * driven by the lobby's own epoll set. Nothing here blocks: commands are
  * queued and their replies handled when epoll says a socket is readable.
- * Only lobby_redis.c includes hiredis. See docs/lobby-cluster.md. */
+ * Only the lobby_cluster*.c and lobby_redis.c files include hiredis; no
+ * public header does. See docs/lobby-cluster.md. */
 #ifndef NETCORE_LOBBY_REDIS_H
 #define NETCORE_LOBBY_REDIS_H
 
