@@ -449,3 +449,32 @@ Test(lobby_cluster, matches_go_to_the_least_loaded_game_server_of_the_cluster_an
     cr_assert_eq(other->match_end_reason, NETCORE_LOBBY_MATCH_GAME_SERVER_LOST);
     stop_cluster(&cl);
 }
+
+/* The node a game server registered through dies: once the node is declared
+ * dead, the match placed on that game server ends on every other node. */
+Test(lobby_cluster, a_dead_nodes_game_servers_end_their_matches_everywhere)
+{
+    cluster cl;
+    memset(&cl, 0, sizeof cl);
+    start_cluster(&cl, 30000);
+    test_client *game = register_game_server(&cl, 1, 9005, 10);
+    test_client *owner = join_node(&cl, 0, "owner");
+    test_client *other = join_node(&cl, 2, "other");
+    uint32_t room = make_room(&cl, owner, 2);
+    enter(&cl, other, room, 2);
+    cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_ready(other->client, true), NETCORE_OK);
+    WAIT_UNTIL(&cl, member(owner, other->id)->ready && member(owner, owner->id)->ready, "ready");
+    cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
+    WAIT_UNTIL(&cl, owner->matches == 1 && other->matches == 1 && game->assigned == 1,
+               "the match on the game server of node b");
+    cr_assert_eq(owner->match.server_address.port, 9005);
+
+    netcore_lobby_server_destroy(cl.nodes[1]);
+    cl.nodes[1] = NULL;
+    WAIT_UNTIL(&cl, owner->match_ends == 1 && other->match_ends == 1,
+               "the match ended once node b is declared dead");
+    cr_assert_eq(owner->match_end_reason, NETCORE_LOBBY_MATCH_GAME_SERVER_LOST);
+    WAIT_UNTIL(&cl, !owner->room.in_match && !other->room.in_match, "the room back in the lobby");
+    stop_cluster(&cl);
+}
