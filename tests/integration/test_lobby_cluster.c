@@ -20,6 +20,7 @@ typedef struct cluster {
     netcore_address addresses[NODES];
     test_client clients[CLUSTER_CLIENTS];
     int client_count;
+    uint32_t node_timeout_ms; /* 0: 1000 */
 } cluster;
 
 static void node_config(const cluster *cl, int index, netcore_lobby_server_config *cfg)
@@ -95,7 +96,7 @@ static void start_node(cluster *cl, int index, uint32_t grace_ms)
     netcore_lobby_server_config cfg;
     node_config(cl, index, &cfg);
     cfg.reconnect_grace_ms = grace_ms;
-    cfg.cluster_node_timeout_ms = 1000;
+    cfg.cluster_node_timeout_ms = cl->node_timeout_ms ? cl->node_timeout_ms : 1000;
     cr_assert_eq(netcore_lobby_server_create(&cfg, &cl->nodes[index]), NETCORE_OK);
     cr_assert_eq(netcore_lobby_server_address(cl->nodes[index], 0, &cl->addresses[index]), NETCORE_OK);
     WAIT_UNTIL(cl, node_up(cl->nodes[index]), "the node to reach Redis");
@@ -484,5 +485,35 @@ Test(lobby_cluster, a_dead_nodes_game_servers_end_their_matches_everywhere)
                "the match ended once node b is declared dead");
     cr_assert_eq(owner->match_end_reason, NETCORE_LOBBY_MATCH_GAME_SERVER_LOST);
     WAIT_UNTIL(&cl, !owner->room.in_match && !other->room.in_match, "the room back in the lobby");
+    stop_cluster(&cl);
+}
+
+/* A member's connection drops while Redis is out of reach, and its grace
+ * ends before Redis is back: its node no longer holds it, so once Redis
+ * answers again the node files it as lost, and its seat goes after the
+ * grace, as if Redis had heard of it all along. */
+Test(lobby_cluster, a_grace_that_ends_while_redis_is_away_still_frees_the_seat)
+{
+    cluster cl;
+    memset(&cl, 0, sizeof cl);
+    /* No node is declared dead meanwhile: only the node's own account of
+     * what it holds can free the seat. */
+    cl.node_timeout_ms = 60000;
+    start_cluster(&cl, 1000);
+    test_client *alice = join_node(&cl, 0, "alice");
+    test_client *bob = join_node(&cl, 1, "bob");
+    uint32_t room = make_room(&cl, alice, 4);
+    enter(&cl, bob, room, 2);
+    WAIT_UNTIL(&cl, alice->room.member_count == 2, "both in the room");
+
+    kill(cl.redis.pid, SIGSTOP);
+    WAIT_UNTIL(&cl, !node_up(cl.nodes[0]) && !node_up(cl.nodes[1]), "the nodes to give up on Redis");
+    netcore_lobby_client_destroy(bob->client);
+    bob->client = NULL;
+    pump_ms(&cl, 1500); /* longer than the grace */
+    kill(cl.redis.pid, SIGCONT);
+    WAIT_UNTIL(&cl, node_up(cl.nodes[0]) && node_up(cl.nodes[1]), "the nodes back on Redis");
+    WAIT_UNTIL(&cl, alice->room.member_count == 1, "bob's seat freed");
+    cr_assert_eq(alice->room.members[0].client_id, alice->id);
     stop_cluster(&cl);
 }

@@ -216,12 +216,33 @@ void nci_cluster_assert_game_server(netcore_lobby_server *s, int32_t index)
  * what this node holds is written again. */
 static void reassert(netcore_lobby_server *s)
 {
-    for (uint32_t i = 0; i < s->session_capacity; i++)
-        if (s->sessions[i].used && !s->sessions[i].remote && s->cluster->token_hex[i][0])
+    nci_lobby_cluster *c = s->cluster;
+    size_t used = 0;
+    char *ids = c->sync_text;
+    ids[0] = '\0';
+    for (uint32_t i = 0; i < s->session_capacity; i++) {
+        const nci_lobby_session *ses = &s->sessions[i];
+        if (!ses->used || ses->remote)
+            continue;
+        if (c->token_hex[i][0])
             nci_cluster_assert_session(s, (int32_t)i);
-    for (uint32_t i = 0; i < s->config.max_game_servers; i++)
-        if (s->game_servers[i].used)
-            nci_cluster_assert_game_server(s, (int32_t)i);
+        used += (size_t)snprintf(ids + used, c->sync_capacity - used, "%" PRIu64 " ",
+                                 ses->client_id);
+    }
+    char *servers = ids + used + 1;
+    size_t servers_used = 0;
+    size_t servers_capacity = c->sync_capacity - used - 1;
+    servers[0] = '\0';
+    for (uint32_t i = 0; i < s->config.max_game_servers; i++) {
+        if (!s->game_servers[i].used)
+            continue;
+        nci_cluster_assert_game_server(s, (int32_t)i);
+        servers_used += (size_t)snprintf(servers + servers_used, servers_capacity - servers_used,
+                                         "%" PRIu64 " ", s->game_servers[i].server_id);
+    }
+    /* After the writes above, on the same connection: they run first. */
+    const char *argv[3] = {s->config.cluster_node_id, ids, servers};
+    (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_SYNC, 3, argv, NCI_LOBBY_NONE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -683,7 +704,12 @@ netcore_result nci_lobby_cluster_create(netcore_lobby_server *s)
     c->token_hex = nci_calloc(a, s->session_capacity, sizeof *c->token_hex);
     c->seen_rooms = nci_calloc(a, s->config.max_rooms, sizeof *c->seen_rooms);
     c->room_seq = nci_calloc(a, s->config.max_rooms, sizeof *c->room_seq);
-    if (!c->map_ids || !c->map_slots || !c->token_hex || !c->seen_rooms || !c->room_seq)
+    /* Every session's and game server's id in decimal, a space after each,
+     * and the two lists' NULs. */
+    c->sync_capacity = ((size_t)s->session_capacity + s->config.max_game_servers) * 21 + 2;
+    c->sync_text = nci_alloc(a, c->sync_capacity);
+    if (!c->map_ids || !c->map_slots || !c->token_hex || !c->seen_rooms || !c->room_seq ||
+        !c->sync_text)
         return NETCORE_ERR_OUT_OF_MEMORY;
     for (uint32_t i = 0; i < NCI_CLUSTER_SCRIPT_COUNT; i++) {
         size_t n = nci_lobby_cluster_script_text(i, NULL, 0);
@@ -729,6 +755,7 @@ void nci_lobby_cluster_destroy(netcore_lobby_server *s)
     nci_free(a, c->token_hex);
     nci_free(a, c->seen_rooms);
     nci_free(a, c->room_seq);
+    nci_free(a, c->sync_text);
     nci_free(a, c);
     s->cluster = NULL;
 }

@@ -30,6 +30,7 @@ typedef enum nci_cluster_script {
     NCI_CLUSTER_SCRIPT_GS_LOST,
     NCI_CLUSTER_SCRIPT_TICK,
     NCI_CLUSTER_SCRIPT_SNAPSHOT,
+    NCI_CLUSTER_SCRIPT_SYNC,
     NCI_CLUSTER_SCRIPT_COUNT
 } nci_cluster_script;
 
@@ -164,6 +165,8 @@ struct nci_lobby_cluster {
     uint64_t floor_seq;  /* changes up to this are in the last snapshot */
     uint64_t last_seq;   /* highest change number applied */
     char epoch[24];      /* of the Redis data the mirror follows */
+    char *sync_text;     /* the ids a node holds, for the sync script */
+    size_t sync_capacity;
     nci_cluster_event event;
     char text[NCI_CLUSTER_EVENT_MAX_BYTES];
     uint64_t next_tick_ms;

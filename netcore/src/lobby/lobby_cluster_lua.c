@@ -356,6 +356,32 @@ static const char script_snapshot[] =
     "end\n"
     "return out\n";
 
+/* ARGV: node, the client ids of the sessions it holds, the ids of its game
+ * servers (each list space-separated). After Redis was out of reach, or
+ * for a node restarted under the same id: a session Redis still files as
+ * connected through this node but that the node no longer holds is marked
+ * lost (its grace then runs as usual), and a game server it no longer
+ * holds is lost. */
+static const char script_sync[] =
+    "local node = ARGV[1]\n"
+    "local held, servers = {}, {}\n"
+    "for id in string.gmatch(ARGV[2], '%d+') do held[id] = true end\n"
+    "for id in string.gmatch(ARGV[3], '%d+') do servers[id] = true end\n"
+    "local now, marked, rooms = now_ms(), 0, {}\n"
+    "for _, cid in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node .. ':s')) do\n"
+    "  local f = redis.call('HMGET', P .. 'sess:' .. cid, 'node', 'conn')\n"
+    "  if not held[cid] and f[1] == node and f[2] == '1' then\n"
+    "    local rid = mark_lost(cid, now)\n"
+    "    if rid then rooms[rid] = true end\n"
+    "    marked = marked + 1\n"
+    "  end\n"
+    "end\n"
+    "for rid, _ in pairs(rooms) do room_event(rid, 0, '0') end\n"
+    "for _, gid in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node .. ':g')) do\n"
+    "  if not servers[gid] then gs_lost(gid) end\n"
+    "end\n"
+    "return {0, marked}\n";
+
 static const char *const script_bodies[NCI_CLUSTER_SCRIPT_COUNT] = {
     [NCI_CLUSTER_SCRIPT_SESSION] = script_session,
     [NCI_CLUSTER_SCRIPT_CLAIM] = script_claim,
@@ -373,6 +399,7 @@ static const char *const script_bodies[NCI_CLUSTER_SCRIPT_COUNT] = {
     [NCI_CLUSTER_SCRIPT_GS_LOST] = script_gs_lost,
     [NCI_CLUSTER_SCRIPT_TICK] = script_tick,
     [NCI_CLUSTER_SCRIPT_SNAPSHOT] = script_snapshot,
+    [NCI_CLUSTER_SCRIPT_SYNC] = script_sync,
 };
 
 size_t nci_lobby_cluster_script_text(uint32_t index, char *out, size_t capacity)
