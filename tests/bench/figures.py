@@ -508,7 +508,43 @@ def generic_section(name, doc):
     return s
 
 
+def lobby_section(doc):
+    """Plaintext and TLS side by side; the TLS goal: the largest client count
+    held over TLS, with room chat p99 within twice the plaintext one."""
+    s = Section("lobby_bench", ["figure", "plaintext", "TLS", "goal", "met"])
+    tls = get(doc, "tls") or {}
+    counts = sorted(int(k[len("clients_"):]) for k in doc if k.startswith("clients_"))
+    for clients in counts:
+        key = "clients_%d" % clients
+        for field, label in (("rss_per_connection_bytes", "RSS per connection (B)"),
+                             ("joins_per_s", "joins per second"),
+                             ("room_chat_fanout_ms_p50", "room chat fan-out p50 (ms)"),
+                             ("room_chat_fanout_ms_p99", "room chat fan-out p99 (ms)")):
+            s.row("%d clients: %s" % (clients, label), get(doc, key, field),
+                  get(tls, key, field), "", "")
+    s.row("TLS handshakes per second (wall; per server CPU second: one core)",
+          "", "%s (%s)" % (fmt(get(tls, "handshakes", "per_s")),
+                           fmt(get(tls, "handshakes", "per_server_cpu_s"))), "", "")
+    goal_clients = get(tls, "goal", "clients")
+    held = get(tls, "goal", "all_clients_held")
+    s.row("%s TLS clients held" % fmt(goal_clients), "", held,
+          "all held", verdict(held if isinstance(held, bool) else None))
+    s.goals.append({"benchmark": "lobby_bench", "figure": "TLS clients held",
+                    "value": goal_clients, "goal": "all held",
+                    "met": held if isinstance(held, bool) else None})
+    ratio = get(tls, "goal", "chat_p99_ratio_to_plaintext")
+    s.row("room chat p99, TLS / plaintext (%s clients)" % fmt(goal_clients), "", ratio,
+          *s.goal("room chat p99 TLS / plaintext", ratio, "<=", 2, "x"))
+    s.row("lobby chat to 63: fan-out p50 / p99 (ms)",
+          "%s / %s" % (fmt(get(doc, "lobby_chat_fanout_64", "fanout_ms_p50")),
+                       fmt(get(doc, "lobby_chat_fanout_64", "fanout_ms_p99"))), "", "", "")
+    s.notes.append("Clients and server share the machine's cores; TLS is 1.3 with an ECDSA "
+                   "P-256 certificate, no resumption.")
+    return s
+
+
 RENDERERS = {
+    "lobby_bench": lobby_section,
     "transport_bench": transport_section,
     "snapshot_bench": snapshot_section,
     "netfeel_bench": netfeel_section,

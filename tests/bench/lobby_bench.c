@@ -27,9 +27,13 @@
  * so the 64-recipient figure is lobby-scope chat on a server with exactly 64
  * clients, which is fanned out the same way (every welcomed connection).
  *
- * The same scenarios then run with every client over TLS (a self-signed
- * ECDSA P-256 certificate made for the run, TLS 1.3), reported under "tls"
- * with, besides, the TLS handshake rate: HANDSHAKES clients (each TLS, then
+ * Each client count runs twice at once, plaintext and with every client over
+ * TLS, on two servers: the joins and the memory are measured one server
+ * after the other, and the room chats then alternate between the two rooms
+ * so that both fan-outs are timed through the same moments of a shared
+ * machine (their ratio is the TLS goal). The TLS figures (a self-signed
+ * ECDSA P-256 certificate made for the run, TLS 1.3) are reported under
+ * "tls", with, besides, the TLS handshake rate: HANDSHAKES clients (each TLS, then
  * HELLO -> WELCOME) against a fresh server, per second of wall time and per
  * second of the server's CPU time (the server is one thread: handshakes per
  * second on one core), and the goal's verdict (5,000 clients held, chat p99
@@ -125,68 +129,108 @@ typedef struct tls_setup {
     netcore_lobby_tls *trust;
 } tls_setup;
 
-static bool run_scenario(uint32_t clients, uint32_t messages, const tls_setup *tls,
-                         scenario_result *out)
+/* One scenario's server and clients, kept open for the paired fan-out. */
+typedef struct scenario {
+    server_proc p;
+    swarm w;
+    bool server_up;
+    uint32_t members[NETCORE_LOBBY_MAX_PLAYERS];
+    uint32_t member_count;
+} scenario;
+
+static void result_clear(scenario_result *out)
 {
     memset(out, 0, sizeof *out);
     out->rss_per_conn_bytes = out->heap_per_conn_bytes = out->joins_per_s = NAN;
     out->join_ms_p50 = out->join_ms_p99 = out->fanout_ms_p50 = out->fanout_ms_p99 = NAN;
     out->server_cpu_share = out->client_cpu_share = NAN;
-    server_proc p;
-    if (!server_start(&p, clients + 16, tls ? tls->cert : NULL, tls ? tls->key : NULL))
-        return false;
-    swarm w;
-    bool ok = swarm_init(&w, clients, &p.address, tls ? tls->trust : NULL);
-    server_report before, after;
-    ok = ok && server_report_get(&p, &before);
-    double rss_before = process_rss_bytes(p.pid);
-    uint32_t rooms = (clients + NETCORE_LOBBY_MAX_PLAYERS - 1) / NETCORE_LOBBY_MAX_PLAYERS;
-    w.rooms = rooms;
-    for (uint32_t i = 0; ok && i < clients; i++) {
-        w.bots[i].creator = i < rooms;
-        w.bots[i].room_index = i < rooms ? i : (i - rooms) % rooms;
-    }
-    ok = ok && swarm_run(&w, 0, rooms, JOIN_WINDOW) && w.failed == 0;
+}
 
-    uint64_t wall0 = bench_now_ns(), server0 = process_cpu_ns(p.pid), client0 = bench_cpu_time_ns();
-    ok = ok && swarm_run(&w, rooms, clients - rooms, JOIN_WINDOW);
+/* Starts a server and fills it: rooms, then the joiners; measures the joins
+ * and the memory and finds the first room's members. */
+static bool scenario_open(scenario *sc, uint32_t clients, const tls_setup *tls,
+                          scenario_result *out)
+{
+    memset(sc, 0, sizeof *sc);
+    result_clear(out);
+    sc->server_up = server_start(&sc->p, clients + 16, tls ? tls->cert : NULL, tls ? tls->key : NULL);
+    if (!sc->server_up)
+        return false;
+    swarm *w = &sc->w;
+    bool ok = swarm_init(w, clients, &sc->p.address, tls ? tls->trust : NULL);
+    server_report before, after;
+    ok = ok && server_report_get(&sc->p, &before);
+    double rss_before = process_rss_bytes(sc->p.pid);
+    uint32_t rooms = (clients + NETCORE_LOBBY_MAX_PLAYERS - 1) / NETCORE_LOBBY_MAX_PLAYERS;
+    w->rooms = rooms;
+    for (uint32_t i = 0; ok && i < clients; i++) {
+        w->bots[i].creator = i < rooms;
+        w->bots[i].room_index = i < rooms ? i : (i - rooms) % rooms;
+    }
+    ok = ok && swarm_run(w, 0, rooms, JOIN_WINDOW) && w->failed == 0;
+
+    uint64_t wall0 = bench_now_ns(), server0 = process_cpu_ns(sc->p.pid);
+    uint64_t client0 = bench_cpu_time_ns();
+    ok = ok && swarm_run(w, rooms, clients - rooms, JOIN_WINDOW);
     uint64_t wall = bench_now_ns() - wall0;
-    uint64_t server_cpu = process_cpu_ns(p.pid) - server0;
+    uint64_t server_cpu = process_cpu_ns(sc->p.pid) - server0;
     uint64_t client_cpu = bench_cpu_time_ns() - client0;
     if (ok) {
-        out->joins_per_s = (double)w.join_count / ((double)wall / 1e9);
+        out->joins_per_s = (double)w->join_count / ((double)wall / 1e9);
         out->server_cpu_share = (double)server_cpu / (double)wall;
         out->client_cpu_share = (double)client_cpu / (double)wall;
-        percentiles(w.join_ms, w.join_count, &out->join_ms_p50, &out->join_ms_p99);
+        percentiles(w->join_ms, w->join_count, &out->join_ms_p50, &out->join_ms_p99);
     }
     /* Let the last ROOM_STATE broadcasts drain before reading memory. */
-    wait_quiet(&w, 200);
-    ok = ok && server_report_get(&p, &after);
-    double rss_after = process_rss_bytes(p.pid);
+    wait_quiet(w, 200);
+    ok = ok && server_report_get(&sc->p, &after);
+    double rss_after = process_rss_bytes(sc->p.pid);
     if (ok && after.stats.connections >= clients) {
         out->rss_per_conn_bytes = (rss_after - rss_before) / clients;
         out->heap_per_conn_bytes =
             ((double)after.heap_live_bytes - (double)before.heap_live_bytes) / clients;
     }
-
     /* The first room: its creator and the joiners of room index 0. */
-    uint32_t members[NETCORE_LOBBY_MAX_PLAYERS];
-    uint32_t member_count = 0;
-    for (uint32_t i = 0; ok && i < clients && member_count < NETCORE_LOBBY_MAX_PLAYERS; i++)
-        if (w.bots[i].room_index == 0 && w.bots[i].state == BOT_READY)
-            members[member_count++] = i;
-    out->room_members = member_count;
-    if (ok && member_count >= 2) {
-        size_t samples = measure_fanout(&w, members, member_count, NETCORE_LOBBY_CHAT_ROOM, messages);
-        if (samples == (size_t)messages * (member_count - 1))
-            percentiles(w.chat_ms, samples, &out->fanout_ms_p50, &out->fanout_ms_p99);
-    }
+    for (uint32_t i = 0; ok && i < clients && sc->member_count < NETCORE_LOBBY_MAX_PLAYERS; i++)
+        if (w->bots[i].room_index == 0 && w->bots[i].state == BOT_READY)
+            sc->members[sc->member_count++] = i;
+    out->room_members = sc->member_count;
+    return ok && sc->member_count >= 2;
+}
+
+static void scenario_close(scenario *sc, scenario_result *out)
+{
     server_report last;
-    if (server_report_get(&p, &last))
+    if (sc->server_up && server_report_get(&sc->p, &last))
         out->slow_reader_dropped = last.stats.slow_reader_dropped;
-    out->failures = w.failed;
-    swarm_free(&w);
-    server_stop(&p);
+    out->failures = sc->w.failed;
+    swarm_free(&sc->w);
+    if (sc->server_up)
+        server_stop(&sc->p);
+}
+
+/* The plaintext scenario and the TLS one at the same client count, both
+ * open at once; room chats alternate between them, so that both fan-outs
+ * are timed through the same moments of a shared machine and their ratio
+ * compares like with like. */
+static bool run_pair(uint32_t clients, uint32_t messages, const tls_setup *tls,
+                     scenario_result out[2])
+{
+    static scenario sc[2];
+    bool ok = scenario_open(&sc[0], clients, NULL, &out[0]);
+    ok = scenario_open(&sc[1], clients, tls, &out[1]) && ok;
+    for (int t = 0; ok && t < 2; t++)
+        ok = fanout_begin(&sc[t].w, sc[t].members, sc[t].member_count, messages);
+    for (uint32_t k = 0; ok && k < messages; k++)
+        for (int t = 0; ok && t < 2; t++)
+            ok = fanout_one(&sc[t].w, NETCORE_LOBBY_CHAT_ROOM, k);
+    for (int t = 0; ok && t < 2; t++) {
+        swarm *w = &sc[t].w;
+        if (w->chat_samples == (size_t)messages * (sc[t].member_count - 1))
+            percentiles(w->chat_ms, w->chat_samples, &out[t].fanout_ms_p50, &out[t].fanout_ms_p99);
+    }
+    for (int t = 1; t >= 0; t--)
+        scenario_close(&sc[t], &out[t]);
     return ok;
 }
 
@@ -321,9 +365,10 @@ int main(int argc, char **argv)
     uint32_t counts[SCENARIOS];
     for (int s = 0; s < SCENARIOS; s++) {
         uint32_t wanted = o.quick ? quick_counts[s] : full_counts[s];
-        /* Each process holds its side's sockets: clients in this one,
-         * connections in the server's; FD_RESERVE covers the rest. */
-        uint64_t fit = fd_limit > FD_RESERVE ? fd_limit - FD_RESERVE : 0;
+        /* Each process holds its side's sockets: clients in this one (the
+         * plaintext and the TLS ones at once), connections in the servers';
+         * FD_RESERVE covers the rest. */
+        uint64_t fit = fd_limit > FD_RESERVE ? (fd_limit - FD_RESERVE) / 2 : 0;
         counts[s] = wanted <= fit ? wanted : (uint32_t)fit;
         if (counts[s] != wanted)
             snprintf(note, sizeof note,
@@ -356,11 +401,12 @@ int main(int argc, char **argv)
     bool cluster_complete = cluster_ok;
     uint32_t cluster_resumed_all = 0;
     for (uint32_t r = 0; r < o.runs; r++) {
-        for (int t = 0; t < 2; t++)
-            for (int s = 0; s < SCENARIOS; s++) {
-                scenario_result res;
-                bool ok = run_scenario(counts[s], o.messages, t ? &tls : NULL, &res);
-                all_ok &= ok;
+        for (int s = 0; s < SCENARIOS; s++) {
+            scenario_result pair[2];
+            bool ok = run_pair(counts[s], o.messages, &tls, pair);
+            all_ok &= ok;
+            for (int t = 0; t < 2; t++) {
+                const scenario_result res = pair[t];
                 rss[t][s][r] = res.rss_per_conn_bytes;
                 heap[t][s][r] = res.heap_per_conn_bytes;
                 joins[t][s][r] = res.joins_per_s;
@@ -376,6 +422,7 @@ int main(int argc, char **argv)
                 if (t == 1 && ok && res.failures == 0)
                     held_tls[s]++;
             }
+        }
         all_ok &= run_lobby_fanout(o.messages, &lobby50[r], &lobby99[r]);
         all_ok &= run_handshakes(handshakes, &tls, &hs_per_s[r], &hs_per_cpu_s[r], &hs_cpu_share[r]);
         if (cluster_ok) {

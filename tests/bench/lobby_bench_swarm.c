@@ -542,45 +542,55 @@ void swarm_free(swarm *w)
 
 /* Sends `messages` chats in turn from members[] (scope as given) and records,
  * per chat, each other member's receive delay. Returns samples recorded. */
-size_t measure_fanout(swarm *w, const uint32_t *members, uint32_t member_count,
-                             uint8_t scope, uint32_t messages)
+bool fanout_begin(swarm *w, const uint32_t *members, uint32_t member_count, uint32_t messages)
 {
     free(w->chat_ms);
     w->chat_capacity = (size_t)messages * member_count;
     w->chat_ms = calloc(w->chat_capacity, sizeof *w->chat_ms);
     w->chat_samples = 0;
-    if (!w->chat_ms)
-        return 0;
-    uint32_t base[FANOUT_CLIENTS];
-    if (member_count > FANOUT_CLIENTS)
-        return 0;
-    for (uint32_t i = 0; i < member_count; i++)
-        base[i] = w->bots[members[i]].chats;
-    nci_lobby_msg m;
-    for (uint32_t k = 0; k < messages; k++) {
-        uint32_t sender = members[k % member_count];
-        memset(&m, 0, sizeof m);
-        m.type = NCI_LOBBY_CHAT;
-        m.u.chat.scope = scope;
-        snprintf(m.u.chat.text, sizeof m.u.chat.text, "fan-out %u", k);
-        w->chat_sender = sender;
-        w->chat_wait_ns = bench_now_ns();
-        if (!send_msg(w, &w->bots[sender], &m))
-            return w->chat_samples;
-        uint64_t deadline = w->chat_wait_ns + CHAT_LIMIT_NS;
-        for (;;) {
-            bool all = true;
-            for (uint32_t i = 0; i < member_count && all; i++)
-                all = w->bots[members[i]].chats >= base[i] + k + 1 ||
-                      w->bots[members[i]].state == BOT_FAILED;
-            if (all)
-                break;
-            if (bench_now_ns() > deadline)
-                return w->chat_samples;
-            swarm_poll(w, 5);
-        }
+    if (!w->chat_ms || member_count > FANOUT_CLIENTS || member_count == 0)
+        return false;
+    w->fan_count = member_count;
+    for (uint32_t i = 0; i < member_count; i++) {
+        w->fan_members[i] = members[i];
+        w->fan_base[i] = w->bots[members[i]].chats;
     }
-    w->chat_wait_ns = 0;
-    return w->chat_samples;
+    return true;
 }
 
+bool fanout_one(swarm *w, uint8_t scope, uint32_t k)
+{
+    uint32_t sender = w->fan_members[k % w->fan_count];
+    nci_lobby_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = NCI_LOBBY_CHAT;
+    m.u.chat.scope = scope;
+    snprintf(m.u.chat.text, sizeof m.u.chat.text, "fan-out %u", k);
+    w->chat_sender = sender;
+    w->chat_wait_ns = bench_now_ns();
+    bool ok = send_msg(w, &w->bots[sender], &m);
+    uint64_t deadline = w->chat_wait_ns + CHAT_LIMIT_NS;
+    while (ok) {
+        bool all = true;
+        for (uint32_t i = 0; i < w->fan_count && all; i++)
+            all = w->bots[w->fan_members[i]].chats >= w->fan_base[i] + k + 1 ||
+                  w->bots[w->fan_members[i]].state == BOT_FAILED;
+        if (all)
+            break;
+        ok = bench_now_ns() <= deadline;
+        if (ok)
+            swarm_poll(w, 5);
+    }
+    w->chat_wait_ns = 0;
+    return ok;
+}
+
+size_t measure_fanout(swarm *w, const uint32_t *members, uint32_t member_count, uint8_t scope,
+                      uint32_t messages)
+{
+    if (!fanout_begin(w, members, member_count, messages))
+        return 0;
+    for (uint32_t k = 0; k < messages && fanout_one(w, scope, k); k++)
+        ;
+    return w->chat_samples;
+}

@@ -86,6 +86,9 @@ typedef struct swarm {
     size_t chat_samples;
     size_t chat_capacity;
     uint32_t chat_sender;
+    uint32_t fan_members[FANOUT_CLIENTS]; /* the members of the fan-out being timed */
+    uint32_t fan_base[FANOUT_CLIENTS];    /* their CHAT_MESSAGE counts before it */
+    uint32_t fan_count;
     nci_lobby_msg msg; /* scratch for encoding and the few decodes */
     /* Cluster runs (lobby_bench_cluster.c): bot i connects to
      * servers[node_of[i]], keeps its reconnect token, and only chats read
@@ -103,8 +106,14 @@ void swarm_poll(swarm *w, int timeout_ms);
 /* Starts bots [first, first + count) with at most window in flight and waits
  * until each is ready or failed. false on the time limit. */
 bool swarm_run(swarm *w, uint32_t first, uint32_t count, uint32_t window);
-/* Sends `messages` chats in turn from members[] (scope as given) and records,
- * per chat, each other member's receive delay. Returns samples recorded. */
+/* Prepares the timing of up to `messages` chats among members[]. */
+bool fanout_begin(swarm *w, const uint32_t *members, uint32_t member_count, uint32_t messages);
+/* Chat k (k = 0, 1, ... after fanout_begin) from members[k % count] with the
+ * given scope, then waits until every member has read it, recording each
+ * other member's receive delay; false when it could not be sent or the wait
+ * ran out. */
+bool fanout_one(swarm *w, uint8_t scope, uint32_t k);
+/* fanout_begin, then `messages` fanout_one. Returns samples recorded. */
 size_t measure_fanout(swarm *w, const uint32_t *members, uint32_t member_count, uint8_t scope,
                       uint32_t messages);
 

@@ -57,6 +57,7 @@ typedef struct test_client {
     int rate_limited;
     int disconnects;
     uint16_t disconnect_code;
+    char disconnect_text[NETCORE_LOBBY_ERROR_TEXT_MAX + 1];
     int registered;
     int assigned;
     uint64_t assigned_match;
@@ -116,6 +117,7 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
         t->disconnects++;
         t->disconnect_code = e->error_code;
+        snprintf(t->disconnect_text, sizeof t->disconnect_text, "%s", e->text ? e->text : "");
         break;
     case NETCORE_LOBBY_EVENT_REGISTERED:
         t->registered++;

@@ -105,7 +105,9 @@ Test(lobby_tls, a_certificate_for_another_name_is_refused)
     start_tls_server(&f, &cert, "lobby.example", &cfg);
     netcore_lobby_tls *trust = trust_of(cert.cert);
     /* Trusted issuer, wrong name. */
-    expect_refused(&f, tls_client(&f, trust, "other.example", NULL), "mallory");
+    test_client *wrong = tls_client(&f, trust, "other.example", NULL);
+    expect_refused(&f, wrong, "mallory");
+    cr_assert(strstr(wrong->disconnect_text, "certificate"), "text: %s", wrong->disconnect_text);
     /* The same certificate under its own name is accepted. */
     test_client *ok = tls_client(&f, trust, "lobby.example", NULL);
     cr_assert_eq(netcore_lobby_client_connect(ok->client, &f.address, "carol", now_ms()), NETCORE_OK);
@@ -478,4 +480,22 @@ Test(lobby_tls, tls_1_2_is_refused_by_default_and_allowed_by_config)
         teardown(&f);
         remove_test_cert(&cert);
     }
+}
+
+Test(lobby_tls, a_tls_client_of_a_plaintext_lobby_is_told_so)
+{
+    SKIP_UNDER_TLS("needs a plaintext lobby");
+    fixture f;
+    fixture_tls cert = {0};
+    make_test_cert(&cert, "127.0.0.1");
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    start_server(&f, &cfg);
+    netcore_lobby_tls *trust = trust_of(cert.cert);
+    test_client *t = tls_client(&f, trust, "127.0.0.1", NULL);
+    expect_refused(&f, t, "jane");
+    cr_assert(strstr(t->disconnect_text, "does not speak TLS"), "text: %s", t->disconnect_text);
+    teardown(&f);
+    netcore_lobby_tls_destroy(trust);
+    remove_test_cert(&cert);
 }

@@ -50,8 +50,9 @@ nci_lobby_tls_status nci_lobby_tls_read(nci_lobby_tls *tls, uint8_t *buffer, siz
  * address (moving buffers are allowed). */
 nci_lobby_tls_status nci_lobby_tls_write(nci_lobby_tls *tls, const uint8_t *bytes, size_t size,
                                          size_t *out_bytes);
-/* Plaintext already decrypted and waiting inside the TLS layer: the socket
- * may not become readable again for it. */
+/* Bytes already read from the socket and waiting inside the TLS layer
+ * (decrypted, or records read ahead): the socket may not become readable
+ * again for them, so a reader drains them before it waits. */
 bool nci_lobby_tls_pending(const nci_lobby_tls *tls);
 /* Sends close_notify, best effort, without waiting for the peer's. */
 void nci_lobby_tls_close_notify(nci_lobby_tls *tls);
