@@ -194,6 +194,9 @@ void nci_cluster_token_hash(const uint8_t token[NETCORE_LOBBY_RECONNECT_TOKEN_BY
 /* Writes a local session (SESSION, or LOST while away) or game server to Redis. */
 void nci_cluster_assert_session(netcore_lobby_server *server, int32_t session);
 void nci_cluster_assert_game_server(netcore_lobby_server *server, int32_t game_server);
+/* Writes everything this node holds again (sessions, game servers), then
+ * files what it let go while Redis could not hear it (sync script). */
+void nci_cluster_reassert(netcore_lobby_server *server);
 /* Delivers a chat event to this node's players it concerns. */
 void nci_cluster_deliver_chat(netcore_lobby_server *server, const nci_cluster_event *event);
 

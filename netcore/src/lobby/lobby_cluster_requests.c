@@ -11,6 +11,73 @@
 #include "lobby/lobby_internal.h"
 #include "lobby/lobby_redis.h"
 
+/* ------------------------------------------------------------------ */
+/* What this node holds, written to Redis                              */
+/* ------------------------------------------------------------------ */
+
+void nci_cluster_assert_session(netcore_lobby_server *s, int32_t index)
+{
+    const nci_lobby_session *ses = &s->sessions[index];
+    char id[21];
+    nci_cluster_fmt_u64(id, ses->client_id);
+    if (ses->conn == NCI_LOBBY_NONE) {
+        const char *argv[2] = {s->config.cluster_node_id, id};
+        (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_LOST, 2, argv, NCI_LOBBY_NONE);
+        return;
+    }
+    const char *argv[4] = {s->config.cluster_node_id, id, ses->nickname,
+                           s->cluster->token_hex[index]};
+    (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_SESSION, 4, argv, NCI_LOBBY_NONE);
+}
+
+void nci_cluster_assert_game_server(netcore_lobby_server *s, int32_t index)
+{
+    const nci_lobby_game_server *g = &s->game_servers[index];
+    char id[21], cap[21], addr[NETCORE_ADDRESS_STRLEN];
+    nci_cluster_fmt_u64(id, g->server_id);
+    nci_cluster_fmt_u64(cap, g->capacity);
+    netcore_address_format(&g->address, addr, sizeof addr);
+    const char *argv[4] = {s->config.cluster_node_id, id, addr, cap};
+    (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_GS_ADD, 4, argv, NCI_LOBBY_NONE);
+}
+
+/* After (re)connecting, or when Redis no longer lists this node as alive:
+ * what this node holds is written again. */
+void nci_cluster_reassert(netcore_lobby_server *s)
+{
+    nci_lobby_cluster *c = s->cluster;
+    size_t used = 0;
+    char *ids = c->sync_text;
+    ids[0] = '\0';
+    for (uint32_t i = 0; i < s->session_capacity; i++) {
+        const nci_lobby_session *ses = &s->sessions[i];
+        if (!ses->used || ses->remote)
+            continue;
+        if (c->token_hex[i][0])
+            nci_cluster_assert_session(s, (int32_t)i);
+        used += (size_t)snprintf(ids + used, c->sync_capacity - used, "%" PRIu64 " ",
+                                 ses->client_id);
+    }
+    char *servers = ids + used + 1;
+    size_t servers_used = 0;
+    size_t servers_capacity = c->sync_capacity - used - 1;
+    servers[0] = '\0';
+    for (uint32_t i = 0; i < s->config.max_game_servers; i++) {
+        if (!s->game_servers[i].used)
+            continue;
+        nci_cluster_assert_game_server(s, (int32_t)i);
+        servers_used += (size_t)snprintf(servers + servers_used, servers_capacity - servers_used,
+                                         "%" PRIu64 " ", s->game_servers[i].server_id);
+    }
+    /* After the writes above, on the same connection: they run first. */
+    const char *argv[3] = {s->config.cluster_node_id, ids, servers};
+    (void)nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_SYNC, 3, argv, NCI_LOBBY_NONE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
 /* Chat goes through the channel so that every node delivers it in the
  * same order; without Redis, to this node's players only. */
 static void handle_chat(netcore_lobby_server *s, int32_t conn, const nci_lobby_session *ses)
