@@ -53,6 +53,12 @@ typedef struct demo_menu_config {
      * screens), a typed address is verified against the context's store
      * under its host name, and a lobby announced without TLS is refused. */
     const netcore_lobby_tls *tls;
+    /* Where the pins of lobbies joined before are remembered (trust on
+     * first use; read and appended, never rewritten); NULL: nowhere. A LAN
+     * announcement whose pin differs from the remembered one is refused
+     * (the host's certificate changed, or someone else answers for it), and
+     * a typed address with a remembered pin is trusted by it. */
+    const char *known_pins_file;
 } demo_menu_config;
 
 typedef enum demo_menu_screen {

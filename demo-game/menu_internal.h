@@ -96,7 +96,8 @@ struct demo_menu {
     netcore_address lobby_address;
     /* How the current lobby connection is secured, for the screens. */
     bool peer_tls;                 /* TLS (else plaintext, --insecure) */
-    bool peer_pinned;              /* trusted by peer_pin (LAN announcement or own host) */
+    bool peer_pinned;              /* trusted by peer_pin (LAN announcement, remembered, own host) */
+    bool peer_remember;            /* a first join by an announced pin: remember it on WELCOME */
     uint8_t peer_pin[NETCORE_LOBBY_TLS_PIN_BYTES];
     bool welcomed;                 /* a WELCOME arrived on this session */
     bool leaving;                  /* we asked to disconnect: no reconnection */
@@ -163,6 +164,14 @@ void demo_menu_show_error(demo_menu *menu, demo_menu_screen back, const char *fm
  * the system store and typed_host (HOST[:PORT] as typed; may be NULL). */
 void demo_menu_connect(demo_menu *menu, const netcore_address *address, const char *typed_host,
                        const uint8_t *host_pin);
+
+/* menu_pins.c. The pin remembered for a lobby address (false: none, or no
+ * config.known_pins_file). */
+bool demo_menu_known_pin(const demo_menu *menu, const netcore_address *address,
+                         uint8_t out_pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
+/* menu_pins.c. Remembers a lobby's pin unless one is known for its address. */
+void demo_menu_remember_pin(const demo_menu *menu, const netcore_address *address,
+                            const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]);
 
 /* menu_lobby.c. Leaves the lobby on purpose (GOODBYE, no reconnection) and
  * returns to the browser. */

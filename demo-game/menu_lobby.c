@@ -55,6 +55,26 @@ static bool choose_trust(demo_menu *m, const netcore_address *address, const cha
         return false;
     }
     const uint8_t *pin = host_pin ? host_pin : found && !pin_is_zero(found->tls_pin) ? found->tls_pin : NULL;
+    uint8_t known[NETCORE_LOBBY_TLS_PIN_BYTES];
+    if (!host_pin && demo_menu_known_pin(m, address, known)) {
+        if (pin && memcmp(pin, known, sizeof known) != 0) {
+            /* Trust on first use: what answered before stays the host. */
+            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER,
+                                 "The certificate of %s changed since you last joined it: refused (if its "
+                                 "host made a new one, delete its line in the known pins file)",
+                                 found ? found->name : "this lobby");
+            return false;
+        }
+        pin = NULL;
+        memcpy(m->peer_pin, known, sizeof known);
+        cfg->tls_pin_set = true;
+        memcpy(cfg->tls_pin_sha256, known, sizeof known);
+        cfg->tls = m->config.tls;
+        m->peer_pinned = true;
+        m->peer_remember = false;
+        return true;
+    }
+    m->peer_remember = pin != NULL && !host_pin;
     cfg->tls = m->config.tls;
     if (pin) {
         /* Trust on first use: the certificate the LAN announcement named. */
@@ -241,6 +261,11 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
     demo_menu *m = user;
     switch (ev->type) {
     case NETCORE_LOBBY_EVENT_WELCOME:
+        if (m->peer_remember) {
+            /* Welcomed under the announced certificate: from now on it is this lobby's. */
+            demo_menu_remember_pin(m, &m->lobby_address, m->peer_pin);
+            m->peer_remember = false;
+        }
         m->welcomed = true;
         m->client_id = ev->client_id;
         m->reconnect_attempt = 0;

@@ -276,6 +276,11 @@ static int run_menu(play *p, demo_client_config *cc) {
     mc.host = host_from_menu;
     mc.host_user = p;
     mc.tls = p->trust.tls;
+    /* Pins of LAN lobbies joined before: a changed certificate is refused. */
+    static char known_pins[DEMO_PATH_MAX];
+    if (p->trust.tls && demo_config_file("known-lobbies", known_pins, sizeof known_pins)) {
+        mc.known_pins_file = known_pins;
+    }
     demo_menu *menu = demo_menu_create(&mc);
     if (!menu) {
         fprintf(stderr, "demo-game: cannot open the lobby menu\n");

@@ -38,6 +38,15 @@ static bool make_dirs(const char *dir)
     return mkdir(dir, 0700) == 0 || errno == EEXIST;
 }
 
+bool demo_config_file(const char *name, char *out, size_t out_size)
+{
+    char dir[DEMO_PATH_MAX - 32];
+    if (!config_dir(dir, sizeof dir) || !make_dirs(dir))
+        return false;
+    int n = snprintf(out, out_size, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < out_size;
+}
+
 bool demo_host_identity_from_files(const char *cert_file, const char *key_file,
                                    demo_host_identity *out)
 {

@@ -9,8 +9,9 @@
  * SHA-256 pin is printed and announced by LAN discovery.
  *
  * A joining player trusts:
- *   - a lobby found on the LAN by the pin it announced (trust on first use;
- *     the pin is shown on the lobby screen),
+ *   - a lobby found on the LAN by the pin it announced, remembered in
+ *     known-lobbies once it welcomed the player (trust on first use: a
+ *     changed pin is refused later; the pin is shown on the lobby screen),
  *   - a lobby given by name (--connect HOST) by the system trust store (or a
  *     CA file) and that name, or by a pin given with --pin.
  * Plaintext only with --insecure (both sides).
@@ -37,6 +38,10 @@ typedef struct demo_host_identity {
  * directory (0700) and a self-signed certificate on first use. Returns false
  * with a message on stderr when neither works. */
 bool demo_host_identity_load(demo_host_identity *out);
+
+/* The path of a file in the configuration directory (made, 0700, when
+ * missing); false when there is no such directory (no HOME). */
+bool demo_config_file(const char *name, char *out, size_t out_size);
 
 /* Loads given certificate and key files instead (--tls-cert, --tls-key). */
 bool demo_host_identity_from_files(const char *cert_file, const char *key_file,
