@@ -15,7 +15,8 @@
 #define PINS_LINE_BYTES (NETCORE_ADDRESS_STRLEN + NETCORE_LOBBY_TLS_PIN_STRLEN + 8)
 
 bool demo_menu_known_pin(const demo_menu *m, const netcore_address *address,
-                         uint8_t out_pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
+                         uint8_t out_pin[NETCORE_LOBBY_TLS_PIN_BYTES])
+{
     if (!m->config.known_pins_file) {
         return false;
     }
@@ -42,7 +43,8 @@ bool demo_menu_known_pin(const demo_menu *m, const netcore_address *address,
 }
 
 void demo_menu_remember_pin(const demo_menu *m, const netcore_address *address,
-                            const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
+                            const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES])
+{
     uint8_t known[NETCORE_LOBBY_TLS_PIN_BYTES];
     if (!m->config.known_pins_file || demo_menu_known_pin(m, address, known)) {
         return; /* a known lobby keeps its first pin */

@@ -49,15 +49,15 @@ bool demo_host_identity_from_files(const char *cert_file, const char *key_file,
 
 /* How a connection trusts its lobby (command-line flags). */
 typedef struct demo_trust_options {
-    bool insecure;         /* plaintext, no TLS (--insecure) */
-    const char *ca_file;   /* NULL: the system trust store (--ca / --lobby-ca) */
-    const char *pin_text;  /* NULL: none (--pin / --lobby-pin) */
+    bool insecure;        /* plaintext, no TLS (--insecure) */
+    const char *ca_file;  /* NULL: the system trust store (--ca / --lobby-ca) */
+    const char *pin_text; /* NULL: none (--pin / --lobby-pin) */
 } demo_trust_options;
 
 /* A lobby connection's trust, resolved: the TLS context (NULL: plaintext)
  * and what to check for the lobby named by the user. */
 typedef struct demo_trust {
-    netcore_lobby_tls *tls;  /* owned; NULL when insecure */
+    netcore_lobby_tls *tls; /* owned; NULL when insecure */
     bool pin_set;
     uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES];
     char server_name[NETCORE_LOBBY_TLS_SERVER_NAME_MAX + 1]; /* host part of HOST[:PORT] */

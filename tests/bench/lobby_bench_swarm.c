@@ -21,7 +21,6 @@
 /* Server process                                                      */
 /* ------------------------------------------------------------------ */
 
-
 static bool read_all(int fd, void *buffer, size_t size)
 {
     uint8_t *p = buffer;
@@ -52,7 +51,10 @@ static bool write_all(int fd, const void *buffer, size_t size)
     return true;
 }
 
-static uint64_t now_ms(void) { return bench_now_ns() / 1000000u; }
+static uint64_t now_ms(void)
+{
+    return bench_now_ns() / 1000000u;
+}
 
 static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
                          const char *cert_file, const char *key_file)
@@ -133,8 +135,7 @@ bool server_start(server_proc *p, uint32_t max_connections, const char *cert_fil
     p->pid = pid;
     p->control_fd = control[1];
     p->reply_fd = reply[0];
-    if (pid < 0 || !read_all(p->reply_fd, &p->address, sizeof p->address) ||
-        p->address.port == 0) {
+    if (pid < 0 || !read_all(p->reply_fd, &p->address, sizeof p->address) || p->address.port == 0) {
         close(p->control_fd);
         close(p->reply_fd);
         if (pid > 0)
@@ -213,7 +214,6 @@ uint64_t process_cpu_ns(pid_t pid)
 /* ------------------------------------------------------------------ */
 /* Clients                                                             */
 /* ------------------------------------------------------------------ */
-
 
 static bool send_msg(swarm *w, bot *b, const nci_lobby_msg *m)
 {
@@ -508,7 +508,8 @@ bool swarm_run(swarm *w, uint32_t first, uint32_t count, uint32_t window)
     return true;
 }
 
-bool swarm_init(swarm *w, uint32_t count, const netcore_address *server, const netcore_lobby_tls *tls)
+bool swarm_init(swarm *w, uint32_t count, const netcore_address *server,
+                const netcore_lobby_tls *tls)
 {
     memset(w, 0, sizeof *w);
     w->tls = tls;

@@ -55,10 +55,10 @@ typedef enum bot_state {
 typedef struct bot {
     int fd;
     uint8_t state;
-    bool creator;       /* makes a room instead of joining one */
-    bool lobby_only;    /* stops at WELCOME */
+    bool creator;    /* makes a room instead of joining one */
+    bool lobby_only; /* stops at WELCOME */
     uint32_t room_index;
-    uint32_t chats;     /* CHAT_MESSAGEs read */
+    uint32_t chats; /* CHAT_MESSAGEs read */
     uint64_t start_ns;
     nci_lobby_tls *tls; /* NULL on a plaintext run */
     bool resume;        /* connects with RECONNECT(token) instead of HELLO */
@@ -73,13 +73,13 @@ typedef struct swarm {
     int epoll_fd;
     netcore_address server;
     const netcore_lobby_tls *tls; /* trust of the TLS runs (pinned), NULL: plaintext */
-    uint32_t *room_ids; /* per room index, learned from the creators' ROOM_STATE */
+    uint32_t *room_ids;           /* per room index, learned from the creators' ROOM_STATE */
     uint32_t rooms;
     uint32_t in_flight;
-    uint32_t done;   /* bots that reached BOT_READY */
+    uint32_t done; /* bots that reached BOT_READY */
     uint32_t failed;
     uint64_t handshakes; /* TLS handshakes completed */
-    double *join_ms; /* per completed joiner */
+    double *join_ms;     /* per completed joiner */
     uint32_t join_count;
     uint64_t chat_wait_ns; /* when the chat being timed was sent */
     double *chat_ms;
@@ -99,7 +99,8 @@ typedef struct swarm {
 } swarm;
 
 /* tls (borrowed) makes every bot speak TLS. */
-bool swarm_init(swarm *w, uint32_t count, const netcore_address *server, const netcore_lobby_tls *tls);
+bool swarm_init(swarm *w, uint32_t count, const netcore_address *server,
+                const netcore_lobby_tls *tls);
 void swarm_free(swarm *w);
 /* One epoll round: waits up to timeout_ms, handles what is ready. */
 void swarm_poll(swarm *w, int timeout_ms);

@@ -26,7 +26,8 @@ Test(lobby_holes, a_flooder_reconnecting_with_its_token_keeps_its_empty_bucket)
     fixture f;
     start_server(&f, &cfg);
     test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()),
+                 NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     flood_until_closed(&f, t);
     /* Back at once with the token: the session is resumed, its bucket is not refilled. */
@@ -54,7 +55,8 @@ Test(lobby_holes, a_flooding_address_is_barred_for_a_while)
     fixture f;
     start_server(&f, &cfg);
     test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()),
+                 NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     flood_until_closed(&f, t);
     /* A new session from the same address would start with a full bucket: refused. */
@@ -152,7 +154,8 @@ Test(lobby_holes, a_member_kicked_while_away_learns_it_on_reconnect)
     fixture f;
     start_server(&f, &cfg);
     test_client *a = add_client(&f, 100);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "owner", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "owner", now_ms()),
+                 NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "welcome");
     test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
     cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "away", now_ms()), NETCORE_OK);
@@ -177,7 +180,9 @@ Test(lobby_holes, the_client_refuses_invisible_and_bidi_nicknames_locally)
     fixture f;
     start_server(&f, &cfg);
     test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "\xe2\x80\xae" "nimda",
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address,
+                                              "\xe2\x80\xae"
+                                              "nimda",
                                               now_ms()),
                  NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "\xe2\x80\x8b", now_ms()),
@@ -195,8 +200,8 @@ Test(lobby_holes, the_server_closes_a_hello_with_a_bidi_override)
     fixture f;
     start_server(&f, &cfg);
     int fd = raw_connect(&f.address);
-    const uint8_t hello[] = {14, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 3, 0, 6,
-                             0xe2, 0x80, 0xae, 'b', 'o', 'b'};
+    const uint8_t hello[] = {14, 0, 0, 0,    0x01, 0x4e, 0x43, 0x4c, 0x42,
+                             3,  0, 6, 0xe2, 0x80, 0xae, 'b',  'o',  'b'};
     cr_assert_eq(send(fd, hello, sizeof hello, 0), (ssize_t)sizeof hello);
     cr_assert_eq(wait_closed(&f, fd), NETCORE_LOBBY_ERR_MALFORMED);
     close(fd);

@@ -71,13 +71,15 @@ Test(lobby_tls, verified_client_joins_chats_and_gets_match_tokens)
     netcore_lobby_tls *trust = trust_of(cert.cert);
     test_client *a = tls_client(&f, trust, "127.0.0.1", NULL);
     test_client *b = tls_client(&f, trust, "127.0.0.1", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "alice", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "alice", now_ms()),
+                 NETCORE_OK);
     cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "alice welcome");
     wait_for(&f, &b->welcomes, 1, "bob welcome");
     create_room(&f, a, "tls room", 4, NULL);
     join(&f, b, a->room.room_id, 2);
-    cr_assert_eq(netcore_lobby_client_chat(b->client, NETCORE_LOBBY_CHAT_ROOM, "over tls"), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_chat(b->client, NETCORE_LOBBY_CHAT_ROOM, "over tls"),
+                 NETCORE_OK);
     wait_for(&f, &a->chats, 1, "chat");
     cr_assert_str_eq(a->last_chat, "over tls");
     netcore_lobby_client_set_ready(a->client, true);
@@ -110,7 +112,8 @@ Test(lobby_tls, a_certificate_for_another_name_is_refused)
     cr_assert(strstr(wrong->disconnect_text, "certificate"), "text: %s", wrong->disconnect_text);
     /* The same certificate under its own name is accepted. */
     test_client *ok = tls_client(&f, trust, "lobby.example", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(ok->client, &f.address, "carol", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(ok->client, &f.address, "carol", now_ms()),
+                 NETCORE_OK);
     wait_for(&f, &ok->welcomes, 1, "welcome under the right name");
     teardown(&f);
     netcore_lobby_tls_destroy(trust);
@@ -271,7 +274,8 @@ Test(lobby_tls, a_certificate_made_by_the_openssl_command_is_served)
     start_server(&f, &cfg);
     netcore_lobby_tls *trust = trust_of(cert.cert);
     test_client *t = tls_client(&f, trust, "localhost", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "henry", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "henry", now_ms()),
+                 NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     teardown(&f);
     netcore_lobby_tls_destroy(trust);
@@ -419,7 +423,8 @@ Test(lobby_tls, a_client_changes_whom_it_trusts_between_connections)
     cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "iris", now_ms()), NETCORE_OK);
     cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, other), NETCORE_ERR_STATE);
     wait_for(&f, &t->welcomes, 1, "welcome with the right pin");
-    cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, NULL), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, NULL),
+                 NETCORE_ERR_INVALID_ARGUMENT);
     /* A plaintext client has no TLS peer to change. */
     netcore_lobby_client_config pc;
     netcore_lobby_client_config_default(&pc);
@@ -473,7 +478,8 @@ Test(lobby_tls, tls_1_2_is_refused_by_default_and_allowed_by_config)
         server_config(&cfg);
         cfg.tls_allow_tls12 = allow == 1;
         start_tls_server(&f, &cert, "127.0.0.1", &cfg);
-        cr_assert_eq(tls12_handshake_works(&f), allow == 1, "TLS 1.2 %s", allow ? "allowed" : "refused");
+        cr_assert_eq(tls12_handshake_works(&f), allow == 1, "TLS 1.2 %s",
+                     allow ? "allowed" : "refused");
         netcore_lobby_server_stats st;
         netcore_lobby_server_get_stats(f.server, &st);
         cr_assert_eq(st.tls_handshakes, (uint64_t)allow);

@@ -7,7 +7,8 @@
 #include "demo_menu_rig.h"
 
 /* Name screen, then the discovered lobby's row and Connect. */
-static void join_discovered(rig *r) {
+static void join_discovered(rig *r)
+{
     demo_menu *menu = r->seats[0].menu;
     type_text(menu, "tina");
     press_key(menu, SDLK_RETURN);
@@ -17,7 +18,8 @@ static void join_discovered(rig *r) {
     click(menu, "Connect");
 }
 
-Test(demo_menu, a_lan_lobby_is_joined_by_the_pin_it_announced) {
+Test(demo_menu, a_lan_lobby_is_joined_by_the_pin_it_announced)
+{
     rig r;
     rig_open_tls(&r, true, false);
     join_discovered(&r);
@@ -29,7 +31,8 @@ Test(demo_menu, a_lan_lobby_is_joined_by_the_pin_it_announced) {
     rig_close(&r);
 }
 
-Test(demo_menu, a_lan_lobby_without_tls_is_refused_unless_insecure) {
+Test(demo_menu, a_lan_lobby_without_tls_is_refused_unless_insecure)
+{
     rig r;
     rig_open_tls(&r, false, false);
     join_discovered(&r);
@@ -42,11 +45,13 @@ Test(demo_menu, a_lan_lobby_without_tls_is_refused_unless_insecure) {
     rig_close(&r);
 }
 
-Test(demo_menu, a_typed_address_needs_a_certificate_the_system_trusts) {
+Test(demo_menu, a_typed_address_needs_a_certificate_the_system_trusts)
+{
     rig r;
     rig_open_tls(&r, true, true); /* not discovered: no pin to go by */
     demo_menu *menu = r.seats[0].menu;
-    demo_menu_update(menu, now_ms()); /* the menu's clock, as a running game's first frame sets it */
+    demo_menu_update(menu,
+                     now_ms()); /* the menu's clock, as a running game's first frame sets it */
     type_text(menu, "tina");
     press_key(menu, SDLK_RETURN);
     char address[NETCORE_ADDRESS_STRLEN];
@@ -55,7 +60,8 @@ Test(demo_menu, a_typed_address_needs_a_certificate_the_system_trusts) {
     type_text(menu, address);
     press_key(menu, SDLK_RETURN);
     wait_screen(&r, 0, DEMO_MENU_SCREEN_ERROR);
-    cr_assert(strstr(demo_menu_message(menu), "certificate"), "message: %s", demo_menu_message(menu));
+    cr_assert(strstr(demo_menu_message(menu), "certificate"), "message: %s",
+              demo_menu_message(menu));
     netcore_lobby_server_stats st;
     netcore_lobby_server_get_stats(r.server, &st);
     cr_assert_eq(st.sessions, 0);
@@ -63,7 +69,8 @@ Test(demo_menu, a_typed_address_needs_a_certificate_the_system_trusts) {
 }
 
 /* The pin file's line for the rig's lobby, or "" when there is none. */
-static void known_line(const rig *r, char *out, size_t size) {
+static void known_line(const rig *r, char *out, size_t size)
+{
     out[0] = '\0';
     FILE *f = fopen(r->known_pins, "r");
     if (!f) {
@@ -75,7 +82,8 @@ static void known_line(const rig *r, char *out, size_t size) {
     fclose(f);
 }
 
-static void write_known_pin(const rig *r, const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
+static void write_known_pin(const rig *r, const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES])
+{
     char address[NETCORE_ADDRESS_STRLEN], text[NETCORE_LOBBY_TLS_PIN_STRLEN];
     netcore_address_format(&r->lobby_address, address, sizeof address);
     netcore_lobby_tls_pin_format(pin, text, sizeof text);
@@ -85,7 +93,8 @@ static void write_known_pin(const rig *r, const uint8_t pin[NETCORE_LOBBY_TLS_PI
     fclose(f);
 }
 
-Test(demo_menu, a_first_join_remembers_the_lobby_pin) {
+Test(demo_menu, a_first_join_remembers_the_lobby_pin)
+{
     rig r;
     rig_open_tls(&r, true, false);
     join_discovered(&r);
@@ -102,7 +111,8 @@ Test(demo_menu, a_first_join_remembers_the_lobby_pin) {
     rig_close(&r);
 }
 
-Test(demo_menu, a_lobby_whose_certificate_changed_is_refused) {
+Test(demo_menu, a_lobby_whose_certificate_changed_is_refused)
+{
     rig r;
     rig_open_tls(&r, true, false);
     /* Joined before with another certificate: someone else answers now. */
@@ -119,7 +129,8 @@ Test(demo_menu, a_lobby_whose_certificate_changed_is_refused) {
     rig_close(&r);
 }
 
-Test(demo_menu, a_typed_address_with_a_remembered_pin_is_trusted_by_it) {
+Test(demo_menu, a_typed_address_with_a_remembered_pin_is_trusted_by_it)
+{
     rig r;
     rig_open_tls(&r, true, true); /* not discovered */
     uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES];

@@ -52,8 +52,8 @@ static ssize_t conn_send(nci_lobby_conn *c, const uint8_t *bytes, size_t n)
     /* Nothing leaves before the handshake: a handshake that times out or
      * fails is closed without a frame. */
     size_t put = 0;
-    nci_lobby_tls_status st = c->tls_ready ? nci_lobby_tls_write(c->tls, bytes, n, &put)
-                                           : NCI_LOBBY_TLS_WANT_WRITE;
+    nci_lobby_tls_status st =
+        c->tls_ready ? nci_lobby_tls_write(c->tls, bytes, n, &put) : NCI_LOBBY_TLS_WANT_WRITE;
     if (st == NCI_LOBBY_TLS_DONE)
         return (ssize_t)put;
     errno = st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? EAGAIN : EPIPE;
@@ -261,7 +261,8 @@ static void queue_frame(netcore_lobby_server *s, int32_t index, const uint8_t *f
      * needed by the rest of a broadcast. */
     s->stats.slow_reader_dropped++;
     if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
-        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: closing a connection that does not read");
+        nci_logf(&s->config.log, NETCORE_LOG_INFO,
+                 "lobby: closing a connection that does not read");
     nci_lobby_msg *m = &s->error_msg;
     m->type = NCI_LOBBY_ERROR;
     m->u.error.code = NETCORE_LOBBY_ERR_SLOW_READER;
@@ -293,7 +294,10 @@ static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_ms
         queue_frame(s, index, s->scratch, size);
 }
 
-void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn) { queue_msg(s, conn, &s->out_msg); }
+void nci_lobby_send_out(netcore_lobby_server *s, int32_t conn)
+{
+    queue_msg(s, conn, &s->out_msg);
+}
 
 bool nci_lobby_encode_out(netcore_lobby_server *s)
 {
@@ -406,7 +410,8 @@ static bool handle_frame(netcore_lobby_server *s, int32_t index, const uint8_t *
     nci_lobby_conn *c = &s->conns[index];
     s->stats.frames_received++;
     c->last_frame_ms = s->now_ms;
-    nci_lobby_bucket *b = c->session != NCI_LOBBY_NONE ? &s->sessions[c->session].bucket : &c->bucket;
+    nci_lobby_bucket *b =
+        c->session != NCI_LOBBY_NONE ? &s->sessions[c->session].bucket : &c->bucket;
     refill_bucket(s, b);
     if (b->msg_tokens < 1000) {
         flood_close(s, index);
@@ -440,8 +445,8 @@ static void process_frames(netcore_lobby_server *s, int32_t index)
     size_t pos = 0;
     while (c->fd >= 0 && !c->closing) {
         size_t body = 0;
-        nci_lobby_frame_status st =
-            nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos, s->config.max_frame_bytes, &body);
+        nci_lobby_frame_status st = nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos,
+                                                         s->config.max_frame_bytes, &body);
         if (st == NCI_LOBBY_FRAME_TOO_LARGE) {
             s->stats.oversize_dropped++;
             nci_lobby_fail(s, index, NETCORE_LOBBY_ERR_FRAME_TOO_LARGE, "frame too large");
@@ -506,4 +511,3 @@ void nci_lobby_conn_read(netcore_lobby_server *s, int32_t index)
             nci_lobby_conn_timer(s, c);
     }
 }
-

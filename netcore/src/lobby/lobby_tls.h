@@ -15,11 +15,11 @@
 typedef struct nci_lobby_tls nci_lobby_tls;
 
 typedef enum nci_lobby_tls_status {
-    NCI_LOBBY_TLS_DONE = 0,    /* handshake finished, or bytes moved */
-    NCI_LOBBY_TLS_WANT_READ,   /* try again when the socket is readable */
-    NCI_LOBBY_TLS_WANT_WRITE,  /* try again when the socket is writable */
-    NCI_LOBBY_TLS_CLOSED,      /* the peer closed (close_notify or EOF) */
-    NCI_LOBBY_TLS_FAILED       /* protocol, certificate or socket error */
+    NCI_LOBBY_TLS_DONE = 0,   /* handshake finished, or bytes moved */
+    NCI_LOBBY_TLS_WANT_READ,  /* try again when the socket is readable */
+    NCI_LOBBY_TLS_WANT_WRITE, /* try again when the socket is writable */
+    NCI_LOBBY_TLS_CLOSED,     /* the peer closed (close_notify or EOF) */
+    NCI_LOBBY_TLS_FAILED      /* protocol, certificate or socket error */
 } nci_lobby_tls_status;
 
 /* The server's context: certificate chain and key from PEM files, TLS 1.3
