@@ -19,9 +19,7 @@
 #define _GNU_SOURCE
 #include "lobby_bench_cluster.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,141 +113,6 @@ static void redis_stop(redis_proc *r)
     rmdir(r->dir);
 }
 
-static bool write_all(int fd, const void *buffer, size_t size)
-{
-    const uint8_t *p = buffer;
-    while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-static bool read_all(int fd, void *buffer, size_t size)
-{
-    uint8_t *p = buffer;
-    while (size > 0) {
-        ssize_t n = read(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-/* A lobby node in a child process, speaking the same control protocol as
- * lobby_bench_swarm.c's server ('S': a report; EOF: exit), so that
- * server_report_get and server_stop work on it. It answers with its
- * address once it has reached Redis. */
-static void node_child(int control_fd, int reply_fd, uint32_t max_connections,
-                       const char *redis_address, int index)
-{
-    malloc_trim(0);
-    netcore_lobby_server_config cfg;
-    netcore_lobby_server_config_default(&cfg);
-    cfg.listen[0] = netcore_address_ipv4(127, 0, 0, 1, 0);
-    cfg.max_connections = max_connections;
-    cfg.max_rooms = max_connections / NETCORE_LOBBY_MAX_PLAYERS + 16;
-    cfg.messages_per_s = 1000;
-    cfg.chat_per_s = 1000;
-    cfg.hello_timeout_ms = 120000;
-    cfg.idle_timeout_ms = 600000;
-    cfg.game_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
-    for (int i = 0; i < NETCORE_TOKEN_KEY_BYTES; i++)
-        cfg.key[i] = (uint8_t)(i * 7 + 1);
-    cfg.seed = 42 + (uint64_t)index;
-    snprintf(cfg.cluster_redis, sizeof cfg.cluster_redis, "%s", redis_address);
-    snprintf(cfg.cluster_node_id, sizeof cfg.cluster_node_id, "bench-%d", index);
-    netcore_lobby_server *server = NULL;
-    netcore_address address;
-    memset(&address, 0, sizeof address);
-    if (netcore_lobby_server_create(&cfg, &server) != NETCORE_OK ||
-        netcore_lobby_server_address(server, 0, &address) != NETCORE_OK) {
-        (void)write_all(reply_fd, &address, sizeof address);
-        _exit(1);
-    }
-    netcore_lobby_server_stats st;
-    memset(&st, 0, sizeof st);
-    uint64_t deadline = bench_now_ns() + 10000000000ull;
-    while (!st.cluster_up && bench_now_ns() < deadline) {
-        netcore_lobby_server_update(server, bench_now_ns() / 1000000u, 5);
-        netcore_lobby_server_get_stats(server, &st);
-    }
-    if (!st.cluster_up)
-        memset(&address, 0, sizeof address);
-    (void)write_all(reply_fd, &address, sizeof address);
-    fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL, 0) | O_NONBLOCK);
-    for (;;) {
-        netcore_lobby_server_update(server, bench_now_ns() / 1000000u, 5);
-        char c;
-        ssize_t n = read(control_fd, &c, 1);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            break;
-        if (n == 1) {
-            server_report report;
-            memset(&report, 0, sizeof report);
-            netcore_lobby_server_get_stats(server, &report.stats);
-            if (!write_all(reply_fd, &report, sizeof report))
-                break;
-        }
-    }
-    netcore_lobby_server_destroy(server);
-    _exit(0);
-}
-
-/* others: the nodes started before, whose pipe ends the child must not
- * keep open (a node sees the end of its control pipe only when no other
- * process holds its write end). */
-static bool node_start(server_proc *p, uint32_t max_connections, const char *redis_address,
-                       int index, const server_proc *others)
-{
-    int control[2], reply[2];
-    if (pipe(control) != 0)
-        return false;
-    if (pipe(reply) != 0) {
-        close(control[0]);
-        close(control[1]);
-        return false;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(control[1]);
-        close(reply[0]);
-        for (int i = 0; i < index; i++) {
-            close(others[i].control_fd);
-            close(others[i].reply_fd);
-        }
-        node_child(control[0], reply[1], max_connections, redis_address, index);
-    }
-    close(control[0]);
-    close(reply[1]);
-    p->pid = pid;
-    p->control_fd = control[1];
-    p->reply_fd = reply[0];
-    if (pid < 0 || !read_all(p->reply_fd, &p->address, sizeof p->address) ||
-        p->address.port == 0) {
-        close(p->control_fd);
-        close(p->reply_fd);
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-        }
-        p->pid = 0;
-        return false;
-    }
-    return true;
-}
-
 static void percentiles(double *values, size_t count, double *p50, double *p99)
 {
     bench_sort_doubles(values, count);
@@ -311,7 +174,8 @@ bool cluster_bench_run(uint32_t clients, uint32_t messages, cluster_result *out)
     netcore_address addresses[NODES];
     bool ok = true;
     for (int i = 0; ok && i < NODES; i++) {
-        ok = node_start(&nodes[i], clients + 64, redis.address, i, nodes);
+        server_cluster node = {redis.address, i, nodes, i};
+        ok = server_start_node(&nodes[i], clients + 64, NULL, NULL, &node);
         addresses[i] = nodes[i].address;
     }
     uint8_t *node_of = calloc(clients, 1);

@@ -34,6 +34,18 @@ typedef struct server_proc {
  * key_file (both or neither) it speaks TLS. */
 bool server_start(server_proc *p, uint32_t max_connections, const char *cert_file,
                   const char *key_file);
+/* A node of a lobby cluster (lobby_bench_cluster.c): the server joins the
+ * Redis at redis_address as node "bench-<node_index>" and tells its address
+ * once it has reached Redis; the children started before (others) have
+ * their pipe ends closed in the new child. */
+typedef struct server_cluster {
+    const char *redis_address;
+    int node_index;
+    const server_proc *others;
+    int other_count;
+} server_cluster;
+bool server_start_node(server_proc *p, uint32_t max_connections, const char *cert_file,
+                       const char *key_file, const server_cluster *cluster);
 bool server_report_get(const server_proc *p, server_report *out);
 void server_stop(server_proc *p);
 /* VmRSS of a process in bytes; NaN if unreadable. */
