@@ -198,9 +198,10 @@ static void send_match_start(netcore_lobby_server *s, int32_t conn, const nci_lo
     sodium_memzero(m->u.match_start.token, sizeof m->u.match_start.token);
 }
 
-/* A member back on a new connection while its room plays: the token it got
- * may be spent, expired or bound to the IP it had, so it gets a fresh one
- * for the same match. */
+/* MATCH_START with a token made now for a member of a room that plays. A
+ * member back on a new connection while its room plays (reissue) needs
+ * one: the token it got may be spent, expired or bound to the IP it had.
+ * A cluster node also sends its own members their first one this way. */
 void nci_lobby_send_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses,
                                 bool reissue)
 {
