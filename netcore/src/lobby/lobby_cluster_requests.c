@@ -112,7 +112,7 @@ bool nci_lobby_cluster_handle(netcore_lobby_server *s, int32_t conn)
         return true;
     }
     bool in_room = ses->room != NCI_LOBBY_NONE;
-    bool creates = type == NCI_LOBBY_CREATE_ROOM || type == NCI_LOBBY_JOIN_ROOM;
+    bool enters = type == NCI_LOBBY_CREATE_ROOM || type == NCI_LOBBY_JOIN_ROOM;
     switch (type) {
     case NCI_LOBBY_CREATE_ROOM:
     case NCI_LOBBY_JOIN_ROOM:
@@ -126,11 +126,11 @@ bool nci_lobby_cluster_handle(netcore_lobby_server *s, int32_t conn)
         return false;
     }
     /* What the mirror already says is answered at once, as a single node would. */
-    if (creates && in_room) {
+    if (enters && in_room) {
         nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_ALREADY_IN_ROOM, type, "already in a room");
         return true;
     }
-    if (!creates && !in_room) {
+    if (!enters && !in_room) {
         nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NOT_IN_ROOM, type, "not in a room");
         return true;
     }
