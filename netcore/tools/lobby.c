@@ -382,7 +382,7 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
     return load_key(opts, cfg->key);
 }
 
-static void print_summary(double seconds, const netcore_lobby_server_stats *s)
+static void print_summary(double seconds, const netcore_lobby_server_stats *s, bool cluster)
 {
     printf("{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
            "\"connections_rejected_per_ip\":%llu,\"accept_backoffs\":%llu,"
@@ -394,7 +394,7 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
            "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
            "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
-           "\"connections_rejected_banned\":%llu}\n",
+           "\"connections_rejected_banned\":%llu",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->connections_rejected_per_ip,
@@ -414,6 +414,13 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_handshakes_failed,
            (unsigned long long)s->tls_plaintext_refused,
            (unsigned long long)s->connections_rejected_banned);
+    if (cluster)
+        printf(",\"cluster_up\":%s,\"cluster_remote_members\":%u,\"cluster_events\":%llu,"
+               "\"cluster_events_dropped\":%llu,\"cluster_refused\":%llu,\"cluster_claims\":%llu",
+               s->cluster_up ? "true" : "false", (unsigned)s->cluster_remote_members,
+               (unsigned long long)s->cluster_events, (unsigned long long)s->cluster_events_dropped,
+               (unsigned long long)s->cluster_refused, (unsigned long long)s->cluster_claims);
+    printf("}\n");
 }
 
 int main(int argc, char **argv)
@@ -495,7 +502,7 @@ int main(int argc, char **argv)
     }
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(server, &stats);
-    print_summary((double)(now_us - start_us) / 1e6, &stats);
+    print_summary((double)(now_us - start_us) / 1e6, &stats, opts.redis != NULL);
     netcore_lobby_server_destroy(server);
     return exit_code;
 }
