@@ -85,8 +85,8 @@ static uint32_t mirrored_rooms(const cluster *cl)
     uint32_t rooms = 0;
     for (int i = 0; i < NODES; i++) {
         netcore_lobby_server_stats st;
-        netcore_lobby_server_get_stats(cl->nodes[i], &st);
-        rooms += st.rooms;
+        if (cl->nodes[i] && netcore_lobby_server_get_stats(cl->nodes[i], &st) == NETCORE_OK)
+            rooms += st.rooms;
     }
     return rooms;
 }
@@ -515,5 +515,33 @@ Test(lobby_cluster, a_grace_that_ends_while_redis_is_away_still_frees_the_seat)
     WAIT_UNTIL(&cl, node_up(cl.nodes[0]) && node_up(cl.nodes[1]), "the nodes back on Redis");
     WAIT_UNTIL(&cl, alice->room.member_count == 1, "bob's seat freed");
     cr_assert_eq(alice->room.members[0].client_id, alice->id);
+    stop_cluster(&cl);
+}
+
+/* A game server given the list of nodes registers with the first that
+ * answers, and gets the matches of rooms held by other nodes. */
+Test(lobby_cluster, a_game_server_registers_with_the_next_node_when_one_is_down)
+{
+    cluster cl;
+    memset(&cl, 0, sizeof cl);
+    start_cluster(&cl, 30000);
+    netcore_lobby_server_destroy(cl.nodes[1]);
+    cl.nodes[1] = NULL;
+    test_client *game = new_client(&cl);
+    netcore_address nodes[2] = {cl.addresses[1], cl.addresses[2]};
+    netcore_address game_address = netcore_address_ipv4(127, 0, 0, 1, 9007);
+    cr_assert_eq(netcore_lobby_client_register_game_server_any(game->client, nodes, 2, lobby_key,
+                                                               &game_address, 10, token_clock_s,
+                                                               now_ms()),
+                 NETCORE_OK);
+    WAIT_UNTIL(&cl, game->registered == 1, "the registration through node c");
+    cr_assert_eq(game->disconnects, 0, "the dead node was skipped without a DISCONNECTED");
+    test_client *owner = join_node(&cl, 0, "owner");
+    make_room(&cl, owner, 1);
+    cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
+    WAIT_UNTIL(&cl, member(owner, owner->id)->ready, "ready");
+    cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
+    WAIT_UNTIL(&cl, owner->matches == 1 && game->assigned == 1, "the match on that game server");
+    cr_assert_eq(owner->match.server_address.port, 9007);
     stop_cluster(&cl);
 }

@@ -652,6 +652,16 @@ netcore_result netcore_lobby_client_register_game_server(
     netcore_lobby_client *client, const netcore_address *lobby_address,
     const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
     uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
+/* netcore_lobby_client_register_game_server over a list of lobby addresses
+ * (the nodes of a lobby cluster), tried in order like
+ * netcore_lobby_client_connect_any: REGISTERED comes from the first node
+ * that accepts, DISCONNECTED only after the last one failed. count is
+ * 1..NETCORE_LOBBY_FAILOVER_MAX; the list and the key are copied (the key
+ * is wiped by destroy). Errors: as register_game_server. */
+netcore_result netcore_lobby_client_register_game_server_any(
+    netcore_lobby_client *client, const netcore_address *addresses, size_t count,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
 /* Game server: reports its current player count (the lobby places matches on
  * the least loaded server) and capacity. Send it every few seconds; it also
  * keeps the connection alive. */
