@@ -169,6 +169,15 @@ static const netcore_lobby_member *member(const test_client *t, uint64_t id)
     return NULL;
 }
 
+/* owner and other (members of owner's room) ready, as owner's node shows. */
+static void ready_both(cluster *cl, test_client *owner, test_client *other)
+{
+    cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_set_ready(other->client, true), NETCORE_OK);
+    WAIT_UNTIL(cl, member(owner, other->id)->ready && member(owner, owner->id)->ready,
+               "both ready");
+}
+
 Test(lobby_cluster, players_on_three_nodes_share_a_room_its_chat_ready_flags_and_match_start)
 {
     cluster cl;
@@ -268,10 +277,7 @@ Test(lobby_cluster, a_match_start_racing_an_unready_has_exactly_one_outcome)
     uint32_t room = make_room(&cl, owner, 2);
     enter(&cl, m, room, 2);
     for (int round = 0; round < RACE_ROUNDS; round++) {
-        cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
-        cr_assert_eq(netcore_lobby_client_set_ready(m->client, true), NETCORE_OK);
-        WAIT_UNTIL(&cl, member(owner, m->id)->ready && member(owner, owner->id)->ready,
-                   "both ready");
+        ready_both(&cl, owner, m);
         int owner_errors = owner->errors, m_errors = m->errors, matches = owner->matches;
         cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
         cr_assert_eq(netcore_lobby_client_set_ready(m->client, false), NETCORE_OK);
@@ -439,9 +445,7 @@ Test(lobby_cluster, matches_go_to_the_least_loaded_game_server_of_the_cluster_an
     test_client *other = join_node(&cl, 0, "other");
     uint32_t room = make_room(&cl, owner, 2);
     enter(&cl, other, room, 2);
-    cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_set_ready(other->client, true), NETCORE_OK);
-    WAIT_UNTIL(&cl, member(owner, other->id)->ready && member(owner, owner->id)->ready, "ready");
+    ready_both(&cl, owner, other);
     cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
     WAIT_UNTIL(&cl, owner->matches == 1 && other->matches == 1 && idle->assigned == 1,
                "the match placed on the idle game server");
@@ -471,9 +475,7 @@ Test(lobby_cluster, a_dead_nodes_game_servers_end_their_matches_everywhere)
     test_client *other = join_node(&cl, 2, "other");
     uint32_t room = make_room(&cl, owner, 2);
     enter(&cl, other, room, 2);
-    cr_assert_eq(netcore_lobby_client_set_ready(owner->client, true), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_set_ready(other->client, true), NETCORE_OK);
-    WAIT_UNTIL(&cl, member(owner, other->id)->ready && member(owner, owner->id)->ready, "ready");
+    ready_both(&cl, owner, other);
     cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
     WAIT_UNTIL(&cl, owner->matches == 1 && other->matches == 1 && game->assigned == 1,
                "the match on the game server of node b");
