@@ -160,7 +160,7 @@ static bool is_ip_literal(const char *name)
     return ip != NULL;
 }
 
-nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool server,
+nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, nci_socket socket, bool server,
                                  const char *server_name, bool verify_name)
 {
     if (!context)
@@ -169,7 +169,8 @@ nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool 
     if (!t)
         return NULL;
     t->ssl = SSL_new(context->ctx);
-    if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+    /* OpenSSL takes a Winsock SOCKET as an int: its socket BIO casts back. */
+    if (!t->ssl || SSL_set_fd(t->ssl, (int)socket) != 1) {
         nci_lobby_tls_free(t);
         return NULL;
     }
