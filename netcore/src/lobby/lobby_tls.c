@@ -56,7 +56,7 @@ static SSL_CTX *new_ctx(bool server, bool allow_tls12)
     SSL_CTX_set_mode(ctx, mode);
     /* Read whatever the socket holds in one call instead of a record header
      * and then its body: half the read calls. Data buffered this way does
-     * not wake epoll again, so readers drain nci_lobby_tls_pending(). */
+     * not wake the poller again, so readers drain nci_lobby_tls_pending(). */
     SSL_CTX_set_read_ahead(ctx, 1);
     /* Lobby links are long-lived and never resumed: no session tickets to
      * make and send on every handshake, no cache to grow. */

@@ -51,6 +51,11 @@ typedef enum nci_sockopt {
     NCI_SOCKOPT_SEND_BUFFER  /* kernel send buffer, bytes (likewise) */
 } nci_sockopt;
 
+/* A numeric IPv4 ("1.2.3.4") or IPv6 ("::1", no brackets) address of that
+ * family into out_bytes (4 or 16 bytes, network order); never asks a
+ * resolver. false when text is not one. (Defined in address.c.) */
+bool nci_address_numeric(netcore_address_family family, const char *text, uint8_t *out_bytes);
+
 /* Starts the socket library (Winsock needs it; nothing on POSIX). Counted:
  * every successful call needs one nci_platform_cleanup(). Errors: NETCORE_ERR_SOCKET. */
 netcore_result nci_platform_startup(void);
