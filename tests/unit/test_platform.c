@@ -289,6 +289,22 @@ Test(platform_socket, the_interface_of_an_address_is_found_and_a_foreign_one_is_
     cr_expect_eq(nci_interface_of_ipv4(documentation, &index, broadcast), NETCORE_ERR_NOT_FOUND);
 }
 
+Test(platform_address, numeric_text_parses_without_a_resolver_and_names_are_refused)
+{
+    uint8_t bytes[16];
+    const uint8_t v4[4] = {10, 1, 2, 254};
+    cr_assert(nci_address_numeric(NETCORE_ADDRESS_IPV4, "10.1.2.254", bytes));
+    cr_expect_eq(memcmp(bytes, v4, 4), 0);
+    cr_assert(nci_address_numeric(NETCORE_ADDRESS_IPV6, "::1", bytes));
+    cr_expect_eq(bytes[15], 1);
+    cr_expect_eq(bytes[0], 0);
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "localhost", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "::1", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV6, "1.2.3.4", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "1.2.3.256", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_NONE, "1.2.3.4", bytes));
+}
+
 Test(platform_socket, binding_a_port_in_use_is_an_address_error)
 {
     netcore_address any = loopback(0), at;
