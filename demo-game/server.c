@@ -284,7 +284,7 @@ static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t si
 static void drop_peer(demo_server *s, peer_rec *p) {
     if (p->slot >= 0) {
         netcore_input_server_stats is;
-        if (netcore_input_server_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
+        if (netcore_input_server_get_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
             s->inputs_late += is.inputs_late;
             s->inputs_too_far += is.inputs_too_far;
         }
@@ -599,10 +599,18 @@ static bool make_game_host(demo_server *s) {
         s->game_address = netcore_address_ipv4(0, 0, 0, 0, 0);
     }
     s->game_address.port = bound.port;
-    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE &&
-        s->config.game_address.family != NETCORE_ADDRESS_NONE) {
-        s->game_address = s->config.game_address;
-        s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE) {
+        if (s->config.game_address.family != NETCORE_ADDRESS_NONE) {
+            s->game_address = s->config.game_address;
+            s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+        } else if (s->game_address.family == NETCORE_ADDRESS_IPV4 &&
+                   memcmp(s->game_address.bytes, "\0\0\0\0", 4) == 0) {
+            /* No --game-address and no --bind: players are sent to the lobby's
+             * host (the usual set-up, a game server beside its lobby), never
+             * to 0.0.0.0. */
+            s->game_address = s->config.register_lobby;
+            s->game_address.port = bound.port;
+        }
     }
     netcore_token_validator_config vc;
     netcore_token_validator_config_default(&vc);
