@@ -75,6 +75,7 @@ static void add_conditioner_stats(netcore_conditioner_stats *sum,
     sum->dropped_overflow += add->dropped_overflow;
     sum->duplicated += add->duplicated;
     sum->reordered += add->reordered;
+    sum->corrupted += add->corrupted;
     sum->bytes_forwarded += add->bytes_forwarded;
 }
 
@@ -376,8 +377,10 @@ static netcore_result enet_connect(void *backend, const netcore_address *to, uin
 static void enet_disconnect(void *backend, uint32_t slot, uint32_t data32)
 {
     enet_backend *b = backend;
+    /* _later: enet_peer_disconnect would discard what is still queued, and
+     * netcore_host_disconnect promises that queued reliable messages go out. */
     if (slot < b->host->peerCount)
-        enet_peer_disconnect(&b->host->peers[slot], data32);
+        enet_peer_disconnect_later(&b->host->peers[slot], data32);
 }
 
 static void enet_disconnect_now(void *backend, uint32_t slot, uint32_t data32)
