@@ -1,8 +1,11 @@
-/* Sealed traffic end to end: a byte altered anywhere in a sealed message on
- * each channel kind, a datagram delivered twice, a wrong key, counter
- * exhaustion (simulated backend, where a test backend wrapper alters what
- * the sender's backend carries), and the token's IP binding from 127.0.0.2
- * over real ENet. Every loop is bounded; nothing asserts on timing. */
+/* Sealed traffic where a test reaches below the public API: a byte altered
+ * anywhere in a sealed message on each channel kind, a datagram delivered
+ * twice, counter exhaustion (simulated backend, where a test backend wrapper
+ * alters what the sender's backend carries), and the token's IP binding from
+ * 127.0.0.2 over real ENet sockets. Sealing on every mode, wrong keys, the
+ * off switch, admission without keys and a corrupting link are part of the
+ * transport contract (transport_contract.c, both backends). Every loop is
+ * bounded; nothing asserts on timing. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
@@ -233,43 +236,6 @@ Test(transport_seal, the_same_datagram_twice_is_delivered_once)
     close_pair(&p);
 }
 
-Test(transport_seal, a_wrong_key_delivers_nothing)
-{
-    netcore_session_keys wrong = tl_session_keys();
-    wrong.server_to_client[0] ^= 1;
-    wrong.client_to_server[31] ^= 1;
-    sim_pair p;
-    open_pair(&p, 300, &wrong);
-    /* The server admitted the token, but its WELCOME does not open. */
-    cr_assert_eq(p.client.connects, 0);
-    cr_assert_eq(p.client.disconnects, 1);
-    cr_assert_eq(p.client.reason, NETCORE_DISCONNECT_CRYPTO_FAILED);
-    cr_assert_eq(stats_of(&p.client).crypto_auth_rejected, 1);
-    for (uint8_t ch = 0; ch < CHANNELS; ch++)
-        cr_assert_eq(p.server.received[ch] + p.client.received[ch], 0);
-    run_ms(&p, 500);
-    cr_assert_eq(p.server.disconnects, 1, "the server hears why");
-    cr_assert_eq(p.server.reason, NETCORE_DISCONNECT_CRYPTO_FAILED);
-    close_pair(&p);
-
-    /* Only the client-to-server key wrong: the client connects, the server
-     * opens nothing it sends. */
-    wrong = tl_session_keys();
-    wrong.client_to_server[5] ^= 0x80;
-    open_pair(&p, 301, &wrong);
-    cr_assert_eq(p.client.connects, 1);
-    send_one(&p, NETCORE_DELIVERY_UNRELIABLE_UNORDERED, 1);
-    send_one(&p, NETCORE_DELIVERY_UNRELIABLE_SEQUENCED, 2);
-    run_ms(&p, 300);
-    cr_assert_eq(stats_of(&p.server).crypto_auth_rejected, 2);
-    send_one(&p, NETCORE_DELIVERY_RELIABLE_ORDERED, 3);
-    run_ms(&p, 300);
-    for (uint8_t ch = 0; ch < CHANNELS; ch++)
-        cr_assert_eq(p.server.received[ch], 0);
-    cr_assert_eq(p.server.reason, NETCORE_DISCONNECT_CRYPTO_FAILED);
-    close_pair(&p);
-}
-
 Test(transport_seal, counter_exhaustion_ends_the_session_before_a_nonce_repeats)
 {
     sim_pair p;
@@ -303,157 +269,8 @@ Test(transport_seal, counter_exhaustion_ends_the_session_before_a_nonce_repeats)
     close_pair(&p);
 }
 
-Test(transport_seal, sealed_and_unsealed_ends_refuse_each_other)
-{
-    sim_pair p;
-    memset(&p, 0, sizeof p);
-    netcore_sim_config simc;
-    netcore_sim_config_default(&simc);
-    cr_assert_eq(netcore_sim_create(&simc, &p.sim), NETCORE_OK);
-    netcore_host_config sc, cc;
-    netcore_host_config_default(&sc);
-    sc.is_server = true;
-    sc.sim = p.sim;
-    sc.bind_address.port = 7778;
-    sc.admission = tl_admit_sealed;
-    netcore_host_config_default(&cc);
-    cc.sim = p.sim;
-    cc.seal_disabled = true; /* a client switched off for an experiment */
-    cr_assert_eq(netcore_host_create(&sc, &p.server.host), NETCORE_OK);
-    cr_assert_eq(netcore_host_create(&cc, &p.client.host), NETCORE_OK);
-    netcore_address to;
-    cr_assert_eq(netcore_host_address(p.server.host, &to), NETCORE_OK);
-    netcore_session_keys keys = tl_session_keys();
-    netcore_connect_options options = tl_sealed_options(&keys);
-    cr_assert_eq(netcore_host_connect(p.client.host, &to, &options, &p.client.peer), NETCORE_OK);
-    run_ms(&p, 500);
-    cr_assert_eq(p.client.connects, 0);
-    cr_assert_eq(p.client.reason, NETCORE_DISCONNECT_REJECTED);
-    cr_assert_eq(p.client.code, NETCORE_ERR_MISMATCH, "never a game in clear by accident");
-    close_pair(&p);
-}
-
-Test(transport_seal, a_corrupting_link_delivers_only_intact_messages)
-{
-    sim_pair p;
-    open_pair(&p, 500, NULL);
-    cr_assert_eq(p.client.connects, 1);
-    /* From now on 10 % of the datagrams each way have one byte altered. */
-    netcore_link_profile bad;
-    memset(&bad, 0, sizeof bad);
-    bad.latency_ms = 20;
-    bad.corrupt_pct = 10.0f;
-    cr_assert_eq(netcore_host_set_conditioner(p.client.host, &bad, &bad), NETCORE_OK);
-    uint32_t sent = 0;
-    for (uint32_t i = 0; i < 2000; i++) {
-        send_one(&p, NETCORE_DELIVERY_UNRELIABLE_UNORDERED, i);
-        sent++;
-        run_ms(&p, 5);
-    }
-    run_ms(&p, 500);
-    /* poll_side asserts every delivered payload intact; some were refused. */
-    netcore_host_stats st = stats_of(&p.server);
-    netcore_host_stats cst = stats_of(&p.client);
-    uint32_t delivered = p.server.received[NETCORE_DELIVERY_UNRELIABLE_UNORDERED];
-    cr_assert_gt(cst.conditioner_outbound.corrupted, 0);
-    cr_assert_gt(st.crypto_auth_rejected, 0, "altered messages were refused");
-    cr_assert_lt(delivered, sent);
-    cr_assert_gt(delivered, sent / 2);
-    close_pair(&p);
-}
-
-static netcore_result admit_without_keys(void *user, netcore_peer_id peer,
-                                         const netcore_address *from, const void *token,
-                                         size_t token_size_bytes, netcore_admission_grant *grant)
-{
-    (void)user;
-    (void)peer;
-    (void)from;
-    (void)token;
-    (void)token_size_bytes;
-    (void)grant;
-    return NETCORE_OK;
-}
-
-typedef struct warn_log {
-    int warnings;
-    bool mentions_clear;
-} warn_log;
-
-static void count_warnings(void *user, netcore_log_level level, const char *message)
-{
-    warn_log *log = user;
-    if (level == NETCORE_LOG_WARN) {
-        log->warnings++;
-        log->mentions_clear = log->mentions_clear || strstr(message, "in clear") != NULL;
-    }
-}
-
 /* Opens a pair where the server's admission and both ends' seal switch are
  * chosen by the test; returns after the connection settled. */
-static void open_custom_pair(sim_pair *p, netcore_admission_fn admission, bool seal_disabled,
-                             warn_log *server_log)
-{
-    memset(p, 0, sizeof *p);
-    netcore_sim_config simc;
-    netcore_sim_config_default(&simc);
-    cr_assert_eq(netcore_sim_create(&simc, &p->sim), NETCORE_OK);
-    netcore_host_config sc, cc;
-    netcore_host_config_default(&sc);
-    sc.is_server = true;
-    sc.sim = p->sim;
-    sc.bind_address.port = 7778;
-    sc.admission = admission;
-    sc.seal_disabled = seal_disabled;
-    sc.log.fn = count_warnings;
-    sc.log.user = server_log;
-    sc.log.min_level = NETCORE_LOG_DEBUG;
-    netcore_host_config_default(&cc);
-    cc.sim = p->sim;
-    cc.seal_disabled = seal_disabled;
-    cr_assert_eq(netcore_host_create(&sc, &p->server.host), NETCORE_OK);
-    cr_assert_eq(netcore_host_create(&cc, &p->client.host), NETCORE_OK);
-    netcore_address to;
-    cr_assert_eq(netcore_host_address(p->server.host, &to), NETCORE_OK);
-    netcore_session_keys keys = tl_session_keys();
-    netcore_connect_options options = tl_sealed_options(&keys);
-    cr_assert_eq(netcore_host_connect(p->client.host, &to, &options, &p->client.peer), NETCORE_OK);
-    run_ms(p, 500);
-}
-
-Test(transport_seal, admission_without_keys_fails_closed)
-{
-    sim_pair p;
-    warn_log log = {0, false};
-    open_custom_pair(&p, admit_without_keys, false, &log);
-    cr_assert_eq(p.client.connects, 0);
-    cr_assert_eq(p.client.reason, NETCORE_DISCONNECT_REJECTED);
-    cr_assert_eq(p.client.code, NETCORE_ERR_AUTH, "no game in clear behind an admission");
-    cr_assert_eq(log.warnings, 0);
-    close_pair(&p);
-}
-
-Test(transport_seal, the_off_switch_plays_in_clear_and_says_so_once)
-{
-    sim_pair p;
-    warn_log log = {0, false};
-    open_custom_pair(&p, tl_admit_sealed, true, &log);
-    cr_assert_eq(p.client.connects, 1);
-    cr_assert_eq(log.warnings, 1, "one warning, at create");
-    cr_assert(log.mentions_clear);
-    netcore_peer_stats ps;
-    cr_assert_eq(netcore_host_get_peer_stats(p.client.host, p.client.peer, &ps), NETCORE_OK);
-    cr_assert_not(ps.sealed);
-    send_one(&p, NETCORE_DELIVERY_RELIABLE_ORDERED, 5);
-    run_ms(&p, 200);
-    cr_assert_eq(p.server.received[NETCORE_DELIVERY_RELIABLE_ORDERED], 1);
-    netcore_host_stats st = stats_of(&p.client);
-    cr_assert_eq(st.seal_overhead_bytes_sent, 0);
-    cr_assert_eq(st.peers_sealed, 0);
-    cr_assert_eq(log.warnings, 1);
-    close_pair(&p);
-}
-
 /* --- Over real ENet: the token's IP binding --- */
 
 static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }

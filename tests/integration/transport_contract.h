@@ -1,0 +1,76 @@
+/* The transport contract's backend fixture (tc_ = transport contract).
+ *
+ * transport_contract.c states, once, what every backend of netcore_host must
+ * do; it is compiled twice, with NETCORE_TC_BACKEND_SIM 1 (the simulated
+ * network, virtual time: minutes of traffic take milliseconds, nothing
+ * sleeps) and 0 (ENet over loopback, real time: every wait is bounded in
+ * wall time and in iterations). The tests see only this fixture and the
+ * public API; the recording of events is transport_loop.h's tl_side.
+ *
+ * Durations given to the fixture are milliseconds of the backend's clock:
+ * virtual for the simulated network, wall time for ENet. Failures are
+ * Criterion assertions, so these helpers run inside tests only. */
+#ifndef NETCORE_TESTS_TRANSPORT_CONTRACT_H
+#define NETCORE_TESTS_TRANSPORT_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcore/transport.h"
+#include "transport_loop.h"
+
+#ifndef NETCORE_TC_BACKEND_SIM
+#error "build with NETCORE_TC_BACKEND_SIM set to 1 (simulated network) or 0 (ENet)"
+#endif
+
+/* One test's network: the simulation (NULL over ENet). */
+typedef struct tc_net {
+    netcore_sim *sim;
+} tc_net;
+
+/* Done-condition over any number of sides; ctx is the test's. */
+typedef bool (*tc_all_done_fn)(tl_side *const *sides, size_t count, void *ctx);
+
+/* The backend's name, for messages ("sim" or "enet"). */
+const char *tc_backend_name(void);
+/* True when durations are virtual (the simulated network): a test may then
+ * check that something did not happen before a deadline. */
+bool tc_virtual_time(void);
+/* Sets up the backend: a simulation seeded with seed, or netcore_init for
+ * ENet (the seed then only seeds conditioners through the configs). */
+void tc_open(tc_net *net, uint64_t seed);
+/* Tears down what tc_open made; every host must be destroyed first. */
+void tc_close(tc_net *net);
+/* Defaults of a server (127.0.0.1, ephemeral port, 64 peers) and of a client
+ * (4 peers) on the backend. The conditioner is off; a test that impairs
+ * the link sets conditioner.enabled, which ENet needs and the simulated
+ * network ignores. */
+void tc_server_config(const tc_net *net, netcore_host_config *cfg);
+void tc_client_config(const tc_net *net, netcore_host_config *cfg);
+/* The address a client connects to for this side's (server) host. */
+netcore_address tc_address_of(const tl_side *server);
+/* Polls every side (NULL sides or sides without a host are skipped) and lets
+ * the backend's clock go on, until done() or max_ms; returns done()'s last
+ * answer. Over ENet the wait is also capped at TL_MAX_WAIT_MS. */
+bool tc_run_all_until(tc_net *net, tl_side *const *sides, size_t count, tc_all_done_fn done,
+                      void *ctx, uint32_t max_ms);
+/* The same for two sides with transport_loop's conditions. */
+bool tc_run_until(tc_net *net, tl_side *a, tl_side *b, tl_done_fn done, void *ctx, uint32_t max_ms);
+/* Polls a and b for ms of the backend's clock. */
+void tc_run_ms(tc_net *net, tl_side *a, tl_side *b, uint32_t ms);
+/* Creates both hosts and connects the client; sealed: the server admits
+ * TL_SEAL_TOKEN with tl_session_keys() (its admission is replaced) and the
+ * client presents them, and both ends are checked sealed. Returns the
+ * client's peer id for the server. */
+netcore_peer_id tc_connect_pair(tc_net *net, tl_side *server, const netcore_host_config *scfg,
+                                tl_side *client, const netcore_host_config *ccfg, bool sealed);
+/* Starts a connection from client (host created) to server with options
+ * (NULL: none) and returns the peer id; does not wait. */
+netcore_peer_id tc_connect_start(tl_side *client, const tl_side *server,
+                                 const netcore_connect_options *options);
+
+/* Conditions. tc_settled: a has connected or been refused. */
+bool tc_settled(tl_side *a, tl_side *b, void *ctx);
+
+#endif /* NETCORE_TESTS_TRANSPORT_CONTRACT_H */
