@@ -73,4 +73,44 @@ netcore_peer_id tc_connect_start(tl_side *client, const tl_side *server,
 /* Conditions. tc_settled: a has connected or been refused. */
 bool tc_settled(tl_side *a, tl_side *b, void *ctx);
 
+/* A server and a client side (heap) with the backend's default configs,
+ * which a test may change before tc_pair_connect. */
+typedef struct tc_pair {
+    tl_side *server;
+    tl_side *client;
+    netcore_host_config scfg;
+    netcore_host_config ccfg;
+} tc_pair;
+
+tc_pair tc_new_pair(const tc_net *net);
+/* Destroys both hosts (if any) and frees both sides. */
+void tc_free_pair(tc_pair *p);
+/* tc_connect_pair with the pair's configs. */
+netcore_peer_id tc_pair_connect(tc_net *net, tc_pair *p, bool sealed);
+/* The side's host statistics (asserted to succeed). */
+netcore_host_stats tc_host_stats(const tl_side *s);
+/* A link profile; every field not named is zero. */
+netcore_link_profile tc_link_profile(uint32_t latency_ms, uint32_t jitter_ms, float loss_pct,
+                                     float duplicate_pct, float reorder_pct);
+/* Enables cfg's conditioner with profile both ways and the given seed. */
+void tc_impair(netcore_host_config *cfg, netcore_link_profile profile, uint64_t seed);
+
+/* Tampering below the API: what the next message on a user lane that the
+ * tampered host hands its backend becomes. The backend then carries it
+ * as it would any message, so the receiver's checks are the backend's own. */
+typedef struct tc_tamper {
+    bool armed;             /* alter one byte of the next message ... */
+    size_t offset_from_end; /* ... this one: size - 1 - (offset % size) */
+    bool repeat;            /* hand the next message to the backend twice */
+} tc_tamper;
+
+/* Routes host's sends through *state (one tampered host per test; state
+ * must outlive the host). */
+void tc_tamper_install(netcore_host *host, tc_tamper *state);
+/* Moves the seal counters of host's peer to value in both directions (a
+ * test cannot send 2^63 messages). Returns the host's verdict. */
+netcore_result tc_seal_jump(netcore_host *host, netcore_peer_id peer, uint64_t value);
+/* The counter value at which a peer's session ends. */
+uint64_t tc_seal_counter_limit(void);
+
 #endif /* NETCORE_TESTS_TRANSPORT_CONTRACT_H */

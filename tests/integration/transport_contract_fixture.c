@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "transport/seal.h"
+#include "transport/transport_host.h"
 #include "transport_contract.h"
 
 /* Virtual time advances in steps this long: short against every latency a
@@ -171,3 +173,97 @@ bool tc_settled(tl_side *a, tl_side *b, void *ctx)
     (void)ctx;
     return a->connects > 0 || a->disconnects > 0;
 }
+
+tc_pair tc_new_pair(const tc_net *net)
+{
+    tc_pair p;
+    memset(&p, 0, sizeof p);
+    p.server = tl_new_side();
+    p.client = tl_new_side();
+    tc_server_config(net, &p.scfg);
+    tc_client_config(net, &p.ccfg);
+    return p;
+}
+
+void tc_free_pair(tc_pair *p)
+{
+    tl_free_side(p->client);
+    tl_free_side(p->server);
+    p->client = p->server = NULL;
+}
+
+netcore_peer_id tc_pair_connect(tc_net *net, tc_pair *p, bool sealed)
+{
+    return tc_connect_pair(net, p->server, &p->scfg, p->client, &p->ccfg, sealed);
+}
+
+netcore_host_stats tc_host_stats(const tl_side *s)
+{
+    netcore_host_stats st;
+    cr_assert_eq(netcore_host_get_stats(s->host, &st), NETCORE_OK);
+    return st;
+}
+
+netcore_link_profile tc_link_profile(uint32_t latency_ms, uint32_t jitter_ms, float loss_pct,
+                                     float duplicate_pct, float reorder_pct)
+{
+    netcore_link_profile p;
+    memset(&p, 0, sizeof p);
+    p.latency_ms = latency_ms;
+    p.jitter_ms = jitter_ms;
+    p.loss_pct = loss_pct;
+    p.duplicate_pct = duplicate_pct;
+    p.reorder_pct = reorder_pct;
+    return p;
+}
+
+void tc_impair(netcore_host_config *cfg, netcore_link_profile profile, uint64_t seed)
+{
+    cfg->conditioner.enabled = true;
+    cfg->conditioner.seed = seed;
+    cfg->conditioner.inbound = profile;
+    cfg->conditioner.outbound = profile;
+}
+
+/* --- Tampering: a copy of the host's backend operations with send wrapped --- */
+
+static nci_backend_ops tamper_ops;
+static const nci_backend_ops *tamper_inner;
+static tc_tamper *tamper_state;
+
+static netcore_result tamper_send(void *backend, uint32_t slot, uint8_t lane, const void *data,
+                                  size_t size_bytes)
+{
+    static uint8_t altered[8192];
+    tc_tamper *t = tamper_state;
+    /* Lane 0 carries the control protocol; only user lanes are tampered. */
+    if (lane != 0 && t->armed && size_bytes > 0 && size_bytes <= sizeof altered) {
+        t->armed = false;
+        memcpy(altered, data, size_bytes);
+        altered[size_bytes - 1 - t->offset_from_end % size_bytes] ^= 0x10;
+        return tamper_inner->send(backend, slot, lane, altered, size_bytes);
+    }
+    if (lane != 0 && t->repeat) {
+        t->repeat = false;
+        netcore_result r = tamper_inner->send(backend, slot, lane, data, size_bytes);
+        if (r != NETCORE_OK)
+            return r;
+    }
+    return tamper_inner->send(backend, slot, lane, data, size_bytes);
+}
+
+void tc_tamper_install(netcore_host *host, tc_tamper *state)
+{
+    tamper_inner = host->ops;
+    tamper_ops = *host->ops;
+    tamper_ops.send = tamper_send;
+    tamper_state = state;
+    host->ops = &tamper_ops;
+}
+
+netcore_result tc_seal_jump(netcore_host *host, netcore_peer_id peer, uint64_t value)
+{
+    return nci_host_seal_jump(host, peer, value);
+}
+
+uint64_t tc_seal_counter_limit(void) { return NCI_SEAL_COUNTER_LIMIT; }
