@@ -161,6 +161,7 @@ static uint32_t check_modes(tl_side *from, netcore_peer_id id, tl_side *to, uint
     int64_t last_sequenced = -1;
     for (uint32_t k = 0; k < to->rx_count; k++) {
         const tl_received *r = &to->rx[k];
+        cr_assert_eq(r->peer, to->last_connect, "delivered from the connected peer");
         cr_assert_lt(r->channel, CHANNELS);
         cr_assert_lt(r->seq, count);
         uint8_t *mark = &seen[r->channel * count + r->seq];
