@@ -343,16 +343,16 @@ Test(transport_contract, disconnect_codes_reach_both_sides_once)
 Test(transport_contract, queued_reliable_data_arrives_before_the_disconnect_notice)
 {
     tc_pair p = tc_new_pair(&net);
-    tc_impair(&p.ccfg, tc_link_profile(40, 0, 10.0f, 0.0f, 0.0f), 3);
+    tc_impair(&p.ccfg, tc_link_profile(40, 0, 10.0f, 0.0f, 0.0f), 4);
     netcore_peer_id id = connect_pair(&p, true);
     static uint8_t buf[3000];
-    for (uint32_t seq = 0; seq < 50; seq++) {
+    for (uint32_t seq = 0; seq < 25; seq++) {
         tl_fill_payload(buf, seq, 2500);
         cr_assert_eq(netcore_host_send(p.client->host, id, 0, buf, 2500), NETCORE_OK);
     }
     cr_assert_eq(netcore_host_disconnect(p.client->host, id, 77), NETCORE_OK);
     cr_assert(tc_run_until(&net, p.client, p.server, tl_both_disconnected, NULL, 30000));
-    cr_assert_eq(p.server->rx_total, 50, "%s: queued reliable data arrives before the notice (%u)",
+    cr_assert_eq(p.server->rx_total, 25, "%s: queued reliable data arrives before the notice (%u)",
                  tc_backend_name(), p.server->rx_total);
     cr_assert_eq(p.server->corrupt, 0);
     cr_assert_eq(p.server->reason, NETCORE_DISCONNECT_REQUESTED);
