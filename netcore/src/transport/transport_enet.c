@@ -377,10 +377,8 @@ static netcore_result enet_connect(void *backend, const netcore_address *to, uin
 static void enet_disconnect(void *backend, uint32_t slot, uint32_t data32)
 {
     enet_backend *b = backend;
-    /* _later: enet_peer_disconnect would discard what is still queued, and
-     * netcore_host_disconnect promises that queued reliable messages go out. */
     if (slot < b->host->peerCount)
-        enet_peer_disconnect_later(&b->host->peers[slot], data32);
+        enet_peer_disconnect(&b->host->peers[slot], data32);
 }
 
 static void enet_disconnect_now(void *backend, uint32_t slot, uint32_t data32)
