@@ -546,7 +546,7 @@ static void arena_rate_report(bench_json *json, const arena_params *params,
                               netcore_snapshot_format format, uint32_t rate_hz, uint32_t runs)
 {
     double enc[MAX_RUNS], dec[MAX_RUNS];
-    arena_result r;
+    arena_result r = {0}; /* runs >= 1 fills it; gcc cannot tell */
     uint64_t decode_errors = 0;
     for (uint32_t i = 0; i < runs; i++) {
         arena_run(params, format, rate_hz, &r);
