@@ -1,4 +1,4 @@
-/*
+/** @file
  * netcore admission: what a game server's admission callback tells the
  * transport about a peer that presented a connect token, and the session
  * keys that seal the peer's traffic afterwards.
@@ -30,49 +30,51 @@
 extern "C" {
 #endif
 
-/* Identifies one connection on one host. 0 is never a valid id. A slot reused
+/** Identifies one connection on one host. 0 is never a valid id. A slot reused
  * by a later connection gets a new id, so a stale id fails with
  * NETCORE_ERR_NOT_CONNECTED instead of reaching the wrong player. */
 typedef uint32_t netcore_peer_id;
+/** The id that names no peer (never assigned to a connection). */
 #define NETCORE_PEER_NONE ((netcore_peer_id)0)
 
-/* Largest token a client may present in netcore_host_connect(). */
+/** Largest token a client may present in netcore_host_connect(). */
 #define NETCORE_MAX_TOKEN_BYTES 1024
-/* Bytes of one session key (ChaCha20-Poly1305-IETF key). */
+/** Bytes of one session key (ChaCha20-Poly1305-IETF key). */
 #define NETCORE_SESSION_KEY_BYTES 32
 
-/* The two keys of one player's session: each direction has its own, so a
+/** The two keys of one player's session: each direction has its own, so a
  * message can never be reflected back to its sender. A plain value; wipe it
  * (netcore_session_keys_wipe) when done with it. */
 typedef struct netcore_session_keys {
-    uint8_t client_to_server[NETCORE_SESSION_KEY_BYTES];
-    uint8_t server_to_client[NETCORE_SESSION_KEY_BYTES];
+    uint8_t client_to_server[NETCORE_SESSION_KEY_BYTES]; /**< seals what the client sends */
+    uint8_t server_to_client[NETCORE_SESSION_KEY_BYTES]; /**< seals what the server sends */
 } netcore_session_keys;
 
-/* Fills both keys from the operating system's secure random source
+/** Fills both keys from the operating system's secure random source
  * (libsodium randombytes). Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL),
  * NETCORE_ERR_BACKEND (libsodium could not initialise). */
 netcore_result netcore_session_keys_generate(netcore_session_keys *out_keys);
 
-/* Overwrites both keys with zeroes in a way the compiler keeps. NULL is ignored. */
+/** Overwrites both keys with zeroes in a way the compiler keeps. NULL is ignored. */
 void netcore_session_keys_wipe(netcore_session_keys *keys);
 
-/* What an admission callback hands the transport besides its verdict. The
+/** What an admission callback hands the transport besides its verdict. The
  * transport zeroes it before the call; a callback fills what it knows. */
 typedef struct netcore_admission_grant {
-    /* true: session_keys seal this peer's traffic. A server host with an
+    /** true: session_keys seal this peer's traffic. A server host with an
      * admission callback refuses a peer admitted without keys (fails closed)
      * unless netcore_host_config.seal_disabled is set. */
     bool has_session_keys;
-    netcore_session_keys session_keys;
-    /* true: the token was bound to this IP (port ignored: NAT rewrites it).
+    netcore_session_keys session_keys; /**< the peer's keys; read only when has_session_keys */
+    /** true: the token was bound to this IP (port ignored: NAT rewrites it).
      * The transport refuses the peer if it connected from another IP and
      * counts token_address_rejected. */
     bool has_bound_address;
-    netcore_address bound_address;
+    netcore_address bound_address; /**< the IP the token names; read only when has_bound_address */
+
 } netcore_admission_grant;
 
-/*
+/**
  * Admission callback, called on a server once per pending peer with the
  * token that peer presented (size may be 0) and the address its datagrams
  * come from. Return NETCORE_OK to admit, filling *out_grant (never NULL);

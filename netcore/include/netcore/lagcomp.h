@@ -1,4 +1,4 @@
-/*
+/** @file
  * netcore lag compensation: the server's recent history of entity states, so
  * a hit test can be made against the world as a client saw it.
  *
@@ -32,54 +32,63 @@
 extern "C" {
 #endif
 
+/** Most floats in one entity's recorded state (netcore_lagcomp_config.components). */
 #define NETCORE_LAGCOMP_MAX_COMPONENTS 16
 
+/** Opaque handle: made by netcore_lagcomp_create(), freed by netcore_lagcomp_destroy(). */
 typedef struct netcore_lagcomp netcore_lagcomp;
 
+/** Settings of a netcore_lagcomp: fill with netcore_lagcomp_config_default(), change
+ * what you need, pass to netcore_lagcomp_create() (which copies it). */
 typedef struct netcore_lagcomp_config {
-    netcore_allocator allocator;
-    uint32_t max_entities;     /* slots, default 256; 1..65536 */
-    uint32_t components;       /* floats per entity state, default 3; 1..NETCORE_LAGCOMP_MAX_COMPONENTS */
-    uint32_t history_ticks;    /* ticks kept, default 72 (1.2 s at 60 Hz); 2..4096 */
-    uint32_t max_rewind_ticks; /* how far back a query may go, default 0: history_ticks - 1 */
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+    uint32_t max_entities;     /**< slots, default 256; 1..65536 */
+    uint32_t components;       /**< floats per entity state, default 3; 1..NETCORE_LAGCOMP_MAX_COMPONENTS */
+    uint32_t history_ticks;    /**< ticks kept, default 72 (1.2 s at 60 Hz); 2..4096 */
+    uint32_t max_rewind_ticks; /**< how far back a query may go, default 0: history_ticks - 1 */
 } netcore_lagcomp_config;
 
+/** How a rewind query was answered. A plain value. */
 typedef struct netcore_lagcomp_result {
-    double tick;       /* the tick actually used (after clamping) */
-    bool clamped;      /* the asked tick was beyond the rewind limit or in the future */
-    bool interpolated; /* false: one recorded state was used as is */
+    double tick;       /**< the tick actually used (after clamping) */
+    bool clamped;      /**< the asked tick was beyond the rewind limit or in the future */
+    bool interpolated; /**< false: one recorded state was used as is */
 } netcore_lagcomp_result;
 
+/** Counters of a netcore_lagcomp since it was created (read with
+ * netcore_lagcomp_get_stats()). A plain value. */
 typedef struct netcore_lagcomp_stats {
-    uint64_t ticks_recorded;
-    uint64_t queries;
-    uint64_t queries_clamped;
-    uint64_t queries_missing; /* entity not recorded near that tick */
-    uint64_t records_rejected; /* bad id, or no tick begun */
+    uint64_t ticks_recorded;   /**< ticks begun with netcore_lagcomp_begin_tick */
+    uint64_t queries;          /**< rewind queries answered or refused */
+    uint64_t queries_clamped;  /**< queries whose tick was moved into the allowed range */
+
+    uint64_t queries_missing; /**< entity not recorded near that tick */
+    uint64_t records_rejected; /**< bad id, or no tick begun */
 } netcore_lagcomp_stats;
 
+/** Fills *config with the defaults given on each field. NULL is ignored. */
 void netcore_lagcomp_config_default(netcore_lagcomp_config *config);
-/* Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
+/** Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result netcore_lagcomp_create(const netcore_lagcomp_config *config,
                                       netcore_lagcomp **out_lagcomp);
-/* NULL is ignored. */
+/** NULL is ignored. */
 void netcore_lagcomp_destroy(netcore_lagcomp *lagcomp);
 
-/* Starts recording tick `tick` (after the simulation of that tick), replacing
+/** Starts recording tick `tick` (after the simulation of that tick), replacing
  * the oldest one. Ticks must rise (gaps are allowed). Errors:
  * NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_STATE (tick not newer). */
 netcore_result netcore_lagcomp_begin_tick(netcore_lagcomp *lagcomp, uint32_t tick);
 
-/* Records an entity's state (components floats, copied) at the current tick.
+/** Records an entity's state (components floats, copied) at the current tick.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, slot out of range; counted),
  * NETCORE_ERR_STATE (no tick begun). */
 netcore_result netcore_lagcomp_record(netcore_lagcomp *lagcomp, uint32_t entity,
                                       const float *values);
 
-/* Newest recorded tick. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
+/** Newest recorded tick. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
 netcore_result netcore_lagcomp_newest_tick(const netcore_lagcomp *lagcomp, uint32_t *out_tick);
 
-/*
+/**
  * Where `entity` was at fractional server tick `tick`: clamped to
  * [newest - max_rewind_ticks, newest], then the states at floor(tick) and
  * floor(tick) + 1 interpolated (or the one of them recorded). out_values gets
@@ -91,7 +100,7 @@ netcore_result netcore_lagcomp_newest_tick(const netcore_lagcomp *lagcomp, uint3
 netcore_result netcore_lagcomp_query(netcore_lagcomp *lagcomp, uint32_t entity, double tick,
                                      float *out_values, netcore_lagcomp_result *out_result);
 
-/* Errors: NETCORE_ERR_INVALID_ARGUMENT. */
+/** Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_lagcomp_get_stats(const netcore_lagcomp *lagcomp,
                                          netcore_lagcomp_stats *out_stats);
 
