@@ -56,7 +56,10 @@ static void print_flag(const nci_cli_flag *flag, FILE *out)
 
 void nci_cli_print_usage(const nci_cli_spec *spec, FILE *out)
 {
-    fprintf(out, "%s\n", spec->usage_line);
+    size_t usage_len = strlen(spec->usage_line);
+    /* A multi-line usage text may bring its own final newline. */
+    fprintf(out, "%s%s", spec->usage_line,
+            usage_len > 0 && spec->usage_line[usage_len - 1] == '\n' ? "" : "\n");
     if (spec->preamble)
         fprintf(out, "%s", spec->preamble);
     for (size_t i = 0; i < spec->flag_count; i++) {

@@ -64,7 +64,8 @@ struct nci_cli_flag {
 
 typedef struct nci_cli_spec {
     const char *program;        /* names the program in errors: "<program>: ..." */
-    const char *usage_line;     /* printed first, e.g. "usage: prog --listen ADDR [options]" */
+    const char *usage_line;     /* printed first, e.g. "usage: prog --listen ADDR [options]";
+                                 * a newline is added unless it ends with one */
     const char *preamble;       /* optional text between the usage line and the flags */
     const char *epilogue;       /* optional text after the flags */
     const nci_cli_flag *flags;  /* borrowed for the call */
