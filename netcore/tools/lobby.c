@@ -35,6 +35,9 @@ typedef struct options {
     uint32_t game_server_timeout_s;
     uint32_t discovery_port;
     const char *name;
+    const char *redis;
+    const char *redis_password_file;
+    const char *node_id;
     const char *tls_cert;
     const char *tls_key;
     const char *probe_text;
@@ -72,6 +75,11 @@ static void print_usage(FILE *out)
             "                            --bind, IPv4, or for its broadcast addresses)\n"
             "  --discovery-port N        UDP port for discovery (default 7777)\n"
             "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
+            "  --redis HOST:PORT|unix:PATH  share rooms, sessions and game servers with the other\n"
+            "                            lobby nodes using this Redis (docs/lobby-cluster.md)\n"
+            "  --redis-password-file FILE  Redis AUTH password (first line of FILE)\n"
+            "  --node-id ID              this node's name in the cluster (required with --redis;\n"
+            "                            1..32 of A-Z a-z 0-9 _ . -, unique among live nodes)\n"
             "  --tls-cert FILE           PEM certificate chain: with --tls-key, every connection\n"
             "                            (players and game servers) must speak TLS\n"
             "  --tls-key FILE            PEM private key of --tls-cert\n"
@@ -162,6 +170,12 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
             ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
         } else if (strcmp(name, "game-server-timeout") == 0) {
             ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
+        } else if (strcmp(name, "redis") == 0) {
+            opts->redis = value;
+        } else if (strcmp(name, "redis-password-file") == 0) {
+            opts->redis_password_file = value;
+        } else if (strcmp(name, "node-id") == 0) {
+            opts->node_id = value;
         } else if (strcmp(name, "probe") == 0) {
             opts->probe_text = value;
         } else if (strcmp(name, "tls-cert") == 0) {
@@ -182,6 +196,10 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
         return true;
     if (!opts->game_address_text)
         return usage_error("%s", "--game-address is required");
+    if (opts->redis && !opts->node_id)
+        return usage_error("%s", "--node-id is required with --redis");
+    if (!opts->redis && (opts->node_id || opts->redis_password_file))
+        return usage_error("%s", "--node-id and --redis-password-file need --redis");
     if (!opts->key_file == !opts->key_hex)
         return usage_error("%s", "exactly one of --key-file and --key-hex is required");
     if (!opts->tls_cert != !opts->tls_key)
@@ -222,6 +240,24 @@ static int generate_key(void)
         printf("%02x", key[i]);
     printf("\n");
     return 0;
+}
+
+/* The first line of the password file, without its line end. */
+static bool load_redis_password(const char *path, char *out, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "netcore-lobby: cannot open %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    bool ok = fgets(out, (int)size, f) != NULL;
+    fclose(f);
+    if (!ok) {
+        fprintf(stderr, "netcore-lobby: %s is empty\n", path);
+        return false;
+    }
+    out[strcspn(out, "\r\n")] = '\0';
+    return true;
 }
 
 /* --probe: discovery probes every 250 ms, answers printed once per lobby. */
@@ -321,10 +357,22 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
             return usage_error("--name '%s' is longer than 32 bytes", opts->name);
         snprintf(cfg->lobby_name, sizeof cfg->lobby_name, "%s", opts->name);
     }
+    if (opts->redis) {
+        if (strlen(opts->redis) >= sizeof cfg->cluster_redis)
+            return usage_error("--redis '%s' is too long", opts->redis);
+        if (strlen(opts->node_id) >= sizeof cfg->cluster_node_id)
+            return usage_error("--node-id '%s' is longer than 32 bytes", opts->node_id);
+        snprintf(cfg->cluster_redis, sizeof cfg->cluster_redis, "%s", opts->redis);
+        snprintf(cfg->cluster_node_id, sizeof cfg->cluster_node_id, "%s", opts->node_id);
+        if (opts->redis_password_file &&
+            !load_redis_password(opts->redis_password_file, cfg->cluster_redis_password,
+                                 sizeof cfg->cluster_redis_password))
+            return false;
+    }
     return load_key(opts, cfg->key);
 }
 
-static void print_summary(double seconds, const netcore_lobby_server_stats *s)
+static void print_summary(double seconds, const netcore_lobby_server_stats *s, bool cluster)
 {
     printf("{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
            "\"connections_rejected_per_ip\":%llu,\"accept_backoffs\":%llu,"
@@ -336,7 +384,7 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
            "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
            "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
-           "\"connections_rejected_banned\":%llu}\n",
+           "\"connections_rejected_banned\":%llu",
            seconds, (unsigned long long)s->connections_accepted,
            (unsigned long long)s->connections_rejected_full,
            (unsigned long long)s->connections_rejected_per_ip,
@@ -356,6 +404,13 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s)
            (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_handshakes_failed,
            (unsigned long long)s->tls_plaintext_refused,
            (unsigned long long)s->connections_rejected_banned);
+    if (cluster)
+        printf(",\"cluster_up\":%s,\"cluster_remote_members\":%u,\"cluster_events\":%llu,"
+               "\"cluster_events_dropped\":%llu,\"cluster_refused\":%llu,\"cluster_claims\":%llu",
+               s->cluster_up ? "true" : "false", (unsigned)s->cluster_remote_members,
+               (unsigned long long)s->cluster_events, (unsigned long long)s->cluster_events_dropped,
+               (unsigned long long)s->cluster_refused, (unsigned long long)s->cluster_claims);
+    printf("}\n");
 }
 
 int main(int argc, char **argv)
@@ -381,6 +436,7 @@ int main(int argc, char **argv)
     netcore_lobby_server *server = NULL;
     netcore_result result = netcore_lobby_server_create(&cfg, &server);
     memset(cfg.key, 0, sizeof cfg.key);
+    memset(cfg.cluster_redis_password, 0, sizeof cfg.cluster_redis_password);
     if (result != NETCORE_OK) {
         fprintf(stderr, "netcore-lobby: cannot start: %s\n", netcore_result_str(result));
         return 1;
@@ -395,6 +451,9 @@ int main(int argc, char **argv)
         /* Scripts and tests read the actual port (--port 0) from this line. */
         fprintf(stderr, "netcore-lobby: listening on %s, game server %s\n", text, game_text);
     }
+    if (opts.redis)
+        fprintf(stderr, "netcore-lobby: cluster node %s, state in redis %s\n", opts.node_id,
+                opts.redis);
     if (opts.tls_cert) {
         char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
         netcore_lobby_tls_pin_format(cfg.discovery_tls_pin, pin, sizeof pin);
@@ -427,7 +486,7 @@ int main(int argc, char **argv)
     }
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(server, &stats);
-    print_summary((double)(now_us - start_us) / 1e6, &stats);
+    print_summary((double)(now_us - start_us) / 1e6, &stats, opts.redis != NULL);
     netcore_lobby_server_destroy(server);
     return exit_code;
 }

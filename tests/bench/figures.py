@@ -600,7 +600,28 @@ def lobby_section(doc):
                        fmt(get(doc, "lobby_chat_fanout_64", "fanout_ms_p99"))), "", "", "")
     s.notes.append("Clients and server share the machine's cores; TLS is 1.3 with an ECDSA "
                    "P-256 certificate, no resumption.")
+    cluster_rows(s, get(doc, "cluster") or {})
     return s
+
+
+def cluster_rows(s, cluster):
+    """Three lobby nodes on one redis-server (docs/lobby-cluster.md), plaintext:
+    goals cross-node chat p99 under 5 ms and every player resumed within 5 s."""
+    if not cluster or "skipped" in cluster:
+        s.notes.append("Cluster: %s." % (cluster.get("skipped") if cluster else "not measured"))
+        return
+    label = "cluster of %s nodes, %s clients: " % (fmt(get(cluster, "nodes")),
+                                                   fmt(get(cluster, "clients")))
+    s.row(label + "joins per second", get(cluster, "joins_per_s"), "", "", "")
+    s.row(label + "cross-node room chat fan-out p50 (ms)",
+          get(cluster, "cross_node_chat_fanout_ms_p50"), "", "", "")
+    p99 = get(cluster, "cross_node_chat_fanout_ms_p99")
+    s.row(label + "cross-node room chat fan-out p99 (ms)", p99, "",
+          *s.goal("cluster cross-node chat p99", p99, "<", 5, " ms"))
+    resumed = get(cluster, "seconds_until_all_resumed")
+    s.row(label + "a node's SIGKILL until its %s players resumed (s)" %
+          fmt(get(cluster, "players_on_killed_node")), resumed, "",
+          *s.goal("cluster: all players resumed after a node's death", resumed, "<=", 5, " s"))
 
 
 RENDERERS = {

@@ -40,6 +40,11 @@
  * within twice the plaintext one). The clients' TLS runs in this process, so
  * on a 2-vCPU machine client and server share the two cores.
  *
+ * Then the same swarm over three lobby nodes sharing a redis-server,
+ * reported under "cluster" (lobby_bench_cluster.c): joins per second,
+ * cross-node room chat fan-out, and the seconds from a node's SIGKILL until
+ * all its players have resumed their rooms through the other nodes.
+ *
  * Medians over --runs runs; --messages: chats per fan-out measurement.
  * RLIMIT_NOFILE is raised to its hard limit; a client count that does not fit
  * is scaled down and said so in "note".
@@ -62,6 +67,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "lobby_bench_cluster.h"
 #include "lobby_bench_swarm.h"
 
 #define DEFAULT_RUNS 3
@@ -388,6 +394,12 @@ int main(int argc, char **argv)
         return 1;
     }
     uint32_t handshakes = o.quick ? QUICK_HANDSHAKES : HANDSHAKES;
+    static cluster_result cluster[MAX_RUNS];
+    static double c_joins[MAX_RUNS], c_join50[MAX_RUNS], c_join99[MAX_RUNS];
+    static double c_fan50[MAX_RUNS], c_fan99[MAX_RUNS], c_resume[MAX_RUNS];
+    bool cluster_ok = cluster_bench_available();
+    bool cluster_complete = cluster_ok;
+    uint32_t cluster_resumed_all = 0;
     for (uint32_t r = 0; r < o.runs; r++) {
         for (int s = 0; s < SCENARIOS; s++) {
             scenario_result pair[2];
@@ -413,6 +425,20 @@ int main(int argc, char **argv)
         }
         all_ok &= run_lobby_fanout(o.messages, &lobby50[r], &lobby99[r]);
         all_ok &= run_handshakes(handshakes, &tls, &hs_per_s[r], &hs_per_cpu_s[r], &hs_cpu_share[r]);
+        if (cluster_ok) {
+            cluster_result *c = &cluster[r];
+            bool ok = cluster_bench_run(counts[SCENARIOS - 1], o.messages, c);
+            cluster_complete &= ok;
+            all_ok &= ok;
+            failures += c->failures;
+            cluster_resumed_all += ok && c->resumed == c->dead_node_players;
+            c_joins[r] = c->joins_per_s;
+            c_join50[r] = c->join_ms_p50;
+            c_join99[r] = c->join_ms_p99;
+            c_fan50[r] = c->fanout_ms_p50;
+            c_fan99[r] = c->fanout_ms_p99;
+            c_resume[r] = c->resume_s;
+        }
     }
     tls_setup_free(&tls);
 
@@ -457,6 +483,32 @@ int main(int argc, char **argv)
     bench_json_number(&json, "chat_p99_ratio_to_plaintext", ratio);
     bench_json_bool(&json, "chat_p99_within_2x", isfinite(ratio) && ratio <= 2.0);
     bench_json_object_end(&json);
+    bench_json_object_end(&json);
+    /* Three lobby nodes sharing one redis-server (docs/lobby-cluster.md). */
+    bench_json_object_begin(&json, "cluster");
+    if (!cluster_ok) {
+        bench_json_string(&json, "skipped", "redis-server could not be started");
+    } else {
+        bench_json_uint(&json, "nodes", 3);
+        bench_json_uint(&json, "clients", counts[SCENARIOS - 1]);
+        bench_json_string(&json, "redis", "one redis-server on a unix socket, no persistence");
+        bench_json_runs(&json, "joins_per_s", c_joins, o.runs);
+        bench_json_runs(&json, "join_ms_p50", c_join50, o.runs);
+        bench_json_runs(&json, "join_ms_p99", c_join99, o.runs);
+        bench_json_uint(&json, "room_members", cluster[0].room_members);
+        bench_json_uint(&json, "cross_node_chat_samples", cluster[0].cross_node_samples);
+        bench_json_runs(&json, "cross_node_chat_fanout_ms_p50", c_fan50, o.runs);
+        bench_json_runs(&json, "cross_node_chat_fanout_ms_p99", c_fan99, o.runs);
+        bench_json_uint(&json, "players_on_killed_node", cluster[0].dead_node_players);
+        bench_json_runs(&json, "seconds_until_all_resumed", c_resume, o.runs);
+        double c_p99 = bench_median(c_fan99, o.runs), resume = bench_median(c_resume, o.runs);
+        bench_json_object_begin(&json, "goal");
+        bench_json_bool(&json, "cross_node_chat_p99_under_5_ms", isfinite(c_p99) && c_p99 < 5.0);
+        bench_json_bool(&json, "all_resumed_within_5_s",
+                        cluster_resumed_all == o.runs && isfinite(resume) && resume <= 5.0);
+        bench_json_object_end(&json);
+        bench_json_bool(&json, "complete", cluster_complete);
+    }
     bench_json_object_end(&json);
     bench_json_uint(&json, "client_failures", failures);
     bench_json_uint(&json, "server_slow_reader_drops", slow_readers);

@@ -56,8 +56,24 @@ static uint64_t now_ms(void)
     return bench_now_ns() / 1000000u;
 }
 
+/* A cluster node waits until it has reached Redis before it tells its
+ * address (a zero address when it could not within this long). */
+#define CLUSTER_UP_LIMIT_NS 10000000000ull
+
+static bool cluster_wait_up(netcore_lobby_server *server)
+{
+    netcore_lobby_server_stats st;
+    memset(&st, 0, sizeof st);
+    uint64_t deadline = bench_now_ns() + CLUSTER_UP_LIMIT_NS;
+    while (!st.cluster_up && bench_now_ns() < deadline) {
+        netcore_lobby_server_update(server, now_ms(), 5);
+        netcore_lobby_server_get_stats(server, &st);
+    }
+    return st.cluster_up;
+}
+
 static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
-                         const char *cert_file, const char *key_file)
+                         const char *cert_file, const char *key_file, const server_cluster *cluster)
 {
     /* The child starts as a copy of the parent, whose freed heap is still
      * resident: handed back first, so that the server's own pages are what
@@ -82,6 +98,11 @@ static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
     cfg.seed = 42;
     cfg.tls_cert_file = cert_file;
     cfg.tls_key_file = key_file;
+    if (cluster) {
+        cfg.seed = 42 + (uint64_t)cluster->node_index;
+        snprintf(cfg.cluster_redis, sizeof cfg.cluster_redis, "%s", cluster->redis_address);
+        snprintf(cfg.cluster_node_id, sizeof cfg.cluster_node_id, "bench-%d", cluster->node_index);
+    }
     netcore_lobby_server *server = NULL;
     netcore_address address;
     memset(&address, 0, sizeof address);
@@ -90,6 +111,8 @@ static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
         (void)write_all(reply_fd, &address, sizeof address);
         _exit(1);
     }
+    if (cluster && !cluster_wait_up(server))
+        memset(&address, 0, sizeof address);
     (void)write_all(reply_fd, &address, sizeof address);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL, 0) | O_NONBLOCK);
     for (;;) {
@@ -114,6 +137,12 @@ static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
 bool server_start(server_proc *p, uint32_t max_connections, const char *cert_file,
                   const char *key_file)
 {
+    return server_start_node(p, max_connections, cert_file, key_file, NULL);
+}
+
+bool server_start_node(server_proc *p, uint32_t max_connections, const char *cert_file,
+                       const char *key_file, const server_cluster *cluster)
+{
     int control[2], reply[2];
     if (pipe(control) != 0)
         return false;
@@ -128,7 +157,13 @@ bool server_start(server_proc *p, uint32_t max_connections, const char *cert_fil
     if (pid == 0) {
         close(control[1]);
         close(reply[0]);
-        server_child(control[0], reply[1], max_connections, cert_file, key_file);
+        /* A node sees the end of its control pipe only when no other
+         * process holds its write end: the earlier nodes' ends go. */
+        for (int i = 0; cluster && i < cluster->other_count; i++) {
+            close(cluster->others[i].control_fd);
+            close(cluster->others[i].reply_fd);
+        }
+        server_child(control[0], reply[1], max_connections, cert_file, key_file, cluster);
     }
     close(control[0]);
     close(reply[1]);
@@ -247,18 +282,19 @@ static void bot_ready(swarm *w, bot *b)
     b->state = BOT_READY;
     w->in_flight--;
     w->done++;
-    if (!b->creator && !b->lobby_only && w->join_ms)
+    if (!b->creator && !b->lobby_only && !b->resume && w->join_ms)
         w->join_ms[w->join_count++] = (double)(bench_now_ns() - b->start_ns) / 1e6;
 }
 
 static bool bot_start(swarm *w, uint32_t index)
 {
     bot *b = &w->bots[index];
+    const netcore_address *server = w->servers ? &w->servers[w->node_of[index]] : &w->server;
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
-    memcpy(&sin.sin_addr, w->server.bytes, 4);
-    sin.sin_port = htons(w->server.port);
+    memcpy(&sin.sin_addr, server->bytes, 4);
+    sin.sin_port = htons(server->port);
     b->start_ns = bench_now_ns();
     b->rx_len = 0;
     b->chats = 0;
@@ -340,6 +376,11 @@ static void send_hello(swarm *w, uint32_t index)
     m->type = NCI_LOBBY_HELLO;
     m->u.hello.version = NETCORE_LOBBY_PROTOCOL_VERSION;
     snprintf(m->u.hello.nickname, sizeof m->u.hello.nickname, "bot%u", index);
+    if (b->resume) {
+        m->type = NCI_LOBBY_RECONNECT;
+        m->u.reconnect.version = NETCORE_LOBBY_PROTOCOL_VERSION;
+        memcpy(m->u.reconnect.token, b->token, sizeof b->token);
+    }
     b->state = BOT_HELLO_SENT;
     if (!send_msg(w, b, m))
         bot_fail(w, b);
@@ -356,11 +397,25 @@ static void bot_frame(swarm *w, uint32_t index, const uint8_t *body, size_t size
     }
     if (type == NCI_LOBBY_CHAT_MESSAGE) {
         b->chats++;
-        if (w->chat_wait_ns != 0 && index != w->chat_sender && w->chat_samples < w->chat_capacity)
+        bool other_node = !w->node_of || w->node_of[index] != w->node_of[w->chat_sender];
+        if (w->chat_wait_ns != 0 && index != w->chat_sender && other_node &&
+            w->chat_samples < w->chat_capacity)
             w->chat_ms[w->chat_samples++] = (double)(now_ns - w->chat_wait_ns) / 1e6;
         return;
     }
     if (type == NCI_LOBBY_WELCOME && b->state == BOT_HELLO_SENT) {
+        if (w->keep_tokens) {
+            if (nci_lobby_decode(body, size, m) != NETCORE_OK) {
+                bot_fail(w, b);
+                return;
+            }
+            memcpy(b->token, m->u.welcome.reconnect_token, sizeof b->token);
+        }
+        /* Resumed: the ROOM_STATE of its room follows. */
+        if (b->resume) {
+            b->state = BOT_JOIN_SENT;
+            return;
+        }
         if (b->lobby_only) {
             bot_ready(w, b);
             return;

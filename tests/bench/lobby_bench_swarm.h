@@ -34,6 +34,18 @@ typedef struct server_proc {
  * key_file (both or neither) it speaks TLS. */
 bool server_start(server_proc *p, uint32_t max_connections, const char *cert_file,
                   const char *key_file);
+/* A node of a lobby cluster (lobby_bench_cluster.c): the server joins the
+ * Redis at redis_address as node "bench-<node_index>" and tells its address
+ * once it has reached Redis; the children started before (others) have
+ * their pipe ends closed in the new child. */
+typedef struct server_cluster {
+    const char *redis_address;
+    int node_index;
+    const server_proc *others;
+    int other_count;
+} server_cluster;
+bool server_start_node(server_proc *p, uint32_t max_connections, const char *cert_file,
+                       const char *key_file, const server_cluster *cluster);
 bool server_report_get(const server_proc *p, server_report *out);
 void server_stop(server_proc *p);
 /* VmRSS of a process in bytes; NaN if unreadable. */
@@ -61,6 +73,8 @@ typedef struct bot {
     uint32_t chats; /* CHAT_MESSAGEs read */
     uint64_t start_ns;
     nci_lobby_tls *tls; /* NULL on a plaintext run */
+    bool resume;        /* connects with RECONNECT(token) instead of HELLO */
+    uint8_t token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES]; /* of its last WELCOME (keep_tokens) */
     size_t rx_len;
     uint8_t rx[RX_BYTES];
 } bot;
@@ -88,6 +102,12 @@ typedef struct swarm {
     uint32_t fan_base[FANOUT_CLIENTS];    /* their CHAT_MESSAGE counts before it */
     uint32_t fan_count;
     nci_lobby_msg msg; /* scratch for encoding and the few decodes */
+    /* Cluster runs (lobby_bench_cluster.c): bot i connects to
+     * servers[node_of[i]], keeps its reconnect token, and only chats read
+     * on another node than the sender's are sampled. NULL otherwise. */
+    const netcore_address *servers;
+    const uint8_t *node_of;
+    bool keep_tokens;
 } swarm;
 
 /* tls (borrowed) makes every bot speak TLS. */

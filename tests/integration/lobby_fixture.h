@@ -15,6 +15,7 @@
 
 #include "netcore/lobby.h"
 #include "netcore/token.h"
+#include "redis_fixture.h"
 
 #define MAX_CLIENTS 4
 /* Every wait is bounded both in iterations and in wall time. */
@@ -200,6 +201,47 @@ static inline void fixture_tls_release(void)
             cr_skip_test("plaintext only: %s", why);                                              \
     } while (0)
 
+/* With NETCORE_TEST_LOBBY_REDIS=1 (ctest runs the lobby tests a third
+ * time so), every lobby the fixture makes is a cluster node backed by a
+ * real redis-server started for the test (unix socket in a temporary
+ * directory, no persistence): the single-node behaviour must not change
+ * when the state lives in Redis. */
+static test_redis fixture_redis;
+static int fixture_redis_nodes;
+
+static inline bool lobby_redis_mode(void)
+{
+    const char *e = getenv("NETCORE_TEST_LOBBY_REDIS");
+    return e && strcmp(e, "1") == 0;
+}
+
+static inline void fixture_redis_prepare(netcore_lobby_server_config *cfg)
+{
+    if (!lobby_redis_mode())
+        return;
+    if (fixture_redis.pid == 0)
+        redis_start(&fixture_redis);
+    snprintf(cfg->cluster_redis, sizeof cfg->cluster_redis, "%s", fixture_redis.address);
+    snprintf(cfg->cluster_node_id, sizeof cfg->cluster_node_id, "solo-%d", ++fixture_redis_nodes);
+}
+
+/* Pumps a new cluster node until it has loaded its scripts and subscribed. */
+static inline void fixture_redis_wait(netcore_lobby_server *server)
+{
+    if (!lobby_redis_mode())
+        return;
+    netcore_lobby_server_stats st;
+    memset(&st, 0, sizeof st);
+    uint64_t deadline = netcore_time_now_us() / 1000 + WAIT_MS;
+    for (int i = 0; i < WAIT_ITERATIONS && !st.cluster_up &&
+                    netcore_time_now_us() / 1000 < deadline;
+         i++) {
+        netcore_lobby_server_update(server, netcore_time_now_us() / 1000, 2);
+        netcore_lobby_server_get_stats(server, &st);
+    }
+    cr_assert(st.cluster_up, "the lobby did not reach Redis");
+}
+
 static inline void server_config(netcore_lobby_server_config *cfg)
 {
     netcore_lobby_server_config_default(cfg);
@@ -209,7 +251,12 @@ static inline void server_config(netcore_lobby_server_config *cfg)
     cfg->game_address = netcore_address_ipv4(127, 0, 0, 1, 7778);
     cfg->clock = fixed_clock;
     cfg->seed = 42;
+    if (getenv("NETCORE_TEST_VERBOSE")) {
+        cfg->log.fn = netcore_log_stderr;
+        cfg->log.min_level = NETCORE_LOG_DEBUG;
+    }
     fixture_tls_prepare();
+    fixture_redis_prepare(cfg);
     if (test_tls.made) {
         cfg->tls_cert_file = test_tls.cert;
         cfg->tls_key_file = test_tls.key;
@@ -222,6 +269,7 @@ static inline void start_server(fixture *f, const netcore_lobby_server_config *c
     cr_assert_eq(netcore_lobby_server_create(cfg, &f->server), NETCORE_OK);
     cr_assert_eq(netcore_lobby_server_address(f->server, 0, &f->address), NETCORE_OK);
     cr_assert_neq(f->address.port, 0);
+    fixture_redis_wait(f->server);
 }
 
 static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
@@ -281,6 +329,7 @@ static inline void teardown(fixture *f)
         netcore_lobby_client_destroy(f->clients[i].client);
     netcore_lobby_server_destroy(f->server);
     fixture_tls_release();
+    redis_cleanup(&fixture_redis);
 }
 
 static inline void create_room(fixture *f, test_client *owner, const char *name, uint8_t max_players,
@@ -297,7 +346,9 @@ static inline void create_room(fixture *f, test_client *owner, const char *name,
     int before = owner->room_states;
     cr_assert_eq(netcore_lobby_client_create_room(owner->client, &p), NETCORE_OK);
     wait_for(f, &owner->room_states, before + 1, "room state after create");
-    cr_assert_eq(owner->room.owner_id, owner->id);
+    cr_assert_eq(owner->room.owner_id, owner->id, "owner %llu, expected %llu, room %u members %u",
+                 (unsigned long long)owner->room.owner_id, (unsigned long long)owner->id,
+                 owner->room.room_id, owner->room.member_count);
 }
 
 static inline void join(fixture *f, test_client *t, uint32_t room_id, int expected_members)

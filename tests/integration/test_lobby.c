@@ -333,6 +333,7 @@ Test(lobby, ipv6_loopback_when_available)
         cr_skip_test("no IPv6 loopback on this machine");
     cr_assert_eq(netcore_lobby_server_address(f.server, 0, &f.address), NETCORE_OK);
     cr_assert_eq(f.address.family, NETCORE_ADDRESS_IPV6);
+    fixture_redis_wait(f.server);
     test_client *a = connect_client(&f, "six");
     create_room(&f, a, "v6", 1, NULL);
     cr_assert_eq(netcore_lobby_client_set_ready(a->client, true), NETCORE_OK);

@@ -354,6 +354,23 @@ typedef struct netcore_lobby_server_config {
      * LAN player can pin it (trust on first use); set by the embedding
      * program (e.g. from netcore_lobby_tls_cert_pin). All zero: none. */
     uint8_t discovery_tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES];
+    /** Several lobby nodes sharing rooms, sessions, reconnect tokens, the
+     * game-server registry and matches through one Redis server
+     * (docs/lobby-cluster.md). Empty cluster_redis (default): everything
+     * stays in this process. Otherwise "HOST:PORT" or "unix:PATH"; the
+     * node talks to Redis without ever blocking its loop, and refuses what
+     * needs Redis with ERROR(INTERNAL) while Redis cannot be reached. Every
+     * node of a cluster must use the same max_rooms, reconnect_grace_ms and
+     * key. */
+    char cluster_redis[256];
+    char cluster_redis_password[256]; /**< Redis AUTH password; empty: no AUTH */
+    /** Required with cluster_redis: 1..32 bytes of [A-Za-z0-9_.-], unique
+     * among the live nodes. */
+    char cluster_node_id[33];
+    /** Default 3000: a node whose heartbeat is this old is dead; its players
+     * are marked lost (they keep their seats for reconnect_grace_ms) and its
+     * game servers' matches end. */
+    uint32_t cluster_node_timeout_ms;
 } netcore_lobby_server_config;
 
 /** Fills every field with its default (see the field comments); the key and
@@ -444,6 +461,13 @@ typedef struct netcore_lobby_server_stats {
     uint64_t tls_handshakes_failed; /**< protocol or socket errors during the handshake: closed */
     uint64_t tls_plaintext_refused; /**< plaintext on a TLS port: ERROR(TLS_REQUIRED), closed */
     uint64_t connections_rejected_banned; /**< from an address barred by rate_limit_ban_ms */
+    /* Cluster mode only. */
+    bool cluster_up;                 /**< cluster mode: connected to Redis, scripts loaded, subscribed */
+    uint32_t cluster_remote_members; /**< cluster mode: members of mirrored rooms held by other nodes */
+    uint64_t cluster_events;         /**< cluster mode: channel messages applied */
+    uint64_t cluster_events_dropped; /**< cluster mode: channel messages that failed to decode */
+    uint64_t cluster_refused;        /**< cluster mode: requests refused while Redis could not be reached */
+    uint64_t cluster_claims;         /**< cluster mode: sessions resumed here from another node */
 } netcore_lobby_server_stats;
 
 /** Counters since creation and gauges of now. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
@@ -576,6 +600,33 @@ netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
                                               const netcore_address *lobby_address,
                                               uint64_t now_ms);
 
+/** The most addresses connect_any and reconnect_any take. */
+#define NETCORE_LOBBY_FAILOVER_MAX 8
+
+/**
+ * netcore_lobby_client_connect over a list of lobby addresses, such as the
+ * nodes of a lobby cluster (docs/lobby-cluster.md): the first is tried, and
+ * when that connection fails before WELCOME (refused, timed out, closed, or
+ * closed with an ERROR) the next one, in order; DISCONNECTED is reported only
+ * after the last one failed. count is 1..NETCORE_LOBBY_FAILOVER_MAX; the list
+ * is copied. Errors: as netcore_lobby_client_connect; NETCORE_ERR_SOCKET when
+ * no address could even be tried.
+ */
+netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
+                                                const netcore_address *addresses, size_t count,
+                                                const char *nickname, uint64_t now_ms);
+/**
+ * netcore_lobby_client_reconnect over a list of lobby addresses, tried in
+ * order as netcore_lobby_client_connect_any does (an ERROR such as
+ * RECONNECT_FAILED moves on to the next). After a node of a cluster dies,
+ * reconnect_any with the other nodes resumes the same session and room on
+ * one of them. Errors: as netcore_lobby_client_reconnect; NETCORE_ERR_SOCKET
+ * when no address could even be tried.
+ */
+netcore_result netcore_lobby_client_reconnect_any(netcore_lobby_client *client,
+                                                  const netcore_address *addresses, size_t count,
+                                                  uint64_t now_ms);
+
 /** Sends GOODBYE (the server frees the seat at once), then closes. A
  * DISCONNECTED event follows in the next update. NETCORE_ERR_STATE if not connected. */
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client);
@@ -658,6 +709,16 @@ netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t 
  */
 netcore_result netcore_lobby_client_register_game_server(
     netcore_lobby_client *client, const netcore_address *lobby_address,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
+/** netcore_lobby_client_register_game_server over a list of lobby addresses
+ * (the nodes of a lobby cluster), tried in order like
+ * netcore_lobby_client_connect_any: REGISTERED comes from the first node
+ * that accepts, DISCONNECTED only after the last one failed. count is
+ * 1..NETCORE_LOBBY_FAILOVER_MAX; the list and the key are copied (the key
+ * is wiped by destroy). Errors: as netcore_lobby_client_register_game_server. */
+netcore_result netcore_lobby_client_register_game_server_any(
+    netcore_lobby_client *client, const netcore_address *addresses, size_t count,
     const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
     uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
 /** Game server: reports its current player count (the lobby places matches on

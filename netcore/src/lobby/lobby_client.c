@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,12 @@
 
 #define CLIENT_SEND_BUFFER_BYTES 65536
 #define MAX_READS_PER_UPDATE 8
+
+typedef enum failover_kind {
+    FAILOVER_HELLO = 0, /* HELLO(failover_nickname) */
+    FAILOVER_RECONNECT,
+    FAILOVER_REGISTER   /* SERVER_REGISTER with the stored parameters */
+} failover_kind;
 
 typedef enum client_state {
     CLIENT_IDLE = 0,
@@ -46,6 +53,17 @@ struct netcore_lobby_client {
     char last_error_text[NETCORE_LOBBY_ERROR_TEXT_MAX + 1];
     nci_lobby_msg in_msg;
     nci_lobby_msg out_msg;
+    /* connect_any / reconnect_any: the addresses still to try when the
+     * current attempt fails before WELCOME. */
+    netcore_address failover[NETCORE_LOBBY_FAILOVER_MAX];
+    uint32_t failover_count;
+    uint32_t failover_next;
+    uint8_t failover_kind; /* failover_kind: what each attempt sends */
+    char failover_nickname[NETCORE_LOBBY_NAME_MAX + 1];
+    uint8_t failover_key[NETCORE_TOKEN_KEY_BYTES]; /* FAILOVER_REGISTER: its parameters */
+    netcore_address failover_game_address;
+    uint16_t failover_capacity;
+    uint64_t failover_time_s;
 };
 
 void netcore_lobby_client_config_default(netcore_lobby_client_config *config)
@@ -92,6 +110,7 @@ void netcore_lobby_client_destroy(netcore_lobby_client *client)
     netcore_allocator allocator = client->config.allocator;
     nci_free(&allocator, client->recv);
     nci_free(&allocator, client->send);
+    sodium_memzero(client->failover_key, sizeof client->failover_key);
     nci_free(&allocator, client);
 }
 
@@ -273,6 +292,65 @@ netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
     memcpy(client->out_msg.u.reconnect.token, client->reconnect_token,
            NETCORE_LOBBY_RECONNECT_TOKEN_BYTES);
     return queue_out(client);
+}
+
+/* Opens the next address of the failover list; false when none is left. */
+static bool failover_open(netcore_lobby_client *c)
+{
+    while (c->failover_next < c->failover_count) {
+        const netcore_address *next = &c->failover[c->failover_next++];
+        netcore_result r;
+        if (c->failover_kind == FAILOVER_HELLO)
+            r = netcore_lobby_client_connect(c, next, c->failover_nickname, c->now_ms);
+        else if (c->failover_kind == FAILOVER_RECONNECT)
+            r = netcore_lobby_client_reconnect(c, next, c->now_ms);
+        else
+            r = netcore_lobby_client_register_game_server(
+                c, next, c->failover_key, &c->failover_game_address, c->failover_capacity,
+                c->failover_time_s, c->now_ms);
+        if (r == NETCORE_OK)
+            return true;
+    }
+    c->failover_count = c->failover_next = 0;
+    return false;
+}
+
+static netcore_result start_any(netcore_lobby_client *c, const netcore_address *addresses,
+                                size_t count, failover_kind kind, const char *nickname,
+                                uint64_t now_ms)
+{
+    if (!addresses || count == 0 || count > NETCORE_LOBBY_FAILOVER_MAX)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (c->state != CLIENT_IDLE)
+        return NETCORE_ERR_STATE;
+    if (now_ms > c->now_ms)
+        c->now_ms = now_ms;
+    memcpy(c->failover, addresses, count * sizeof *addresses);
+    c->failover_count = (uint32_t)count;
+    c->failover_next = 0;
+    c->failover_kind = (uint8_t)kind;
+    snprintf(c->failover_nickname, sizeof c->failover_nickname, "%s", nickname ? nickname : "");
+    return failover_open(c) ? NETCORE_OK : NETCORE_ERR_SOCKET;
+}
+
+netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
+                                                const netcore_address *addresses, size_t count,
+                                                const char *nickname, uint64_t now_ms)
+{
+    if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return start_any(client, addresses, count, FAILOVER_HELLO, nickname, now_ms);
+}
+
+netcore_result netcore_lobby_client_reconnect_any(netcore_lobby_client *client,
+                                                  const netcore_address *addresses, size_t count,
+                                                  uint64_t now_ms)
+{
+    if (!client)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    if (!client->has_reconnect_token)
+        return NETCORE_ERR_STATE;
+    return start_any(client, addresses, count, FAILOVER_RECONNECT, NULL, now_ms);
 }
 
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client)
@@ -529,8 +607,13 @@ netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_
     }
     if (c->state == CLIENT_OPEN)
         flush(c);
+    /* An attempt of connect_any/reconnect_any failed before WELCOME: the
+     * next address is tried instead of reporting it. */
+    if (c->closed_event_due && !c->welcomed && c->failover_count > 0 && failover_open(c))
+        c->closed_event_due = false;
     if (c->closed_event_due) {
         c->closed_event_due = false;
+        c->failover_count = c->failover_next = 0;
         netcore_lobby_event e;
         memset(&e, 0, sizeof e);
         e.type = NETCORE_LOBBY_EVENT_DISCONNECTED;
@@ -670,6 +753,20 @@ netcore_result netcore_lobby_client_register_game_server(
     nci_lobby_register_mac(key, body, body_size - NCI_LOBBY_MAC_BYTES,
                            body + body_size - NCI_LOBBY_MAC_BYTES);
     return NETCORE_OK;
+}
+
+netcore_result netcore_lobby_client_register_game_server_any(
+    netcore_lobby_client *client, const netcore_address *addresses, size_t count,
+    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms)
+{
+    if (!client || !key || !game_address || capacity == 0)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    memcpy(client->failover_key, key, sizeof client->failover_key);
+    client->failover_game_address = *game_address;
+    client->failover_capacity = capacity;
+    client->failover_time_s = unix_time_s;
+    return start_any(client, addresses, count, FAILOVER_REGISTER, NULL, now_ms);
 }
 
 netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,

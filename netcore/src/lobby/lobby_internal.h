@@ -228,6 +228,7 @@ typedef struct nci_lobby_conn {
     int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
     int32_t game_server; /* registry index when this is a game server's connection */
     uint16_t version;    /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
+    uint32_t serial; /* set at accept from next_conn_serial */
     bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
     bool want_write; /* EPOLLOUT is in its epoll interest */
@@ -251,6 +252,10 @@ typedef struct nci_lobby_session {
     uint64_t lost_ms; /* when the connection was lost */
     int32_t room;     /* room index or NCI_LOBBY_NONE */
     bool ready;
+    /* Cluster mode: a member of a mirrored room connected to another node
+     * (no connection, no token here; lobby_cluster.c). */
+    bool remote;
+    bool remote_connected;
 } nci_lobby_session;
 
 typedef struct nci_lobby_room {
@@ -322,6 +327,8 @@ struct netcore_lobby_server {
     nci_lobby_ban bans[NCI_LOBBY_BANS];
     uint32_t next_ban;              /* ring position of the next ban */
     nci_rng rng;
+    struct nci_lobby_cluster *cluster; /* NULL: everything stays in this process */
+    uint32_t next_conn_serial;         /* tells a reused connection slot from the old one */
     netcore_lobby_server_stats stats;
     nci_log_limiter log_limiter;
 };
@@ -387,6 +394,16 @@ uint64_t nci_lobby_token_time_s(const netcore_lobby_server *server);
  * version 2 and later), everyone unready, ROOM_STATE. */
 void nci_lobby_end_room_match(netcore_lobby_server *server, int32_t room_index,
                               netcore_lobby_match_end_reason reason);
+/* Used by lobby_cluster.c, which applies the cluster's room states to the
+ * mirror: ROOM_STATE to the room's members on this node; ROOM_LEFT;
+ * WELCOME (new token); MATCH_START with a fresh token for a member of a
+ * room in a match (reissue: counted as match_tokens_reissued). */
+void nci_lobby_broadcast_room_state(netcore_lobby_server *server, int32_t room_index);
+void nci_lobby_send_room_left(netcore_lobby_server *server, int32_t conn, uint32_t room_id,
+                              uint8_t reason);
+void nci_lobby_send_welcome(netcore_lobby_server *server, int32_t conn, bool resumed);
+void nci_lobby_send_match_start(netcore_lobby_server *server, int32_t conn,
+                                nci_lobby_session *session, bool reissue);
 /* True for a protocol version this server speaks. */
 bool nci_lobby_version_supported(uint16_t version);
 

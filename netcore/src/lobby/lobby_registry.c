@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "lobby/lobby_cluster.h"
 #include "lobby/lobby_internal.h"
 
 static uint32_t load_of(const nci_lobby_game_server *g)
@@ -25,6 +26,12 @@ static void drop_server(netcore_lobby_server *s, int32_t index, const char *why)
     /* Freed first: nothing done while ending the matches may pick it again. */
     memset(g, 0, sizeof *g);
     s->stats.game_servers_lost++;
+    if (s->cluster) {
+        /* Its matches end on every node, through Redis. */
+        nci_lobby_cluster_gs_lost(s, server_id);
+        nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: game server %s lost (%s)", text, why);
+        return;
+    }
     uint32_t ended = 0;
     for (uint32_t i = 0; i < s->config.max_rooms; i++) {
         const nci_lobby_room *room = &s->rooms[i];
@@ -110,6 +117,8 @@ static void register_server(netcore_lobby_server *s, int32_t conn)
         nci_logf(&s->config.log, NETCORE_LOG_INFO, "lobby: game server %s registered (%u players)",
                  text, (unsigned)g->capacity);
     }
+    if (s->cluster)
+        nci_lobby_cluster_gs_added(s, free_index);
     s->out_msg.type = NCI_LOBBY_SERVER_ACCEPTED;
     s->out_msg.u.server_id = g->server_id;
     nci_lobby_send_out(s, conn);
@@ -130,9 +139,16 @@ void nci_lobby_registry_handle(netcore_lobby_server *s, int32_t conn)
         if (s->in_msg.u.server_load.capacity > 0)
             g->capacity = s->in_msg.u.server_load.capacity;
         g->assigned_since = 0;
+        if (s->cluster)
+            nci_lobby_cluster_gs_load(s, index);
         return;
     case NCI_LOBBY_SERVER_MATCH_END: {
         uint64_t match_id = s->in_msg.u.server_match_end_id;
+        if (s->cluster) {
+            if (!nci_lobby_cluster_end_match(s, match_id, g->server_id, conn))
+                s->stats.match_end_reports_ignored++;
+            return;
+        }
         for (uint32_t i = 0; i < s->config.max_rooms; i++) {
             const nci_lobby_room *room = &s->rooms[i];
             if (!room->used || !room->in_match || room->match_id != match_id)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lobby/lobby_cluster.h"
 #include "lobby/lobby_internal.h"
 
 static nci_lobby_session *conn_session(netcore_lobby_server *s, int32_t conn)
@@ -28,6 +29,14 @@ static int32_t find_room(const netcore_lobby_server *s, uint32_t room_id)
  * search is needed. */
 static uint64_t unique_id(netcore_lobby_server *s)
 {
+    /* Nodes of a cluster hand out ids independently: random ones do not
+     * collide (2^-64 per pair) where counting from random starts could. */
+    if (s->cluster) {
+        uint64_t id = 0;
+        while (id == 0)
+            id = nci_rng_next(&s->rng);
+        return id;
+    }
     if (s->next_client_id == 0)
         s->next_client_id = 1;
     return s->next_client_id++;
@@ -37,7 +46,7 @@ static uint64_t unique_id(netcore_lobby_server *s)
 /* Room state and membership                                           */
 /* ------------------------------------------------------------------ */
 
-static void broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
+void nci_lobby_broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
 {
     const nci_lobby_room *room = &s->rooms[room_index];
     nci_lobby_msg *m = &s->out_msg;
@@ -56,7 +65,7 @@ static void broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
         st->members[i].client_id = ses->client_id;
         memcpy(st->members[i].nickname, ses->nickname, sizeof ses->nickname);
         st->members[i].ready = ses->ready;
-        st->members[i].connected = ses->conn != NCI_LOBBY_NONE;
+        st->members[i].connected = ses->conn != NCI_LOBBY_NONE || ses->remote_connected;
     }
     st->meta_count = room->params.meta_count;
     memcpy(st->meta, room->params.meta, sizeof st->meta);
@@ -66,7 +75,7 @@ static void broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
         nci_lobby_send_encoded(s, s->sessions[room->members[i]].conn);
 }
 
-static void send_room_left(netcore_lobby_server *s, int32_t conn, uint32_t room_id, uint8_t reason)
+void nci_lobby_send_room_left(netcore_lobby_server *s, int32_t conn, uint32_t room_id, uint8_t reason)
 {
     s->out_msg.type = NCI_LOBBY_ROOM_LEFT;
     s->out_msg.u.room_left.room_id = room_id;
@@ -96,7 +105,7 @@ static void remove_member(netcore_lobby_server *s, int32_t session_index)
     }
     if (room->owner_id == ses->client_id)
         room->owner_id = s->sessions[room->members[0]].client_id;
-    broadcast_room_state(s, room_index);
+    nci_lobby_broadcast_room_state(s, room_index);
 }
 
 static void add_member(netcore_lobby_server *s, int32_t room_index, int32_t session_index)
@@ -105,12 +114,16 @@ static void add_member(netcore_lobby_server *s, int32_t room_index, int32_t sess
     room->members[room->member_count++] = session_index;
     s->sessions[session_index].room = room_index;
     s->sessions[session_index].ready = false;
-    broadcast_room_state(s, room_index);
+    nci_lobby_broadcast_room_state(s, room_index);
 }
 
 /* Leaves its room, wipes the slot and returns it to the free stack. */
 static void free_session(netcore_lobby_server *s, int32_t session_index)
 {
+    if (s->cluster) {
+        nci_lobby_cluster_forget(s, session_index);
+        return;
+    }
     remove_member(s, session_index);
     sodium_memzero(&s->sessions[session_index], sizeof s->sessions[session_index]);
     s->free_sessions[s->free_session_count++] = session_index;
@@ -118,6 +131,10 @@ static void free_session(netcore_lobby_server *s, int32_t session_index)
 
 void nci_lobby_session_lost(netcore_lobby_server *s, int32_t session_index, bool goodbye)
 {
+    if (s->cluster) {
+        nci_lobby_cluster_session_lost(s, session_index, goodbye);
+        return;
+    }
     nci_lobby_session *ses = &s->sessions[session_index];
     ses->conn = NCI_LOBBY_NONE;
     ses->lost_ms = s->now_ms;
@@ -127,14 +144,14 @@ void nci_lobby_session_lost(netcore_lobby_server *s, int32_t session_index, bool
         return;
     }
     if (ses->room != NCI_LOBBY_NONE)
-        broadcast_room_state(s, ses->room);
+        nci_lobby_broadcast_room_state(s, ses->room);
 }
 
 void nci_lobby_expire_sessions(netcore_lobby_server *s)
 {
     for (uint32_t i = 0; i < s->session_capacity; i++) {
         nci_lobby_session *ses = &s->sessions[i];
-        if (!ses->used || ses->conn != NCI_LOBBY_NONE)
+        if (!ses->used || ses->conn != NCI_LOBBY_NONE || ses->remote)
             continue;
         if (s->now_ms - ses->lost_ms >= s->config.reconnect_grace_ms)
             free_session(s, (int32_t)i);
@@ -196,10 +213,12 @@ static void send_match_start(netcore_lobby_server *s, int32_t conn, const nci_lo
     netcore_session_keys_wipe(&m->u.match_start.session_keys);
 }
 
-/* A member back on a new connection while its room plays: the token it got
- * may be spent, expired or bound to the IP it had, so it gets a fresh one
- * for the same match. */
-static void resend_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses)
+/* MATCH_START with a token made now for a member of a room that plays. A
+ * member back on a new connection while its room plays (reissue) needs
+ * one: the token it got may be spent, expired or bound to the IP it had.
+ * A cluster node also sends its own members their first one this way. */
+void nci_lobby_send_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_session *ses,
+                                bool reissue)
 {
     const nci_lobby_room *room = &s->rooms[ses->room];
     uint8_t token[NETCORE_TOKEN_BYTES];
@@ -212,14 +231,15 @@ static void resend_match_start(netcore_lobby_server *s, int32_t conn, nci_lobby_
     send_match_start(s, conn, room, &keys, token);
     sodium_memzero(token, sizeof token);
     netcore_session_keys_wipe(&keys);
-    s->stats.match_tokens_reissued++;
+    if (reissue)
+        s->stats.match_tokens_reissued++;
 }
 
 /* ------------------------------------------------------------------ */
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 
-static void send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
+void nci_lobby_send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
 {
     nci_lobby_session *ses = conn_session(s, conn);
     /* All random: a token says nothing of the client id or of how many
@@ -236,6 +256,8 @@ static void send_welcome(netcore_lobby_server *s, int32_t conn, bool resumed)
     memcpy(m->u.welcome.nickname, ses->nickname, sizeof ses->nickname);
     m->u.welcome.resumed = resumed;
     nci_lobby_send_out(s, conn);
+    if (s->cluster)
+        nci_lobby_cluster_welcomed(s, s->conns[conn].session, ses->reconnect_token);
 }
 
 bool nci_lobby_version_supported(uint16_t version)
@@ -266,9 +288,14 @@ static void handle_hello(netcore_lobby_server *s, int32_t conn)
         int32_t oldest_lost = NCI_LOBBY_NONE;
         for (uint32_t i = 0; i < s->session_capacity; i++) {
             const nci_lobby_session *lost = &s->sessions[i];
-            if (lost->used && lost->conn == NCI_LOBBY_NONE &&
+            if (lost->used && lost->conn == NCI_LOBBY_NONE && !lost->remote &&
                 (oldest_lost == NCI_LOBBY_NONE || lost->lost_ms < s->sessions[oldest_lost].lost_ms))
                 oldest_lost = (int32_t)i;
+        }
+        /* Only in a cluster, where remote members fill the rest. */
+        if (oldest_lost == NCI_LOBBY_NONE) {
+            nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_SERVER_FULL, "no free session");
+            return;
         }
         free_session(s, oldest_lost);
     }
@@ -283,7 +310,7 @@ static void handle_hello(netcore_lobby_server *s, int32_t conn)
     ses->room = NCI_LOBBY_NONE;
     memcpy(ses->nickname, s->in_msg.u.hello.nickname, sizeof ses->nickname);
     s->conns[conn].session = free_index;
-    send_welcome(s, conn, false);
+    nci_lobby_send_welcome(s, conn, false);
 }
 
 static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
@@ -295,9 +322,13 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
      * reconnect is rare, and the scan does not stop early on a match. */
     int32_t found = NCI_LOBBY_NONE;
     for (uint32_t i = 0; i < s->session_capacity; i++)
-        if (s->sessions[i].used &&
+        if (s->sessions[i].used && !s->sessions[i].remote &&
             sodium_memcmp(s->sessions[i].reconnect_token, token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES) == 0)
             found = (int32_t)i;
+    if (found == NCI_LOBBY_NONE && s->cluster) {
+        nci_lobby_cluster_claim(s, conn, token);
+        return;
+    }
     if (found == NCI_LOBBY_NONE) {
         nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_RECONNECT_FAILED, "unknown or expired session");
         return;
@@ -312,18 +343,18 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
     ses->conn = conn;
     s->conns[conn].session = found;
     s->stats.reconnects++;
-    send_welcome(s, conn, true);
+    nci_lobby_send_welcome(s, conn, true);
     if (ses->kicked_while_away) {
         /* The ROOM_LEFT it missed while away, so that its client leaves
          * the room screen instead of waiting for a room it is not in. */
         ses->kicked_while_away = false;
-        send_room_left(s, conn, ses->kicked_room_id, NETCORE_LOBBY_KICKED);
+        nci_lobby_send_room_left(s, conn, ses->kicked_room_id, NETCORE_LOBBY_KICKED);
     }
     if (ses->room == NCI_LOBBY_NONE)
         return;
-    broadcast_room_state(s, ses->room);
+    nci_lobby_broadcast_room_state(s, ses->room);
     if (s->rooms[ses->room].in_match)
-        resend_match_start(s, conn, ses);
+        nci_lobby_send_match_start(s, conn, ses, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -465,7 +496,7 @@ static void handle_kick(netcore_lobby_server *s, int32_t conn, nci_lobby_session
             s->sessions[target].kicked_while_away = true;
             s->sessions[target].kicked_room_id = room_id;
         } else {
-            send_room_left(s, target_conn, room_id, NETCORE_LOBBY_KICKED);
+            nci_lobby_send_room_left(s, target_conn, room_id, NETCORE_LOBBY_KICKED);
         }
         return;
     }
@@ -526,7 +557,7 @@ static void start_match(netcore_lobby_server *s, int32_t conn, int32_t room_inde
     }
     sodium_memzero(tokens, sizeof tokens);
     sodium_memzero(keys, sizeof keys);
-    broadcast_room_state(s, room_index);
+    nci_lobby_broadcast_room_state(s, room_index);
     uint64_t match_id = room->match_id;
     uint32_t room_id = room->room_id;
     uint8_t member_count = room->member_count;
@@ -563,13 +594,15 @@ void nci_lobby_end_room_match(netcore_lobby_server *s, int32_t room_index,
     room->match_id = 0;
     room->game_server_id = 0;
     memset(&room->game_address, 0, sizeof room->game_address);
-    broadcast_room_state(s, room_index);
+    nci_lobby_broadcast_room_state(s, room_index);
 }
 
 netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint64_t match_id)
 {
     if (!server || match_id == 0)
         return NETCORE_ERR_INVALID_ARGUMENT;
+    if (server->cluster)
+        return nci_lobby_cluster_end_match(server, match_id, 0, NCI_LOBBY_NONE) ? NETCORE_OK : NETCORE_ERR_NOT_FOUND;
     for (uint32_t i = 0; i < server->config.max_rooms; i++) {
         if (server->rooms[i].used && server->rooms[i].in_match &&
             server->rooms[i].match_id == match_id) {
@@ -627,6 +660,9 @@ void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)
             nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_STATE, "HELLO or RECONNECT expected");
         return;
     }
+    /* In a cluster, what changes rooms goes through Redis (lobby_cluster.c). */
+    if (s->cluster && nci_lobby_cluster_handle(s, conn))
+        return;
     bool in_room = ses->room != NCI_LOBBY_NONE;
     switch (type) {
     case NCI_LOBBY_LIST_ROOMS:
@@ -679,14 +715,14 @@ void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)
     if (type == NCI_LOBBY_LEAVE_ROOM) {
         uint32_t room_id = s->rooms[ses->room].room_id;
         remove_member(s, s->conns[conn].session);
-        send_room_left(s, conn, room_id, NETCORE_LOBBY_LEFT);
+        nci_lobby_send_room_left(s, conn, room_id, NETCORE_LOBBY_LEFT);
     } else if (type == NCI_LOBBY_SET_READY) {
         if (s->rooms[ses->room].in_match) {
             nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_IN_MATCH, type, "room is in a match");
             return;
         }
         ses->ready = s->in_msg.u.ready;
-        broadcast_room_state(s, ses->room);
+        nci_lobby_broadcast_room_state(s, ses->room);
     } else {
         handle_owner_request(s, conn, ses);
     }

@@ -20,7 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lobby/lobby_cluster.h"
 #include "lobby/lobby_internal.h"
+#include "lobby/lobby_redis.h"
 #include "platform/net_internal.h"
 
 /* Work bound per update, so a burst of connections cannot starve the others. */
@@ -58,6 +60,7 @@ void netcore_lobby_server_config_default(netcore_lobby_server_config *config)
     config->registration_skew_s = 60;
     config->game_server_timeout_ms = 0;
     config->discovery_port = 7777;
+    config->cluster_node_timeout_ms = 3000;
     snprintf(config->lobby_name, sizeof config->lobby_name, "netcore lobby");
 }
 
@@ -72,6 +75,8 @@ static bool config_valid(const netcore_lobby_server_config *c)
            c->token_lifetime_s <= 86400 && c->max_game_servers <= 4096 &&
            (!c->discovery_enabled || nci_lobby_name_valid(c->lobby_name, NETCORE_LOBBY_NAME_MAX)) &&
            !c->tls_cert_file == !c->tls_key_file &&
+           (!c->cluster_redis[0] || (nci_lobby_cluster_node_id_valid(c->cluster_node_id) &&
+                                     c->cluster_node_timeout_ms >= 500)) &&
            (c->game_address.family == NETCORE_ADDRESS_IPV4 ||
             c->game_address.family == NETCORE_ADDRESS_IPV6);
 }
@@ -157,6 +162,9 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->conn_capacity = config->max_connections;
     /* Lost sessions wait for their reconnect while new connections arrive. */
     s->session_capacity = 2 * config->max_connections;
+    /* A cluster node also mirrors the members other nodes hold. */
+    if (config->cluster_redis[0])
+        s->session_capacity += config->max_rooms * NETCORE_LOBBY_MAX_PLAYERS;
     s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
     s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
     s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
@@ -235,6 +243,15 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
         netcore_lobby_server_destroy(s);
         return NETCORE_ERR_SOCKET;
     }
+    if (config->cluster_redis[0]) {
+        r = nci_lobby_cluster_create(s);
+        if (r != NETCORE_OK) {
+            nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot join the cluster (%s)",
+                     netcore_result_str(r));
+            netcore_lobby_server_destroy(s);
+            return r;
+        }
+    }
     *out_server = s;
     return NETCORE_OK;
 }
@@ -245,6 +262,7 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     if (!server)
         return;
     const netcore_allocator a = server->config.allocator;
+    nci_lobby_cluster_destroy(server);
     for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
         if (server->listen_fds[i] >= 0)
             close(server->listen_fds[i]);
@@ -292,6 +310,11 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
     out_stats->rooms = 0;
     for (uint32_t i = 0; i < server->config.max_rooms; i++)
         out_stats->rooms += server->rooms[i].used;
+    out_stats->cluster_up = nci_lobby_cluster_up(server);
+    out_stats->cluster_remote_members = 0;
+    for (uint32_t i = 0; server->cluster && i < server->session_capacity; i++)
+        out_stats->cluster_remote_members += server->sessions[i].used && server->sessions[i].remote;
+    out_stats->sessions -= out_stats->cluster_remote_members;
     out_stats->game_servers = 0;
     for (uint32_t i = 0; i < server->config.max_game_servers; i++)
         out_stats->game_servers += server->game_servers[i].used;
@@ -389,6 +412,7 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
         c->session = NCI_LOBBY_NONE;
         c->game_server = NCI_LOBBY_NONE;
         c->opened_ms = c->last_frame_ms = s->now_ms;
+        c->serial = ++s->next_conn_serial;
         nci_lobby_bucket_fill(s, &c->bucket);
         nci_lobby_conn_timer(s, c);
         s->stats.connections_accepted++;
@@ -483,6 +507,11 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
         nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
         nci_logf(&s->config.log, NETCORE_LOG_WARN, "lobby: cannot %s the listeners: %s",
                  accepting ? "resume" : "pause", strerror(errno));
+    if (s->cluster) {
+        uint32_t cluster_wait_ms = nci_lobby_cluster_tick(s);
+        if (timeout_ms > cluster_wait_ms)
+            timeout_ms = cluster_wait_ms;
+    }
     int max_events = (int)(s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1);
     int ready = epoll_wait(s->epoll_fd, s->events, max_events,
                            (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
@@ -491,6 +520,10 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     for (int k = 0; k < ready; k++) {
         uint32_t re = s->events[k].events;
         uint64_t data = s->events[k].data.u64;
+        if (data >= NCI_LOBBY_EPOLL_REDIS) {
+            nci_lobby_cluster_io(s, (uint32_t)(data - NCI_LOBBY_EPOLL_REDIS), re);
+            continue;
+        }
         if (data >= NCI_LOBBY_EPOLL_DISCOVERY) {
             nci_lobby_discovery_read(s);
             continue;
