@@ -599,10 +599,18 @@ static bool make_game_host(demo_server *s) {
         s->game_address = netcore_address_ipv4(0, 0, 0, 0, 0);
     }
     s->game_address.port = bound.port;
-    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE &&
-        s->config.game_address.family != NETCORE_ADDRESS_NONE) {
-        s->game_address = s->config.game_address;
-        s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE) {
+        if (s->config.game_address.family != NETCORE_ADDRESS_NONE) {
+            s->game_address = s->config.game_address;
+            s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+        } else if (s->game_address.family == NETCORE_ADDRESS_IPV4 &&
+                   memcmp(s->game_address.bytes, "\0\0\0\0", 4) == 0) {
+            /* No --game-address and no --bind: players are sent to the lobby's
+             * host (the usual set-up, a game server beside its lobby), never
+             * to 0.0.0.0. */
+            s->game_address = s->config.register_lobby;
+            s->game_address.port = bound.port;
+        }
     }
     netcore_token_validator_config vc;
     netcore_token_validator_config_default(&vc);
