@@ -486,7 +486,10 @@ demo_menu *demo_menu_create(const demo_menu_config *config) {
     }
     memset(m, 0, sizeof *m);
     m->config = *config;
-    if (netcore_lobby_discovery_create(&config->allocator, &m->discovery) != NETCORE_OK) {
+    netcore_lobby_discovery_config discovery_config;
+    netcore_lobby_discovery_config_default(&discovery_config);
+    discovery_config.allocator = config->allocator;
+    if (netcore_lobby_discovery_create(&discovery_config, &m->discovery) != NETCORE_OK) {
         menu_free(&config->allocator, m);
         return NULL;
     }

@@ -284,7 +284,7 @@ static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t si
 static void drop_peer(demo_server *s, peer_rec *p) {
     if (p->slot >= 0) {
         netcore_input_server_stats is;
-        if (netcore_input_server_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
+        if (netcore_input_server_get_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
             s->inputs_late += is.inputs_late;
             s->inputs_too_far += is.inputs_too_far;
         }

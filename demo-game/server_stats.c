@@ -57,7 +57,7 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
     for (int k = 0; k < MAX_PEERS; k++) {
         netcore_input_server_stats is;
         if (s->peers[k].used && s->peers[k].slot >= 0 &&
-            netcore_input_server_client_stats(s->input, s->peers[k].snap, &is) == NETCORE_OK) {
+            netcore_input_server_get_client_stats(s->input, s->peers[k].snap, &is) == NETCORE_OK) {
             late += is.inputs_late;
             too_far += is.inputs_too_far;
             players++;

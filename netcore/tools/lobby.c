@@ -252,8 +252,10 @@ static int probe(const options *opts)
         usage_error("cannot parse --probe '%s' (an IPv4 address)", opts->probe_text);
         return EXIT_USAGE;
     }
+    netcore_lobby_discovery_config discovery_config;
+    netcore_lobby_discovery_config_default(&discovery_config);
     netcore_lobby_discovery *d = NULL;
-    if (netcore_lobby_discovery_create(NULL, &d) != NETCORE_OK) {
+    if (netcore_lobby_discovery_create(&discovery_config, &d) != NETCORE_OK) {
         fprintf(stderr, "netcore-lobby: cannot open a UDP socket\n");
         return 1;
     }

@@ -82,7 +82,7 @@ static double client_mean(const nf_world *w, int figure)
         netcore_input_server_stats ins;
         memset(&ins, 0, sizeof ins);
         if (p)
-            netcore_input_server_client_stats(w->server.input, p->slot, &ins);
+            netcore_input_server_get_client_stats(w->server.input, p->slot, &ins);
         double v = NAN;
         switch (figure) {
         case FIG_INPUT_FRAMES:

@@ -568,7 +568,7 @@ static void netcore_finish(load_server *server)
     for (uint32_t slot = 0; slot < server->clients; slot++) {
         netcore_snapshot_server_stats client;
         if (server->players[slot].used &&
-            netcore_snapshot_server_client_stats(server->snapshots, slot, &client) ==
+            netcore_snapshot_server_get_client_stats(server->snapshots, slot, &client) ==
                 NETCORE_OK) {
             result->entities_deferred += client.entities_deferred;
         }

@@ -320,7 +320,7 @@ static void run_once(const netcore_schema *schema, uint32_t budget, uint32_t fra
             out->mismatches++;
     }
     netcore_snapshot_server_stats st;
-    netcore_snapshot_server_client_stats(server, cid, &st);
+    netcore_snapshot_server_get_client_stats(server, cid, &st);
     out->deferred = st.entities_deferred;
     out->max_baseline_age = st.max_baseline_age;
     out->avg_payload_bytes = (double)total / (frames - WARMUP_FRAMES);

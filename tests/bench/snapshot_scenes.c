@@ -516,7 +516,7 @@ static void arena_run(const arena_params *params, netcore_snapshot_format format
         measured_snapshots += c->snapshots;
         out->kbps_max = kbps > out->kbps_max ? kbps : out->kbps_max;
         netcore_snapshot_server_stats st;
-        netcore_snapshot_server_client_stats(a.server, i, &st);
+        netcore_snapshot_server_get_client_stats(a.server, i, &st);
         out->full += st.snapshots_full;
         out->delta += st.snapshots_delta;
         out->created += st.entities_created;
@@ -730,7 +730,7 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
             /* The client would decode it and ack its sequence, which is the
              * number of snapshots written to it before (from 0, wrapping). */
             netcore_snapshot_server_stats st;
-            netcore_snapshot_server_client_stats(server, c, &st);
+            netcore_snapshot_server_get_client_stats(server, c, &st);
             ack_push(&w.acks[c], t + ACK_DELAY_TICKS,
                      (uint16_t)(st.snapshots_full + st.snapshots_delta - 1));
         }
@@ -748,7 +748,7 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
     }
     for (uint32_t c = 0; c < clients; c++) {
         netcore_snapshot_server_stats st;
-        netcore_snapshot_server_client_stats(server, c, &st);
+        netcore_snapshot_server_get_client_stats(server, c, &st);
         out->full += st.snapshots_full;
         out->deferred += st.entities_deferred;
     }

@@ -236,7 +236,9 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     cr_assert_neq(probe_to.port, 0);
 
     netcore_lobby_discovery *d = NULL;
-    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    netcore_lobby_discovery_config discovery_config;
+    netcore_lobby_discovery_config_default(&discovery_config);
+    cr_assert_eq(netcore_lobby_discovery_create(&discovery_config, &d), NETCORE_OK);
     cr_assert_eq(netcore_lobby_discovery_probe(d, &probe_to), NETCORE_OK);
     const netcore_lobby_found *found = NULL;
     size_t count = 0;
@@ -287,6 +289,48 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     close(fd);
     netcore_lobby_discovery_destroy(d);
     teardown(&f);
+}
+
+/* Counts what the discovery object takes from its allocator and gives back. */
+typedef struct counting_allocator {
+    size_t allocations;
+    size_t frees;
+} counting_allocator;
+
+static void *counting_alloc(void *user, size_t size_bytes)
+{
+    ((counting_allocator *)user)->allocations++;
+    return malloc(size_bytes);
+}
+
+static void counting_free(void *user, void *ptr)
+{
+    if (ptr)
+        ((counting_allocator *)user)->frees++;
+    free(ptr);
+}
+
+Test(lobby, discovery_create_refuses_a_missing_config)
+{
+    netcore_lobby_discovery *d = (netcore_lobby_discovery *)&d;
+    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_null(d, "the out pointer is cleared on failure");
+}
+
+Test(lobby, discovery_takes_its_memory_from_the_configured_allocator)
+{
+    counting_allocator counts = {0, 0};
+    netcore_lobby_discovery_config config;
+    netcore_lobby_discovery_config_default(&config);
+    config.allocator.alloc = counting_alloc;
+    config.allocator.free = counting_free;
+    config.allocator.user = &counts;
+    netcore_lobby_discovery *d = NULL;
+    cr_assert_eq(netcore_lobby_discovery_create(&config, &d), NETCORE_OK);
+    cr_assert_gt(counts.allocations, 0u);
+    cr_assert_eq(counts.frees, 0u);
+    netcore_lobby_discovery_destroy(d);
+    cr_assert_eq(counts.frees, counts.allocations, "destroy gives back everything create took");
 }
 
 /* Seeded storm of valid requests in random order from four players: the

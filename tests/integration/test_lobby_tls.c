@@ -357,7 +357,9 @@ Test(lobby_tls, discovery_answers_carry_the_pin_and_a_pinned_join_works)
     netcore_address probe_to;
     cr_assert_eq(netcore_lobby_server_discovery_address(f.server, &probe_to), NETCORE_OK);
     netcore_lobby_discovery *d = NULL;
-    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    netcore_lobby_discovery_config discovery_config;
+    netcore_lobby_discovery_config_default(&discovery_config);
+    cr_assert_eq(netcore_lobby_discovery_create(&discovery_config, &d), NETCORE_OK);
     const netcore_lobby_found *found = NULL;
     cr_assert_eq(discover(&f, d, &probe_to, &found, WAIT_MS), 1);
     cr_assert(found[0].tls);
@@ -389,7 +391,9 @@ Test(lobby_tls, discovery_of_a_bound_lobby_answers_only_for_its_address)
     cr_assert_eq(probe_to.bytes[0], 127);
     cr_assert_eq(probe_to.bytes[3], 1);
     netcore_lobby_discovery *d = NULL;
-    cr_assert_eq(netcore_lobby_discovery_create(NULL, &d), NETCORE_OK);
+    netcore_lobby_discovery_config discovery_config;
+    netcore_lobby_discovery_config_default(&discovery_config);
+    cr_assert_eq(netcore_lobby_discovery_create(&discovery_config, &d), NETCORE_OK);
     const netcore_lobby_found *found = NULL;
     netcore_address other = probe_to;
     other.bytes[3] = 2;

@@ -285,7 +285,7 @@ static void on_disconnect(soak_server *server, const netcore_event *event)
         server->disconnects_other++;
     }
     netcore_snapshot_server_stats stats;
-    if (netcore_snapshot_server_client_stats(server->snapshots, slot, &stats) == NETCORE_OK) {
+    if (netcore_snapshot_server_get_client_stats(server->snapshots, slot, &stats) == NETCORE_OK) {
         server->deferred_removed += stats.entities_deferred;
     }
     (void)netcore_snapshot_server_entity_destroy(server->snapshots, client->entity);
@@ -412,7 +412,8 @@ static uint64_t entities_deferred(const soak_server *server)
     for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
         netcore_snapshot_server_stats stats;
         if (server->clients[slot].used &&
-            netcore_snapshot_server_client_stats(server->snapshots, slot, &stats) == NETCORE_OK) {
+            netcore_snapshot_server_get_client_stats(server->snapshots, slot, &stats) ==
+                NETCORE_OK) {
             total += stats.entities_deferred;
         }
     }

@@ -190,7 +190,7 @@ Test(input, hostile_packets_are_rejected)
     cr_assert_eq(netcore_input_server_read(s, 0, bad, n, NULL, NULL), NETCORE_ERR_MALFORMED);
     cr_assert_eq(netcore_input_server_read(s, 2, buf, n, NULL, NULL), NETCORE_ERR_INVALID_ARGUMENT);
     netcore_input_server_stats st;
-    cr_assert_eq(netcore_input_server_client_stats(s, 0, &st), NETCORE_OK);
+    cr_assert_eq(netcore_input_server_get_client_stats(s, 0, &st), NETCORE_OK);
     cr_assert_eq(st.packets_rejected, 1u);
     cr_assert_eq(st.inputs_received, 0u);
     netcore_input_server_destroy(s);
@@ -239,7 +239,7 @@ Test(input, server_tolerates_loss_lateness_and_duplicates)
     cr_assert_eq(netcore_input_server_read(s, 0, store[7], packets[7], NULL, NULL), NETCORE_OK);
     cr_assert_eq(netcore_input_server_read(s, 0, store[7], packets[7], NULL, NULL), NETCORE_OK);
     netcore_input_server_stats st;
-    netcore_input_server_client_stats(s, 0, &st);
+    netcore_input_server_get_client_stats(s, 0, &st);
     cr_assert_eq(st.inputs_late, 1u);
     cr_assert_eq(st.inputs_received, 4u + 2u);
     cr_assert_geq(st.inputs_redundant, 4u);
@@ -265,11 +265,11 @@ Test(input, inputs_too_far_ahead_are_dropped)
     size_t n = write_packet(c, buf, sizeof buf);
     cr_assert_eq(netcore_input_server_read(s, 1, buf, n, NULL, NULL), NETCORE_OK);
     netcore_input_server_stats st;
-    netcore_input_server_client_stats(s, 1, &st);
+    netcore_input_server_get_client_stats(s, 1, &st);
     cr_assert_eq(st.inputs_too_far, 1u);
     cr_assert_eq(st.inputs_received, 0u);
     cr_assert_eq(netcore_input_server_client_reset(s, 1), NETCORE_OK);
-    netcore_input_server_client_stats(s, 1, &st);
+    netcore_input_server_get_client_stats(s, 1, &st);
     cr_assert_eq(st.inputs_too_far, 0u);
     cr_assert_eq(netcore_input_server_client_reset(s, 5), NETCORE_ERR_INVALID_ARGUMENT);
     netcore_input_server_destroy(s);

@@ -359,7 +359,7 @@ Test(snapshot, random_worlds_round_trip_exactly)
             }
         }
         netcore_snapshot_server_stats st;
-        cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
         cr_assert_eq(st.snapshots_full, 1);
         cr_assert_eq(st.snapshots_delta, 39);
         cr_assert_eq(st.last_baseline_age, 1);
@@ -387,15 +387,16 @@ Test(snapshot, unchanged_world_costs_almost_nothing)
     /* Everything has been delivered long before the end: idle snapshots are a header. */
     cr_assert_leq(sizes[79], 10, "idle snapshot is %zu bytes", sizes[79]);
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_gt(st.entities_deferred, 0);
     cr_assert_eq(netcore_snapshot_client_entity_count(fx.client), 900);
     uint64_t bits = 0, writes = 0, ents = 0;
-    cr_assert_eq(netcore_snapshot_server_field_stats(fx.server, T_PLAYER, 0, &bits, &writes),
+    cr_assert_eq(netcore_snapshot_server_get_field_stats(fx.server, T_PLAYER, 0, &bits, &writes),
                  NETCORE_OK);
     if (SNAPSHOT_TEST_FORMAT == NETCORE_SNAPSHOT_FORMAT_BITPACKED)
         cr_assert_gt(bits, writes * 20); /* range-coded bits are not split per field */
-    cr_assert_eq(netcore_snapshot_server_type_stats(fx.server, T_PLAYER, &bits, &ents), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_type_stats(fx.server, T_PLAYER, &bits, &ents),
+                 NETCORE_OK);
     cr_assert_eq(ents, 900);
     fixture_fini(&fx);
 }
@@ -555,7 +556,7 @@ static void run_lossy(uint64_t seed, uint32_t budget, bool churn)
     if (budget >= 30000)
         cr_assert_gt(compared, 250, "only %u comparisons", compared);
     netcore_snapshot_server_stats ss;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &ss), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &ss), NETCORE_OK);
     cr_assert_gt(ss.snapshots_delta, ss.snapshots_full);
     cr_assert_gt(ss.max_baseline_age, 2);
     fixture_fini(&fx);
@@ -624,7 +625,7 @@ Test(snapshot, tight_budget_never_starves)
         }
     }
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_gt(st.entities_deferred, 10000, "the budget was not tight");
     /* 300 changed entities of a few bytes each against ~290 bytes a snapshot
      * (about a third fit each time): every entity, the lowest-weight ones
@@ -733,7 +734,7 @@ Test(snapshot, reused_slots_never_alias)
     cr_assert_eq(netcore_snapshot_client_get_int(fx.client, b, 2, &v), NETCORE_OK);
     cr_assert_eq(v, 0);
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.entities_removed, 1);
     cr_assert_eq(st.entities_created, 5);
     /* Wrong kinds and fields are refused on both ends. */
@@ -770,7 +771,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
         cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK);
     }
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.baselines_expired, 1);
     cr_assert_eq(st.max_baseline_age, 31);
     cr_assert_eq(st.snapshots_full, 1 + 9); /* 32 snapshots after 0, then no baseline */
@@ -778,7 +779,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 1000), NETCORE_ERR_NOT_FOUND);
     cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 40), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 39), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_unknown, 1);
     cr_assert_eq(st.acks_old, 1);
 
@@ -798,7 +799,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
     cr_assert_eq(cs.rejected_baseline_missing, 1);
     cr_assert_eq(cs.last_baseline_age, 0);
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.full_requests, 1);
     /* Malformed and foreign acks are refused and counted. */
     cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an - 1),
@@ -810,7 +811,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
     ack[0] ^= 1;
     cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
                  NETCORE_ERR_MISMATCH);
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_rejected, 3);
     fixture_fini(&fx);
 }
@@ -1050,7 +1051,7 @@ Test(snapshot, sequence_numbers_wrap)
         cr_assert_eq(a, b);
     }
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.snapshots_full, 1);
     cr_assert_eq(st.baselines_expired, 0);
     fixture_fini(&fx);
@@ -1094,7 +1095,7 @@ Test(snapshot, view_size_limit_defers_creations)
     cr_assert_eq(netcore_snapshot_client_entity_at(client, 9, &id, NULL), NETCORE_OK);
     cr_assert_eq(id, ids[14]);
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(server, cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(server, cid, &st), NETCORE_OK);
     cr_assert_eq(st.entities_deferred, 10 * 3 + 5);
     cr_assert_eq(st.entities_removed, 5);
     /* A client smaller than the server's slots refuses indexes beyond it. */

@@ -288,7 +288,7 @@ Test(range_format, a_body_that_does_not_fit_falls_back_to_bitpacked)
     cr_assert_leq(len, sc.budget_bytes);
     cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
     netcore_snapshot_server_stats st;
-    cr_assert_eq(netcore_snapshot_server_client_stats(server, cid, &st), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(server, cid, &st), NETCORE_OK);
     cr_assert_eq(st.range_fallbacks, 1);
     cr_assert_eq(st.entities_created, 1);
     for (uint16_t f = 0; f < 10; f++) {

@@ -269,7 +269,8 @@ Test(snapshot_shared, clients_of_one_server_get_the_bytes_of_a_server_of_their_o
     }
     for (int k = 0; k < CLIENTS; k++) {
         netcore_snapshot_server_stats st;
-        cr_assert_eq(netcore_snapshot_server_client_stats(w.shared, (uint32_t)k, &st), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_get_client_stats(w.shared, (uint32_t)k, &st),
+                     NETCORE_OK);
         deferred += st.entities_deferred;
         full += st.snapshots_full;
         delta += st.snapshots_delta;
@@ -279,18 +280,19 @@ Test(snapshot_shared, clients_of_one_server_get_the_bytes_of_a_server_of_their_o
     cr_assert_gt(delta, full);
     for (uint16_t type = 0; type < T_COUNT; type++) {
         uint64_t bits = 0, entities = 0, sum_bits = 0, sum_entities = 0;
-        cr_assert_eq(netcore_snapshot_server_type_stats(w.shared, type, &bits, &entities),
+        cr_assert_eq(netcore_snapshot_server_get_type_stats(w.shared, type, &bits, &entities),
                      NETCORE_OK);
         uint16_t fields = type == T_PLAYER ? 5 : (type == T_WIDE ? WIDE_FIELDS : LONG_FIELDS);
         uint64_t field_bits[WIDE_FIELDS] = {0}, field_writes[WIDE_FIELDS] = {0};
         for (int k = 0; k < CLIENTS; k++) {
             uint64_t b = 0, e = 0;
-            cr_assert_eq(netcore_snapshot_server_type_stats(w.solo[k], type, &b, &e), NETCORE_OK);
+            cr_assert_eq(netcore_snapshot_server_get_type_stats(w.solo[k], type, &b, &e),
+                         NETCORE_OK);
             sum_bits += b;
             sum_entities += e;
             for (uint16_t f = 0; f < fields; f++) {
                 uint64_t fb = 0, fw = 0;
-                cr_assert_eq(netcore_snapshot_server_field_stats(w.solo[k], type, f, &fb, &fw),
+                cr_assert_eq(netcore_snapshot_server_get_field_stats(w.solo[k], type, f, &fb, &fw),
                              NETCORE_OK);
                 field_bits[f] += fb;
                 field_writes[f] += fw;
@@ -301,7 +303,7 @@ Test(snapshot_shared, clients_of_one_server_get_the_bytes_of_a_server_of_their_o
         cr_assert_gt(entities, 0, "type %u was never written", type);
         for (uint16_t f = 0; f < fields; f++) {
             uint64_t fb = 0, fw = 0;
-            cr_assert_eq(netcore_snapshot_server_field_stats(w.shared, type, f, &fb, &fw),
+            cr_assert_eq(netcore_snapshot_server_get_field_stats(w.shared, type, f, &fb, &fw),
                          NETCORE_OK);
             cr_assert_eq(fb, field_bits[f], "type %u field %u", type, f);
             cr_assert_eq(fw, field_writes[f], "type %u field %u", type, f);

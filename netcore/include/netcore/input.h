@@ -220,9 +220,9 @@ netcore_result netcore_input_server_last_tick(const netcore_input_server *server
                                               uint32_t *out_tick);
 
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT. */
-netcore_result netcore_input_server_client_stats(const netcore_input_server *server,
-                                                 uint32_t client,
-                                                 netcore_input_server_stats *out_stats);
+netcore_result netcore_input_server_get_client_stats(const netcore_input_server *server,
+                                                     uint32_t client,
+                                                     netcore_input_server_stats *out_stats);
 
 #ifdef __cplusplus
 }

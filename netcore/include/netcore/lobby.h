@@ -723,7 +723,8 @@ netcore_result netcore_lobby_client_register_game_server_any(
     uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
 /** Game server: reports its current player count (the lobby places matches on
  * the least loaded server) and capacity. Send it every few seconds; it also
- * keeps the connection alive. */
+ * keeps the connection alive. Errors as the requests: NETCORE_ERR_STATE (not
+ * connected), NETCORE_ERR_FULL (send buffer full), NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
                                                 uint16_t capacity);
 /** Game server: the match is over; its room returns to the lobby. A match
@@ -758,10 +759,21 @@ typedef struct netcore_lobby_found {
 } netcore_lobby_found;
 
 
-/** Opens a UDP socket (broadcast allowed) on an ephemeral port. allocator may
- * be NULL. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET,
- * NETCORE_ERR_OUT_OF_MEMORY. */
-netcore_result netcore_lobby_discovery_create(const netcore_allocator *allocator,
+/** Settings of a netcore_lobby_discovery: fill with
+ * netcore_lobby_discovery_config_default(), change what you need, pass to
+ * netcore_lobby_discovery_create() (which copies it). */
+typedef struct netcore_lobby_discovery_config {
+    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
+} netcore_lobby_discovery_config;
+
+/** Fills *config with the defaults given on each field. NULL is ignored. */
+void netcore_lobby_discovery_config_default(netcore_lobby_discovery_config *config);
+
+/** Opens a UDP socket (broadcast allowed) on an ephemeral port of every IPv4
+ * interface; the config is copied. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (NULL), NETCORE_ERR_BACKEND (libsodium could not initialise),
+ * NETCORE_ERR_SOCKET, NETCORE_ERR_OUT_OF_MEMORY. */
+netcore_result netcore_lobby_discovery_create(const netcore_lobby_discovery_config *config,
                                               netcore_lobby_discovery **out_discovery);
 /** NULL is ignored. */
 void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery);
@@ -772,10 +784,14 @@ void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery);
 netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
                                              const netcore_address *to);
 /** Reads answers without blocking; a lobby seen again is updated in place.
- * Answers that do not match a probe of this object are dropped. */
+ * Answers that do not match a probe of this object are dropped. Reads a
+ * bounded number of datagrams per call; now_ms (the caller's monotonic clock)
+ * stamps last_seen_ms. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL); a socket
+ * error only ends this call's reading. */
 netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_ms);
-/** The lobbies found so far (at most NETCORE_LOBBY_DISCOVERY_MAX), valid until
- * the next update or destroy. */
+/** The lobbies found so far (at most NETCORE_LOBBY_DISCOVERY_MAX) in
+ * *out_found and *out_count; the array belongs to the discovery and is valid
+ * until the next update or destroy. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_lobby_discovery_results(const netcore_lobby_discovery *discovery,
                                                const netcore_lobby_found **out_found,
                                                size_t *out_count);

@@ -245,23 +245,23 @@ netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server,
                                                 const void *bytes, size_t size_bytes);
 
 /** Copies a client's counters. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
-netcore_result netcore_snapshot_server_client_stats(const netcore_snapshot_server *server,
-                                                    uint32_t client,
-                                                    netcore_snapshot_server_stats *out_stats);
+netcore_result netcore_snapshot_server_get_client_stats(const netcore_snapshot_server *server,
+                                                        uint32_t client,
+                                                        netcore_snapshot_server_stats *out_stats);
 /** Bits written for one type over all clients since create: entity headers,
  * masks and field values (*out_bits; bit-packed bodies only: range-coded bits
  * are not split by type or field), and the number of creations plus updates
  * written (*out_entities). Either pointer may be NULL.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (unknown type). */
-netcore_result netcore_snapshot_server_type_stats(const netcore_snapshot_server *server,
-                                                  uint16_t type, uint64_t *out_bits,
-                                                  uint64_t *out_entities);
+netcore_result netcore_snapshot_server_get_type_stats(const netcore_snapshot_server *server,
+                                                      uint16_t type, uint64_t *out_bits,
+                                                      uint64_t *out_entities);
 /** Bits written for one field's values (over all clients; bit-packed bodies
  * only), and how many times it was written. Either pointer may be NULL.
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (unknown type or field). */
-netcore_result netcore_snapshot_server_field_stats(const netcore_snapshot_server *server,
-                                                   uint16_t type, uint16_t field,
-                                                   uint64_t *out_bits, uint64_t *out_writes);
+netcore_result netcore_snapshot_server_get_field_stats(const netcore_snapshot_server *server,
+                                                       uint16_t type, uint16_t field,
+                                                       uint64_t *out_bits, uint64_t *out_writes);
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */

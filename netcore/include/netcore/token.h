@@ -294,7 +294,10 @@ netcore_result netcore_token_grant(const netcore_token_info *info,
  * server can set
  *   host_config.admission = netcore_token_admission;
  *   host_config.admission_user = validator;
- * user must be a netcore_token_validator; peer is not used.
+ * user must be a netcore_token_validator; peer is not used. The token is
+ * read, not kept; out_grant is filled only on NETCORE_OK. Errors: those of
+ * netcore_token_validate_from (the peer is then refused with that code) and
+ * NETCORE_ERR_INVALID_ARGUMENT (NULL user or out_grant).
  */
 netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        const netcore_address *from, const void *token,

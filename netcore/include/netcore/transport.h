@@ -272,7 +272,8 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
  * memory. NULL is ignored. */
 void netcore_host_destroy(netcore_host *host);
 
-/** The address the host is bound to, with the actual port (ephemeral ports included). */
+/** The address the host is bound to, with the actual port (ephemeral ports
+ * included), into *out_address. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address);
 
 /** What a client presents when it connects (netcore_host_connect()). */
@@ -373,7 +374,8 @@ typedef struct netcore_event {
  */
 netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcore_event *out_event);
 
-/** Sends queued messages now without receiving. */
+/** Sends queued messages now without receiving (netcore_host_poll() also
+ * sends them). Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_host_flush(netcore_host *host);
 
 /** Payload traffic (message bytes as the application sees them). Totals since

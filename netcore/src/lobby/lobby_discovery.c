@@ -342,16 +342,22 @@ struct netcore_lobby_discovery {
     size_t found_count;
 };
 
-netcore_result netcore_lobby_discovery_create(const netcore_allocator *allocator,
+void netcore_lobby_discovery_config_default(netcore_lobby_discovery_config *config)
+{
+    if (!config)
+        return;
+    memset(config, 0, sizeof *config);
+}
+
+netcore_result netcore_lobby_discovery_create(const netcore_lobby_discovery_config *config,
                                               netcore_lobby_discovery **out_discovery)
 {
     if (!out_discovery)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_discovery = NULL;
-    netcore_allocator a;
-    memset(&a, 0, sizeof a);
-    if (allocator)
-        a = *allocator;
+    if (!config)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    netcore_allocator a = config->allocator;
     if (sodium_init() < 0)
         return NETCORE_ERR_BACKEND;
     netcore_lobby_discovery *d = nci_calloc(&a, 1, sizeof *d);

@@ -493,9 +493,9 @@ netcore_result netcore_input_server_last_tick(const netcore_input_server *server
     return NETCORE_OK;
 }
 
-netcore_result netcore_input_server_client_stats(const netcore_input_server *server,
-                                                 uint32_t client,
-                                                 netcore_input_server_stats *out_stats)
+netcore_result netcore_input_server_get_client_stats(const netcore_input_server *server,
+                                                     uint32_t client,
+                                                     netcore_input_server_stats *out_stats)
 {
     if (!server || client >= server->config.max_clients || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;

@@ -402,9 +402,9 @@ netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server,
 
 /* ---- stats ---- */
 
-netcore_result netcore_snapshot_server_client_stats(const netcore_snapshot_server *server,
-                                                    uint32_t client,
-                                                    netcore_snapshot_server_stats *out_stats)
+netcore_result netcore_snapshot_server_get_client_stats(const netcore_snapshot_server *server,
+                                                        uint32_t client,
+                                                        netcore_snapshot_server_stats *out_stats)
 {
     if (!server || !out_stats)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -415,9 +415,9 @@ netcore_result netcore_snapshot_server_client_stats(const netcore_snapshot_serve
     return NETCORE_OK;
 }
 
-netcore_result netcore_snapshot_server_type_stats(const netcore_snapshot_server *server,
-                                                  uint16_t type, uint64_t *out_bits,
-                                                  uint64_t *out_entities)
+netcore_result netcore_snapshot_server_get_type_stats(const netcore_snapshot_server *server,
+                                                      uint16_t type, uint64_t *out_bits,
+                                                      uint64_t *out_entities)
 {
     if (!server || !nci_schema_type(server->schema, type))
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -428,9 +428,9 @@ netcore_result netcore_snapshot_server_type_stats(const netcore_snapshot_server 
     return NETCORE_OK;
 }
 
-netcore_result netcore_snapshot_server_field_stats(const netcore_snapshot_server *server,
-                                                   uint16_t type, uint16_t field,
-                                                   uint64_t *out_bits, uint64_t *out_writes)
+netcore_result netcore_snapshot_server_get_field_stats(const netcore_snapshot_server *server,
+                                                       uint16_t type, uint16_t field,
+                                                       uint64_t *out_bits, uint64_t *out_writes)
 {
     if (!server)
         return NETCORE_ERR_INVALID_ARGUMENT;
