@@ -28,11 +28,11 @@ extern "C" {
 /** Major version of these headers; 0 while the API may still change between minor versions. */
 #define NETCORE_VERSION_MAJOR 0
 /** Minor version of these headers. */
-#define NETCORE_VERSION_MINOR 1
+#define NETCORE_VERSION_MINOR 2
 /** Patch version of these headers. */
 #define NETCORE_VERSION_PATCH 0
 /** Version of these headers as text, "MAJOR.MINOR.PATCH". */
-#define NETCORE_VERSION_STRING "0.1.0"
+#define NETCORE_VERSION_STRING "0.2.0"
 /** Version packed as 0x00MMmmpp, comparable with <, e.g. NETCORE_VERSION >= NETCORE_MAKE_VERSION(0, 1, 0). */
 #define NETCORE_MAKE_VERSION(major, minor, patch) \
     ((uint32_t)(((major) << 16) | ((minor) << 8) | (patch)))
@@ -42,7 +42,7 @@ extern "C" {
 
 /** Version of the library actually linked (may differ from the header's NETCORE_VERSION). */
 uint32_t netcore_version(void);
-/** Same, as a static string such as "0.1.0". Never NULL; do not free. */
+/** Same, as a static string such as "0.2.0". Never NULL; do not free. */
 const char *netcore_version_string(void);
 
 /** Result of every fallible netcore call: 0 is success, the rest name what
