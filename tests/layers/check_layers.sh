@@ -5,10 +5,13 @@
 #   core < platform < transport < replication < netcode < lobby
 # Public headers (netcore/include/netcore/*.h) each belong to one layer, listed
 # below; a new public header must be added to the list or the check fails.
+# Only platform/ meets the operating system's sockets: no other library file,
+# public header or tool includes a system socket or poller header.
 #
 #   check_layers.sh [ROOT]     check the tree at ROOT (default: this repository)
 #   check_layers.sh --self-test
-#                              check that a tree with an upward include fails
+#                              check that a tree with an upward include, or
+#                              a socket header outside platform/, fails
 set -euo pipefail
 
 layers=(core platform transport replication netcode lobby)
@@ -22,6 +25,25 @@ declare -A public_layer=(
     [lagcomp.h]=netcode [session.h]=netcode
     [lobby.h]=lobby
 )
+
+# System headers of sockets, interfaces and pollers (POSIX, Linux, Winsock).
+os_net_headers='sys/socket\.h|sys/select\.h|sys/epoll\.h|poll\.h|netinet/[^>]*|arpa/[^>]*|netdb\.h|net/if\.h|ifaddrs\.h|winsock2\.h|ws2tcpip\.h|mswsock\.h|iphlpapi\.h'
+
+os_net_includes() { # file -> prints each system socket header it includes
+    { grep -E "^[[:space:]]*#[[:space:]]*include[[:space:]]*<(${os_net_headers})>" "$1" || true; } |
+        sed -E 's%.*<([^>]*)>.*%\1%'
+}
+
+check_os_net() { # root -> prints violations
+    local root=$1 file inc
+    while IFS= read -r file; do
+        case $file in "$root/netcore/src/platform/"*) continue ;; esac
+        while IFS= read -r inc; do
+            echo "$file: includes <$inc>; only netcore/src/platform/ touches the system's sockets"
+        done < <(os_net_includes "$file")
+    done < <(find "$root/netcore/src" "$root/netcore/include" "$root/netcore/tools" \
+                  -name '*.[ch]' 2>/dev/null | sort)
+}
 
 rank_of() {
     local i
@@ -84,22 +106,26 @@ check_tree() { # root -> exit status 1 on any violation
     for file in "$root/netcore/src"/*.[ch]; do
         [[ -e $file ]] && violations+="$file: library source outside a layer folder"$'\n'
     done
+    violations+=$(check_os_net "$root")$'\n'
     violations=$(sed '/^$/d' <<<"$violations")
     if [[ -n $violations ]]; then
-        echo "upward or unplaced includes:"
+        echo "upward, unplaced or system socket includes:"
         echo "$violations"
         return 1
     fi
-    echo "includes point downwards in $(find "$root/netcore/src" -name '*.[ch]' | wc -l) library files"
+    echo "includes point downwards in $(find "$root/netcore/src" -name '*.[ch]' | wc -l) library files;" \
+         "system socket headers only in platform/"
 }
 
 self_test() {
     local tmp status
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
-    mkdir -p "$tmp/netcore/src/transport" "$tmp/netcore/src/lobby" "$tmp/netcore/include/netcore"
+    mkdir -p "$tmp/netcore/src/transport" "$tmp/netcore/src/lobby" "$tmp/netcore/src/platform" \
+             "$tmp/netcore/include/netcore" "$tmp/netcore/tools"
     printf '#include "netcore/netcore.h"\n' >"$tmp/netcore/include/netcore/transport.h"
     printf '#include "transport/x.h"\n#include "netcore/transport.h"\n' >"$tmp/netcore/src/lobby/ok.c"
+    printf '#include <sys/socket.h>\n#include <winsock2.h>\n' >"$tmp/netcore/src/platform/ok.c"
     check_tree "$tmp" >/dev/null || { echo "self-test: a clean tree was refused"; return 1; }
     printf '#include "lobby/lobby_internal.h"\n' >"$tmp/netcore/src/transport/bad.c"
     set +e
@@ -107,7 +133,23 @@ self_test() {
     status=$?
     set -e
     ((status != 0)) || { echo "self-test: an upward include was accepted"; return 1; }
-    echo "self-test: an upward include is refused, a clean tree accepted"
+    rm "$tmp/netcore/src/transport/bad.c"
+    local header
+    for header in sys/socket.h netinet/in.h arpa/inet.h netdb.h sys/epoll.h poll.h winsock2.h \
+                  ws2tcpip.h; do
+        for place in netcore/src/lobby netcore/tools; do
+            printf '#include <stdio.h>\n#  include <%s>\n' "$header" >"$tmp/$place/bad.c"
+            set +e
+            check_tree "$tmp" >/dev/null
+            status=$?
+            set -e
+            rm "$tmp/$place/bad.c"
+            ((status != 0)) || { echo "self-test: <$header> in $place was accepted"; return 1; }
+        done
+    done
+    check_tree "$tmp" >/dev/null || { echo "self-test: the cleaned tree was refused"; return 1; }
+    echo "self-test: an upward include and a socket header outside platform/ are refused," \
+         "a clean tree accepted"
 }
 
 if [[ ${1:-} == --self-test ]]; then

@@ -154,6 +154,157 @@ Test(platform_socket, tcp_connects_accepts_carries_bytes_and_reports_the_close)
     nci_socket_close(listener);
 }
 
+/* Waits (bounded) until socket is readable. */
+static void wait_readable(nci_socket socket)
+{
+    nci_poller *p;
+    netcore_allocator alloc = {0};
+    cr_assert_eq(nci_poller_create(&alloc, 1, &p), NETCORE_OK);
+    cr_assert_eq(nci_poller_set(p, socket, NCI_POLL_IN, 7), NETCORE_OK);
+    nci_poll_event ev;
+    cr_assert_eq(wait_some(p, &ev, 1), 1);
+    nci_poller_destroy(p);
+}
+
+/* A connected pair on loopback: *out_client and *out_server. */
+static void tcp_pair(nci_socket *out_listener, nci_socket *out_client, nci_socket *out_server)
+{
+    netcore_address any = loopback(0), at;
+    cr_assert_eq(nci_socket_open_tcp_listener(&any, 4, out_listener), NETCORE_OK);
+    cr_assert_eq(nci_socket_local_address(*out_listener, &at), NETCORE_OK);
+    cr_assert_eq(nci_socket_open_connected(&at, true, out_client, NULL), NETCORE_OK);
+    wait_readable(*out_listener);
+    cr_assert_eq(nci_socket_accept(*out_listener, out_server, NULL), NCI_ACCEPT_OK);
+}
+
+Test(platform_socket, peek_shows_waiting_stream_bytes_without_taking_them)
+{
+    nci_socket listener, client, server;
+    tcp_pair(&listener, &client, &server);
+    uint8_t head[2];
+    size_t n = 0;
+    cr_expect_eq(nci_socket_peek(server, head, sizeof head, &n), NCI_IO_WOULD_BLOCK);
+    size_t sent = 0;
+    nci_io io = NCI_IO_WOULD_BLOCK;
+    for (int i = 0; i < 100 && io == NCI_IO_WOULD_BLOCK; i++)
+        io = nci_socket_send(client, "abc", 3, &sent);
+    cr_assert_eq(io, NCI_IO_DONE);
+    cr_assert_eq(sent, 3);
+    wait_readable(server);
+    cr_assert_eq(nci_socket_peek(server, head, sizeof head, &n), NCI_IO_DONE);
+    cr_assert_geq(n, 1);
+    cr_expect_eq(head[0], 'a');
+    cr_assert_eq(nci_socket_peek(server, head, sizeof head, &n), NCI_IO_DONE);
+    cr_expect_eq(head[0], 'a'); /* still there */
+    char all[8];
+    size_t got = 0;
+    while (got < 3) {
+        wait_readable(server);
+        cr_assert_eq(nci_socket_recv(server, all + got, sizeof all - got, &n), NCI_IO_DONE);
+        got += n;
+    }
+    cr_expect_eq(memcmp(all, "abc", 3), 0);
+    nci_socket_close(client);
+    wait_readable(server);
+    cr_expect_eq(nci_socket_peek(server, head, sizeof head, &n), NCI_IO_CLOSED);
+    nci_socket_close(server);
+    nci_socket_close(listener);
+}
+
+/* A wildcard UDP socket learns which of this host's addresses each datagram
+ * was sent to, and on which interface (what LAN discovery needs). */
+Test(platform_socket, a_datagram_reports_the_address_it_was_sent_to)
+{
+    netcore_address wildcard = netcore_address_ipv4(0, 0, 0, 0, 0), bound, from;
+    nci_socket receiver, sender_socket;
+    cr_assert_eq(nci_socket_open_udp(&wildcard, false, &receiver), NETCORE_OK);
+    cr_assert_eq(nci_socket_local_address(receiver, &bound), NETCORE_OK);
+    netcore_address sender_address;
+    sender_socket = udp_socket(&sender_address);
+    uint8_t buffer[16];
+    size_t n = 0;
+    nci_datagram_destination dst;
+
+    netcore_address to = loopback(bound.port);
+    cr_assert_eq(nci_socket_send_to(sender_socket, "x", 1, &to), NCI_IO_DONE);
+    wait_readable(receiver);
+    cr_assert_eq(nci_socket_recv_from_destination(receiver, buffer, sizeof buffer, &n, &from, &dst),
+                 NCI_IO_DONE);
+    cr_expect_not(dst.known, "not asked for: the system says nothing");
+    cr_expect(netcore_address_equal(&from, &sender_address));
+
+    cr_assert_eq(nci_socket_enable_destination(receiver), NETCORE_OK);
+    uint32_t lo_index = 0;
+    uint8_t lo_broadcast[4] = {1, 1, 1, 1};
+    const uint8_t lo_ip[4] = {127, 0, 0, 1};
+    cr_assert_eq(nci_interface_of_ipv4(lo_ip, &lo_index, lo_broadcast), NETCORE_OK);
+    for (uint8_t last = 1; last <= 2; last++) { /* all of 127/8 is loopback on Linux */
+        to = netcore_address_ipv4(127, 0, 0, last, bound.port);
+        cr_assert_eq(nci_socket_send_to(sender_socket, "y", 1, &to), NCI_IO_DONE);
+        wait_readable(receiver);
+        cr_assert_eq(nci_socket_recv_from_destination(receiver, buffer, sizeof buffer, &n, &from,
+                                                      &dst),
+                     NCI_IO_DONE);
+        cr_expect_eq(n, 1);
+        cr_expect(dst.known);
+        const uint8_t expected[4] = {127, 0, 0, last};
+        cr_expect_eq(memcmp(dst.to_ipv4, expected, 4), 0, "sent to 127.0.0.%u", last);
+        cr_expect_eq(dst.interface_index, lo_index);
+    }
+    nci_socket_close(receiver);
+    nci_socket_close(sender_socket);
+}
+
+Test(platform_socket, send_to_from_sends_from_the_chosen_local_address)
+{
+    netcore_address wildcard = netcore_address_ipv4(0, 0, 0, 0, 0), receiver_address, from;
+    nci_socket sender, receiver = udp_socket(&receiver_address);
+    cr_assert_eq(nci_socket_open_udp(&wildcard, false, &sender), NETCORE_OK);
+    uint8_t buffer[16];
+    size_t n = 0;
+    const uint8_t second[4] = {127, 0, 0, 2}, system_choice[4] = {0, 0, 0, 0};
+    cr_assert_eq(nci_socket_send_to_from(sender, "a", 1, &receiver_address, second), NCI_IO_DONE);
+    wait_readable(receiver);
+    cr_assert_eq(nci_socket_recv_from(receiver, buffer, sizeof buffer, &n, &from), NCI_IO_DONE);
+    cr_expect_eq(memcmp(from.bytes, second, 4), 0);
+    cr_assert_eq(nci_socket_send_to_from(sender, "b", 1, &receiver_address, system_choice),
+                 NCI_IO_DONE);
+    wait_readable(receiver);
+    cr_assert_eq(nci_socket_recv_from(receiver, buffer, sizeof buffer, &n, &from), NCI_IO_DONE);
+    const uint8_t first[4] = {127, 0, 0, 1};
+    cr_expect_eq(memcmp(from.bytes, first, 4), 0, "the system picks the loopback address");
+    nci_socket_close(sender);
+    nci_socket_close(receiver);
+}
+
+Test(platform_socket, the_interface_of_an_address_is_found_and_a_foreign_one_is_not)
+{
+    uint32_t index = 0;
+    uint8_t broadcast[4] = {9, 9, 9, 9};
+    const uint8_t lo[4] = {127, 0, 0, 1}, zero[4] = {0, 0, 0, 0};
+    cr_assert_eq(nci_interface_of_ipv4(lo, &index, broadcast), NETCORE_OK);
+    cr_expect_gt(index, 0);
+    cr_expect_eq(memcmp(broadcast, zero, 4), 0, "loopback has no broadcast address");
+    const uint8_t documentation[4] = {192, 0, 2, 77}; /* TEST-NET-1: never configured here */
+    cr_expect_eq(nci_interface_of_ipv4(documentation, &index, broadcast), NETCORE_ERR_NOT_FOUND);
+}
+
+Test(platform_address, numeric_text_parses_without_a_resolver_and_names_are_refused)
+{
+    uint8_t bytes[16];
+    const uint8_t v4[4] = {10, 1, 2, 254};
+    cr_assert(nci_address_numeric(NETCORE_ADDRESS_IPV4, "10.1.2.254", bytes));
+    cr_expect_eq(memcmp(bytes, v4, 4), 0);
+    cr_assert(nci_address_numeric(NETCORE_ADDRESS_IPV6, "::1", bytes));
+    cr_expect_eq(bytes[15], 1);
+    cr_expect_eq(bytes[0], 0);
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "localhost", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "::1", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV6, "1.2.3.4", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_IPV4, "1.2.3.256", bytes));
+    cr_expect_not(nci_address_numeric(NETCORE_ADDRESS_NONE, "1.2.3.4", bytes));
+}
+
 Test(platform_socket, binding_a_port_in_use_is_an_address_error)
 {
     netcore_address any = loopback(0), at;

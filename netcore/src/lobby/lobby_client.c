@@ -1,19 +1,11 @@
 /* Lobby client: one non-blocking TCP connection driven by update(now_ms),
  * requests queued as frames, every received message reported as an event. */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <sodium.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "lobby/lobby_internal.h"
-#include "platform/net_internal.h"
 
 #define CLIENT_SEND_BUFFER_BYTES 65536
 #define MAX_READS_PER_UPDATE 8
@@ -33,7 +25,9 @@ typedef enum client_state {
 
 struct netcore_lobby_client {
     netcore_lobby_client_config config;
-    int fd;
+    nci_socket socket;
+    nci_poller *poller; /* the one socket, while its connect is under way */
+    bool platform_started;
     client_state state;
     nci_lobby_tls *tls; /* this connection's TLS, when config.tls is set */
     bool closed_event_due; /* DISCONNECTED still to be reported */
@@ -89,12 +83,20 @@ netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *co
     if (!c)
         return NETCORE_ERR_OUT_OF_MEMORY;
     c->config = *config;
-    c->fd = -1;
+    c->socket = NCI_SOCKET_INVALID;
     c->recv = nci_alloc(&config->allocator, (size_t)config->max_frame_bytes + NCI_LOBBY_LENGTH_BYTES);
     c->send = nci_alloc(&config->allocator, CLIENT_SEND_BUFFER_BYTES);
     if (!c->recv || !c->send) {
         netcore_lobby_client_destroy(c);
         return NETCORE_ERR_OUT_OF_MEMORY;
+    }
+    netcore_result r = nci_platform_startup();
+    c->platform_started = r == NETCORE_OK;
+    if (r == NETCORE_OK)
+        r = nci_poller_create(&config->allocator, 1, &c->poller);
+    if (r != NETCORE_OK) {
+        netcore_lobby_client_destroy(c);
+        return r;
     }
     *out_client = c;
     return NETCORE_OK;
@@ -105,13 +107,18 @@ void netcore_lobby_client_destroy(netcore_lobby_client *client)
     if (!client)
         return;
     nci_lobby_tls_free(client->tls);
-    if (client->fd >= 0)
-        close(client->fd);
+    if (client->socket != NCI_SOCKET_INVALID && client->poller)
+        (void)nci_poller_remove(client->poller, client->socket);
+    nci_socket_close(client->socket);
+    nci_poller_destroy(client->poller);
     netcore_allocator allocator = client->config.allocator;
+    bool platform_started = client->platform_started;
     nci_free(&allocator, client->recv);
     nci_free(&allocator, client->send);
     sodium_memzero(client->failover_key, sizeof client->failover_key);
     nci_free(&allocator, client);
+    if (platform_started)
+        nci_platform_cleanup();
 }
 
 bool netcore_lobby_client_is_connected(const netcore_lobby_client *client)
@@ -134,54 +141,51 @@ static void close_connection(netcore_lobby_client *c, uint16_t code, const char 
     }
     nci_lobby_tls_free(c->tls);
     c->tls = NULL;
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
+    if (c->socket != NCI_SOCKET_INVALID)
+        (void)nci_poller_remove(c->poller, c->socket); /* NOT_FOUND once connected */
+    nci_socket_close(c->socket);
+    c->socket = NCI_SOCKET_INVALID;
     if (c->state != CLIENT_IDLE)
         c->closed_event_due = true;
     c->state = CLIENT_IDLE;
     c->recv_len = c->send_len = c->send_off = 0;
 }
 
-/* send(2), through TLS when the connection has it; -1 with errno EAGAIN
- * when it would block. */
-static ssize_t conn_send(netcore_lobby_client *c, const uint8_t *bytes, size_t n)
+/* Sends, through TLS when the connection has it. */
+static nci_io conn_send(netcore_lobby_client *c, const uint8_t *bytes, size_t n, size_t *out_bytes)
 {
     if (!c->tls)
-        return send(c->fd, bytes, n, MSG_NOSIGNAL);
-    size_t put = 0;
-    nci_lobby_tls_status st = nci_lobby_tls_write(c->tls, bytes, n, &put);
+        return nci_socket_send(c->socket, bytes, n, out_bytes);
+    nci_lobby_tls_status st = nci_lobby_tls_write(c->tls, bytes, n, out_bytes);
     if (st == NCI_LOBBY_TLS_DONE)
-        return (ssize_t)put;
-    errno = st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? EAGAIN : EPIPE;
-    return -1;
+        return NCI_IO_DONE;
+    return st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? NCI_IO_WOULD_BLOCK
+                                                                           : NCI_IO_CLOSED;
 }
 
-/* recv(2), through TLS when the connection has it; 0 when the peer closed. */
-static ssize_t conn_recv(netcore_lobby_client *c, uint8_t *into, size_t room)
+/* Receives, through TLS when the connection has it; NCI_IO_CLOSED when the
+ * peer closed or the TLS layer failed. */
+static nci_io conn_recv(netcore_lobby_client *c, uint8_t *into, size_t room, size_t *out_bytes)
 {
     if (!c->tls)
-        return recv(c->fd, into, room, 0);
-    size_t got = 0;
-    nci_lobby_tls_status st = nci_lobby_tls_read(c->tls, into, room, &got);
+        return nci_socket_recv(c->socket, into, room, out_bytes);
+    nci_lobby_tls_status st = nci_lobby_tls_read(c->tls, into, room, out_bytes);
     if (st == NCI_LOBBY_TLS_DONE)
-        return (ssize_t)got;
-    if (st == NCI_LOBBY_TLS_CLOSED)
-        return 0;
-    errno = st == NCI_LOBBY_TLS_FAILED ? ECONNRESET : EAGAIN;
-    return -1;
+        return NCI_IO_DONE;
+    if (st == NCI_LOBBY_TLS_CLOSED || st == NCI_LOBBY_TLS_FAILED)
+        return NCI_IO_CLOSED;
+    return NCI_IO_WOULD_BLOCK;
 }
 
 static void flush(netcore_lobby_client *c)
 {
     while (c->state == CLIENT_OPEN && c->send_off < c->send_len) {
-        ssize_t n = conn_send(c, c->send + c->send_off, c->send_len - c->send_off);
-        if (n > 0) {
-            c->send_off += (size_t)n;
+        size_t n = 0;
+        nci_io io = conn_send(c, c->send + c->send_off, c->send_len - c->send_off, &n);
+        if (io == NCI_IO_DONE && n > 0) {
+            c->send_off += n;
             c->last_send_ms = c->now_ms;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        } else if (io == NCI_IO_WOULD_BLOCK) {
             return;
         } else {
             close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
@@ -230,22 +234,19 @@ static netcore_result open_socket(netcore_lobby_client *c, const netcore_address
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (c->state != CLIENT_IDLE)
         return NETCORE_ERR_STATE;
-    struct sockaddr_storage ss;
-    socklen_t len = nci_address_to_sockaddr(address, &ss);
-    if (len == 0 || address->family == NETCORE_ADDRESS_NONE)
+    if (address->family != NETCORE_ADDRESS_IPV4 && address->family != NETCORE_ADDRESS_IPV6)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0)
-        return NETCORE_ERR_SOCKET;
-    int flags = fcntl(fd, F_GETFL, 0);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
-        (connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS)) {
-        close(fd);
+    nci_socket opened = NCI_SOCKET_INVALID;
+    netcore_result r = nci_socket_open_connected(address, true, &opened, NULL);
+    if (r != NETCORE_OK)
+        return r == NETCORE_ERR_INVALID_ARGUMENT ? r : NETCORE_ERR_SOCKET;
+    (void)nci_socket_set_option(opened, NCI_SOCKOPT_NODELAY, 1);
+    /* Writable once the connect has ended, either way (finish_connecting). */
+    if (nci_poller_set(c->poller, opened, NCI_POLL_OUT, 0) != NETCORE_OK) {
+        nci_socket_close(opened);
         return NETCORE_ERR_SOCKET;
     }
-    c->fd = fd;
+    c->socket = opened;
     c->state = CLIENT_CONNECTING;
     c->closed_event_due = false;
     c->connect_started_ms = c->last_send_ms = c->now_ms;
@@ -500,41 +501,41 @@ static void read_input(netcore_lobby_client *c)
     for (int i = 0; c->state == CLIENT_OPEN &&
                     (i < MAX_READS_PER_UPDATE || (c->tls && nci_lobby_tls_pending(c->tls)));
          i++) {
-        ssize_t n = conn_recv(c, c->recv + c->recv_len, cap - c->recv_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        size_t n = 0;
+        nci_io io = conn_recv(c, c->recv + c->recv_len, cap - c->recv_len, &n);
+        if (io == NCI_IO_WOULD_BLOCK)
             return;
-        if (n <= 0) {
+        if (io != NCI_IO_DONE || n == 0) {
             close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
             return;
         }
-        c->recv_len += (size_t)n;
+        c->recv_len += n;
         process_frames(c);
     }
 }
 
 static void finish_connecting(netcore_lobby_client *c)
 {
-    struct pollfd p = {c->fd, POLLOUT, 0};
-    if (poll(&p, 1, 0) <= 0) {
+    nci_poll_event event;
+    if (nci_poller_wait(c->poller, &event, 1, 0) <= 0) {
         if (c->now_ms - c->connect_started_ms >= c->config.connect_timeout_ms)
             close_connection(c, NETCORE_LOBBY_ERR_TIMEOUT, "connect timed out");
         return;
     }
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    if (nci_socket_connect_result(c->socket) != NETCORE_OK) {
         close_connection(c, NETCORE_LOBBY_ERR_NONE, "");
         return;
     }
+    /* Connected: from here on the socket is only read and written when
+     * update runs, as before, so the poller lets it go. */
+    (void)nci_poller_remove(c->poller, c->socket);
     if (!c->config.tls) {
         c->state = CLIENT_OPEN;
         return;
     }
     /* A pin replaces the chain and name checks (a self-signed LAN host);
      * without one the chain must verify and name tls_server_name. */
-    c->tls = nci_lobby_tls_new(c->config.tls, c->fd, false, c->config.tls_server_name,
+    c->tls = nci_lobby_tls_new(c->config.tls, c->socket, false, c->config.tls_server_name,
                                !c->config.tls_pin_set);
     if (!c->tls) {
         close_connection(c, NETCORE_LOBBY_ERR_TLS_FAILED, "cannot start TLS");

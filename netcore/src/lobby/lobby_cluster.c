@@ -147,7 +147,7 @@ static int32_t conn_of(const netcore_lobby_server *s, uint64_t cookie)
     if (index == COOKIE_NO_CONN || index >= s->conn_capacity)
         return NCI_LOBBY_NONE;
     const nci_lobby_conn *c = &s->conns[index];
-    if (c->fd < 0 || c->closing || c->serial != (uint32_t)(cookie >> 24))
+    if (c->socket == NCI_SOCKET_INVALID || c->closing || c->serial != (uint32_t)(cookie >> 24))
         return NCI_LOBBY_NONE;
     return (int32_t)index;
 }
@@ -368,7 +368,7 @@ void nci_cluster_deliver_chat(netcore_lobby_server *s, const nci_cluster_event *
         return;
     }
     for (uint32_t i = 0; i < s->conn_capacity; i++)
-        if (s->conns[i].fd >= 0 && s->conns[i].session != NCI_LOBBY_NONE)
+        if (s->conns[i].socket != NCI_SOCKET_INVALID && s->conns[i].session != NCI_LOBBY_NONE)
             nci_lobby_send_encoded(s, (int32_t)i);
 }
 
@@ -663,7 +663,7 @@ netcore_result nci_lobby_cluster_create(netcore_lobby_server *s)
     memset(&rc, 0, sizeof rc);
     rc.allocator = a;
     rc.log = &s->config.log;
-    rc.epoll_fd = s->epoll_fd;
+    rc.poller = s->poller;
     rc.address = s->config.cluster_redis;
     rc.password = s->config.cluster_redis_password;
     rc.channel = "nc:ev";

@@ -105,14 +105,14 @@ typedef struct netcore_lobby_server netcore_lobby_server;
 typedef struct nci_lobby_cluster nci_lobby_cluster;
 
 /* Called by netcore_lobby_server_create when config.cluster_redis is set,
- * after the epoll set exists. Errors: NETCORE_ERR_INVALID_ARGUMENT (address
+ * after the poller exists. Errors: NETCORE_ERR_INVALID_ARGUMENT (address
  * or node id), NETCORE_ERR_OUT_OF_MEMORY. */
 netcore_result nci_lobby_cluster_create(netcore_lobby_server *server);
 void nci_lobby_cluster_destroy(netcore_lobby_server *server);
-/* epoll reported a Redis socket (data - NCI_LOBBY_EPOLL_REDIS = link). */
+/* The poller reported a Redis socket (data - NCI_LOBBY_POLL_REDIS = link). */
 void nci_lobby_cluster_io(netcore_lobby_server *server, uint32_t link, uint32_t events);
 /* Every update: heartbeat, reconnection. Returns the longest wait (ms) the
- * update may spend in epoll_wait. */
+ * update may spend in nci_poller_wait. */
 uint32_t nci_lobby_cluster_tick(netcore_lobby_server *server);
 /* Handles a message of a welcomed player that changes shared state
  * (CREATE, JOIN, LEAVE, READY, KICK, START, END, CHAT, GOODBYE); false for
@@ -145,7 +145,7 @@ bool nci_lobby_cluster_up(const netcore_lobby_server *server);
 
 struct nci_lobby_redis;
 #define NCI_CLUSTER_TICK_MS 500u           /* heartbeat and grace sweep */
-#define NCI_CLUSTER_MAX_WAIT_MS 100u       /* longest epoll wait, so ticks stay on time */
+#define NCI_CLUSTER_MAX_WAIT_MS 100u       /* longest poller wait, so ticks stay on time */
 #define NCI_CLUSTER_RETRY_MS 500u          /* between attempts to reach Redis */
 #define NCI_CLUSTER_REPLY_TIMEOUT_MS 3000u /* a reply this late means Redis hangs */
 #define NCI_CLUSTER_MAX_IN_FLIGHT 16384u

@@ -4,7 +4,6 @@
  * must not crash or overrun a buffer because of a bad script, a foreign
  * publisher on the channel or a corrupted key. */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "lobby/lobby_cluster.h"
@@ -108,10 +107,10 @@ static bool parse_address(field f, netcore_address *out)
     if (host_len >= 2 && text[0] == '[' && text[host_len - 1] == ']') {
         text[host_len - 1] = '\0';
         out->family = NETCORE_ADDRESS_IPV6;
-        return inet_pton(AF_INET6, text + 1, out->bytes) == 1;
+        return nci_address_numeric(NETCORE_ADDRESS_IPV6, text + 1, out->bytes);
     }
     out->family = NETCORE_ADDRESS_IPV4;
-    return inet_pton(AF_INET, text, out->bytes) == 1;
+    return nci_address_numeric(NETCORE_ADDRESS_IPV4, text, out->bytes);
 }
 
 static bool is_tag(const line *l, char tag, size_t fields)

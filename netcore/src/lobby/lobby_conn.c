@@ -1,14 +1,10 @@
 /* Lobby server, connection layer: per-connection buffers, the TLS layer
  * under them, framing, rate limits, timeouts of one connection and the
- * lingering close. The sockets, the epoll loop and the timer scan are in
+ * lingering close. The sockets, the poller loop and the timer scan are in
  * lobby_server.c; what the messages mean is in lobby_rooms.c. */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "lobby/lobby_internal.h"
 
@@ -20,19 +16,23 @@
  * connection whose buffer is otherwise full (largest ERROR frame: 137 bytes). */
 #define SLOW_READER_RESERVE_BYTES 160
 
-/* Closes the socket (which also leaves the epoll set) and returns the slot
+/* Takes the socket out of the poller, closes it and returns the slot
  * to the free stack. A slot on the dirty list stays marked: its entry is
  * skipped while free and serves the slot again if it is reused meanwhile. */
 void nci_lobby_conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
 {
     nci_lobby_tls_free(c->tls);
-    if (c->fd >= 0)
-        close(c->fd);
+    if (c->socket != NCI_SOCKET_INVALID) {
+        /* Absent from the poller when it was never added (refused at accept). */
+        if (s->poller)
+            (void)nci_poller_remove(s->poller, c->socket);
+        nci_socket_close(c->socket);
+    }
     nci_free(&s->config.allocator, c->recv);
     nci_free(&s->config.allocator, c->send);
     bool dirty = c->dirty;
     memset(c, 0, sizeof *c);
-    c->fd = -1;
+    c->socket = NCI_SOCKET_INVALID;
     c->session = NCI_LOBBY_NONE;
     c->game_server = NCI_LOBBY_NONE;
     c->dirty = dirty;
@@ -43,38 +43,34 @@ void nci_lobby_conn_release(netcore_lobby_server *s, nci_lobby_conn *c)
 /* Socket or TLS                                                       */
 /* ------------------------------------------------------------------ */
 
-/* send(2) on the connection, through TLS when it has it: bytes taken, or
- * -1 with errno EAGAIN (try again later) or another error (peer gone). */
-static ssize_t conn_send(nci_lobby_conn *c, const uint8_t *bytes, size_t n)
+/* Sends on the connection, through TLS when it has it. */
+static nci_io conn_send(nci_lobby_conn *c, const uint8_t *bytes, size_t n, size_t *out_bytes)
 {
     if (!c->tls)
-        return send(c->fd, bytes, n, MSG_NOSIGNAL);
+        return nci_socket_send(c->socket, bytes, n, out_bytes);
     /* Nothing leaves before the handshake: a handshake that times out or
      * fails is closed without a frame. */
-    size_t put = 0;
     nci_lobby_tls_status st =
-        c->tls_ready ? nci_lobby_tls_write(c->tls, bytes, n, &put) : NCI_LOBBY_TLS_WANT_WRITE;
+        c->tls_ready ? nci_lobby_tls_write(c->tls, bytes, n, out_bytes) : NCI_LOBBY_TLS_WANT_WRITE;
     if (st == NCI_LOBBY_TLS_DONE)
-        return (ssize_t)put;
-    errno = st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? EAGAIN : EPIPE;
-    return -1;
+        return NCI_IO_DONE;
+    return st == NCI_LOBBY_TLS_WANT_READ || st == NCI_LOBBY_TLS_WANT_WRITE ? NCI_IO_WOULD_BLOCK
+                                                                           : NCI_IO_CLOSED;
 }
 
-/* recv(2) on the connection, through TLS when it is up: as recv, 0 when the
- * peer closed. */
-static ssize_t conn_recv(nci_lobby_conn *c, uint8_t *into, size_t room)
+/* Receives on the connection, through TLS when it is up; NCI_IO_CLOSED when
+ * the peer closed or the TLS layer failed. */
+static nci_io conn_recv(nci_lobby_conn *c, uint8_t *into, size_t room, size_t *out_bytes)
 {
     if (!c->tls || c->closing)
-        return recv(c->fd, into, room, 0);
-    size_t got = 0;
-    nci_lobby_tls_status st = nci_lobby_tls_read(c->tls, into, room, &got);
+        return nci_socket_recv(c->socket, into, room, out_bytes);
+    nci_lobby_tls_status st = nci_lobby_tls_read(c->tls, into, room, out_bytes);
     if (st == NCI_LOBBY_TLS_DONE)
-        return (ssize_t)got;
-    if (st == NCI_LOBBY_TLS_CLOSED)
-        return 0;
+        return NCI_IO_DONE;
+    if (st == NCI_LOBBY_TLS_CLOSED || st == NCI_LOBBY_TLS_FAILED)
+        return NCI_IO_CLOSED;
     c->tls_read_wants_write = st == NCI_LOBBY_TLS_WANT_WRITE;
-    errno = st == NCI_LOBBY_TLS_FAILED ? ECONNRESET : EAGAIN;
-    return -1;
+    return NCI_IO_WOULD_BLOCK;
 }
 
 /* The first bytes of a connection on a TLS lobby: a plaintext client is
@@ -86,14 +82,15 @@ static bool conn_handshake(netcore_lobby_server *s, int32_t index)
     c->tls_read_wants_write = false;
     if (!c->tls_sniffed) {
         uint8_t head[2];
-        ssize_t n = recv(c->fd, head, sizeof head, MSG_PEEK);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        size_t n = 0;
+        nci_io io = nci_socket_peek(c->socket, head, sizeof head, &n);
+        if (io == NCI_IO_WOULD_BLOCK)
             return false;
-        if (n <= 0) {
+        if (io != NCI_IO_DONE) {
             nci_lobby_conn_close_now(s, index);
             return false;
         }
-        if (!nci_lobby_tls_looks_like_client_hello(head, (size_t)n)) {
+        if (!nci_lobby_tls_looks_like_client_hello(head, n)) {
             nci_lobby_tls_free(c->tls);
             c->tls = NULL;
             s->stats.tls_plaintext_refused++;
@@ -144,14 +141,13 @@ void nci_lobby_mark_dirty(netcore_lobby_server *s, nci_lobby_conn *c)
 void nci_lobby_conn_flush(nci_lobby_conn *c)
 {
     while (c->send_off < c->send_len) {
-        ssize_t n = conn_send(c, c->send + c->send_off, c->send_len - c->send_off);
-        if (n > 0) {
-            c->send_off += (size_t)n;
+        size_t n = 0;
+        nci_io io = conn_send(c, c->send + c->send_off, c->send_len - c->send_off, &n);
+        if (io == NCI_IO_DONE && n > 0) {
+            c->send_off += n;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (io == NCI_IO_WOULD_BLOCK)
             break;
         /* The peer is gone; the read side will notice and close. */
         c->send_off = c->send_len;
@@ -248,7 +244,7 @@ static void queue_frame(netcore_lobby_server *s, int32_t index, const uint8_t *f
     if (index == NCI_LOBBY_NONE)
         return;
     nci_lobby_conn *c = &s->conns[index];
-    if (c->fd < 0 || c->closing)
+    if (c->socket == NCI_SOCKET_INVALID || c->closing)
         return;
     size_t cap = s->config.send_buffer_bytes;
     if (conn_queue(s, c, frame, size, cap - SLOW_READER_RESERVE_BYTES))
@@ -287,7 +283,7 @@ static bool encode_scratch(netcore_lobby_server *s, const nci_lobby_msg *msg, si
 
 static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
 {
-    if (index == NCI_LOBBY_NONE || s->conns[index].fd < 0 || s->conns[index].closing)
+    if (index == NCI_LOBBY_NONE || s->conns[index].socket == NCI_SOCKET_INVALID || s->conns[index].closing)
         return;
     size_t size = 0;
     if (encode_scratch(s, msg, &size))
@@ -325,7 +321,7 @@ void nci_lobby_send_error(netcore_lobby_server *s, int32_t conn, uint16_t code,
 void nci_lobby_fail(netcore_lobby_server *s, int32_t conn, uint16_t code, const char *text)
 {
     nci_lobby_conn *c = &s->conns[conn];
-    if (c->fd < 0 || c->closing)
+    if (c->socket == NCI_SOCKET_INVALID || c->closing)
         return;
     if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000)) {
         char peer[NETCORE_ADDRESS_STRLEN];
@@ -435,7 +431,7 @@ static bool handle_frame(netcore_lobby_server *s, int32_t index, const uint8_t *
     s->in_body = body;
     s->in_body_size = size;
     nci_lobby_handle(s, index);
-    return c->fd >= 0 && !c->closing;
+    return c->socket != NCI_SOCKET_INVALID && !c->closing;
 }
 
 /* Consumes every complete frame in the receive buffer. */
@@ -443,7 +439,7 @@ static void process_frames(netcore_lobby_server *s, int32_t index)
 {
     nci_lobby_conn *c = &s->conns[index];
     size_t pos = 0;
-    while (c->fd >= 0 && !c->closing) {
+    while (c->socket != NCI_SOCKET_INVALID && !c->closing) {
         size_t body = 0;
         nci_lobby_frame_status st = nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos,
                                                          s->config.max_frame_bytes, &body);
@@ -464,7 +460,7 @@ static void process_frames(netcore_lobby_server *s, int32_t index)
         if (!handle_frame(s, index, bytes, body))
             return;
     }
-    if (c->fd < 0 || c->closing)
+    if (c->socket == NCI_SOCKET_INVALID || c->closing)
         return;
     if (pos > 0) {
         memmove(c->recv, c->recv + pos, c->recv_len - pos);
@@ -483,19 +479,18 @@ void nci_lobby_conn_read(netcore_lobby_server *s, int32_t index)
         return;
     /* Plaintext already decrypted inside the TLS layer does not make the
      * socket readable again: it is taken now (at most one record). */
-    for (int i = 0; c->fd >= 0 && (i < MAX_READS_PER_UPDATE ||
+    for (int i = 0; c->socket != NCI_SOCKET_INVALID && (i < MAX_READS_PER_UPDATE ||
                                    (c->tls && !c->closing && nci_lobby_tls_pending(c->tls)));
          i++) {
         uint8_t discard[512];
         /* A closing connection's input is read and dropped (see nci_lobby_close). */
         uint8_t *into = c->closing ? discard : c->recv + c->recv_len;
         size_t room = c->closing ? sizeof discard : cap - c->recv_len;
-        ssize_t n = conn_recv(c, into, room);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        size_t n = 0;
+        nci_io io = conn_recv(c, into, room, &n);
+        if (io == NCI_IO_WOULD_BLOCK)
             return;
-        if (n <= 0) {
+        if (io != NCI_IO_DONE || n == 0) {
             nci_lobby_conn_close_now(s, index);
             return;
         }
@@ -503,11 +498,11 @@ void nci_lobby_conn_read(netcore_lobby_server *s, int32_t index)
             continue;
         if (c->recv_len == 0)
             c->partial_since_ms = s->now_ms;
-        c->recv_len += (size_t)n;
+        c->recv_len += n;
         process_frames(s, index);
         /* Frames, a new partial frame, HELLO or a registration move this
          * connection's deadlines. */
-        if (c->fd >= 0)
+        if (c->socket != NCI_SOCKET_INVALID)
             nci_lobby_conn_timer(s, c);
     }
 }

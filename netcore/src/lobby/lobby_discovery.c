@@ -1,21 +1,11 @@
 /* LAN discovery over UDP: a lobby answers probes with its name, TCP port
  * and counts; a netcore_lobby_discovery sends probes (unicast or broadcast)
  * and collects the answers. Format in docs/lobby-protocol.md. */
-/* struct in_pktinfo (which address and interface a probe arrived on). */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <sodium.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "lobby/lobby_internal.h"
-#include "platform/net_internal.h"
 
 #define DISCOVERY_MAGIC 0x444c434eu /* bytes 'N' 'C' 'L' 'D' */
 #define DISCOVERY_VERSION 2
@@ -138,56 +128,15 @@ bool nci_lobby_discovery_decode_answer(const uint8_t *datagram, size_t size,
     return true;
 }
 
-static int open_udp(const netcore_address *bind_address, bool broadcast)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = nci_address_to_sockaddr(bind_address, &ss);
-    if (len == 0)
-        return -1;
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    int flags = fcntl(fd, F_GETFL, 0);
-    if ((broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0) ||
-        flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, len) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* ------------------------------------------------------------------ */
 /* Lobby side                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Finds the interface that holds ip (network order): its index and, when
- * it has one, its broadcast address (host order). */
-static void find_interface(uint32_t ip, int *out_ifindex, uint32_t *out_broadcast)
-{
-    struct ifaddrs *list = NULL;
-    if (getifaddrs(&list) != 0)
-        return;
-    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-            ((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr != ip)
-            continue;
-        *out_ifindex = (int)if_nametoindex(i->ifa_name);
-        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
-            i->ifa_broadaddr->sa_family == AF_INET)
-            *out_broadcast =
-                ntohl(((const struct sockaddr_in *)(const void *)i->ifa_broadaddr)->sin_addr.s_addr);
-        break;
-    }
-    freeifaddrs(list);
-}
-
 netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
 {
-    s->discovery_fd = -1;
+    s->discovery_socket = NCI_SOCKET_INVALID;
     s->discovery_ifindex = 0;
-    s->discovery_broadcast = 0;
+    memset(s->discovery_broadcast, 0, sizeof s->discovery_broadcast);
     if (!s->config.discovery_enabled)
         return NETCORE_OK;
     netcore_address listen0 = s->config.listen[0];
@@ -196,23 +145,22 @@ netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
     /* The wildcard, whatever listen[0] says: a socket bound to a unicast
      * address never receives broadcasts on Linux. */
     netcore_address any = netcore_address_ipv4(0, 0, 0, 0, s->config.discovery_port);
-    s->discovery_fd = open_udp(&any, false);
-    if (s->discovery_fd < 0)
+    if (nci_socket_open_udp(&any, false, &s->discovery_socket) != NETCORE_OK) {
+        s->discovery_socket = NCI_SOCKET_INVALID;
         return NETCORE_ERR_SOCKET;
-    int one = 1;
-    struct sockaddr_storage bound;
-    socklen_t len = sizeof bound;
-    if (setsockopt(s->discovery_fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0 ||
-        getsockname(s->discovery_fd, (struct sockaddr *)&bound, &len) != 0 ||
-        !nci_address_from_sockaddr((struct sockaddr *)&bound, &s->discovery_address))
+    }
+    if (nci_socket_enable_destination(s->discovery_socket) != NETCORE_OK ||
+        nci_socket_local_address(s->discovery_socket, &s->discovery_address) != NETCORE_OK)
         return NETCORE_ERR_SOCKET;
     /* Reported as listen[0]'s address: where a unicast probe should go. */
     memcpy(s->discovery_address.bytes, listen0.bytes, 4);
-    uint32_t ip = 0;
-    memcpy(&ip, listen0.bytes, 4);
-    if (ip != 0) {
-        s->discovery_ifindex = -1; /* unknown: only probes sent to the address itself */
-        find_interface(ip, &s->discovery_ifindex, &s->discovery_broadcast);
+    static const uint8_t wildcard[4] = {0, 0, 0, 0};
+    if (memcmp(listen0.bytes, wildcard, 4) != 0) {
+        uint32_t index = 0;
+        /* Unknown (-1): only probes sent to the address itself are answered. */
+        s->discovery_ifindex = -1;
+        if (nci_interface_of_ipv4(listen0.bytes, &index, s->discovery_broadcast) == NETCORE_OK)
+            s->discovery_ifindex = index;
     }
     return NETCORE_OK;
 }
@@ -221,85 +169,36 @@ netcore_result nci_lobby_discovery_open(netcore_lobby_server *s)
  * sent to that address, or to a broadcast address and arrived on the
  * interface that holds it. A lobby on another address of this host (or
  * another interface's subnet) stays silent. */
-static bool probe_is_for_us(const netcore_lobby_server *s, const struct in_pktinfo *info)
+static bool probe_is_for_us(const netcore_lobby_server *s, const nci_datagram_destination *dst)
 {
+    static const uint8_t limited_broadcast[4] = {255, 255, 255, 255};
+    static const uint8_t none[4] = {0, 0, 0, 0};
     if (s->discovery_ifindex == 0)
         return true;
-    if (!info)
+    if (!dst->known)
         return false;
-    uint32_t dst = ntohl(info->ipi_addr.s_addr);
-    uint32_t own = 0;
-    memcpy(&own, s->config.listen[0].bytes, 4);
-    if (info->ipi_addr.s_addr == own)
+    if (memcmp(dst->to_ipv4, s->config.listen[0].bytes, 4) == 0)
         return true;
-    return info->ipi_ifindex == s->discovery_ifindex &&
-           (dst == 0xffffffffu || (s->discovery_broadcast != 0 && dst == s->discovery_broadcast));
-}
-
-/* Sends the answer from listen[0]'s address when it names one, so that the
- * player connects to the address the lobby listens on. */
-static void send_answer(const netcore_lobby_server *s, const uint8_t *datagram, size_t size,
-                        const struct sockaddr_storage *to, socklen_t to_len)
-{
-    struct iovec iov = {(void *)datagram, size};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_name = (void *)to;
-    msg.msg_namelen = to_len;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct cmsghdr align;
-    } control;
-    if (s->discovery_ifindex != 0) {
-        memset(&control, 0, sizeof control);
-        msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-        struct in_pktinfo info;
-        memset(&info, 0, sizeof info);
-        memcpy(&info.ipi_spec_dst.s_addr, s->config.listen[0].bytes, 4);
-        memcpy(CMSG_DATA(c), &info, sizeof info);
-    }
-    (void)sendmsg(s->discovery_fd, &msg, 0);
+    return (int64_t)dst->interface_index == s->discovery_ifindex &&
+           (memcmp(dst->to_ipv4, limited_broadcast, 4) == 0 ||
+            (memcmp(s->discovery_broadcast, none, 4) != 0 &&
+             memcmp(dst->to_ipv4, s->discovery_broadcast, 4) == 0));
 }
 
 void nci_lobby_discovery_read(netcore_lobby_server *s)
 {
     for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
         uint8_t probe[NCI_LOBBY_PROBE_BYTES + 1];
-        struct sockaddr_storage from;
-        union {
-            char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-            struct cmsghdr align;
-        } control;
-        struct iovec iov = {probe, sizeof probe};
-        struct msghdr msg;
-        memset(&msg, 0, sizeof msg);
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof from;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.buf;
-        msg.msg_controllen = sizeof control.buf;
-        ssize_t n = recvmsg(s->discovery_fd, &msg, 0);
-        if (n < 0)
+        size_t n = 0;
+        netcore_address from;
+        nci_datagram_destination dst;
+        if (nci_socket_recv_from_destination(s->discovery_socket, probe, sizeof probe, &n, &from,
+                                             &dst) != NCI_IO_DONE)
             return;
-        struct in_pktinfo info_copy;
-        const struct in_pktinfo *info = NULL;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                memcpy(&info_copy, CMSG_DATA(c), sizeof info_copy);
-                info = &info_copy;
-            }
         nci_lobby_discovery_answer answer;
         memset(&answer, 0, sizeof answer);
-        if (!probe_is_for_us(s, info) ||
-            !nci_lobby_discovery_decode_probe(probe, (size_t)n, &answer.nonce, &answer.version)) {
+        if (!probe_is_for_us(s, &dst) ||
+            !nci_lobby_discovery_decode_probe(probe, n, &answer.nonce, &answer.version)) {
             s->stats.discovery_dropped++;
             continue;
         }
@@ -314,7 +213,13 @@ void nci_lobby_discovery_read(netcore_lobby_server *s)
         answer.name[NETCORE_LOBBY_NAME_MAX] = '\0';
         uint8_t datagram[NCI_LOBBY_PROBE_BYTES];
         size_t size = nci_lobby_discovery_encode_answer(&answer, datagram);
-        send_answer(s, datagram, size, &from, msg.msg_namelen);
+        /* From listen[0]'s address when it names one, so that the player
+         * connects to the address the lobby listens on (all zero: the
+         * system's choice). */
+        static const uint8_t system_choice[4] = {0, 0, 0, 0};
+        (void)nci_socket_send_to_from(s->discovery_socket, datagram, size, &from,
+                                      s->discovery_ifindex != 0 ? s->config.listen[0].bytes
+                                                                : system_choice);
         s->stats.discovery_answered++;
     }
 }
@@ -324,7 +229,7 @@ netcore_result netcore_lobby_server_discovery_address(const netcore_lobby_server
 {
     if (!server || !out_address)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    if (server->discovery_fd < 0)
+    if (server->discovery_socket == NCI_SOCKET_INVALID)
         return NETCORE_ERR_STATE;
     *out_address = server->discovery_address;
     return NETCORE_OK;
@@ -336,7 +241,7 @@ netcore_result netcore_lobby_server_discovery_address(const netcore_lobby_server
 
 struct netcore_lobby_discovery {
     netcore_allocator allocator;
-    int fd;
+    nci_socket socket;
     uint64_t nonce; /* random per object: answers to someone else's probes are ignored */
     netcore_lobby_found found[NETCORE_LOBBY_DISCOVERY_MAX];
     size_t found_count;
@@ -364,9 +269,16 @@ netcore_result netcore_lobby_discovery_create(const netcore_lobby_discovery_conf
     if (!d)
         return NETCORE_ERR_OUT_OF_MEMORY;
     d->allocator = a;
+    d->socket = NCI_SOCKET_INVALID;
+    if (nci_platform_startup() != NETCORE_OK) {
+        nci_free(&a, d);
+        return NETCORE_ERR_SOCKET;
+    }
     netcore_address any = netcore_address_ipv4(0, 0, 0, 0, 0);
-    d->fd = open_udp(&any, true);
-    if (d->fd < 0) {
+    if (nci_socket_open_udp(&any, false, &d->socket) != NETCORE_OK ||
+        nci_socket_set_option(d->socket, NCI_SOCKOPT_BROADCAST, 1) != NETCORE_OK) {
+        nci_socket_close(d->socket);
+        nci_platform_cleanup();
         nci_free(&a, d);
         return NETCORE_ERR_SOCKET;
     }
@@ -379,9 +291,10 @@ void netcore_lobby_discovery_destroy(netcore_lobby_discovery *discovery)
 {
     if (!discovery)
         return;
-    close(discovery->fd);
+    nci_socket_close(discovery->socket);
     netcore_allocator a = discovery->allocator;
     nci_free(&a, discovery);
+    nci_platform_cleanup();
 }
 
 netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
@@ -391,10 +304,8 @@ netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
         return NETCORE_ERR_INVALID_ARGUMENT;
     uint8_t probe[NCI_LOBBY_PROBE_BYTES];
     nci_lobby_discovery_encode_probe(discovery->nonce, probe);
-    struct sockaddr_storage ss;
-    socklen_t len = nci_address_to_sockaddr(to, &ss);
-    if (sendto(discovery->fd, probe, sizeof probe, 0, (struct sockaddr *)&ss, len) !=
-        (ssize_t)sizeof probe)
+    /* A datagram leaves whole or not at all. */
+    if (nci_socket_send_to(discovery->socket, probe, sizeof probe, to) != NCI_IO_DONE)
         return NETCORE_ERR_SOCKET;
     return NETCORE_OK;
 }
@@ -431,15 +342,13 @@ netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery
         return NETCORE_ERR_INVALID_ARGUMENT;
     for (int i = 0; i < MAX_DATAGRAMS_PER_UPDATE; i++) {
         uint8_t answer[NCI_LOBBY_PROBE_BYTES + 1];
-        struct sockaddr_storage from;
-        socklen_t from_len = sizeof from;
-        ssize_t n = recvfrom(discovery->fd, answer, sizeof answer, 0, (struct sockaddr *)&from,
-                             &from_len);
-        if (n < 0)
-            break;
+        size_t n = 0;
         netcore_address from_address;
-        if (nci_address_from_sockaddr((struct sockaddr *)&from, &from_address))
-            record_answer(discovery, answer, (size_t)n, &from_address, now_ms);
+        if (nci_socket_recv_from(discovery->socket, answer, sizeof answer, &n, &from_address) !=
+            NCI_IO_DONE)
+            break;
+        if (from_address.family != NETCORE_ADDRESS_NONE)
+            record_answer(discovery, answer, n, &from_address, now_ms);
     }
     return NETCORE_OK;
 }

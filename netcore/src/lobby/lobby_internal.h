@@ -11,8 +11,8 @@
 #include "netcore/lobby.h"
 #include "core/core_internal.h"
 #include "lobby/lobby_tls.h"
-
-struct epoll_event;
+#include "platform/poller.h"
+#include "platform/socket.h"
 
 /* Every frame: u32 little-endian body length, then the body (type byte first). */
 #define NCI_LOBBY_LENGTH_BYTES 4
@@ -210,7 +210,7 @@ typedef struct nci_lobby_ban {
 } nci_lobby_ban;
 
 typedef struct nci_lobby_conn {
-    int fd; /* -1: free slot */
+    nci_socket socket; /* NCI_SOCKET_INVALID: free slot */
     netcore_address peer;
     uint8_t *recv;
     size_t recv_len;
@@ -231,7 +231,7 @@ typedef struct nci_lobby_conn {
     uint32_t serial; /* set at accept from next_conn_serial */
     bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
-    bool want_write; /* EPOLLOUT is in its epoll interest */
+    bool want_write; /* NCI_POLL_OUT is in its poller interest */
     bool dirty;      /* on the server's dirty list for this update */
     uint64_t close_deadline_ms;
 } nci_lobby_conn;
@@ -283,13 +283,13 @@ typedef struct nci_lobby_game_server {
 
 struct netcore_lobby_server {
     netcore_lobby_server_config config;
-    int listen_fds[NETCORE_LOBBY_MAX_LISTEN];
-    int discovery_fd; /* -1 when discovery is off */
+    nci_socket listen_sockets[NETCORE_LOBBY_MAX_LISTEN];
+    nci_socket discovery_socket; /* NCI_SOCKET_INVALID when discovery is off */
     netcore_address discovery_address;
     /* listen[0]'s interface (index, broadcast address) when it names one
      * address; discovery_ifindex 0: answer every probe (wildcard listen). */
-    int discovery_ifindex;
-    uint32_t discovery_broadcast; /* host order; 0: none known */
+    int64_t discovery_ifindex;       /* -1: unknown, only probes sent to the address itself */
+    uint8_t discovery_broadcast[4]; /* network order; all zero: none known */
     netcore_address listen_addresses[NETCORE_LOBBY_MAX_LISTEN];
     nci_lobby_conn *conns;
     uint32_t conn_capacity;
@@ -298,11 +298,12 @@ struct netcore_lobby_server {
     nci_lobby_room *rooms;
     nci_lobby_game_server *game_servers; /* config.max_game_servers entries */
     /* Per-update work follows activity, not the number of connections: one
-     * epoll set holds every socket, free slots are stacks, connections with
+     * poller holds every socket, free slots are stacks, connections with
      * output or a pending close are listed, and timeouts are checked by one
      * scan when the earliest deadline is due (lobby_server.c). */
-    int epoll_fd;
-    struct epoll_event *events;   /* epoll_wait output, conn_capacity + listeners + 1 */
+    nci_poller *poller;
+    bool platform_started;        /* nci_platform_startup to be paired at destroy */
+    nci_poll_event *events;       /* nci_poller_wait output, conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS */
     int32_t *free_conns;          /* stack of free conns indices */
     uint32_t free_conn_count;
     int32_t *free_sessions;       /* stack of unused sessions indices */
@@ -321,7 +322,7 @@ struct netcore_lobby_server {
     size_t out_frame_size; /* of out_msg in scratch, after nci_lobby_encode_out */
     uint64_t now_ms;
     uint64_t accept_paused_until_ms; /* listeners are not polled before this */
-    bool listeners_armed;            /* listeners are in the epoll set */
+    bool listeners_armed;            /* the poller wakes for the listeners */
     uint32_t next_room_id;
     netcore_lobby_tls *tls_context; /* NULL: plaintext */
     nci_lobby_ban bans[NCI_LOBBY_BANS];
@@ -333,9 +334,12 @@ struct netcore_lobby_server {
     nci_log_limiter log_limiter;
 };
 
-/* epoll data of the sockets that are not connections (a connection's is its index). */
-#define NCI_LOBBY_EPOLL_LISTENER 0x100000000ull /* plus the listener's index */
-#define NCI_LOBBY_EPOLL_DISCOVERY 0x200000000ull
+/* Poller data of the sockets that are not connections (a connection's is its index). */
+#define NCI_LOBBY_POLL_LISTENER 0x100000000ull /* plus the listener's index */
+#define NCI_LOBBY_POLL_DISCOVERY 0x200000000ull
+/* (NCI_LOBBY_POLL_REDIS, lobby_redis.h, is above these.) The sockets besides
+ * the connections: every listener, discovery and the two Redis links. */
+#define NCI_LOBBY_POLL_EXTRA_SOCKETS (NETCORE_LOBBY_MAX_LISTEN + 1 + 2)
 
 /* Large enough for the largest frame the server sends (a full ROOM_LIST). */
 #define NCI_LOBBY_SCRATCH_BYTES 32768

@@ -1,6 +1,6 @@
 /* The lobby's link to Redis: hiredis's asynchronous API on the lobby's own
- * epoll set (a small event adapter: hiredis asks for read/write interest,
- * this file turns it into epoll_ctl calls, and the lobby's loop hands the
+ * poller (a small event adapter: hiredis asks for read/write interest,
+ * this file turns it into nci_poller_set calls, and the lobby's loop hands the
  * ready events back through nci_lobby_redis_io).
  *
  * Two connections: "cmd" carries SCRIPT LOAD, EVALSHA, PUBLISH and PING;
@@ -12,14 +12,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "lobby/lobby_redis.h"
 
-#include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "core/core_internal.h"
 
@@ -32,9 +30,9 @@ typedef struct redis_link {
     nci_lobby_redis *owner;
     uint32_t index;
     redisAsyncContext *ac;
-    int fd;
-    uint32_t events;  /* interest hiredis asked for */
-    bool watched;     /* fd is in the epoll set */
+    nci_socket socket;
+    uint32_t events;  /* interest hiredis asked for (NCI_POLL_*) */
+    bool watched;     /* socket is in the poller */
     bool ready;       /* authenticated (and, for sub, subscribed) */
 } redis_link;
 
@@ -84,52 +82,48 @@ struct nci_lobby_redis {
 
 static void link_watch(redis_link *l)
 {
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = l->events;
-    ev.data.u64 = NCI_LOBBY_EPOLL_REDIS + l->index;
-    int epoll_fd = l->owner->config.epoll_fd;
-    if (!l->watched) {
-        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) == 0)
-            l->watched = true;
-    } else if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, l->fd, &ev) != 0) {
+    bool ok = nci_poller_set(l->owner->config.poller, l->socket, l->events,
+                             NCI_LOBBY_POLL_REDIS + l->index) == NETCORE_OK;
+    if (ok)
+        l->watched = true;
+    else if (l->watched)
         l->owner->reset_wanted = true;
-    }
 }
 
 static void ev_add_read(void *data)
 {
     redis_link *l = data;
-    l->events |= EPOLLIN;
+    l->events |= NCI_POLL_IN;
     link_watch(l);
 }
 
 static void ev_del_read(void *data)
 {
     redis_link *l = data;
-    l->events &= ~(uint32_t)EPOLLIN;
+    l->events &= ~(uint32_t)NCI_POLL_IN;
     link_watch(l);
 }
 
 static void ev_add_write(void *data)
 {
     redis_link *l = data;
-    l->events |= EPOLLOUT;
+    l->events |= NCI_POLL_OUT;
     link_watch(l);
 }
 
 static void ev_del_write(void *data)
 {
     redis_link *l = data;
-    l->events &= ~(uint32_t)EPOLLOUT;
+    l->events &= ~(uint32_t)NCI_POLL_OUT;
     link_watch(l);
 }
 
 static void ev_cleanup(void *data)
 {
     redis_link *l = data;
+    /* hiredis closes the socket after this: it must leave the poller first. */
     if (l->watched)
-        epoll_ctl(l->owner->config.epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+        (void)nci_poller_remove(l->owner->config.poller, l->socket);
     l->watched = false;
     l->events = 0;
 }
@@ -299,7 +293,7 @@ static bool link_open(nci_lobby_redis *r, uint32_t index)
     memset(l, 0, sizeof *l);
     l->owner = r;
     l->index = index;
-    l->fd = -1;
+    l->socket = NCI_SOCKET_INVALID;
     redisAsyncContext *ac = r->port == 0 ? redisAsyncConnectUnix(r->host)
                                          : redisAsyncConnect(r->host, r->port);
     if (!ac)
@@ -310,7 +304,8 @@ static bool link_open(nci_lobby_redis *r, uint32_t index)
         return false;
     }
     l->ac = ac;
-    l->fd = ac->c.fd;
+    /* hiredis's redisFD: an int, or a Winsock SOCKET on Windows, as nci_socket. */
+    l->socket = (nci_socket)ac->c.fd;
     ac->ev.data = l;
     ac->ev.addRead = ev_add_read;
     ac->ev.delRead = ev_del_read;
@@ -432,7 +427,7 @@ netcore_result nci_lobby_redis_create(const nci_lobby_redis_config *config,
     for (uint32_t i = 0; i < 2; i++) {
         r->links[i].owner = r;
         r->links[i].index = i;
-        r->links[i].fd = -1;
+        r->links[i].socket = NCI_SOCKET_INVALID;
     }
     *out_redis = r;
     return NETCORE_OK;
@@ -455,10 +450,10 @@ void nci_lobby_redis_io(nci_lobby_redis *r, uint32_t link, uint32_t events)
     if (!r || link > 1)
         return;
     redis_link *l = &r->links[link];
-    if (l->ac && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+    if (l->ac && (events & (NCI_POLL_IN | NCI_POLL_ERR)))
         redisAsyncHandleRead(l->ac);
     /* The read may have freed the context (a disconnect). */
-    if (l->ac && (events & EPOLLOUT))
+    if (l->ac && (events & NCI_POLL_OUT))
         redisAsyncHandleWrite(l->ac);
 }
 

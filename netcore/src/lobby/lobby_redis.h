@@ -1,7 +1,7 @@
 /* The lobby's link to Redis (internal): two asynchronous hiredis connections,
  * one for commands and scripts, one subscribed to the cluster's channel,
- * driven by the lobby's own epoll set. Nothing here blocks: commands are
- * queued and their replies handled when epoll says a socket is readable.
+ * driven by the lobby's own poller. Nothing here blocks: commands are
+ * queued and their replies handled when the poller says a socket is readable.
  * Only the lobby_cluster*.c and lobby_redis.c files include hiredis; no
  * public header does. See docs/lobby-cluster.md. */
 #ifndef NETCORE_LOBBY_REDIS_H
@@ -12,11 +12,12 @@
 #include <stdint.h>
 
 #include "netcore/lobby.h"
+#include "platform/poller.h"
 
 struct redisReply;
 
-/* epoll data of the Redis sockets: plus 0 (commands) or 1 (subscription). */
-#define NCI_LOBBY_EPOLL_REDIS 0x300000000ull
+/* Poller data of the Redis sockets: plus 0 (commands) or 1 (subscription). */
+#define NCI_LOBBY_POLL_REDIS 0x300000000ull
 
 typedef struct nci_lobby_redis nci_lobby_redis;
 
@@ -34,7 +35,7 @@ typedef void (*nci_lobby_redis_state_fn)(void *user, bool up);
 typedef struct nci_lobby_redis_config {
     const netcore_allocator *allocator;
     const netcore_log *log;
-    int epoll_fd;
+    nci_poller *poller; /* the lobby's; the links register their sockets in it */
     const char *address;  /* "HOST:PORT" (IPv4, IPv6 in brackets, or a name) or "unix:PATH" */
     const char *password; /* empty or NULL: no AUTH */
     const char *channel;  /* subscribed on connect */
@@ -57,7 +58,7 @@ netcore_result nci_lobby_redis_create(const nci_lobby_redis_config *config,
 /* Closes both links; pending replies are dropped without their callbacks.
  * NULL is ignored. */
 void nci_lobby_redis_destroy(nci_lobby_redis *redis);
-/* epoll reported events on link 0 or 1. */
+/* The poller reported events (NCI_POLL_*) on link 0 or 1. */
 void nci_lobby_redis_io(nci_lobby_redis *redis, uint32_t link, uint32_t events);
 /* Reconnects after the retry pause, pings, and resets a link whose replies
  * are overdue. Call at least every retry_ms. */

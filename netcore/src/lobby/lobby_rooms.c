@@ -477,7 +477,7 @@ static void handle_chat(netcore_lobby_server *s, nci_lobby_session *ses)
         return;
     }
     for (uint32_t i = 0; i < s->conn_capacity; i++)
-        if (s->conns[i].fd >= 0 && s->conns[i].session != NCI_LOBBY_NONE)
+        if (s->conns[i].socket != NCI_SOCKET_INVALID && s->conns[i].session != NCI_LOBBY_NONE)
             nci_lobby_send_encoded(s, (int32_t)i);
 }
 

@@ -1,33 +1,25 @@
-/* Lobby server: listening sockets, accept, the epoll loop, the timer scan
+/* Lobby server: listening sockets, accept, the poller loop, the timer scan
  * and the end-of-update flush. One connection's buffers, TLS, framing and
  * rate limits are in lobby_conn.c; what the messages mean is handled in
  * lobby_rooms.c.
  *
  * An update costs in proportion to what happens, not to how many clients
- * are connected: epoll reports only the sockets that are ready, connections
+ * are connected: the poller reports only the sockets that are ready (with
+ * epoll; poll() and WSAPoll() scan the registered ones), connections
  * that queued output are listed as they do (the dirty list), free
  * connection and session slots are stacks, and timeouts are checked by one
  * scan when the earliest deadline is due (see TIMER_SCAN_MIN_MS). */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "lobby/lobby_cluster.h"
 #include "lobby/lobby_internal.h"
 #include "lobby/lobby_redis.h"
-#include "platform/net_internal.h"
 
 /* Work bound per update, so a burst of connections cannot starve the others. */
 #define MAX_ACCEPTS_PER_UPDATE 64
-/* How long the listeners rest after accept() ran out of descriptors or memory. */
+/* How long the listeners rest after accept ran out of descriptors or memory. */
 #define ACCEPT_BACKOFF_MS 100
 /* Timeouts (hello, idle, unfinished frame, close linger, reconnect grace)
  * are checked by one scan over the connections and sessions, run in the
@@ -81,53 +73,14 @@ static bool config_valid(const netcore_lobby_server_config *c)
             c->game_address.family == NETCORE_ADDRESS_IPV6);
 }
 
-static bool set_nonblocking(int fd)
+/* The system's text for its last socket error, for the log. */
+static const char *socket_error_text(char *buffer, size_t size)
 {
-    int flags = fcntl(fd, F_GETFL, 0);
-    return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+    return nci_socket_error_str(nci_socket_last_error(), buffer, size);
 }
 
-static netcore_result open_listener(const netcore_address *address, int *out_fd,
-                                    netcore_address *out_bound)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = nci_address_to_sockaddr(address, &ss);
-    if (len == 0)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0)
-        return NETCORE_ERR_SOCKET;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    /* One socket per family: an IPv6 listener never also takes IPv4 traffic,
-     * so listening on 0.0.0.0 and :: at the same port works everywhere. */
-    if (ss.ss_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    struct sockaddr_storage bound;
-    socklen_t bound_len = sizeof bound;
-    if (!set_nonblocking(fd) || bind(fd, (struct sockaddr *)&ss, len) != 0 ||
-        listen(fd, 128) != 0 || getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0 ||
-        !nci_address_from_sockaddr((struct sockaddr *)&bound, out_bound)) {
-        close(fd);
-        return NETCORE_ERR_SOCKET;
-    }
-    *out_fd = fd;
-    return NETCORE_OK;
-}
-
-static bool epoll_watch(netcore_lobby_server *s, int op, int fd, uint32_t events, uint64_t data)
-{
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = events;
-    ev.data.u64 = data;
-    if (epoll_ctl(s->epoll_fd, op, fd, &ev) == 0)
-        return true;
-    /* Already where it should be (a retry after a partial failure). */
-    return (op == EPOLL_CTL_ADD && errno == EEXIST) || (op == EPOLL_CTL_DEL && errno == ENOENT);
-}
-
-/* Adds the listeners to the epoll set or takes them out (accept back-off).
+/* Wakes for the listeners or holds them asleep (accept back-off): they
+ * stay registered, so the poller's room for them is never given away.
  * On failure the next call tries again. */
 static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
 {
@@ -135,8 +88,8 @@ static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
         return true;
     bool ok = true;
     for (uint32_t i = 0; i < s->config.listen_count; i++)
-        ok = epoll_watch(s, armed ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->listen_fds[i], EPOLLIN,
-                         NCI_LOBBY_EPOLL_LISTENER + i) && ok;
+        ok = nci_poller_set(s->poller, s->listen_sockets[i], armed ? NCI_POLL_IN : 0u,
+                            NCI_LOBBY_POLL_LISTENER + i) == NETCORE_OK && ok;
     if (ok)
         s->listeners_armed = armed;
     return ok;
@@ -156,9 +109,8 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
         return NETCORE_ERR_OUT_OF_MEMORY;
     s->config = *config;
     for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
-        s->listen_fds[i] = -1;
-    s->discovery_fd = -1;
-    s->epoll_fd = -1;
+        s->listen_sockets[i] = NCI_SOCKET_INVALID;
+    s->discovery_socket = NCI_SOCKET_INVALID;
     s->conn_capacity = config->max_connections;
     /* Lost sessions wait for their reconnect while new connections arrive. */
     s->session_capacity = 2 * config->max_connections;
@@ -168,7 +120,7 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
     s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
     s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
-    s->events = nci_calloc(a, (size_t)s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1,
+    s->events = nci_calloc(a, (size_t)s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS,
                            sizeof *s->events);
     s->free_conns = nci_calloc(a, s->conn_capacity, sizeof *s->free_conns);
     s->free_sessions = nci_calloc(a, s->session_capacity, sizeof *s->free_sessions);
@@ -176,9 +128,9 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->scratch = nci_alloc(a, NCI_LOBBY_SCRATCH_BYTES);
     /* One spare entry so that a zero max_game_servers still allocates. */
     s->game_servers = nci_calloc(a, (size_t)config->max_game_servers + 1, sizeof *s->game_servers);
-    /* Before any failure path: destroy releases the slots whose fd is open. */
+    /* Before any failure path: destroy releases the slots whose socket is open. */
     for (uint32_t i = 0; s->conns && i < s->conn_capacity; i++)
-        s->conns[i].fd = -1;
+        s->conns[i].socket = NCI_SOCKET_INVALID;
     if (!s->conns || !s->sessions || !s->rooms || !s->events || !s->free_conns ||
         !s->free_sessions || !s->dirty_conns || !s->scratch || !s->game_servers) {
         netcore_lobby_server_destroy(s);
@@ -211,19 +163,33 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     }
     /* The paths were for this call only. */
     s->config.tls_cert_file = s->config.tls_key_file = NULL;
-    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (s->epoll_fd < 0) {
-        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot create epoll set: %s",
-                 strerror(errno));
+    char why[128];
+    netcore_result pr = nci_platform_startup();
+    if (pr != NETCORE_OK) {
+        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot start sockets: %s",
+                 socket_error_text(why, sizeof why));
         netcore_lobby_server_destroy(s);
-        return NETCORE_ERR_SOCKET;
+        return pr;
+    }
+    s->platform_started = true;
+    pr = nci_poller_create(a, s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS, &s->poller);
+    if (pr != NETCORE_OK) {
+        nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot create the poller: %s",
+                 socket_error_text(why, sizeof why));
+        netcore_lobby_server_destroy(s);
+        return pr;
     }
     for (uint32_t i = 0; i < config->listen_count; i++) {
-        netcore_result r = open_listener(&config->listen[i], &s->listen_fds[i],
-                                         &s->listen_addresses[i]);
+        /* An IPv6 listener takes IPv6 only, so 0.0.0.0 and :: on one port both work. */
+        netcore_result r =
+            nci_socket_open_tcp_listener(&config->listen[i], 128, &s->listen_sockets[i]);
+        if (r == NETCORE_OK)
+            r = nci_socket_local_address(s->listen_sockets[i], &s->listen_addresses[i]);
         if (r != NETCORE_OK) {
+            /* As before the platform layer: every listen failure is a socket error. */
+            r = r == NETCORE_ERR_INVALID_ARGUMENT ? r : NETCORE_ERR_SOCKET;
             nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot listen (%s): %s",
-                     netcore_result_str(r), strerror(errno));
+                     netcore_result_str(r), socket_error_text(why, sizeof why));
             netcore_lobby_server_destroy(s);
             return r;
         }
@@ -236,10 +202,11 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
         return r;
     }
     if (!set_listeners_armed(s, true) ||
-        (s->discovery_fd >= 0 &&
-         !epoll_watch(s, EPOLL_CTL_ADD, s->discovery_fd, EPOLLIN, NCI_LOBBY_EPOLL_DISCOVERY))) {
+        (s->discovery_socket != NCI_SOCKET_INVALID &&
+         nci_poller_set(s->poller, s->discovery_socket, NCI_POLL_IN, NCI_LOBBY_POLL_DISCOVERY) !=
+             NETCORE_OK)) {
         nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: cannot watch the listeners: %s",
-                 strerror(errno));
+                 socket_error_text(why, sizeof why));
         netcore_lobby_server_destroy(s);
         return NETCORE_ERR_SOCKET;
     }
@@ -262,18 +229,19 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     if (!server)
         return;
     const netcore_allocator a = server->config.allocator;
+    /* The Redis links and the connections leave the poller as they close;
+     * the poller goes before the other sockets are closed, as none may be
+     * closed while in it. */
     nci_lobby_cluster_destroy(server);
-    for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
-        if (server->listen_fds[i] >= 0)
-            close(server->listen_fds[i]);
-    if (server->discovery_fd >= 0)
-        close(server->discovery_fd);
-    if (server->epoll_fd >= 0)
-        close(server->epoll_fd);
     if (server->conns)
         for (uint32_t i = 0; i < server->conn_capacity; i++)
-            if (server->conns[i].fd >= 0)
+            if (server->conns[i].socket != NCI_SOCKET_INVALID)
                 nci_lobby_conn_release(server, &server->conns[i]);
+    nci_poller_destroy(server->poller);
+    server->poller = NULL;
+    for (uint32_t i = 0; i < NETCORE_LOBBY_MAX_LISTEN; i++)
+        nci_socket_close(server->listen_sockets[i]);
+    nci_socket_close(server->discovery_socket);
     netcore_lobby_tls_destroy(server->tls_context);
     nci_free(&a, server->conns);
     if (server->sessions)
@@ -287,7 +255,10 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     nci_free(&a, server->dirty_conns);
     nci_free(&a, server->scratch);
     sodium_memzero(server->config.key, sizeof server->config.key);
+    bool platform_started = server->platform_started;
     nci_free(&a, server);
+    if (platform_started)
+        nci_platform_cleanup();
 }
 
 netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, uint32_t index,
@@ -322,7 +293,7 @@ netcore_result netcore_lobby_server_get_stats(const netcore_lobby_server *server
 }
 
 /* Best-effort SERVER_FULL notice from a stack buffer, then close; no state is kept. */
-static void refuse(int fd, uint16_t code, const char *text)
+static void refuse(nci_socket socket, uint16_t code, const char *text)
 {
     uint8_t frame[128];
     nci_lobby_msg m;
@@ -331,9 +302,11 @@ static void refuse(int fd, uint16_t code, const char *text)
     m.u.error.code = code;
     snprintf(m.u.error.text, sizeof m.u.error.text, "%s", text);
     size_t size = 0;
+    size_t sent = 0;
+    /* The accepted socket is non-blocking: this never waits. */
     if (nci_lobby_encode(&m, frame, sizeof frame, &size) == NETCORE_OK)
-        (void)send(fd, frame, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+        (void)nci_socket_send(socket, frame, size, &sent);
+    nci_socket_close(socket);
 }
 
 static bool same_ip(const netcore_address *a, const netcore_address *b)
@@ -349,41 +322,39 @@ static bool over_ip_limit(const netcore_lobby_server *s, const netcore_address *
         return false;
     uint32_t open = 0;
     for (uint32_t k = 0; k < s->conn_capacity && open < limit; k++)
-        open += s->conns[k].fd >= 0 && same_ip(&s->conns[k].peer, peer);
+        open += s->conns[k].socket != NCI_SOCKET_INVALID && same_ip(&s->conns[k].peer, peer);
     return open >= limit;
 }
 
-static void accept_connections(netcore_lobby_server *s, int listen_fd)
+static void accept_connections(netcore_lobby_server *s, nci_socket listener)
 {
     for (int i = 0; i < MAX_ACCEPTS_PER_UPDATE; i++) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        int fd = accept(listen_fd, (struct sockaddr *)&ss, &len);
-        if (fd < 0) {
+        nci_socket accepted = NCI_SOCKET_INVALID;
+        netcore_address peer;
+        nci_accept outcome = nci_socket_accept(listener, &accepted, &peer);
+        if (outcome != NCI_ACCEPT_OK) {
             /* The pending connection stays queued and the listener stays
-             * readable, so epoll_wait() would return at once for as long as
+             * readable, so the poller would return at once for as long as
              * descriptors or memory are short: pause the listeners instead
              * of spinning. Connections already open keep being served. */
-            int error = errno;
-            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+            if (outcome == NCI_ACCEPT_RESOURCES) {
                 s->accept_paused_until_ms = s->now_ms + ACCEPT_BACKOFF_MS;
                 s->stats.accept_backoffs++;
+                char why[128];
                 if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
                     nci_logf(&s->config.log, NETCORE_LOG_WARN,
-                             "lobby: cannot accept (%s), pausing for %d ms", strerror(error),
-                             ACCEPT_BACKOFF_MS);
+                             "lobby: cannot accept (%s), pausing for %d ms",
+                             socket_error_text(why, sizeof why), ACCEPT_BACKOFF_MS);
             }
             return;
         }
-        netcore_address peer;
-        nci_address_from_sockaddr((struct sockaddr *)&ss, &peer);
         if (nci_lobby_ip_banned(s, &peer)) {
-            refuse(fd, NETCORE_LOBBY_ERR_RATE_LIMITED, "rate limited: try again later");
+            refuse(accepted, NETCORE_LOBBY_ERR_RATE_LIMITED, "rate limited: try again later");
             s->stats.connections_rejected_banned++;
             continue;
         }
         if (over_ip_limit(s, &peer)) {
-            refuse(fd, NETCORE_LOBBY_ERR_SERVER_FULL, "too many connections from this address");
+            refuse(accepted, NETCORE_LOBBY_ERR_SERVER_FULL, "too many connections from this address");
             s->stats.connections_rejected_per_ip++;
             continue;
         }
@@ -394,20 +365,19 @@ static void accept_connections(netcore_lobby_server *s, int listen_fd)
             c->send = nci_alloc(&s->config.allocator, s->config.send_buffer_bytes);
         }
         if (c && s->tls_context)
-            c->tls = nci_lobby_tls_new(s->tls_context, fd, true, NULL, false);
-        if (!c || !c->recv || !c->send || (s->tls_context && !c->tls) || !set_nonblocking(fd) ||
-            !epoll_watch(s, EPOLL_CTL_ADD, fd, EPOLLIN, (uint64_t)slot)) {
-            refuse(fd, NETCORE_LOBBY_ERR_SERVER_FULL, "server full");
+            c->tls = nci_lobby_tls_new(s->tls_context, accepted, true, NULL, false);
+        if (!c || !c->recv || !c->send || (s->tls_context && !c->tls) ||
+            nci_poller_set(s->poller, accepted, NCI_POLL_IN, (uint64_t)slot) != NETCORE_OK) {
+            refuse(accepted, NETCORE_LOBBY_ERR_SERVER_FULL, "server full");
             s->stats.connections_rejected_full++;
             if (c) {
-                c->fd = -1;
+                c->socket = NCI_SOCKET_INVALID;
                 nci_lobby_conn_release(s, c);
             }
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        c->fd = fd;
+        (void)nci_socket_set_option(accepted, NCI_SOCKOPT_NODELAY, 1);
+        c->socket = accepted;
         c->peer = peer;
         c->session = NCI_LOBBY_NONE;
         c->game_server = NCI_LOBBY_NONE;
@@ -428,7 +398,7 @@ static void run_timers(netcore_lobby_server *s)
     s->timer_floor_ms = s->now_ms + TIMER_SCAN_MIN_MS;
     for (uint32_t i = 0; i < s->conn_capacity; i++) {
         nci_lobby_conn *c = &s->conns[i];
-        if (c->fd < 0)
+        if (c->socket == NCI_SOCKET_INVALID)
             continue;
         if (c->closing) {
             if (s->now_ms >= c->close_deadline_ms)
@@ -453,14 +423,14 @@ static void run_timers(netcore_lobby_server *s)
             s->stats.timeout_dropped++;
             nci_lobby_fail(s, (int32_t)i, NETCORE_LOBBY_ERR_TIMEOUT, why);
         }
-        if (c->fd >= 0)
+        if (c->socket != NCI_SOCKET_INVALID)
             nci_lobby_conn_timer(s, c);
     }
     nci_lobby_expire_sessions(s);
 }
 
 /* For every listed connection: hand its queued output to the kernel,
- * half-close it once a closing connection has flushed, and ask epoll for
+ * half-close it once a closing connection has flushed, and ask the poller for
  * writability exactly while output is left. */
 static void flush_dirty(netcore_lobby_server *s)
 {
@@ -468,7 +438,7 @@ static void flush_dirty(netcore_lobby_server *s)
         int32_t index = s->dirty_conns[k];
         nci_lobby_conn *c = &s->conns[index];
         c->dirty = false;
-        if (c->fd < 0)
+        if (c->socket == NCI_SOCKET_INVALID)
             continue;
         if (c->send_len > c->send_off)
             nci_lobby_conn_flush(c);
@@ -476,12 +446,12 @@ static void flush_dirty(netcore_lobby_server *s)
         if (c->closing && !pending && !c->write_shut) {
             if (c->tls && c->tls_ready)
                 nci_lobby_tls_close_notify(c->tls);
-            shutdown(c->fd, SHUT_WR);
+            nci_socket_shutdown_write(c->socket);
             c->write_shut = true;
         }
         if (pending != c->want_write &&
-            epoll_watch(s, EPOLL_CTL_MOD, c->fd, EPOLLIN | (pending ? EPOLLOUT : 0u),
-                        (uint64_t)index))
+            nci_poller_set(s->poller, c->socket, NCI_POLL_IN | (pending ? NCI_POLL_OUT : 0u),
+                           (uint64_t)index) == NETCORE_OK)
             c->want_write = pending;
     }
     s->dirty_count = 0;
@@ -503,46 +473,48 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     if (!accepting && s->accept_paused_until_ms - s->now_ms < timeout_ms)
         timeout_ms = (uint32_t)(s->accept_paused_until_ms - s->now_ms);
     /* A failure here is retried next update; the connections are served meanwhile. */
+    char why[128];
     if (!set_listeners_armed(s, accepting) &&
         nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
         nci_logf(&s->config.log, NETCORE_LOG_WARN, "lobby: cannot %s the listeners: %s",
-                 accepting ? "resume" : "pause", strerror(errno));
+                 accepting ? "resume" : "pause", socket_error_text(why, sizeof why));
     if (s->cluster) {
         uint32_t cluster_wait_ms = nci_lobby_cluster_tick(s);
         if (timeout_ms > cluster_wait_ms)
             timeout_ms = cluster_wait_ms;
     }
-    int max_events = (int)(s->conn_capacity + NETCORE_LOBBY_MAX_LISTEN + 1);
-    int ready = epoll_wait(s->epoll_fd, s->events, max_events,
-                           (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
-    if (ready < 0 && errno != EINTR)
+    uint32_t max_events = s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS;
+    /* An interrupting signal is a wait that ended early (0 events). */
+    int ready = nci_poller_wait(s->poller, s->events, max_events,
+                                timeout_ms > 60000 ? 60000 : timeout_ms);
+    if (ready < 0)
         return NETCORE_ERR_SOCKET;
     for (int k = 0; k < ready; k++) {
         uint32_t re = s->events[k].events;
-        uint64_t data = s->events[k].data.u64;
-        if (data >= NCI_LOBBY_EPOLL_REDIS) {
-            nci_lobby_cluster_io(s, (uint32_t)(data - NCI_LOBBY_EPOLL_REDIS), re);
+        uint64_t data = s->events[k].data;
+        if (data >= NCI_LOBBY_POLL_REDIS) {
+            nci_lobby_cluster_io(s, (uint32_t)(data - NCI_LOBBY_POLL_REDIS), re);
             continue;
         }
-        if (data >= NCI_LOBBY_EPOLL_DISCOVERY) {
+        if (data >= NCI_LOBBY_POLL_DISCOVERY) {
             nci_lobby_discovery_read(s);
             continue;
         }
-        if (data >= NCI_LOBBY_EPOLL_LISTENER) {
+        if (data >= NCI_LOBBY_POLL_LISTENER) {
             /* The back-off may have started earlier in this batch. */
             if (s->now_ms >= s->accept_paused_until_ms)
-                accept_connections(s, s->listen_fds[data - NCI_LOBBY_EPOLL_LISTENER]);
+                accept_connections(s, s->listen_sockets[data - NCI_LOBBY_POLL_LISTENER]);
             continue;
         }
         int32_t index = (int32_t)data;
         /* The slot may have been closed while handling an earlier event; if
          * it was reused meanwhile, the new socket is merely tried once. */
-        if (s->conns[index].fd < 0)
+        if (s->conns[index].socket == NCI_SOCKET_INVALID)
             continue;
-        if ((re & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
-            ((re & EPOLLOUT) && s->conns[index].tls_read_wants_write))
+        if ((re & (NCI_POLL_IN | NCI_POLL_ERR)) ||
+            ((re & NCI_POLL_OUT) && s->conns[index].tls_read_wants_write))
             nci_lobby_conn_read(s, index);
-        if (s->conns[index].fd >= 0 && (re & EPOLLOUT)) {
+        if (s->conns[index].socket != NCI_SOCKET_INVALID && (re & NCI_POLL_OUT)) {
             nci_lobby_conn_flush(&s->conns[index]);
             nci_lobby_mark_dirty(s, &s->conns[index]);
         }

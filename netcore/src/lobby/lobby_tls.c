@@ -56,7 +56,7 @@ static SSL_CTX *new_ctx(bool server, bool allow_tls12)
     SSL_CTX_set_mode(ctx, mode);
     /* Read whatever the socket holds in one call instead of a record header
      * and then its body: half the read calls. Data buffered this way does
-     * not wake epoll again, so readers drain nci_lobby_tls_pending(). */
+     * not wake the poller again, so readers drain nci_lobby_tls_pending(). */
     SSL_CTX_set_read_ahead(ctx, 1);
     /* Lobby links are long-lived and never resumed: no session tickets to
      * make and send on every handshake, no cache to grow. */
@@ -160,7 +160,7 @@ static bool is_ip_literal(const char *name)
     return ip != NULL;
 }
 
-nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool server,
+nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, nci_socket socket, bool server,
                                  const char *server_name, bool verify_name)
 {
     if (!context)
@@ -169,7 +169,8 @@ nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool 
     if (!t)
         return NULL;
     t->ssl = SSL_new(context->ctx);
-    if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+    /* OpenSSL takes a Winsock SOCKET as an int: its socket BIO casts back. */
+    if (!t->ssl || SSL_set_fd(t->ssl, (int)socket) != 1) {
         nci_lobby_tls_free(t);
         return NULL;
     }

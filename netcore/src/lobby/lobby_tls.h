@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "netcore/lobby.h"
+#include "platform/socket.h"
 
 /* One TLS connection over a socket the caller owns (never closed here). */
 typedef struct nci_lobby_tls nci_lobby_tls;
@@ -30,12 +31,12 @@ netcore_result nci_lobby_tls_server_context(const char *cert_file, const char *k
                                             bool allow_tls12, netcore_lobby_tls **out_context,
                                             char *why, size_t why_size);
 
-/* Starts a TLS connection on fd (accept side when server, connect side
+/* Starts a TLS connection on socket (accept side when server, connect side
  * otherwise). server_name (client only, may be empty) is sent as SNI when it
  * is a DNS name; when verify_name is set the certificate chain must verify
  * against the context's trust store and name server_name (a DNS name or an
  * IP literal). Returns NULL when out of memory. */
-nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, int fd, bool server,
+nci_lobby_tls *nci_lobby_tls_new(const netcore_lobby_tls *context, nci_socket socket, bool server,
                                  const char *server_name, bool verify_name);
 /* NULL is ignored. Does not close the socket. */
 void nci_lobby_tls_free(nci_lobby_tls *tls);

@@ -6,6 +6,7 @@
 
 #include "core/core_internal.h"
 #include "platform/net_internal.h"
+#include "platform/socket.h"
 
 netcore_address netcore_address_ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port)
 {
@@ -150,6 +151,15 @@ netcore_result netcore_address_format(const netcore_address *address, char *buff
         n = snprintf(buffer, buffer_size, "*:%u", (unsigned)address->port);
     }
     return n < 0 || (size_t)n >= buffer_size ? NETCORE_ERR_TOO_LARGE : NETCORE_OK;
+}
+
+bool nci_address_numeric(netcore_address_family family, const char *text, uint8_t *out_bytes)
+{
+    if (family == NETCORE_ADDRESS_IPV4)
+        return inet_pton(AF_INET, text, out_bytes) == 1;
+    if (family == NETCORE_ADDRESS_IPV6)
+        return inet_pton(AF_INET6, text, out_bytes) == 1;
+    return false;
 }
 
 socklen_t nci_address_to_sockaddr(const netcore_address *address, struct sockaddr_storage *out)

@@ -51,6 +51,11 @@ typedef enum nci_sockopt {
     NCI_SOCKOPT_SEND_BUFFER  /* kernel send buffer, bytes (likewise) */
 } nci_sockopt;
 
+/* A numeric IPv4 ("1.2.3.4") or IPv6 ("::1", no brackets) address of that
+ * family into out_bytes (4 or 16 bytes, network order); never asks a
+ * resolver. false when text is not one. (Defined in address.c.) */
+bool nci_address_numeric(netcore_address_family family, const char *text, uint8_t *out_bytes);
+
 /* Starts the socket library (Winsock needs it; nothing on POSIX). Counted:
  * every successful call needs one nci_platform_cleanup(). Errors: NETCORE_ERR_SOCKET. */
 netcore_result nci_platform_startup(void);
@@ -106,6 +111,44 @@ nci_io nci_socket_send_to(nci_socket socket, const void *data, size_t size_bytes
                           const netcore_address *to);
 nci_io nci_socket_recv_from(nci_socket socket, void *buffer, size_t capacity_bytes,
                             size_t *out_bytes, netcore_address *out_from);
+
+/* Stream: copies up to capacity_bytes of what is waiting to be read without
+ * taking it (a later nci_socket_recv returns the same bytes): a protocol
+ * sniff before handing the socket to another layer. Outcomes as
+ * nci_socket_recv (zero bytes on a stream is NCI_IO_CLOSED). */
+nci_io nci_socket_peek(nci_socket socket, void *buffer, size_t capacity_bytes,
+                       size_t *out_bytes);
+
+/* Where an IPv4 datagram was delivered: the address it was sent to (this
+ * host's own, or a broadcast address) and the receiving interface. */
+typedef struct nci_datagram_destination {
+    bool known;               /* false: the system did not say */
+    uint8_t to_ipv4[4];       /* network order */
+    uint32_t interface_index; /* the system's interface index */
+} nci_datagram_destination;
+
+/* Asks an IPv4 UDP socket to report each datagram's destination
+ * (IP_PKTINFO) to nci_socket_recv_from_destination. Errors: NETCORE_ERR_SOCKET. */
+netcore_result nci_socket_enable_destination(nci_socket socket);
+
+/* nci_socket_recv_from that also fills *out_destination (may be NULL; known
+ * only after nci_socket_enable_destination). */
+nci_io nci_socket_recv_from_destination(nci_socket socket, void *buffer, size_t capacity_bytes,
+                                        size_t *out_bytes, netcore_address *out_from,
+                                        nci_datagram_destination *out_destination);
+
+/* nci_socket_send_to from a chosen source: from_ipv4 (network order), one
+ * of this host's IPv4 addresses, or all zero for the system's choice. The
+ * socket must be an IPv4 UDP socket. */
+nci_io nci_socket_send_to_from(nci_socket socket, const void *data, size_t size_bytes,
+                               const netcore_address *to, const uint8_t from_ipv4[4]);
+
+/* The interface that holds the IPv4 address ipv4 (network order): its
+ * index and, when it has one, its broadcast address (network order; all
+ * zero when none). Errors: NETCORE_ERR_NOT_FOUND (no interface holds it),
+ * NETCORE_ERR_SOCKET (the system would not list its interfaces). */
+netcore_result nci_interface_of_ipv4(const uint8_t ipv4[4], uint32_t *out_index,
+                                     uint8_t out_broadcast_ipv4[4]);
 
 /* Stops sending (TCP half-close); receiving goes on. */
 void nci_socket_shutdown_write(nci_socket socket);

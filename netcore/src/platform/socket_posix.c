@@ -1,7 +1,11 @@
 /* Sockets on POSIX systems (Linux, the BSDs, macOS): BSD sockets. */
 #define _DEFAULT_SOURCE /* accept4 where present, MSG_NOSIGNAL */
+/* struct in_pktinfo (glibc shows it only to GNU sources). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -317,6 +321,140 @@ nci_io nci_socket_recv_from(nci_socket socket, void *buffer, size_t capacity_byt
         if (errno != EINTR)
             return io_failure();
     }
+}
+
+nci_io nci_socket_peek(nci_socket socket, void *buffer, size_t capacity_bytes, size_t *out_bytes)
+{
+    for (;;) {
+        ssize_t n = recv(socket, buffer, capacity_bytes, MSG_PEEK);
+        if (n > 0 || (n == 0 && capacity_bytes == 0)) {
+            *out_bytes = (size_t)n;
+            return NCI_IO_DONE;
+        }
+        if (n == 0)
+            return NCI_IO_CLOSED;
+        if (errno != EINTR)
+            return io_failure();
+    }
+}
+
+netcore_result nci_socket_enable_destination(nci_socket socket)
+{
+    int one = 1;
+    return setsockopt(socket, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == 0
+               ? NETCORE_OK
+               : fail(NETCORE_ERR_SOCKET);
+}
+
+/* Room for one IP_PKTINFO control message, aligned as cmsghdr wants. */
+typedef union pktinfo_control {
+    char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+} pktinfo_control;
+
+nci_io nci_socket_recv_from_destination(nci_socket socket, void *buffer, size_t capacity_bytes,
+                                        size_t *out_bytes, netcore_address *out_from,
+                                        nci_datagram_destination *out_destination)
+{
+    struct sockaddr_storage sa;
+    pktinfo_control control;
+    struct iovec iov = {buffer, capacity_bytes};
+    struct msghdr msg;
+    ssize_t n;
+    do {
+        memset(&msg, 0, sizeof msg);
+        msg.msg_name = &sa;
+        msg.msg_namelen = sizeof sa;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        n = recvmsg(socket, &msg, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return io_failure();
+    *out_bytes = (size_t)n;
+    if (out_from && !nci_address_from_sockaddr((struct sockaddr *)&sa, out_from))
+        memset(out_from, 0, sizeof *out_from);
+    if (out_destination) {
+        memset(out_destination, 0, sizeof *out_destination);
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+                continue;
+            struct in_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            memcpy(out_destination->to_ipv4, &info.ipi_addr.s_addr, 4);
+            out_destination->interface_index = (uint32_t)info.ipi_ifindex;
+            out_destination->known = true;
+        }
+    }
+    return NCI_IO_DONE;
+}
+
+nci_io nci_socket_send_to_from(nci_socket socket, const void *data, size_t size_bytes,
+                               const netcore_address *to, const uint8_t from_ipv4[4])
+{
+    struct sockaddr_storage sa;
+    socklen_t len = nci_address_to_sockaddr(to, &sa);
+    if (len == 0) {
+        last_error = EINVAL;
+        return NCI_IO_FAILED;
+    }
+    struct iovec iov = {(void *)data, size_bytes};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = &sa;
+    msg.msg_namelen = len;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    pktinfo_control control;
+    static const uint8_t any[4] = {0, 0, 0, 0};
+    if (memcmp(from_ipv4, any, 4) != 0) {
+        /* ipi_spec_dst is the source address of what is sent (ip(7)). */
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo info;
+        memset(&info, 0, sizeof info);
+        memcpy(&info.ipi_spec_dst.s_addr, from_ipv4, 4);
+        memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    for (;;) {
+        if (sendmsg(socket, &msg, SEND_FLAGS) >= 0)
+            return NCI_IO_DONE;
+        if (errno != EINTR)
+            return io_failure();
+    }
+}
+
+netcore_result nci_interface_of_ipv4(const uint8_t ipv4[4], uint32_t *out_index,
+                                     uint8_t out_broadcast_ipv4[4])
+{
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0)
+        return fail(NETCORE_ERR_SOCKET);
+    netcore_result r = NETCORE_ERR_NOT_FOUND;
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+            memcmp(&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr,
+                   ipv4, 4) != 0)
+            continue;
+        *out_index = if_nametoindex(i->ifa_name);
+        memset(out_broadcast_ipv4, 0, 4);
+        if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
+            i->ifa_broadaddr->sa_family == AF_INET)
+            memcpy(out_broadcast_ipv4,
+                   &((const struct sockaddr_in *)(const void *)i->ifa_broadaddr)->sin_addr.s_addr,
+                   4);
+        r = NETCORE_OK;
+        break;
+    }
+    freeifaddrs(list);
+    return r;
 }
 
 void nci_socket_shutdown_write(nci_socket socket)

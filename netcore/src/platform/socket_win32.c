@@ -5,7 +5,9 @@
 #include "platform/net_internal.h"
 #include "platform/socket.h"
 
+#include <iphlpapi.h>
 #include <mswsock.h>
+#include <stdlib.h>
 
 #ifndef SIO_UDP_CONNRESET
 #define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
@@ -319,6 +321,182 @@ nci_io nci_socket_recv_from(nci_socket socket, void *buffer, size_t capacity_byt
     if (out_from && !nci_address_from_sockaddr((struct sockaddr *)&sa, out_from))
         memset(out_from, 0, sizeof *out_from);
     return NCI_IO_DONE;
+}
+
+nci_io nci_socket_peek(nci_socket socket, void *buffer, size_t capacity_bytes, size_t *out_bytes)
+{
+    int n = recv((SOCKET)socket, (char *)buffer, io_size(capacity_bytes), MSG_PEEK);
+    if (n == SOCKET_ERROR)
+        return io_failure();
+    if (n == 0 && capacity_bytes > 0)
+        return NCI_IO_CLOSED;
+    *out_bytes = (size_t)n;
+    return NCI_IO_DONE;
+}
+
+netcore_result nci_socket_enable_destination(nci_socket socket)
+{
+    DWORD one = 1;
+    return setsockopt((SOCKET)socket, IPPROTO_IP, IP_PKTINFO, (const char *)&one, sizeof one) == 0
+               ? NETCORE_OK
+               : fail(NETCORE_ERR_SOCKET);
+}
+
+/* Room for one IP_PKTINFO control message. */
+typedef union pktinfo_control {
+    char buf[WSA_CMSG_SPACE(sizeof(IN_PKTINFO))];
+    WSACMSGHDR align;
+} pktinfo_control;
+
+/* WSARecvMsg is an extension: its address is asked of the socket's provider. */
+static LPFN_WSARECVMSG recvmsg_function(SOCKET s)
+{
+    GUID id = WSAID_WSARECVMSG;
+    LPFN_WSARECVMSG function = NULL;
+    DWORD returned = 0;
+    if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &function,
+                 sizeof function, &returned, NULL, NULL) != 0)
+        return NULL;
+    return function;
+}
+
+nci_io nci_socket_recv_from_destination(nci_socket socket, void *buffer, size_t capacity_bytes,
+                                        size_t *out_bytes, netcore_address *out_from,
+                                        nci_datagram_destination *out_destination)
+{
+    LPFN_WSARECVMSG receive = recvmsg_function((SOCKET)socket);
+    if (!receive)
+        return io_failure();
+    struct sockaddr_storage sa;
+    pktinfo_control control;
+    WSABUF data = {(ULONG)io_size(capacity_bytes), (char *)buffer};
+    WSAMSG msg;
+    memset(&msg, 0, sizeof msg);
+    msg.name = (struct sockaddr *)&sa;
+    msg.namelen = sizeof sa;
+    msg.lpBuffers = &data;
+    msg.dwBufferCount = 1;
+    msg.Control.buf = control.buf;
+    msg.Control.len = sizeof control.buf;
+    DWORD n = 0;
+    if (receive((SOCKET)socket, &msg, &n, NULL, NULL) != 0) {
+        /* Cut to the buffer, as POSIX does (see nci_socket_recv_from). */
+        if (WSAGetLastError() != WSAEMSGSIZE)
+            return io_failure();
+        n = (DWORD)io_size(capacity_bytes);
+    }
+    *out_bytes = (size_t)n;
+    if (out_from && !nci_address_from_sockaddr((struct sockaddr *)&sa, out_from))
+        memset(out_from, 0, sizeof *out_from);
+    if (out_destination) {
+        memset(out_destination, 0, sizeof *out_destination);
+        for (WSACMSGHDR *c = WSA_CMSG_FIRSTHDR(&msg); c; c = WSA_CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+                continue;
+            IN_PKTINFO info;
+            memcpy(&info, WSA_CMSG_DATA(c), sizeof info);
+            memcpy(out_destination->to_ipv4, &info.ipi_addr.s_addr, 4);
+            out_destination->interface_index = (uint32_t)info.ipi_ifindex;
+            out_destination->known = true;
+        }
+    }
+    return NCI_IO_DONE;
+}
+
+nci_io nci_socket_send_to_from(nci_socket socket, const void *data, size_t size_bytes,
+                               const netcore_address *to, const uint8_t from_ipv4[4])
+{
+    struct sockaddr_storage sa;
+    int len = (int)nci_address_to_sockaddr(to, &sa);
+    if (len == 0) {
+        last_error = WSAEINVAL;
+        return NCI_IO_FAILED;
+    }
+    WSABUF buffer = {(ULONG)io_size(size_bytes), (char *)(uintptr_t)data};
+    WSAMSG msg;
+    memset(&msg, 0, sizeof msg);
+    msg.name = (struct sockaddr *)&sa;
+    msg.namelen = len;
+    msg.lpBuffers = &buffer;
+    msg.dwBufferCount = 1;
+    pktinfo_control control;
+    static const uint8_t any[4] = {0, 0, 0, 0};
+    if (memcmp(from_ipv4, any, 4) != 0) {
+        /* On Windows the sent IN_PKTINFO's ipi_addr is the source address. */
+        memset(&control, 0, sizeof control);
+        msg.Control.buf = control.buf;
+        msg.Control.len = sizeof control.buf;
+        WSACMSGHDR *c = WSA_CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = WSA_CMSG_LEN(sizeof(IN_PKTINFO));
+        IN_PKTINFO info;
+        memset(&info, 0, sizeof info);
+        memcpy(&info.ipi_addr.s_addr, from_ipv4, 4);
+        memcpy(WSA_CMSG_DATA(c), &info, sizeof info);
+    }
+    DWORD sent = 0;
+    if (WSASendMsg((SOCKET)socket, &msg, 0, &sent, NULL, NULL) != 0)
+        return io_failure();
+    return NCI_IO_DONE;
+}
+
+/* The adapters' table, which the system sizes: asked again while it grows. */
+static IP_ADAPTER_ADDRESSES *list_adapters(void)
+{
+    ULONG size = 16384;
+    for (int attempt = 0; attempt < 4; attempt++) {
+        IP_ADAPTER_ADDRESSES *list = malloc(size);
+        if (!list)
+            return NULL;
+        ULONG r = GetAdaptersAddresses(AF_INET,
+                                       GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST |
+                                           GAA_FLAG_SKIP_DNS_SERVER,
+                                       NULL, list, &size);
+        if (r == NO_ERROR)
+            return list;
+        free(list);
+        if (r != ERROR_BUFFER_OVERFLOW)
+            return NULL;
+    }
+    return NULL;
+}
+
+netcore_result nci_interface_of_ipv4(const uint8_t ipv4[4], uint32_t *out_index,
+                                     uint8_t out_broadcast_ipv4[4])
+{
+    IP_ADAPTER_ADDRESSES *list = list_adapters();
+    if (!list) {
+        last_error = WSAENOBUFS;
+        return NETCORE_ERR_SOCKET;
+    }
+    netcore_result r = NETCORE_ERR_NOT_FOUND;
+    for (IP_ADAPTER_ADDRESSES *a = list; a && r != NETCORE_OK; a = a->Next) {
+        for (IP_ADAPTER_UNICAST_ADDRESS *u = a->FirstUnicastAddress; u; u = u->Next) {
+            const struct sockaddr *sa = u->Address.lpSockaddr;
+            if (!sa || sa->sa_family != AF_INET ||
+                memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr, ipv4,
+                       4) != 0)
+                continue;
+            *out_index = (uint32_t)a->IfIndex;
+            memset(out_broadcast_ipv4, 0, 4);
+            /* The subnet's broadcast address; loopback has none (as on POSIX). */
+            if (a->IfType != IF_TYPE_SOFTWARE_LOOPBACK && u->OnLinkPrefixLength < 31) {
+                uint32_t ip = ((uint32_t)ipv4[0] << 24) | ((uint32_t)ipv4[1] << 16) |
+                              ((uint32_t)ipv4[2] << 8) | ipv4[3];
+                uint32_t host_bits = u->OnLinkPrefixLength == 0
+                                         ? 0xffffffffu
+                                         : (1u << (32 - u->OnLinkPrefixLength)) - 1u;
+                uint32_t broadcast = ip | host_bits;
+                for (int k = 0; k < 4; k++)
+                    out_broadcast_ipv4[k] = (uint8_t)(broadcast >> (24 - 8 * k));
+            }
+            r = NETCORE_OK;
+            break;
+        }
+    }
+    free(list);
+    return r;
 }
 
 void nci_socket_shutdown_write(nci_socket socket)

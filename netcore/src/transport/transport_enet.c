@@ -75,6 +75,7 @@ static void add_conditioner_stats(netcore_conditioner_stats *sum,
     sum->dropped_overflow += add->dropped_overflow;
     sum->duplicated += add->duplicated;
     sum->reordered += add->reordered;
+    sum->corrupted += add->corrupted;
     sum->bytes_forwarded += add->bytes_forwarded;
 }
 

@@ -425,6 +425,9 @@ static void sim_host_stats(const void *backend, netcore_host_stats *out_stats)
     out_stats->wire_bytes_received = host->wire_bytes_received;
     out_stats->datagrams_sent = host->datagrams_sent;
     out_stats->datagrams_received = host->datagrams_received;
+    /* The backend drops a message above max_message_bytes before reassembly
+     * (ENet leaves that to the common layer): both count in one place. */
+    out_stats->oversize_dropped += host->counters.oversize_dropped;
     nci_link_stats(host->inbound, &out_stats->conditioner_inbound);
     nci_link_stats(host->outbound, &out_stats->conditioner_outbound);
 }
