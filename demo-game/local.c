@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "modes.h"
 #include "render.h"
 #include "sim.h"
@@ -41,83 +42,48 @@ static void on_signal(int sig) {
     quit_requested = 1;
 }
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
-            "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
-            "       demo-game --host [options]   (host a LAN game and play in it)\n"
-            "  --bots N          computer players besides you (default 5, at most 63)\n"
-            "  --headless        no window: bots only, as fast as possible; prints a summary\n"
-            "  --duration S      stop after S seconds (headless: game time, default 30)\n"
-            "  --screenshot F    play 6 s of game time with bots, save F (.png or .bmp), exit\n"
-            "  --seed N          seed of the world and the bots (default 1)\n"
-            "  --round S         round length in seconds (default 120)\n"
-            "  --name NAME       your name (default \"you\")\n"
-            "  --netgraph        start with the net graph shown (F1 toggles)\n"
-            "  --software        use SDL's software renderer\n"
-            "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard,\n"
-            "      F1 net graph, Esc quits\n");
-}
-
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out) {
-    char *end = NULL;
-    if (!s || !s[0] || s[0] == '-') {
-        return false;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-/* Returns 0 to run, 1 for a usage error, 2 after --help. */
+/* Reads the practice flags into o. Returns 0 to run, 1 for a usage error
+ * (reason and usage on stderr), 2 after --help. */
 static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
-    o->bots = 5;
     o->seed = 1;
     o->round_s = 120;
     o->name = "you";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long long v = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 2;
-        } else if (strcmp(a, "--practice") == 0) {
-            /* the default of this mode */
-        } else if (strcmp(a, "--headless") == 0) {
-            o->headless = true;
-        } else if (strcmp(a, "--netgraph") == 0) {
-            o->netgraph = true;
-        } else if (strcmp(a, "--software") == 0) {
-            o->software = true;
-        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, DEMO_MAX_PLAYERS - 1, &v)) {
-            o->bots = (int)v;
-            i++;
-        } else if (strcmp(a, "--duration") == 0 && parse_uint(val, 86400, &v)) {
-            o->duration_s = (double)v;
-            i++;
-        } else if (strcmp(a, "--seed") == 0 && parse_uint(val, UINT64_MAX, &v)) {
-            o->seed = v;
-            i++;
-        } else if (strcmp(a, "--round") == 0 && parse_uint(val, 3600, &v) && v > 0) {
-            o->round_s = (uint32_t)v;
-            i++;
-        } else if (strcmp(a, "--screenshot") == 0 && val) {
-            o->screenshot = val;
-            i++;
-        } else if (strcmp(a, "--name") == 0 && val) {
-            o->name = val;
-            i++;
-        } else {
-            fprintf(stderr, "demo-game: bad or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 1;
-        }
+    uint32_t bots = 5;
+    uint32_t duration_s = 0;
+    bool practice = false; /* the default of this mode; accepted for clarity */
+    const nci_cli_flag flags[] = {
+        NCI_CLI_SWITCH_FLAG("practice", &practice, "offline practice against bots (the default)"),
+        NCI_CLI_U32_FLAG("bots", &bots, 0, DEMO_MAX_PLAYERS - 1, "N",
+                         "computer players besides you (default 5, at most 63)"),
+        NCI_CLI_SWITCH_FLAG("headless", &o->headless,
+                            "no window: bots only, as fast as possible; prints a\nsummary"),
+        NCI_CLI_U32_FLAG("duration", &duration_s, 0, 86400, "S",
+                         "stop after S seconds (headless: game time, default 30)"),
+        NCI_CLI_TEXT_FLAG("screenshot", &o->screenshot, "F",
+                          "play 6 s of game time with bots, save F (.png or\n.bmp), exit"),
+        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N", "seed of the world and the bots (default 1)"),
+        NCI_CLI_U32_FLAG("round", &o->round_s, 1, 3600, "S", "round length in seconds (default 120)"),
+        NCI_CLI_TEXT_FLAG("name", &o->name, "NAME", "your name (default \"you\")"),
+        NCI_CLI_SWITCH_FLAG("netgraph", &o->netgraph, "start with the net graph shown (F1 toggles)"),
+        NCI_CLI_SWITCH_FLAG("software", &o->software, "use SDL's software renderer"),
+    };
+    const nci_cli_spec spec = {
+        .program = "demo-game",
+        .usage_line = "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
+                      "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
+                      "       demo-game --host [options]   (host a LAN game and play in it)",
+        .epilogue = "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard,\n"
+                    "      F1 net graph, Esc quits\n",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 2 : 1;
     }
+    o->bots = (int)bots;
+    o->duration_s = (double)duration_s;
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "modes.h"
 
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
@@ -24,148 +25,95 @@ bool demo_quit_requested(void) {
     return quit_requested != 0;
 }
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: demo-game                        lobby menu: LAN games, connect by address, host\n"
-            "       demo-game --connect HOST[:PORT]  join the lobby at HOST (port 7777 by default)\n"
-            "       demo-game --practice [...]       offline practice (see demo-game --practice --help)\n"
-            "network options:\n"
-            "  --host            host: embedded lobby and game server (ports 7777 and 7778)\n"
-            "  --lobby-port P    with --host: lobby port (default 7777; 0: any)\n"
-            "  --game-port P     with --host: game port (default 7778; 0: any)\n"
-            "  --bots N          with --host: server bots in the arena (default 3);\n"
-            "                    with --headless: number of bot clients (default 4)\n"
-            "  --name NAME       nickname (default \"player\", bots: NAME1, NAME2, ...)\n"
-            "  --headless        no window: bot clients (needs --connect)\n"
-            "  --duration S      stop after S seconds\n"
-            "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
-            "  --sim-latency MS  link conditioner, each direction: added latency\n"
-            "  --sim-jitter MS   ... jitter\n"
-            "  --sim-loss PCT    ... loss\n"
-            "  --sim-dup PCT     ... duplication\n"
-            "  --seed N          conditioner and bot seed (default 1)\n"
-            "  --no-lag-compensation  start with lag compensation off (F4 toggles)\n"
-            "  --range-coded     range-coded snapshots (the server, or --host, needs it too)\n"
-            "  --netgraph        start with the net graph shown\n"
-            "  --screenshot F    with --connect or --host: save the view after 4 s of play (.png/.bmp), exit\n"
-            "  --software        use SDL's software renderer\n"
-            "lobby security (the lobby speaks TLS; the host prints its certificate's pin):\n"
-            "  --pin HEX         with --connect: trust the lobby whose certificate has this SHA-256\n"
-            "                    pin (what the host prints; LAN games found by the menu are pinned\n"
-            "                    from their announcement, shown on the lobby screen)\n"
-            "  --ca FILE         with --connect: trust certificates from this CA (PEM) instead of\n"
-            "                    the system store; the name checked is HOST\n"
-            "  --insecure        plaintext lobby connections (and a plaintext lobby with --host)\n"
-            "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
-            "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n");
-}
-
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out) {
-    char *end = NULL;
-    if (!s || !s[0] || s[0] == '-') {
-        return false;
-    }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_pct(const char *s, float *out) {
-    char *end = NULL;
-    if (!s || !s[0]) {
-        return false;
-    }
-    double v = strtod(s, &end);
-    if (*end != '\0' || !(v >= 0.0 && v <= 100.0)) {
-        return false;
-    }
-    *out = (float)v;
-    return true;
-}
-
 static bool is_network_flag(const char *a) {
     static const char *const flags[] = {"--connect", "--host",       "--sim-latency", "--sim-jitter", "--sim-loss",
                                         "--sim-dup", "--stats",      "--lobby-port",  "--game-port",  "--insecure",
                                         "--pin",     "--ca"};
+    /* "--connect HOST" and "--connect=HOST" alike. */
+    size_t name_len = strcspn(a, "=");
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        if (strcmp(a, flags[i]) == 0) {
+        if (strlen(flags[i]) == name_len && strncmp(a, flags[i], name_len) == 0) {
             return true;
         }
     }
     return false;
 }
 
-/* Returns 0 to run, 1 for a usage error, 2 after --help. */
+static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value) {
+    *(const char **)flag->target = value;
+    return value[0] != '\0';
+}
+
+/* Reads the network flags into o. Returns 0 to run, 1 for a usage error
+ * (reason on stderr), 2 after --help. */
 static int parse_net_args(int argc, char **argv, demo_net_options *o) {
     memset(o, 0, sizeof *o);
     o->name = "player";
-    o->lobby_port = 7777;
-    o->game_port = 7778;
     o->seed = 1;
+    uint32_t bots = 0, duration_s = 0, lobby_port = 7777, game_port = 7778;
+    double loss_pct = 0.0, duplicate_pct = 0.0;
     bool bots_given = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long long v = 0;
-        bool takes = true;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 2;
-        } else if (strcmp(a, "--host") == 0 || strcmp(a, "--headless") == 0 || strcmp(a, "--software") == 0 ||
-                   strcmp(a, "--netgraph") == 0) {
-            o->host |= a[2] == 'h' && a[3] == 'o';
-            o->headless |= a[2] == 'h' && a[3] == 'e';
-            o->software |= a[2] == 's';
-            o->netgraph |= a[2] == 'n';
-            takes = false;
-        } else if (strcmp(a, "--connect") == 0 && val && val[0]) {
-            o->connect = val;
-        } else if (strcmp(a, "--name") == 0 && val && val[0]) {
-            o->name = val;
-        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, 64, &v)) {
-            o->bots = (int)v;
-            bots_given = true;
-        } else if (strcmp(a, "--duration") == 0 && parse_uint(val, 86400, &v)) {
-            o->duration_s = (double)v;
-        } else if (strcmp(a, "--stats") == 0 && val) {
-            o->stats = val;
-        } else if (strcmp(a, "--no-lag-compensation") == 0) {
-            o->no_lag_compensation = true;
-            takes = false;
-        } else if (strcmp(a, "--range-coded") == 0) {
-            o->range_coded = true;
-            takes = false;
-        } else if (strcmp(a, "--screenshot") == 0 && val) {
-            o->screenshot = val;
-        } else if (strcmp(a, "--sim-latency") == 0 && parse_uint(val, 10000, &v)) {
-            o->link.latency_ms = (uint32_t)v;
-        } else if (strcmp(a, "--sim-jitter") == 0 && parse_uint(val, 10000, &v)) {
-            o->link.jitter_ms = (uint32_t)v;
-        } else if (strcmp(a, "--sim-loss") == 0 && parse_pct(val, &o->link.loss_pct)) {
-        } else if (strcmp(a, "--sim-dup") == 0 && parse_pct(val, &o->link.duplicate_pct)) {
-        } else if (strcmp(a, "--lobby-port") == 0 && parse_uint(val, 65535, &v)) {
-            o->lobby_port = (uint16_t)v;
-        } else if (strcmp(a, "--game-port") == 0 && parse_uint(val, 65535, &v)) {
-            o->game_port = (uint16_t)v;
-        } else if (strcmp(a, "--seed") == 0 && parse_uint(val, UINT64_MAX, &v)) {
-            o->seed = v;
-        } else if (strcmp(a, "--insecure") == 0) {
-            o->trust.insecure = true;
-            takes = false;
-        } else if (strcmp(a, "--pin") == 0 && val && val[0]) {
-            o->trust.pin_text = val;
-        } else if (strcmp(a, "--ca") == 0 && val && val[0]) {
-            o->trust.ca_file = val;
-        } else {
-            fprintf(stderr, "demo-game: bad or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 1;
-        }
-        i += takes;
+    nci_cli_flag flags[] = {
+        NCI_CLI_CUSTOM_FLAG("connect", parse_nonempty_flag, &o->connect, "HOST[:PORT]",
+                            "join the lobby at HOST (port 7777 by default)"),
+        NCI_CLI_SWITCH_FLAG("host", &o->host, "host: embedded lobby and game server (ports 7777 and\n7778)"),
+        NCI_CLI_U32_FLAG("lobby-port", &lobby_port, 0, 65535, "P", "with --host: lobby port (default 7777; 0: any)"),
+        NCI_CLI_U32_FLAG("game-port", &game_port, 0, 65535, "P", "with --host: game port (default 7778; 0: any)"),
+        NCI_CLI_U32_FLAG("bots", &bots, 0, 64, "N",
+                         "with --host: server bots in the arena (default 3);\n"
+                         "with --headless: number of bot clients (default 4)"),
+        NCI_CLI_CUSTOM_FLAG("name", parse_nonempty_flag, &o->name, "NAME",
+                            "nickname (default \"player\", bots: NAME1, NAME2, ...)"),
+        NCI_CLI_SWITCH_FLAG("headless", &o->headless, "no window: bot clients (needs --connect)"),
+        NCI_CLI_U32_FLAG("duration", &duration_s, 0, 86400, "S", "stop after S seconds"),
+        NCI_CLI_TEXT_FLAG("stats", &o->stats, "FILE", "figures as JSON Lines, one a second ('-': stdout)"),
+        NCI_CLI_U32_FLAG("sim-latency", &o->link.latency_ms, 0, 10000, "MS",
+                         "link conditioner, each direction: added latency"),
+        NCI_CLI_U32_FLAG("sim-jitter", &o->link.jitter_ms, 0, 10000, "MS", "... jitter"),
+        NCI_CLI_DOUBLE_FLAG("sim-loss", &loss_pct, 0.0, 100.0, "PCT", "... loss"),
+        NCI_CLI_DOUBLE_FLAG("sim-dup", &duplicate_pct, 0.0, 100.0, "PCT", "... duplication"),
+        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N", "conditioner and bot seed (default 1)"),
+        NCI_CLI_SWITCH_FLAG("no-lag-compensation", &o->no_lag_compensation,
+                            "start with lag compensation off (F4 toggles)"),
+        NCI_CLI_SWITCH_FLAG("range-coded", &o->range_coded,
+                            "range-coded snapshots (the server, or --host, needs\nit too)"),
+        NCI_CLI_SWITCH_FLAG("netgraph", &o->netgraph, "start with the net graph shown"),
+        NCI_CLI_TEXT_FLAG("screenshot", &o->screenshot, "F",
+                          "with --connect or --host: save the view after 4 s of\nplay (.png/.bmp), exit"),
+        NCI_CLI_SWITCH_FLAG("software", &o->software, "use SDL's software renderer"),
+        NCI_CLI_CUSTOM_FLAG("pin", parse_nonempty_flag, &o->trust.pin_text, "HEX",
+                            "with --connect: trust the lobby whose certificate has\n"
+                            "this SHA-256 pin (what the host prints; LAN games found\n"
+                            "by the menu are pinned from their announcement, shown\n"
+                            "on the lobby screen)"),
+        NCI_CLI_CUSTOM_FLAG("ca", parse_nonempty_flag, &o->trust.ca_file, "FILE",
+                            "with --connect: trust certificates from this CA (PEM)\n"
+                            "instead of the system store; the name checked is HOST"),
+        NCI_CLI_SWITCH_FLAG("insecure", &o->trust.insecure,
+                            "plaintext lobby connections (and a plaintext lobby\nwith --host)"),
+    };
+    flags[4].seen = &bots_given;
+    const nci_cli_spec spec = {
+        .program = "demo-game",
+        .usage_line = "usage: demo-game                        lobby menu: LAN games, connect by address, host\n"
+                      "       demo-game --connect HOST[:PORT]  join the lobby at HOST (port 7777 by default)\n"
+                      "       demo-game --practice [...]       offline practice (see demo-game --practice --help)",
+        .preamble = "network options (the lobby speaks TLS; the host prints its certificate's pin):\n",
+        .epilogue = "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
+                    "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 2 : 1;
     }
+    o->bots = (int)bots;
+    o->duration_s = (double)duration_s;
+    o->lobby_port = (uint16_t)lobby_port;
+    o->game_port = (uint16_t)game_port;
+    o->link.loss_pct = (float)loss_pct;
+    o->link.duplicate_pct = (float)duplicate_pct;
     if (!o->connect && !o->headless) {
         o->host = true;
     }

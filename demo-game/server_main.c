@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "netcore/netcore.h"
 #include "server.h"
 #include "sim.h"
@@ -22,39 +23,6 @@ static volatile sig_atomic_t quit_requested = 0;
 static void on_signal(int sig) {
     (void)sig;
     quit_requested = 1;
-}
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: demo-server [options]\n"
-                 "  --lobby-port P    TCP lobby and UDP discovery port (default 7777, 0: any)\n"
-                 "  --game-port P     UDP game port (default 7778, 0: any)\n"
-                 "  --bind IP         listen on this IPv4 address only (default: every interface)\n"
-                 "  --tick-rate HZ    simulation rate (default 60)\n"
-                 "  --max-players N   players at most, 1..64 (default 16)\n"
-                 "  --bots N          server bots filling empty seats, 0..64 (default 0)\n"
-                 "  --round S         round length in seconds (default 120)\n"
-                 "  --seed N          world seed (default 1)\n"
-                 "  --name NAME       lobby name shown by LAN discovery\n"
-                 "  --stats FILE      figures as JSON Lines, one a second ('-': stdout)\n"
-                 "  --duration S      stop after S seconds (default: until Ctrl-C)\n"
-                 "  --quiet           no log lines\n"
-                 "  --range-coded     range-coded snapshots (clients need --range-coded too)\n"
-                 "  --tls-cert FILE   the lobby's TLS certificate (PEM; default: a self-signed one made\n"
-                 "                    on first run in $XDG_CONFIG_HOME/netcore-demo or ~/.config/netcore-demo)\n"
-                 "  --tls-key FILE    its private key (PEM), with --tls-cert\n"
-                 "  --insecure        plaintext lobby (players need --insecure too); with --register:\n"
-                 "                    register in plaintext\n"
-                 "game server only, under a separate lobby (netcore-lobby):\n"
-                 "  --register HOST:PORT     register with that lobby instead of running one\n"
-                 "  --key-file FILE          the lobby's key as 64 hex digits (netcore-lobby --generate-key)\n"
-                 "  --key-hex HEX            the key itself\n"
-                 "  --game-address HOST:PORT address players are sent to (default: the --bind IP, or\n"
-                 "                           the lobby's host, with the game port)\n"
-                 "  --capacity N             players announced to the lobby (default --max-players)\n"
-                 "  --lobby-ca FILE          trust the lobby's certificate by this CA (PEM) instead of\n"
-                 "                           the system store; the name checked is HOST of --register\n"
-                 "  --lobby-pin HEX          trust the lobby's certificate by its SHA-256 pin instead\n"
-                 "                           (netcore-lobby prints it)\n");
 }
 
 /* The key as netcore-lobby reads it: 64 hex digits, from a file or the
@@ -80,122 +48,151 @@ static bool load_key(const char *file, const char *hex, uint8_t key[NETCORE_TOKE
     return ok;
 }
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out) {
-    char *end = NULL;
-    if (!s || !s[0] || s[0] == '-') {
-        return false;
+/* What the command line sets beside the server config. */
+typedef struct server_args {
+    const char *stats_path;
+    const char *key_file;
+    const char *key_hex;
+    const char *register_text;
+    const char *tls_cert;
+    const char *tls_key;
+    demo_trust_options trust;
+    uint32_t duration_s;
+    uint32_t lobby_port;
+    uint32_t game_port;
+    bool range_coded;
+} server_args;
+
+/* --bind and --game-address: an IPv4 address (port optional for --bind). */
+static bool parse_ipv4_flag(const nci_cli_flag *flag, const char *value) {
+    netcore_address *out = flag->target;
+    return netcore_address_parse(value, 0, out) == NETCORE_OK && out->family == NETCORE_ADDRESS_IPV4;
+}
+
+static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value) {
+    *(const char **)flag->target = value;
+    return value[0] != '\0';
+}
+
+/* Reads the flags into cfg and args. Returns 0 to run, 1 after --help, 2 on a
+ * bad command line (reason and usage on stderr). */
+static int parse_server_args(int argc, char **argv, demo_server_config *cfg, server_args *args) {
+    memset(args, 0, sizeof *args);
+    args->lobby_port = cfg->lobby_port;
+    args->game_port = cfg->game_port;
+    const nci_cli_flag flags[] = {
+        NCI_CLI_U32_FLAG("lobby-port", &args->lobby_port, 0, 65535, "P",
+                         "TCP lobby and UDP discovery port (default 7777, 0: any)"),
+        NCI_CLI_U32_FLAG("game-port", &args->game_port, 0, 65535, "P", "UDP game port (default 7778, 0: any)"),
+        NCI_CLI_CUSTOM_FLAG("bind", parse_ipv4_flag, &cfg->bind, "IP",
+                            "listen on this IPv4 address only (default: every interface)"),
+        NCI_CLI_U32_FLAG("tick-rate", &cfg->tick_rate_hz, 1, 1000, "HZ", "simulation rate (default 60)"),
+        NCI_CLI_U32_FLAG("max-players", &cfg->max_players, 1, DEMO_MAX_PLAYERS, "N",
+                         "players at most, 1..64 (default 16)"),
+        NCI_CLI_U32_FLAG("bots", &cfg->bots, 0, DEMO_MAX_PLAYERS, "N",
+                         "server bots filling empty seats, 0..64 (default 0)"),
+        NCI_CLI_U32_FLAG("round", &cfg->round_s, 1, 3600, "S", "round length in seconds (default 120)"),
+        NCI_CLI_U64_FLAG("seed", &cfg->seed, 0, UINT64_MAX, "N", "world seed (default 1)"),
+        NCI_CLI_CUSTOM_FLAG("name", parse_nonempty_flag, &cfg->lobby_name, "NAME",
+                            "lobby name shown by LAN discovery"),
+        NCI_CLI_TEXT_FLAG("stats", &args->stats_path, "FILE",
+                          "figures as JSON Lines, one a second ('-': stdout)"),
+        NCI_CLI_U32_FLAG("duration", &args->duration_s, 0, 86400 * 365, "S",
+                         "stop after S seconds (default: until Ctrl-C)"),
+        NCI_CLI_SWITCH_FLAG("quiet", &cfg->quiet, "no log lines"),
+        NCI_CLI_SWITCH_FLAG("range-coded", &args->range_coded,
+                            "range-coded snapshots (clients need --range-coded too)"),
+        NCI_CLI_TEXT_FLAG("tls-cert", &args->tls_cert, "FILE",
+                          "the lobby's TLS certificate (PEM; default: a self-signed\n"
+                          "one made on first run in $XDG_CONFIG_HOME/netcore-demo\n"
+                          "or ~/.config/netcore-demo)"),
+        NCI_CLI_TEXT_FLAG("tls-key", &args->tls_key, "FILE", "its private key (PEM), with --tls-cert"),
+        NCI_CLI_SWITCH_FLAG("insecure", &args->trust.insecure,
+                            "plaintext lobby (players need --insecure too); with\n"
+                            "--register: register in plaintext"),
+        NCI_CLI_TEXT_FLAG("register", &args->register_text, "HOST:PORT",
+                            "game server only, under a separate lobby\n"
+                            "(netcore-lobby): register with that lobby instead of\n"
+                            "running one"),
+        NCI_CLI_TEXT_FLAG("key-file", &args->key_file, "FILE",
+                          "with --register: the lobby's key as 64 hex digits\n"
+                          "(netcore-lobby --generate-key)"),
+        NCI_CLI_TEXT_FLAG("key-hex", &args->key_hex, "HEX", "with --register: the key itself"),
+        NCI_CLI_CUSTOM_FLAG("game-address", parse_ipv4_flag, &cfg->game_address, "HOST:PORT",
+                            "with --register: address players are sent to (default:\n"
+                            "the --bind IP, or the lobby's host, with the game port)"),
+        NCI_CLI_U32_FLAG("capacity", &cfg->capacity, 1, DEMO_MAX_PLAYERS, "N",
+                         "with --register: players announced to the lobby\n(default --max-players)"),
+        NCI_CLI_TEXT_FLAG("lobby-ca", &args->trust.ca_file, "FILE",
+                          "with --register: trust the lobby's certificate by this\n"
+                          "CA (PEM) instead of the system store; the name checked\n"
+                          "is HOST of --register"),
+        NCI_CLI_TEXT_FLAG("lobby-pin", &args->trust.pin_text, "HEX",
+                          "with --register: trust the lobby's certificate by its\n"
+                          "SHA-256 pin instead (netcore-lobby prints it)"),
+    };
+    const nci_cli_spec spec = {
+        .program = "demo-server",
+        .usage_line = "usage: demo-server [options]",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 1 : 2;
     }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > max) {
-        return false;
+    cfg->lobby_port = (uint16_t)args->lobby_port;
+    cfg->game_port = (uint16_t)args->game_port;
+    if (args->range_coded) {
+        cfg->snapshot_format = NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
     }
-    *out = v;
-    return true;
+    if (args->register_text && netcore_address_parse(args->register_text, 7777, &cfg->register_lobby) != NETCORE_OK) {
+        fprintf(stderr, "demo-server: bad value for --register: '%s'\n", args->register_text);
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
+    }
+    if (!args->register_text != (!args->key_file && !args->key_hex) || (args->key_file && args->key_hex)) {
+        fprintf(stderr, "demo-server: --register needs exactly one of --key-file and --key-hex, and they "
+                        "need --register\n");
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
+    }
+    if (!args->register_text && (cfg->game_address.family != NETCORE_ADDRESS_NONE || cfg->capacity)) {
+        fprintf(stderr, "demo-server: --game-address and --capacity go with --register\n");
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
+    }
+    if (!args->tls_cert != !args->tls_key || (args->register_text && args->tls_cert) ||
+        (!args->register_text && (args->trust.ca_file || args->trust.pin_text))) {
+        fprintf(stderr, "demo-server: --tls-cert and --tls-key go together, without --register; "
+                        "--lobby-ca and --lobby-pin go with --register\n");
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
+    }
+    if (args->tls_cert && args->trust.insecure) {
+        fprintf(stderr, "demo-server: --insecure and --tls-cert exclude each other\n");
+        return 2;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
     demo_server_config cfg;
     demo_server_config_default(&cfg);
-    const char *stats_path = NULL;
-    const char *key_file = NULL;
-    const char *key_hex = NULL;
-    const char *register_text = NULL;
-    const char *tls_cert = NULL;
-    const char *tls_key = NULL;
-    demo_trust_options trust_options;
-    memset(&trust_options, 0, sizeof trust_options);
-    double duration_s = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        unsigned long long v = 0;
-        bool takes = true;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--quiet") == 0) {
-            cfg.quiet = true;
-            takes = false;
-        } else if (strcmp(a, "--range-coded") == 0) {
-            cfg.snapshot_format = NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
-            takes = false;
-        } else if (strcmp(a, "--insecure") == 0) {
-            trust_options.insecure = true;
-            takes = false;
-        } else if (strcmp(a, "--tls-cert") == 0 && val) {
-            tls_cert = val;
-        } else if (strcmp(a, "--tls-key") == 0 && val) {
-            tls_key = val;
-        } else if (strcmp(a, "--lobby-ca") == 0 && val) {
-            trust_options.ca_file = val;
-        } else if (strcmp(a, "--lobby-pin") == 0 && val) {
-            trust_options.pin_text = val;
-        } else if (strcmp(a, "--lobby-port") == 0 && parse_uint(val, 65535, &v)) {
-            cfg.lobby_port = (uint16_t)v;
-        } else if (strcmp(a, "--game-port") == 0 && parse_uint(val, 65535, &v)) {
-            cfg.game_port = (uint16_t)v;
-        } else if (strcmp(a, "--bind") == 0 && val && netcore_address_parse(val, 0, &cfg.bind) == NETCORE_OK &&
-                   cfg.bind.family == NETCORE_ADDRESS_IPV4) {
-        } else if (strcmp(a, "--tick-rate") == 0 && parse_uint(val, 1000, &v) && v > 0) {
-            cfg.tick_rate_hz = (uint32_t)v;
-        } else if (strcmp(a, "--max-players") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v) && v > 0) {
-            cfg.max_players = (uint32_t)v;
-        } else if (strcmp(a, "--bots") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v)) {
-            cfg.bots = (uint32_t)v;
-        } else if (strcmp(a, "--round") == 0 && parse_uint(val, 3600, &v) && v > 0) {
-            cfg.round_s = (uint32_t)v;
-        } else if (strcmp(a, "--seed") == 0 && parse_uint(val, UINT64_MAX, &v)) {
-            cfg.seed = v;
-        } else if (strcmp(a, "--name") == 0 && val && val[0]) {
-            cfg.lobby_name = val;
-        } else if (strcmp(a, "--stats") == 0 && val) {
-            stats_path = val;
-        } else if (strcmp(a, "--duration") == 0 && parse_uint(val, 86400 * 365, &v)) {
-            duration_s = (double)v;
-        } else if (strcmp(a, "--register") == 0 && val &&
-                   netcore_address_parse(val, 7777, &cfg.register_lobby) == NETCORE_OK) {
-            register_text = val;
-        } else if (strcmp(a, "--key-file") == 0 && val) {
-            key_file = val;
-        } else if (strcmp(a, "--key-hex") == 0 && val) {
-            key_hex = val;
-        } else if (strcmp(a, "--game-address") == 0 && val &&
-                   netcore_address_parse(val, 0, &cfg.game_address) == NETCORE_OK &&
-                   cfg.game_address.family == NETCORE_ADDRESS_IPV4) {
-        } else if (strcmp(a, "--capacity") == 0 && parse_uint(val, DEMO_MAX_PLAYERS, &v) && v > 0) {
-            cfg.capacity = (uint32_t)v;
-        } else {
-            fprintf(stderr, "demo-server: bad or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-        i += takes;
+    server_args args;
+    int parsed = parse_server_args(argc, argv, &cfg, &args);
+    if (parsed != 0) {
+        return parsed == 1 ? 0 : 2;
     }
-    if (!register_text != (!key_file && !key_hex) || (key_file && key_hex)) {
-        fprintf(stderr, "demo-server: --register needs exactly one of --key-file and --key-hex, and they "
-                        "need --register\n");
-        usage(stderr);
+    if (args.register_text && !load_key(args.key_file, args.key_hex, cfg.key)) {
         return 2;
     }
-    if (!register_text && (cfg.game_address.family != NETCORE_ADDRESS_NONE || cfg.capacity)) {
-        fprintf(stderr, "demo-server: --game-address and --capacity go with --register\n");
-        usage(stderr);
-        return 2;
-    }
-    if (register_text && !load_key(key_file, key_hex, cfg.key)) {
-        return 2;
-    }
-    if (!tls_cert != !tls_key || (register_text && tls_cert) ||
-        (!register_text && (trust_options.ca_file || trust_options.pin_text))) {
-        fprintf(stderr, "demo-server: --tls-cert and --tls-key go together, without --register; "
-                        "--lobby-ca and --lobby-pin go with --register\n");
-        usage(stderr);
-        return 2;
-    }
-    if (tls_cert && trust_options.insecure) {
-        fprintf(stderr, "demo-server: --insecure and --tls-cert exclude each other\n");
-        return 2;
-    }
+    const char *stats_path = args.stats_path;
+    const char *register_text = args.register_text;
+    const char *tls_cert = args.tls_cert;
+    const char *tls_key = args.tls_key;
+    demo_trust_options trust_options = args.trust;
+    double duration_s = (double)args.duration_s;
     /* The lobby's certificate, or how the remote lobby is trusted. */
     demo_host_identity identity;
     demo_trust register_trust;

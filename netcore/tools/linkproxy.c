@@ -10,7 +10,7 @@
 #include "netcore/transport.h"
 #include "transport/relay.h"
 #include "platform/signals.h"
-#include "tool_args.h"
+#include "cli_args.h"
 
 #define EXIT_USAGE 2
 #define MAX_DELAY_MS 3600000u
@@ -35,9 +35,29 @@ typedef enum param {
 
 typedef enum scope { SCOPE_BOTH, SCOPE_UP, SCOPE_DOWN, SCOPE_COUNT } scope;
 
-static const char *const param_names[PARAM_COUNT] = {
-    "latency", "jitter", "loss", "dup", "reorder", "reorder-delay", "bandwidth", "corrupt"};
-static const char *const scope_prefixes[SCOPE_COUNT] = {"", "up-", "down-"};
+/* Flag names by parameter and scope: "--NAME", "--up-NAME", "--down-NAME". */
+static const char *const param_flags[PARAM_COUNT][SCOPE_COUNT] = {
+    {"latency", "up-latency", "down-latency"},
+    {"jitter", "up-jitter", "down-jitter"},
+    {"loss", "up-loss", "down-loss"},
+    {"dup", "up-dup", "down-dup"},
+    {"reorder", "up-reorder", "down-reorder"},
+    {"reorder-delay", "up-reorder-delay", "down-reorder-delay"},
+    {"bandwidth", "up-bandwidth", "down-bandwidth"},
+    {"corrupt", "up-corrupt", "down-corrupt"},
+};
+/* Value label and help of the flags for both directions (the usage lists only those). */
+static const char *const param_labels[PARAM_COUNT] = {"MS", "MS", "PCT", "PCT", "PCT", "MS", "KBPS", "PCT"};
+static const char *const param_help[PARAM_COUNT] = {
+    "delay (0..3600000)",
+    "uniform +/- around the latency (0..3600000)",
+    "drop probability (0..100)",
+    "duplication probability (0..100)",
+    "hold-back probability, so later ones overtake\n(0..100)",
+    "hold-back time (default max(10, 2 * jitter))",
+    "rate cap in kilobits/s, 0 = none; a datagram that\nwould queue more than 1 s behind it is dropped",
+    "probability of altering one random byte (0..100)",
+};
 
 typedef struct options {
     const char *listen_text;
@@ -53,140 +73,99 @@ typedef struct options {
     double value[SCOPE_COUNT][PARAM_COUNT];
 } options;
 
-static void print_usage(FILE *out)
-{
-    fprintf(out,
-            "usage: netcore-linkproxy --listen ADDR:PORT --forward ADDR:PORT [options]\n"
-            "\n"
-            "Relays UDP datagrams from clients (sent to --listen) to --forward and the\n"
-            "replies back, impairing both directions. Each client gets its own source\n"
-            "address towards the target. On exit (time up, SIGINT, SIGTERM) prints one\n"
-            "JSON object with what was forwarded, dropped, duplicated and reordered.\n"
-            "\n"
-            "Impairments (applied to each direction; one-way figures):\n"
-            "  --latency MS          delay                                  (0..%u)\n"
-            "  --jitter MS           uniform +/- around the latency         (0..%u)\n"
-            "  --loss PCT            drop probability                       (0..100)\n"
-            "  --dup PCT             duplication probability                (0..100)\n"
-            "  --reorder PCT         hold-back probability, so later ones overtake (0..100)\n"
-            "  --reorder-delay MS    hold-back time (default max(10, 2 * jitter))\n"
-            "  --bandwidth KBPS      rate cap in kilobits/s, 0 = none; a datagram that\n"
-            "                        would queue more than 1 s behind it is dropped\n"
-            "  --corrupt PCT         probability of altering one random byte (0..100)\n"
-            "  --preset NAME         perfect, lan, wifi, 4g or bad as a starting point\n"
-            "Per direction (override the above): --up-NAME and --down-NAME for every\n"
-            "  impairment, e.g. --up-latency 40 --down-loss 5 --up-bandwidth 256.\n"
-            "  up = client -> forward target, down = target -> client.\n"
-            "\n"
-            "Other options:\n"
-            "  --seed N              seed of every random decision (default 1)\n"
-            "  --seconds S           run time, decimals allowed; 0 = until SIGINT/SIGTERM (default 0)\n"
-            "  --max-sessions N      clients served at once (default 256)\n"
-            "  --session-timeout MS  a silent client's session is closed (default 60000)\n"
-            "  --bind ADDR           local address of the sockets towards the target\n"
-            "  --verbose             log sessions to stderr\n"
-            "  --help                this text\n"
-            "Flags take their value as the next argument or after '='.\n",
-            MAX_DELAY_MS, MAX_DELAY_MS);
-}
+static const char usage_preamble[] =
+    "\n"
+    "Relays UDP datagrams from clients (sent to --listen) to --forward and the\n"
+    "replies back, impairing both directions. Each client gets its own source\n"
+    "address towards the target. On exit (time up, SIGINT, SIGTERM) prints one\n"
+    "JSON object with what was forwarded, dropped, duplicated and reordered.\n"
+    "Impairments apply to each direction (one-way figures); --preset is the\n"
+    "starting point the other flags change.\n"
+    "\n";
+static const char usage_epilogue[] =
+    "Per direction (override the above): --up-NAME and --down-NAME for every\n"
+    "  impairment, e.g. --up-latency 40 --down-loss 5 --up-bandwidth 256.\n"
+    "  up = client -> forward target, down = target -> client.\n";
 
-/* Integer milliseconds and kbps; percentages may have decimals. */
-static bool parse_param(param p, const char *text, double *out)
+/* Integer milliseconds and kbps (percentages are plain double flags). */
+static bool parse_whole_param(const nci_cli_flag *flag, const char *text)
 {
-    if (p == PARAM_LOSS || p == PARAM_DUP || p == PARAM_REORDER || p == PARAM_CORRUPT)
-        return tool_parse_double(text, 0.0, 100.0, out);
-    uint32_t value;
-    if (!tool_parse_u32(text, p == PARAM_BANDWIDTH ? MAX_BANDWIDTH_KBPS : MAX_DELAY_MS, &value))
+    uint64_t value;
+    if (!nci_cli_parse_u64(text, 0, flag->max_u, &value))
         return false;
-    *out = value;
+    *(double *)flag->target = (double)value;
     return true;
 }
 
-/* Matches "--NAME" against the impairment flags; false if it is none of them. */
-static bool find_param_flag(const char *name, scope *out_scope, param *out_param)
+/* The flag of parameter p in scope s, writing opts->value[s][p] and has[s][p]. */
+static nci_cli_flag param_flag(options *opts, param p, scope s)
 {
-    for (int s = SCOPE_COUNT - 1; s >= 0; s--) {
-        size_t prefix_len = strlen(scope_prefixes[s]);
-        if (strncmp(name, scope_prefixes[s], prefix_len) != 0)
-            continue;
-        for (int p = 0; p < PARAM_COUNT; p++) {
-            if (strcmp(name + prefix_len, param_names[p]) == 0) {
-                *out_scope = (scope)s;
-                *out_param = (param)p;
-                return true;
-            }
-        }
-    }
-    return false;
+    bool percent = p == PARAM_LOSS || p == PARAM_DUP || p == PARAM_REORDER || p == PARAM_CORRUPT;
+    nci_cli_flag flag = {
+        .name = param_flags[p][s],
+        .kind = percent ? NCI_CLI_DOUBLE : NCI_CLI_CUSTOM,
+        .target = &opts->value[s][p],
+        .max_u = p == PARAM_BANDWIDTH ? MAX_BANDWIDTH_KBPS : MAX_DELAY_MS,
+        .min_d = 0.0,
+        .max_d = 100.0,
+        .parse = parse_whole_param,
+        .seen = &opts->has[s][p],
+        .value_name = param_labels[p],
+        .help = s == SCOPE_BOTH ? param_help[p] : NULL,
+    };
+    return flag;
 }
 
-static bool usage_error(const char *fmt, const char *what)
-{
-    return tool_usage_error("netcore-linkproxy", print_usage, fmt, what);
-}
+enum { OTHER_FLAG_COUNT = 9, FLAG_COUNT = OTHER_FLAG_COUNT + PARAM_COUNT * SCOPE_COUNT };
 
-/* Fills opts from argv. Returns false on a bad command line (after printing
- * the reason and the usage on stderr); *out_help is set by --help. */
-static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
+/* Fills opts from argv. Returns 0 to run, 1 after --help (usage on stdout), 2
+ * on a bad command line (reason and usage on stderr). spec and flags are the
+ * caller's, so later checks can print the same usage. */
+static int parse_args(int argc, char **argv, options *opts, nci_cli_spec *spec,
+                      nci_cli_flag flags[FLAG_COUNT])
 {
     memset(opts, 0, sizeof *opts);
     opts->seed = 1;
     opts->max_sessions = 256;
     opts->session_timeout_ms = 60000;
-    *out_help = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        char name[64];
-        const char *eq;
-        if (!tool_split_flag(arg, name, sizeof name, &eq))
-            return usage_error(strncmp(arg, "--", 2) == 0 ? "unknown flag '%s'" : "unexpected argument '%s'",
-                               arg);
-        if (strcmp(name, "help") == 0) {
-            *out_help = true;
-            return true;
-        }
-        if (strcmp(name, "verbose") == 0) {
-            if (eq)
-                return usage_error("--verbose takes no value: '%s'", arg);
-            opts->verbose = true;
-            continue;
-        }
-        const char *value = tool_flag_value(argc, argv, &i, eq);
-        if (!value)
-            return usage_error("missing value for '%s'", arg);
-
-        scope s;
-        param p;
-        bool ok = true;
-        if (find_param_flag(name, &s, &p)) {
-            ok = parse_param(p, value, &opts->value[s][p]);
-            opts->has[s][p] = ok;
-        } else if (strcmp(name, "listen") == 0) {
-            opts->listen_text = value;
-        } else if (strcmp(name, "forward") == 0) {
-            opts->forward_text = value;
-        } else if (strcmp(name, "bind") == 0) {
-            opts->bind_text = value;
-        } else if (strcmp(name, "preset") == 0) {
-            opts->preset_text = value;
-        } else if (strcmp(name, "seed") == 0) {
-            ok = tool_parse_u64(value, UINT64_MAX, &opts->seed);
-        } else if (strcmp(name, "seconds") == 0) {
-            ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
-        } else if (strcmp(name, "max-sessions") == 0) {
-            ok = tool_parse_u32(value, 1u << 20, &opts->max_sessions) && opts->max_sessions > 0;
-        } else if (strcmp(name, "session-timeout") == 0) {
-            ok = tool_parse_u32(value, MAX_DELAY_MS, &opts->session_timeout_ms) &&
-                 opts->session_timeout_ms > 0;
-        } else {
-            return usage_error("unknown flag '%s'", arg);
-        }
-        if (!ok)
-            return usage_error("bad value for '%s'", arg);
+    const nci_cli_flag others[OTHER_FLAG_COUNT] = {
+        NCI_CLI_TEXT_FLAG("listen", &opts->listen_text, "ADDR:PORT", "where clients send (port 0: any)"),
+        NCI_CLI_TEXT_FLAG("forward", &opts->forward_text, "ADDR:PORT", "the target, e.g. a game server"),
+        NCI_CLI_TEXT_FLAG("preset", &opts->preset_text, "NAME",
+                          "perfect, lan, wifi, 4g or bad as a starting point"),
+        NCI_CLI_U64_FLAG("seed", &opts->seed, 0, UINT64_MAX, "N", "seed of every random decision (default 1)"),
+        NCI_CLI_DOUBLE_FLAG("seconds", &opts->seconds, 0.0, 1e9, "S",
+                            "run time, decimals allowed; 0 = until SIGINT/SIGTERM\n(default 0)"),
+        NCI_CLI_U32_FLAG("max-sessions", &opts->max_sessions, 1, 1u << 20, "N",
+                         "clients served at once (default 256)"),
+        NCI_CLI_U32_FLAG("session-timeout", &opts->session_timeout_ms, 1, MAX_DELAY_MS, "MS",
+                         "a silent client's session is closed (default 60000)"),
+        NCI_CLI_TEXT_FLAG("bind", &opts->bind_text, "ADDR", "local address of the sockets towards the target"),
+        NCI_CLI_SWITCH_FLAG("verbose", &opts->verbose, "log sessions to stderr"),
+    };
+    size_t count = 0;
+    for (size_t i = 0; i < OTHER_FLAG_COUNT; i++)
+        flags[count++] = others[i];
+    for (int s = 0; s < SCOPE_COUNT; s++)
+        for (int p = 0; p < PARAM_COUNT; p++)
+            flags[count++] = param_flag(opts, (param)p, (scope)s);
+    *spec = (nci_cli_spec){
+        .program = "netcore-linkproxy",
+        .usage_line = "usage: netcore-linkproxy --listen ADDR:PORT --forward ADDR:PORT [options]",
+        .preamble = usage_preamble,
+        .epilogue = usage_epilogue,
+        .flags = flags,
+        .flag_count = count,
+    };
+    nci_cli_status status = nci_cli_parse(spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK)
+        return status == NCI_CLI_HELP ? 1 : EXIT_USAGE;
+    if (!opts->listen_text || !opts->forward_text) {
+        fprintf(stderr, "netcore-linkproxy: --listen and --forward are required\n");
+        nci_cli_print_usage(spec, stderr);
+        return EXIT_USAGE;
     }
-    if (!opts->listen_text || !opts->forward_text)
-        return usage_error("%s", "--listen and --forward are required");
-    return true;
+    return 0;
 }
 
 static bool find_preset(const char *name, netcore_link_preset *out_preset)
@@ -281,28 +260,39 @@ static void print_summary(const options *opts, const nci_relay_config *cfg,
 /* Main                                                                 */
 /* ------------------------------------------------------------------ */
 
-static bool parse_address_flag(const char *flag, const char *text, netcore_address *out)
+/* "netcore-linkproxy: <fmt with what>" and the usage on stderr; returns false. */
+static bool usage_error(const nci_cli_spec *spec, const char *fmt, const char *what)
+{
+    fprintf(stderr, "netcore-linkproxy: ");
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+    nci_cli_print_usage(spec, stderr);
+    return false;
+}
+
+static bool parse_address_flag(const nci_cli_spec *spec, const char *flag, const char *text,
+                               netcore_address *out)
 {
     if (netcore_address_parse(text, 0, out) == NETCORE_OK)
         return true;
     fprintf(stderr, "netcore-linkproxy: bad address for --%s: '%s'\n", flag, text);
-    print_usage(stderr);
+    nci_cli_print_usage(spec, stderr);
     return false;
 }
 
 /* Turns options into a relay config; false (usage printed) on a bad value. */
-static bool make_config(const options *opts, nci_relay_config *cfg)
+static bool make_config(const nci_cli_spec *spec, const options *opts, nci_relay_config *cfg)
 {
     nci_relay_config_default(cfg);
     netcore_link_preset preset = NETCORE_LINK_PERFECT;
     if (opts->preset_text && !find_preset(opts->preset_text, &preset))
-        return usage_error("unknown preset '%s'", opts->preset_text);
-    if (!parse_address_flag("listen", opts->listen_text, &cfg->listen) ||
-        !parse_address_flag("forward", opts->forward_text, &cfg->forward))
+        return usage_error(spec, "unknown preset '%s'", opts->preset_text);
+    if (!parse_address_flag(spec, "listen", opts->listen_text, &cfg->listen) ||
+        !parse_address_flag(spec, "forward", opts->forward_text, &cfg->forward))
         return false;
     if (cfg->forward.port == 0)
-        return usage_error("--forward needs a port: '%s'", opts->forward_text);
-    if (opts->bind_text && !parse_address_flag("bind", opts->bind_text, &cfg->upstream_bind))
+        return usage_error(spec, "--forward needs a port: '%s'", opts->forward_text);
+    if (opts->bind_text && !parse_address_flag(spec, "bind", opts->bind_text, &cfg->upstream_bind))
         return false;
     cfg->upstream = build_profile(opts, preset, SCOPE_UP);
     cfg->downstream = build_profile(opts, preset, SCOPE_DOWN);
@@ -317,15 +307,13 @@ static bool make_config(const options *opts, nci_relay_config *cfg)
 int main(int argc, char **argv)
 {
     options opts;
-    bool help = false;
-    if (!parse_args(argc, argv, &opts, &help))
-        return EXIT_USAGE;
-    if (help) {
-        print_usage(stdout);
-        return 0;
-    }
+    nci_cli_spec spec;
+    nci_cli_flag flags[FLAG_COUNT];
+    int parsed = parse_args(argc, argv, &opts, &spec, flags);
+    if (parsed != 0)
+        return parsed == 1 ? 0 : EXIT_USAGE;
     nci_relay_config cfg;
-    if (!make_config(&opts, &cfg))
+    if (!make_config(&spec, &opts, &cfg))
         return EXIT_USAGE;
 
     nci_relay *relay = NULL;
@@ -335,7 +323,7 @@ int main(int argc, char **argv)
         if (result != NETCORE_ERR_INVALID_ARGUMENT)
             return 1;
         /* Flags that parse but do not fit together, e.g. --bind of another family. */
-        print_usage(stderr);
+        nci_cli_print_usage(&spec, stderr);
         return EXIT_USAGE;
     }
     netcore_address listen_address;

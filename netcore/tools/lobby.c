@@ -14,7 +14,7 @@
 #include "netcore/netcore.h"
 #include "netcore/token.h"
 #include "platform/signals.h"
-#include "tool_args.h"
+#include "cli_args.h"
 
 #define EXIT_USAGE 2
 #define POLL_SLICE_MS 250u
@@ -49,60 +49,113 @@ typedef struct options {
     bool verbose;
 } options;
 
+/* --bind, repeatable up to NETCORE_LOBBY_MAX_LISTEN times. */
+static bool parse_bind(const nci_cli_flag *flag, const char *value)
+{
+    options *opts = flag->target;
+    if (opts->bind_count == NETCORE_LOBBY_MAX_LISTEN) {
+        fprintf(stderr, "netcore-lobby: too many '--bind' flags (at most %d)\n", NETCORE_LOBBY_MAX_LISTEN);
+        return false;
+    }
+    opts->bind_text[opts->bind_count++] = value;
+    return true;
+}
+
+enum { FLAG_COUNT = 25 };
+/* NETCORE_LOBBY_MAX_LISTEN as text, for the usage. */
+#define LOBBY_TEXT_OF(x) #x
+#define LOBBY_NUMBER_TEXT(x) LOBBY_TEXT_OF(x)
+
+/* The flag table over opts; the same table prints the usage. */
+static nci_cli_spec lobby_spec(options *opts, nci_cli_flag flags[FLAG_COUNT])
+{
+    const nci_cli_flag table[] = {
+        NCI_CLI_TEXT_FLAG("game-address", &opts->game_address_text, "HOST:PORT",
+                          "game server written in connect tokens (required)"),
+        NCI_CLI_TEXT_FLAG("key-file", &opts->key_file, "FILE", "file holding the 32-byte key as 64 hex digits"),
+        NCI_CLI_TEXT_FLAG("key-hex", &opts->key_hex, "HEX", "the key as 64 hex digits"),
+        NCI_CLI_U32_FLAG("port", &opts->port, 0, 65535, "N",
+                         "TCP port (default 7777; 0 picks a free one per address)"),
+        NCI_CLI_CUSTOM_FLAG("bind", parse_bind, opts, "ADDR",
+                            "address to listen on, repeatable up to " LOBBY_NUMBER_TEXT(NETCORE_LOBBY_MAX_LISTEN) "\n"
+                            "(default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)"),
+        NCI_CLI_U32_FLAG("token-lifetime", &opts->token_lifetime_s, 1, 86400, "S",
+                         "connect token lifetime in seconds (default 30)"),
+        NCI_CLI_U32_FLAG("max-connections", &opts->max_connections, 1, 65536, "N", "default 256"),
+        NCI_CLI_U32_FLAG("max-connections-per-ip", &opts->max_connections_per_ip, 0, 65536, "N",
+                         "open connections from one IP (default 0: no limit;\n4..16 on a public lobby)"),
+        NCI_CLI_U32_FLAG("max-rooms", &opts->max_rooms, 1, 65536, "N", "default 128"),
+        NCI_CLI_U32_FLAG("max-game-servers", &opts->max_game_servers, 0, 4096, "N",
+                         "game servers that may register with the key (default 16;\n"
+                         "0: none, every match goes to --game-address)"),
+        NCI_CLI_U32_FLAG("game-server-timeout", &opts->game_server_timeout_s, 0, 3600, "S",
+                         "a registered game server silent this long is dropped and\n"
+                         "its matches end (default 0: the idle timeout, 60 s)"),
+        NCI_CLI_SWITCH_FLAG("discovery", &opts->discovery,
+                            "answer LAN discovery probes on UDP (those for the first\n"
+                            "--bind, IPv4, or for its broadcast addresses)"),
+        NCI_CLI_U32_FLAG("discovery-port", &opts->discovery_port, 0, 65535, "N",
+                         "UDP port for discovery (default 7777)"),
+        NCI_CLI_TEXT_FLAG("name", &opts->name, "TEXT", "lobby name shown by discovery (default \"netcore lobby\")"),
+        NCI_CLI_TEXT_FLAG("redis", &opts->redis, "HOST:PORT|unix:PATH",
+                          "share rooms, sessions and game servers with the other\n"
+                          "lobby nodes using this Redis (docs/lobby-cluster.md)"),
+        NCI_CLI_TEXT_FLAG("redis-password-file", &opts->redis_password_file, "FILE",
+                          "Redis AUTH password (first line of FILE)"),
+        NCI_CLI_TEXT_FLAG("node-id", &opts->node_id, "ID",
+                          "this node's name in the cluster (required with --redis;\n"
+                          "1..32 of A-Z a-z 0-9 _ . -, unique among live nodes)"),
+        NCI_CLI_TEXT_FLAG("tls-cert", &opts->tls_cert, "FILE",
+                          "PEM certificate chain: with --tls-key, every connection\n"
+                          "(players and game servers) must speak TLS"),
+        NCI_CLI_TEXT_FLAG("tls-key", &opts->tls_key, "FILE", "PEM private key of --tls-cert"),
+        NCI_CLI_SWITCH_FLAG("tls12", &opts->tls12, "also accept TLS 1.2 (default: TLS 1.3 only)"),
+        NCI_CLI_U32_FLAG("rate-limit-ban", &opts->rate_limit_ban_s, 0, 86400, "S",
+                         "bar an address that flooded for S seconds (default 10;\n0: off)"),
+        NCI_CLI_DOUBLE_FLAG("seconds", &opts->seconds, 0.0, 1e9, "S",
+                            "run time; 0 = until SIGINT/SIGTERM (default 0)"),
+        NCI_CLI_SWITCH_FLAG("generate-key", &opts->generate_key, "print a new random key as hex and exit"),
+        NCI_CLI_TEXT_FLAG("probe", &opts->probe_text, "ADDR[:PORT]",
+                          "send LAN discovery probes to ADDR (a lobby or a broadcast\n"
+                          "address; port 7777 by default) for --seconds (default 2),\n"
+                          "print each lobby that answers as a JSON line, exit 0 if\n"
+                          "any answered, 1 otherwise"),
+        NCI_CLI_SWITCH_FLAG("verbose", &opts->verbose, "log connections and errors on stderr"),
+    };
+    _Static_assert(sizeof table / sizeof table[0] == FLAG_COUNT, "FLAG_COUNT matches the table");
+    memcpy(flags, table, sizeof table);
+    return (nci_cli_spec){
+        .program = "netcore-lobby",
+        .usage_line = "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
+                      "       netcore-lobby --generate-key\n"
+                      "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n",
+        .preamble = "\n",
+        .flags = flags,
+        .flag_count = FLAG_COUNT,
+    };
+}
+
 static void print_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
-            "       netcore-lobby --generate-key\n"
-            "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n"
-            "\n"
-            "  --game-address HOST:PORT  game server written in connect tokens (required)\n"
-            "  --key-file FILE           file holding the 32-byte key as 64 hex digits\n"
-            "  --key-hex HEX             the key as 64 hex digits\n"
-            "  --port N                  TCP port (default 7777; 0 picks a free one per address)\n"
-            "  --bind ADDR               address to listen on, repeatable up to %d\n"
-            "                            (default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)\n"
-            "  --token-lifetime S        connect token lifetime in seconds (default 30)\n"
-            "  --max-connections N       default 256\n"
-            "  --max-connections-per-ip N  open connections from one IP (default 0: no limit;\n"
-            "                            4..16 on a public lobby)\n"
-            "  --max-rooms N             default 128\n"
-            "  --max-game-servers N      game servers that may register with the key (default 16;\n"
-            "                            0: none, every match goes to --game-address)\n"
-            "  --game-server-timeout S   a registered game server silent this long is dropped and\n"
-            "                            its matches end (default 0: the idle timeout, 60 s)\n"
-            "  --discovery               answer LAN discovery probes on UDP (those for the first\n"
-            "                            --bind, IPv4, or for its broadcast addresses)\n"
-            "  --discovery-port N        UDP port for discovery (default 7777)\n"
-            "  --name TEXT               lobby name shown by discovery (default \"netcore lobby\")\n"
-            "  --redis HOST:PORT|unix:PATH  share rooms, sessions and game servers with the other\n"
-            "                            lobby nodes using this Redis (docs/lobby-cluster.md)\n"
-            "  --redis-password-file FILE  Redis AUTH password (first line of FILE)\n"
-            "  --node-id ID              this node's name in the cluster (required with --redis;\n"
-            "                            1..32 of A-Z a-z 0-9 _ . -, unique among live nodes)\n"
-            "  --tls-cert FILE           PEM certificate chain: with --tls-key, every connection\n"
-            "                            (players and game servers) must speak TLS\n"
-            "  --tls-key FILE            PEM private key of --tls-cert\n"
-            "  --tls12                   also accept TLS 1.2 (default: TLS 1.3 only)\n"
-            "  --rate-limit-ban S        bar an address that flooded for S seconds (default 10;\n"
-            "                            0: off)\n"
-            "  --seconds S               run time; 0 = until SIGINT/SIGTERM (default 0)\n"
-            "  --generate-key            print a new random key as hex and exit\n"
-            "  --probe ADDR[:PORT]       send LAN discovery probes to ADDR (a lobby or a broadcast\n"
-            "                            address; port 7777 by default) for --seconds (default 2),\n"
-            "                            print each lobby that answers as a JSON line, exit 0 if\n"
-            "                            any answered, 1 otherwise\n"
-            "  --verbose                 log connections and errors on stderr\n"
-            "  --help\n",
-            NETCORE_LOBBY_MAX_LISTEN);
+    options unused;
+    nci_cli_flag flags[FLAG_COUNT];
+    nci_cli_spec spec = lobby_spec(&unused, flags);
+    nci_cli_print_usage(&spec, out);
 }
 
+/* "netcore-lobby: <fmt with what>" and the usage on stderr; returns false. */
 static bool usage_error(const char *fmt, const char *what)
 {
-    return tool_usage_error("netcore-lobby", print_usage, fmt, what);
+    fprintf(stderr, "netcore-lobby: ");
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+    print_usage(stderr);
+    return false;
 }
 
-static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
+/* Fills opts from argv. Returns 0 to run, 1 after --help (usage on stdout),
+ * 2 on a bad command line (reason and usage on stderr). */
+static int parse_args(int argc, char **argv, options *opts)
 {
     memset(opts, 0, sizeof *opts);
     opts->port = 7777;
@@ -112,99 +165,29 @@ static bool parse_args(int argc, char **argv, options *opts, bool *out_help)
     opts->max_game_servers = 16;
     opts->discovery_port = 7777;
     opts->rate_limit_ban_s = 10;
-    *out_help = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        char name[64];
-        const char *eq;
-        if (!tool_split_flag(arg, name, sizeof name, &eq))
-            return usage_error(strncmp(arg, "--", 2) == 0 ? "unknown flag '%s'" : "unexpected argument '%s'",
-                               arg);
-        if (strcmp(name, "help") == 0) {
-            *out_help = true;
-            return true;
-        }
-        if (strcmp(name, "verbose") == 0 || strcmp(name, "generate-key") == 0 ||
-            strcmp(name, "discovery") == 0 || strcmp(name, "tls12") == 0) {
-            if (eq)
-                return usage_error("flag takes no value: '%s'", arg);
-            if (name[0] == 'v')
-                opts->verbose = true;
-            else if (name[0] == 'g')
-                opts->generate_key = true;
-            else if (name[0] == 't')
-                opts->tls12 = true;
-            else
-                opts->discovery = true;
-            continue;
-        }
-        const char *value = tool_flag_value(argc, argv, &i, eq);
-        if (!value)
-            return usage_error("missing value for '%s'", arg);
-        bool ok = true;
-        if (strcmp(name, "bind") == 0) {
-            if (opts->bind_count == NETCORE_LOBBY_MAX_LISTEN)
-                return usage_error("too many '%s' flags", "--bind");
-            opts->bind_text[opts->bind_count++] = value;
-        } else if (strcmp(name, "port") == 0) {
-            ok = tool_parse_u32(value, 65535, &opts->port);
-        } else if (strcmp(name, "key-file") == 0) {
-            opts->key_file = value;
-        } else if (strcmp(name, "key-hex") == 0) {
-            opts->key_hex = value;
-        } else if (strcmp(name, "game-address") == 0) {
-            opts->game_address_text = value;
-        } else if (strcmp(name, "token-lifetime") == 0) {
-            ok = tool_parse_u32(value, 86400, &opts->token_lifetime_s) && opts->token_lifetime_s > 0;
-        } else if (strcmp(name, "max-connections") == 0) {
-            ok = tool_parse_u32(value, 65536, &opts->max_connections) && opts->max_connections > 0;
-        } else if (strcmp(name, "max-connections-per-ip") == 0) {
-            ok = tool_parse_u32(value, 65536, &opts->max_connections_per_ip);
-        } else if (strcmp(name, "max-rooms") == 0) {
-            ok = tool_parse_u32(value, 65536, &opts->max_rooms) && opts->max_rooms > 0;
-        } else if (strcmp(name, "discovery-port") == 0) {
-            ok = tool_parse_u32(value, 65535, &opts->discovery_port);
-        } else if (strcmp(name, "name") == 0) {
-            opts->name = value;
-        } else if (strcmp(name, "max-game-servers") == 0) {
-            ok = tool_parse_u32(value, 4096, &opts->max_game_servers);
-        } else if (strcmp(name, "game-server-timeout") == 0) {
-            ok = tool_parse_u32(value, 3600, &opts->game_server_timeout_s);
-        } else if (strcmp(name, "redis") == 0) {
-            opts->redis = value;
-        } else if (strcmp(name, "redis-password-file") == 0) {
-            opts->redis_password_file = value;
-        } else if (strcmp(name, "node-id") == 0) {
-            opts->node_id = value;
-        } else if (strcmp(name, "probe") == 0) {
-            opts->probe_text = value;
-        } else if (strcmp(name, "tls-cert") == 0) {
-            opts->tls_cert = value;
-        } else if (strcmp(name, "tls-key") == 0) {
-            opts->tls_key = value;
-        } else if (strcmp(name, "rate-limit-ban") == 0) {
-            ok = tool_parse_u32(value, 86400, &opts->rate_limit_ban_s);
-        } else if (strcmp(name, "seconds") == 0) {
-            ok = tool_parse_double(value, 0.0, 1e9, &opts->seconds);
-        } else {
-            return usage_error("unknown flag '%s'", arg);
-        }
-        if (!ok)
-            return usage_error("bad value for '%s'", arg);
-    }
+    nci_cli_flag flags[FLAG_COUNT];
+    nci_cli_spec spec = lobby_spec(opts, flags);
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK)
+        return status == NCI_CLI_HELP ? 1 : EXIT_USAGE;
     if (opts->generate_key || opts->probe_text)
-        return true;
+        return 0;
+    const char *problem = NULL;
     if (!opts->game_address_text)
-        return usage_error("%s", "--game-address is required");
-    if (opts->redis && !opts->node_id)
-        return usage_error("%s", "--node-id is required with --redis");
-    if (!opts->redis && (opts->node_id || opts->redis_password_file))
-        return usage_error("%s", "--node-id and --redis-password-file need --redis");
-    if (!opts->key_file == !opts->key_hex)
-        return usage_error("%s", "exactly one of --key-file and --key-hex is required");
-    if (!opts->tls_cert != !opts->tls_key)
-        return usage_error("%s", "--tls-cert and --tls-key go together");
-    return true;
+        problem = "--game-address is required";
+    else if (opts->redis && !opts->node_id)
+        problem = "--node-id is required with --redis";
+    else if (!opts->redis && (opts->node_id || opts->redis_password_file))
+        problem = "--node-id and --redis-password-file need --redis";
+    else if (!opts->key_file == !opts->key_hex)
+        problem = "exactly one of --key-file and --key-hex is required";
+    else if (!opts->tls_cert != !opts->tls_key)
+        problem = "--tls-cert and --tls-key go together";
+    if (problem) {
+        usage_error("%s", problem);
+        return EXIT_USAGE;
+    }
+    return 0;
 }
 
 static bool load_key(const options *opts, uint8_t key[NETCORE_TOKEN_KEY_BYTES])
@@ -418,13 +401,9 @@ static void print_summary(double seconds, const netcore_lobby_server_stats *s, b
 int main(int argc, char **argv)
 {
     options opts;
-    bool help = false;
-    if (!parse_args(argc, argv, &opts, &help))
-        return EXIT_USAGE;
-    if (help) {
-        print_usage(stdout);
-        return 0;
-    }
+    int parsed = parse_args(argc, argv, &opts);
+    if (parsed != 0)
+        return parsed == 1 ? 0 : EXIT_USAGE;
     if (opts.generate_key)
         return generate_key();
     /* Ctrl-C and SIGTERM interrupt the wait, so the loop stops at once. */

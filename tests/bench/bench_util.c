@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"
 
+#include "cli_args.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,52 +17,31 @@
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-static bool parse_count(const char *text, uint32_t max_value, uint32_t *out_value)
-{
-    if (!text || *text < '0' || *text > '9')
-        return false;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value < 1 || value > max_value)
-        return false;
-    *out_value = (uint32_t)value;
-    return true;
-}
-
 bench_args_result bench_options_parse(int argc, char **argv, const char *usage,
                                       uint32_t quick_runs, uint32_t quick_messages,
                                       uint32_t max_runs, uint32_t max_messages,
                                       bench_options *options)
 {
     bool runs_set = false, messages_set = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(usage, stdout);
-            return BENCH_ARGS_HELP;
-        }
-        if (strcmp(arg, "--quick") == 0) {
-            options->quick = true;
-            continue;
-        }
-        bool is_runs = strcmp(arg, "--runs") == 0;
-        bool is_messages = strcmp(arg, "--messages") == 0;
-        if (is_runs || is_messages) {
-            uint32_t *target = is_runs ? &options->runs : &options->messages;
-            uint32_t max_value = is_runs ? max_runs : max_messages;
-            if (i + 1 >= argc || !parse_count(argv[i + 1], max_value, target)) {
-                fprintf(stderr, "%s needs a number from 1 to %u\n%s", arg, (unsigned)max_value,
-                        usage);
-                return BENCH_ARGS_ERROR;
-            }
-            *(is_runs ? &runs_set : &messages_set) = true;
-            i++;
-            continue;
-        }
-        fprintf(stderr, "unknown argument: %s\n%s", arg, usage);
-        return BENCH_ARGS_ERROR;
-    }
+    /* Hidden flags (no help text): each benchmark's usage text documents them,
+     * since what --messages counts is the benchmark's own. */
+    nci_cli_flag flags[] = {
+        NCI_CLI_SWITCH_FLAG("quick", &options->quick, NULL),
+        NCI_CLI_U32_FLAG("runs", &options->runs, 1, max_runs, "N", NULL),
+        NCI_CLI_U32_FLAG("messages", &options->messages, 1, max_messages, "N", NULL),
+    };
+    flags[1].seen = &runs_set;
+    flags[2].seen = &messages_set;
+    const char *slash = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    const nci_cli_spec spec = {
+        .program = slash ? slash + 1 : (argc > 0 ? argv[0] : "bench"),
+        .usage_line = usage,
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK)
+        return status == NCI_CLI_HELP ? BENCH_ARGS_HELP : BENCH_ARGS_ERROR;
     if (options->quick && !runs_set)
         options->runs = quick_runs;
     if (options->quick && !messages_set)

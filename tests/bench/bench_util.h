@@ -35,8 +35,10 @@ typedef enum bench_args_result {
  * Parses --quick, --runs N, --messages N and --help into *options, starting
  * from the defaults given there. With --quick, fields not set explicitly take
  * quick_runs / quick_messages. --runs takes 1..max_runs and --messages
- * 1..max_messages (decimal). usage is printed on --help (stdout) and on
- * errors (stderr); not owned.
+ * 1..max_messages (decimal), as "--runs N" or "--runs=N" (netcore_cli_args).
+ * usage, the benchmark's own text documenting these flags, is printed on
+ * --help (stdout) and after an error naming the program and the flag
+ * (stderr); not owned.
  */
 bench_args_result bench_options_parse(int argc, char **argv, const char *usage,
                                       uint32_t quick_runs, uint32_t quick_messages,

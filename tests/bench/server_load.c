@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "cli_args.h"
 #include "server_load.h"
 
 #define MAX_COUNTS 16
@@ -61,20 +62,6 @@ typedef struct phase_result {
     double window_s;
     double elapsed_s; /* the whole phase, from the server's start */
 } phase_result;
-
-static const char *const usage_text =
-    "usage: server_load [--quick] [--clients N[,N...]] [--duration S] [--join-timeout S]\n"
-    "                   [--runs N] [--bots-per-proc N] [--bot-poll-ms MS]\n"
-    "                   [--source-addresses N] [--no-raw]\n"
-    "  --clients      client counts to run (default 16,64,128,256,512,1024; at most 1024)\n"
-    "  --duration     seconds measured per count once everyone joined (default 10, at most 1800)\n"
-    "  --join-timeout seconds the join storm may take before measuring anyway (default 30)\n"
-    "  --bots-per-proc bots per bot process (default 128)\n"
-    "  --runs         repetitions per count; medians are printed, each run under *_runs\n"
-    "  --source-addresses bots send from 127.0.0.2 .. 127.0.0.(1 + N) (default 64, at most 250)\n"
-    "  --bot-poll-ms  how often each bot services its host (default 4)\n"
-    "  --no-raw       skip the raw ENet baseline\n"
-    "  --quick        16 clients, 1 s (the smoke test)\n";
 
 /* ------------------------------------------------------------------ */
 /* Helpers shared by every process                                     */
@@ -168,20 +155,10 @@ netcore_result sl_schema_create(float arena_m, netcore_schema **out_schema)
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+/* --clients N[,N...]: up to MAX_COUNTS counts of 1..SL_MAX_CLIENTS. */
+static bool parse_counts(const nci_cli_flag *flag, const char *text)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long value = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
-        return false;
-    }
-    *out = (uint32_t)value;
-    return true;
-}
-
-static bool parse_counts(const char *text, load_options *options)
-{
+    load_options *options = flag->target;
     char buffer[256];
     if (strlen(text) >= sizeof buffer) {
         return false;
@@ -190,15 +167,16 @@ static bool parse_counts(const char *text, load_options *options)
     options->count_total = 0;
     for (char *save = NULL, *item = strtok_r(buffer, ",", &save); item != NULL;
          item = strtok_r(NULL, ",", &save)) {
-        if (options->count_total == MAX_COUNTS ||
-            !parse_u32(item, 1, SL_MAX_CLIENTS, &options->counts[options->count_total])) {
+        uint64_t count = 0;
+        if (options->count_total == MAX_COUNTS || !nci_cli_parse_u64(item, 1, SL_MAX_CLIENTS, &count)) {
             return false;
         }
-        options->count_total++;
+        options->counts[options->count_total++] = (uint32_t)count;
     }
     return options->count_total > 0;
 }
 
+/* Returns 0 to run, 1 after --help, 2 on a bad command line. */
 static int parse_options(int argc, char **argv, load_options *options)
 {
     static const uint32_t defaults[] = {16, 64, 128, 256, 512, 1024};
@@ -211,49 +189,54 @@ static int parse_options(int argc, char **argv, load_options *options)
     options->bot_poll_ms = 4;
     options->source_addresses = SL_SOURCE_ADDRESSES;
     options->runs = 1;
-    options->raw = true;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
-        if (strcmp(arg, "--help") == 0) {
-            fputs(usage_text, stdout);
-            return 1;
-        } else if (strcmp(arg, "--quick") == 0) {
+    bool quick = false, no_raw = false;
+    bool clients_set = false, duration_set = false, join_timeout_set = false;
+    nci_cli_flag flags[] = {
+        NCI_CLI_CUSTOM_FLAG("clients", parse_counts, options, "N[,N...]",
+                            "client counts to run (default 16,64,128,256,512,1024;\nat most 1024 each)"),
+        /* Snapshot sequences are 16 bits: 30 Hz for 1,800 s stays below a wrap. */
+        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 1800, "S",
+                         "seconds measured per count once everyone joined\n(default 10, at most 1800)"),
+        NCI_CLI_U32_FLAG("join-timeout", &options->join_timeout_s, 1, 600, "S",
+                         "seconds the join storm may take before measuring\nanyway (default 30)"),
+        NCI_CLI_U32_FLAG("bots-per-proc", &options->bots_per_proc, 1, SL_MAX_CLIENTS, "N",
+                         "bots per bot process (default 128)"),
+        NCI_CLI_U32_FLAG("runs", &options->runs, 1, 32, "N",
+                         "repetitions per count; medians are printed, each run\nunder *_runs"),
+        NCI_CLI_U32_FLAG("source-addresses", &options->source_addresses, 1, SL_MAX_SOURCE_ADDRESSES, "N",
+                         "bots send from 127.0.0.2 .. 127.0.0.(1 + N) (default\n64, at most 250)"),
+        NCI_CLI_U32_FLAG("bot-poll-ms", &options->bot_poll_ms, 1, 100, "MS",
+                         "how often each bot services its host (default 4)"),
+        NCI_CLI_SWITCH_FLAG("no-raw", &no_raw, "skip the raw ENet baseline"),
+        NCI_CLI_SWITCH_FLAG("quick", &quick,
+                            "16 clients, 1 s (the smoke test); flags given\nexplicitly still apply"),
+    };
+    flags[0].seen = &clients_set;
+    flags[1].seen = &duration_set;
+    flags[2].seen = &join_timeout_set;
+    const nci_cli_spec spec = {
+        .program = "server_load",
+        .usage_line = "usage: server_load [options]",
+        .preamble = "One game server and N real clients in several processes over loopback;\n"
+                    "prints one JSON object (see docs/benchmarks.md).\n",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 1 : 2;
+    }
+    options->raw = !no_raw;
+    if (quick) {
+        if (!clients_set) {
             options->counts[0] = 16;
             options->count_total = 1;
-            options->duration_s = 1;
-            options->join_timeout_s = 15;
-        } else if (strcmp(arg, "--no-raw") == 0) {
-            options->raw = false;
-        } else if (value != NULL && strcmp(arg, "--clients") == 0) {
-            ok = parse_counts(value, options);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--duration") == 0) {
-            /* Snapshot sequences are 16 bits: 30 Hz for 1,800 s stays below a wrap. */
-            ok = parse_u32(value, 1, 1800, &options->duration_s);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--join-timeout") == 0) {
-            ok = parse_u32(value, 1, 600, &options->join_timeout_s);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--runs") == 0) {
-            ok = parse_u32(value, 1, 32, &options->runs);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--source-addresses") == 0) {
-            ok = parse_u32(value, 1, SL_MAX_SOURCE_ADDRESSES, &options->source_addresses);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--bot-poll-ms") == 0) {
-            ok = parse_u32(value, 1, 100, &options->bot_poll_ms);
-            i++;
-        } else if (value != NULL && strcmp(arg, "--bots-per-proc") == 0) {
-            ok = parse_u32(value, 1, SL_MAX_CLIENTS, &options->bots_per_proc);
-            i++;
-        } else {
-            ok = false;
         }
-        if (!ok) {
-            fprintf(stderr, "server_load: bad argument %s\n%s", arg, usage_text);
-            return 2;
+        if (!duration_set) {
+            options->duration_s = 1;
+        }
+        if (!join_timeout_set) {
+            options->join_timeout_s = 15;
         }
     }
     return 0;

@@ -26,6 +26,7 @@
 #include "netcore/snapshot.h"
 #include "netcore/token.h"
 #include "netcore/transport.h"
+#include "cli_args.h"
 #include "soak_common.h"
 
 #define MAX_EVENTS_PER_POLL 256
@@ -96,15 +97,9 @@ typedef struct bot_process {
     uint8_t *seen;             /* --entities flags: scripted index present in the world checked */
 } bot_process;
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: soak_bot --server ADDR:PORT (--key HEX | --key-file FILE)\n"
-                 "       [--connect ADDR:PORT] [--bots N] [--first-client-id N] [--entities K]\n"
-                 "       [--tick-hz N] [--duration S] [--timeout-ms MS]\n"
-                 "       [--connect-timeout-ms MS] [--stats FILE|-] [--range-coded 0|1]\n");
-}
-
-static bool parse_options(int argc, char **argv, bot_options *options)
+/* Reads the flags into options. Returns 0 to run, 1 after --help (exit 0), 2
+ * on a bad command line (the reason and the usage went to stderr). */
+static int parse_options(int argc, char **argv, bot_options *options)
 {
     memset(options, 0, sizeof(*options));
     options->bots = 4;
@@ -115,32 +110,47 @@ static bool parse_options(int argc, char **argv, bot_options *options)
     options->timeout_ms = 15000;
     options->connect_timeout_ms = 10000;
     options->stats_path = "-";
-    const soak_flag flags[] = {
-        {"--server", &options->server_address, NULL, 0, 0},
-        {"--connect", &options->connect_address, NULL, 0, 0},
-        {"--key", &options->key_hex, NULL, 0, 0},
-        {"--key-file", &options->key_file, NULL, 0, 0},
-        {"--stats", &options->stats_path, NULL, 0, 0},
-        {"--bots", NULL, &options->bots, 1, 256},
-        {"--first-client-id", NULL, &options->first_client_id, 1, 1000000},
-        {"--entities", NULL, &options->entities, 0, 4096},
-        {"--range-coded", NULL, &options->range_coded, 0, 1},
-        {"--tick-hz", NULL, &options->tick_hz, 1, 240},
-        {"--duration", NULL, &options->duration_s, 1, 7 * 86400},
-        {"--timeout-ms", NULL, &options->timeout_ms, 1000, 600000},
-        {"--connect-timeout-ms", NULL, &options->connect_timeout_ms, 1000, 600000},
+    const nci_cli_flag flags[] = {
+        NCI_CLI_TEXT_FLAG("server", &options->server_address, "ADDR:PORT",
+                          "the server's address, as the tokens name it (required)"),
+        NCI_CLI_TEXT_FLAG("key", &options->key_hex, "HEX", "token key, 64 hex digits"),
+        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE", "token key from a file's first line"),
+        NCI_CLI_TEXT_FLAG("connect", &options->connect_address, "ADDR:PORT",
+                          "where to send datagrams, e.g. a relay (default --server)"),
+        NCI_CLI_U32_FLAG("bots", &options->bots, 1, 256, "N", "bots in this process (default 4)"),
+        NCI_CLI_U32_FLAG("first-client-id", &options->first_client_id, 1, 1000000, "N",
+                         "client id of the first bot (default 1)"),
+        NCI_CLI_U32_FLAG("entities", &options->entities, 0, 4096, "K",
+                         "scripted entities the server runs (default 16)"),
+        NCI_CLI_U32_FLAG("tick-hz", &options->tick_hz, 1, 240, "N", "input rate (default 30)"),
+        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S", "run time (default 60)"),
+        NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
+                         "a silent server is a disconnect (default 15000)"),
+        NCI_CLI_U32_FLAG("connect-timeout-ms", &options->connect_timeout_ms, 1000, 600000, "MS",
+                         "a connection attempt gives up (default 10000)"),
+        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-", "JSON Lines figures (default -: stdout)"),
+        NCI_CLI_U32_FLAG("range-coded", &options->range_coded, 0, 1, "0|1",
+                         "1: range-coded snapshots (as the server)"),
     };
-    if (!soak_parse_flags("soak_bot", usage, argc, argv, flags, sizeof flags / sizeof flags[0])) {
-        return false;
+    const nci_cli_spec spec = {
+        .program = "soak_bot",
+        .usage_line = "usage: soak_bot --server ADDR:PORT (--key HEX | --key-file FILE) [options]",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 1 : 2;
     }
     if (options->server_address == NULL) {
         fprintf(stderr, "soak_bot: --server is required\n");
-        return false;
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
     }
     if (options->connect_address == NULL) {
         options->connect_address = options->server_address;
     }
-    return true;
+    return 0;
 }
 
 static void bot_connect(bot_process *process, soak_bot *bot, uint64_t now_us)
@@ -601,10 +611,10 @@ static void run(bot_process *process)
 int main(int argc, char **argv)
 {
     bot_process *process = calloc(1, sizeof(*process));
-    if (process == NULL || !parse_options(argc, argv, &process->options)) {
-        usage(stderr);
+    int parsed = process == NULL ? 2 : parse_options(argc, argv, &process->options);
+    if (parsed != 0) {
         free(process);
-        return 2;
+        return parsed == 1 ? 0 : 2;
     }
     if (!soak_load_key(process->options.key_hex, process->options.key_file, process->key)) {
         free(process);

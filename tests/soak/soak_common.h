@@ -64,22 +64,4 @@ uint64_t soak_cpu_us(void);
 void soak_install_stop_handlers(void);
 bool soak_stop_requested(void);
 
-/* Parses an unsigned decimal flag value into [min, max]; false on garbage. */
-bool soak_parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out_value);
-
-/* One "--name VALUE" flag: a text (kept as a pointer into argv) when text is
- * set, else a number in [min, max] stored in *number. */
-typedef struct soak_flag {
-    const char *name;
-    const char **text;
-    uint32_t *number;
-    uint32_t min, max;
-} soak_flag;
-
-/* Reads argv against flags (every flag takes a value); "--help" prints the
- * usage on stdout and exits 0. On an unknown flag, a missing or bad value,
- * prints "<program>: ..." on stderr and returns false. */
-bool soak_parse_flags(const char *program, void (*usage)(FILE *out), int argc, char **argv,
-                      const soak_flag *flags, size_t flag_count);
-
 #endif /* NETCORE_SOAK_COMMON_H */

@@ -27,6 +27,7 @@
 #include "netcore/snapshot.h"
 #include "netcore/token.h"
 #include "netcore/transport.h"
+#include "cli_args.h"
 #include "soak_common.h"
 
 #define MAX_TICK_SAMPLES 1024
@@ -107,22 +108,9 @@ typedef struct soak_server {
     uint64_t rss_kib_max;
 } soak_server;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: soak_server (--key HEX | --key-file FILE) [--bind ADDR] [--port N]\n"
-            "       [--public ADDR:PORT] [--entities K] [--max-clients N] [--tick-hz N]\n"
-            "       [--snapshot-hz N] [--budget BYTES] [--duration S] [--timeout-ms MS]\n"
-            "       [--handshake-timeout-ms MS] [--stats FILE|-] [--corrupt-tick N]\n"
-            "       [--range-coded 0|1]\n"
-            "--range-coded 1: range-coded snapshots (the bots need --range-coded 1 too).\n"
-            "--handshake-timeout-ms MS: the ENet handshake and the token admission must\n"
-            "each finish within MS (raise it above a few round trips on slow links).\n"
-            "--corrupt-tick N: fault injection for testing the soak's checks: the first\n"
-            "snapshot at or after tick N carries one scripted value that breaks the motion.\n");
-}
-
-static bool parse_options(int argc, char **argv, server_options *options)
+/* Reads the flags into options. Returns 0 to run, 1 after --help (exit 0), 2
+ * on a bad command line (the reason and the usage went to stderr). */
+static int parse_options(int argc, char **argv, server_options *options)
 {
     memset(options, 0, sizeof(*options));
     options->bind = "127.0.0.1";
@@ -135,32 +123,51 @@ static bool parse_options(int argc, char **argv, server_options *options)
     options->timeout_ms = 15000;
     options->handshake_timeout_ms = 3000;
     options->stats_path = "-";
-    const soak_flag flags[] = {
-        {"--bind", &options->bind, NULL, 0, 0},
-        {"--public", &options->public_address, NULL, 0, 0},
-        {"--key", &options->key_hex, NULL, 0, 0},
-        {"--key-file", &options->key_file, NULL, 0, 0},
-        {"--stats", &options->stats_path, NULL, 0, 0},
-        {"--port", NULL, &options->port, 0, 65535},
-        {"--entities", NULL, &options->entities, 0, 4096},
-        {"--range-coded", NULL, &options->range_coded, 0, 1},
-        {"--max-clients", NULL, &options->max_clients, 1, 1024},
-        {"--tick-hz", NULL, &options->tick_hz, 1, 240},
-        {"--snapshot-hz", NULL, &options->snapshot_hz, 1, 240},
-        {"--budget", NULL, &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES},
-        {"--duration", NULL, &options->duration_s, 1, 7 * 86400},
-        {"--timeout-ms", NULL, &options->timeout_ms, 1000, 600000},
-        {"--handshake-timeout-ms", NULL, &options->handshake_timeout_ms, 1000, 600000},
-        {"--corrupt-tick", NULL, &options->corrupt_tick, 1, UINT32_MAX},
+    const nci_cli_flag flags[] = {
+        NCI_CLI_TEXT_FLAG("key", &options->key_hex, "HEX", "token key, 64 hex digits"),
+        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE", "token key from a file's first line"),
+        NCI_CLI_TEXT_FLAG("bind", &options->bind, "ADDR", "local address (default 127.0.0.1)"),
+        NCI_CLI_U32_FLAG("port", &options->port, 0, 65535, "N", "UDP port (default 0: any)"),
+        NCI_CLI_TEXT_FLAG("public", &options->public_address, "ADDR:PORT",
+                          "address the bots' tokens name (default: the bound one)"),
+        NCI_CLI_U32_FLAG("entities", &options->entities, 0, 4096, "K", "scripted entities (default 16)"),
+        NCI_CLI_U32_FLAG("max-clients", &options->max_clients, 1, 1024, "N", "peers (default 24)"),
+        NCI_CLI_U32_FLAG("tick-hz", &options->tick_hz, 1, 240, "N", "simulation rate (default 30)"),
+        NCI_CLI_U32_FLAG("snapshot-hz", &options->snapshot_hz, 1, 240, "N",
+                         "snapshot rate, at most --tick-hz (default 20)"),
+        NCI_CLI_U32_FLAG("budget", &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES, "BYTES",
+                         "snapshot size budget (default 1200)"),
+        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S", "run time (default 60)"),
+        NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
+                         "a silent peer is dropped (default 15000)"),
+        NCI_CLI_U32_FLAG("handshake-timeout-ms", &options->handshake_timeout_ms, 1000, 600000, "MS",
+                         "the ENet handshake and the token admission must\n"
+                         "each finish within MS (raise it above a few round\n"
+                         "trips on slow links; default 3000)"),
+        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-", "JSON Lines figures (default -: stdout)"),
+        NCI_CLI_U32_FLAG("corrupt-tick", &options->corrupt_tick, 1, UINT32_MAX, "N",
+                         "fault injection for testing the soak's checks: the\n"
+                         "first snapshot at or after tick N carries one\n"
+                         "scripted value that breaks the motion"),
+        NCI_CLI_U32_FLAG("range-coded", &options->range_coded, 0, 1, "0|1",
+                         "1: range-coded snapshots (the bots need\n--range-coded 1 too)"),
     };
-    if (!soak_parse_flags("soak_server", usage, argc, argv, flags, sizeof flags / sizeof flags[0])) {
-        return false;
+    const nci_cli_spec spec = {
+        .program = "soak_server",
+        .usage_line = "usage: soak_server (--key HEX | --key-file FILE) [options]",
+        .flags = flags,
+        .flag_count = sizeof flags / sizeof flags[0],
+    };
+    nci_cli_status status = nci_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (status != NCI_CLI_OK) {
+        return status == NCI_CLI_HELP ? 1 : 2;
     }
     if (options->snapshot_hz > options->tick_hz) {
         fprintf(stderr, "soak_server: --snapshot-hz cannot exceed --tick-hz\n");
-        return false;
+        nci_cli_print_usage(&spec, stderr);
+        return 2;
     }
-    return true;
+    return 0;
 }
 
 /* Admission: validate the token and remember its client id for the CONNECT
@@ -712,10 +719,10 @@ static void run(soak_server *server)
 int main(int argc, char **argv)
 {
     soak_server *server = calloc(1, sizeof(*server));
-    if (server == NULL || !parse_options(argc, argv, &server->options)) {
-        usage(stderr);
+    int parsed = server == NULL ? 2 : parse_options(argc, argv, &server->options);
+    if (parsed != 0) {
         free(server);
-        return 2;
+        return parsed == 1 ? 0 : 2;
     }
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     if (!soak_load_key(server->options.key_hex, server->options.key_file, key)) {

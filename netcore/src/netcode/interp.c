@@ -7,20 +7,16 @@
 #include <string.h>
 
 #include "core/core_internal.h"
+#include "replication/snapshot_internal.h"
 
 #define PI_F 3.14159265358979f
 #define TWO_PI_F 6.28318530717959f
 
-typedef struct field_info {
-    uint8_t kind;       /* netcore_field_kind */
-    bool is_signed;
-    uint16_t offset;    /* first 32-bit component within an entity state */
-} field_info;
-
+/* A type's field layout is the schema's own (replication's nci_type and
+ * nci_field): the interpolator keeps its states in the same component order,
+ * so it never re-derives offsets or sizes. Only the teleport rule is its own. */
 typedef struct type_info {
-    uint32_t first_field; /* index into fields[] */
-    uint32_t field_count;
-    uint32_t components;
+    const nci_type *layout; /* fields, component counts and offsets, in the schema */
     netcore_interp_type_config teleport;
 } type_info;
 
@@ -40,10 +36,9 @@ struct netcore_interp {
     netcore_interp_config config;
     double tick_us;
     double interval_us;
-    uint32_t components; /* most components of any type */
+    uint32_t components; /* most components of any type (the schema's max_comps) */
     uint32_t type_count;
     type_info *types;
-    field_info *fields;
     entity_slot *slots;
     uint32_t *ticks;   /* max_entities * buffer_length */
     uint32_t *states;  /* max_entities * buffer_length * components */
@@ -69,14 +64,10 @@ struct netcore_interp {
 
 /* ---- helpers ---- */
 
-static uint32_t kind_components(netcore_field_kind kind)
+/* Field i of type t, as the schema lays it out. */
+static const nci_field *field_at(const netcore_interp *ip, const type_info *t, uint32_t i)
 {
-    switch (kind) {
-    case NETCORE_FIELD_VEC2: return 2;
-    case NETCORE_FIELD_VEC3: return 3;
-    case NETCORE_FIELD_QUAT: return 4;
-    default: return 1;
-    }
+    return &ip->config.schema->fields[t->layout->first_field + i];
 }
 
 static float as_float(uint32_t bits)
@@ -138,21 +129,21 @@ static bool is_teleport(const netcore_interp *ip, const type_info *t, const uint
 {
     uint16_t tf = t->teleport.teleport_field;
     if (tf != NETCORE_INTERP_NO_FIELD) {
-        const field_info *f = &ip->fields[t->first_field + tf];
-        if (a[f->offset] != b[f->offset])
+        const nci_field *f = field_at(ip, t, tf);
+        if (a[f->first_comp] != b[f->first_comp])
             return true;
     }
     float snap = t->teleport.snap_distance;
     if (snap <= 0.0f)
         return false;
-    for (uint32_t i = 0; i < t->field_count; i++) {
-        const field_info *f = &ip->fields[t->first_field + i];
-        if (f->kind != NETCORE_FIELD_FLOAT && f->kind != NETCORE_FIELD_VEC2 &&
-            f->kind != NETCORE_FIELD_VEC3)
+    for (uint32_t i = 0; i < t->layout->field_count; i++) {
+        const nci_field *f = field_at(ip, t, i);
+        if (f->desc.kind != NETCORE_FIELD_FLOAT && f->desc.kind != NETCORE_FIELD_VEC2 &&
+            f->desc.kind != NETCORE_FIELD_VEC3)
             continue;
         float sum = 0.0f;
-        for (uint32_t c = 0; c < kind_components(f->kind); c++) {
-            float d = as_float(b[f->offset + c]) - as_float(a[f->offset + c]);
+        for (uint32_t c = 0; c < f->comp_count; c++) {
+            float d = as_float(b[f->first_comp + c]) - as_float(a[f->first_comp + c]);
             sum += d * d;
         }
         if (sum > snap * snap)
@@ -167,14 +158,14 @@ static bool is_teleport(const netcore_interp *ip, const type_info *t, const uint
 static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *a, const uint32_t *b,
                   float s, bool extrapolating, uint32_t *out)
 {
-    for (uint32_t i = 0; i < t->field_count; i++) {
-        const field_info *f = &ip->fields[t->first_field + i];
-        uint32_t o = f->offset;
-        switch ((netcore_field_kind)f->kind) {
+    for (uint32_t i = 0; i < t->layout->field_count; i++) {
+        const nci_field *f = field_at(ip, t, i);
+        uint32_t o = f->first_comp;
+        switch ((netcore_field_kind)f->desc.kind) {
         case NETCORE_FIELD_FLOAT:
         case NETCORE_FIELD_VEC2:
         case NETCORE_FIELD_VEC3:
-            for (uint32_t c = 0; c < kind_components(f->kind); c++) {
+            for (uint32_t c = 0; c < f->comp_count; c++) {
                 float x = as_float(a[o + c]), y = as_float(b[o + c]);
                 out[o + c] = from_float(x + (y - x) * s);
             }
@@ -220,7 +211,7 @@ static void render_entity(netcore_interp *ip, uint32_t slot, double rt, double m
     entity_slot *e = &ip->slots[slot];
     const type_info *t = &ip->types[e->type];
     uint32_t *out = ip->outputs + (size_t)slot * ip->components;
-    size_t bytes = t->components * sizeof *out;
+    size_t bytes = t->layout->comp_count * sizeof *out;
     uint32_t n = e->count;
     e->extrapolated = rt > (double)tick_of(ip, slot, n - 1);
     if (rt <= (double)tick_of(ip, slot, 0)) {
@@ -290,35 +281,15 @@ static bool config_valid(const netcore_interp_config *c)
 static netcore_result build_layout(netcore_interp *ip)
 {
     const netcore_schema *schema = ip->config.schema;
-    const netcore_allocator *a = &ip->config.allocator;
-    ip->type_count = netcore_schema_type_count(schema);
-    uint32_t total = 0;
-    for (uint32_t t = 0; t < ip->type_count; t++)
-        total += netcore_schema_field_count(schema, (uint16_t)t);
-    ip->types = nci_calloc(a, ip->type_count, sizeof *ip->types);
-    ip->fields = nci_calloc(a, total ? total : 1, sizeof *ip->fields);
-    if (!ip->types || !ip->fields)
+    ip->type_count = schema->type_count;
+    ip->types = nci_calloc(&ip->config.allocator, ip->type_count ? ip->type_count : 1, sizeof *ip->types);
+    if (!ip->types)
         return NETCORE_ERR_OUT_OF_MEMORY;
-    uint32_t next = 0;
-    ip->components = 1;
     for (uint32_t t = 0; t < ip->type_count; t++) {
-        type_info *ti = &ip->types[t];
-        ti->first_field = next;
-        ti->field_count = netcore_schema_field_count(schema, (uint16_t)t);
-        ti->teleport.teleport_field = NETCORE_INTERP_NO_FIELD;
-        for (uint32_t f = 0; f < ti->field_count; f++) {
-            netcore_field_desc d;
-            if (netcore_schema_field_get(schema, (uint16_t)t, (uint16_t)f, &d) != NETCORE_OK)
-                return NETCORE_ERR_INVALID_ARGUMENT;
-            field_info *fi = &ip->fields[next++];
-            fi->kind = (uint8_t)d.kind;
-            fi->is_signed = d.is_signed;
-            fi->offset = (uint16_t)ti->components;
-            ti->components += kind_components(d.kind);
-        }
-        if (ti->components > ip->components)
-            ip->components = ti->components;
+        ip->types[t].layout = nci_schema_type(schema, (uint16_t)t);
+        ip->types[t].teleport.teleport_field = NETCORE_INTERP_NO_FIELD;
     }
+    ip->components = schema->max_comps;
     return NETCORE_OK;
 }
 
@@ -366,7 +337,6 @@ void netcore_interp_destroy(netcore_interp *interp)
         return;
     netcore_allocator allocator = interp->config.allocator;
     nci_free(&allocator, interp->types);
-    nci_free(&allocator, interp->fields);
     nci_free(&allocator, interp->slots);
     nci_free(&allocator, interp->ticks);
     nci_free(&allocator, interp->states);
@@ -402,9 +372,9 @@ netcore_result netcore_interp_set_type_config(netcore_interp *interp, uint16_t t
     type_info *t = &interp->types[type];
     uint16_t tf = type_config->teleport_field;
     if (tf != NETCORE_INTERP_NO_FIELD) {
-        if (tf >= t->field_count)
+        if (tf >= t->layout->field_count)
             return NETCORE_ERR_INVALID_ARGUMENT;
-        uint8_t kind = interp->fields[t->first_field + tf].kind;
+        netcore_field_kind kind = field_at(interp, t, tf)->desc.kind;
         if (kind != NETCORE_FIELD_INT && kind != NETCORE_FIELD_BOOL)
             return NETCORE_ERR_INVALID_ARGUMENT;
     }
@@ -416,12 +386,12 @@ netcore_result netcore_interp_set_type_config(netcore_interp *interp, uint16_t t
 static bool read_entity(const netcore_interp *ip, const netcore_snapshot_client *client,
                         netcore_entity_id id, const type_info *t, uint32_t *dst)
 {
-    for (uint32_t i = 0; i < t->field_count; i++) {
-        const field_info *f = &ip->fields[t->first_field + i];
+    for (uint32_t i = 0; i < t->layout->field_count; i++) {
+        const nci_field *f = field_at(ip, t, i);
         uint16_t field = (uint16_t)i;
-        uint32_t *o = dst + f->offset;
+        uint32_t *o = dst + f->first_comp;
         netcore_result r;
-        switch ((netcore_field_kind)f->kind) {
+        switch ((netcore_field_kind)f->desc.kind) {
         case NETCORE_FIELD_INT: {
             int64_t v = 0;
             r = netcore_snapshot_client_get_int(client, id, field, &v);
@@ -455,7 +425,7 @@ static bool read_entity(const netcore_interp *ip, const netcore_snapshot_client 
             r = netcore_snapshot_client_get_vec3(client, id, field, &v);
             o[0] = from_float(v.x);
             o[1] = from_float(v.y);
-            if (f->kind == NETCORE_FIELD_VEC3)
+            if (f->desc.kind == NETCORE_FIELD_VEC3)
                 o[2] = from_float(v.z);
             break;
         }
@@ -643,7 +613,7 @@ netcore_result netcore_interp_entity_at(const netcore_interp *interp, uint32_t i
 
 /* The displayed components of a field, after checking the entity and kind. */
 static netcore_result output_of(const netcore_interp *ip, netcore_entity_id id, uint16_t field,
-                                const field_info **out_field, const uint32_t **out_values)
+                                const nci_field **out_field, const uint32_t **out_values)
 {
     if (!ip)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -654,36 +624,36 @@ static netcore_result output_of(const netcore_interp *ip, netcore_entity_id id, 
     if (e->id != id || !ip->has_render || e->count == 0)
         return NETCORE_ERR_NOT_FOUND;
     const type_info *t = &ip->types[e->type];
-    if (field >= t->field_count)
+    if (field >= t->layout->field_count)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    *out_field = &ip->fields[t->first_field + field];
-    *out_values = ip->outputs + (size_t)slot * ip->components + (*out_field)->offset;
+    *out_field = field_at(ip, t, field);
+    *out_values = ip->outputs + (size_t)slot * ip->components + (*out_field)->first_comp;
     return NETCORE_OK;
 }
 
 netcore_result netcore_interp_get_int(const netcore_interp *interp, netcore_entity_id id,
                                       uint16_t field, int64_t *out_value)
 {
-    const field_info *f;
+    const nci_field *f;
     const uint32_t *v;
     netcore_result r = output_of(interp, id, field, &f, &v);
     if (r != NETCORE_OK)
         return r;
-    if (!out_value || f->kind != NETCORE_FIELD_INT)
+    if (!out_value || f->desc.kind != NETCORE_FIELD_INT)
         return NETCORE_ERR_INVALID_ARGUMENT;
-    *out_value = f->is_signed ? (int64_t)(int32_t)v[0] : (int64_t)v[0];
+    *out_value = f->desc.is_signed ? (int64_t)(int32_t)v[0] : (int64_t)v[0];
     return NETCORE_OK;
 }
 
 netcore_result netcore_interp_get_float(const netcore_interp *interp, netcore_entity_id id,
                                         uint16_t field, float *out_value)
 {
-    const field_info *f;
+    const nci_field *f;
     const uint32_t *v;
     netcore_result r = output_of(interp, id, field, &f, &v);
     if (r != NETCORE_OK)
         return r;
-    if (!out_value || (f->kind != NETCORE_FIELD_FLOAT && f->kind != NETCORE_FIELD_ANGLE))
+    if (!out_value || (f->desc.kind != NETCORE_FIELD_FLOAT && f->desc.kind != NETCORE_FIELD_ANGLE))
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_value = as_float(v[0]);
     return NETCORE_OK;
@@ -692,12 +662,12 @@ netcore_result netcore_interp_get_float(const netcore_interp *interp, netcore_en
 netcore_result netcore_interp_get_bool(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, bool *out_value)
 {
-    const field_info *f;
+    const nci_field *f;
     const uint32_t *v;
     netcore_result r = output_of(interp, id, field, &f, &v);
     if (r != NETCORE_OK)
         return r;
-    if (!out_value || f->kind != NETCORE_FIELD_BOOL)
+    if (!out_value || f->desc.kind != NETCORE_FIELD_BOOL)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_value = v[0] != 0;
     return NETCORE_OK;
@@ -706,28 +676,28 @@ netcore_result netcore_interp_get_bool(const netcore_interp *interp, netcore_ent
 netcore_result netcore_interp_get_vec3(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, netcore_vec3 *out_value)
 {
-    const field_info *f;
+    const nci_field *f;
     const uint32_t *v;
     netcore_result r = output_of(interp, id, field, &f, &v);
     if (r != NETCORE_OK)
         return r;
-    if (!out_value || (f->kind != NETCORE_FIELD_VEC2 && f->kind != NETCORE_FIELD_VEC3))
+    if (!out_value || (f->desc.kind != NETCORE_FIELD_VEC2 && f->desc.kind != NETCORE_FIELD_VEC3))
         return NETCORE_ERR_INVALID_ARGUMENT;
     out_value->x = as_float(v[0]);
     out_value->y = as_float(v[1]);
-    out_value->z = f->kind == NETCORE_FIELD_VEC3 ? as_float(v[2]) : 0.0f;
+    out_value->z = f->desc.kind == NETCORE_FIELD_VEC3 ? as_float(v[2]) : 0.0f;
     return NETCORE_OK;
 }
 
 netcore_result netcore_interp_get_quat(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, netcore_quat *out_value)
 {
-    const field_info *f;
+    const nci_field *f;
     const uint32_t *v;
     netcore_result r = output_of(interp, id, field, &f, &v);
     if (r != NETCORE_OK)
         return r;
-    if (!out_value || f->kind != NETCORE_FIELD_QUAT)
+    if (!out_value || f->desc.kind != NETCORE_FIELD_QUAT)
         return NETCORE_ERR_INVALID_ARGUMENT;
     out_value->x = as_float(v[0]);
     out_value->y = as_float(v[1]);
