@@ -1,16 +1,17 @@
 /* Bot AI for the demo arena: integer-only, deterministic from its inputs. */
 #include "sim.h"
 
-#define BOT_FAR_UNITS 420     /* closer in beyond this distance */
-#define BOT_NEAR_UNITS 200    /* back off within this distance */
+#define BOT_FAR_UNITS 420  /* closer in beyond this distance */
+#define BOT_NEAR_UNITS 200 /* back off within this distance */
 #define BOT_FIRE_RANGE_UNITS 640
-#define BOT_PROBE_UNITS 56    /* how far ahead walls are looked for */
-#define BOT_AIM_JITTER 600    /* binary angle units, about 3.3 degrees */
+#define BOT_PROBE_UNITS 56 /* how far ahead walls are looked for */
+#define BOT_AIM_JITTER 600 /* binary angle units, about 3.3 degrees */
 #define BOT_STRAFE_PERIOD_TICKS 90
 
 /* True when the straight segment between two points (Q16.16) touches no wall;
  * sampled every 8 units, finer than any wall (24 units). */
-static bool line_of_sight(demo_fx x0, demo_fx y0, demo_fx x1, demo_fx y1) {
+static bool line_of_sight(demo_fx x0, demo_fx y0, demo_fx x1, demo_fx y1)
+{
     int64_t dx = (int64_t)x1 - x0;
     int64_t dy = (int64_t)y1 - y0;
     uint32_t len_units = demo_isqrt((uint64_t)(dx * dx + dy * dy)) / DEMO_FX_ONE;
@@ -26,14 +27,16 @@ static bool line_of_sight(demo_fx x0, demo_fx y0, demo_fx x1, demo_fx y1) {
 }
 
 /* True when a ship heading along `angle` would run into a wall soon. */
-static bool heading_blocked(const demo_player *me, uint16_t angle) {
+static bool heading_blocked(const demo_player *me, uint16_t angle)
+{
     demo_fx px = me->x + demo_cos(angle) * BOT_PROBE_UNITS;
     demo_fx py = me->y + demo_sin(angle) * BOT_PROBE_UNITS;
     return demo_arena_blocked(px, py, DEMO_FX(DEMO_SHIP_RADIUS));
 }
 
 /* The pressed directions closest to heading `angle` (8 directions). */
-static uint8_t buttons_for_heading(uint16_t angle) {
+static uint8_t buttons_for_heading(uint16_t angle)
+{
     const demo_fx threshold = DEMO_FX_ONE * 38 / 100; /* sin(22.5 deg) */
     demo_fx c = demo_cos(angle);
     demo_fx s = demo_sin(angle);
@@ -51,7 +54,8 @@ static uint8_t buttons_for_heading(uint16_t angle) {
     return b;
 }
 
-static int nearest_enemy(const demo_world *world, int id, int64_t *dist_sq_out) {
+static int nearest_enemy(const demo_world *world, int id, int64_t *dist_sq_out)
+{
     const demo_player *me = &world->players[id];
     int best = -1;
     int64_t best_d = INT64_MAX;
@@ -72,7 +76,8 @@ static int nearest_enemy(const demo_world *world, int id, int64_t *dist_sq_out) 
     return best;
 }
 
-demo_input demo_bot_think(const demo_world *world, int id, uint32_t tick, demo_rng *rng) {
+demo_input demo_bot_think(const demo_world *world, int id, uint32_t tick, demo_rng *rng)
+{
     demo_input in = {0, 0};
     if (id < 0 || id >= DEMO_MAX_PLAYERS) {
         return in;
@@ -110,7 +115,8 @@ demo_input demo_bot_think(const demo_world *world, int id, uint32_t tick, demo_r
         }
     } else {
         /* Nobody to fight: drift towards the arena centre, with a wobble. */
-        heading = demo_atan2(DEMO_FX(DEMO_ARENA_H / 2) - (int64_t)me->y, DEMO_FX(DEMO_ARENA_W / 2) - (int64_t)me->x);
+        heading = demo_atan2(DEMO_FX(DEMO_ARENA_H / 2) - (int64_t)me->y,
+                             DEMO_FX(DEMO_ARENA_W / 2) - (int64_t)me->x);
         heading = (uint16_t)(heading + (wander - 2) * 4096);
     }
     /* Turn by eighth turns, alternating sides, until the way ahead is clear. */

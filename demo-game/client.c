@@ -25,7 +25,8 @@
 #include "netcore/snapshot.h"
 #include "netcore/timesync.h"
 
-#define MAX_RETURNS_WITHOUT_PLAY 3 /* back in the room this often in a row without playing: give up */
+#define MAX_RETURNS_WITHOUT_PLAY                                                                   \
+    3 /* back in the room this often in a row without playing: give up */
 
 /* What the predictor steps: the own ship alone. */
 typedef struct pred_state {
@@ -38,8 +39,8 @@ struct demo_client {
     demo_client_state state;
     netcore_lobby_client *lobby;
     bool ready_sent, start_sent;
-    bool end_sent;             /* END_MATCH asked after losing the game server */
-    uint64_t room_owner;       /* of the own room, from the last ROOM_STATE */
+    bool end_sent;       /* END_MATCH asked after losing the game server */
+    uint64_t room_owner; /* of the own room, from the last ROOM_STATE */
     uint32_t matches, game_lost, returned, returns_without_play;
     netcore_lobby_match_start match;
     netcore_host *host;
@@ -53,10 +54,10 @@ struct demo_client {
     int slot;
     bool have_snapshot;
     uint32_t newest_tick;
-    demo_world server_world;   /* exact, from the newest snapshot */
+    demo_world server_world; /* exact, from the newest snapshot */
     uint32_t last_input[DEMO_MAX_PLAYERS];
-    demo_world view;           /* what is drawn */
-    demo_world scratch;        /* the predictor's step runs the sim on it */
+    demo_world view;    /* what is drawn */
+    demo_world scratch; /* the predictor's step runs the sim on it */
     bool prediction, interpolation, lag_compensation;
     const char *link_name;
     uint64_t last_frame_us;
@@ -68,15 +69,18 @@ struct demo_client {
     float extrapolation_pct;
 };
 
-static void log_line(const demo_client *c, const char *what, const char *detail) {
+static void log_line(const demo_client *c, const char *what, const char *detail)
+{
     if (!c->config.quiet) {
-        fprintf(stderr, "demo-game [%s]: %s%s%s\n", c->name, what, detail ? ": " : "", detail ? detail : "");
+        fprintf(stderr, "demo-game [%s]: %s%s%s\n", c->name, what, detail ? ": " : "",
+                detail ? detail : "");
     }
 }
 
 /* ---- prediction callbacks ---- */
 
-static void predict_simulate(void *user, void *state, const void *input, uint32_t tick) {
+static void predict_simulate(void *user, void *state, const void *input, uint32_t tick)
+{
     demo_client *c = user;
     pred_state *st = state;
     demo_net_input in;
@@ -88,7 +92,8 @@ static void predict_simulate(void *user, void *state, const void *input, uint32_
     st->player = c->scratch.players[c->slot];
 }
 
-static float predict_error(void *user, const void *predicted, const void *authoritative) {
+static float predict_error(void *user, const void *predicted, const void *authoritative)
+{
     (void)user;
     const demo_player *a = &((const pred_state *)predicted)->player;
     const demo_player *b = &((const pred_state *)authoritative)->player;
@@ -104,14 +109,16 @@ static float predict_error(void *user, const void *predicted, const void *author
     return (float)e;
 }
 
-static netcore_vec3 predict_position(void *user, const void *state) {
+static netcore_vec3 predict_position(void *user, const void *state)
+{
     (void)user;
     const demo_player *p = &((const pred_state *)state)->player;
     netcore_vec3 v = {(float)p->x / DEMO_FX_ONE, (float)p->y / DEMO_FX_ONE, 0.0f};
     return v;
 }
 
-static pred_state own_state(const demo_client *c) {
+static pred_state own_state(const demo_client *c)
+{
     pred_state st;
     memset(&st, 0, sizeof st); /* padding too: the predictor compares and copies bytes */
     st.player = c->server_world.players[c->slot];
@@ -122,7 +129,8 @@ static pred_state own_state(const demo_client *c) {
 
 /* ---- game connection ---- */
 
-static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_rate) {
+static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_rate)
+{
     netcore_timesync_config tc;
     netcore_timesync_config_default(&tc);
     tc.tick_rate_hz = tick_rate;
@@ -143,7 +151,8 @@ static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_r
     pc.user = c;
     pc.tolerance = 1e-6f;
     pc.snap_distance = 100.0f; /* units: a respawn is shown at once */
-    if (netcore_timesync_create(&tc, &c->sync) != NETCORE_OK || netcore_interp_create(&ic, &c->interp) != NETCORE_OK ||
+    if (netcore_timesync_create(&tc, &c->sync) != NETCORE_OK ||
+        netcore_interp_create(&ic, &c->interp) != NETCORE_OK ||
         netcore_predict_create(&pc, &c->predict) != NETCORE_OK) {
         return false;
     }
@@ -154,7 +163,8 @@ static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_r
 /* Drops the game connection (with a bounded goodbye when still connected)
  * and every per-game object, so that the next match starts clean. The
  * snapshot and input clients are made anew; false if that fails. */
-static bool reset_game(demo_client *c, bool goodbye) {
+static bool reset_game(demo_client *c, bool goodbye)
+{
     if (c->host) {
         if (goodbye && (c->state == DEMO_CLIENT_PLAYING || c->state == DEMO_CLIENT_JOINING)) {
             netcore_host_disconnect(c->host, c->server, 0);
@@ -195,7 +205,8 @@ static bool reset_game(demo_client *c, bool goodbye) {
 
 /* Back to the room after the match ended under this client; the room's
  * ready/start cycle (on_lobby_event) starts the next match. */
-static void back_to_room(demo_client *c, const char *why, bool goodbye) {
+static void back_to_room(demo_client *c, const char *why, bool goodbye)
+{
     log_line(c, "back in the room", why);
     if (++c->returns_without_play > MAX_RETURNS_WITHOUT_PLAY || !reset_game(c, goodbye)) {
         log_line(c, "giving up", "no game server could be joined");
@@ -205,9 +216,11 @@ static void back_to_room(demo_client *c, const char *why, bool goodbye) {
     c->state = DEMO_CLIENT_LOBBY;
 }
 
-static void start_game(demo_client *c) {
+static void start_game(demo_client *c)
+{
     netcore_address to = c->match.server_address;
-    if (to.family == NETCORE_ADDRESS_IPV4 && !to.bytes[0] && !to.bytes[1] && !to.bytes[2] && !to.bytes[3]) {
+    if (to.family == NETCORE_ADDRESS_IPV4 && !to.bytes[0] && !to.bytes[1] && !to.bytes[2] &&
+        !to.bytes[3]) {
         uint16_t port = to.port;
         to = c->config.lobby;
         to.port = port;
@@ -241,7 +254,8 @@ static void start_game(demo_client *c) {
     c->state = DEMO_CLIENT_JOINING;
 }
 
-static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64_t now_us) {
+static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64_t now_us)
+{
     netcore_result r = netcore_snapshot_client_read(c->snap, data, size);
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH) {
         c->decode_errors++;
@@ -270,7 +284,8 @@ static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64
     }
 }
 
-static void on_control(demo_client *c, const uint8_t *data, size_t size) {
+static void on_control(demo_client *c, const uint8_t *data, size_t size)
+{
     uint8_t slot = 0;
     uint16_t tick_rate = 0;
     uint16_t snap_rate = 0;
@@ -285,7 +300,8 @@ static void on_control(demo_client *c, const uint8_t *data, size_t size) {
         c->state = DEMO_CLIENT_PLAYING;
         c->returns_without_play = 0;
         log_line(c, "playing", NULL);
-    } else if (size > 0 && data[0] == DEMO_MSG_ROSTER && demo_net_read_roster(data, size, &c->server_world)) {
+    } else if (size > 0 && data[0] == DEMO_MSG_ROSTER &&
+               demo_net_read_roster(data, size, &c->server_world)) {
         for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
             memcpy(c->view.players[i].name, c->server_world.players[i].name, DEMO_NAME_MAX);
         }
@@ -304,7 +320,8 @@ static void on_control(demo_client *c, const uint8_t *data, size_t size) {
     }
 }
 
-static void poll_game(demo_client *c, uint64_t now_us) {
+static void poll_game(demo_client *c, uint64_t now_us)
+{
     netcore_event ev;
     for (int guard = 0; guard < 10000; guard++) {
         if (netcore_host_poll(c->host, 0, &ev) != NETCORE_OK || ev.type == NETCORE_EVENT_NONE) {
@@ -316,16 +333,19 @@ static void poll_game(demo_client *c, uint64_t now_us) {
             netcore_host_send(c->host, c->server, DEMO_NET_CHANNEL_CONTROL, msg, n);
         } else if (ev.type == NETCORE_EVENT_DISCONNECT) {
             char why[96];
-            snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(ev.reason), (unsigned)ev.code);
+            snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(ev.reason),
+                     (unsigned)ev.code);
             log_line(c, "left the game server", why);
-            bool gone = ev.reason == NETCORE_DISCONNECT_TIMEOUT || ev.reason == NETCORE_DISCONNECT_CONNECT_FAILED;
+            bool gone = ev.reason == NETCORE_DISCONNECT_TIMEOUT ||
+                        ev.reason == NETCORE_DISCONNECT_CONNECT_FAILED;
             c->game_lost += gone;
             if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
                 /* The game server died: the lobby still counts the match
                  * as playing, so the room's owner ends it; every member
                  * then gets MATCH_END. */
                 back_to_room(c, "the game server is gone", false);
-                if (c->state == DEMO_CLIENT_LOBBY && c->room_owner == netcore_lobby_client_id(c->lobby)) {
+                if (c->state == DEMO_CLIENT_LOBBY &&
+                    c->room_owner == netcore_lobby_client_id(c->lobby)) {
                     c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;
                 }
                 return;
@@ -346,13 +366,14 @@ static void poll_game(demo_client *c, uint64_t now_us) {
 
 /* ---- lobby ---- */
 
-static void on_lobby_event(void *user, const netcore_lobby_event *e) {
+static void on_lobby_event(void *user, const netcore_lobby_event *e)
+{
     demo_client *c = user;
     if (e->type == NETCORE_LOBBY_EVENT_ROOM_STATE && e->room) {
         c->room_owner = e->room->owner_id;
     }
-    if (e->type == NETCORE_LOBBY_EVENT_MATCH_END && c->match.match_id != 0 && e->match_id == c->match.match_id &&
-        c->state != DEMO_CLIENT_FAILED) {
+    if (e->type == NETCORE_LOBBY_EVENT_MATCH_END && c->match.match_id != 0 &&
+        e->match_id == c->match.match_id && c->state != DEMO_CLIENT_FAILED) {
         /* The room is back from its match, every member unready: ready
          * again, and the owner starts the next match. */
         c->returned++;
@@ -368,7 +389,8 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e) {
         }
         return;
     }
-    if (e->type == NETCORE_LOBBY_EVENT_ERROR && c->end_sent && e->error_code == NETCORE_LOBBY_ERR_STATE) {
+    if (e->type == NETCORE_LOBBY_EVENT_ERROR && c->end_sent &&
+        e->error_code == NETCORE_LOBBY_ERR_STATE) {
         /* The match was already over when END_MATCH arrived: MATCH_END
          * is on its way. */
         c->end_sent = false;
@@ -398,15 +420,18 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e) {
         c->match = *e->match;
         c->matches++;
         start_game(c);
-    } else if (e->type == NETCORE_LOBBY_EVENT_ERROR || e->type == NETCORE_LOBBY_EVENT_DISCONNECTED) {
-        log_line(c, "lobby", e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
+    } else if (e->type == NETCORE_LOBBY_EVENT_ERROR ||
+               e->type == NETCORE_LOBBY_EVENT_DISCONNECTED) {
+        log_line(c, "lobby",
+                 e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
         c->state = DEMO_CLIENT_FAILED;
     }
 }
 
 /* ---- ticks and view ---- */
 
-static void run_tick(demo_client *c, uint32_t tick, demo_client_input_fn input_fn, void *user) {
+static void run_tick(demo_client *c, uint32_t tick, demo_client_input_fn input_fn, void *user)
+{
     if (!netcore_predict_is_started(c->predict)) {
         pred_state st = own_state(c);
         netcore_predict_reset(c->predict, tick - 1, &st);
@@ -419,7 +444,8 @@ static void run_tick(demo_client *c, uint32_t tick, demo_client_input_fn input_f
     }
     if (c->lag_compensation) {
         in.flags |= DEMO_NET_FLAG_LAGCOMP;
-        double view_tick = c->interpolation ? netcore_interp_render_tick(c->interp) : (double)c->newest_tick;
+        double view_tick =
+            c->interpolation ? netcore_interp_render_tick(c->interp) : (double)c->newest_tick;
         in.view_tick_q8 = view_tick > 0 ? (uint32_t)llround(view_tick * 256.0) : 0;
     }
     uint8_t bytes[DEMO_NET_INPUT_BYTES];
@@ -439,12 +465,14 @@ static void run_tick(demo_client *c, uint32_t tick, demo_client_input_fn input_f
     }
     uint8_t packet[DEMO_NET_MAX_MESSAGE];
     size_t written = 0;
-    if (netcore_input_client_write(c->input, ack, ack_size, packet, sizeof packet, &written) == NETCORE_OK) {
+    if (netcore_input_client_write(c->input, ack, ack_size, packet, sizeof packet, &written) ==
+        NETCORE_OK) {
         netcore_host_send(c->host, c->server, DEMO_NET_CHANNEL_GAME, packet, written);
     }
 }
 
-static void build_view(demo_client *c) {
+static void build_view(demo_client *c)
+{
     demo_world *v = &c->view;
     uint32_t events = v->event_count;
     demo_event saved[DEMO_MAX_EVENTS];
@@ -477,7 +505,8 @@ static void build_view(demo_client *c) {
     }
 }
 
-void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn input_fn, void *user) {
+void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn input_fn, void *user)
+{
     if (c->lobby) {
         netcore_lobby_client_update(c->lobby, now_us / 1000);
     }
@@ -510,7 +539,8 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
     c->last_frame_us = now_us;
     build_view(c);
     if (now_us - c->window_start_us >= 1000000) {
-        c->snapshot_rate_hz = (float)c->window_snapshots * 1e6f / (float)(now_us - c->window_start_us);
+        c->snapshot_rate_hz =
+            (float)c->window_snapshots * 1e6f / (float)(now_us - c->window_start_us);
         c->window_snapshots = 0;
         c->window_start_us = now_us;
         netcore_interp_stats is;
@@ -525,13 +555,15 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
 
 /* ---- life cycle ---- */
 
-static demo_client *alloc_client(const demo_client_config *config) {
+static demo_client *alloc_client(const demo_client_config *config)
+{
     demo_client *c = calloc(1, sizeof *c);
     if (!c) {
         return NULL;
     }
     c->config = *config;
-    snprintf(c->name, sizeof c->name, "%s", config->name && config->name[0] ? config->name : "player");
+    snprintf(c->name, sizeof c->name, "%s",
+             config->name && config->name[0] ? config->name : "player");
     c->config.name = c->name;
     c->slot = -1;
     c->prediction = c->interpolation = c->lag_compensation = true;
@@ -557,7 +589,8 @@ static demo_client *alloc_client(const demo_client_config *config) {
     return c;
 }
 
-demo_client *demo_client_create(const demo_client_config *config) {
+demo_client *demo_client_create(const demo_client_config *config)
+{
     demo_client *c = alloc_client(config);
     if (!c) {
         return NULL;
@@ -568,8 +601,8 @@ demo_client *demo_client_create(const demo_client_config *config) {
     lc.event_user = c;
     demo_trust_apply(config->trust, NULL, &lc);
     if (netcore_lobby_client_create(&lc, &c->lobby) != NETCORE_OK ||
-        netcore_lobby_client_connect(c->lobby, &config->lobby, c->name, netcore_time_now_us() / 1000) !=
-            NETCORE_OK) {
+        netcore_lobby_client_connect(c->lobby, &config->lobby, c->name,
+                                     netcore_time_now_us() / 1000) != NETCORE_OK) {
         fprintf(stderr, "demo-game: cannot reach the lobby\n");
         demo_client_destroy(c);
         return NULL;
@@ -577,7 +610,9 @@ demo_client *demo_client_create(const demo_client_config *config) {
     return c;
 }
 
-demo_client *demo_client_create_for_match(const demo_client_config *config, const netcore_lobby_match_start *match) {
+demo_client *demo_client_create_for_match(const demo_client_config *config,
+                                          const netcore_lobby_match_start *match)
+{
     demo_client *c = alloc_client(config);
     if (!c) {
         return NULL;
@@ -587,7 +622,8 @@ demo_client *demo_client_create_for_match(const demo_client_config *config, cons
     return c;
 }
 
-void demo_client_destroy(demo_client *c) {
+void demo_client_destroy(demo_client *c)
+{
     if (!c) {
         return;
     }
@@ -599,7 +635,8 @@ void demo_client_destroy(demo_client *c) {
              * seat is freed at once rather than after the peer timeout. */
             uint64_t until = netcore_time_now_us() + 300000;
             netcore_event ev;
-            while (netcore_time_now_us() < until && netcore_host_poll(c->host, 10, &ev) == NETCORE_OK &&
+            while (netcore_time_now_us() < until &&
+                   netcore_host_poll(c->host, 10, &ev) == NETCORE_OK &&
                    ev.type != NETCORE_EVENT_DISCONNECT) {
             }
         }
@@ -623,7 +660,8 @@ void demo_client_destroy(demo_client *c) {
 
 /* ---- accessors ---- */
 
-const char *demo_client_state_name(demo_client_state state) {
+const char *demo_client_state_name(demo_client_state state)
+{
     switch (state) {
     case DEMO_CLIENT_LOBBY:
         return "lobby";
@@ -638,35 +676,43 @@ const char *demo_client_state_name(demo_client_state state) {
     }
 }
 
-demo_client_state demo_client_get_state(const demo_client *c) {
+demo_client_state demo_client_get_state(const demo_client *c)
+{
     return c->state;
 }
 
-int demo_client_slot(const demo_client *c) {
+int demo_client_slot(const demo_client *c)
+{
     return c->slot;
 }
 
-const demo_world *demo_client_view(const demo_client *c) {
+const demo_world *demo_client_view(const demo_client *c)
+{
     return c->have_snapshot ? &c->view : NULL;
 }
 
-void demo_client_clear_events(demo_client *c) {
+void demo_client_clear_events(demo_client *c)
+{
     c->view.event_count = 0;
 }
 
-void demo_client_set_prediction(demo_client *c, bool on) {
+void demo_client_set_prediction(demo_client *c, bool on)
+{
     c->prediction = on;
 }
 
-void demo_client_set_interpolation(demo_client *c, bool on) {
+void demo_client_set_interpolation(demo_client *c, bool on)
+{
     c->interpolation = on;
 }
 
-void demo_client_set_lag_compensation(demo_client *c, bool on) {
+void demo_client_set_lag_compensation(demo_client *c, bool on)
+{
     c->lag_compensation = on;
 }
 
-void demo_client_set_link(demo_client *c, const netcore_link_profile *profile, const char *name) {
+void demo_client_set_link(demo_client *c, const netcore_link_profile *profile, const char *name)
+{
     c->config.link = *profile;
     c->link_name = name;
     if (c->host) {
@@ -674,7 +720,8 @@ void demo_client_set_link(demo_client *c, const netcore_link_profile *profile, c
     }
 }
 
-void demo_client_get_stats(const demo_client *c, demo_client_stats *out) {
+void demo_client_get_stats(const demo_client *c, demo_client_stats *out)
+{
     memset(out, 0, sizeof *out);
     out->connected = c->state == DEMO_CLIENT_PLAYING;
     out->state = c->state;
@@ -706,7 +753,8 @@ void demo_client_get_stats(const demo_client *c, demo_client_stats *out) {
     }
 }
 
-void demo_client_figures(demo_client *c, demo_netgraph_figures *f) {
+void demo_client_figures(demo_client *c, demo_netgraph_figures *f)
+{
     demo_client_stats st;
     demo_client_get_stats(c, &st);
     memset(f, 0, sizeof *f);
@@ -728,5 +776,6 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f) {
     f->networked = c->host != NULL && st.connected;
     f->sealed = st.sealed;
     f->crypto_auth_rejected = st.crypto_auth_rejected;
-    f->snapshot_format = netcore_snapshot_format_name(netcore_schema_snapshot_format(c->schema.schema));
+    f->snapshot_format =
+        netcore_snapshot_format_name(netcore_schema_snapshot_format(c->schema.schema));
 }

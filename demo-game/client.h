@@ -37,42 +37,43 @@
 #include "trust.h"
 
 typedef struct demo_client_config {
-    netcore_address lobby;        /* the lobby's TCP address */
-    const char *name;             /* nickname; copied; NULL: "player" */
-    netcore_link_profile link;    /* conditioner profile of each direction; zeroed: perfect */
-    uint64_t seed;                /* conditioner seed */
-    bool quiet;                   /* no log lines on stderr */
+    netcore_address lobby;     /* the lobby's TCP address */
+    const char *name;          /* nickname; copied; NULL: "player" */
+    netcore_link_profile link; /* conditioner profile of each direction; zeroed: perfect */
+    uint64_t seed;             /* conditioner seed */
+    bool quiet;                /* no log lines on stderr */
     netcore_snapshot_format snapshot_format; /* must match the server's (--range-coded) */
-    const demo_trust *trust;      /* how the lobby is trusted (borrowed); NULL or no TLS: plaintext */
+    const demo_trust *trust; /* how the lobby is trusted (borrowed); NULL or no TLS: plaintext */
 } demo_client_config;
 
 typedef enum demo_client_state {
-    DEMO_CLIENT_LOBBY = 0,   /* talking to the lobby */
-    DEMO_CLIENT_JOINING,     /* connecting to the game server */
-    DEMO_CLIENT_PLAYING,     /* welcomed: has a ship */
-    DEMO_CLIENT_CLOSED,      /* the game connection ended */
-    DEMO_CLIENT_FAILED       /* the lobby or the game server refused or could not be reached */
+    DEMO_CLIENT_LOBBY = 0, /* talking to the lobby */
+    DEMO_CLIENT_JOINING,   /* connecting to the game server */
+    DEMO_CLIENT_PLAYING,   /* welcomed: has a ship */
+    DEMO_CLIENT_CLOSED,    /* the game connection ended */
+    DEMO_CLIENT_FAILED     /* the lobby or the game server refused or could not be reached */
 } demo_client_state;
 
 /* Called for every client tick to simulate: the command of the own ship
  * `slot` for `tick`, given the world as this client shows it. */
-typedef demo_input (*demo_client_input_fn)(void *user, const demo_world *view, int slot, uint32_t tick);
+typedef demo_input (*demo_client_input_fn)(void *user, const demo_world *view, int slot,
+                                           uint32_t tick);
 
 typedef struct demo_client_stats {
-    bool connected;           /* playing */
+    bool connected; /* playing */
     float rtt_ms;
     float loss_pct;
-    uint64_t decode_errors;   /* snapshots and control messages refused */
-    uint64_t snapshots;       /* decoded */
-    uint64_t corrections;     /* prediction corrections */
-    float in_kbps, out_kbps;  /* payload rates */
-    int score, deaths;        /* of the own ship, as last received */
+    uint64_t decode_errors;  /* snapshots and control messages refused */
+    uint64_t snapshots;      /* decoded */
+    uint64_t corrections;    /* prediction corrections */
+    float in_kbps, out_kbps; /* payload rates */
+    int score, deaths;       /* of the own ship, as last received */
     demo_client_state state;
-    uint32_t matches;         /* MATCH_STARTs received */
-    uint32_t game_lost;       /* game connections lost without notice (timeout, unreachable) */
-    uint32_t returned;        /* returns to the room after the lobby ended the match */
-    uint16_t game_port;       /* the game server of the current (or last) match; 0: none yet */
-    bool sealed;              /* game traffic encrypted and authenticated (connected only) */
+    uint32_t matches;              /* MATCH_STARTs received */
+    uint32_t game_lost;            /* game connections lost without notice (timeout, unreachable) */
+    uint32_t returned;             /* returns to the room after the lobby ended the match */
+    uint16_t game_port;            /* the game server of the current (or last) match; 0: none yet */
+    bool sealed;                   /* game traffic encrypted and authenticated (connected only) */
     uint64_t crypto_auth_rejected; /* sealed messages that failed to open (altered, forged) */
 } demo_client_stats;
 
@@ -93,7 +94,8 @@ void demo_client_destroy(demo_client *client);
 
 /* Runs the network and every client tick due at now_us; input gives the
  * commands (NULL: no buttons). */
-void demo_client_update(demo_client *client, uint64_t now_us, demo_client_input_fn input, void *user);
+void demo_client_update(demo_client *client, uint64_t now_us, demo_client_input_fn input,
+                        void *user);
 
 demo_client_state demo_client_get_state(const demo_client *client);
 /* The own ship's id, -1 before WELCOME. */
@@ -112,7 +114,8 @@ void demo_client_set_interpolation(demo_client *client, bool on);
 void demo_client_set_lag_compensation(demo_client *client, bool on);
 /* Replaces the link conditioner's profile (each direction); name is shown in
  * the net graph (static storage). */
-void demo_client_set_link(demo_client *client, const netcore_link_profile *profile, const char *name);
+void demo_client_set_link(demo_client *client, const netcore_link_profile *profile,
+                          const char *name);
 
 /* Net graph figures of the last second. */
 void demo_client_figures(demo_client *client, demo_netgraph_figures *out);

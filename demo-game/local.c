@@ -37,14 +37,16 @@ typedef struct options {
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
 static volatile sig_atomic_t quit_requested = 0;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     quit_requested = 1;
 }
 
 /* Reads the practice flags into o. Returns 0 to run, 1 for a usage error
  * (reason and usage on stderr), 2 after --help. */
-static int parse_args(int argc, char **argv, options *o) {
+static int parse_args(int argc, char **argv, options *o)
+{
     memset(o, 0, sizeof *o);
     o->seed = 1;
     o->round_s = 120;
@@ -62,17 +64,21 @@ static int parse_args(int argc, char **argv, options *o) {
                          "stop after S seconds (headless: game time, default 30)"),
         NCI_CLI_TEXT_FLAG("screenshot", &o->screenshot, "F",
                           "play 6 s of game time with bots, save F (.png or\n.bmp), exit"),
-        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N", "seed of the world and the bots (default 1)"),
-        NCI_CLI_U32_FLAG("round", &o->round_s, 1, 3600, "S", "round length in seconds (default 120)"),
+        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N",
+                         "seed of the world and the bots (default 1)"),
+        NCI_CLI_U32_FLAG("round", &o->round_s, 1, 3600, "S",
+                         "round length in seconds (default 120)"),
         NCI_CLI_TEXT_FLAG("name", &o->name, "NAME", "your name (default \"you\")"),
-        NCI_CLI_SWITCH_FLAG("netgraph", &o->netgraph, "start with the net graph shown (F1 toggles)"),
+        NCI_CLI_SWITCH_FLAG("netgraph", &o->netgraph,
+                            "start with the net graph shown (F1 toggles)"),
         NCI_CLI_SWITCH_FLAG("software", &o->software, "use SDL's software renderer"),
     };
     const nci_cli_spec spec = {
         .program = "demo-game",
-        .usage_line = "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
-                      "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
-                      "       demo-game --host [options]   (host a LAN game and play in it)",
+        .usage_line =
+            "usage: demo-game [--practice] [options]   (offline practice against bots)\n"
+            "       demo-game --connect HOST[:PORT] [options]   (see --help with --connect)\n"
+            "       demo-game --host [options]   (host a LAN game and play in it)",
         .epilogue = "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard,\n"
                     "      F1 net graph, Esc quits\n",
         .flags = flags,
@@ -91,10 +97,11 @@ typedef struct game {
     demo_world world;
     demo_world prev; /* the world one tick earlier, for smooth drawing */
     demo_rng bots[DEMO_MAX_PLAYERS];
-    bool human;      /* slot HUMAN_ID is played from the keyboard */
+    bool human; /* slot HUMAN_ID is played from the keyboard */
 } game;
 
-static void game_init(game *g, const options *o, bool human) {
+static void game_init(game *g, const options *o, bool human)
+{
     demo_sim_config cfg;
     demo_sim_config_default(&cfg);
     cfg.seed = o->seed;
@@ -108,8 +115,9 @@ static void game_init(game *g, const options *o, bool human) {
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         demo_rng_seed(&g->bots[i], o->seed * 7919u + (uint64_t)i);
     }
-    static const char *const bot_names[] = {"ada",  "bit",   "cog",  "dot",   "echo", "flux", "glitch", "hex",
-                                            "ion",  "jolt",  "kilo", "lumen", "mux",  "nano", "ohm",    "pixel"};
+    static const char *const bot_names[] = {"ada",    "bit",  "cog", "dot",  "echo", "flux",
+                                            "glitch", "hex",  "ion", "jolt", "kilo", "lumen",
+                                            "mux",    "nano", "ohm", "pixel"};
     int total = o->bots + first_bot;
     if (total > DEMO_MAX_PLAYERS) {
         total = DEMO_MAX_PLAYERS;
@@ -123,7 +131,8 @@ static void game_init(game *g, const options *o, bool human) {
 }
 
 /* One tick: bots think, the human's input (if any) is used for its slot. */
-static void game_tick(game *g, const demo_input *human_input) {
+static void game_tick(game *g, const demo_input *human_input)
+{
     demo_input inputs[DEMO_MAX_PLAYERS];
     memset(inputs, 0, sizeof inputs);
     uint32_t tick = g->world.tick + 1;
@@ -141,7 +150,8 @@ static void game_tick(game *g, const demo_input *human_input) {
     demo_sim_step(&g->world, inputs, tick);
 }
 
-static int run_headless(const options *o) {
+static int run_headless(const options *o)
+{
     static game g;
     game_init(&g, o, false);
     double secs = o->duration_s > 0 ? o->duration_s : 30.0;
@@ -155,21 +165,23 @@ static int run_headless(const options *o) {
             kills += g.world.events[e].kind == DEMO_EVENT_KILL;
         }
     }
-    printf("{\"ticks\": %u, \"round\": %u, \"shots\": %llu, \"kills\": %llu, \"hash\": \"%016llx\", \"scores\": [",
-           (unsigned)g.world.tick, (unsigned)g.world.round_number, (unsigned long long)shots,
-           (unsigned long long)kills, (unsigned long long)demo_world_hash(&g.world));
+    printf(
+        "{\"ticks\": %u, \"round\": %u, \"shots\": %llu, \"kills\": %llu, \"hash\": \"%016llx\", \"scores\": [",
+        (unsigned)g.world.tick, (unsigned)g.world.round_number, (unsigned long long)shots,
+        (unsigned long long)kills, (unsigned long long)demo_world_hash(&g.world));
     int order[DEMO_MAX_PLAYERS];
     int n = demo_world_scoreboard(&g.world, order);
     for (int k = 0; k < n; k++) {
         const demo_player *p = &g.world.players[order[k]];
-        printf("%s{\"id\": %d, \"name\": \"%s\", \"score\": %d, \"deaths\": %d}", k ? ", " : "", order[k], p->name,
-               p->score, p->deaths);
+        printf("%s{\"id\": %d, \"name\": \"%s\", \"score\": %d, \"deaths\": %d}", k ? ", " : "",
+               order[k], p->name, p->score, p->deaths);
     }
     printf("]}\n");
     return 0;
 }
 
-demo_input demo_read_human_input(const demo_renderer *r, const demo_player *me, uint16_t *aim) {
+demo_input demo_read_human_input(const demo_renderer *r, const demo_player *me, uint16_t *aim)
+{
     const Uint8 *keys = SDL_GetKeyboardState(NULL);
     int mx = 0;
     int my = 0;
@@ -205,7 +217,8 @@ demo_input demo_read_human_input(const demo_renderer *r, const demo_player *me, 
     return in;
 }
 
-static demo_netgraph_figures local_figures(void) {
+static demo_netgraph_figures local_figures(void)
+{
     demo_netgraph_figures f;
     memset(&f, 0, sizeof f);
     f.snapshot_rate_hz = DEMO_TICK_RATE_HZ; /* the local view sees every tick */
@@ -213,7 +226,8 @@ static demo_netgraph_figures local_figures(void) {
     return f;
 }
 
-static int run_window(const options *o) {
+static int run_window(const options *o)
+{
     static game g;
     bool screenshot_mode = o->screenshot != NULL;
     game_init(&g, o, true);
@@ -227,8 +241,9 @@ static int run_window(const options *o) {
         return 1;
     }
     if (!demo_render_font_path(r)) {
-        fprintf(stderr, "demo-game: DejaVuSans.ttf not found (install fonts-dejavu-core or set DEMO_FONT); "
-                        "using the built-in bitmap font\n");
+        fprintf(stderr,
+                "demo-game: DejaVuSans.ttf not found (install fonts-dejavu-core or set DEMO_FONT); "
+                "using the built-in bitmap font\n");
     }
     char status[64];
     snprintf(status, sizeof status, "local game, %d bots", demo_world_player_count(&g.world) - 1);
@@ -311,7 +326,8 @@ static int run_window(const options *o) {
     return rc_exit;
 }
 
-int demo_local_main(int argc, char **argv) {
+int demo_local_main(int argc, char **argv)
+{
     options o;
     int parsed = parse_args(argc, argv, &o);
     if (parsed != 0) {

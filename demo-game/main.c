@@ -16,19 +16,22 @@
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
 static volatile sig_atomic_t quit_requested = 0;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     quit_requested = 1;
 }
 
-bool demo_quit_requested(void) {
+bool demo_quit_requested(void)
+{
     return quit_requested != 0;
 }
 
-static bool is_network_flag(const char *a) {
-    static const char *const flags[] = {"--connect", "--host",       "--sim-latency", "--sim-jitter", "--sim-loss",
-                                        "--sim-dup", "--stats",      "--lobby-port",  "--game-port",  "--insecure",
-                                        "--pin",     "--ca"};
+static bool is_network_flag(const char *a)
+{
+    static const char *const flags[] = {
+        "--connect", "--host",       "--sim-latency", "--sim-jitter", "--sim-loss", "--sim-dup",
+        "--stats",   "--lobby-port", "--game-port",   "--insecure",   "--pin",      "--ca"};
     /* "--connect HOST" and "--connect=HOST" alike. */
     size_t name_len = strcspn(a, "=");
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
@@ -39,14 +42,16 @@ static bool is_network_flag(const char *a) {
     return false;
 }
 
-static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value) {
+static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value)
+{
     *(const char **)flag->target = value;
     return value[0] != '\0';
 }
 
 /* Reads the network flags into o. Returns 0 to run, 1 for a usage error
  * (reason on stderr), 2 after --help. */
-static int parse_net_args(int argc, char **argv, demo_net_options *o) {
+static int parse_net_args(int argc, char **argv, demo_net_options *o)
+{
     memset(o, 0, sizeof *o);
     o->name = "player";
     o->seed = 1;
@@ -56,9 +61,12 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
     nci_cli_flag flags[] = {
         NCI_CLI_CUSTOM_FLAG("connect", parse_nonempty_flag, &o->connect, "HOST[:PORT]",
                             "join the lobby at HOST (port 7777 by default)"),
-        NCI_CLI_SWITCH_FLAG("host", &o->host, "host: embedded lobby and game server (ports 7777 and\n7778)"),
-        NCI_CLI_U32_FLAG("lobby-port", &lobby_port, 0, 65535, "P", "with --host: lobby port (default 7777; 0: any)"),
-        NCI_CLI_U32_FLAG("game-port", &game_port, 0, 65535, "P", "with --host: game port (default 7778; 0: any)"),
+        NCI_CLI_SWITCH_FLAG("host", &o->host,
+                            "host: embedded lobby and game server (ports 7777 and\n7778)"),
+        NCI_CLI_U32_FLAG("lobby-port", &lobby_port, 0, 65535, "P",
+                         "with --host: lobby port (default 7777; 0: any)"),
+        NCI_CLI_U32_FLAG("game-port", &game_port, 0, 65535, "P",
+                         "with --host: game port (default 7778; 0: any)"),
         NCI_CLI_U32_FLAG("bots", &bots, 0, 64, "N",
                          "with --host: server bots in the arena (default 3);\n"
                          "with --headless: number of bot clients (default 4)"),
@@ -66,20 +74,23 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
                             "nickname (default \"player\", bots: NAME1, NAME2, ...)"),
         NCI_CLI_SWITCH_FLAG("headless", &o->headless, "no window: bot clients (needs --connect)"),
         NCI_CLI_U32_FLAG("duration", &duration_s, 0, 86400, "S", "stop after S seconds"),
-        NCI_CLI_TEXT_FLAG("stats", &o->stats, "FILE", "figures as JSON Lines, one a second ('-': stdout)"),
+        NCI_CLI_TEXT_FLAG("stats", &o->stats, "FILE",
+                          "figures as JSON Lines, one a second ('-': stdout)"),
         NCI_CLI_U32_FLAG("sim-latency", &o->link.latency_ms, 0, 10000, "MS",
                          "link conditioner, each direction: added latency"),
         NCI_CLI_U32_FLAG("sim-jitter", &o->link.jitter_ms, 0, 10000, "MS", "... jitter"),
         NCI_CLI_DOUBLE_FLAG("sim-loss", &loss_pct, 0.0, 100.0, "PCT", "... loss"),
         NCI_CLI_DOUBLE_FLAG("sim-dup", &duplicate_pct, 0.0, 100.0, "PCT", "... duplication"),
-        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N", "conditioner and bot seed (default 1)"),
+        NCI_CLI_U64_FLAG("seed", &o->seed, 0, UINT64_MAX, "N",
+                         "conditioner and bot seed (default 1)"),
         NCI_CLI_SWITCH_FLAG("no-lag-compensation", &o->no_lag_compensation,
                             "start with lag compensation off (F4 toggles)"),
         NCI_CLI_SWITCH_FLAG("range-coded", &o->range_coded,
                             "range-coded snapshots (the server, or --host, needs\nit too)"),
         NCI_CLI_SWITCH_FLAG("netgraph", &o->netgraph, "start with the net graph shown"),
-        NCI_CLI_TEXT_FLAG("screenshot", &o->screenshot, "F",
-                          "with --connect or --host: save the view after 4 s of\nplay (.png/.bmp), exit"),
+        NCI_CLI_TEXT_FLAG(
+            "screenshot", &o->screenshot, "F",
+            "with --connect or --host: save the view after 4 s of\nplay (.png/.bmp), exit"),
         NCI_CLI_SWITCH_FLAG("software", &o->software, "use SDL's software renderer"),
         NCI_CLI_CUSTOM_FLAG("pin", parse_nonempty_flag, &o->trust.pin_text, "HEX",
                             "with --connect: trust the lobby whose certificate has\n"
@@ -95,12 +106,15 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
     flags[4].seen = &bots_given;
     const nci_cli_spec spec = {
         .program = "demo-game",
-        .usage_line = "usage: demo-game                        lobby menu: LAN games, connect by address, host\n"
-                      "       demo-game --connect HOST[:PORT]  join the lobby at HOST (port 7777 by default)\n"
-                      "       demo-game --practice [...]       offline practice (see demo-game --practice --help)",
-        .preamble = "network options (the lobby speaks TLS; the host prints its certificate's pin):\n",
-        .epilogue = "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
-                    "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n",
+        .usage_line =
+            "usage: demo-game                        lobby menu: LAN games, connect by address, host\n"
+            "       demo-game --connect HOST[:PORT]  join the lobby at HOST (port 7777 by default)\n"
+            "       demo-game --practice [...]       offline practice (see demo-game --practice --help)",
+        .preamble =
+            "network options (the lobby speaks TLS; the host prints its certificate's pin):\n",
+        .epilogue =
+            "keys: WASD/arrows move, mouse aims, click or space fires, Tab scoreboard, F1 net graph,\n"
+            "      F2 prediction, F3 interpolation, F4 lag compensation, F5 link preset, Esc quits\n",
         .flags = flags,
         .flag_count = sizeof flags / sizeof flags[0],
     };
@@ -141,7 +155,8 @@ static int parse_net_args(int argc, char **argv, demo_net_options *o) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     bool network = argc == 1;
     for (int i = 1; i < argc; i++) {
         network = network || is_network_flag(argv[i]);

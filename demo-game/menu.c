@@ -12,11 +12,13 @@
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-static void *menu_alloc(const netcore_allocator *a, size_t size) {
+static void *menu_alloc(const netcore_allocator *a, size_t size)
+{
     return a->alloc ? a->alloc(a->user, size) : malloc(size);
 }
 
-static void menu_free(const netcore_allocator *a, void *p) {
+static void menu_free(const netcore_allocator *a, void *p)
+{
     if (a->alloc) {
         a->free(a->user, p);
     } else {
@@ -24,7 +26,8 @@ static void menu_free(const netcore_allocator *a, void *p) {
     }
 }
 
-void demo_menu_set_message(demo_menu *m, bool error, const char *fmt, ...) {
+void demo_menu_set_message(demo_menu *m, bool error, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m->message, sizeof m->message, fmt, ap);
@@ -32,7 +35,8 @@ void demo_menu_set_message(demo_menu *m, bool error, const char *fmt, ...) {
     m->message_is_error = error;
 }
 
-void demo_menu_chat_push(demo_menu *m, const char *fmt, ...) {
+void demo_menu_chat_push(demo_menu *m, const char *fmt, ...)
+{
     size_t slot = (m->chat_first + m->chat_count) % MENU_CHAT_LINES;
     if (m->chat_count == MENU_CHAT_LINES) {
         m->chat_first = (m->chat_first + 1) % MENU_CHAT_LINES; /* drop the oldest */
@@ -46,7 +50,8 @@ void demo_menu_chat_push(demo_menu *m, const char *fmt, ...) {
 }
 
 /* Length of the UTF-8 sequence starting with byte b (1 for stray bytes). */
-static size_t utf8_len(unsigned char b) {
+static size_t utf8_len(unsigned char b)
+{
     if (b >= 0xF0) {
         return 4;
     }
@@ -58,7 +63,8 @@ static size_t utf8_len(unsigned char b) {
 
 /* Appends whole UTF-8 characters of utf8 to the field while they fit;
  * control characters (and non-digits in digit fields) are dropped. */
-static void field_append(menu_field *f, const char *utf8) {
+static void field_append(menu_field *f, const char *utf8)
+{
     size_t len = strlen(f->text);
     for (const char *p = utf8; *p;) {
         size_t n = utf8_len((unsigned char)*p);
@@ -83,12 +89,14 @@ static void field_append(menu_field *f, const char *utf8) {
     }
 }
 
-static void field_set(menu_field *f, const char *utf8) {
+static void field_set(menu_field *f, const char *utf8)
+{
     f->text[0] = '\0';
     field_append(f, utf8);
 }
 
-static void field_backspace(menu_field *f) {
+static void field_backspace(menu_field *f)
+{
     size_t len = strlen(f->text);
     while (len > 0) {
         len--;
@@ -99,7 +107,9 @@ static void field_backspace(menu_field *f) {
     f->text[len] = '\0';
 }
 
-static void init_field(demo_menu *m, menu_field_id id, const char *caption, size_t max_bytes, const char *text) {
+static void init_field(demo_menu *m, menu_field_id id, const char *caption, size_t max_bytes,
+                       const char *text)
+{
     menu_field *f = &m->fields[id];
     f->caption = caption;
     f->max_bytes = max_bytes < sizeof f->text - 1 ? max_bytes : sizeof f->text - 1;
@@ -110,7 +120,8 @@ static void init_field(demo_menu *m, menu_field_id id, const char *caption, size
 /* Screens                                                             */
 /* ------------------------------------------------------------------ */
 
-void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen) {
+void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen)
+{
     if ((m->match_ready || m->handed_over) && screen != DEMO_MENU_SCREEN_IN_MATCH) {
         return; /* the match owns the screen until demo_menu_resume */
     }
@@ -142,7 +153,8 @@ void demo_menu_go_screen(demo_menu *m, demo_menu_screen screen) {
     }
 }
 
-void demo_menu_show_error(demo_menu *m, demo_menu_screen back, const char *fmt, const char *detail) {
+void demo_menu_show_error(demo_menu *m, demo_menu_screen back, const char *fmt, const char *detail)
+{
     demo_menu_set_message(m, true, fmt, detail);
     m->error_back = back;
     demo_menu_go_screen(m, DEMO_MENU_SCREEN_ERROR);
@@ -152,23 +164,28 @@ void demo_menu_show_error(demo_menu *m, demo_menu_screen back, const char *fmt, 
 /* Actions                                                             */
 /* ------------------------------------------------------------------ */
 
-static void connect_typed_address(demo_menu *m) {
+static void connect_typed_address(demo_menu *m)
+{
     netcore_address address;
-    netcore_result r = netcore_address_parse(m->fields[FIELD_ADDRESS].text, m->config.lobby_port, &address);
+    netcore_result r =
+        netcore_address_parse(m->fields[FIELD_ADDRESS].text, m->config.lobby_port, &address);
     if (r != NETCORE_OK) {
-        demo_menu_set_message(m, true, "Bad address \"%s\": %s", m->fields[FIELD_ADDRESS].text, netcore_result_str(r));
+        demo_menu_set_message(m, true, "Bad address \"%s\": %s", m->fields[FIELD_ADDRESS].text,
+                              netcore_result_str(r));
         return;
     }
     demo_menu_connect(m, &address, m->fields[FIELD_ADDRESS].text, NULL);
 }
 
-static void host_game(demo_menu *m) {
+static void host_game(demo_menu *m)
+{
     uint16_t port = 0;
     uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES] = {0};
     bool tls = false;
     char error[MENU_MESSAGE_BYTES] = "";
     if (!m->config.host(m->config.host_user, &port, pin, &tls, error, sizeof error)) {
-        demo_menu_set_message(m, true, "Cannot host: %s", error[0] ? error : "the server did not start");
+        demo_menu_set_message(m, true, "Cannot host: %s",
+                              error[0] ? error : "the server did not start");
         return;
     }
     netcore_address address = netcore_address_ipv4(127, 0, 0, 1, port);
@@ -178,13 +195,15 @@ static void host_game(demo_menu *m) {
     demo_menu_connect(m, &address, NULL, tls ? pin : NULL);
 }
 
-static void create_room(demo_menu *m) {
+static void create_room(demo_menu *m)
+{
     netcore_lobby_room_params params;
     memset(&params, 0, sizeof params);
     SDL_strlcpy(params.name, m->fields[FIELD_ROOM_NAME].text, sizeof params.name);
     int max_players = atoi(m->fields[FIELD_MAX_PLAYERS].text);
     /* A lobby room holds fewer players than a game server. */
-    const int room_max = DEMO_MAX_PLAYERS < NETCORE_LOBBY_MAX_PLAYERS ? DEMO_MAX_PLAYERS : NETCORE_LOBBY_MAX_PLAYERS;
+    const int room_max =
+        DEMO_MAX_PLAYERS < NETCORE_LOBBY_MAX_PLAYERS ? DEMO_MAX_PLAYERS : NETCORE_LOBBY_MAX_PLAYERS;
     if (max_players < 1 || max_players > room_max) {
         max_players = max_players < 1 ? 1 : room_max;
     }
@@ -196,19 +215,21 @@ static void create_room(demo_menu *m) {
     }
 }
 
-static void join_selected(demo_menu *m) {
+static void join_selected(demo_menu *m)
+{
     if (m->room_selected < 0) {
         return;
     }
     const char *password = m->fields[FIELD_PASSWORD].text;
-    netcore_result r =
-        netcore_lobby_client_join_room(m->lobby, m->rooms[m->room_selected].room_id, password[0] ? password : NULL);
+    netcore_result r = netcore_lobby_client_join_room(m->lobby, m->rooms[m->room_selected].room_id,
+                                                      password[0] ? password : NULL);
     if (r != NETCORE_OK) {
         demo_menu_set_message(m, true, "Cannot join: %s", netcore_result_str(r));
     }
 }
 
-static void send_chat(demo_menu *m) {
+static void send_chat(demo_menu *m)
+{
     menu_field *f = &m->fields[FIELD_CHAT];
     if (!f->text[0]) {
         return;
@@ -221,7 +242,8 @@ static void send_chat(demo_menu *m) {
     f->text[0] = '\0';
 }
 
-static void select_lobby(demo_menu *m, int index) {
+static void select_lobby(demo_menu *m, int index)
+{
     m->lobby_selected = index;
     char text[NETCORE_ADDRESS_STRLEN];
     netcore_address_format(&m->lobbies[index].found.lobby_address, text, sizeof text);
@@ -231,7 +253,8 @@ static void select_lobby(demo_menu *m, int index) {
 /* Runs an action; double is true for a double click on a row. Actions that
  * need a connection are refused quietly without one (their buttons exist only
  * on connected screens, but events may race with a drop). */
-static void run_action(demo_menu *m, menu_action action, int index, bool double_click) {
+static void run_action(demo_menu *m, menu_action action, int index, bool double_click)
+{
     bool online = m->lobby && m->welcomed && netcore_lobby_client_is_connected(m->lobby);
     switch (action) {
     case ACT_CONTINUE:
@@ -344,7 +367,8 @@ static void run_action(demo_menu *m, menu_action action, int index, bool double_
 /* Input                                                               */
 /* ------------------------------------------------------------------ */
 
-static void cycle_focus(demo_menu *m, bool backwards) {
+static void cycle_focus(demo_menu *m, bool backwards)
+{
     int fields[MENU_MAX_WIDGETS];
     int count = 0, current = -1;
     for (int i = 0; i < m->widget_count; i++) {
@@ -362,7 +386,8 @@ static void cycle_focus(demo_menu *m, bool backwards) {
     m->focus = (menu_field_id)fields[next];
 }
 
-static void press_enter(demo_menu *m) {
+static void press_enter(demo_menu *m)
+{
     switch (m->screen) {
     case DEMO_MENU_SCREEN_NAME:
         run_action(m, ACT_CONTINUE, 0, false);
@@ -392,7 +417,8 @@ static void press_enter(demo_menu *m) {
     }
 }
 
-static void press_escape(demo_menu *m) {
+static void press_escape(demo_menu *m)
+{
     static const menu_action on_escape[] = {
         [DEMO_MENU_SCREEN_NAME] = ACT_QUIT,       [DEMO_MENU_SCREEN_BROWSER] = ACT_BACK,
         [DEMO_MENU_SCREEN_CONNECTING] = ACT_BACK, [DEMO_MENU_SCREEN_ROOMS] = ACT_DISCONNECT,
@@ -402,7 +428,8 @@ static void press_escape(demo_menu *m) {
     run_action(m, on_escape[m->screen], 0, false);
 }
 
-static void move_selection(demo_menu *m, int delta) {
+static void move_selection(demo_menu *m, int delta)
+{
     if (m->screen == DEMO_MENU_SCREEN_BROWSER && m->lobby_count > 0) {
         int i = m->lobby_selected + delta;
         select_lobby(m, i < 0 ? 0 : i >= (int)m->lobby_count ? (int)m->lobby_count - 1 : i);
@@ -412,7 +439,8 @@ static void move_selection(demo_menu *m, int delta) {
     }
 }
 
-static bool handle_key(demo_menu *m, const SDL_KeyboardEvent *key) {
+static bool handle_key(demo_menu *m, const SDL_KeyboardEvent *key)
+{
     switch (key->keysym.sym) {
     case SDLK_BACKSPACE:
         if (m->focus == FIELD_NONE) {
@@ -446,7 +474,8 @@ static bool handle_key(demo_menu *m, const SDL_KeyboardEvent *key) {
     }
 }
 
-static bool handle_click(demo_menu *m, int x, int y, bool double_click) {
+static bool handle_click(demo_menu *m, int x, int y, bool double_click)
+{
     SDL_Point p = {x, y};
     /* Later widgets lie on top (kick buttons over member rows). */
     for (int i = m->widget_count - 1; i >= 0; i--) {
@@ -465,7 +494,8 @@ static bool handle_click(demo_menu *m, int x, int y, bool double_click) {
 /* Public functions                                                    */
 /* ------------------------------------------------------------------ */
 
-void demo_menu_config_default(demo_menu_config *config) {
+void demo_menu_config_default(demo_menu_config *config)
+{
     memset(config, 0, sizeof *config);
     config->player_name = "player";
     config->lobby_port = 7777;
@@ -476,7 +506,8 @@ void demo_menu_config_default(demo_menu_config *config) {
     config->default_max_players = 8;
 }
 
-demo_menu *demo_menu_create(const demo_menu_config *config) {
+demo_menu *demo_menu_create(const demo_menu_config *config)
+{
     if (!config || !config->renderer || !config->text) {
         return NULL;
     }
@@ -495,8 +526,10 @@ demo_menu *demo_menu_create(const demo_menu_config *config) {
     }
     char max_players[8];
     snprintf(max_players, sizeof max_players, "%u", (unsigned)config->default_max_players);
-    init_field(m, FIELD_NAME, "Nickname", NETCORE_LOBBY_NAME_MAX, config->player_name ? config->player_name : "");
-    init_field(m, FIELD_ADDRESS, "Lobby address (host or host:port)", NETCORE_ADDRESS_STRLEN - 1, "127.0.0.1");
+    init_field(m, FIELD_NAME, "Nickname", NETCORE_LOBBY_NAME_MAX,
+               config->player_name ? config->player_name : "");
+    init_field(m, FIELD_ADDRESS, "Lobby address (host or host:port)", NETCORE_ADDRESS_STRLEN - 1,
+               "127.0.0.1");
     init_field(m, FIELD_FILTER, "Filter by name (Enter)", NETCORE_LOBBY_NAME_MAX, "");
     init_field(m, FIELD_ROOM_NAME, "Room name", NETCORE_LOBBY_NAME_MAX, "");
     init_field(m, FIELD_MAX_PLAYERS, "Max players (1-32)", 2, max_players);
@@ -514,7 +547,8 @@ demo_menu *demo_menu_create(const demo_menu_config *config) {
     return m;
 }
 
-void demo_menu_destroy(demo_menu *menu) {
+void demo_menu_destroy(demo_menu *menu)
+{
     if (!menu) {
         return;
     }
@@ -524,7 +558,8 @@ void demo_menu_destroy(demo_menu *menu) {
     menu_free(&allocator, menu);
 }
 
-bool demo_menu_handle_event(demo_menu *menu, const SDL_Event *event) {
+bool demo_menu_handle_event(demo_menu *menu, const SDL_Event *event)
+{
     if (menu->screen == DEMO_MENU_SCREEN_IN_MATCH && event->type != SDL_QUIT) {
         return false;
     }
@@ -555,26 +590,31 @@ bool demo_menu_handle_event(demo_menu *menu, const SDL_Event *event) {
     }
 }
 
-demo_menu_screen demo_menu_current_screen(const demo_menu *menu) {
+demo_menu_screen demo_menu_current_screen(const demo_menu *menu)
+{
     return menu->screen;
 }
 
-const netcore_lobby_room_state *demo_menu_room(const demo_menu *menu) {
+const netcore_lobby_room_state *demo_menu_room(const demo_menu *menu)
+{
     return menu->in_room ? &menu->room : NULL;
 }
 
-const char *demo_menu_chat_line(const demo_menu *menu, size_t index) {
+const char *demo_menu_chat_line(const demo_menu *menu, size_t index)
+{
     if (index >= menu->chat_count) {
         return NULL;
     }
     return menu->chat[(menu->chat_first + index) % MENU_CHAT_LINES];
 }
 
-const char *demo_menu_message(const demo_menu *menu) {
+const char *demo_menu_message(const demo_menu *menu)
+{
     return menu->message;
 }
 
-bool demo_menu_find_widget(demo_menu *menu, const char *label, SDL_Rect *out_rect) {
+bool demo_menu_find_widget(demo_menu *menu, const char *label, SDL_Rect *out_rect)
+{
     demo_menu_layout(menu);
     for (int i = 0; i < menu->widget_count; i++) {
         const menu_widget *w = &menu->widgets[i];

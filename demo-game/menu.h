@@ -27,22 +27,23 @@
  * true, the lobby's TCP port on 127.0.0.1 in *out_lobby_port and, when it
  * speaks TLS (*out_tls), its certificate's pin in out_pin (32 bytes); on
  * failure returns false with a NUL-terminated reason in error (error_size bytes). */
-typedef bool (*demo_menu_host_fn)(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
-                                  char *error, size_t error_size);
+typedef bool (*demo_menu_host_fn)(void *user, uint16_t *out_lobby_port, uint8_t *out_pin,
+                                  bool *out_tls, char *error, size_t error_size);
 
 typedef struct demo_menu_config {
-    SDL_Renderer *renderer;     /* borrowed; must outlive the menu; required */
-    demo_text *text;            /* borrowed text context for renderer; required */
-    const char *player_name;    /* initial nickname (copied); default "player" */
-    demo_menu_host_fn host;     /* NULL: no "Host" button */
+    SDL_Renderer *renderer;  /* borrowed; must outlive the menu; required */
+    demo_text *text;         /* borrowed text context for renderer; required */
+    const char *player_name; /* initial nickname (copied); default "player" */
+    demo_menu_host_fn host;  /* NULL: no "Host" button */
     void *host_user;
-    netcore_allocator allocator;/* zeroed: malloc/free; also given to the lobby client and discovery */
-    netcore_log log;            /* given to the lobby client; zeroed logs nothing */
-    uint16_t lobby_port;        /* port used when a typed address has none; default 7777 */
+    netcore_allocator
+        allocator;       /* zeroed: malloc/free; also given to the lobby client and discovery */
+    netcore_log log;     /* given to the lobby client; zeroed logs nothing */
+    uint16_t lobby_port; /* port used when a typed address has none; default 7777 */
     /* Where discovery probes go: family 0 (default) means the broadcast
      * address 255.255.255.255 on discovery_port. */
     netcore_address discovery_target;
-    uint16_t discovery_port;    /* default 7777 */
+    uint16_t discovery_port;        /* default 7777 */
     uint32_t discovery_interval_ms; /* probe period on the browser screen; default 2000 */
     uint32_t room_list_interval_ms; /* room list refresh period; default 3000 */
     uint32_t reconnect_attempts;    /* after a lost connection; default 5, 0 never reconnects */
@@ -63,7 +64,7 @@ typedef struct demo_menu_config {
 
 typedef enum demo_menu_screen {
     DEMO_MENU_SCREEN_NAME = 0,
-    DEMO_MENU_SCREEN_BROWSER,      /* LAN lobbies, address field, host */
+    DEMO_MENU_SCREEN_BROWSER, /* LAN lobbies, address field, host */
     DEMO_MENU_SCREEN_CONNECTING,
     DEMO_MENU_SCREEN_ROOMS,        /* room list, create, join */
     DEMO_MENU_SCREEN_ROOM,         /* members, chat, ready, start */

@@ -4,11 +4,12 @@
 
 #include "menu_internal.h"
 
-#define LOBBY_STALE_PROBES 3    /* a lobby silent for this many probe periods leaves the list */
-#define RECONNECT_BASE_MS 500   /* first retry delay, doubled per attempt */
+#define LOBBY_STALE_PROBES 3  /* a lobby silent for this many probe periods leaves the list */
+#define RECONNECT_BASE_MS 500 /* first retry delay, doubled per attempt */
 #define RECONNECT_MAX_DELAY_MS 4000
 
-static bool room_has_member(const netcore_lobby_room_state *room, uint64_t client_id) {
+static bool room_has_member(const netcore_lobby_room_state *room, uint64_t client_id)
+{
     for (uint8_t i = 0; i < room->member_count; i++) {
         if (room->members[i].client_id == client_id) {
             return true;
@@ -19,7 +20,8 @@ static bool room_has_member(const netcore_lobby_room_state *room, uint64_t clien
 
 static void lobby_event(void *user, const netcore_lobby_event *ev);
 
-static bool pin_is_zero(const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
+static bool pin_is_zero(const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES])
+{
     uint8_t any = 0;
     for (size_t i = 0; i < NETCORE_LOBBY_TLS_PIN_BYTES; i++) {
         any |= pin[i];
@@ -28,7 +30,8 @@ static bool pin_is_zero(const uint8_t pin[NETCORE_LOBBY_TLS_PIN_BYTES]) {
 }
 
 /* The discovered lobby at address, if any. */
-static const netcore_lobby_found *discovered(const demo_menu *m, const netcore_address *address) {
+static const netcore_lobby_found *discovered(const demo_menu *m, const netcore_address *address)
+{
     for (size_t i = 0; i < m->lobby_count; i++) {
         if (netcore_address_equal(&m->lobbies[i].found.lobby_address, address)) {
             return &m->lobbies[i].found;
@@ -41,7 +44,8 @@ static const netcore_lobby_found *discovered(const demo_menu *m, const netcore_a
  * demo_menu_connect); false with the error screen shown when the lobby
  * cannot be trusted. */
 static bool choose_trust(demo_menu *m, const netcore_address *address, const char *typed_host,
-                         const uint8_t *host_pin, netcore_lobby_client_config *cfg) {
+                         const uint8_t *host_pin, netcore_lobby_client_config *cfg)
+{
     m->peer_tls = m->config.tls != NULL;
     m->peer_pinned = false;
     if (!m->config.tls) {
@@ -49,20 +53,24 @@ static bool choose_trust(demo_menu *m, const netcore_address *address, const cha
     }
     const netcore_lobby_found *found = host_pin ? NULL : discovered(m, address);
     if (found && !found->tls) {
-        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "%s announces no TLS: start demo-game with "
-                                                          "--insecure to join a plaintext lobby",
+        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER,
+                             "%s announces no TLS: start demo-game with "
+                             "--insecure to join a plaintext lobby",
                              found->name);
         return false;
     }
-    const uint8_t *pin = host_pin ? host_pin : found && !pin_is_zero(found->tls_pin) ? found->tls_pin : NULL;
+    const uint8_t *pin = host_pin                                ? host_pin
+                         : found && !pin_is_zero(found->tls_pin) ? found->tls_pin
+                                                                 : NULL;
     uint8_t known[NETCORE_LOBBY_TLS_PIN_BYTES];
     if (!host_pin && demo_menu_known_pin(m, address, known)) {
         if (pin && memcmp(pin, known, sizeof known) != 0) {
             /* Trust on first use: what answered before stays the host. */
-            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER,
-                                 "The certificate of %s changed since you last joined it: refused (if its "
-                                 "host made a new one, delete its line in the known pins file)",
-                                 found ? found->name : "this lobby");
+            demo_menu_show_error(
+                m, DEMO_MENU_SCREEN_BROWSER,
+                "The certificate of %s changed since you last joined it: refused (if its "
+                "host made a new one, delete its line in the known pins file)",
+                found ? found->name : "this lobby");
             return false;
         }
         pin = NULL;
@@ -101,7 +109,8 @@ static bool choose_trust(demo_menu *m, const netcore_address *address, const cha
 }
 
 void demo_menu_connect(demo_menu *m, const netcore_address *address, const char *typed_host,
-                       const uint8_t *host_pin) {
+                       const uint8_t *host_pin)
+{
     /* A new client per lobby: each has its own trust (pin, name or none). */
     netcore_lobby_client_destroy(m->lobby);
     m->lobby = NULL;
@@ -127,7 +136,8 @@ void demo_menu_connect(demo_menu *m, const netcore_address *address, const char 
     m->client_id = 0;
     r = netcore_lobby_client_connect(m->lobby, address, m->fields[FIELD_NAME].text, m->now_ms);
     if (r != NETCORE_OK) {
-        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot connect: %s", netcore_result_str(r));
+        demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot connect: %s",
+                             netcore_result_str(r));
         return;
     }
     demo_menu_set_message(m, false, "%s", "");
@@ -135,7 +145,8 @@ void demo_menu_connect(demo_menu *m, const netcore_address *address, const char 
 }
 
 /* Drops the connection on purpose (cancel, disconnect): no reconnection. */
-void demo_menu_drop_connection(demo_menu *m) {
+void demo_menu_drop_connection(demo_menu *m)
+{
     if (m->lobby && netcore_lobby_client_is_connected(m->lobby)) {
         m->leaving = netcore_lobby_client_disconnect(m->lobby) == NETCORE_OK;
         if (!m->leaving) {
@@ -148,7 +159,8 @@ void demo_menu_drop_connection(demo_menu *m) {
     demo_menu_go_screen(m, DEMO_MENU_SCREEN_BROWSER);
 }
 
-void demo_menu_request_room_list(demo_menu *m) {
+void demo_menu_request_room_list(demo_menu *m)
+{
     if (!m->lobby || !m->welcomed) {
         return;
     }
@@ -166,7 +178,8 @@ void demo_menu_request_room_list(demo_menu *m) {
 /* Lobby events                                                        */
 /* ------------------------------------------------------------------ */
 
-static void on_room_state(demo_menu *m, const netcore_lobby_room_state *room) {
+static void on_room_state(demo_menu *m, const netcore_lobby_room_state *room)
+{
     bool same_room = m->in_room && m->room.room_id == room->room_id;
     if (same_room) {
         /* Join and leave notices, from the difference with the last state. */
@@ -196,7 +209,8 @@ static void on_room_state(demo_menu *m, const netcore_lobby_room_state *room) {
     }
 }
 
-static void on_match_start(demo_menu *m, const netcore_lobby_match_start *match) {
+static void on_match_start(demo_menu *m, const netcore_lobby_match_start *match)
+{
     if (m->screen != DEMO_MENU_SCREEN_ROOM || m->match_ready) {
         return;
     }
@@ -211,17 +225,19 @@ static void on_match_start(demo_menu *m, const netcore_lobby_match_start *match)
     o->player_count = m->room.member_count;
     for (uint8_t i = 0; i < m->room.member_count; i++) {
         o->players[i].client_id = m->room.members[i].client_id;
-        SDL_strlcpy(o->players[i].nickname, m->room.members[i].nickname, sizeof o->players[i].nickname);
+        SDL_strlcpy(o->players[i].nickname, m->room.members[i].nickname,
+                    sizeof o->players[i].nickname);
     }
     m->match_ready = true;
     m->match_ended = false;
     demo_menu_go_screen(m, DEMO_MENU_SCREEN_IN_MATCH);
 }
 
-static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
+static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev)
+{
     /* A refused certificate says which check failed in the text. */
     bool detailed = ev->error_code == NETCORE_LOBBY_ERR_TLS_FAILED && ev->text && ev->text[0];
-    const char *why = detailed ? ev->text
+    const char *why = detailed         ? ev->text
                       : ev->error_code ? netcore_lobby_error_str(ev->error_code)
                                        : (ev->text && ev->text[0] ? ev->text : "connection closed");
     if (m->leaving) {
@@ -236,11 +252,13 @@ static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
             m->reconnect_attempt >= m->config.reconnect_attempts) {
             m->welcomed = false;
             m->in_room = false;
-            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Could not resume the session: %s", why);
+            demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Could not resume the session: %s",
+                                 why);
             return;
         }
         uint32_t delay = RECONNECT_BASE_MS << (m->reconnect_attempt < 4 ? m->reconnect_attempt : 4);
-        m->next_reconnect_ms = m->now_ms + (delay < RECONNECT_MAX_DELAY_MS ? delay : RECONNECT_MAX_DELAY_MS);
+        m->next_reconnect_ms =
+            m->now_ms + (delay < RECONNECT_MAX_DELAY_MS ? delay : RECONNECT_MAX_DELAY_MS);
         return;
     }
     if (m->welcomed && m->config.reconnect_attempts > 0) {
@@ -253,11 +271,12 @@ static void on_disconnected(demo_menu *m, const netcore_lobby_event *ev) {
     bool was_welcomed = m->welcomed;
     m->welcomed = false;
     m->in_room = false;
-    demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, was_welcomed ? "Connection lost: %s" : "Could not connect: %s",
-                         why);
+    demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER,
+                         was_welcomed ? "Connection lost: %s" : "Could not connect: %s", why);
 }
 
-static void lobby_event(void *user, const netcore_lobby_event *ev) {
+static void lobby_event(void *user, const netcore_lobby_event *ev)
+{
     demo_menu *m = user;
     switch (ev->type) {
     case NETCORE_LOBBY_EVENT_WELCOME:
@@ -272,14 +291,17 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         if (ev->resumed) {
             demo_menu_set_message(m, false, "%s", "Reconnected to the lobby");
         }
-        if (m->screen == DEMO_MENU_SCREEN_CONNECTING || m->screen == DEMO_MENU_SCREEN_RECONNECTING) {
+        if (m->screen == DEMO_MENU_SCREEN_CONNECTING ||
+            m->screen == DEMO_MENU_SCREEN_RECONNECTING) {
             /* A resumed seat in a room gets its ROOM_STATE right after. */
-            demo_menu_go_screen(m, ev->resumed && m->in_room ? DEMO_MENU_SCREEN_ROOM : DEMO_MENU_SCREEN_ROOMS);
+            demo_menu_go_screen(m, ev->resumed && m->in_room ? DEMO_MENU_SCREEN_ROOM
+                                                             : DEMO_MENU_SCREEN_ROOMS);
         }
         break;
     case NETCORE_LOBBY_EVENT_ROOM_LIST: {
         uint32_t selected_id = m->room_selected >= 0 ? m->rooms[m->room_selected].room_id : 0;
-        size_t n = ev->room_list_count < NETCORE_LOBBY_LIST_MAX ? ev->room_list_count : NETCORE_LOBBY_LIST_MAX;
+        size_t n = ev->room_list_count < NETCORE_LOBBY_LIST_MAX ? ev->room_list_count
+                                                                : NETCORE_LOBBY_LIST_MAX;
         memcpy(m->rooms, ev->room_list, n * sizeof m->rooms[0]);
         m->room_count = n;
         m->rooms_total = ev->rooms_total;
@@ -309,7 +331,8 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         }
         break;
     case NETCORE_LOBBY_EVENT_CHAT:
-        demo_menu_chat_push(m, "%s%s: %s", ev->chat_scope == NETCORE_LOBBY_CHAT_LOBBY ? "[lobby] " : "",
+        demo_menu_chat_push(m, "%s%s: %s",
+                            ev->chat_scope == NETCORE_LOBBY_CHAT_LOBBY ? "[lobby] " : "",
                             ev->nickname ? ev->nickname : "?", ev->text ? ev->text : "");
         break;
     case NETCORE_LOBBY_EVENT_MATCH_START:
@@ -326,7 +349,8 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
         break;
     case NETCORE_LOBBY_EVENT_ERROR:
         demo_menu_set_message(m, true, "%s",
-                              ev->text && ev->text[0] ? ev->text : netcore_lobby_error_str(ev->error_code));
+                              ev->text && ev->text[0] ? ev->text
+                                                      : netcore_lobby_error_str(ev->error_code));
         break;
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
         on_disconnected(m, ev);
@@ -343,7 +367,8 @@ static void lobby_event(void *user, const netcore_lobby_event *ev) {
 /* Rebuilds the list from the discovery results: keeps lobbies heard within
  * a few probe periods, and measures ping as the time from the last probe to
  * the update that read a fresh answer (so it includes up to one frame). */
-static void refresh_lobbies(demo_menu *m) {
+static void refresh_lobbies(demo_menu *m)
+{
     const netcore_lobby_found *found = NULL;
     size_t count = 0;
     if (netcore_lobby_discovery_results(m->discovery, &found, &count) != NETCORE_OK) {
@@ -360,7 +385,8 @@ static void refresh_lobbies(demo_menu *m) {
         e->found = found[i];
         e->ping_ms = 0;
         for (size_t j = 0; j < m->lobby_count; j++) {
-            if (netcore_address_equal(&m->lobbies[j].found.lobby_address, &found[i].lobby_address)) {
+            if (netcore_address_equal(&m->lobbies[j].found.lobby_address,
+                                      &found[i].lobby_address)) {
                 e->ping_ms = m->lobbies[j].ping_ms;
                 if (m->lobbies[j].found.last_seen_ms != found[i].last_seen_ms &&
                     found[i].last_seen_ms >= m->probe_sent_ms) {
@@ -376,7 +402,8 @@ static void refresh_lobbies(demo_menu *m) {
     }
 }
 
-static void run_discovery(demo_menu *m) {
+static void run_discovery(demo_menu *m)
+{
     if (m->now_ms >= m->next_probe_ms) {
         netcore_address to = m->config.discovery_target;
         if (to.family == NETCORE_ADDRESS_NONE) {
@@ -391,7 +418,8 @@ static void run_discovery(demo_menu *m) {
     refresh_lobbies(m);
 }
 
-void demo_menu_update(demo_menu *menu, uint64_t now_ms) {
+void demo_menu_update(demo_menu *menu, uint64_t now_ms)
+{
     menu->now_ms = now_ms;
     if (menu->screen == DEMO_MENU_SCREEN_BROWSER) {
         run_discovery(menu);
@@ -399,14 +427,16 @@ void demo_menu_update(demo_menu *menu, uint64_t now_ms) {
     if (!menu->lobby || menu->screen == DEMO_MENU_SCREEN_IN_MATCH) {
         return;
     }
-    if (menu->screen == DEMO_MENU_SCREEN_RECONNECTING && !netcore_lobby_client_is_connected(menu->lobby) &&
-        now_ms >= menu->next_reconnect_ms) {
+    if (menu->screen == DEMO_MENU_SCREEN_RECONNECTING &&
+        !netcore_lobby_client_is_connected(menu->lobby) && now_ms >= menu->next_reconnect_ms) {
         menu->reconnect_attempt++;
-        netcore_result r = netcore_lobby_client_reconnect(menu->lobby, &menu->lobby_address, now_ms);
+        netcore_result r =
+            netcore_lobby_client_reconnect(menu->lobby, &menu->lobby_address, now_ms);
         if (r != NETCORE_OK) {
             menu->welcomed = false;
             menu->in_room = false;
-            demo_menu_show_error(menu, DEMO_MENU_SCREEN_BROWSER, "Could not reconnect: %s", netcore_result_str(r));
+            demo_menu_show_error(menu, DEMO_MENU_SCREEN_BROWSER, "Could not reconnect: %s",
+                                 netcore_result_str(r));
         }
     }
     netcore_lobby_client_update(menu->lobby, now_ms);
@@ -415,7 +445,8 @@ void demo_menu_update(demo_menu *menu, uint64_t now_ms) {
     }
 }
 
-demo_menu_status demo_menu_result(demo_menu *menu, demo_menu_outcome *out) {
+demo_menu_status demo_menu_result(demo_menu *menu, demo_menu_outcome *out)
+{
     /* Quit wins: a client not yet handed over is destroyed with the menu. */
     demo_menu_status status = DEMO_MENU_RUNNING;
     if (menu->quit) {
@@ -441,7 +472,8 @@ demo_menu_status demo_menu_result(demo_menu *menu, demo_menu_outcome *out) {
     return status;
 }
 
-void demo_menu_resume(demo_menu *menu, netcore_lobby_client *lobby) {
+void demo_menu_resume(demo_menu *menu, netcore_lobby_client *lobby)
+{
     if (!menu->handed_over) {
         return;
     }
@@ -460,7 +492,7 @@ void demo_menu_resume(demo_menu *menu, netcore_lobby_client *lobby) {
     }
 }
 
-bool demo_menu_match_ended(const demo_menu *menu) {
+bool demo_menu_match_ended(const demo_menu *menu)
+{
     return menu->match_ended;
 }
-

@@ -22,14 +22,15 @@ int demo_local_main(int argc, char **argv);
 
 /* The human's command from the keyboard and mouse for the ship *me; keeps
  * the last aim in *aim (the aim is quantised here, once). */
-demo_input demo_read_human_input(const demo_renderer *renderer, const demo_player *me, uint16_t *aim);
+demo_input demo_read_human_input(const demo_renderer *renderer, const demo_player *me,
+                                 uint16_t *aim);
 
 /* Options of the networked modes. */
 typedef struct demo_net_options {
-    const char *connect;       /* lobby HOST[:PORT]; NULL with host */
-    bool host;                 /* start an embedded server and join it */
-    bool menu;                 /* the lobby menu (no arguments) */
-    const char *name;          /* nickname */
+    const char *connect; /* lobby HOST[:PORT]; NULL with host */
+    bool host;           /* start an embedded server and join it */
+    bool menu;           /* the lobby menu (no arguments) */
+    const char *name;    /* nickname */
     bool headless;
     int bots;                  /* swarm size */
     double duration_s;         /* 0: until quit */
@@ -37,14 +38,14 @@ typedef struct demo_net_options {
     netcore_link_profile link; /* --sim-*: each direction */
     uint16_t lobby_port;       /* host mode */
     uint16_t game_port;
-    uint32_t server_bots;      /* host mode: server bots filling the arena */
+    uint32_t server_bots; /* host mode: server bots filling the arena */
     bool software;
     bool netgraph;
-    bool no_lag_compensation;  /* start with lag compensation off */
-    bool range_coded;          /* --range-coded: range-coded snapshots (host and client alike) */
-    const char *screenshot;    /* save the view after 4 s of play, then exit */
+    bool no_lag_compensation; /* start with lag compensation off */
+    bool range_coded;         /* --range-coded: range-coded snapshots (host and client alike) */
+    const char *screenshot;   /* save the view after 4 s of play, then exit */
     uint64_t seed;
-    demo_trust_options trust;  /* --insecure, --ca, --pin */
+    demo_trust_options trust; /* --insecure, --ca, --pin */
 } demo_net_options;
 
 /* Set by SIGINT/SIGTERM (main.c); the modes poll it. */

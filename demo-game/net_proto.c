@@ -16,7 +16,9 @@
 _Static_assert(DEMO_MAX_PLAYERS <= 64, "ship ids, owners and attackers are 6-bit schema fields");
 
 static bool add_field(netcore_schema *s, uint16_t type, const char *name, netcore_field_kind kind,
-                      unsigned bits, bool is_signed, float min, float max, float precision, uint16_t *out) {
+                      unsigned bits, bool is_signed, float min, float max, float precision,
+                      uint16_t *out)
+{
     netcore_field_desc d;
     memset(&d, 0, sizeof d);
     d.name = name;
@@ -29,18 +31,21 @@ static bool add_field(netcore_schema *s, uint16_t type, const char *name, netcor
     return netcore_schema_add_field(s, type, &d, out) == NETCORE_OK;
 }
 
-static bool add_int(netcore_schema *s, uint16_t type, const char *name, unsigned bits, bool is_signed,
-                    uint16_t *out) {
+static bool add_int(netcore_schema *s, uint16_t type, const char *name, unsigned bits,
+                    bool is_signed, uint16_t *out)
+{
     return add_field(s, type, name, NETCORE_FIELD_INT, bits, is_signed, 0, 0, 0, out);
 }
 
 /* Display positions: the arena plus a margin, 1/32 unit (17 bits a component). */
-static bool add_pos(netcore_schema *s, uint16_t type, const char *name, uint16_t *out) {
-    return add_field(s, type, name, NETCORE_FIELD_VEC2, 0, false, -64.0f, DEMO_ARENA_W + 64.0f, 1.0f / 32.0f,
-                     out);
+static bool add_pos(netcore_schema *s, uint16_t type, const char *name, uint16_t *out)
+{
+    return add_field(s, type, name, NETCORE_FIELD_VEC2, 0, false, -64.0f, DEMO_ARENA_W + 64.0f,
+                     1.0f / 32.0f, out);
 }
 
-bool demo_net_schema_create(demo_net_schema *o, netcore_snapshot_format format) {
+bool demo_net_schema_create(demo_net_schema *o, netcore_snapshot_format format)
+{
     memset(o, 0, sizeof *o);
     netcore_schema_config cfg;
     netcore_schema_config_default(&cfg);
@@ -63,20 +68,24 @@ bool demo_net_schema_create(demo_net_schema *o, netcore_snapshot_format format) 
          add_int(s, t, "health", 7, false, &o->ship_health) &&
          add_field(s, t, "alive", NETCORE_FIELD_BOOL, 0, false, 0, 0, 0, &o->ship_alive) &&
          add_int(s, t, "cooldown", 4, false, &o->ship_cooldown) &&
-         add_int(s, t, "respawn", 7, false, &o->ship_respawn) && add_int(s, t, "score", 12, true, &o->ship_score) &&
+         add_int(s, t, "respawn", 7, false, &o->ship_respawn) &&
+         add_int(s, t, "score", 12, true, &o->ship_score) &&
          add_int(s, t, "deaths", 12, false, &o->ship_deaths) &&
          add_int(s, t, "last_input", 32, false, &o->ship_last_input) &&
          /* Who hit it last: the death banner names that player. */
          add_int(s, t, "attacker", 6, false, &o->ship_attacker);
     t = o->type_shot;
     ok = ok && add_pos(s, t, "pos", &o->shot_pos) &&
-         add_field(s, t, "vel", NETCORE_FIELD_VEC2, 0, false, -16.0f, 16.0f, 1.0f / 64.0f, &o->shot_vel) &&
-         add_int(s, t, "owner", 6, false, &o->shot_owner) && add_int(s, t, "life", 6, false, &o->shot_life);
+         add_field(s, t, "vel", NETCORE_FIELD_VEC2, 0, false, -16.0f, 16.0f, 1.0f / 64.0f,
+                   &o->shot_vel) &&
+         add_int(s, t, "owner", 6, false, &o->shot_owner) &&
+         add_int(s, t, "life", 6, false, &o->shot_life);
     t = o->type_round;
     ok = ok && add_int(s, t, "state", 2, false, &o->round_state) &&
          add_int(s, t, "number", 16, false, &o->round_number) &&
          add_int(s, t, "ticks_left", 24, false, &o->round_ticks_left);
-    ok = ok && netcore_schema_finalize(s) == NETCORE_OK && netcore_schema_hash(s, &o->hash) == NETCORE_OK;
+    ok = ok && netcore_schema_finalize(s) == NETCORE_OK &&
+         netcore_schema_hash(s, &o->hash) == NETCORE_OK;
     if (!ok) {
         fprintf(stderr, "demo: the replication schema was refused\n");
         demo_net_schema_destroy(o);
@@ -84,12 +93,14 @@ bool demo_net_schema_create(demo_net_schema *o, netcore_snapshot_format format) 
     return ok;
 }
 
-void demo_net_schema_destroy(demo_net_schema *schema) {
+void demo_net_schema_destroy(demo_net_schema *schema)
+{
     netcore_schema_destroy(schema->schema);
     schema->schema = NULL;
 }
 
-void demo_net_interp_types(const demo_net_schema *schema, netcore_interp *interp) {
+void demo_net_interp_types(const demo_net_schema *schema, netcore_interp *interp)
+{
     /* A respawn moves a ship across the arena: snap instead of gliding. A
      * shot moves 24 units per snapshot at 30 Hz; farther is a re-used slot. */
     netcore_interp_type_config tc = {NETCORE_INTERP_NO_FIELD, 100.0f};
@@ -100,17 +111,20 @@ void demo_net_interp_types(const demo_net_schema *schema, netcore_interp *interp
 
 /* ---- inputs ---- */
 
-static void put_u32(uint8_t *b, uint32_t v) {
+static void put_u32(uint8_t *b, uint32_t v)
+{
     for (int i = 0; i < 4; i++) {
         b[i] = (uint8_t)(v >> (8 * i));
     }
 }
 
-static uint32_t get_u32(const uint8_t *b) {
+static uint32_t get_u32(const uint8_t *b)
+{
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-void demo_net_input_encode(const demo_net_input *in, uint8_t out[DEMO_NET_INPUT_BYTES]) {
+void demo_net_input_encode(const demo_net_input *in, uint8_t out[DEMO_NET_INPUT_BYTES])
+{
     out[0] = in->input.buttons & DEMO_BTN_ALL;
     out[1] = (uint8_t)in->input.aim;
     out[2] = (uint8_t)(in->input.aim >> 8);
@@ -118,7 +132,8 @@ void demo_net_input_encode(const demo_net_input *in, uint8_t out[DEMO_NET_INPUT_
     put_u32(out + 4, in->view_tick_q8);
 }
 
-void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_input *out) {
+void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_input *out)
+{
     out->input.buttons = bytes[0] & DEMO_BTN_ALL;
     out->input.aim = (uint16_t)(bytes[1] | bytes[2] << 8);
     out->flags = bytes[3];
@@ -127,35 +142,41 @@ void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_i
 
 /* ---- server: mirroring the world ---- */
 
-static float fx_to_units(demo_fx v) {
+static float fx_to_units(demo_fx v)
+{
     return (float)v / (float)DEMO_FX_ONE;
 }
 
-static float angle_to_radians(uint16_t a) {
+static float angle_to_radians(uint16_t a)
+{
     /* Signed so that it lies in the ANGLE field's [-pi, pi). */
     return (float)((double)(int16_t)a * TWO_PI / 65536.0);
 }
 
-static uint16_t radians_to_angle(float r) {
+static uint16_t radians_to_angle(float r)
+{
     return (uint16_t)(int32_t)lround((double)r * 65536.0 / TWO_PI);
 }
 
-static bool ensure(netcore_snapshot_server *server, uint16_t type, netcore_entity_id *id) {
+static bool ensure(netcore_snapshot_server *server, uint16_t type, netcore_entity_id *id)
+{
     if (*id != NETCORE_ENTITY_NONE) {
         return true;
     }
     return netcore_snapshot_server_entity_create(server, type, id) == NETCORE_OK;
 }
 
-static void drop(netcore_snapshot_server *server, netcore_entity_id *id) {
+static void drop(netcore_snapshot_server *server, netcore_entity_id *id)
+{
     if (*id != NETCORE_ENTITY_NONE) {
         netcore_snapshot_server_entity_destroy(server, *id);
         *id = NETCORE_ENTITY_NONE;
     }
 }
 
-static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, netcore_entity_id e, int id,
-                      const demo_player *p, uint32_t last_input) {
+static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, netcore_entity_id e,
+                      int id, const demo_player *p, uint32_t last_input)
+{
     netcore_vec3 pos = {fx_to_units(p->x), fx_to_units(p->y), 0.0f};
     netcore_snapshot_server_set_int(sv, e, sc->ship_id, id);
     netcore_snapshot_server_set_vec3(sv, e, sc->ship_pos, pos);
@@ -174,8 +195,10 @@ static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, ne
     netcore_snapshot_server_set_int(sv, e, sc->ship_attacker, p->last_attacker);
 }
 
-bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv, demo_net_mirror *m,
-                          const demo_world *w, const uint32_t last_input[DEMO_MAX_PLAYERS]) {
+bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv,
+                          demo_net_mirror *m, const demo_world *w,
+                          const uint32_t last_input[DEMO_MAX_PLAYERS])
+{
     bool ok = ensure(sv, sc->type_round, &m->round);
     if (ok) {
         netcore_snapshot_server_set_int(sv, m->round, sc->round_state, w->round_state);
@@ -232,55 +255,70 @@ typedef struct reader {
     netcore_result (*get_vec3)(const void *obj, netcore_entity_id id, uint16_t f, netcore_vec3 *v);
 } reader;
 
-static uint32_t snap_count(const void *o) {
+static uint32_t snap_count(const void *o)
+{
     return netcore_snapshot_client_entity_count(o);
 }
-static netcore_result snap_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t) {
+static netcore_result snap_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t)
+{
     return netcore_snapshot_client_entity_at(o, i, id, t);
 }
-static netcore_result snap_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v) {
+static netcore_result snap_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v)
+{
     return netcore_snapshot_client_get_int(o, id, f, v);
 }
-static netcore_result snap_float(const void *o, netcore_entity_id id, uint16_t f, float *v) {
+static netcore_result snap_float(const void *o, netcore_entity_id id, uint16_t f, float *v)
+{
     return netcore_snapshot_client_get_float(o, id, f, v);
 }
-static netcore_result snap_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v) {
+static netcore_result snap_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v)
+{
     return netcore_snapshot_client_get_bool(o, id, f, v);
 }
-static netcore_result snap_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v) {
+static netcore_result snap_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v)
+{
     return netcore_snapshot_client_get_vec3(o, id, f, v);
 }
-static uint32_t interp_count(const void *o) {
+static uint32_t interp_count(const void *o)
+{
     return netcore_interp_entity_count(o);
 }
-static netcore_result interp_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t) {
+static netcore_result interp_at(const void *o, uint32_t i, netcore_entity_id *id, uint16_t *t)
+{
     return netcore_interp_entity_at(o, i, id, t, NULL);
 }
-static netcore_result interp_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v) {
+static netcore_result interp_int(const void *o, netcore_entity_id id, uint16_t f, int64_t *v)
+{
     return netcore_interp_get_int(o, id, f, v);
 }
-static netcore_result interp_float(const void *o, netcore_entity_id id, uint16_t f, float *v) {
+static netcore_result interp_float(const void *o, netcore_entity_id id, uint16_t f, float *v)
+{
     return netcore_interp_get_float(o, id, f, v);
 }
-static netcore_result interp_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v) {
+static netcore_result interp_bool(const void *o, netcore_entity_id id, uint16_t f, bool *v)
+{
     return netcore_interp_get_bool(o, id, f, v);
 }
-static netcore_result interp_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v) {
+static netcore_result interp_vec3(const void *o, netcore_entity_id id, uint16_t f, netcore_vec3 *v)
+{
     return netcore_interp_get_vec3(o, id, f, v);
 }
 
-static int64_t rd_int(const reader *r, netcore_entity_id id, uint16_t f) {
+static int64_t rd_int(const reader *r, netcore_entity_id id, uint16_t f)
+{
     int64_t v = 0;
     r->get_int(r->obj, id, f, &v);
     return v;
 }
 
-static demo_fx units_to_fx(float u) {
+static demo_fx units_to_fx(float u)
+{
     return (demo_fx)lround((double)u * DEMO_FX_ONE);
 }
 
-static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact, demo_world *w,
-                      uint32_t *last_input) {
+static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact,
+                      demo_world *w, uint32_t *last_input)
+{
     int64_t id = rd_int(r, e, sc->ship_id);
     if (id < 0 || id >= DEMO_MAX_PLAYERS) {
         return;
@@ -317,7 +355,8 @@ static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity
 }
 
 static void read_world(const demo_net_schema *sc, const reader *r, bool exact, demo_world *w,
-                       uint32_t last_input[DEMO_MAX_PLAYERS]) {
+                       uint32_t last_input[DEMO_MAX_PLAYERS])
+{
     char names[DEMO_MAX_PLAYERS][DEMO_NAME_MAX];
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         memcpy(names[i], w->players[i].name, DEMO_NAME_MAX);
@@ -361,14 +400,19 @@ static void read_world(const demo_net_schema *sc, const reader *r, bool exact, d
     }
 }
 
-void demo_net_world_from_snapshot(const demo_net_schema *schema, const netcore_snapshot_client *client,
-                                  demo_world *out, uint32_t last_input[DEMO_MAX_PLAYERS]) {
+void demo_net_world_from_snapshot(const demo_net_schema *schema,
+                                  const netcore_snapshot_client *client, demo_world *out,
+                                  uint32_t last_input[DEMO_MAX_PLAYERS])
+{
     reader r = {client, snap_count, snap_at, snap_int, snap_float, snap_bool, snap_vec3};
     read_world(schema, &r, true, out, last_input);
 }
 
-void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_interp *interp, demo_world *out) {
-    reader r = {interp, interp_count, interp_at, interp_int, interp_float, interp_bool, interp_vec3};
+void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_interp *interp,
+                                demo_world *out)
+{
+    reader r = {interp,       interp_count, interp_at,  interp_int,
+                interp_float, interp_bool,  interp_vec3};
     read_world(schema, &r, false, out, NULL);
 }
 
@@ -378,11 +422,13 @@ void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_int
  * in log lines and on screen, so control bytes (NUL, escapes, newlines) are
  * refused by the readers; the writers put '?' in their place so that what
  * they send is always read back. Other bytes (UTF-8) pass unchanged. */
-static bool name_byte_ok(uint8_t c) {
+static bool name_byte_ok(uint8_t c)
+{
     return c >= 0x20 && c != 0x7f;
 }
 
-static bool name_ok(const uint8_t *name, size_t len) {
+static bool name_ok(const uint8_t *name, size_t len)
+{
     for (size_t i = 0; i < len; i++) {
         if (!name_byte_ok(name[i])) {
             return false;
@@ -392,7 +438,8 @@ static bool name_ok(const uint8_t *name, size_t len) {
 }
 
 /* Writes at most DEMO_NAME_MAX-1 bytes of name; returns the length. */
-static size_t put_name(uint8_t *out, const char *name) {
+static size_t put_name(uint8_t *out, const char *name)
+{
     size_t len = name ? strnlen(name, DEMO_NAME_MAX - 1) : 0;
     for (size_t i = 0; i < len; i++) {
         uint8_t c = (uint8_t)name[i];
@@ -401,7 +448,8 @@ static size_t put_name(uint8_t *out, const char *name) {
     return len;
 }
 
-size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out) {
+size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out)
+{
     out[0] = DEMO_MSG_HELLO;
     put_u32(out + 1, (uint32_t)schema_hash);
     put_u32(out + 5, (uint32_t)(schema_hash >> 32));
@@ -410,7 +458,9 @@ size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out
     return 10 + len;
 }
 
-bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash, char out_name[DEMO_NAME_MAX]) {
+bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash,
+                         char out_name[DEMO_NAME_MAX])
+{
     if (size < 10 || d[0] != DEMO_MSG_HELLO || d[9] >= DEMO_NAME_MAX || size != 10u + d[9] ||
         !name_ok(d + 10, d[9])) {
         return false;
@@ -421,7 +471,9 @@ bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash, char
     return true;
 }
 
-size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz, uint8_t *out) {
+size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz,
+                              uint8_t *out)
+{
     out[0] = DEMO_MSG_WELCOME;
     out[1] = slot;
     out[2] = (uint8_t)tick_rate_hz;
@@ -431,8 +483,9 @@ size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snap
     return 6;
 }
 
-bool demo_net_read_welcome(const uint8_t *d, size_t size, uint8_t *out_slot, uint16_t *out_tick_rate_hz,
-                           uint16_t *out_snapshot_rate_hz) {
+bool demo_net_read_welcome(const uint8_t *d, size_t size, uint8_t *out_slot,
+                           uint16_t *out_tick_rate_hz, uint16_t *out_snapshot_rate_hz)
+{
     if (size != 6 || d[0] != DEMO_MSG_WELCOME || d[1] >= DEMO_MAX_PLAYERS) {
         return false;
     }
@@ -447,7 +500,8 @@ bool demo_net_read_welcome(const uint8_t *d, size_t size, uint8_t *out_slot, uin
     return true;
 }
 
-size_t demo_net_write_roster(const demo_world *w, uint8_t *out) {
+size_t demo_net_write_roster(const demo_world *w, uint8_t *out)
+{
     size_t n = 2;
     out[0] = DEMO_MSG_ROSTER;
     out[1] = 0;
@@ -464,7 +518,8 @@ size_t demo_net_write_roster(const demo_world *w, uint8_t *out) {
     return n;
 }
 
-bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w) {
+bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w)
+{
     if (size < 2 || d[0] != DEMO_MSG_ROSTER || d[1] > DEMO_MAX_PLAYERS) {
         return false;
     }
@@ -472,8 +527,8 @@ bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w) {
     memset(names, 0, sizeof names);
     size_t n = 2;
     for (unsigned k = 0; k < d[1]; k++) {
-        if (n + 2 > size || d[n] >= DEMO_MAX_PLAYERS || d[n + 1] >= DEMO_NAME_MAX || n + 2 + d[n + 1] > size ||
-            !name_ok(d + n + 2, d[n + 1])) {
+        if (n + 2 > size || d[n] >= DEMO_MAX_PLAYERS || d[n + 1] >= DEMO_NAME_MAX ||
+            n + 2 + d[n + 1] > size || !name_ok(d + n + 2, d[n + 1])) {
             return false;
         }
         memcpy(names[d[n]], d + n + 2, d[n + 1]);
@@ -490,7 +545,8 @@ bool demo_net_read_roster(const uint8_t *d, size_t size, demo_world *w) {
 
 #define EVENT_BYTES 11
 
-size_t demo_net_write_events(const demo_world *w, uint8_t *out) {
+size_t demo_net_write_events(const demo_world *w, uint8_t *out)
+{
     size_t n = 2;
     out[0] = DEMO_MSG_EVENTS;
     out[1] = 0;
@@ -510,8 +566,10 @@ size_t demo_net_write_events(const demo_world *w, uint8_t *out) {
     return out[1] ? n : 0;
 }
 
-bool demo_net_read_events(const uint8_t *d, size_t size, demo_world *w) {
-    if (size < 2 || d[0] != DEMO_MSG_EVENTS || d[1] > DEMO_MAX_EVENTS || size != 2u + (size_t)d[1] * EVENT_BYTES) {
+bool demo_net_read_events(const uint8_t *d, size_t size, demo_world *w)
+{
+    if (size < 2 || d[0] != DEMO_MSG_EVENTS || d[1] > DEMO_MAX_EVENTS ||
+        size != 2u + (size_t)d[1] * EVENT_BYTES) {
         return false;
     }
     w->event_count = 0;

@@ -40,12 +40,7 @@
 #define DEMO_NET_SNAPSHOT_BUDGET 1200
 #define DEMO_NET_MAX_ENTITIES (DEMO_MAX_PLAYERS + DEMO_MAX_PROJECTILES + 1)
 
-enum {
-    DEMO_MSG_HELLO = 1,
-    DEMO_MSG_WELCOME = 2,
-    DEMO_MSG_ROSTER = 3,
-    DEMO_MSG_EVENTS = 4
-};
+enum { DEMO_MSG_HELLO = 1, DEMO_MSG_WELCOME = 2, DEMO_MSG_ROSTER = 3, DEMO_MSG_EVENTS = 4 };
 
 /* Input flags (demo_net_input.flags). */
 enum { DEMO_NET_FLAG_LAGCOMP = 1u << 0 };
@@ -103,8 +98,9 @@ bool demo_net_mirror_sync(const demo_net_schema *schema, netcore_snapshot_server
 /* Client side: rebuilds *out (names kept from *out, everything else
  * replaced) from the snapshot client's current world, exactly; last_input
  * (may be NULL) gets each ship's newest applied input tick. */
-void demo_net_world_from_snapshot(const demo_net_schema *schema, const netcore_snapshot_client *client,
-                                  demo_world *out, uint32_t last_input[DEMO_MAX_PLAYERS]);
+void demo_net_world_from_snapshot(const demo_net_schema *schema,
+                                  const netcore_snapshot_client *client, demo_world *out,
+                                  uint32_t last_input[DEMO_MAX_PLAYERS]);
 /* Same from the interpolator's displayed state: positions and angles are the
  * interpolated ones, everything else the snapped values. */
 void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_interp *interp,
@@ -119,14 +115,16 @@ void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_int
  * demo_net_read_events, which may leave world->events empty. tests/fuzz_demo_proto.c
  * checks every reader. */
 size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out);
-size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz, uint8_t *out);
+size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz,
+                              uint8_t *out);
 size_t demo_net_write_roster(const demo_world *world, uint8_t *out);
 /* Events of the last step worth showing (not SHOT); 0 when there are none. */
 size_t demo_net_write_events(const demo_world *world, uint8_t *out);
 
-bool demo_net_read_hello(const uint8_t *data, size_t size, uint64_t *out_hash, char out_name[DEMO_NAME_MAX]);
-bool demo_net_read_welcome(const uint8_t *data, size_t size, uint8_t *out_slot, uint16_t *out_tick_rate_hz,
-                           uint16_t *out_snapshot_rate_hz);
+bool demo_net_read_hello(const uint8_t *data, size_t size, uint64_t *out_hash,
+                         char out_name[DEMO_NAME_MAX]);
+bool demo_net_read_welcome(const uint8_t *data, size_t size, uint8_t *out_slot,
+                           uint16_t *out_tick_rate_hz, uint16_t *out_snapshot_rate_hz);
 /* Copies the names into world->players[].name. */
 bool demo_net_read_roster(const uint8_t *data, size_t size, demo_world *world);
 /* Replaces world->events with the message's events (HIT to ROUND only: SHOT

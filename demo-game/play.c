@@ -24,28 +24,30 @@ typedef struct play {
     demo_client *client;
     demo_server *server;
     uint16_t aim;
-    int preset;          /* index into presets, -1: the command line's profile */
+    int preset; /* index into presets, -1: the command line's profile */
     bool prediction, interpolation, lag_compensation;
     char status[128];
     uint64_t shot_due_us; /* --screenshot: when to take it, 0 before playing */
     bool shot_taken;
-    demo_world empty; /* drawn while not in game */
-    demo_trust trust; /* the lobby connections' trust (TLS context, --pin) */
+    demo_world empty;            /* drawn while not in game */
+    demo_trust trust;            /* the lobby connections' trust (TLS context, --pin) */
     demo_host_identity identity; /* hosting: the lobby's certificate */
     bool have_identity;
 } play;
 
-static const netcore_link_preset presets[] = {NETCORE_LINK_PERFECT, NETCORE_LINK_LAN, NETCORE_LINK_WIFI,
-                                              NETCORE_LINK_4G, NETCORE_LINK_BAD};
+static const netcore_link_preset presets[] = {NETCORE_LINK_PERFECT, NETCORE_LINK_LAN,
+                                              NETCORE_LINK_WIFI, NETCORE_LINK_4G, NETCORE_LINK_BAD};
 #define PRESET_COUNT ((int)(sizeof presets / sizeof presets[0]))
 
-static demo_input human_input(void *user, const demo_world *view, int slot, uint32_t tick) {
+static demo_input human_input(void *user, const demo_world *view, int slot, uint32_t tick)
+{
     play *p = user;
     (void)tick;
     return demo_read_human_input(p->renderer, &view->players[slot], &p->aim);
 }
 
-static void on_key(play *p, SDL_Keycode key, demo_render_view *view, bool *running) {
+static void on_key(play *p, SDL_Keycode key, demo_render_view *view, bool *running)
+{
     switch (key) {
     case SDLK_ESCAPE:
         *running = false;
@@ -80,7 +82,8 @@ static void on_key(play *p, SDL_Keycode key, demo_render_view *view, bool *runni
     }
 }
 
-static const char *state_text(demo_client_state s) {
+static const char *state_text(demo_client_state s)
+{
     switch (s) {
     case DEMO_CLIENT_LOBBY:
         return "in the lobby, starting a match...";
@@ -96,7 +99,8 @@ static const char *state_text(demo_client_state s) {
 }
 
 static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby_port, char *error,
-                         size_t error_size) {
+                         size_t error_size)
+{
     if (!p->server) {
         demo_server_config sc;
         demo_server_config_default(&sc);
@@ -104,7 +108,8 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
         sc.game_port = o->game_port;
         sc.bots = o->server_bots;
         sc.seed = o->seed;
-        sc.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
+        sc.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                                            : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
         char name[NETCORE_LOBBY_NAME_MAX + 1];
         snprintf(name, sizeof name, "%.20s's game", o->name);
         sc.lobby_name = name;
@@ -118,7 +123,8 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
         sc.identity = p->have_identity ? &p->identity : NULL;
         p->server = demo_server_create(&sc);
         if (!p->server) {
-            snprintf(error, error_size, "cannot open ports %u and %u (in use?)", o->lobby_port, o->game_port);
+            snprintf(error, error_size, "cannot open ports %u and %u (in use?)", o->lobby_port,
+                     o->game_port);
             return false;
         }
     }
@@ -127,20 +133,25 @@ static bool start_server(play *p, const demo_net_options *o, uint16_t *out_lobby
     if (p->have_identity) {
         char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
         netcore_lobby_tls_pin_format(p->identity.pin, pin, sizeof pin);
-        fprintf(stderr, "demo-game: hosting: lobby on TCP port %u (TLS), game on UDP port %u; others find "
-                        "it in their LAN list, or join with\n  demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
-                *out_lobby_port, game_port, *out_lobby_port, pin);
+        fprintf(
+            stderr,
+            "demo-game: hosting: lobby on TCP port %u (TLS), game on UDP port %u; others find "
+            "it in their LAN list, or join with\n  demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
+            *out_lobby_port, game_port, *out_lobby_port, pin);
     } else {
-        fprintf(stderr, "demo-game: hosting: plaintext lobby on TCP port %u, game on UDP port %u; others join "
-                        "with demo-game --insecure --connect THIS_MACHINE_IP:%u\n",
-                *out_lobby_port, game_port, *out_lobby_port);
+        fprintf(
+            stderr,
+            "demo-game: hosting: plaintext lobby on TCP port %u, game on UDP port %u; others join "
+            "with demo-game --insecure --connect THIS_MACHINE_IP:%u\n",
+            *out_lobby_port, game_port, *out_lobby_port);
     }
     return true;
 }
 
 /* The menu's "Host" button: the local player pins the host's own certificate. */
-static bool host_from_menu(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls, char *error,
-                           size_t error_size) {
+static bool host_from_menu(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
+                           char *error, size_t error_size)
+{
     play *p = user;
     if (!start_server(p, p->options, out_lobby_port, error, error_size)) {
         return false;
@@ -151,7 +162,8 @@ static bool host_from_menu(void *user, uint16_t *out_lobby_port, uint8_t *out_pi
 }
 
 /* One frame of the game: network, drawing. Returns the client's state. */
-static demo_client_state game_frame(play *p, demo_render_view *view) {
+static demo_client_state game_frame(play *p, demo_render_view *view)
+{
     uint64_t now = netcore_time_now_us();
     demo_client_update(p->client, now, human_input, p);
     demo_client_state st = demo_client_get_state(p->client);
@@ -184,13 +196,15 @@ static demo_client_state game_frame(play *p, demo_render_view *view) {
     return st;
 }
 
-static void pace(const play *p) {
+static void pace(const play *p)
+{
     if (!demo_render_has_vsync(p->renderer)) {
         SDL_Delay(4);
     }
 }
 
-static void start_client(play *p, demo_client *client) {
+static void start_client(play *p, demo_client *client)
+{
     p->client = client;
     if (client) {
         const netcore_link_profile *l = &p->options->link;
@@ -203,7 +217,8 @@ static void start_client(play *p, demo_client *client) {
 }
 
 /* --connect or --host: straight into the game; the window closes with it. */
-static int run_direct(play *p, demo_client_config *cc) {
+static int run_direct(play *p, demo_client_config *cc)
+{
     const demo_net_options *o = p->options;
     if (o->host) {
         char error[128];
@@ -255,7 +270,8 @@ static int run_direct(play *p, demo_client_config *cc) {
  * the lobby still counts the room as playing: its owner ends the match, so
  * that every member is back in the room and a new start goes to a game
  * server that runs. */
-static void end_lost_match(play *p, const demo_menu *menu, netcore_lobby_client *lobby) {
+static void end_lost_match(play *p, const demo_menu *menu, netcore_lobby_client *lobby)
+{
     demo_client_stats st;
     demo_client_get_stats(p->client, &st);
     const netcore_lobby_room_state *room = demo_menu_room(menu);
@@ -267,7 +283,8 @@ static void end_lost_match(play *p, const demo_menu *menu, netcore_lobby_client 
 
 /* No arguments: the lobby menu; a started match is played, and Esc (or the
  * end of the connection) returns to the menu's room. */
-static int run_menu(play *p, demo_client_config *cc) {
+static int run_menu(play *p, demo_client_config *cc)
+{
     const demo_net_options *o = p->options;
     demo_menu_config mc;
     demo_menu_config_default(&mc);
@@ -313,7 +330,8 @@ static int run_menu(play *p, demo_client_config *cc) {
         if (p->client) {
             netcore_lobby_client_update(lobby, now_ms);
             demo_client_state st = game_frame(p, &view);
-            if (leave || st == DEMO_CLIENT_FAILED || st == DEMO_CLIENT_CLOSED || demo_menu_match_ended(menu)) {
+            if (leave || st == DEMO_CLIENT_FAILED || st == DEMO_CLIENT_CLOSED ||
+                demo_menu_match_ended(menu)) {
                 end_lost_match(p, menu, lobby);
                 demo_client_destroy(p->client);
                 p->client = NULL;
@@ -350,7 +368,8 @@ static int run_menu(play *p, demo_client_config *cc) {
     return 0;
 }
 
-int demo_play_run(const demo_net_options *o) {
+int demo_play_run(const demo_net_options *o)
+{
     static play p; /* holds a demo_world: too large for the stack */
     memset(&p, 0, sizeof p);
     p.options = o;
@@ -378,7 +397,8 @@ int demo_play_run(const demo_net_options *o) {
     cc.name = o->name;
     cc.link = o->link;
     cc.seed = o->seed;
-    cc.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
+    cc.snapshot_format =
+        o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
     if (o->connect && (netcore_address_parse(o->connect, 7777, &cc.lobby) != NETCORE_OK ||
                        cc.lobby.family != NETCORE_ADDRESS_IPV4)) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);

@@ -11,7 +11,8 @@ typedef struct png_out {
     uint32_t adler_b;
 } png_out;
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len) {
+static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+{
     /* Bitwise CRC-32 (polynomial 0xedb88320): slower than a table, but a
      * screenshot is written once. */
     for (size_t i = 0; i < len; i++) {
@@ -23,31 +24,36 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t len) {
     return crc;
 }
 
-static void put_bytes(png_out *out, const uint8_t *data, size_t len) {
+static void put_bytes(png_out *out, const uint8_t *data, size_t len)
+{
     if (!out->failed && fwrite(data, 1, len, out->file) != len) {
         out->failed = true;
     }
     out->crc = crc32_update(out->crc, data, len);
 }
 
-static void put_u32_be(png_out *out, uint32_t v) {
+static void put_u32_be(png_out *out, uint32_t v)
+{
     uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
     put_bytes(out, b, 4);
 }
 
-static void chunk_begin(png_out *out, const char *type, uint32_t length) {
+static void chunk_begin(png_out *out, const char *type, uint32_t length)
+{
     put_u32_be(out, length);
     out->crc = 0xffffffffu; /* the CRC covers the type and the data */
     put_bytes(out, (const uint8_t *)type, 4);
 }
 
-static void chunk_end(png_out *out) {
+static void chunk_end(png_out *out)
+{
     uint32_t crc = out->crc ^ 0xffffffffu;
     put_u32_be(out, crc);
 }
 
 /* Image data bytes: also fed to the Adler-32 of the zlib stream. */
-static void put_payload(png_out *out, const uint8_t *data, size_t len) {
+static void put_payload(png_out *out, const uint8_t *data, size_t len)
+{
     for (size_t i = 0; i < len; i++) {
         out->adler_a = (out->adler_a + data[i]) % 65521u;
         out->adler_b = (out->adler_b + out->adler_a) % 65521u;
@@ -55,7 +61,8 @@ static void put_payload(png_out *out, const uint8_t *data, size_t len) {
     put_bytes(out, data, len);
 }
 
-bool demo_png_write(const char *path, const uint8_t *rgb, int width, int height, int pitch_bytes) {
+bool demo_png_write(const char *path, const uint8_t *rgb, int width, int height, int pitch_bytes)
+{
     if (width <= 0 || height <= 0 || width > 16384 || height > 16384 || pitch_bytes < width * 3) {
         return false;
     }
@@ -69,7 +76,8 @@ bool demo_png_write(const char *path, const uint8_t *rgb, int width, int height,
     chunk_begin(&out, "IHDR", 13);
     put_u32_be(&out, (uint32_t)width);
     put_u32_be(&out, (uint32_t)height);
-    const uint8_t ihdr_tail[5] = {8, 2, 0, 0, 0}; /* 8-bit RGB, deflate, no filter choice, no interlace */
+    const uint8_t ihdr_tail[5] = {8, 2, 0, 0,
+                                  0}; /* 8-bit RGB, deflate, no filter choice, no interlace */
     put_bytes(&out, ihdr_tail, sizeof ihdr_tail);
     chunk_end(&out);
 
@@ -95,7 +103,7 @@ bool demo_png_write(const char *path, const uint8_t *rgb, int width, int height,
             first = false;
         }
         const uint8_t block_header[5] = {last ? 1 : 0, (uint8_t)block, (uint8_t)(block >> 8),
-                                          (uint8_t)~block, (uint8_t)(~block >> 8)};
+                                         (uint8_t)~block, (uint8_t)(~block >> 8)};
         put_bytes(&out, block_header, 5);
         size_t left = block;
         while (left > 0) {

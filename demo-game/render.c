@@ -16,7 +16,7 @@
 /* Logical pixels per arena unit: the 1600x900 arena fills 1280x720. */
 #define ARENA_SCALE ((float)DEMO_LOGICAL_W / (float)DEMO_ARENA_W)
 #define HUD_BAND_H 26
-#define SHIP_SPRITE_PX 44       /* drawn size of the 64x64 sprite */
+#define SHIP_SPRITE_PX 44 /* drawn size of the 64x64 sprite */
 #define HIT_FLASH_TICKS 8
 #define PALETTE_COLORS 16 /* colours in palette.bmp; 64 players share them */
 #define SPARK_TICKS 12
@@ -41,8 +41,8 @@ struct demo_renderer {
     SDL_Window *window;
     SDL_Renderer *sdl;
     demo_text *text;
-    SDL_Texture *ship_sprite; /* NULL: drawn as polygons */
-    SDL_Color palette[PALETTE_COLORS]; /* player id i wears colour i % PALETTE_COLORS */
+    SDL_Texture *ship_sprite;            /* NULL: drawn as polygons */
+    SDL_Color palette[PALETTE_COLORS];   /* player id i wears colour i % PALETTE_COLORS */
     uint32_t hit_tick[DEMO_MAX_PLAYERS]; /* tick of the last hit taken, +1 (0 = never) */
     spark sparks[SPARK_SLOTS];
     int spark_next;
@@ -83,28 +83,34 @@ static const float hull_px[4][2] = {{61, 32}, {10, 6}, {20, 32}, {10, 58}};
 
 /* ---- small drawing helpers ---- */
 
-static void set_color(demo_renderer *r, SDL_Color c) {
+static void set_color(demo_renderer *r, SDL_Color c)
+{
     SDL_SetRenderDrawColor(r->sdl, c.r, c.g, c.b, c.a);
 }
 
-static void fill_rect(demo_renderer *r, float x, float y, float w, float h, SDL_Color c) {
+static void fill_rect(demo_renderer *r, float x, float y, float w, float h, SDL_Color c)
+{
     SDL_FRect rect = {x, y, w, h};
     set_color(r, c);
     SDL_RenderFillRectF(r->sdl, &rect);
 }
 
-static SDL_Color with_alpha(SDL_Color c, int alpha) {
+static SDL_Color with_alpha(SDL_Color c, int alpha)
+{
     c.a = (Uint8)(alpha < 0 ? 0 : (alpha > 255 ? 255 : alpha));
     return c;
 }
 
-static SDL_Color lighten(SDL_Color c, int amount) {
-    SDL_Color out = {(Uint8)(c.r + (255 - c.r) * amount / 255), (Uint8)(c.g + (255 - c.g) * amount / 255),
+static SDL_Color lighten(SDL_Color c, int amount)
+{
+    SDL_Color out = {(Uint8)(c.r + (255 - c.r) * amount / 255),
+                     (Uint8)(c.g + (255 - c.g) * amount / 255),
                      (Uint8)(c.b + (255 - c.b) * amount / 255), c.a};
     return out;
 }
 
-static void fill_circle(demo_renderer *r, float cx, float cy, float radius, SDL_Color c) {
+static void fill_circle(demo_renderer *r, float cx, float cy, float radius, SDL_Color c)
+{
     enum { SEGMENTS = 16 };
     SDL_Vertex v[SEGMENTS + 1];
     int idx[SEGMENTS * 3];
@@ -126,7 +132,8 @@ static void fill_circle(demo_renderer *r, float cx, float cy, float radius, SDL_
     SDL_RenderGeometry(r->sdl, NULL, v, SEGMENTS + 1, idx, SEGMENTS * 3);
 }
 
-static void draw_ring(demo_renderer *r, float cx, float cy, float radius, SDL_Color c) {
+static void draw_ring(demo_renderer *r, float cx, float cy, float radius, SDL_Color c)
+{
     enum { SEGMENTS = 24 };
     SDL_FPoint p[SEGMENTS + 1];
     for (int i = 0; i <= SEGMENTS; i++) {
@@ -138,13 +145,15 @@ static void draw_ring(demo_renderer *r, float cx, float cy, float radius, SDL_Co
     SDL_RenderDrawLinesF(r->sdl, p, SEGMENTS + 1);
 }
 
-static float to_px(demo_fx v) {
+static float to_px(demo_fx v)
+{
     return (float)v / (float)DEMO_FX_ONE * ARENA_SCALE;
 }
 
 /* ---- creation ---- */
 
-void demo_render_config_default(demo_render_config *config) {
+void demo_render_config_default(demo_render_config *config)
+{
     memset(config, 0, sizeof *config);
     config->title = "netcore demo";
     config->window_w = DEMO_LOGICAL_W;
@@ -154,7 +163,8 @@ void demo_render_config_default(demo_render_config *config) {
 
 /* Loads sprites and the palette from the first assets directory holding
  * ship.bmp; anything missing keeps the built-in look. */
-static void load_assets(demo_renderer *r, const char *dir_override) {
+static void load_assets(demo_renderer *r, const char *dir_override)
+{
     const char *dirs[] = {dir_override, SDL_getenv("DEMO_ASSETS"), DEMO_ASSETS_DIR, "assets"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         if (!dirs[i] || !dirs[i][0]) {
@@ -202,7 +212,8 @@ static void load_assets(demo_renderer *r, const char *dir_override) {
     }
 }
 
-demo_renderer *demo_render_create(const demo_render_config *config) {
+demo_renderer *demo_render_create(const demo_render_config *config)
+{
     demo_render_config defaults;
     if (!config) {
         demo_render_config_default(&defaults);
@@ -220,8 +231,9 @@ demo_renderer *demo_render_create(const demo_render_config *config) {
         return NULL;
     }
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "1");
-    r->window = SDL_CreateWindow(config->title ? config->title : "netcore demo", SDL_WINDOWPOS_CENTERED,
-                                 SDL_WINDOWPOS_CENTERED, config->window_w > 0 ? config->window_w : DEMO_LOGICAL_W,
+    r->window = SDL_CreateWindow(config->title ? config->title : "netcore demo",
+                                 SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                 config->window_w > 0 ? config->window_w : DEMO_LOGICAL_W,
                                  config->window_h > 0 ? config->window_h : DEMO_LOGICAL_H,
                                  SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (!r->window) {
@@ -255,7 +267,8 @@ demo_renderer *demo_render_create(const demo_render_config *config) {
     return r;
 }
 
-void demo_render_destroy(demo_renderer *r) {
+void demo_render_destroy(demo_renderer *r)
+{
     if (!r) {
         return;
     }
@@ -273,18 +286,21 @@ void demo_render_destroy(demo_renderer *r) {
     free(r);
 }
 
-bool demo_render_has_vsync(const demo_renderer *r) {
+bool demo_render_has_vsync(const demo_renderer *r)
+{
     SDL_RendererInfo info;
     return SDL_GetRendererInfo(r->sdl, &info) == 0 && (info.flags & SDL_RENDERER_PRESENTVSYNC) != 0;
 }
 
-const char *demo_render_font_path(const demo_renderer *r) {
+const char *demo_render_font_path(const demo_renderer *r)
+{
     return demo_text_font_path(r->text);
 }
 
 /* ---- effects and net graph input ---- */
 
-void demo_render_note_events(demo_renderer *r, const demo_world *world) {
+void demo_render_note_events(demo_renderer *r, const demo_world *world)
+{
     for (uint32_t i = 0; i < world->event_count; i++) {
         const demo_event *e = &world->events[i];
         if (e->kind == DEMO_EVENT_HIT && e->b < DEMO_MAX_PLAYERS) {
@@ -309,7 +325,8 @@ void demo_render_note_events(demo_renderer *r, const demo_world *world) {
     }
 }
 
-void demo_render_netgraph_push(demo_renderer *r, const demo_netgraph_figures *f) {
+void demo_render_netgraph_push(demo_renderer *r, const demo_netgraph_figures *f)
+{
     r->graph_last = *f;
     SDL_strlcpy(r->graph_preset, f->link_preset ? f->link_preset : "none", sizeof r->graph_preset);
     r->graph_last.link_preset = NULL; /* the copy above is what is shown */
@@ -324,16 +341,19 @@ void demo_render_netgraph_push(demo_renderer *r, const demo_netgraph_figures *f)
 
 /* ---- world ---- */
 
-static void draw_arena(demo_renderer *r) {
+static void draw_arena(demo_renderer *r)
+{
     set_color(r, col_floor);
     SDL_RenderClear(r->sdl);
     for (int u = 50; u < DEMO_ARENA_W; u += 50) {
         set_color(r, u % 200 == 0 ? col_grid_major : col_grid);
-        SDL_RenderDrawLineF(r->sdl, (float)u * ARENA_SCALE, 0, (float)u * ARENA_SCALE, (float)DEMO_LOGICAL_H);
+        SDL_RenderDrawLineF(r->sdl, (float)u * ARENA_SCALE, 0, (float)u * ARENA_SCALE,
+                            (float)DEMO_LOGICAL_H);
     }
     for (int u = 50; u < DEMO_ARENA_H; u += 50) {
         set_color(r, u % 200 == 0 ? col_grid_major : col_grid);
-        SDL_RenderDrawLineF(r->sdl, 0, (float)u * ARENA_SCALE, (float)DEMO_LOGICAL_W, (float)u * ARENA_SCALE);
+        SDL_RenderDrawLineF(r->sdl, 0, (float)u * ARENA_SCALE, (float)DEMO_LOGICAL_W,
+                            (float)u * ARENA_SCALE);
     }
     int count = 0;
     const demo_wall *walls = demo_arena_walls(&count);
@@ -349,7 +369,9 @@ static void draw_arena(demo_renderer *r) {
 
 /* Position of player i at alpha between two worlds, in logical pixels. No
  * blending across a respawn (a jump), which would draw a streak. */
-static void player_pos(const demo_world *prev, const demo_world *cur, int i, float alpha, float *x, float *y) {
+static void player_pos(const demo_world *prev, const demo_world *cur, int i, float alpha, float *x,
+                       float *y)
+{
     const demo_player *c = &cur->players[i];
     *x = to_px(c->x);
     *y = to_px(c->y);
@@ -365,12 +387,15 @@ static void player_pos(const demo_world *prev, const demo_world *cur, int i, flo
     *y = py + (*y - py) * alpha;
 }
 
-static void draw_ship_shape(demo_renderer *r, float x, float y, uint16_t angle, SDL_Color c) {
+static void draw_ship_shape(demo_renderer *r, float x, float y, uint16_t angle, SDL_Color c)
+{
     float rad = (float)angle * 6.2831853f / 65536.0f;
     if (r->ship_sprite) {
-        SDL_FRect dst = {x - SHIP_SPRITE_PX / 2.0f, y - SHIP_SPRITE_PX / 2.0f, SHIP_SPRITE_PX, SHIP_SPRITE_PX};
+        SDL_FRect dst = {x - SHIP_SPRITE_PX / 2.0f, y - SHIP_SPRITE_PX / 2.0f, SHIP_SPRITE_PX,
+                         SHIP_SPRITE_PX};
         SDL_SetTextureColorMod(r->ship_sprite, c.r, c.g, c.b);
-        SDL_RenderCopyExF(r->sdl, r->ship_sprite, NULL, &dst, (double)rad * 57.29578, NULL, SDL_FLIP_NONE);
+        SDL_RenderCopyExF(r->sdl, r->ship_sprite, NULL, &dst, (double)rad * 57.29578, NULL,
+                          SDL_FLIP_NONE);
         return;
     }
     SDL_Vertex v[4];
@@ -389,7 +414,8 @@ static void draw_ship_shape(demo_renderer *r, float x, float y, uint16_t angle, 
 }
 
 static void draw_players(demo_renderer *r, const demo_world *prev, const demo_world *cur,
-                         const demo_render_view *view) {
+                         const demo_render_view *view)
+{
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         const demo_player *p = &cur->players[i];
         if (!p->active || !p->alive) {
@@ -402,7 +428,8 @@ static void draw_players(demo_renderer *r, const demo_world *prev, const demo_wo
             c = lighten(c, 200);
         }
         if (i == view->local_player) {
-            draw_ring(r, x, y, DEMO_SHIP_RADIUS * ARENA_SCALE + 6, with_alpha(r->palette[i % PALETTE_COLORS], 110));
+            draw_ring(r, x, y, DEMO_SHIP_RADIUS * ARENA_SCALE + 6,
+                      with_alpha(r->palette[i % PALETTE_COLORS], 110));
         }
         draw_ship_shape(r, x, y, p->angle, c);
 
@@ -412,12 +439,13 @@ static void draw_players(demo_renderer *r, const demo_world *prev, const demo_wo
         SDL_Color hp = {(Uint8)(255 * (1 - frac)), (Uint8)(90 + 150 * frac), 70, 255};
         fill_rect(r, x - bar_w / 2 - 1, y - 27, bar_w + 2, 6, with_alpha(col_floor, 220));
         fill_rect(r, x - bar_w / 2, y - 26, bar_w * frac, 4, hp);
-        demo_text_draw(r->text, (int)x, (int)y + 17, DEMO_TEXT_SMALL, lighten(r->palette[i % PALETTE_COLORS], 90), DEMO_ALIGN_CENTER,
-                       p->name);
+        demo_text_draw(r->text, (int)x, (int)y + 17, DEMO_TEXT_SMALL,
+                       lighten(r->palette[i % PALETTE_COLORS], 90), DEMO_ALIGN_CENTER, p->name);
     }
 }
 
-static void draw_projectiles(demo_renderer *r, const demo_world *cur, float alpha) {
+static void draw_projectiles(demo_renderer *r, const demo_world *cur, float alpha)
+{
     for (int i = 0; i < DEMO_MAX_PROJECTILES; i++) {
         const demo_projectile *pr = &cur->projectiles[i];
         if (!pr->active) {
@@ -434,7 +462,8 @@ static void draw_projectiles(demo_renderer *r, const demo_world *cur, float alph
     }
 }
 
-static void draw_effects(demo_renderer *r, const demo_world *cur) {
+static void draw_effects(demo_renderer *r, const demo_world *cur)
+{
     for (int i = 0; i < SPARK_SLOTS; i++) {
         const spark *s = &r->sparks[i];
         uint32_t age = cur->tick - s->tick;
@@ -443,7 +472,8 @@ static void draw_effects(demo_renderer *r, const demo_world *cur) {
             continue;
         }
         float t = (float)age / (float)life;
-        SDL_Color c = with_alpha(lighten(r->palette[s->owner % PALETTE_COLORS], 80), (int)(255 * (1 - t)));
+        SDL_Color c =
+            with_alpha(lighten(r->palette[s->owner % PALETTE_COLORS], 80), (int)(255 * (1 - t)));
         float x = s->x * ARENA_SCALE;
         float y = s->y * ARENA_SCALE;
         if (s->death) {
@@ -457,7 +487,8 @@ static void draw_effects(demo_renderer *r, const demo_world *cur) {
 
 /* ---- overlays ---- */
 
-static void draw_hud(demo_renderer *r, const demo_world *w, const demo_render_view *view) {
+static void draw_hud(demo_renderer *r, const demo_world *w, const demo_render_view *view)
+{
     char line[128];
     fill_rect(r, 0, 0, DEMO_LOGICAL_W, HUD_BAND_H, col_hud);
     fill_rect(r, 0, HUD_BAND_H, DEMO_LOGICAL_W, 1, col_wall_edge);
@@ -475,47 +506,58 @@ static void draw_hud(demo_renderer *r, const demo_world *w, const demo_render_vi
     snprintf(line, sizeof line, "ROUND %u   %s   %u:%02u", (unsigned)w->round_number,
              state_names[w->round_state % 3], (unsigned)(secs / 60), (unsigned)(secs % 60));
     demo_text_draw(r->text, DEMO_LOGICAL_W / 2, 4, DEMO_TEXT_NORMAL,
-                   w->round_state == DEMO_ROUND_PLAYING ? col_accent : col_text, DEMO_ALIGN_CENTER, line);
+                   w->round_state == DEMO_ROUND_PLAYING ? col_accent : col_text, DEMO_ALIGN_CENTER,
+                   line);
     snprintf(line, sizeof line, "%s%s%d players", view->status_text ? view->status_text : "",
              view->status_text ? "   " : "", demo_world_player_count(w));
-    demo_text_draw(r->text, DEMO_LOGICAL_W - 12, 4, DEMO_TEXT_NORMAL, col_dim, DEMO_ALIGN_RIGHT, line);
+    demo_text_draw(r->text, DEMO_LOGICAL_W - 12, 4, DEMO_TEXT_NORMAL, col_dim, DEMO_ALIGN_RIGHT,
+                   line);
 
     /* Kill feed, newest first, under the band on the right. */
     int y = HUD_BAND_H + 8;
     for (int k = 0; k < KILL_FEED_LINES; k++) {
-        const kill_line *kl = &r->kills[(r->kill_next - 1 - k + 2 * KILL_FEED_LINES) % KILL_FEED_LINES];
+        const kill_line *kl =
+            &r->kills[(r->kill_next - 1 - k + 2 * KILL_FEED_LINES) % KILL_FEED_LINES];
         if (kl->tick == 0 || w->tick + 1 - kl->tick > KILL_FEED_TICKS) {
             continue;
         }
-        snprintf(line, sizeof line, "%s  >  %s", w->players[kl->killer].name, w->players[kl->victim].name);
+        snprintf(line, sizeof line, "%s  >  %s", w->players[kl->killer].name,
+                 w->players[kl->victim].name);
         int tw = 0;
         int th = 0;
         demo_text_measure(r->text, DEMO_TEXT_SMALL, line, &tw, &th);
-        fill_rect(r, (float)(DEMO_LOGICAL_W - 40 - tw - 8), (float)y - 2, (float)tw + 16, (float)th + 4, col_panel);
-        demo_text_draw(r->text, DEMO_LOGICAL_W - 40, y, DEMO_TEXT_SMALL, lighten(r->palette[kl->killer % PALETTE_COLORS], 60),
-                       DEMO_ALIGN_RIGHT, line);
+        fill_rect(r, (float)(DEMO_LOGICAL_W - 40 - tw - 8), (float)y - 2, (float)tw + 16,
+                  (float)th + 4, col_panel);
+        demo_text_draw(r->text, DEMO_LOGICAL_W - 40, y, DEMO_TEXT_SMALL,
+                       lighten(r->palette[kl->killer % PALETTE_COLORS], 60), DEMO_ALIGN_RIGHT,
+                       line);
         y += th + 6;
     }
 
     /* Banners. */
     if (w->round_state == DEMO_ROUND_WARMUP) {
         snprintf(line, sizeof line, "WARMUP  -  weapons hot in %u", (unsigned)secs);
-        demo_text_draw(r->text, DEMO_LOGICAL_W / 2, 80, DEMO_TEXT_LARGE, col_accent, DEMO_ALIGN_CENTER, line);
+        demo_text_draw(r->text, DEMO_LOGICAL_W / 2, 80, DEMO_TEXT_LARGE, col_accent,
+                       DEMO_ALIGN_CENTER, line);
     }
     if (view->local_player >= 0 && view->local_player < DEMO_MAX_PLAYERS) {
         const demo_player *me = &w->players[view->local_player];
         if (me->active && !me->alive && w->round_state != DEMO_ROUND_OVER) {
-            snprintf(line, sizeof line, "destroyed by %s  -  respawn in %.1f s", w->players[me->last_attacker].name,
+            snprintf(line, sizeof line, "destroyed by %s  -  respawn in %.1f s",
+                     w->players[me->last_attacker].name,
                      (double)me->respawn_ticks / DEMO_TICK_RATE_HZ);
-            demo_text_draw(r->text, DEMO_LOGICAL_W / 2, DEMO_LOGICAL_H / 2 + 70, DEMO_TEXT_LARGE, col_text,
-                           DEMO_ALIGN_CENTER, line);
+            demo_text_draw(r->text, DEMO_LOGICAL_W / 2, DEMO_LOGICAL_H / 2 + 70, DEMO_TEXT_LARGE,
+                           col_text, DEMO_ALIGN_CENTER, line);
         }
     }
-    demo_text_draw(r->text, DEMO_LOGICAL_W - 12, DEMO_LOGICAL_H - 18, DEMO_TEXT_SMALL, with_alpha(col_dim, 170),
-                   DEMO_ALIGN_RIGHT, "WASD move   mouse aim   click/space fire   Tab scores   F1 net graph   Esc quit");
+    demo_text_draw(
+        r->text, DEMO_LOGICAL_W - 12, DEMO_LOGICAL_H - 18, DEMO_TEXT_SMALL,
+        with_alpha(col_dim, 170), DEMO_ALIGN_RIGHT,
+        "WASD move   mouse aim   click/space fire   Tab scores   F1 net graph   Esc quit");
 }
 
-static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_player) {
+static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_player)
+{
     int order[DEMO_MAX_PLAYERS];
     int n = demo_world_scoreboard(w, order);
     const int row_h = 26;
@@ -537,7 +579,8 @@ static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_pla
     } else {
         snprintf(line, sizeof line, "ROUND %u", (unsigned)w->round_number);
     }
-    demo_text_draw(r->text, DEMO_LOGICAL_W / 2, py + 12, DEMO_TEXT_LARGE, col_accent, DEMO_ALIGN_CENTER, line);
+    demo_text_draw(r->text, DEMO_LOGICAL_W / 2, py + 12, DEMO_TEXT_LARGE, col_accent,
+                   DEMO_ALIGN_CENTER, line);
     int y = py + 60;
     demo_text_draw(r->text, px + 60, y, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_LEFT, "PLAYER");
     demo_text_draw(r->text, px + 380, y, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_RIGHT, "SCORE");
@@ -547,7 +590,8 @@ static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_pla
         int id = order[k];
         const demo_player *p = &w->players[id];
         if (id == local_player) {
-            fill_rect(r, (float)px + 8, (float)y - 3, (float)pw - 16, (float)row_h - 2, with_alpha(r->palette[id % PALETTE_COLORS], 50));
+            fill_rect(r, (float)px + 8, (float)y - 3, (float)pw - 16, (float)row_h - 2,
+                      with_alpha(r->palette[id % PALETTE_COLORS], 50));
         }
         fill_rect(r, (float)px + 30, (float)y + 4, 12, 12, r->palette[id % PALETTE_COLORS]);
         snprintf(line, sizeof line, "%d.  %s", k + 1, p->name);
@@ -561,8 +605,9 @@ static void draw_scoreboard(demo_renderer *r, const demo_world *w, int local_pla
 
 /* A line chart of up to two series from the net graph history, scaled to
  * their maximum (at least min_top). */
-static void draw_graph(demo_renderer *r, int gx, int gy, int gw, int gh, const float *a, const float *b,
-                       float min_top, const char *label) {
+static void draw_graph(demo_renderer *r, int gx, int gy, int gw, int gh, const float *a,
+                       const float *b, float min_top, const char *label)
+{
     fill_rect(r, (float)gx, (float)gy, (float)gw, (float)gh, with_alpha(col_floor, 230));
     float top = min_top;
     for (int i = 0; i < r->graph_count; i++) {
@@ -574,9 +619,10 @@ static void draw_graph(demo_renderer *r, int gx, int gy, int gw, int gh, const f
     for (int s = 0; s < 2 && series[s]; s++) {
         SDL_FPoint pts[DEMO_NETGRAPH_HISTORY];
         for (int i = 0; i < r->graph_count; i++) {
-            int slot = (r->graph_next - r->graph_count + i + DEMO_NETGRAPH_HISTORY) % DEMO_NETGRAPH_HISTORY;
+            int slot = (r->graph_next - r->graph_count + i + DEMO_NETGRAPH_HISTORY) %
+                       DEMO_NETGRAPH_HISTORY;
             pts[i].x = (float)gx + (float)gw * (float)(i + DEMO_NETGRAPH_HISTORY - r->graph_count) /
-                                        (float)(DEMO_NETGRAPH_HISTORY - 1);
+                                       (float)(DEMO_NETGRAPH_HISTORY - 1);
             pts[i].y = (float)(gy + gh - 1) - (float)(gh - 2) * series[s][slot] / top;
         }
         set_color(r, colors[s]);
@@ -589,7 +635,8 @@ static void draw_graph(demo_renderer *r, int gx, int gy, int gw, int gh, const f
     demo_text_draw(r->text, gx + 4, gy + 2, DEMO_TEXT_SMALL, col_dim, DEMO_ALIGN_LEFT, line);
 }
 
-static void draw_netgraph(demo_renderer *r) {
+static void draw_netgraph(demo_renderer *r)
+{
     const demo_netgraph_figures *f = &r->graph_last;
     const int pw = 400;
     const int ph = 196;
@@ -604,7 +651,8 @@ static void draw_netgraph(demo_renderer *r) {
     if (f->networked) {
         char seal[64];
         if (f->sealed)
-            snprintf(seal, sizeof seal, "SEALED  %llu refused", (unsigned long long)f->crypto_auth_rejected);
+            snprintf(seal, sizeof seal, "SEALED  %llu refused",
+                     (unsigned long long)f->crypto_auth_rejected);
         else
             snprintf(seal, sizeof seal, "NOT SEALED");
         demo_text_draw(r->text, px + pw - 10, y, DEMO_TEXT_SMALL, f->sealed ? col_sealed : col_warn,
@@ -612,14 +660,16 @@ static void draw_netgraph(demo_renderer *r) {
     }
     y += 22;
     char buf[4][96];
-    snprintf(buf[0], sizeof buf[0], "rtt %.0f ms    loss %.1f %%    in %.1f kbps    out %.1f kbps", (double)f->rtt_ms,
-             (double)f->loss_pct, (double)f->in_kbps, (double)f->out_kbps);
-    snprintf(buf[1], sizeof buf[1], "snapshots %.1f Hz    interp delay %.0f ms    extrapolated %.1f %%",
+    snprintf(buf[0], sizeof buf[0], "rtt %.0f ms    loss %.1f %%    in %.1f kbps    out %.1f kbps",
+             (double)f->rtt_ms, (double)f->loss_pct, (double)f->in_kbps, (double)f->out_kbps);
+    snprintf(buf[1], sizeof buf[1],
+             "snapshots %.1f Hz    interp delay %.0f ms    extrapolated %.1f %%",
              (double)f->snapshot_rate_hz, (double)f->interp_delay_ms, (double)f->extrapolation_pct);
     snprintf(buf[2], sizeof buf[2], "prediction corrections %u    snapshot format %s",
              (unsigned)f->prediction_corrections, f->snapshot_format ? f->snapshot_format : "none");
-    snprintf(buf[3], sizeof buf[3], "prediction %s    interpolation %s    lag comp %s", f->prediction_on ? "ON" : "off",
-             f->interpolation_on ? "ON" : "off", f->lag_compensation_on ? "ON" : "off");
+    snprintf(buf[3], sizeof buf[3], "prediction %s    interpolation %s    lag comp %s",
+             f->prediction_on ? "ON" : "off", f->interpolation_on ? "ON" : "off",
+             f->lag_compensation_on ? "ON" : "off");
     for (int i = 0; i < 4; i++) {
         demo_text_draw(r->text, px + 10, y, DEMO_TEXT_SMALL, col_text, DEMO_ALIGN_LEFT, buf[i]);
         y += 17;
@@ -630,7 +680,8 @@ static void draw_netgraph(demo_renderer *r) {
 }
 
 void demo_render_frame(demo_renderer *r, const demo_world *prev, const demo_world *cur,
-                       const demo_render_view *view) {
+                       const demo_render_view *view)
+{
     float alpha = view->alpha < 0 ? 0 : (view->alpha > 1 ? 1 : view->alpha);
     demo_render_view v = *view;
     v.alpha = alpha;
@@ -647,12 +698,14 @@ void demo_render_frame(demo_renderer *r, const demo_world *prev, const demo_worl
     }
 }
 
-void demo_render_present(demo_renderer *r) {
+void demo_render_present(demo_renderer *r)
+{
     SDL_RenderPresent(r->sdl);
     demo_text_end_frame(r->text);
 }
 
-bool demo_render_screenshot(demo_renderer *r, const char *path) {
+bool demo_render_screenshot(demo_renderer *r, const char *path)
+{
     int w = 0;
     int h = 0;
     if (SDL_GetRendererOutputSize(r->sdl, &w, &h) != 0 || w <= 0 || h <= 0) {
@@ -676,7 +729,8 @@ bool demo_render_screenshot(demo_renderer *r, const char *path) {
             fprintf(stderr, "demo-game: cannot write %s\n", path);
         }
     } else if (ok) {
-        SDL_Surface *s = SDL_CreateRGBSurfaceWithFormatFrom(pixels, w, h, 24, pitch, SDL_PIXELFORMAT_RGB24);
+        SDL_Surface *s =
+            SDL_CreateRGBSurfaceWithFormatFrom(pixels, w, h, 24, pitch, SDL_PIXELFORMAT_RGB24);
         ok = s && SDL_SaveBMP(s, path) == 0;
         if (!ok) {
             fprintf(stderr, "demo-game: cannot write %s: %s\n", path, SDL_GetError());
@@ -687,7 +741,8 @@ bool demo_render_screenshot(demo_renderer *r, const char *path) {
     return ok;
 }
 
-void demo_render_window_to_arena(const demo_renderer *r, int wx, int wy, float *ax, float *ay) {
+void demo_render_window_to_arena(const demo_renderer *r, int wx, int wy, float *ax, float *ay)
+{
     float lx = 0;
     float ly = 0;
     SDL_RenderWindowToLogical(r->sdl, wx, wy, &lx, &ly);
@@ -695,10 +750,12 @@ void demo_render_window_to_arena(const demo_renderer *r, int wx, int wy, float *
     *ay = ly / ARENA_SCALE;
 }
 
-SDL_Renderer *demo_render_sdl(demo_renderer *renderer) {
+SDL_Renderer *demo_render_sdl(demo_renderer *renderer)
+{
     return renderer->sdl;
 }
 
-demo_text *demo_render_text(demo_renderer *renderer) {
+demo_text *demo_render_text(demo_renderer *renderer)
+{
     return renderer->text;
 }

@@ -22,13 +22,13 @@
 #define DEMO_NETGRAPH_HISTORY 120 /* samples kept for the graphs */
 
 typedef struct demo_render_config {
-    const char *title;     /* window title; copied by SDL */
-    int window_w;          /* initial size in screen pixels; default 1280x720 */
+    const char *title; /* window title; copied by SDL */
+    int window_w;      /* initial size in screen pixels; default 1280x720 */
     int window_h;
-    bool vsync;            /* default true */
-    bool software;         /* force SDL's software renderer; default false */
-    const char *font_path; /* NULL: DEMO_FONT, then system DejaVuSans (see render_text.h) */
-    const char *assets_dir;/* NULL: DEMO_ASSETS, then the source tree's assets/, then "assets" */
+    bool vsync;             /* default true */
+    bool software;          /* force SDL's software renderer; default false */
+    const char *font_path;  /* NULL: DEMO_FONT, then system DejaVuSans (see render_text.h) */
+    const char *assets_dir; /* NULL: DEMO_ASSETS, then the source tree's assets/, then "assets" */
 } demo_render_config;
 
 /* Figures shown by the net graph. Plain values; units in the names. */
@@ -37,25 +37,25 @@ typedef struct demo_netgraph_figures {
     float loss_pct;
     float in_kbps;
     float out_kbps;
-    float snapshot_rate_hz;       /* snapshots received per second */
-    float interp_delay_ms;        /* how far behind the newest snapshot the view is */
-    float extrapolation_pct;      /* share of frames drawn past the newest snapshot */
+    float snapshot_rate_hz;          /* snapshots received per second */
+    float interp_delay_ms;           /* how far behind the newest snapshot the view is */
+    float extrapolation_pct;         /* share of frames drawn past the newest snapshot */
     uint32_t prediction_corrections; /* reconciliations that moved the local ship, in total */
     bool prediction_on;
     bool interpolation_on;
     bool lag_compensation_on;
-    const char *link_preset;      /* conditioner preset name; NULL shows "none"; copied */
-    bool networked;               /* playing over a game connection (false: local game) */
-    bool sealed;                  /* that connection's traffic is sealed */
+    const char *link_preset;       /* conditioner preset name; NULL shows "none"; copied */
+    bool networked;                /* playing over a game connection (false: local game) */
+    bool sealed;                   /* that connection's traffic is sealed */
     uint64_t crypto_auth_rejected; /* sealed messages refused (altered or forged) */
-    const char *snapshot_format;  /* static string ("bitpacked", "range_coded"); NULL shows "none" */
+    const char *snapshot_format; /* static string ("bitpacked", "range_coded"); NULL shows "none" */
 } demo_netgraph_figures;
 
 /* What to draw besides the world. */
 typedef struct demo_render_view {
-    int local_player;        /* id of the player at this screen, -1 to spectate */
-    float alpha;             /* 0..1: position between prev and cur worlds */
-    bool show_scoreboard;    /* forced on while the round is over */
+    int local_player;     /* id of the player at this screen, -1 to spectate */
+    float alpha;          /* 0..1: position between prev and cur worlds */
+    bool show_scoreboard; /* forced on while the round is over */
     bool show_netgraph;
     const char *status_text; /* optional line under the HUD, e.g. "local game" */
 } demo_render_view;
@@ -113,6 +113,7 @@ struct demo_text *demo_render_text(demo_renderer *renderer);
 
 /* Converts a point in window coordinates (SDL_GetMouseState) to arena
  * units, through the letterboxed logical scaling. */
-void demo_render_window_to_arena(const demo_renderer *renderer, int wx, int wy, float *ax, float *ay);
+void demo_render_window_to_arena(const demo_renderer *renderer, int wx, int wy, float *ax,
+                                 float *ay);
 
 #endif

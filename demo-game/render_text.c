@@ -7,8 +7,8 @@
 #include <string.h>
 
 #define CACHE_SLOTS 256
-#define CACHE_KEY_MAX 96       /* longer strings are drawn without caching */
-#define CACHE_IDLE_FRAMES 240  /* about four seconds at 60 frames per second */
+#define CACHE_KEY_MAX 96      /* longer strings are drawn without caching */
+#define CACHE_IDLE_FRAMES 240 /* about four seconds at 60 frames per second */
 
 static const int size_px[DEMO_TEXT_SIZE_COUNT] = {12, 16, 30};
 
@@ -17,22 +17,20 @@ static const char *const font_candidates[] = {
     "/usr/share/fonts/TTF/DejaVuSans.ttf",             /* Arch */
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",          /* Fedora, Alpine */
     "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-    "/usr/local/share/fonts/dejavu/DejaVuSans.ttf",    /* FreeBSD */
+    "/usr/local/share/fonts/dejavu/DejaVuSans.ttf", /* FreeBSD */
     "/usr/local/share/fonts/DejaVuSans.ttf",
-    "/Library/Fonts/DejaVuSans.ttf",                   /* macOS with a manual install */
+    "/Library/Fonts/DejaVuSans.ttf", /* macOS with a manual install */
 };
 
 /* 3x5 glyphs for ASCII 32..95, bit (row * 3 + column) set for a lit cell;
  * lower case is drawn as upper case, anything else as '?'. */
 static const uint16_t bitmap_glyphs[64] = {
-    0x0000, 0x2092, 0x002d, 0x5f7d, 0x3c9e, 0x52a5, 0x6aaa, 0x0012,
-    0x4494, 0x1491, 0x0aa8, 0x05d0, 0x1400, 0x01c0, 0x2000, 0x12a4,
-    0x7b6f, 0x749a, 0x73e7, 0x79a7, 0x49ed, 0x79cf, 0x7bcf, 0x24a7,
-    0x7bef, 0x79ef, 0x0410, 0x1410, 0x4454, 0x0e38, 0x1511, 0x20a7,
-    0x73ef, 0x5bea, 0x3aeb, 0x624e, 0x3b6b, 0x72cf, 0x12cf, 0x6b4e,
-    0x5bed, 0x7497, 0x2b24, 0x5aed, 0x7249, 0x5bfd, 0x5b6b, 0x2b6a,
-    0x12eb, 0x676a, 0x5aeb, 0x388e, 0x2497, 0x7b6d, 0x2b6d, 0x5fed,
-    0x5aad, 0x24ad, 0x72a7, 0x6496, 0x4889, 0x3493, 0x002a, 0x7000,
+    0x0000, 0x2092, 0x002d, 0x5f7d, 0x3c9e, 0x52a5, 0x6aaa, 0x0012, 0x4494, 0x1491, 0x0aa8,
+    0x05d0, 0x1400, 0x01c0, 0x2000, 0x12a4, 0x7b6f, 0x749a, 0x73e7, 0x79a7, 0x49ed, 0x79cf,
+    0x7bcf, 0x24a7, 0x7bef, 0x79ef, 0x0410, 0x1410, 0x4454, 0x0e38, 0x1511, 0x20a7, 0x73ef,
+    0x5bea, 0x3aeb, 0x624e, 0x3b6b, 0x72cf, 0x12cf, 0x6b4e, 0x5bed, 0x7497, 0x2b24, 0x5aed,
+    0x7249, 0x5bfd, 0x5b6b, 0x2b6a, 0x12eb, 0x676a, 0x5aeb, 0x388e, 0x2497, 0x7b6d, 0x2b6d,
+    0x5fed, 0x5aad, 0x24ad, 0x72a7, 0x6496, 0x4889, 0x3493, 0x002a, 0x7000,
 };
 
 typedef struct cache_entry {
@@ -54,7 +52,8 @@ struct demo_text {
     cache_entry cache[CACHE_SLOTS];
 };
 
-static TTF_Font *open_sizes(demo_text *text, const char *path) {
+static TTF_Font *open_sizes(demo_text *text, const char *path)
+{
     for (int s = 0; s < DEMO_TEXT_SIZE_COUNT; s++) {
         text->fonts[s] = TTF_OpenFont(path, size_px[s]);
         if (!text->fonts[s]) {
@@ -68,7 +67,8 @@ static TTF_Font *open_sizes(demo_text *text, const char *path) {
     return text->fonts[0];
 }
 
-demo_text *demo_text_create(SDL_Renderer *renderer, const char *font_path) {
+demo_text *demo_text_create(SDL_Renderer *renderer, const char *font_path)
+{
     demo_text *text = calloc(1, sizeof *text);
     if (!text) {
         return NULL;
@@ -102,14 +102,16 @@ demo_text *demo_text_create(SDL_Renderer *renderer, const char *font_path) {
     return text;
 }
 
-static void drop_entry(cache_entry *e) {
+static void drop_entry(cache_entry *e)
+{
     if (e->texture) {
         SDL_DestroyTexture(e->texture);
     }
     memset(e, 0, sizeof *e);
 }
 
-void demo_text_destroy(demo_text *text) {
+void demo_text_destroy(demo_text *text)
+{
     if (!text) {
         return;
     }
@@ -127,23 +129,28 @@ void demo_text_destroy(demo_text *text) {
     free(text);
 }
 
-const char *demo_text_font_path(const demo_text *text) {
+const char *demo_text_font_path(const demo_text *text)
+{
     return text->font_path[0] ? text->font_path : NULL;
 }
 
 /* Bitmap font cell size in logical pixels for a text size. */
-static int bitmap_scale(demo_text_size size) {
+static int bitmap_scale(demo_text_size size)
+{
     return size_px[size] / 6 > 1 ? size_px[size] / 6 : 1;
 }
 
-static void bitmap_measure(demo_text_size size, const char *s, int *w, int *h) {
+static void bitmap_measure(demo_text_size size, const char *s, int *w, int *h)
+{
     int scale = bitmap_scale(size);
     size_t len = strlen(s);
     *w = len ? (int)len * 4 * scale - scale : 0;
     *h = 5 * scale;
 }
 
-static void bitmap_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color c, const char *s) {
+static void bitmap_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color c,
+                        const char *s)
+{
     int scale = bitmap_scale(size);
     /* Centre the 5-row glyphs in the line height TrueType would use. */
     y += (size_px[size] - 5 * scale) / 2;
@@ -163,7 +170,8 @@ static void bitmap_draw(demo_text *text, int x, int y, demo_text_size size, SDL_
     }
 }
 
-void demo_text_measure(demo_text *text, demo_text_size size, const char *utf8, int *w, int *h) {
+void demo_text_measure(demo_text *text, demo_text_size size, const char *utf8, int *w, int *h)
+{
     *w = 0;
     *h = size_px[size];
     if (!utf8 || !utf8[0]) {
@@ -176,8 +184,9 @@ void demo_text_measure(demo_text *text, demo_text_size size, const char *utf8, i
     TTF_SizeUTF8(text->fonts[size], utf8, w, h);
 }
 
-static SDL_Texture *render_texture(demo_text *text, demo_text_size size, SDL_Color c, const char *s, int *w,
-                                   int *h) {
+static SDL_Texture *render_texture(demo_text *text, demo_text_size size, SDL_Color c, const char *s,
+                                   int *w, int *h)
+{
     SDL_Surface *surface = TTF_RenderUTF8_Blended(text->fonts[size], s, c);
     if (!surface) {
         return NULL;
@@ -191,7 +200,8 @@ static SDL_Texture *render_texture(demo_text *text, demo_text_size size, SDL_Col
 
 /* The cache slot holding (size, colour, string), creating it if needed;
  * NULL when the string is too long to cache or rendering failed. */
-static cache_entry *cached(demo_text *text, demo_text_size size, SDL_Color c, const char *s) {
+static cache_entry *cached(demo_text *text, demo_text_size size, SDL_Color c, const char *s)
+{
     size_t len = strlen(s);
     if (len >= CACHE_KEY_MAX) {
         return NULL;
@@ -225,8 +235,9 @@ static cache_entry *cached(demo_text *text, demo_text_size size, SDL_Color c, co
     return victim;
 }
 
-int demo_text_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color color, demo_text_align align,
-                   const char *utf8) {
+int demo_text_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color color,
+                   demo_text_align align, const char *utf8)
+{
     if (!utf8 || !utf8[0]) {
         return 0;
     }
@@ -257,7 +268,8 @@ int demo_text_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color
     return w;
 }
 
-void demo_text_end_frame(demo_text *text) {
+void demo_text_end_frame(demo_text *text)
+{
     text->frame++;
     for (int i = 0; i < CACHE_SLOTS; i++) {
         cache_entry *e = &text->cache[i];

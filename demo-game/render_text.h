@@ -41,8 +41,8 @@ const char *demo_text_font_path(const demo_text *text);
 
 /* Draws UTF-8 text with its top at y, aligned on x; returns the width in
  * logical pixels (0 for NULL or empty text). */
-int demo_text_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color color, demo_text_align align,
-                   const char *utf8);
+int demo_text_draw(demo_text *text, int x, int y, demo_text_size size, SDL_Color color,
+                   demo_text_align align, const char *utf8);
 
 /* Width and height the text would take, in logical pixels. */
 void demo_text_measure(demo_text *text, demo_text_size size, const char *utf8, int *w, int *h);

@@ -33,7 +33,8 @@
 #define MAX_CATCH_UP_TICKS 8
 #define REWIND_TICKS_MAX 30 /* 500 ms at 60 Hz: a client may not claim an older view */
 
-void demo_server_config_default(demo_server_config *c) {
+void demo_server_config_default(demo_server_config *c)
+{
     memset(c, 0, sizeof *c);
     c->lobby_port = 7777;
     c->game_port = 7778;
@@ -46,12 +47,14 @@ void demo_server_config_default(demo_server_config *c) {
     c->lobby_name = "netcore demo";
 }
 
-static uint64_t now_ms(void) {
+static uint64_t now_ms(void)
+{
     return netcore_time_now_us() / 1000;
 }
 
 /* A log line on stderr unless quiet: "<what>: <name> (slot N)" style. */
-static void say(const demo_server *s, const char *what, const char *name, int slot) {
+static void say(const demo_server *s, const char *what, const char *name, int slot)
+{
     if (!s->config.quiet) {
         fprintf(stderr, "demo-server: %s%s%s", what, name ? ": " : "", name ? name : "");
         if (slot >= 0) {
@@ -63,7 +66,8 @@ static void say(const demo_server *s, const char *what, const char *name, int sl
 
 /* ---- matches and admission ---- */
 
-static match_rec *find_match(demo_server *s, uint64_t match_id) {
+static match_rec *find_match(demo_server *s, uint64_t match_id)
+{
     for (int i = 0; i < MAX_MATCHES; i++) {
         if (s->matches[i].used && s->matches[i].match_id == match_id) {
             return &s->matches[i];
@@ -75,7 +79,8 @@ static match_rec *find_match(demo_server *s, uint64_t match_id) {
 /* Tells the lobby that a match is over: the embedded one directly, a
  * remote one with a report (lost if the connection is down: the lobby that
  * dropped this server no longer counts on it). */
-static void report_end(demo_server *s, uint64_t match_id) {
+static void report_end(demo_server *s, uint64_t match_id)
+{
     if (s->lobby) {
         netcore_lobby_server_end_match(s->lobby, match_id);
     } else {
@@ -85,7 +90,8 @@ static void report_end(demo_server *s, uint64_t match_id) {
 
 /* Tracks a match the lobby placed here; false (and the match is ended at
  * once rather than admitting unknown tokens) when every record is in use. */
-static bool add_match(demo_server *s, uint64_t match_id, const uint64_t *members, size_t count) {
+static bool add_match(demo_server *s, uint64_t match_id, const uint64_t *members, size_t count)
+{
     if (count > NETCORE_LOBBY_MAX_PLAYERS) {
         count = NETCORE_LOBBY_MAX_PLAYERS;
     }
@@ -111,18 +117,21 @@ static bool add_match(demo_server *s, uint64_t match_id, const uint64_t *members
 }
 
 static void on_match_start(void *user, uint64_t match_id, uint32_t room_id, const uint64_t *members,
-                           size_t count) {
+                           size_t count)
+{
     demo_server *s = user;
     (void)room_id;
     add_match(s, match_id, members, count);
 }
 
-static void end_match(demo_server *s, match_rec *m) {
+static void end_match(demo_server *s, match_rec *m)
+{
     report_end(s, m->match_id);
     m->used = false;
 }
 
-static int players_now(const demo_server *s) {
+static int players_now(const demo_server *s)
+{
     int n = 0;
     for (int i = 0; i < MAX_PEERS; i++) {
         n += s->peers[i].used && s->peers[i].admitted;
@@ -133,7 +142,8 @@ static int players_now(const demo_server *s) {
 /* The load the lobby should count: players in the arena plus the members of
  * assigned matches who have not arrived yet, so that matches assigned in a
  * burst spread over the game servers. */
-static uint32_t load_now(const demo_server *s) {
+static uint32_t load_now(const demo_server *s)
+{
     uint32_t n = 0;
     for (int i = 0; i < MAX_MATCHES; i++) {
         const match_rec *m = &s->matches[i];
@@ -146,7 +156,8 @@ static uint32_t load_now(const demo_server *s) {
 
 /* Policy run by the validator after the token checks: only members of
  * matches the lobby placed here, each client once, within the player limit. */
-static netcore_result accept_token(void *user, const netcore_token_info *info) {
+static netcore_result accept_token(void *user, const netcore_token_info *info)
+{
     demo_server *s = user;
     const match_rec *m = find_match(s, info->match_id);
     if (!m && s->registry) {
@@ -175,14 +186,15 @@ static netcore_result accept_token(void *user, const netcore_token_info *info) {
     return players_now(s) < (int)s->config.max_players ? NETCORE_OK : NETCORE_ERR_FULL;
 }
 
-static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from, const void *token,
-                            size_t size, netcore_admission_grant *grant) {
+static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from,
+                            const void *token, size_t size, netcore_admission_grant *grant)
+{
     demo_server *s = user;
     netcore_token_info info;
     time_t t = time(NULL);
     /* from: a token bound to another IP is refused before it is spent. */
-    netcore_result r =
-        netcore_token_validate_from(s->validator, token, size, from, t < 0 ? 0 : (uint64_t)t, &info);
+    netcore_result r = netcore_token_validate_from(s->validator, token, size, from,
+                                                   t < 0 ? 0 : (uint64_t)t, &info);
     if (r == NETCORE_OK) {
         /* The token's session keys seal this player's traffic. */
         r = netcore_token_grant(&info, grant);
@@ -193,14 +205,16 @@ static netcore_result admit(void *user, netcore_peer_id peer, const netcore_addr
     }
     for (int i = 0; i < MAX_PEERS; i++) {
         if (!s->peers[i].used) {
-            s->peers[i] = (peer_rec){true, peer, false, info.client_id, info.match_id, -1, 0, {{0, 0}, 0, 0}};
+            s->peers[i] =
+                (peer_rec){true, peer, false, info.client_id, info.match_id, -1, 0, {{0, 0}, 0, 0}};
             return NETCORE_OK;
         }
     }
     return NETCORE_ERR_FULL;
 }
 
-static peer_rec *find_peer(demo_server *s, netcore_peer_id peer) {
+static peer_rec *find_peer(demo_server *s, netcore_peer_id peer)
+{
     for (int i = 0; i < MAX_PEERS; i++) {
         if (s->peers[i].used && s->peers[i].peer == peer) {
             return &s->peers[i];
@@ -211,7 +225,8 @@ static peer_rec *find_peer(demo_server *s, netcore_peer_id peer) {
 
 /* ---- players ---- */
 
-static int free_slot(demo_server *s) {
+static int free_slot(demo_server *s)
+{
     for (int i = 0; i < (int)s->config.max_players; i++) {
         if (!s->world.players[i].active) {
             return i;
@@ -228,22 +243,26 @@ static int free_slot(demo_server *s) {
     return -1;
 }
 
-static void fill_bots(demo_server *s) {
-    static const char *const names[] = {"ada", "bit", "cog", "dot", "echo", "flux", "glitch", "hex",
-                                        "ion", "jolt", "kilo", "lumen", "mux", "nano", "ohm", "pixel"};
+static void fill_bots(demo_server *s)
+{
+    static const char *const names[] = {"ada",    "bit",  "cog", "dot",  "echo", "flux",
+                                        "glitch", "hex",  "ion", "jolt", "kilo", "lumen",
+                                        "mux",    "nano", "ohm", "pixel"};
     uint32_t bots = 0;
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         bots += s->is_bot[i];
     }
     for (int i = (int)s->config.max_players - 1; i >= 0 && bots < s->config.bots; i--) {
-        if (!s->world.players[i].active && players_now(s) + (int)bots < (int)s->config.max_players) {
+        if (!s->world.players[i].active &&
+            players_now(s) + (int)bots < (int)s->config.max_players) {
             char name[DEMO_NAME_MAX];
             /* 16 names; seats beyond them add a number (64 seats at most). */
             const size_t name_count = sizeof names / sizeof names[0];
             if ((size_t)i < name_count) {
                 snprintf(name, sizeof name, "bot %s", names[i]);
             } else {
-                snprintf(name, sizeof name, "bot %s %d", names[(size_t)i % name_count], (int)((size_t)i / name_count) + 1);
+                snprintf(name, sizeof name, "bot %s %d", names[(size_t)i % name_count],
+                         (int)((size_t)i / name_count) + 1);
             }
             demo_sim_add_player(&s->world, i, name);
             s->is_bot[i] = true;
@@ -253,7 +272,8 @@ static void fill_bots(demo_server *s) {
     }
 }
 
-static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t size) {
+static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t size)
+{
     uint64_t hash = 0;
     char name[DEMO_NAME_MAX];
     if (p->slot >= 0 || !demo_net_read_hello(data, size, &hash, name) || hash != s->schema.hash) {
@@ -281,7 +301,8 @@ static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t si
     say(s, "joined", s->world.players[slot].name, slot);
 }
 
-static void drop_peer(demo_server *s, peer_rec *p) {
+static void drop_peer(demo_server *s, peer_rec *p)
+{
     if (p->slot >= 0) {
         netcore_input_server_stats is;
         if (netcore_input_server_get_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
@@ -303,7 +324,8 @@ static void drop_peer(demo_server *s, peer_rec *p) {
     memset(p, 0, sizeof *p);
 }
 
-static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, size_t size) {
+static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, size_t size)
+{
     const uint8_t *ack = NULL;
     size_t ack_size = 0;
     if (p->slot < 0 ||
@@ -320,7 +342,8 @@ static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, siz
 }
 
 /* Handles every pending game event; the first poll waits up to wait_ms. */
-static void handle_events(demo_server *s, uint32_t wait_ms) {
+static void handle_events(demo_server *s, uint32_t wait_ms)
+{
     netcore_event ev;
     for (int guard = 0; guard < 10000; guard++) {
         if (netcore_host_poll(s->host, guard == 0 ? wait_ms : 0, &ev) != NETCORE_OK ||
@@ -359,20 +382,23 @@ static void handle_events(demo_server *s, uint32_t wait_ms) {
 /* ---- register mode: the link to the remote lobby ---- */
 
 /* A match the remote lobby placed here. */
-static void on_match_assigned(void *user, uint64_t match_id, const uint64_t *members, size_t count) {
+static void on_match_assigned(void *user, uint64_t match_id, const uint64_t *members, size_t count)
+{
     demo_server *s = user;
     if (!add_match(s, match_id, members, count)) {
         s->assign_refused++;
     }
 }
 
-bool demo_server_registered(const demo_server *s) {
+bool demo_server_registered(const demo_server *s)
+{
     return s->registry && demo_registry_registered(s->registry);
 }
 
 /* ---- the tick ---- */
 
-static void rewound_position(void *user, int shooter, int victim, demo_fx *x, demo_fx *y) {
+static void rewound_position(void *user, int shooter, int victim, demo_fx *x, demo_fx *y)
+{
     demo_server *s = user;
     if (s->rewind_ticks[shooter] <= 0) {
         return;
@@ -385,7 +411,8 @@ static void rewound_position(void *user, int shooter, int victim, demo_fx *x, de
     }
 }
 
-static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MAX_PLAYERS]) {
+static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MAX_PLAYERS])
+{
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         s->rewind_ticks[i] = -1;
         if (s->is_bot[i] && s->world.players[i].active) {
@@ -407,7 +434,9 @@ static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MA
             /* The client saw the others at view tick; the rewind is clamped
              * so that a client cannot claim to have seen the distant past. */
             double behind = (double)tick - (double)p->last.view_tick_q8 / 256.0;
-            int r = behind < 0 ? 0 : (behind > REWIND_TICKS_MAX ? REWIND_TICKS_MAX : (int)(behind + 0.5));
+            int r = behind < 0
+                        ? 0
+                        : (behind > REWIND_TICKS_MAX ? REWIND_TICKS_MAX : (int)(behind + 0.5));
             s->rewind_ticks[p->slot] = r;
             if (source == NETCORE_INPUT_RECEIVED) {
                 s->rewind_ticks_sum += (uint64_t)r;
@@ -417,7 +446,8 @@ static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MA
     }
 }
 
-static void send_snapshots(demo_server *s, uint32_t tick) {
+static void send_snapshots(demo_server *s, uint32_t tick)
+{
     uint8_t buf[DEMO_NET_MAX_MESSAGE];
     for (int k = 0; k < MAX_PEERS; k++) {
         peer_rec *p = &s->peers[k];
@@ -425,7 +455,8 @@ static void send_snapshots(demo_server *s, uint32_t tick) {
         if (!p->used || p->slot < 0) {
             continue;
         }
-        if (netcore_snapshot_server_write(s->snap, p->snap, tick, buf, sizeof buf, &n) != NETCORE_OK ||
+        if (netcore_snapshot_server_write(s->snap, p->snap, tick, buf, sizeof buf, &n) !=
+                NETCORE_OK ||
             netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_GAME, buf, n) != NETCORE_OK) {
             s->snapshot_errors++;
         } else {
@@ -434,7 +465,8 @@ static void send_snapshots(demo_server *s, uint32_t tick) {
     }
 }
 
-static void run_tick(demo_server *s) {
+static void run_tick(demo_server *s)
+{
     uint64_t t0 = netcore_time_now_us();
     uint32_t tick = s->world.tick + 1;
     demo_input inputs[DEMO_MAX_PLAYERS];
@@ -477,7 +509,8 @@ static void run_tick(demo_server *s) {
     }
 }
 
-static void check_matches(demo_server *s) {
+static void check_matches(demo_server *s)
+{
     uint64_t now = now_ms();
     for (int i = 0; i < MAX_MATCHES; i++) {
         match_rec *m = &s->matches[i];
@@ -487,7 +520,8 @@ static void check_matches(demo_server *s) {
     }
 }
 
-void demo_server_update(demo_server *s, uint32_t wait_ms) {
+void demo_server_update(demo_server *s, uint32_t wait_ms)
+{
     uint64_t now = netcore_time_now_us();
     uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
@@ -522,8 +556,9 @@ void demo_server_update(demo_server *s, uint32_t wait_ms) {
  * near the client's ship goes first when a snapshot is full (a fight in
  * progress matters more than a ship across the map), and the round entity
  * always does. */
-static float interest(void *user, const netcore_snapshot_server *server, uint32_t client, netcore_entity_id entity,
-                      uint16_t type) {
+static float interest(void *user, const netcore_snapshot_server *server, uint32_t client,
+                      netcore_entity_id entity, uint16_t type)
+{
     const demo_server *s = user;
     if (type == s->schema.type_round) {
         return 100.0f;
@@ -544,7 +579,8 @@ static float interest(void *user, const netcore_snapshot_server *server, uint32_
     return 1.0f + 4.0f * 300.0f / (300.0f + dist);
 }
 
-static bool make_replication(demo_server *s) {
+static bool make_replication(demo_server *s)
+{
     netcore_snapshot_server_config sc;
     netcore_snapshot_server_config_default(&sc);
     sc.schema = s->schema.schema;
@@ -568,7 +604,8 @@ static bool make_replication(demo_server *s) {
            netcore_lagcomp_create(&lc, &s->lag) == NETCORE_OK;
 }
 
-static bool make_game_host(demo_server *s) {
+static bool make_game_host(demo_server *s)
+{
     netcore_host_config hc;
     netcore_host_config_default(&hc);
     hc.is_server = true;
@@ -602,7 +639,8 @@ static bool make_game_host(demo_server *s) {
     if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE) {
         if (s->config.game_address.family != NETCORE_ADDRESS_NONE) {
             s->game_address = s->config.game_address;
-            s->game_address.port = s->config.game_address.port ? s->config.game_address.port : bound.port;
+            s->game_address.port =
+                s->config.game_address.port ? s->config.game_address.port : bound.port;
         } else if (s->game_address.family == NETCORE_ADDRESS_IPV4 &&
                    memcmp(s->game_address.bytes, "\0\0\0\0", 4) == 0) {
             /* No --game-address and no --bind: players are sent to the lobby's
@@ -621,11 +659,13 @@ static bool make_game_host(demo_server *s) {
     return netcore_token_validator_create(&vc, &s->validator) == NETCORE_OK;
 }
 
-static bool make_lobby(demo_server *s) {
+static bool make_lobby(demo_server *s)
+{
     netcore_lobby_server_config lc;
     netcore_lobby_server_config_default(&lc);
-    lc.listen[0] = s->config.bind.family == NETCORE_ADDRESS_NONE ? netcore_address_ipv4(0, 0, 0, 0, 0)
-                                                                  : s->config.bind;
+    lc.listen[0] = s->config.bind.family == NETCORE_ADDRESS_NONE
+                       ? netcore_address_ipv4(0, 0, 0, 0, 0)
+                       : s->config.bind;
     lc.listen[0].port = s->config.lobby_port;
     lc.listen_count = 1;
     memcpy(lc.key, s->key, sizeof s->key);
@@ -640,7 +680,8 @@ static bool make_lobby(demo_server *s) {
         lc.tls_key_file = s->config.identity->key_file;
         memcpy(lc.discovery_tls_pin, s->config.identity->pin, sizeof lc.discovery_tls_pin);
     }
-    snprintf(lc.lobby_name, sizeof lc.lobby_name, "%s", s->config.lobby_name ? s->config.lobby_name : "netcore demo");
+    snprintf(lc.lobby_name, sizeof lc.lobby_name, "%s",
+             s->config.lobby_name ? s->config.lobby_name : "netcore demo");
     netcore_result r = netcore_lobby_server_create(&lc, &s->lobby);
     if (r != NETCORE_OK) {
         fprintf(stderr, "demo-server: cannot open the lobby port %u: %s\n", s->config.lobby_port,
@@ -650,7 +691,8 @@ static bool make_lobby(demo_server *s) {
     return true;
 }
 
-static bool make_registry(demo_server *s) {
+static bool make_registry(demo_server *s)
+{
     demo_registry_config rc;
     memset(&rc, 0, sizeof rc);
     rc.lobby = s->config.register_lobby;
@@ -667,7 +709,8 @@ static bool make_registry(demo_server *s) {
     return s->registry != NULL;
 }
 
-demo_server *demo_server_create(const demo_server_config *config) {
+demo_server *demo_server_create(const demo_server_config *config)
+{
     demo_server *s = calloc(1, sizeof *s);
     if (!s) {
         return NULL;
@@ -689,8 +732,9 @@ demo_server *demo_server_create(const demo_server_config *config) {
         s->config.tick_rate_hz = DEMO_TICK_RATE_HZ;
     }
     if (s->config.snapshot_rate_hz < 1 || s->config.snapshot_rate_hz > s->config.tick_rate_hz) {
-        s->config.snapshot_rate_hz = s->config.tick_rate_hz < DEMO_NET_SNAPSHOT_RATE_HZ ? s->config.tick_rate_hz
-                                                                                        : DEMO_NET_SNAPSHOT_RATE_HZ;
+        s->config.snapshot_rate_hz = s->config.tick_rate_hz < DEMO_NET_SNAPSHOT_RATE_HZ
+                                         ? s->config.tick_rate_hz
+                                         : DEMO_NET_SNAPSHOT_RATE_HZ;
     }
     s->snapshot_every = s->config.tick_rate_hz / s->config.snapshot_rate_hz;
     s->config.snapshot_rate_hz = s->config.tick_rate_hz / s->snapshot_every;
@@ -713,8 +757,9 @@ demo_server *demo_server_create(const demo_server_config *config) {
         demo_server_destroy(s);
         return NULL;
     }
-    if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) || !demo_net_schema_create(&s->schema, s->config.snapshot_format) ||
-        !make_replication(s) || !make_game_host(s) || !(registering ? make_registry(s) : make_lobby(s))) {
+    if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) ||
+        !demo_net_schema_create(&s->schema, s->config.snapshot_format) || !make_replication(s) ||
+        !make_game_host(s) || !(registering ? make_registry(s) : make_lobby(s))) {
         demo_server_destroy(s);
         return NULL;
     }
@@ -724,7 +769,8 @@ demo_server *demo_server_create(const demo_server_config *config) {
     return s;
 }
 
-void demo_server_destroy(demo_server *s) {
+void demo_server_destroy(demo_server *s)
+{
     if (!s) {
         return;
     }
@@ -751,10 +797,12 @@ void demo_server_destroy(demo_server *s) {
     free(s);
 }
 
-void demo_server_ports(const demo_server *s, uint16_t *lobby_port, uint16_t *game_port) {
+void demo_server_ports(const demo_server *s, uint16_t *lobby_port, uint16_t *game_port)
+{
     netcore_address a;
     if (lobby_port) {
-        *lobby_port = s->lobby && netcore_lobby_server_address(s->lobby, 0, &a) == NETCORE_OK ? a.port : 0;
+        *lobby_port =
+            s->lobby && netcore_lobby_server_address(s->lobby, 0, &a) == NETCORE_OK ? a.port : 0;
     }
     if (game_port) {
         *game_port = s->game_address.port;

@@ -68,7 +68,7 @@ typedef struct demo_server_config {
      * interface, which clients read as the lobby's host); port 0: the game
      * port actually bound. IPv4. */
     netcore_address game_address;
-    uint32_t capacity;         /* register mode: players announced, default (0) and at most max_players */
+    uint32_t capacity; /* register mode: players announced, default (0) and at most max_players */
     netcore_snapshot_format snapshot_format; /* default bit-packed; clients must use the same */
     /* Register mode: how the remote lobby is trusted (borrowed; must outlive
      * the server); NULL or without a TLS context: plaintext. */

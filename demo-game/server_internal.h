@@ -29,16 +29,16 @@ typedef struct peer_rec {
     bool admitted;
     uint64_t client_id;
     uint64_t match_id;
-    int slot;          /* ship id in the world, -1 before HELLO */
-    uint32_t snap;     /* snapshot and input client index, valid when slot >= 0 */
+    int slot;      /* ship id in the world, -1 before HELLO */
+    uint32_t snap; /* snapshot and input client index, valid when slot >= 0 */
     demo_net_input last;
 } peer_rec;
 
 typedef struct match_rec {
     bool used;
     uint64_t match_id;
-    uint32_t players;  /* connected now */
-    bool joined;       /* someone connected once */
+    uint32_t players; /* connected now */
+    bool joined;      /* someone connected once */
     uint64_t started_ms;
     uint32_t member_count; /* the players the lobby sends: only they are admitted */
     uint64_t members[NETCORE_LOBBY_MAX_PLAYERS];
@@ -49,9 +49,9 @@ struct demo_server {
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     netcore_address game_address;
     netcore_host *host;
-    netcore_lobby_server *lobby;   /* embedded lobby; NULL in register mode */
-    demo_registry *registry;       /* register mode: the link to the remote lobby */
-    uint64_t assign_refused;       /* register mode: matches with no record free */
+    netcore_lobby_server *lobby; /* embedded lobby; NULL in register mode */
+    demo_registry *registry;     /* register mode: the link to the remote lobby */
+    uint64_t assign_refused;     /* register mode: matches with no record free */
     netcore_token_validator *validator;
     demo_net_schema schema;
     netcore_snapshot_server *snap;

@@ -20,14 +20,16 @@
 /* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
 static volatile sig_atomic_t quit_requested = 0;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     quit_requested = 1;
 }
 
 /* The key as netcore-lobby reads it: 64 hex digits, from a file or the
  * command line. */
-static bool load_key(const char *file, const char *hex, uint8_t key[NETCORE_TOKEN_KEY_BYTES]) {
+static bool load_key(const char *file, const char *hex, uint8_t key[NETCORE_TOKEN_KEY_BYTES])
+{
     char text[4097];
     if (file) {
         FILE *f = fopen(file, "r");
@@ -64,34 +66,41 @@ typedef struct server_args {
 } server_args;
 
 /* --bind and --game-address: an IPv4 address (port optional for --bind). */
-static bool parse_ipv4_flag(const nci_cli_flag *flag, const char *value) {
+static bool parse_ipv4_flag(const nci_cli_flag *flag, const char *value)
+{
     netcore_address *out = flag->target;
-    return netcore_address_parse(value, 0, out) == NETCORE_OK && out->family == NETCORE_ADDRESS_IPV4;
+    return netcore_address_parse(value, 0, out) == NETCORE_OK &&
+           out->family == NETCORE_ADDRESS_IPV4;
 }
 
-static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value) {
+static bool parse_nonempty_flag(const nci_cli_flag *flag, const char *value)
+{
     *(const char **)flag->target = value;
     return value[0] != '\0';
 }
 
 /* Reads the flags into cfg and args. Returns 0 to run, 1 after --help, 2 on a
  * bad command line (reason and usage on stderr). */
-static int parse_server_args(int argc, char **argv, demo_server_config *cfg, server_args *args) {
+static int parse_server_args(int argc, char **argv, demo_server_config *cfg, server_args *args)
+{
     memset(args, 0, sizeof *args);
     args->lobby_port = cfg->lobby_port;
     args->game_port = cfg->game_port;
     const nci_cli_flag flags[] = {
         NCI_CLI_U32_FLAG("lobby-port", &args->lobby_port, 0, 65535, "P",
                          "TCP lobby and UDP discovery port (default 7777, 0: any)"),
-        NCI_CLI_U32_FLAG("game-port", &args->game_port, 0, 65535, "P", "UDP game port (default 7778, 0: any)"),
+        NCI_CLI_U32_FLAG("game-port", &args->game_port, 0, 65535, "P",
+                         "UDP game port (default 7778, 0: any)"),
         NCI_CLI_CUSTOM_FLAG("bind", parse_ipv4_flag, &cfg->bind, "IP",
                             "listen on this IPv4 address only (default: every interface)"),
-        NCI_CLI_U32_FLAG("tick-rate", &cfg->tick_rate_hz, 1, 1000, "HZ", "simulation rate (default 60)"),
+        NCI_CLI_U32_FLAG("tick-rate", &cfg->tick_rate_hz, 1, 1000, "HZ",
+                         "simulation rate (default 60)"),
         NCI_CLI_U32_FLAG("max-players", &cfg->max_players, 1, DEMO_MAX_PLAYERS, "N",
                          "players at most, 1..64 (default 16)"),
         NCI_CLI_U32_FLAG("bots", &cfg->bots, 0, DEMO_MAX_PLAYERS, "N",
                          "server bots filling empty seats, 0..64 (default 0)"),
-        NCI_CLI_U32_FLAG("round", &cfg->round_s, 1, 3600, "S", "round length in seconds (default 120)"),
+        NCI_CLI_U32_FLAG("round", &cfg->round_s, 1, 3600, "S",
+                         "round length in seconds (default 120)"),
         NCI_CLI_U64_FLAG("seed", &cfg->seed, 0, UINT64_MAX, "N", "world seed (default 1)"),
         NCI_CLI_CUSTOM_FLAG("name", parse_nonempty_flag, &cfg->lobby_name, "NAME",
                             "lobby name shown by LAN discovery"),
@@ -106,14 +115,15 @@ static int parse_server_args(int argc, char **argv, demo_server_config *cfg, ser
                           "the lobby's TLS certificate (PEM; default: a self-signed\n"
                           "one made on first run in $XDG_CONFIG_HOME/netcore-demo\n"
                           "or ~/.config/netcore-demo)"),
-        NCI_CLI_TEXT_FLAG("tls-key", &args->tls_key, "FILE", "its private key (PEM), with --tls-cert"),
+        NCI_CLI_TEXT_FLAG("tls-key", &args->tls_key, "FILE",
+                          "its private key (PEM), with --tls-cert"),
         NCI_CLI_SWITCH_FLAG("insecure", &args->trust.insecure,
                             "plaintext lobby (players need --insecure too); with\n"
                             "--register: register in plaintext"),
         NCI_CLI_TEXT_FLAG("register", &args->register_text, "HOST:PORT",
-                            "game server only, under a separate lobby\n"
-                            "(netcore-lobby): register with that lobby instead of\n"
-                            "running one"),
+                          "game server only, under a separate lobby\n"
+                          "(netcore-lobby): register with that lobby instead of\n"
+                          "running one"),
         NCI_CLI_TEXT_FLAG("key-file", &args->key_file, "FILE",
                           "with --register: the lobby's key as 64 hex digits\n"
                           "(netcore-lobby --generate-key)"),
@@ -121,8 +131,9 @@ static int parse_server_args(int argc, char **argv, demo_server_config *cfg, ser
         NCI_CLI_CUSTOM_FLAG("game-address", parse_ipv4_flag, &cfg->game_address, "HOST:PORT",
                             "with --register: address players are sent to (default:\n"
                             "the --bind IP, or the lobby's host, with the game port)"),
-        NCI_CLI_U32_FLAG("capacity", &cfg->capacity, 1, DEMO_MAX_PLAYERS, "N",
-                         "with --register: players announced to the lobby\n(default --max-players)"),
+        NCI_CLI_U32_FLAG(
+            "capacity", &cfg->capacity, 1, DEMO_MAX_PLAYERS, "N",
+            "with --register: players announced to the lobby\n(default --max-players)"),
         NCI_CLI_TEXT_FLAG("lobby-ca", &args->trust.ca_file, "FILE",
                           "with --register: trust the lobby's certificate by this\n"
                           "CA (PEM) instead of the system store; the name checked\n"
@@ -146,18 +157,22 @@ static int parse_server_args(int argc, char **argv, demo_server_config *cfg, ser
     if (args->range_coded) {
         cfg->snapshot_format = NETCORE_SNAPSHOT_FORMAT_RANGE_CODED;
     }
-    if (args->register_text && netcore_address_parse(args->register_text, 7777, &cfg->register_lobby) != NETCORE_OK) {
+    if (args->register_text &&
+        netcore_address_parse(args->register_text, 7777, &cfg->register_lobby) != NETCORE_OK) {
         fprintf(stderr, "demo-server: bad value for --register: '%s'\n", args->register_text);
         nci_cli_print_usage(&spec, stderr);
         return 2;
     }
-    if (!args->register_text != (!args->key_file && !args->key_hex) || (args->key_file && args->key_hex)) {
-        fprintf(stderr, "demo-server: --register needs exactly one of --key-file and --key-hex, and they "
-                        "need --register\n");
+    if (!args->register_text != (!args->key_file && !args->key_hex) ||
+        (args->key_file && args->key_hex)) {
+        fprintf(stderr,
+                "demo-server: --register needs exactly one of --key-file and --key-hex, and they "
+                "need --register\n");
         nci_cli_print_usage(&spec, stderr);
         return 2;
     }
-    if (!args->register_text && (cfg->game_address.family != NETCORE_ADDRESS_NONE || cfg->capacity)) {
+    if (!args->register_text &&
+        (cfg->game_address.family != NETCORE_ADDRESS_NONE || cfg->capacity)) {
         fprintf(stderr, "demo-server: --game-address and --capacity go with --register\n");
         nci_cli_print_usage(&spec, stderr);
         return 2;
@@ -176,7 +191,8 @@ static int parse_server_args(int argc, char **argv, demo_server_config *cfg, ser
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     demo_server_config cfg;
     demo_server_config_default(&cfg);
     server_args args;
@@ -239,20 +255,25 @@ int main(int argc, char **argv) {
     demo_server_ports(server, &lobby_port, &game_port);
     if (!cfg.quiet && register_text) {
         /* Scripts and tests read the actual game port from this line. */
-        fprintf(stderr, "demo-server: game on UDP port %u, registering with the lobby at %s; Ctrl-C stops\n",
-                game_port, register_text);
+        fprintf(
+            stderr,
+            "demo-server: game on UDP port %u, registering with the lobby at %s; Ctrl-C stops\n",
+            game_port, register_text);
     } else if (!cfg.quiet) {
-        fprintf(stderr, "demo-server: lobby on TCP port %u, game on UDP port %u; Ctrl-C stops\n", lobby_port,
-                game_port);
+        fprintf(stderr, "demo-server: lobby on TCP port %u, game on UDP port %u; Ctrl-C stops\n",
+                lobby_port, game_port);
         if (cfg.identity) {
             /* Scripts and tests read the pin from this line. */
             char pin[NETCORE_LOBBY_TLS_PIN_STRLEN];
             netcore_lobby_tls_pin_format(cfg.identity->pin, pin, sizeof pin);
-            fprintf(stderr, "demo-server: lobby TLS certificate SHA-256 %s\n"
-                            "demo-server: players join with demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
-                    pin, lobby_port, pin);
+            fprintf(
+                stderr,
+                "demo-server: lobby TLS certificate SHA-256 %s\n"
+                "demo-server: players join with demo-game --connect THIS_MACHINE_IP:%u --pin %s\n",
+                pin, lobby_port, pin);
         } else {
-            fprintf(stderr, "demo-server: plaintext lobby (--insecure): players need --insecure too\n");
+            fprintf(stderr,
+                    "demo-server: plaintext lobby (--insecure): players need --insecure too\n");
         }
     }
     uint64_t start = netcore_time_now_us();

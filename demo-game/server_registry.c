@@ -11,24 +11,25 @@
 #include "netcore/lobby.h"
 #include "sim.h"
 
-#define LOAD_REPORT_MS 2000   /* heartbeat: the lobby's idle timeout is 60 s by default */
-#define BACKOFF_FIRST_MS 500  /* first wait before registering again */
+#define LOAD_REPORT_MS 2000  /* heartbeat: the lobby's idle timeout is 60 s by default */
+#define BACKOFF_FIRST_MS 500 /* first wait before registering again */
 #define BACKOFF_MAX_MS 16000
 
 struct demo_registry {
     demo_registry_config config;
     netcore_lobby_client *client;
     bool registered;
-    bool closing;          /* in destroy: no retry, no log */
-    uint64_t retry_at_ms;  /* next attempt while not connected */
+    bool closing;         /* in destroy: no retry, no log */
+    uint64_t retry_at_ms; /* next attempt while not connected */
     uint64_t backoff_ms;
     uint64_t next_load_ms;
-    int64_t last_load;     /* -1: none reported since registering */
-    demo_rng rng;          /* backoff jitter */
+    int64_t last_load; /* -1: none reported since registering */
+    demo_rng rng;      /* backoff jitter */
     demo_registry_stats stats;
 };
 
-static void say(const demo_registry *r, const char *what, const char *detail) {
+static void say(const demo_registry *r, const char *what, const char *detail)
+{
     if (!r->config.quiet) {
         fprintf(stderr, "demo-server: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     }
@@ -37,17 +38,20 @@ static void say(const demo_registry *r, const char *what, const char *detail) {
 /* The next attempt after the current backoff, +-25 % so that game servers
  * cut off together do not all come back in the same instant; the backoff
  * doubles for the attempt after. */
-static void schedule_retry(demo_registry *r, uint64_t now_ms) {
+static void schedule_retry(demo_registry *r, uint64_t now_ms)
+{
     uint64_t jitter = r->backoff_ms / 4;
     uint64_t wait = r->backoff_ms - jitter + demo_rng_below(&r->rng, (uint32_t)(2 * jitter + 1));
     r->retry_at_ms = now_ms + wait;
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
     if (!r->config.quiet) {
-        fprintf(stderr, "demo-server: registering with the lobby again in %.1f s\n", (double)wait / 1000.0);
+        fprintf(stderr, "demo-server: registering with the lobby again in %.1f s\n",
+                (double)wait / 1000.0);
     }
 }
 
-static void on_event(void *user, const netcore_lobby_event *e) {
+static void on_event(void *user, const netcore_lobby_event *e)
+{
     demo_registry *r = user;
     const char *text = e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code);
     switch (e->type) {
@@ -70,9 +74,10 @@ static void on_event(void *user, const netcore_lobby_event *e) {
         break;
     case NETCORE_LOBBY_EVENT_DISCONNECTED:
         if (!r->closing) {
-            say(r, r->registered       ? "lost the lobby connection"
-                   : e->error_code     ? "the lobby refused the registration"
-                                       : "cannot reach the lobby",
+            say(r,
+                r->registered   ? "lost the lobby connection"
+                : e->error_code ? "the lobby refused the registration"
+                                : "cannot reach the lobby",
                 e->error_code ? text : NULL);
         }
         if (r->registered) {
@@ -90,7 +95,8 @@ static void on_event(void *user, const netcore_lobby_event *e) {
     }
 }
 
-demo_registry *demo_registry_create(const demo_registry_config *config) {
+demo_registry *demo_registry_create(const demo_registry_config *config)
+{
     if (!config || !config->on_match || config->capacity == 0) {
         return NULL;
     }
@@ -116,7 +122,8 @@ demo_registry *demo_registry_create(const demo_registry_config *config) {
     return r;
 }
 
-void demo_registry_destroy(demo_registry *r) {
+void demo_registry_destroy(demo_registry *r)
+{
     if (!r) {
         return;
     }
@@ -130,13 +137,13 @@ void demo_registry_destroy(demo_registry *r) {
     free(r);
 }
 
-void demo_registry_update(demo_registry *r, uint32_t load, uint64_t now_ms) {
+void demo_registry_update(demo_registry *r, uint32_t load, uint64_t now_ms)
+{
     if (!netcore_lobby_client_is_connected(r->client) && now_ms >= r->retry_at_ms) {
         time_t t = time(NULL);
-        netcore_result res =
-            netcore_lobby_client_register_game_server(r->client, &r->config.lobby, r->config.key,
-                                                      &r->config.game_address, r->config.capacity,
-                                                      t < 0 ? 0 : (uint64_t)t, now_ms);
+        netcore_result res = netcore_lobby_client_register_game_server(
+            r->client, &r->config.lobby, r->config.key, &r->config.game_address, r->config.capacity,
+            t < 0 ? 0 : (uint64_t)t, now_ms);
         if (res != NETCORE_OK) {
             r->stats.failures++;
             say(r, "cannot reach the lobby", netcore_result_str(res));
@@ -151,25 +158,30 @@ void demo_registry_update(demo_registry *r, uint32_t load, uint64_t now_ms) {
         load = r->config.capacity;
     }
     if (((int64_t)load != r->last_load || now_ms >= r->next_load_ms) &&
-        netcore_lobby_client_report_load(r->client, (uint16_t)load, r->config.capacity) == NETCORE_OK) {
+        netcore_lobby_client_report_load(r->client, (uint16_t)load, r->config.capacity) ==
+            NETCORE_OK) {
         r->last_load = load;
         r->next_load_ms = now_ms + LOAD_REPORT_MS;
     }
 }
 
-bool demo_registry_end_match(demo_registry *r, uint64_t match_id) {
-    if (!r->registered || netcore_lobby_client_report_match_end(r->client, match_id) != NETCORE_OK) {
+bool demo_registry_end_match(demo_registry *r, uint64_t match_id)
+{
+    if (!r->registered ||
+        netcore_lobby_client_report_match_end(r->client, match_id) != NETCORE_OK) {
         return false;
     }
     r->stats.ended++;
     return true;
 }
 
-bool demo_registry_registered(const demo_registry *r) {
+bool demo_registry_registered(const demo_registry *r)
+{
     return r->registered;
 }
 
-void demo_registry_get_stats(const demo_registry *r, demo_registry_stats *out) {
+void demo_registry_get_stats(const demo_registry *r, demo_registry_stats *out)
+{
     *out = r->stats;
     out->registered = r->registered;
     out->load_reported = r->last_load < 0 ? 0 : (uint32_t)r->last_load;

@@ -33,20 +33,20 @@ typedef struct demo_registry_config {
     uint16_t capacity;                    /* players, at least 1 */
     demo_registry_match_fn on_match;      /* required */
     void *user;
-    uint64_t seed;                        /* backoff jitter */
-    bool quiet;                           /* no log lines on stderr */
-    const demo_trust *trust;              /* borrowed; NULL or trust->tls NULL: plaintext */
+    uint64_t seed;           /* backoff jitter */
+    bool quiet;              /* no log lines on stderr */
+    const demo_trust *trust; /* borrowed; NULL or trust->tls NULL: plaintext */
 } demo_registry_config;
 
 typedef struct demo_registry_stats {
     bool registered;
-    uint32_t load_reported;  /* last load sent */
-    uint64_t registrations;  /* accepted by the lobby */
-    uint64_t failures;       /* attempts that ended before the lobby accepted them */
-    uint64_t lost;           /* registrations that ended with the connection */
-    uint64_t assigned;       /* matches the lobby placed here */
-    uint64_t ended;          /* match ends reported */
-    uint64_t errors;         /* requests the lobby refused */
+    uint32_t load_reported; /* last load sent */
+    uint64_t registrations; /* accepted by the lobby */
+    uint64_t failures;      /* attempts that ended before the lobby accepted them */
+    uint64_t lost;          /* registrations that ended with the connection */
+    uint64_t assigned;      /* matches the lobby placed here */
+    uint64_t ended;         /* match ends reported */
+    uint64_t errors;        /* requests the lobby refused */
 } demo_registry_stats;
 
 typedef struct demo_registry demo_registry;

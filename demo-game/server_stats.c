@@ -8,14 +8,16 @@
 
 #include "server_internal.h"
 
-static int cmp_float(const void *a, const void *b) {
+static int cmp_float(const void *a, const void *b)
+{
     float x = *(const float *)a;
     float y = *(const float *)b;
     return (x > y) - (x < y);
 }
 
 /* Appends `"key": value` to the buffer; false when it does not fit. */
-static bool put(char *buf, size_t size, size_t *len, const char *key, unsigned long long v) {
+static bool put(char *buf, size_t size, size_t *len, const char *key, unsigned long long v)
+{
     int n = snprintf(buf + *len, size - *len, ", \"%s\": %llu", key, v);
     if (n < 0 || (size_t)n >= size - *len) {
         return false;
@@ -24,7 +26,8 @@ static bool put(char *buf, size_t size, size_t *len, const char *key, unsigned l
     return true;
 }
 
-size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size) {
+size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size)
+{
     netcore_host_stats hs;
     netcore_lobby_server_stats ls;
     netcore_token_validator_stats vs;
@@ -63,13 +66,14 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
             players++;
         }
     }
-    int n = snprintf(buf, size,
-                     "{\"t_s\": %.1f, \"clients\": %d, \"players\": %d, \"tick\": %u, \"round\": %u, "
-                     "\"tick_ms_p99\": %.3f, \"tick_ms_max\": %.3f, \"out_kbps\": %.1f, \"in_kbps\": %.1f",
-                     t_s, players, demo_world_player_count(&s->world), (unsigned)s->world.tick,
-                     (unsigned)s->world.round_number, (double)p99, (double)max,
-                     (double)(hs.wire_bytes_sent - s->last_wire_out) * 8.0 / 1000.0 / secs,
-                     (double)(hs.wire_bytes_received - s->last_wire_in) * 8.0 / 1000.0 / secs);
+    int n = snprintf(
+        buf, size,
+        "{\"t_s\": %.1f, \"clients\": %d, \"players\": %d, \"tick\": %u, \"round\": %u, "
+        "\"tick_ms_p99\": %.3f, \"tick_ms_max\": %.3f, \"out_kbps\": %.1f, \"in_kbps\": %.1f",
+        t_s, players, demo_world_player_count(&s->world), (unsigned)s->world.tick,
+        (unsigned)s->world.round_number, (double)p99, (double)max,
+        (double)(hs.wire_bytes_sent - s->last_wire_out) * 8.0 / 1000.0 / secs,
+        (double)(hs.wire_bytes_received - s->last_wire_in) * 8.0 / 1000.0 / secs);
     if (n < 0 || (size_t)n >= size) {
         return 0;
     }
@@ -87,53 +91,55 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
     s->last_stats_us = now;
     s->last_wire_out = hs.wire_bytes_sent;
     s->last_wire_in = hs.wire_bytes_received;
-    bool ok = put(buf, size, &len, "decode_errors", s->decode_errors) &&
-              put(buf, size, &len, "score_total", (unsigned long long)score_total) &&
-              put(buf, size, &len, "kills", s->kills) && put(buf, size, &len, "shots", s->shots) &&
-              put(buf, size, &len, "hits", s->hits) &&
-              put(buf, size, &len, "snapshots_sent", s->snapshots_sent) &&
-              put(buf, size, &len, "snapshot_send_errors", s->snapshot_errors) &&
-              put(buf, size, &len, "ticks_skipped", s->ticks_behind) &&
-              (s->lobby ? put(buf, size, &len, "lobby_connections", ls.connections)
-                        : put(buf, size, &len, "registered", rs.registered)) &&
-              put(buf, size, &len, "matches_started", s->lobby ? ls.matches_started : rs.assigned) &&
-              put(buf, size, &len, "admission_accepted", hs.admission_accepted) &&
-              /* Everything dropped or refused, one counter per reason. */
-              put(buf, size, &len, "admission_rejected", hs.admission_rejected) &&
-              put(buf, size, &len, "admission_timeout_dropped", hs.admission_timed_out) &&
-              put(buf, size, &len, "pending_messages_dropped", hs.pending_messages_dropped) &&
-              put(buf, size, &len, "malformed_dropped", hs.malformed_dropped) &&
-              put(buf, size, &len, "oversize_dropped", hs.oversize_dropped) &&
-              put(buf, size, &len, "peer_timeouts_dropped", hs.timeouts) &&
-              put(buf, size, &len, "guard_malformed_dropped", hs.guard_malformed_dropped) &&
-              put(buf, size, &len, "guard_unknown_dropped", hs.guard_unknown_dropped) &&
-              put(buf, size, &len, "guard_unexpected_connect_dropped", hs.guard_unexpected_connect_dropped) &&
-              put(buf, size, &len, "guard_proof_dropped", hs.guard_proof_dropped) &&
-              put(buf, size, &len, "guard_rate_dropped", hs.guard_rate_dropped) &&
-              put(buf, size, &len, "guard_ip_rate_dropped", hs.guard_ip_rate_dropped) &&
-              put(buf, size, &len, "guard_ip_peers_dropped", hs.guard_ip_peers_dropped) &&
-              put(buf, size, &len, "guard_ip_handshakes_dropped", hs.guard_ip_handshakes_dropped) &&
-              put(buf, size, &len, "guard_full_dropped", hs.guard_full_dropped) &&
-              put(buf, size, &len, "guard_handshake_timeouts_dropped", hs.guard_handshake_timeouts) &&
-              put(buf, size, &len, "token_malformed_rejected", vs.rejected_malformed) &&
-              put(buf, size, &len, "token_auth_rejected", vs.rejected_auth) &&
-              put(buf, size, &len, "token_mismatch_rejected", vs.rejected_mismatch) &&
-              put(buf, size, &len, "token_expired_rejected", vs.rejected_expired) &&
-              put(buf, size, &len, "token_replayed_rejected", vs.rejected_replayed) &&
-              put(buf, size, &len, "token_policy_rejected", vs.rejected_policy) &&
-              put(buf, size, &len, "token_full_rejected", vs.rejected_full) &&
-              put(buf, size, &len, "token_address_rejected", hs.token_address_rejected) &&
-              put(buf, size, &len, "token_validator_address_rejected", vs.rejected_address) &&
-              put(buf, size, &len, "peers_sealed", hs.peers_sealed) &&
-              put(buf, size, &len, "crypto_auth_rejected", hs.crypto_auth_rejected) &&
-              put(buf, size, &len, "crypto_duplicate_dropped", hs.crypto_duplicate_dropped) &&
-              put(buf, size, &len, "crypto_stale_dropped", hs.crypto_stale_dropped) &&
-              put(buf, size, &len, "crypto_disconnects", hs.crypto_disconnects) &&
-              put(buf, size, &len, "seal_overhead_bytes_sent", hs.seal_overhead_bytes_sent) &&
-              put(buf, size, &len, "hello_rejected", s->hello_rejected) &&
-              put(buf, size, &len, "server_full_rejected", s->full_rejected) &&
-              put(buf, size, &len, "inputs_late_dropped", late) &&
-              put(buf, size, &len, "inputs_too_far_dropped", too_far);
+    bool ok =
+        put(buf, size, &len, "decode_errors", s->decode_errors) &&
+        put(buf, size, &len, "score_total", (unsigned long long)score_total) &&
+        put(buf, size, &len, "kills", s->kills) && put(buf, size, &len, "shots", s->shots) &&
+        put(buf, size, &len, "hits", s->hits) &&
+        put(buf, size, &len, "snapshots_sent", s->snapshots_sent) &&
+        put(buf, size, &len, "snapshot_send_errors", s->snapshot_errors) &&
+        put(buf, size, &len, "ticks_skipped", s->ticks_behind) &&
+        (s->lobby ? put(buf, size, &len, "lobby_connections", ls.connections)
+                  : put(buf, size, &len, "registered", rs.registered)) &&
+        put(buf, size, &len, "matches_started", s->lobby ? ls.matches_started : rs.assigned) &&
+        put(buf, size, &len, "admission_accepted", hs.admission_accepted) &&
+        /* Everything dropped or refused, one counter per reason. */
+        put(buf, size, &len, "admission_rejected", hs.admission_rejected) &&
+        put(buf, size, &len, "admission_timeout_dropped", hs.admission_timed_out) &&
+        put(buf, size, &len, "pending_messages_dropped", hs.pending_messages_dropped) &&
+        put(buf, size, &len, "malformed_dropped", hs.malformed_dropped) &&
+        put(buf, size, &len, "oversize_dropped", hs.oversize_dropped) &&
+        put(buf, size, &len, "peer_timeouts_dropped", hs.timeouts) &&
+        put(buf, size, &len, "guard_malformed_dropped", hs.guard_malformed_dropped) &&
+        put(buf, size, &len, "guard_unknown_dropped", hs.guard_unknown_dropped) &&
+        put(buf, size, &len, "guard_unexpected_connect_dropped",
+            hs.guard_unexpected_connect_dropped) &&
+        put(buf, size, &len, "guard_proof_dropped", hs.guard_proof_dropped) &&
+        put(buf, size, &len, "guard_rate_dropped", hs.guard_rate_dropped) &&
+        put(buf, size, &len, "guard_ip_rate_dropped", hs.guard_ip_rate_dropped) &&
+        put(buf, size, &len, "guard_ip_peers_dropped", hs.guard_ip_peers_dropped) &&
+        put(buf, size, &len, "guard_ip_handshakes_dropped", hs.guard_ip_handshakes_dropped) &&
+        put(buf, size, &len, "guard_full_dropped", hs.guard_full_dropped) &&
+        put(buf, size, &len, "guard_handshake_timeouts_dropped", hs.guard_handshake_timeouts) &&
+        put(buf, size, &len, "token_malformed_rejected", vs.rejected_malformed) &&
+        put(buf, size, &len, "token_auth_rejected", vs.rejected_auth) &&
+        put(buf, size, &len, "token_mismatch_rejected", vs.rejected_mismatch) &&
+        put(buf, size, &len, "token_expired_rejected", vs.rejected_expired) &&
+        put(buf, size, &len, "token_replayed_rejected", vs.rejected_replayed) &&
+        put(buf, size, &len, "token_policy_rejected", vs.rejected_policy) &&
+        put(buf, size, &len, "token_full_rejected", vs.rejected_full) &&
+        put(buf, size, &len, "token_address_rejected", hs.token_address_rejected) &&
+        put(buf, size, &len, "token_validator_address_rejected", vs.rejected_address) &&
+        put(buf, size, &len, "peers_sealed", hs.peers_sealed) &&
+        put(buf, size, &len, "crypto_auth_rejected", hs.crypto_auth_rejected) &&
+        put(buf, size, &len, "crypto_duplicate_dropped", hs.crypto_duplicate_dropped) &&
+        put(buf, size, &len, "crypto_stale_dropped", hs.crypto_stale_dropped) &&
+        put(buf, size, &len, "crypto_disconnects", hs.crypto_disconnects) &&
+        put(buf, size, &len, "seal_overhead_bytes_sent", hs.seal_overhead_bytes_sent) &&
+        put(buf, size, &len, "hello_rejected", s->hello_rejected) &&
+        put(buf, size, &len, "server_full_rejected", s->full_rejected) &&
+        put(buf, size, &len, "inputs_late_dropped", late) &&
+        put(buf, size, &len, "inputs_too_far_dropped", too_far);
     if (ok && !s->lobby) {
         /* Register mode: the link to the remote lobby instead of a lobby. */
         ok = put(buf, size, &len, "game_port", s->game_address.port) &&
@@ -147,15 +153,15 @@ size_t demo_server_stats_json(demo_server *s, double t_s, char *buf, size_t size
              put(buf, size, &len, "lobby_errors", rs.errors);
     } else if (ok) {
         ok = put(buf, size, &len, "lobby_full_rejected", ls.connections_rejected_full) &&
-              put(buf, size, &len, "lobby_malformed_dropped", ls.malformed_dropped) &&
-              put(buf, size, &len, "lobby_oversize_dropped", ls.oversize_dropped) &&
-              put(buf, size, &len, "lobby_timeout_dropped", ls.timeout_dropped) &&
-              put(buf, size, &len, "lobby_rate_limit_dropped", ls.rate_limit_dropped) &&
-              put(buf, size, &len, "lobby_chat_rate_rejected", ls.chat_rate_limited) &&
-              put(buf, size, &len, "lobby_slow_reader_dropped", ls.slow_reader_dropped) &&
-              put(buf, size, &len, "lobby_version_rejected", ls.version_rejected) &&
-              put(buf, size, &len, "lobby_registrations_rejected", ls.registrations_rejected) &&
-              put(buf, size, &len, "lobby_discovery_dropped", ls.discovery_dropped);
+             put(buf, size, &len, "lobby_malformed_dropped", ls.malformed_dropped) &&
+             put(buf, size, &len, "lobby_oversize_dropped", ls.oversize_dropped) &&
+             put(buf, size, &len, "lobby_timeout_dropped", ls.timeout_dropped) &&
+             put(buf, size, &len, "lobby_rate_limit_dropped", ls.rate_limit_dropped) &&
+             put(buf, size, &len, "lobby_chat_rate_rejected", ls.chat_rate_limited) &&
+             put(buf, size, &len, "lobby_slow_reader_dropped", ls.slow_reader_dropped) &&
+             put(buf, size, &len, "lobby_version_rejected", ls.version_rejected) &&
+             put(buf, size, &len, "lobby_registrations_rejected", ls.registrations_rejected) &&
+             put(buf, size, &len, "lobby_discovery_dropped", ls.discovery_dropped);
     }
     if (!ok || len + 2 > size) {
         return 0;

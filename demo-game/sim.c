@@ -30,15 +30,16 @@ static const demo_wall arena_walls[] = {
 #define ARENA_WALL_COUNT ((int)(sizeof arena_walls / sizeof arena_walls[0]))
 
 static const int32_t spawn_points[][2] = {
-    {100, 100},  {1500, 800}, {1500, 100}, {100, 800},  {800, 150},   {800, 750},
-    {200, 450},  {1400, 450}, {450, 300},  {1150, 600}, {1150, 300},  {450, 600},
-    {650, 120},  {950, 780},  {250, 650},  {1350, 250},
+    {100, 100}, {1500, 800}, {1500, 100}, {100, 800},  {800, 150},  {800, 750},
+    {200, 450}, {1400, 450}, {450, 300},  {1150, 600}, {1150, 300}, {450, 600},
+    {650, 120}, {950, 780},  {250, 650},  {1350, 250},
 };
 #define SPAWN_POINT_COUNT ((int)(sizeof spawn_points / sizeof spawn_points[0]))
 
 /* ---- random numbers ---- */
 
-void demo_rng_seed(demo_rng *rng, uint64_t seed) {
+void demo_rng_seed(demo_rng *rng, uint64_t seed)
+{
     /* Spread the seed so that nearby seeds give unrelated sequences; xorshift
      * must never hold 0. */
     uint64_t z = seed + 0x9e3779b97f4a7c15ull;
@@ -48,7 +49,8 @@ void demo_rng_seed(demo_rng *rng, uint64_t seed) {
     rng->state = z ? z : 0x2545f4914f6cdd1dull;
 }
 
-uint64_t demo_rng_next(demo_rng *rng) {
+uint64_t demo_rng_next(demo_rng *rng)
+{
     uint64_t x = rng->state;
     x ^= x >> 12;
     x ^= x << 25;
@@ -57,7 +59,8 @@ uint64_t demo_rng_next(demo_rng *rng) {
     return x * 0x2545f4914f6cdd1dull;
 }
 
-uint32_t demo_rng_below(demo_rng *rng, uint32_t bound) {
+uint32_t demo_rng_below(demo_rng *rng, uint32_t bound)
+{
     if (bound == 0) {
         return 0;
     }
@@ -68,7 +71,8 @@ uint32_t demo_rng_below(demo_rng *rng, uint32_t bound) {
 
 /* sin of a quarter-turn angle in [0, 16384], Q30, by Taylor series in
  * integer arithmetic: exact and identical everywhere, error below 1e-7. */
-static int64_t sin_quarter_q30(int64_t quarter_angle) {
+static int64_t sin_quarter_q30(int64_t quarter_angle)
+{
     const int64_t half_pi_q30 = 1686629713; /* pi/2 * 2^30 */
     int64_t x = quarter_angle * half_pi_q30 / 16384;
     int64_t x2 = (x * x) >> 30;
@@ -81,7 +85,8 @@ static int64_t sin_quarter_q30(int64_t quarter_angle) {
     return sum;
 }
 
-demo_fx demo_sin(uint16_t angle) {
+demo_fx demo_sin(uint16_t angle)
+{
     int64_t quarter = angle & 16383;
     int quadrant = angle >> 14;
     if (quadrant & 1) {
@@ -91,11 +96,13 @@ demo_fx demo_sin(uint16_t angle) {
     return quadrant >= 2 ? -v : v;
 }
 
-demo_fx demo_cos(uint16_t angle) {
+demo_fx demo_cos(uint16_t angle)
+{
     return demo_sin((uint16_t)(angle + 16384));
 }
 
-uint16_t demo_atan2(int64_t dy, int64_t dx) {
+uint16_t demo_atan2(int64_t dy, int64_t dx)
+{
     /* CORDIC in vectoring mode; angles in 1/256 of a binary angle unit. */
     static const int32_t atan_table[] = {2097152, 1238021, 654136, 332050, 166669, 83416,
                                          41718,   20860,   10430,  5215,   2608,   1304,
@@ -134,7 +141,8 @@ uint16_t demo_atan2(int64_t dy, int64_t dx) {
     return (uint16_t)(((angle + 128) / 256) & 0xffff);
 }
 
-uint32_t demo_isqrt(uint64_t value) {
+uint32_t demo_isqrt(uint64_t value)
+{
     uint64_t result = 0;
     uint64_t bit = 1ull << 62;
     while (bit > value) {
@@ -154,20 +162,23 @@ uint32_t demo_isqrt(uint64_t value) {
 
 /* Product of two Q16.16 numbers; division truncates towards zero, which is
  * defined by C for negative values, unlike a right shift. */
-static demo_fx fx_mul(demo_fx a, demo_fx b) {
+static demo_fx fx_mul(demo_fx a, demo_fx b)
+{
     return (demo_fx)(((int64_t)a * b) / DEMO_FX_ONE);
 }
 
 /* ---- arena ---- */
 
-const demo_wall *demo_arena_walls(int *count) {
+const demo_wall *demo_arena_walls(int *count)
+{
     if (count) {
         *count = ARENA_WALL_COUNT;
     }
     return arena_walls;
 }
 
-bool demo_arena_blocked(demo_fx x, demo_fx y, demo_fx radius) {
+bool demo_arena_blocked(demo_fx x, demo_fx y, demo_fx radius)
+{
     int64_t r = radius;
     for (int i = 0; i < ARENA_WALL_COUNT; i++) {
         const demo_wall *w = &arena_walls[i];
@@ -188,14 +199,16 @@ bool demo_arena_blocked(demo_fx x, demo_fx y, demo_fx radius) {
 
 /* ---- world ---- */
 
-void demo_sim_config_default(demo_sim_config *config) {
+void demo_sim_config_default(demo_sim_config *config)
+{
     config->warmup_ticks = 3 * DEMO_TICK_RATE_HZ;
     config->round_ticks = 120 * DEMO_TICK_RATE_HZ;
     config->over_ticks = 6 * DEMO_TICK_RATE_HZ;
     config->seed = 1;
 }
 
-static void push_event(demo_world *world, demo_event_kind kind, int a, int b, demo_fx x, demo_fx y) {
+static void push_event(demo_world *world, demo_event_kind kind, int a, int b, demo_fx x, demo_fx y)
+{
     if (world->event_count >= DEMO_MAX_EVENTS) {
         world->events_dropped++;
         return;
@@ -208,7 +221,8 @@ static void push_event(demo_world *world, demo_event_kind kind, int a, int b, de
     e->y = y;
 }
 
-void demo_world_init(demo_world *world, const demo_sim_config *config) {
+void demo_world_init(demo_world *world, const demo_sim_config *config)
+{
     memset(world, 0, sizeof *world);
     if (config) {
         world->config = *config;
@@ -228,7 +242,8 @@ void demo_world_init(demo_world *world, const demo_sim_config *config) {
 #define SPAWN_RINGS 4
 #define SPAWN_RING_STEP 48
 
-static void spawn_spot(int s, int ring, int32_t *x, int32_t *y) {
+static void spawn_spot(int s, int ring, int32_t *x, int32_t *y)
+{
     int32_t step_x = spawn_points[s][0] < DEMO_ARENA_W / 2 ? SPAWN_RING_STEP : -SPAWN_RING_STEP;
     int32_t step_y = spawn_points[s][1] < DEMO_ARENA_H / 2 ? SPAWN_RING_STEP : -SPAWN_RING_STEP;
     *x = spawn_points[s][0] + ((ring & 1) ? step_x : 0);
@@ -236,7 +251,8 @@ static void spawn_spot(int s, int ring, int32_t *x, int32_t *y) {
 }
 
 /* Squared distance (units) from (x, y) to the nearest living ship but id's. */
-static int64_t nearest_ship(const demo_world *world, int id, int32_t x, int32_t y) {
+static int64_t nearest_ship(const demo_world *world, int id, int32_t x, int32_t y)
+{
     int64_t nearest = INT64_MAX;
     for (int j = 0; j < DEMO_MAX_PLAYERS; j++) {
         const demo_player *o = &world->players[j];
@@ -257,7 +273,8 @@ static int64_t nearest_ship(const demo_world *world, int id, int32_t x, int32_t 
  * the world's generator picks where the scan starts so ties vary by seed.
  * Only when a ship sits on every spawn point (more than 16 alive) do the
  * further rings of spots come in, so smaller games spawn as they always did. */
-static void spawn_player(demo_world *world, int id) {
+static void spawn_player(demo_world *world, int id)
+{
     demo_rng rng = {world->rng_state};
     int start = (int)demo_rng_below(&rng, SPAWN_POINT_COUNT);
     world->rng_state = rng.state;
@@ -295,7 +312,8 @@ static void spawn_player(demo_world *world, int id) {
     push_event(world, DEMO_EVENT_RESPAWN, id, id, p->x, p->y);
 }
 
-bool demo_sim_add_player(demo_world *world, int id, const char *name) {
+bool demo_sim_add_player(demo_world *world, int id, const char *name)
+{
     if (id < 0 || id >= DEMO_MAX_PLAYERS || world->players[id].active) {
         return false;
     }
@@ -322,7 +340,8 @@ bool demo_sim_add_player(demo_world *world, int id, const char *name) {
     return true;
 }
 
-void demo_sim_remove_player(demo_world *world, int id) {
+void demo_sim_remove_player(demo_world *world, int id)
+{
     if (id < 0 || id >= DEMO_MAX_PLAYERS) {
         return;
     }
@@ -336,7 +355,8 @@ void demo_sim_remove_player(demo_world *world, int id) {
 
 /* Moves *pos by *vel unless that overlaps a wall; then tries shorter moves
  * and finally stops on that axis, so ships slide along walls. */
-static void move_axis(demo_fx *pos, demo_fx *vel, demo_fx other, bool is_x) {
+static void move_axis(demo_fx *pos, demo_fx *vel, demo_fx other, bool is_x)
+{
     demo_fx step = *vel;
     for (int attempt = 0; attempt < 5 && step != 0; attempt++) {
         demo_fx next = *pos + step;
@@ -354,12 +374,14 @@ static void move_axis(demo_fx *pos, demo_fx *vel, demo_fx other, bool is_x) {
     *vel = 0;
 }
 
-bool demo_sim_apply_input(demo_player *player, const demo_input *input) {
+bool demo_sim_apply_input(demo_player *player, const demo_input *input)
+{
     if (!player->active || !player->alive) {
         return false;
     }
     player->angle = input->aim;
-    int ax = ((input->buttons & DEMO_BTN_RIGHT) ? 1 : 0) - ((input->buttons & DEMO_BTN_LEFT) ? 1 : 0);
+    int ax =
+        ((input->buttons & DEMO_BTN_RIGHT) ? 1 : 0) - ((input->buttons & DEMO_BTN_LEFT) ? 1 : 0);
     int ay = ((input->buttons & DEMO_BTN_DOWN) ? 1 : 0) - ((input->buttons & DEMO_BTN_UP) ? 1 : 0);
     demo_fx accel = SHIP_ACCEL;
     if (ax != 0 && ay != 0) {
@@ -383,7 +405,8 @@ bool demo_sim_apply_input(demo_player *player, const demo_input *input) {
 
 /* The input as the round rules let it act: nothing moves once the round is
  * over, and weapons stay cold during warmup. */
-static demo_input round_filtered(const demo_world *world, const demo_input *input) {
+static demo_input round_filtered(const demo_world *world, const demo_input *input)
+{
     demo_input in = *input;
     in.buttons &= DEMO_BTN_ALL;
     if (world->round_state != DEMO_ROUND_PLAYING) {
@@ -392,7 +415,8 @@ static demo_input round_filtered(const demo_world *world, const demo_input *inpu
     return in;
 }
 
-bool demo_sim_step_player(demo_world *world, int id, const demo_input *input) {
+bool demo_sim_step_player(demo_world *world, int id, const demo_input *input)
+{
     if (id < 0 || id >= DEMO_MAX_PLAYERS || world->round_state == DEMO_ROUND_OVER) {
         return false;
     }
@@ -400,7 +424,8 @@ bool demo_sim_step_player(demo_world *world, int id, const demo_input *input) {
     return demo_sim_apply_input(&world->players[id], &in);
 }
 
-static void spawn_projectile(demo_world *world, int owner) {
+static void spawn_projectile(demo_world *world, int owner)
+{
     const demo_player *p = &world->players[owner];
     for (int i = 0; i < DEMO_MAX_PROJECTILES; i++) {
         demo_projectile *pr = &world->projectiles[i];
@@ -423,7 +448,8 @@ static void spawn_projectile(demo_world *world, int owner) {
     /* Full table: the shot is lost; 16 ships at 5 shots/s for 1 s fit in 256. */
 }
 
-static void hit_player(demo_world *world, int shooter, int victim) {
+static void hit_player(demo_world *world, int shooter, int victim)
+{
     demo_player *v = &world->players[victim];
     v->health = (int16_t)(v->health - DEMO_PROJECTILE_DAMAGE);
     v->last_attacker = (uint8_t)shooter;
@@ -445,7 +471,8 @@ static void hit_player(demo_world *world, int shooter, int victim) {
 
 /* Advances one projectile in substeps so that it can neither cross a wall
  * (24 units thick at least) nor a ship (32 units wide) between two checks. */
-static void step_projectile(demo_world *world, demo_projectile *pr, const demo_rewind *rewind) {
+static void step_projectile(demo_world *world, demo_projectile *pr, const demo_rewind *rewind)
+{
     const int64_t hit_r = DEMO_FX(DEMO_SHIP_RADIUS + DEMO_PROJECTILE_RADIUS);
     for (int sub = 0; sub < PROJECTILE_SUBSTEPS; sub++) {
         pr->x += pr->vx / PROJECTILE_SUBSTEPS;
@@ -481,7 +508,8 @@ static void step_projectile(demo_world *world, demo_projectile *pr, const demo_r
     }
 }
 
-static void enter_state(demo_world *world, demo_round_state state) {
+static void enter_state(demo_world *world, demo_round_state state)
+{
     world->round_state = (uint8_t)state;
     push_event(world, DEMO_EVENT_ROUND, state, state, 0, 0);
     if (state == DEMO_ROUND_PLAYING) {
@@ -514,7 +542,8 @@ static void enter_state(demo_world *world, demo_round_state state) {
     }
 }
 
-static void advance_round(demo_world *world) {
+static void advance_round(demo_world *world)
+{
     if (world->state_ticks_left > 0) {
         world->state_ticks_left--;
     }
@@ -534,12 +563,14 @@ static void advance_round(demo_world *world) {
     }
 }
 
-bool demo_sim_step(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick) {
+bool demo_sim_step(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick)
+{
     return demo_sim_step_rewind(world, inputs, tick, NULL);
 }
 
-bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick,
-                          const demo_rewind *rewind) {
+bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS],
+                          uint32_t tick, const demo_rewind *rewind)
+{
     if (tick != world->tick + 1) {
         return false;
     }
@@ -585,19 +616,22 @@ typedef struct hasher {
     uint64_t h;
 } hasher;
 
-static void hash_u32(hasher *hs, uint32_t v) {
+static void hash_u32(hasher *hs, uint32_t v)
+{
     for (int i = 0; i < 4; i++) {
         hs->h ^= (uint8_t)(v >> (8 * i));
         hs->h *= 0x100000001b3ull;
     }
 }
 
-static void hash_u64(hasher *hs, uint64_t v) {
+static void hash_u64(hasher *hs, uint64_t v)
+{
     hash_u32(hs, (uint32_t)v);
     hash_u32(hs, (uint32_t)(v >> 32));
 }
 
-uint64_t demo_world_hash(const demo_world *world) {
+uint64_t demo_world_hash(const demo_world *world)
+{
     hasher hs = {0xcbf29ce484222325ull};
     hash_u32(&hs, world->tick);
     hash_u32(&hs, world->round_state);
@@ -638,7 +672,8 @@ uint64_t demo_world_hash(const demo_world *world) {
     return hs.h;
 }
 
-int demo_world_player_count(const demo_world *world) {
+int demo_world_player_count(const demo_world *world)
+{
     int n = 0;
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         n += world->players[i].active ? 1 : 0;
@@ -646,7 +681,8 @@ int demo_world_player_count(const demo_world *world) {
     return n;
 }
 
-static bool ranks_before(const demo_player *a, int ia, const demo_player *b, int ib) {
+static bool ranks_before(const demo_player *a, int ia, const demo_player *b, int ib)
+{
     if (a->score != b->score) {
         return a->score > b->score;
     }
@@ -656,7 +692,8 @@ static bool ranks_before(const demo_player *a, int ia, const demo_player *b, int
     return ia < ib;
 }
 
-int demo_world_scoreboard(const demo_world *world, int order[DEMO_MAX_PLAYERS]) {
+int demo_world_scoreboard(const demo_world *world, int order[DEMO_MAX_PLAYERS])
+{
     int n = 0;
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         if (!world->players[i].active) {
@@ -664,7 +701,8 @@ int demo_world_scoreboard(const demo_world *world, int order[DEMO_MAX_PLAYERS]) 
         }
         /* Insertion sort: at most 16 entries. */
         int pos = n++;
-        while (pos > 0 && ranks_before(&world->players[i], i, &world->players[order[pos - 1]], order[pos - 1])) {
+        while (pos > 0 && ranks_before(&world->players[i], i, &world->players[order[pos - 1]],
+                                       order[pos - 1])) {
             order[pos] = order[pos - 1];
             pos--;
         }
@@ -673,6 +711,7 @@ int demo_world_scoreboard(const demo_world *world, int order[DEMO_MAX_PLAYERS]) 
     return n;
 }
 
-uint32_t demo_world_seconds_left(const demo_world *world) {
+uint32_t demo_world_seconds_left(const demo_world *world)
+{
     return (world->state_ticks_left + DEMO_TICK_RATE_HZ - 1) / DEMO_TICK_RATE_HZ;
 }

@@ -37,7 +37,7 @@ extern "C" {
 /* Q16.16 fixed point. */
 typedef int32_t demo_fx;
 #define DEMO_FX_ONE 65536
-#define DEMO_FX(units) ((demo_fx)((units) * DEMO_FX_ONE))
+#define DEMO_FX(units) ((demo_fx)((units)*DEMO_FX_ONE))
 
 /* Arena size in units (the renderer maps it onto the screen). */
 #define DEMO_ARENA_W 1600
@@ -47,7 +47,7 @@ typedef int32_t demo_fx;
 #define DEMO_SHIP_RADIUS 16
 #define DEMO_SHIP_MAX_HEALTH 100
 #define DEMO_PROJECTILE_RADIUS 3
-#define DEMO_PROJECTILE_SPEED 12    /* units per tick */
+#define DEMO_PROJECTILE_SPEED 12 /* units per tick */
 #define DEMO_PROJECTILE_LIFE_TICKS 60
 #define DEMO_PROJECTILE_DAMAGE 20
 #define DEMO_FIRE_COOLDOWN_TICKS 12
@@ -76,24 +76,24 @@ typedef enum demo_round_state {
 } demo_round_state;
 
 typedef struct demo_player {
-    bool active;            /* slot occupied by a connected player or bot */
+    bool active; /* slot occupied by a connected player or bot */
     bool alive;
-    demo_fx x, y;           /* centre, Q16.16 units */
-    demo_fx vx, vy;         /* Q16.16 units per tick */
-    uint16_t angle;         /* facing, binary angle */
-    int16_t health;         /* 0..DEMO_SHIP_MAX_HEALTH */
-    int16_t score;          /* kills this round */
-    int16_t deaths;         /* deaths this round */
-    uint16_t respawn_ticks; /* ticks until respawn while dead */
-    uint16_t fire_cooldown; /* ticks until the weapon may fire again */
-    uint8_t last_attacker;  /* id of the last player that hit this one */
+    demo_fx x, y;             /* centre, Q16.16 units */
+    demo_fx vx, vy;           /* Q16.16 units per tick */
+    uint16_t angle;           /* facing, binary angle */
+    int16_t health;           /* 0..DEMO_SHIP_MAX_HEALTH */
+    int16_t score;            /* kills this round */
+    int16_t deaths;           /* deaths this round */
+    uint16_t respawn_ticks;   /* ticks until respawn while dead */
+    uint16_t fire_cooldown;   /* ticks until the weapon may fire again */
+    uint8_t last_attacker;    /* id of the last player that hit this one */
     char name[DEMO_NAME_MAX]; /* display only; not part of the hash */
 } demo_player;
 
 typedef struct demo_projectile {
     bool active;
-    uint8_t owner;          /* player id */
-    uint16_t life_ticks;    /* ticks left */
+    uint8_t owner;       /* player id */
+    uint16_t life_ticks; /* ticks left */
     demo_fx x, y;
     demo_fx vx, vy;
 } demo_projectile;
@@ -116,10 +116,10 @@ typedef struct demo_event {
 } demo_event;
 
 typedef struct demo_sim_config {
-    uint32_t warmup_ticks;  /* default 3 s */
-    uint32_t round_ticks;   /* default 120 s */
-    uint32_t over_ticks;    /* default 6 s */
-    uint64_t seed;          /* spawn point choice */
+    uint32_t warmup_ticks; /* default 3 s */
+    uint32_t round_ticks;  /* default 120 s */
+    uint32_t over_ticks;   /* default 6 s */
+    uint64_t seed;         /* spawn point choice */
 } demo_sim_config;
 
 /* An axis-aligned wall rectangle in whole units. */
@@ -128,11 +128,11 @@ typedef struct demo_wall {
 } demo_wall;
 
 typedef struct demo_world {
-    uint32_t tick;                 /* number of the last simulated tick */
-    uint8_t round_state;           /* demo_round_state */
-    uint16_t round_number;         /* 1 for the first round */
-    uint32_t state_ticks_left;     /* ticks until the round state changes */
-    uint64_t rng_state;            /* spawn choice; part of the state */
+    uint32_t tick;             /* number of the last simulated tick */
+    uint8_t round_state;       /* demo_round_state */
+    uint16_t round_number;     /* 1 for the first round */
+    uint32_t state_ticks_left; /* ticks until the round state changes */
+    uint64_t rng_state;        /* spawn choice; part of the state */
     demo_sim_config config;
     demo_player players[DEMO_MAX_PLAYERS];
     demo_projectile projectiles[DEMO_MAX_PROJECTILES];
@@ -189,8 +189,8 @@ typedef struct demo_rewind {
 /* demo_sim_step with lag-compensated hit tests: projectiles are tested
  * against the positions rewind->target_position gives (rewind may be NULL:
  * the present positions, exactly demo_sim_step). */
-bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS], uint32_t tick,
-                          const demo_rewind *rewind);
+bool demo_sim_step_rewind(demo_world *world, const demo_input inputs[DEMO_MAX_PLAYERS],
+                          uint32_t tick, const demo_rewind *rewind);
 
 /* Movement kernel of one ship for one tick: faces input->aim, accelerates
  * along the pressed directions, applies drag, moves and slides along the

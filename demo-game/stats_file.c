@@ -4,7 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-FILE *demo_stats_open(const char *path) {
+FILE *demo_stats_open(const char *path)
+{
     if (strcmp(path, "-") == 0) {
         return stdout;
     }
@@ -15,13 +16,15 @@ FILE *demo_stats_open(const char *path) {
     return f;
 }
 
-void demo_stats_line(FILE *file, const char *line) {
+void demo_stats_line(FILE *file, const char *line)
+{
     fputs(line, file);
     fputc('\n', file);
     fflush(file);
 }
 
-void demo_stats_close(FILE *file) {
+void demo_stats_close(FILE *file)
+{
     if (!file) {
         return;
     }

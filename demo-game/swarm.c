@@ -24,13 +24,15 @@ typedef struct bot {
     char name[DEMO_NAME_MAX];
 } bot;
 
-static demo_input bot_input(void *user, const demo_world *view, int slot, uint32_t tick) {
+static demo_input bot_input(void *user, const demo_world *view, int slot, uint32_t tick)
+{
     bot *b = user;
     return demo_bot_think(view, slot, tick, &b->rng);
 }
 
 /* Appends to buf; returns false when full. */
-static bool append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
+static bool append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf + *len, size - *len, fmt, ap);
@@ -42,7 +44,8 @@ static bool append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
     return true;
 }
 
-static void write_stats(FILE *f, const bot *bots, int n, double t_s) {
+static void write_stats(FILE *f, const bot *bots, int n, double t_s)
+{
     char line[32768];
     size_t len = 0;
     int connected = 0;
@@ -62,29 +65,33 @@ static void write_stats(FILE *f, const bot *bots, int n, double t_s) {
     for (int i = 0; i < n && ok; i++) {
         demo_client_stats st;
         demo_client_get_stats(bots[i].client, &st);
-        ok = append(line, sizeof line, &len,
-                    "%s{\"name\": \"%s\", \"connected\": %s, \"rtt_ms\": %.1f, \"loss_pct\": %.2f, "
-                    "\"decode_errors\": %llu, \"snapshots\": %llu, \"corrections\": %llu, \"in_kbps\": %.1f, "
-                    "\"out_kbps\": %.1f, \"score\": %d, \"deaths\": %d, \"state\": \"%s\", \"matches\": %u, "
-                    "\"game_lost\": %u, \"returned_to_room\": %u, \"sealed\": %s, "
-                    "\"crypto_auth_rejected\": %llu, \"game_port\": %u}",
-                    i ? ", " : "", bots[i].name, st.connected ? "true" : "false", (double)st.rtt_ms,
-                    (double)st.loss_pct, (unsigned long long)st.decode_errors, (unsigned long long)st.snapshots,
-                    (unsigned long long)st.corrections, (double)st.in_kbps, (double)st.out_kbps, st.score,
-                    st.deaths, demo_client_state_name(st.state), (unsigned)st.matches, (unsigned)st.game_lost,
-                    (unsigned)st.returned, st.sealed ? "true" : "false",
-                    (unsigned long long)st.crypto_auth_rejected, (unsigned)st.game_port);
+        ok = append(
+            line, sizeof line, &len,
+            "%s{\"name\": \"%s\", \"connected\": %s, \"rtt_ms\": %.1f, \"loss_pct\": %.2f, "
+            "\"decode_errors\": %llu, \"snapshots\": %llu, \"corrections\": %llu, \"in_kbps\": %.1f, "
+            "\"out_kbps\": %.1f, \"score\": %d, \"deaths\": %d, \"state\": \"%s\", \"matches\": %u, "
+            "\"game_lost\": %u, \"returned_to_room\": %u, \"sealed\": %s, "
+            "\"crypto_auth_rejected\": %llu, \"game_port\": %u}",
+            i ? ", " : "", bots[i].name, st.connected ? "true" : "false", (double)st.rtt_ms,
+            (double)st.loss_pct, (unsigned long long)st.decode_errors,
+            (unsigned long long)st.snapshots, (unsigned long long)st.corrections,
+            (double)st.in_kbps, (double)st.out_kbps, st.score, st.deaths,
+            demo_client_state_name(st.state), (unsigned)st.matches, (unsigned)st.game_lost,
+            (unsigned)st.returned, st.sealed ? "true" : "false",
+            (unsigned long long)st.crypto_auth_rejected, (unsigned)st.game_port);
     }
     if (ok && append(line, sizeof line, &len, "]}")) {
         demo_stats_line(f, line);
     }
 }
 
-int demo_swarm_run(const demo_net_options *o) {
+int demo_swarm_run(const demo_net_options *o)
+{
     int n = o->bots > MAX_SWARM ? MAX_SWARM : o->bots;
     demo_client_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.snapshot_format = o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
+    cfg.snapshot_format =
+        o->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED : NETCORE_SNAPSHOT_FORMAT_BITPACKED;
     if (netcore_address_parse(o->connect, 7777, &cfg.lobby) != NETCORE_OK ||
         cfg.lobby.family != NETCORE_ADDRESS_IPV4) {
         fprintf(stderr, "demo-game: cannot resolve the lobby address '%s' (IPv4)\n", o->connect);

@@ -42,15 +42,17 @@ typedef struct rig {
     bool server_tls;
     char dir[64], cert[96], key[96];
     netcore_lobby_tls *trust;
-    bool no_discovery; /* the menus probe a port where nothing answers */
+    bool no_discovery;    /* the menus probe a port where nothing answers */
     char known_pins[128]; /* the menus' remembered pins (TLS rigs) */
 } rig;
 
-static inline uint64_t now_ms(void) {
+static inline uint64_t now_ms(void)
+{
     return netcore_time_now_us() / 1000;
 }
 
-static inline void start_server(rig *r, uint32_t idle_timeout_ms) {
+static inline void start_server(rig *r, uint32_t idle_timeout_ms)
+{
     netcore_lobby_server_config cfg;
     netcore_lobby_server_config_default(&cfg);
     cfg.listen[0] = netcore_address_ipv4(127, 0, 0, 1, 0);
@@ -71,19 +73,23 @@ static inline void start_server(rig *r, uint32_t idle_timeout_ms) {
         cr_assert_not_null(mkdtemp(r->dir));
         snprintf(r->cert, sizeof r->cert, "%s/cert.pem", r->dir);
         snprintf(r->key, sizeof r->key, "%s/key.pem", r->dir);
-        cr_assert_eq(netcore_lobby_tls_make_self_signed(r->cert, r->key, "menu-host", 2), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_tls_make_self_signed(r->cert, r->key, "menu-host", 2),
+                     NETCORE_OK);
         cfg.tls_cert_file = r->cert;
         cfg.tls_key_file = r->key;
         cr_assert_eq(netcore_lobby_tls_cert_pin(r->cert, cfg.discovery_tls_pin), NETCORE_OK);
     }
     cr_assert_eq(netcore_lobby_server_create(&cfg, &r->server), NETCORE_OK);
     cr_assert_eq(netcore_lobby_server_address(r->server, 0, &r->lobby_address), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_server_discovery_address(r->server, &r->discovery_address), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_server_discovery_address(r->server, &r->discovery_address),
+                 NETCORE_OK);
 }
 
-static inline void open_seat(rig *r, int i, const char *name) {
+static inline void open_seat(rig *r, int i, const char *name)
+{
     seat *s = &r->seats[i];
-    s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32, SDL_PIXELFORMAT_RGBA32);
+    s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32,
+                                                SDL_PIXELFORMAT_RGBA32);
     cr_assert_not_null(s->surface);
     s->renderer = SDL_CreateSoftwareRenderer(s->surface);
     cr_assert_not_null(s->renderer);
@@ -107,7 +113,8 @@ static inline void open_seat(rig *r, int i, const char *name) {
     cr_assert_not_null(s->menu);
 }
 
-static inline void rig_open(rig *r, int seats, uint32_t idle_timeout_ms) {
+static inline void rig_open(rig *r, int seats, uint32_t idle_timeout_ms)
+{
     memset(r, 0, sizeof *r);
     cr_assert_eq(SDL_setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
     cr_assert_eq(SDL_Init(SDL_INIT_VIDEO), 0, "SDL_Init: %s", SDL_GetError());
@@ -117,7 +124,8 @@ static inline void rig_open(rig *r, int seats, uint32_t idle_timeout_ms) {
     }
 }
 
-static inline void rig_close(rig *r) {
+static inline void rig_close(rig *r)
+{
     netcore_lobby_client_destroy(r->held);
     for (int i = 0; i < 2; i++) {
         seat *s = &r->seats[i];
@@ -145,7 +153,8 @@ static inline void rig_close(rig *r) {
 
 /* One seat whose menu speaks TLS (system store, pins from discovery) to a
  * lobby with (server_tls) or without TLS. */
-static inline void rig_open_tls(rig *r, bool server_tls, bool no_discovery) {
+static inline void rig_open_tls(rig *r, bool server_tls, bool no_discovery)
+{
     memset(r, 0, sizeof *r);
     cr_assert_eq(SDL_setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
     cr_assert_eq(SDL_Init(SDL_INIT_VIDEO), 0, "SDL_Init: %s", SDL_GetError());
@@ -165,7 +174,8 @@ typedef bool (*rig_pred)(rig *r, const void *arg);
 
 /* Runs the server and every menu (and a handed-over client) until pred holds
  * or the bounds run out; returns whether pred held. */
-static inline bool pump_until(rig *r, rig_pred pred, const void *arg) {
+static inline bool pump_until(rig *r, rig_pred pred, const void *arg)
+{
     uint64_t start = now_ms();
     for (int i = 0; i < PUMP_MAX_ITERATIONS && now_ms() - start < PUMP_MAX_MS; i++) {
         uint64_t now = now_ms();
@@ -185,7 +195,8 @@ static inline bool pump_until(rig *r, rig_pred pred, const void *arg) {
     return false;
 }
 
-static inline bool has_message(rig *r, const void *arg) {
+static inline bool has_message(rig *r, const void *arg)
+{
     return demo_menu_message(r->seats[*(const int *)arg].menu)[0] != '\0';
 }
 
@@ -194,15 +205,18 @@ typedef struct screen_wait {
     demo_menu_screen screen;
 } screen_wait;
 
-static inline bool on_screen(rig *r, const void *arg) {
+static inline bool on_screen(rig *r, const void *arg)
+{
     const screen_wait *w = arg;
     return demo_menu_current_screen(r->seats[w->seat].menu) == w->screen;
 }
 
-static inline void wait_screen(rig *r, int seat_index, demo_menu_screen screen) {
+static inline void wait_screen(rig *r, int seat_index, demo_menu_screen screen)
+{
     screen_wait w = {seat_index, screen};
-    cr_assert(pump_until(r, on_screen, &w), "seat %d never reached screen %d (on %d, message \"%s\")", seat_index,
-              (int)screen, (int)demo_menu_current_screen(r->seats[seat_index].menu),
+    cr_assert(pump_until(r, on_screen, &w),
+              "seat %d never reached screen %d (on %d, message \"%s\")", seat_index, (int)screen,
+              (int)demo_menu_current_screen(r->seats[seat_index].menu),
               demo_menu_message(r->seats[seat_index].menu));
 }
 
@@ -211,7 +225,8 @@ typedef struct widget_wait {
     const char *label;
 } widget_wait;
 
-static inline bool widget_shown(rig *r, const void *arg) {
+static inline bool widget_shown(rig *r, const void *arg)
+{
     const widget_wait *w = arg;
     SDL_Rect rect;
     return demo_menu_find_widget(r->seats[w->seat].menu, w->label, &rect);
@@ -221,7 +236,8 @@ static inline bool widget_shown(rig *r, const void *arg) {
 /* Synthetic input                                                     */
 /* ------------------------------------------------------------------ */
 
-static inline void type_text(demo_menu *menu, const char *utf8) {
+static inline void type_text(demo_menu *menu, const char *utf8)
+{
     SDL_Event e;
     memset(&e, 0, sizeof e);
     e.type = SDL_TEXTINPUT;
@@ -229,7 +245,8 @@ static inline void type_text(demo_menu *menu, const char *utf8) {
     cr_assert(demo_menu_handle_event(menu, &e));
 }
 
-static inline void press_key(demo_menu *menu, SDL_Keycode key) {
+static inline void press_key(demo_menu *menu, SDL_Keycode key)
+{
     SDL_Event e;
     memset(&e, 0, sizeof e);
     e.type = SDL_KEYDOWN;
@@ -238,7 +255,8 @@ static inline void press_key(demo_menu *menu, SDL_Keycode key) {
     demo_menu_handle_event(menu, &e);
 }
 
-static inline void click(demo_menu *menu, const char *label) {
+static inline void click(demo_menu *menu, const char *label)
+{
     SDL_Rect rect;
     cr_assert(demo_menu_find_widget(menu, label, &rect), "no widget \"%s\" on screen %d", label,
               (int)demo_menu_current_screen(menu));
@@ -253,7 +271,8 @@ static inline void click(demo_menu *menu, const char *label) {
     cr_assert(demo_menu_handle_event(menu, &e));
 }
 
-static inline void clear_field(demo_menu *menu, const char *caption) {
+static inline void clear_field(demo_menu *menu, const char *caption)
+{
     click(menu, caption);
     for (int i = 0; i < 80; i++) {
         press_key(menu, SDLK_BACKSPACE);
@@ -261,7 +280,8 @@ static inline void clear_field(demo_menu *menu, const char *caption) {
 }
 
 /* Name screen -> browser -> typed address -> rooms. */
-static inline void connect_seat(rig *r, int i, const char *name) {
+static inline void connect_seat(rig *r, int i, const char *name)
+{
     demo_menu *menu = r->seats[i].menu;
     type_text(menu, name);
     press_key(menu, SDLK_RETURN);
@@ -278,13 +298,15 @@ static inline void connect_seat(rig *r, int i, const char *name) {
 /* Pixels                                                              */
 /* ------------------------------------------------------------------ */
 
-static inline void render(seat *s) {
+static inline void render(seat *s)
+{
     demo_menu_draw(s->menu);
     SDL_RenderPresent(s->renderer);
 }
 
 /* Pixels bright enough to be text or highlights (the background is dark). */
-static inline int bright_pixels(SDL_Surface *surface) {
+static inline int bright_pixels(SDL_Surface *surface)
+{
     int count = 0;
     cr_assert_eq(SDL_LockSurface(surface), 0);
     for (int y = 0; y < surface->h; y++) {
@@ -300,7 +322,8 @@ static inline int bright_pixels(SDL_Surface *surface) {
     return count;
 }
 
-static inline void save_png(SDL_Surface *surface, const char *path) {
+static inline void save_png(SDL_Surface *surface, const char *path)
+{
     SDL_Surface *rgb = SDL_ConvertSurfaceFormat(surface, SDL_PIXELFORMAT_RGB24, 0);
     cr_assert_not_null(rgb);
     cr_assert(demo_png_write(path, rgb->pixels, rgb->w, rgb->h, rgb->pitch));
@@ -310,7 +333,8 @@ static inline void save_png(SDL_Surface *surface, const char *path) {
 /* Draws the screen into a cleared surface and checks that text and frames
  * appeared. With DEMO_MENU_SHOTS set, also saves menu-<what>.png beside the
  * test program for a look at every screen. */
-static inline void assert_drawn(seat *s, const char *what) {
+static inline void assert_drawn(seat *s, const char *what)
+{
     SDL_FillRect(s->surface, NULL, 0);
     render(s);
     int bright = bright_pixels(s->surface);
@@ -321,6 +345,5 @@ static inline void assert_drawn(seat *s, const char *what) {
         save_png(s->surface, path);
     }
 }
-
 
 #endif /* DEMO_MENU_RIG_H */

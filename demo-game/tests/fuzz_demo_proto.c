@@ -24,22 +24,33 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { CASE_HELLO, CASE_WELCOME, CASE_ROSTER, CASE_EVENTS, CASE_INPUT, CASE_WRITE_HELLO, CASE_WRITE_ROSTER,
-       CASE_WRITE_EVENTS, CASE_COUNT };
+enum {
+    CASE_HELLO,
+    CASE_WELCOME,
+    CASE_ROSTER,
+    CASE_EVENTS,
+    CASE_INPUT,
+    CASE_WRITE_HELLO,
+    CASE_WRITE_ROSTER,
+    CASE_WRITE_EVENTS,
+    CASE_COUNT
+};
 
 #define EVENT_INPUT_BYTES 11 /* an event as write_events takes it: kind, a, b, x, y */
 
 static demo_world world_a, world_b; /* large: kept off the stack */
 static uint8_t encoded[DEMO_NET_MAX_MESSAGE];
 
-static void fail(const char *what) {
+static void fail(const char *what)
+{
     fprintf(stderr, "fuzz_demo_proto: %s\n", what);
     abort();
 }
 
 /* A decoded name: terminated, no control bytes, zero after the terminator
  * (the readers clear names before copying, so names compare with memcmp). */
-static void check_name(const char name[DEMO_NAME_MAX]) {
+static void check_name(const char name[DEMO_NAME_MAX])
+{
     size_t len = strnlen(name, DEMO_NAME_MAX);
     if (len >= DEMO_NAME_MAX) {
         fail("name not terminated");
@@ -54,7 +65,8 @@ static void check_name(const char name[DEMO_NAME_MAX]) {
 
 /* What a writer sends for name: at most DEMO_NAME_MAX-1 bytes, control
  * bytes as '?', zero padded. */
-static void expected_name(const char *name, char out[DEMO_NAME_MAX]) {
+static void expected_name(const char *name, char out[DEMO_NAME_MAX])
+{
     memset(out, 0, DEMO_NAME_MAX);
     size_t len = strnlen(name, DEMO_NAME_MAX - 1);
     for (size_t i = 0; i < len; i++) {
@@ -65,7 +77,8 @@ static void expected_name(const char *name, char out[DEMO_NAME_MAX]) {
 
 /* A name (NUL-terminated, up to 2 * DEMO_NAME_MAX bytes: longer than the
  * limit on purpose) taken from the input; advances *d and *size. */
-static void take_name(const uint8_t **d, size_t *size, char *out, size_t out_size) {
+static void take_name(const uint8_t **d, size_t *size, char *out, size_t out_size)
+{
     size_t len = 0;
     if (*size > 0) {
         len = (size_t)(**d % (2 * DEMO_NAME_MAX));
@@ -84,14 +97,16 @@ static void take_name(const uint8_t **d, size_t *size, char *out, size_t out_siz
     *size -= len;
 }
 
-static void fill_names(demo_world *w, char fill) {
+static void fill_names(demo_world *w, char fill)
+{
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         memset(w->players[i].name, fill, DEMO_NAME_MAX - 1);
         w->players[i].name[DEMO_NAME_MAX - 1] = '\0';
     }
 }
 
-static void hello(const uint8_t *d, size_t size) {
+static void hello(const uint8_t *d, size_t size)
+{
     uint64_t hash = 0x1111111111111111u;
     char name[DEMO_NAME_MAX];
     memset(name, 'x', sizeof name);
@@ -108,12 +123,14 @@ static void hello(const uint8_t *d, size_t size) {
     }
     uint64_t hash2 = 0;
     char name2[DEMO_NAME_MAX];
-    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash || strcmp(name2, name) != 0) {
+    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash ||
+        strcmp(name2, name) != 0) {
         fail("re-encoded HELLO does not decode the same");
     }
 }
 
-static void welcome(const uint8_t *d, size_t size) {
+static void welcome(const uint8_t *d, size_t size)
+{
     uint8_t slot = 0xee;
     uint16_t tick_rate = 0xeeee, snap_rate = 0xeeee;
     if (!demo_net_read_welcome(d, size, &slot, &tick_rate, &snap_rate)) {
@@ -122,7 +139,8 @@ static void welcome(const uint8_t *d, size_t size) {
         }
         return;
     }
-    if (slot >= DEMO_MAX_PLAYERS || tick_rate < 1 || tick_rate > 1000 || snap_rate < 1 || snap_rate > tick_rate) {
+    if (slot >= DEMO_MAX_PLAYERS || tick_rate < 1 || tick_rate > 1000 || snap_rate < 1 ||
+        snap_rate > tick_rate) {
         fail("WELCOME accepted values out of range");
     }
     size_t n = demo_net_write_welcome(slot, tick_rate, snap_rate, encoded);
@@ -131,11 +149,13 @@ static void welcome(const uint8_t *d, size_t size) {
     }
 }
 
-static void roster(const uint8_t *d, size_t size) {
+static void roster(const uint8_t *d, size_t size)
+{
     fill_names(&world_a, 'x');
     if (!demo_net_read_roster(d, size, &world_a)) {
         for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-            if (world_a.players[i].name[0] != 'x' || world_a.players[i].name[DEMO_NAME_MAX - 2] != 'x') {
+            if (world_a.players[i].name[0] != 'x' ||
+                world_a.players[i].name[DEMO_NAME_MAX - 2] != 'x') {
                 fail("a refused ROSTER changed the names");
             }
         }
@@ -162,7 +182,8 @@ static void roster(const uint8_t *d, size_t size) {
     }
 }
 
-static bool same_events(const demo_world *a, const demo_world *b) {
+static bool same_events(const demo_world *a, const demo_world *b)
+{
     if (a->event_count != b->event_count) {
         return false;
     }
@@ -176,7 +197,8 @@ static bool same_events(const demo_world *a, const demo_world *b) {
     return true;
 }
 
-static void events(const uint8_t *d, size_t size) {
+static void events(const uint8_t *d, size_t size)
+{
     world_a.event_count = 7;
     if (!demo_net_read_events(d, size, &world_a)) {
         if (world_a.event_count != 7 && world_a.event_count != 0) {
@@ -210,7 +232,8 @@ static void events(const uint8_t *d, size_t size) {
     }
 }
 
-static void input(const uint8_t *d, size_t size) {
+static void input(const uint8_t *d, size_t size)
+{
     if (size < DEMO_NET_INPUT_BYTES) {
         return;
     }
@@ -221,17 +244,19 @@ static void input(const uint8_t *d, size_t size) {
         fail("input buttons outside DEMO_BTN_ALL");
     }
     demo_net_input_encode(&in, bytes);
-    if (bytes[0] != (d[0] & DEMO_BTN_ALL) || memcmp(bytes + 1, d + 1, DEMO_NET_INPUT_BYTES - 1) != 0) {
+    if (bytes[0] != (d[0] & DEMO_BTN_ALL) ||
+        memcmp(bytes + 1, d + 1, DEMO_NET_INPUT_BYTES - 1) != 0) {
         fail("input does not re-encode to the same bytes");
     }
     demo_net_input_decode(bytes, &again);
-    if (again.input.buttons != in.input.buttons || again.input.aim != in.input.aim || again.flags != in.flags ||
-        again.view_tick_q8 != in.view_tick_q8) {
+    if (again.input.buttons != in.input.buttons || again.input.aim != in.input.aim ||
+        again.flags != in.flags || again.view_tick_q8 != in.view_tick_q8) {
         fail("re-encoded input does not decode the same");
     }
 }
 
-static void write_hello(const uint8_t *d, size_t size) {
+static void write_hello(const uint8_t *d, size_t size)
+{
     uint64_t hash = 0;
     for (size_t i = 0; i < 8 && i < size; i++) {
         hash |= (uint64_t)d[i] << (8 * i);
@@ -245,12 +270,14 @@ static void write_hello(const uint8_t *d, size_t size) {
     uint64_t hash2 = 0;
     char name2[DEMO_NAME_MAX], want[DEMO_NAME_MAX];
     expected_name(name, want);
-    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash || strcmp(name2, want) != 0) {
+    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash ||
+        strcmp(name2, want) != 0) {
         fail("written HELLO not read back");
     }
 }
 
-static void write_roster(const uint8_t *d, size_t size) {
+static void write_roster(const uint8_t *d, size_t size)
+{
     memset(world_a.players, 0, sizeof world_a.players);
     /* One bit a player: (DEMO_MAX_PLAYERS + 7) / 8 bytes of mask. */
     enum { MASK_BYTES = (DEMO_MAX_PLAYERS + 7) / 8 };
@@ -283,7 +310,8 @@ static void write_roster(const uint8_t *d, size_t size) {
     }
 }
 
-static void write_events(const uint8_t *d, size_t size) {
+static void write_events(const uint8_t *d, size_t size)
+{
     /* Events as the simulation makes them: any kind, players in range. */
     world_a.event_count = 0;
     world_b.event_count = 0;
@@ -293,8 +321,10 @@ static void write_events(const uint8_t *d, size_t size) {
         e->kind = (uint8_t)(d[0] % (DEMO_EVENT_ROUND + 1));
         e->a = d[1] % DEMO_MAX_PLAYERS;
         e->b = d[2] % DEMO_MAX_PLAYERS;
-        e->x = (demo_fx)((uint32_t)d[3] | (uint32_t)d[4] << 8 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 24);
-        e->y = (demo_fx)((uint32_t)d[7] | (uint32_t)d[8] << 8 | (uint32_t)d[9] << 16 | (uint32_t)d[10] << 24);
+        e->x = (demo_fx)((uint32_t)d[3] | (uint32_t)d[4] << 8 | (uint32_t)d[5] << 16 |
+                         (uint32_t)d[6] << 24);
+        e->y = (demo_fx)((uint32_t)d[7] | (uint32_t)d[8] << 8 | (uint32_t)d[9] << 16 |
+                         (uint32_t)d[10] << 24);
         if (e->kind != DEMO_EVENT_SHOT) {
             shown->events[shown->event_count++] = *e;
         }
@@ -316,7 +346,8 @@ static void write_events(const uint8_t *d, size_t size) {
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (size < 1) {
         return 0;
     }

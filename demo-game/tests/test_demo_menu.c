@@ -11,12 +11,14 @@
 /* Tests                                                               */
 /* ------------------------------------------------------------------ */
 
-static bool member_ready(rig *r, const void *arg) {
+static bool member_ready(rig *r, const void *arg)
+{
     const netcore_lobby_room_state *room = demo_menu_room(r->seats[*(const int *)arg].menu);
     return room && room->member_count == 1 && room->members[0].ready;
 }
 
-static bool match_started(rig *r, const void *arg) {
+static bool match_started(rig *r, const void *arg)
+{
     demo_menu_outcome *out = (demo_menu_outcome *)arg;
     demo_menu_status status = demo_menu_result(r->seats[0].menu, out);
     if (status == DEMO_MENU_MATCH_STARTED) {
@@ -25,12 +27,14 @@ static bool match_started(rig *r, const void *arg) {
     return status == DEMO_MENU_MATCH_STARTED;
 }
 
-static bool match_over(rig *r, const void *arg) {
+static bool match_over(rig *r, const void *arg)
+{
     (void)arg;
     return demo_menu_match_ended(r->seats[0].menu);
 }
 
-Test(demo_menu, discover_create_ready_start_and_resume) {
+Test(demo_menu, discover_create_ready_start_and_resume)
+{
     rig r;
     rig_open(&r, 1, 0);
     demo_menu *menu = r.seats[0].menu;
@@ -90,7 +94,8 @@ Test(demo_menu, discover_create_ready_start_and_resume) {
     memset(&key_during_match, 0, sizeof key_during_match);
     key_during_match.type = SDL_KEYDOWN;
     key_during_match.key.keysym.sym = SDLK_ESCAPE;
-    cr_assert_not(demo_menu_handle_event(menu, &key_during_match), "the menu took input during the match");
+    cr_assert_not(demo_menu_handle_event(menu, &key_during_match),
+                  "the menu took input during the match");
 
     /* The lobby ends the match while the caller runs the client; the menu
      * hears of it and returns to the room with everyone unready. */
@@ -111,7 +116,8 @@ typedef struct chat_wait {
     const char *line;
 } chat_wait;
 
-static bool chat_seen(rig *r, const void *arg) {
+static bool chat_seen(rig *r, const void *arg)
+{
     const chat_wait *w = arg;
     const char *line;
     for (size_t i = 0; (line = demo_menu_chat_line(r->seats[w->seat].menu, i)) != NULL; i++) {
@@ -122,14 +128,16 @@ static bool chat_seen(rig *r, const void *arg) {
     return false;
 }
 
-static bool both_in_room(rig *r, const void *arg) {
+static bool both_in_room(rig *r, const void *arg)
+{
     (void)arg;
     const netcore_lobby_room_state *a = demo_menu_room(r->seats[0].menu);
     const netcore_lobby_room_state *b = demo_menu_room(r->seats[1].menu);
     return a && b && a->member_count == 2 && b->member_count == 2;
 }
 
-static bool bob_ready_for_alice(rig *r, const void *arg) {
+static bool bob_ready_for_alice(rig *r, const void *arg)
+{
     (void)arg;
     const netcore_lobby_room_state *room = demo_menu_room(r->seats[0].menu);
     for (uint8_t i = 0; room && i < room->member_count; i++) {
@@ -140,7 +148,8 @@ static bool bob_ready_for_alice(rig *r, const void *arg) {
     return false;
 }
 
-Test(demo_menu, two_players_share_a_room_chat_and_kick) {
+Test(demo_menu, two_players_share_a_room_chat_and_kick)
+{
     rig r;
     rig_open(&r, 2, 0);
     demo_menu *alice = r.seats[0].menu, *bob = r.seats[1].menu;
@@ -204,7 +213,8 @@ typedef struct reconnect_watch {
     bool saw_reconnecting;
 } reconnect_watch;
 
-static bool resumed_into_room(rig *r, const void *arg) {
+static bool resumed_into_room(rig *r, const void *arg)
+{
     reconnect_watch *w = (reconnect_watch *)arg;
     demo_menu_screen s = demo_menu_current_screen(r->seats[0].menu);
     if (s == DEMO_MENU_SCREEN_RECONNECTING) {
@@ -214,7 +224,8 @@ static bool resumed_into_room(rig *r, const void *arg) {
            strcmp(demo_menu_message(r->seats[0].menu), "Reconnected to the lobby") == 0;
 }
 
-Test(demo_menu, dropped_connection_resumes_the_room) {
+Test(demo_menu, dropped_connection_resumes_the_room)
+{
     /* The server closes idle connections after 400 ms and the menu sends
      * nothing in a quiet room, so the connection drops; the seat survives
      * within the reconnect grace and the menu resumes it. */
@@ -234,7 +245,8 @@ Test(demo_menu, dropped_connection_resumes_the_room) {
     rig_close(&r);
 }
 
-Test(demo_menu, every_screen_draws_and_errors_lead_back) {
+Test(demo_menu, every_screen_draws_and_errors_lead_back)
+{
     rig r;
     rig_open(&r, 1, 0);
     seat *s = &r.seats[0];
@@ -292,13 +304,15 @@ Test(demo_menu, every_screen_draws_and_errors_lead_back) {
     rig_close(&r);
 }
 
-static void ignore_event(void *user, const netcore_lobby_event *ev) {
+static void ignore_event(void *user, const netcore_lobby_event *ev)
+{
     (void)user;
     (void)ev;
 }
 
 /* How many of the rooms r00..r16 the menu lists now. */
-static int rooms_listed(demo_menu *menu) {
+static int rooms_listed(demo_menu *menu)
+{
     int count = 0;
     for (int i = 0; i < 17; i++) {
         char name[8];
@@ -309,11 +323,13 @@ static int rooms_listed(demo_menu *menu) {
     return count;
 }
 
-static bool rooms_listed_is(rig *r, const void *arg) {
+static bool rooms_listed_is(rig *r, const void *arg)
+{
     return rooms_listed(r->seats[0].menu) == *(const int *)arg;
 }
 
-Test(demo_menu, room_list_pages) {
+Test(demo_menu, room_list_pages)
+{
     /* 17 rooms, one page holds NETCORE_LOBBY_LIST_MAX (16). */
     rig r;
     rig_open(&r, 1, 0);
@@ -325,7 +341,8 @@ Test(demo_menu, room_list_pages) {
         char name[8];
         snprintf(name, sizeof name, "r%02d", i);
         cr_assert_eq(netcore_lobby_client_create(&cfg, &owners[i]), NETCORE_OK);
-        cr_assert_eq(netcore_lobby_client_connect(owners[i], &r.lobby_address, name, now_ms()), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_client_connect(owners[i], &r.lobby_address, name, now_ms()),
+                     NETCORE_OK);
         netcore_lobby_room_params params;
         memset(&params, 0, sizeof params);
         snprintf(params.name, sizeof params.name, "%s", name);
@@ -359,8 +376,9 @@ Test(demo_menu, room_list_pages) {
     rig_close(&r);
 }
 
-static bool host_on_test_server(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
-                                char *error, size_t error_size) {
+static bool host_on_test_server(void *user, uint16_t *out_lobby_port, uint8_t *out_pin,
+                                bool *out_tls, char *error, size_t error_size)
+{
     const rig *r = user;
     (void)error;
     (void)error_size;
@@ -370,8 +388,9 @@ static bool host_on_test_server(void *user, uint16_t *out_lobby_port, uint8_t *o
     return true;
 }
 
-static bool host_fails(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls, char *error,
-                       size_t error_size) {
+static bool host_fails(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, bool *out_tls,
+                       char *error, size_t error_size)
+{
     (void)user;
     (void)out_lobby_port;
     (void)out_pin;
@@ -380,12 +399,14 @@ static bool host_fails(void *user, uint16_t *out_lobby_port, uint8_t *out_pin, b
     return false;
 }
 
-Test(demo_menu, host_button_connects_to_the_embedded_lobby) {
+Test(demo_menu, host_button_connects_to_the_embedded_lobby)
+{
     rig r;
     rig_open(&r, 0, 0);
     for (int attempt = 0; attempt < 2; attempt++) {
         seat *s = &r.seats[attempt];
-        s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32, SDL_PIXELFORMAT_RGBA32);
+        s->surface = SDL_CreateRGBSurfaceWithFormat(0, DEMO_LOGICAL_W, DEMO_LOGICAL_H, 32,
+                                                    SDL_PIXELFORMAT_RGBA32);
         s->renderer = SDL_CreateSoftwareRenderer(s->surface);
         s->text = demo_text_create(s->renderer, NULL);
         demo_menu_config cfg;
@@ -406,7 +427,8 @@ Test(demo_menu, host_button_connects_to_the_embedded_lobby) {
     rig_close(&r);
 }
 
-Test(demo_menu, config_without_renderer_is_refused) {
+Test(demo_menu, config_without_renderer_is_refused)
+{
     demo_menu_config cfg;
     demo_menu_config_default(&cfg);
     cr_assert_null(demo_menu_create(&cfg));

@@ -25,7 +25,8 @@ static const uint8_t floor_rgb[3] = {14, 17, 26};
 
 /* Starts demo-game with args (NULL-terminated, without argv[0]) on the dummy
  * video driver; stdout goes to out_path when not NULL. */
-static pid_t spawn_demo(const char *const *args, const char *out_path) {
+static pid_t spawn_demo(const char *const *args, const char *out_path)
+{
     /* SIGINT starts blocked: demo-game unblocks it once its handler is in
      * place, so a signal sent at any time ends it cleanly. */
     posix_spawnattr_t attr;
@@ -59,7 +60,8 @@ static pid_t spawn_demo(const char *const *args, const char *out_path) {
 
 /* The exit status of pid, or -1 when it did not exit normally within
  * timeout_ms (it is then killed). */
-static int wait_demo(pid_t pid, int timeout_ms) {
+static int wait_demo(pid_t pid, int timeout_ms)
+{
     const struct timespec pause = {0, 20 * 1000 * 1000};
     for (int waited_ms = 0; waited_ms < timeout_ms; waited_ms += 20) {
         int status = 0;
@@ -74,11 +76,13 @@ static int wait_demo(pid_t pid, int timeout_ms) {
     return -1;
 }
 
-static int run_demo(const char *const *args, const char *out_path) {
+static int run_demo(const char *const *args, const char *out_path)
+{
     return wait_demo(spawn_demo(args, out_path), RUN_TIMEOUT_MS);
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
+static uint8_t *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     cr_assert_not_null(f, "cannot open %s", path);
     fseek(f, 0, SEEK_END);
@@ -93,11 +97,13 @@ static uint8_t *read_file(const char *path, size_t *len) {
     return data;
 }
 
-static uint32_t be32(const uint8_t *p) {
+static uint32_t be32(const uint8_t *p)
+{
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint32_t crc32_of(const uint8_t *p, size_t n) {
+static uint32_t crc32_of(const uint8_t *p, size_t n)
+{
     uint32_t crc = 0xffffffffu;
     for (size_t i = 0; i < n; i++) {
         crc ^= p[i];
@@ -115,7 +121,8 @@ typedef struct image {
 
 /* Decodes the PNGs demo-game writes: 8-bit RGB, stored deflate blocks,
  * filter 0. Checks every CRC, the block lengths and the Adler-32. */
-static image load_png(const char *path) {
+static image load_png(const char *path)
+{
     size_t len = 0;
     uint8_t *d = read_file(path, &len);
     cr_assert(len > 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0, "not a PNG");
@@ -184,12 +191,14 @@ static image load_png(const char *path) {
     return img;
 }
 
-static const uint8_t *pixel(const image *img, int x, int y) {
+static const uint8_t *pixel(const image *img, int x, int y)
+{
     return img->rgb + ((size_t)y * img->w + x) * 3;
 }
 
 /* Share (0..1) of the pixels in the rectangle that have exactly colour c. */
-static double share_of(const image *img, int x0, int y0, int x1, int y1, const uint8_t c[3]) {
+static double share_of(const image *img, int x0, int y0, int x1, int y1, const uint8_t c[3])
+{
     long hits = 0;
     long total = 0;
     for (int y = y0; y < y1; y++) {
@@ -200,7 +209,9 @@ static double share_of(const image *img, int x0, int y0, int x1, int y1, const u
     return total ? (double)hits / (double)total : 0;
 }
 
-static long count_where(const image *img, int x0, int y0, int x1, int y1, int min_sum, int min_spread) {
+static long count_where(const image *img, int x0, int y0, int x1, int y1, int min_sum,
+                        int min_spread)
+{
     long n = 0;
     for (int y = y0; y < y1; y++) {
         for (int x = x0; x < x1; x++) {
@@ -213,7 +224,8 @@ static long count_where(const image *img, int x0, int y0, int x1, int y1, int mi
     return n;
 }
 
-Test(demo_render, screenshot_shows_the_arena_and_the_hud, .timeout = 120) {
+Test(demo_render, screenshot_shows_the_arena_and_the_hud, .timeout = 120)
+{
     const char *path = DEMO_SCREENSHOT_DIR "/demo_screenshot.png";
     remove(path);
     const char *args[] = {"--screenshot", path, "--bots", "3", "--seed", "1", NULL};
@@ -233,7 +245,8 @@ Test(demo_render, screenshot_shows_the_arena_and_the_hud, .timeout = 120) {
     free(img.rgb);
 }
 
-Test(demo_render, screenshot_as_bmp, .timeout = 120) {
+Test(demo_render, screenshot_as_bmp, .timeout = 120)
+{
     const char *path = DEMO_SCREENSHOT_DIR "/demo_screenshot.bmp";
     remove(path);
     const char *args[] = {"--screenshot", path, "--bots", "1", "--netgraph", NULL};
@@ -244,7 +257,8 @@ Test(demo_render, screenshot_as_bmp, .timeout = 120) {
     free(d);
 }
 
-Test(demo_render, headless_bots_fight_and_report, .timeout = 120) {
+Test(demo_render, headless_bots_fight_and_report, .timeout = 120)
+{
     const char *path = DEMO_SCREENSHOT_DIR "/demo_headless.json";
     const char *args[] = {"--headless", "--bots", "6", "--duration", "30", "--seed", "3", NULL};
     cr_assert_eq(run_demo(args, path), 0);
@@ -255,8 +269,8 @@ Test(demo_render, headless_bots_fight_and_report, .timeout = 120) {
     unsigned round = 0;
     unsigned long long shots = 0;
     unsigned long long kills = 0;
-    cr_assert_eq(sscanf(text, "{\"ticks\": %u, \"round\": %u, \"shots\": %llu, \"kills\": %llu", &ticks, &round,
-                        &shots, &kills),
+    cr_assert_eq(sscanf(text, "{\"ticks\": %u, \"round\": %u, \"shots\": %llu, \"kills\": %llu",
+                        &ticks, &round, &shots, &kills),
                  4, "unexpected output: %s", text);
     cr_assert_eq(ticks, 30 * 60);
     cr_assert_gt(shots, 100);
@@ -273,7 +287,8 @@ Test(demo_render, headless_bots_fight_and_report, .timeout = 120) {
     free(text);
 }
 
-Test(demo_render, bad_arguments_are_refused) {
+Test(demo_render, bad_arguments_are_refused)
+{
     const char *args1[] = {"--bots", "99", NULL};
     cr_assert_eq(run_demo(args1, NULL), 2);
     const char *args2[] = {"--no-such-flag", NULL};
@@ -282,15 +297,18 @@ Test(demo_render, bad_arguments_are_refused) {
     cr_assert_eq(run_demo(args3, "/dev/null"), 0);
 }
 
-Test(demo_render, ctrl_c_ends_a_game_cleanly, .timeout = 120) {
+Test(demo_render, ctrl_c_ends_a_game_cleanly, .timeout = 120)
+{
     const char *windowed[] = {"--bots", "3", NULL};
     const char *headless[] = {"--headless", "--duration", "86400", NULL};
     const char *const *modes[] = {windowed, headless};
     for (int m = 0; m < 2; m++) {
         pid_t pid = spawn_demo(modes[m], "/dev/null");
-        const struct timespec run_for = {0, 500 * 1000 * 1000}; /* let it play a little, if it can */
+        const struct timespec run_for = {0,
+                                         500 * 1000 * 1000}; /* let it play a little, if it can */
         nanosleep(&run_for, NULL);
         cr_assert_eq(kill(pid, SIGINT), 0);
-        cr_assert_eq(wait_demo(pid, RUN_TIMEOUT_MS), 0, "mode %d did not exit cleanly on SIGINT", m);
+        cr_assert_eq(wait_demo(pid, RUN_TIMEOUT_MS), 0, "mode %d did not exit cleanly on SIGINT",
+                     m);
     }
 }

@@ -7,7 +7,8 @@
 #include "sim.h"
 
 /* Steps `world` by `ticks` with every active slot driven by its bot. */
-static void run_bots(demo_world *world, demo_rng bots[DEMO_MAX_PLAYERS], uint32_t ticks) {
+static void run_bots(demo_world *world, demo_rng bots[DEMO_MAX_PLAYERS], uint32_t ticks)
+{
     for (uint32_t t = 0; t < ticks; t++) {
         demo_input inputs[DEMO_MAX_PLAYERS] = {{0, 0}};
         uint32_t tick = world->tick + 1;
@@ -21,7 +22,8 @@ static void run_bots(demo_world *world, demo_rng bots[DEMO_MAX_PLAYERS], uint32_
 }
 
 static void setup_bots(demo_world *world, demo_rng bots[DEMO_MAX_PLAYERS], int count, uint64_t seed,
-                       const demo_sim_config *config) {
+                       const demo_sim_config *config)
+{
     demo_sim_config cfg;
     demo_sim_config_default(&cfg);
     if (config) {
@@ -38,7 +40,8 @@ static void setup_bots(demo_world *world, demo_rng bots[DEMO_MAX_PLAYERS], int c
 }
 
 /* A two-player world already in the playing state, ships placed by hand. */
-static void setup_duel(demo_world *world, int ax, int ay, int bx, int by) {
+static void setup_duel(demo_world *world, int ax, int ay, int bx, int by)
+{
     demo_sim_config cfg;
     demo_sim_config_default(&cfg);
     cfg.warmup_ticks = 1;
@@ -53,7 +56,8 @@ static void setup_duel(demo_world *world, int ax, int ay, int bx, int by) {
     world->players[1].y = DEMO_FX(by);
 }
 
-static int count_events(const demo_world *world, demo_event_kind kind) {
+static int count_events(const demo_world *world, demo_event_kind kind)
+{
     int n = 0;
     for (uint32_t i = 0; i < world->event_count; i++) {
         n += world->events[i].kind == kind ? 1 : 0;
@@ -61,7 +65,8 @@ static int count_events(const demo_world *world, demo_event_kind kind) {
     return n;
 }
 
-static int active_projectiles(const demo_world *world) {
+static int active_projectiles(const demo_world *world)
+{
     int n = 0;
     for (int i = 0; i < DEMO_MAX_PROJECTILES; i++) {
         n += world->projectiles[i].active ? 1 : 0;
@@ -69,7 +74,8 @@ static int active_projectiles(const demo_world *world) {
     return n;
 }
 
-Test(demo_math, trig_and_sqrt) {
+Test(demo_math, trig_and_sqrt)
+{
     cr_assert_eq(demo_sin(0), 0);
     cr_assert_eq(demo_sin(16384), DEMO_FX_ONE);
     cr_assert_eq(demo_sin(32768), 0);
@@ -92,7 +98,8 @@ Test(demo_math, trig_and_sqrt) {
     cr_assert_eq(demo_isqrt(0xffffffffffffffffull), 0xffffffffu);
 }
 
-Test(demo_sim, same_inputs_give_the_same_hash_for_10000_ticks) {
+Test(demo_sim, same_inputs_give_the_same_hash_for_10000_ticks)
+{
     static demo_world a, b;
     demo_rng bots_a[DEMO_MAX_PLAYERS], bots_b[DEMO_MAX_PLAYERS];
     setup_bots(&a, bots_a, 8, 42, NULL);
@@ -107,7 +114,8 @@ Test(demo_sim, same_inputs_give_the_same_hash_for_10000_ticks) {
     cr_assert_geq(a.round_number, 2);
 }
 
-Test(demo_sim, copied_world_continues_identically) {
+Test(demo_sim, copied_world_continues_identically)
+{
     static demo_world a, copy;
     demo_rng bots[DEMO_MAX_PLAYERS];
     setup_bots(&a, bots, 6, 7, NULL);
@@ -124,7 +132,8 @@ Test(demo_sim, copied_world_continues_identically) {
     cr_assert_neq(demo_world_hash(&a), demo_world_hash(&copy));
 }
 
-Test(demo_sim, different_seeds_differ) {
+Test(demo_sim, different_seeds_differ)
+{
     static demo_world a, b;
     demo_rng bots_a[DEMO_MAX_PLAYERS], bots_b[DEMO_MAX_PLAYERS];
     setup_bots(&a, bots_a, 8, 1, NULL);
@@ -134,7 +143,8 @@ Test(demo_sim, different_seeds_differ) {
     cr_assert_neq(demo_world_hash(&a), demo_world_hash(&b));
 }
 
-Test(demo_sim, step_rejects_a_tick_out_of_order) {
+Test(demo_sim, step_rejects_a_tick_out_of_order)
+{
     demo_world w;
     demo_world_init(&w, NULL);
     cr_assert_not(demo_sim_step(&w, NULL, 2));
@@ -144,7 +154,8 @@ Test(demo_sim, step_rejects_a_tick_out_of_order) {
     cr_assert_eq(w.tick, 1);
 }
 
-Test(demo_sim, players_join_leave_and_spawn_clear_of_walls) {
+Test(demo_sim, players_join_leave_and_spawn_clear_of_walls)
+{
     static demo_world w;
     demo_world_init(&w, NULL);
     cr_assert_not(demo_sim_add_player(&w, -1, "x"));
@@ -152,7 +163,8 @@ Test(demo_sim, players_join_leave_and_spawn_clear_of_walls) {
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         cr_assert(demo_sim_add_player(&w, i, i == 3 ? "a-very-long-name-indeed" : NULL));
         cr_assert(w.players[i].alive);
-        cr_assert_not(demo_arena_blocked(w.players[i].x, w.players[i].y, DEMO_FX(DEMO_SHIP_RADIUS)));
+        cr_assert_not(
+            demo_arena_blocked(w.players[i].x, w.players[i].y, DEMO_FX(DEMO_SHIP_RADIUS)));
         for (int j = 0; j < i; j++) {
             cr_assert(w.players[i].x != w.players[j].x || w.players[i].y != w.players[j].y,
                       "players %d and %d share a spawn point", i, j);
@@ -168,7 +180,8 @@ Test(demo_sim, players_join_leave_and_spawn_clear_of_walls) {
     cr_assert_eq(demo_world_player_count(&w), DEMO_MAX_PLAYERS - 1);
 }
 
-Test(demo_sim, a_shot_hits_damages_and_kills) {
+Test(demo_sim, a_shot_hits_damages_and_kills)
+{
     static demo_world w;
     setup_duel(&w, 300, 450, 500, 450);
     demo_input inputs[DEMO_MAX_PLAYERS] = {{0, 0}};
@@ -203,7 +216,8 @@ Test(demo_sim, a_shot_hits_damages_and_kills) {
     cr_assert_eq(order[1], 1);
 }
 
-Test(demo_sim, the_weapon_respects_its_cooldown) {
+Test(demo_sim, the_weapon_respects_its_cooldown)
+{
     static demo_world w;
     setup_duel(&w, 100, 120, 1500, 800);
     demo_input inputs[DEMO_MAX_PLAYERS] = {{0, 0}};
@@ -217,7 +231,8 @@ Test(demo_sim, the_weapon_respects_its_cooldown) {
     cr_assert_eq(shots, 5);
 }
 
-Test(demo_sim, the_dead_respawn_after_the_timer) {
+Test(demo_sim, the_dead_respawn_after_the_timer)
+{
     static demo_world w;
     setup_duel(&w, 300, 450, 500, 450);
     w.players[1].health = DEMO_PROJECTILE_DAMAGE;
@@ -243,7 +258,8 @@ Test(demo_sim, the_dead_respawn_after_the_timer) {
     cr_assert_eq(w.players[1].deaths, 1);
 }
 
-Test(demo_sim, rounds_go_warmup_playing_over_and_reset) {
+Test(demo_sim, rounds_go_warmup_playing_over_and_reset)
+{
     static demo_world w;
     demo_sim_config cfg;
     demo_sim_config_default(&cfg);
@@ -293,7 +309,8 @@ Test(demo_sim, rounds_go_warmup_playing_over_and_reset) {
     cr_assert(w.players[0].alive && w.players[1].alive);
 }
 
-Test(demo_sim, projectiles_stop_at_walls) {
+Test(demo_sim, projectiles_stop_at_walls)
+{
     static demo_world w;
     setup_duel(&w, 100, 450, 1500, 800);
     demo_input inputs[DEMO_MAX_PLAYERS] = {{0, 0}};
@@ -330,21 +347,24 @@ Test(demo_sim, projectiles_stop_at_walls) {
     cr_assert_eq(w.players[1].health, DEMO_SHIP_MAX_HEALTH);
 }
 
-Test(demo_sim, ships_slide_along_walls_and_never_enter_them) {
+Test(demo_sim, ships_slide_along_walls_and_never_enter_them)
+{
     static demo_world w;
     setup_duel(&w, 60, 450, 1500, 800);
     demo_input inputs[DEMO_MAX_PLAYERS] = {{0, 0}};
     inputs[0].buttons = DEMO_BTN_LEFT | DEMO_BTN_DOWN;
     for (uint32_t t = 2; t < 200; t++) {
         cr_assert(demo_sim_step(&w, inputs, t));
-        cr_assert_not(demo_arena_blocked(w.players[0].x, w.players[0].y, DEMO_FX(DEMO_SHIP_RADIUS)));
+        cr_assert_not(
+            demo_arena_blocked(w.players[0].x, w.players[0].y, DEMO_FX(DEMO_SHIP_RADIUS)));
     }
     /* Pressed against the left wall, still sliding down. */
     cr_assert_lt(w.players[0].x, DEMO_FX(24 + DEMO_SHIP_RADIUS + 2));
     cr_assert_gt(w.players[0].y, DEMO_FX(600));
 }
 
-Test(demo_sim, prediction_of_one_ship_matches_the_server) {
+Test(demo_sim, prediction_of_one_ship_matches_the_server)
+{
     static demo_world server, client;
     setup_duel(&server, 200, 450, 1500, 800);
     client = server;
@@ -364,7 +384,8 @@ Test(demo_sim, prediction_of_one_ship_matches_the_server) {
     }
 }
 
-Test(demo_bots, bots_move_shoot_and_score_in_30_seconds) {
+Test(demo_bots, bots_move_shoot_and_score_in_30_seconds)
+{
     static demo_world w;
     demo_rng bots[DEMO_MAX_PLAYERS];
     setup_bots(&w, bots, 4, 5, NULL);
@@ -398,7 +419,8 @@ Test(demo_bots, bots_move_shoot_and_score_in_30_seconds) {
     cr_assert_gt(total_score, 0);
 }
 
-Test(demo_bots, a_bot_aims_at_the_nearest_enemy) {
+Test(demo_bots, a_bot_aims_at_the_nearest_enemy)
+{
     static demo_world w;
     setup_duel(&w, 300, 450, 500, 450);
     cr_assert(demo_sim_add_player(&w, 2, "far"));

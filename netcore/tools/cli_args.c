@@ -102,8 +102,8 @@ static bool apply_value(const nci_cli_flag *flag, const char *value)
         *(const char **)flag->target = value;
         return true;
     case NCI_CLI_U32:
-        if (!nci_cli_parse_u64(value, flag->min_u, flag->max_u > UINT32_MAX ? UINT32_MAX : flag->max_u,
-                               &number))
+        if (!nci_cli_parse_u64(value, flag->min_u,
+                               flag->max_u > UINT32_MAX ? UINT32_MAX : flag->max_u, &number))
             return false;
         *(uint32_t *)flag->target = (uint32_t)number;
         return true;

@@ -32,7 +32,7 @@ typedef struct nci_cli_flag nci_cli_flag;
 typedef bool (*nci_cli_parse_fn)(const nci_cli_flag *flag, const char *value);
 
 struct nci_cli_flag {
-    const char *name;       /* without the leading "--" */
+    const char *name; /* without the leading "--" */
     nci_cli_kind kind;
     void *target;           /* see nci_cli_kind; for NCI_CLI_CUSTOM whatever parse expects */
     uint64_t min_u, max_u;  /* NCI_CLI_U32 / NCI_CLI_U64 (also free for custom parsers) */
@@ -44,38 +44,50 @@ struct nci_cli_flag {
 };
 
 /* Table entries, so a program's table reads as one line per flag. */
-#define NCI_CLI_SWITCH_FLAG(flag_name, bool_ptr, help_text) \
-    {.name = (flag_name), .kind = NCI_CLI_SWITCH, .target = (bool_ptr), .help = (help_text)}
-#define NCI_CLI_TEXT_FLAG(flag_name, text_ptr, value_label, help_text)                       \
-    {.name = (flag_name), .kind = NCI_CLI_TEXT, .target = (void *)(text_ptr), \
-     .value_name = (value_label), .help = (help_text)}
-#define NCI_CLI_U32_FLAG(flag_name, u32_ptr, min, max, value_label, help_text)               \
-    {.name = (flag_name), .kind = NCI_CLI_U32, .target = (u32_ptr), .min_u = (min), .max_u = (max), \
-     .value_name = (value_label), .help = (help_text)}
-#define NCI_CLI_U64_FLAG(flag_name, u64_ptr, min, max, value_label, help_text)               \
-    {.name = (flag_name), .kind = NCI_CLI_U64, .target = (u64_ptr), .min_u = (min), .max_u = (max), \
-     .value_name = (value_label), .help = (help_text)}
-#define NCI_CLI_DOUBLE_FLAG(flag_name, double_ptr, min, max, value_label, help_text)         \
-    {.name = (flag_name), .kind = NCI_CLI_DOUBLE, .target = (double_ptr), .min_d = (min),     \
-     .max_d = (max), .value_name = (value_label), .help = (help_text)}
-#define NCI_CLI_CUSTOM_FLAG(flag_name, parse_fn, target_ptr, value_label, help_text)         \
-    {.name = (flag_name), .kind = NCI_CLI_CUSTOM, .target = (target_ptr), .parse = (parse_fn), \
-     .value_name = (value_label), .help = (help_text)}
+#define NCI_CLI_SWITCH_FLAG(flag_name, bool_ptr, help_text)                                        \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_SWITCH, .target = (bool_ptr), .help = (help_text)     \
+    }
+#define NCI_CLI_TEXT_FLAG(flag_name, text_ptr, value_label, help_text)                             \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_TEXT, .target = (void *)(text_ptr),                   \
+        .value_name = (value_label), .help = (help_text)                                           \
+    }
+#define NCI_CLI_U32_FLAG(flag_name, u32_ptr, min, max, value_label, help_text)                     \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_U32, .target = (u32_ptr), .min_u = (min),             \
+        .max_u = (max), .value_name = (value_label), .help = (help_text)                           \
+    }
+#define NCI_CLI_U64_FLAG(flag_name, u64_ptr, min, max, value_label, help_text)                     \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_U64, .target = (u64_ptr), .min_u = (min),             \
+        .max_u = (max), .value_name = (value_label), .help = (help_text)                           \
+    }
+#define NCI_CLI_DOUBLE_FLAG(flag_name, double_ptr, min, max, value_label, help_text)               \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_DOUBLE, .target = (double_ptr), .min_d = (min),       \
+        .max_d = (max), .value_name = (value_label), .help = (help_text)                           \
+    }
+#define NCI_CLI_CUSTOM_FLAG(flag_name, parse_fn, target_ptr, value_label, help_text)               \
+    {                                                                                              \
+        .name = (flag_name), .kind = NCI_CLI_CUSTOM, .target = (target_ptr), .parse = (parse_fn),  \
+        .value_name = (value_label), .help = (help_text)                                           \
+    }
 
 typedef struct nci_cli_spec {
-    const char *program;        /* names the program in errors: "<program>: ..." */
-    const char *usage_line;     /* printed first, e.g. "usage: prog --listen ADDR [options]";
+    const char *program;       /* names the program in errors: "<program>: ..." */
+    const char *usage_line;    /* printed first, e.g. "usage: prog --listen ADDR [options]";
                                  * a newline is added unless it ends with one */
-    const char *preamble;       /* optional text between the usage line and the flags */
-    const char *epilogue;       /* optional text after the flags */
-    const nci_cli_flag *flags;  /* borrowed for the call */
+    const char *preamble;      /* optional text between the usage line and the flags */
+    const char *epilogue;      /* optional text after the flags */
+    const nci_cli_flag *flags; /* borrowed for the call */
     size_t flag_count;
 } nci_cli_spec;
 
 typedef enum nci_cli_status {
-    NCI_CLI_OK = 0,  /* every argument was a known flag with a good value */
-    NCI_CLI_HELP,    /* "--help" or "-h": the usage went to out; the program exits 0 */
-    NCI_CLI_ERROR    /* "<program>: <reason naming the flag>" and the usage went to err */
+    NCI_CLI_OK = 0, /* every argument was a known flag with a good value */
+    NCI_CLI_HELP,   /* "--help" or "-h": the usage went to out; the program exits 0 */
+    NCI_CLI_ERROR   /* "<program>: <reason naming the flag>" and the usage went to err */
 } nci_cli_status;
 
 /* Reads argv[1..argc-1] against spec->flags, left to right (a repeated flag's

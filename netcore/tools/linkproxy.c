@@ -47,7 +47,8 @@ static const char *const param_flags[PARAM_COUNT][SCOPE_COUNT] = {
     {"corrupt", "up-corrupt", "down-corrupt"},
 };
 /* Value label and help of the flags for both directions (the usage lists only those). */
-static const char *const param_labels[PARAM_COUNT] = {"MS", "MS", "PCT", "PCT", "PCT", "MS", "KBPS", "PCT"};
+static const char *const param_labels[PARAM_COUNT] = {"MS",  "MS", "PCT",  "PCT",
+                                                      "PCT", "MS", "KBPS", "PCT"};
 static const char *const param_help[PARAM_COUNT] = {
     "delay (0..3600000)",
     "uniform +/- around the latency (0..3600000)",
@@ -129,18 +130,22 @@ static int parse_args(int argc, char **argv, options *opts, nci_cli_spec *spec,
     opts->max_sessions = 256;
     opts->session_timeout_ms = 60000;
     const nci_cli_flag others[OTHER_FLAG_COUNT] = {
-        NCI_CLI_TEXT_FLAG("listen", &opts->listen_text, "ADDR:PORT", "where clients send (port 0: any)"),
-        NCI_CLI_TEXT_FLAG("forward", &opts->forward_text, "ADDR:PORT", "the target, e.g. a game server"),
+        NCI_CLI_TEXT_FLAG("listen", &opts->listen_text, "ADDR:PORT",
+                          "where clients send (port 0: any)"),
+        NCI_CLI_TEXT_FLAG("forward", &opts->forward_text, "ADDR:PORT",
+                          "the target, e.g. a game server"),
         NCI_CLI_TEXT_FLAG("preset", &opts->preset_text, "NAME",
                           "perfect, lan, wifi, 4g or bad as a starting point"),
-        NCI_CLI_U64_FLAG("seed", &opts->seed, 0, UINT64_MAX, "N", "seed of every random decision (default 1)"),
+        NCI_CLI_U64_FLAG("seed", &opts->seed, 0, UINT64_MAX, "N",
+                         "seed of every random decision (default 1)"),
         NCI_CLI_DOUBLE_FLAG("seconds", &opts->seconds, 0.0, 1e9, "S",
                             "run time, decimals allowed; 0 = until SIGINT/SIGTERM\n(default 0)"),
         NCI_CLI_U32_FLAG("max-sessions", &opts->max_sessions, 1, 1u << 20, "N",
                          "clients served at once (default 256)"),
         NCI_CLI_U32_FLAG("session-timeout", &opts->session_timeout_ms, 1, MAX_DELAY_MS, "MS",
                          "a silent client's session is closed (default 60000)"),
-        NCI_CLI_TEXT_FLAG("bind", &opts->bind_text, "ADDR", "local address of the sockets towards the target"),
+        NCI_CLI_TEXT_FLAG("bind", &opts->bind_text, "ADDR",
+                          "local address of the sockets towards the target"),
         NCI_CLI_SWITCH_FLAG("verbose", &opts->verbose, "log sessions to stderr"),
     };
     size_t count = 0;
@@ -182,21 +187,39 @@ static bool find_preset(const char *name, netcore_link_preset *out_preset)
 static void apply_param(netcore_link_profile *profile, param p, double value)
 {
     switch (p) {
-    case PARAM_LATENCY: profile->latency_ms = (uint32_t)value; break;
-    case PARAM_JITTER: profile->jitter_ms = (uint32_t)value; break;
-    case PARAM_LOSS: profile->loss_pct = (float)value; break;
-    case PARAM_DUP: profile->duplicate_pct = (float)value; break;
-    case PARAM_REORDER: profile->reorder_pct = (float)value; break;
-    case PARAM_REORDER_DELAY: profile->reorder_delay_ms = (uint32_t)value; break;
-    case PARAM_BANDWIDTH: profile->bandwidth_kbps = (uint32_t)value; break;
-    case PARAM_CORRUPT: profile->corrupt_pct = (float)value; break;
-    case PARAM_COUNT: break;
+    case PARAM_LATENCY:
+        profile->latency_ms = (uint32_t)value;
+        break;
+    case PARAM_JITTER:
+        profile->jitter_ms = (uint32_t)value;
+        break;
+    case PARAM_LOSS:
+        profile->loss_pct = (float)value;
+        break;
+    case PARAM_DUP:
+        profile->duplicate_pct = (float)value;
+        break;
+    case PARAM_REORDER:
+        profile->reorder_pct = (float)value;
+        break;
+    case PARAM_REORDER_DELAY:
+        profile->reorder_delay_ms = (uint32_t)value;
+        break;
+    case PARAM_BANDWIDTH:
+        profile->bandwidth_kbps = (uint32_t)value;
+        break;
+    case PARAM_CORRUPT:
+        profile->corrupt_pct = (float)value;
+        break;
+    case PARAM_COUNT:
+        break;
     }
 }
 
 /* Preset, then flags for both directions, then per-direction flags, whatever
  * their order on the command line. */
-static netcore_link_profile build_profile(const options *opts, netcore_link_preset preset, scope direction)
+static netcore_link_profile build_profile(const options *opts, netcore_link_preset preset,
+                                          scope direction)
 {
     netcore_link_profile profile = netcore_link_preset_profile(preset);
     for (int p = 0; p < PARAM_COUNT; p++) {
@@ -248,7 +271,8 @@ static void print_summary(const options *opts, const nci_relay_config *cfg,
     print_profile_json("downstream", &cfg->downstream);
     printf("},\"sessions\":{\"opened\":%llu,\"active\":%u,\"expired\":%llu,\"refused\":%llu},",
            (unsigned long long)stats->sessions_opened, (unsigned)stats->sessions_active,
-           (unsigned long long)stats->sessions_expired, (unsigned long long)stats->sessions_refused);
+           (unsigned long long)stats->sessions_expired,
+           (unsigned long long)stats->sessions_refused);
     print_direction_json("upstream", &stats->upstream);
     printf(",");
     print_direction_json("downstream", &stats->downstream);
@@ -340,17 +364,18 @@ int main(int argc, char **argv)
     nci_stop_signals_install();
 
     uint64_t start_us = netcore_time_now_us();
-    uint64_t deadline_us = opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
+    uint64_t deadline_us =
+        opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
     uint64_t now_us = start_us;
     while (!nci_stop_requested()) {
         now_us = netcore_time_now_us();
         nci_relay_update(relay, now_us);
         if (now_us >= deadline_us)
             break;
-        uint64_t remaining_ms = deadline_us == UINT64_MAX ? POLL_SLICE_MS
-                                                          : (deadline_us - now_us + 999) / 1000;
-        nci_relay_wait(relay, now_us, remaining_ms < POLL_SLICE_MS ? (uint32_t)remaining_ms
-                                                                   : POLL_SLICE_MS);
+        uint64_t remaining_ms =
+            deadline_us == UINT64_MAX ? POLL_SLICE_MS : (deadline_us - now_us + 999) / 1000;
+        nci_relay_wait(relay, now_us,
+                       remaining_ms < POLL_SLICE_MS ? (uint32_t)remaining_ms : POLL_SLICE_MS);
     }
 
     nci_relay_stats stats;

@@ -54,7 +54,8 @@ static bool parse_bind(const nci_cli_flag *flag, const char *value)
 {
     options *opts = flag->target;
     if (opts->bind_count == NETCORE_LOBBY_MAX_LISTEN) {
-        fprintf(stderr, "netcore-lobby: too many '--bind' flags (at most %d)\n", NETCORE_LOBBY_MAX_LISTEN);
+        fprintf(stderr, "netcore-lobby: too many '--bind' flags (at most %d)\n",
+                NETCORE_LOBBY_MAX_LISTEN);
         return false;
     }
     opts->bind_text[opts->bind_count++] = value;
@@ -72,18 +73,22 @@ static nci_cli_spec lobby_spec(options *opts, nci_cli_flag flags[FLAG_COUNT])
     const nci_cli_flag table[] = {
         NCI_CLI_TEXT_FLAG("game-address", &opts->game_address_text, "HOST:PORT",
                           "game server written in connect tokens (required)"),
-        NCI_CLI_TEXT_FLAG("key-file", &opts->key_file, "FILE", "file holding the 32-byte key as 64 hex digits"),
+        NCI_CLI_TEXT_FLAG("key-file", &opts->key_file, "FILE",
+                          "file holding the 32-byte key as 64 hex digits"),
         NCI_CLI_TEXT_FLAG("key-hex", &opts->key_hex, "HEX", "the key as 64 hex digits"),
         NCI_CLI_U32_FLAG("port", &opts->port, 0, 65535, "N",
                          "TCP port (default 7777; 0 picks a free one per address)"),
-        NCI_CLI_CUSTOM_FLAG("bind", parse_bind, opts, "ADDR",
-                            "address to listen on, repeatable up to " LOBBY_NUMBER_TEXT(NETCORE_LOBBY_MAX_LISTEN) "\n"
-                            "(default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)"),
+        NCI_CLI_CUSTOM_FLAG(
+            "bind", parse_bind, opts, "ADDR",
+            "address to listen on, repeatable up to " LOBBY_NUMBER_TEXT(
+                NETCORE_LOBBY_MAX_LISTEN) "\n"
+                                          "(default 0.0.0.0; e.g. --bind 0.0.0.0 --bind ::)"),
         NCI_CLI_U32_FLAG("token-lifetime", &opts->token_lifetime_s, 1, 86400, "S",
                          "connect token lifetime in seconds (default 30)"),
         NCI_CLI_U32_FLAG("max-connections", &opts->max_connections, 1, 65536, "N", "default 256"),
-        NCI_CLI_U32_FLAG("max-connections-per-ip", &opts->max_connections_per_ip, 0, 65536, "N",
-                         "open connections from one IP (default 0: no limit;\n4..16 on a public lobby)"),
+        NCI_CLI_U32_FLAG(
+            "max-connections-per-ip", &opts->max_connections_per_ip, 0, 65536, "N",
+            "open connections from one IP (default 0: no limit;\n4..16 on a public lobby)"),
         NCI_CLI_U32_FLAG("max-rooms", &opts->max_rooms, 1, 65536, "N", "default 128"),
         NCI_CLI_U32_FLAG("max-game-servers", &opts->max_game_servers, 0, 4096, "N",
                          "game servers that may register with the key (default 16;\n"
@@ -96,7 +101,8 @@ static nci_cli_spec lobby_spec(options *opts, nci_cli_flag flags[FLAG_COUNT])
                             "--bind, IPv4, or for its broadcast addresses)"),
         NCI_CLI_U32_FLAG("discovery-port", &opts->discovery_port, 0, 65535, "N",
                          "UDP port for discovery (default 7777)"),
-        NCI_CLI_TEXT_FLAG("name", &opts->name, "TEXT", "lobby name shown by discovery (default \"netcore lobby\")"),
+        NCI_CLI_TEXT_FLAG("name", &opts->name, "TEXT",
+                          "lobby name shown by discovery (default \"netcore lobby\")"),
         NCI_CLI_TEXT_FLAG("redis", &opts->redis, "HOST:PORT|unix:PATH",
                           "share rooms, sessions and game servers with the other\n"
                           "lobby nodes using this Redis (docs/lobby-cluster.md)"),
@@ -114,7 +120,8 @@ static nci_cli_spec lobby_spec(options *opts, nci_cli_flag flags[FLAG_COUNT])
                          "bar an address that flooded for S seconds (default 10;\n0: off)"),
         NCI_CLI_DOUBLE_FLAG("seconds", &opts->seconds, 0.0, 1e9, "S",
                             "run time; 0 = until SIGINT/SIGTERM (default 0)"),
-        NCI_CLI_SWITCH_FLAG("generate-key", &opts->generate_key, "print a new random key as hex and exit"),
+        NCI_CLI_SWITCH_FLAG("generate-key", &opts->generate_key,
+                            "print a new random key as hex and exit"),
         NCI_CLI_TEXT_FLAG("probe", &opts->probe_text, "ADDR[:PORT]",
                           "send LAN discovery probes to ADDR (a lobby or a broadcast\n"
                           "address; port 7777 by default) for --seconds (default 2),\n"
@@ -126,9 +133,10 @@ static nci_cli_spec lobby_spec(options *opts, nci_cli_flag flags[FLAG_COUNT])
     memcpy(flags, table, sizeof table);
     return (nci_cli_spec){
         .program = "netcore-lobby",
-        .usage_line = "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
-                      "       netcore-lobby --generate-key\n"
-                      "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n",
+        .usage_line =
+            "usage: netcore-lobby --game-address HOST:PORT (--key-file FILE | --key-hex HEX) [options]\n"
+            "       netcore-lobby --generate-key\n"
+            "       netcore-lobby --probe ADDR[:PORT] [--seconds S]\n",
         .preamble = "\n",
         .flags = flags,
         .flag_count = FLAG_COUNT,
@@ -359,36 +367,33 @@ static bool make_config(const options *opts, netcore_lobby_server_config *cfg)
 
 static void print_summary(double seconds, const netcore_lobby_server_stats *s, bool cluster)
 {
-    printf("{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
-           "\"connections_rejected_per_ip\":%llu,\"accept_backoffs\":%llu,"
-           "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
-           "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
-           "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
-           "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
-           "\"registrations_rejected\":%llu,\"game_servers_lost\":%llu,"
-           "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
-           "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
-           "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
-           "\"connections_rejected_banned\":%llu",
-           seconds, (unsigned long long)s->connections_accepted,
-           (unsigned long long)s->connections_rejected_full,
-           (unsigned long long)s->connections_rejected_per_ip,
-           (unsigned long long)s->accept_backoffs,
-           (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
-           (unsigned long long)s->malformed_dropped, (unsigned long long)s->oversize_dropped,
-           (unsigned long long)s->timeout_dropped, (unsigned long long)s->rate_limit_dropped,
-           (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
-           (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
-           (unsigned long long)s->matches_started,
-           (unsigned long long)s->match_tokens_reissued,
-           (unsigned long long)s->registrations_rejected,
-           (unsigned long long)s->game_servers_lost,
-           (unsigned long long)s->matches_ended_server_lost,
-           (unsigned long long)s->match_end_reports_ignored,
-           (unsigned long long)s->discovery_answered, (unsigned long long)s->discovery_dropped,
-           (unsigned long long)s->tls_handshakes, (unsigned long long)s->tls_handshakes_failed,
-           (unsigned long long)s->tls_plaintext_refused,
-           (unsigned long long)s->connections_rejected_banned);
+    printf(
+        "{\"seconds\":%.3f,\"connections_accepted\":%llu,\"connections_rejected_full\":%llu,"
+        "\"connections_rejected_per_ip\":%llu,\"accept_backoffs\":%llu,"
+        "\"frames_received\":%llu,\"frames_sent\":%llu,\"malformed_dropped\":%llu,"
+        "\"oversize_dropped\":%llu,\"timeout_dropped\":%llu,\"rate_limit_dropped\":%llu,"
+        "\"chat_rate_limited\":%llu,\"slow_reader_dropped\":%llu,\"version_rejected\":%llu,"
+        "\"reconnects\":%llu,\"matches_started\":%llu,\"match_tokens_reissued\":%llu,"
+        "\"registrations_rejected\":%llu,\"game_servers_lost\":%llu,"
+        "\"matches_ended_server_lost\":%llu,\"match_end_reports_ignored\":%llu,"
+        "\"discovery_answered\":%llu,\"discovery_dropped\":%llu,\"tls_handshakes\":%llu,"
+        "\"tls_handshakes_failed\":%llu,\"tls_plaintext_refused\":%llu,"
+        "\"connections_rejected_banned\":%llu",
+        seconds, (unsigned long long)s->connections_accepted,
+        (unsigned long long)s->connections_rejected_full,
+        (unsigned long long)s->connections_rejected_per_ip, (unsigned long long)s->accept_backoffs,
+        (unsigned long long)s->frames_received, (unsigned long long)s->frames_sent,
+        (unsigned long long)s->malformed_dropped, (unsigned long long)s->oversize_dropped,
+        (unsigned long long)s->timeout_dropped, (unsigned long long)s->rate_limit_dropped,
+        (unsigned long long)s->chat_rate_limited, (unsigned long long)s->slow_reader_dropped,
+        (unsigned long long)s->version_rejected, (unsigned long long)s->reconnects,
+        (unsigned long long)s->matches_started, (unsigned long long)s->match_tokens_reissued,
+        (unsigned long long)s->registrations_rejected, (unsigned long long)s->game_servers_lost,
+        (unsigned long long)s->matches_ended_server_lost,
+        (unsigned long long)s->match_end_reports_ignored, (unsigned long long)s->discovery_answered,
+        (unsigned long long)s->discovery_dropped, (unsigned long long)s->tls_handshakes,
+        (unsigned long long)s->tls_handshakes_failed, (unsigned long long)s->tls_plaintext_refused,
+        (unsigned long long)s->connections_rejected_banned);
     if (cluster)
         printf(",\"cluster_up\":%s,\"cluster_remote_members\":%u,\"cluster_events\":%llu,"
                "\"cluster_events_dropped\":%llu,\"cluster_refused\":%llu,\"cluster_claims\":%llu",
@@ -449,15 +454,16 @@ int main(int argc, char **argv)
     }
 
     uint64_t start_us = netcore_time_now_us();
-    uint64_t deadline_us = opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
+    uint64_t deadline_us =
+        opts.seconds > 0 ? start_us + (uint64_t)(opts.seconds * 1e6) : UINT64_MAX;
     uint64_t now_us = start_us;
     int exit_code = 0;
     while (!nci_stop_requested()) {
         now_us = netcore_time_now_us();
         if (now_us >= deadline_us)
             break;
-        uint64_t remaining_ms = deadline_us == UINT64_MAX ? POLL_SLICE_MS
-                                                          : (deadline_us - now_us + 999) / 1000;
+        uint64_t remaining_ms =
+            deadline_us == UINT64_MAX ? POLL_SLICE_MS : (deadline_us - now_us + 999) / 1000;
         uint32_t wait_ms = remaining_ms < POLL_SLICE_MS ? (uint32_t)remaining_ms : POLL_SLICE_MS;
         if (netcore_lobby_server_update(server, now_us / 1000, wait_ms) != NETCORE_OK) {
             fprintf(stderr, "netcore-lobby: poll failed: %s\n", strerror(errno));

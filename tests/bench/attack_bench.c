@@ -51,9 +51,9 @@
 #define RAW_CONNECT_LIMIT_MS 2000
 #define RAW_FLOOD 3000
 
-static const uint8_t key[NETCORE_TOKEN_KEY_BYTES] = {
-    9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12, 13, 14, 15, 16,
-    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint8_t key[NETCORE_TOKEN_KEY_BYTES] = {9,  8,  7,  6,  5,  4,  3,  2,  1,  0,  11,
+                                                     12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                     23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 typedef struct forged {
     uint8_t data[VARIANTS][NCI_ENET_CONNECT_DATAGRAM_BYTES];
@@ -76,7 +76,10 @@ static void make_forgeries(uint64_t seed)
     }
 }
 
-static double ms_since(uint64_t start_ns) { return (double)(bench_now_ns() - start_ns) / 1e6; }
+static double ms_since(uint64_t start_ns)
+{
+    return (double)(bench_now_ns() - start_ns) / 1e6;
+}
 
 /* --- Sprayer --- */
 
@@ -176,8 +179,8 @@ static double guard_checks_per_s(uint32_t count, bool garbage)
         nci_guard_verdict verdict =
             garbage ? nci_guard_check(g, forgeries.garbage[v], forgeries.garbage_size[v], &from,
                                       &from, i)
-                    : nci_guard_check(g, forgeries.data[v], NCI_ENET_CONNECT_DATAGRAM_BYTES,
-                                      &from, &from, i);
+                    : nci_guard_check(g, forgeries.data[v], NCI_ENET_CONNECT_DATAGRAM_BYTES, &from,
+                                      &from, i);
         passed += verdict == NCI_GUARD_PASS;
     }
     double seconds = (double)(bench_now_ns() - start) / 1e9;
@@ -257,8 +260,7 @@ static double connect_ms(bool load, double *out_offered_per_s)
             spray_connects(&s, LOAD_BATCH);
         drain(server);
         netcore_event ev;
-        if (netcore_host_poll(client, 0, &ev) != NETCORE_OK ||
-            ev.type == NETCORE_EVENT_DISCONNECT)
+        if (netcore_host_poll(client, 0, &ev) != NETCORE_OK || ev.type == NETCORE_EVENT_DISCONNECT)
             break;
         if (ev.type == NETCORE_EVENT_CONNECT) {
             result = ms_since(start);
@@ -351,8 +353,8 @@ int main(int argc, char **argv)
         "usage: attack_bench [--quick] [--runs N] [--messages N]\n"
         "  --messages N  forged datagrams per discard measurement (default 200000)\n";
     bench_options o = {false, DEFAULT_RUNS, DEFAULT_MESSAGES};
-    bench_args_result a =
-        bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES, MAX_RUNS, MAX_MESSAGES, &o);
+    bench_args_result a = bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES,
+                                              MAX_RUNS, MAX_MESSAGES, &o);
     if (a != BENCH_ARGS_OK)
         return a == BENCH_ARGS_HELP ? 0 : 2;
     if (netcore_init() != NETCORE_OK)

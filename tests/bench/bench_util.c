@@ -17,10 +17,9 @@
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-bench_args_result bench_options_parse(int argc, char **argv, const char *usage,
-                                      uint32_t quick_runs, uint32_t quick_messages,
-                                      uint32_t max_runs, uint32_t max_messages,
-                                      bench_options *options)
+bench_args_result bench_options_parse(int argc, char **argv, const char *usage, uint32_t quick_runs,
+                                      uint32_t quick_messages, uint32_t max_runs,
+                                      uint32_t max_messages, bench_options *options)
 {
     bool runs_set = false, messages_set = false;
     /* Hidden flags (no help text): each benchmark's usage text documents them,
@@ -224,10 +223,22 @@ void bench_json_init(bench_json *json, FILE *out)
     json->out = out;
 }
 
-void bench_json_object_begin(bench_json *json, const char *key) { json_open(json, key, '{'); }
-void bench_json_object_end(bench_json *json) { json_close(json, '}'); }
-void bench_json_array_begin(bench_json *json, const char *key) { json_open(json, key, '['); }
-void bench_json_array_end(bench_json *json) { json_close(json, ']'); }
+void bench_json_object_begin(bench_json *json, const char *key)
+{
+    json_open(json, key, '{');
+}
+void bench_json_object_end(bench_json *json)
+{
+    json_close(json, '}');
+}
+void bench_json_array_begin(bench_json *json, const char *key)
+{
+    json_open(json, key, '[');
+}
+void bench_json_array_end(bench_json *json)
+{
+    json_close(json, ']');
+}
 
 void bench_json_number(bench_json *json, const char *key, double value)
 {

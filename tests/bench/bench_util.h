@@ -20,15 +20,15 @@
 /* ------------------------------------------------------------------ */
 
 typedef struct bench_options {
-    bool quick;          /* --quick: tiny counts, for the smoke test */
-    uint32_t runs;       /* --runs N: repetitions whose median is reported */
-    uint32_t messages;   /* --messages N: per measurement; meaning is the benchmark's */
+    bool quick;        /* --quick: tiny counts, for the smoke test */
+    uint32_t runs;     /* --runs N: repetitions whose median is reported */
+    uint32_t messages; /* --messages N: per measurement; meaning is the benchmark's */
 } bench_options;
 
 typedef enum bench_args_result {
     BENCH_ARGS_OK = 0,
-    BENCH_ARGS_HELP,  /* --help was given; usage was printed to stdout */
-    BENCH_ARGS_ERROR  /* unknown flag or bad number; a message and usage went to stderr */
+    BENCH_ARGS_HELP, /* --help was given; usage was printed to stdout */
+    BENCH_ARGS_ERROR /* unknown flag or bad number; a message and usage went to stderr */
 } bench_args_result;
 
 /*
@@ -40,10 +40,9 @@ typedef enum bench_args_result {
  * --help (stdout) and after an error naming the program and the flag
  * (stderr); not owned.
  */
-bench_args_result bench_options_parse(int argc, char **argv, const char *usage,
-                                      uint32_t quick_runs, uint32_t quick_messages,
-                                      uint32_t max_runs, uint32_t max_messages,
-                                      bench_options *options);
+bench_args_result bench_options_parse(int argc, char **argv, const char *usage, uint32_t quick_runs,
+                                      uint32_t quick_messages, uint32_t max_runs,
+                                      uint32_t max_messages, bench_options *options);
 
 /* ------------------------------------------------------------------ */
 /* Time and statistics                                                 */

@@ -153,7 +153,8 @@ static bool scenario_open(scenario *sc, uint32_t clients, const tls_setup *tls,
 {
     memset(sc, 0, sizeof *sc);
     result_clear(out);
-    sc->server_up = server_start(&sc->p, clients + 16, tls ? tls->cert : NULL, tls ? tls->key : NULL);
+    sc->server_up =
+        server_start(&sc->p, clients + 16, tls ? tls->cert : NULL, tls ? tls->key : NULL);
     if (!sc->server_up)
         return false;
     swarm *w = &sc->w;
@@ -352,8 +353,8 @@ int main(int argc, char **argv)
         "usage: lobby_bench [--quick] [--runs N] [--messages N]\n"
         "  --messages N  room chats per fan-out measurement (default 200)\n";
     bench_options o = {false, DEFAULT_RUNS, DEFAULT_MESSAGES};
-    bench_args_result a =
-        bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES, MAX_RUNS, MAX_MESSAGES, &o);
+    bench_args_result a = bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES,
+                                              MAX_RUNS, MAX_MESSAGES, &o);
     if (a != BENCH_ARGS_OK)
         return a == BENCH_ARGS_HELP ? 0 : 2;
     if (netcore_init() != NETCORE_OK)
@@ -424,7 +425,8 @@ int main(int argc, char **argv)
             }
         }
         all_ok &= run_lobby_fanout(o.messages, &lobby50[r], &lobby99[r]);
-        all_ok &= run_handshakes(handshakes, &tls, &hs_per_s[r], &hs_per_cpu_s[r], &hs_cpu_share[r]);
+        all_ok &=
+            run_handshakes(handshakes, &tls, &hs_per_s[r], &hs_per_cpu_s[r], &hs_cpu_share[r]);
         if (cluster_ok) {
             cluster_result *c = &cluster[r];
             bool ok = cluster_bench_run(counts[SCENARIOS - 1], o.messages, c);

@@ -217,7 +217,8 @@ bool cluster_bench_run(uint32_t clients, uint32_t messages, cluster_result *out)
             expected += node_of[members[j]] != node_of[members[k % member_count]];
     out->room_members = member_count;
     if (ok && member_count >= 2) {
-        size_t samples = measure_fanout(&w, members, member_count, NETCORE_LOBBY_CHAT_ROOM, messages);
+        size_t samples =
+            measure_fanout(&w, members, member_count, NETCORE_LOBBY_CHAT_ROOM, messages);
         out->cross_node_samples = (uint32_t)samples;
         ok = samples == expected && samples > 0;
         if (ok)

@@ -17,10 +17,10 @@ typedef struct cluster_result {
     uint32_t cross_node_samples; /* chat deliveries to another node than the sender's */
     double fanout_ms_p50;        /* of those deliveries */
     double fanout_ms_p99;
-    uint32_t dead_node_players;  /* connected to the node killed */
-    uint32_t resumed;            /* of them, back in their room through another node */
-    double resume_s;             /* from the SIGKILL to the last of them back */
-    uint32_t failures;           /* clients that failed, not counting the kill itself */
+    uint32_t dead_node_players; /* connected to the node killed */
+    uint32_t resumed;           /* of them, back in their room through another node */
+    double resume_s;            /* from the SIGKILL to the last of them back */
+    uint32_t failures;          /* clients that failed, not counting the kill itself */
 } cluster_result;
 
 /* True when redis-server can be started here. */

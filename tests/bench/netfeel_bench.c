@@ -55,11 +55,20 @@ enum {
     FIG_COUNT
 };
 
-static const char *const figure_names[FIG_COUNT] = {
-    "input_to_motion_frames", "server_confirm_frames", "remote_delay_ms", "interp_delay_ms",
-    "extrapolated_pct",       "starved_pct",           "corrections_per_minute", "max_error",
-    "remote_rms_error_render", "remote_rms_error_now", "input_repeated_pct",  "shot_hit_pct",
-    "rtt_ms",                 "target_lead_ms"};
+static const char *const figure_names[FIG_COUNT] = {"input_to_motion_frames",
+                                                    "server_confirm_frames",
+                                                    "remote_delay_ms",
+                                                    "interp_delay_ms",
+                                                    "extrapolated_pct",
+                                                    "starved_pct",
+                                                    "corrections_per_minute",
+                                                    "max_error",
+                                                    "remote_rms_error_render",
+                                                    "remote_rms_error_now",
+                                                    "input_repeated_pct",
+                                                    "shot_hit_pct",
+                                                    "rtt_ms",
+                                                    "target_lead_ms"};
 
 static const netcore_link_preset presets[] = {NETCORE_LINK_LAN, NETCORE_LINK_WIFI, NETCORE_LINK_4G,
                                               NETCORE_LINK_BAD};
@@ -97,11 +106,21 @@ static double client_mean(const nf_world *w, int figure)
             if (c->delay_samples)
                 v = c->delay_ms_sum / (double)c->delay_samples;
             break;
-        case FIG_INTERP_DELAY: v = is.delay_ms; break;
-        case FIG_EXTRAPOLATED: v = is.extrapolated_pct; break;
-        case FIG_STARVED: v = is.starved_pct; break;
-        case FIG_CORRECTIONS: v = ps.corrections_per_minute; break;
-        case FIG_MAX_ERROR: v = ps.max_error; break;
+        case FIG_INTERP_DELAY:
+            v = is.delay_ms;
+            break;
+        case FIG_EXTRAPOLATED:
+            v = is.extrapolated_pct;
+            break;
+        case FIG_STARVED:
+            v = is.starved_pct;
+            break;
+        case FIG_CORRECTIONS:
+            v = ps.corrections_per_minute;
+            break;
+        case FIG_MAX_ERROR:
+            v = ps.max_error;
+            break;
         case FIG_RMS_RENDER:
             if (c->bot_samples)
                 v = sqrt(c->sq_error_render / (double)c->bot_samples);
@@ -116,9 +135,14 @@ static double client_mean(const nf_world *w, int figure)
                 v = 100.0 * (double)ins.ticks_repeated / (double)ticks;
             break;
         }
-        case FIG_RTT: v = ts.rtt_ms; break;
-        case FIG_LEAD: v = ts.target_lead_ms; break;
-        default: break;
+        case FIG_RTT:
+            v = ts.rtt_ms;
+            break;
+        case FIG_LEAD:
+            v = ts.target_lead_ms;
+            break;
+        default:
+            break;
         }
         if (isfinite(v)) {
             sum += v;
@@ -171,7 +195,7 @@ int main(int argc, char **argv)
 {
     bench_options options = {false, DEFAULT_RUNS, DEFAULT_SECONDS};
     bench_args_result args = bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_SECONDS,
-                                                  MAX_RUNS, MAX_SECONDS, &options);
+                                                 MAX_RUNS, MAX_SECONDS, &options);
     if (args != BENCH_ARGS_OK)
         return args == BENCH_ARGS_HELP ? 0 : 2;
     uint64_t start_ns = bench_now_ns();

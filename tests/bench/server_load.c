@@ -54,7 +54,7 @@ typedef struct load_options {
 
 typedef struct phase_result {
     bool ran;
-    uint32_t procs; /* bot processes */
+    uint32_t procs;      /* bot processes */
     double join_storm_s; /* NaN: not everyone was admitted in time */
     uint32_t admitted_in_storm;
     sl_server_result server;
@@ -67,7 +67,10 @@ typedef struct phase_result {
 /* Helpers shared by every process                                     */
 /* ------------------------------------------------------------------ */
 
-uint64_t sl_now_us(void) { return bench_now_ns() / 1000u; }
+uint64_t sl_now_us(void)
+{
+    return bench_now_ns() / 1000u;
+}
 
 void sl_sleep_until_us(uint64_t deadline_us)
 {
@@ -109,7 +112,10 @@ uint64_t sl_process_cpu_us(void)
            (uint64_t)usage.ru_stime.tv_sec * 1000000u + (uint64_t)usage.ru_stime.tv_usec;
 }
 
-float sl_arena_m(uint32_t clients) { return sqrtf((float)clients * SL_AREA_PER_PLAYER_M2); }
+float sl_arena_m(uint32_t clients)
+{
+    return sqrtf((float)clients * SL_AREA_PER_PLAYER_M2);
+}
 
 static netcore_result add_field(netcore_schema *schema, const netcore_field_desc *desc)
 {
@@ -168,7 +174,8 @@ static bool parse_counts(const nci_cli_flag *flag, const char *text)
     for (char *save = NULL, *item = strtok_r(buffer, ",", &save); item != NULL;
          item = strtok_r(NULL, ",", &save)) {
         uint64_t count = 0;
-        if (options->count_total == MAX_COUNTS || !nci_cli_parse_u64(item, 1, SL_MAX_CLIENTS, &count)) {
+        if (options->count_total == MAX_COUNTS ||
+            !nci_cli_parse_u64(item, 1, SL_MAX_CLIENTS, &count)) {
             return false;
         }
         options->counts[options->count_total++] = (uint32_t)count;
@@ -192,24 +199,28 @@ static int parse_options(int argc, char **argv, load_options *options)
     bool quick = false, no_raw = false;
     bool clients_set = false, duration_set = false, join_timeout_set = false;
     nci_cli_flag flags[] = {
-        NCI_CLI_CUSTOM_FLAG("clients", parse_counts, options, "N[,N...]",
-                            "client counts to run (default 16,64,128,256,512,1024;\nat most 1024 each)"),
+        NCI_CLI_CUSTOM_FLAG(
+            "clients", parse_counts, options, "N[,N...]",
+            "client counts to run (default 16,64,128,256,512,1024;\nat most 1024 each)"),
         /* Snapshot sequences are 16 bits: 30 Hz for 1,800 s stays below a wrap. */
-        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 1800, "S",
-                         "seconds measured per count once everyone joined\n(default 10, at most 1800)"),
+        NCI_CLI_U32_FLAG(
+            "duration", &options->duration_s, 1, 1800, "S",
+            "seconds measured per count once everyone joined\n(default 10, at most 1800)"),
         NCI_CLI_U32_FLAG("join-timeout", &options->join_timeout_s, 1, 600, "S",
                          "seconds the join storm may take before measuring\nanyway (default 30)"),
         NCI_CLI_U32_FLAG("bots-per-proc", &options->bots_per_proc, 1, SL_MAX_CLIENTS, "N",
                          "bots per bot process (default 128)"),
         NCI_CLI_U32_FLAG("runs", &options->runs, 1, 32, "N",
                          "repetitions per count; medians are printed, each run\nunder *_runs"),
-        NCI_CLI_U32_FLAG("source-addresses", &options->source_addresses, 1, SL_MAX_SOURCE_ADDRESSES, "N",
+        NCI_CLI_U32_FLAG("source-addresses", &options->source_addresses, 1, SL_MAX_SOURCE_ADDRESSES,
+                         "N",
                          "bots send from 127.0.0.2 .. 127.0.0.(1 + N) (default\n64, at most 250)"),
         NCI_CLI_U32_FLAG("bot-poll-ms", &options->bot_poll_ms, 1, 100, "MS",
                          "how often each bot services its host (default 4)"),
         NCI_CLI_SWITCH_FLAG("no-raw", &no_raw, "skip the raw ENet baseline"),
-        NCI_CLI_SWITCH_FLAG("quick", &quick,
-                            "16 clients, 1 s (the smoke test); flags given\nexplicitly still apply"),
+        NCI_CLI_SWITCH_FLAG(
+            "quick", &quick,
+            "16 clients, 1 s (the smoke test); flags given\nexplicitly still apply"),
     };
     flags[0].seen = &clients_set;
     flags[1].seen = &duration_set;
@@ -272,8 +283,7 @@ static void reap(pid_t *pids, uint32_t count, uint64_t deadline_us)
                 }
                 pids[i] = 0;
             } else if (sl_now_us() >= deadline_us) {
-                fprintf(stderr, "server_load: child %d did not stop; killing it\n",
-                        (int)pids[i]);
+                fprintf(stderr, "server_load: child %d did not stop; killing it\n", (int)pids[i]);
                 kill(pids[i], SIGKILL);
                 (void)waitpid(pids[i], &status, 0);
                 pids[i] = 0;
@@ -348,10 +358,9 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
         sl_sleep_until_us(sl_now_us() + 5000u);
     }
     out->admitted_in_storm = atomic_load(&shared->admitted);
-    out->join_storm_s =
-        out->admitted_in_storm >= clients
-            ? (double)(atomic_load(&shared->last_admit_us) - storm_start) / 1e6
-            : NAN;
+    out->join_storm_s = out->admitted_in_storm >= clients
+                            ? (double)(atomic_load(&shared->last_admit_us) - storm_start) / 1e6
+                            : NAN;
     uint64_t measure_start = sl_now_us() + SETTLE_US;
     uint64_t measure_end = measure_start + (uint64_t)options->duration_s * 1000000u;
     atomic_store(&shared->measure_end_us, measure_end);
@@ -371,30 +380,87 @@ static void run_phase(sl_shared *shared, const load_options *options, sl_kind ki
 /* Output                                                              */
 /* ------------------------------------------------------------------ */
 
-static double per(double value, double count) { return count > 0 ? value / count : NAN; }
+static double per(double value, double count)
+{
+    return count > 0 ? value / count : NAN;
+}
 
 /* Every figure printed per client count, in output order; the first eleven
  * are the ones the issue names, the rest explain them. */
 enum {
-    F_TICK_P50, F_TICK_P99, F_CPU, F_CPU_PER_CLIENT_TICK, F_RSS_PER_CLIENT, F_OUT_PER_CLIENT,
-    F_SNAPSHOT_LOSS, F_CONNECTED, F_JOIN_STORM, F_REFUSED, F_RAW_CPU, F_RATIO_TO_RAW,
+    F_TICK_P50,
+    F_TICK_P99,
+    F_CPU,
+    F_CPU_PER_CLIENT_TICK,
+    F_RSS_PER_CLIENT,
+    F_OUT_PER_CLIENT,
+    F_SNAPSHOT_LOSS,
+    F_CONNECTED,
+    F_JOIN_STORM,
+    F_REFUSED,
+    F_RAW_CPU,
+    F_RATIO_TO_RAW,
     F_SNAPSHOT_HZ,
-    F_TICK_MAX, F_STEP_P99, F_TICKS, F_TICKS_LATE, F_RSS, F_OUT_KBPS, F_IN_KBPS,
-    F_SNAPSHOT_BYTES, F_INPUT_BYTES, F_ADMITTED_IN_STORM, F_CONNECT_ATTEMPTS,
-    F_ADMISSION_REJECTED, F_ADMISSION_TIMED_OUT, F_GUARD_DROPPED, F_GUARD_PER_IP_DROPPED,
-    F_GUARD_UNKNOWN_DROPPED, F_DECODE_ERRORS,
-    F_ENTITIES_DEFERRED, F_LAGCOMP_QUERIES, F_BOTS_CPU, F_RAW_CONNECTED, F_RAW_OUT_KBPS,
+    F_TICK_MAX,
+    F_STEP_P99,
+    F_TICKS,
+    F_TICKS_LATE,
+    F_RSS,
+    F_OUT_KBPS,
+    F_IN_KBPS,
+    F_SNAPSHOT_BYTES,
+    F_INPUT_BYTES,
+    F_ADMITTED_IN_STORM,
+    F_CONNECT_ATTEMPTS,
+    F_ADMISSION_REJECTED,
+    F_ADMISSION_TIMED_OUT,
+    F_GUARD_DROPPED,
+    F_GUARD_PER_IP_DROPPED,
+    F_GUARD_UNKNOWN_DROPPED,
+    F_DECODE_ERRORS,
+    F_ENTITIES_DEFERRED,
+    F_LAGCOMP_QUERIES,
+    F_BOTS_CPU,
+    F_RAW_CONNECTED,
+    F_RAW_OUT_KBPS,
     F_COUNT
 };
 static const char *const figure_names[] = {
-    "tick_ms_p50", "tick_ms_p99", "cpu_pct", "cpu_us_per_client_tick", "rss_bytes_per_client",
-    "out_kbps_per_client", "snapshot_loss_pct", "connected", "join_storm_s", "refused",
-    "raw_enet_cpu_pct", "cpu_ratio_to_raw_enet", "snapshot_hz_per_client", "tick_ms_max", "step_ms_p99", "ticks",
-    "ticks_late", "rss_bytes", "out_kbps", "in_kbps", "snapshot_payload_bytes_mean",
-    "input_payload_bytes_mean", "admitted_in_storm", "connect_attempts", "admission_rejected",
-    "admission_timed_out", "guard_dropped", "guard_per_ip_dropped", "guard_unknown_dropped",
-    "decode_errors", "entities_deferred",
-    "lagcomp_queries", "bots_cpu_pct", "raw_enet_connected", "raw_enet_out_kbps",
+    "tick_ms_p50",
+    "tick_ms_p99",
+    "cpu_pct",
+    "cpu_us_per_client_tick",
+    "rss_bytes_per_client",
+    "out_kbps_per_client",
+    "snapshot_loss_pct",
+    "connected",
+    "join_storm_s",
+    "refused",
+    "raw_enet_cpu_pct",
+    "cpu_ratio_to_raw_enet",
+    "snapshot_hz_per_client",
+    "tick_ms_max",
+    "step_ms_p99",
+    "ticks",
+    "ticks_late",
+    "rss_bytes",
+    "out_kbps",
+    "in_kbps",
+    "snapshot_payload_bytes_mean",
+    "input_payload_bytes_mean",
+    "admitted_in_storm",
+    "connect_attempts",
+    "admission_rejected",
+    "admission_timed_out",
+    "guard_dropped",
+    "guard_per_ip_dropped",
+    "guard_unknown_dropped",
+    "decode_errors",
+    "entities_deferred",
+    "lagcomp_queries",
+    "bots_cpu_pct",
+    "raw_enet_connected",
+    "raw_enet_out_kbps",
 };
 _Static_assert(sizeof figure_names / sizeof figure_names[0] == F_COUNT, "one name per figure");
 
@@ -478,8 +544,8 @@ int main(int argc, char **argv)
         files.rlim_cur = files.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &files);
     }
-    sl_shared *shared = mmap(NULL, sizeof(sl_shared), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sl_shared *shared =
+        mmap(NULL, sizeof(sl_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
         netcore_shutdown();
         return 1;
@@ -511,10 +577,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "server_load: %u clients, run %u, netcore\n", clients, run + 1);
             run_phase(shared, &options, SL_KIND_NETCORE, clients, &load);
             procs = load.procs;
-            double snapshot_mean = per((double)load.server.snapshot_payload_bytes,
-                                       (double)load.server.snapshots);
-            double input_mean = per((double)load.server.input_payload_bytes,
-                                    (double)load.server.inputs);
+            double snapshot_mean =
+                per((double)load.server.snapshot_payload_bytes, (double)load.server.snapshots);
+            double input_mean =
+                per((double)load.server.input_payload_bytes, (double)load.server.inputs);
             bool raw_ran = false;
             if (options.raw && isfinite(snapshot_mean) && isfinite(input_mean)) {
                 fprintf(stderr, "server_load: %u clients, run %u, raw ENet\n", clients, run + 1);

@@ -43,33 +43,39 @@
 #define SL_PLAYER_SPEED_M_PER_S 6.0f
 
 /* Player fields, in the order sl_schema_create adds them. */
-enum { SL_FIELD_X = 0, SL_FIELD_Y, SL_FIELD_YAW, SL_FIELD_HEALTH, SL_FIELD_OWNER,
-       SL_FIELD_LAST_INPUT };
+enum {
+    SL_FIELD_X = 0,
+    SL_FIELD_Y,
+    SL_FIELD_YAW,
+    SL_FIELD_HEALTH,
+    SL_FIELD_OWNER,
+    SL_FIELD_LAST_INPUT
+};
 
 typedef enum sl_kind { SL_KIND_NETCORE = 0, SL_KIND_RAW_ENET } sl_kind;
 
 typedef struct sl_server_result {
     bool ok;
-    double tick_ms_p50;   /* server thread CPU time per 60 Hz tick period */
+    double tick_ms_p50; /* server thread CPU time per 60 Hz tick period */
     double tick_ms_p99;
     double tick_ms_max;
-    double step_ms_p99;   /* wall time of the tick's own step (inputs, world, snapshots) */
-    double cpu_pct;       /* process CPU over the window, % of one core */
-    double rss_bytes;     /* at the end of the window */
+    double step_ms_p99;    /* wall time of the tick's own step (inputs, world, snapshots) */
+    double cpu_pct;        /* process CPU over the window, % of one core */
+    double rss_bytes;      /* at the end of the window */
     double rss_base_bytes; /* before anything was created */
-    double out_kbps;      /* UDP payload bytes sent over the window */
+    double out_kbps;       /* UDP payload bytes sent over the window */
     double in_kbps;
-    uint64_t ticks;       /* ticks in the window */
-    uint64_t ticks_late;  /* ticks started more than one period late */
+    uint64_t ticks;      /* ticks in the window */
+    uint64_t ticks_late; /* ticks started more than one period late */
     uint32_t connected_at_end;
-    uint64_t snapshots;   /* snapshots (or raw packets) sent in the window */
+    uint64_t snapshots; /* snapshots (or raw packets) sent in the window */
     uint64_t snapshot_payload_bytes;
-    uint64_t inputs;      /* input packets received in the window */
+    uint64_t inputs; /* input packets received in the window */
     uint64_t input_payload_bytes;
     uint64_t admission_rejected;
     uint64_t admission_timed_out;
-    uint64_t guard_dropped; /* every guard_*_dropped counter together */
-    uint64_t guard_per_ip_dropped; /* of which per-IP limits: rate, peers, handshakes */
+    uint64_t guard_dropped;         /* every guard_*_dropped counter together */
+    uint64_t guard_per_ip_dropped;  /* of which per-IP limits: rate, peers, handshakes */
     uint64_t guard_unknown_dropped; /* of which datagrams naming no slot of their sender */
     uint64_t lagcomp_queries;
     uint64_t entities_deferred;
@@ -80,7 +86,7 @@ typedef struct sl_bot_result {
     uint32_t bots;
     uint32_t connected_at_end;
     uint64_t connect_attempts;
-    uint64_t refused;        /* attempts that ended without a connection */
+    uint64_t refused; /* attempts that ended without a connection */
     uint64_t decode_errors;
     uint64_t snapshots_expected; /* sequence advance over the window, bots connected throughout */
     uint64_t snapshots_arrived;
@@ -100,7 +106,7 @@ typedef struct sl_shared {
     uint32_t procs;
     uint32_t raw_snapshot_bytes; /* raw ENet: payload sizes to mimic */
     uint32_t raw_input_bytes;
-    uint64_t bot_poll_us; /* how often a bot services its host */
+    uint64_t bot_poll_us;      /* how often a bot services its host */
     uint32_t source_addresses; /* bot i sends from 127.0.0.(2 + i % source_addresses) */
     uint8_t key[NETCORE_TOKEN_KEY_BYTES];
     sl_server_result server;

@@ -138,11 +138,10 @@ static void find_own(bot_process *process, bot *b)
     (void)process;
 }
 
-static void on_snapshot(bot_process *process, bot *b, const netcore_event *event,
-                        uint64_t now_us)
+static void on_snapshot(bot_process *process, bot *b, const netcore_event *event, uint64_t now_us)
 {
-    netcore_result result = netcore_snapshot_client_read(b->snapshots, event->data,
-                                                         event->size_bytes);
+    netcore_result result =
+        netcore_snapshot_client_read(b->snapshots, event->data, event->size_bytes);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         process->result->decode_errors++;
         return;
@@ -156,8 +155,8 @@ static void on_snapshot(bot_process *process, bot *b, const netcore_event *event
     b->snapshot_at_us = now_us;
     int64_t last_input = 0;
     if (b->own == NETCORE_ENTITY_NONE ||
-        netcore_snapshot_client_get_int(b->snapshots, b->own, SL_FIELD_LAST_INPUT,
-                                        &last_input) != NETCORE_OK) {
+        netcore_snapshot_client_get_int(b->snapshots, b->own, SL_FIELD_LAST_INPUT, &last_input) !=
+            NETCORE_OK) {
         find_own(process, b);
         return;
     }
@@ -192,8 +191,8 @@ static void send_input(bot *b, uint64_t now_us)
     if (b->state != BOT_CONNECTED || b->snapshot_tick == 0) {
         return;
     }
-    uint32_t target = b->snapshot_tick +
-                      (uint32_t)((now_us - b->snapshot_at_us) * SL_TICK_HZ / 1000000u) + 2u;
+    uint32_t target =
+        b->snapshot_tick + (uint32_t)((now_us - b->snapshot_at_us) * SL_TICK_HZ / 1000000u) + 2u;
     if (b->has_input && (int32_t)(target - b->input_tick) <= 0) {
         target = b->input_tick + 1u;
     }
@@ -211,8 +210,7 @@ static void send_input(bot *b, uint64_t now_us)
     size_t ack_size = 0;
     uint8_t packet[1200];
     size_t written = 0;
-    if (netcore_snapshot_client_write_ack(b->snapshots, ack, sizeof ack, &ack_size) ==
-            NETCORE_OK &&
+    if (netcore_snapshot_client_write_ack(b->snapshots, ack, sizeof ack, &ack_size) == NETCORE_OK &&
         netcore_input_client_write(b->inputs, ack, ack_size, packet, sizeof packet, &written) ==
             NETCORE_OK) {
         (void)netcore_host_send(b->host, b->peer, SL_CHANNEL, packet, written);
@@ -320,8 +318,8 @@ static void raw_bot_turn(bot_process *process, bot *b, uint64_t now_us, bool inp
         b->state = BOT_CONNECTING;
     }
     if (input_tick && b->state == BOT_CONNECTED) {
-        ENetPacket *packet = enet_packet_create(process->payload,
-                                                process->shared->raw_input_bytes, 0);
+        ENetPacket *packet =
+            enet_packet_create(process->payload, process->shared->raw_input_bytes, 0);
         if (packet != NULL && enet_peer_send(b->raw_peer, SL_CHANNEL, packet) != 0) {
             enet_packet_destroy(packet);
         }

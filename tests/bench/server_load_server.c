@@ -65,12 +65,12 @@ typedef struct load_server {
     netcore_snapshot_server *snapshots;
     netcore_input_server *inputs;
     netcore_lagcomp *lagcomp;
-    player *players;        /* by snapshot client slot */
-    float *entity_x;        /* by entity slot index (id & 0xFFFF) */
+    player *players; /* by snapshot client slot */
+    float *entity_x; /* by entity slot index (id & 0xFFFF) */
     float *entity_y;
-    peer_slot *peers;       /* capacity peer_mask + 1 */
+    peer_slot *peers; /* capacity peer_mask + 1 */
     uint32_t peer_mask;
-    uint64_t *pending_ids;  /* admission: peer -> client id, small linear table */
+    uint64_t *pending_ids; /* admission: peer -> client id, small linear table */
     netcore_peer_id *pending_peers;
     uint32_t tick;
     uint32_t admitted;
@@ -122,9 +122,8 @@ static void window_free(window *win)
 
 /* Called at each tick start: opens and closes the window on the driver's
  * times and records the CPU the previous tick period used. */
-static void window_tick(window *win, const sl_shared *shared, uint64_t now_us,
-                        uint64_t wire_sent, uint64_t wire_received, uint32_t connected,
-                        sl_server_result *result)
+static void window_tick(window *win, const sl_shared *shared, uint64_t now_us, uint64_t wire_sent,
+                        uint64_t wire_received, uint32_t connected, sl_server_result *result)
 {
     uint64_t cpu_ns = thread_cpu_ns();
     uint64_t start = atomic_load(&shared->measure_start_us);
@@ -160,7 +159,10 @@ static void window_tick(window *win, const sl_shared *shared, uint64_t now_us,
     }
 }
 
-static bool window_measuring(const window *win) { return win->open && !win->closed; }
+static bool window_measuring(const window *win)
+{
+    return win->open && !win->closed;
+}
 
 /* Runs `step` at 60 Hz until stop; between ticks waits in `wait` (which
  * handles whatever arrives). A stalled process skips ticks instead of bursting. */
@@ -202,7 +204,10 @@ static void run_ticks(void *server, window *win, const sl_shared *shared, tick_f
 /* netcore server                                                      */
 /* ------------------------------------------------------------------ */
 
-static uint32_t peer_hash(netcore_peer_id peer) { return (peer * 2654435761u); }
+static uint32_t peer_hash(netcore_peer_id peer)
+{
+    return (peer * 2654435761u);
+}
 
 static peer_slot *peer_find(load_server *server, netcore_peer_id peer, bool insert)
 {
@@ -356,8 +361,8 @@ static void on_receive(load_server *server, const netcore_event *event)
     }
     const uint8_t *ack = NULL;
     size_t ack_size = 0;
-    if (netcore_input_server_read(server->inputs, entry->slot, event->data, event->size_bytes,
-                                  &ack, &ack_size) == NETCORE_OK &&
+    if (netcore_input_server_read(server->inputs, entry->slot, event->data, event->size_bytes, &ack,
+                                  &ack_size) == NETCORE_OK &&
         ack_size > 0) {
         (void)netcore_snapshot_server_read_ack(server->snapshots, entry->slot, ack, ack_size);
     }
@@ -443,13 +448,11 @@ static void send_snapshots(load_server *server)
             continue;
         }
         size_t written = 0;
-        if (!p->used || netcore_snapshot_server_write(server->snapshots, slot, server->tick,
-                                                      buffer, sizeof buffer,
-                                                      &written) != NETCORE_OK) {
+        if (!p->used || netcore_snapshot_server_write(server->snapshots, slot, server->tick, buffer,
+                                                      sizeof buffer, &written) != NETCORE_OK) {
             continue;
         }
-        if (netcore_host_send(server->host, p->peer, SL_CHANNEL, buffer, written) ==
-                NETCORE_OK &&
+        if (netcore_host_send(server->host, p->peer, SL_CHANNEL, buffer, written) == NETCORE_OK &&
             measuring) {
             server->result->snapshots++;
             server->result->snapshot_payload_bytes += written;
@@ -567,9 +570,8 @@ static void netcore_finish(load_server *server)
     result->guard_unknown_dropped = stats.guard_unknown_dropped;
     for (uint32_t slot = 0; slot < server->clients; slot++) {
         netcore_snapshot_server_stats client;
-        if (server->players[slot].used &&
-            netcore_snapshot_server_get_client_stats(server->snapshots, slot, &client) ==
-                NETCORE_OK) {
+        if (server->players[slot].used && netcore_snapshot_server_get_client_stats(
+                                              server->snapshots, slot, &client) == NETCORE_OK) {
             result->entities_deferred += client.entities_deferred;
         }
     }
@@ -652,7 +654,8 @@ static void raw_tick(void *opaque, uint64_t now_us)
     uint32_t size = server->shared->raw_snapshot_bytes;
     for (size_t i = 0; i < server->host->peerCount; i++) {
         ENetPeer *peer = &server->host->peers[i];
-        if (peer->state != ENET_PEER_STATE_CONNECTED || !snapshot_phase((uint32_t)i, server->tick)) {
+        if (peer->state != ENET_PEER_STATE_CONNECTED ||
+            !snapshot_phase((uint32_t)i, server->tick)) {
             continue;
         }
         ENetPacket *packet = enet_packet_create(server->payload, size, 0);
@@ -703,6 +706,5 @@ static int raw_server_main(sl_shared *shared)
 
 int sl_server_main(sl_shared *shared)
 {
-    return shared->kind == SL_KIND_NETCORE ? netcore_server_main(shared)
-                                           : raw_server_main(shared);
+    return shared->kind == SL_KIND_NETCORE ? netcore_server_main(shared) : raw_server_main(shared);
 }

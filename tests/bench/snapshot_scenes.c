@@ -481,7 +481,8 @@ static void arena_run(const arena_params *params, netcore_snapshot_format format
             ack_deliver(&c->acks, a.server, i, t);
             size_t len = 0;
             uint64_t t0 = bench_now_ns();
-            netcore_result wr = netcore_snapshot_server_write(a.server, i, t, buf, sizeof buf, &len);
+            netcore_result wr =
+                netcore_snapshot_server_write(a.server, i, t, buf, sizeof buf, &len);
             uint64_t t1 = bench_now_ns();
             netcore_result rr = netcore_snapshot_client_read(c->client, buf, len);
             uint64_t t2 = bench_now_ns();
@@ -535,7 +536,8 @@ static void arena_run(const arena_params *params, netcore_snapshot_format format
     double seconds = (double)ticks / TICK_HZ;
     out->created_per_s = (double)(a.spawned - spawned0) / seconds;
     out->hits_per_s = (double)(a.hits - hits0) / seconds;
-    out->removed_per_s = ((double)(a.spawned - spawned0) + (double)alive0 - a.shots_alive) / seconds;
+    out->removed_per_s =
+        ((double)(a.spawned - spawned0) + (double)alive0 - a.shots_alive) / seconds;
     out->encode_us = writes ? (double)encode_ns / (double)writes / 1000.0 : NAN;
     out->decode_us = writes ? (double)decode_ns / (double)writes / 1000.0 : NAN;
     netcore_snapshot_server_destroy(a.server);
@@ -763,8 +765,9 @@ static void scale_run(const netcore_schema *schema, const scale_params *params, 
     netcore_snapshot_server_destroy(server);
 }
 
-static void scale_curve(bench_json *json, const netcore_schema *schema, const scale_params *base_params,
-                        const uint32_t *curve, size_t points, uint32_t runs)
+static void scale_curve(bench_json *json, const netcore_schema *schema,
+                        const scale_params *base_params, const uint32_t *curve, size_t points,
+                        uint32_t runs)
 {
     scale_params params = *base_params;
     for (size_t p = 0; p < points; p++) {
@@ -800,8 +803,8 @@ void scale_report(bench_json *json, bool quick, uint32_t runs)
     static const uint32_t full_curve[] = {8, 32, SCALE_GOAL_CLIENTS, 128, SCALE_MAX_CLIENTS};
     static const uint32_t quick_curve[] = {4, 8};
     const uint32_t *curve = quick ? quick_curve : full_curve;
-    size_t points = quick ? sizeof quick_curve / sizeof *quick_curve
-                          : sizeof full_curve / sizeof *full_curve;
+    size_t points =
+        quick ? sizeof quick_curve / sizeof *quick_curve : sizeof full_curve / sizeof *full_curve;
     scale_params params = {SCALE_ENTITIES, SCALE_TICKS, SCALE_WARMUP_TICKS};
     if (quick)
         params = (scale_params){256, 30, 12};

@@ -32,8 +32,7 @@ enum { CLIENT_ERROR = -1, CLIENT_NONE = 0, CLIENT_MESSAGE = 1, CLIENT_OTHER = 2 
 
 static const uint32_t windows[] = {1, 10};
 _Static_assert(sizeof windows / sizeof windows[0] == WINDOW_COUNT, "window count");
-static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet",
-                                                         "netcore_unsealed"};
+static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet", "netcore_unsealed"};
 
 /* ------------------------------------------------------------------ */
 /* Memory accounting and errors                                        */
@@ -52,7 +51,10 @@ static void *enet_counting_malloc(size_t size_bytes)
     return bench_counting_alloc(&enet_counters[enet_owner], size_bytes);
 }
 
-static void enet_counting_free(void *ptr) { bench_counting_free(NULL, ptr); }
+static void enet_counting_free(void *ptr)
+{
+    bench_counting_free(NULL, ptr);
+}
 
 static unsigned error_count;
 static char first_error[256];
@@ -69,7 +71,10 @@ static void bench_fail(const char *format, ...)
         snprintf(first_error, sizeof first_error, "%s", message);
 }
 
-static uint64_t ms_to_ns(uint64_t ms) { return ms * 1000000u; }
+static uint64_t ms_to_ns(uint64_t ms)
+{
+    return ms * 1000000u;
+}
 
 /* ------------------------------------------------------------------ */
 /* A server and a client host, through netcore or raw ENet              */
@@ -221,8 +226,11 @@ static int nc_client_poll(pair *p, uint64_t *out_seq)
     if (!nc_check(netcore_host_poll(p->nc_client, 0, &event), "client poll"))
         return CLIENT_ERROR;
     switch (event.type) {
-    case NETCORE_EVENT_NONE: return CLIENT_NONE;
-    case NETCORE_EVENT_CONNECT: p->client_connects++; return CLIENT_OTHER;
+    case NETCORE_EVENT_NONE:
+        return CLIENT_NONE;
+    case NETCORE_EVENT_CONNECT:
+        p->client_connects++;
+        return CLIENT_OTHER;
     case NETCORE_EVENT_RECEIVE:
         if (message_seq(event.data, event.size_bytes, out_seq))
             return CLIENT_MESSAGE;
@@ -239,9 +247,9 @@ static int nc_client_poll(pair *p, uint64_t *out_seq)
 static bool nc_client_send(pair *p, bool reliable, const uint8_t *message)
 {
     uint8_t channel = reliable ? CHANNEL_RELIABLE : CHANNEL_UNRELIABLE;
-    return nc_check(netcore_host_send(p->nc_client, p->nc_first_peer, channel, message,
-                                      MESSAGE_BYTES),
-                    "client send");
+    return nc_check(
+        netcore_host_send(p->nc_client, p->nc_first_peer, channel, message, MESSAGE_BYTES),
+        "client send");
 }
 
 static void nc_destroy(pair *p)
@@ -333,7 +341,9 @@ static int enet_client_poll(pair *p, uint64_t *out_seq)
     if (status == 0)
         return CLIENT_NONE;
     switch (event.type) {
-    case ENET_EVENT_TYPE_CONNECT: p->client_connects++; return CLIENT_OTHER;
+    case ENET_EVENT_TYPE_CONNECT:
+        p->client_connects++;
+        return CLIENT_OTHER;
     case ENET_EVENT_TYPE_RECEIVE: {
         bool ok = message_seq(event.packet->data, event.packet->dataLength, out_seq);
         if (!ok)
@@ -342,8 +352,11 @@ static int enet_client_poll(pair *p, uint64_t *out_seq)
         enet_packet_destroy(event.packet);
         return ok ? CLIENT_MESSAGE : CLIENT_ERROR;
     }
-    case ENET_EVENT_TYPE_DISCONNECT: bench_fail("raw ENet: client disconnected"); return CLIENT_ERROR;
-    case ENET_EVENT_TYPE_NONE: return CLIENT_NONE;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        bench_fail("raw ENet: client disconnected");
+        return CLIENT_ERROR;
+    case ENET_EVENT_TYPE_NONE:
+        return CLIENT_NONE;
     }
     return CLIENT_ERROR;
 }
@@ -536,7 +549,6 @@ static bool run_window(pair *p, bool reliable, uint32_t window, uint32_t count, 
     return true;
 }
 
-
 /*
  * Server with max_peers = peers, one client host opening peers connections,
  * idle for idle_ms; then the server's live heap (ENet's allocations made while
@@ -574,9 +586,8 @@ static bool measure_memory(const pair_ops *ops, int backend, uint32_t peers, uin
 /* Runs                                                                */
 /* ------------------------------------------------------------------ */
 
-
 static const pair_ops *const backend_ops[BACKEND_COUNT] = {&netcore_ops, &raw_enet_ops,
-                                                          &netcore_ops};
+                                                           &netcore_ops};
 
 /* Measured, not assumed: what the sealed pair's hosts added to what they sent. */
 static void count_overhead(results *res, int delivery, const pair *p)
@@ -619,8 +630,8 @@ static void measure_figure(results *res, const params *prm, uint32_t run, int de
     bool ok[BACKEND_COUNT];
     for (int b = 0; b < BACKEND_COUNT; b++) {
         uint64_t elapsed_ns, warmup_lost = 0;
-        lost[b] = rtt ? &res->rtt_lost[delivery][b]
-                      : &res->throughput_lost[delivery][window_index][b];
+        lost[b] =
+            rtt ? &res->rtt_lost[delivery][b] : &res->throughput_lost[delivery][window_index][b];
         ok[b] = pair_open(&pairs[b], backend_ops[b], b, 1, 1, NULL);
         if (ok[b])
             ok[b] = rtt ? ping_pong(&pairs[b], reliable, prm->warmup, NULL, &warmup_lost)
@@ -636,10 +647,10 @@ static void measure_figure(results *res, const params *prm, uint32_t run, int de
             int b = (int)((run + c + k) % BACKEND_COUNT);
             uint64_t elapsed_ns = 0;
             if (ok[b])
-                ok[b] = rtt ? ping_pong(&pairs[b], reliable, chunk_count, samples_us[b] + done,
-                                        lost[b])
-                            : run_window(&pairs[b], reliable, window, chunk_count, lost[b],
-                                         &elapsed_ns);
+                ok[b] =
+                    rtt ? ping_pong(&pairs[b], reliable, chunk_count, samples_us[b] + done, lost[b])
+                        : run_window(&pairs[b], reliable, window, chunk_count, lost[b],
+                                     &elapsed_ns);
             rates[b][c] = elapsed_ns ? (double)chunk_count * 1e9 / (double)elapsed_ns : NAN;
         }
         done += chunk_count;
@@ -695,7 +706,7 @@ int main(int argc, char **argv)
 {
     bench_options options = {false, DEFAULT_RUNS, DEFAULT_MESSAGES};
     bench_args_result args = bench_options_parse(argc, argv, usage, QUICK_RUNS, QUICK_MESSAGES,
-                                                  MAX_RUNS, MAX_MESSAGES, &options);
+                                                 MAX_RUNS, MAX_MESSAGES, &options);
     if (args != BENCH_ARGS_OK)
         return args == BENCH_ARGS_HELP ? 0 : 2;
 

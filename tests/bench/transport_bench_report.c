@@ -8,8 +8,7 @@
 #include "transport_bench.h"
 
 static const char *const delivery_names[DELIVERY_COUNT] = {"reliable", "unreliable"};
-static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet",
-                                                         "netcore_unsealed"};
+static const char *const backend_names[BACKEND_COUNT] = {"netcore", "raw_enet", "netcore_unsealed"};
 static const uint32_t windows[WINDOW_COUNT] = {1, 10};
 static const char *const memory_field_names[MEMORY_FIELD_COUNT] = {
     "bytes_per_peer",       "growth_per_peer_bytes",   "empty_host_bytes",
@@ -172,8 +171,8 @@ static void print_encryption(bench_json *json, const results *res, uint32_t runs
                       ratio_median_of(&res->rtt_p50_us[DELIVERY_RELIABLE], runs, BACKEND_NETCORE,
                                       BACKEND_NETCORE_UNSEALED));
     bench_json_number(json, "rtt_unreliable_ratio_p50",
-                      ratio_median_of(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs,
-                                      BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
+                      ratio_median_of(&res->rtt_p50_us[DELIVERY_UNRELIABLE], runs, BACKEND_NETCORE,
+                                      BACKEND_NETCORE_UNSEALED));
     bench_json_number(json, "throughput_unreliable_window_10_ratio",
                       ratio_median_of(&res->msgs_per_s[DELIVERY_UNRELIABLE][w10], runs,
                                       BACKEND_NETCORE, BACKEND_NETCORE_UNSEALED));
@@ -198,7 +197,8 @@ void tb_print_report(const results *res, const params *prm, double elapsed_s, do
     bench_json_string(&json, "netcore_version", netcore_version_string());
     ENetVersion enet_version = enet_linked_version();
     char enet_text[32];
-    snprintf(enet_text, sizeof enet_text, "%u.%u.%u", (unsigned)ENET_VERSION_GET_MAJOR(enet_version),
+    snprintf(enet_text, sizeof enet_text, "%u.%u.%u",
+             (unsigned)ENET_VERSION_GET_MAJOR(enet_version),
              (unsigned)ENET_VERSION_GET_MINOR(enet_version),
              (unsigned)ENET_VERSION_GET_PATCH(enet_version));
     bench_json_string(&json, "enet_version", enet_text);
@@ -217,4 +217,3 @@ void tb_print_report(const results *res, const params *prm, double elapsed_s, do
     bench_json_object_end(&json);
     bench_json_finish(&json);
 }
-

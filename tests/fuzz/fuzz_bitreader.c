@@ -22,13 +22,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "fuzz_bitreader: invariant failed at line %d: %s\n", __LINE__, \
-                    #cond);                                                                \
-            abort();                                                                       \
-        }                                                                                  \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_bitreader: invariant failed at line %d: %s\n", __LINE__, #cond); \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define FUZZ_MAX_OPS 256
@@ -74,8 +73,8 @@ static uint32_t script_u32(script *s)
 
 /* Quantizers the script picks from; the last slot is built from script bytes. */
 static const float fixed_quants[][3] = {
-    {-512.0f, 512.0f, 1.0f / 512.0f}, {0.0f, 1.0f, 0.01f},      {-1.0f, 1.0f, 1e-4f},
-    {0.0f, 100000.0f, 1.0f},          {-3.0f, 5.0f, 8.0f},      {1000.0f, 1000.5f, 1e-3f},
+    {-512.0f, 512.0f, 1.0f / 512.0f}, {0.0f, 1.0f, 0.01f}, {-1.0f, 1.0f, 1e-4f},
+    {0.0f, 100000.0f, 1.0f},          {-3.0f, 5.0f, 8.0f}, {1000.0f, 1000.5f, 1e-3f},
     {-1e30f, 1e30f, 1e25f},           {0.0f, 1.0f, 1e-6f},
 };
 #define FIXED_QUANT_COUNT (sizeof(fixed_quants) / sizeof(fixed_quants[0]))
@@ -299,8 +298,8 @@ static void read_op(netcore_bit_reader *reader, const op_params *p, size_t paylo
         netcore_quat q = netcore_bit_read_quat(reader, p->bits);
         netcore_quat identity = {0.0f, 0.0f, 0.0f, 1.0f};
         zero_result = quat_same_bits(q, identity);
-        double length2 = (double)q.x * q.x + (double)q.y * q.y + (double)q.z * q.z +
-                         (double)q.w * q.w;
+        double length2 =
+            (double)q.x * q.x + (double)q.y * q.y + (double)q.z * q.z + (double)q.w * q.w;
         FUZZ_CHECK(fabs(length2 - 1.0) < 1e-6);
         break;
     }
@@ -377,8 +376,8 @@ static double quat_angle(const netcore_quat *a, const netcore_quat *b)
 
 /* Writes one operation with payload values; returns the bits it needs, or
  * SIZE_MAX for parameters that are invalid (checked on a throwaway writer). */
-static size_t write_op(netcore_bit_writer *writer, const op_params *p,
-                       netcore_bit_reader *source, logged_write *entry)
+static size_t write_op(netcore_bit_writer *writer, const op_params *p, netcore_bit_reader *source,
+                       logged_write *entry)
 {
     entry->p = *p;
     switch (p->op) {
@@ -488,8 +487,8 @@ static size_t write_op(netcore_bit_writer *writer, const op_params *p,
         entry->q = netcore_quat_quantized(&q, p->bits);
         netcore_quat negated = {-q.x, -q.y, -q.z, -q.w};
         FUZZ_CHECK(quat_same_bits(netcore_quat_quantized(&negated, p->bits), entry->q));
-        double norm2 = (double)q.x * q.x + (double)q.y * q.y + (double)q.z * q.z +
-                       (double)q.w * q.w;
+        double norm2 =
+            (double)q.x * q.x + (double)q.y * q.y + (double)q.z * q.z + (double)q.w * q.w;
         if (isfinite(norm2) && norm2 > 1e-60) {
             FUZZ_CHECK(quat_angle(&q, &entry->q) <= NETCORE_QUAT_MAX_ERROR_RAD(p->bits));
         }
@@ -600,8 +599,8 @@ static void read_back(netcore_bit_reader *reader, const logged_write *entry)
     FUZZ_CHECK(netcore_bit_reader_bits_read(reader) == entry->bits_after);
 }
 
-static void run_writer_phase(const uint8_t *script_bytes, size_t script_size,
-                             size_t capacity, const uint8_t *payload, size_t payload_size)
+static void run_writer_phase(const uint8_t *script_bytes, size_t script_size, size_t capacity,
+                             const uint8_t *payload, size_t payload_size)
 {
     /* Exactly capacity bytes on the heap: a write past it is an ASan report. */
     uint8_t *buffer = malloc(capacity > 0 ? capacity : 1);

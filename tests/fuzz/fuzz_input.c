@@ -33,20 +33,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const uint8_t *ack = NULL;
     size_t ack_size = 0;
-    netcore_result read = netcore_input_server_read(server, 0, packet_bytes, packet_size, &ack, &ack_size);
+    netcore_result read =
+        netcore_input_server_read(server, 0, packet_bytes, packet_size, &ack, &ack_size);
     uint8_t out[MAX_SIZE];
     for (uint32_t t = 0; t < 4; t++)
         netcore_input_server_take(server, 0, t * 7u, out, NULL);
     netcore_input_server_destroy(server);
 
     netcore_input_packet p;
-    netcore_result r = netcore_input_decode(packet_bytes, packet_size, input_size, decoded,
-                                            sizeof decoded, &p);
+    netcore_result r =
+        netcore_input_decode(packet_bytes, packet_size, input_size, decoded, sizeof decoded, &p);
     if ((r == NETCORE_OK) != (read == NETCORE_OK))
         __builtin_trap();
     if (r != NETCORE_OK)
         return 0;
-    if (p.count < 1 || p.count > NETCORE_INPUT_MAX_REDUNDANCY || p.ack_size_bytes > NETCORE_INPUT_MAX_ACK_BYTES ||
+    if (p.count < 1 || p.count > NETCORE_INPUT_MAX_REDUNDANCY ||
+        p.ack_size_bytes > NETCORE_INPUT_MAX_ACK_BYTES ||
         (p.ack_size_bytes && p.ack != packet_bytes + 2))
         __builtin_trap();
 
@@ -60,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint32_t oldest = p.newest_tick - (p.count - 1);
     for (uint32_t i = 0; i < p.count; i++)
-        if (netcore_input_client_add(client, oldest + i, decoded + (size_t)i * input_size) != NETCORE_OK)
+        if (netcore_input_client_add(client, oldest + i, decoded + (size_t)i * input_size) !=
+            NETCORE_OK)
             __builtin_trap();
     static uint8_t rewritten[4096];
     size_t written = 0;
@@ -69,8 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     netcore_input_client_destroy(client);
     netcore_input_packet q;
-    if (netcore_input_decode(rewritten, written, input_size, again, sizeof again, &q) != NETCORE_OK ||
-        q.count != p.count || q.newest_tick != p.newest_tick || q.ack_size_bytes != p.ack_size_bytes ||
+    if (netcore_input_decode(rewritten, written, input_size, again, sizeof again, &q) !=
+            NETCORE_OK ||
+        q.count != p.count || q.newest_tick != p.newest_tick ||
+        q.ack_size_bytes != p.ack_size_bytes ||
         memcmp(decoded, again, (size_t)p.count * input_size) != 0 ||
         (p.ack_size_bytes && memcmp(p.ack, q.ack, p.ack_size_bytes) != 0))
         __builtin_trap();

@@ -37,7 +37,10 @@ typedef struct scene {
 
 static scene sc;
 
-static void fail(void) { __builtin_trap(); }
+static void fail(void)
+{
+    __builtin_trap();
+}
 
 static void add_field(uint16_t type, netcore_field_desc d)
 {
@@ -285,9 +288,15 @@ static void run_script(const uint8_t *data, size_t size)
         netcore_entity_id id = ids[arg % 16];
         float x = (float)(int8_t)arg * 0.37f;
         switch (op % 10) {
-        case 0: netcore_snapshot_server_entity_create(server, arg & 1, &ids[arg % 16]); break;
-        case 1: netcore_snapshot_server_entity_destroy(server, id); break;
-        case 2: netcore_snapshot_server_set_vec3(server, id, 0, (netcore_vec3){x, -x, 1}); break;
+        case 0:
+            netcore_snapshot_server_entity_create(server, arg & 1, &ids[arg % 16]);
+            break;
+        case 1:
+            netcore_snapshot_server_entity_destroy(server, id);
+            break;
+        case 2:
+            netcore_snapshot_server_set_vec3(server, id, 0, (netcore_vec3){x, -x, 1});
+            break;
         case 3:
             netcore_snapshot_server_set_quat(server, id, 1, (netcore_quat){x, 1, -x, 0.5f});
             netcore_snapshot_server_set_int(server, id, 2, (int64_t)arg - 128);
@@ -296,9 +305,15 @@ static void run_script(const uint8_t *data, size_t size)
             netcore_snapshot_server_set_float(server, id, 3, x);
             netcore_snapshot_server_set_bool(server, id, 4, arg & 1);
             break;
-        case 5: script_send(server, client, tick++, true, true, &last); break;
-        case 6: script_send(server, client, tick++, false, false, &last); break;
-        case 7: script_send(server, client, tick++, true, false, &last); break;
+        case 5:
+            script_send(server, client, tick++, true, true, &last);
+            break;
+        case 6:
+            script_send(server, client, tick++, false, false, &last);
+            break;
+        case 7:
+            script_send(server, client, tick++, true, false, &last);
+            break;
         case 8: /* (re)delivery of the newest snapshot, late if it was lost */
             if (last.len &&
                 netcore_snapshot_client_read(client, last.bytes, last.len) == NETCORE_OK) {
@@ -307,7 +322,9 @@ static void run_script(const uint8_t *data, size_t size)
                 last.decoded = true;
             }
             break;
-        default: netcore_snapshot_server_request_full(server, 0); break;
+        default:
+            netcore_snapshot_server_request_full(server, 0);
+            break;
         }
     }
     /* Perfect link from here: the client must converge, exactly. */

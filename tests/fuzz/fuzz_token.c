@@ -52,16 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(params.session_keys.server_to_client, data[19] | 2, NETCORE_SESSION_KEY_BYTES);
         uint8_t token[NETCORE_TOKEN_BYTES];
         if (netcore_token_create(fuzz_key, &params, token) == NETCORE_OK) {
-            netcore_result first = netcore_token_validate(validator, token, sizeof token, 1000, &info);
+            netcore_result first =
+                netcore_token_validate(validator, token, sizeof token, 1000, &info);
             if (first == NETCORE_OK &&
                 (info.client_id != params.client_id ||
                  info.user_data_size_bytes != params.user_data_size_bytes ||
                  memcmp(&info.session_keys, &params.session_keys, sizeof info.session_keys) != 0 ||
                  info.bound_address.family != NETCORE_ADDRESS_NONE))
                 __builtin_trap();
-            if (first == NETCORE_OK &&
-                netcore_token_validate(validator, token, sizeof token, 1000, NULL) !=
-                    NETCORE_ERR_REPLAYED)
+            if (first == NETCORE_OK && netcore_token_validate(validator, token, sizeof token, 1000,
+                                                              NULL) != NETCORE_ERR_REPLAYED)
                 __builtin_trap();
         }
     }

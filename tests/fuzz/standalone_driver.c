@@ -310,8 +310,10 @@ int main(int argc, char **argv)
     drv.seed = 1;
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && !parse_flag(&drv, argv[i])) {
-            fprintf(stderr, "usage: %s [-runs=N] [-seed=S] [-max_len=N] [-artifact_prefix=P] "
-                            "FILE_OR_DIR...\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [-runs=N] [-seed=S] [-max_len=N] [-artifact_prefix=P] "
+                    "FILE_OR_DIR...\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -340,15 +342,13 @@ int main(int argc, char **argv)
         return 2;
     }
     for (unsigned long long run = 0; run < drv.runs; run++) {
-        const driver_input *base =
-            &drv.inputs[nci_rng_below(&drv.rng, (uint32_t)drv.input_count)];
+        const driver_input *base = &drv.inputs[nci_rng_below(&drv.rng, (uint32_t)drv.input_count)];
         size_t size = base->size < drv.max_len ? base->size : drv.max_len;
         if (size > 0) {
             memcpy(buffer, base->bytes, size);
         }
         size = mutate(&drv, buffer, size);
-        snprintf(run_name, sizeof(run_name), "seed%llu-run%llu",
-                 (unsigned long long)drv.seed, run);
+        snprintf(run_name, sizeof(run_name), "seed%llu-run%llu", (unsigned long long)drv.seed, run);
         run_one(&drv, buffer, size, run_name);
     }
     free(buffer);

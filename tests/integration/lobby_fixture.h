@@ -108,7 +108,9 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
         t->rooms_total = e->rooms_total;
         t->list_count = e->room_list_count;
         break;
-    case NETCORE_LOBBY_EVENT_PONG: t->pongs++; break;
+    case NETCORE_LOBBY_EVENT_PONG:
+        t->pongs++;
+        break;
     case NETCORE_LOBBY_EVENT_ERROR:
         t->errors++;
         t->last_error = e->error_code;
@@ -132,7 +134,10 @@ static inline void on_event(void *user, const netcore_lobby_event *e)
     }
 }
 
-static inline uint64_t now_ms(void) { return netcore_time_now_us() / 1000; }
+static inline uint64_t now_ms(void)
+{
+    return netcore_time_now_us() / 1000;
+}
 
 /* With NETCORE_TEST_LOBBY_TLS=1 in the environment (ctest runs the lobby
  * tests a second time so), the fixture's lobby speaks TLS with a
@@ -198,7 +203,7 @@ static inline void fixture_tls_release(void)
 #define SKIP_UNDER_TLS(why)                                                                        \
     do {                                                                                           \
         if (lobby_tls_mode())                                                                      \
-            cr_skip_test("plaintext only: %s", why);                                              \
+            cr_skip_test("plaintext only: %s", why);                                               \
     } while (0)
 
 /* With NETCORE_TEST_LOBBY_REDIS=1 (ctest runs the lobby tests a third
@@ -233,9 +238,8 @@ static inline void fixture_redis_wait(netcore_lobby_server *server)
     netcore_lobby_server_stats st;
     memset(&st, 0, sizeof st);
     uint64_t deadline = netcore_time_now_us() / 1000 + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && !st.cluster_up &&
-                    netcore_time_now_us() / 1000 < deadline;
-         i++) {
+    for (int i = 0;
+         i < WAIT_ITERATIONS && !st.cluster_up && netcore_time_now_us() / 1000 < deadline; i++) {
         netcore_lobby_server_update(server, netcore_time_now_us() / 1000, 2);
         netcore_lobby_server_get_stats(server, &st);
     }
@@ -332,8 +336,8 @@ static inline void teardown(fixture *f)
     redis_cleanup(&fixture_redis);
 }
 
-static inline void create_room(fixture *f, test_client *owner, const char *name, uint8_t max_players,
-                        const char *password)
+static inline void create_room(fixture *f, test_client *owner, const char *name,
+                               uint8_t max_players, const char *password)
 {
     netcore_lobby_room_params p;
     memset(&p, 0, sizeof p);
@@ -355,8 +359,8 @@ static inline void join(fixture *f, test_client *t, uint32_t room_id, int expect
 {
     cr_assert_eq(netcore_lobby_client_join_room(t->client, room_id, NULL), NETCORE_OK);
     uint64_t deadline = now_ms() + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && t->room.member_count != expected_members &&
-                    now_ms() < deadline;
+    for (int i = 0;
+         i < WAIT_ITERATIONS && t->room.member_count != expected_members && now_ms() < deadline;
          i++)
         pump_once(f);
     cr_assert_eq(t->room.member_count, expected_members);
@@ -365,11 +369,11 @@ static inline void join(fixture *f, test_client *t, uint32_t room_id, int expect
 static inline void wait_members(fixture *f, test_client *t, int members)
 {
     uint64_t deadline = now_ms() + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && t->room.member_count != members && now_ms() < deadline; i++)
+    for (int i = 0; i < WAIT_ITERATIONS && t->room.member_count != members && now_ms() < deadline;
+         i++)
         pump_once(f);
     cr_assert_eq(t->room.member_count, members);
 }
-
 
 /* A raw TCP connection to the lobby, from 127.0.0.<from_last_octet> (0: any
  * source) with a receive buffer of rcvbuf_bytes (0: the default). */
@@ -428,13 +432,11 @@ static inline uint16_t wait_closed(fixture *f, int fd)
     return 0;
 }
 
-
 static inline void list(fixture *f, test_client *t, const netcore_lobby_room_filter *filter)
 {
     int before = t->room_lists;
     cr_assert_eq(netcore_lobby_client_list_rooms(t->client, filter), NETCORE_OK);
     wait_for(f, &t->room_lists, before + 1, "room list");
 }
-
 
 #endif /* NETCORE_TEST_LOBBY_FIXTURE_H */

@@ -27,8 +27,8 @@ typedef struct test_redis {
     pid_t pid;
     char dir[64];
     char socket_path[108];
-    char address[128]; /* "unix:<socket_path>", for cluster_redis */
-    bool persistent;   /* append-only file, fsync always: survives a restart */
+    char address[128];    /* "unix:<socket_path>", for cluster_redis */
+    bool persistent;      /* append-only file, fsync always: survives a restart */
     const char *password; /* NULL: none */
 } test_redis;
 

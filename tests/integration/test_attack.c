@@ -20,8 +20,14 @@
 #include "netcore/transport.h"
 #include "transport_loop.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(attack, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
 #define SPRAY_SOCKETS 32
@@ -86,7 +92,9 @@ static void spray_one(sprayer *s)
         n = nci_enet_datagram_write_connect(buf, (uint32_t)nci_rng_next(&s->rng),
                                             (uint32_t)nci_rng_next(&s->rng) | 1u, 8);
         break;
-    case 1: n = nci_enet_datagram_write_connect(buf, (uint32_t)nci_rng_next(&s->rng), 0, 8); break;
+    case 1:
+        n = nci_enet_datagram_write_connect(buf, (uint32_t)nci_rng_next(&s->rng), 0, 8);
+        break;
     case 2:
         n = 1 + nci_rng_below(&s->rng, 1400);
         for (size_t i = 0; i < n; i++)
@@ -194,8 +202,8 @@ typedef struct raw_enet {
 } raw_enet;
 
 /* from: local address to bind (port 0), or NULL for any. */
-static void raw_enet_connect(raw_enet *raw, const netcore_address *from,
-                             const netcore_address *to, uint32_t data)
+static void raw_enet_connect(raw_enet *raw, const netcore_address *from, const netcore_address *to,
+                             uint32_t data)
 {
     memset(raw, 0, sizeof *raw);
     ENetAddress local = {0};
@@ -421,10 +429,14 @@ static bool wait_stats(tl_side *server, bool (*pred)(const netcore_host_stats *)
 static bool six_connects_judged(const netcore_host_stats *s)
 {
     return s->guard_passed + s->guard_ip_handshakes_dropped + s->guard_rate_dropped +
-               s->guard_ip_rate_dropped >= 6;
+               s->guard_ip_rate_dropped >=
+           6;
 }
 
-static bool no_slot_held(const netcore_host_stats *s) { return s->slots_in_use == 0; }
+static bool no_slot_held(const netcore_host_stats *s)
+{
+    return s->slots_in_use == 0;
+}
 
 Test(attack, half_open_handshakes_are_capped_per_ip_and_expire)
 {

@@ -114,7 +114,8 @@ Test(enet_vnet, real_enet_delivers_every_reliable_message_in_order_under_loss_in
                 (unsigned long long)r.network.datagrams_dropped);
     cr_expect_eq(r.delivered, MESSAGES);
     cr_expect(r.in_order);
-    cr_expect_gt(r.network.datagrams_dropped, 0, "the links dropped nothing: no loss was simulated");
+    cr_expect_gt(r.network.datagrams_dropped, 0,
+                 "the links dropped nothing: no loss was simulated");
     cr_expect_geq(r.finished_ms, 1000u + 100u, "delivery took less than one latency");
 }
 

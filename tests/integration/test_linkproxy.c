@@ -116,7 +116,8 @@ static void echo_service(rig *r, uint64_t now_us)
     for (int budget = 0; budget < 4096; budget++) {
         struct sockaddr_storage from;
         socklen_t from_len = sizeof from;
-        ssize_t n = recvfrom(r->echo_fd, buffer, sizeof buffer, 0, (struct sockaddr *)&from, &from_len);
+        ssize_t n =
+            recvfrom(r->echo_fd, buffer, sizeof buffer, 0, (struct sockaddr *)&from, &from_len);
         if (n < 0)
             return;
         r->echoed++;
@@ -398,7 +399,8 @@ Test(relay, oversize_is_dropped_and_profiles_change_live)
     uint8_t big[200] = {0};
     struct sockaddr_storage sa;
     socklen_t len = nci_address_to_sockaddr(&r.proxy, &sa);
-    cr_assert_eq(sendto(r.client_fd[0], big, sizeof big, 0, (struct sockaddr *)&sa, len), (ssize_t)sizeof big);
+    cr_assert_eq(sendto(r.client_fd[0], big, sizeof big, 0, (struct sockaddr *)&sa, len),
+                 (ssize_t)sizeof big);
     send_paced(&r, 5, 5, 5, 30);
     cr_assert_eq(r.replies[0], 5);
     nci_relay_stats stats;
@@ -422,7 +424,8 @@ Test(relay, create_rejects_bad_config)
     nci_relay_config cfg;
     nci_relay_config_default(&cfg);
     nci_relay *relay = NULL;
-    cr_assert_eq(nci_relay_create(&cfg, &relay), NETCORE_ERR_INVALID_ARGUMENT, "no forward address");
+    cr_assert_eq(nci_relay_create(&cfg, &relay), NETCORE_ERR_INVALID_ARGUMENT,
+                 "no forward address");
     cfg.forward = netcore_address_ipv4(127, 0, 0, 1, 9);
     cfg.upstream.loss_pct = 101.0f;
     cr_assert_eq(nci_relay_create(&cfg, &relay), NETCORE_ERR_INVALID_ARGUMENT);
@@ -565,7 +568,10 @@ static const json_entry *json_get(const json_doc *doc, const char *path)
     return NULL;
 }
 
-static double json_number(const json_doc *doc, const char *path) { return json_get(doc, path)->number; }
+static double json_number(const json_doc *doc, const char *path)
+{
+    return json_get(doc, path)->number;
+}
 
 /* ------------------------------------------------------------------ */
 /* The netcore-linkproxy program                                        */
@@ -713,7 +719,8 @@ Test(linkproxy, loss_latency_and_summary_match)
     cr_assert(loss > 15.0 && loss < 25.0, "measured loss %.2f%%", loss);
     cr_assert_eq(total_replies(&r), r.echoed, "downstream loss was overridden to 0");
     cr_assert_eq(json_number(&doc, "upstream.forwarded"), (double)r.echoed);
-    cr_assert_eq(json_number(&doc, "upstream.forwarded") + json_number(&doc, "upstream.loss_dropped"), N);
+    cr_assert_eq(
+        json_number(&doc, "upstream.forwarded") + json_number(&doc, "upstream.loss_dropped"), N);
     cr_assert_eq(json_number(&doc, "downstream.forwarded"), (double)total_replies(&r));
     cr_assert_eq(json_number(&doc, "downstream.loss_dropped"), 0);
     cr_assert_eq(json_number(&doc, "upstream.duplicated"), 0);

@@ -27,12 +27,14 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
     join(&f, b, room_id, 2);
     wait_members(&f, a, 2);
 
-    cr_assert_eq(netcore_lobby_client_chat(b->client, NETCORE_LOBBY_CHAT_ROOM, "gl hf"), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_chat(b->client, NETCORE_LOBBY_CHAT_ROOM, "gl hf"),
+                 NETCORE_OK);
     wait_for(&f, &a->chats, 1, "room chat at a");
     wait_for(&f, &b->chats, 1, "room chat echo at b");
     cr_assert_str_eq(a->last_chat, "gl hf");
     test_client *c = connect_client(&f, "cy");
-    cr_assert_eq(netcore_lobby_client_chat(a->client, NETCORE_LOBBY_CHAT_LOBBY, "hi all"), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_chat(a->client, NETCORE_LOBBY_CHAT_LOBBY, "hi all"),
+                 NETCORE_OK);
     wait_for(&f, &c->chats, 1, "lobby chat at a client outside the room");
     cr_assert_str_eq(c->last_chat, "hi all");
 
@@ -66,8 +68,9 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
     netcore_address elsewhere = netcore_address_ipv4(127, 0, 0, 2, 50000);
     for (int i = 0; i < 2; i++) {
         const netcore_lobby_match_start *m = &players[i]->match;
-        cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 1, &info),
-                     NETCORE_OK);
+        cr_assert_eq(
+            netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 1, &info),
+            NETCORE_OK);
         /* The session keys beside the token are the ones inside it, fresh per player. */
         cr_assert(m->has_session_keys);
         cr_assert_eq(memcmp(&info.session_keys, &m->session_keys, sizeof info.session_keys), 0);
@@ -78,8 +81,9 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
         cr_assert_eq(memcmp(info.bound_address.bytes, from.bytes, 4), 0);
         cr_assert_eq(info.client_id, players[i]->id);
         cr_assert_eq(info.match_id, m->match_id);
-        cr_assert_eq(netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 2, NULL),
-                     NETCORE_ERR_REPLAYED);
+        cr_assert_eq(
+            netcore_token_validate(v, m->token, m->token_size_bytes, token_clock_s + 2, NULL),
+            NETCORE_ERR_REPLAYED);
         /* The proof binds the client's IP as the lobby saw it (any port), is
          * the one the token carries, and is useless from another IP. */
         cr_assert_neq(m->connect_proof, 0);
@@ -102,7 +106,8 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
     pump_for(&f, 50);
     cr_assert_not(b->room.in_match);
     cr_assert_not(b->room.members[0].ready);
-    cr_assert_eq(netcore_lobby_server_end_match(f.server, a->match.match_id), NETCORE_ERR_NOT_FOUND);
+    cr_assert_eq(netcore_lobby_server_end_match(f.server, a->match.match_id),
+                 NETCORE_ERR_NOT_FOUND);
 
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
@@ -284,7 +289,8 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     cr_assert(b->resumed);
     cr_assert_eq(b->id, b_id);
     deadline = now_ms() + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && !a->room.members[1].connected && now_ms() < deadline; i++)
+    for (int i = 0; i < WAIT_ITERATIONS && !a->room.members[1].connected && now_ms() < deadline;
+         i++)
         pump_once(&f);
     cr_assert(a->room.members[1].connected);
     cr_assert_eq(b->room.room_id, a->room.room_id);
@@ -292,7 +298,8 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     /* GOODBYE frees the seat at once; the token is then useless. */
     cr_assert_eq(netcore_lobby_client_disconnect(b->client), NETCORE_OK);
     wait_members(&f, a, 1);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_ERR_STATE);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()),
+                 NETCORE_ERR_STATE);
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
     cr_assert_eq(stats.reconnects, 1);
@@ -356,7 +363,8 @@ Test(lobby, a_client_that_does_not_read_is_dropped_not_buffered)
 
     /* A raw client with a tiny receive window says hello and never reads. */
     int fd = raw_connect_with(&f.address, 0, 1024);
-    const uint8_t hello[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x01, 0x00, 3, 'r', 'a', 'w'};
+    const uint8_t hello[] = {0x0b, 0,    0,    0, 0x01, 0x4e, 0x43, 0x4c,
+                             0x42, 0x01, 0x00, 3, 'r',  'a',  'w'};
     cr_assert_eq(send(fd, hello, sizeof hello, 0), (ssize_t)sizeof hello);
     pump_for(&f, 50);
 
@@ -423,7 +431,8 @@ Test(lobby, other_protocol_versions_are_refused)
     start_server(&f, &cfg);
     int fd = raw_connect(&f.address);
     /* Version 4: above what this build speaks (1 to 3). */
-    const uint8_t hello_v4[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x04, 0x00, 3, 'a', 'n', 'a'};
+    const uint8_t hello_v4[] = {0x0b, 0,    0,    0, 0x01, 0x4e, 0x43, 0x4c,
+                                0x42, 0x04, 0x00, 3, 'a',  'n',  'a'};
     cr_assert_eq(send(fd, hello_v4, sizeof hello_v4, 0), (ssize_t)sizeof hello_v4);
     cr_assert_eq(wait_closed(&f, fd), NETCORE_LOBBY_ERR_VERSION);
     close(fd);

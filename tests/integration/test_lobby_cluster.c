@@ -60,8 +60,8 @@ static void pump(cluster *cl)
 #define WAIT_UNTIL(cl, cond, what)                                                                 \
     do {                                                                                           \
         uint64_t wait_deadline_ = now_ms() + WAIT_MS;                                              \
-        for (int wait_i_ = 0; wait_i_ < 4 * WAIT_ITERATIONS && !(cond) && now_ms() < wait_deadline_; \
-             wait_i_++)                                                                            \
+        for (int wait_i_ = 0;                                                                      \
+             wait_i_ < 4 * WAIT_ITERATIONS && !(cond) && now_ms() < wait_deadline_; wait_i_++)     \
             pump(cl);                                                                              \
         cr_assert(cond, "waiting for %s", what);                                                   \
     } while (0)
@@ -98,7 +98,8 @@ static void start_node(cluster *cl, int index, uint32_t grace_ms)
     cfg.reconnect_grace_ms = grace_ms;
     cfg.cluster_node_timeout_ms = cl->node_timeout_ms ? cl->node_timeout_ms : 1000;
     cr_assert_eq(netcore_lobby_server_create(&cfg, &cl->nodes[index]), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_server_address(cl->nodes[index], 0, &cl->addresses[index]), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_server_address(cl->nodes[index], 0, &cl->addresses[index]),
+                 NETCORE_OK);
     WAIT_UNTIL(cl, node_up(cl->nodes[index]), "the node to reach Redis");
 }
 
@@ -195,8 +196,10 @@ Test(lobby_cluster, players_on_three_nodes_share_a_room_its_chat_ready_flags_and
     cr_assert(member(alice, carol->id)->connected, "a member on another node shows connected");
     cr_assert_str_eq(carol->room.meta[0].value, "docks");
 
-    cr_assert_eq(netcore_lobby_client_chat(bob->client, NETCORE_LOBBY_CHAT_ROOM, "from b"), NETCORE_OK);
-    WAIT_UNTIL(&cl, alice->chats == 1 && carol->chats == 1 && bob->chats == 1, "room chat everywhere");
+    cr_assert_eq(netcore_lobby_client_chat(bob->client, NETCORE_LOBBY_CHAT_ROOM, "from b"),
+                 NETCORE_OK);
+    WAIT_UNTIL(&cl, alice->chats == 1 && carol->chats == 1 && bob->chats == 1,
+               "room chat everywhere");
     cr_assert_str_eq(alice->last_chat, "from b");
     cr_assert_str_eq(carol->last_chat, "from b");
 
@@ -249,8 +252,9 @@ Test(lobby_cluster, two_nodes_racing_for_the_last_seat_have_exactly_one_winner)
         int b_errors = b->errors, c_errors = c->errors;
         cr_assert_eq(netcore_lobby_client_join_room(b->client, room, NULL), NETCORE_OK);
         cr_assert_eq(netcore_lobby_client_join_room(c->client, room, NULL), NETCORE_OK);
-        WAIT_UNTIL(&cl, (b->room.room_id == room) + (b->errors > b_errors) == 1 &&
-                            (c->room.room_id == room) + (c->errors > c_errors) == 1,
+        WAIT_UNTIL(&cl,
+                   (b->room.room_id == room) + (b->errors > b_errors) == 1 &&
+                       (c->room.room_id == room) + (c->errors > c_errors) == 1,
                    "both joins answered");
         bool b_won = b->room.room_id == room, c_won = c->room.room_id == room;
         cr_assert(b_won != c_won, "round %d: exactly one joins (b %d, c %d)", round, b_won, c_won);
@@ -281,8 +285,9 @@ Test(lobby_cluster, a_match_start_racing_an_unready_has_exactly_one_outcome)
         int owner_errors = owner->errors, m_errors = m->errors, matches = owner->matches;
         cr_assert_eq(netcore_lobby_client_start_match(owner->client), NETCORE_OK);
         cr_assert_eq(netcore_lobby_client_set_ready(m->client, false), NETCORE_OK);
-        WAIT_UNTIL(&cl, (owner->matches > matches) + (owner->errors > owner_errors) == 1 &&
-                            (!member(m, m->id)->ready) + (m->errors > m_errors) == 1,
+        WAIT_UNTIL(&cl,
+                   (owner->matches > matches) + (owner->errors > owner_errors) == 1 &&
+                       (!member(m, m->id)->ready) + (m->errors > m_errors) == 1,
                    "both requests answered");
         bool started = owner->matches > matches;
         bool unready = !member(m, m->id)->ready && m->errors == m_errors;
@@ -351,7 +356,8 @@ Test(lobby_cluster, players_of_a_dead_node_resume_elsewhere_and_ghosts_expire)
     cr_assert_eq(netcore_lobby_client_reconnect_any(bob->client, others, 2, now_ms()), NETCORE_OK);
     WAIT_UNTIL(&cl, bob->welcomes == 2, "bob resumed through node c");
     cr_assert(bob->resumed);
-    WAIT_UNTIL(&cl, bob->room.room_id == room && bob->room.member_count == 3, "bob back in his room");
+    WAIT_UNTIL(&cl, bob->room.room_id == room && bob->room.member_count == 3,
+               "bob back in his room");
     WAIT_UNTIL(&cl, member(alice, bob->id) && member(alice, bob->id)->connected,
                "alice sees bob connected");
     cr_assert_eq(bob->disconnects, 1, "the dead node was skipped without a DISCONNECTED");
@@ -383,7 +389,8 @@ Test(lobby_cluster, without_redis_new_rooms_are_refused_and_nodes_recover_withou
     enter(&cl, b, room, 3);
 
     kill(cl.redis.pid, SIGSTOP);
-    WAIT_UNTIL(&cl, !node_up(cl.nodes[0]) && !node_up(cl.nodes[1]), "the nodes to give up on Redis");
+    WAIT_UNTIL(&cl, !node_up(cl.nodes[0]) && !node_up(cl.nodes[1]),
+               "the nodes to give up on Redis");
     netcore_lobby_room_params p;
     memset(&p, 0, sizeof p);
     snprintf(p.name, sizeof p.name, "new");
@@ -509,7 +516,8 @@ Test(lobby_cluster, a_grace_that_ends_while_redis_is_away_still_frees_the_seat)
     WAIT_UNTIL(&cl, alice->room.member_count == 2, "both in the room");
 
     kill(cl.redis.pid, SIGSTOP);
-    WAIT_UNTIL(&cl, !node_up(cl.nodes[0]) && !node_up(cl.nodes[1]), "the nodes to give up on Redis");
+    WAIT_UNTIL(&cl, !node_up(cl.nodes[0]) && !node_up(cl.nodes[1]),
+               "the nodes to give up on Redis");
     netcore_lobby_client_destroy(bob->client);
     bob->client = NULL;
     pump_ms(&cl, 1500); /* longer than the grace */
@@ -532,9 +540,8 @@ Test(lobby_cluster, a_game_server_registers_with_the_next_node_when_one_is_down)
     test_client *game = new_client(&cl);
     netcore_address nodes[2] = {cl.addresses[1], cl.addresses[2]};
     netcore_address game_address = netcore_address_ipv4(127, 0, 0, 1, 9007);
-    cr_assert_eq(netcore_lobby_client_register_game_server_any(game->client, nodes, 2, lobby_key,
-                                                               &game_address, 10, token_clock_s,
-                                                               now_ms()),
+    cr_assert_eq(netcore_lobby_client_register_game_server_any(
+                     game->client, nodes, 2, lobby_key, &game_address, 10, token_clock_s, now_ms()),
                  NETCORE_OK);
     WAIT_UNTIL(&cl, game->registered == 1, "the registration through node c");
     cr_assert_eq(game->disconnects, 0, "the dead node was skipped without a DISCONNECTED");

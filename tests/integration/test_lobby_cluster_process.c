@@ -44,7 +44,8 @@ static void read_listen_address(node_process *n)
         if (!comma)
             continue;
         *comma = '\0';
-        cr_assert_eq(netcore_address_parse(at + strlen("listening on "), 0, &n->address), NETCORE_OK);
+        cr_assert_eq(netcore_address_parse(at + strlen("listening on "), 0, &n->address),
+                     NETCORE_OK);
         return;
     }
     cr_assert_fail("netcore-lobby did not say where it listens: %s", len ? text : "(nothing)");
@@ -70,10 +71,22 @@ static void start_node_process(node_process *n, const test_redis *redis, const c
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
         dup2(devnull, 1);
-        const char *argv[] = {lobby_program(), "--bind", "127.0.0.1", "--port", "0",
-                              "--game-address", "127.0.0.1:7778", "--key-hex", key_hex,
-                              "--redis", redis->address, "--redis-password-file", password_file,
-                              "--node-id", node_id, NULL};
+        const char *argv[] = {lobby_program(),
+                              "--bind",
+                              "127.0.0.1",
+                              "--port",
+                              "0",
+                              "--game-address",
+                              "127.0.0.1:7778",
+                              "--key-hex",
+                              key_hex,
+                              "--redis",
+                              redis->address,
+                              "--redis-password-file",
+                              password_file,
+                              "--node-id",
+                              node_id,
+                              NULL};
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -109,12 +122,12 @@ static void pump_clients(test_client *clients, int count)
     nanosleep(&pause, NULL);
 }
 
-#define WAIT_CLIENTS(clients, count, cond, what)                                                  \
-    do {                                                                                          \
-        uint64_t wait_deadline_ = now_ms() + 3 * WAIT_MS;                                         \
-        while (!(cond) && now_ms() < wait_deadline_)                                              \
-            pump_clients(clients, count);                                                         \
-        cr_assert(cond, "waiting for %s", what);                                                  \
+#define WAIT_CLIENTS(clients, count, cond, what)                                                   \
+    do {                                                                                           \
+        uint64_t wait_deadline_ = now_ms() + 3 * WAIT_MS;                                          \
+        while (!(cond) && now_ms() < wait_deadline_)                                               \
+            pump_clients(clients, count);                                                          \
+        cr_assert(cond, "waiting for %s", what);                                                   \
     } while (0)
 
 Test(lobby_cluster_process, a_player_of_a_node_killed_with_sigkill_resumes_its_room_on_another)
@@ -148,7 +161,8 @@ Test(lobby_cluster_process, a_player_of_a_node_killed_with_sigkill_resumes_its_r
     }
     test_client *alice = &clients[0], *bob = &clients[1];
     netcore_address all[NODE_PROCESSES] = {nodes[0].address, nodes[1].address};
-    cr_assert_eq(netcore_lobby_client_connect_any(alice->client, all, 2, "alice", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect_any(alice->client, all, 2, "alice", now_ms()),
+                 NETCORE_OK);
     cr_assert_eq(netcore_lobby_client_connect(bob->client, &nodes[1].address, "bob", now_ms()),
                  NETCORE_OK);
     WAIT_CLIENTS(clients, 2, alice->welcomes == 1 && bob->welcomes == 1, "both welcomed");

@@ -204,7 +204,8 @@ Test(lobby_registry, stale_match_end_after_reregistration_is_ignored_and_counted
 
     /* The new registration works as any other. */
     start_on(&f, a, b, again);
-    cr_assert_eq(netcore_lobby_client_report_match_end(again->client, a->match.match_id), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_report_match_end(again->client, a->match.match_id),
+                 NETCORE_OK);
     wait_for(&f, &a->match_ends, 2, "match end reported by the new registration");
     cr_assert_eq(a->match_end_reason, NETCORE_LOBBY_MATCH_ENDED);
     cr_assert_eq(again->errors, 0);
@@ -300,7 +301,8 @@ static size_t raw_wait(fixture *f, int fd, raw_reader *r, uint8_t type, nci_lobb
     uint64_t deadline = now_ms() + WAIT_MS;
     for (int i = 0; i < WAIT_ITERATIONS && now_ms() < deadline; i++) {
         size_t body = 0;
-        while (nci_lobby_frame_peek(r->buf, r->len, sizeof r->buf, &body) == NCI_LOBBY_FRAME_READY) {
+        while (nci_lobby_frame_peek(r->buf, r->len, sizeof r->buf, &body) ==
+               NCI_LOBBY_FRAME_READY) {
             cr_assert_eq(nci_lobby_decode(r->buf + 4, body, out), NETCORE_OK);
             size_t total = 4 + body;
             memmove(r->buf, r->buf + total, r->len - total);

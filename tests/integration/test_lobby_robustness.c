@@ -15,8 +15,8 @@
 
 #include "lobby_fixture.h"
 
-static const uint8_t raw_hello[] = {0x0b, 0, 0, 0, 0x01, 0x4e, 0x43, 0x4c, 0x42, 0x01, 0x00, 3,
-                                    'r',  'a', 'w'};
+static const uint8_t raw_hello[] = {0x0b, 0,    0,    0, 0x01, 0x4e, 0x43, 0x4c,
+                                    0x42, 0x01, 0x00, 3, 'r',  'a',  'w'};
 
 /* Pumps until the raw connection has received a frame; returns its type. */
 static uint8_t raw_first_frame_type(fixture *f, int fd)
@@ -75,10 +75,11 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     cr_assert_eq(again->token_size_bytes, first.token_size_bytes);
     cr_assert_neq(memcmp(again->token, first.token, first.token_size_bytes), 0, "a fresh token");
     netcore_address from = netcore_address_ipv4(127, 0, 0, 1, 40000);
-    cr_assert_eq(again->connect_proof, netcore_token_embedded_proof(again->token, again->token_size_bytes));
-    cr_assert_eq(netcore_token_check_address_proof(lobby_key, &from, token_clock_s, 5,
-                                                   again->connect_proof),
-                 NETCORE_OK);
+    cr_assert_eq(again->connect_proof,
+                 netcore_token_embedded_proof(again->token, again->token_size_bytes));
+    cr_assert_eq(
+        netcore_token_check_address_proof(lobby_key, &from, token_clock_s, 5, again->connect_proof),
+        NETCORE_OK);
 
     /* Both tokens are good: the first may have been spent by a game client
      * that crashed, the second is not a replay of it. */
@@ -89,10 +90,12 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     netcore_token_validator *v = NULL;
     cr_assert_eq(netcore_token_validator_create(&vcfg, &v), NETCORE_OK);
     netcore_token_info info;
-    cr_assert_eq(netcore_token_validate(v, first.token, first.token_size_bytes, token_clock_s, NULL),
-                 NETCORE_OK);
-    cr_assert_eq(netcore_token_validate(v, again->token, again->token_size_bytes, token_clock_s, &info),
-                 NETCORE_OK);
+    cr_assert_eq(
+        netcore_token_validate(v, first.token, first.token_size_bytes, token_clock_s, NULL),
+        NETCORE_OK);
+    cr_assert_eq(
+        netcore_token_validate(v, again->token, again->token_size_bytes, token_clock_s, &info),
+        NETCORE_OK);
     cr_assert_eq(info.client_id, b->id);
     cr_assert_eq(info.match_id, first.match_id);
     netcore_token_validator_destroy(v);

@@ -56,9 +56,9 @@ Test(lobby, registered_game_servers_get_matches_least_loaded_first)
     vcfg.server_address = netcore_address_ipv4(127, 0, 0, 1, 9002);
     netcore_token_validator *v = NULL;
     cr_assert_eq(netcore_token_validator_create(&vcfg, &v), NETCORE_OK);
-    cr_assert_eq(netcore_token_validate(v, a->match.token, a->match.token_size_bytes, token_clock_s,
-                                        NULL),
-                 NETCORE_OK);
+    cr_assert_eq(
+        netcore_token_validate(v, a->match.token, a->match.token_size_bytes, token_clock_s, NULL),
+        NETCORE_OK);
     netcore_token_validator_destroy(v);
 
     /* Only the hosting server may end the match. */
@@ -259,7 +259,8 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     netcore_lobby_server_stats stats;
     memset(&stats, 0, sizeof stats);
     deadline = now_ms() + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_answered < 2 && now_ms() < deadline; i++) {
+    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_answered < 2 && now_ms() < deadline;
+         i++) {
         pump_once(&f);
         netcore_lobby_server_get_stats(f.server, &stats);
     }
@@ -280,7 +281,8 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     cr_assert_eq(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&sin, sizeof sin),
                  (ssize_t)sizeof junk);
     deadline = now_ms() + WAIT_MS;
-    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_dropped == 0 && now_ms() < deadline; i++) {
+    for (int i = 0; i < WAIT_ITERATIONS && stats.discovery_dropped == 0 && now_ms() < deadline;
+         i++) {
         pump_once(&f);
         netcore_lobby_server_get_stats(f.server, &stats);
     }
@@ -364,20 +366,37 @@ Test(lobby, random_request_storm_keeps_rooms_consistent)
             p.max_players = (uint8_t)(1 + (state >> 30) % 3);
             netcore_lobby_client_create_room(t->client, &p);
             break;
-        case 1: netcore_lobby_client_join_room(t->client, room_id, NULL); break;
-        case 2: netcore_lobby_client_leave_room(t->client); break;
-        case 3: netcore_lobby_client_set_ready(t->client, (state >> 40) & 1); break;
-        case 4: netcore_lobby_client_kick(t->client, players[(state >> 33) % MAX_CLIENTS]->id); break;
-        case 5: netcore_lobby_client_start_match(t->client); break;
-        case 6: netcore_lobby_client_end_match(t->client); break;
-        case 7: netcore_lobby_client_chat(t->client, (netcore_lobby_chat_scope)((state >> 44) & 1), "x"); break;
+        case 1:
+            netcore_lobby_client_join_room(t->client, room_id, NULL);
+            break;
+        case 2:
+            netcore_lobby_client_leave_room(t->client);
+            break;
+        case 3:
+            netcore_lobby_client_set_ready(t->client, (state >> 40) & 1);
+            break;
+        case 4:
+            netcore_lobby_client_kick(t->client, players[(state >> 33) % MAX_CLIENTS]->id);
+            break;
+        case 5:
+            netcore_lobby_client_start_match(t->client);
+            break;
+        case 6:
+            netcore_lobby_client_end_match(t->client);
+            break;
+        case 7:
+            netcore_lobby_client_chat(t->client, (netcore_lobby_chat_scope)((state >> 44) & 1),
+                                      "x");
+            break;
         case 8:
             memset(&filter, 0, sizeof filter);
             filter.max_count = 4;
             filter.include_private = true;
             netcore_lobby_client_list_rooms(t->client, &filter);
             break;
-        default: netcore_lobby_client_ping(t->client, (uint64_t)op); break;
+        default:
+            netcore_lobby_client_ping(t->client, (uint64_t)op);
+            break;
         }
         if (op % 10 == 0)
             pump_once(&f);

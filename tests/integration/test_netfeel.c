@@ -109,7 +109,8 @@ static void assert_preset(netcore_link_preset preset)
         cr_assert_gt(is.ticks_received, 1000u);
         /* Redundancy and the lead cover loss and jitter: almost every tick had its own input. */
         cr_assert_lt(is.ticks_repeated * 50u, is.ticks_received, "client %u: %llu repeated of %llu",
-                     i, (unsigned long long)is.ticks_repeated, (unsigned long long)is.ticks_received);
+                     i, (unsigned long long)is.ticks_repeated,
+                     (unsigned long long)is.ticks_received);
     }
     free_world(w);
 }
@@ -124,8 +125,8 @@ Test(netfeel, no_loss_means_no_misprediction)
             cr_assert_eq(netcore_predict_get_stats(w->clients[i].predict, &ps), NETCORE_OK);
             cr_assert_gt(ps.reconciles, 300u);
             cr_assert_eq(ps.corrections, 0u, "%s: client %u corrected %llu times (max error %f)",
-                         netcore_link_preset_name(presets[n]), i, (unsigned long long)ps.corrections,
-                         ps.max_error);
+                         netcore_link_preset_name(presets[n]), i,
+                         (unsigned long long)ps.corrections, ps.max_error);
             cr_assert_eq(ps.max_error, 0.0f);
             netcore_input_server_stats is;
             cr_assert_eq(netcore_input_server_get_client_stats(
@@ -139,10 +140,22 @@ Test(netfeel, no_loss_means_no_misprediction)
     }
 }
 
-Test(netfeel, lan) { assert_preset(NETCORE_LINK_LAN); }
-Test(netfeel, wifi) { assert_preset(NETCORE_LINK_WIFI); }
-Test(netfeel, mobile_4g) { assert_preset(NETCORE_LINK_4G); }
-Test(netfeel, bad_link) { assert_preset(NETCORE_LINK_BAD); }
+Test(netfeel, lan)
+{
+    assert_preset(NETCORE_LINK_LAN);
+}
+Test(netfeel, wifi)
+{
+    assert_preset(NETCORE_LINK_WIFI);
+}
+Test(netfeel, mobile_4g)
+{
+    assert_preset(NETCORE_LINK_4G);
+}
+Test(netfeel, bad_link)
+{
+    assert_preset(NETCORE_LINK_BAD);
+}
 
 Test(netfeel, prediction_shows_input_in_the_same_frame)
 {
@@ -215,7 +228,8 @@ Test(netfeel, server_side_push_is_corrected_and_smoothed)
             netcore_predict_stats ps;
             cr_assert_eq(netcore_predict_get_stats(w->clients[i].predict, &ps), NETCORE_OK);
             /* The push is 2 units: one correction of about that size. */
-            cr_assert_geq(ps.corrections, 1u, "%s: no correction", netcore_link_preset_name(presets[n]));
+            cr_assert_geq(ps.corrections, 1u, "%s: no correction",
+                          netcore_link_preset_name(presets[n]));
             cr_assert_geq(ps.max_error, 1.99f);
             cr_assert_gt(ps.ticks_replayed, 0u);
         }

@@ -9,8 +9,14 @@
 #include "netcore/transport.h"
 #include "transport_loop.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(transport_enet, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
 Test(transport_enet, ephemeral_port_is_read_back_and_cannot_be_bound_twice)

@@ -12,8 +12,14 @@
 #include "transport/transport_internal.h"
 #include "transport_loop.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(transport_admission, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
 /* Keys both ends know in these tests (a lobby draws fresh ones per player). */
@@ -278,8 +284,8 @@ Test(transport_admission, bad_welcome_is_a_protocol_error_on_the_client)
     const uint8_t long_welcome[] = {'N', 'C', 'T', 'P', 2, 0, 2, 0};
     raw_send(&raw, 0, long_welcome, sizeof long_welcome);
     uint64_t end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
-    for (int i = 0; i < 100000 && !(raw.disconnected && client->disconnects) &&
-                    netcore_time_now_us() < end;
+    for (int i = 0;
+         i < 100000 && !(raw.disconnected && client->disconnects) && netcore_time_now_us() < end;
          i++) {
         raw_server_service(&raw);
         tl_drain(client, 1);
@@ -345,8 +351,7 @@ Test(transport_admission, sealed_by_the_spec_and_unreliable_on_a_reliable_lane_i
     const nci_seal_lane lane7 = {7, 3, NETCORE_DELIVERY_UNRELIABLE_UNORDERED, true};
     uint8_t payload[40];
     tl_fill_payload(payload, 99, sizeof payload);
-    raw_send_sealed(&raw, &keys, &lane7, 0, payload, sizeof payload,
-                    ENET_PACKET_FLAG_UNSEQUENCED);
+    raw_send_sealed(&raw, &keys, &lane7, 0, payload, sizeof payload, ENET_PACKET_FLAG_UNSEQUENCED);
     uint64_t end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
     for (int i = 0; i < 100000 && client->rx_count == 0 && netcore_time_now_us() < end; i++)
         raw_pump(&raw, client, 1);
@@ -368,8 +373,8 @@ Test(transport_admission, sealed_by_the_spec_and_unreliable_on_a_reliable_lane_i
     /* The same garbage sent reliably: the stream is broken, the peer cut off. */
     raw_send(&raw, 0, garbage, sizeof garbage);
     end = netcore_time_now_us() + (uint64_t)TL_MAX_WAIT_MS * 1000u;
-    for (int i = 0; i < 100000 && !(client->disconnects && raw.disconnected) &&
-                    netcore_time_now_us() < end;
+    for (int i = 0;
+         i < 100000 && !(client->disconnects && raw.disconnected) && netcore_time_now_us() < end;
          i++)
         raw_pump(&raw, client, 1);
     cr_assert_eq(client->disconnects, 1);

@@ -23,7 +23,7 @@
 #define SEND_PERIOD_MS 30000u
 #define SEND_INTERVAL_MS 100u
 #define MESSAGES (SEND_PERIOD_MS / SEND_INTERVAL_MS) /* per channel and direction */
-#define MAX_MESSAGE_BYTES 1800u /* some messages take two fragments */
+#define MAX_MESSAGE_BYTES 1800u                      /* some messages take two fragments */
 /* After the last send: about ten resends at this link's ~2.4 s resend
  * timeout (a message is lost ten times in a row with p = 1e-6); a reliable
  * message still missing after that fails the test. Normally the last one
@@ -33,8 +33,14 @@
 
 _Static_assert(2u * CHANNELS * MESSAGES < TL_MAX_RECORDED, "records fit one side");
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(transport_enet_harsh, .init = init_netcore, .fini = fini_netcore, .timeout = 150);
 
 static netcore_link_profile peer_standard(void)

@@ -13,8 +13,14 @@
 #include "netcore/transport.h"
 #include "transport_loop.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(transport_seal_enet, .init = init_netcore, .fini = fini_netcore, .timeout = 60);
 
 static const uint8_t lobby_key[NETCORE_TOKEN_KEY_BYTES] = {7, 7, 7, 1, 2, 3};

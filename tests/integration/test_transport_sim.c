@@ -224,7 +224,10 @@ static bool run_until(bool (*done)(void), uint32_t max_ms)
     return done();
 }
 
-static bool pair_connected(void) { return recs[0].connects == 1 && recs[1].connects == 1; }
+static bool pair_connected(void)
+{
+    return recs[0].connects == 1 && recs[1].connects == 1;
+}
 
 /* Host 0 is the server, host 1 the client. */
 static netcore_peer_id make_pair(const netcore_link_profile *client_profile)

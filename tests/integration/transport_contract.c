@@ -19,8 +19,14 @@
 
 static tc_net net;
 
-static void open_net(void) { tc_open(&net, 7); }
-static void close_net(void) { tc_close(&net); }
+static void open_net(void)
+{
+    tc_open(&net, 7);
+}
+static void close_net(void)
+{
+    tc_close(&net);
+}
 TestSuite(transport_contract, .init = open_net, .fini = close_net, .timeout = 120);
 
 static netcore_peer_id connect_pair(tc_pair *p, bool sealed)
@@ -304,7 +310,10 @@ Test(transport_contract, send_fails_full_when_the_remote_does_not_keep_up)
 /* ------------------------------------------------------------------ */
 
 /* Polls a while longer: a second DISCONNECT would show now. */
-static void settle(tc_pair *p) { tc_run_ms(&net, p->client, p->server, 300); }
+static void settle(tc_pair *p)
+{
+    tc_run_ms(&net, p->client, p->server, 300);
+}
 
 Test(transport_contract, disconnect_codes_reach_both_sides_once)
 {

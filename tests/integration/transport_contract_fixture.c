@@ -14,9 +14,15 @@
 #define ENET_WAIT_MS 1u
 #define MAX_ROUNDS 400000
 
-const char *tc_backend_name(void) { return NETCORE_TC_BACKEND_SIM ? "sim" : "enet"; }
+const char *tc_backend_name(void)
+{
+    return NETCORE_TC_BACKEND_SIM ? "sim" : "enet";
+}
 
-bool tc_virtual_time(void) { return NETCORE_TC_BACKEND_SIM != 0; }
+bool tc_virtual_time(void)
+{
+    return NETCORE_TC_BACKEND_SIM != 0;
+}
 
 void tc_open(tc_net *net, uint64_t seed)
 {
@@ -266,4 +272,7 @@ netcore_result tc_seal_jump(netcore_host *host, netcore_peer_id peer, uint64_t v
     return nci_host_seal_jump(host, peer, value);
 }
 
-uint64_t tc_seal_counter_limit(void) { return NCI_SEAL_COUNTER_LIMIT; }
+uint64_t tc_seal_counter_limit(void)
+{
+    return NCI_SEAL_COUNTER_LIMIT;
+}

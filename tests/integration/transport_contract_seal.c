@@ -17,8 +17,14 @@
 
 static tc_net net;
 
-static void open_net(void) { tc_open(&net, 11); }
-static void close_net(void) { tc_close(&net); }
+static void open_net(void)
+{
+    tc_open(&net, 11);
+}
+static void close_net(void)
+{
+    tc_close(&net);
+}
 TestSuite(transport_contract_seal, .init = open_net, .fini = close_net, .timeout = 120);
 
 static bool reliable_channel(uint8_t channel)
@@ -228,9 +234,9 @@ Test(transport_contract_seal, a_wrong_key_delivers_nothing)
     tc_run_ms(&net, p.client, p.server, 300);
     cr_assert_eq(tc_host_stats(p.server).crypto_auth_rejected, 2);
     cr_assert_eq(p.server->disconnects, 0, "unreliable failures are dropped, not fatal");
-    cr_assert_eq(netcore_host_send(p.client->host, id, NETCORE_DELIVERY_RELIABLE_ORDERED, buf,
-                                   sizeof buf),
-                 NETCORE_OK);
+    cr_assert_eq(
+        netcore_host_send(p.client->host, id, NETCORE_DELIVERY_RELIABLE_ORDERED, buf, sizeof buf),
+        NETCORE_OK);
     cr_assert(tc_run_until(&net, p.client, p.server, server_disconnected, NULL, 30000));
     cr_assert_eq(p.server->reason, NETCORE_DISCONNECT_CRYPTO_FAILED);
     cr_assert_eq(p.server->rx_total, 0);

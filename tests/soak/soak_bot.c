@@ -114,7 +114,8 @@ static int parse_options(int argc, char **argv, bot_options *options)
         NCI_CLI_TEXT_FLAG("server", &options->server_address, "ADDR:PORT",
                           "the server's address, as the tokens name it (required)"),
         NCI_CLI_TEXT_FLAG("key", &options->key_hex, "HEX", "token key, 64 hex digits"),
-        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE", "token key from a file's first line"),
+        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE",
+                          "token key from a file's first line"),
         NCI_CLI_TEXT_FLAG("connect", &options->connect_address, "ADDR:PORT",
                           "where to send datagrams, e.g. a relay (default --server)"),
         NCI_CLI_U32_FLAG("bots", &options->bots, 1, 256, "N", "bots in this process (default 4)"),
@@ -123,12 +124,14 @@ static int parse_options(int argc, char **argv, bot_options *options)
         NCI_CLI_U32_FLAG("entities", &options->entities, 0, 4096, "K",
                          "scripted entities the server runs (default 16)"),
         NCI_CLI_U32_FLAG("tick-hz", &options->tick_hz, 1, 240, "N", "input rate (default 30)"),
-        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S", "run time (default 60)"),
+        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S",
+                         "run time (default 60)"),
         NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
                          "a silent server is a disconnect (default 15000)"),
         NCI_CLI_U32_FLAG("connect-timeout-ms", &options->connect_timeout_ms, 1000, 600000, "MS",
                          "a connection attempt gives up (default 10000)"),
-        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-", "JSON Lines figures (default -: stdout)"),
+        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-",
+                          "JSON Lines figures (default -: stdout)"),
         NCI_CLI_U32_FLAG("range-coded", &options->range_coded, 0, 1, "0|1",
                          "1: range-coded snapshots (as the server)"),
     };
@@ -252,8 +255,8 @@ static void check_world(bot_process *process, soak_bot *bot, uint32_t tick)
 static void on_snapshot(bot_process *process, soak_bot *bot, const netcore_event *event,
                         uint64_t now_us)
 {
-    netcore_result result = netcore_snapshot_client_read(bot->snapshots, event->data,
-                                                         event->size_bytes);
+    netcore_result result =
+        netcore_snapshot_client_read(bot->snapshots, event->data, event->size_bytes);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         bot->decode_errors++;
         return;
@@ -294,8 +297,8 @@ static void handle_event(bot_process *process, soak_bot *bot, const netcore_even
                     bot->client_id, netcore_disconnect_reason_str(event->reason), event->code);
         } else if (bot->state == BOT_CONNECTING) {
             bot->connect_failures++;
-            fprintf(stderr, "soak_bot: client %" PRIu64 " could not connect: %s\n",
-                    bot->client_id, netcore_disconnect_reason_str(event->reason));
+            fprintf(stderr, "soak_bot: client %" PRIu64 " could not connect: %s\n", bot->client_id,
+                    netcore_disconnect_reason_str(event->reason));
         }
         bot->state = BOT_IDLE;
         bot->peer = NETCORE_PEER_NONE;
@@ -341,8 +344,8 @@ static void send_input(bot_process *process, soak_bot *bot, uint64_t now_us)
     size_t written = 0;
     if (netcore_snapshot_client_write_ack(bot->snapshots, ack, sizeof(ack), &ack_size) !=
             NETCORE_OK ||
-        netcore_input_client_write(bot->inputs, ack, ack_size, packet, sizeof(packet),
-                                   &written) != NETCORE_OK ||
+        netcore_input_client_write(bot->inputs, ack, ack_size, packet, sizeof(packet), &written) !=
+            NETCORE_OK ||
         netcore_host_send(bot->host, bot->peer, SOAK_CHANNEL, packet, written) != NETCORE_OK) {
         bot->send_errors++;
     }
@@ -400,9 +403,8 @@ static void write_stats_line(bot_process *process, uint64_t now_us)
                 ",\"tick\":%" PRIu32 ",\"acked_input_tick\":%" PRIu32 "}",
                 i == 0 ? "" : ",", bot->client_id, bot->state == BOT_CONNECTED ? "true" : "false",
                 (double)bot->rtt_ms, (double)bot->loss_pct, bot->snapshot_loss_pct,
-                bot->decode_errors, bot->divergences,
-                bot->worlds_checked, bot->unexpected_disconnects, bot->checked_tick,
-                bot->acked_input_tick);
+                bot->decode_errors, bot->divergences, bot->worlds_checked,
+                bot->unexpected_disconnects, bot->checked_tick, bot->acked_input_tick);
     }
     fprintf(process->stats, "]}\n");
     fflush(process->stats);
@@ -438,23 +440,20 @@ static void write_summary(bot_process *process, uint64_t now_us)
             ",\"connects\":%" PRIu64 ",\"connect_failures\":%" PRIu64
             ",\"unexpected_disconnects\":%" PRIu64 ",\"decode_errors\":%" PRIu64
             ",\"baseline_missing\":%" PRIu64 ",\"divergences\":%" PRIu64
-            ",\"worlds_checked\":%" PRIu64 ",\"send_errors\":%" PRIu64
-            ",\"sealed_at_end\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
-            ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
-            ",\"crypto_disconnects\":%" PRIu64 "}\n",
+            ",\"worlds_checked\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"sealed_at_end\":%" PRIu32
+            ",\"crypto_auth_rejected\":%" PRIu64 ",\"crypto_duplicate_dropped\":%" PRIu64
+            ",\"crypto_stale_dropped\":%" PRIu64 ",\"crypto_disconnects\":%" PRIu64 "}\n",
             (double)(now_us - process->start_us) / 1e6, process->options.bots,
-            process->connected_at_end,
-            totals[8], totals[0], totals[1], totals[2], totals[3], totals[4], totals[5],
-            totals[6], totals[7], process->sealed_at_end, crypto[0], crypto[1], crypto[2],
-            crypto[3]);
+            process->connected_at_end, totals[8], totals[0], totals[1], totals[2], totals[3],
+            totals[4], totals[5], totals[6], totals[7], process->sealed_at_end, crypto[0],
+            crypto[1], crypto[2], crypto[3]);
     fflush(process->stats);
 }
 
 static bool process_open(bot_process *process)
 {
     const bot_options *options = &process->options;
-    if (netcore_address_parse(options->server_address, 0, &process->server_address) !=
-            NETCORE_OK ||
+    if (netcore_address_parse(options->server_address, 0, &process->server_address) != NETCORE_OK ||
         netcore_address_parse(options->connect_address, 0, &process->connect_address) !=
             NETCORE_OK) {
         fprintf(stderr, "soak_bot: bad --server or --connect address\n");

@@ -76,8 +76,8 @@ typedef struct soak_server {
     netcore_input_server *inputs;
     netcore_token_validator *validator;
     netcore_entity_id *scripted;
-    soak_client *clients;           /* indexed by snapshot client slot */
-    pending_admission *admissions;  /* max_clients entries; peer 0 = free */
+    soak_client *clients;          /* indexed by snapshot client slot */
+    pending_admission *admissions; /* max_clients entries; peer 0 = free */
     FILE *stats;
     uint32_t tick;
     uint64_t start_us;
@@ -125,26 +125,30 @@ static int parse_options(int argc, char **argv, server_options *options)
     options->stats_path = "-";
     const nci_cli_flag flags[] = {
         NCI_CLI_TEXT_FLAG("key", &options->key_hex, "HEX", "token key, 64 hex digits"),
-        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE", "token key from a file's first line"),
+        NCI_CLI_TEXT_FLAG("key-file", &options->key_file, "FILE",
+                          "token key from a file's first line"),
         NCI_CLI_TEXT_FLAG("bind", &options->bind, "ADDR", "local address (default 127.0.0.1)"),
         NCI_CLI_U32_FLAG("port", &options->port, 0, 65535, "N", "UDP port (default 0: any)"),
         NCI_CLI_TEXT_FLAG("public", &options->public_address, "ADDR:PORT",
                           "address the bots' tokens name (default: the bound one)"),
-        NCI_CLI_U32_FLAG("entities", &options->entities, 0, 4096, "K", "scripted entities (default 16)"),
+        NCI_CLI_U32_FLAG("entities", &options->entities, 0, 4096, "K",
+                         "scripted entities (default 16)"),
         NCI_CLI_U32_FLAG("max-clients", &options->max_clients, 1, 1024, "N", "peers (default 24)"),
         NCI_CLI_U32_FLAG("tick-hz", &options->tick_hz, 1, 240, "N", "simulation rate (default 30)"),
         NCI_CLI_U32_FLAG("snapshot-hz", &options->snapshot_hz, 1, 240, "N",
                          "snapshot rate, at most --tick-hz (default 20)"),
         NCI_CLI_U32_FLAG("budget", &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES, "BYTES",
                          "snapshot size budget (default 1200)"),
-        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S", "run time (default 60)"),
+        NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S",
+                         "run time (default 60)"),
         NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
                          "a silent peer is dropped (default 15000)"),
         NCI_CLI_U32_FLAG("handshake-timeout-ms", &options->handshake_timeout_ms, 1000, 600000, "MS",
                          "the ENet handshake and the token admission must\n"
                          "each finish within MS (raise it above a few round\n"
                          "trips on slow links; default 3000)"),
-        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-", "JSON Lines figures (default -: stdout)"),
+        NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-",
+                          "JSON Lines figures (default -: stdout)"),
         NCI_CLI_U32_FLAG("corrupt-tick", &options->corrupt_tick, 1, UINT32_MAX, "N",
                          "fault injection for testing the soak's checks: the\n"
                          "first snapshot at or after tick N carries one\n"
@@ -189,8 +193,7 @@ static netcore_result admit_peer(void *user, netcore_peer_id peer, const netcore
         return result;
     }
     for (uint32_t i = 0; i < server->options.max_clients; i++) {
-        if (server->admissions[i].peer == NETCORE_PEER_NONE ||
-            server->admissions[i].peer == peer) {
+        if (server->admissions[i].peer == NETCORE_PEER_NONE || server->admissions[i].peer == peer) {
             server->admissions[i].peer = peer;
             server->admissions[i].client_id = info.client_id;
             return NETCORE_OK;
@@ -411,9 +414,8 @@ static uint64_t entities_deferred(const soak_server *server)
     uint64_t total = server->deferred_removed;
     for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
         netcore_snapshot_server_stats stats;
-        if (server->clients[slot].used &&
-            netcore_snapshot_server_get_client_stats(server->snapshots, slot, &stats) ==
-                NETCORE_OK) {
+        if (server->clients[slot].used && netcore_snapshot_server_get_client_stats(
+                                              server->snapshots, slot, &stats) == NETCORE_OK) {
             total += stats.entities_deferred;
         }
     }
@@ -432,46 +434,42 @@ static uint32_t count_clients(const soak_server *server)
 /* Counters shared by the per-second line and the summary. */
 static void write_counters(soak_server *server, const netcore_host_stats *host)
 {
-    fprintf(server->stats,
-            "\"tick\":%" PRIu32 ",\"clients\":%" PRIu32 ",\"decode_errors\":%" PRIu64
-            ",\"ack_errors\":%" PRIu64 ",\"input_errors\":%" PRIu64
-            ",\"unknown_messages\":%" PRIu64 ",\"snapshots_sent\":%" PRIu64
-            ",\"snapshot_bytes\":%" PRIu64 ",\"send_dropped\":%" PRIu64
-            ",\"entities_deferred\":%" PRIu64 ",\"ticks_late\":%" PRIu64
-            ",\"connects\":%" PRIu64 ",\"disconnects_requested\":%" PRIu64
-            ",\"disconnects_timeout\":%" PRIu64 ",\"disconnects_other\":%" PRIu64
-            ",\"admission_accepted\":%" PRIu64 ",\"admission_rejected\":%" PRIu64
-            ",\"admission_timed_out\":%" PRIu64 ",\"pending_messages_dropped\":%" PRIu64
-            ",\"malformed_dropped\":%" PRIu64 ",\"oversize_dropped\":%" PRIu64
-            ",\"timeouts\":%" PRIu64 ",\"wire_bytes_sent\":%" PRIu64
-            ",\"wire_bytes_received\":%" PRIu64 ",\"slots_in_use\":%" PRIu32
-            ",\"slots_handshaking\":%" PRIu32 ",\"guard_malformed_dropped\":%" PRIu64
-            ",\"guard_unknown_dropped\":%" PRIu64
-            ",\"guard_unexpected_connect_dropped\":%" PRIu64
-            ",\"guard_proof_dropped\":%" PRIu64 ",\"guard_rate_dropped\":%" PRIu64
-            ",\"guard_ip_rate_dropped\":%" PRIu64 ",\"guard_ip_peers_dropped\":%" PRIu64
-            ",\"guard_ip_handshakes_dropped\":%" PRIu64 ",\"guard_full_dropped\":%" PRIu64
-            ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64
-            ",\"peers_sealed\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
-            ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
-            ",\"crypto_disconnects\":%" PRIu64 ",\"token_address_rejected\":%" PRIu64
-            ",\"seal_overhead_bytes_sent\":%" PRIu64,
-            server->tick, count_clients(server), server->ack_errors + server->input_errors,
-            server->ack_errors, server->input_errors, server->unknown_messages,
-            server->snapshots_sent, server->snapshot_bytes, server->send_dropped,
-            entities_deferred(server), server->ticks_late, server->connects,
-            server->disconnects_requested, server->disconnects_timeout, server->disconnects_other,
-            host->admission_accepted, host->admission_rejected, host->admission_timed_out,
-            host->pending_messages_dropped, host->malformed_dropped, host->oversize_dropped,
-            host->timeouts, host->wire_bytes_sent, host->wire_bytes_received, host->slots_in_use,
-            host->slots_handshaking, host->guard_malformed_dropped, host->guard_unknown_dropped,
-            host->guard_unexpected_connect_dropped, host->guard_proof_dropped,
-            host->guard_rate_dropped, host->guard_ip_rate_dropped, host->guard_ip_peers_dropped,
-            host->guard_ip_handshakes_dropped, host->guard_full_dropped,
-            host->guard_handshake_timeouts, host->receive_errors_dropped, host->peers_sealed,
-            host->crypto_auth_rejected, host->crypto_duplicate_dropped, host->crypto_stale_dropped,
-            host->crypto_disconnects, host->token_address_rejected,
-            host->seal_overhead_bytes_sent);
+    fprintf(
+        server->stats,
+        "\"tick\":%" PRIu32 ",\"clients\":%" PRIu32 ",\"decode_errors\":%" PRIu64
+        ",\"ack_errors\":%" PRIu64 ",\"input_errors\":%" PRIu64 ",\"unknown_messages\":%" PRIu64
+        ",\"snapshots_sent\":%" PRIu64 ",\"snapshot_bytes\":%" PRIu64 ",\"send_dropped\":%" PRIu64
+        ",\"entities_deferred\":%" PRIu64 ",\"ticks_late\":%" PRIu64 ",\"connects\":%" PRIu64
+        ",\"disconnects_requested\":%" PRIu64 ",\"disconnects_timeout\":%" PRIu64
+        ",\"disconnects_other\":%" PRIu64 ",\"admission_accepted\":%" PRIu64
+        ",\"admission_rejected\":%" PRIu64 ",\"admission_timed_out\":%" PRIu64
+        ",\"pending_messages_dropped\":%" PRIu64 ",\"malformed_dropped\":%" PRIu64
+        ",\"oversize_dropped\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wire_bytes_sent\":%" PRIu64
+        ",\"wire_bytes_received\":%" PRIu64 ",\"slots_in_use\":%" PRIu32
+        ",\"slots_handshaking\":%" PRIu32 ",\"guard_malformed_dropped\":%" PRIu64
+        ",\"guard_unknown_dropped\":%" PRIu64 ",\"guard_unexpected_connect_dropped\":%" PRIu64
+        ",\"guard_proof_dropped\":%" PRIu64 ",\"guard_rate_dropped\":%" PRIu64
+        ",\"guard_ip_rate_dropped\":%" PRIu64 ",\"guard_ip_peers_dropped\":%" PRIu64
+        ",\"guard_ip_handshakes_dropped\":%" PRIu64 ",\"guard_full_dropped\":%" PRIu64
+        ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64
+        ",\"peers_sealed\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
+        ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
+        ",\"crypto_disconnects\":%" PRIu64 ",\"token_address_rejected\":%" PRIu64
+        ",\"seal_overhead_bytes_sent\":%" PRIu64,
+        server->tick, count_clients(server), server->ack_errors + server->input_errors,
+        server->ack_errors, server->input_errors, server->unknown_messages, server->snapshots_sent,
+        server->snapshot_bytes, server->send_dropped, entities_deferred(server), server->ticks_late,
+        server->connects, server->disconnects_requested, server->disconnects_timeout,
+        server->disconnects_other, host->admission_accepted, host->admission_rejected,
+        host->admission_timed_out, host->pending_messages_dropped, host->malformed_dropped,
+        host->oversize_dropped, host->timeouts, host->wire_bytes_sent, host->wire_bytes_received,
+        host->slots_in_use, host->slots_handshaking, host->guard_malformed_dropped,
+        host->guard_unknown_dropped, host->guard_unexpected_connect_dropped,
+        host->guard_proof_dropped, host->guard_rate_dropped, host->guard_ip_rate_dropped,
+        host->guard_ip_peers_dropped, host->guard_ip_handshakes_dropped, host->guard_full_dropped,
+        host->guard_handshake_timeouts, host->receive_errors_dropped, host->peers_sealed,
+        host->crypto_auth_rejected, host->crypto_duplicate_dropped, host->crypto_stale_dropped,
+        host->crypto_disconnects, host->token_address_rejected, host->seal_overhead_bytes_sent);
 }
 
 static void write_stats_line(soak_server *server, uint64_t now_us)
@@ -486,10 +484,10 @@ static void write_stats_line(soak_server *server, uint64_t now_us)
     uint64_t cpu_us = soak_cpu_us();
     double cpu_pct = (double)(cpu_us - server->window_cpu_us) / 1e4 / window_s;
     uint64_t rss_kib = soak_rss_kib();
-    double out_kbps = (double)(host.wire_bytes_sent - server->window_wire_sent) * 8.0 / 1000.0 /
-                      window_s;
-    double in_kbps = (double)(host.wire_bytes_received - server->window_wire_received) * 8.0 /
-                     1000.0 / window_s;
+    double out_kbps =
+        (double)(host.wire_bytes_sent - server->window_wire_sent) * 8.0 / 1000.0 / window_s;
+    double in_kbps =
+        (double)(host.wire_bytes_received - server->window_wire_received) * 8.0 / 1000.0 / window_s;
     double p99_ms = 0.0;
     double max_ms = 0.0;
     if (server->tick_sample_count > 0) {
@@ -552,8 +550,8 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     host_config.admission_timeout_ms = options->handshake_timeout_ms;
     host_config.admission = admit_peer;
     host_config.admission_user = server;
-    if (netcore_address_parse(options->bind, (uint16_t)options->port,
-                              &host_config.bind_address) != NETCORE_OK) {
+    if (netcore_address_parse(options->bind, (uint16_t)options->port, &host_config.bind_address) !=
+        NETCORE_OK) {
         fprintf(stderr, "soak_server: bad --bind %s\n", options->bind);
         return false;
     }
@@ -582,10 +580,10 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     result = netcore_token_validator_create(&validator_config, &server->validator);
     memset(validator_config.key, 0, sizeof(validator_config.key));
     if (result == NETCORE_OK) {
-        result = soak_schema_create(server->options.range_coded
-                                        ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
-                                        : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
-                                    &server->schema);
+        result =
+            soak_schema_create(server->options.range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                                                           : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
+                               &server->schema);
     }
     if (result == NETCORE_OK) {
         netcore_snapshot_server_config config;

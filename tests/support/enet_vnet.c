@@ -262,8 +262,8 @@ int enet_socket_send(ENetSocket fd, const ENetAddress *address, const ENetBuffer
     }
     active->stats.datagrams_sent++;
     active->stats.bytes_sent += size;
-    if (nci_link_submit(s->link, (uint64_t)active->now_ms * 1000u, address_tag(address),
-                        datagram, size) == 0)
+    if (nci_link_submit(s->link, (uint64_t)active->now_ms * 1000u, address_tag(address), datagram,
+                        size) == 0)
         active->stats.datagrams_dropped++;
     return (int)size;
 }

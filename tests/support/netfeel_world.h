@@ -47,8 +47,8 @@ typedef enum nf_path { NF_PATH_LINE = 0, NF_PATH_CIRCLE } nf_path;
 typedef struct nf_config {
     netcore_link_preset preset;
     uint64_t seed;
-    uint32_t clients;         /* 1..NF_MAX_CLIENTS */
-    uint32_t bots;            /* 0..NF_MAX_BOTS */
+    uint32_t clients; /* 1..NF_MAX_CLIENTS */
+    uint32_t bots;    /* 0..NF_MAX_BOTS */
     nf_path path;
     uint32_t tick_rate_hz;
     uint32_t snapshot_every_ticks;
@@ -96,15 +96,15 @@ typedef struct nf_client {
     netcore_vec3 last_visual;
     bool has_last_visual;
     /* measurements */
-    uint32_t backward_steps;   /* displayed bot moved against a monotonic path */
+    uint32_t backward_steps; /* displayed bot moved against a monotonic path */
     double largest_backward;
     uint64_t bot_samples;
-    double sq_error_render;    /* displayed vs true position at the render time */
-    double sq_error_now;       /* displayed vs true position now */
+    double sq_error_render; /* displayed vs true position at the render time */
+    double sq_error_now;    /* displayed vs true position now */
     double delay_ms_sum;
     uint64_t delay_samples;
-    int64_t move_tick_frame;   /* frame that ran the first moving input */
-    int64_t move_shown_frame;  /* frame whose predicted position first moved */
+    int64_t move_tick_frame;      /* frame that ran the first moving input */
+    int64_t move_shown_frame;     /* frame whose predicted position first moved */
     int64_t move_confirmed_frame; /* frame whose server-reported position first moved */
     nf_state start_state;
     uint32_t shots;
@@ -278,7 +278,8 @@ static inline void nf_server_handle_events(nf_world *w)
             break;
         if (ev.type == NETCORE_EVENT_CONNECT) {
             uint32_t slot;
-            if (netcore_snapshot_server_client_add(s->snap, &slot) != NETCORE_OK || slot >= NF_MAX_CLIENTS)
+            if (netcore_snapshot_server_client_add(s->snap, &slot) != NETCORE_OK ||
+                slot >= NF_MAX_CLIENTS)
                 continue;
             nf_player *p = &s->players[slot];
             memset(p, 0, sizeof *p);
@@ -301,8 +302,8 @@ static inline void nf_server_handle_events(nf_world *w)
                 continue;
             const uint8_t *ack = NULL;
             size_t ack_size = 0;
-            if (netcore_input_server_read(s->input, p->slot, ev.data, ev.size_bytes, &ack, &ack_size) ==
-                    NETCORE_OK &&
+            if (netcore_input_server_read(s->input, p->slot, ev.data, ev.size_bytes, &ack,
+                                          &ack_size) == NETCORE_OK &&
                 ack_size)
                 netcore_snapshot_server_read_ack(s->snap, p->slot, ack, ack_size);
         }
@@ -325,7 +326,8 @@ static inline void nf_server_shot(nf_world *w, const nf_player *p, uint32_t tick
         s->largest_shot_miss = miss;
     if (miss <= NF_HIT_RADIUS)
         s->hits++;
-    if (netcore_lagcomp_query(s->lag, s->bots[in->target], (double)tick, present, NULL) == NETCORE_OK &&
+    if (netcore_lagcomp_query(s->lag, s->bots[in->target], (double)tick, present, NULL) ==
+            NETCORE_OK &&
         hypotf(present[0] - in->aim_x, present[1] - in->aim_y) <= NF_HIT_RADIUS)
         s->hits_uncompensated++;
 }
@@ -372,7 +374,8 @@ static inline void nf_server_tick(nf_world *w)
                 continue;
             uint8_t buf[1400];
             size_t written = 0;
-            if (netcore_snapshot_server_write(s->snap, p->slot, t, buf, sizeof buf, &written) == NETCORE_OK)
+            if (netcore_snapshot_server_write(s->snap, p->slot, t, buf, sizeof buf, &written) ==
+                NETCORE_OK)
                 netcore_host_send(s->host, p->peer, NF_CHANNEL_GAME, buf, written);
         }
     }
@@ -381,8 +384,8 @@ static inline void nf_server_tick(nf_world *w)
 
 /* ---- client ---- */
 
-static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_t *data, size_t size,
-                                         uint64_t now)
+static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_t *data,
+                                         size_t size, uint64_t now)
 {
     if (netcore_snapshot_client_read(c->snap, data, size) != NETCORE_OK)
         return;
@@ -398,7 +401,8 @@ static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_
     int64_t last_input = 0;
     if (c->own == NETCORE_ENTITY_NONE ||
         netcore_snapshot_client_get_vec3(c->snap, c->own, w->field_pos, &pos) != NETCORE_OK ||
-        netcore_snapshot_client_get_int(c->snap, c->own, w->field_last_input, &last_input) != NETCORE_OK)
+        netcore_snapshot_client_get_int(c->snap, c->own, w->field_last_input, &last_input) !=
+            NETCORE_OK)
         return;
     nf_state server_state = {pos.x, pos.y};
     if (c->has_own_state && c->move_confirmed_frame < 0 &&
@@ -451,7 +455,8 @@ static inline void nf_client_tick(nf_world *w, nf_client *c, uint32_t t)
         ack_size = 0;
     uint8_t packet[1200];
     size_t written = 0;
-    if (netcore_input_client_write(c->input, ack, ack_size, packet, sizeof packet, &written) != NETCORE_OK ||
+    if (netcore_input_client_write(c->input, ack, ack_size, packet, sizeof packet, &written) !=
+            NETCORE_OK ||
         netcore_host_send(c->host, c->server_peer, NF_CHANNEL_GAME, packet, written) != NETCORE_OK)
         c->send_errors++;
 }
@@ -470,7 +475,8 @@ static inline void nf_client_measure(nf_world *w, nf_client *c, uint64_t now)
     }
     for (uint32_t k = 0; k < w->config.bots; k++) {
         netcore_vec3 v;
-        bool valid = netcore_interp_get_vec3(c->interp, w->server.bots[k], w->field_bot_pos, &v) == NETCORE_OK;
+        bool valid = netcore_interp_get_vec3(c->interp, w->server.bots[k], w->field_bot_pos, &v) ==
+                     NETCORE_OK;
         if (valid && c->shown_bot_valid[k] && w->config.path == NF_PATH_LINE) {
             double back = (double)c->shown_bot[k].x - (double)v.x;
             if (back > 1e-4) {
@@ -528,7 +534,8 @@ static inline void nf_client_frame(nf_world *w, nf_client *c, uint64_t now)
         for (uint32_t i = 0; i < count; i++)
             nf_client_tick(w, c, first + i);
         netcore_host_flush(c->host);
-        if (netcore_interp_update(c->interp, netcore_timesync_server_time_us(c->sync, now)) == NETCORE_OK)
+        if (netcore_interp_update(c->interp, netcore_timesync_server_time_us(c->sync, now)) ==
+            NETCORE_OK)
             nf_client_measure(w, c, now);
         netcore_predict_update_visual(c->predict, now - c->last_frame_us);
     }
@@ -667,8 +674,10 @@ static inline netcore_result nf_world_create(nf_world *w, const nf_config *confi
         (r = netcore_schema_add_type(w->schema, "player", &w->type_player)) != NETCORE_OK ||
         (r = netcore_schema_add_type(w->schema, "bot", &w->type_bot)) != NETCORE_OK ||
         (r = nf_add_field(w, w->type_player, NETCORE_FIELD_VEC2, 0, &w->field_pos)) != NETCORE_OK ||
-        (r = nf_add_field(w, w->type_player, NETCORE_FIELD_INT, 32, &w->field_last_input)) != NETCORE_OK ||
-        (r = nf_add_field(w, w->type_bot, NETCORE_FIELD_VEC2, 0, &w->field_bot_pos)) != NETCORE_OK ||
+        (r = nf_add_field(w, w->type_player, NETCORE_FIELD_INT, 32, &w->field_last_input)) !=
+            NETCORE_OK ||
+        (r = nf_add_field(w, w->type_bot, NETCORE_FIELD_VEC2, 0, &w->field_bot_pos)) !=
+            NETCORE_OK ||
         (r = netcore_schema_finalize(w->schema)) != NETCORE_OK)
         return r;
 
@@ -700,7 +709,8 @@ static inline netcore_result nf_world_create(nf_world *w, const nf_config *confi
     if ((r = netcore_lagcomp_create(&lc, &s->lag)) != NETCORE_OK)
         return r;
     for (uint32_t k = 0; k < config->bots; k++)
-        if ((r = netcore_snapshot_server_entity_create(s->snap, w->type_bot, &s->bots[k])) != NETCORE_OK)
+        if ((r = netcore_snapshot_server_entity_create(s->snap, w->type_bot, &s->bots[k])) !=
+            NETCORE_OK)
             return r;
     w->t0_us = netcore_sim_now_us(w->sim);
     s->next_tick_us = w->t0_us + (uint64_t)llround(w->tick_us);

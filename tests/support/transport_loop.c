@@ -31,7 +31,8 @@ void tl_drain(tl_side *s, uint32_t timeout_ms)
         netcore_event ev;
         cr_assert_eq(netcore_host_poll(s->host, i == 0 ? timeout_ms : 0, &ev), NETCORE_OK);
         switch (ev.type) {
-        case NETCORE_EVENT_NONE: return;
+        case NETCORE_EVENT_NONE:
+            return;
         case NETCORE_EVENT_CONNECT:
             s->connects++;
             s->last_connect = ev.peer;

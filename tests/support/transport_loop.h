@@ -34,7 +34,7 @@ typedef struct tl_side {
     tl_received rx[TL_MAX_RECORDED];
     uint32_t rx_count; /* recorded in rx */
     uint32_t rx_total; /* received, recorded or not */
-    uint32_t corrupt; /* payloads whose filler did not match */
+    uint32_t corrupt;  /* payloads whose filler did not match */
 } tl_side;
 
 typedef bool (*tl_done_fn)(tl_side *a, tl_side *b, void *ctx);

@@ -11,11 +11,11 @@
 #include "netcore/bitpack.h"
 
 /* Asserts only on failure: cheap inside loops of millions of checks. */
-#define EXPECT(cond, ...)                      \
-    do {                                       \
-        if (!(cond)) {                         \
-            cr_assert(cond, __VA_ARGS__);      \
-        }                                      \
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            cr_assert(cond, __VA_ARGS__);                                                          \
+        }                                                                                          \
     } while (0)
 
 static uint32_t mask32(unsigned bits)
@@ -40,7 +40,13 @@ static size_t edge_values(unsigned bits, uint64_t out[8])
 {
     uint64_t max = mask64(bits);
     uint64_t top = UINT64_C(1) << (bits - 1);
-    uint64_t candidates[8] = {0, 1, max, max - 1, top, top - 1, UINT64_C(0x5555555555555555) & max,
+    uint64_t candidates[8] = {0,
+                              1,
+                              max,
+                              max - 1,
+                              top,
+                              top - 1,
+                              UINT64_C(0x5555555555555555) & max,
                               UINT64_C(0xaaaaaaaaaaaaaaaa) & max};
     memcpy(out, candidates, sizeof(candidates));
     return 8;
@@ -58,8 +64,8 @@ Test(bitpack_layout, little_endian_bit_order)
     netcore_bit_writer_init(&w, buffer, sizeof(buffer));
     netcore_bit_write_bits(&w, 1, 1);
     netcore_bit_write_bits(&w, 2, 2);
-    netcore_bit_write_bits(&w, 0xa, 5);          /* byte 0 = 0b01010101 */
-    netcore_bit_write_bits(&w, 0x12345678, 32);  /* bytes 1..4, lowest byte first */
+    netcore_bit_write_bits(&w, 0xa, 5);         /* byte 0 = 0b01010101 */
+    netcore_bit_write_bits(&w, 0x12345678, 32); /* bytes 1..4, lowest byte first */
     netcore_bit_write_bits(&w, 0x5, 4);
     cr_assert_eq(netcore_bit_writer_flush(&w), 6);
     const uint8_t expected[6] = {0x55, 0x78, 0x56, 0x34, 0x12, 0x05};
@@ -138,8 +144,8 @@ Test(bitpack_bits, every_width_and_edge_value_at_every_offset)
             netcore_bit_reader_init(&r, buffer, size);
             cr_assert_eq(netcore_bit_read_bits(&r, offset), 0x7f & mask32(offset));
             for (size_t i = 0; i < count; i++) {
-                uint64_t got = bits <= 32 ? netcore_bit_read_bits(&r, bits)
-                                          : netcore_bit_read_u64(&r, bits);
+                uint64_t got =
+                    bits <= 32 ? netcore_bit_read_bits(&r, bits) : netcore_bit_read_u64(&r, bits);
                 cr_assert_eq(got, values[i], "offset %u bits %u value %zu", offset, bits, i);
             }
             cr_assert_not(netcore_bit_reader_failed(&r));
@@ -288,14 +294,38 @@ Test(bitpack_bounds, a_value_that_does_not_fit_is_not_written_at_all)
             }
             size_t needed = 0;
             switch (kind) {
-            case 0: netcore_bit_write_u64(&w, UINT64_MAX, 64); needed = 64; break;
-            case 1: netcore_bit_write_bytes(&w, payload, 8); needed = 64; break;
-            case 2: netcore_bit_write_varint(&w, UINT64_MAX); needed = 80; break;
-            case 3: netcore_bit_write_quat(&w, &identity, 20); needed = 62; break;
-            case 4: netcore_bit_write_unit_vec(&w, &up, 24); needed = 48; break;
-            case 5: netcore_bit_write_quant(&w, &quant, 0.5f); needed = 21; break;
-            case 6: netcore_bit_write_angle(&w, 1.0f, 32); needed = 32; break;
-            default: netcore_bit_write_int_range(&w, 5, INT32_MIN, INT32_MAX); needed = 32; break;
+            case 0:
+                netcore_bit_write_u64(&w, UINT64_MAX, 64);
+                needed = 64;
+                break;
+            case 1:
+                netcore_bit_write_bytes(&w, payload, 8);
+                needed = 64;
+                break;
+            case 2:
+                netcore_bit_write_varint(&w, UINT64_MAX);
+                needed = 80;
+                break;
+            case 3:
+                netcore_bit_write_quat(&w, &identity, 20);
+                needed = 62;
+                break;
+            case 4:
+                netcore_bit_write_unit_vec(&w, &up, 24);
+                needed = 48;
+                break;
+            case 5:
+                netcore_bit_write_quant(&w, &quant, 0.5f);
+                needed = 21;
+                break;
+            case 6:
+                netcore_bit_write_angle(&w, 1.0f, 32);
+                needed = 32;
+                break;
+            default:
+                netcore_bit_write_int_range(&w, 5, INT32_MIN, INT32_MAX);
+                needed = 32;
+                break;
             }
             bool fits = needed <= room;
             cr_assert_eq(netcore_bit_writer_failed(&w), !fits, "kind %d room %zu", kind, room);
@@ -420,15 +450,30 @@ Test(bitpack_int, bits_required)
 Test(bitpack_int, ranges_round_trip_edges_and_clamp)
 {
     static const int32_t ranges[][2] = {
-        {0, 0},     {0, 1},      {-1, 0},          {-100, 100},     {0, 4},
-        {-3, 1000}, {7, 7 + 255}, {INT32_MIN, INT32_MAX}, {INT32_MIN, INT32_MIN + 1},
-        {INT32_MAX - 2, INT32_MAX}, {-65536, 65535},
+        {0, 0},
+        {0, 1},
+        {-1, 0},
+        {-100, 100},
+        {0, 4},
+        {-3, 1000},
+        {7, 7 + 255},
+        {INT32_MIN, INT32_MAX},
+        {INT32_MIN, INT32_MIN + 1},
+        {INT32_MAX - 2, INT32_MAX},
+        {-65536, 65535},
     };
     uint8_t buffer[256];
     for (size_t k = 0; k < sizeof(ranges) / sizeof(ranges[0]); k++) {
         int32_t min = ranges[k][0], max = ranges[k][1];
-        int64_t probes[] = {min, max, (int64_t)min + 1, (int64_t)max - 1, 0,
-                            (int64_t)min - 1, (int64_t)max + 1, INT32_MIN, INT32_MAX};
+        int64_t probes[] = {min,
+                            max,
+                            (int64_t)min + 1,
+                            (int64_t)max - 1,
+                            0,
+                            (int64_t)min - 1,
+                            (int64_t)max + 1,
+                            INT32_MIN,
+                            INT32_MAX};
         size_t count = sizeof(probes) / sizeof(probes[0]);
         netcore_bit_writer w;
         netcore_bit_writer_init(&w, buffer, sizeof(buffer));
@@ -557,9 +602,9 @@ Test(bitpack_varint, zigzag_and_signed)
     cr_assert_eq(netcore_zigzag_encode(-2), 3);
     cr_assert_eq(netcore_zigzag_encode(INT64_MAX), UINT64_MAX - 1);
     cr_assert_eq(netcore_zigzag_encode(INT64_MIN), UINT64_MAX);
-    const int64_t values[] = {0,         1,         -1,        63,        -64,
-                              64,        -65,       INT32_MAX, INT32_MIN, INT64_MAX,
-                              INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
+    const int64_t values[] = {
+        0,         1,         -1,        63,        -64,           64,           -65,
+        INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
     uint8_t buffer[256];
     netcore_bit_writer w;
     netcore_bit_writer_init(&w, buffer, sizeof(buffer));

@@ -12,11 +12,11 @@
 #include "netcore/bitpack.h"
 
 /* Asserts only on failure: cheap inside loops of millions of checks. */
-#define EXPECT(cond, ...)                      \
-    do {                                       \
-        if (!(cond)) {                         \
-            cr_assert(cond, __VA_ARGS__);      \
-        }                                      \
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            cr_assert(cond, __VA_ARGS__);                                                          \
+        }                                                                                          \
     } while (0)
 
 #define TEST_PI 3.14159265358979323846
@@ -113,10 +113,12 @@ Test(bitpack_quant, init_sizes_and_errors)
 
     cr_assert_eq(netcore_quant_init(NULL, 0.0f, 1.0f, 0.1f), NETCORE_ERR_INVALID_ARGUMENT);
     const float bad[][3] = {
-        {1.0f, 1.0f, 0.1f},  {2.0f, 1.0f, 0.1f},      {0.0f, 1.0f, 0.0f},
-        {0.0f, 1.0f, -0.1f}, {NAN, 1.0f, 0.1f},       {0.0f, INFINITY, 0.1f},
-        {0.0f, 1.0f, NAN},   {0.0f, 1.0f, INFINITY},  {0.0f, 1.0f, 1e-8f},  /* finer than floats */
-        {1e6f, 1e6f + 1.0f, 0.1f},                    /* 5 ulps at 1e6 is 0.3 */
+        {1.0f, 1.0f, 0.1f},        {2.0f, 1.0f, 0.1f},
+        {0.0f, 1.0f, 0.0f},        {0.0f, 1.0f, -0.1f},
+        {NAN, 1.0f, 0.1f},         {0.0f, INFINITY, 0.1f},
+        {0.0f, 1.0f, NAN},         {0.0f, 1.0f, INFINITY},
+        {0.0f, 1.0f, 1e-8f},       /* finer than floats */
+        {1e6f, 1e6f + 1.0f, 0.1f}, /* 5 ulps at 1e6 is 0.3 */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         q.bits = 99;
@@ -147,8 +149,8 @@ static void check_value(const netcore_quant *q, float value)
 
 Test(bitpack_quant, every_float_in_small_ranges_within_half_precision)
 {
-    const float configs[][3] = {{1000.0f, 1000.5f, 1e-3f}, {256.0f, 260.0f, 0.01f},
-                                {-1.0f, -0.99f, 1e-6f}};
+    const float configs[][3] = {
+        {1000.0f, 1000.5f, 1e-3f}, {256.0f, 260.0f, 0.01f}, {-1.0f, -0.99f, 1e-6f}};
     for (size_t c = 0; c < sizeof(configs) / sizeof(configs[0]); c++) {
         netcore_quant q;
         cr_assert_eq(netcore_quant_init(&q, configs[c][0], configs[c][1], configs[c][2]),
@@ -164,7 +166,7 @@ Test(bitpack_quant, every_float_in_small_ranges_within_half_precision)
 
 Test(bitpack_quant, grid_points_midpoints_and_random_values)
 {
-    const float configs[][3] = {{-256.0f, 256.0f, 0.002f}, {0.0f, 1.0f, 0.01f},
+    const float configs[][3] = {{-256.0f, 256.0f, 0.002f},  {0.0f, 1.0f, 0.01f},
                                 {-1.0f, 1.0f, 1.0f / 1024}, {0.0f, 100000.0f, 1.0f},
                                 {-1e30f, 1e30f, 1e25f},     {-3.0f, 5.0f, 8.0f},
                                 {0.0f, 1.0f, 1e-6f},        {-0.001f, 0.001f, 1e-9f}};
@@ -264,9 +266,18 @@ Test(bitpack_angle, error_bound_range_and_agreement_for_every_width)
 {
     nci_rng rng;
     nci_rng_seed(&rng, 3);
-    const float specials[] = {0.0f, -0.0f, (float)TEST_PI, (float)-TEST_PI, (float)(2 * TEST_PI),
-                              (float)(-2 * TEST_PI), 1e-30f, -1e-30f, 12345.678f, -99999.0f,
-                              (float)(TEST_PI / 2), (float)(3 * TEST_PI / 2)};
+    const float specials[] = {0.0f,
+                              -0.0f,
+                              (float)TEST_PI,
+                              (float)-TEST_PI,
+                              (float)(2 * TEST_PI),
+                              (float)(-2 * TEST_PI),
+                              1e-30f,
+                              -1e-30f,
+                              12345.678f,
+                              -99999.0f,
+                              (float)(TEST_PI / 2),
+                              (float)(3 * TEST_PI / 2)};
     static uint8_t buffer[4096];
     for (unsigned bits = 1; bits <= 32; bits++) {
         double bound = TEST_PI / ldexp(1.0, (int)bits) + ldexp(1.0, -22);
@@ -540,8 +551,8 @@ Test(bitpack_quat, error_bound_sign_equivalence_and_agreement)
             netcore_quat predicted = netcore_quat_quantized(&q, bits);
             EXPECT(!netcore_bit_reader_failed(&r), "bits %u", bits);
             EXPECT(memcmp(&got, &predicted, sizeof(got)) == 0, "bits %u: reader disagrees", bits);
-            double length2 = (double)got.x * got.x + (double)got.y * got.y +
-                             (double)got.z * got.z + (double)got.w * got.w;
+            double length2 = (double)got.x * got.x + (double)got.y * got.y + (double)got.z * got.z +
+                             (double)got.w * got.w;
             EXPECT(fabs(length2 - 1.0) < 1e-6, "bits %u length", bits);
             float components[4] = {got.x, got.y, got.z, got.w};
             EXPECT(components[a[0] & 3] >= 0.0f, "bits %u: largest component negative", bits);
@@ -561,11 +572,11 @@ Test(bitpack_quat, reader_rejects_codes_no_writer_makes)
         uint32_t largest, c[3];
         bool valid;
     } cases[] = {
-        {3, {middle, middle, middle}, true},   /* identity */
-        {0, {steps, middle, middle}, true},    /* 90 degrees: x and y tie */
-        {3, {unused, middle, middle}, false},  /* the unused code */
+        {3, {middle, middle, middle}, true},  /* identity */
+        {0, {steps, middle, middle}, true},   /* 90 degrees: x and y tie */
+        {3, {unused, middle, middle}, false}, /* the unused code */
         {1, {middle, middle, unused}, false},
-        {2, {steps, steps, steps}, false},     /* squares sum to 1.5 */
+        {2, {steps, steps, steps}, false}, /* squares sum to 1.5 */
         {0, {steps, steps, 0}, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -377,12 +377,12 @@ Test(conditioner, pop_order_is_time_then_submission)
     memset(&profile, 0, sizeof profile);
     profile.latency_ms = 20;
     nci_link *link = make_link(17, 64, &profile);
-    submit_index(link, 0, 0);  /* due 20 ms */
+    submit_index(link, 0, 0); /* due 20 ms */
     profile.latency_ms = 5;
     nci_link_set_profile(link, &profile); /* only affects later submissions */
-    submit_index(link, 0, 1);  /* due 5 ms */
-    submit_index(link, 15 * MS, 2); /* due 20 ms, after 0 */
-    submit_index(link, 0, 3);  /* due 5 ms, after 1 */
+    submit_index(link, 0, 1);             /* due 5 ms */
+    submit_index(link, 15 * MS, 2);       /* due 20 ms, after 0 */
+    submit_index(link, 0, 3);             /* due 5 ms, after 1 */
     cr_assert_eq(nci_link_next_due_us(link), 5 * MS);
     nci_link_datagram d;
     cr_assert_not(nci_link_pop_due(link, 5 * MS - 1, &d));

@@ -370,7 +370,8 @@ Test(core_log, filters_by_minimum_level_and_formats)
     for (int level = NETCORE_LOG_DEBUG; level < NETCORE_LOG_NONE; level++)
         nci_logf(&log, (netcore_log_level)level, "level %d", level);
     for (int level = NETCORE_LOG_DEBUG; level < NETCORE_LOG_NONE; level++)
-        cr_assert_eq(capture.per_level[level], level >= NETCORE_LOG_WARN ? 2 : 1, "level %d", level);
+        cr_assert_eq(capture.per_level[level], level >= NETCORE_LOG_WARN ? 2 : 1, "level %d",
+                     level);
 
     log.min_level = NETCORE_LOG_NONE;
     nci_logf(&log, NETCORE_LOG_ERROR, "silenced");
@@ -508,8 +509,8 @@ Test(core_address, ipv6_with_brackets_and_default_port)
 
 Test(core_address, round_trips_through_text)
 {
-    const char *texts[] = {"0.0.0.0:1",          "192.168.1.200:7778", "1.2.3.4:65535",
-                           "[::]:80",            "[fe80::1:2]:7777",   "[2001:db8::ff00:42:8329]:1",
+    const char *texts[] = {"0.0.0.0:1",         "192.168.1.200:7778", "1.2.3.4:65535",
+                           "[::]:80",           "[fe80::1:2]:7777",   "[2001:db8::ff00:42:8329]:1",
                            "[::ffff:1.2.3.4]:9"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         netcore_address a = parse_ok(texts[i], 0);
@@ -533,12 +534,20 @@ Test(core_address, resolves_localhost)
 Test(core_address, rejects_bad_ports)
 {
     /* Malformed before any name lookup, so no resolver is involved. */
-    const char *texts[] = {"1.2.3.4:65536", "1.2.3.4:",    "1.2.3.4:-1",   "1.2.3.4:12a",
-                           "1.2.3.4: 80",   "1.2.3.4:+80", "1.2.3.4:99999999999999999999",
-                           "[::1]:",        "[::1]:70000", "[::1]:x"};
+    const char *texts[] = {"1.2.3.4:65536",
+                           "1.2.3.4:",
+                           "1.2.3.4:-1",
+                           "1.2.3.4:12a",
+                           "1.2.3.4: 80",
+                           "1.2.3.4:+80",
+                           "1.2.3.4:99999999999999999999",
+                           "[::1]:",
+                           "[::1]:70000",
+                           "[::1]:x"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         netcore_address a;
-        cr_assert_eq(netcore_address_parse(texts[i], 7, &a), NETCORE_ERR_ADDRESS, "\"%s\"", texts[i]);
+        cr_assert_eq(netcore_address_parse(texts[i], 7, &a), NETCORE_ERR_ADDRESS, "\"%s\"",
+                     texts[i]);
     }
 }
 
@@ -547,8 +556,8 @@ Test(core_address, rejects_garbage)
     char too_long[300];
     memset(too_long, '1', sizeof too_long - 1);
     too_long[sizeof too_long - 1] = '\0';
-    const char *texts[] = {"", ":80", "[", "[]", "[]:80", "[::1", "[::1]x", "[::1]:80x",
-                           "[1.2.3.4]:80", too_long};
+    const char *texts[] = {"",     ":80",    "[",         "[]",           "[]:80",
+                           "[::1", "[::1]x", "[::1]:80x", "[1.2.3.4]:80", too_long};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         netcore_address a;
         cr_assert_eq(netcore_address_parse(texts[i], 7, &a), NETCORE_ERR_ADDRESS, "text %zu", i);

@@ -7,8 +7,9 @@
 #include "transport/enet_guard.h"
 #include "netcore/token.h"
 
-static const uint8_t test_key[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                     16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+static const uint8_t test_key[32] = {7,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                     11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                     22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 static uint64_t fake_now_s = 1800000000u;
 
@@ -116,7 +117,7 @@ Test(enet_parse, commands_and_lying_lengths)
     cr_assert_eq(out.peer_id, 3);
     cr_assert_not(out.is_connect);
     cr_assert_not(nci_enet_datagram_parse(d, n - 1, &out)); /* payload short by one */
-    cmd[4] = 0xFF; /* dataLength 65290: lies */
+    cmd[4] = 0xFF;                                          /* dataLength 65290: lies */
     n = with_header(d, 3, cmd, 16);
     cr_assert_not(nci_enet_datagram_parse(d, n, &out));
     /* Unreliable fragment: dataLength at offset 6 of a 24-byte command. */
@@ -494,9 +495,9 @@ Test(address_proof, long_lived_tokens_cap_the_proof)
     uint32_t proof = netcore_token_embedded_proof(token, sizeof token);
     cr_assert_eq(netcore_token_check_address_proof(test_key, &client, fake_now_s + 1000, 5, proof),
                  NETCORE_OK);
-    cr_assert_eq(netcore_token_check_address_proof(
-                     test_key, &client,
-                     fake_now_s + NETCORE_TOKEN_PROOF_MAX_LIFETIME_S + 2 * NETCORE_TOKEN_PROOF_EPOCH_S,
-                     5, proof),
+    cr_assert_eq(netcore_token_check_address_proof(test_key, &client,
+                                                   fake_now_s + NETCORE_TOKEN_PROOF_MAX_LIFETIME_S +
+                                                       2 * NETCORE_TOKEN_PROOF_EPOCH_S,
+                                                   5, proof),
                  NETCORE_ERR_AUTH);
 }

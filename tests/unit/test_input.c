@@ -159,10 +159,11 @@ Test(input, hostile_packets_are_rejected)
     }
     size_t n = write_packet(c, buf, sizeof buf);
     for (size_t len = 0; len < n; len++)
-        cr_assert_eq(netcore_input_decode(buf, len, SIZE, out, sizeof out, &p), NETCORE_ERR_MALFORMED,
-                     "truncated to %zu", len);
+        cr_assert_eq(netcore_input_decode(buf, len, SIZE, out, sizeof out, &p),
+                     NETCORE_ERR_MALFORMED, "truncated to %zu", len);
     buf[n] = 0;
-    cr_assert_eq(netcore_input_decode(buf, n + 1, SIZE, out, sizeof out, &p), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_input_decode(buf, n + 1, SIZE, out, sizeof out, &p),
+                 NETCORE_ERR_MALFORMED);
     uint8_t bad[1200];
     memcpy(bad, buf, n);
     bad[0] = 2; /* version */
@@ -183,8 +184,10 @@ Test(input, hostile_packets_are_rejected)
     bad[count_at + 2] |= 0x80; /* mask bit beyond the count (12 inputs) */
     cr_assert_eq(netcore_input_decode(bad, n, SIZE, out, sizeof out, &p), NETCORE_ERR_MALFORMED);
     cr_assert_eq(netcore_input_decode(buf, n, SIZE, out, 5 * SIZE, &p), NETCORE_ERR_TOO_LARGE);
-    cr_assert_eq(netcore_input_decode(buf, n, 0, out, sizeof out, &p), NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_input_decode(NULL, 3, SIZE, out, sizeof out, &p), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_input_decode(buf, n, 0, out, sizeof out, &p),
+                 NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_input_decode(NULL, 3, SIZE, out, sizeof out, &p),
+                 NETCORE_ERR_INVALID_ARGUMENT);
 
     netcore_input_server *s = make_server();
     cr_assert_eq(netcore_input_server_read(s, 0, bad, n, NULL, NULL), NETCORE_ERR_MALFORMED);
@@ -219,7 +222,8 @@ Test(input, server_tolerates_loss_lateness_and_duplicates)
     /* Packets for ticks 2..5 are lost; the one for 6 carries 3..6 (redundancy 4). */
     const uint8_t *ack = NULL;
     size_t ack_size = 0;
-    cr_assert_eq(netcore_input_server_read(s, 0, store[4], packets[4], &ack, &ack_size), NETCORE_OK);
+    cr_assert_eq(netcore_input_server_read(s, 0, store[4], packets[4], &ack, &ack_size),
+                 NETCORE_OK);
     cr_assert_eq(ack_size, 3u);
     cr_assert_eq(ack[0], 0xA1);
     cr_assert_eq(netcore_input_server_take(s, 0, 2, got, &src), NETCORE_OK);

@@ -84,7 +84,8 @@ static void deliver(uint32_t tick, double delay_us)
 {
     uint8_t buf[1200], ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t n = 0;
-    cr_assert_eq(netcore_snapshot_server_write(server, slot, tick, buf, sizeof buf, &n), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_write(server, slot, tick, buf, sizeof buf, &n),
+                 NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_read(client, buf, n), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_write_ack(client, ack, sizeof ack, &n), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_read_ack(server, slot, ack, n), NETCORE_OK);
@@ -101,7 +102,8 @@ Test(interp, floats_and_vectors_blend_linearly, .init = setup, .fini = teardown)
 {
     for (uint32_t t = 2; t <= 40; t += 2) {
         set_x((float)t);
-        cr_assert_eq(netcore_snapshot_server_set_float(server, ent, F_SPEED, (float)t * 0.5f), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_set_float(server, ent, F_SPEED, (float)t * 0.5f),
+                     NETCORE_OK);
         deliver(t, 0.0);
     }
     for (double s = 40.0; s < 44.0; s += 0.37) {
@@ -177,8 +179,10 @@ Test(interp, ints_and_bools_snap_at_the_newer_tick, .init = setup, .fini = teard
     }
     float f;
     cr_assert_eq(netcore_interp_get_float(interp, ent, F_HP, &f), NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_interp_get_int(interp, ent, 99, &(int64_t){0}), NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_interp_get_int(interp, ent + 1, F_HP, &(int64_t){0}), NETCORE_ERR_NOT_FOUND);
+    cr_assert_eq(netcore_interp_get_int(interp, ent, 99, &(int64_t){0}),
+                 NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_interp_get_int(interp, ent + 1, F_HP, &(int64_t){0}),
+                 NETCORE_ERR_NOT_FOUND);
 }
 
 Test(interp, teleports_snap, .init = setup, .fini = teardown)
@@ -286,7 +290,8 @@ Test(interp, entities_appear_and_disappear, .init = setup, .fini = teardown)
     cr_assert_eq(netcore_snapshot_server_entity_destroy(server, ent), NETCORE_OK);
     deliver(14, 0.0);
     deliver(16, 0.0);
-    cr_assert_eq(netcore_interp_push(interp, client, 0.0), NETCORE_ERR_STATE); /* same world again */
+    cr_assert_eq(netcore_interp_push(interp, client, 0.0),
+                 NETCORE_ERR_STATE); /* same world again */
     double rt = render_at_tick(14.0);
     cr_assert_lt(rt, 14.0);
     cr_assert_eq(netcore_interp_entity_count(interp), 2u);

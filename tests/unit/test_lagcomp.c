@@ -103,7 +103,8 @@ Test(lagcomp, ticks_rise_and_ids_are_checked)
     cr_assert_eq(netcore_lagcomp_begin_tick(lc, 5), NETCORE_OK);
     cr_assert_eq(netcore_lagcomp_begin_tick(lc, 5), NETCORE_ERR_STATE);
     cr_assert_eq(netcore_lagcomp_begin_tick(lc, 4), NETCORE_ERR_STATE);
-    cr_assert_eq(netcore_lagcomp_record(lc, 0x00010010u, v), NETCORE_ERR_INVALID_ARGUMENT); /* slot 16 */
+    cr_assert_eq(netcore_lagcomp_record(lc, 0x00010010u, v),
+                 NETCORE_ERR_INVALID_ARGUMENT); /* slot 16 */
     cr_assert_eq(netcore_lagcomp_record(lc, 0, v), NETCORE_ERR_INVALID_ARGUMENT);
     /* Gaps are allowed; a slot left behind by the ring holds nothing stale. */
     cr_assert_eq(netcore_lagcomp_record(lc, A, v), NETCORE_OK);

@@ -62,7 +62,8 @@ Test(lobby_cluster_event, chat_deletion_and_takeover_decode)
     cr_assert(decode("T\t22\tnode-b\n", &ev));
     cr_assert_eq(ev.kind, NCI_CLUSTER_EV_TAKEOVER);
     cr_assert_str_eq(ev.node, "node-b");
-    cr_assert(decode("S\t3\t0\t0\t1\nP\tx\t1\t0\t0\nO\t5\t1\t2\t[::1]:9000\t0\nM\t5\tz\t0\t1\n", &ev));
+    cr_assert(
+        decode("S\t3\t0\t0\t1\nP\tx\t1\t0\t0\nO\t5\t1\t2\t[::1]:9000\t0\nM\t5\tz\t0\t1\n", &ev));
     cr_assert_eq(ev.game_address.family, NETCORE_ADDRESS_IPV6);
 }
 
@@ -72,27 +73,27 @@ Test(lobby_cluster_event, malformed_messages_are_refused)
 {
     static const char *const bad[] = {
         "",
-        "S\t7\t2\t22\t41",                         /* no line end */
-        "S\t0\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n", /* room 0 */
-        "S\t7\t9\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n", /* cause */
-        "S\t7\t0\t11\t1\nP\t\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",     /* empty name */
+        "S\t7\t2\t22\t41",                                                         /* no line end */
+        "S\t0\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",  /* room 0 */
+        "S\t7\t9\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",  /* cause */
+        "S\t7\t0\t11\t1\nP\t\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",       /* empty name */
         "S\t7\t0\t11\t1\nP\tarena\t33\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n", /* 33 seats */
         "S\t7\t0\t11\t1\nP\tarena\t4\t2\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",  /* flag 2 */
-        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t12\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",  /* owner absent */
+        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t12\t0\t0\t-\t0\nM\t11\ta\t0\t1\n", /* owner absent */
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\n",                 /* no member */
         "S\t7\t0\t11\t1\nP\tarena\t1\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\nM\t12\tb\t0\t1\n",
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\nM\t11\tb\t0\t1\n",
-        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t5\t0\t-\t0\nM\t11\ta\t0\t1\n",  /* match, no address */
+        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t5\t0\t-\t0\nM\t11\ta\t0\t1\n", /* match, no address */
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t1.2.3.4:5\t0\nM\t11\ta\t0\t1\n",
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t5\t0\tlocalhost:7778\t0\nM\t11\ta\t0\t1\n",
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\nK\tk\tv\n", /* late meta */
-        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\x01\t0\t1\n",  /* control */
+        "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\x01\t0\t1\n", /* control */
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t18446744073709551616\ta\t0\t1\n",
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t-11\ta\t0\t1\n",
         "S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\t9\n", /* extra field */
-        "C\t7\t1\t11\talice\thi\n",                /* lobby scope naming a room */
-        "C\t0\t0\t11\talice\thi\n",                /* room scope naming none */
-        "C\t7\t0\t11\talice\t\n",                  /* empty chat */
+        "C\t7\t1\t11\talice\thi\n",                         /* lobby scope naming a room */
+        "C\t0\t0\t11\talice\thi\n",                         /* room scope naming none */
+        "C\t7\t0\t11\talice\t\n",                           /* empty chat */
         "C\t7\t0\t11\talice\thi\nC\t7\t0\t11\talice\thi\n", /* trailing record */
         "T\t22\tnode b\n",
         "T\t22\t\n",
@@ -100,8 +101,8 @@ Test(lobby_cluster_event, malformed_messages_are_refused)
     };
     /* The valid message most cases differ from in one field. */
     nci_cluster_event base;
-    cr_assert(decode("S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n",
-                     &base));
+    cr_assert(
+        decode("S\t7\t0\t11\t1\nP\tarena\t4\t0\t0\nO\t11\t0\t0\t-\t0\nM\t11\ta\t0\t1\n", &base));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nci_cluster_event ev;
         cr_assert(!decode(bad[i], &ev), "case %zu decoded: %s", i, bad[i]);

@@ -7,15 +7,33 @@
 #include "core/core_internal.h"
 #include "lobby/lobby_internal.h"
 
-static const uint8_t all_types[] = {
-    NCI_LOBBY_HELLO,        NCI_LOBBY_RECONNECT,   NCI_LOBBY_LIST_ROOMS,  NCI_LOBBY_CREATE_ROOM,
-    NCI_LOBBY_JOIN_ROOM,    NCI_LOBBY_LEAVE_ROOM,  NCI_LOBBY_CHAT,        NCI_LOBBY_SET_READY,
-    NCI_LOBBY_KICK,         NCI_LOBBY_START_MATCH, NCI_LOBBY_END_MATCH,   NCI_LOBBY_PING,
-    NCI_LOBBY_GOODBYE,      NCI_LOBBY_WELCOME,     NCI_LOBBY_ROOM_LIST,   NCI_LOBBY_ROOM_STATE,
-    NCI_LOBBY_CHAT_MESSAGE, NCI_LOBBY_MATCH_START, NCI_LOBBY_MATCH_END,   NCI_LOBBY_ROOM_LEFT,
-    NCI_LOBBY_PONG,         NCI_LOBBY_ERROR,       NCI_LOBBY_SERVER_REGISTER,
-    NCI_LOBBY_SERVER_LOAD,  NCI_LOBBY_SERVER_MATCH_END, NCI_LOBBY_SERVER_ACCEPTED,
-    NCI_LOBBY_MATCH_ASSIGNED};
+static const uint8_t all_types[] = {NCI_LOBBY_HELLO,
+                                    NCI_LOBBY_RECONNECT,
+                                    NCI_LOBBY_LIST_ROOMS,
+                                    NCI_LOBBY_CREATE_ROOM,
+                                    NCI_LOBBY_JOIN_ROOM,
+                                    NCI_LOBBY_LEAVE_ROOM,
+                                    NCI_LOBBY_CHAT,
+                                    NCI_LOBBY_SET_READY,
+                                    NCI_LOBBY_KICK,
+                                    NCI_LOBBY_START_MATCH,
+                                    NCI_LOBBY_END_MATCH,
+                                    NCI_LOBBY_PING,
+                                    NCI_LOBBY_GOODBYE,
+                                    NCI_LOBBY_WELCOME,
+                                    NCI_LOBBY_ROOM_LIST,
+                                    NCI_LOBBY_ROOM_STATE,
+                                    NCI_LOBBY_CHAT_MESSAGE,
+                                    NCI_LOBBY_MATCH_START,
+                                    NCI_LOBBY_MATCH_END,
+                                    NCI_LOBBY_ROOM_LEFT,
+                                    NCI_LOBBY_PONG,
+                                    NCI_LOBBY_ERROR,
+                                    NCI_LOBBY_SERVER_REGISTER,
+                                    NCI_LOBBY_SERVER_LOAD,
+                                    NCI_LOBBY_SERVER_MATCH_END,
+                                    NCI_LOBBY_SERVER_ACCEPTED,
+                                    NCI_LOBBY_MATCH_ASSIGNED};
 #define TYPE_COUNT (sizeof all_types / sizeof all_types[0])
 
 static void set_meta(netcore_lobby_meta *meta, const char *key, const char *value)
@@ -65,10 +83,16 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         m->u.chat.scope = NETCORE_LOBBY_CHAT_LOBBY;
         memset(m->u.chat.text, 'x', NETCORE_LOBBY_CHAT_MAX);
         break;
-    case NCI_LOBBY_SET_READY: m->u.ready = true; break;
-    case NCI_LOBBY_KICK: m->u.kick_client_id = 0x0102030405060708ull; break;
+    case NCI_LOBBY_SET_READY:
+        m->u.ready = true;
+        break;
+    case NCI_LOBBY_KICK:
+        m->u.kick_client_id = 0x0102030405060708ull;
+        break;
     case NCI_LOBBY_PING:
-    case NCI_LOBBY_PONG: m->u.ping_value = 0xfedcba9876543210ull; break;
+    case NCI_LOBBY_PONG:
+        m->u.ping_value = 0xfedcba9876543210ull;
+        break;
     case NCI_LOBBY_WELCOME:
         m->u.welcome.version = 1;
         m->u.welcome.client_id = 99;
@@ -133,7 +157,9 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         memset(m->u.match_start.session_keys.client_to_server, 0xc5, NETCORE_SESSION_KEY_BYTES);
         memset(m->u.match_start.session_keys.server_to_client, 0x5c, NETCORE_SESSION_KEY_BYTES);
         break;
-    case NCI_LOBBY_MATCH_END: m->u.match_end_id = 123456789; break;
+    case NCI_LOBBY_MATCH_END:
+        m->u.match_end_id = 123456789;
+        break;
     case NCI_LOBBY_ROOM_LEFT:
         m->u.room_left.room_id = 7;
         m->u.room_left.reason = NETCORE_LOBBY_KICKED;
@@ -154,8 +180,12 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         m->u.server_load.players = 12;
         m->u.server_load.capacity = 64;
         break;
-    case NCI_LOBBY_SERVER_MATCH_END: m->u.server_match_end_id = 99; break;
-    case NCI_LOBBY_SERVER_ACCEPTED: m->u.server_id = 0x55aa; break;
+    case NCI_LOBBY_SERVER_MATCH_END:
+        m->u.server_match_end_id = 99;
+        break;
+    case NCI_LOBBY_SERVER_ACCEPTED:
+        m->u.server_id = 0x55aa;
+        break;
     case NCI_LOBBY_MATCH_ASSIGNED:
         m->u.match_assigned.match_id = 5;
         m->u.match_assigned.room_id = 6;
@@ -163,7 +193,8 @@ static void sample(uint8_t type, nci_lobby_msg *m)
         for (int i = 0; i < 3; i++)
             m->u.match_assigned.client_ids[i] = (uint64_t)(100 + i);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -217,8 +248,8 @@ Test(lobby_proto, decoded_fields_match)
     sample(NCI_LOBBY_MATCH_START, &in);
     size = encode_ok(&in);
     cr_assert_eq(nci_lobby_decode(frame + 4, size - 4, &out), NETCORE_OK);
-    cr_assert(netcore_address_equal(&out.u.match_start.server_address,
-                                    &in.u.match_start.server_address));
+    cr_assert(
+        netcore_address_equal(&out.u.match_start.server_address, &in.u.match_start.server_address));
     cr_assert_eq(out.u.match_start.connect_proof, 0xcafef00d);
     cr_assert_eq(memcmp(out.u.match_start.token, in.u.match_start.token, NETCORE_TOKEN_BYTES), 0);
     /* Version 3: the session keys end the frame. */
@@ -295,14 +326,14 @@ Test(lobby_proto, invalid_text_is_malformed)
         const char *bytes;
         size_t n;
     } bad[] = {
-        {"a\nb", 3},         /* control byte */
-        {"a\0b", 3},         /* NUL */
-        {"\x7f", 1},         /* DEL */
-        {"\xc0\xaf", 2},     /* overlong */
-        {"\xed\xa0\x80", 3}, /* surrogate */
+        {"a\nb", 3},             /* control byte */
+        {"a\0b", 3},             /* NUL */
+        {"\x7f", 1},             /* DEL */
+        {"\xc0\xaf", 2},         /* overlong */
+        {"\xed\xa0\x80", 3},     /* surrogate */
         {"\xf4\x90\x80\x80", 4}, /* above U+10FFFF */
-        {"\xe2\x82", 2},     /* truncated sequence */
-        {"\x80", 1},         /* stray continuation */
+        {"\xe2\x82", 2},         /* truncated sequence */
+        {"\x80", 1},             /* stray continuation */
         {"\xff", 1},
     };
     nci_lobby_msg out;
@@ -351,7 +382,8 @@ Test(lobby_proto, field_ranges_are_checked)
     sample(NCI_LOBBY_ROOM_STATE, &in);
     in.u.room_state.owner_id = 1;
     size_t ignored;
-    cr_assert_eq(nci_lobby_encode(&in, frame, sizeof frame, &ignored), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(nci_lobby_encode(&in, frame, sizeof frame, &ignored),
+                 NETCORE_ERR_INVALID_ARGUMENT);
     sample(NCI_LOBBY_ROOM_STATE, &in);
     size = encode_ok(&in);
     size_t owner_at = 4 + 1 + 4 + 1 + strlen(in.u.room_state.name);
@@ -445,21 +477,26 @@ static size_t hello_body(uint8_t *body, const char *name, size_t n)
 Test(lobby_proto, nicknames_that_could_pass_for_another_player_are_refused)
 {
     static const char *const bad[] = {
-        "\xe2\x80\xae" "evil",          /* U+202E right-to-left override */
-        "bob\xe2\x81\xa6",              /* U+2066 left-to-right isolate */
-        "b\xe2\x80\x8bob",              /* U+200B zero-width space inside */
+        "\xe2\x80\xae"
+        "evil",                                 /* U+202E right-to-left override */
+        "bob\xe2\x81\xa6",                      /* U+2066 left-to-right isolate */
+        "b\xe2\x80\x8bob",                      /* U+200B zero-width space inside */
         "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d", /* only zero-width characters */
-        "\xef\xbb\xbf" "bob",           /* U+FEFF byte order mark */
-        "bo\xc2\xad" "b",               /* U+00AD soft hyphen (Cf) */
-        "bob\xc2\x85",                  /* U+0085 next line (C1 control) */
-        "bob\xef\xbf\xbf",              /* U+FFFF noncharacter */
-        "bob\xef\xb7\x90",              /* U+FDD0 noncharacter */
-        "bob\xf0\x9f\xbf\xbe",          /* U+1FFFE noncharacter */
-        "   ",                          /* spaces only */
-        "\xe3\x85\xa4",                 /* U+3164 Hangul filler only */
-        "\xe2\xa0\x80 \xcc\x81",        /* braille blank, space, combining acute */
-        "a\xe2\x80\xa8" "b",            /* U+2028 line separator */
-        "\xf3\xa0\x80\x81" "bob",       /* U+E0001 language tag */
+        "\xef\xbb\xbf"
+        "bob", /* U+FEFF byte order mark */
+        "bo\xc2\xad"
+        "b",                     /* U+00AD soft hyphen (Cf) */
+        "bob\xc2\x85",           /* U+0085 next line (C1 control) */
+        "bob\xef\xbf\xbf",       /* U+FFFF noncharacter */
+        "bob\xef\xb7\x90",       /* U+FDD0 noncharacter */
+        "bob\xf0\x9f\xbf\xbe",   /* U+1FFFE noncharacter */
+        "   ",                   /* spaces only */
+        "\xe3\x85\xa4",          /* U+3164 Hangul filler only */
+        "\xe2\xa0\x80 \xcc\x81", /* braille blank, space, combining acute */
+        "a\xe2\x80\xa8"
+        "b", /* U+2028 line separator */
+        "\xf3\xa0\x80\x81"
+        "bob", /* U+E0001 language tag */
     };
     nci_lobby_msg out;
     uint8_t body[64];
@@ -492,7 +529,10 @@ Test(lobby_proto, chat_refuses_c1_controls_and_noncharacters_but_keeps_bidi_text
 {
     nci_lobby_msg out;
     uint8_t body[64];
-    size_t n = chat_body(body, (const uint8_t *)"a\xc2\x85" "b", 4);
+    size_t n = chat_body(body,
+                         (const uint8_t *)"a\xc2\x85"
+                                          "b",
+                         4);
     cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_ERR_MALFORMED);
     n = chat_body(body, (const uint8_t *)"a\xef\xbf\xbe", 4);
     cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_ERR_MALFORMED);

@@ -242,9 +242,9 @@ Test(platform_socket, a_datagram_reports_the_address_it_was_sent_to)
         to = netcore_address_ipv4(127, 0, 0, last, bound.port);
         cr_assert_eq(nci_socket_send_to(sender_socket, "y", 1, &to), NCI_IO_DONE);
         wait_readable(receiver);
-        cr_assert_eq(nci_socket_recv_from_destination(receiver, buffer, sizeof buffer, &n, &from,
-                                                      &dst),
-                     NCI_IO_DONE);
+        cr_assert_eq(
+            nci_socket_recv_from_destination(receiver, buffer, sizeof buffer, &n, &from, &dst),
+            NCI_IO_DONE);
         cr_expect_eq(n, 1);
         cr_expect(dst.known);
         const uint8_t expected[4] = {127, 0, 0, last};

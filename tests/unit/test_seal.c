@@ -6,9 +6,9 @@
 
 #include "transport/seal.h"
 
-static const uint8_t key_a[NETCORE_SESSION_KEY_BYTES] = {
-    9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12, 13, 14, 15, 16,
-    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint8_t key_a[NETCORE_SESSION_KEY_BYTES] = {9,  8,  7,  6,  5,  4,  3,  2,  1,  0,  11,
+                                                         12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                         23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 static const uint8_t key_b[NETCORE_SESSION_KEY_BYTES] = {1};
 
 static nci_seal_lane lane_of(uint8_t lane, uint8_t channel, uint8_t delivery, bool explicit_counter)
@@ -174,8 +174,9 @@ Test(seal, truncated_counter_is_rebuilt_across_its_wrap)
     memset(&rx, 0, sizeof rx);
     /* Around 2^24 and beyond, with gaps of up to 2^23 - 2 lost messages
      * (anything under 2^23 rebuilds exactly), one of them late. */
-    const uint64_t counters[] = {0,        1,         0x400000,  0xbfffff, 0xfffffe, 0x1000003,
-                                 0x1000002, 0x10f0000, 0x17f0000, (UINT64_C(1) << 40) + 5};
+    const uint64_t counters[] = {
+        0,         1,         0x400000,  0xbfffff,  0xfffffe,
+        0x1000003, 0x1000002, 0x10f0000, 0x17f0000, (UINT64_C(1) << 40) + 5};
     rx.next = 0;
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
         if (i == 9)

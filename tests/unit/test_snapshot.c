@@ -155,7 +155,8 @@ static void randomize(fixture *fx, netcore_entity_id id, int only_field)
                 (netcore_quat){frand(rng, -1, 1), frand(rng, -1, 1), frand(rng, -1, 1),
                                frand(rng, -1, 1)});
             break;
-        default: break;
+        default:
+            break;
         }
         cr_assert_eq(r, NETCORE_OK);
     }
@@ -232,7 +233,8 @@ static field_value read_field(const netcore_schema *schema, const netcore_snapsh
         memcpy(v.f, &q, sizeof q);
         break;
     }
-    default: break;
+    default:
+        break;
     }
     cr_assert_eq(r, NETCORE_OK);
     return v;
@@ -574,7 +576,10 @@ Test(snapshot, converges_under_entity_churn)
     run_lossy(22, 60000, true);
 }
 
-Test(snapshot, converges_with_tight_budget) { run_lossy(31, 400, true); }
+Test(snapshot, converges_with_tight_budget)
+{
+    run_lossy(31, 400, true);
+}
 
 /* ---- budget and priority ---- */
 

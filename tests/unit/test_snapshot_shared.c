@@ -171,7 +171,8 @@ static void nudge(world *w, uint32_t e)
 
 static void create_entity(world *w)
 {
-    uint16_t type = (uint16_t)(nci_rng_next(&w->rng) % 5 < 3 ? T_PLAYER : 1 + nci_rng_next(&w->rng) % 2);
+    uint16_t type =
+        (uint16_t)(nci_rng_next(&w->rng) % 5 < 3 ? T_PLAYER : 1 + nci_rng_next(&w->rng) % 2);
     netcore_entity_id id = 0;
     cr_assert_eq(netcore_snapshot_server_entity_create(w->shared, type, &id), NETCORE_OK);
     for (int k = 0; k < CLIENTS; k++) {

@@ -135,9 +135,9 @@ static uint32_t run_frames(netcore_timesync *s, uint32_t from, uint32_t to, doub
         if (t % 2 == 0)
             netcore_timesync_on_snapshot(s, t, local_of(t * TICK_US + delay_us));
         uint32_t first = 0, count = 0;
-        cr_assert_eq(netcore_timesync_advance(s, local_of(t * TICK_US + delay_us + 1000.0), &first,
-                                              &count),
-                     NETCORE_OK);
+        cr_assert_eq(
+            netcore_timesync_advance(s, local_of(t * TICK_US + delay_us + 1000.0), &first, &count),
+            NETCORE_OK);
         if (count) {
             if (*next_expected)
                 cr_assert_eq(first, *next_expected, "tick %u handed out after %u", first,

@@ -10,7 +10,10 @@ static const uint8_t test_key[NETCORE_TOKEN_KEY_BYTES] = {
     1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
-static netcore_address server_address(void) { return netcore_address_ipv4(10, 0, 0, 7, 7778); }
+static netcore_address server_address(void)
+{
+    return netcore_address_ipv4(10, 0, 0, 7, 7778);
+}
 
 static netcore_token_params default_params(void)
 {
@@ -112,7 +115,8 @@ Test(token, validator_accepts_once_then_reports_replay)
     netcore_token_info info;
     cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000010, &info), NETCORE_OK);
     cr_assert_eq(info.client_id, p.client_id);
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000011, NULL), NETCORE_ERR_REPLAYED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000011, NULL),
+                 NETCORE_ERR_REPLAYED);
     netcore_token_validator_stats stats;
     cr_assert_eq(netcore_token_validator_get_stats(v, &stats), NETCORE_OK);
     cr_assert_eq(stats.accepted, 1);
@@ -128,7 +132,8 @@ Test(token, validator_rejects_expired_and_future_tokens)
     uint8_t token[NETCORE_TOKEN_BYTES];
     make_token(&p, token);
     /* expire 1000030 plus the default 5 s skew */
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000035, NULL), NETCORE_ERR_EXPIRED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000035, NULL),
+                 NETCORE_ERR_EXPIRED);
     cr_assert_eq(netcore_token_validate(v, token, sizeof token, 999990, NULL), NETCORE_ERR_EXPIRED);
     cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000034, NULL), NETCORE_OK);
     netcore_token_validator_stats stats;
@@ -144,7 +149,8 @@ Test(token, validator_rejects_other_server_address)
     p.server_address.port = 7779;
     uint8_t token[NETCORE_TOKEN_BYTES];
     make_token(&p, token);
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_MISMATCH);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL),
+                 NETCORE_ERR_MISMATCH);
     netcore_token_validator_destroy(v);
 }
 
@@ -195,8 +201,8 @@ Test(token, tampering_any_bit_of_any_byte_is_rejected)
             copy[i] ^= (uint8_t)(1u << bit);
             netcore_result r = netcore_token_validate(v, copy, sizeof copy, 1000001, NULL);
             /* byte 0 is the version: changing it is malformed, everything else forged */
-            cr_assert_eq(r, i == 0 ? NETCORE_ERR_MALFORMED : NETCORE_ERR_AUTH, "byte %zu bit %d: %s",
-                         i, bit, netcore_result_str(r));
+            cr_assert_eq(r, i == 0 ? NETCORE_ERR_MALFORMED : NETCORE_ERR_AUTH,
+                         "byte %zu bit %d: %s", i, bit, netcore_result_str(r));
         }
     }
     cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_OK);
@@ -232,7 +238,8 @@ Test(token, replay_cache_is_bounded_and_frees_expired_entries)
     cr_assert_eq(stats.replay_entries, capacity);
     cr_assert_eq(stats.accepted, 2 * capacity);
     /* The last accepted token is still remembered after the rebuild. */
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000042, NULL), NETCORE_ERR_REPLAYED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000042, NULL),
+                 NETCORE_ERR_REPLAYED);
     netcore_token_validator_destroy(v);
 }
 
@@ -252,7 +259,10 @@ Test(token, many_tokens_through_a_large_cache_are_all_remembered)
     netcore_token_validator_destroy(v);
 }
 
-static uint64_t fixed_clock(void *user) { return *(const uint64_t *)user; }
+static uint64_t fixed_clock(void *user)
+{
+    return *(const uint64_t *)user;
+}
 
 Test(token, admission_helper_uses_configured_clock)
 {
@@ -311,13 +321,15 @@ Test(token, connect_proof_binds_token_and_client_ip)
     /* Same IP, other port (NAT): still valid. */
     netcore_address other_port = client;
     other_port.port = 50000;
-    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &other_port, proof),
-                 NETCORE_OK);
+    cr_assert_eq(
+        netcore_token_check_connect_proof(test_key, token, sizeof token, &other_port, proof),
+        NETCORE_OK);
     netcore_address other_ip = netcore_address_ipv4(192, 0, 2, 11, 40000);
     cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &other_ip, proof),
                  NETCORE_ERR_AUTH);
-    cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &client, proof ^ 1),
-                 NETCORE_ERR_AUTH);
+    cr_assert_eq(
+        netcore_token_check_connect_proof(test_key, token, sizeof token, &client, proof ^ 1),
+        NETCORE_ERR_AUTH);
     cr_assert_eq(netcore_token_check_connect_proof(test_key, token, sizeof token, &client, 0),
                  NETCORE_ERR_AUTH);
     uint8_t other_key[NETCORE_TOKEN_KEY_BYTES] = {0};
@@ -478,13 +490,16 @@ Test(token, accept_callback_applies_the_game_servers_policy)
     uint8_t token[NETCORE_TOKEN_BYTES];
     p.match_id = 43;
     make_token(&p, token);
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_NOT_FOUND);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL),
+                 NETCORE_ERR_NOT_FOUND);
     /* Refused tokens are not recorded: the same token is judged again. */
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_NOT_FOUND);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL),
+                 NETCORE_ERR_NOT_FOUND);
     p.match_id = 42;
     make_token(&p, token);
     cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_OK);
-    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL), NETCORE_ERR_REPLAYED);
+    cr_assert_eq(netcore_token_validate(v, token, sizeof token, 1000001, NULL),
+                 NETCORE_ERR_REPLAYED);
     cr_assert_eq(calls, 3, "the callback only sees tokens that passed every other check");
     netcore_token_validator_stats stats;
     netcore_token_validator_get_stats(v, &stats);
@@ -538,7 +553,8 @@ Test(token, bound_token_from_another_ip_is_refused_without_being_spent)
                  NETCORE_ERR_ADDRESS);
     /* Another port of the right IP (NAT) is fine, and the token was not spent. */
     netcore_address nat = netcore_address_ipv4(127, 0, 0, 1, 51000);
-    cr_assert_eq(netcore_token_validate_from(v, token, sizeof token, &nat, 1000001, NULL), NETCORE_OK);
+    cr_assert_eq(netcore_token_validate_from(v, token, sizeof token, &nat, 1000001, NULL),
+                 NETCORE_OK);
     netcore_token_validator_stats st;
     cr_assert_eq(netcore_token_validator_get_stats(v, &st), NETCORE_OK);
     cr_assert_eq(st.rejected_address, 1);

@@ -9,8 +9,14 @@
 #include "netcore/transport.h"
 #include "transport/transport_control.h"
 
-static void init_netcore(void) { cr_assert_eq(netcore_init(), NETCORE_OK); }
-static void fini_netcore(void) { netcore_shutdown(); }
+static void init_netcore(void)
+{
+    cr_assert_eq(netcore_init(), NETCORE_OK);
+}
+static void fini_netcore(void)
+{
+    netcore_shutdown();
+}
 TestSuite(transport_api, .timeout = 30);
 TestSuite(transport_api_host, .init = init_netcore, .fini = fini_netcore, .timeout = 30);
 
@@ -78,11 +84,11 @@ Test(transport_api_host, create_validates_every_field)
     cr_assert_eq(netcore_host_create(&cfg, NULL), NETCORE_ERR_INVALID_ARGUMENT);
     expect_create(&cfg, NETCORE_OK);
 
-#define EXPECT_BAD(field, value)                                  \
-    do {                                                          \
-        loopback_server(&cfg);                                    \
-        cfg.field = value;                                        \
-        expect_create(&cfg, NETCORE_ERR_INVALID_ARGUMENT);        \
+#define EXPECT_BAD(field, value)                                                                   \
+    do {                                                                                           \
+        loopback_server(&cfg);                                                                     \
+        cfg.field = value;                                                                         \
+        expect_create(&cfg, NETCORE_ERR_INVALID_ARGUMENT);                                         \
     } while (0)
     EXPECT_BAD(max_peers, 0);
     EXPECT_BAD(max_peers, 4096);
@@ -129,7 +135,7 @@ Test(transport_api, result_and_reason_names)
         cr_assert_str_neq(name, "unknown result");
     }
     cr_assert_str_eq(netcore_result_str(NETCORE_RESULT_COUNT), "unknown result");
-    const char *expected[] = {"requested", "timeout", "connect failed", "rejected",
+    const char *expected[] = {"requested",         "timeout",        "connect failed", "rejected",
                               "admission timeout", "protocol error", "shutdown"};
     for (int i = 0; i < 7; i++)
         cr_assert_str_eq(netcore_disconnect_reason_str((netcore_disconnect_reason)(i + 1)),
@@ -228,8 +234,7 @@ Test(transport_api_host, bad_arguments_are_refused_without_side_effects)
         cr_assert_eq(netcore_host_send(client, bogus[i], 0, "x", 1), NETCORE_ERR_NOT_CONNECTED);
         cr_assert_eq(netcore_host_disconnect(client, bogus[i], 0), NETCORE_ERR_NOT_CONNECTED);
         netcore_peer_stats ps;
-        cr_assert_eq(netcore_host_get_peer_stats(client, bogus[i], &ps),
-                     NETCORE_ERR_NOT_CONNECTED);
+        cr_assert_eq(netcore_host_get_peer_stats(client, bogus[i], &ps), NETCORE_ERR_NOT_CONNECTED);
     }
     /* Argument errors come before the peer lookup. */
     cr_assert_eq(netcore_host_send(client, 1, 4, "x", 1), NETCORE_ERR_INVALID_ARGUMENT);
@@ -377,28 +382,28 @@ Test(transport_api, control_reader_rejects_every_malformation)
     bad[sizeof good] = 0;
     cr_assert_eq(nci_control_read(bad, sizeof bad, &type, &hello), NETCORE_ERR_MALFORMED,
                  "trailing byte");
-#define EXPECT_BYTE(index, value, result)                                         \
-    do {                                                                          \
-        memcpy(bad, good, sizeof good);                                           \
-        bad[index] = value;                                                       \
-        cr_assert_eq(nci_control_read(bad, sizeof good, &type, &hello), result,   \
-                     "byte %d = %d", index, value);                               \
+#define EXPECT_BYTE(index, value, result)                                                          \
+    do {                                                                                           \
+        memcpy(bad, good, sizeof good);                                                            \
+        bad[index] = value;                                                                        \
+        cr_assert_eq(nci_control_read(bad, sizeof good, &type, &hello), result, "byte %d = %d",    \
+                     index, value);                                                                \
     } while (0)
-    EXPECT_BYTE(0, 'n', NETCORE_ERR_MALFORMED);         /* magic */
+    EXPECT_BYTE(0, 'n', NETCORE_ERR_MALFORMED); /* magic */
     EXPECT_BYTE(3, 'Q', NETCORE_ERR_MALFORMED);
-    EXPECT_BYTE(4, 1, NETCORE_ERR_MISMATCH);             /* version 1 */
-    EXPECT_BYTE(5, 1, NETCORE_ERR_MISMATCH);             /* version 258 */
-    EXPECT_BYTE(6, 0, NETCORE_ERR_MALFORMED);            /* unknown type */
+    EXPECT_BYTE(4, 1, NETCORE_ERR_MISMATCH);  /* version 1 */
+    EXPECT_BYTE(5, 1, NETCORE_ERR_MISMATCH);  /* version 258 */
+    EXPECT_BYTE(6, 0, NETCORE_ERR_MALFORMED); /* unknown type */
     EXPECT_BYTE(6, 3, NETCORE_ERR_MALFORMED);
-    EXPECT_BYTE(6, 2, NETCORE_ERR_MALFORMED);            /* a WELCOME has no body */
-    EXPECT_BYTE(7, 0, NETCORE_ERR_MALFORMED);            /* no channels */
-    EXPECT_BYTE(7, 3, NETCORE_ERR_MALFORMED);            /* count disagrees with size */
+    EXPECT_BYTE(6, 2, NETCORE_ERR_MALFORMED); /* a WELCOME has no body */
+    EXPECT_BYTE(7, 0, NETCORE_ERR_MALFORMED); /* no channels */
+    EXPECT_BYTE(7, 3, NETCORE_ERR_MALFORMED); /* count disagrees with size */
     EXPECT_BYTE(7, NETCORE_MAX_CHANNELS + 1, NETCORE_ERR_MALFORMED);
-    EXPECT_BYTE(8, 4, NETCORE_ERR_MALFORMED);            /* unknown delivery mode */
-    EXPECT_BYTE(10, 2, NETCORE_ERR_MALFORMED);           /* unknown flag bit */
+    EXPECT_BYTE(8, 4, NETCORE_ERR_MALFORMED);  /* unknown delivery mode */
+    EXPECT_BYTE(10, 2, NETCORE_ERR_MALFORMED); /* unknown flag bit */
     EXPECT_BYTE(10, 0x80, NETCORE_ERR_MALFORMED);
-    EXPECT_BYTE(11, 2, NETCORE_ERR_MALFORMED);           /* token longer than the message */
-    EXPECT_BYTE(12, 4, NETCORE_ERR_MALFORMED);           /* token size 1025 */
+    EXPECT_BYTE(11, 2, NETCORE_ERR_MALFORMED); /* token longer than the message */
+    EXPECT_BYTE(12, 4, NETCORE_ERR_MALFORMED); /* token size 1025 */
 #undef EXPECT_BYTE
     /* A huge declared token is refused without reading past the message. */
     const uint8_t huge[] = {'N', 'C', 'T', 'P', 2, 0, 1, 1, 0, 0, 0xff, 0xff};

@@ -25,7 +25,7 @@ typedef enum netcore_address_family {
 /** A plain value: copy it freely. bytes are in network order (IPv4 uses the
  * first 4); port is in host order. The ENet backend supports IPv4 only. */
 typedef struct netcore_address {
-    uint8_t family; /**< netcore_address_family */
+    uint8_t family;    /**< netcore_address_family */
     uint8_t bytes[16]; /**< the address in network order; IPv4 uses bytes[0..3], the rest are 0 */
     uint16_t port;     /**< UDP or TCP port in host order; 0 as a bind port: any free port */
 } netcore_address;

@@ -54,24 +54,24 @@ extern "C" {
 
 /** Bit writer. Fields are private: use the functions below. */
 typedef struct netcore_bit_writer {
-    uint8_t *data;          /**< caller's buffer, not owned */
-    size_t capacity_bits;   /**< 8 * capacity_bytes */
-    size_t flushed_bytes;   /**< bytes already stored in data */
-    uint64_t scratch;       /**< pending bits, lowest first */
-    unsigned scratch_bits;  /**< number of pending bits (< 32 between calls) */
-    netcore_result status;  /**< sticky: NETCORE_OK until the first failure */
+    uint8_t *data;         /**< caller's buffer, not owned */
+    size_t capacity_bits;  /**< 8 * capacity_bytes */
+    size_t flushed_bytes;  /**< bytes already stored in data */
+    uint64_t scratch;      /**< pending bits, lowest first */
+    unsigned scratch_bits; /**< number of pending bits (< 32 between calls) */
+    netcore_result status; /**< sticky: NETCORE_OK until the first failure */
 } netcore_bit_writer;
 
 /** Bit reader. Fields are private: use the functions below. */
 typedef struct netcore_bit_reader {
-    const uint8_t *data;    /**< caller's bytes, not owned */
-    size_t size_bytes;      /**< bytes in data */
-    size_t size_bits;       /**< 8 * size_bytes */
-    size_t bits_read;       /**< bits consumed by the caller */
-    size_t loaded_bytes;    /**< bytes already moved into scratch */
-    uint64_t scratch;       /**< loaded, unconsumed bits, lowest first */
-    unsigned scratch_bits;  /**< number of loaded, unconsumed bits */
-    netcore_result status;  /**< sticky: NETCORE_OK until the first failure */
+    const uint8_t *data;   /**< caller's bytes, not owned */
+    size_t size_bytes;     /**< bytes in data */
+    size_t size_bits;      /**< 8 * size_bytes */
+    size_t bits_read;      /**< bits consumed by the caller */
+    size_t loaded_bytes;   /**< bytes already moved into scratch */
+    uint64_t scratch;      /**< loaded, unconsumed bits, lowest first */
+    unsigned scratch_bits; /**< number of loaded, unconsumed bits */
+    netcore_result status; /**< sticky: NETCORE_OK until the first failure */
 } netcore_bit_reader;
 
 /**
@@ -242,8 +242,8 @@ typedef struct netcore_quant {
     float min;       /**< lowest value; exact on the wire */
     float max;       /**< highest value; exact on the wire */
     float precision; /**< twice the largest error, in the values' unit */
-    uint32_t steps; /**< wire values are integers 0..steps; steps >= 1 */
-    unsigned bits;  /**< bits on the wire: netcore_bits_required(steps), 1..24 */
+    uint32_t steps;  /**< wire values are integers 0..steps; steps >= 1 */
+    unsigned bits;   /**< bits on the wire: netcore_bits_required(steps), 1..24 */
 } netcore_quant;
 
 /**

@@ -58,10 +58,10 @@ extern "C" {
 /** What netcore_input_decode() found in a packet; the inputs themselves go to
  * the caller's buffer. A plain value. */
 typedef struct netcore_input_packet {
-    uint32_t newest_tick;   /**< tick of the newest (last) input */
-    uint32_t count;         /**< inputs decoded, oldest first */
-    const uint8_t *ack;     /**< points into the decoded bytes; NULL when ack_size_bytes is 0 */
-    size_t ack_size_bytes;  /**< bytes of the ack blob, 0..NETCORE_INPUT_MAX_ACK_BYTES */
+    uint32_t newest_tick;  /**< tick of the newest (last) input */
+    uint32_t count;        /**< inputs decoded, oldest first */
+    const uint8_t *ack;    /**< points into the decoded bytes; NULL when ack_size_bytes is 0 */
+    size_t ack_size_bytes; /**< bytes of the ack blob, 0..NETCORE_INPUT_MAX_ACK_BYTES */
 } netcore_input_packet;
 
 /** Bytes of a packet holding `count` inputs of input_size_bytes, none repeated,
@@ -94,19 +94,20 @@ typedef struct netcore_input_client netcore_input_client;
  * what you need, pass to netcore_input_client_create() (which copies it). */
 typedef struct netcore_input_client_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint32_t input_size_bytes; /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
-    uint32_t max_redundancy;   /**< inputs per packet at most, default 32; 1..NETCORE_INPUT_MAX_REDUNDANCY */
-    uint32_t mtu_bytes;        /**< packet size limit, default 1200; at least one packet of 1 input */
+    uint32_t input_size_bytes;   /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
+    uint32_t
+        max_redundancy; /**< inputs per packet at most, default 32; 1..NETCORE_INPUT_MAX_REDUNDANCY */
+    uint32_t mtu_bytes; /**< packet size limit, default 1200; at least one packet of 1 input */
 } netcore_input_client_config;
 
 /** Counters of a netcore_input_client since it was created (read with
  * netcore_input_client_get_stats()). A plain value. */
 typedef struct netcore_input_client_stats {
-    uint64_t inputs_added;     /**< netcore_input_client_add calls accepted */
-    uint64_t ticks_filled;     /**< ticks skipped by the caller, filled with the previous input */
-    uint64_t packets_written;  /**< packets netcore_input_client_write wrote */
-    uint64_t inputs_written;   /**< copies sent, redundant ones included */
-    uint32_t acked_tick;       /**< newest tick the server reported */
+    uint64_t inputs_added;    /**< netcore_input_client_add calls accepted */
+    uint64_t ticks_filled;    /**< ticks skipped by the caller, filled with the previous input */
+    uint64_t packets_written; /**< packets netcore_input_client_write wrote */
+    uint64_t inputs_written;  /**< copies sent, redundant ones included */
+    uint32_t acked_tick;      /**< newest tick the server reported */
 } netcore_input_client_stats;
 
 /** Fills *config with the defaults given on each field. NULL is ignored. */
@@ -155,10 +156,10 @@ typedef struct netcore_input_server netcore_input_server;
  * what you need, pass to netcore_input_server_create() (which copies it). */
 typedef struct netcore_input_server_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
-    uint32_t input_size_bytes; /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
-    uint32_t max_clients;      /**< default 16; 1..4096; clients are 0 .. max_clients - 1 */
-    uint32_t buffer_ticks;     /**< inputs held ahead per client, default 64; 2..1024 */
+    netcore_log log;             /**< where messages go; zeroed: nowhere */
+    uint32_t input_size_bytes;   /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
+    uint32_t max_clients;        /**< default 16; 1..4096; clients are 0 .. max_clients - 1 */
+    uint32_t buffer_ticks;       /**< inputs held ahead per client, default 64; 2..1024 */
 } netcore_input_server_config;
 
 /** Where the input handed out for a tick came from. */
@@ -171,17 +172,17 @@ typedef enum netcore_input_source {
 /** Counters of a netcore_input_server since it was created (read with
  * netcore_input_server_get_stats()). A plain value. */
 typedef struct netcore_input_server_stats {
-    uint64_t packets_received;   /**< packets passed to the server */
+    uint64_t packets_received; /**< packets passed to the server */
 
-    uint64_t packets_rejected;   /**< failed netcore_input_decode */
-    uint64_t inputs_received;    /**< new inputs stored */
-    uint64_t inputs_redundant;   /**< copies of inputs already stored or processed */
-    uint64_t inputs_late;        /**< arrived after their tick was processed with a repeat */
-    uint64_t inputs_too_far;     /**< more than buffer_ticks ahead of the last processed tick */
-    uint64_t ticks_received;     /**< ticks processed with the client's input */
-    uint64_t ticks_repeated;     /**< ticks processed with a repeated input */
-    uint64_t ticks_empty;        /**< ticks processed before any input arrived */
-    uint32_t last_tick;          /**< newest tick processed (valid when ticks_* > 0) */
+    uint64_t packets_rejected; /**< failed netcore_input_decode */
+    uint64_t inputs_received;  /**< new inputs stored */
+    uint64_t inputs_redundant; /**< copies of inputs already stored or processed */
+    uint64_t inputs_late;      /**< arrived after their tick was processed with a repeat */
+    uint64_t inputs_too_far;   /**< more than buffer_ticks ahead of the last processed tick */
+    uint64_t ticks_received;   /**< ticks processed with the client's input */
+    uint64_t ticks_repeated;   /**< ticks processed with a repeated input */
+    uint64_t ticks_empty;      /**< ticks processed before any input arrived */
+    uint32_t last_tick;        /**< newest tick processed (valid when ticks_* > 0) */
 } netcore_input_server_stats;
 
 /** Fills *config with the defaults given on each field. NULL is ignored. */

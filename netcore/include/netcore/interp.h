@@ -66,11 +66,12 @@ typedef struct netcore_interp netcore_interp;
  * what you need, pass to netcore_interp_create() (which copies it). */
 typedef struct netcore_interp_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    const netcore_schema *schema;  /**< required, finalized; borrowed, must outlive the interpolator */
-    uint32_t max_entities;         /**< entity slots (id & 0xFFFF) accepted, default 1024; 1..65536 */
-    uint32_t buffer_length;        /**< states kept per entity, default 16; 3..256 */
-    uint32_t tick_rate_hz;         /**< server ticks per second, default 60 */
-    uint32_t snapshot_rate_hz;     /**< snapshots per second the server sends, default 30 */
+    const netcore_schema
+        *schema;               /**< required, finalized; borrowed, must outlive the interpolator */
+    uint32_t max_entities;     /**< entity slots (id & 0xFFFF) accepted, default 1024; 1..65536 */
+    uint32_t buffer_length;    /**< states kept per entity, default 16; 3..256 */
+    uint32_t tick_rate_hz;     /**< server ticks per second, default 60 */
+    uint32_t snapshot_rate_hz; /**< snapshots per second the server sends, default 30 */
     float initial_delay_intervals; /**< starting delay in snapshot intervals, default 2 */
     float min_delay_ms;            /**< default: 0 (no lower bound beyond one interval) */
     float max_delay_ms;            /**< default 500 */
@@ -175,7 +176,6 @@ netcore_result netcore_interp_get_vec3(const netcore_interp *interp, netcore_ent
 /** Displayed QUAT field, by normalised lerp on the shorter arc. Errors as netcore_interp_get_int(). */
 netcore_result netcore_interp_get_quat(const netcore_interp *interp, netcore_entity_id id,
                                        uint16_t field, netcore_quat *out_value);
-
 
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_interp_get_stats(const netcore_interp *interp,

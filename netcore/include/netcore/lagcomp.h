@@ -42,8 +42,9 @@ typedef struct netcore_lagcomp netcore_lagcomp;
  * what you need, pass to netcore_lagcomp_create() (which copies it). */
 typedef struct netcore_lagcomp_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint32_t max_entities;     /**< slots, default 256; 1..65536 */
-    uint32_t components;       /**< floats per entity state, default 3; 1..NETCORE_LAGCOMP_MAX_COMPONENTS */
+    uint32_t max_entities;       /**< slots, default 256; 1..65536 */
+    uint32_t
+        components; /**< floats per entity state, default 3; 1..NETCORE_LAGCOMP_MAX_COMPONENTS */
     uint32_t history_ticks;    /**< ticks kept, default 72 (1.2 s at 60 Hz); 2..4096 */
     uint32_t max_rewind_ticks; /**< how far back a query may go, default 0: history_ticks - 1 */
 } netcore_lagcomp_config;
@@ -58,11 +59,11 @@ typedef struct netcore_lagcomp_result {
 /** Counters of a netcore_lagcomp since it was created (read with
  * netcore_lagcomp_get_stats()). A plain value. */
 typedef struct netcore_lagcomp_stats {
-    uint64_t ticks_recorded;   /**< ticks begun with netcore_lagcomp_begin_tick */
-    uint64_t queries;          /**< rewind queries answered or refused */
-    uint64_t queries_clamped;  /**< queries whose tick was moved into the allowed range */
+    uint64_t ticks_recorded;  /**< ticks begun with netcore_lagcomp_begin_tick */
+    uint64_t queries;         /**< rewind queries answered or refused */
+    uint64_t queries_clamped; /**< queries whose tick was moved into the allowed range */
 
-    uint64_t queries_missing; /**< entity not recorded near that tick */
+    uint64_t queries_missing;  /**< entity not recorded near that tick */
     uint64_t records_rejected; /**< bad id, or no tick begun */
 } netcore_lagcomp_stats;
 

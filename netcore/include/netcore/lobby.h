@@ -40,44 +40,46 @@ extern "C" {
 #define NETCORE_LOBBY_NAME_MAX 32
 /** Bytes of a room password; 0 means none. */
 #define NETCORE_LOBBY_PASSWORD_MAX 32
-#define NETCORE_LOBBY_META_MAX 8         /**< key/value pairs per room */
-#define NETCORE_LOBBY_META_KEY_MAX 16    /**< bytes of a meta key, at least 1 */
+#define NETCORE_LOBBY_META_MAX 8      /**< key/value pairs per room */
+#define NETCORE_LOBBY_META_KEY_MAX 16 /**< bytes of a meta key, at least 1 */
 /** Bytes of a meta value, may be 0. */
 #define NETCORE_LOBBY_META_VALUE_MAX 64
-#define NETCORE_LOBBY_CHAT_MAX 256       /**< bytes of a chat line, at least 1 */
+#define NETCORE_LOBBY_CHAT_MAX 256 /**< bytes of a chat line, at least 1 */
 /** Bytes of the text an ERROR message carries. */
 #define NETCORE_LOBBY_ERROR_TEXT_MAX 128
-#define NETCORE_LOBBY_MAX_PLAYERS 32     /**< per room */
-#define NETCORE_LOBBY_LIST_MAX 16        /**< rooms per ROOM_LIST page */
-#define NETCORE_LOBBY_TOKEN_MAX 256      /**< connect token bytes in MATCH_START */
+#define NETCORE_LOBBY_MAX_PLAYERS 32 /**< per room */
+#define NETCORE_LOBBY_LIST_MAX 16    /**< rooms per ROOM_LIST page */
+#define NETCORE_LOBBY_TOKEN_MAX 256  /**< connect token bytes in MATCH_START */
 /** Bytes of the reconnect token WELCOME hands out (random; resumes a lost session). */
 #define NETCORE_LOBBY_RECONNECT_TOKEN_BYTES 24
 
 /** Error codes carried by ERROR messages (and in netcore_lobby_event.error_code). */
 typedef enum netcore_lobby_error {
     NETCORE_LOBBY_ERR_NONE = 0,
-    NETCORE_LOBBY_ERR_VERSION = 1,        /**< protocol version not supported; connection closed */
-    NETCORE_LOBBY_ERR_MALFORMED = 2,      /**< frame failed validation; connection closed */
-    NETCORE_LOBBY_ERR_FRAME_TOO_LARGE = 3,/**< length prefix above the limit; connection closed */
-    NETCORE_LOBBY_ERR_STATE = 4,          /**< message not valid now (e.g. before HELLO) */
-    NETCORE_LOBBY_ERR_RATE_LIMITED = 5,   /**< chat dropped; for all traffic: connection closed */
-    NETCORE_LOBBY_ERR_TIMEOUT = 6,        /**< idle, handshake or partial-frame timeout; closed */
-    NETCORE_LOBBY_ERR_SERVER_FULL = 7,    /**< connection cap reached; closed */
+    NETCORE_LOBBY_ERR_VERSION = 1,         /**< protocol version not supported; connection closed */
+    NETCORE_LOBBY_ERR_MALFORMED = 2,       /**< frame failed validation; connection closed */
+    NETCORE_LOBBY_ERR_FRAME_TOO_LARGE = 3, /**< length prefix above the limit; connection closed */
+    NETCORE_LOBBY_ERR_STATE = 4,           /**< message not valid now (e.g. before HELLO) */
+    NETCORE_LOBBY_ERR_RATE_LIMITED = 5,    /**< chat dropped; for all traffic: connection closed */
+    NETCORE_LOBBY_ERR_TIMEOUT = 6,         /**< idle, handshake or partial-frame timeout; closed */
+    NETCORE_LOBBY_ERR_SERVER_FULL = 7,     /**< connection cap reached; closed */
     NETCORE_LOBBY_ERR_NO_SUCH_ROOM = 8,
     NETCORE_LOBBY_ERR_ROOM_FULL = 9,
     NETCORE_LOBBY_ERR_BAD_PASSWORD = 10,
     NETCORE_LOBBY_ERR_NOT_IN_ROOM = 11,
     NETCORE_LOBBY_ERR_ALREADY_IN_ROOM = 12,
     NETCORE_LOBBY_ERR_NOT_OWNER = 13,
-    NETCORE_LOBBY_ERR_NOT_READY = 14,     /**< start refused: someone is not ready or offline */
-    NETCORE_LOBBY_ERR_IN_MATCH = 15,      /**< room is playing: no join, ready, kick or start */
+    NETCORE_LOBBY_ERR_NOT_READY = 14, /**< start refused: someone is not ready or offline */
+    NETCORE_LOBBY_ERR_IN_MATCH = 15,  /**< room is playing: no join, ready, kick or start */
     NETCORE_LOBBY_ERR_TOO_MANY_ROOMS = 16,
     NETCORE_LOBBY_ERR_NO_SUCH_CLIENT = 17,
     NETCORE_LOBBY_ERR_RECONNECT_FAILED = 18, /**< unknown or expired reconnect token; closed */
-    NETCORE_LOBBY_ERR_INTERNAL = 19,      /**< the server could not complete the request */
-    NETCORE_LOBBY_ERR_NO_GAME_SERVER = 20,/**< start refused: every registered game server is full */
-    NETCORE_LOBBY_ERR_AUTH = 21,          /**< game server registration refused (key, clock); closed */
-    NETCORE_LOBBY_ERR_SLOW_READER = 22,   /**< outgoing buffer full: the client does not read; closed */
+    NETCORE_LOBBY_ERR_INTERNAL = 19,         /**< the server could not complete the request */
+    NETCORE_LOBBY_ERR_NO_GAME_SERVER =
+        20,                      /**< start refused: every registered game server is full */
+    NETCORE_LOBBY_ERR_AUTH = 21, /**< game server registration refused (key, clock); closed */
+    NETCORE_LOBBY_ERR_SLOW_READER =
+        22, /**< outgoing buffer full: the client does not read; closed */
     /** Sent in plaintext by a TLS lobby to a client that did not start TLS; closed. */
     NETCORE_LOBBY_ERR_TLS_REQUIRED = 23,
     /** Never on the wire: told locally (DISCONNECTED) when the TLS handshake
@@ -90,20 +92,20 @@ const char *netcore_lobby_error_str(uint16_t code);
 
 /** Who hears a chat line. */
 typedef enum netcore_lobby_chat_scope {
-    NETCORE_LOBBY_CHAT_ROOM = 0,  /**< the members of the sender's room */
-    NETCORE_LOBBY_CHAT_LOBBY = 1  /**< every connected player */
+    NETCORE_LOBBY_CHAT_ROOM = 0, /**< the members of the sender's room */
+    NETCORE_LOBBY_CHAT_LOBBY = 1 /**< every connected player */
 } netcore_lobby_chat_scope;
 
 /** Why a member left a room (NETCORE_LOBBY_EVENT_ROOM_LEFT). */
 typedef enum netcore_lobby_leave_reason {
-    NETCORE_LOBBY_LEFT = 0,   /**< asked to leave */
-    NETCORE_LOBBY_KICKED = 1  /**< removed by the owner */
+    NETCORE_LOBBY_LEFT = 0,  /**< asked to leave */
+    NETCORE_LOBBY_KICKED = 1 /**< removed by the owner */
 } netcore_lobby_leave_reason;
 
 /** Why a match ended (NETCORE_LOBBY_EVENT_MATCH_END). A client must treat a
  * value it does not know as NETCORE_LOBBY_MATCH_ENDED. */
 typedef enum netcore_lobby_match_end_reason {
-    NETCORE_LOBBY_MATCH_ENDED = 0,           /**< the owner, the game server or the lobby program ended it;
+    NETCORE_LOBBY_MATCH_ENDED = 0, /**< the owner, the game server or the lobby program ended it;
                                               * also every end told to a version-1 connection */
     NETCORE_LOBBY_MATCH_GAME_SERVER_LOST = 1 /**< the registered game server hosting it went away
                                               * (connection closed or heartbeat timeout) */
@@ -112,7 +114,7 @@ typedef enum netcore_lobby_match_end_reason {
 /** One key/value pair a room's owner attaches to it (game mode, map, ...).
  * Strings are NUL-terminated. */
 typedef struct netcore_lobby_meta {
-    char key[NETCORE_LOBBY_META_KEY_MAX + 1];     /**< the key, 1..NETCORE_LOBBY_META_KEY_MAX bytes */
+    char key[NETCORE_LOBBY_META_KEY_MAX + 1]; /**< the key, 1..NETCORE_LOBBY_META_KEY_MAX bytes */
     char value[NETCORE_LOBBY_META_VALUE_MAX + 1]; /**< the value, may be empty */
 } netcore_lobby_meta;
 
@@ -122,9 +124,9 @@ typedef struct netcore_lobby_room_summary {
     char name[NETCORE_LOBBY_NAME_MAX + 1]; /**< the room's name */
     uint8_t players;                       /**< members now */
     uint8_t max_players;                   /**< members at most */
-    bool is_private;   /**< private rooms are listed only when the filter asks */
-    bool has_password; /**< joining needs the password */
-    bool in_match;     /**< a match is being played: no one can join */
+    bool is_private;    /**< private rooms are listed only when the filter asks */
+    bool has_password;  /**< joining needs the password */
+    bool in_match;      /**< a match is being played: no one can join */
     uint8_t meta_count; /**< entries of meta in use */
     netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX]; /**< the room's key/value pairs */
 } netcore_lobby_room_summary;
@@ -134,7 +136,8 @@ typedef struct netcore_lobby_member {
     uint64_t client_id;                        /**< the lobby's id of the player */
     char nickname[NETCORE_LOBBY_NAME_MAX + 1]; /**< the player's nickname */
     bool ready;                                /**< the player said ready */
-    bool connected; /**< false while the member's connection is lost and within the reconnect grace */
+    bool
+        connected; /**< false while the member's connection is lost and within the reconnect grace */
 } netcore_lobby_member;
 
 /** Everything a member knows about its room (ROOM_STATE). Strings are NUL-terminated. */
@@ -148,46 +151,48 @@ typedef struct netcore_lobby_room_state {
     bool in_match;                         /**< a match is being played */
     uint8_t member_count;                  /**< entries of members in use */
     netcore_lobby_member members[NETCORE_LOBBY_MAX_PLAYERS]; /**< the members */
-    uint8_t meta_count;                    /**< entries of meta in use */
-    netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX]; /**< the room's key/value pairs */
+    uint8_t meta_count;                                      /**< entries of meta in use */
+    netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX];         /**< the room's key/value pairs */
 } netcore_lobby_room_state;
 
 /** Room list request. Empty strings do not filter. */
 typedef struct netcore_lobby_room_filter {
-    char name_contains[NETCORE_LOBBY_NAME_MAX + 1]; /**< case-sensitive substring */
-    char meta_key[NETCORE_LOBBY_META_KEY_MAX + 1];  /**< only rooms with this key ... */
+    char name_contains[NETCORE_LOBBY_NAME_MAX + 1];    /**< case-sensitive substring */
+    char meta_key[NETCORE_LOBBY_META_KEY_MAX + 1];     /**< only rooms with this key ... */
     char meta_value[NETCORE_LOBBY_META_VALUE_MAX + 1]; /**< ... and, if set, this value */
     bool hide_full;       /**< leave out rooms with max_players members */
     bool include_private; /**< list private rooms too */
     bool hide_in_match;   /**< leave out rooms playing a match */
-    uint16_t offset;   /**< rooms to skip, for paging */
-    uint8_t max_count; /**< 1..NETCORE_LOBBY_LIST_MAX */
+    uint16_t offset;      /**< rooms to skip, for paging */
+    uint8_t max_count;    /**< 1..NETCORE_LOBBY_LIST_MAX */
 } netcore_lobby_room_filter;
 
 /** A room to create (netcore_lobby_client_create_room()). Strings are NUL-terminated. */
 typedef struct netcore_lobby_room_params {
-    char name[NETCORE_LOBBY_NAME_MAX + 1]; /**< 1..NETCORE_LOBBY_NAME_MAX bytes, the name rules of docs/lobby-protocol.md */
+    char name[NETCORE_LOBBY_NAME_MAX +
+              1]; /**< 1..NETCORE_LOBBY_NAME_MAX bytes, the name rules of docs/lobby-protocol.md */
     uint8_t max_players; /**< 1..NETCORE_LOBBY_MAX_PLAYERS */
     bool is_private;     /**< true: not listed unless a filter asks for private rooms */
     char password[NETCORE_LOBBY_PASSWORD_MAX + 1]; /**< empty: none */
-    uint8_t meta_count;  /**< entries of meta in use, 0..NETCORE_LOBBY_META_MAX */
+    uint8_t meta_count; /**< entries of meta in use, 0..NETCORE_LOBBY_META_MAX */
     netcore_lobby_meta meta[NETCORE_LOBBY_META_MAX]; /**< the room's key/value pairs */
 } netcore_lobby_room_params;
 
 /** What a player receives when its room's match starts (MATCH_START): where
  * to play and what to present there. */
 typedef struct netcore_lobby_match_start {
-    uint64_t match_id;               /**< the lobby's id of the match */
-    netcore_address server_address;  /**< the game server to connect to */
-    uint32_t token_lifetime_s;       /**< seconds the token stays valid from its creation */
+    uint64_t match_id;              /**< the lobby's id of the match */
+    netcore_address server_address; /**< the game server to connect to */
+    uint32_t token_lifetime_s;      /**< seconds the token stays valid from its creation */
     /** Pass as netcore_connect_options.connect_data: the address proof of the
      * client's IP as the lobby sees it (its TCP peer address), the same value
      * the token carries in its clear header (netcore_token_embedded_proof).
      * The game server's datagram guard checks it with the shared key
      * (netcore_token_check_address_proof) before it spends a peer slot. */
     uint32_t connect_proof;
-    uint16_t token_size_bytes;               /**< bytes of token in use */
-    uint8_t token[NETCORE_LOBBY_TOKEN_MAX];  /**< the connect token: pass it as netcore_connect_options.token */
+    uint16_t token_size_bytes; /**< bytes of token in use */
+    uint8_t token
+        [NETCORE_LOBBY_TOKEN_MAX]; /**< the connect token: pass it as netcore_connect_options.token */
     /** Version 3: the player's session keys, also inside the token. Pass them
      * as netcore_connect_options.session_keys; the game traffic is sealed
      * with them. The lobby leaves them out (false) for connections of
@@ -203,9 +208,9 @@ typedef struct netcore_lobby_match_start {
 /* A lobby with a certificate speaks TLS on every link (players and game
  * servers); OpenSSL 3 does the work, and no OpenSSL type appears here. */
 
-#define NETCORE_LOBBY_TLS_PIN_BYTES 32         /**< SHA-256 */
-#define NETCORE_LOBBY_TLS_SERVER_NAME_MAX 253  /**< bytes, a DNS name or an IP literal */
-#define NETCORE_LOBBY_TLS_PIN_STRLEN 96        /**< "AB:CD:..." with its NUL */
+#define NETCORE_LOBBY_TLS_PIN_BYTES 32        /**< SHA-256 */
+#define NETCORE_LOBBY_TLS_SERVER_NAME_MAX 253 /**< bytes, a DNS name or an IP literal */
+#define NETCORE_LOBBY_TLS_PIN_STRLEN 96       /**< "AB:CD:..." with its NUL */
 
 /** A client's trust context: which certificates it accepts and which TLS
  * versions it speaks. One context may serve many clients of one thread;
@@ -221,7 +226,7 @@ typedef struct netcore_lobby_tls_config {
     const char *ca_file;
     const char *ca_dir; /**< directory of hashed CA certificates; see ca_file */
 
-    bool allow_tls12;  /**< default false: TLS 1.3 only */
+    bool allow_tls12; /**< default false: TLS 1.3 only */
 } netcore_lobby_tls_config;
 
 /** Fills every field with its default. */
@@ -282,42 +287,42 @@ typedef uint64_t (*netcore_lobby_clock_fn)(void *user);
  * set the key and game_address, pass to netcore_lobby_server_create() (which copies it). */
 typedef struct netcore_lobby_server_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
+    netcore_log log;             /**< where messages go; zeroed: nowhere */
     /** Addresses to listen on; each gets its own socket (IPv6 sockets are
      * IPv6-only). Port 0 picks an ephemeral port: read it back with
      * netcore_lobby_server_address(). Default: one, 0.0.0.0:7777. */
     netcore_address listen[NETCORE_LOBBY_MAX_LISTEN];
-    uint32_t listen_count;           /**< entries of listen in use, 1..NETCORE_LOBBY_MAX_LISTEN */
-    uint32_t max_connections;        /**< default 256; 1..65536; extra connections get SERVER_FULL */
+    uint32_t listen_count;    /**< entries of listen in use, 1..NETCORE_LOBBY_MAX_LISTEN */
+    uint32_t max_connections; /**< default 256; 1..65536; extra connections get SERVER_FULL */
     /** Open connections allowed from one IP address (any port); further ones
      * get SERVER_FULL and are closed. Default 0: no per-address limit (tests
      * and bot swarms open many from 127.0.0.1); on a public lobby 4..16. */
     uint32_t max_connections_per_ip;
-    uint32_t max_rooms;              /**< default 128 */
-    uint32_t max_frame_bytes;        /**< default 16384; 256..1048576 (body incl. type byte) */
+    uint32_t max_rooms;       /**< default 128 */
+    uint32_t max_frame_bytes; /**< default 16384; 256..1048576 (body incl. type byte) */
     /** Default 65536 per connection (4096..); a frame that would overflow it
      * closes the connection with ERROR(SLOW_READER), queued after the frames
      * already buffered (a little space is kept for it). */
     uint32_t send_buffer_bytes;
-    uint32_t hello_timeout_ms;       /**< default 5000: HELLO/RECONNECT must arrive by then */
-    uint32_t idle_timeout_ms;        /**< default 60000: no complete frame for this long closes */
-    uint32_t frame_timeout_ms;       /**< default 10000: a started frame must complete (slowloris) */
-    uint32_t messages_per_s;         /**< default 20 per connection, burst 2x; exceeding closes */
-    uint32_t chat_per_s;             /**< default 2, burst 2.5x (5); excess chat answered RATE_LIMITED */
-    uint32_t reconnect_grace_ms;     /**< default 30000: a lost member keeps its seat this long */
-    uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /**< shared with the game servers */
-    netcore_address game_address;    /**< game server written in tokens; must be set */
-    uint32_t token_lifetime_s;       /**< default 30 */
-    netcore_lobby_clock_fn clock;    /**< token clock; NULL: UNIX time */
-    void *clock_user;                /**< passed to clock unchanged */
+    uint32_t hello_timeout_ms; /**< default 5000: HELLO/RECONNECT must arrive by then */
+    uint32_t idle_timeout_ms;  /**< default 60000: no complete frame for this long closes */
+    uint32_t frame_timeout_ms; /**< default 10000: a started frame must complete (slowloris) */
+    uint32_t messages_per_s;   /**< default 20 per connection, burst 2x; exceeding closes */
+    uint32_t chat_per_s;       /**< default 2, burst 2.5x (5); excess chat answered RATE_LIMITED */
+    uint32_t reconnect_grace_ms; /**< default 30000: a lost member keeps its seat this long */
+    uint8_t key[NETCORE_TOKEN_KEY_BYTES];  /**< shared with the game servers */
+    netcore_address game_address;          /**< game server written in tokens; must be set */
+    uint32_t token_lifetime_s;             /**< default 30 */
+    netcore_lobby_clock_fn clock;          /**< token clock; NULL: UNIX time */
+    void *clock_user;                      /**< passed to clock unchanged */
     netcore_lobby_match_fn on_match_start; /**< may be NULL */
-    void *match_user;                /**< passed to on_match_start unchanged */
-    uint64_t seed;                   /**< client/room/match id generator; 0: random */
+    void *match_user;                      /**< passed to on_match_start unchanged */
+    uint64_t seed;                         /**< client/room/match id generator; 0: random */
     /** Game servers that may register (see netcore_lobby_client_register_game_server);
      * default 16, 0 refuses registrations. With none registered, matches go
      * to game_address (an embedded or single game server). */
     uint32_t max_game_servers;
-    uint32_t registration_skew_s;    /**< default 60: accepted age of a registration's timestamp */
+    uint32_t registration_skew_s; /**< default 60: accepted age of a registration's timestamp */
     /** Heartbeat timeout of a registered game server: a game server
      * connection with no complete frame (SERVER_LOAD, PING, ...) for this
      * long is closed with ERROR(TIMEOUT) and its registration is lost.
@@ -331,8 +336,8 @@ typedef struct netcore_lobby_server_config {
      * reach that address's interface for it or for a broadcast address are
      * answered, from that address. Port 0 picks an ephemeral port
      * (netcore_lobby_server_discovery_address()). */
-    bool discovery_enabled;          /**< default false */
-    uint16_t discovery_port;         /**< default 7777 */
+    bool discovery_enabled;                      /**< default false */
+    uint16_t discovery_port;                     /**< default 7777 */
     char lobby_name[NETCORE_LOBBY_NAME_MAX + 1]; /**< default "netcore lobby" */
     /** TLS: with both set (PEM files, read by create only: certificate chain,
      * then private key) every listener speaks TLS only. A connection's TLS
@@ -341,8 +346,8 @@ typedef struct netcore_lobby_server_config {
      * plaintext gets ERROR(TLS_REQUIRED) in plaintext and is closed. Both
      * NULL (default): plaintext. */
     const char *tls_cert_file;
-    const char *tls_key_file;        /**< private key of tls_cert_file (PEM); see tls_cert_file */
-    bool tls_allow_tls12;            /**< default false: TLS 1.3 only */
+    const char *tls_key_file; /**< private key of tls_cert_file (PEM); see tls_cert_file */
+    bool tls_allow_tls12;     /**< default false: TLS 1.3 only */
     /** Rate limits follow the session (a reconnect keeps its buckets) and
      * the IP address: a connection closed for flooding (messages_per_s)
      * bars its IP address for this long, during which new connections from
@@ -421,30 +426,32 @@ netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint
 /** Counters of a netcore_lobby_server since it was created, and gauges of now
  * (netcore_lobby_server_get_stats()). A plain value. */
 typedef struct netcore_lobby_server_stats {
-    uint32_t connections;       /**< open now */
-    uint32_t sessions;          /**< players known now, including those within reconnect grace */
-    uint32_t rooms;             /**< rooms open now */
-    uint64_t connections_accepted;      /**< TCP connections accepted */
+    uint32_t connections;          /**< open now */
+    uint32_t sessions;             /**< players known now, including those within reconnect grace */
+    uint32_t rooms;                /**< rooms open now */
+    uint64_t connections_accepted; /**< TCP connections accepted */
     uint64_t connections_rejected_full; /**< max_connections reached: ERROR(SERVER_FULL), closed */
     uint64_t connections_rejected_per_ip; /**< max_connections_per_ip reached */
     /** accept() failed for lack of descriptors or memory (EMFILE, ENFILE,
      * ENOBUFS, ENOMEM): the listeners are left alone for 100 ms instead of
      * waking the poller again at once. */
     uint64_t accept_backoffs;
-    uint64_t frames_received;       /**< complete frames read from clients */
-    uint64_t frames_sent;           /**< frames queued to clients */
-    uint64_t malformed_dropped;     /**< connections closed for a bad frame */
-    uint64_t oversize_dropped;      /**< connections closed for a length above max_frame_bytes */
-    uint64_t timeout_dropped;       /**< hello, idle and partial-frame timeouts */
-    uint64_t rate_limit_dropped;    /**< connections closed for flooding */
-    uint64_t chat_rate_limited;     /**< chat messages refused */
-    uint64_t slow_reader_dropped;   /**< send buffer overflow: closed with ERROR(SLOW_READER) */
-    uint64_t version_rejected;      /**< HELLO of an unsupported version: ERROR(VERSION), closed */
-    uint64_t reconnects;            /**< sessions resumed with a reconnect token */
-    uint64_t matches_started;       /**< MATCH_START sent to a room */
-    uint64_t match_tokens_reissued; /**< MATCH_START again for a member reconnecting during its match */
-    uint32_t game_servers;          /**< registered now */
-    uint64_t registrations_rejected; /**< game server registrations refused (key, clock, no free slot) */
+    uint64_t frames_received;     /**< complete frames read from clients */
+    uint64_t frames_sent;         /**< frames queued to clients */
+    uint64_t malformed_dropped;   /**< connections closed for a bad frame */
+    uint64_t oversize_dropped;    /**< connections closed for a length above max_frame_bytes */
+    uint64_t timeout_dropped;     /**< hello, idle and partial-frame timeouts */
+    uint64_t rate_limit_dropped;  /**< connections closed for flooding */
+    uint64_t chat_rate_limited;   /**< chat messages refused */
+    uint64_t slow_reader_dropped; /**< send buffer overflow: closed with ERROR(SLOW_READER) */
+    uint64_t version_rejected;    /**< HELLO of an unsupported version: ERROR(VERSION), closed */
+    uint64_t reconnects;          /**< sessions resumed with a reconnect token */
+    uint64_t matches_started;     /**< MATCH_START sent to a room */
+    uint64_t
+        match_tokens_reissued; /**< MATCH_START again for a member reconnecting during its match */
+    uint32_t game_servers;     /**< registered now */
+    uint64_t
+        registrations_rejected; /**< game server registrations refused (key, clock, no free slot) */
     /** Registrations lost: connection closed or failed, heartbeat timeout, or
      * replaced by a new registration of the same game address. */
     uint64_t game_servers_lost;
@@ -462,12 +469,14 @@ typedef struct netcore_lobby_server_stats {
     uint64_t tls_plaintext_refused; /**< plaintext on a TLS port: ERROR(TLS_REQUIRED), closed */
     uint64_t connections_rejected_banned; /**< from an address barred by rate_limit_ban_ms */
     /* Cluster mode only. */
-    bool cluster_up;                 /**< cluster mode: connected to Redis, scripts loaded, subscribed */
-    uint32_t cluster_remote_members; /**< cluster mode: members of mirrored rooms held by other nodes */
-    uint64_t cluster_events;         /**< cluster mode: channel messages applied */
+    bool cluster_up; /**< cluster mode: connected to Redis, scripts loaded, subscribed */
+    uint32_t
+        cluster_remote_members; /**< cluster mode: members of mirrored rooms held by other nodes */
+    uint64_t cluster_events;    /**< cluster mode: channel messages applied */
     uint64_t cluster_events_dropped; /**< cluster mode: channel messages that failed to decode */
-    uint64_t cluster_refused;        /**< cluster mode: requests refused while Redis could not be reached */
-    uint64_t cluster_claims;         /**< cluster mode: sessions resumed here from another node */
+    uint64_t
+        cluster_refused;     /**< cluster mode: requests refused while Redis could not be reached */
+    uint64_t cluster_claims; /**< cluster mode: sessions resumed here from another node */
 } netcore_lobby_server_stats;
 
 /** Counters since creation and gauges of now. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
@@ -484,16 +493,16 @@ typedef struct netcore_lobby_client netcore_lobby_client;
 /** What a netcore_lobby_event reports; the comment of each names the event's fields that are set. */
 typedef enum netcore_lobby_event_type {
 
-    NETCORE_LOBBY_EVENT_WELCOME = 1,   /**< client_id, nickname, resumed */
-    NETCORE_LOBBY_EVENT_ROOM_LIST,     /**< room_list, room_list_count, rooms_total, list_offset */
-    NETCORE_LOBBY_EVENT_ROOM_STATE,    /**< room (also after every change: joins, ready, owner) */
-    NETCORE_LOBBY_EVENT_ROOM_LEFT,     /**< room_id, leave_reason */
-    NETCORE_LOBBY_EVENT_CHAT,          /**< chat_scope, from_id, nickname (sender), text */
-    NETCORE_LOBBY_EVENT_MATCH_START,   /**< match */
-    NETCORE_LOBBY_EVENT_MATCH_END,     /**< match_id, match_end_reason */
-    NETCORE_LOBBY_EVENT_PONG,          /**< ping_value */
-    NETCORE_LOBBY_EVENT_ERROR,         /**< error_code, request_type, text */
-    NETCORE_LOBBY_EVENT_DISCONNECTED,  /**< error_code: last error received, 0 if none; text */
+    NETCORE_LOBBY_EVENT_WELCOME = 1,  /**< client_id, nickname, resumed */
+    NETCORE_LOBBY_EVENT_ROOM_LIST,    /**< room_list, room_list_count, rooms_total, list_offset */
+    NETCORE_LOBBY_EVENT_ROOM_STATE,   /**< room (also after every change: joins, ready, owner) */
+    NETCORE_LOBBY_EVENT_ROOM_LEFT,    /**< room_id, leave_reason */
+    NETCORE_LOBBY_EVENT_CHAT,         /**< chat_scope, from_id, nickname (sender), text */
+    NETCORE_LOBBY_EVENT_MATCH_START,  /**< match */
+    NETCORE_LOBBY_EVENT_MATCH_END,    /**< match_id, match_end_reason */
+    NETCORE_LOBBY_EVENT_PONG,         /**< ping_value */
+    NETCORE_LOBBY_EVENT_ERROR,        /**< error_code, request_type, text */
+    NETCORE_LOBBY_EVENT_DISCONNECTED, /**< error_code: last error received, 0 if none; text */
     /* Game server connections only: */
     NETCORE_LOBBY_EVENT_REGISTERED,    /**< client_id: the id the lobby gave this game server */
     NETCORE_LOBBY_EVENT_MATCH_ASSIGNED /**< match_id, room_id, member_ids, member_count */
@@ -502,27 +511,29 @@ typedef enum netcore_lobby_event_type {
 /** Pointers inside are valid only during the callback. */
 typedef struct netcore_lobby_event {
     netcore_lobby_event_type type; /**< what happened; the type's comment names the fields set */
-    uint64_t client_id;            /**< WELCOME: this player's id; REGISTERED: this game server's id */
-    uint64_t from_id;              /**< CHAT: the sender's client id */
-    bool resumed;                  /**< WELCOME: true when a reconnect resumed the old session */
-    const char *nickname;          /**< WELCOME: the name the lobby accepted; CHAT: the sender's */
-    const char *text;              /**< CHAT: the line; ERROR, DISCONNECTED: the server's text or a local reason */
-    netcore_lobby_chat_scope chat_scope; /**< CHAT: room or lobby */
+    uint64_t client_id;   /**< WELCOME: this player's id; REGISTERED: this game server's id */
+    uint64_t from_id;     /**< CHAT: the sender's client id */
+    bool resumed;         /**< WELCOME: true when a reconnect resumed the old session */
+    const char *nickname; /**< WELCOME: the name the lobby accepted; CHAT: the sender's */
+    const char
+        *text; /**< CHAT: the line; ERROR, DISCONNECTED: the server's text or a local reason */
+    netcore_lobby_chat_scope chat_scope;         /**< CHAT: room or lobby */
     const netcore_lobby_room_summary *room_list; /**< ROOM_LIST: room_list_count rooms */
-    size_t room_list_count;        /**< ROOM_LIST: entries of room_list */
-    uint16_t rooms_total;          /**< ROOM_LIST: rooms matching the filter, all pages */
-    uint16_t list_offset;          /**< ROOM_LIST: index of room_list[0] among them */
+    size_t room_list_count;                      /**< ROOM_LIST: entries of room_list */
+    uint16_t rooms_total;                 /**< ROOM_LIST: rooms matching the filter, all pages */
+    uint16_t list_offset;                 /**< ROOM_LIST: index of room_list[0] among them */
     const netcore_lobby_room_state *room; /**< ROOM_STATE: the room as it is now */
-    uint32_t room_id;              /**< ROOM_STATE, ROOM_LEFT, MATCH_ASSIGNED: the room concerned */
+    uint32_t room_id; /**< ROOM_STATE, ROOM_LEFT, MATCH_ASSIGNED: the room concerned */
     netcore_lobby_leave_reason leave_reason; /**< ROOM_LEFT: left or kicked */
-    const netcore_lobby_match_start *match; /**< MATCH_START: server, token and keys */
-    uint64_t match_id;             /**< MATCH_START, MATCH_END, MATCH_ASSIGNED: the match concerned */
+    const netcore_lobby_match_start *match;  /**< MATCH_START: server, token and keys */
+    uint64_t match_id; /**< MATCH_START, MATCH_END, MATCH_ASSIGNED: the match concerned */
     netcore_lobby_match_end_reason match_end_reason; /**< may hold values added later */
-    uint64_t ping_value;           /**< PONG: the value netcore_lobby_client_ping() sent */
-    uint16_t error_code;           /**< ERROR, DISCONNECTED: a netcore_lobby_error (may hold values added later) */
-    uint8_t request_type;          /**< ERROR: the type of the message the error answers */
-    const uint64_t *member_ids;    /**< MATCH_ASSIGNED: client ids of the match's players */
-    size_t member_count;           /**< MATCH_ASSIGNED: entries of member_ids */
+    uint64_t ping_value; /**< PONG: the value netcore_lobby_client_ping() sent */
+    uint16_t
+        error_code; /**< ERROR, DISCONNECTED: a netcore_lobby_error (may hold values added later) */
+    uint8_t request_type;       /**< ERROR: the type of the message the error answers */
+    const uint64_t *member_ids; /**< MATCH_ASSIGNED: client ids of the match's players */
+    size_t member_count;        /**< MATCH_ASSIGNED: entries of member_ids */
 } netcore_lobby_event;
 
 /** Called from netcore_lobby_client_update(). It may queue requests,
@@ -532,13 +543,13 @@ typedef void (*netcore_lobby_event_fn)(void *user, const netcore_lobby_event *ev
 /** Settings of a netcore_lobby_client: fill with netcore_lobby_client_config_default(),
  * set on_event, pass to netcore_lobby_client_create() (which copies it). */
 typedef struct netcore_lobby_client_config {
-    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
+    netcore_allocator allocator;     /**< memory for this object; zeroed: malloc and free */
+    netcore_log log;                 /**< where messages go; zeroed: nowhere */
     netcore_lobby_event_fn on_event; /**< required */
-    void *event_user;           /**< passed to on_event unchanged */
-    uint32_t max_frame_bytes;   /**< default 65536; larger incoming frames close the connection */
-    uint32_t connect_timeout_ms;/**< default 5000 */
-    uint32_t keepalive_ms;      /**< default 15000: PING sent after this long without sending */
+    void *event_user;                /**< passed to on_event unchanged */
+    uint32_t max_frame_bytes;    /**< default 65536; larger incoming frames close the connection */
+    uint32_t connect_timeout_ms; /**< default 5000 */
+    uint32_t keepalive_ms;       /**< default 15000: PING sent after this long without sending */
     /** TLS (borrowed; must outlive the client). NULL (default): plaintext.
      * With a context, every connection starts with a TLS handshake within
      * connect_timeout_ms and is accepted when the certificate
@@ -550,9 +561,11 @@ typedef struct netcore_lobby_client_config {
      * Refusals arrive as DISCONNECTED with NETCORE_LOBBY_ERR_TLS_FAILED
      * before anything (HELLO, tokens) is sent. */
     const netcore_lobby_tls *tls;
-    char tls_server_name[NETCORE_LOBBY_TLS_SERVER_NAME_MAX + 1]; /**< with tls: the name (or IP) the certificate must carry; see tls */
-    bool tls_pin_set;           /**< with tls: tls_pin_sha256 is set; see tls */
-    uint8_t tls_pin_sha256[NETCORE_LOBBY_TLS_PIN_BYTES]; /**< with tls_pin_set: the accepted pin; see tls */
+    char tls_server_name[NETCORE_LOBBY_TLS_SERVER_NAME_MAX +
+                         1]; /**< with tls: the name (or IP) the certificate must carry; see tls */
+    bool tls_pin_set;        /**< with tls: tls_pin_sha256 is set; see tls */
+    uint8_t tls_pin_sha256
+        [NETCORE_LOBBY_TLS_PIN_BYTES]; /**< with tls_pin_set: the accepted pin; see tls */
 
 } netcore_lobby_client_config;
 
@@ -707,10 +720,12 @@ netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t 
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (address family, capacity 0),
  * NETCORE_ERR_STATE (already connected), NETCORE_ERR_SOCKET.
  */
-netcore_result netcore_lobby_client_register_game_server(
-    netcore_lobby_client *client, const netcore_address *lobby_address,
-    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
-    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
+netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *client,
+                                                         const netcore_address *lobby_address,
+                                                         const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                                         const netcore_address *game_address,
+                                                         uint16_t capacity, uint64_t unix_time_s,
+                                                         uint64_t now_ms);
 /** netcore_lobby_client_register_game_server over a list of lobby addresses
  * (the nodes of a lobby cluster), tried in order like
  * netcore_lobby_client_connect_any: REGISTERED comes from the first node
@@ -745,10 +760,10 @@ typedef struct netcore_lobby_discovery netcore_lobby_discovery;
 
 /** One lobby that answered. */
 typedef struct netcore_lobby_found {
-    netcore_address lobby_address; /**< the answering IP with the lobby's TCP port */
+    netcore_address lobby_address;         /**< the answering IP with the lobby's TCP port */
     char name[NETCORE_LOBBY_NAME_MAX + 1]; /**< the lobby's lobby_name, NUL-terminated */
-    uint16_t players; /**< sessions, as the lobby counts them */
-    uint16_t rooms;   /**< rooms open */
+    uint16_t players;                      /**< sessions, as the lobby counts them */
+    uint16_t rooms;                        /**< rooms open */
     uint64_t last_seen_ms; /**< now_ms of the update that received its latest answer */
     /** The lobby speaks TLS; tls_pin is its certificate's SHA-256 as the
      * lobby announced it (all zero if it did not), to pin on first use
@@ -757,7 +772,6 @@ typedef struct netcore_lobby_found {
     bool tls;
     uint8_t tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES]; /**< see tls */
 } netcore_lobby_found;
-
 
 /** Settings of a netcore_lobby_discovery: fill with
  * netcore_lobby_discovery_config_default(), change what you need, pass to

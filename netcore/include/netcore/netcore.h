@@ -34,10 +34,10 @@ extern "C" {
 /** Version of these headers as text, "MAJOR.MINOR.PATCH". */
 #define NETCORE_VERSION_STRING "0.2.0"
 /** Version packed as 0x00MMmmpp, comparable with <, e.g. NETCORE_VERSION >= NETCORE_MAKE_VERSION(0, 1, 0). */
-#define NETCORE_MAKE_VERSION(major, minor, patch) \
+#define NETCORE_MAKE_VERSION(major, minor, patch)                                                  \
     ((uint32_t)(((major) << 16) | ((minor) << 8) | (patch)))
 /** Version of these headers, packed by NETCORE_MAKE_VERSION(). */
-#define NETCORE_VERSION \
+#define NETCORE_VERSION                                                                            \
     NETCORE_MAKE_VERSION(NETCORE_VERSION_MAJOR, NETCORE_VERSION_MINOR, NETCORE_VERSION_PATCH)
 
 /** Version of the library actually linked (may differ from the header's NETCORE_VERSION). */
@@ -54,20 +54,20 @@ typedef enum netcore_result {
     NETCORE_ERR_NOT_INITIALIZED,  /**< netcore_init() was not called */
     NETCORE_ERR_SOCKET,           /**< socket, bind or send failed in the operating system */
     NETCORE_ERR_ADDRESS,          /**< an address could not be parsed or resolved */
-    NETCORE_ERR_FULL,             /**< a fixed-size table or queue has no room (peers, rooms, ...) */
-    NETCORE_ERR_NOT_CONNECTED,    /**< the peer or connection is gone or not yet admitted */
-    NETCORE_ERR_TOO_LARGE,        /**< a message exceeds the configured maximum */
-    NETCORE_ERR_MALFORMED,        /**< bytes failed validation (bad length, bad field, overflow) */
-    NETCORE_ERR_MISMATCH,         /**< version or schema hash differs between the two ends */
-    NETCORE_ERR_UNSUPPORTED,      /**< the backend or build does not offer this */
-    NETCORE_ERR_BACKEND,          /**< the underlying library (ENet, libsodium) failed */
-    NETCORE_ERR_TIMEOUT,          /**< a deadline passed */
-    NETCORE_ERR_AUTH,             /**< authentication failed (forged or tampered data) */
-    NETCORE_ERR_EXPIRED,          /**< a token or grant is past its expiry */
-    NETCORE_ERR_REPLAYED,         /**< a single-use token was presented twice */
-    NETCORE_ERR_NOT_FOUND,        /**< no object with that id or name */
-    NETCORE_ERR_STATE,            /**< the call is not valid in the object's current state */
-    NETCORE_RESULT_COUNT          /**< number of codes; not a result */
+    NETCORE_ERR_FULL,          /**< a fixed-size table or queue has no room (peers, rooms, ...) */
+    NETCORE_ERR_NOT_CONNECTED, /**< the peer or connection is gone or not yet admitted */
+    NETCORE_ERR_TOO_LARGE,     /**< a message exceeds the configured maximum */
+    NETCORE_ERR_MALFORMED,     /**< bytes failed validation (bad length, bad field, overflow) */
+    NETCORE_ERR_MISMATCH,      /**< version or schema hash differs between the two ends */
+    NETCORE_ERR_UNSUPPORTED,   /**< the backend or build does not offer this */
+    NETCORE_ERR_BACKEND,       /**< the underlying library (ENet, libsodium) failed */
+    NETCORE_ERR_TIMEOUT,       /**< a deadline passed */
+    NETCORE_ERR_AUTH,          /**< authentication failed (forged or tampered data) */
+    NETCORE_ERR_EXPIRED,       /**< a token or grant is past its expiry */
+    NETCORE_ERR_REPLAYED,      /**< a single-use token was presented twice */
+    NETCORE_ERR_NOT_FOUND,     /**< no object with that id or name */
+    NETCORE_ERR_STATE,         /**< the call is not valid in the object's current state */
+    NETCORE_RESULT_COUNT       /**< number of codes; not a result */
 } netcore_result;
 
 /** Short English name of a result code, e.g. "out of memory". Never NULL; static storage. */
@@ -80,7 +80,7 @@ const char *netcore_result_str(netcore_result result);
  */
 typedef struct netcore_allocator {
     void *(*alloc)(void *user, size_t size_bytes); /**< size_bytes > 0; NULL on failure */
-    void (*free)(void *user, void *ptr); /**< ptr may be NULL */
+    void (*free)(void *user, void *ptr);           /**< ptr may be NULL */
     void *user; /**< passed to both functions unchanged; netcore never reads it */
 } netcore_allocator;
 
@@ -90,7 +90,7 @@ typedef enum netcore_log_level {
     NETCORE_LOG_INFO,      /**< lifecycle: created, connected, stopped */
     NETCORE_LOG_WARN,      /**< something was refused or dropped (hostile or broken input) */
     NETCORE_LOG_ERROR,     /**< a call failed (socket, backend, memory) */
-    NETCORE_LOG_NONE /**< as a minimum level: log nothing */
+    NETCORE_LOG_NONE       /**< as a minimum level: log nothing */
 } netcore_log_level;
 
 /** Log callback. message is NUL-terminated, without a trailing newline, valid
@@ -119,7 +119,6 @@ netcore_result netcore_init(void);
  * are shut down with the last one. Destroy every host first. Calling it more
  * often than netcore_init() succeeded does nothing. */
 void netcore_shutdown(void);
-
 
 /** Monotonic wall clock in microseconds since an arbitrary start. Only the ENet
  * backend, tools and games read it; every other module takes time as a parameter. */

@@ -51,31 +51,32 @@ typedef netcore_vec3 (*netcore_predict_position_fn)(void *user, const void *stat
 /** Settings of a netcore_predict: fill with netcore_predict_config_default(), change
  * what you need, pass to netcore_predict_create() (which copies it). */
 typedef struct netcore_predict_config {
-    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint32_t state_size_bytes;    /**< required, 1..65536 */
-    uint32_t input_size_bytes;    /**< required, 1..65536 */
-    uint32_t ring_length;         /**< ticks remembered, default 128; 2..4096 */
-    uint32_t tick_rate_hz;        /**< for corrections per minute, default 60 */
+    netcore_allocator allocator;          /**< memory for this object; zeroed: malloc and free */
+    uint32_t state_size_bytes;            /**< required, 1..65536 */
+    uint32_t input_size_bytes;            /**< required, 1..65536 */
+    uint32_t ring_length;                 /**< ticks remembered, default 128; 2..4096 */
+    uint32_t tick_rate_hz;                /**< for corrections per minute, default 60 */
     netcore_predict_simulate_fn simulate; /**< required */
     netcore_predict_error_fn error;       /**< required */
     netcore_predict_position_fn position; /**< NULL: no visual smoothing */
-    void *user;                   /**< passed to the callbacks unchanged */
-    float tolerance;              /**< errors above this are corrected, default 0.01 */
-    float smoothing_half_life_ms; /**< visual offset half-life, default 50; 0: none */
-    float snap_distance;          /**< corrections longer than this are not smoothed, default 5 */
+    void *user;                           /**< passed to the callbacks unchanged */
+    float tolerance;                      /**< errors above this are corrected, default 0.01 */
+    float smoothing_half_life_ms;         /**< visual offset half-life, default 50; 0: none */
+    float snap_distance; /**< corrections longer than this are not smoothed, default 5 */
 } netcore_predict_config;
 
 /** Counters of a netcore_predict since it was created (read with
  * netcore_predict_get_stats()). A plain value. */
 typedef struct netcore_predict_stats {
-    uint64_t ticks_predicted;  /**< ticks simulated ahead by netcore_predict_step */
-    uint64_t reconciles;       /**< server states compared */
-    uint64_t corrections;      /**< comparisons beyond tolerance (rewind and replay) */
-    uint64_t ticks_replayed;   /**< ticks simulated again after corrections */
-    uint64_t ignored_old;      /**< server states not newer than the last one compared */
-    uint64_t ignored_unknown;  /**< server states for ticks outside the ring (too old, or not predicted yet) */
-    float max_error;           /**< largest error seen */
-    float last_error;          /**< error of the latest comparison */
+    uint64_t ticks_predicted; /**< ticks simulated ahead by netcore_predict_step */
+    uint64_t reconciles;      /**< server states compared */
+    uint64_t corrections;     /**< comparisons beyond tolerance (rewind and replay) */
+    uint64_t ticks_replayed;  /**< ticks simulated again after corrections */
+    uint64_t ignored_old;     /**< server states not newer than the last one compared */
+    uint64_t
+        ignored_unknown; /**< server states for ticks outside the ring (too old, or not predicted yet) */
+    float max_error;  /**< largest error seen */
+    float last_error; /**< error of the latest comparison */
 
     float corrections_per_minute; /**< over the ticks predicted so far */
 } netcore_predict_stats;

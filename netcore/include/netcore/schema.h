@@ -57,24 +57,24 @@ typedef struct netcore_schema netcore_schema;
 
 /** The kind of a field: what it holds and how it is coded on the wire. */
 typedef enum netcore_field_kind {
-    NETCORE_FIELD_INT = 0,    /**< integer of `bits` bits, signed or not */
-    NETCORE_FIELD_FLOAT,      /**< float quantized to [min, max] at precision */
-    NETCORE_FIELD_ANGLE,      /**< angle in radians in `bits` bits (netcore_bit_write_angle) */
-    NETCORE_FIELD_BOOL,       /**< one bit */
-    NETCORE_FIELD_VEC2,       /**< two floats, each quantized like FLOAT */
-    NETCORE_FIELD_VEC3,       /**< three floats, each quantized like FLOAT */
-    NETCORE_FIELD_QUAT,       /**< rotation, smallest three with `bits` per component */
-    NETCORE_FIELD_KIND_COUNT  /**< number of kinds; not a kind */
+    NETCORE_FIELD_INT = 0,   /**< integer of `bits` bits, signed or not */
+    NETCORE_FIELD_FLOAT,     /**< float quantized to [min, max] at precision */
+    NETCORE_FIELD_ANGLE,     /**< angle in radians in `bits` bits (netcore_bit_write_angle) */
+    NETCORE_FIELD_BOOL,      /**< one bit */
+    NETCORE_FIELD_VEC2,      /**< two floats, each quantized like FLOAT */
+    NETCORE_FIELD_VEC3,      /**< three floats, each quantized like FLOAT */
+    NETCORE_FIELD_QUAT,      /**< rotation, smallest three with `bits` per component */
+    NETCORE_FIELD_KIND_COUNT /**< number of kinds; not a kind */
 } netcore_field_kind;
 
 /** Describes one field. Members a kind does not use are ignored (and not hashed). */
 typedef struct netcore_field_desc {
-    const char *name; /**< copied (at most NETCORE_SCHEMA_NAME_MAX - 1 bytes); may be NULL */
+    const char *name;        /**< copied (at most NETCORE_SCHEMA_NAME_MAX - 1 bytes); may be NULL */
     netcore_field_kind kind; /**< what the field holds */
-    unsigned bits;  /**< INT, ANGLE: 1..32; QUAT: 9..24 per component */
-    bool is_signed; /**< INT */
-    float min;      /**< FLOAT, VEC2, VEC3: range and precision as in netcore_quant_init() */
-    float max;      /**< FLOAT, VEC2, VEC3: highest value */
+    unsigned bits;           /**< INT, ANGLE: 1..32; QUAT: 9..24 per component */
+    bool is_signed;          /**< INT */
+    float min;       /**< FLOAT, VEC2, VEC3: range and precision as in netcore_quant_init() */
+    float max;       /**< FLOAT, VEC2, VEC3: highest value */
     float precision; /**< FLOAT, VEC2, VEC3: twice the largest error, in the field's unit */
 } netcore_field_desc;
 
@@ -90,10 +90,10 @@ typedef enum netcore_snapshot_format {
 /** Settings of a netcore_schema: fill with netcore_schema_config_default(), change
  * what you need, pass to netcore_schema_create() (which copies it). */
 typedef struct netcore_schema_config {
-    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
-    uint32_t max_types;  /**< default 64, at most NETCORE_SCHEMA_MAX_TYPES */
-    uint32_t max_fields; /**< fields over all types, default 1024 */
+    netcore_allocator allocator;             /**< memory for this object; zeroed: malloc and free */
+    netcore_log log;                         /**< where messages go; zeroed: nowhere */
+    uint32_t max_types;                      /**< default 64, at most NETCORE_SCHEMA_MAX_TYPES */
+    uint32_t max_fields;                     /**< fields over all types, default 1024 */
     netcore_snapshot_format snapshot_format; /**< default NETCORE_SNAPSHOT_FORMAT_BITPACKED */
 } netcore_schema_config;
 

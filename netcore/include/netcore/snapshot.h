@@ -86,28 +86,28 @@ typedef float (*netcore_interest_fn)(void *user, const netcore_snapshot_server *
 /** Settings of a netcore_snapshot_server: fill with netcore_snapshot_server_config_default(), change
  * what you need, pass to netcore_snapshot_server_create() (which copies it). */
 typedef struct netcore_snapshot_server_config {
-    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
+    netcore_allocator allocator;  /**< memory for this object; zeroed: malloc and free */
+    netcore_log log;              /**< where messages go; zeroed: nowhere */
     const netcore_schema *schema; /**< required, finalized; borrowed, must outlive the server */
     uint32_t max_entities;        /**< world capacity, default 1024, at most 65535 */
     uint32_t max_clients;         /**< default 16 */
-    uint32_t max_view_entities;   /**< entities one client sees at most; 0 (default): max_entities */
-    uint32_t ring_length;         /**< sent snapshots kept per client: a power of two, 2..1024,
+    uint32_t max_view_entities; /**< entities one client sees at most; 0 (default): max_entities */
+    uint32_t ring_length;       /**< sent snapshots kept per client: a power of two, 2..1024,
                                      default 32 */
-    uint32_t budget_bytes;        /**< per-client snapshot size limit, default 1200 */
+    uint32_t budget_bytes;      /**< per-client snapshot size limit, default 1200 */
     netcore_interest_fn interest; /**< NULL: every entity is relevant with weight 1 */
     void *interest_user;          /**< passed to interest unchanged */
 } netcore_snapshot_server_config;
 
 /** Per-client counters (since the client was added). */
 typedef struct netcore_snapshot_server_stats {
-    uint64_t snapshots_full;  /**< written without a baseline */
-    uint64_t snapshots_delta; /**< written against an acknowledged baseline */
-    uint64_t bytes_total;     /**< payload bytes written */
+    uint64_t snapshots_full;      /**< written without a baseline */
+    uint64_t snapshots_delta;     /**< written against an acknowledged baseline */
+    uint64_t bytes_total;         /**< payload bytes written */
     uint32_t last_snapshot_bytes; /**< size of the newest snapshot written */
     uint32_t max_snapshot_bytes;  /**< largest snapshot written */
-    uint32_t last_baseline_age; /**< snapshots between the last one and its baseline; 0 if full */
-    uint32_t max_baseline_age;  /**< largest last_baseline_age seen */
+    uint32_t last_baseline_age;   /**< snapshots between the last one and its baseline; 0 if full */
+    uint32_t max_baseline_age;    /**< largest last_baseline_age seen */
     uint64_t entities_created;  /**< creations written (new to the client, or a re-created slot) */
     uint64_t entities_updated;  /**< updates written */
     uint64_t entities_removed;  /**< removals written */
@@ -273,8 +273,8 @@ typedef struct netcore_snapshot_client netcore_snapshot_client;
 /** Settings of a netcore_snapshot_client: fill with netcore_snapshot_client_config_default(), change
  * what you need, pass to netcore_snapshot_client_create() (which copies it). */
 typedef struct netcore_snapshot_client_config {
-    netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
+    netcore_allocator allocator;  /**< memory for this object; zeroed: malloc and free */
+    netcore_log log;              /**< where messages go; zeroed: nowhere */
     const netcore_schema *schema; /**< required, finalized; borrowed, must outlive the client */
     uint32_t max_entities;        /**< slot indexes and view size accepted; >= the server's
                                      max_entities and max_view_entities; default 1024 */
@@ -287,7 +287,7 @@ typedef struct netcore_snapshot_client_config {
 typedef struct netcore_snapshot_client_stats {
     uint64_t snapshots_received; /**< snapshots passed to netcore_snapshot_client_read */
     uint64_t bytes_received;     /**< their bytes */
-    uint64_t snapshots_decoded; /**< full + delta */
+    uint64_t snapshots_decoded;  /**< full + delta */
     uint64_t full_decoded;       /**< decoded without a baseline */
     uint64_t delta_decoded;      /**< decoded against a baseline */
     uint64_t older_decoded;      /**< decoded although older than the newest (kept as a baseline) */

@@ -44,30 +44,30 @@ typedef struct netcore_timesync netcore_timesync;
  * what you need, pass to netcore_timesync_create() (which copies it). */
 typedef struct netcore_timesync_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint32_t tick_rate_hz;      /**< server simulation rate, default 60; 1..1000 */
-    uint32_t window;            /**< offset samples kept, default 64; 4..1024 */
-    float safety_margin_ms;     /**< extra lead beyond RTT / 2, default 8 */
-    float jitter_factor;        /**< lead per ms of measured jitter, default 2 */
-    float max_dilation;         /**< largest tick rate change, default 0.05 (+/- 5%); 0..0.5 */
-    float catch_up_s;           /**< a lead error is closed over about this long, default 0.5 */
-    float resync_ms;            /**< errors above this jump instead of slewing, default 250 */
-    float offset_slew;          /**< largest offset change per second of local time while
+    uint32_t tick_rate_hz;       /**< server simulation rate, default 60; 1..1000 */
+    uint32_t window;             /**< offset samples kept, default 64; 4..1024 */
+    float safety_margin_ms;      /**< extra lead beyond RTT / 2, default 8 */
+    float jitter_factor;         /**< lead per ms of measured jitter, default 2 */
+    float max_dilation;          /**< largest tick rate change, default 0.05 (+/- 5%); 0..0.5 */
+    float catch_up_s;            /**< a lead error is closed over about this long, default 0.5 */
+    float resync_ms;             /**< errors above this jump instead of slewing, default 250 */
+    float offset_slew;           /**< largest offset change per second of local time while
                                    slewing, as a fraction, default 0.02 (20 ms/s) */
 } netcore_timesync_config;
 
 /** Counters of a netcore_timesync since it was created (read with
  * netcore_timesync_get_stats()). A plain value. */
 typedef struct netcore_timesync_stats {
-    uint64_t samples;            /**< snapshots fed */
-    uint64_t samples_rejected;   /**< ticks going backwards or absurd times */
-    uint64_t hard_resyncs;       /**< client tick jumps (the first sync is not counted) */
-    uint64_t offset_resyncs;     /**< offset jumps after the first sample */
-    uint64_t ticks_run;          /**< client ticks handed out by netcore_timesync_advance */
-    float rtt_ms;                /**< last RTT given */
-    float jitter_ms;             /**< measured one-way jitter */
-    float target_lead_ms;        /**< how far ahead of the server the client aims to be */
-    float lead_error_ms;         /**< target lead minus actual lead at the last advance */
-    float dilation;              /**< current tick rate change: 0.02 = running 2% fast */
+    uint64_t samples;          /**< snapshots fed */
+    uint64_t samples_rejected; /**< ticks going backwards or absurd times */
+    uint64_t hard_resyncs;     /**< client tick jumps (the first sync is not counted) */
+    uint64_t offset_resyncs;   /**< offset jumps after the first sample */
+    uint64_t ticks_run;        /**< client ticks handed out by netcore_timesync_advance */
+    float rtt_ms;              /**< last RTT given */
+    float jitter_ms;           /**< measured one-way jitter */
+    float target_lead_ms;      /**< how far ahead of the server the client aims to be */
+    float lead_error_ms;       /**< target lead minus actual lead at the last advance */
+    float dilation;            /**< current tick rate change: 0.02 = running 2% fast */
 } netcore_timesync_stats;
 
 /** Fills *config with the defaults above. */

@@ -70,9 +70,9 @@ typedef struct netcore_token_params {
     uint64_t match_id;              /**< the match the token admits to */
     netcore_address server_address; /**< the game server the client must connect to */
     uint64_t create_time_s;         /**< lobby clock, seconds */
-    uint32_t lifetime_s;            /**< 1..86400; the token expires at create_time_s + lifetime_s */
-    const void *user_data;          /**< may be NULL when user_data_size_bytes is 0; copied */
-    size_t user_data_size_bytes;    /**< 0..NETCORE_TOKEN_USER_DATA_MAX */
+    uint32_t lifetime_s;         /**< 1..86400; the token expires at create_time_s + lifetime_s */
+    const void *user_data;       /**< may be NULL when user_data_size_bytes is 0; copied */
+    size_t user_data_size_bytes; /**< 0..NETCORE_TOKEN_USER_DATA_MAX */
     /** Fresh keys for this player and match (netcore_session_keys_generate);
      * all-zero keys are refused. Copied into the encrypted body. */
     netcore_session_keys session_keys;
@@ -80,14 +80,15 @@ typedef struct netcore_token_params {
 
 /** What a token says, once opened. */
 typedef struct netcore_token_info {
-    uint64_t client_id;             /**< the player, as the lobby named it */
-    uint64_t match_id;              /**< the match the token admits to */
-    netcore_address server_address; /**< the game server the token is for */
-    uint64_t create_time_s;         /**< lobby clock, seconds */
-    uint64_t expire_time_s;         /**< create_time_s + lifetime_s */
-    uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES];       /**< the token's nonce (its replay identity) */
-    uint8_t user_data[NETCORE_TOKEN_USER_DATA_MAX]; /**< the game's data, user_data_size_bytes of it */
-    size_t user_data_size_bytes;    /**< 0..NETCORE_TOKEN_USER_DATA_MAX */
+    uint64_t client_id;                       /**< the player, as the lobby named it */
+    uint64_t match_id;                        /**< the match the token admits to */
+    netcore_address server_address;           /**< the game server the token is for */
+    uint64_t create_time_s;                   /**< lobby clock, seconds */
+    uint64_t expire_time_s;                   /**< create_time_s + lifetime_s */
+    uint8_t nonce[NETCORE_TOKEN_NONCE_BYTES]; /**< the token's nonce (its replay identity) */
+    uint8_t
+        user_data[NETCORE_TOKEN_USER_DATA_MAX]; /**< the game's data, user_data_size_bytes of it */
+    size_t user_data_size_bytes;                /**< 0..NETCORE_TOKEN_USER_DATA_MAX */
     /** The client IP the token is bound to (port 0); family NONE: unbound
      * (made by netcore_token_create). */
     netcore_address bound_address;
@@ -131,7 +132,8 @@ netcore_result netcore_token_open(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], co
  * never accepted by netcore_token_check_connect_proof).
  */
 uint32_t netcore_token_connect_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const void *token,
-                                     size_t token_size_bytes, const netcore_address *client_address);
+                                     size_t token_size_bytes,
+                                     const netcore_address *client_address);
 
 /** NETCORE_OK if proof matches; NETCORE_ERR_AUTH otherwise (including proof 0),
  * NETCORE_ERR_INVALID_ARGUMENT for NULL arguments. Runs in constant time for a
@@ -225,7 +227,8 @@ typedef netcore_result (*netcore_token_accept_fn)(void *user, const netcore_toke
  * what you need, pass to netcore_token_validator_create() (which copies it). */
 typedef struct netcore_token_validator_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint8_t key[NETCORE_TOKEN_KEY_BYTES]; /**< the lobby's token key; the default is all zero: set it */
+    uint8_t
+        key[NETCORE_TOKEN_KEY_BYTES]; /**< the lobby's token key; the default is all zero: set it */
     /** This game server's public address, exactly as the lobby writes it in
      * tokens; a token for another address is refused with NETCORE_ERR_MISMATCH. */
     netcore_address server_address;
@@ -301,8 +304,7 @@ netcore_result netcore_token_grant(const netcore_token_info *info,
  */
 netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        const netcore_address *from, const void *token,
-                                       size_t token_size_bytes,
-                                       netcore_admission_grant *out_grant);
+                                       size_t token_size_bytes, netcore_admission_grant *out_grant);
 
 /** Counters of a netcore_token_validator since it was created (read with
  * netcore_token_validator_get_stats()). A plain value. */
@@ -313,11 +315,11 @@ typedef struct netcore_token_validator_stats {
     uint64_t rejected_mismatch;  /**< made for another game server address */
     uint64_t rejected_expired;   /**< past expiry, or made too far in the future */
     uint64_t rejected_replayed;  /**< already accepted once */
-    uint64_t rejected_policy; /**< refused by the accept callback */
+    uint64_t rejected_policy;    /**< refused by the accept callback */
     uint64_t rejected_full;      /**< the replay table had no free entry (fail closed) */
 
     uint64_t rejected_address; /**< presented from an IP other than the bound one */
-    uint32_t replay_entries; /**< live entries now held */
+    uint32_t replay_entries;   /**< live entries now held */
 } netcore_token_validator_stats;
 
 /** Errors: NETCORE_ERR_INVALID_ARGUMENT. */

@@ -59,11 +59,11 @@ extern "C" {
  * corrupt_pct alters one random byte of the datagram (each copy on its own),
  * as a faulty or hostile router would. */
 typedef struct netcore_link_profile {
-    uint32_t latency_ms; /**< one-way delay added to every datagram */
-    uint32_t jitter_ms;  /**< the delay varies uniformly by up to this much either way */
-    float loss_pct;      /**< 0..100 */
-    float duplicate_pct; /**< 0..100 */
-    float reorder_pct;   /**< 0..100 */
+    uint32_t latency_ms;       /**< one-way delay added to every datagram */
+    uint32_t jitter_ms;        /**< the delay varies uniformly by up to this much either way */
+    float loss_pct;            /**< 0..100 */
+    float duplicate_pct;       /**< 0..100 */
+    float reorder_pct;         /**< 0..100 */
     uint32_t reorder_delay_ms; /**< 0: max(10, 2 * jitter_ms) */
     uint32_t bandwidth_kbps;   /**< kilobits (1000 bits) per second, 0 = unlimited */
     float corrupt_pct;         /**< 0..100: one byte altered */
@@ -92,21 +92,22 @@ typedef struct netcore_conditioner_config {
     /** false: no conditioner at all, zero overhead. The ENet backend needs it
      * enabled at creation to change profiles later; the simulated backend does not. */
     bool enabled;
-    uint64_t seed; /**< same seed, same sequence of decisions */
+    uint64_t seed;                 /**< same seed, same sequence of decisions */
     netcore_link_profile inbound;  /**< datagrams this host receives */
     netcore_link_profile outbound; /**< datagrams this host sends */
 } netcore_conditioner_config;
 
 /** Counters of one direction of a conditioner. */
 typedef struct netcore_conditioner_stats {
-    uint64_t forwarded;          /**< datagrams delivered (duplicates included) */
-    uint64_t dropped_loss;       /**< dropped by loss_pct */
-    uint64_t dropped_bandwidth;  /**< dropped because the bandwidth queue was full */
-    uint64_t dropped_overflow;   /**< dropped because the delay queue was full or the datagram too large */
-    uint64_t duplicated;         /**< extra copies made */
-    uint64_t reordered;          /**< datagrams held back for reordering */
-    uint64_t corrupted;          /**< datagrams with one byte altered */
-    uint64_t bytes_forwarded;    /**< bytes of the datagrams delivered */
+    uint64_t forwarded;         /**< datagrams delivered (duplicates included) */
+    uint64_t dropped_loss;      /**< dropped by loss_pct */
+    uint64_t dropped_bandwidth; /**< dropped because the bandwidth queue was full */
+    uint64_t
+        dropped_overflow; /**< dropped because the delay queue was full or the datagram too large */
+    uint64_t duplicated;  /**< extra copies made */
+    uint64_t reordered;   /**< datagrams held back for reordering */
+    uint64_t corrupted;   /**< datagrams with one byte altered */
+    uint64_t bytes_forwarded; /**< bytes of the datagrams delivered */
 } netcore_conditioner_stats;
 
 /* ------------------------------------------------------------------ */
@@ -120,9 +121,9 @@ typedef struct netcore_sim netcore_sim;
  * what you need, pass to netcore_sim_create() (which copies it). */
 typedef struct netcore_sim_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    uint64_t seed;          /**< seeds every host's conditioner and protocol jitter */
-    uint64_t start_time_us; /**< initial value of the simulated clock */
-    uint32_t max_hosts;     /**< default 256 */
+    uint64_t seed;               /**< seeds every host's conditioner and protocol jitter */
+    uint64_t start_time_us;      /**< initial value of the simulated clock */
+    uint32_t max_hosts;          /**< default 256 */
 } netcore_sim_config;
 
 /** Fills *config with the defaults given on each field. NULL is ignored. */
@@ -149,12 +150,12 @@ typedef struct netcore_host netcore_host;
 
 /** How a channel delivers its messages; chosen per channel at host creation. */
 typedef enum netcore_delivery {
-    NETCORE_DELIVERY_RELIABLE_ORDERED = 0,  /**< every message, once, in send order */
+    NETCORE_DELIVERY_RELIABLE_ORDERED = 0, /**< every message, once, in send order */
     /** Every message, once, any order: a loss stalls about a quarter of the
      * channel's traffic, not all of it (docs/enet-backend.md says how). */
     NETCORE_DELIVERY_RELIABLE_UNORDERED,
-    NETCORE_DELIVERY_UNRELIABLE_SEQUENCED,  /**< at most once; a message older than one already delivered is dropped */
-    NETCORE_DELIVERY_UNRELIABLE_UNORDERED   /**< at most once, any order */
+    NETCORE_DELIVERY_UNRELIABLE_SEQUENCED, /**< at most once; a message older than one already delivered is dropped */
+    NETCORE_DELIVERY_UNRELIABLE_UNORDERED /**< at most once, any order */
 } netcore_delivery;
 
 /** Most channels one host may have (netcore_host_config.channel_count). */
@@ -190,10 +191,10 @@ typedef struct netcore_channel_config {
  * docs/enet-backend.md says how the guard sits in front of ENet.
  */
 typedef struct netcore_guard_config {
-    bool disabled;                  /**< true: no guard, the backend's own checks only */
-    bool require_connect_proof;     /**< server: CONNECTs must carry an address proof */
-    uint8_t proof_key[32];          /**< the lobby's token key (NETCORE_TOKEN_KEY_BYTES) */
-    uint32_t proof_clock_skew_s;    /**< 0: 5 s tolerated between lobby and server clocks */
+    bool disabled;               /**< true: no guard, the backend's own checks only */
+    bool require_connect_proof;  /**< server: CONNECTs must carry an address proof */
+    uint8_t proof_key[32];       /**< the lobby's token key (NETCORE_TOKEN_KEY_BYTES) */
+    uint32_t proof_clock_skew_s; /**< 0: 5 s tolerated between lobby and server clocks */
     /** Seconds on the lobby's clock for proof expiry; NULL: UNIX time. */
     uint64_t (*proof_clock_s)(void *user);
     void *proof_clock_user;         /**< passed to proof_clock_s unchanged */
@@ -203,32 +204,38 @@ typedef struct netcore_guard_config {
      * (10 s by default), so slow, lossy links still complete handshakes;
      * 2000..3000 suits a server whose players have round trips under ~300 ms. */
     uint32_t handshake_timeout_ms;
-    uint32_t connect_rate_per_s;    /**< CONNECTs let through per second, all IPs; 0: max(1000, 4 * max_peers) */
+    uint32_t
+        connect_rate_per_s; /**< CONNECTs let through per second, all IPs; 0: max(1000, 4 * max_peers) */
     uint32_t connect_burst;         /**< bucket size; 0: max(256, 2 * max_peers) */
     uint32_t ip_connect_rate_per_s; /**< per IP; 0: max(100, max_peers) */
     uint32_t ip_connect_burst;      /**< per IP; 0: max(32, max_peers + 16) */
-    uint32_t ip_table_entries;      /**< per-IP rate buckets remembered; 0: 1024; rounded up to a power of two, at most 65536 */
+    uint32_t
+        ip_table_entries; /**< per-IP rate buckets remembered; 0: 1024; rounded up to a power of two, at most 65536 */
 } netcore_guard_config;
 
 /** Settings of a netcore_host: fill with netcore_host_config_default(), change
  * what you need, pass to netcore_host_create() (which copies it). */
 typedef struct netcore_host_config {
     netcore_allocator allocator; /**< memory for this object; zeroed: malloc and free */
-    netcore_log log; /**< where messages go; zeroed: nowhere */
-    bool is_server;                 /**< true: accepts connections; false (default): connects out */
+    netcore_log log;             /**< where messages go; zeroed: nowhere */
+    bool is_server;              /**< true: accepts connections; false (default): connects out */
     /** Server: address to listen on (family NONE = every IPv4 interface); port 0
      * picks an ephemeral port, read it back with netcore_host_address().
      * Client: local address to send from, normally left zeroed. */
     netcore_address bind_address;
-    uint32_t max_peers;                 /**< default 64; 1..4095 */
-    uint32_t channel_count;             /**< default 4; 1..NETCORE_MAX_CHANNELS */
-    netcore_channel_config channels[NETCORE_MAX_CHANNELS]; /**< default: channel i uses delivery i (0..3) */
+    uint32_t max_peers;     /**< default 64; 1..4095 */
+    uint32_t channel_count; /**< default 4; 1..NETCORE_MAX_CHANNELS */
+    netcore_channel_config
+        channels[NETCORE_MAX_CHANNELS]; /**< default: channel i uses delivery i (0..3) */
     uint32_t mtu_bytes;                 /**< default 1392; 576..4096 */
-    uint32_t max_message_bytes;         /**< default 262144; larger sends fail, larger receives are dropped */
-    uint32_t incoming_bandwidth_kbps;   /**< 0 = unlimited (default); the simulated backend */
-    uint32_t outgoing_bandwidth_kbps;   /**< ignores both: cap it with the conditioner's bandwidth_kbps */
-    uint32_t ping_interval_ms;          /**< default 500 */
-    uint32_t timeout_ms;                /**< default 10000: a peer that acknowledges nothing for this long is dropped */
+    uint32_t
+        max_message_bytes; /**< default 262144; larger sends fail, larger receives are dropped */
+    uint32_t incoming_bandwidth_kbps; /**< 0 = unlimited (default); the simulated backend */
+    uint32_t
+        outgoing_bandwidth_kbps; /**< ignores both: cap it with the conditioner's bandwidth_kbps */
+    uint32_t ping_interval_ms;   /**< default 500 */
+    uint32_t
+        timeout_ms; /**< default 10000: a peer that acknowledges nothing for this long is dropped */
     /** Longest wait, in milliseconds, before an unacknowledged reliable
      * datagram is sent again: each resend waits twice as long as the one
      * before until this cap is reached. For each peer the cap is raised to
@@ -241,10 +248,11 @@ typedef struct netcore_host_config {
      * long round trips drops peers well before timeout_ms of silence
      * (docs/enet-backend.md). Valid: 0..60000. */
     uint32_t retransmit_timeout_max_ms;
-    uint32_t connect_timeout_ms;        /**< default 5000: client gives up connecting (incl. admission) */
-    uint32_t admission_timeout_ms;      /**< default 2000: server drops a peer still pending after this */
-    netcore_admission_fn admission;     /**< NULL: admit every peer that completes the handshake */
-    void *admission_user;               /**< passed to admission unchanged */
+    uint32_t connect_timeout_ms; /**< default 5000: client gives up connecting (incl. admission) */
+    uint32_t
+        admission_timeout_ms; /**< default 2000: server drops a peer still pending after this */
+    netcore_admission_fn admission; /**< NULL: admit every peer that completes the handshake */
+    void *admission_user;           /**< passed to admission unchanged */
     netcore_conditioner_config conditioner; /**< zeroed (default): no impairments */
     /** NULL: the ENet backend on real UDP. Otherwise the host lives in this
      * simulated network (it must outlive the host) and uses its clock. */
@@ -280,7 +288,8 @@ netcore_result netcore_host_address(const netcore_host *host, netcore_address *o
 typedef struct netcore_connect_options {
     const void *token;       /**< presented to the server's admission callback; copied */
     size_t token_size_bytes; /**< 0..NETCORE_MAX_TOKEN_BYTES */
-    uint32_t connect_data;   /**< 32 bits carried by the handshake itself (readable before a slot is given) */
+    uint32_t
+        connect_data; /**< 32 bits carried by the handshake itself (readable before a slot is given) */
     /** The session keys the lobby handed out with the token; copied (and the
      * copy wiped when the connection ends). Required with a token unless
      * the host has seal_disabled; NULL without a token: no sealing. */
@@ -337,13 +346,14 @@ typedef enum netcore_event_type {
 
 /** Why a connection ended (netcore_event.reason). */
 typedef enum netcore_disconnect_reason {
-    NETCORE_DISCONNECT_REQUESTED = 1,       /**< netcore_host_disconnect() on either side; code is the caller's */
-    NETCORE_DISCONNECT_TIMEOUT,             /**< the remote stopped answering */
-    NETCORE_DISCONNECT_CONNECT_FAILED,      /**< client: no answer within connect_timeout_ms */
-    NETCORE_DISCONNECT_REJECTED,            /**< client: refused by admission; code is a netcore_result */
-    NETCORE_DISCONNECT_ADMISSION_TIMEOUT,   /**< server: peer presented no valid token in time */
-    NETCORE_DISCONNECT_PROTOCOL_ERROR,      /**< malformed control traffic or mismatched channels/version */
-    NETCORE_DISCONNECT_SHUTDOWN,            /**< the remote host was destroyed */
+    NETCORE_DISCONNECT_REQUESTED =
+        1, /**< netcore_host_disconnect() on either side; code is the caller's */
+    NETCORE_DISCONNECT_TIMEOUT,        /**< the remote stopped answering */
+    NETCORE_DISCONNECT_CONNECT_FAILED, /**< client: no answer within connect_timeout_ms */
+    NETCORE_DISCONNECT_REJECTED, /**< client: refused by admission; code is a netcore_result */
+    NETCORE_DISCONNECT_ADMISSION_TIMEOUT, /**< server: peer presented no valid token in time */
+    NETCORE_DISCONNECT_PROTOCOL_ERROR, /**< malformed control traffic or mismatched channels/version */
+    NETCORE_DISCONNECT_SHUTDOWN,       /**< the remote host was destroyed */
     /** A sealed message on a reliable lane failed to open (code
      * NETCORE_ERR_AUTH), or a send counter reached its limit (code
      * NETCORE_ERR_EXPIRED): the stream cannot be trusted or continued. */
@@ -358,10 +368,11 @@ typedef struct netcore_event {
     netcore_event_type type; /**< what happened; the fields below are set as it says */
     netcore_peer_id peer;    /**< the peer concerned (CONNECT, DISCONNECT, RECEIVE) */
     uint8_t channel;         /**< RECEIVE: the channel the message came on */
-    const uint8_t *data;     /**< RECEIVE: owned by the host; valid until the next poll or destroy */
-    size_t size_bytes;       /**< RECEIVE: bytes at data */
+    const uint8_t *data; /**< RECEIVE: owned by the host; valid until the next poll or destroy */
+    size_t size_bytes;   /**< RECEIVE: bytes at data */
     netcore_disconnect_reason reason; /**< DISCONNECT: why */
-    uint32_t code;           /**< DISCONNECT: the code given by the other side, or a netcore_result (see reason) */
+    uint32_t
+        code; /**< DISCONNECT: the code given by the other side, or a netcore_result (see reason) */
 } netcore_event;
 
 /**
@@ -395,59 +406,60 @@ typedef struct netcore_traffic_stats {
 typedef struct netcore_peer_stats {
     netcore_address address; /**< the peer's address as this host sees it */
     bool admitted;           /**< false while a server's admission callback has not accepted it */
-    bool sealed;            /**< messages to and from this peer are sealed */
-    float rtt_ms;           /**< smoothed round-trip time */
-    float rtt_variance_ms;  /**< smoothed variation of rtt_ms */
-    float loss_pct;         /**< share of reliable datagrams lost recently, 0..100 */
+    bool sealed;             /**< messages to and from this peer are sealed */
+    float rtt_ms;            /**< smoothed round-trip time */
+    float rtt_variance_ms;   /**< smoothed variation of rtt_ms */
+    float loss_pct;          /**< share of reliable datagrams lost recently, 0..100 */
     netcore_traffic_stats traffic; /**< every channel together */
-    netcore_traffic_stats channel[NETCORE_MAX_CHANNELS]; /**< per channel; those past channel_count are 0 */
+    netcore_traffic_stats
+        channel[NETCORE_MAX_CHANNELS]; /**< per channel; those past channel_count are 0 */
 } netcore_peer_stats;
 
 /** Counters of a netcore_host since it was created (read with
  * netcore_host_get_stats()). A plain value. */
 typedef struct netcore_host_stats {
-    uint32_t peers_connected;  /**< admitted */
-    uint32_t peers_pending;    /**< handshake done, admission not yet */
-    netcore_traffic_stats traffic; /**< every peer together */
-    uint64_t wire_bytes_sent;      /**< UDP payload incl. protocol headers */
-    uint64_t wire_bytes_received;  /**< UDP payload incl. protocol headers */
-    uint64_t datagrams_sent;       /**< UDP datagrams sent */
-    uint64_t datagrams_received;   /**< UDP datagrams received (before the guard) */
-    uint64_t admission_accepted;   /**< peers the admission callback admitted */
-    uint64_t admission_rejected;   /**< peers the admission callback refused */
-    uint64_t admission_timed_out;  /**< peers dropped after admission_timeout_ms */
-    uint64_t pending_messages_dropped; /**< messages from peers not yet admitted */
-    uint64_t malformed_dropped;        /**< control messages that failed validation */
-    uint64_t oversize_dropped;         /**< received messages above max_message_bytes */
-    uint64_t timeouts;                 /**< peers lost to NETCORE_DISCONNECT_TIMEOUT */
-    netcore_conditioner_stats conditioner_inbound;  /**< the conditioner's received direction */
+    uint32_t peers_connected;                      /**< admitted */
+    uint32_t peers_pending;                        /**< handshake done, admission not yet */
+    netcore_traffic_stats traffic;                 /**< every peer together */
+    uint64_t wire_bytes_sent;                      /**< UDP payload incl. protocol headers */
+    uint64_t wire_bytes_received;                  /**< UDP payload incl. protocol headers */
+    uint64_t datagrams_sent;                       /**< UDP datagrams sent */
+    uint64_t datagrams_received;                   /**< UDP datagrams received (before the guard) */
+    uint64_t admission_accepted;                   /**< peers the admission callback admitted */
+    uint64_t admission_rejected;                   /**< peers the admission callback refused */
+    uint64_t admission_timed_out;                  /**< peers dropped after admission_timeout_ms */
+    uint64_t pending_messages_dropped;             /**< messages from peers not yet admitted */
+    uint64_t malformed_dropped;                    /**< control messages that failed validation */
+    uint64_t oversize_dropped;                     /**< received messages above max_message_bytes */
+    uint64_t timeouts;                             /**< peers lost to NETCORE_DISCONNECT_TIMEOUT */
+    netcore_conditioner_stats conditioner_inbound; /**< the conditioner's received direction */
     netcore_conditioner_stats conditioner_outbound; /**< the conditioner's sent direction */
     /* Datagram guard (all 0 on the simulated backend or with the guard off). */
-    uint32_t slots_in_use;                 /**< peer slots held: connected + handshaking */
-    uint32_t slots_handshaking;            /**< of which the handshake is not complete */
-    uint64_t guard_passed;                 /**< datagrams let through to the backend's protocol */
-    uint64_t guard_malformed_dropped;      /**< not a well-formed datagram of the backend's protocol */
-    uint64_t guard_unknown_dropped;        /**< not a CONNECT and not from the peer it names */
+    uint32_t slots_in_use;            /**< peer slots held: connected + handshaking */
+    uint32_t slots_handshaking;       /**< of which the handshake is not complete */
+    uint64_t guard_passed;            /**< datagrams let through to the backend's protocol */
+    uint64_t guard_malformed_dropped; /**< not a well-formed datagram of the backend's protocol */
+    uint64_t guard_unknown_dropped;   /**< not a CONNECT and not from the peer it names */
     uint64_t guard_unexpected_connect_dropped; /**< CONNECT to a client host */
-    uint64_t guard_proof_dropped;          /**< CONNECT without a valid address proof */
-    uint64_t guard_rate_dropped;           /**< CONNECT over the global rate */
-    uint64_t guard_ip_rate_dropped;        /**< CONNECT over its IP's rate */
-    uint64_t guard_ip_peers_dropped;       /**< CONNECT from an IP holding max_peers_per_ip slots */
-    uint64_t guard_ip_handshakes_dropped;  /**< CONNECT from an IP with max_handshakes_per_ip open */
-    uint64_t guard_full_dropped;           /**< CONNECT while every slot is held */
-    uint64_t guard_handshake_timeouts;     /**< handshake slots freed after handshake_timeout_ms */
+    uint64_t guard_proof_dropped;              /**< CONNECT without a valid address proof */
+    uint64_t guard_rate_dropped;               /**< CONNECT over the global rate */
+    uint64_t guard_ip_rate_dropped;            /**< CONNECT over its IP's rate */
+    uint64_t guard_ip_peers_dropped;      /**< CONNECT from an IP holding max_peers_per_ip slots */
+    uint64_t guard_ip_handshakes_dropped; /**< CONNECT from an IP with max_handshakes_per_ip open */
+    uint64_t guard_full_dropped;          /**< CONNECT while every slot is held */
+    uint64_t guard_handshake_timeouts;    /**< handshake slots freed after handshake_timeout_ms */
     /** Real-UDP backend, guard or not: datagrams too large for the receive
      * buffer (docs/enet-backend.md), skipped. */
 
     uint64_t receive_errors_dropped;
     /* Sealing (docs/security.md). */
-    uint32_t peers_sealed;                 /**< connected peers whose traffic is sealed */
-    uint64_t crypto_auth_rejected;         /**< sealed messages that failed to open: never delivered */
-    uint64_t crypto_duplicate_dropped;     /**< authentic copies of a message already delivered */
-    uint64_t crypto_stale_dropped;         /**< counters older than the replay window */
-    uint64_t crypto_disconnects;           /**< peers cut off by NETCORE_DISCONNECT_CRYPTO_FAILED */
-    uint64_t token_address_rejected;       /**< tokens presented from an IP other than the bound one */
-    uint64_t seal_overhead_bytes_sent;     /**< bytes sealing added to sent messages */
+    uint32_t peers_sealed;             /**< connected peers whose traffic is sealed */
+    uint64_t crypto_auth_rejected;     /**< sealed messages that failed to open: never delivered */
+    uint64_t crypto_duplicate_dropped; /**< authentic copies of a message already delivered */
+    uint64_t crypto_stale_dropped;     /**< counters older than the replay window */
+    uint64_t crypto_disconnects;       /**< peers cut off by NETCORE_DISCONNECT_CRYPTO_FAILED */
+    uint64_t token_address_rejected;   /**< tokens presented from an IP other than the bound one */
+    uint64_t seal_overhead_bytes_sent; /**< bytes sealing added to sent messages */
 } netcore_host_stats;
 
 /** Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id). */
@@ -456,12 +468,10 @@ netcore_result netcore_host_get_peer_stats(const netcore_host *host, netcore_pee
 /** Copies the host's counters into *out_stats. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_stats *out_stats);
 
-
 /** Changes the conditioner's profiles at once (queued datagrams keep their
  * times). Errors: NETCORE_ERR_STATE on an ENet host created without
  * conditioner.enabled. */
-netcore_result netcore_host_set_conditioner(netcore_host *host,
-                                            const netcore_link_profile *inbound,
+netcore_result netcore_host_set_conditioner(netcore_host *host, const netcore_link_profile *inbound,
                                             const netcore_link_profile *outbound);
 
 /** The host's clock in microseconds: the simulation's clock, or netcore_time_now_us(). */

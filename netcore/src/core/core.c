@@ -10,33 +10,59 @@
 
 static unsigned init_count;
 
-uint32_t netcore_version(void) { return NETCORE_VERSION; }
+uint32_t netcore_version(void)
+{
+    return NETCORE_VERSION;
+}
 
-const char *netcore_version_string(void) { return NETCORE_VERSION_STRING; }
+const char *netcore_version_string(void)
+{
+    return NETCORE_VERSION_STRING;
+}
 
 const char *netcore_result_str(netcore_result result)
 {
     switch (result) {
-    case NETCORE_OK: return "ok";
-    case NETCORE_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case NETCORE_ERR_OUT_OF_MEMORY: return "out of memory";
-    case NETCORE_ERR_NOT_INITIALIZED: return "netcore_init() not called";
-    case NETCORE_ERR_SOCKET: return "socket error";
-    case NETCORE_ERR_ADDRESS: return "bad or unresolvable address";
-    case NETCORE_ERR_FULL: return "no room left";
-    case NETCORE_ERR_NOT_CONNECTED: return "not connected";
-    case NETCORE_ERR_TOO_LARGE: return "too large";
-    case NETCORE_ERR_MALFORMED: return "malformed data";
-    case NETCORE_ERR_MISMATCH: return "version or schema mismatch";
-    case NETCORE_ERR_UNSUPPORTED: return "unsupported";
-    case NETCORE_ERR_BACKEND: return "backend failure";
-    case NETCORE_ERR_TIMEOUT: return "timed out";
-    case NETCORE_ERR_AUTH: return "authentication failed";
-    case NETCORE_ERR_EXPIRED: return "expired";
-    case NETCORE_ERR_REPLAYED: return "replayed";
-    case NETCORE_ERR_NOT_FOUND: return "not found";
-    case NETCORE_ERR_STATE: return "invalid in current state";
-    case NETCORE_RESULT_COUNT: break;
+    case NETCORE_OK:
+        return "ok";
+    case NETCORE_ERR_INVALID_ARGUMENT:
+        return "invalid argument";
+    case NETCORE_ERR_OUT_OF_MEMORY:
+        return "out of memory";
+    case NETCORE_ERR_NOT_INITIALIZED:
+        return "netcore_init() not called";
+    case NETCORE_ERR_SOCKET:
+        return "socket error";
+    case NETCORE_ERR_ADDRESS:
+        return "bad or unresolvable address";
+    case NETCORE_ERR_FULL:
+        return "no room left";
+    case NETCORE_ERR_NOT_CONNECTED:
+        return "not connected";
+    case NETCORE_ERR_TOO_LARGE:
+        return "too large";
+    case NETCORE_ERR_MALFORMED:
+        return "malformed data";
+    case NETCORE_ERR_MISMATCH:
+        return "version or schema mismatch";
+    case NETCORE_ERR_UNSUPPORTED:
+        return "unsupported";
+    case NETCORE_ERR_BACKEND:
+        return "backend failure";
+    case NETCORE_ERR_TIMEOUT:
+        return "timed out";
+    case NETCORE_ERR_AUTH:
+        return "authentication failed";
+    case NETCORE_ERR_EXPIRED:
+        return "expired";
+    case NETCORE_ERR_REPLAYED:
+        return "replayed";
+    case NETCORE_ERR_NOT_FOUND:
+        return "not found";
+    case NETCORE_ERR_STATE:
+        return "invalid in current state";
+    case NETCORE_RESULT_COUNT:
+        break;
     }
     return "unknown result";
 }
@@ -131,7 +157,10 @@ uint32_t nci_rng_below(nci_rng *rng, uint32_t bound)
     return (uint32_t)(((nci_rng_next(rng) >> 32) * (uint64_t)bound) >> 32);
 }
 
-double nci_rng_unit(nci_rng *rng) { return (double)(nci_rng_next(rng) >> 11) * 0x1.0p-53; }
+double nci_rng_unit(nci_rng *rng)
+{
+    return (double)(nci_rng_next(rng) >> 11) * 0x1.0p-53;
+}
 
 bool nci_rng_chance_pct(nci_rng *rng, float pct)
 {
@@ -158,5 +187,7 @@ void netcore_shutdown(void)
         enet_deinitialize();
 }
 
-bool nci_is_initialized(void) { return init_count > 0; }
-
+bool nci_is_initialized(void)
+{
+    return init_count > 0;
+}

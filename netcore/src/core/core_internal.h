@@ -12,8 +12,7 @@
 /* mingw-w64 builds with its C99 printf (__USE_MINGW_ANSI_STDIO, set by the
  * build), whose checks are gnu_printf's, not the Microsoft runtime's. */
 #if defined(__MINGW32__)
-#define NCI_PRINTF(fmt_index, args_index) \
-    __attribute__((format(gnu_printf, fmt_index, args_index)))
+#define NCI_PRINTF(fmt_index, args_index) __attribute__((format(gnu_printf, fmt_index, args_index)))
 #elif defined(__GNUC__) || defined(__clang__)
 #define NCI_PRINTF(fmt_index, args_index) __attribute__((format(printf, fmt_index, args_index)))
 #else

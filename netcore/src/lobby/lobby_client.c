@@ -13,7 +13,7 @@
 typedef enum failover_kind {
     FAILOVER_HELLO = 0, /* HELLO(failover_nickname) */
     FAILOVER_RECONNECT,
-    FAILOVER_REGISTER   /* SERVER_REGISTER with the stored parameters */
+    FAILOVER_REGISTER /* SERVER_REGISTER with the stored parameters */
 } failover_kind;
 
 typedef enum client_state {
@@ -29,7 +29,7 @@ struct netcore_lobby_client {
     nci_poller *poller; /* the one socket, while its connect is under way */
     bool platform_started;
     client_state state;
-    nci_lobby_tls *tls; /* this connection's TLS, when config.tls is set */
+    nci_lobby_tls *tls;    /* this connection's TLS, when config.tls is set */
     bool closed_event_due; /* DISCONNECTED still to be reported */
     uint8_t *recv;
     size_t recv_len;
@@ -84,7 +84,8 @@ netcore_result netcore_lobby_client_create(const netcore_lobby_client_config *co
         return NETCORE_ERR_OUT_OF_MEMORY;
     c->config = *config;
     c->socket = NCI_SOCKET_INVALID;
-    c->recv = nci_alloc(&config->allocator, (size_t)config->max_frame_bytes + NCI_LOBBY_LENGTH_BYTES);
+    c->recv =
+        nci_alloc(&config->allocator, (size_t)config->max_frame_bytes + NCI_LOBBY_LENGTH_BYTES);
     c->send = nci_alloc(&config->allocator, CLIENT_SEND_BUFFER_BYTES);
     if (!c->recv || !c->send) {
         netcore_lobby_client_destroy(c);
@@ -226,7 +227,10 @@ static netcore_result queue_out_sized(netcore_lobby_client *c, size_t *out_size)
     }
 }
 
-static netcore_result queue_out(netcore_lobby_client *c) { return queue_out_sized(c, NULL); }
+static netcore_result queue_out(netcore_lobby_client *c)
+{
+    return queue_out_sized(c, NULL);
+}
 
 static netcore_result open_socket(netcore_lobby_client *c, const netcore_address *address)
 {
@@ -276,8 +280,7 @@ netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
 }
 
 netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
-                                              const netcore_address *lobby_address,
-                                              uint64_t now_ms)
+                                              const netcore_address *lobby_address, uint64_t now_ms)
 {
     if (!client)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -474,12 +477,12 @@ static void process_frames(netcore_lobby_client *c)
     size_t pos = 0;
     while (c->state == CLIENT_OPEN) {
         size_t body = 0;
-        nci_lobby_frame_status st =
-            nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos, c->config.max_frame_bytes, &body);
+        nci_lobby_frame_status st = nci_lobby_frame_peek(c->recv + pos, c->recv_len - pos,
+                                                         c->config.max_frame_bytes, &body);
         if (st == NCI_LOBBY_FRAME_NEED_MORE)
             break;
-        if (st != NCI_LOBBY_FRAME_READY ||
-            nci_lobby_decode(c->recv + pos + NCI_LOBBY_LENGTH_BYTES, body, &c->in_msg) != NETCORE_OK) {
+        if (st != NCI_LOBBY_FRAME_READY || nci_lobby_decode(c->recv + pos + NCI_LOBBY_LENGTH_BYTES,
+                                                            body, &c->in_msg) != NETCORE_OK) {
             close_connection(c, NETCORE_LOBBY_ERR_MALFORMED, "malformed frame from server");
             return;
         }
@@ -560,7 +563,8 @@ static void continue_handshake(netcore_lobby_client *c)
                                                     : nci_lobby_tls_failure(c->tls));
         return;
     }
-    if (c->config.tls_pin_set && !nci_lobby_tls_peer_pin_matches(c->tls, c->config.tls_pin_sha256)) {
+    if (c->config.tls_pin_set &&
+        !nci_lobby_tls_peer_pin_matches(c->tls, c->config.tls_pin_sha256)) {
         close_connection(c, NETCORE_LOBBY_ERR_TLS_FAILED, "certificate does not match the pin");
         return;
     }
@@ -720,10 +724,12 @@ netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t 
 /* Game server side                                                    */
 /* ------------------------------------------------------------------ */
 
-netcore_result netcore_lobby_client_register_game_server(
-    netcore_lobby_client *client, const netcore_address *lobby_address,
-    const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
-    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms)
+netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *client,
+                                                         const netcore_address *lobby_address,
+                                                         const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                                                         const netcore_address *game_address,
+                                                         uint16_t capacity, uint64_t unix_time_s,
+                                                         uint64_t now_ms)
 {
     if (!client || !key || !game_address || capacity == 0 ||
         (game_address->family != NETCORE_ADDRESS_IPV4 &&

@@ -20,7 +20,6 @@
 #include "lobby/lobby_internal.h"
 #include "lobby/lobby_redis.h"
 
-
 /* ------------------------------------------------------------------ */
 /* Client id -> session slot                                           */
 /* ------------------------------------------------------------------ */
@@ -171,15 +170,19 @@ bool nci_cluster_eval(netcore_lobby_server *s, nci_cluster_script script, uint32
 void nci_cluster_refuse(netcore_lobby_server *s, int32_t conn, uint8_t request_type)
 {
     s->stats.cluster_refused++;
-    nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, request_type, NCI_CLUSTER_UNAVAILABLE);
+    nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_INTERNAL, request_type,
+                         NCI_CLUSTER_UNAVAILABLE);
 }
 
-void nci_cluster_fmt_u64(char out[21], uint64_t v) { snprintf(out, 21, "%" PRIu64, v); }
+void nci_cluster_fmt_u64(char out[21], uint64_t v)
+{
+    snprintf(out, 21, "%" PRIu64, v);
+}
 
 /* The hash of a reconnect token, as Redis stores it: a copy of Redis does
  * not hand out seats. */
 void nci_cluster_token_hash(const uint8_t token[NETCORE_LOBBY_RECONNECT_TOKEN_BYTES],
-                           char out[NCI_CLUSTER_TOKEN_HEX_BYTES])
+                            char out[NCI_CLUSTER_TOKEN_HEX_BYTES])
 {
     uint8_t hash[NCI_CLUSTER_TOKEN_HASH_BYTES];
     crypto_generichash(hash, sizeof hash, token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES, NULL, 0);
@@ -205,7 +208,8 @@ static void release_member(netcore_lobby_server *s, int32_t index, int32_t room_
     }
     bool kicked = ev->cause == NCI_CLUSTER_CAUSE_KICKED && ev->subject == ses->client_id;
     if (ses->conn != NCI_LOBBY_NONE) {
-        nci_lobby_send_room_left(s, ses->conn, room_id, kicked ? NETCORE_LOBBY_KICKED : NETCORE_LOBBY_LEFT);
+        nci_lobby_send_room_left(s, ses->conn, room_id,
+                                 kicked ? NETCORE_LOBBY_KICKED : NETCORE_LOBBY_LEFT);
     } else if (kicked) {
         ses->kicked_while_away = true;
         ses->kicked_room_id = room_id;
@@ -328,7 +332,8 @@ static void apply_room(netcore_lobby_server *s, const nci_cluster_event *ev)
         /* A member back through this node while its room plays. */
         for (uint8_t i = 0; i < count; i++) {
             nci_lobby_session *ses = &s->sessions[members[i]];
-            if (!ses->remote && ses->conn != NCI_LOBBY_NONE && !listed(old_members, old_count, members[i]))
+            if (!ses->remote && ses->conn != NCI_LOBBY_NONE &&
+                !listed(old_members, old_count, members[i]))
                 nci_lobby_send_match_start(s, ses->conn, ses, true);
         }
     }
@@ -495,7 +500,6 @@ static void apply_snapshot(netcore_lobby_server *s, const redisReply *reply)
 /* Replies                                                             */
 /* ------------------------------------------------------------------ */
 
-
 static bool reply_u64(const redisReply *reply, size_t index, uint64_t *out)
 {
     if (reply->elements <= index || reply->element[index]->type != REDIS_REPLY_STRING)
@@ -512,14 +516,22 @@ static bool reply_u64(const redisReply *reply, size_t index, uint64_t *out)
 static uint8_t request_type(uint8_t script)
 {
     switch (script) {
-    case NCI_CLUSTER_SCRIPT_CREATE: return NCI_LOBBY_CREATE_ROOM;
-    case NCI_CLUSTER_SCRIPT_JOIN: return NCI_LOBBY_JOIN_ROOM;
-    case NCI_CLUSTER_SCRIPT_LEAVE: return NCI_LOBBY_LEAVE_ROOM;
-    case NCI_CLUSTER_SCRIPT_KICK: return NCI_LOBBY_KICK;
-    case NCI_CLUSTER_SCRIPT_READY: return NCI_LOBBY_SET_READY;
-    case NCI_CLUSTER_SCRIPT_START: return NCI_LOBBY_START_MATCH;
-    case NCI_CLUSTER_SCRIPT_END: return NCI_LOBBY_END_MATCH;
-    default: return 0;
+    case NCI_CLUSTER_SCRIPT_CREATE:
+        return NCI_LOBBY_CREATE_ROOM;
+    case NCI_CLUSTER_SCRIPT_JOIN:
+        return NCI_LOBBY_JOIN_ROOM;
+    case NCI_CLUSTER_SCRIPT_LEAVE:
+        return NCI_LOBBY_LEAVE_ROOM;
+    case NCI_CLUSTER_SCRIPT_KICK:
+        return NCI_LOBBY_KICK;
+    case NCI_CLUSTER_SCRIPT_READY:
+        return NCI_LOBBY_SET_READY;
+    case NCI_CLUSTER_SCRIPT_START:
+        return NCI_LOBBY_START_MATCH;
+    case NCI_CLUSTER_SCRIPT_END:
+        return NCI_LOBBY_END_MATCH;
+    default:
+        return 0;
     }
 }
 
@@ -544,13 +556,15 @@ static void claim_done(netcore_lobby_server *s, int32_t conn, const redisReply *
     }
     if (!ok) {
         if (code == NETCORE_LOBBY_ERR_RECONNECT_FAILED)
-            nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_RECONNECT_FAILED, "unknown or expired session");
+            nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_RECONNECT_FAILED,
+                           "unknown or expired session");
         else
             nci_lobby_fail(s, conn, NETCORE_LOBBY_ERR_INTERNAL, NCI_CLUSTER_UNAVAILABLE);
         return;
     }
     int32_t index = nci_cluster_map_find(s->cluster, client_id);
-    if (index != NCI_LOBBY_NONE && !s->sessions[index].remote && s->sessions[index].conn != NCI_LOBBY_NONE) {
+    if (index != NCI_LOBBY_NONE && !s->sessions[index].remote &&
+        s->sessions[index].conn != NCI_LOBBY_NONE) {
         int32_t old = s->sessions[index].conn;
         s->conns[old].session = NCI_LOBBY_NONE;
         nci_lobby_fail(s, old, NETCORE_LOBBY_ERR_STATE, "session resumed elsewhere");
@@ -736,4 +750,3 @@ bool nci_lobby_cluster_up(const netcore_lobby_server *s)
 {
     return s->cluster && nci_lobby_redis_up(s->cluster->redis);
 }
-

@@ -50,7 +50,7 @@ typedef enum nci_cluster_event_kind {
     NCI_CLUSTER_EV_ROOM = 1, /* a room's state after a change */
     NCI_CLUSTER_EV_ROOM_GONE,
     NCI_CLUSTER_EV_CHAT,
-    NCI_CLUSTER_EV_TAKEOVER  /* a session moved to another node */
+    NCI_CLUSTER_EV_TAKEOVER /* a session moved to another node */
 } nci_cluster_event_kind;
 
 typedef enum nci_cluster_cause {
@@ -69,21 +69,21 @@ typedef struct nci_cluster_member {
 } nci_cluster_member;
 
 typedef struct nci_cluster_event {
-    uint8_t kind;       /* nci_cluster_event_kind */
-    uint32_t room_id;   /* ROOM, ROOM_GONE, CHAT (0: lobby-wide chat) */
-    uint8_t cause;      /* ROOM, ROOM_GONE: nci_cluster_cause */
-    uint64_t subject;   /* the member concerned, or the ended match's id */
-    uint64_t seq;       /* ROOM, ROOM_GONE: number of the change (nc:seq) */
+    uint8_t kind;                     /* nci_cluster_event_kind */
+    uint32_t room_id;                 /* ROOM, ROOM_GONE, CHAT (0: lobby-wide chat) */
+    uint8_t cause;                    /* ROOM, ROOM_GONE: nci_cluster_cause */
+    uint64_t subject;                 /* the member concerned, or the ended match's id */
+    uint64_t seq;                     /* ROOM, ROOM_GONE: number of the change (nc:seq) */
     netcore_lobby_room_params params; /* ROOM; password is "*" when it has one */
     uint64_t owner_id;
-    uint64_t match_id;  /* 0: not in a match */
+    uint64_t match_id; /* 0: not in a match */
     uint64_t game_server_id;
     netcore_address game_address; /* family NONE when not in a match */
     uint8_t end_reason;
     uint8_t member_count;
     nci_cluster_member members[NETCORE_LOBBY_MAX_PLAYERS];
-    uint8_t scope;      /* CHAT */
-    uint64_t from_id;   /* CHAT; TAKEOVER: the client */
+    uint8_t scope;    /* CHAT */
+    uint64_t from_id; /* CHAT; TAKEOVER: the client */
     char nickname[NETCORE_LOBBY_NAME_MAX + 1];
     char text[NETCORE_LOBBY_CHAT_MAX + 1];
     char node[NCI_CLUSTER_NODE_MAX + 1]; /* TAKEOVER: where it went */
@@ -138,7 +138,6 @@ bool nci_lobby_cluster_end_match(netcore_lobby_server *server, uint64_t match_id
                                  uint64_t only_server_id, int32_t reporter_conn);
 bool nci_lobby_cluster_up(const netcore_lobby_server *server);
 
-
 /* ------------------------------------------------------------------ */
 /* Between lobby_cluster.c and lobby_cluster_requests.c                */
 /* ------------------------------------------------------------------ */
@@ -156,16 +155,16 @@ struct nci_lobby_redis;
 struct nci_lobby_cluster {
     struct nci_lobby_redis *redis;
     char *scripts[NCI_CLUSTER_SCRIPT_COUNT];
-    uint64_t *map_ids;   /* open addressing, 0: empty */
+    uint64_t *map_ids; /* open addressing, 0: empty */
     int32_t *map_slots;
     uint32_t map_mask;
     char (*token_hex)[NCI_CLUSTER_TOKEN_HEX_BYTES]; /* per session slot: hash of its token */
-    bool *seen_rooms;                   /* per mirror slot, for a snapshot */
-    uint64_t *room_seq;  /* per mirror slot: number of the change it shows */
-    uint64_t floor_seq;  /* changes up to this are in the last snapshot */
-    uint64_t last_seq;   /* highest change number applied */
-    char epoch[24];      /* of the Redis data the mirror follows */
-    char *sync_text;     /* the ids a node holds, for the sync script */
+    bool *seen_rooms;                               /* per mirror slot, for a snapshot */
+    uint64_t *room_seq; /* per mirror slot: number of the change it shows */
+    uint64_t floor_seq; /* changes up to this are in the last snapshot */
+    uint64_t last_seq;  /* highest change number applied */
+    char epoch[24];     /* of the Redis data the mirror follows */
+    char *sync_text;    /* the ids a node holds, for the sync script */
     size_t sync_capacity;
     nci_cluster_event event;
     char text[NCI_CLUSTER_EVENT_MAX_BYTES];
@@ -183,9 +182,8 @@ void nci_cluster_make_remote(netcore_lobby_server *server, int32_t session, bool
  * its reply names request_type (0: the script's usual request). */
 bool nci_cluster_eval(netcore_lobby_server *server, nci_cluster_script script, uint32_t argc,
                       const char *const *argv, int32_t conn);
-bool nci_cluster_eval_for(netcore_lobby_server *server, nci_cluster_script script,
-                          uint32_t argc, const char *const *argv, int32_t conn,
-                          uint8_t request_type);
+bool nci_cluster_eval_for(netcore_lobby_server *server, nci_cluster_script script, uint32_t argc,
+                          const char *const *argv, int32_t conn, uint8_t request_type);
 /* ERROR(INTERNAL) "cluster store unavailable", counted. */
 void nci_cluster_refuse(netcore_lobby_server *server, int32_t conn, uint8_t request_type);
 void nci_cluster_fmt_u64(char out[21], uint64_t value);

@@ -138,8 +138,7 @@ static bool decode_room(const char *cursor, const char *end, nci_cluster_event *
     if (!next_line(&cursor, end, &l) || !is_tag(&l, 'O', 6) ||
         !parse_u64(l.f[1], UINT64_MAX, &ev->owner_id) ||
         !parse_u64(l.f[2], UINT64_MAX, &ev->match_id) ||
-        !parse_u64(l.f[3], UINT64_MAX, &ev->game_server_id) ||
-        !parse_u64(l.f[5], 255, &end_reason))
+        !parse_u64(l.f[3], UINT64_MAX, &ev->game_server_id) || !parse_u64(l.f[5], 255, &end_reason))
         return false;
     ev->end_reason = (uint8_t)end_reason;
     bool no_address = l.f[4].n == 1 && l.f[4].p[0] == '-';

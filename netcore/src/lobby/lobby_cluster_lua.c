@@ -209,11 +209,10 @@ static const char script_join[] =
     "return {0}\n";
 
 /* ARGV: client. */
-static const char script_leave[] =
-    "local rid, err = room_of(ARGV[1])\n"
-    "if not rid then return err end\n"
-    "remove_member(ARGV[1], 1, ARGV[1])\n"
-    "return {0, rid}\n";
+static const char script_leave[] = "local rid, err = room_of(ARGV[1])\n"
+                                   "if not rid then return err end\n"
+                                   "remove_member(ARGV[1], 1, ARGV[1])\n"
+                                   "return {0, rid}\n";
 
 /* ARGV: owner, target. */
 static const char script_kick[] =
@@ -311,8 +310,7 @@ static const char script_gs_load[] =
     "return {0}\n";
 
 /* ARGV: game server id. */
-static const char script_gs_lost[] =
-    "return {0, gs_lost(ARGV[1])}\n";
+static const char script_gs_lost[] = "return {0, gs_lost(ARGV[1])}\n";
 
 /* ARGV: node, node timeout ms, reconnect grace ms. The heartbeat, the
  * declaration of dead nodes and the end of expired graces. The fourth
@@ -383,22 +381,14 @@ static const char script_sync[] =
     "return {0, marked}\n";
 
 static const char *const script_bodies[NCI_CLUSTER_SCRIPT_COUNT] = {
-    [NCI_CLUSTER_SCRIPT_SESSION] = script_session,
-    [NCI_CLUSTER_SCRIPT_CLAIM] = script_claim,
-    [NCI_CLUSTER_SCRIPT_LOST] = script_lost,
-    [NCI_CLUSTER_SCRIPT_BYE] = script_bye,
-    [NCI_CLUSTER_SCRIPT_CREATE] = script_create,
-    [NCI_CLUSTER_SCRIPT_JOIN] = script_join,
-    [NCI_CLUSTER_SCRIPT_LEAVE] = script_leave,
-    [NCI_CLUSTER_SCRIPT_KICK] = script_kick,
-    [NCI_CLUSTER_SCRIPT_READY] = script_ready,
-    [NCI_CLUSTER_SCRIPT_START] = script_start,
-    [NCI_CLUSTER_SCRIPT_END] = script_end,
-    [NCI_CLUSTER_SCRIPT_GS_ADD] = script_gs_add,
-    [NCI_CLUSTER_SCRIPT_GS_LOAD] = script_gs_load,
-    [NCI_CLUSTER_SCRIPT_GS_LOST] = script_gs_lost,
-    [NCI_CLUSTER_SCRIPT_TICK] = script_tick,
-    [NCI_CLUSTER_SCRIPT_SNAPSHOT] = script_snapshot,
+    [NCI_CLUSTER_SCRIPT_SESSION] = script_session, [NCI_CLUSTER_SCRIPT_CLAIM] = script_claim,
+    [NCI_CLUSTER_SCRIPT_LOST] = script_lost,       [NCI_CLUSTER_SCRIPT_BYE] = script_bye,
+    [NCI_CLUSTER_SCRIPT_CREATE] = script_create,   [NCI_CLUSTER_SCRIPT_JOIN] = script_join,
+    [NCI_CLUSTER_SCRIPT_LEAVE] = script_leave,     [NCI_CLUSTER_SCRIPT_KICK] = script_kick,
+    [NCI_CLUSTER_SCRIPT_READY] = script_ready,     [NCI_CLUSTER_SCRIPT_START] = script_start,
+    [NCI_CLUSTER_SCRIPT_END] = script_end,         [NCI_CLUSTER_SCRIPT_GS_ADD] = script_gs_add,
+    [NCI_CLUSTER_SCRIPT_GS_LOAD] = script_gs_load, [NCI_CLUSTER_SCRIPT_GS_LOST] = script_gs_lost,
+    [NCI_CLUSTER_SCRIPT_TICK] = script_tick,       [NCI_CLUSTER_SCRIPT_SNAPSHOT] = script_snapshot,
     [NCI_CLUSTER_SCRIPT_SYNC] = script_sync,
 };
 

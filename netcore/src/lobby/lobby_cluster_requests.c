@@ -55,8 +55,8 @@ void nci_cluster_reassert(netcore_lobby_server *s)
             continue;
         if (c->token_hex[i][0])
             nci_cluster_assert_session(s, (int32_t)i);
-        used += (size_t)snprintf(ids + used, c->sync_capacity - used, "%" PRIu64 " ",
-                                 ses->client_id);
+        used +=
+            (size_t)snprintf(ids + used, c->sync_capacity - used, "%" PRIu64 " ", ses->client_id);
     }
     char *servers = ids + used + 1;
     size_t servers_used = 0;
@@ -85,7 +85,8 @@ static void handle_chat(netcore_lobby_server *s, int32_t conn, const nci_lobby_s
     nci_lobby_cluster *c = s->cluster;
     uint8_t scope = s->in_msg.u.chat.scope;
     if (scope == NETCORE_LOBBY_CHAT_ROOM && ses->room == NCI_LOBBY_NONE) {
-        nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NOT_IN_ROOM, NCI_LOBBY_CHAT, "not in a room");
+        nci_lobby_send_error(s, conn, NETCORE_LOBBY_ERR_NOT_IN_ROOM, NCI_LOBBY_CHAT,
+                             "not in a room");
         return;
     }
     memset(&c->event, 0, sizeof c->event);
@@ -98,7 +99,8 @@ static void handle_chat(netcore_lobby_server *s, int32_t conn, const nci_lobby_s
     int n = snprintf(c->text, sizeof c->text, "C\t%" PRIu32 "\t%u\t%" PRIu64 "\t%s\t%s\n",
                      c->event.room_id, (unsigned)scope, ses->client_id, ses->nickname,
                      s->in_msg.u.chat.text);
-    if (n > 0 && (size_t)n < sizeof c->text && nci_lobby_redis_publish(c->redis, c->text, (size_t)n))
+    if (n > 0 && (size_t)n < sizeof c->text &&
+        nci_lobby_redis_publish(c->redis, c->text, (size_t)n))
         return;
     nci_cluster_deliver_chat(s, &c->event);
 }
@@ -151,7 +153,8 @@ bool nci_lobby_cluster_handle(netcore_lobby_server *s, int32_t conn)
                                      p->meta[i].key, p->meta[i].value);
         nci_cluster_fmt_u64(arg, p->max_players);
         nci_cluster_fmt_u64(arg2, s->config.max_rooms);
-        const char *argv[7] = {id, p->name, arg, p->is_private ? "1" : "0", p->password, meta, arg2};
+        const char *argv[7] = {id,          p->name, arg, p->is_private ? "1" : "0",
+                               p->password, meta,    arg2};
         sent = nci_cluster_eval(s, NCI_CLUSTER_SCRIPT_CREATE, 7, argv, conn);
     } else if (type == NCI_LOBBY_JOIN_ROOM) {
         nci_cluster_fmt_u64(arg, s->in_msg.u.join_room.room_id);
@@ -216,8 +219,8 @@ void nci_lobby_cluster_session_lost(netcore_lobby_server *s, int32_t session, bo
     char id[21];
     nci_cluster_fmt_u64(id, ses->client_id);
     const char *argv[2] = {s->config.cluster_node_id, id};
-    bool told = nci_cluster_eval(s, goodbye ? NCI_CLUSTER_SCRIPT_BYE : NCI_CLUSTER_SCRIPT_LOST,
-                                 2, argv, NCI_LOBBY_NONE);
+    bool told = nci_cluster_eval(s, goodbye ? NCI_CLUSTER_SCRIPT_BYE : NCI_CLUSTER_SCRIPT_LOST, 2,
+                                 argv, NCI_LOBBY_NONE);
     /* A GOODBYE Redis did not hear of (it is away) is kept as a lost
      * session: written as lost when Redis is back, it then ends with the
      * grace like any other. */

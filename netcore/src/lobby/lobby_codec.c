@@ -38,10 +38,22 @@ static void w_uint(writer *w, uint64_t v, size_t n)
     w_bytes(w, b, n);
 }
 
-static void w_u8(writer *w, uint8_t v) { w_uint(w, v, 1); }
-static void w_u16(writer *w, uint16_t v) { w_uint(w, v, 2); }
-static void w_u32(writer *w, uint32_t v) { w_uint(w, v, 4); }
-static void w_u64(writer *w, uint64_t v) { w_uint(w, v, 8); }
+static void w_u8(writer *w, uint8_t v)
+{
+    w_uint(w, v, 1);
+}
+static void w_u16(writer *w, uint16_t v)
+{
+    w_uint(w, v, 2);
+}
+static void w_u32(writer *w, uint32_t v)
+{
+    w_uint(w, v, 4);
+}
+static void w_u64(writer *w, uint64_t v)
+{
+    w_uint(w, v, 8);
+}
 
 static void w_check(writer *w, bool ok)
 {
@@ -315,15 +327,15 @@ nci_lobby_frame_status nci_lobby_frame_peek(const uint8_t *buffer, size_t availa
 {
     if (available_bytes < NCI_LOBBY_LENGTH_BYTES)
         return NCI_LOBBY_FRAME_NEED_MORE;
-    uint32_t body = (uint32_t)buffer[0] | ((uint32_t)buffer[1] << 8) |
-                    ((uint32_t)buffer[2] << 16) | ((uint32_t)buffer[3] << 24);
+    uint32_t body = (uint32_t)buffer[0] | ((uint32_t)buffer[1] << 8) | ((uint32_t)buffer[2] << 16) |
+                    ((uint32_t)buffer[3] << 24);
     if (body == 0)
         return NCI_LOBBY_FRAME_EMPTY;
     if (body > max_body_bytes)
         return NCI_LOBBY_FRAME_TOO_LARGE;
     *out_body_size = body;
     return available_bytes - NCI_LOBBY_LENGTH_BYTES >= body ? NCI_LOBBY_FRAME_READY
-                                                           : NCI_LOBBY_FRAME_NEED_MORE;
+                                                            : NCI_LOBBY_FRAME_NEED_MORE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,10 +370,22 @@ static uint64_t r_uint(reader *r, size_t n)
     return v;
 }
 
-static uint8_t r_u8(reader *r) { return (uint8_t)r_uint(r, 1); }
-static uint16_t r_u16(reader *r) { return (uint16_t)r_uint(r, 2); }
-static uint32_t r_u32(reader *r) { return (uint32_t)r_uint(r, 4); }
-static uint64_t r_u64(reader *r) { return r_uint(r, 8); }
+static uint8_t r_u8(reader *r)
+{
+    return (uint8_t)r_uint(r, 1);
+}
+static uint16_t r_u16(reader *r)
+{
+    return (uint16_t)r_uint(r, 2);
+}
+static uint32_t r_u32(reader *r)
+{
+    return (uint32_t)r_uint(r, 4);
+}
+static uint64_t r_u64(reader *r)
+{
+    return r_uint(r, 8);
+}
 
 static void r_check(reader *r, bool ok)
 {
@@ -665,31 +689,56 @@ void nci_lobby_register_mac(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const ui
 const char *netcore_lobby_error_str(uint16_t code)
 {
     switch ((netcore_lobby_error)code) {
-    case NETCORE_LOBBY_ERR_NONE: return "no error";
-    case NETCORE_LOBBY_ERR_VERSION: return "unsupported protocol version";
-    case NETCORE_LOBBY_ERR_MALFORMED: return "malformed frame";
-    case NETCORE_LOBBY_ERR_FRAME_TOO_LARGE: return "frame too large";
-    case NETCORE_LOBBY_ERR_STATE: return "not valid now";
-    case NETCORE_LOBBY_ERR_RATE_LIMITED: return "rate limited";
-    case NETCORE_LOBBY_ERR_TIMEOUT: return "timeout";
-    case NETCORE_LOBBY_ERR_SERVER_FULL: return "server full";
-    case NETCORE_LOBBY_ERR_NO_SUCH_ROOM: return "no such room";
-    case NETCORE_LOBBY_ERR_ROOM_FULL: return "room full";
-    case NETCORE_LOBBY_ERR_BAD_PASSWORD: return "wrong password";
-    case NETCORE_LOBBY_ERR_NOT_IN_ROOM: return "not in a room";
-    case NETCORE_LOBBY_ERR_ALREADY_IN_ROOM: return "already in a room";
-    case NETCORE_LOBBY_ERR_NOT_OWNER: return "not the room owner";
-    case NETCORE_LOBBY_ERR_NOT_READY: return "not everyone is ready";
-    case NETCORE_LOBBY_ERR_IN_MATCH: return "room is in a match";
-    case NETCORE_LOBBY_ERR_TOO_MANY_ROOMS: return "too many rooms";
-    case NETCORE_LOBBY_ERR_NO_SUCH_CLIENT: return "no such client";
-    case NETCORE_LOBBY_ERR_RECONNECT_FAILED: return "reconnect failed";
-    case NETCORE_LOBBY_ERR_INTERNAL: return "internal error";
-    case NETCORE_LOBBY_ERR_NO_GAME_SERVER: return "no game server available";
-    case NETCORE_LOBBY_ERR_AUTH: return "registration refused";
-    case NETCORE_LOBBY_ERR_SLOW_READER: return "not reading fast enough";
-    case NETCORE_LOBBY_ERR_TLS_REQUIRED: return "this lobby speaks TLS only";
-    case NETCORE_LOBBY_ERR_TLS_FAILED: return "TLS handshake or certificate refused";
+    case NETCORE_LOBBY_ERR_NONE:
+        return "no error";
+    case NETCORE_LOBBY_ERR_VERSION:
+        return "unsupported protocol version";
+    case NETCORE_LOBBY_ERR_MALFORMED:
+        return "malformed frame";
+    case NETCORE_LOBBY_ERR_FRAME_TOO_LARGE:
+        return "frame too large";
+    case NETCORE_LOBBY_ERR_STATE:
+        return "not valid now";
+    case NETCORE_LOBBY_ERR_RATE_LIMITED:
+        return "rate limited";
+    case NETCORE_LOBBY_ERR_TIMEOUT:
+        return "timeout";
+    case NETCORE_LOBBY_ERR_SERVER_FULL:
+        return "server full";
+    case NETCORE_LOBBY_ERR_NO_SUCH_ROOM:
+        return "no such room";
+    case NETCORE_LOBBY_ERR_ROOM_FULL:
+        return "room full";
+    case NETCORE_LOBBY_ERR_BAD_PASSWORD:
+        return "wrong password";
+    case NETCORE_LOBBY_ERR_NOT_IN_ROOM:
+        return "not in a room";
+    case NETCORE_LOBBY_ERR_ALREADY_IN_ROOM:
+        return "already in a room";
+    case NETCORE_LOBBY_ERR_NOT_OWNER:
+        return "not the room owner";
+    case NETCORE_LOBBY_ERR_NOT_READY:
+        return "not everyone is ready";
+    case NETCORE_LOBBY_ERR_IN_MATCH:
+        return "room is in a match";
+    case NETCORE_LOBBY_ERR_TOO_MANY_ROOMS:
+        return "too many rooms";
+    case NETCORE_LOBBY_ERR_NO_SUCH_CLIENT:
+        return "no such client";
+    case NETCORE_LOBBY_ERR_RECONNECT_FAILED:
+        return "reconnect failed";
+    case NETCORE_LOBBY_ERR_INTERNAL:
+        return "internal error";
+    case NETCORE_LOBBY_ERR_NO_GAME_SERVER:
+        return "no game server available";
+    case NETCORE_LOBBY_ERR_AUTH:
+        return "registration refused";
+    case NETCORE_LOBBY_ERR_SLOW_READER:
+        return "not reading fast enough";
+    case NETCORE_LOBBY_ERR_TLS_REQUIRED:
+        return "this lobby speaks TLS only";
+    case NETCORE_LOBBY_ERR_TLS_FAILED:
+        return "TLS handshake or certificate refused";
     }
     return "unknown error";
 }

@@ -283,7 +283,8 @@ static bool encode_scratch(netcore_lobby_server *s, const nci_lobby_msg *msg, si
 
 static void queue_msg(netcore_lobby_server *s, int32_t index, const nci_lobby_msg *msg)
 {
-    if (index == NCI_LOBBY_NONE || s->conns[index].socket == NCI_SOCKET_INVALID || s->conns[index].closing)
+    if (index == NCI_LOBBY_NONE || s->conns[index].socket == NCI_SOCKET_INVALID ||
+        s->conns[index].closing)
         return;
     size_t size = 0;
     if (encode_scratch(s, msg, &size))
@@ -479,8 +480,9 @@ void nci_lobby_conn_read(netcore_lobby_server *s, int32_t index)
         return;
     /* Plaintext already decrypted inside the TLS layer does not make the
      * socket readable again: it is taken now (at most one record). */
-    for (int i = 0; c->socket != NCI_SOCKET_INVALID && (i < MAX_READS_PER_UPDATE ||
-                                   (c->tls && !c->closing && nci_lobby_tls_pending(c->tls)));
+    for (int i = 0;
+         c->socket != NCI_SOCKET_INVALID &&
+         (i < MAX_READS_PER_UPDATE || (c->tls && !c->closing && nci_lobby_tls_pending(c->tls)));
          i++) {
         uint8_t discard[512];
         /* A closing connection's input is read and dropped (see nci_lobby_close). */

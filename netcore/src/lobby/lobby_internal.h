@@ -225,11 +225,11 @@ typedef struct nci_lobby_conn {
     bool tls_ready;            /* handshake done: frames may flow */
     bool tls_sniffed;          /* first byte seen to start a TLS record */
     bool tls_read_wants_write; /* the TLS layer needs writability to go on reading */
-    int32_t session; /* NCI_LOBBY_NONE before HELLO/RECONNECT */
-    int32_t game_server; /* registry index when this is a game server's connection */
-    uint16_t version;    /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
-    uint32_t serial; /* set at accept from next_conn_serial */
-    bool closing;    /* final ERROR queued: flush, half-close, drain, then close */
+    int32_t session;           /* NCI_LOBBY_NONE before HELLO/RECONNECT */
+    int32_t game_server;       /* registry index when this is a game server's connection */
+    uint16_t version;          /* protocol version of its HELLO, RECONNECT or SERVER_REGISTER */
+    uint32_t serial;           /* set at accept from next_conn_serial */
+    bool closing;              /* final ERROR queued: flush, half-close, drain, then close */
     bool write_shut;
     bool want_write; /* NCI_POLL_OUT is in its poller interest */
     bool dirty;      /* on the server's dirty list for this update */
@@ -265,7 +265,7 @@ typedef struct nci_lobby_room {
     uint64_t owner_id;
     bool in_match;
     uint64_t match_id;
-    uint64_t game_server_id; /* where the match was placed; 0: the configured game_address */
+    uint64_t game_server_id;      /* where the match was placed; 0: the configured game_address */
     netcore_address game_address; /* the match's game server, written in its tokens */
     uint8_t member_count;
     int32_t members[NETCORE_LOBBY_MAX_PLAYERS]; /* session indices in join order */
@@ -288,7 +288,7 @@ struct netcore_lobby_server {
     netcore_address discovery_address;
     /* listen[0]'s interface (index, broadcast address) when it names one
      * address; discovery_ifindex 0: answer every probe (wildcard listen). */
-    int64_t discovery_ifindex;       /* -1: unknown, only probes sent to the address itself */
+    int64_t discovery_ifindex;      /* -1: unknown, only probes sent to the address itself */
     uint8_t discovery_broadcast[4]; /* network order; all zero: none known */
     netcore_address listen_addresses[NETCORE_LOBBY_MAX_LISTEN];
     nci_lobby_conn *conns;
@@ -302,23 +302,24 @@ struct netcore_lobby_server {
      * output or a pending close are listed, and timeouts are checked by one
      * scan when the earliest deadline is due (lobby_server.c). */
     nci_poller *poller;
-    bool platform_started;        /* nci_platform_startup to be paired at destroy */
-    nci_poll_event *events;       /* nci_poller_wait output, conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS */
-    int32_t *free_conns;          /* stack of free conns indices */
+    bool platform_started; /* nci_platform_startup to be paired at destroy */
+    nci_poll_event
+        *events;         /* nci_poller_wait output, conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS */
+    int32_t *free_conns; /* stack of free conns indices */
     uint32_t free_conn_count;
-    int32_t *free_sessions;       /* stack of unused sessions indices */
+    int32_t *free_sessions; /* stack of unused sessions indices */
     uint32_t free_session_count;
-    int32_t *dirty_conns;         /* connections that queued output or started closing */
+    int32_t *dirty_conns; /* connections that queued output or started closing */
     uint32_t dirty_count;
-    uint64_t next_timer_scan_ms;  /* no deadline is due before this */
-    uint64_t timer_floor_ms;      /* no scan before this (bounds scans per second) */
-    uint64_t next_client_id;      /* counts up from a random start, skipping 0 */
+    uint64_t next_timer_scan_ms; /* no deadline is due before this */
+    uint64_t timer_floor_ms;     /* no scan before this (bounds scans per second) */
+    uint64_t next_client_id;     /* counts up from a random start, skipping 0 */
     nci_lobby_msg in_msg;
     const uint8_t *in_body; /* raw body of in_msg, for the registration digest */
     size_t in_body_size;
     nci_lobby_msg out_msg;
     nci_lobby_msg error_msg;
-    uint8_t *scratch; /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
+    uint8_t *scratch;      /* NCI_LOBBY_SCRATCH_BYTES, one encoded frame */
     size_t out_frame_size; /* of out_msg in scratch, after nci_lobby_encode_out */
     uint64_t now_ms;
     uint64_t accept_paused_until_ms; /* listeners are not polled before this */
@@ -326,7 +327,7 @@ struct netcore_lobby_server {
     uint32_t next_room_id;
     netcore_lobby_tls *tls_context; /* NULL: plaintext */
     nci_lobby_ban bans[NCI_LOBBY_BANS];
-    uint32_t next_ban;              /* ring position of the next ban */
+    uint32_t next_ban; /* ring position of the next ban */
     nci_rng rng;
     struct nci_lobby_cluster *cluster; /* NULL: everything stays in this process */
     uint32_t next_conn_serial;         /* tells a reused connection slot from the old one */
@@ -425,8 +426,9 @@ typedef struct nci_lobby_discovery_answer {
     uint16_t tcp_port;
     uint16_t players;
     uint16_t rooms;
-    bool tls;         /* version 2: the lobby speaks TLS ... */
-    uint8_t tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES]; /* ... with this certificate (all zero: not told) */
+    bool tls; /* version 2: the lobby speaks TLS ... */
+    uint8_t
+        tls_pin[NETCORE_LOBBY_TLS_PIN_BYTES]; /* ... with this certificate (all zero: not told) */
     char name[NETCORE_LOBBY_NAME_MAX + 1];
 } nci_lobby_discovery_answer;
 /* Writes a version-2 probe: header with nonce, zero padding to NCI_LOBBY_PROBE_BYTES. */

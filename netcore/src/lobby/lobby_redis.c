@@ -31,16 +31,16 @@ typedef struct redis_link {
     uint32_t index;
     redisAsyncContext *ac;
     nci_socket socket;
-    uint32_t events;  /* interest hiredis asked for (NCI_POLL_*) */
-    bool watched;     /* socket is in the poller */
-    bool ready;       /* authenticated (and, for sub, subscribed) */
+    uint32_t events; /* interest hiredis asked for (NCI_POLL_*) */
+    bool watched;    /* socket is in the poller */
+    bool ready;      /* authenticated (and, for sub, subscribed) */
 } redis_link;
 
 /* What a reply on the command link belongs to. */
 typedef enum req_kind {
     REQ_USER = 0, /* a caller's EVALSHA: reported through on_reply */
     REQ_AUTH,
-    REQ_LOAD,     /* SCRIPT LOAD of script `script` */
+    REQ_LOAD, /* SCRIPT LOAD of script `script` */
     REQ_PING,
     REQ_PUBLISH
 } req_kind;
@@ -294,8 +294,8 @@ static bool link_open(nci_lobby_redis *r, uint32_t index)
     l->owner = r;
     l->index = index;
     l->socket = NCI_SOCKET_INVALID;
-    redisAsyncContext *ac = r->port == 0 ? redisAsyncConnectUnix(r->host)
-                                         : redisAsyncConnect(r->host, r->port);
+    redisAsyncContext *ac =
+        r->port == 0 ? redisAsyncConnectUnix(r->host) : redisAsyncConnect(r->host, r->port);
     if (!ac)
         return false;
     if (ac->err) {
@@ -358,8 +358,8 @@ static void links_start(nci_lobby_redis *r)
         ok = cmd_argv(r, &req, 3, load, NULL);
     }
     const char *sub[2] = {"SUBSCRIBE", r->channel};
-    ok = ok && redisAsyncCommandArgv(r->links[LINK_SUB].ac, on_sub_reply, NULL, 2, sub, NULL) ==
-                   REDIS_OK;
+    ok = ok &&
+         redisAsyncCommandArgv(r->links[LINK_SUB].ac, on_sub_reply, NULL, 2, sub, NULL) == REDIS_OK;
     if (!ok)
         links_close(r);
 }
@@ -464,7 +464,8 @@ void nci_lobby_redis_tick(nci_lobby_redis *r, uint64_t now_ms)
     if (now_ms > r->now_ms)
         r->now_ms = now_ms;
     /* A reply overdue means Redis (or the path to it) hangs: treat it as lost. */
-    if (r->ring_count > 0 && r->now_ms - r->ring[r->ring_head].sent_ms > r->config.reply_timeout_ms) {
+    if (r->ring_count > 0 &&
+        r->now_ms - r->ring[r->ring_head].sent_ms > r->config.reply_timeout_ms) {
         warn(r, "reply overdue, reconnecting", NULL);
         r->reset_wanted = true;
     }
@@ -491,7 +492,10 @@ void nci_lobby_redis_tick(nci_lobby_redis *r, uint64_t now_ms)
     }
 }
 
-bool nci_lobby_redis_up(const nci_lobby_redis *r) { return r && r->up; }
+bool nci_lobby_redis_up(const nci_lobby_redis *r)
+{
+    return r && r->up;
+}
 
 bool nci_lobby_redis_eval(nci_lobby_redis *r, uint32_t script, uint32_t argc,
                           const char *const *argv, const size_t *argv_len, uint8_t kind,

@@ -35,14 +35,14 @@ typedef void (*nci_lobby_redis_state_fn)(void *user, bool up);
 typedef struct nci_lobby_redis_config {
     const netcore_allocator *allocator;
     const netcore_log *log;
-    nci_poller *poller; /* the lobby's; the links register their sockets in it */
-    const char *address;  /* "HOST:PORT" (IPv4, IPv6 in brackets, or a name) or "unix:PATH" */
-    const char *password; /* empty or NULL: no AUTH */
-    const char *channel;  /* subscribed on connect */
+    nci_poller *poller;         /* the lobby's; the links register their sockets in it */
+    const char *address;        /* "HOST:PORT" (IPv4, IPv6 in brackets, or a name) or "unix:PATH" */
+    const char *password;       /* empty or NULL: no AUTH */
+    const char *channel;        /* subscribed on connect */
     const char *const *scripts; /* Lua sources, loaded on every connect (SCRIPT LOAD) */
     uint32_t script_count;
-    uint32_t max_in_flight; /* replies awaited at most at once; more is refused */
-    uint32_t retry_ms;      /* pause between connection attempts */
+    uint32_t max_in_flight;    /* replies awaited at most at once; more is refused */
+    uint32_t retry_ms;         /* pause between connection attempts */
     uint32_t reply_timeout_ms; /* a reply older than this resets the link */
     nci_lobby_redis_reply_fn on_reply;
     nci_lobby_redis_message_fn on_message;

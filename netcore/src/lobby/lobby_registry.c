@@ -45,8 +45,8 @@ static void drop_server(netcore_lobby_server *s, int32_t index, const char *why)
     s->stats.matches_ended_server_lost += ended;
     if (nci_log_limit_allow(&s->log_limiter, s->now_ms * 1000, 1000000))
         nci_logf(&s->config.log, NETCORE_LOG_INFO,
-                 "lobby: game server %s lost (%s), %u match%s ended", text, why,
-                 (unsigned)ended, ended == 1 ? "" : "es");
+                 "lobby: game server %s lost (%s), %u match%s ended", text, why, (unsigned)ended,
+                 ended == 1 ? "" : "es");
 }
 
 static void register_server(netcore_lobby_server *s, int32_t conn)

@@ -75,7 +75,8 @@ void nci_lobby_broadcast_room_state(netcore_lobby_server *s, int32_t room_index)
         nci_lobby_send_encoded(s, s->sessions[room->members[i]].conn);
 }
 
-void nci_lobby_send_room_left(netcore_lobby_server *s, int32_t conn, uint32_t room_id, uint8_t reason)
+void nci_lobby_send_room_left(netcore_lobby_server *s, int32_t conn, uint32_t room_id,
+                              uint8_t reason)
 {
     s->out_msg.type = NCI_LOBBY_ROOM_LEFT;
     s->out_msg.u.room_left.room_id = room_id;
@@ -323,7 +324,8 @@ static void handle_reconnect(netcore_lobby_server *s, int32_t conn)
     int32_t found = NCI_LOBBY_NONE;
     for (uint32_t i = 0; i < s->session_capacity; i++)
         if (s->sessions[i].used && !s->sessions[i].remote &&
-            sodium_memcmp(s->sessions[i].reconnect_token, token, NETCORE_LOBBY_RECONNECT_TOKEN_BYTES) == 0)
+            sodium_memcmp(s->sessions[i].reconnect_token, token,
+                          NETCORE_LOBBY_RECONNECT_TOKEN_BYTES) == 0)
             found = (int32_t)i;
     if (found == NCI_LOBBY_NONE && s->cluster) {
         nci_lobby_cluster_claim(s, conn, token);
@@ -602,7 +604,9 @@ netcore_result netcore_lobby_server_end_match(netcore_lobby_server *server, uint
     if (!server || match_id == 0)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (server->cluster)
-        return nci_lobby_cluster_end_match(server, match_id, 0, NCI_LOBBY_NONE) ? NETCORE_OK : NETCORE_ERR_NOT_FOUND;
+        return nci_lobby_cluster_end_match(server, match_id, 0, NCI_LOBBY_NONE)
+                   ? NETCORE_OK
+                   : NETCORE_ERR_NOT_FOUND;
     for (uint32_t i = 0; i < server->config.max_rooms; i++) {
         if (server->rooms[i].used && server->rooms[i].in_match &&
             server->rooms[i].match_id == match_id) {
@@ -625,8 +629,9 @@ static void handle_owner_request(netcore_lobby_server *s, int32_t conn, nci_lobb
         code = NETCORE_LOBBY_ERR_STATE;
     else if (type != NCI_LOBBY_END_MATCH && room->in_match)
         code = NETCORE_LOBBY_ERR_IN_MATCH;
-    for (uint8_t i = 0; code == NETCORE_LOBBY_ERR_NONE && type == NCI_LOBBY_START_MATCH &&
-                        i < room->member_count; i++) {
+    for (uint8_t i = 0;
+         code == NETCORE_LOBBY_ERR_NONE && type == NCI_LOBBY_START_MATCH && i < room->member_count;
+         i++) {
         const nci_lobby_session *member = &s->sessions[room->members[i]];
         if (!member->ready || member->conn == NCI_LOBBY_NONE)
             code = NETCORE_LOBBY_ERR_NOT_READY;
@@ -647,7 +652,8 @@ void nci_lobby_handle(netcore_lobby_server *s, int32_t conn)
 {
     uint8_t type = s->in_msg.type;
     nci_lobby_session *ses = conn_session(s, conn);
-    if (s->conns[conn].game_server != NCI_LOBBY_NONE || (!ses && type == NCI_LOBBY_SERVER_REGISTER)) {
+    if (s->conns[conn].game_server != NCI_LOBBY_NONE ||
+        (!ses && type == NCI_LOBBY_SERVER_REGISTER)) {
         nci_lobby_registry_handle(s, conn);
         return;
     }

@@ -89,7 +89,8 @@ static bool set_listeners_armed(netcore_lobby_server *s, bool armed)
     bool ok = true;
     for (uint32_t i = 0; i < s->config.listen_count; i++)
         ok = nci_poller_set(s->poller, s->listen_sockets[i], armed ? NCI_POLL_IN : 0u,
-                            NCI_LOBBY_POLL_LISTENER + i) == NETCORE_OK && ok;
+                            NCI_LOBBY_POLL_LISTENER + i) == NETCORE_OK &&
+             ok;
     if (ok)
         s->listeners_armed = armed;
     return ok;
@@ -120,8 +121,8 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->conns = nci_calloc(a, s->conn_capacity, sizeof *s->conns);
     s->sessions = nci_calloc(a, s->session_capacity, sizeof *s->sessions);
     s->rooms = nci_calloc(a, config->max_rooms, sizeof *s->rooms);
-    s->events = nci_calloc(a, (size_t)s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS,
-                           sizeof *s->events);
+    s->events =
+        nci_calloc(a, (size_t)s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS, sizeof *s->events);
     s->free_conns = nci_calloc(a, s->conn_capacity, sizeof *s->free_conns);
     s->free_sessions = nci_calloc(a, s->session_capacity, sizeof *s->free_sessions);
     s->dirty_conns = nci_calloc(a, s->conn_capacity, sizeof *s->dirty_conns);
@@ -151,10 +152,9 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     s->next_client_id = nci_rng_next(&s->rng);
     if (config->tls_cert_file) {
         char why[160] = "";
-        netcore_result tr = nci_lobby_tls_server_context(config->tls_cert_file,
-                                                         config->tls_key_file,
-                                                         config->tls_allow_tls12,
-                                                         &s->tls_context, why, sizeof why);
+        netcore_result tr =
+            nci_lobby_tls_server_context(config->tls_cert_file, config->tls_key_file,
+                                         config->tls_allow_tls12, &s->tls_context, why, sizeof why);
         if (tr != NETCORE_OK) {
             nci_logf(&config->log, NETCORE_LOG_ERROR, "lobby: TLS: %s", why);
             netcore_lobby_server_destroy(s);
@@ -223,7 +223,6 @@ netcore_result netcore_lobby_server_create(const netcore_lobby_server_config *co
     return NETCORE_OK;
 }
 
-
 void netcore_lobby_server_destroy(netcore_lobby_server *server)
 {
     if (!server)
@@ -245,7 +244,8 @@ void netcore_lobby_server_destroy(netcore_lobby_server *server)
     netcore_lobby_tls_destroy(server->tls_context);
     nci_free(&a, server->conns);
     if (server->sessions)
-        sodium_memzero(server->sessions, (size_t)server->session_capacity * sizeof *server->sessions);
+        sodium_memzero(server->sessions,
+                       (size_t)server->session_capacity * sizeof *server->sessions);
     nci_free(&a, server->sessions);
     nci_free(&a, server->rooms);
     nci_free(&a, server->game_servers);
@@ -354,11 +354,13 @@ static void accept_connections(netcore_lobby_server *s, nci_socket listener)
             continue;
         }
         if (over_ip_limit(s, &peer)) {
-            refuse(accepted, NETCORE_LOBBY_ERR_SERVER_FULL, "too many connections from this address");
+            refuse(accepted, NETCORE_LOBBY_ERR_SERVER_FULL,
+                   "too many connections from this address");
             s->stats.connections_rejected_per_ip++;
             continue;
         }
-        int32_t slot = s->free_conn_count > 0 ? s->free_conns[--s->free_conn_count] : NCI_LOBBY_NONE;
+        int32_t slot =
+            s->free_conn_count > 0 ? s->free_conns[--s->free_conn_count] : NCI_LOBBY_NONE;
         nci_lobby_conn *c = slot == NCI_LOBBY_NONE ? NULL : &s->conns[slot];
         if (c) {
             c->recv = nci_alloc(&s->config.allocator, (size_t)s->config.max_frame_bytes + 4);
@@ -485,8 +487,8 @@ netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_
     }
     uint32_t max_events = s->conn_capacity + NCI_LOBBY_POLL_EXTRA_SOCKETS;
     /* An interrupting signal is a wait that ended early (0 events). */
-    int ready = nci_poller_wait(s->poller, s->events, max_events,
-                                timeout_ms > 60000 ? 60000 : timeout_ms);
+    int ready =
+        nci_poller_wait(s->poller, s->events, max_events, timeout_ms > 60000 ? 60000 : timeout_ms);
     if (ready < 0)
         return NETCORE_ERR_SOCKET;
     for (int k = 0; k < ready; k++) {

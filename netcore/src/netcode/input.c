@@ -129,8 +129,9 @@ netcore_result netcore_input_client_create(const netcore_input_client_config *co
     if (!out_client)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_client = NULL;
-    if (!config || config->input_size_bytes < 1 || config->input_size_bytes > NETCORE_INPUT_MAX_SIZE ||
-        config->max_redundancy < 1 || config->max_redundancy > NETCORE_INPUT_MAX_REDUNDANCY ||
+    if (!config || config->input_size_bytes < 1 ||
+        config->input_size_bytes > NETCORE_INPUT_MAX_SIZE || config->max_redundancy < 1 ||
+        config->max_redundancy > NETCORE_INPUT_MAX_REDUNDANCY ||
         config->mtu_bytes < netcore_input_packet_size(config->input_size_bytes, 1, 0))
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_input_client *c = nci_calloc(&config->allocator, 1, sizeof *c);
@@ -290,11 +291,11 @@ typedef struct input_slot {
 } input_slot;
 
 typedef struct client_inputs {
-    input_slot *slots;  /* buffer_ticks, by tick % buffer_ticks */
-    uint8_t *inputs;    /* buffer_ticks inputs, same indexing */
-    uint8_t *last;      /* the last input handed out */
-    bool has_last;      /* some input was ever received */
-    bool started;       /* some tick was processed */
+    input_slot *slots; /* buffer_ticks, by tick % buffer_ticks */
+    uint8_t *inputs;   /* buffer_ticks inputs, same indexing */
+    uint8_t *last;     /* the last input handed out */
+    bool has_last;     /* some input was ever received */
+    bool started;      /* some tick was processed */
     netcore_input_server_stats stats;
 } client_inputs;
 
@@ -320,9 +321,9 @@ netcore_result netcore_input_server_create(const netcore_input_server_config *co
     if (!out_server)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_server = NULL;
-    if (!config || config->input_size_bytes < 1 || config->input_size_bytes > NETCORE_INPUT_MAX_SIZE ||
-        config->max_clients < 1 || config->max_clients > 4096 || config->buffer_ticks < 2 ||
-        config->buffer_ticks > 1024)
+    if (!config || config->input_size_bytes < 1 ||
+        config->input_size_bytes > NETCORE_INPUT_MAX_SIZE || config->max_clients < 1 ||
+        config->max_clients > 4096 || config->buffer_ticks < 2 || config->buffer_ticks > 1024)
         return NETCORE_ERR_INVALID_ARGUMENT;
     const netcore_allocator *a = &config->allocator;
     netcore_input_server *s = nci_calloc(a, 1, sizeof *s);
@@ -404,7 +405,8 @@ static void store_input(netcore_input_server *s, client_inputs *c, uint32_t tick
     }
     slot->tick = tick;
     slot->state = SLOT_HELD;
-    memcpy(c->inputs + (size_t)index * s->config.input_size_bytes, input, s->config.input_size_bytes);
+    memcpy(c->inputs + (size_t)index * s->config.input_size_bytes, input,
+           s->config.input_size_bytes);
     c->stats.inputs_received++;
 }
 

@@ -45,7 +45,7 @@ struct netcore_interp {
     uint32_t *outputs; /* max_entities * components */
     uint32_t *visible; /* slot indexes of displayed entities */
     uint32_t visible_count;
-    double *arrivals;  /* apparent arrival delays, us */
+    double *arrivals; /* apparent arrival delays, us */
     double *sorted;
     double arrival_delay_us; /* high percentile of arrivals, refreshed on push */
     uint32_t arrival_count;
@@ -102,7 +102,8 @@ static uint32_t *state_of(const netcore_interp *ip, uint32_t slot, uint32_t n)
 static uint32_t tick_of(const netcore_interp *ip, uint32_t slot, uint32_t n)
 {
     const entity_slot *e = &ip->slots[slot];
-    return ip->ticks[(size_t)slot * ip->config.buffer_length + (e->head + n) % ip->config.buffer_length];
+    return ip
+        ->ticks[(size_t)slot * ip->config.buffer_length + (e->head + n) % ip->config.buffer_length];
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -155,8 +156,8 @@ static bool is_teleport(const netcore_interp *ip, const type_info *t, const uint
 /* out = a blended toward b by s. When extrapolating (s beyond 1), FLOAT, VEC
  * and ANGLE fields continue the motion and QUAT, INT and BOOL fields hold b,
  * the newest state. */
-static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *a, const uint32_t *b,
-                  float s, bool extrapolating, uint32_t *out)
+static void blend(const netcore_interp *ip, const type_info *t, const uint32_t *a,
+                  const uint32_t *b, float s, bool extrapolating, uint32_t *out)
 {
     for (uint32_t i = 0; i < t->layout->field_count; i++) {
         const nci_field *f = field_at(ip, t, i);
@@ -282,7 +283,8 @@ static netcore_result build_layout(netcore_interp *ip)
 {
     const netcore_schema *schema = ip->config.schema;
     ip->type_count = schema->type_count;
-    ip->types = nci_calloc(&ip->config.allocator, ip->type_count ? ip->type_count : 1, sizeof *ip->types);
+    ip->types =
+        nci_calloc(&ip->config.allocator, ip->type_count ? ip->type_count : 1, sizeof *ip->types);
     if (!ip->types)
         return NETCORE_ERR_OUT_OF_MEMORY;
     for (uint32_t t = 0; t < ip->type_count; t++) {
@@ -359,7 +361,8 @@ void netcore_interp_reset(netcore_interp *interp)
     interp->has_push = false;
     interp->has_render = false;
     interp->was_past_newest = false;
-    interp->allowance_us = ((double)interp->config.initial_delay_intervals - 1.0) * interp->interval_us;
+    interp->allowance_us =
+        ((double)interp->config.initial_delay_intervals - 1.0) * interp->interval_us;
     interp->delay_us = interp->config.initial_delay_intervals * interp->interval_us;
 }
 
@@ -452,7 +455,8 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
     interp->newest_tick = tick;
     interp->push_stamp++;
     interp->stats.snapshots_pushed++;
-    interp->arrivals[interp->arrival_next] = arrival_server_time_us - (double)tick * interp->tick_us;
+    interp->arrivals[interp->arrival_next] =
+        arrival_server_time_us - (double)tick * interp->tick_us;
     interp->arrival_next = (interp->arrival_next + 1) % interp->config.jitter_window;
     if (interp->arrival_count < interp->config.jitter_window)
         interp->arrival_count++;
@@ -514,7 +518,8 @@ static void adapt_delay(netcore_interp *ip, double elapsed_us)
     if (ip->allowance_us < 0.0)
         ip->allowance_us = 0.0;
     double target = ip->arrival_delay_us + ip->interval_us + ip->allowance_us;
-    double lo = 1000.0 * (double)ip->config.min_delay_ms, hi = 1000.0 * (double)ip->config.max_delay_ms;
+    double lo = 1000.0 * (double)ip->config.min_delay_ms,
+           hi = 1000.0 * (double)ip->config.max_delay_ms;
     target = target < lo ? lo : (target > hi ? hi : target);
     ip->stats.target_delay_ms = (float)(target / 1000.0);
     double step = elapsed_us * (double)ip->config.max_rate;
@@ -530,7 +535,8 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
         return NETCORE_ERR_STATE;
     if (!interp->has_render) {
         /* First frame: start at the measured delay rather than gliding to it. */
-        interp->delay_us = interp->arrival_delay_us + interp->config.initial_delay_intervals * interp->interval_us;
+        interp->delay_us =
+            interp->arrival_delay_us + interp->config.initial_delay_intervals * interp->interval_us;
         interp->last_server_us = server_time_us;
         interp->render_us = server_time_us - interp->delay_us;
         interp->has_render = true;
@@ -538,7 +544,8 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
     double elapsed = server_time_us - interp->last_server_us;
     if (elapsed < 0.0)
         elapsed = 0.0;
-    interp->last_server_us = server_time_us > interp->last_server_us ? server_time_us : interp->last_server_us;
+    interp->last_server_us =
+        server_time_us > interp->last_server_us ? server_time_us : interp->last_server_us;
     adapt_delay(interp, elapsed);
     double render = server_time_us - interp->delay_us;
     if (render > interp->render_us)
@@ -575,8 +582,10 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
     }
     interp->stats.delay_ms = (float)(interp->delay_us / 1000.0);
     interp->stats.arrival_delay_ms = (float)(interp->arrival_delay_us / 1000.0);
-    interp->stats.extrapolated_pct = (float)(100.0 * (double)interp->stats.frames_extrapolated / (double)interp->stats.frames);
-    interp->stats.starved_pct = (float)(100.0 * (double)interp->stats.frames_starved / (double)interp->stats.frames);
+    interp->stats.extrapolated_pct =
+        (float)(100.0 * (double)interp->stats.frames_extrapolated / (double)interp->stats.frames);
+    interp->stats.starved_pct =
+        (float)(100.0 * (double)interp->stats.frames_starved / (double)interp->stats.frames);
     return NETCORE_OK;
 }
 

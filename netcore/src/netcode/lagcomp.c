@@ -10,8 +10,8 @@
 typedef struct tick_frame {
     uint32_t tick;
     bool valid;
-    uint32_t *ids;  /* max_entities; NETCORE_ENTITY_NONE (0) when not recorded */
-    float *values;  /* max_entities * components */
+    uint32_t *ids; /* max_entities; NETCORE_ENTITY_NONE (0) when not recorded */
+    float *values; /* max_entities * components */
 } tick_frame;
 
 struct netcore_lagcomp {
@@ -170,7 +170,8 @@ netcore_result netcore_lagcomp_query(netcore_lagcomp *lagcomp, uint32_t entity, 
     float t = (float)(rel - floor_rel);
     uint32_t before_tick = lagcomp->newest_tick + (uint32_t)(int32_t)floor_rel;
     const float *a = state_in(lagcomp, frame_for(lagcomp, before_tick), entity);
-    const float *b = t > 0.0f ? state_in(lagcomp, frame_for(lagcomp, before_tick + 1), entity) : NULL;
+    const float *b =
+        t > 0.0f ? state_in(lagcomp, frame_for(lagcomp, before_tick + 1), entity) : NULL;
     uint32_t n = lagcomp->config.components;
     bool interpolated = false;
     if (a && b) {

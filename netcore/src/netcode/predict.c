@@ -168,7 +168,8 @@ netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick
     predict->has_reconciled = true;
     predict->last_reconciled = tick;
     predict->stats.reconciles++;
-    float error = predict->config.error(predict->config.user, state_at(predict, tick), server_state);
+    float error =
+        predict->config.error(predict->config.user, state_at(predict, tick), server_state);
     predict->stats.last_error = error;
     if (error > predict->stats.max_error)
         predict->stats.max_error = error;
@@ -190,7 +191,8 @@ netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick
     o.y += before.y - after.y;
     o.z += before.z - after.z;
     float length = sqrtf(o.x * o.x + o.y * o.y + o.z * o.z);
-    if (predict->config.smoothing_half_life_ms <= 0.0f || !(length <= predict->config.snap_distance))
+    if (predict->config.smoothing_half_life_ms <= 0.0f ||
+        !(length <= predict->config.snap_distance))
         memset(&o, 0, sizeof o);
     predict->offset = o;
     predict->stats.corrections++;
@@ -213,7 +215,8 @@ void netcore_predict_update_visual(netcore_predict *predict, uint64_t elapsed_us
 {
     if (!predict || predict->config.smoothing_half_life_ms <= 0.0f)
         return;
-    double half_lives = (double)elapsed_us / 1000.0 / (double)predict->config.smoothing_half_life_ms;
+    double half_lives =
+        (double)elapsed_us / 1000.0 / (double)predict->config.smoothing_half_life_ms;
     float factor = (float)pow(0.5, half_lives);
     predict->offset.x *= factor;
     predict->offset.y *= factor;

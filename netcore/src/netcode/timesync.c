@@ -189,8 +189,9 @@ netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t ser
     if (!sync)
         return NETCORE_ERR_INVALID_ARGUMENT;
     /* Ticks far behind the newest are a stale or hostile stamp, not a delay. */
-    if (sync->synced && (uint64_t)server_tick + (uint64_t)STALE_SECONDS * sync->config.tick_rate_hz <
-                            (uint64_t)sync->newest_tick) {
+    if (sync->synced &&
+        (uint64_t)server_tick + (uint64_t)STALE_SECONDS * sync->config.tick_rate_hz <
+            (uint64_t)sync->newest_tick) {
         sync->stats.samples_rejected++;
         return NETCORE_ERR_STATE;
     }
@@ -276,7 +277,8 @@ netcore_result netcore_timesync_advance(netcore_timesync *sync, uint64_t now_us,
         sync->client_ticks = target;
         sync->next_tick = floor_tick(target);
     } else {
-        double dt_us = now_us > sync->last_advance_us ? (double)(now_us - sync->last_advance_us) : 0.0;
+        double dt_us =
+            now_us > sync->last_advance_us ? (double)(now_us - sync->last_advance_us) : 0.0;
         sync->client_ticks += dt_us / sync->tick_us * (1.0 + (double)sync->stats.dilation);
         double error_ticks = target - sync->client_ticks;
         double error_ms = error_ticks * sync->tick_us / 1000.0;

@@ -118,7 +118,7 @@ netcore_result netcore_address_parse(const char *text, uint16_t default_port,
         }
         netcore_result r = resolve(host, port, out_address);
         return r == NETCORE_OK && out_address->family != NETCORE_ADDRESS_IPV6 ? NETCORE_ERR_ADDRESS
-                                                                                : r;
+                                                                              : r;
     }
     const char *colon = strchr(text, ':');
     if (colon && strchr(colon + 1, ':')) /* bare IPv6, no port */

@@ -52,8 +52,7 @@ static uint32_t to_epoll(uint32_t events)
            ((events & NCI_POLL_OUT) ? (uint32_t)EPOLLOUT : 0u);
 }
 
-netcore_result nci_poller_set(nci_poller *poller, nci_socket socket, uint32_t events,
-                              uint64_t data)
+netcore_result nci_poller_set(nci_poller *poller, nci_socket socket, uint32_t events, uint64_t data)
 {
     struct epoll_event ev = {.events = to_epoll(events), .data.u64 = data};
     if (epoll_ctl(poller->epoll_fd, EPOLL_CTL_MOD, socket, &ev) == 0)

@@ -110,8 +110,7 @@ static short to_poll(uint32_t events)
     return (short)(((events & NCI_POLL_IN) ? POLLIN : 0) | ((events & NCI_POLL_OUT) ? POLLOUT : 0));
 }
 
-netcore_result nci_poller_set(nci_poller *poller, nci_socket socket, uint32_t events,
-                              uint64_t data)
+netcore_result nci_poller_set(nci_poller *poller, nci_socket socket, uint32_t events, uint64_t data)
 {
     uint32_t slot = find_slot(poller, socket);
     uint32_t index = poller->table[slot];

@@ -100,10 +100,8 @@ netcore_result nci_socket_local_address(nci_socket socket, netcore_address *out_
 
 /* Stream or connected datagram I/O. *out_bytes is set on NCI_IO_DONE. A
  * receive of zero bytes on a stream is NCI_IO_CLOSED. */
-nci_io nci_socket_send(nci_socket socket, const void *data, size_t size_bytes,
-                       size_t *out_bytes);
-nci_io nci_socket_recv(nci_socket socket, void *buffer, size_t capacity_bytes,
-                       size_t *out_bytes);
+nci_io nci_socket_send(nci_socket socket, const void *data, size_t size_bytes, size_t *out_bytes);
+nci_io nci_socket_recv(nci_socket socket, void *buffer, size_t capacity_bytes, size_t *out_bytes);
 
 /* Datagram I/O with addresses. A datagram larger than capacity_bytes is cut
  * to it (the rest is lost, as the system does); *out_from may be NULL. */
@@ -116,8 +114,7 @@ nci_io nci_socket_recv_from(nci_socket socket, void *buffer, size_t capacity_byt
  * taking it (a later nci_socket_recv returns the same bytes): a protocol
  * sniff before handing the socket to another layer. Outcomes as
  * nci_socket_recv (zero bytes on a stream is NCI_IO_CLOSED). */
-nci_io nci_socket_peek(nci_socket socket, void *buffer, size_t capacity_bytes,
-                       size_t *out_bytes);
+nci_io nci_socket_peek(nci_socket socket, void *buffer, size_t capacity_bytes, size_t *out_bytes);
 
 /* Where an IPv4 datagram was delivered: the address it was sent to (this
  * host's own, or a broadcast address) and the receiving interface. */

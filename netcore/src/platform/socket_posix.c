@@ -52,8 +52,7 @@ static bool prepare(int fd)
 }
 
 static netcore_result open_socket(const netcore_address *address, int type,
-                                  struct sockaddr_storage *out_sa, socklen_t *out_len,
-                                  int *out_fd)
+                                  struct sockaddr_storage *out_sa, socklen_t *out_len, int *out_fd)
 {
     if (!address || !out_fd)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -184,8 +183,7 @@ netcore_result nci_socket_connect_result(nci_socket socket)
     return NETCORE_ERR_SOCKET;
 }
 
-nci_accept nci_socket_accept(nci_socket listener, nci_socket *out_socket,
-                             netcore_address *out_from)
+nci_accept nci_socket_accept(nci_socket listener, nci_socket *out_socket, netcore_address *out_from)
 {
     for (;;) {
         struct sockaddr_storage sa;
@@ -221,13 +219,20 @@ netcore_result nci_socket_set_option(nci_socket socket, nci_sockopt option, int 
         level = IPPROTO_TCP;
         name = TCP_NODELAY;
         break;
-    case NCI_SOCKOPT_BROADCAST: name = SO_BROADCAST; break;
-    case NCI_SOCKOPT_RECV_BUFFER: name = SO_RCVBUF; break;
-    case NCI_SOCKOPT_SEND_BUFFER: name = SO_SNDBUF; break;
-    default: return NETCORE_ERR_INVALID_ARGUMENT;
+    case NCI_SOCKOPT_BROADCAST:
+        name = SO_BROADCAST;
+        break;
+    case NCI_SOCKOPT_RECV_BUFFER:
+        name = SO_RCVBUF;
+        break;
+    case NCI_SOCKOPT_SEND_BUFFER:
+        name = SO_SNDBUF;
+        break;
+    default:
+        return NETCORE_ERR_INVALID_ARGUMENT;
     }
     return setsockopt(socket, level, name, &value, sizeof value) == 0 ? NETCORE_OK
-                                                                       : fail(NETCORE_ERR_SOCKET);
+                                                                      : fail(NETCORE_ERR_SOCKET);
 }
 
 netcore_result nci_socket_local_address(nci_socket socket, netcore_address *out_address)
@@ -237,7 +242,7 @@ netcore_result nci_socket_local_address(nci_socket socket, netcore_address *out_
     if (getsockname(socket, (struct sockaddr *)&sa, &len) != 0)
         return fail(NETCORE_ERR_SOCKET);
     return nci_address_from_sockaddr((struct sockaddr *)&sa, out_address) ? NETCORE_OK
-                                                                            : NETCORE_ERR_SOCKET;
+                                                                          : NETCORE_ERR_SOCKET;
 }
 
 /* Maps a failed call's errno to an outcome. */
@@ -440,8 +445,8 @@ netcore_result nci_interface_of_ipv4(const uint8_t ipv4[4], uint32_t *out_index,
     netcore_result r = NETCORE_ERR_NOT_FOUND;
     for (struct ifaddrs *i = list; i; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-            memcmp(&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr,
-                   ipv4, 4) != 0)
+            memcmp(&((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr, ipv4,
+                   4) != 0)
             continue;
         *out_index = if_nametoindex(i->ifa_name);
         memset(out_broadcast_ipv4, 0, 4);

@@ -184,8 +184,7 @@ netcore_result nci_socket_connect_result(nci_socket socket)
     return NETCORE_ERR_SOCKET;
 }
 
-nci_accept nci_socket_accept(nci_socket listener, nci_socket *out_socket,
-                             netcore_address *out_from)
+nci_accept nci_socket_accept(nci_socket listener, nci_socket *out_socket, netcore_address *out_from)
 {
     struct sockaddr_storage sa;
     int len = sizeof sa;
@@ -217,10 +216,17 @@ netcore_result nci_socket_set_option(nci_socket socket, nci_sockopt option, int 
         level = IPPROTO_TCP;
         name = TCP_NODELAY;
         break;
-    case NCI_SOCKOPT_BROADCAST: name = SO_BROADCAST; break;
-    case NCI_SOCKOPT_RECV_BUFFER: name = SO_RCVBUF; break;
-    case NCI_SOCKOPT_SEND_BUFFER: name = SO_SNDBUF; break;
-    default: return NETCORE_ERR_INVALID_ARGUMENT;
+    case NCI_SOCKOPT_BROADCAST:
+        name = SO_BROADCAST;
+        break;
+    case NCI_SOCKOPT_RECV_BUFFER:
+        name = SO_RCVBUF;
+        break;
+    case NCI_SOCKOPT_SEND_BUFFER:
+        name = SO_SNDBUF;
+        break;
+    default:
+        return NETCORE_ERR_INVALID_ARGUMENT;
     }
     return setsockopt((SOCKET)socket, level, name, (const char *)&value, sizeof value) == 0
                ? NETCORE_OK
@@ -234,20 +240,24 @@ netcore_result nci_socket_local_address(nci_socket socket, netcore_address *out_
     if (getsockname((SOCKET)socket, (struct sockaddr *)&sa, &len) != 0)
         return fail(NETCORE_ERR_SOCKET);
     return nci_address_from_sockaddr((struct sockaddr *)&sa, out_address) ? NETCORE_OK
-                                                                            : NETCORE_ERR_SOCKET;
+                                                                          : NETCORE_ERR_SOCKET;
 }
 
 static nci_io io_failure(void)
 {
     last_error = WSAGetLastError();
     switch (last_error) {
-    case WSAEWOULDBLOCK: return NCI_IO_WOULD_BLOCK;
-    case WSAECONNREFUSED: return NCI_IO_REFUSED;
+    case WSAEWOULDBLOCK:
+        return NCI_IO_WOULD_BLOCK;
+    case WSAECONNREFUSED:
+        return NCI_IO_REFUSED;
     case WSAECONNRESET:
     case WSAECONNABORTED:
     case WSAENOTCONN:
-    case WSAESHUTDOWN: return NCI_IO_CLOSED;
-    default: return NCI_IO_FAILED;
+    case WSAESHUTDOWN:
+        return NCI_IO_CLOSED;
+    default:
+        return NCI_IO_FAILED;
     }
 }
 
@@ -297,8 +307,8 @@ nci_io nci_socket_send_to(nci_socket socket, const void *data, size_t size_bytes
         last_error = WSAEINVAL;
         return NCI_IO_FAILED;
     }
-    if (sendto((SOCKET)socket, (const char *)data, io_size(size_bytes), 0,
-               (struct sockaddr *)&sa, len) == SOCKET_ERROR)
+    if (sendto((SOCKET)socket, (const char *)data, io_size(size_bytes), 0, (struct sockaddr *)&sa,
+               len) == SOCKET_ERROR)
         return io_failure();
     return NCI_IO_DONE;
 }
@@ -354,8 +364,8 @@ static LPFN_WSARECVMSG recvmsg_function(SOCKET s)
     GUID id = WSAID_WSARECVMSG;
     LPFN_WSARECVMSG function = NULL;
     DWORD returned = 0;
-    if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &function,
-                 sizeof function, &returned, NULL, NULL) != 0)
+    if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &function, sizeof function,
+                 &returned, NULL, NULL) != 0)
         return NULL;
     return function;
 }
@@ -449,10 +459,9 @@ static IP_ADAPTER_ADDRESSES *list_adapters(void)
         IP_ADAPTER_ADDRESSES *list = malloc(size);
         if (!list)
             return NULL;
-        ULONG r = GetAdaptersAddresses(AF_INET,
-                                       GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST |
-                                           GAA_FLAG_SKIP_DNS_SERVER,
-                                       NULL, list, &size);
+        ULONG r = GetAdaptersAddresses(
+            AF_INET, GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER,
+            NULL, list, &size);
         if (r == NO_ERROR)
             return list;
         free(list);
@@ -475,8 +484,8 @@ netcore_result nci_interface_of_ipv4(const uint8_t ipv4[4], uint32_t *out_index,
         for (IP_ADAPTER_UNICAST_ADDRESS *u = a->FirstUnicastAddress; u; u = u->Next) {
             const struct sockaddr *sa = u->Address.lpSockaddr;
             if (!sa || sa->sa_family != AF_INET ||
-                memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr, ipv4,
-                       4) != 0)
+                memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr, ipv4, 4) !=
+                    0)
                 continue;
             *out_index = (uint32_t)a->IfIndex;
             memset(out_broadcast_ipv4, 0, 4);

@@ -382,8 +382,7 @@ static bool quat_decode(const quat_code *code, unsigned bits, netcore_quat *out)
     return true;
 }
 
-void netcore_bit_write_quat(netcore_bit_writer *writer, const netcore_quat *rotation,
-                            unsigned bits)
+void netcore_bit_write_quat(netcore_bit_writer *writer, const netcore_quat *rotation, unsigned bits)
 {
     if (!quat_bits_valid(bits)) {
         nci_bit_writer_fail(writer, NETCORE_ERR_INVALID_ARGUMENT);

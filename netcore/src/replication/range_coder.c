@@ -1,7 +1,6 @@
 /* Adaptive binary range coder: see range_coder.h and docs/snapshot-format.md. */
 #include "replication/range_coder.h"
 
-
 /* ---- encoder ---- */
 
 static void put_byte(nci_range_encoder *enc, uint8_t byte)

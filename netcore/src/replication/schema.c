@@ -22,10 +22,14 @@ static void copy_name(char *dst, const char *src)
 static unsigned comp_count_of(netcore_field_kind kind)
 {
     switch (kind) {
-    case NETCORE_FIELD_VEC2: return 2;
-    case NETCORE_FIELD_VEC3: return 3;
-    case NETCORE_FIELD_QUAT: return 4;
-    default: return 1;
+    case NETCORE_FIELD_VEC2:
+        return 2;
+    case NETCORE_FIELD_VEC3:
+        return 3;
+    case NETCORE_FIELD_QUAT:
+        return 4;
+    default:
+        return 1;
     }
 }
 
@@ -67,7 +71,9 @@ static uint64_t compute_hash(const netcore_schema *schema)
                 hash_u32(&hash, d->is_signed ? 1u : 0u);
                 break;
             case NETCORE_FIELD_ANGLE:
-            case NETCORE_FIELD_QUAT: hash_u32(&hash, d->bits); break;
+            case NETCORE_FIELD_QUAT:
+                hash_u32(&hash, d->bits);
+                break;
             case NETCORE_FIELD_FLOAT:
             case NETCORE_FIELD_VEC2:
             case NETCORE_FIELD_VEC3:
@@ -75,7 +81,8 @@ static uint64_t compute_hash(const netcore_schema *schema)
                 hash_float(&hash, d->max);
                 hash_float(&hash, d->precision);
                 break;
-            default: break;
+            default:
+                break;
             }
         }
     }
@@ -160,15 +167,18 @@ static bool desc_valid(const netcore_field_desc *desc, netcore_quant *out_quant)
 {
     switch (desc->kind) {
     case NETCORE_FIELD_INT:
-    case NETCORE_FIELD_ANGLE: return desc->bits >= 1 && desc->bits <= 32;
-    case NETCORE_FIELD_BOOL: return true;
+    case NETCORE_FIELD_ANGLE:
+        return desc->bits >= 1 && desc->bits <= 32;
+    case NETCORE_FIELD_BOOL:
+        return true;
     case NETCORE_FIELD_QUAT:
         return desc->bits >= NETCORE_QUAT_BITS_MIN && desc->bits <= NETCORE_QUAT_BITS_MAX;
     case NETCORE_FIELD_FLOAT:
     case NETCORE_FIELD_VEC2:
     case NETCORE_FIELD_VEC3:
         return netcore_quant_init(out_quant, desc->min, desc->max, desc->precision) == NETCORE_OK;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -215,10 +225,14 @@ static unsigned comp_width(const nci_field *field, unsigned comp)
 {
     switch (field->desc.kind) {
     case NETCORE_FIELD_INT:
-    case NETCORE_FIELD_ANGLE: return field->desc.bits;
-    case NETCORE_FIELD_BOOL: return 1;
-    case NETCORE_FIELD_QUAT: return comp == 0 ? 2 : field->desc.bits;
-    default: return field->quant.bits;
+    case NETCORE_FIELD_ANGLE:
+        return field->desc.bits;
+    case NETCORE_FIELD_BOOL:
+        return 1;
+    case NETCORE_FIELD_QUAT:
+        return comp == 0 ? 2 : field->desc.bits;
+    default:
+        return field->quant.bits;
     }
 }
 
@@ -260,10 +274,16 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
         for (uint32_t i = 0; i < type->field_count; i++) {
             const nci_field *f = &schema->fields[type->first_field + i];
             switch (f->desc.kind) {
-            case NETCORE_FIELD_INT: nci_field_set_int(f, state, 0); break;
+            case NETCORE_FIELD_INT:
+                nci_field_set_int(f, state, 0);
+                break;
             case NETCORE_FIELD_FLOAT:
-            case NETCORE_FIELD_ANGLE: nci_field_set_float(f, state, 0.0f); break;
-            case NETCORE_FIELD_BOOL: nci_field_set_bool(f, state, false); break;
+            case NETCORE_FIELD_ANGLE:
+                nci_field_set_float(f, state, 0.0f);
+                break;
+            case NETCORE_FIELD_BOOL:
+                nci_field_set_bool(f, state, false);
+                break;
             case NETCORE_FIELD_VEC2:
             case NETCORE_FIELD_VEC3:
                 nci_field_set_vec3(f, state, (netcore_vec3){0.0f, 0.0f, 0.0f});
@@ -271,7 +291,8 @@ netcore_result netcore_schema_finalize(netcore_schema *schema)
             case NETCORE_FIELD_QUAT:
                 nci_field_set_quat(f, state, (netcore_quat){0.0f, 0.0f, 0.0f, 1.0f});
                 break;
-            default: break;
+            default:
+                break;
             }
         }
     }
@@ -289,9 +310,12 @@ netcore_snapshot_format netcore_schema_snapshot_format(const netcore_schema *sch
 const char *netcore_snapshot_format_name(netcore_snapshot_format format)
 {
     switch (format) {
-    case NETCORE_SNAPSHOT_FORMAT_BITPACKED: return "bitpacked";
-    case NETCORE_SNAPSHOT_FORMAT_RANGE_CODED: return "range_coded";
-    default: return "unknown";
+    case NETCORE_SNAPSHOT_FORMAT_BITPACKED:
+        return "bitpacked";
+    case NETCORE_SNAPSHOT_FORMAT_RANGE_CODED:
+        return "range_coded";
+    default:
+        return "unknown";
     }
 }
 
@@ -419,13 +443,19 @@ bool nci_field_accepts(const nci_field *field, netcore_field_kind setter_kind)
 {
     netcore_field_kind kind = field->desc.kind;
     switch (setter_kind) {
-    case NETCORE_FIELD_FLOAT: return kind == NETCORE_FIELD_FLOAT || kind == NETCORE_FIELD_ANGLE;
-    case NETCORE_FIELD_VEC3: return kind == NETCORE_FIELD_VEC2 || kind == NETCORE_FIELD_VEC3;
-    default: return kind == setter_kind;
+    case NETCORE_FIELD_FLOAT:
+        return kind == NETCORE_FIELD_FLOAT || kind == NETCORE_FIELD_ANGLE;
+    case NETCORE_FIELD_VEC3:
+        return kind == NETCORE_FIELD_VEC2 || kind == NETCORE_FIELD_VEC3;
+    default:
+        return kind == setter_kind;
     }
 }
 
-static uint32_t width_mask(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u; }
+static uint32_t width_mask(unsigned bits)
+{
+    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
+}
 
 void nci_field_set_int(const nci_field *field, uint32_t *state, int64_t value)
 {
@@ -568,6 +598,7 @@ bool nci_field_codes_valid(const nci_field *field, const uint32_t *state)
         (void)quat_decode(field, state, &valid);
         return valid;
     }
-    default: return true;
+    default:
+        return true;
     }
 }

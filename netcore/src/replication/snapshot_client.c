@@ -21,15 +21,18 @@ struct netcore_snapshot_client {
     uint32_t *slot_view; /* [ring_length] which view holds ring slot s (= sequence % ring_length) */
     uint32_t spare;      /* index of the spare view */
     void *block;
-    uint8_t *removed; /* [max_entities] scratch: baseline positions removed by the snapshot */
-    uint16_t *created;              /* [max_entities] scratch: creation slots (range-coded) */
+    uint8_t *removed;  /* [max_entities] scratch: baseline positions removed by the snapshot */
+    uint16_t *created; /* [max_entities] scratch: creation slots (range-coded) */
     bool has_newest;
     uint16_t newest_seq;
     bool need_full;
     netcore_snapshot_client_stats stats;
 };
 
-static bool is_power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
+static bool is_power_of_two(uint32_t v)
+{
+    return v && !(v & (v - 1));
+}
 
 static nci_view *slot_view(const netcore_snapshot_client *client, uint16_t seq)
 {
@@ -221,10 +224,17 @@ static netcore_result reject(netcore_snapshot_client *client, netcore_result res
 {
     uint64_t count;
     switch (result) {
-    case NETCORE_ERR_MISMATCH: count = ++client->stats.rejected_mismatch; break;
-    case NETCORE_ERR_NOT_FOUND: count = ++client->stats.rejected_baseline_missing; break;
-    case NETCORE_ERR_STATE: return result; /* counted by the caller; normal on lossy links */
-    default: count = ++client->stats.rejected_malformed; break;
+    case NETCORE_ERR_MISMATCH:
+        count = ++client->stats.rejected_mismatch;
+        break;
+    case NETCORE_ERR_NOT_FOUND:
+        count = ++client->stats.rejected_baseline_missing;
+        break;
+    case NETCORE_ERR_STATE:
+        return result; /* counted by the caller; normal on lossy links */
+    default:
+        count = ++client->stats.rejected_malformed;
+        break;
     }
     /* Hostile input must not flood the log: the 1st, 2nd, 4th, 8th, ... of a kind. */
     if ((count & (count - 1)) == 0)

@@ -72,10 +72,19 @@ uint32_t nci_gap_read(netcore_bit_reader *reader)
  * Deltas are the difference modulo 2^w read as a signed w-bit number, zigzag
  * mapped and minus one (0 is never coded as a delta), so angles wrap for free. */
 
-static uint32_t width_mask(unsigned bits) { return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u; }
+static uint32_t width_mask(unsigned bits)
+{
+    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
+}
 
-static unsigned small_bits(unsigned w) { return (w + 3) / 4; }
-static unsigned medium_bits(unsigned w) { return (w + 1) / 2; }
+static unsigned small_bits(unsigned w)
+{
+    return (w + 3) / 4;
+}
+static unsigned medium_bits(unsigned w)
+{
+    return (w + 1) / 2;
+}
 
 /* zigzag(delta) for the w-bit difference cur - ref; 0 when equal. */
 static uint64_t comp_zigzag(uint32_t ref, uint32_t cur, unsigned w)
@@ -131,8 +140,7 @@ static void comp_write(netcore_bit_writer *writer, uint32_t ref, uint32_t cur, u
     if (zz >= 1 && zz <= ((uint64_t)1 << small_bits(w))) {
         put_code(writer, code | (uint64_t)1 << at | (zz - 1) << (at + 1), at + 1 + small_bits(w));
     } else if (zz >= 1 && zz <= ((uint64_t)1 << medium_bits(w))) {
-        put_code(writer, code | (uint64_t)2 << at | (zz - 1) << (at + 2),
-                 at + 2 + medium_bits(w));
+        put_code(writer, code | (uint64_t)2 << at | (zz - 1) << (at + 2), at + 2 + medium_bits(w));
     } else {
         put_code(writer, code | (uint64_t)cur << (at + 2), at + 2 + w);
     }
@@ -232,8 +240,8 @@ bool nci_views_alloc(const netcore_allocator *allocator, nci_view *views, uint32
     size_t flag_bytes = with_motion ? ((size_t)capacity + 3) & ~(size_t)3 : 0;
     size_t motion_bytes = with_motion ? state_bytes : 0;
     size_t models_bytes = with_motion ? (nci_range_models_size() + 7) & ~(size_t)7 : 0;
-    size_t per_view = ((ids_bytes + state_bytes + flag_bytes + motion_bytes + 7) & ~(size_t)7) +
-                      models_bytes;
+    size_t per_view =
+        ((ids_bytes + state_bytes + flag_bytes + motion_bytes + 7) & ~(size_t)7) + models_bytes;
     if (per_view == 0 || (size_t)count > SIZE_MAX / per_view)
         return false;
     uint8_t *block = nci_calloc(allocator, count, per_view);

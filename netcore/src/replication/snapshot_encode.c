@@ -285,8 +285,8 @@ static void put_payload(netcore_bit_writer *w, const uint8_t *payload, uint32_t 
 /* Writes an entity's fields against ref: the cached bits when an earlier
  * client wrote the same pair, else coded now (and kept when small enough).
  * Field statistics are charged either way. */
-static void write_fields(netcore_snapshot_server *server, netcore_bit_writer *w,
-                         const nci_type *t, uint32_t index, const uint32_t *ref)
+static void write_fields(netcore_snapshot_server *server, netcore_bit_writer *w, const nci_type *t,
+                         uint32_t index, const uint32_t *ref)
 {
     const netcore_schema *schema = server->schema;
     const uint32_t *cur = nci_world_state(server, index);
@@ -483,8 +483,8 @@ static size_t bitpacked_bytes(const netcore_snapshot_server *server, const write
                   netcore_varint_bits(plan->selected);
     if (plan->has_base) {
         int64_t tick_delta = (int64_t)now_tick - (int64_t)plan->base->tick;
-        bits += netcore_varint_bits(plan->age) +
-                netcore_varint_bits(netcore_zigzag_encode(tick_delta));
+        bits +=
+            netcore_varint_bits(plan->age) + netcore_varint_bits(netcore_zigzag_encode(tick_delta));
     } else {
         bits += 32;
     }

@@ -131,9 +131,9 @@ bool nci_entity_delta_read(netcore_bit_reader *reader, const netcore_schema *sch
 /* What a view's entity did in the snapshot that made the view, against that
  * snapshot's own baseline (range-coded format only; see nci_view_derive_motion). */
 enum {
-    NCI_MOTION_STILL = 0,   /* equal to the baseline's state */
-    NCI_MOTION_MOVED = 1,   /* changed: motion holds cur - baseline per component */
-    NCI_MOTION_NEW = 2      /* not in the baseline (or a full snapshot): no motion known */
+    NCI_MOTION_STILL = 0, /* equal to the baseline's state */
+    NCI_MOTION_MOVED = 1, /* changed: motion holds cur - baseline per component */
+    NCI_MOTION_NEW = 2    /* not in the baseline (or a full snapshot): no motion known */
 };
 
 /* The entities a client holds after one snapshot, sorted by slot index. */
@@ -184,16 +184,16 @@ void nci_view_derive_motion(const netcore_schema *schema, const nci_view *base, 
 
 /* What the encoder decided for one snapshot, in the terms of snapshot_encode.c. */
 typedef struct nci_range_body_plan {
-    const nci_view *base;       /* baseline (the empty view for a full snapshot) */
+    const nci_view *base; /* baseline (the empty view for a full snapshot) */
     bool has_base;
-    uint32_t span_ticks;        /* now_tick - base tick; 0 for a full snapshot */
-    int64_t tick_delta;         /* now_tick - base tick as a signed 64-bit difference */
-    const uint32_t *removals;   /* baseline positions, slot order */
-    uint32_t removal_count;     /* the first removal_count are written */
-    const uint8_t *removed;     /* [base count] 1 when removed */
+    uint32_t span_ticks;               /* now_tick - base tick; 0 for a full snapshot */
+    int64_t tick_delta;                /* now_tick - base tick as a signed 64-bit difference */
+    const uint32_t *removals;          /* baseline positions, slot order */
+    uint32_t removal_count;            /* the first removal_count are written */
+    const uint8_t *removed;            /* [base count] 1 when removed */
     const struct nci_candidate *cands; /* slot order; selected ones are written */
     uint32_t cand_count;
-    nci_range_models *models;   /* where to code: the new ring record's models */
+    nci_range_models *models; /* where to code: the new ring record's models */
 } nci_range_body_plan;
 
 /* Bits of the header field that tells how many trailing zero bytes the range
@@ -210,18 +210,18 @@ bool nci_range_body_write(netcore_snapshot_server *server, const nci_range_body_
 /* One decode of a range-coded body (untrusted bytes). */
 typedef struct nci_range_body_read {
     const netcore_schema *schema;
-    const nci_view *base;   /* the empty view for a full snapshot */
+    const nci_view *base; /* the empty view for a full snapshot */
     bool has_base;
-    nci_view *out;          /* filled (count, index, gen, type, state), in slot order */
-    uint32_t max_entities;  /* slot indexes and entities accepted */
+    nci_view *out;         /* filled (count, index, gen, type, state), in slot order */
+    uint32_t max_entities; /* slot indexes and entities accepted */
     uint32_t stride;
-    uint32_t tick;          /* full snapshot: the header's tick; else set from the body */
-    uint32_t span_ticks;    /* set while decoding: tick - base tick */
-    unsigned dropped_bytes; /* from the header */
-    uint8_t *removed;       /* scratch [max_entities] */
-    uint16_t *created;      /* scratch [max_entities] */
+    uint32_t tick;            /* full snapshot: the header's tick; else set from the body */
+    uint32_t span_ticks;      /* set while decoding: tick - base tick */
+    unsigned dropped_bytes;   /* from the header */
+    uint8_t *removed;         /* scratch [max_entities] */
+    uint16_t *created;        /* scratch [max_entities] */
     nci_range_models *models; /* where to decode: the new view's models */
-    const uint8_t *eighths;  /* set while decoding: the snapshot's prediction scales */
+    const uint8_t *eighths;   /* set while decoding: the snapshot's prediction scales */
 } nci_range_body_read;
 
 /* False on anything a range-coded body cannot hold (the caller counts it). */

@@ -34,7 +34,10 @@ nci_client_slot *nci_active_client(const netcore_snapshot_server *server, uint32
     return &server->clients[client];
 }
 
-static bool is_power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
+static bool is_power_of_two(uint32_t v)
+{
+    return v && !(v & (v - 1));
+}
 
 /* ---- create / destroy ---- */
 
@@ -150,9 +153,8 @@ netcore_result netcore_snapshot_server_create(const netcore_snapshot_server_conf
     server->field_writes = nci_calloc(a, schema->field_total + 1, sizeof(uint64_t));
     if (!server->slots || !server->world_state || !server->free_ring || !server->cands ||
         !server->order || !server->removals || !server->removed || !server->delta_cache ||
-        !server->delta_ref || !server->delta_cur || !server->type_bits ||
-        !server->type_entities || !server->field_bits || !server->field_writes ||
-        !alloc_clients(server)) {
+        !server->delta_ref || !server->delta_cur || !server->type_bits || !server->type_entities ||
+        !server->field_bits || !server->field_writes || !alloc_clients(server)) {
         netcore_snapshot_server_destroy(server);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }

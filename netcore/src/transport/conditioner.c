@@ -40,9 +40,9 @@ struct nci_link {
     uint32_t max_datagram_bytes;
     uint32_t max_queued;
 
-    uint32_t capacity;       /* slots allocated (heap, slots and free list share it) */
-    uint32_t count;          /* entries in the heap */
-    uint32_t free_count;     /* entries in free_slots */
+    uint32_t capacity;   /* slots allocated (heap, slots and free list share it) */
+    uint32_t count;      /* entries in the heap */
+    uint32_t free_count; /* entries in free_slots */
     link_heap_entry *heap;
     link_slot *slots;
     uint32_t *free_slots;
@@ -210,7 +210,10 @@ static bool link_enqueue(nci_link *link, uint64_t deliver_at_us, uint64_t tag, c
 /* Decisions                                                            */
 /* ------------------------------------------------------------------ */
 
-static uint64_t add_saturating(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static uint64_t add_saturating(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
 
 /* latency + uniform(-jitter, +jitter), in microseconds, never below zero. */
 static uint64_t link_draw_delay_us(nci_link *link)
@@ -430,7 +433,10 @@ void nci_link_discard_tag(nci_link *link, uint64_t tag)
         heap_sift_down(link->heap, kept, i - 1);
 }
 
-uint32_t nci_link_queued(const nci_link *link) { return link ? link->count : 0; }
+uint32_t nci_link_queued(const nci_link *link)
+{
+    return link ? link->count : 0;
+}
 
 void nci_link_stats(const nci_link *link, netcore_conditioner_stats *out_stats)
 {
@@ -478,11 +484,17 @@ netcore_link_profile netcore_link_preset_profile(netcore_link_preset preset)
 const char *netcore_link_preset_name(netcore_link_preset preset)
 {
     switch (preset) {
-    case NETCORE_LINK_PERFECT: return "perfect";
-    case NETCORE_LINK_LAN: return "lan";
-    case NETCORE_LINK_WIFI: return "wifi";
-    case NETCORE_LINK_4G: return "4g";
-    case NETCORE_LINK_BAD: return "bad";
-    default: return "unknown";
+    case NETCORE_LINK_PERFECT:
+        return "perfect";
+    case NETCORE_LINK_LAN:
+        return "lan";
+    case NETCORE_LINK_WIFI:
+        return "wifi";
+    case NETCORE_LINK_4G:
+        return "4g";
+    case NETCORE_LINK_BAD:
+        return "bad";
+    default:
+        return "unknown";
     }
 }

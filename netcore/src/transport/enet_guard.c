@@ -32,9 +32,8 @@
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 3000u
 #define DEFAULT_IP_TABLE_ENTRIES 1024u
 #define MAX_IP_TABLE_ENTRIES 65536u
-#define RATE_WAYS 4u          /* per-IP rate table: set-associative, 4 ways */
-#define MICRO 1000000ull      /* token bucket units per token */
-
+#define RATE_WAYS 4u     /* per-IP rate table: set-associative, 4 ways */
+#define MICRO 1000000ull /* token bucket units per token */
 
 typedef struct ip_key {
     uint8_t family;
@@ -86,7 +85,10 @@ struct nci_guard {
 
 /* --- Parser --- */
 
-static uint16_t read_u16_be(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint16_t read_u16_be(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
 
 static uint32_t read_u32_be(const uint8_t *p)
 {
@@ -102,19 +104,32 @@ static uint32_t read_u32_be(const uint8_t *p)
 static size_t command_size(const uint8_t *p, size_t left)
 {
     switch (p[0] & COMMAND_MASK) {
-    case COMMAND_ACKNOWLEDGE: return 8;
-    case COMMAND_CONNECT: return 48;
-    case COMMAND_VERIFY_CONNECT: return 44;
-    case COMMAND_DISCONNECT: return 8;
-    case COMMAND_PING: return 4;
-    case COMMAND_SEND_RELIABLE: return left < 6 ? 0 : 6u + read_u16_be(p + 4);
-    case COMMAND_SEND_UNRELIABLE: return left < 8 ? 0 : 8u + read_u16_be(p + 6);
-    case COMMAND_SEND_FRAGMENT: return left < 24 ? 0 : 24u + read_u16_be(p + 6);
-    case COMMAND_SEND_UNSEQUENCED: return left < 8 ? 0 : 8u + read_u16_be(p + 6);
-    case COMMAND_BANDWIDTH_LIMIT: return 12;
-    case COMMAND_THROTTLE_CONFIGURE: return 16;
-    case COMMAND_SEND_UNRELIABLE_FRAGMENT: return left < 24 ? 0 : 24u + read_u16_be(p + 6);
-    default: return 0;
+    case COMMAND_ACKNOWLEDGE:
+        return 8;
+    case COMMAND_CONNECT:
+        return 48;
+    case COMMAND_VERIFY_CONNECT:
+        return 44;
+    case COMMAND_DISCONNECT:
+        return 8;
+    case COMMAND_PING:
+        return 4;
+    case COMMAND_SEND_RELIABLE:
+        return left < 6 ? 0 : 6u + read_u16_be(p + 4);
+    case COMMAND_SEND_UNRELIABLE:
+        return left < 8 ? 0 : 8u + read_u16_be(p + 6);
+    case COMMAND_SEND_FRAGMENT:
+        return left < 24 ? 0 : 24u + read_u16_be(p + 6);
+    case COMMAND_SEND_UNSEQUENCED:
+        return left < 8 ? 0 : 8u + read_u16_be(p + 6);
+    case COMMAND_BANDWIDTH_LIMIT:
+        return 12;
+    case COMMAND_THROTTLE_CONFIGURE:
+        return 16;
+    case COMMAND_SEND_UNRELIABLE_FRAGMENT:
+        return left < 24 ? 0 : 24u + read_u16_be(p + 6);
+    default:
+        return 0;
     }
 }
 
@@ -185,10 +200,10 @@ size_t nci_enet_datagram_write_connect(uint8_t out[NCI_ENET_CONNECT_DATAGRAM_BYT
     c[3] = 1;                      /* reliable sequence number 1 */
     c[6] = 0xFF;                   /* session ids: none yet */
     c[7] = 0xFF;
-    write_u32_be(c + 8, 1392);     /* mtu */
-    write_u32_be(c + 12, 32768);   /* window */
+    write_u32_be(c + 8, 1392);   /* mtu */
+    write_u32_be(c + 12, 32768); /* window */
     write_u32_be(c + 16, channel_count);
-    write_u32_be(c + 28, 5000);    /* throttle interval */
+    write_u32_be(c + 28, 5000); /* throttle interval */
     write_u32_be(c + 32, 2);
     write_u32_be(c + 36, 2);
     write_u32_be(c + 40, connect_id);
@@ -205,9 +220,12 @@ static bool same_address(const netcore_address *a, const netcore_address *b)
     if (a->family != b->family || a->port != b->port)
         return false;
     switch (a->family) {
-    case NETCORE_ADDRESS_IPV4: return memcmp(a->bytes, b->bytes, 4) == 0;
-    case NETCORE_ADDRESS_IPV6: return memcmp(a->bytes, b->bytes, 16) == 0;
-    default: return true;
+    case NETCORE_ADDRESS_IPV4:
+        return memcmp(a->bytes, b->bytes, 4) == 0;
+    case NETCORE_ADDRESS_IPV6:
+        return memcmp(a->bytes, b->bytes, 16) == 0;
+    default:
+        return true;
     }
 }
 
@@ -249,7 +267,10 @@ static uint32_t round_up_pow2(uint32_t v)
     return p;
 }
 
-static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
 
 static void bucket_refill(token_bucket *b, uint32_t rate_per_s, uint32_t burst, uint64_t now_us)
 {
@@ -369,8 +390,7 @@ netcore_result nci_guard_create(const netcore_allocator *allocator,
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_guard = NULL;
     static const uint8_t zero_key[sizeof config->proof_key];
-    if (config->require_connect_proof &&
-        memcmp(config->proof_key, zero_key, sizeof zero_key) == 0)
+    if (config->require_connect_proof && memcmp(config->proof_key, zero_key, sizeof zero_key) == 0)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (config->ip_table_entries > MAX_IP_TABLE_ENTRIES)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -402,9 +422,8 @@ netcore_result nci_guard_create(const netcore_allocator *allocator,
         c->ip_connect_rate_per_s = max_u32(100u, max_peers);
     if (!c->ip_connect_burst)
         c->ip_connect_burst = max_u32(32u, max_peers + 16u);
-    c->ip_table_entries = round_up_pow2(max_u32(c->ip_table_entries ? c->ip_table_entries
-                                                                    : DEFAULT_IP_TABLE_ENTRIES,
-                                                RATE_WAYS));
+    c->ip_table_entries = round_up_pow2(
+        max_u32(c->ip_table_entries ? c->ip_table_entries : DEFAULT_IP_TABLE_ENTRIES, RATE_WAYS));
     g->bucket_sets = c->ip_table_entries / RATE_WAYS;
     /* At most max_peers IPs hold slots; twice that keeps probe runs short. */
     uint32_t count_entries = round_up_pow2(2u * max_peers);
@@ -459,8 +478,8 @@ static nci_guard_verdict check_connect(nci_guard *g, const nci_enet_datagram *d,
     bucket_refill(&g->global, c->connect_rate_per_s, c->connect_burst, now_us);
     if (g->global.micro_tokens < MICRO)
         return NCI_GUARD_RATE;
-    if (!bucket_take(ip_bucket_for(g, &key, now_us), c->ip_connect_rate_per_s,
-                     c->ip_connect_burst, now_us))
+    if (!bucket_take(ip_bucket_for(g, &key, now_us), c->ip_connect_rate_per_s, c->ip_connect_burst,
+                     now_us))
         return NCI_GUARD_IP_RATE;
     g->global.micro_tokens -= MICRO;
     return NCI_GUARD_PASS;
@@ -484,16 +503,36 @@ nci_guard_verdict nci_guard_check(nci_guard *guard, const uint8_t *data, size_t 
     }
     netcore_host_stats *n = &guard->counters;
     switch (v) {
-    case NCI_GUARD_PASS: n->guard_passed++; break;
-    case NCI_GUARD_MALFORMED: n->guard_malformed_dropped++; break;
-    case NCI_GUARD_UNKNOWN: n->guard_unknown_dropped++; break;
-    case NCI_GUARD_UNEXPECTED_CONNECT: n->guard_unexpected_connect_dropped++; break;
-    case NCI_GUARD_PROOF: n->guard_proof_dropped++; break;
-    case NCI_GUARD_RATE: n->guard_rate_dropped++; break;
-    case NCI_GUARD_IP_RATE: n->guard_ip_rate_dropped++; break;
-    case NCI_GUARD_IP_PEERS: n->guard_ip_peers_dropped++; break;
-    case NCI_GUARD_IP_HANDSHAKES: n->guard_ip_handshakes_dropped++; break;
-    case NCI_GUARD_FULL: n->guard_full_dropped++; break;
+    case NCI_GUARD_PASS:
+        n->guard_passed++;
+        break;
+    case NCI_GUARD_MALFORMED:
+        n->guard_malformed_dropped++;
+        break;
+    case NCI_GUARD_UNKNOWN:
+        n->guard_unknown_dropped++;
+        break;
+    case NCI_GUARD_UNEXPECTED_CONNECT:
+        n->guard_unexpected_connect_dropped++;
+        break;
+    case NCI_GUARD_PROOF:
+        n->guard_proof_dropped++;
+        break;
+    case NCI_GUARD_RATE:
+        n->guard_rate_dropped++;
+        break;
+    case NCI_GUARD_IP_RATE:
+        n->guard_ip_rate_dropped++;
+        break;
+    case NCI_GUARD_IP_PEERS:
+        n->guard_ip_peers_dropped++;
+        break;
+    case NCI_GUARD_IP_HANDSHAKES:
+        n->guard_ip_handshakes_dropped++;
+        break;
+    case NCI_GUARD_FULL:
+        n->guard_full_dropped++;
+        break;
     }
     return v;
 }
@@ -535,7 +574,10 @@ bool nci_guard_handshake_expired(const nci_guard *guard, uint32_t slot, uint64_t
            now_us - s->handshake_since_us >= (uint64_t)guard->config.handshake_timeout_ms * 1000u;
 }
 
-void nci_guard_count_handshake_timeout(nci_guard *guard) { guard->counters.guard_handshake_timeouts++; }
+void nci_guard_count_handshake_timeout(nci_guard *guard)
+{
+    guard->counters.guard_handshake_timeouts++;
+}
 
 void nci_guard_stats(const nci_guard *guard, netcore_host_stats *out_stats)
 {

@@ -21,8 +21,8 @@
 
 /* What a well-formed ENet datagram says, as far as the guard cares. */
 typedef struct nci_enet_datagram {
-    uint16_t peer_id;       /* 0..0xFFF; NCI_ENET_PEER_ID_NONE before a slot is known */
-    uint8_t session_id;     /* 0..3 */
+    uint16_t peer_id;   /* 0..0xFFF; NCI_ENET_PEER_ID_NONE before a slot is known */
+    uint8_t session_id; /* 0..3 */
     bool has_sent_time;
     uint32_t command_count; /* 1..NCI_ENET_MAX_COMMANDS */
     bool is_connect;        /* exactly one CONNECT command, to peer id 0xFFF */

@@ -29,7 +29,6 @@
 /* Poller data of the listen socket; a session socket carries its index. */
 #define RELAY_LISTEN_DATA UINT64_MAX
 
-
 typedef struct relay_session {
     bool active;
     nci_socket socket;
@@ -47,14 +46,14 @@ struct nci_relay {
     nci_link *upstream;
     nci_link *downstream;
 
-    relay_session *sessions;   /* max_sessions */
-    uint32_t *free_sessions;   /* stack of inactive indices */
+    relay_session *sessions; /* max_sessions */
+    uint32_t *free_sessions; /* stack of inactive indices */
     uint32_t free_count;
-    int32_t *buckets;          /* heads of the hash chains */
+    int32_t *buckets; /* heads of the hash chains */
     uint32_t bucket_mask;
 
-    nci_poll_event *events;    /* 1 + max_sessions: every socket may be ready at once */
-    uint8_t *buffer;           /* max_datagram_bytes + 1, so oversize shows */
+    nci_poll_event *events; /* 1 + max_sessions: every socket may be ready at once */
+    uint8_t *buffer;        /* max_datagram_bytes + 1, so oversize shows */
 
     uint32_t sessions_active;
     uint64_t sessions_opened;
@@ -228,7 +227,8 @@ static void receive_from_clients(nci_relay *relay, uint64_t now_us)
     for (uint32_t n = 0; n < RELAY_RECV_BUDGET; n++) {
         netcore_address client;
         size_t got;
-        nci_io io = nci_socket_recv_from(relay->listen_socket, relay->buffer, capacity, &got, &client);
+        nci_io io =
+            nci_socket_recv_from(relay->listen_socket, relay->buffer, capacity, &got, &client);
         if (io == NCI_IO_REFUSED)
             continue;
         if (io != NCI_IO_DONE) {
@@ -326,17 +326,20 @@ void nci_relay_config_default(nci_relay_config *config)
 static bool config_valid(const nci_relay_config *c)
 {
     const netcore_address *fwd = &c->forward;
-    bool forward_ok = (fwd->family == NETCORE_ADDRESS_IPV4 || fwd->family == NETCORE_ADDRESS_IPV6) &&
-                      fwd->port != 0;
+    bool forward_ok =
+        (fwd->family == NETCORE_ADDRESS_IPV4 || fwd->family == NETCORE_ADDRESS_IPV6) &&
+        fwd->port != 0;
     bool listen_ok = c->listen.family == NETCORE_ADDRESS_NONE ||
-                     c->listen.family == NETCORE_ADDRESS_IPV4 || c->listen.family == NETCORE_ADDRESS_IPV6;
-    bool bind_ok = c->upstream_bind.family == NETCORE_ADDRESS_NONE ||
-                   c->upstream_bind.family == fwd->family;
+                     c->listen.family == NETCORE_ADDRESS_IPV4 ||
+                     c->listen.family == NETCORE_ADDRESS_IPV6;
+    bool bind_ok =
+        c->upstream_bind.family == NETCORE_ADDRESS_NONE || c->upstream_bind.family == fwd->family;
     bool allocator_ok = (c->allocator.alloc == NULL) == (c->allocator.free == NULL);
     /* Session indices travel in 32 bits of the tag and in int32_t chains. */
     bool sizes_ok = c->max_sessions >= 1 && c->max_sessions <= (1u << 24) &&
-                    c->max_datagram_bytes >= 1 && c->max_datagram_bytes <= RELAY_MAX_DATAGRAM_BYTES &&
-                    c->max_queued >= 1 && c->session_idle_timeout_ms >= 1;
+                    c->max_datagram_bytes >= 1 &&
+                    c->max_datagram_bytes <= RELAY_MAX_DATAGRAM_BYTES && c->max_queued >= 1 &&
+                    c->session_idle_timeout_ms >= 1;
     return forward_ok && listen_ok && bind_ok && allocator_ok && sizes_ok &&
            profile_valid(&c->upstream) && profile_valid(&c->downstream);
 }

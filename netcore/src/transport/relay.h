@@ -18,17 +18,17 @@ typedef struct nci_relay nci_relay;
 typedef struct nci_relay_config {
     netcore_allocator allocator;
     netcore_log log;
-    netcore_address listen;   /* port 0: ephemeral, read back with nci_relay_listen_address */
+    netcore_address listen; /* port 0: ephemeral, read back with nci_relay_listen_address */
     netcore_address forward;
     /* Local address upstream sockets bind to (port 0 always); family NONE = any IPv4. */
     netcore_address upstream_bind;
     netcore_link_profile upstream;   /* client -> forward */
     netcore_link_profile downstream; /* forward -> client */
     uint64_t seed;
-    uint32_t max_sessions;           /* default 256 */
-    uint32_t session_idle_timeout_ms;/* default 60000: a silent session is closed */
-    uint32_t max_datagram_bytes;     /* default 4096 */
-    uint32_t max_queued;             /* per direction, default 65536 */
+    uint32_t max_sessions;            /* default 256 */
+    uint32_t session_idle_timeout_ms; /* default 60000: a silent session is closed */
+    uint32_t max_datagram_bytes;      /* default 4096 */
+    uint32_t max_queued;              /* per direction, default 65536 */
 } nci_relay_config;
 
 typedef struct nci_relay_stats {

@@ -123,15 +123,14 @@ static bool decrypt(const uint8_t key[NETCORE_SESSION_KEY_BYTES], const nci_seal
     uint8_t ad[AD_BYTES];
     make_nonce(lane, counter, nonce);
     make_ad(lane, ad);
-    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-               out, NULL, cipher, cipher_size, cipher + cipher_size, ad, sizeof ad, nonce,
-               key) == 0;
+    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, cipher, cipher_size,
+                                                              cipher + cipher_size, ad, sizeof ad,
+                                                              nonce, key) == 0;
 }
 
 nci_seal_verdict nci_seal_open(const uint8_t key[NETCORE_SESSION_KEY_BYTES],
-                               const nci_seal_lane *lane, nci_seal_rx *rx,
-                               const uint8_t *sealed, size_t size, uint8_t *out_plain,
-                               size_t *out_size)
+                               const nci_seal_lane *lane, nci_seal_rx *rx, const uint8_t *sealed,
+                               size_t size, uint8_t *out_plain, size_t *out_size)
 {
     size_t overhead = nci_seal_overhead(lane);
     if (size < overhead)

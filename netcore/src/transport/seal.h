@@ -33,10 +33,10 @@
 
 /* What a sealed message is bound to (nonce and associated data). */
 typedef struct nci_seal_lane {
-    uint8_t lane;             /* in the nonce: a message cannot move to another lane */
-    uint8_t channel;          /* in the associated data; NCI_SEAL_CONTROL_CHANNEL for lane 0 */
-    uint8_t delivery;         /* netcore_delivery code, in the associated data */
-    bool explicit_counter;    /* false only on reliable-ordered lanes */
+    uint8_t lane;          /* in the nonce: a message cannot move to another lane */
+    uint8_t channel;       /* in the associated data; NCI_SEAL_CONTROL_CHANNEL for lane 0 */
+    uint8_t delivery;      /* netcore_delivery code, in the associated data */
+    bool explicit_counter; /* false only on reliable-ordered lanes */
 } nci_seal_lane;
 
 /* Receive state of one lane: next is one past the highest counter opened
@@ -50,8 +50,8 @@ typedef struct nci_seal_rx {
 typedef enum nci_seal_verdict {
     NCI_SEAL_OPENED = 0,
     NCI_SEAL_AUTH_FAILED, /* forged, altered, wrong key, too short, or a reused counter with other bytes */
-    NCI_SEAL_DUPLICATE,   /* an authentic copy of a message already opened */
-    NCI_SEAL_STALE        /* counter older than the window (or before 0): not opened */
+    NCI_SEAL_DUPLICATE, /* an authentic copy of a message already opened */
+    NCI_SEAL_STALE      /* counter older than the window (or before 0): not opened */
 } nci_seal_verdict;
 
 /* Bytes sealing adds on this lane. */
@@ -72,8 +72,7 @@ size_t nci_seal(const uint8_t key[NETCORE_SESSION_KEY_BYTES], const nci_seal_lan
  * the counter in rx. rx changes only for an authentic message. Never reads
  * outside sealed[0..size). */
 nci_seal_verdict nci_seal_open(const uint8_t key[NETCORE_SESSION_KEY_BYTES],
-                               const nci_seal_lane *lane, nci_seal_rx *rx,
-                               const uint8_t *sealed, size_t size, uint8_t *out_plain,
-                               size_t *out_size);
+                               const nci_seal_lane *lane, nci_seal_rx *rx, const uint8_t *sealed,
+                               size_t size, uint8_t *out_plain, size_t *out_size);
 
 #endif /* NETCORE_SEAL_H */

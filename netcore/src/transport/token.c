@@ -13,7 +13,7 @@
 #define TOKEN_HEADER_BYTES (1 + NETCORE_TOKEN_NONCE_BYTES)
 /* Body: four u64, server address (family, 16 bytes, port), user data
  * length, user data, bound client IP (family, 16 bytes), session keys. */
-#define TOKEN_BODY_BYTES \
+#define TOKEN_BODY_BYTES                                                                           \
     (4 * 8 + 1 + 16 + 2 + 1 + NETCORE_TOKEN_USER_DATA_MAX + 1 + 16 + 2 * NETCORE_SESSION_KEY_BYTES)
 #define BODY_BOUND_OFFSET (52 + NETCORE_TOKEN_USER_DATA_MAX)
 #define BODY_KEYS_OFFSET (BODY_BOUND_OFFSET + 17)
@@ -48,7 +48,10 @@ struct netcore_token_validator {
     netcore_token_validator_stats stats;
 };
 
-static bool sodium_ready(void) { return sodium_init() >= 0; }
+static bool sodium_ready(void)
+{
+    return sodium_init() >= 0;
+}
 
 static void put_u64(uint8_t *p, uint64_t v)
 {
@@ -190,9 +193,11 @@ static netcore_result token_seal(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
         memcpy(body + 52, params->user_data, params->user_data_size_bytes);
     if (client_address) {
         body[BODY_BOUND_OFFSET] = client_address->family;
-        memcpy(body + BODY_BOUND_OFFSET + 1, client_address->bytes, address_ip_bytes(client_address));
+        memcpy(body + BODY_BOUND_OFFSET + 1, client_address->bytes,
+               address_ip_bytes(client_address));
     }
-    memcpy(body + BODY_KEYS_OFFSET, params->session_keys.client_to_server, NETCORE_SESSION_KEY_BYTES);
+    memcpy(body + BODY_KEYS_OFFSET, params->session_keys.client_to_server,
+           NETCORE_SESSION_KEY_BYTES);
     memcpy(body + BODY_KEYS_OFFSET + NETCORE_SESSION_KEY_BYTES,
            params->session_keys.server_to_client, NETCORE_SESSION_KEY_BYTES);
 
@@ -254,10 +259,10 @@ netcore_result netcore_token_open(const uint8_t key[NETCORE_TOKEN_KEY_BYTES], co
         return NETCORE_ERR_BACKEND;
     uint8_t body[TOKEN_BODY_BYTES];
     unsigned long long body_size = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            body, &body_size, NULL, bytes + TOKEN_HEADER_BYTES,
-            NETCORE_TOKEN_BYTES - TOKEN_HEADER_BYTES, bytes, TOKEN_HEADER_BYTES, bytes + 1,
-            key) != 0 ||
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(body, &body_size, NULL,
+                                                   bytes + TOKEN_HEADER_BYTES,
+                                                   NETCORE_TOKEN_BYTES - TOKEN_HEADER_BYTES, bytes,
+                                                   TOKEN_HEADER_BYTES, bytes + 1, key) != 0 ||
         body_size != TOKEN_BODY_BYTES)
         return NETCORE_ERR_AUTH;
     netcore_token_info info;
@@ -326,8 +331,8 @@ static uint32_t address_proof_for_epoch(const uint8_t key[NETCORE_TOKEN_KEY_BYTE
     crypto_generichash_update(&state, client_address->bytes, address_ip_bytes(client_address));
     crypto_generichash_update(&state, epoch_bytes, sizeof epoch_bytes);
     crypto_generichash_final(&state, digest, sizeof digest);
-    uint32_t mac = ((uint32_t)digest[0] | ((uint32_t)digest[1] << 8) |
-                    ((uint32_t)digest[2] << 16) | ((uint32_t)digest[3] << 24)) &
+    uint32_t mac = ((uint32_t)digest[0] | ((uint32_t)digest[1] << 8) | ((uint32_t)digest[2] << 16) |
+                    ((uint32_t)digest[3] << 24)) &
                    PROOF_MAC_MASK;
     uint32_t tag = (uint32_t)(epoch % PROOF_TAG_EPOCHS);
     /* 0 means "no proof", so a real proof is never 0. */
@@ -337,13 +342,13 @@ static uint32_t address_proof_for_epoch(const uint8_t key[NETCORE_TOKEN_KEY_BYTE
 }
 
 uint32_t netcore_token_address_proof(const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
-                                     const netcore_address *client_address,
-                                     uint64_t proof_expire_s)
+                                     const netcore_address *client_address, uint64_t proof_expire_s)
 {
     if (!key || !client_address || !family_valid(client_address->family) || !sodium_ready() ||
         proof_expire_s > UINT64_MAX - NETCORE_TOKEN_PROOF_EPOCH_S)
         return 0;
-    uint64_t epoch = (proof_expire_s + NETCORE_TOKEN_PROOF_EPOCH_S - 1) / NETCORE_TOKEN_PROOF_EPOCH_S;
+    uint64_t epoch =
+        (proof_expire_s + NETCORE_TOKEN_PROOF_EPOCH_S - 1) / NETCORE_TOKEN_PROOF_EPOCH_S;
     return address_proof_for_epoch(key, client_address, epoch);
 }
 
@@ -498,7 +503,8 @@ static netcore_result validate_into(netcore_token_validator *validator, const vo
     if (!validator || (!token && token_size_bytes > 0))
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_token_validator_stats *stats = &validator->stats;
-    netcore_result result = netcore_token_open(validator->config.key, token, token_size_bytes, info);
+    netcore_result result =
+        netcore_token_open(validator->config.key, token, token_size_bytes, info);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_INVALID_ARGUMENT) {
         stats->rejected_malformed++;
         return NETCORE_ERR_MALFORMED;
@@ -515,8 +521,8 @@ static netcore_result validate_into(netcore_token_validator *validator, const vo
     }
     uint64_t skew = validator->config.clock_skew_s;
     /* Both tests are written so that no sum can overflow. */
-    uint64_t live_until = info->expire_time_s > UINT64_MAX - skew ? UINT64_MAX
-                                                                   : info->expire_time_s + skew;
+    uint64_t live_until =
+        info->expire_time_s > UINT64_MAX - skew ? UINT64_MAX : info->expire_time_s + skew;
     if (now_s >= live_until || (info->create_time_s > skew && now_s < info->create_time_s - skew)) {
         stats->rejected_expired++;
         return NETCORE_ERR_EXPIRED;
@@ -590,8 +596,7 @@ netcore_result netcore_token_grant(const netcore_token_info *info,
 
 netcore_result netcore_token_admission(void *user, netcore_peer_id peer,
                                        const netcore_address *from, const void *token,
-                                       size_t token_size_bytes,
-                                       netcore_admission_grant *out_grant)
+                                       size_t token_size_bytes, netcore_admission_grant *out_grant)
 {
     (void)peer;
     netcore_token_validator *validator = user;

@@ -117,8 +117,8 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
     host->peers = nci_calloc(&config->allocator, 1,
                              peers_bytes + (size_t)config->max_peers * config->channel_count *
                                                sizeof(nci_traffic));
-    host->peer_traffic = host->peers ? (nci_traffic *)(void *)((uint8_t *)host->peers + peers_bytes)
-                                     : NULL;
+    host->peer_traffic =
+        host->peers ? (nci_traffic *)(void *)((uint8_t *)host->peers + peers_bytes) : NULL;
     host->queue_capacity = config->max_peers + EVENT_QUEUE_MARGIN;
     host->queue = nci_calloc(&config->allocator, host->queue_capacity, sizeof *host->queue);
     r = host->peers && host->queue ? NETCORE_OK : NETCORE_ERR_OUT_OF_MEMORY;
@@ -402,9 +402,9 @@ static void fail_protocol(netcore_host *host, nci_peer *p, uint32_t slot, netcor
 {
     host->counters.malformed_dropped++;
     note_bad_input(host, slot, "unexpected control message");
-    host->ops->disconnect_now(host->backend, slot,
-                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR,
-                                                  NETCORE_ERR_MALFORMED));
+    host->ops->disconnect_now(
+        host->backend, slot,
+        NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
     make_disconnect(out, nci_peer_id(p, slot), NETCORE_DISCONNECT_PROTOCOL_ERROR,
                     NETCORE_ERR_MALFORMED);
     peer_release(host, p);
@@ -417,9 +417,9 @@ static void fail_crypto(netcore_host *host, nci_peer *p, uint32_t slot, netcore_
 {
     host->counters.crypto_disconnects++;
     note_bad_input(host, slot, "sealed message failed to open on a reliable lane");
-    host->ops->disconnect_now(host->backend, slot,
-                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_CRYPTO_FAILED,
-                                                  NETCORE_ERR_AUTH));
+    host->ops->disconnect_now(
+        host->backend, slot,
+        NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_CRYPTO_FAILED, NETCORE_ERR_AUTH));
     if (p->reported || !host->cfg.is_server)
         make_disconnect(out, nci_peer_id(p, slot), NETCORE_DISCONNECT_CRYPTO_FAILED,
                         NETCORE_ERR_AUTH);
@@ -438,8 +438,9 @@ static void admit_hello(netcore_host *host, nci_peer *p, uint32_t slot, const ui
     if (read == NETCORE_ERR_MALFORMED) {
         host->counters.malformed_dropped++;
         note_bad_input(host, slot, "malformed HELLO");
-        close_pending(host, p, slot,
-                      NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
+        close_pending(
+            host, p, slot,
+            NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_PROTOCOL_ERROR, NETCORE_ERR_MALFORMED));
         return;
     }
     bool same = read == NETCORE_OK && hello.channel_count == host->cfg.channel_count;
@@ -494,10 +495,11 @@ static void handle_control(netcore_host *host, nci_peer *p, uint32_t slot, const
     }
     nci_control_type type = NCI_CONTROL_HELLO;
     nci_hello unused;
-    bool welcome = nci_control_read(data, size, &type, &unused) == NETCORE_OK &&
-                   type == NCI_CONTROL_WELCOME;
-    if (welcome && !p->welcomed && (p->state == NCI_PEER_HELLO_SENT || p->state == NCI_PEER_CONNECTED ||
-                                    p->state == NCI_PEER_DISCONNECTING)) {
+    bool welcome =
+        nci_control_read(data, size, &type, &unused) == NETCORE_OK && type == NCI_CONTROL_WELCOME;
+    if (welcome && !p->welcomed &&
+        (p->state == NCI_PEER_HELLO_SENT || p->state == NCI_PEER_CONNECTED ||
+         p->state == NCI_PEER_DISCONNECTING)) {
         p->welcomed = true;
         if (p->state == NCI_PEER_HELLO_SENT)
             report_connect(host, p, slot, out);
@@ -515,7 +517,8 @@ static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event 
     nci_peer *p = &host->peers[slot];
     uint64_t now = host->ops->now_us(host->backend);
     if (host->cfg.is_server) {
-        peer_claim(host, p, NCI_PEER_PENDING, now + (uint64_t)host->cfg.admission_timeout_ms * 1000u);
+        peer_claim(host, p, NCI_PEER_PENDING,
+                   now + (uint64_t)host->cfg.admission_timeout_ms * 1000u);
         p->backend_up = true;
         nci_peer_link link;
         memset(&link, 0, sizeof link);
@@ -525,9 +528,9 @@ static void on_backend_connect(netcore_host *host, uint32_t slot, netcore_event 
     }
     if (p->state != NCI_PEER_CONNECTING) {
         /* Someone connected to a client host: nothing to talk about. */
-        host->ops->disconnect_now(host->backend, slot,
-                                  NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED,
-                                                      NETCORE_ERR_STATE));
+        host->ops->disconnect_now(
+            host->backend, slot,
+            NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REJECTED, NETCORE_ERR_STATE));
         return;
     }
     p->backend_up = true;
@@ -557,8 +560,8 @@ static void on_backend_disconnect(netcore_host *host, uint32_t slot, uint32_t da
                                          : NETCORE_DISCONNECT_REQUESTED;
                 code = p->local_code;
             } else {
-                reason = p->reported ? NETCORE_DISCONNECT_TIMEOUT
-                                     : NETCORE_DISCONNECT_CONNECT_FAILED;
+                reason =
+                    p->reported ? NETCORE_DISCONNECT_TIMEOUT : NETCORE_DISCONNECT_CONNECT_FAILED;
             }
         } else if (remote_reason >= NETCORE_DISCONNECT_REQUESTED &&
                    remote_reason <= NETCORE_DISCONNECT_CRYPTO_FAILED) {
@@ -702,10 +705,17 @@ static void dispatch(netcore_host *host, const nci_backend_event *bev, netcore_e
     if (bev->slot >= host->cfg.max_peers)
         return;
     switch (bev->type) {
-    case NCI_BEV_CONNECT: on_backend_connect(host, bev->slot, out); break;
-    case NCI_BEV_DISCONNECT: on_backend_disconnect(host, bev->slot, bev->data32, out); break;
-    case NCI_BEV_RECEIVE: on_backend_receive(host, bev, out); break;
-    case NCI_BEV_NONE: break;
+    case NCI_BEV_CONNECT:
+        on_backend_connect(host, bev->slot, out);
+        break;
+    case NCI_BEV_DISCONNECT:
+        on_backend_disconnect(host, bev->slot, bev->data32, out);
+        break;
+    case NCI_BEV_RECEIVE:
+        on_backend_receive(host, bev, out);
+        break;
+    case NCI_BEV_NONE:
+        break;
     }
 }
 
@@ -755,8 +765,8 @@ netcore_result netcore_host_poll(netcore_host *host, uint32_t timeout_ms, netcor
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (uint32_t round = 0; round < MAX_SWALLOWED_PER_POLL; round++) {
         nci_backend_event bev; /* service fills all of it */
-        netcore_result r =
-            host->ops->service(host->backend, waits ? wait_budget_ms(host, now, deadline) : 0, &bev);
+        netcore_result r = host->ops->service(
+            host->backend, waits ? wait_budget_ms(host, now, deadline) : 0, &bev);
         if (r != NETCORE_OK)
             return r;
         dispatch(host, &bev, out_event);

@@ -16,7 +16,10 @@
  * outlast any sensible timeout_ms, i.e. it would be no cap. */
 #define NCI_RETRANSMIT_TIMEOUT_MAX_LIMIT_MS 60000u
 
-static bool pct_ok(float pct) { return isfinite(pct) && pct >= 0.0f && pct <= 100.0f; }
+static bool pct_ok(float pct)
+{
+    return isfinite(pct) && pct >= 0.0f && pct <= 100.0f;
+}
 
 bool nci_link_profile_ok(const netcore_link_profile *p)
 {
@@ -67,7 +70,9 @@ void nci_host_build_lanes(netcore_host *host)
         uint32_t lanes = 1;
         nci_lane_mode mode = NCI_LANE_RELIABLE_ORDERED;
         switch (d) {
-        case NETCORE_DELIVERY_RELIABLE_ORDERED: mode = NCI_LANE_RELIABLE_ORDERED; break;
+        case NETCORE_DELIVERY_RELIABLE_ORDERED:
+            mode = NCI_LANE_RELIABLE_ORDERED;
+            break;
         case NETCORE_DELIVERY_RELIABLE_UNORDERED:
             if (host->ops->native_reliable_unordered) {
                 mode = NCI_LANE_RELIABLE_UNORDERED;
@@ -76,8 +81,12 @@ void nci_host_build_lanes(netcore_host *host)
                 lanes = UNORDERED_FANOUT;
             }
             break;
-        case NETCORE_DELIVERY_UNRELIABLE_SEQUENCED: mode = NCI_LANE_UNRELIABLE_SEQUENCED; break;
-        case NETCORE_DELIVERY_UNRELIABLE_UNORDERED: mode = NCI_LANE_UNRELIABLE_UNORDERED; break;
+        case NETCORE_DELIVERY_UNRELIABLE_SEQUENCED:
+            mode = NCI_LANE_UNRELIABLE_SEQUENCED;
+            break;
+        case NETCORE_DELIVERY_UNRELIABLE_UNORDERED:
+            mode = NCI_LANE_UNRELIABLE_UNORDERED;
+            break;
         }
         host->channel_first_lane[c] = (uint8_t)lane;
         host->channel_lanes[c] = (uint8_t)lanes;
@@ -111,14 +120,22 @@ void netcore_host_config_default(netcore_host_config *config)
 const char *netcore_disconnect_reason_str(netcore_disconnect_reason reason)
 {
     switch (reason) {
-    case NETCORE_DISCONNECT_REQUESTED: return "requested";
-    case NETCORE_DISCONNECT_TIMEOUT: return "timeout";
-    case NETCORE_DISCONNECT_CONNECT_FAILED: return "connect failed";
-    case NETCORE_DISCONNECT_REJECTED: return "rejected";
-    case NETCORE_DISCONNECT_ADMISSION_TIMEOUT: return "admission timeout";
-    case NETCORE_DISCONNECT_PROTOCOL_ERROR: return "protocol error";
-    case NETCORE_DISCONNECT_SHUTDOWN: return "shutdown";
-    case NETCORE_DISCONNECT_CRYPTO_FAILED: return "crypto failed";
+    case NETCORE_DISCONNECT_REQUESTED:
+        return "requested";
+    case NETCORE_DISCONNECT_TIMEOUT:
+        return "timeout";
+    case NETCORE_DISCONNECT_CONNECT_FAILED:
+        return "connect failed";
+    case NETCORE_DISCONNECT_REJECTED:
+        return "rejected";
+    case NETCORE_DISCONNECT_ADMISSION_TIMEOUT:
+        return "admission timeout";
+    case NETCORE_DISCONNECT_PROTOCOL_ERROR:
+        return "protocol error";
+    case NETCORE_DISCONNECT_SHUTDOWN:
+        return "shutdown";
+    case NETCORE_DISCONNECT_CRYPTO_FAILED:
+        return "crypto failed";
     }
     return "unknown";
 }
@@ -135,8 +152,7 @@ uint64_t netcore_host_now_us(const netcore_host *host)
     return host ? host->ops->now_us(host->backend) : 0;
 }
 
-netcore_result netcore_host_set_conditioner(netcore_host *host,
-                                            const netcore_link_profile *inbound,
+netcore_result netcore_host_set_conditioner(netcore_host *host, const netcore_link_profile *inbound,
                                             const netcore_link_profile *outbound)
 {
     if (!host || !inbound || !outbound || !nci_link_profile_ok(inbound) ||

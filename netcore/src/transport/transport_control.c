@@ -12,7 +12,10 @@ static void put_u16(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 8);
 }
 
-static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+static uint32_t get_u16(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+}
 
 static size_t write_header(uint8_t *buffer, nci_control_type type)
 {

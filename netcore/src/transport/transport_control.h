@@ -12,7 +12,7 @@
 #define NCI_CONTROL_VERSION 2u
 #define NCI_CONTROL_HEADER_BYTES 7u
 /* Largest HELLO: header, channel count, one mode per channel, flags, token size, token. */
-#define NCI_CONTROL_HELLO_MAX_BYTES \
+#define NCI_CONTROL_HELLO_MAX_BYTES                                                                \
     (NCI_CONTROL_HEADER_BYTES + 1u + NETCORE_MAX_CHANNELS + 1u + 2u + NETCORE_MAX_TOKEN_BYTES)
 /* HELLO flags: bit 0, the client seals everything after this HELLO. */
 #define NCI_HELLO_FLAG_SEALED 0x01u
@@ -23,11 +23,11 @@ typedef enum nci_control_type {
 } nci_control_type;
 
 typedef struct nci_hello {
-    uint32_t channel_count;               /* 1..NETCORE_MAX_CHANNELS */
-    uint8_t modes[NETCORE_MAX_CHANNELS];  /* netcore_delivery codes, 0..3 */
-    bool sealed;                          /* NCI_HELLO_FLAG_SEALED */
-    const uint8_t *token;                 /* decoded: points into the message */
-    uint32_t token_size_bytes;            /* 0..NETCORE_MAX_TOKEN_BYTES */
+    uint32_t channel_count;              /* 1..NETCORE_MAX_CHANNELS */
+    uint8_t modes[NETCORE_MAX_CHANNELS]; /* netcore_delivery codes, 0..3 */
+    bool sealed;                         /* NCI_HELLO_FLAG_SEALED */
+    const uint8_t *token;                /* decoded: points into the message */
+    uint32_t token_size_bytes;           /* 0..NETCORE_MAX_TOKEN_BYTES */
 } nci_hello;
 
 /* Writes a HELLO into buffer (at least NCI_CONTROL_HELLO_MAX_BYTES) and returns

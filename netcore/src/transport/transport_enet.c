@@ -51,8 +51,10 @@ static enet_uint32 lane_flags(nci_lane_mode mode)
 {
     switch (mode) {
     case NCI_LANE_RELIABLE_ORDERED:
-    case NCI_LANE_RELIABLE_UNORDERED: return ENET_PACKET_FLAG_RELIABLE;
-    case NCI_LANE_UNRELIABLE_SEQUENCED: return ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
+    case NCI_LANE_RELIABLE_UNORDERED:
+        return ENET_PACKET_FLAG_RELIABLE;
+    case NCI_LANE_UNRELIABLE_SEQUENCED:
+        return ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
     case NCI_LANE_UNRELIABLE_UNORDERED:
         return ENET_PACKET_FLAG_UNSEQUENCED | ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT;
     }
@@ -280,8 +282,8 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     b->upkeep_at_ms = b->host->serviceTime - 1u;
     netcore_result r = NETCORE_OK;
     if (!cfg->guard.disabled) {
-        uint64_t seed = netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^
-                        (uint64_t)(uintptr_t)b;
+        uint64_t seed =
+            netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^ (uint64_t)(uintptr_t)b;
         netcore_guard_config guard_cfg = cfg->guard;
         /* A handshake needs VERIFY_CONNECT and its acknowledgement through;
          * by default it gets as long as a silent connected peer does. */
@@ -402,8 +404,8 @@ static netcore_result enet_send(void *backend, uint32_t slot, uint8_t lane, cons
     send_check *check = &b->send_checks[slot];
     if (check->queue_full || ++check->sends_since_check >= QUEUE_CHECK_INTERVAL) {
         check->sends_since_check = 0;
-        size_t queued = enet_list_size(&peer->outgoingCommands) +
-                        enet_list_size(&peer->sentReliableCommands);
+        size_t queued =
+            enet_list_size(&peer->outgoingCommands) + enet_list_size(&peer->sentReliableCommands);
         check->queue_full = queued >= MAX_QUEUED_COMMANDS;
         if (check->queue_full)
             return NETCORE_ERR_FULL;
@@ -450,8 +452,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
     }
 }
 
-static netcore_result enet_service(void *backend, uint32_t timeout_ms,
-                                   nci_backend_event *out_event)
+static netcore_result enet_service(void *backend, uint32_t timeout_ms, nci_backend_event *out_event)
 {
     enet_backend *b = backend;
     memset(out_event, 0, sizeof *out_event);
@@ -509,7 +510,8 @@ static netcore_result enet_service(void *backend, uint32_t timeout_ms,
         out_event->data = event.packet->data;
         out_event->size_bytes = event.packet->dataLength;
         break;
-    case ENET_EVENT_TYPE_NONE: break;
+    case ENET_EVENT_TYPE_NONE:
+        break;
     }
     return NETCORE_OK;
 }

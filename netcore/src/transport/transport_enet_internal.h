@@ -43,7 +43,7 @@ typedef struct send_check {
 
 typedef struct enet_backend {
     ENetHost *host;
-    ENetPacket *held; /* last received packet, owned until the next service() */
+    ENetPacket *held;        /* last received packet, owned until the next service() */
     send_check *send_checks; /* by slot */
     uint32_t lane_count;
     enet_uint32 retransmit_cap_ms; /* 0: ENet's uncapped backoff */
@@ -51,12 +51,12 @@ typedef struct enet_backend {
     bool conditioned;
     bool is_server;
     /* Datagram guard (NULL when disabled). */
-    bool guard_sync_needed; /* a slot may have been taken since the last sync */
-    uint32_t guard_service_ms;     /* ENet's clock when guard_clock_ms was advanced */
+    bool guard_sync_needed;    /* a slot may have been taken since the last sync */
+    uint32_t guard_service_ms; /* ENet's clock when guard_clock_ms was advanced */
     nci_guard *guard;
-    uint64_t guard_clock_ms;       /* ENet's service clock, widened to 64 bits */
+    uint64_t guard_clock_ms; /* ENet's service clock, widened to 64 bits */
     uint64_t guard_synced_ms;
-    enet_uint32 lane_flags[NCI_MAX_LANES]; /* the lanes in use share the lines above */
+    enet_uint32 lane_flags[NCI_MAX_LANES];   /* the lanes in use share the lines above */
     const ENetOutgoingCommand **capped_tail; /* by slot: tail after the last clamp pass */
     enet_uint32 *capped_tail_sent;           /* by slot: its sentTime then */
     uint64_t wire_bytes_sent;

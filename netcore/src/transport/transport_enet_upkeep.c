@@ -31,12 +31,15 @@ static void harvest_wire_counters(enet_backend *b)
 static nci_guard_slot_state guard_slot_state(ENetPeerState state)
 {
     switch (state) {
-    case ENET_PEER_STATE_DISCONNECTED: return NCI_GUARD_SLOT_FREE;
+    case ENET_PEER_STATE_DISCONNECTED:
+        return NCI_GUARD_SLOT_FREE;
     case ENET_PEER_STATE_CONNECTING:
     case ENET_PEER_STATE_ACKNOWLEDGING_CONNECT:
     case ENET_PEER_STATE_CONNECTION_PENDING:
-    case ENET_PEER_STATE_CONNECTION_SUCCEEDED: return NCI_GUARD_SLOT_HANDSHAKE;
-    default: return NCI_GUARD_SLOT_CONNECTED;
+    case ENET_PEER_STATE_CONNECTION_SUCCEEDED:
+        return NCI_GUARD_SLOT_HANDSHAKE;
+    default:
+        return NCI_GUARD_SLOT_CONNECTED;
     }
 }
 

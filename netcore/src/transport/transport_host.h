@@ -32,11 +32,11 @@ typedef struct nci_seal_state {
 
 typedef enum nci_peer_state {
     NCI_PEER_FREE = 0,
-    NCI_PEER_CONNECTING, /* client: backend handshake under way */
-    NCI_PEER_HELLO_SENT, /* client: waiting for WELCOME */
-    NCI_PEER_PENDING,    /* server: waiting for HELLO and admission */
-    NCI_PEER_CLOSING,    /* server: rejected or timed out before admission; silent */
-    NCI_PEER_CONNECTED,  /* admitted, CONNECT reported */
+    NCI_PEER_CONNECTING,   /* client: backend handshake under way */
+    NCI_PEER_HELLO_SENT,   /* client: waiting for WELCOME */
+    NCI_PEER_PENDING,      /* server: waiting for HELLO and admission */
+    NCI_PEER_CLOSING,      /* server: rejected or timed out before admission; silent */
+    NCI_PEER_CONNECTED,    /* admitted, CONNECT reported */
     NCI_PEER_DISCONNECTING /* our graceful disconnect is under way */
 } nci_peer_state;
 
@@ -53,11 +53,11 @@ enum { NCI_TRAFFIC_MSG_OUT = 0, NCI_TRAFFIC_MSG_IN, NCI_TRAFFIC_BYTES_OUT, NCI_T
 typedef struct nci_peer {
     nci_peer_state state;
     uint16_t generation;
-    bool reported;       /* CONNECT was emitted */
-    bool backend_up;     /* backend reported CONNECT for this slot */
-    bool welcomed;       /* client: WELCOME consumed (or implied) */
-    bool local_request;  /* we asked for a graceful disconnect */
-    bool sealed;         /* keys set: every message but HELLO is sealed */
+    bool reported;        /* CONNECT was emitted */
+    bool backend_up;      /* backend reported CONNECT for this slot */
+    bool welcomed;        /* client: WELCOME consumed (or implied) */
+    bool local_request;   /* we asked for a graceful disconnect */
+    bool sealed;          /* keys set: every message but HELLO is sealed */
     uint8_t local_reason; /* netcore_disconnect_reason of our own disconnect */
     uint32_t local_code;
     uint64_t deadline_us; /* connect or admission deadline; 0 = none */
@@ -187,8 +187,8 @@ netcore_result nci_host_seal_settle(netcore_host *host, uint32_t slot, bool hell
 void nci_host_seal_clear(netcore_host *host, uint32_t slot);
 /* Sends one message on a lane of a sealed slot. Errors: those of the
  * backend's send, NETCORE_ERR_EXPIRED (counter limit reached: nothing sent). */
-netcore_result nci_host_seal_send(netcore_host *host, uint32_t slot, uint8_t lane,
-                                  const void *data, size_t size_bytes);
+netcore_result nci_host_seal_send(netcore_host *host, uint32_t slot, uint8_t lane, const void *data,
+                                  size_t size_bytes);
 /* Opens a message received on a sealed slot; counts every failure. On
  * NCI_SEAL_OPENED *out_data points into the host's rx buffer (valid until the
  * next poll). */

@@ -48,7 +48,7 @@ typedef enum nci_backend_event_type {
 
 typedef struct nci_backend_event {
     nci_backend_event_type type;
-    uint32_t slot;   /* 0..max_peers-1, stable for the connection */
+    uint32_t slot; /* 0..max_peers-1, stable for the connection */
     /* CONNECT: the connect_data the client gave. DISCONNECT: the data32 the
      * remote passed to disconnect, 0 on timeout, failed connect, or when our
      * own graceful disconnect completed. */
@@ -126,9 +126,9 @@ extern const nci_backend_ops nci_backend_sim;
 
 /* disconnect data32 layout used by transport.c: reason in the top 8 bits,
  * code in the low 24. 0 means "no reason given" (timeout). */
-#define NCI_DISCONNECT_DATA(reason, code) \
-    ((((uint32_t)(reason) & 0xffu) << 24) | ((uint32_t)(code) & 0xffffffu))
+#define NCI_DISCONNECT_DATA(reason, code)                                                          \
+    ((((uint32_t)(reason)&0xffu) << 24) | ((uint32_t)(code)&0xffffffu))
 #define NCI_DISCONNECT_REASON(data32) ((uint32_t)(data32) >> 24)
-#define NCI_DISCONNECT_CODE(data32) ((uint32_t)(data32) & 0xffffffu)
+#define NCI_DISCONNECT_CODE(data32) ((uint32_t)(data32)&0xffffffu)
 
 #endif /* NETCORE_TRANSPORT_INTERNAL_H */

@@ -38,10 +38,11 @@ netcore_result nci_host_seal_create(netcore_host *host)
      * sodium_init; without it every message would use the reference code. */
     if (sodium_init() < 0)
         return NETCORE_ERR_BACKEND;
-    host->seal_keys = nci_calloc(&host->cfg.allocator, host->cfg.max_peers, sizeof *host->seal_keys);
-    host->seal_states = nci_calloc(&host->cfg.allocator,
-                                   (size_t)host->cfg.max_peers * host->lane_count,
-                                   sizeof *host->seal_states);
+    host->seal_keys =
+        nci_calloc(&host->cfg.allocator, host->cfg.max_peers, sizeof *host->seal_keys);
+    host->seal_states =
+        nci_calloc(&host->cfg.allocator, (size_t)host->cfg.max_peers * host->lane_count,
+                   sizeof *host->seal_states);
     return host->seal_keys && host->seal_states ? NETCORE_OK : NETCORE_ERR_OUT_OF_MEMORY;
 }
 
@@ -119,8 +120,8 @@ netcore_result nci_host_seal_settle(netcore_host *host, uint32_t slot, bool hell
                                grant->session_keys.client_to_server);
 }
 
-netcore_result nci_host_seal_send(netcore_host *host, uint32_t slot, uint8_t lane,
-                                  const void *data, size_t size_bytes)
+netcore_result nci_host_seal_send(netcore_host *host, uint32_t slot, uint8_t lane, const void *data,
+                                  size_t size_bytes)
 {
     nci_seal_state *state = &slot_states(host, slot)[lane];
     if (state->tx_next >= NCI_SEAL_COUNTER_LIMIT)
@@ -145,9 +146,15 @@ nci_seal_verdict nci_host_seal_open(netcore_host *host, uint32_t slot, uint8_t l
     nci_seal_verdict v = nci_seal_open(host->seal_keys[slot].rx, &host->seal_lanes[lane],
                                        &state->rx, data, size_bytes, host->seal_rx_buf, out_size);
     switch (v) {
-    case NCI_SEAL_OPENED: *out_data = host->seal_rx_buf; break;
-    case NCI_SEAL_AUTH_FAILED: host->counters.crypto_auth_rejected++; break;
-    case NCI_SEAL_DUPLICATE: host->counters.crypto_duplicate_dropped++; break;
+    case NCI_SEAL_OPENED:
+        *out_data = host->seal_rx_buf;
+        break;
+    case NCI_SEAL_AUTH_FAILED:
+        host->counters.crypto_auth_rejected++;
+        break;
+    case NCI_SEAL_DUPLICATE:
+        host->counters.crypto_duplicate_dropped++;
+        break;
     case NCI_SEAL_STALE:
         /* On a reliable lane a counter outside the window cannot be told
          * from a forgery without opening it: treat it as one. */

@@ -81,7 +81,10 @@ void nci_sim_write_header(uint8_t *out, uint8_t type, uint16_t dest_slot, uint16
     nci_sim_put_u32(out + 6, session);
 }
 
-uint64_t nci_sim_host_now_us(const nci_sim_host *host) { return host->sim->now_us; }
+uint64_t nci_sim_host_now_us(const nci_sim_host *host)
+{
+    return host->sim->now_us;
+}
 
 /* ------------------------------------------------------------------ */
 /* Routing                                                              */
@@ -534,4 +537,7 @@ void netcore_sim_advance(netcore_sim *sim, uint64_t delta_us)
         sim->now_us = delta_us > UINT64_MAX - sim->now_us ? UINT64_MAX : sim->now_us + delta_us;
 }
 
-uint64_t netcore_sim_now_us(const netcore_sim *sim) { return sim ? sim->now_us : 0; }
+uint64_t netcore_sim_now_us(const netcore_sim *sim)
+{
+    return sim ? sim->now_us : 0;
+}

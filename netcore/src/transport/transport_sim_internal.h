@@ -245,8 +245,8 @@ typedef struct nci_sim_host {
     uint8_t *rx_buffer; /* the datagram being parsed; RECEIVE events may point into it */
     uint8_t *tx_buffer;
     uint32_t ready_peers;
-    bool work_pending;     /* input since the last timer and flush pass */
-    uint64_t last_work_us; /* time of that pass */
+    bool work_pending;             /* input since the last timer and flush pass */
+    uint64_t last_work_us;         /* time of that pass */
     nci_sim_message *message_pool; /* free single-chunk message blocks */
     uint32_t message_pool_count;
     uint64_t wire_bytes_sent;
@@ -270,7 +270,10 @@ static inline void nci_sim_put_u32(uint8_t *p, uint32_t v)
     nci_sim_put_u16(p + 2, (uint16_t)(v >> 16));
 }
 
-static inline uint16_t nci_sim_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t nci_sim_get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 
 static inline uint32_t nci_sim_get_u32(const uint8_t *p)
 {

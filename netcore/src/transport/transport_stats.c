@@ -98,8 +98,7 @@ netcore_result netcore_host_get_stats(const netcore_host *host, netcore_host_sta
         if (s == NCI_PEER_CONNECTED || s == NCI_PEER_DISCONNECTING) {
             out_stats->peers_connected++;
             out_stats->peers_sealed += host->peers[slot].sealed;
-        }
-        else if (s == NCI_PEER_PENDING)
+        } else if (s == NCI_PEER_PENDING)
             out_stats->peers_pending++;
     }
     traffic_export(&host->total, &out_stats->traffic);
