@@ -253,10 +253,10 @@ def start(run, args, out):
     with os.fdopen(fd, "w") as handle:
         handle.write(os.urandom(32).hex() + "\n")
     server_ns = client_ns = None
-    bind = "127.0.0.1"
+    bind = client_ip = "127.0.0.1"
     if args.mode == "netns":
         server_ns, client_ns = run.setup_netns()
-        bind = NETNS_SERVER_ADDR
+        bind, client_ip = NETNS_SERVER_ADDR, NETNS_CLIENT_ADDR
     server = run.spawn("server", [
         args.server_bin, "--key-file", key_path, "--bind", bind, "--port", "0",
         "--duration", str(args.duration + 120), "--stats", os.path.join(out, "server.jsonl"),
@@ -287,6 +287,7 @@ def start(run, args, out):
             args.bot_bin, "--key-file", key_path, "--server", server_addr,
             "--connect", connect_addr, "--bots", str(count), "--first-client-id", str(first),
             "--entities", str(args.entities), "--tick-hz", str(args.tick_hz),
+            "--snapshot-hz", str(args.snapshot_hz), "--client-ip", client_ip,
             "--duration", str(args.duration), "--timeout-ms", str(timeout_ms),
             "--connect-timeout-ms", str(connect_timeout_ms),
             "--stats", os.path.join(out, "bots%d.jsonl" % i)]
