@@ -34,7 +34,6 @@
 #include "soak_common.h"
 
 #define SNAPSHOT_RING_LENGTH 128 /* as the server's: long round trips keep baselines */
-#define POLL_INTERVAL_US 4000U
 #define RECONNECT_DELAY_US 1000000U
 
 typedef struct bot_options {
@@ -53,6 +52,8 @@ typedef struct bot_options {
     uint32_t duration_s;
     uint32_t timeout_ms;
     uint32_t connect_timeout_ms;
+    uint32_t poll_ms;            /* how often every bot's client is updated */
+    uint32_t server_max_clients; /* the server's --max-clients: sizes the clients' worlds */
 } bot_options;
 
 typedef enum bot_state { BOT_IDLE = 0, BOT_CONNECTING, BOT_CONNECTED } bot_state;
@@ -109,6 +110,8 @@ static int parse_options(int argc, char **argv, bot_options *options)
     options->entities = 16;
     options->tick_hz = 30;
     options->snapshot_hz = 20;
+    options->poll_ms = 4;
+    options->server_max_clients = 1024;
     options->client_ip = "127.0.0.1";
     options->duration_s = 60;
     options->timeout_ms = 15000;
@@ -140,6 +143,12 @@ static int parse_options(int argc, char **argv, bot_options *options)
                          "a silent server is a disconnect (default 15000)"),
         NCI_CLI_U32_FLAG("connect-timeout-ms", &options->connect_timeout_ms, 1000, 600000, "MS",
                          "a connection attempt gives up (default 10000)"),
+        NCI_CLI_U32_FLAG("server-max-clients", &options->server_max_clients, 1, 1024, "N",
+                         "the server's --max-clients (default 1024): each\n"
+                         "client holds room for the entity slots the server\n"
+                         "may name, and its interpolation walks them all"),
+        NCI_CLI_U32_FLAG("poll-ms", &options->poll_ms, 1, 100, "MS",
+                         "every bot's client is updated this often (default 4)"),
         NCI_CLI_TEXT_FLAG("stats", &options->stats_path, "FILE|-",
                           "JSON Lines figures (default -: stdout)"),
         NCI_CLI_U32_FLAG("range-coded", &options->range_coded, 0, 1, "0|1",
@@ -245,8 +254,9 @@ static netcore_result bot_create_client(bot_process *process, soak_bot *bot)
     netcore_game_client_config config;
     netcore_game_client_config_default(&config);
     soak_game_desc(&config.game, process->schema, options->tick_hz, options->snapshot_hz);
-    /* Room for every entity the largest server may name (its slots). */
-    config.max_entities = options->entities + 1024U + 1U;
+    /* Room for every entity slot the server may name: its scripted
+     * entities, one player per client and one spare (as the server sizes it). */
+    config.max_entities = options->entities + options->server_max_clients + 1U;
     config.snapshot_ring_length = SNAPSHOT_RING_LENGTH;
     config.timeout_ms = options->timeout_ms;
     config.connect_timeout_ms = options->connect_timeout_ms;
@@ -596,14 +606,14 @@ static void run(bot_process *process)
     }
     uint64_t now = soak_now_us();
     /* Each client runs its own ticks from its clock sync; the loop only has
-     * to come round often enough (every POLL_INTERVAL_US). */
+     * to come round often enough (every --poll-ms). */
     while (!soak_stop_requested() && now < end_us) {
         update_bots(process, now, false);
         if (now >= next_stats_us) {
             write_stats_line(process, now);
             next_stats_us += 1000000U;
         }
-        soak_sleep_until_us(now + POLL_INTERVAL_US);
+        soak_sleep_until_us(now + (uint64_t)process->options.poll_ms * 1000U);
         now = soak_now_us();
     }
     count_at_end(process);
