@@ -74,6 +74,10 @@ typedef struct nci_peer_link {
 typedef struct nci_backend_ops {
     const char *name;
     bool native_reliable_unordered;
+    /* A lane message of at most the peer's MTU minus this many bytes goes
+     * out whole in one datagram; a larger one is split into fragments
+     * (netcore_host_max_unfragmented_bytes). */
+    uint32_t unfragmented_overhead_bytes;
     /* lane_modes[0] is the control lane. cfg was validated by transport.c. */
     netcore_result (*create)(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
                              uint32_t lane_count, void **out_backend);
