@@ -526,7 +526,7 @@ void demo_server_update(demo_server *s, uint32_t wait_ms)
     uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
     if (s->lobby) {
-        netcore_lobby_server_update(s->lobby, now_ms(), wait);
+        netcore_lobby_server_update(s->lobby, netcore_time_now_us(), wait);
         handle_events(s, 0);
     } else {
         handle_events(s, wait);
