@@ -351,14 +351,9 @@ Test(transport_contract, disconnect_codes_reach_both_sides_once)
 
 Test(transport_contract, queued_reliable_data_arrives_before_the_disconnect_notice)
 {
-    /* netcore_host_disconnect promises this, but the ENet backend calls
-     * enet_peer_disconnect, which drops what is still queued (the server got
-     * none of the messages); enet_peer_disconnect_later keeps them, yet it
-     * also delays every disconnect begun for the host's own reasons, and the
-     * corrupting-proxy soak then sees bots leave as SHUTDOWN. Visible skip
-     * until the backend is changed with those cases in view. */
-    if (!NETCORE_TC_BACKEND_SIM)
-        cr_skip_test("ENet backend drops queued messages on disconnect: known divergence");
+    /* netcore_host_disconnect promises this; on ENet it is
+     * enet_peer_disconnect_later (the library's own disconnects, for a
+     * refused admission or a broken session, still drop the queue). */
     tc_pair p = tc_new_pair(&net);
     tc_impair(&p.ccfg, tc_link_profile(40, 0, 10.0f, 0.0f, 0.0f), 4);
     netcore_peer_id id = connect_pair(&p, true);

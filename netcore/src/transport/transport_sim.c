@@ -73,8 +73,9 @@ static void host_free(nci_sim_host *host)
 }
 
 static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
-                                 uint32_t lane_count, void **out_backend)
+                                 uint32_t lane_count, const nci_clock *clock, void **out_backend)
 {
+    (void)clock; /* the simulation's clock is the only one */
     if (!cfg || !lane_modes || !out_backend || !cfg->sim || lane_count == 0 ||
         lane_count > NCI_MAX_LANES || cfg->max_peers == 0 || cfg->max_peers >= NCI_SIM_NO_SLOT ||
         cfg->mtu_bytes < NCI_SIM_MIN_MTU || cfg->mtu_bytes > NCI_SIM_MAX_MTU)
@@ -333,6 +334,8 @@ const nci_backend_ops nci_backend_sim = {
     .destroy = sim_destroy_backend,
     .local_address = sim_local_address,
     .connect = sim_connect,
+    /* The simulated network always delivers what is queued first. */
+    .disconnect_later = sim_disconnect,
     .disconnect = sim_disconnect,
     .disconnect_now = sim_disconnect_now,
     .send = sim_send,
