@@ -2,6 +2,7 @@
  * and placement, room list filters and paging, LAN discovery, and a seeded
  * storm of requests. */
 #define _POSIX_C_SOURCE 200809L
+#include "counting_allocator.h"
 #include "lobby_fixture.h"
 
 static test_client *register_game_server(fixture *f, uint16_t port, uint16_t capacity)
@@ -293,25 +294,6 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     teardown(&f);
 }
 
-/* Counts what the discovery object takes from its allocator and gives back. */
-typedef struct counting_allocator {
-    size_t allocations;
-    size_t frees;
-} counting_allocator;
-
-static void *counting_alloc(void *user, size_t size_bytes)
-{
-    ((counting_allocator *)user)->allocations++;
-    return malloc(size_bytes);
-}
-
-static void counting_free(void *user, void *ptr)
-{
-    if (ptr)
-        ((counting_allocator *)user)->frees++;
-    free(ptr);
-}
-
 Test(lobby, discovery_create_refuses_a_missing_config)
 {
     netcore_lobby_discovery *d = (netcore_lobby_discovery *)&d;
@@ -321,12 +303,10 @@ Test(lobby, discovery_create_refuses_a_missing_config)
 
 Test(lobby, discovery_takes_its_memory_from_the_configured_allocator)
 {
-    counting_allocator counts = {0, 0};
+    counting_allocator counts = {0};
     netcore_lobby_discovery_config config;
     netcore_lobby_discovery_config_default(&config);
-    config.allocator.alloc = counting_alloc;
-    config.allocator.free = counting_free;
-    config.allocator.user = &counts;
+    config.allocator = counting_allocator_make(&counts);
     netcore_lobby_discovery *d = NULL;
     cr_assert_eq(netcore_lobby_discovery_create(&config, &d), NETCORE_OK);
     cr_assert_gt(counts.allocations, 0u);
