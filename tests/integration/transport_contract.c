@@ -376,6 +376,43 @@ Test(transport_contract, queued_reliable_data_arrives_before_the_disconnect_noti
     tc_free_pair(&p);
 }
 
+Test(transport_contract, a_graceful_disconnect_gives_up_on_a_backlog_after_timeout_ms)
+{
+    /* 60 messages of 2000 bytes through 64 kbps take about 15 s; the client
+     * waits for them no longer than its timeout_ms of 2 s, then drops the
+     * rest and still says goodbye with its code. */
+    tc_pair p = tc_new_pair(&net);
+    netcore_link_profile narrow = tc_link_profile(10, 0, 0.0f, 0.0f, 0.0f);
+    narrow.bandwidth_kbps = 64;
+    tc_impair(&p.ccfg, narrow, 5);
+    p.ccfg.conditioner.inbound = tc_link_profile(10, 0, 0.0f, 0.0f, 0.0f);
+    p.ccfg.timeout_ms = 2000;
+    netcore_peer_id id = connect_pair(&p, true);
+    static uint8_t buf[2000];
+    for (uint32_t seq = 0; seq < 60; seq++) {
+        tl_fill_payload(buf, seq, sizeof buf);
+        cr_assert_eq(netcore_host_send(p.client->host, id, 0, buf, sizeof buf), NETCORE_OK);
+    }
+    uint64_t start_us = netcore_host_now_us(p.client->host);
+    cr_assert_eq(netcore_host_disconnect(p.client->host, id, 78), NETCORE_OK);
+    cr_assert(tc_run_until(&net, p.client, p.server, tl_both_disconnected, NULL, 30000));
+    if (tc_virtual_time()) {
+        /* The wait for the backlog, then at most one round of goodbyes. */
+        uint64_t took_ms = (netcore_host_now_us(p.client->host) - start_us) / 1000u;
+        cr_assert_lt(took_ms, 2000u + 1500u, "%s: ended after %llu ms", tc_backend_name(),
+                     (unsigned long long)took_ms);
+    }
+    cr_assert_lt(p.server->rx_total, 60, "%s: the backlog was cut short", tc_backend_name());
+    cr_assert_eq(p.server->corrupt, 0);
+    cr_assert_eq(p.server->reason, NETCORE_DISCONNECT_REQUESTED);
+    cr_assert_eq(p.server->code, 78);
+    cr_assert_eq(p.client->reason, NETCORE_DISCONNECT_REQUESTED);
+    settle(&p);
+    cr_assert_eq(p.client->disconnects, 1);
+    cr_assert_eq(p.server->disconnects, 1);
+    tc_free_pair(&p);
+}
+
 Test(transport_contract, destroyed_server_is_reported_as_shutdown)
 {
     tc_pair p = tc_new_pair(&net);
