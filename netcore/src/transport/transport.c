@@ -229,15 +229,12 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
 
 /* Graceful disconnect of a connected peer: the remote hears reason and code,
  * and so does our application when it is done. Only the application's own
- * request waits for what is queued (REQUESTED); the library's reasons do not
- * let a peer hold its slot while a backlog drains. */
+ * request (REQUESTED) waits for what is queued to the peer. */
 static void begin_disconnect(netcore_host *host, nci_peer *p, uint32_t slot,
                              netcore_disconnect_reason reason, uint32_t code)
 {
-    if (reason == NETCORE_DISCONNECT_REQUESTED)
-        host->ops->disconnect_later(host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
-    else
-        host->ops->disconnect(host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
+    (reason == NETCORE_DISCONNECT_REQUESTED ? host->ops->disconnect_later : host->ops->disconnect)(
+        host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
     p->state = NCI_PEER_DISCONNECTING;
     p->local_request = true;
     p->local_reason = (uint8_t)reason;
