@@ -168,18 +168,24 @@ Test(session_hooks, ring_lengths_reach_the_snapshot_modules)
 {
     tg_schema sc;
     tg_schema_make(&sc);
+    netcore_sim_config simc;
+    netcore_sim_config_default(&simc);
+    netcore_sim *sim = NULL;
+    cr_assert_eq(netcore_sim_create(&simc, &sim), NETCORE_OK);
     netcore_game_server_config cfg;
     netcore_game_server_config_default(&cfg);
     tg_desc(&cfg.game, &sc);
-    cfg.bind_address = netcore_address_ipv4(127, 0, 0, 1, 0);
+    cfg.sim = sim;
     cfg.snapshot_ring_length = 3; /* not a power of two: the snapshot server refuses it */
     netcore_game_server *server = NULL;
     cr_assert_eq(netcore_game_server_create(&cfg, &server), NETCORE_ERR_INVALID_ARGUMENT);
     netcore_game_client_config cc;
     netcore_game_client_config_default(&cc);
     tg_desc(&cc.game, &sc);
+    cc.sim = sim;
     cc.snapshot_ring_length = 3;
     netcore_game_client *client = NULL;
     cr_assert_eq(netcore_game_client_create(&cc, &client), NETCORE_ERR_INVALID_ARGUMENT);
+    netcore_sim_destroy(sim);
     netcore_schema_destroy(sc.schema);
 }

@@ -86,7 +86,7 @@ static int parse_options(int argc, char **argv, server_options *options)
     options->max_clients = 24;
     options->tick_hz = 30;
     options->snapshot_hz = 20;
-    options->budget_bytes = 1200;
+    options->budget_bytes = 0; /* one datagram: the host's max_unfragmented_bytes */
     options->duration_s = 60;
     options->timeout_ms = 15000;
     options->handshake_timeout_ms = 3000;
@@ -106,7 +106,7 @@ static int parse_options(int argc, char **argv, server_options *options)
         NCI_CLI_U32_FLAG("snapshot-hz", &options->snapshot_hz, 1, 240, "N",
                          "snapshot rate, at most --tick-hz (default 20)"),
         NCI_CLI_U32_FLAG("budget", &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES, "BYTES",
-                         "snapshot size budget (default 1200)"),
+                         "snapshot size budget (default: what one datagram carries)"),
         NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S",
                          "run time (default 60)"),
         NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
@@ -364,7 +364,7 @@ static bool server_config(soak_server *server, const uint8_t key[NETCORE_TOKEN_K
     /* 128 snapshots cover 2 s round trips at 60 Hz, so even the worst
      * preset keeps delta encoding instead of falling back to full snapshots. */
     config->snapshot_ring_length = SNAPSHOT_RING_LENGTH;
-    config->snapshot_budget_bytes = options->budget_bytes;
+    config->snapshot_budget_bytes = options->budget_bytes; /* 0: one datagram's worth */
     config->input_buffer_ticks = INPUT_BUFFER_TICKS;
     config->interest = soak_interest;
     config->interest_user = server;
@@ -433,9 +433,6 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
         fprintf(stderr, "soak_server: schema: %s\n", netcore_result_str(result));
         return false;
     }
-    if (!world_fits(server)) {
-        return false;
-    }
     netcore_game_server_config config;
     bool configured = server_config(server, key, &config);
     result = configured ? netcore_game_server_create(&config, &server->game) : NETCORE_OK;
@@ -445,6 +442,13 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
     }
     if (result != NETCORE_OK) {
         fprintf(stderr, "soak_server: server: %s\n", netcore_result_str(result));
+        return false;
+    }
+    if (server->options.budget_bytes == 0) {
+        server->options.budget_bytes =
+            netcore_host_max_unfragmented_bytes(netcore_game_server_host(server->game));
+    }
+    if (!world_fits(server)) {
         return false;
     }
     netcore_address bound;
