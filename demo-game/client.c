@@ -256,12 +256,14 @@ static void start_game(demo_client *c)
 
 static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64_t now_us)
 {
-    netcore_result r = netcore_snapshot_client_read(c->snap, data, size);
+    netcore_snapshot_receive_outcome outcome;
+    netcore_result r = netcore_snapshot_client_read(c->snap, data, size, &outcome);
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH) {
         c->decode_errors++;
     }
     uint32_t tick = 0;
-    if (r != NETCORE_OK || netcore_snapshot_client_sequence(c->snap, NULL, &tick) != NETCORE_OK ||
+    if (outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST ||
+        netcore_snapshot_client_sequence(c->snap, NULL, &tick) != NETCORE_OK ||
         (c->have_snapshot && (int32_t)(tick - c->newest_tick) <= 0)) {
         return; /* refused, or older than the newest: kept only as a baseline */
     }

@@ -39,7 +39,7 @@ static void replicate(const demo_world *server_world, demo_world *client_world)
     ccfg.schema = sc.schema;
     netcore_snapshot_client *client = NULL;
     cr_assert_eq(netcore_snapshot_client_create(&ccfg, &client), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(client, bytes, written), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(client, bytes, written, NULL), NETCORE_OK);
     demo_net_world_from_snapshot(&sc, client, client_world, NULL);
     netcore_snapshot_client_destroy(client);
     netcore_snapshot_server_destroy(server);

@@ -484,11 +484,12 @@ static void arena_run(const arena_params *params, netcore_snapshot_format format
             netcore_result wr =
                 netcore_snapshot_server_write(a.server, i, t, buf, sizeof buf, &len);
             uint64_t t1 = bench_now_ns();
-            netcore_result rr = netcore_snapshot_client_read(c->client, buf, len);
+            netcore_snapshot_receive_outcome outcome;
+            netcore_result rr = netcore_snapshot_client_read(c->client, buf, len, &outcome);
             uint64_t t2 = bench_now_ns();
             if (wr != NETCORE_OK)
                 fail("arena: snapshot write failed");
-            if (rr != NETCORE_OK) {
+            if (rr != NETCORE_OK || outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST) {
                 out->decode_errors++;
                 continue;
             }

@@ -255,17 +255,19 @@ static void check_world(bot_process *process, soak_bot *bot, uint32_t tick)
 static void on_snapshot(bot_process *process, soak_bot *bot, const netcore_event *event,
                         uint64_t now_us)
 {
+    netcore_snapshot_receive_outcome outcome;
     netcore_result result =
-        netcore_snapshot_client_read(bot->snapshots, event->data, event->size_bytes);
+        netcore_snapshot_client_read(bot->snapshots, event->data, event->size_bytes, &outcome);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         bot->decode_errors++;
         return;
     }
-    if (result == NETCORE_ERR_NOT_FOUND) {
+    if (outcome == NETCORE_SNAPSHOT_BASELINE_MISSING) {
         bot->baseline_missing++;
         return;
     }
-    if (result != NETCORE_OK) {
+    if (result != NETCORE_OK || outcome == NETCORE_SNAPSHOT_IGNORED_DUPLICATE ||
+        outcome == NETCORE_SNAPSHOT_IGNORED_STALE) {
         return; /* duplicate or too old: ignored by design */
     }
     uint32_t tick = 0;

@@ -387,7 +387,9 @@ static inline void nf_server_tick(nf_world *w)
 static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_t *data,
                                          size_t size, uint64_t now)
 {
-    if (netcore_snapshot_client_read(c->snap, data, size) != NETCORE_OK)
+    netcore_snapshot_receive_outcome outcome;
+    if (netcore_snapshot_client_read(c->snap, data, size, &outcome) != NETCORE_OK ||
+        outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST)
         return;
     uint32_t tick = 0;
     netcore_snapshot_client_sequence(c->snap, NULL, &tick);

@@ -316,7 +316,7 @@ static size_t exchange(fixture *fx, uint32_t tick, uint8_t *buf, netcore_result 
     size_t n = 0;
     cr_assert_eq(netcore_snapshot_server_write(fx->server, fx->cid, tick, buf, BUF_BYTES, &n),
                  NETCORE_OK);
-    *read_result = netcore_snapshot_client_read(fx->client, buf, n);
+    *read_result = netcore_snapshot_client_read(fx->client, buf, n, NULL);
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an = 0;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx->client, ack, sizeof ack, &an), NETCORE_OK);
@@ -515,9 +515,13 @@ static void run_lossy(uint64_t seed, uint32_t budget, bool churn)
         while (chan_recv(&down, &fx.rng, tick, &p)) {
             uint16_t before_seq = 0;
             bool had = netcore_snapshot_client_sequence(fx.client, &before_seq, NULL) == NETCORE_OK;
-            netcore_result r = netcore_snapshot_client_read(fx.client, p.data, p.size);
-            cr_assert(r == NETCORE_OK || r == NETCORE_ERR_STATE || r == NETCORE_ERR_NOT_FOUND,
-                      "tick %u: %s", tick, netcore_result_str(r));
+            netcore_snapshot_receive_outcome outcome;
+            netcore_result r = netcore_snapshot_client_read(fx.client, p.data, p.size, &outcome);
+            cr_assert_eq(r, NETCORE_OK,
+                         "tick %u: %s (%s): loss, duplicates and reordering are "
+                         "outcomes, not errors",
+                         tick, netcore_result_str(r),
+                         netcore_snapshot_receive_outcome_str(outcome));
             uint16_t now_seq;
             if (r == NETCORE_OK &&
                 netcore_snapshot_client_sequence(fx.client, &now_seq, NULL) == NETCORE_OK &&
@@ -773,7 +777,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
         nudge(&fx, id);
         cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, t, buf, BUF_BYTES, &len),
                      NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK);
     }
     netcore_snapshot_server_stats st;
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
@@ -792,14 +796,16 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 41, buf, BUF_BYTES, &len),
                  NETCORE_OK);
     netcore_snapshot_client_reset(fx.client);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_ERR_NOT_FOUND);
+    netcore_snapshot_receive_outcome outcome;
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_BASELINE_MISSING);
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx.client, ack, sizeof ack, &an), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 42, buf, BUF_BYTES, &len),
                  NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK);
     netcore_snapshot_client_stats cs;
     cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
     cr_assert_eq(cs.rejected_baseline_missing, 1);
@@ -838,10 +844,15 @@ Test(snapshot, duplicates_and_older_snapshots)
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 2, s2, BUF_BYTES, &n2),
                  NETCORE_OK);
     /* Newest first, then the older one: it is decoded but the world stays at 2. */
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2), NETCORE_ERR_STATE);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1), NETCORE_ERR_STATE);
+    netcore_snapshot_receive_outcome outcome;
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_RECEIVED_NEWEST);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_RECEIVED_OLDER);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_DUPLICATE);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_DUPLICATE);
     int64_t v;
     uint16_t seq;
     uint32_t tick;
@@ -854,6 +865,16 @@ Test(snapshot, duplicates_and_older_snapshots)
     cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
     cr_assert_eq(cs.older_decoded, 1);
     cr_assert_eq(cs.ignored_duplicate, 2);
+    /* Once the ring (32 by default) has moved past it, s1 is stale: still no error. */
+    for (uint32_t t = 3; t < 3 + 32; t++) {
+        exchange(&fx, t, buf, &rr);
+        cr_assert_eq(rr, NETCORE_OK);
+    }
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_STALE);
+    cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
+    cr_assert_eq(cs.ignored_stale, 1);
+    cr_assert_str_eq(netcore_snapshot_receive_outcome_str(outcome), "stale");
     fixture_fini(&fx);
 }
 
@@ -877,7 +898,9 @@ Test(snapshot, schema_mismatch_is_detected)
     cr_assert_eq(netcore_snapshot_server_entity_create(fx.server, T_PLAYER, &id), NETCORE_OK);
     size_t len;
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 1, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(wrong, buf, len), NETCORE_ERR_MISMATCH);
+    netcore_snapshot_receive_outcome outcome = NETCORE_SNAPSHOT_RECEIVED_NEWEST;
+    cr_assert_eq(netcore_snapshot_client_read(wrong, buf, len, &outcome), NETCORE_ERR_MISMATCH);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_REJECTED, "an error is reported as a rejection too");
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(wrong, ack, sizeof ack, &an), NETCORE_OK);
@@ -918,14 +941,14 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
         if (round > 0)
             copy_client(&fx, &copy_a);
         for (size_t cut = 0; cut < len; cut++) {
-            cr_assert_neq(netcore_snapshot_client_read(fx.client, snap, cut), NETCORE_OK,
+            cr_assert_neq(netcore_snapshot_client_read(fx.client, snap, cut, NULL), NETCORE_OK,
                           "round %u: truncation to %zu of %zu bytes accepted", round, cut, len);
             attempts++;
         }
         /* Trailing garbage is refused too. */
         memcpy(mutated, snap, len);
         mutated[len] = 0;
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, mutated, len + 1),
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, mutated, len + 1, NULL),
                      NETCORE_ERR_MALFORMED);
         attempts++;
         if (round > 0) {
@@ -939,14 +962,14 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
                 uint32_t bit = nci_rng_below(&fx.rng, (uint32_t)len * 8);
                 mutated[bit / 8] ^= (uint8_t)(1u << (bit % 8));
             }
-            netcore_result r = netcore_snapshot_client_read(fx.client, mutated, len);
+            netcore_result r = netcore_snapshot_client_read(fx.client, mutated, len, NULL);
             attempts++;
             if (r == NETCORE_OK) {
                 /* A flip may still spell a valid snapshot: go back to the baseline
                  * (the full snapshot of the previous round). */
                 netcore_snapshot_client_reset(fx.client);
                 if (base_len) {
-                    cr_assert_eq(netcore_snapshot_client_read(fx.client, base_snap, base_len),
+                    cr_assert_eq(netcore_snapshot_client_read(fx.client, base_snap, base_len, NULL),
                                  NETCORE_OK);
                     restores++;
                 }
@@ -971,8 +994,9 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
     cr_assert_eq(cs.snapshots_received, cs.snapshots_decoded + cs.rejected_malformed +
                                             cs.rejected_mismatch + cs.rejected_baseline_missing +
                                             cs.ignored_duplicate + cs.ignored_stale);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 0), NETCORE_ERR_MALFORMED);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 3), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 0, NULL), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 3, NULL),
+                 NETCORE_ERR_INVALID_ARGUMENT);
     fixture_fini(&fx);
 }
 
@@ -1036,7 +1060,7 @@ Test(snapshot, sequence_numbers_wrap)
                      NETCORE_OK);
         if (tick % 7 == 3)
             continue; /* lost */
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK, "tick %u",
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK, "tick %u",
                      tick);
         if (tick % 5 == 1)
             continue; /* ack lost */
@@ -1086,7 +1110,7 @@ Test(snapshot, view_size_limit_defers_creations)
     size_t len;
     for (uint16_t s = 0; s < 3; s++) {
         cr_assert_eq(netcore_snapshot_server_write(server, cid, s, buf, 1200, &len), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
         cr_assert_eq(netcore_snapshot_server_ack(server, cid, s), NETCORE_OK);
         cr_assert_eq(netcore_snapshot_client_entity_count(client), 10);
     }
@@ -1094,7 +1118,7 @@ Test(snapshot, view_size_limit_defers_creations)
     for (int i = 0; i < 5; i++)
         cr_assert_eq(netcore_snapshot_server_entity_destroy(server, ids[i]), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(server, cid, 3, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_entity_count(client), 10);
     netcore_entity_id id;
     cr_assert_eq(netcore_snapshot_client_entity_at(client, 9, &id, NULL), NETCORE_OK);
@@ -1109,7 +1133,7 @@ Test(snapshot, view_size_limit_defers_creations)
     cr_assert_eq(netcore_snapshot_client_create(&cc, &small), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_request_full(server, cid), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(server, cid, 4, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(small, buf, len), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_snapshot_client_read(small, buf, len, NULL), NETCORE_ERR_MALFORMED);
     netcore_snapshot_client_destroy(small);
     netcore_snapshot_client_destroy(client);
     netcore_snapshot_server_destroy(server);

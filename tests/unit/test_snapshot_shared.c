@@ -258,7 +258,7 @@ Test(snapshot_shared, clients_of_one_server_get_the_bytes_of_a_server_of_their_o
             cr_assert_eq(memcmp(shared_buf, solo_buf, shared_len), 0,
                          "tick %u client %d: bytes differ", t, k);
             cr_assert_leq(shared_len, budgets[k]);
-            cr_assert_eq(netcore_snapshot_client_read(w.client[k], shared_buf, shared_len),
+            cr_assert_eq(netcore_snapshot_client_read(w.client[k], shared_buf, shared_len, NULL),
                          NETCORE_OK, "tick %u client %d", t, k);
             /* One ack in nine is lost, so baselines drift apart now and then. */
             if (nci_rng_next(&w.rng) % 9 != 0) {
