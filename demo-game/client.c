@@ -271,8 +271,8 @@ static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64
     c->window_snapshots++;
     c->have_snapshot = true;
     c->newest_tick = tick;
-    netcore_timesync_on_snapshot(c->sync, tick, now_us);
-    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now_us));
+    netcore_timesync_on_snapshot(c->sync, tick, now_us, NULL);
+    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now_us), NULL);
     demo_net_world_from_snapshot(&c->schema, c->snap, &c->server_world, c->last_input);
     c->server_world.tick = tick;
     if (c->slot < 0 || !c->server_world.players[c->slot].active) {

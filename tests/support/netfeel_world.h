@@ -397,8 +397,8 @@ static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_
         return; /* an older snapshot, kept only as a baseline */
     c->has_snapshot = true;
     c->newest_tick = tick;
-    netcore_timesync_on_snapshot(c->sync, tick, now);
-    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now));
+    netcore_timesync_on_snapshot(c->sync, tick, now, NULL);
+    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now), NULL);
     netcore_vec3 pos;
     int64_t last_input = 0;
     if (c->own == NETCORE_ENTITY_NONE ||

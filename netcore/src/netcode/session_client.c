@@ -126,9 +126,12 @@ static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size
     c->have_snapshot = true;
     c->newest_tick = tick;
     c->stats.snapshots_decoded++;
-    netcore_timesync_on_snapshot(c->sync, tick, now_us);
+    netcore_timesync_on_snapshot(c->sync, tick, now_us, NULL);
+    netcore_interp_push_outcome pushed;
     if (netcore_interp_push(c->interp, c->snapshots,
-                            netcore_timesync_server_time_us(c->sync, now_us)) == NETCORE_OK)
+                            netcore_timesync_server_time_us(c->sync, now_us),
+                            &pushed) == NETCORE_OK &&
+        pushed == NETCORE_INTERP_PUSHED)
         c->interp_pushed = true;
     reconcile_own(c);
 }
