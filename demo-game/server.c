@@ -336,7 +336,7 @@ static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, siz
     if (ack_size > 0) {
         /* An ack for a snapshot that left the ring is normal under loss;
          * only bytes that do not parse are decode errors. */
-        netcore_result r = netcore_snapshot_server_read_ack(s->snap, p->snap, ack, ack_size);
+        netcore_result r = netcore_snapshot_server_read_ack(s->snap, p->snap, ack, ack_size, NULL);
         s->decode_errors += r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH;
     }
 }

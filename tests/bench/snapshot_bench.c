@@ -280,7 +280,7 @@ static void run_once(const netcore_schema *schema, uint32_t budget, uint32_t fra
         /* The ack sent BASELINE_AGE snapshots ago arrives now. */
         uint32_t slot = f % BASELINE_AGE;
         if (pending_valid[slot])
-            netcore_snapshot_server_ack(server, cid, pending_acks[slot]);
+            netcore_snapshot_server_ack(server, cid, pending_acks[slot], NULL);
         size_t len = 0;
         uint64_t t0 = bench_now_ns();
         netcore_result wr = netcore_snapshot_server_write(server, cid, f, buf, sizeof buf, &len);

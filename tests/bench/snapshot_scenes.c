@@ -176,7 +176,7 @@ static void ack_deliver(ack_queue *q, netcore_snapshot_server *server, uint32_t 
                         uint32_t tick)
 {
     while (q->count > 0 && q->due[q->head] <= tick) {
-        netcore_snapshot_server_ack(server, client, q->seq[q->head]);
+        netcore_snapshot_server_ack(server, client, q->seq[q->head], NULL);
         q->head = (q->head + 1) % ACK_QUEUE;
         q->count--;
     }

@@ -133,7 +133,7 @@ static void scene_init(void)
             netcore_snapshot_server_entity_create(sc.server, flag, &sc.ids[7]);
         }
         sc.base_len[s] = write_snapshot(100u + s, sc.base[s]);
-        if (netcore_snapshot_server_ack(sc.server, sc.cid, s) != NETCORE_OK)
+        if (netcore_snapshot_server_ack(sc.server, sc.cid, s, NULL) != NETCORE_OK)
             fail();
     }
 
@@ -262,7 +262,7 @@ static void script_send(netcore_snapshot_server *server, netcore_snapshot_client
     size_t ack_len;
     if (ack && netcore_snapshot_client_write_ack(client, ack_bytes, sizeof ack_bytes, &ack_len) ==
                    NETCORE_OK)
-        netcore_snapshot_server_read_ack(server, 0, ack_bytes, ack_len);
+        netcore_snapshot_server_read_ack(server, 0, ack_bytes, ack_len, NULL);
 }
 
 static void run_script(const uint8_t *data, size_t size)
@@ -379,6 +379,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t ack_len;
     if (netcore_snapshot_client_write_ack(sc.client, ack, sizeof ack, &ack_len) != NETCORE_OK)
         fail();
-    (void)netcore_snapshot_server_read_ack(sc.server, sc.cid, data, size);
+    (void)netcore_snapshot_server_read_ack(sc.server, sc.cid, data, size, NULL);
     return 0;
 }

@@ -314,9 +314,9 @@ static void on_receive(soak_server *server, const netcore_event *event)
         return;
     }
     netcore_result result =
-        netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size);
-    /* NOT_FOUND is an ack for a snapshot that already left the ring (a long
-     * round trip): counted by the library, not a decode error. */
+        netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size, NULL);
+    /* An ack for a snapshot that already left the ring (a long round trip) is
+     * an outcome, counted by the library, not a decode error. */
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         server->ack_errors++;
     }

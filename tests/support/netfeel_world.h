@@ -305,7 +305,7 @@ static inline void nf_server_handle_events(nf_world *w)
             if (netcore_input_server_read(s->input, p->slot, ev.data, ev.size_bytes, &ack,
                                           &ack_size) == NETCORE_OK &&
                 ack_size)
-                netcore_snapshot_server_read_ack(s->snap, p->slot, ack, ack_size);
+                netcore_snapshot_server_read_ack(s->snap, p->slot, ack, ack_size, NULL);
         }
     }
 }

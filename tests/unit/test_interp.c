@@ -88,7 +88,7 @@ static void deliver(uint32_t tick, double delay_us)
                  NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_read(client, buf, n, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_write_ack(client, ack, sizeof ack, &n), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(server, slot, ack, n), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_read_ack(server, slot, ack, n, NULL), NETCORE_OK);
     netcore_interp_push_outcome outcome;
     cr_assert_eq(netcore_interp_push(interp, client, tick * TICK_US + delay_us, &outcome),
                  NETCORE_OK);

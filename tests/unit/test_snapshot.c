@@ -320,7 +320,7 @@ static size_t exchange(fixture *fx, uint32_t tick, uint8_t *buf, netcore_result 
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an = 0;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx->client, ack, sizeof ack, &an), NETCORE_OK);
-    netcore_snapshot_server_read_ack(fx->server, fx->cid, ack, an);
+    netcore_snapshot_server_read_ack(fx->server, fx->cid, ack, an, NULL);
     return n;
 }
 
@@ -543,10 +543,10 @@ static void run_lossy(uint64_t seed, uint32_t budget, bool churn)
             if (lossy)
                 chan_send(&up, &fx.rng, tick, ack, an);
             else
-                netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an);
+                netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL);
         }
         while (chan_recv(&up, &fx.rng, tick, &p))
-            netcore_snapshot_server_read_ack(fx.server, fx.cid, p.data, p.size);
+            netcore_snapshot_server_read_ack(fx.server, fx.cid, p.data, p.size, NULL);
     }
     /* After the lossless tail the client holds exactly the server's final world. */
     copy_server(&fx, ids, n, NULL, &copy_a);
@@ -784,10 +784,14 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(st.baselines_expired, 1);
     cr_assert_eq(st.max_baseline_age, 31);
     cr_assert_eq(st.snapshots_full, 1 + 9); /* 32 snapshots after 0, then no baseline */
-    /* Unknown and old acks are ignored and counted. */
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 1000), NETCORE_ERR_NOT_FOUND);
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 40), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 39), NETCORE_OK);
+    /* Unknown and old acks are ignored and counted: outcomes, not errors. */
+    netcore_snapshot_ack_outcome acked;
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 1000, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_UNKNOWN);
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 40, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_APPLIED);
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 39, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_OLD);
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_unknown, 1);
     cr_assert_eq(st.acks_old, 1);
@@ -802,7 +806,7 @@ Test(snapshot, baseline_expiry_and_full_requests)
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx.client, ack, sizeof ack, &an), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 42, buf, BUF_BYTES, &len),
                  NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK);
@@ -813,14 +817,14 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.full_requests, 1);
     /* Malformed and foreign acks are refused and counted. */
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an - 1),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an - 1, NULL),
                  NETCORE_ERR_MALFORMED);
     ack[2] = 0x80;
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MALFORMED);
     ack[2] = 1;
     ack[0] ^= 1;
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MISMATCH);
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_rejected, 3);
@@ -904,7 +908,7 @@ Test(snapshot, schema_mismatch_is_detected)
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(wrong, ack, sizeof ack, &an), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MISMATCH);
     netcore_snapshot_client_stats cs;
     cr_assert_eq(netcore_snapshot_client_get_stats(wrong, &cs), NETCORE_OK);
@@ -1066,7 +1070,8 @@ Test(snapshot, sequence_numbers_wrap)
             continue; /* ack lost */
         cr_assert_eq(netcore_snapshot_client_write_ack(fx.client, ack, sizeof ack, &an),
                      NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
+                     NETCORE_OK);
     }
     uint16_t seq;
     uint32_t tick;
@@ -1111,7 +1116,7 @@ Test(snapshot, view_size_limit_defers_creations)
     for (uint16_t s = 0; s < 3; s++) {
         cr_assert_eq(netcore_snapshot_server_write(server, cid, s, buf, 1200, &len), NETCORE_OK);
         cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_ack(server, cid, s), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_ack(server, cid, s, NULL), NETCORE_OK);
         cr_assert_eq(netcore_snapshot_client_entity_count(client), 10);
     }
     /* Destroying visible entities makes room for the waiting ones. */

@@ -219,7 +219,7 @@ static size_t crowd_bytes(netcore_snapshot_format format)
         cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
         uint16_t seq;
         cr_assert_eq(netcore_snapshot_client_sequence(client, &seq, NULL), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_ack(server, cid, seq), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_ack(server, cid, seq, NULL), NETCORE_OK);
         if (tick >= 10)
             total += len;
     }

@@ -243,8 +243,11 @@ Test(snapshot_shared, clients_of_one_server_get_the_bytes_of_a_server_of_their_o
         for (int k = 0; k < CLIENTS; k++) {
             if (t >= ack_delay[k] && has_pending[k][t - ack_delay[k]]) {
                 uint16_t seq = pending[k][t - ack_delay[k]];
-                netcore_result a = netcore_snapshot_server_ack(w.shared, (uint32_t)k, seq);
-                cr_assert_eq(netcore_snapshot_server_ack(w.solo[k], 0, seq), a);
+                netcore_snapshot_ack_outcome shared_outcome, solo_outcome;
+                netcore_result a =
+                    netcore_snapshot_server_ack(w.shared, (uint32_t)k, seq, &shared_outcome);
+                cr_assert_eq(netcore_snapshot_server_ack(w.solo[k], 0, seq, &solo_outcome), a);
+                cr_assert_eq(solo_outcome, shared_outcome);
             }
             size_t shared_len = 0, solo_len = 0;
             cr_assert_eq(netcore_snapshot_server_write(w.shared, (uint32_t)k, t, shared_buf,

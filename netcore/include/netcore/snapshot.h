@@ -230,22 +230,39 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
                                              uint32_t now_tick, void *buffer, size_t size_bytes,
                                              size_t *out_written);
 
+/** What the server did with an acknowledgement. Every value is a normal
+ * event of an unreliable network (acks arrive late, twice, or after their
+ * snapshot left the ring) and comes with NETCORE_OK; each is counted. */
+typedef enum netcore_snapshot_ack_outcome {
+    NETCORE_SNAPSHOT_ACK_APPLIED = 0, /**< the baseline moved to this sequence (acks_received) */
+    NETCORE_SNAPSHOT_ACK_OLD, /**< not newer than the current baseline: ignored (acks_old) */
+    /** A sequence no longer (or never) in the ring: ignored (acks_unknown). */
+    NETCORE_SNAPSHOT_ACK_UNKNOWN,
+    /** read_ack: the message holds no sequence (a client with nothing
+     *  decoded); a full-snapshot request it carries was applied. */
+    NETCORE_SNAPSHOT_ACK_NONE
+} netcore_snapshot_ack_outcome;
+
 /** Records that the client holds snapshot `sequence` (from its ack). Newer acks
- * move the baseline; older or repeated ones are ignored (NETCORE_OK, counted).
- * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (client slot not in
- * use, or a sequence not in the ring: counted and ignored). */
+ * move the baseline; older, repeated and unknown ones are ignored: NETCORE_OK,
+ * counted, and *out_outcome (may be NULL) says which. Errors:
+ * NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (client slot not in use). */
 netcore_result netcore_snapshot_server_ack(netcore_snapshot_server *server, uint32_t client,
-                                           uint16_t sequence);
+                                           uint16_t sequence,
+                                           netcore_snapshot_ack_outcome *out_outcome);
 /** Makes the client's next snapshot full. Errors: INVALID_ARGUMENT, NOT_FOUND. */
 netcore_result netcore_snapshot_server_request_full(netcore_snapshot_server *server,
                                                     uint32_t client);
 /** Reads an ack message made by netcore_snapshot_client_write_ack() (untrusted
  * bytes) and applies it as netcore_snapshot_server_ack() and, if it asks for one,
- * netcore_snapshot_server_request_full() would. Errors: NETCORE_ERR_INVALID_ARGUMENT,
+ * netcore_snapshot_server_request_full() would; *out_outcome (may be NULL) is
+ * as for netcore_snapshot_server_ack(), NETCORE_SNAPSHOT_ACK_NONE when the
+ * message names no sequence. Errors: NETCORE_ERR_INVALID_ARGUMENT,
  * NETCORE_ERR_NOT_FOUND (client slot not in use), NETCORE_ERR_MALFORMED,
  * NETCORE_ERR_MISMATCH (schema tag differs); rejected acks are counted. */
 netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server, uint32_t client,
-                                                const void *bytes, size_t size_bytes);
+                                                const void *bytes, size_t size_bytes,
+                                                netcore_snapshot_ack_outcome *out_outcome);
 
 /** Copies a client's counters. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
 netcore_result netcore_snapshot_server_get_client_stats(const netcore_snapshot_server *server,

@@ -230,7 +230,7 @@ static void on_input_packet(netcore_game_server *s, uint32_t index, const uint8_
         return;
     /* An ack naming a snapshot that left the ring is normal under loss;
      * only bytes that do not parse (or another schema) are rejections. */
-    netcore_result r = netcore_snapshot_server_read_ack(s->snapshots, index, ack, ack_size);
+    netcore_result r = netcore_snapshot_server_read_ack(s->snapshots, index, ack, ack_size, NULL);
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH)
         s->stats.acks_rejected++;
 }
