@@ -731,3 +731,46 @@ Test(session, a_claim_to_have_seen_the_distant_past_is_clamped)
     netcore_host_destroy(raw);
     world_stop(&w);
 }
+
+Test(session, the_snapshot_budget_defaults_to_what_one_datagram_carries)
+{
+    tg_schema sc;
+    tg_schema_make(&sc);
+    netcore_sim_config simc;
+    netcore_sim_config_default(&simc);
+    netcore_sim *sim = NULL;
+    cr_assert_eq(netcore_sim_create(&simc, &sim), NETCORE_OK);
+    netcore_game_server_config c;
+    netcore_game_server_config_default(&c);
+    cr_assert_eq(c.snapshot_budget_bytes, 0, "0: derived from the host");
+    tg_desc(&c.game, &sc);
+    c.sim = sim;
+    c.max_entities = 1024;
+    netcore_game_server *s = NULL;
+    cr_assert_eq(netcore_game_server_create(&c, &s), NETCORE_OK);
+    uint32_t limit = netcore_host_max_unfragmented_bytes(netcore_game_server_host(s));
+    cr_assert_gt(limit, 1200, "the default MTU carries more than the old fixed budget");
+    /* Far more moving bots than one snapshot holds: a fresh client's full
+     * snapshot fills the budget and defers the rest. */
+    netcore_snapshot_server *snap = netcore_game_server_snapshot(s);
+    for (uint32_t k = 0; k < 1000; k++) {
+        netcore_entity_id id;
+        cr_assert_eq(netcore_snapshot_server_entity_create(snap, sc.type_bot, &id), NETCORE_OK);
+        netcore_vec3 pos = {(float)(k % 37), (float)(k / 37), 0.0f};
+        cr_assert_eq(netcore_snapshot_server_set_vec3(snap, id, sc.bot_pos, pos), NETCORE_OK);
+    }
+    uint32_t client = 0;
+    cr_assert_eq(netcore_snapshot_server_client_add(snap, &client), NETCORE_OK);
+    static uint8_t big[65536];
+    size_t written = 0;
+    cr_assert_eq(netcore_snapshot_server_write(snap, client, 1, big, sizeof big, &written),
+                 NETCORE_OK);
+    cr_assert_leq(written, limit, "a snapshot never needs more than one datagram");
+    cr_assert_gt(written, 1200, "the budget is the host's figure, not the old 1200");
+    netcore_snapshot_server_stats st;
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(snap, client, &st), NETCORE_OK);
+    cr_assert_gt(st.entities_deferred, 0);
+    netcore_game_server_destroy(s);
+    netcore_sim_destroy(sim);
+    netcore_schema_destroy(sc.schema);
+}
