@@ -35,6 +35,7 @@
 
 #define SNAPSHOT_RING_LENGTH 128 /* as the server's: long round trips keep baselines */
 #define RECONNECT_DELAY_US 1000000U
+#define END_GRACE_MS 10000U
 
 typedef struct bot_options {
     const char *server_address; /* the address tokens name */
@@ -566,8 +567,14 @@ static void disconnect_all(bot_process *process)
             (void)netcore_game_client_disconnect(bot->client);
         }
     }
-    uint64_t deadline = soak_now_us() + 3000000U;
-    for (uint32_t turn = 0; turn < 1000; turn++) {
+    /* A disconnect must be acknowledged; under heavy loss that takes several
+     * resends, so the wait is the peer timeout, at most END_GRACE_MS (a bot
+     * destroyed before then shows at the server as a shutdown, which the
+     * runner fails as an unexpected disconnect). */
+    uint32_t grace_ms =
+        process->options.timeout_ms < END_GRACE_MS ? process->options.timeout_ms : END_GRACE_MS;
+    uint64_t deadline = soak_now_us() + (uint64_t)grace_ms * 1000U;
+    for (uint32_t turn = 0; turn < END_GRACE_MS; turn++) {
         uint64_t now = soak_now_us();
         update_bots(process, now, true);
         bool all_idle = true;
