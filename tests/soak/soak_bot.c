@@ -538,7 +538,10 @@ static void poll_bots(bot_process *process, uint64_t now_us, bool ending)
 }
 
 /* Graceful end: every bot disconnects and waits (bounded) for its event, so
- * the server sees requested disconnects rather than timeouts. */
+ * the server sees requested disconnects rather than timeouts. A graceful
+ * disconnect first delivers what the bot still has in flight: over a link
+ * with a second's round trip and loss that takes a resend or two, so the
+ * wait is 10 s (it ends as soon as every bot is done). */
 static void disconnect_all(bot_process *process)
 {
     for (uint32_t i = 0; i < process->options.bots; i++) {
@@ -547,8 +550,8 @@ static void disconnect_all(bot_process *process)
             (void)netcore_host_disconnect(bot->host, bot->peer, 0);
         }
     }
-    uint64_t deadline = soak_now_us() + 3000000U;
-    for (uint32_t turn = 0; turn < 1000; turn++) {
+    uint64_t deadline = soak_now_us() + 10000000U;
+    for (uint32_t turn = 0; turn < 2500; turn++) {
         uint64_t now = soak_now_us();
         poll_bots(process, now, true);
         bool all_idle = true;
