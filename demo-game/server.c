@@ -526,7 +526,7 @@ void demo_server_update(demo_server *s, uint32_t wait_ms)
     uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
     if (s->lobby) {
-        netcore_lobby_server_update(s->lobby, now_ms(), wait);
+        netcore_lobby_server_update(s->lobby, netcore_time_now_us(), wait);
         handle_events(s, 0);
     } else {
         handle_events(s, wait);
@@ -586,7 +586,7 @@ static bool make_replication(demo_server *s)
     sc.schema = s->schema.schema;
     sc.max_entities = DEMO_NET_MAX_ENTITIES;
     sc.max_clients = DEMO_MAX_PLAYERS;
-    sc.budget_bytes = DEMO_NET_SNAPSHOT_BUDGET;
+    sc.budget_bytes = netcore_host_max_unfragmented_bytes(s->host); /* one datagram */
     sc.interest = interest;
     sc.interest_user = s;
     netcore_input_server_config ic;
@@ -758,8 +758,8 @@ demo_server *demo_server_create(const demo_server_config *config)
         return NULL;
     }
     if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) ||
-        !demo_net_schema_create(&s->schema, s->config.snapshot_format) || !make_replication(s) ||
-        !make_game_host(s) || !(registering ? make_registry(s) : make_lobby(s))) {
+        !demo_net_schema_create(&s->schema, s->config.snapshot_format) || !make_game_host(s) ||
+        !make_replication(s) || !(registering ? make_registry(s) : make_lobby(s))) {
         demo_server_destroy(s);
         return NULL;
     }

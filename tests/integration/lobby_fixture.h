@@ -139,6 +139,12 @@ static inline uint64_t now_ms(void)
     return netcore_time_now_us() / 1000;
 }
 
+/* The lobby's API takes microseconds. */
+static inline uint64_t now_us(void)
+{
+    return netcore_time_now_us();
+}
+
 /* With NETCORE_TEST_LOBBY_TLS=1 in the environment (ctest runs the lobby
  * tests a second time so), the fixture's lobby speaks TLS with a
  * self-signed certificate for 127.0.0.1 made for each test in a temporary
@@ -240,7 +246,7 @@ static inline void fixture_redis_wait(netcore_lobby_server *server)
     uint64_t deadline = netcore_time_now_us() / 1000 + WAIT_MS;
     for (int i = 0;
          i < WAIT_ITERATIONS && !st.cluster_up && netcore_time_now_us() / 1000 < deadline; i++) {
-        netcore_lobby_server_update(server, netcore_time_now_us() / 1000, 2);
+        netcore_lobby_server_update(server, netcore_time_now_us(), 2);
         netcore_lobby_server_get_stats(server, &st);
     }
     cr_assert(st.cluster_up, "the lobby did not reach Redis");
@@ -276,6 +282,14 @@ static inline void start_server(fixture *f, const netcore_lobby_server_config *c
     fixture_redis_wait(f->server);
 }
 
+/* A server with the test settings of server_config, unchanged. */
+static inline void start_default_server(fixture *f)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    start_server(f, &cfg);
+}
+
 static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
 {
     test_client *t = &f->clients[f->client_count++];
@@ -294,7 +308,7 @@ static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
 
 static inline void pump_once(fixture *f)
 {
-    uint64_t now = now_ms();
+    uint64_t now = now_us();
     cr_assert_eq(netcore_lobby_server_update(f->server, now, 2), NETCORE_OK);
     for (int i = 0; i < f->client_count; i++)
         if (f->clients[i].client)
@@ -317,14 +331,21 @@ static inline void pump_for(fixture *f, uint64_t duration_ms)
         pump_once(f);
 }
 
-static inline test_client *connect_client(fixture *f, const char *nickname)
+/* A client (keepalive_ms as in add_client) connected and welcomed. */
+static inline test_client *connect_client_with(fixture *f, uint32_t keepalive_ms,
+                                               const char *nickname)
 {
-    test_client *t = add_client(f, 15000);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_ms()),
+    test_client *t = add_client(f, keepalive_ms);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_us()),
                  NETCORE_OK);
     wait_for(f, &t->welcomes, 1, "welcome");
     cr_assert_neq(t->id, 0);
     return t;
+}
+
+static inline test_client *connect_client(fixture *f, const char *nickname)
+{
+    return connect_client_with(f, 15000, nickname);
 }
 
 static inline void teardown(fixture *f)

@@ -119,10 +119,8 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
 
 Test(lobby, owner_leaving_migrates_ownership_and_kick_removes)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *a = connect_client(&f, "ana");
     test_client *b = connect_client(&f, "bob");
     test_client *c = connect_client(&f, "cy");
@@ -213,10 +211,8 @@ Test(lobby, hostile_connections_are_dropped_while_others_are_served)
 
 Test(lobby, flooding_and_chat_rate_limits)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *a = connect_client(&f, "ana");
     test_client *b = connect_client(&f, "bob");
     /* Chat burst is 5: of 10 chats sent at once some are refused. */
@@ -247,7 +243,7 @@ Test(lobby, connection_cap_refuses_extra_connections)
     connect_client(&f, "one");
     connect_client(&f, "two");
     test_client *three = add_client(&f, 15000);
-    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_us()),
                  NETCORE_OK);
     wait_for(&f, &three->disconnects, 1, "refusal");
     cr_assert_eq(three->disconnect_code, NETCORE_LOBBY_ERR_SERVER_FULL);
@@ -266,12 +262,8 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     cfg.idle_timeout_ms = 1000;
     fixture f;
     start_server(&f, &cfg);
-    test_client *a = add_client(&f, 100); /* keeps itself alive */
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_ms()), NETCORE_OK);
-    wait_for(&f, &a->welcomes, 1, "welcome");
-    test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *a = connect_client_with(&f, 100, "ana"); /* keeps itself alive */
+    test_client *b = connect_client_with(&f, 0, "bob");   /* silent: dropped for idleness */
     create_room(&f, a, "keep", 2, NULL);
     join(&f, b, a->room.room_id, 2);
     uint64_t b_id = b->id;
@@ -284,7 +276,7 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     cr_assert_eq(a->room.member_count, 2, "the seat is kept");
     cr_assert_not(a->room.members[1].connected);
 
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 2, "resumed welcome");
     cr_assert(b->resumed);
     cr_assert_eq(b->id, b_id);
@@ -298,7 +290,7 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     /* GOODBYE frees the seat at once; the token is then useless. */
     cr_assert_eq(netcore_lobby_client_disconnect(b->client), NETCORE_OK);
     wait_members(&f, a, 1);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()),
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()),
                  NETCORE_ERR_STATE);
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
@@ -314,15 +306,13 @@ Test(lobby, reconnect_after_grace_fails)
     cfg.reconnect_grace_ms = 100;
     fixture f;
     start_server(&f, &cfg);
-    test_client *b = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *b = connect_client_with(&f, 0, "bob");
     wait_for(&f, &b->disconnects, 1, "idle drop");
     pump_for(&f, 300);
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
     cr_assert_eq(stats.sessions, 0);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->disconnects, 2, "refused reconnect");
     cr_assert_eq(b->disconnect_code, NETCORE_LOBBY_ERR_RECONNECT_FAILED);
     teardown(&f);
@@ -425,10 +415,8 @@ Test(lobby, connect_and_drop_churn_does_not_lock_out_newcomers)
 Test(lobby, other_protocol_versions_are_refused)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     int fd = raw_connect(&f.address);
     /* Version 4: above what this build speaks (1 to 3). */
     const uint8_t hello_v4[] = {0x0b, 0,    0,    0, 0x01, 0x4e, 0x43, 0x4c,

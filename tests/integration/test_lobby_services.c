@@ -10,7 +10,7 @@ static test_client *register_game_server(fixture *f, uint16_t port, uint16_t cap
     test_client *g = add_client(f, 15000);
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, port);
     cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &f->address, lobby_key, &game,
-                                                           capacity, token_clock_s, now_ms()),
+                                                           capacity, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(f, &g->registered, 1, "registration");
     return g;
@@ -99,23 +99,21 @@ Test(lobby, registered_game_servers_get_matches_least_loaded_first)
 
 Test(lobby, registration_needs_the_key_and_a_close_clock)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, 9001);
     uint8_t wrong_key[NETCORE_TOKEN_KEY_BYTES];
     memset(wrong_key, 0x11, sizeof wrong_key);
     test_client *forger = add_client(&f, 15000);
     cr_assert_eq(netcore_lobby_client_register_game_server(forger->client, &f.address, wrong_key,
-                                                           &game, 8, token_clock_s, now_ms()),
+                                                           &game, 8, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(&f, &forger->disconnects, 1, "refused forger");
     cr_assert_eq(forger->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
     test_client *stale = add_client(&f, 15000);
     cr_assert_eq(netcore_lobby_client_register_game_server(stale->client, &f.address, lobby_key,
                                                            &game, 8, token_clock_s - 3600,
-                                                           now_ms()),
+                                                           now_us()),
                  NETCORE_OK);
     wait_for(&f, &stale->disconnects, 1, "refused stale registration");
     cr_assert_eq(stale->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
@@ -199,10 +197,8 @@ Test(lobby, room_list_filters_paging_and_room_limits)
 
 Test(lobby, paging_returns_at_most_max_count)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *owners[3];
     for (int i = 0; i < 3; i++) {
         owners[i] = connect_client(&f, "owner");
@@ -246,7 +242,7 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     uint64_t deadline = now_ms() + WAIT_MS;
     for (int i = 0; i < WAIT_ITERATIONS && count == 0 && now_ms() < deadline; i++) {
         pump_once(&f);
-        cr_assert_eq(netcore_lobby_discovery_update(d, now_ms()), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_discovery_update(d, now_us()), NETCORE_OK);
         cr_assert_eq(netcore_lobby_discovery_results(d, &found, &count), NETCORE_OK);
     }
     cr_assert_eq(count, 1);
@@ -266,9 +262,12 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
         netcore_lobby_server_get_stats(f.server, &stats);
     }
     pump_for(&f, 20);
-    netcore_lobby_discovery_update(d, now_ms());
+    /* last_seen_us is the now_us of the update that read the answer, as given. */
+    uint64_t read_at_us = now_us() + 123;
+    netcore_lobby_discovery_update(d, read_at_us);
     netcore_lobby_discovery_results(d, &found, &count);
     cr_assert_eq(count, 1);
+    cr_assert_eq(found[0].last_seen_us, read_at_us);
 
     /* Malformed probes are dropped, not answered. */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -286,6 +286,11 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         return NETCORE_ERR_SOCKET;
     }
     b->host->mtu = cfg->mtu_bytes;
+    /* enet_host_create reset every peer with the default MTU, and a peer
+     * keeps it until its next reset: without this the first connection of
+     * each slot would ignore mtu_bytes. */
+    for (size_t i = 0; i < b->host->peerCount; i++)
+        b->host->peers[i].mtu = cfg->mtu_bytes;
     /* ENet refuses larger packets before reassembling them, which bounds the
      * memory a peer can make us allocate. Twice the limit leaves room for
      * transport.c to see, count and drop slightly oversized messages. */
@@ -665,6 +670,9 @@ static uint32_t enet_recent_ms(const void *backend)
 const nci_backend_ops nci_backend_enet = {
     .name = "enet",
     .native_reliable_unordered = false,
+    /* enet_peer_send splits any packet longer than the MTU less a protocol
+     * header and a fragment command, whatever the packet's flags. */
+    .unfragmented_overhead_bytes = sizeof(ENetProtocolHeader) + sizeof(ENetProtocolSendFragment),
     .create = enet_create,
     .destroy = enet_destroy,
     .local_address = enet_local_address,

@@ -81,6 +81,10 @@ typedef struct nci_clock {
 typedef struct nci_backend_ops {
     const char *name;
     bool native_reliable_unordered;
+    /* A lane message of at most the peer's MTU minus this many bytes goes
+     * out whole in one datagram; a larger one is split into fragments
+     * (netcore_host_max_unfragmented_bytes). */
+    uint32_t unfragmented_overhead_bytes;
     /* lane_modes[0] is the control lane. cfg was validated by transport.c.
      * clock: NULL for the backend's own (the simulated network ignores it);
      * the backend copies it and reads it for every deadline of its own. */

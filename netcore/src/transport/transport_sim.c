@@ -333,6 +333,9 @@ const nci_backend_ops nci_backend_sim = {
      * a sealed message there needs no counter on the wire and a late
      * retransmission can never fall out of a replay window. */
     .native_reliable_unordered = false,
+    /* A DATA datagram's header and one MESSAGE chunk header (see
+     * transport_sim_internal.h); longer messages travel as FRAGMENT chunks. */
+    .unfragmented_overhead_bytes = NCI_SIM_DATA_HEADER_BYTES + NCI_SIM_MESSAGE_CHUNK_BYTES,
     .create = sim_create,
     .destroy = sim_destroy_backend,
     .local_address = sim_local_address,
