@@ -353,7 +353,7 @@ static void update_figures(demo_client *c, uint64_t now_us)
 void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn input_fn, void *user)
 {
     if (c->lobby) {
-        netcore_lobby_client_update(c->lobby, now_us / 1000);
+        netcore_lobby_client_update(c->lobby, now_us);
     }
     if (!c->game || c->state == DEMO_CLIENT_FAILED || c->state == DEMO_CLIENT_CLOSED) {
         return;
@@ -422,8 +422,8 @@ demo_client *demo_client_create(const demo_client_config *config)
     lc.event_user = c;
     demo_trust_apply(config->trust, NULL, &lc);
     if (netcore_lobby_client_create(&lc, &c->lobby) != NETCORE_OK ||
-        netcore_lobby_client_connect(c->lobby, &config->lobby, c->name,
-                                     netcore_time_now_us() / 1000) != NETCORE_OK) {
+        netcore_lobby_client_connect(c->lobby, &config->lobby, c->name, netcore_time_now_us()) !=
+            NETCORE_OK) {
         fprintf(stderr, "demo-game: cannot reach the lobby\n");
         demo_client_destroy(c);
         return NULL;
@@ -463,7 +463,7 @@ void demo_client_destroy(demo_client *c)
     if (c->lobby) {
         if (netcore_lobby_client_is_connected(c->lobby)) {
             netcore_lobby_client_disconnect(c->lobby);
-            netcore_lobby_client_update(c->lobby, netcore_time_now_us() / 1000);
+            netcore_lobby_client_update(c->lobby, netcore_time_now_us());
         }
         netcore_lobby_client_destroy(c->lobby);
     }

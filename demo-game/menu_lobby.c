@@ -134,7 +134,8 @@ void demo_menu_connect(demo_menu *m, const netcore_address *address, const char 
     m->leaving = false;
     m->in_room = false;
     m->client_id = 0;
-    r = netcore_lobby_client_connect(m->lobby, address, m->fields[FIELD_NAME].text, m->now_ms);
+    r = netcore_lobby_client_connect(m->lobby, address, m->fields[FIELD_NAME].text,
+                                     m->now_ms * 1000u);
     if (r != NETCORE_OK) {
         demo_menu_show_error(m, DEMO_MENU_SCREEN_BROWSER, "Cannot connect: %s",
                              netcore_result_str(r));
@@ -378,7 +379,7 @@ static void refresh_lobbies(demo_menu *m)
     size_t n = 0;
     uint64_t stale_ms = (uint64_t)m->config.discovery_interval_ms * LOBBY_STALE_PROBES;
     for (size_t i = 0; i < count && n < NETCORE_LOBBY_DISCOVERY_MAX; i++) {
-        if (found[i].last_seen_ms + stale_ms < m->now_ms) {
+        if (found[i].last_seen_us / 1000u + stale_ms < m->now_ms) {
             continue;
         }
         menu_lobby_entry *e = &next[n++];
@@ -388,9 +389,9 @@ static void refresh_lobbies(demo_menu *m)
             if (netcore_address_equal(&m->lobbies[j].found.lobby_address,
                                       &found[i].lobby_address)) {
                 e->ping_ms = m->lobbies[j].ping_ms;
-                if (m->lobbies[j].found.last_seen_ms != found[i].last_seen_ms &&
-                    found[i].last_seen_ms >= m->probe_sent_ms) {
-                    e->ping_ms = (uint32_t)(found[i].last_seen_ms - m->probe_sent_ms);
+                if (m->lobbies[j].found.last_seen_us != found[i].last_seen_us &&
+                    found[i].last_seen_us / 1000u >= m->probe_sent_ms) {
+                    e->ping_ms = (uint32_t)(found[i].last_seen_us / 1000u - m->probe_sent_ms);
                 }
             }
         }
@@ -414,7 +415,7 @@ static void run_discovery(demo_menu *m)
         }
         m->next_probe_ms = m->now_ms + m->config.discovery_interval_ms;
     }
-    netcore_lobby_discovery_update(m->discovery, m->now_ms);
+    netcore_lobby_discovery_update(m->discovery, m->now_ms * 1000u);
     refresh_lobbies(m);
 }
 
@@ -431,7 +432,7 @@ void demo_menu_update(demo_menu *menu, uint64_t now_ms)
         !netcore_lobby_client_is_connected(menu->lobby) && now_ms >= menu->next_reconnect_ms) {
         menu->reconnect_attempt++;
         netcore_result r =
-            netcore_lobby_client_reconnect(menu->lobby, &menu->lobby_address, now_ms);
+            netcore_lobby_client_reconnect(menu->lobby, &menu->lobby_address, now_ms * 1000u);
         if (r != NETCORE_OK) {
             menu->welcomed = false;
             menu->in_room = false;
@@ -439,7 +440,7 @@ void demo_menu_update(demo_menu *menu, uint64_t now_ms)
                                  netcore_result_str(r));
         }
     }
-    netcore_lobby_client_update(menu->lobby, now_ms);
+    netcore_lobby_client_update(menu->lobby, now_ms * 1000u);
     if (menu->screen == DEMO_MENU_SCREEN_ROOMS && menu->now_ms >= menu->next_room_list_ms) {
         demo_menu_request_room_list(menu);
     }

@@ -328,7 +328,7 @@ static int run_menu(play *p, demo_client_config *cc)
         }
         uint64_t now_ms = netcore_time_now_us() / 1000;
         if (p->client) {
-            netcore_lobby_client_update(lobby, now_ms);
+            netcore_lobby_client_update(lobby, now_ms * 1000u);
             demo_client_state st = game_frame(p, &view);
             if (leave || st == DEMO_CLIENT_FAILED || st == DEMO_CLIENT_CLOSED ||
                 demo_menu_match_ended(menu)) {

@@ -439,7 +439,7 @@ void demo_server_update(demo_server *s, uint32_t wait_ms)
     uint32_t until_tick = next > now ? (uint32_t)((next - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
     if (s->lobby) {
-        netcore_lobby_server_update(s->lobby, now_ms(), wait);
+        netcore_lobby_server_update(s->lobby, netcore_time_now_us(), wait);
     } else {
         /* The game's packets wait in the socket until the update below,
          * which runs before every tick: nothing is handled later than it
@@ -524,7 +524,6 @@ static bool make_game(demo_server *s)
     gc.bind_address.port = s->config.game_port;
     gc.max_clients = s->config.max_players;
     gc.max_entities = DEMO_NET_MAX_ENTITIES;
-    gc.snapshot_budget_bytes = DEMO_NET_SNAPSHOT_BUDGET;
     gc.interest = interest;
     gc.interest_user = s;
     gc.input_buffer_ticks = 128;

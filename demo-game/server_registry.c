@@ -130,7 +130,7 @@ void demo_registry_destroy(demo_registry *r)
     r->closing = true;
     if (r->client && netcore_lobby_client_is_connected(r->client)) {
         netcore_lobby_client_disconnect(r->client);
-        netcore_lobby_client_update(r->client, netcore_time_now_us() / 1000);
+        netcore_lobby_client_update(r->client, netcore_time_now_us());
     }
     netcore_lobby_client_destroy(r->client);
     memset(r->config.key, 0, sizeof r->config.key);
@@ -143,14 +143,14 @@ void demo_registry_update(demo_registry *r, uint32_t load, uint64_t now_ms)
         time_t t = time(NULL);
         netcore_result res = netcore_lobby_client_register_game_server(
             r->client, &r->config.lobby, r->config.key, &r->config.game_address, r->config.capacity,
-            t < 0 ? 0 : (uint64_t)t, now_ms);
+            t < 0 ? 0 : (uint64_t)t, now_ms * 1000u);
         if (res != NETCORE_OK) {
             r->stats.failures++;
             say(r, "cannot reach the lobby", netcore_result_str(res));
             schedule_retry(r, now_ms);
         }
     }
-    netcore_lobby_client_update(r->client, now_ms);
+    netcore_lobby_client_update(r->client, now_ms * 1000u);
     if (!r->registered) {
         return;
     }

@@ -51,6 +51,12 @@ static inline uint64_t now_ms(void)
     return netcore_time_now_us() / 1000;
 }
 
+/* The lobby's API takes microseconds; the menu's clock is milliseconds. */
+static inline uint64_t now_us(void)
+{
+    return netcore_time_now_us();
+}
+
 static inline void start_server(rig *r, uint32_t idle_timeout_ms)
 {
     netcore_lobby_server_config cfg;
@@ -179,14 +185,14 @@ static inline bool pump_until(rig *r, rig_pred pred, const void *arg)
     uint64_t start = now_ms();
     for (int i = 0; i < PUMP_MAX_ITERATIONS && now_ms() - start < PUMP_MAX_MS; i++) {
         uint64_t now = now_ms();
-        netcore_lobby_server_update(r->server, now, 2);
+        netcore_lobby_server_update(r->server, now * 1000u, 2);
         for (int s = 0; s < 2; s++) {
             if (r->seats[s].menu) {
                 demo_menu_update(r->seats[s].menu, now);
             }
         }
         if (r->held) {
-            netcore_lobby_client_update(r->held, now);
+            netcore_lobby_client_update(r->held, now * 1000u);
         }
         if (pred(r, arg)) {
             return true;

@@ -341,7 +341,7 @@ Test(demo_menu, room_list_pages)
         char name[8];
         snprintf(name, sizeof name, "r%02d", i);
         cr_assert_eq(netcore_lobby_client_create(&cfg, &owners[i]), NETCORE_OK);
-        cr_assert_eq(netcore_lobby_client_connect(owners[i], &r.lobby_address, name, now_ms()),
+        cr_assert_eq(netcore_lobby_client_connect(owners[i], &r.lobby_address, name, now_us()),
                      NETCORE_OK);
         netcore_lobby_room_params params;
         memset(&params, 0, sizeof params);
@@ -351,9 +351,9 @@ Test(demo_menu, room_list_pages)
     }
     int rooms = 0;
     for (int i = 0; i < 400 && rooms < 17; i++) {
-        netcore_lobby_server_update(r.server, now_ms(), 2);
+        netcore_lobby_server_update(r.server, now_us(), 2);
         for (int c = 0; c < 17; c++) {
-            netcore_lobby_client_update(owners[c], now_ms());
+            netcore_lobby_client_update(owners[c], now_us());
         }
         netcore_lobby_server_stats stats;
         netcore_lobby_server_get_stats(r.server, &stats);

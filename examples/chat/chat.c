@@ -139,7 +139,8 @@ int main(int argc, char **argv)
     cfg.event_user = &c;
     uint64_t start_ms = netcore_time_now_us() / 1000;
     if (netcore_lobby_client_create(&cfg, &c.lobby) != NETCORE_OK ||
-        netcore_lobby_client_connect(c.lobby, &lobby_address, name, start_ms) != NETCORE_OK) {
+        netcore_lobby_client_connect(c.lobby, &lobby_address, name, start_ms * 1000u) !=
+            NETCORE_OK) {
         fprintf(stderr, "chat: cannot reach the lobby\n");
         netcore_lobby_client_destroy(c.lobby);
         return 1;
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
     uint64_t stdin_closed_ms = 0;
     for (;;) {
         uint64_t now_ms = netcore_time_now_us() / 1000;
-        netcore_lobby_client_update(c.lobby, now_ms);
+        netcore_lobby_client_update(c.lobby, now_ms * 1000u);
         if (c.failed || c.heard || now_ms - start_ms >= limit_ms)
             break;
         if (stdin_open && !(stdin_open = read_stdin(&c)))
@@ -162,7 +163,7 @@ int main(int argc, char **argv)
     if (netcore_lobby_client_is_connected(c.lobby)) {
         c.leaving = true;
         netcore_lobby_client_disconnect(c.lobby);
-        netcore_lobby_client_update(c.lobby, netcore_time_now_us() / 1000);
+        netcore_lobby_client_update(c.lobby, netcore_time_now_us());
     }
     netcore_lobby_client_destroy(c.lobby);
     if (c.failed || (c.expect && !c.heard) || (c.say && !c.said))

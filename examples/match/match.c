@@ -134,8 +134,8 @@ static bool connect_lobby(game *g, int k)
     char name[16];
     snprintf(name, sizeof name, "player%d", k);
     return netcore_lobby_client_create(&cfg, &p->lobby) == NETCORE_OK &&
-           netcore_lobby_client_connect(p->lobby, &g->lobby_address, name,
-                                        netcore_time_now_us() / 1000) == NETCORE_OK;
+           netcore_lobby_client_connect(p->lobby, &g->lobby_address, name, netcore_time_now_us()) ==
+               NETCORE_OK;
 }
 
 /* ---- play ---- */
@@ -179,14 +179,14 @@ static bool start(game *g)
 static void step(game *g)
 {
     uint64_t now = netcore_time_now_us();
-    netcore_lobby_server_update(g->lobby, now / 1000, 0);
+    netcore_lobby_server_update(g->lobby, now, 0);
     for (int k = 0; k < PLAYERS; k++) {
         player *p = &g->players[k];
         /* The second player comes once the first one's room is open. */
         if (!p->lobby && g->room_open && !connect_lobby(g, k))
             g->failed = true;
         if (p->lobby)
-            netcore_lobby_client_update(p->lobby, now / 1000);
+            netcore_lobby_client_update(p->lobby, now);
         if (p->client)
             netcore_game_client_update(p->client, now);
     }

@@ -280,7 +280,7 @@ static int probe(const options *opts)
                         strerror(errno));
             next_probe_ms = now + 250;
         }
-        netcore_lobby_discovery_update(d, now);
+        netcore_lobby_discovery_update(d, now * 1000u);
         const netcore_lobby_found *found = NULL;
         size_t count = 0;
         netcore_lobby_discovery_results(d, &found, &count);
@@ -465,7 +465,7 @@ int main(int argc, char **argv)
         uint64_t remaining_ms =
             deadline_us == UINT64_MAX ? POLL_SLICE_MS : (deadline_us - now_us + 999) / 1000;
         uint32_t wait_ms = remaining_ms < POLL_SLICE_MS ? (uint32_t)remaining_ms : POLL_SLICE_MS;
-        if (netcore_lobby_server_update(server, now_us / 1000, wait_ms) != NETCORE_OK) {
+        if (netcore_lobby_server_update(server, now_us, wait_ms) != NETCORE_OK) {
             fprintf(stderr, "netcore-lobby: poll failed: %s\n", strerror(errno));
             exit_code = 1;
             break;

@@ -51,9 +51,9 @@ static bool write_all(int fd, const void *buffer, size_t size)
     return true;
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
-    return bench_now_ns() / 1000000u;
+    return bench_now_ns() / 1000u;
 }
 
 /* A cluster node waits until it has reached Redis before it tells its
@@ -66,7 +66,7 @@ static bool cluster_wait_up(netcore_lobby_server *server)
     memset(&st, 0, sizeof st);
     uint64_t deadline = bench_now_ns() + CLUSTER_UP_LIMIT_NS;
     while (!st.cluster_up && bench_now_ns() < deadline) {
-        netcore_lobby_server_update(server, now_ms(), 5);
+        netcore_lobby_server_update(server, now_us(), 5);
         netcore_lobby_server_get_stats(server, &st);
     }
     return st.cluster_up;
@@ -116,7 +116,7 @@ static void server_child(int control_fd, int reply_fd, uint32_t max_connections,
     (void)write_all(reply_fd, &address, sizeof address);
     fcntl(control_fd, F_SETFL, fcntl(control_fd, F_GETFL, 0) | O_NONBLOCK);
     for (;;) {
-        netcore_lobby_server_update(server, now_ms(), 5);
+        netcore_lobby_server_update(server, now_us(), 5);
         char c;
         ssize_t n = read(control_fd, &c, 1);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "netcore/bitpack.h"
+#include "../support/geometry_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -345,33 +346,6 @@ static float source_float(netcore_bit_reader *source, double lo, double hi)
     }
     double t = (double)bits / 4294967296.0 * 1.2 - 0.1;
     return (float)(lo + (hi - lo) * t);
-}
-
-/* Angle in radians between two directions (b of unit length). */
-static double vec_angle(const netcore_vec3 *a, const netcore_vec3 *b)
-{
-    double ax = a->x, ay = a->y, az = a->z;
-    double cx = ay * b->z - az * b->y, cy = az * b->x - ax * b->z, cz = ax * b->y - ay * b->x;
-    return atan2(sqrt(cx * cx + cy * cy + cz * cz), ax * b->x + ay * b->y + az * b->z);
-}
-
-/* Rotation angle between two quaternions (b of unit length), q and -q alike. */
-static double quat_angle(const netcore_quat *a, const netcore_quat *b)
-{
-    double av[4] = {a->x, a->y, a->z, a->w};
-    double bv[4] = {b->x, b->y, b->z, b->w};
-    double norm = sqrt(av[0] * av[0] + av[1] * av[1] + av[2] * av[2] + av[3] * av[3]);
-    double dot = 0.0;
-    for (int k = 0; k < 4; k++) {
-        dot += av[k] / norm * bv[k];
-    }
-    double sign = dot < 0.0 ? -1.0 : 1.0;
-    double chord2 = 0.0;
-    for (int k = 0; k < 4; k++) {
-        double d = sign * av[k] / norm - bv[k];
-        chord2 += d * d;
-    }
-    return 4.0 * asin(fmin(1.0, sqrt(chord2) / 2.0));
 }
 
 /* Writes one operation with payload values; returns the bits it needs, or

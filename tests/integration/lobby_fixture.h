@@ -139,6 +139,12 @@ static inline uint64_t now_ms(void)
     return netcore_time_now_us() / 1000;
 }
 
+/* The lobby's API takes microseconds. */
+static inline uint64_t now_us(void)
+{
+    return netcore_time_now_us();
+}
+
 /* With NETCORE_TEST_LOBBY_TLS=1 in the environment (ctest runs the lobby
  * tests a second time so), the fixture's lobby speaks TLS with a
  * self-signed certificate for 127.0.0.1 made for each test in a temporary
@@ -240,7 +246,7 @@ static inline void fixture_redis_wait(netcore_lobby_server *server)
     uint64_t deadline = netcore_time_now_us() / 1000 + WAIT_MS;
     for (int i = 0;
          i < WAIT_ITERATIONS && !st.cluster_up && netcore_time_now_us() / 1000 < deadline; i++) {
-        netcore_lobby_server_update(server, netcore_time_now_us() / 1000, 2);
+        netcore_lobby_server_update(server, netcore_time_now_us(), 2);
         netcore_lobby_server_get_stats(server, &st);
     }
     cr_assert(st.cluster_up, "the lobby did not reach Redis");
@@ -294,7 +300,7 @@ static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
 
 static inline void pump_once(fixture *f)
 {
-    uint64_t now = now_ms();
+    uint64_t now = now_us();
     cr_assert_eq(netcore_lobby_server_update(f->server, now, 2), NETCORE_OK);
     for (int i = 0; i < f->client_count; i++)
         if (f->clients[i].client)
@@ -320,7 +326,7 @@ static inline void pump_for(fixture *f, uint64_t duration_ms)
 static inline test_client *connect_client(fixture *f, const char *nickname)
 {
     test_client *t = add_client(f, 15000);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_us()),
                  NETCORE_OK);
     wait_for(f, &t->welcomes, 1, "welcome");
     cr_assert_neq(t->id, 0);

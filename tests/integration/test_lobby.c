@@ -247,7 +247,7 @@ Test(lobby, connection_cap_refuses_extra_connections)
     connect_client(&f, "one");
     connect_client(&f, "two");
     test_client *three = add_client(&f, 15000);
-    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_us()),
                  NETCORE_OK);
     wait_for(&f, &three->disconnects, 1, "refusal");
     cr_assert_eq(three->disconnect_code, NETCORE_LOBBY_ERR_SERVER_FULL);
@@ -267,10 +267,10 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     fixture f;
     start_server(&f, &cfg);
     test_client *a = add_client(&f, 100); /* keeps itself alive */
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_us()), NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "welcome");
     test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 1, "welcome");
     create_room(&f, a, "keep", 2, NULL);
     join(&f, b, a->room.room_id, 2);
@@ -284,7 +284,7 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     cr_assert_eq(a->room.member_count, 2, "the seat is kept");
     cr_assert_not(a->room.members[1].connected);
 
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 2, "resumed welcome");
     cr_assert(b->resumed);
     cr_assert_eq(b->id, b_id);
@@ -298,7 +298,7 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     /* GOODBYE frees the seat at once; the token is then useless. */
     cr_assert_eq(netcore_lobby_client_disconnect(b->client), NETCORE_OK);
     wait_members(&f, a, 1);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()),
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()),
                  NETCORE_ERR_STATE);
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
@@ -315,14 +315,14 @@ Test(lobby, reconnect_after_grace_fails)
     fixture f;
     start_server(&f, &cfg);
     test_client *b = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 1, "welcome");
     wait_for(&f, &b->disconnects, 1, "idle drop");
     pump_for(&f, 300);
     netcore_lobby_server_stats stats;
     netcore_lobby_server_get_stats(f.server, &stats);
     cr_assert_eq(stats.sessions, 0);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->disconnects, 2, "refused reconnect");
     cr_assert_eq(b->disconnect_code, NETCORE_LOBBY_ERR_RECONNECT_FAILED);
     teardown(&f);

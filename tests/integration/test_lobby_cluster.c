@@ -47,7 +47,7 @@ static void node_config(const cluster *cl, int index, netcore_lobby_server_confi
 
 static void pump(cluster *cl)
 {
-    uint64_t now = now_ms();
+    uint64_t now = now_us();
     for (int i = 0; i < NODES; i++)
         if (cl->nodes[i])
             cr_assert_eq(netcore_lobby_server_update(cl->nodes[i], now, 1), NETCORE_OK);
@@ -135,7 +135,7 @@ static test_client *new_client(cluster *cl)
 static test_client *join_node(cluster *cl, int node, const char *nickname)
 {
     test_client *t = new_client(cl);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &cl->addresses[node], nickname, now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &cl->addresses[node], nickname, now_us()),
                  NETCORE_OK);
     WAIT_UNTIL(cl, t->welcomes == 1, "welcome");
     return t;
@@ -353,7 +353,7 @@ Test(lobby_cluster, players_of_a_dead_node_resume_elsewhere_and_ghosts_expire)
     cl.nodes[1] = NULL;
     WAIT_UNTIL(&cl, bob->disconnects == 1, "bob to see node b go");
     netcore_address others[2] = {cl.addresses[1], cl.addresses[2]};
-    cr_assert_eq(netcore_lobby_client_reconnect_any(bob->client, others, 2, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect_any(bob->client, others, 2, now_us()), NETCORE_OK);
     WAIT_UNTIL(&cl, bob->welcomes == 2, "bob resumed through node c");
     cr_assert(bob->resumed);
     WAIT_UNTIL(&cl, bob->room.room_id == room && bob->room.member_count == 3,
@@ -430,7 +430,7 @@ static test_client *register_game_server(cluster *cl, int node, uint16_t port, u
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, port);
     cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &cl->addresses[node],
                                                            lobby_key, &game, capacity,
-                                                           token_clock_s, now_ms()),
+                                                           token_clock_s, now_us()),
                  NETCORE_OK);
     WAIT_UNTIL(cl, g->registered == 1, "the registration");
     return g;
@@ -541,7 +541,7 @@ Test(lobby_cluster, a_game_server_registers_with_the_next_node_when_one_is_down)
     netcore_address nodes[2] = {cl.addresses[1], cl.addresses[2]};
     netcore_address game_address = netcore_address_ipv4(127, 0, 0, 1, 9007);
     cr_assert_eq(netcore_lobby_client_register_game_server_any(
-                     game->client, nodes, 2, lobby_key, &game_address, 10, token_clock_s, now_ms()),
+                     game->client, nodes, 2, lobby_key, &game_address, 10, token_clock_s, now_us()),
                  NETCORE_OK);
     WAIT_UNTIL(&cl, game->registered == 1, "the registration through node c");
     cr_assert_eq(game->disconnects, 0, "the dead node was skipped without a DISCONNECTED");

@@ -115,7 +115,7 @@ static void stop_node_process(node_process *n, int signal_number)
 
 static void pump_clients(test_client *clients, int count)
 {
-    uint64_t now = now_ms();
+    uint64_t now = now_us();
     for (int i = 0; i < count; i++)
         netcore_lobby_client_update(clients[i].client, now);
     struct timespec pause = {0, 1000000};
@@ -161,9 +161,9 @@ Test(lobby_cluster_process, a_player_of_a_node_killed_with_sigkill_resumes_its_r
     }
     test_client *alice = &clients[0], *bob = &clients[1];
     netcore_address all[NODE_PROCESSES] = {nodes[0].address, nodes[1].address};
-    cr_assert_eq(netcore_lobby_client_connect_any(alice->client, all, 2, "alice", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect_any(alice->client, all, 2, "alice", now_us()),
                  NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_connect(bob->client, &nodes[1].address, "bob", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(bob->client, &nodes[1].address, "bob", now_us()),
                  NETCORE_OK);
     WAIT_CLIENTS(clients, 2, alice->welcomes == 1 && bob->welcomes == 1, "both welcomed");
 
@@ -190,7 +190,7 @@ Test(lobby_cluster_process, a_player_of_a_node_killed_with_sigkill_resumes_its_r
 
     stop_node_process(&nodes[0], SIGKILL);
     WAIT_CLIENTS(clients, 2, alice->disconnects == 1, "alice to lose node a");
-    cr_assert_eq(netcore_lobby_client_reconnect_any(alice->client, all, 2, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect_any(alice->client, all, 2, now_us()), NETCORE_OK);
     WAIT_CLIENTS(clients, 2, alice->welcomes == 2, "alice resumed through node b");
     cr_assert(alice->resumed);
     WAIT_CLIENTS(clients, 2, alice->room.room_id == room && alice->room.member_count == 2,

@@ -26,12 +26,12 @@ Test(lobby_holes, a_flooder_reconnecting_with_its_token_keeps_its_empty_bucket)
     fixture f;
     start_server(&f, &cfg);
     test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_us()),
                  NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     flood_until_closed(&f, t);
     /* Back at once with the token: the session is resumed, its bucket is not refilled. */
-    cr_assert_eq(netcore_lobby_client_reconnect(t->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(t->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &t->welcomes, 2, "resumed welcome");
     cr_assert(t->resumed);
     int pongs = t->pongs;
@@ -55,13 +55,13 @@ Test(lobby_holes, a_flooding_address_is_barred_for_a_while)
     fixture f;
     start_server(&f, &cfg);
     test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_us()),
                  NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     flood_until_closed(&f, t);
     /* A new session from the same address would start with a full bucket: refused. */
     test_client *again = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(again->client, &f.address, "fresh", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(again->client, &f.address, "fresh", now_us()),
                  NETCORE_OK);
     wait_for(&f, &again->disconnects, 1, "refused");
     cr_assert_eq(again->welcomes, 0);
@@ -154,11 +154,11 @@ Test(lobby_holes, a_member_kicked_while_away_learns_it_on_reconnect)
     fixture f;
     start_server(&f, &cfg);
     test_client *a = add_client(&f, 100);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "owner", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "owner", now_us()),
                  NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "welcome");
     test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "away", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "away", now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 1, "welcome");
     create_room(&f, a, "kick", 4, NULL);
     join(&f, b, a->room.room_id, 2);
@@ -166,7 +166,7 @@ Test(lobby_holes, a_member_kicked_while_away_learns_it_on_reconnect)
     cr_assert_eq(b->room_left, 0);
     cr_assert_eq(netcore_lobby_client_kick(a->client, b->id), NETCORE_OK);
     wait_members(&f, a, 1);
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->room_left, 1, "ROOM_LEFT after the reconnect");
     cr_assert_eq(b->leave_reason, NETCORE_LOBBY_KICKED);
     cr_assert(b->resumed);
@@ -183,11 +183,11 @@ Test(lobby_holes, the_client_refuses_invisible_and_bidi_nicknames_locally)
     cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address,
                                               "\xe2\x80\xae"
                                               "nimda",
-                                              now_ms()),
+                                              now_us()),
                  NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "\xe2\x80\x8b", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "\xe2\x80\x8b", now_us()),
                  NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "bob\xef\xbf\xbf", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "bob\xef\xbf\xbf", now_us()),
                  NETCORE_ERR_INVALID_ARGUMENT);
     teardown(&f);
 }

@@ -12,7 +12,7 @@ static test_client *register_at(fixture *f, uint16_t port)
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, port);
     int before = g->registered;
     cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &f->address, lobby_key, &game,
-                                                           8, token_clock_s, now_ms()),
+                                                           8, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(f, &g->registered, before + 1, "registration");
     cr_assert_neq(g->id, 0);

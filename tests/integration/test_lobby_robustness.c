@@ -49,10 +49,10 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     fixture f;
     start_server(&f, &cfg);
     test_client *a = add_client(&f, 100);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_us()), NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "welcome");
     test_client *b = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 1, "welcome");
     create_room(&f, a, "play", 2, NULL);
     join(&f, b, a->room.room_id, 2);
@@ -65,7 +65,7 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     netcore_lobby_match_start first = b->match;
 
     wait_for(&f, &b->disconnects, 1, "idle drop");
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 2, "resumed welcome");
     cr_assert(b->resumed);
     wait_for(&f, &b->matches, 2, "match start again after the reconnect");
@@ -111,7 +111,7 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     cr_assert_eq(netcore_lobby_server_end_match(f.server, first.match_id), NETCORE_OK);
     wait_for(&f, &b->match_ends, 1, "match end");
     wait_for(&f, &b->disconnects, 2, "second idle drop");
-    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_reconnect(b->client, &f.address, now_us()), NETCORE_OK);
     wait_for(&f, &b->welcomes, 3, "second resumed welcome");
     pump_for(&f, 50);
     cr_assert_eq(b->matches, 2);
@@ -129,7 +129,7 @@ Test(lobby_robustness, per_address_connection_cap_is_enforced_and_counted)
     test_client *one = connect_client(&f, "one");
     connect_client(&f, "two");
     test_client *three = add_client(&f, 15000);
-    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_us()),
                  NETCORE_OK);
     wait_for(&f, &three->disconnects, 1, "refusal");
     cr_assert_eq(three->disconnect_code, NETCORE_LOBBY_ERR_SERVER_FULL);
@@ -154,7 +154,7 @@ Test(lobby_robustness, per_address_connection_cap_is_enforced_and_counted)
         stats_of(&f, &stats);
     }
     cr_assert_eq(stats.connections, 2);
-    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(three->client, &f.address, "three", now_us()),
                  NETCORE_OK);
     wait_for(&f, &three->welcomes, 1, "welcome once a place is free");
     close(other);
@@ -184,7 +184,7 @@ Test(lobby_robustness, accept_without_descriptors_pauses_the_listener_instead_of
     close(fillers[--filled]);
     int client = raw_connect_with(&f.address, 1, 0);
 
-    uint64_t t = now_ms();
+    uint64_t t = now_us();
     for (int i = 0; i < 20; i++)
         cr_assert_eq(netcore_lobby_server_update(f.server, t, 0), NETCORE_OK);
     netcore_lobby_server_stats stats;
@@ -192,7 +192,7 @@ Test(lobby_robustness, accept_without_descriptors_pauses_the_listener_instead_of
     cr_assert_eq(stats.accept_backoffs, 1, "one failed accept, then the listener rests");
     cr_assert_eq(stats.connections_accepted, 0);
     for (int i = 0; i < 20; i++)
-        cr_assert_eq(netcore_lobby_server_update(f.server, t + 50, 0), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_server_update(f.server, t + 50000, 0), NETCORE_OK);
     stats_of(&f, &stats);
     cr_assert_eq(stats.accept_backoffs, 1, "still resting within the pause");
 
@@ -201,7 +201,8 @@ Test(lobby_robustness, accept_without_descriptors_pauses_the_listener_instead_of
         close(fillers[--filled]);
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
     for (int i = 0; i < 20 && stats.connections_accepted == 0; i++) {
-        cr_assert_eq(netcore_lobby_server_update(f.server, t + 100 + (uint64_t)i, 1), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_server_update(f.server, t + 100000 + 1000 * (uint64_t)i, 1),
+                     NETCORE_OK);
         stats_of(&f, &stats);
     }
     cr_assert_eq(stats.connections_accepted, 1);

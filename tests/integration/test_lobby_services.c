@@ -2,6 +2,7 @@
  * and placement, room list filters and paging, LAN discovery, and a seeded
  * storm of requests. */
 #define _POSIX_C_SOURCE 200809L
+#include "counting_allocator.h"
 #include "lobby_fixture.h"
 
 static test_client *register_game_server(fixture *f, uint16_t port, uint16_t capacity)
@@ -9,7 +10,7 @@ static test_client *register_game_server(fixture *f, uint16_t port, uint16_t cap
     test_client *g = add_client(f, 15000);
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, port);
     cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &f->address, lobby_key, &game,
-                                                           capacity, token_clock_s, now_ms()),
+                                                           capacity, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(f, &g->registered, 1, "registration");
     return g;
@@ -107,14 +108,14 @@ Test(lobby, registration_needs_the_key_and_a_close_clock)
     memset(wrong_key, 0x11, sizeof wrong_key);
     test_client *forger = add_client(&f, 15000);
     cr_assert_eq(netcore_lobby_client_register_game_server(forger->client, &f.address, wrong_key,
-                                                           &game, 8, token_clock_s, now_ms()),
+                                                           &game, 8, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(&f, &forger->disconnects, 1, "refused forger");
     cr_assert_eq(forger->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
     test_client *stale = add_client(&f, 15000);
     cr_assert_eq(netcore_lobby_client_register_game_server(stale->client, &f.address, lobby_key,
                                                            &game, 8, token_clock_s - 3600,
-                                                           now_ms()),
+                                                           now_us()),
                  NETCORE_OK);
     wait_for(&f, &stale->disconnects, 1, "refused stale registration");
     cr_assert_eq(stale->disconnect_code, NETCORE_LOBBY_ERR_AUTH);
@@ -245,7 +246,7 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     uint64_t deadline = now_ms() + WAIT_MS;
     for (int i = 0; i < WAIT_ITERATIONS && count == 0 && now_ms() < deadline; i++) {
         pump_once(&f);
-        cr_assert_eq(netcore_lobby_discovery_update(d, now_ms()), NETCORE_OK);
+        cr_assert_eq(netcore_lobby_discovery_update(d, now_us()), NETCORE_OK);
         cr_assert_eq(netcore_lobby_discovery_results(d, &found, &count), NETCORE_OK);
     }
     cr_assert_eq(count, 1);
@@ -265,9 +266,12 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
         netcore_lobby_server_get_stats(f.server, &stats);
     }
     pump_for(&f, 20);
-    netcore_lobby_discovery_update(d, now_ms());
+    /* last_seen_us is the now_us of the update that read the answer, as given. */
+    uint64_t read_at_us = now_us() + 123;
+    netcore_lobby_discovery_update(d, read_at_us);
     netcore_lobby_discovery_results(d, &found, &count);
     cr_assert_eq(count, 1);
+    cr_assert_eq(found[0].last_seen_us, read_at_us);
 
     /* Malformed probes are dropped, not answered. */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -293,25 +297,6 @@ Test(lobby, lan_discovery_finds_the_lobby_on_loopback)
     teardown(&f);
 }
 
-/* Counts what the discovery object takes from its allocator and gives back. */
-typedef struct counting_allocator {
-    size_t allocations;
-    size_t frees;
-} counting_allocator;
-
-static void *counting_alloc(void *user, size_t size_bytes)
-{
-    ((counting_allocator *)user)->allocations++;
-    return malloc(size_bytes);
-}
-
-static void counting_free(void *user, void *ptr)
-{
-    if (ptr)
-        ((counting_allocator *)user)->frees++;
-    free(ptr);
-}
-
 Test(lobby, discovery_create_refuses_a_missing_config)
 {
     netcore_lobby_discovery *d = (netcore_lobby_discovery *)&d;
@@ -321,12 +306,10 @@ Test(lobby, discovery_create_refuses_a_missing_config)
 
 Test(lobby, discovery_takes_its_memory_from_the_configured_allocator)
 {
-    counting_allocator counts = {0, 0};
+    counting_allocator counts = {0};
     netcore_lobby_discovery_config config;
     netcore_lobby_discovery_config_default(&config);
-    config.allocator.alloc = counting_alloc;
-    config.allocator.free = counting_free;
-    config.allocator.user = &counts;
+    config.allocator = counting_allocator_make(&counts);
     netcore_lobby_discovery *d = NULL;
     cr_assert_eq(netcore_lobby_discovery_create(&config, &d), NETCORE_OK);
     cr_assert_gt(counts.allocations, 0u);

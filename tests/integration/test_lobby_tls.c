@@ -51,7 +51,7 @@ static void expect_refused(fixture *f, test_client *t, const char *nickname)
 {
     netcore_lobby_server_stats before;
     netcore_lobby_server_get_stats(f->server, &before);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_us()),
                  NETCORE_OK);
     wait_for(f, &t->disconnects, 1, "disconnect");
     cr_assert_eq(t->welcomes, 0);
@@ -71,9 +71,9 @@ Test(lobby_tls, verified_client_joins_chats_and_gets_match_tokens)
     netcore_lobby_tls *trust = trust_of(cert.cert);
     test_client *a = tls_client(&f, trust, "127.0.0.1", NULL);
     test_client *b = tls_client(&f, trust, "127.0.0.1", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "alice", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "alice", now_us()),
                  NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
     wait_for(&f, &a->welcomes, 1, "alice welcome");
     wait_for(&f, &b->welcomes, 1, "bob welcome");
     create_room(&f, a, "tls room", 4, NULL);
@@ -112,7 +112,7 @@ Test(lobby_tls, a_certificate_for_another_name_is_refused)
     cr_assert(strstr(wrong->disconnect_text, "certificate"), "text: %s", wrong->disconnect_text);
     /* The same certificate under its own name is accepted. */
     test_client *ok = tls_client(&f, trust, "lobby.example", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(ok->client, &f.address, "carol", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(ok->client, &f.address, "carol", now_us()),
                  NETCORE_OK);
     wait_for(&f, &ok->welcomes, 1, "welcome under the right name");
     teardown(&f);
@@ -153,7 +153,7 @@ Test(lobby_tls, a_pinned_self_signed_certificate_is_accepted_and_a_wrong_pin_ref
     /* System store only, no name: the pin alone vouches for the host. */
     netcore_lobby_tls *system = trust_of(NULL);
     test_client *pinned = tls_client(&f, system, NULL, pin);
-    cr_assert_eq(netcore_lobby_client_connect(pinned->client, &f.address, "frank", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(pinned->client, &f.address, "frank", now_us()),
                  NETCORE_OK);
     wait_for(&f, &pinned->welcomes, 1, "welcome with the pin");
     uint8_t wrong[NETCORE_LOBBY_TLS_PIN_BYTES];
@@ -179,7 +179,7 @@ Test(lobby_tls, a_plaintext_client_on_a_tls_port_is_refused_cleanly)
     pc.on_event = on_event;
     pc.event_user = plain;
     cr_assert_eq(netcore_lobby_client_create(&pc, &plain->client), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_connect(plain->client, &f.address, "plain", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(plain->client, &f.address, "plain", now_us()),
                  NETCORE_OK);
     wait_for(&f, &plain->disconnects, 1, "disconnect");
     cr_assert_eq(plain->welcomes, 0);
@@ -244,7 +244,7 @@ Test(lobby_tls, game_servers_register_over_tls)
     test_client *g = tls_client(&f, trust, "127.0.0.1", NULL);
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, 40000);
     cr_assert_eq(netcore_lobby_client_register_game_server(g->client, &f.address, lobby_key, &game,
-                                                           8, token_clock_s, now_ms()),
+                                                           8, token_clock_s, now_us()),
                  NETCORE_OK);
     wait_for(&f, &g->registered, 1, "registered");
     teardown(&f);
@@ -274,7 +274,7 @@ Test(lobby_tls, a_certificate_made_by_the_openssl_command_is_served)
     start_server(&f, &cfg);
     netcore_lobby_tls *trust = trust_of(cert.cert);
     test_client *t = tls_client(&f, trust, "localhost", NULL);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "henry", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "henry", now_us()),
                  NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     teardown(&f);
@@ -335,7 +335,7 @@ static size_t discover(fixture *f, netcore_lobby_discovery *d, const netcore_add
     uint64_t deadline = now_ms() + wait_ms;
     for (int i = 0; i < WAIT_ITERATIONS && count == 0 && now_ms() < deadline; i++) {
         pump_once(f);
-        netcore_lobby_discovery_update(d, now_ms());
+        netcore_lobby_discovery_update(d, now_us());
         netcore_lobby_discovery_results(d, found, &count);
     }
     return count;
@@ -367,7 +367,7 @@ Test(lobby_tls, discovery_answers_carry_the_pin_and_a_pinned_join_works)
     /* Trust on first use: the pin heard on the LAN lets the player in. */
     netcore_lobby_tls *system = trust_of(NULL);
     test_client *t = tls_client(&f, system, NULL, found[0].tls_pin);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &found[0].lobby_address, "lan", now_ms()),
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &found[0].lobby_address, "lan", now_us()),
                  NETCORE_OK);
     wait_for(&f, &t->welcomes, 1, "welcome");
     netcore_lobby_discovery_destroy(d);
@@ -424,7 +424,7 @@ Test(lobby_tls, a_client_changes_whom_it_trusts_between_connections)
     expect_refused(&f, t, "iris");
     /* Told the right pin, the same client gets in. */
     cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, pin), NETCORE_OK);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "iris", now_ms()), NETCORE_OK);
+    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "iris", now_us()), NETCORE_OK);
     cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, other), NETCORE_ERR_STATE);
     wait_for(&f, &t->welcomes, 1, "welcome with the right pin");
     cr_assert_eq(netcore_lobby_client_set_tls_peer(t->client, NULL, NULL),

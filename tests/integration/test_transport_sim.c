@@ -360,7 +360,7 @@ Test(transport_sim, a_bare_backend_peer_is_dropped_after_admission_timeout)
         NCI_LANE_UNRELIABLE_SEQUENCED, NCI_LANE_UNRELIABLE_UNORDERED};
     netcore_host_config bc = base_config(false);
     void *bare = NULL;
-    cr_assert_eq(nci_backend_sim.create(&bc, modes, 8, &bare), NETCORE_OK);
+    cr_assert_eq(nci_backend_sim.create(&bc, modes, 8, NULL, &bare), NETCORE_OK);
     netcore_address to;
     netcore_host_address(hosts[0], &to);
     uint32_t slot;

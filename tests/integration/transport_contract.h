@@ -1,15 +1,24 @@
 /* The transport contract's backend fixture (tc_ = transport contract).
  *
  * transport_contract.c states, once, what every backend of netcore_host must
- * do; it is compiled twice, with NETCORE_TC_BACKEND_SIM 1 (the simulated
- * network, virtual time: minutes of traffic take milliseconds, nothing
- * sleeps) and 0 (ENet over loopback, real time: every wait is bounded in
- * wall time and in iterations). The tests see only this fixture and the
- * public API; the recording of events is transport_loop.h's tl_side.
+ * do; it is compiled three times:
+ *   - NETCORE_TC_BACKEND_SIM 1: the simulated network, virtual time (minutes
+ *     of traffic take milliseconds, nothing sleeps);
+ *   - NETCORE_TC_BACKEND_SIM 0: ENet over loopback, real time (every wait is
+ *     bounded in wall time and in iterations);
+ *   - NETCORE_TC_BACKEND_SIM 0 and NETCORE_TC_VNET 1: real ENet over
+ *     tests/support/enet_vnet (virtual sockets, virtual time, the library's
+ *     seeded conditioner on every link), deterministic like the first.
+ * The tests see only this fixture and the public API; the recording of
+ * events is transport_loop.h's tl_side. Hosts are made with tc_host_create
+ * and impaired with tc_impair / tc_set_conditioner, which over the virtual
+ * network condition the host's virtual links instead of ENet's relays, and
+ * tc_host_stats reports those links as the host's conditioner.
  *
  * Durations given to the fixture are milliseconds of the backend's clock:
- * virtual for the simulated network, wall time for ENet. Failures are
- * Criterion assertions, so these helpers run inside tests only. */
+ * virtual for the simulated network and the virtual network, wall time for
+ * ENet on loopback. Failures are Criterion assertions, so these helpers run
+ * inside tests only. */
 #ifndef NETCORE_TESTS_TRANSPORT_CONTRACT_H
 #define NETCORE_TESTS_TRANSPORT_CONTRACT_H
 
@@ -23,6 +32,12 @@
 #ifndef NETCORE_TC_BACKEND_SIM
 #error "build with NETCORE_TC_BACKEND_SIM set to 1 (simulated network) or 0 (ENet)"
 #endif
+#ifndef NETCORE_TC_VNET
+#define NETCORE_TC_VNET 0
+#endif
+#if NETCORE_TC_VNET && NETCORE_TC_BACKEND_SIM
+#error "NETCORE_TC_VNET runs ENet: build it with NETCORE_TC_BACKEND_SIM 0"
+#endif
 
 /* One test's network: the simulation (NULL over ENet). */
 typedef struct tc_net {
@@ -32,13 +47,14 @@ typedef struct tc_net {
 /* Done-condition over any number of sides; ctx is the test's. */
 typedef bool (*tc_all_done_fn)(tl_side *const *sides, size_t count, void *ctx);
 
-/* The backend's name, for messages ("sim" or "enet"). */
+/* The backend's name, for messages ("sim", "enet" or "enet_vnet"). */
 const char *tc_backend_name(void);
-/* True when durations are virtual (the simulated network): a test may then
- * check that something did not happen before a deadline. */
+/* True when durations are virtual (the simulated or the virtual network): a
+ * test may then check that something did not happen before a deadline. */
 bool tc_virtual_time(void);
-/* Sets up the backend: a simulation seeded with seed, or netcore_init for
- * ENet (the seed then only seeds conditioners through the configs). */
+/* Sets up the backend: a simulation seeded with seed, netcore_init for ENet
+ * (the seed then only seeds conditioners through the configs), or both
+ * netcore_init and a virtual network seeded with seed. */
 void tc_open(tc_net *net, uint64_t seed);
 /* Tears down what tc_open made; every host must be destroyed first. */
 void tc_close(tc_net *net);
@@ -48,6 +64,14 @@ void tc_close(tc_net *net);
  * network ignores. */
 void tc_server_config(const tc_net *net, netcore_host_config *cfg);
 void tc_client_config(const tc_net *net, netcore_host_config *cfg);
+/* Creates side's host with cfg on the backend (asserted to succeed). Over
+ * the virtual network the host runs on the virtual clock, and a conditioner
+ * in cfg is applied to its virtual links (its seed is not used: the links
+ * draw from the network's seed). */
+void tc_host_create(const tc_net *net, const netcore_host_config *cfg, tl_side *side);
+/* netcore_host_set_conditioner, or the profiles of the side's virtual links. */
+netcore_result tc_set_conditioner(tl_side *side, const netcore_link_profile *inbound,
+                                  const netcore_link_profile *outbound);
 /* The address a client connects to for this side's (server) host. */
 netcore_address tc_address_of(const tl_side *server);
 /* Polls every side (NULL sides or sides without a host are skipped) and lets

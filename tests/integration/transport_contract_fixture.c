@@ -5,6 +5,12 @@
 #include "transport/seal.h"
 #include "transport/transport_host.h"
 #include "transport_contract.h"
+#if NETCORE_TC_VNET
+#include "enet_vnet.h"
+#endif
+
+/* Real time: ENet on loopback. Virtual time: the simulation or the vnet. */
+#define TC_REAL_TIME (!NETCORE_TC_BACKEND_SIM && !NETCORE_TC_VNET)
 
 /* Virtual time advances in steps this long: short against every latency a
  * test configures, long enough that a minute is 12,000 steps. */
@@ -16,12 +22,12 @@
 
 const char *tc_backend_name(void)
 {
-    return NETCORE_TC_BACKEND_SIM ? "sim" : "enet";
+    return NETCORE_TC_BACKEND_SIM ? "sim" : NETCORE_TC_VNET ? "enet_vnet" : "enet";
 }
 
 bool tc_virtual_time(void)
 {
-    return NETCORE_TC_BACKEND_SIM != 0;
+    return !TC_REAL_TIME;
 }
 
 void tc_open(tc_net *net, uint64_t seed)
@@ -33,8 +39,14 @@ void tc_open(tc_net *net, uint64_t seed)
     sc.seed = seed;
     cr_assert_eq(netcore_sim_create(&sc, &net->sim), NETCORE_OK);
 #else
-    (void)seed;
     cr_assert_eq(netcore_init(), NETCORE_OK);
+#if NETCORE_TC_VNET
+    /* The clock starts away from 0 so that ENet's time arithmetic never
+     * meets its own zero. */
+    cr_assert(enet_vnet_begin(seed, 1000, NULL));
+#else
+    (void)seed;
+#endif
 #endif
 }
 
@@ -45,6 +57,9 @@ void tc_close(tc_net *net)
     net->sim = NULL;
 #else
     (void)net;
+#if NETCORE_TC_VNET
+    enet_vnet_end();
+#endif
     netcore_shutdown();
 #endif
 }
@@ -62,6 +77,37 @@ void tc_client_config(const tc_net *net, netcore_host_config *cfg)
     cfg->sim = net->sim;
 }
 
+void tc_host_create(const tc_net *net, const netcore_host_config *cfg, tl_side *side)
+{
+    (void)net;
+#if NETCORE_TC_VNET
+    netcore_host_config c = *cfg;
+    c.conditioner.enabled = false;
+    nci_clock clock = {enet_vnet_clock_us, NULL};
+    cr_assert_eq(nci_host_create_clocked(&c, &clock, &side->host), NETCORE_OK);
+    if (cfg->conditioner.enabled)
+        cr_assert_eq(
+            tc_set_conditioner(side, &cfg->conditioner.inbound, &cfg->conditioner.outbound),
+            NETCORE_OK);
+#else
+    cr_assert_eq(netcore_host_create(cfg, &side->host), NETCORE_OK);
+#endif
+}
+
+netcore_result tc_set_conditioner(tl_side *side, const netcore_link_profile *inbound,
+                                  const netcore_link_profile *outbound)
+{
+#if NETCORE_TC_VNET
+    netcore_address local;
+    netcore_result r = netcore_host_address(side->host, &local);
+    if (r != NETCORE_OK)
+        return r;
+    return enet_vnet_set_profiles(&local, inbound, outbound) ? NETCORE_OK : NETCORE_ERR_STATE;
+#else
+    return netcore_host_set_conditioner(side->host, inbound, outbound);
+#endif
+}
+
 netcore_address tc_address_of(const tl_side *server)
 {
     netcore_address to = tl_address_of(server);
@@ -75,8 +121,13 @@ netcore_address tc_address_of(const tl_side *server)
 /* One round: the clock goes on (virtual time) and every side is drained. */
 static void poll_round(tc_net *net, tl_side *const *sides, size_t count)
 {
+#if NETCORE_TC_BACKEND_SIM || NETCORE_TC_VNET
 #if NETCORE_TC_BACKEND_SIM
     netcore_sim_advance(net->sim, SIM_STEP_US);
+#else
+    (void)net;
+    enet_vnet_advance_ms(SIM_STEP_US / 1000u);
+#endif
     for (size_t i = 0; i < count; i++)
         if (sides[i] && sides[i]->host)
             tl_drain(sides[i], 0);
@@ -93,13 +144,21 @@ static void poll_round(tc_net *net, tl_side *const *sides, size_t count)
 
 static uint64_t clock_us(const tc_net *net)
 {
-    return NETCORE_TC_BACKEND_SIM ? netcore_sim_now_us(net->sim) : netcore_time_now_us();
+#if NETCORE_TC_BACKEND_SIM
+    return netcore_sim_now_us(net->sim);
+#elif NETCORE_TC_VNET
+    (void)net;
+    return enet_vnet_clock_us(NULL);
+#else
+    (void)net;
+    return netcore_time_now_us();
+#endif
 }
 
 bool tc_run_all_until(tc_net *net, tl_side *const *sides, size_t count, tc_all_done_fn done,
                       void *ctx, uint32_t max_ms)
 {
-    if (!NETCORE_TC_BACKEND_SIM && max_ms > TL_MAX_WAIT_MS)
+    if (TC_REAL_TIME && max_ms > TL_MAX_WAIT_MS)
         max_ms = TL_MAX_WAIT_MS;
     uint64_t end = clock_us(net) + (uint64_t)max_ms * 1000u;
     for (int i = 0; i < MAX_ROUNDS && clock_us(net) < end; i++) {
@@ -154,8 +213,8 @@ netcore_peer_id tc_connect_pair(tc_net *net, tl_side *server, const netcore_host
         sc.admission = tl_admit_sealed;
         sc.admission_user = NULL;
     }
-    cr_assert_eq(netcore_host_create(&sc, &server->host), NETCORE_OK);
-    cr_assert_eq(netcore_host_create(ccfg, &client->host), NETCORE_OK);
+    tc_host_create(net, &sc, server);
+    tc_host_create(net, ccfg, client);
     netcore_session_keys keys = tl_session_keys();
     netcore_connect_options options = tl_sealed_options(&keys);
     netcore_peer_id id = tc_connect_start(client, server, sealed ? &options : NULL);
@@ -207,6 +266,11 @@ netcore_host_stats tc_host_stats(const tl_side *s)
 {
     netcore_host_stats st;
     cr_assert_eq(netcore_host_get_stats(s->host, &st), NETCORE_OK);
+#if NETCORE_TC_VNET
+    netcore_address local;
+    cr_assert_eq(netcore_host_address(s->host, &local), NETCORE_OK);
+    cr_assert(enet_vnet_link_stats(&local, &st.conditioner_inbound, &st.conditioner_outbound));
+#endif
     return st;
 }
 

@@ -190,8 +190,8 @@ static netcore_peer_id open_with_keys(tc_pair *p, netcore_admission_fn admission
                                       const netcore_session_keys *keys)
 {
     p->scfg.admission = admission;
-    cr_assert_eq(netcore_host_create(&p->scfg, &p->server->host), NETCORE_OK);
-    cr_assert_eq(netcore_host_create(&p->ccfg, &p->client->host), NETCORE_OK);
+    tc_host_create(&net, &p->scfg, p->server);
+    tc_host_create(&net, &p->ccfg, p->client);
     netcore_connect_options options = tl_sealed_options(keys);
     netcore_peer_id id = tc_connect_start(p->client, p->server, &options);
     cr_assert(tc_run_until(&net, p->client, p->server, tc_settled, NULL, 30000));
@@ -336,7 +336,7 @@ Test(transport_contract_seal, a_corrupting_link_delivers_only_intact_messages)
     /* From now on 10 % of the datagrams each way have one byte altered. */
     netcore_link_profile bad = tc_link_profile(20, 0, 0.0f, 0.0f, 0.0f);
     bad.corrupt_pct = 10.0f;
-    cr_assert_eq(netcore_host_set_conditioner(p.client->host, &bad, &bad), NETCORE_OK);
+    cr_assert_eq(tc_set_conditioner(p.client, &bad, &bad), NETCORE_OK);
     uint8_t buf[100];
     const uint32_t sent = 1000;
     for (uint32_t seq = 0; seq < sent; seq++) {

@@ -118,7 +118,7 @@ static int parse_options(int argc, char **argv, server_options *options)
     options->max_clients = 24;
     options->tick_hz = 30;
     options->snapshot_hz = 20;
-    options->budget_bytes = 1200;
+    options->budget_bytes = 0; /* one datagram: the host's max_unfragmented_bytes */
     options->duration_s = 60;
     options->timeout_ms = 15000;
     options->handshake_timeout_ms = 3000;
@@ -138,7 +138,7 @@ static int parse_options(int argc, char **argv, server_options *options)
         NCI_CLI_U32_FLAG("snapshot-hz", &options->snapshot_hz, 1, 240, "N",
                          "snapshot rate, at most --tick-hz (default 20)"),
         NCI_CLI_U32_FLAG("budget", &options->budget_bytes, 200, SNAPSHOT_BUFFER_BYTES, "BYTES",
-                         "snapshot size budget (default 1200)"),
+                         "snapshot size budget (default: what one datagram carries)"),
         NCI_CLI_U32_FLAG("duration", &options->duration_s, 1, 7 * 86400, "S",
                          "run time (default 60)"),
         NCI_CLI_U32_FLAG("timeout-ms", &options->timeout_ms, 1000, 600000, "MS",
@@ -563,6 +563,8 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
         fprintf(stderr, "soak_server: host: %s\n", netcore_result_str(result));
         return false;
     }
+    if (server->options.budget_bytes == 0)
+        server->options.budget_bytes = netcore_host_max_unfragmented_bytes(server->host);
     netcore_address bound;
     (void)netcore_host_address(server->host, &bound);
     validator_config.server_address = bound;

@@ -1,9 +1,12 @@
 /* A datagram-level simulated network under real ENet (see enet_vnet.h).
  *
- * Each virtual socket owns one outgoing conditioner link; a datagram's tag is
- * its destination address. Due datagrams move from the links into the
- * destination socket's bounded receive queue whenever the clock moves or a
- * socket is read, so a send at time t with no latency is receivable at t. */
+ * Each virtual socket owns an outgoing conditioner link (a datagram's tag is
+ * its destination address) and an incoming one (tagged with the source). A
+ * datagram leaving the sender's outgoing link enters the receiver's incoming
+ * link at that time, and leaves it into the socket's bounded receive queue,
+ * as the simulated backend's network does; both moves happen whenever the
+ * clock moves or a socket is read, so a send at time t over unimpaired links
+ * is receivable at t. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <enet/enet.h>
@@ -32,7 +35,8 @@ typedef struct vnet_socket {
     bool bound;
     int fd; /* a real descriptor of /dev/null: keeps the number unique in the process */
     ENetAddress address;
-    nci_link *link; /* datagrams this socket sent, tagged with their destination */
+    nci_link *link;    /* datagrams this socket sent, tagged with their destination */
+    nci_link *inbound; /* datagrams on their way in, tagged with their source */
     vnet_datagram *queue;
     uint32_t queue_head;
     uint32_t queue_count;
@@ -104,25 +108,52 @@ static void bind_ephemeral(vnet_socket *s)
     s->bound = true;
 }
 
-/* Moves every datagram due by now from the links into receive queues. */
+static vnet_socket *socket_by_address(const ENetAddress *address)
+{
+    for (size_t i = 0; i < VNET_MAX_SOCKETS; i++) {
+        vnet_socket *s = &active->sockets[i];
+        if (s->open && s->bound && s->address.port == address->port &&
+            s->address.host == address->host)
+            return s;
+    }
+    return NULL;
+}
+
+/* Moves what leaves sender's outgoing link by until_us into the receivers'
+ * incoming links, at the time it left. */
+static void forward_from(vnet_socket *sender, uint64_t until_us)
+{
+    nci_link_datagram d;
+    while (nci_link_pop_due(sender->link, until_us, &d)) {
+        ENetAddress to = tag_address(d.tag);
+        vnet_socket *receiver = socket_at(&to);
+        if (!receiver || nci_link_submit(receiver->inbound, d.deliver_at_us,
+                                         address_tag(&sender->address), d.data, d.size_bytes) == 0)
+            active->stats.datagrams_dropped++;
+    }
+}
+
+/* Moves every datagram due by now from the outgoing links into the
+ * receivers' incoming links, then from those into receive queues. */
 static void pump(void)
 {
     uint64_t now_us = (uint64_t)active->now_ms * 1000u;
+    nci_link_datagram d;
+    for (size_t i = 0; i < VNET_MAX_SOCKETS; i++)
+        if (active->sockets[i].open)
+            forward_from(&active->sockets[i], now_us);
     for (size_t i = 0; i < VNET_MAX_SOCKETS; i++) {
-        vnet_socket *sender = &active->sockets[i];
-        if (!sender->open)
+        vnet_socket *receiver = &active->sockets[i];
+        if (!receiver->open)
             continue;
-        nci_link_datagram d;
-        while (nci_link_pop_due(sender->link, now_us, &d)) {
-            ENetAddress to = tag_address(d.tag);
-            vnet_socket *receiver = socket_at(&to);
-            if (!receiver || receiver->queue_count == VNET_QUEUE_DATAGRAMS) {
+        while (nci_link_pop_due(receiver->inbound, now_us, &d)) {
+            if (receiver->queue_count == VNET_QUEUE_DATAGRAMS) {
                 active->stats.datagrams_dropped++;
                 continue;
             }
             uint32_t slot = (receiver->queue_head + receiver->queue_count) % VNET_QUEUE_DATAGRAMS;
             vnet_datagram *q = &receiver->queue[slot];
-            q->from = sender->address;
+            q->from = tag_address(d.tag);
             q->size_bytes = d.size_bytes;
             memcpy(q->data, d.data, d.size_bytes);
             receiver->queue_count++;
@@ -169,10 +200,14 @@ ENetSocket enet_socket_create(ENetSocketType type)
         s->queue = calloc(VNET_QUEUE_DATAGRAMS, sizeof *s->queue);
         if (s->fd < 0 || !s->queue ||
             nci_link_create(&active->allocator, active->seed * 1000003u + i,
-                            VNET_MAX_DATAGRAM_BYTES, 4096, &s->link) != NETCORE_OK) {
+                            VNET_MAX_DATAGRAM_BYTES, 4096, &s->link) != NETCORE_OK ||
+            nci_link_create(&active->allocator, active->seed * 1000033u + i + 0x5151u,
+                            VNET_MAX_DATAGRAM_BYTES, 4096, &s->inbound) != NETCORE_OK) {
             if (s->fd >= 0)
                 close(s->fd);
             free(s->queue);
+            nci_link_destroy(s->link);
+            memset(s, 0, sizeof *s);
             return ENET_SOCKET_NULL;
         }
         nci_link_set_profile(s->link, &active->profile);
@@ -189,7 +224,12 @@ void enet_socket_destroy(ENetSocket fd)
         REAL(enet_socket_destroy)(fd);
         return;
     }
+    /* What was sent keeps travelling (a host's last words are sent just
+     * before its socket closes), as on a real network. */
+    s->open = false;
+    forward_from(s, UINT64_MAX);
     nci_link_destroy(s->link);
+    nci_link_destroy(s->inbound);
     free(s->queue);
     close(s->fd);
     memset(s, 0, sizeof *s);
@@ -349,4 +389,46 @@ void enet_vnet_get_stats(enet_vnet_stats *out_stats)
         *out_stats = active->stats;
     else
         memset(out_stats, 0, sizeof *out_stats);
+}
+
+bool enet_vnet_set_profiles(const netcore_address *socket_address,
+                            const netcore_link_profile *inbound,
+                            const netcore_link_profile *outbound)
+{
+    if (!active || !socket_address || socket_address->family != NETCORE_ADDRESS_IPV4)
+        return false;
+    ENetAddress a;
+    memcpy(&a.host, socket_address->bytes, 4);
+    a.port = socket_address->port;
+    vnet_socket *s = socket_by_address(&a);
+    if (!s)
+        return false;
+    if (inbound)
+        nci_link_set_profile(s->inbound, inbound);
+    if (outbound)
+        nci_link_set_profile(s->link, outbound);
+    return true;
+}
+
+bool enet_vnet_link_stats(const netcore_address *socket_address,
+                          netcore_conditioner_stats *out_inbound,
+                          netcore_conditioner_stats *out_outbound)
+{
+    if (!active || !socket_address || socket_address->family != NETCORE_ADDRESS_IPV4)
+        return false;
+    ENetAddress a;
+    memcpy(&a.host, socket_address->bytes, 4);
+    a.port = socket_address->port;
+    const vnet_socket *s = socket_by_address(&a);
+    if (!s)
+        return false;
+    nci_link_stats(s->inbound, out_inbound);
+    nci_link_stats(s->link, out_outbound);
+    return true;
+}
+
+uint64_t enet_vnet_clock_us(void *user)
+{
+    (void)user;
+    return active ? (uint64_t)active->now_ms * 1000u : 0;
 }

@@ -43,6 +43,24 @@ void enet_vnet_end(void);
 void enet_vnet_advance_ms(uint32_t ms);
 
 uint32_t enet_vnet_now_ms(void);
+
+/* The virtual clock in microseconds, shaped for nci_clock (user unused), so
+ * that a netcore_host's ENet backend runs on the same time as ENet. */
+uint64_t enet_vnet_clock_us(void *user);
+
+/* Replaces the profiles of the links of the socket bound to socket_address
+ * (a host's local address): inbound impairs what arrives at it, outbound
+ * what it sends (NULL leaves one alone). Each link keeps its own seeded
+ * stream, derived from the vnet's seed and the socket's creation order.
+ * False when no vnet is active or no socket has that address. */
+bool enet_vnet_set_profiles(const netcore_address *socket_address,
+                            const netcore_link_profile *inbound,
+                            const netcore_link_profile *outbound);
+
+/* The counters of that socket's inbound and outbound links. False as above. */
+bool enet_vnet_link_stats(const netcore_address *socket_address,
+                          netcore_conditioner_stats *out_inbound,
+                          netcore_conditioner_stats *out_outbound);
 void enet_vnet_get_stats(enet_vnet_stats *out_stats);
 
 #endif /* NETCORE_TEST_ENET_VNET_H */

@@ -10,6 +10,7 @@
 
 #include "core/core_internal.h"
 #include "netcore/bitpack.h"
+#include "geometry_error.h"
 
 /* Asserts only on failure: cheap inside loops of millions of checks. */
 #define EXPECT(cond, ...)                                                                          \
@@ -351,13 +352,6 @@ Test(bitpack_angle, wraps_and_every_code_is_a_fixed_point)
 /* Unit vectors                                                        */
 /* ------------------------------------------------------------------ */
 
-static double vec_angle(const netcore_vec3 *a, const netcore_vec3 *b)
-{
-    double ax = a->x, ay = a->y, az = a->z;
-    double cx = ay * b->z - az * b->y, cy = az * b->x - ax * b->z, cz = ax * b->y - ay * b->x;
-    return atan2(sqrt(cx * cx + cy * cy + cz * cz), ax * b->x + ay * b->y + az * b->z);
-}
-
 static double vec_length(const netcore_vec3 *v)
 {
     return sqrt((double)v->x * v->x + (double)v->y * v->y + (double)v->z * v->z);
@@ -455,25 +449,6 @@ Test(bitpack_unit_vec, every_code_decodes_to_a_fixed_point_and_the_unused_code_i
 /* ------------------------------------------------------------------ */
 /* Quaternions                                                         */
 /* ------------------------------------------------------------------ */
-
-/* Rotation angle between a (any length) and unit b; q and -q alike. */
-static double quat_angle(const netcore_quat *a, const netcore_quat *b)
-{
-    double av[4] = {a->x, a->y, a->z, a->w};
-    double bv[4] = {b->x, b->y, b->z, b->w};
-    double norm = sqrt(av[0] * av[0] + av[1] * av[1] + av[2] * av[2] + av[3] * av[3]);
-    double dot = 0.0;
-    for (int k = 0; k < 4; k++) {
-        dot += av[k] / norm * bv[k];
-    }
-    double sign = dot < 0.0 ? -1.0 : 1.0;
-    double chord2 = 0.0;
-    for (int k = 0; k < 4; k++) {
-        double d = sign * av[k] / norm - bv[k];
-        chord2 += d * d;
-    }
-    return 4.0 * asin(fmin(1.0, sqrt(chord2) / 2.0));
-}
 
 static netcore_quat random_rotation(nci_rng *rng)
 {

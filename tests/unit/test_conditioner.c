@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting_allocator.h"
 #include "transport/conditioner.h"
 #include "core/core_internal.h"
 
@@ -426,28 +427,10 @@ Test(conditioner, discard_tag_removes_only_that_tag_uncounted)
     nci_link_destroy(link);
 }
 
-typedef struct counting_allocator {
-    uint64_t allocations;
-    uint64_t frees;
-} counting_allocator;
-
-static void *counting_alloc(void *user, size_t size_bytes)
-{
-    ((counting_allocator *)user)->allocations++;
-    return malloc(size_bytes);
-}
-
-static void counting_free(void *user, void *ptr)
-{
-    if (ptr)
-        ((counting_allocator *)user)->frees++;
-    free(ptr);
-}
-
 Test(conditioner, steady_state_does_not_allocate_and_frees_everything)
 {
-    counting_allocator counter = {0, 0};
-    netcore_allocator allocator = {counting_alloc, counting_free, &counter};
+    counting_allocator counter = {0};
+    netcore_allocator allocator = counting_allocator_make(&counter);
     nci_link *link = NULL;
     cr_assert_eq(nci_link_create(&allocator, 3, 1200, 4096, &link), NETCORE_OK);
     netcore_link_profile profile = busy_profile();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting_allocator.h"
 #include "core/core_internal.h"
 #include "netcore/transport.h"
 
@@ -102,55 +103,21 @@ Test(core_time, clock_is_monotonic)
 /* Allocation                                                          */
 /* ------------------------------------------------------------------ */
 
-typedef struct counting_allocator {
-    int allocs;
-    int frees;
-    size_t last_size;
-    int fail; /* return NULL instead of allocating */
-} counting_allocator;
-
-static void *counting_alloc(void *user, size_t size_bytes)
-{
-    counting_allocator *counter = user;
-    counter->allocs++;
-    counter->last_size = size_bytes;
-    if (counter->fail)
-        return NULL;
-    void *ptr = malloc(size_bytes ? size_bytes : 1);
-    /* Garbage, so that a missing memset in nci_calloc shows. */
-    if (ptr)
-        memset(ptr, 0xa5, size_bytes);
-    return ptr;
-}
-
-static void counting_free(void *user, void *ptr)
-{
-    counting_allocator *counter = user;
-    counter->frees++;
-    free(ptr);
-}
-
-static netcore_allocator make_allocator(counting_allocator *counter)
-{
-    netcore_allocator allocator = {counting_alloc, counting_free, counter};
-    return allocator;
-}
-
 Test(core_alloc, goes_through_the_configured_allocator)
 {
     counting_allocator counter = {0};
-    netcore_allocator allocator = make_allocator(&counter);
+    netcore_allocator allocator = counting_allocator_make(&counter);
 
     unsigned char *a = nci_alloc(&allocator, 100);
     cr_assert_not_null(a);
-    cr_assert_eq(counter.allocs, 1);
-    cr_assert_eq(counter.last_size, 100);
+    cr_assert_eq(counter.allocations, 1);
+    cr_assert_eq(counter.last_size_bytes, 100);
     memset(a, 1, 100);
 
     unsigned char *b = nci_calloc(&allocator, 10, 24);
     cr_assert_not_null(b);
-    cr_assert_eq(counter.allocs, 2);
-    cr_assert_eq(counter.last_size, 240);
+    cr_assert_eq(counter.allocations, 2);
+    cr_assert_eq(counter.last_size_bytes, 240);
     for (size_t i = 0; i < 240; i++)
         cr_assert_eq(b[i], 0, "byte %zu not zeroed", i);
 
@@ -164,21 +131,21 @@ Test(core_alloc, goes_through_the_configured_allocator)
 Test(core_alloc, calloc_overflow_fails_without_allocating)
 {
     counting_allocator counter = {0};
-    netcore_allocator allocator = make_allocator(&counter);
+    netcore_allocator allocator = counting_allocator_make(&counter);
     cr_assert_null(nci_calloc(&allocator, SIZE_MAX / 2 + 1, 2));
     cr_assert_null(nci_calloc(&allocator, 2, SIZE_MAX / 2 + 1));
     cr_assert_null(nci_calloc(&allocator, SIZE_MAX, SIZE_MAX));
     cr_assert_null(nci_calloc(NULL, SIZE_MAX / 16 + 1, 16));
-    cr_assert_eq(counter.allocs, 0);
+    cr_assert_eq(counter.allocations, 0);
 }
 
 Test(core_alloc, failing_allocator_gives_null)
 {
-    counting_allocator counter = {.fail = 1};
-    netcore_allocator allocator = make_allocator(&counter);
+    counting_allocator counter = {.fail = true};
+    netcore_allocator allocator = counting_allocator_make(&counter);
     cr_assert_null(nci_alloc(&allocator, 16));
     cr_assert_null(nci_calloc(&allocator, 4, 4), "no memset through a NULL pointer");
-    cr_assert_eq(counter.allocs, 2);
+    cr_assert_eq(counter.allocations, 2);
     cr_assert_eq(counter.frees, 0);
 }
 

@@ -60,7 +60,7 @@ static netcore_host_config make_config(bool is_server)
 static void *make_host(const netcore_host_config *c)
 {
     void *b = NULL;
-    cr_assert_eq(nci_backend_sim.create(c, lane_modes, LANES, &b), NETCORE_OK);
+    cr_assert_eq(nci_backend_sim.create(c, lane_modes, LANES, NULL, &b), NETCORE_OK);
     return b;
 }
 
@@ -399,7 +399,7 @@ Test(sim_backend, mismatched_lanes_are_refused)
 {
     netcore_host_config c = make_config(false);
     void *other = NULL;
-    cr_assert_eq(nci_backend_sim.create(&c, lane_modes, LANES - 1, &other), NETCORE_OK);
+    cr_assert_eq(nci_backend_sim.create(&c, lane_modes, LANES - 1, NULL, &other), NETCORE_OK);
     netcore_address to;
     nci_backend_sim.local_address(server.backend, &to);
     uint32_t slot;

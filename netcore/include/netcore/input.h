@@ -97,7 +97,10 @@ typedef struct netcore_input_client_config {
     uint32_t input_size_bytes;   /**< default 8; 1..NETCORE_INPUT_MAX_SIZE */
     uint32_t
         max_redundancy; /**< inputs per packet at most, default 32; 1..NETCORE_INPUT_MAX_REDUNDANCY */
-    uint32_t mtu_bytes; /**< packet size limit, default 1200; at least one packet of 1 input */
+    /** Packet size limit in bytes, default 1200; at least one packet of 1
+     *  input. Over a netcore_host, pass netcore_host_max_unfragmented_bytes()
+     *  so that a packet is never fragmented (the session layer does). */
+    uint32_t mtu_bytes;
 } netcore_input_client_config;
 
 /** Counters of a netcore_input_client since it was created (read with

@@ -7,9 +7,9 @@
  * The wire protocol is documented in docs/lobby-protocol.md.
  *
  * Both the server and the client are single-threaded, non-blocking and driven
- * by the caller's update(now_ms) calls; now_ms is any monotonic millisecond
- * clock (netcore_time_now_us() / 1000 is fine). Token times use a separate
- * clock on the UNIX scale (see token.h).
+ * by the caller's update(now_us) calls; now_us is any monotonic clock in
+ * microseconds (netcore_time_now_us() is fine), the unit of every update in
+ * netcore. Token times use a separate clock on the UNIX scale (see token.h).
  */
 #ifndef NETCORE_LOBBY_H
 #define NETCORE_LOBBY_H
@@ -406,11 +406,12 @@ netcore_result netcore_lobby_server_address(const netcore_lobby_server *server, 
  * Waits up to timeout_ms for socket activity (the platform poller: epoll,
  * poll or WSAPoll), then accepts,
  * reads, handles and writes whatever is ready and runs the timers due at
- * now_ms (timers are checked at most every 10 ms, so a timeout due just
- * after another one may fire up to 10 ms late).
+ * now_us, the caller's monotonic clock in microseconds (timers are checked
+ * at most every 10 ms, so a timeout due just after another one may fire up
+ * to 10 ms late).
  * Errors: NETCORE_ERR_SOCKET (the poller failed), NETCORE_ERR_INVALID_ARGUMENT.
  */
-netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
+netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_us,
                                            uint32_t timeout_ms);
 
 /** The discovery socket's address. Errors: NETCORE_ERR_INVALID_ARGUMENT,
@@ -593,7 +594,9 @@ netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
  * Starts a non-blocking TCP connection and queues HELLO(nickname); with a
  * TLS context the handshake and the certificate check come first and HELLO
  * leaves only after them. WELCOME or ERROR/DISCONNECTED arrives through
- * on_event during later updates.
+ * on_event during later updates. now_us is the caller's monotonic clock in
+ * microseconds, as given to netcore_lobby_client_update() (it starts the
+ * connect timeout).
  * Errors: NETCORE_ERR_INVALID_ARGUMENT (a nickname outside the name rules of
  * docs/lobby-protocol.md: 1..32 bytes of UTF-8, no control, format or
  * noncharacter code points, at least one visible character), NETCORE_ERR_STATE
@@ -601,7 +604,7 @@ netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
  */
 netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
                                             const netcore_address *lobby_address,
-                                            const char *nickname, uint64_t now_ms);
+                                            const char *nickname, uint64_t now_us);
 
 /**
  * Opens a new connection and resumes the session of the last WELCOME (same
@@ -611,7 +614,7 @@ netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
  */
 netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
                                               const netcore_address *lobby_address,
-                                              uint64_t now_ms);
+                                              uint64_t now_us);
 
 /** The most addresses connect_any and reconnect_any take. */
 #define NETCORE_LOBBY_FAILOVER_MAX 8
@@ -627,7 +630,7 @@ netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
  */
 netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
                                                 const netcore_address *addresses, size_t count,
-                                                const char *nickname, uint64_t now_ms);
+                                                const char *nickname, uint64_t now_us);
 /**
  * netcore_lobby_client_reconnect over a list of lobby addresses, tried in
  * order as netcore_lobby_client_connect_any does (an ERROR such as
@@ -638,16 +641,16 @@ netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
  */
 netcore_result netcore_lobby_client_reconnect_any(netcore_lobby_client *client,
                                                   const netcore_address *addresses, size_t count,
-                                                  uint64_t now_ms);
+                                                  uint64_t now_us);
 
 /** Sends GOODBYE (the server frees the seat at once), then closes. A
  * DISCONNECTED event follows in the next update. NETCORE_ERR_STATE if not connected. */
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client);
 
-/** Connects, sends, receives and dispatches events; never blocks. now_ms is
- * the caller's monotonic clock (connect timeout, keep-alive).
+/** Connects, sends, receives and dispatches events; never blocks. now_us is
+ * the caller's monotonic clock in microseconds (connect timeout, keep-alive).
  * Errors: NETCORE_ERR_INVALID_ARGUMENT; network failures arrive as events. */
-netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms);
+netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_us);
 
 /** True between connect/reconnect and the DISCONNECTED event. */
 bool netcore_lobby_client_is_connected(const netcore_lobby_client *client);
@@ -725,7 +728,7 @@ netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *c
                                                          const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
                                                          const netcore_address *game_address,
                                                          uint16_t capacity, uint64_t unix_time_s,
-                                                         uint64_t now_ms);
+                                                         uint64_t now_us);
 /** netcore_lobby_client_register_game_server over a list of lobby addresses
  * (the nodes of a lobby cluster), tried in order like
  * netcore_lobby_client_connect_any: REGISTERED comes from the first node
@@ -735,7 +738,7 @@ netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *c
 netcore_result netcore_lobby_client_register_game_server_any(
     netcore_lobby_client *client, const netcore_address *addresses, size_t count,
     const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
-    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms);
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_us);
 /** Game server: reports its current player count (the lobby places matches on
  * the least loaded server) and capacity. Send it every few seconds; it also
  * keeps the connection alive. Errors as the requests: NETCORE_ERR_STATE (not
@@ -764,7 +767,7 @@ typedef struct netcore_lobby_found {
     char name[NETCORE_LOBBY_NAME_MAX + 1]; /**< the lobby's lobby_name, NUL-terminated */
     uint16_t players;                      /**< sessions, as the lobby counts them */
     uint16_t rooms;                        /**< rooms open */
-    uint64_t last_seen_ms; /**< now_ms of the update that received its latest answer */
+    uint64_t last_seen_us; /**< now_us of the update that received its latest answer */
     /** The lobby speaks TLS; tls_pin is its certificate's SHA-256 as the
      * lobby announced it (all zero if it did not), to pin on first use
      * (netcore_lobby_client_config.tls_pin_sha256). An answer can be forged
@@ -799,10 +802,10 @@ netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
                                              const netcore_address *to);
 /** Reads answers without blocking; a lobby seen again is updated in place.
  * Answers that do not match a probe of this object are dropped. Reads a
- * bounded number of datagrams per call; now_ms (the caller's monotonic clock)
- * stamps last_seen_ms. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL); a socket
+ * bounded number of datagrams per call; now_us (the caller's monotonic clock
+ * in microseconds) stamps last_seen_us. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL); a socket
  * error only ends this call's reading. */
-netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_ms);
+netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_us);
 /** The lobbies found so far (at most NETCORE_LOBBY_DISCOVERY_MAX) in
  * *out_found and *out_count; the array belongs to the discovery and is valid
  * until the next update or destroy. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */

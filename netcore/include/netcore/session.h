@@ -196,9 +196,12 @@ typedef struct netcore_game_server_config {
     netcore_sim *sim;
     /** Link impairment of the server's host; zeroed: none. */
     netcore_conditioner_config conditioner;
-    uint32_t max_clients;           /**< players at once, default 16, 1..1024 */
-    uint32_t max_entities;          /**< snapshot world capacity including players, default 1024 */
-    uint32_t snapshot_budget_bytes; /**< per-client snapshot size limit, default 1200 */
+    uint32_t max_clients;  /**< players at once, default 16, 1..1024 */
+    uint32_t max_entities; /**< snapshot world capacity including players, default 1024 */
+    /** Per-client snapshot size limit in bytes; default 0: the largest
+     *  message the server's host sends as one datagram
+     *  (netcore_host_max_unfragmented_bytes(), 1345 with the default MTU). */
+    uint32_t snapshot_budget_bytes;
     netcore_interest_fn interest;   /**< NULL: every entity relevant, weight 1 */
     void *interest_user;            /**< passed to interest */
     uint32_t input_buffer_ticks;    /**< inputs held ahead per client, default 64 */
@@ -419,7 +422,9 @@ typedef void (*netcore_game_client_message_fn)(void *user, netcore_game_client *
                                                uint8_t channel, const uint8_t *data,
                                                size_t size_bytes);
 
-/** Client configuration; netcore_game_client_config_default() fills it. */
+/** Client configuration; netcore_game_client_config_default() fills it.
+ * Input packets are limited to what the client's host sends as one datagram
+ * (netcore_host_max_unfragmented_bytes()), so each is lost or arrives whole. */
 typedef struct netcore_game_client_config {
     netcore_allocator allocator; /**< zeroed: malloc/free */
     netcore_log log;             /**< zeroed: no logging */

@@ -94,7 +94,10 @@ typedef struct netcore_snapshot_server_config {
     uint32_t max_view_entities; /**< entities one client sees at most; 0 (default): max_entities */
     uint32_t ring_length;       /**< sent snapshots kept per client: a power of two, 2..1024,
                                      default 32 */
-    uint32_t budget_bytes;      /**< per-client snapshot size limit, default 1200 */
+    /** Per-client snapshot size limit in bytes, default 1200. Over a
+     *  netcore_host, netcore_host_max_unfragmented_bytes() is the largest
+     *  snapshot that travels as one datagram (the session layer's default). */
+    uint32_t budget_bytes;
     netcore_interest_fn interest; /**< NULL: every entity is relevant with weight 1 */
     void *interest_user;          /**< passed to interest unchanged */
 } netcore_snapshot_server_config;

@@ -227,7 +227,10 @@ typedef struct netcore_host_config {
     uint32_t channel_count; /**< default 4; 1..NETCORE_MAX_CHANNELS */
     netcore_channel_config
         channels[NETCORE_MAX_CHANNELS]; /**< default: channel i uses delivery i (0..3) */
-    uint32_t mtu_bytes;                 /**< default 1392; 576..4096 */
+    /** Largest datagram the host sends, in bytes (UDP payload, protocol
+     * headers included); default 1392; 576..4096. The largest message that
+     * still travels in one datagram: netcore_host_max_unfragmented_bytes(). */
+    uint32_t mtu_bytes;
     uint32_t
         max_message_bytes; /**< default 262144; larger sends fail, larger receives are dropped */
     uint32_t incoming_bandwidth_kbps; /**< 0 = unlimited (default); the simulated backend */
@@ -283,6 +286,24 @@ void netcore_host_destroy(netcore_host *host);
 /** The address the host is bound to, with the actual port (ephemeral ports
  * included), into *out_address. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_host_address(const netcore_host *host, netcore_address *out_address);
+
+/**
+ * The largest message, in bytes, that goes out as one datagram on every
+ * channel of this host: a message of at most this size is never split into
+ * fragments, so an unreliable one is lost or delivered whole, on its own.
+ * Size a snapshot or an input packet with it. It is the host's mtu_bytes
+ * less what the backend puts in front of a lone message (ENet: 28 bytes,
+ * its protocol header and the fragment command size it splits at; the
+ * simulated backend: 25, its datagram and message headers) and, unless
+ * seal_disabled, less the seal's overhead on the costliest channel
+ * (NETCORE_SEAL_MAX_OVERHEAD_BYTES when any channel is not reliable-ordered,
+ * 16 when all are), since a peer's sealing is known only at admission. Never
+ * above max_message_bytes. UDP/IP headers are not counted (they are outside
+ * the MTU here). It assumes the remote's mtu_bytes is at least this host's
+ * (the connection uses the smaller of the two; the default is the same on
+ * both ends). Fixed at create; 0 for NULL.
+ */
+uint32_t netcore_host_max_unfragmented_bytes(const netcore_host *host);
 
 /** What a client presents when it connects (netcore_host_connect()). */
 typedef struct netcore_connect_options {

@@ -1,4 +1,4 @@
-/* Lobby client: one non-blocking TCP connection driven by update(now_ms),
+/* Lobby client: one non-blocking TCP connection driven by update(now_us),
  * requests queued as frames, every received message reported as an event. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -261,14 +261,23 @@ static netcore_result open_socket(netcore_lobby_client *c, const netcore_address
     return NETCORE_OK;
 }
 
+/* The public API takes microseconds (one unit for every update in netcore);
+ * the client's timers are in milliseconds, converted here once. The clock
+ * never moves back. */
+static void clock_to(netcore_lobby_client *c, uint64_t now_us)
+{
+    uint64_t now_ms = now_us / 1000u;
+    if (now_ms > c->now_ms)
+        c->now_ms = now_ms;
+}
+
 netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
                                             const netcore_address *lobby_address,
-                                            const char *nickname, uint64_t now_ms)
+                                            const char *nickname, uint64_t now_us)
 {
     if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
         return NETCORE_ERR_INVALID_ARGUMENT;
-    if (now_ms > client->now_ms)
-        client->now_ms = now_ms;
+    clock_to(client, now_us);
     netcore_result r = open_socket(client, lobby_address);
     if (r != NETCORE_OK)
         return r;
@@ -280,14 +289,13 @@ netcore_result netcore_lobby_client_connect(netcore_lobby_client *client,
 }
 
 netcore_result netcore_lobby_client_reconnect(netcore_lobby_client *client,
-                                              const netcore_address *lobby_address, uint64_t now_ms)
+                                              const netcore_address *lobby_address, uint64_t now_us)
 {
     if (!client)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (!client->has_reconnect_token)
         return NETCORE_ERR_STATE;
-    if (now_ms > client->now_ms)
-        client->now_ms = now_ms;
+    clock_to(client, now_us);
     netcore_result r = open_socket(client, lobby_address);
     if (r != NETCORE_OK)
         return r;
@@ -305,13 +313,13 @@ static bool failover_open(netcore_lobby_client *c)
         const netcore_address *next = &c->failover[c->failover_next++];
         netcore_result r;
         if (c->failover_kind == FAILOVER_HELLO)
-            r = netcore_lobby_client_connect(c, next, c->failover_nickname, c->now_ms);
+            r = netcore_lobby_client_connect(c, next, c->failover_nickname, c->now_ms * 1000u);
         else if (c->failover_kind == FAILOVER_RECONNECT)
-            r = netcore_lobby_client_reconnect(c, next, c->now_ms);
+            r = netcore_lobby_client_reconnect(c, next, c->now_ms * 1000u);
         else
             r = netcore_lobby_client_register_game_server(
                 c, next, c->failover_key, &c->failover_game_address, c->failover_capacity,
-                c->failover_time_s, c->now_ms);
+                c->failover_time_s, c->now_ms * 1000u);
         if (r == NETCORE_OK)
             return true;
     }
@@ -321,14 +329,13 @@ static bool failover_open(netcore_lobby_client *c)
 
 static netcore_result start_any(netcore_lobby_client *c, const netcore_address *addresses,
                                 size_t count, failover_kind kind, const char *nickname,
-                                uint64_t now_ms)
+                                uint64_t now_us)
 {
     if (!addresses || count == 0 || count > NETCORE_LOBBY_FAILOVER_MAX)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (c->state != CLIENT_IDLE)
         return NETCORE_ERR_STATE;
-    if (now_ms > c->now_ms)
-        c->now_ms = now_ms;
+    clock_to(c, now_us);
     memcpy(c->failover, addresses, count * sizeof *addresses);
     c->failover_count = (uint32_t)count;
     c->failover_next = 0;
@@ -339,22 +346,22 @@ static netcore_result start_any(netcore_lobby_client *c, const netcore_address *
 
 netcore_result netcore_lobby_client_connect_any(netcore_lobby_client *client,
                                                 const netcore_address *addresses, size_t count,
-                                                const char *nickname, uint64_t now_ms)
+                                                const char *nickname, uint64_t now_us)
 {
     if (!client || !nci_lobby_name_valid(nickname, NETCORE_LOBBY_NAME_MAX))
         return NETCORE_ERR_INVALID_ARGUMENT;
-    return start_any(client, addresses, count, FAILOVER_HELLO, nickname, now_ms);
+    return start_any(client, addresses, count, FAILOVER_HELLO, nickname, now_us);
 }
 
 netcore_result netcore_lobby_client_reconnect_any(netcore_lobby_client *client,
                                                   const netcore_address *addresses, size_t count,
-                                                  uint64_t now_ms)
+                                                  uint64_t now_us)
 {
     if (!client)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (!client->has_reconnect_token)
         return NETCORE_ERR_STATE;
-    return start_any(client, addresses, count, FAILOVER_RECONNECT, NULL, now_ms);
+    return start_any(client, addresses, count, FAILOVER_RECONNECT, NULL, now_us);
 }
 
 netcore_result netcore_lobby_client_disconnect(netcore_lobby_client *client)
@@ -588,13 +595,12 @@ netcore_result netcore_lobby_client_set_tls_peer(netcore_lobby_client *client,
     return NETCORE_OK;
 }
 
-netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_ms)
+netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_t now_us)
 {
     if (!client)
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_lobby_client *c = client;
-    if (now_ms > c->now_ms)
-        c->now_ms = now_ms;
+    clock_to(c, now_us);
     if (c->state == CLIENT_CONNECTING)
         finish_connecting(c);
     if (c->state == CLIENT_HANDSHAKE)
@@ -729,14 +735,13 @@ netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *c
                                                          const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
                                                          const netcore_address *game_address,
                                                          uint16_t capacity, uint64_t unix_time_s,
-                                                         uint64_t now_ms)
+                                                         uint64_t now_us)
 {
     if (!client || !key || !game_address || capacity == 0 ||
         (game_address->family != NETCORE_ADDRESS_IPV4 &&
          game_address->family != NETCORE_ADDRESS_IPV6))
         return NETCORE_ERR_INVALID_ARGUMENT;
-    if (now_ms > client->now_ms)
-        client->now_ms = now_ms;
+    clock_to(client, now_us);
     netcore_result r = open_socket(client, lobby_address);
     if (r != NETCORE_OK)
         return r;
@@ -765,7 +770,7 @@ netcore_result netcore_lobby_client_register_game_server(netcore_lobby_client *c
 netcore_result netcore_lobby_client_register_game_server_any(
     netcore_lobby_client *client, const netcore_address *addresses, size_t count,
     const uint8_t key[NETCORE_TOKEN_KEY_BYTES], const netcore_address *game_address,
-    uint16_t capacity, uint64_t unix_time_s, uint64_t now_ms)
+    uint16_t capacity, uint64_t unix_time_s, uint64_t now_us)
 {
     if (!client || !key || !game_address || capacity == 0)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -773,7 +778,7 @@ netcore_result netcore_lobby_client_register_game_server_any(
     client->failover_game_address = *game_address;
     client->failover_capacity = capacity;
     client->failover_time_s = unix_time_s;
-    return start_any(client, addresses, count, FAILOVER_REGISTER, NULL, now_ms);
+    return start_any(client, addresses, count, FAILOVER_REGISTER, NULL, now_us);
 }
 
 netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,

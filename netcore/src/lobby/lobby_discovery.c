@@ -311,7 +311,7 @@ netcore_result netcore_lobby_discovery_probe(netcore_lobby_discovery *discovery,
 }
 
 static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n,
-                          const netcore_address *from, uint64_t now_ms)
+                          const netcore_address *from, uint64_t now_us)
 {
     nci_lobby_discovery_answer answer;
     if (!nci_lobby_discovery_decode_answer(p, n, &answer) || answer.nonce != d->nonce)
@@ -333,10 +333,10 @@ static void record_answer(netcore_lobby_discovery *d, const uint8_t *p, size_t n
     entry->rooms = answer.rooms;
     entry->tls = answer.tls;
     memcpy(entry->tls_pin, answer.tls_pin, sizeof entry->tls_pin);
-    entry->last_seen_ms = now_ms;
+    entry->last_seen_us = now_us;
 }
 
-netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_ms)
+netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery, uint64_t now_us)
 {
     if (!discovery)
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -348,7 +348,7 @@ netcore_result netcore_lobby_discovery_update(netcore_lobby_discovery *discovery
             NCI_IO_DONE)
             break;
         if (from_address.family != NETCORE_ADDRESS_NONE)
-            record_answer(discovery, answer, n, &from_address, now_ms);
+            record_answer(discovery, answer, n, &from_address, now_us);
     }
     return NETCORE_OK;
 }

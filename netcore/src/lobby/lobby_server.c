@@ -459,13 +459,15 @@ static void flush_dirty(netcore_lobby_server *s)
     s->dirty_count = 0;
 }
 
-netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_ms,
+netcore_result netcore_lobby_server_update(netcore_lobby_server *server, uint64_t now_us,
                                            uint32_t timeout_ms)
 {
     if (!server)
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_lobby_server *s = server;
     /* The caller's clock never runs backwards for us. */
+    /* The API speaks microseconds; the server's timers run in milliseconds. */
+    uint64_t now_ms = now_us / 1000u;
     if (now_ms > s->now_ms)
         s->now_ms = now_ms;
     /* Output queued between updates (netcore_lobby_server_end_match) goes

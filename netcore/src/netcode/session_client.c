@@ -359,6 +359,8 @@ static netcore_result make_replication(netcore_game_client *c)
     netcore_input_client_config_default(&ic);
     ic.allocator = cfg->allocator;
     ic.input_size_bytes = cfg->game.input_size_bytes + NETCORE_SESSION_INPUT_HEADER_BYTES;
+    /* An input packet is lost or arrives whole: never more than one datagram. */
+    ic.mtu_bytes = netcore_host_max_unfragmented_bytes(c->host);
     return netcore_input_client_create(&ic, &c->inputs);
 }
 
@@ -438,11 +440,11 @@ netcore_result netcore_game_client_create(const netcore_game_client_config *conf
     c->index = UINT32_MAX;
     r = make_buffers(c);
     if (r == NETCORE_OK)
+        r = make_host(c); /* first: the input packet size derives from it */
+    if (r == NETCORE_OK)
         r = make_replication(c);
     if (r == NETCORE_OK)
         r = make_netcode(c);
-    if (r == NETCORE_OK)
-        r = make_host(c);
     if (r != NETCORE_OK) {
         netcore_game_client_destroy(c);
         return r;

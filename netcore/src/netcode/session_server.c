@@ -413,7 +413,6 @@ void netcore_game_server_config_default(netcore_game_server_config *config)
     netcore_game_desc_default(&config->game);
     config->max_clients = 16;
     config->max_entities = 1024;
-    config->snapshot_budget_bytes = 1200;
     config->input_buffer_ticks = 64;
     config->lagcomp_history_ticks = 72;
 }
@@ -556,11 +555,14 @@ netcore_result netcore_game_server_create(const netcore_game_server_config *conf
         s->max_peers = 4095;
     s->tick_us = 1000000u / config->game.tick_rate_hz;
     s->expected = nci_session_hello_of(&config->game);
-    r = make_buffers(s);
+    /* The host first: the snapshot budget defaults to what it sends whole. */
+    r = make_host(s);
+    if (r == NETCORE_OK && s->config.snapshot_budget_bytes == 0)
+        s->config.snapshot_budget_bytes = netcore_host_max_unfragmented_bytes(s->host);
+    if (r == NETCORE_OK)
+        r = make_buffers(s);
     if (r == NETCORE_OK)
         r = make_modules(s);
-    if (r == NETCORE_OK)
-        r = make_host(s);
     if (r == NETCORE_OK && config->require_token)
         r = make_validator(s);
     /* The key now lives in the guard and the validator only. */

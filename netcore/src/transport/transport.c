@@ -98,6 +98,12 @@ static void make_disconnect(netcore_event *ev, netcore_peer_id id, netcore_disco
 
 netcore_result netcore_host_create(const netcore_host_config *config, netcore_host **out_host)
 {
+    return nci_host_create_clocked(config, NULL, out_host);
+}
+
+netcore_result nci_host_create_clocked(const netcore_host_config *config, const nci_clock *clock,
+                                       netcore_host **out_host)
+{
     if (!config || !out_host)
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_host = NULL;
@@ -133,7 +139,8 @@ netcore_result netcore_host_create(const netcore_host_config *config, netcore_ho
          * application's; transport.c checks the application's limit. */
         netcore_host_config backend_cfg = host->cfg;
         backend_cfg.max_message_bytes += NETCORE_SEAL_MAX_OVERHEAD_BYTES;
-        r = host->ops->create(&backend_cfg, host->lane_modes, host->lane_count, &host->backend);
+        r = host->ops->create(&backend_cfg, host->lane_modes, host->lane_count, clock,
+                              &host->backend);
     }
     if (r != NETCORE_OK) {
         nci_host_seal_destroy(host);
@@ -220,12 +227,14 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
     return NETCORE_OK;
 }
 
-/* Graceful disconnect of a connected peer for a reason of our own: the
- * remote hears reason and code, and so does our application when it is done. */
+/* Graceful disconnect of a connected peer: the remote hears reason and code,
+ * and so does our application when it is done. Only the application's own
+ * request (REQUESTED) waits for what is queued to the peer. */
 static void begin_disconnect(netcore_host *host, nci_peer *p, uint32_t slot,
                              netcore_disconnect_reason reason, uint32_t code)
 {
-    host->ops->disconnect(host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
+    (reason == NETCORE_DISCONNECT_REQUESTED ? host->ops->disconnect_later : host->ops->disconnect)(
+        host->backend, slot, NCI_DISCONNECT_DATA(reason, code));
     p->state = NCI_PEER_DISCONNECTING;
     p->local_request = true;
     p->local_reason = (uint8_t)reason;
@@ -246,8 +255,8 @@ netcore_result netcore_host_disconnect(netcore_host *host, netcore_peer_id peer_
         return NETCORE_OK;
     case NCI_PEER_PENDING:
         /* Never reported: leave quietly, the remote hears REQUESTED. */
-        host->ops->disconnect(host->backend, slot,
-                              NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
+        host->ops->disconnect_later(host->backend, slot,
+                                    NCI_DISCONNECT_DATA(NETCORE_DISCONNECT_REQUESTED, code));
         p->state = NCI_PEER_CLOSING;
         peer_set_deadline(host, p, 0);
         return NETCORE_OK;

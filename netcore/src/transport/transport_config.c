@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "transport/seal.h"
 #include "transport/transport_host.h"
 
 /* Reliable-unordered channels on a backend without that mode are spread over
@@ -145,6 +146,31 @@ netcore_result netcore_host_address(const netcore_host *host, netcore_address *o
     if (!host || !out_address)
         return NETCORE_ERR_INVALID_ARGUMENT;
     return host->ops->local_address(host->backend, out_address);
+}
+
+/* Seal overhead of the costliest lane behind any of the host's channels, so
+ * the figure holds whichever lane a message is given. */
+static uint32_t channel_seal_overhead(const netcore_host *host)
+{
+    size_t most = 0;
+    for (uint32_t ch = 0; ch < host->cfg.channel_count; ch++)
+        for (uint32_t i = 0; i < host->channel_lanes[ch]; i++) {
+            size_t o = nci_seal_overhead(&host->seal_lanes[host->channel_first_lane[ch] + i]);
+            most = o > most ? o : most;
+        }
+    return (uint32_t)most;
+}
+
+uint32_t netcore_host_max_unfragmented_bytes(const netcore_host *host)
+{
+    if (!host)
+        return 0;
+    uint32_t limit = host->cfg.mtu_bytes - host->ops->unfragmented_overhead_bytes;
+    /* Whether a peer is sealed is only known at admission; a budget made
+     * before then has to fit a sealed peer. */
+    if (!host->cfg.seal_disabled)
+        limit -= channel_seal_overhead(host);
+    return limit < host->cfg.max_message_bytes ? limit : host->cfg.max_message_bytes;
 }
 
 uint64_t netcore_host_now_us(const netcore_host *host)

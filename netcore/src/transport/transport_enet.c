@@ -81,6 +81,12 @@ static void add_conditioner_stats(netcore_conditioner_stats *sum,
     sum->bytes_forwarded += add->bytes_forwarded;
 }
 
+/* The backend's clock: the real one unless a test injected its own. */
+static uint64_t clock_us(const enet_backend *b)
+{
+    return b->clock.now_us ? b->clock.now_us(b->clock.user) : netcore_time_now_us();
+}
+
 /* --- Conditioner relays --- */
 
 static netcore_result make_relay(enet_backend *b, const netcore_address *listen,
@@ -133,7 +139,7 @@ static void drop_client_relay(enet_backend *b, uint32_t slot)
         return;
     nci_relay *relay = b->client_relays[slot];
     /* Forward what ENet just queued (e.g. a disconnect notice) before closing. */
-    nci_relay_update(relay, netcore_time_now_us());
+    nci_relay_update(relay, clock_us(b));
     nci_relay_stats rs;
     nci_relay_stats_get(relay, &rs);
     add_conditioner_stats(&b->closed_outbound, &rs.upstream);
@@ -151,9 +157,10 @@ static void drop_client_relay(enet_backend *b, uint32_t slot)
 static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
 {
     int r = enet_host_service(b->host, event, 0);
-    if (r != 0 || timeout_ms == 0)
+    /* An injected clock only moves between polls: waiting for it would never end. */
+    if (r != 0 || timeout_ms == 0 || b->clock.now_us)
         return r;
-    uint64_t now = netcore_time_now_us();
+    uint64_t now = clock_us(b);
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (;;) {
         nci_enet_upkeep(b);
@@ -168,7 +175,7 @@ static int service_plain(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
             return r;
         if (waited == 0 && (condition & ENET_SOCKET_WAIT_INTERRUPT))
             return 0;
-        now = netcore_time_now_us();
+        now = clock_us(b);
         if (now >= deadline)
             return 0;
     }
@@ -190,7 +197,7 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
                 enet_peer_disconnect_now(peer, shutdown_data32);
         }
         enet_host_flush(b->host);
-        pump_relays(b, netcore_time_now_us());
+        pump_relays(b, clock_us(b));
         enet_host_destroy(b->host);
     }
     nci_guard_destroy(b->guard);
@@ -202,6 +209,7 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
         nci_relay_destroy(b->server_relay);
     nci_free(&b->allocator, b->client_relays);
     nci_free(&b->allocator, b->send_checks);
+    nci_free(&b->allocator, b->lingers);
     nci_free(&b->allocator, b->client_targets);
     nci_free(&b->allocator, b->capped_tail);
     nci_free(&b->allocator, b->capped_tail_sent);
@@ -217,15 +225,21 @@ static netcore_result create_server_relay(enet_backend *b, const netcore_host_co
 }
 
 static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
-                                  uint32_t lane_count, void **out_backend)
+                                  uint32_t lane_count, const nci_clock *clock, void **out_backend)
 {
     if (lane_count < 1 || lane_count > ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT)
         return NETCORE_ERR_INVALID_ARGUMENT;
+    /* The relays run on real sockets and real time; a virtual network
+     * conditions its own links. */
+    if (clock && clock->now_us && cfg->conditioner.enabled)
+        return NETCORE_ERR_UNSUPPORTED;
     enet_backend *b = nci_calloc(&cfg->allocator, 1, sizeof *b);
     if (!b)
         return NETCORE_ERR_OUT_OF_MEMORY;
     b->allocator = cfg->allocator;
     b->log = cfg->log;
+    if (clock)
+        b->clock = *clock;
     b->max_peers = cfg->max_peers;
     b->lane_count = lane_count;
     for (uint32_t i = 0; i < lane_count; i++)
@@ -237,7 +251,8 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     b->conditioner = cfg->conditioner;
     b->bind_address = cfg->bind_address;
     b->send_checks = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->send_checks);
-    if (!b->send_checks) {
+    b->lingers = nci_calloc(&b->allocator, cfg->max_peers, sizeof *b->lingers);
+    if (!b->send_checks || !b->lingers) {
         enet_destroy(b, 0);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -267,6 +282,11 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
         return NETCORE_ERR_SOCKET;
     }
     b->host->mtu = cfg->mtu_bytes;
+    /* enet_host_create reset every peer with the default MTU, and a peer
+     * keeps it until its next reset: without this the first connection of
+     * each slot would ignore mtu_bytes. */
+    for (size_t i = 0; i < b->host->peerCount; i++)
+        b->host->peers[i].mtu = cfg->mtu_bytes;
     /* ENet refuses larger packets before reassembling them, which bounds the
      * memory a peer can make us allocate. Twice the limit leaves room for
      * transport.c to see, count and drop slightly oversized messages. */
@@ -282,8 +302,7 @@ static netcore_result enet_create(const netcore_host_config *cfg, const nci_lane
     b->upkeep_at_ms = b->host->serviceTime - 1u;
     netcore_result r = NETCORE_OK;
     if (!cfg->guard.disabled) {
-        uint64_t seed =
-            netcore_time_now_us() ^ ((uint64_t)b->local.port << 48) ^ (uint64_t)(uintptr_t)b;
+        uint64_t seed = clock_us(b) ^ ((uint64_t)b->local.port << 48) ^ (uint64_t)(uintptr_t)b;
         netcore_guard_config guard_cfg = cfg->guard;
         /* A handshake needs VERIFY_CONNECT and its acknowledgement through;
          * by default it gets as long as a silent connected peer does. */
@@ -376,11 +395,47 @@ static netcore_result enet_connect(void *backend, const netcore_address *to, uin
     return NETCORE_OK;
 }
 
+static void stop_linger(enet_backend *b, uint32_t slot)
+{
+    if (b->lingers[slot].active) {
+        b->lingers[slot].active = false;
+        b->lingering--;
+    }
+}
+
+/* enet_peer_disconnect throws away what is still queued to the peer, which
+ * suits the library's own reasons (a refusal, a broken session: nothing
+ * queued should still go out, and the slot should be free soon). */
 static void enet_disconnect(void *backend, uint32_t slot, uint32_t data32)
 {
     enet_backend *b = backend;
-    if (slot < b->host->peerCount)
-        enet_peer_disconnect(&b->host->peers[slot], data32);
+    if (slot >= b->host->peerCount)
+        return;
+    stop_linger(b, slot);
+    enet_peer_disconnect(&b->host->peers[slot], data32);
+}
+
+/* The application's disconnect: enet_peer_disconnect_later sends the
+ * DISCONNECT once every queued and unacknowledged command is acknowledged
+ * (meanwhile the peer accepts no new sends). The wait is bounded by
+ * timeout_ms (nci_enet_linger_pass), after which it is enet_peer_disconnect. */
+static void enet_disconnect_later(void *backend, uint32_t slot, uint32_t data32)
+{
+    enet_backend *b = backend;
+    if (slot >= b->host->peerCount)
+        return;
+    ENetPeer *peer = &b->host->peers[slot];
+    if (peer->state != ENET_PEER_STATE_CONNECTED) {
+        enet_disconnect(b, slot, data32);
+        return;
+    }
+    enet_peer_disconnect_later(peer, data32);
+    if (peer->state != ENET_PEER_STATE_DISCONNECT_LATER)
+        return; /* nothing was queued: ENet disconnected at once */
+    if (!b->lingers[slot].active)
+        b->lingering++;
+    b->lingers[slot].active = true;
+    b->lingers[slot].until_ms = b->host->serviceTime + b->timeout_ms;
 }
 
 static void enet_disconnect_now(void *backend, uint32_t slot, uint32_t data32)
@@ -388,6 +443,7 @@ static void enet_disconnect_now(void *backend, uint32_t slot, uint32_t data32)
     enet_backend *b = backend;
     if (slot >= b->host->peerCount)
         return;
+    stop_linger(b, slot);
     enet_peer_disconnect_now(&b->host->peers[slot], data32);
     drop_client_relay(b, slot);
 }
@@ -426,7 +482,7 @@ static netcore_result enet_send(void *backend, uint32_t slot, uint8_t lane, cons
  * on time, until ENet has an event or the timeout passes. */
 static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *event)
 {
-    uint64_t now = netcore_time_now_us();
+    uint64_t now = clock_us(b);
     uint64_t deadline = now + (uint64_t)timeout_ms * 1000u;
     for (;;) {
         pump_relays(b, now);
@@ -435,7 +491,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
             return r;
         nci_enet_upkeep(b);
         /* Pass on what ENet just sent (acknowledgements, pings, data). */
-        now = netcore_time_now_us();
+        now = clock_us(b);
         pump_relays(b, now);
         if (now >= deadline)
             return 0;
@@ -448,7 +504,7 @@ static int service_conditioned(enet_backend *b, uint32_t timeout_ms, ENetEvent *
             enet_uint32 condition = ENET_SOCKET_WAIT_RECEIVE;
             enet_socket_wait(b->host->socket, &condition, slice_ms);
         }
-        now = netcore_time_now_us();
+        now = clock_us(b);
     }
 }
 
@@ -522,7 +578,7 @@ static netcore_result enet_flush(void *backend)
     enet_host_flush(b->host);
     nci_enet_upkeep(b);
     if (b->conditioned)
-        pump_relays(b, netcore_time_now_us());
+        pump_relays(b, clock_us(b));
     return NETCORE_OK;
 }
 
@@ -596,8 +652,7 @@ static netcore_result enet_set_conditioner(void *backend, const netcore_link_pro
 
 static uint64_t enet_now_us(const void *backend)
 {
-    (void)backend;
-    return netcore_time_now_us();
+    return clock_us(backend);
 }
 
 /* ENet reads its millisecond clock in every service call that finds no event
@@ -611,10 +666,14 @@ static uint32_t enet_recent_ms(const void *backend)
 const nci_backend_ops nci_backend_enet = {
     .name = "enet",
     .native_reliable_unordered = false,
+    /* enet_peer_send splits any packet longer than the MTU less a protocol
+     * header and a fragment command, whatever the packet's flags. */
+    .unfragmented_overhead_bytes = sizeof(ENetProtocolHeader) + sizeof(ENetProtocolSendFragment),
     .create = enet_create,
     .destroy = enet_destroy,
     .local_address = enet_local_address,
     .connect = enet_connect,
+    .disconnect_later = enet_disconnect_later,
     .disconnect = enet_disconnect,
     .disconnect_now = enet_disconnect_now,
     .send = enet_send,

@@ -41,10 +41,19 @@ typedef struct send_check {
     bool queue_full;
 } send_check;
 
+/* Per slot: a graceful disconnect waiting for its queue to drain
+ * (enet_peer_disconnect_later), and when it stops waiting. */
+typedef struct peer_linger {
+    bool active;
+    enet_uint32 until_ms; /* ENet's service clock */
+} peer_linger;
+
 typedef struct enet_backend {
     ENetHost *host;
     ENetPacket *held;        /* last received packet, owned until the next service() */
     send_check *send_checks; /* by slot */
+    peer_linger *lingers;    /* by slot */
+    uint32_t lingering;      /* slots with an active linger */
     uint32_t lane_count;
     enet_uint32 retransmit_cap_ms; /* 0: ENet's uncapped backoff */
     enet_uint32 upkeep_at_ms;      /* ENet's service time of the last upkeep pass */
@@ -66,6 +75,7 @@ typedef struct enet_backend {
     uint64_t receive_errors_dropped;
     netcore_allocator allocator;
     netcore_log log;
+    nci_clock clock; /* now_us NULL: netcore_time_now_us() */
     uint32_t max_peers;
     uint32_t ping_interval_ms;
     uint32_t timeout_ms;
@@ -105,6 +115,10 @@ int ENET_CALLBACK nci_enet_guard_intercept(ENetHost *host, ENetEvent *event);
 
 /* The wire counters and the retransmission cap, once ENet's clock moved. */
 void nci_enet_upkeep_pass(enet_backend *b);
+
+/* Graceful disconnects that waited timeout_ms for their queue go on without
+ * it (enet_peer_disconnect: queue dropped, notice sent reliably). */
+void nci_enet_linger_pass(enet_backend *b);
 
 /* Called after every service and flush: a load and a compare unless ENet's
  * clock moved. */

@@ -182,10 +182,33 @@ static void cap_pass(enet_backend *b)
     }
 }
 
+/* --- Graceful disconnects --- */
+
+void nci_enet_linger_pass(enet_backend *b)
+{
+    for (uint32_t slot = 0; slot < b->max_peers && b->lingering; slot++) {
+        peer_linger *l = &b->lingers[slot];
+        if (!l->active)
+            continue;
+        ENetPeer *peer = &b->host->peers[slot];
+        bool waiting = peer->state == ENET_PEER_STATE_DISCONNECT_LATER;
+        if (waiting && ENET_TIME_LESS(b->host->serviceTime, l->until_ms))
+            continue;
+        l->active = false;
+        b->lingering--;
+        /* Still waiting after timeout_ms: the remote is not taking the
+         * backlog, so drop it and say goodbye (data32 was kept in eventData). */
+        if (waiting)
+            enet_peer_disconnect(peer, peer->eventData);
+    }
+}
+
 void nci_enet_upkeep_pass(enet_backend *b)
 {
     b->upkeep_at_ms = b->host->serviceTime;
     harvest_wire_counters(b);
     if (b->retransmit_cap_ms)
         cap_pass(b);
+    if (b->lingering)
+        nci_enet_linger_pass(b);
 }

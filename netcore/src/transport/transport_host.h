@@ -151,6 +151,16 @@ static inline void nci_traffic_count(netcore_host *host, uint32_t slot, uint8_t 
     host->total.totals[msgs + 2] += size_bytes;
 }
 
+/* transport.c */
+
+/* netcore_host_create on an injected clock (NULL: the backend's own). Over
+ * ENet, the backend's deadlines, netcore_host_now_us and the rate window then
+ * follow clock, while ENet itself reads enet_time_get(): only a test that
+ * replaces both (tests/support/enet_vnet.h) gets a host on virtual time.
+ * Errors: those of netcore_host_create. */
+netcore_result nci_host_create_clocked(const netcore_host_config *config, const nci_clock *clock,
+                                       netcore_host **out_host);
+
 /* transport_config.c */
 
 /* True if every percentage of the profile is a finite 0..100. */

@@ -71,12 +71,25 @@ typedef struct nci_peer_link {
     float loss_pct;
 } nci_peer_link;
 
+/* A clock for a backend that must not read the real one (ENet over a test's
+ * virtual network): microseconds, monotonic, moved only by its owner. */
+typedef struct nci_clock {
+    uint64_t (*now_us)(void *user);
+    void *user;
+} nci_clock;
+
 typedef struct nci_backend_ops {
     const char *name;
     bool native_reliable_unordered;
-    /* lane_modes[0] is the control lane. cfg was validated by transport.c. */
+    /* A lane message of at most the peer's MTU minus this many bytes goes
+     * out whole in one datagram; a larger one is split into fragments
+     * (netcore_host_max_unfragmented_bytes). */
+    uint32_t unfragmented_overhead_bytes;
+    /* lane_modes[0] is the control lane. cfg was validated by transport.c.
+     * clock: NULL for the backend's own (the simulated network ignores it);
+     * the backend copies it and reads it for every deadline of its own. */
     netcore_result (*create)(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
-                             uint32_t lane_count, void **out_backend);
+                             uint32_t lane_count, const nci_clock *clock, void **out_backend);
     /* Notifies every peer best-effort (data32 = shutdown), frees everything, no events. */
     void (*destroy)(void *backend, uint32_t shutdown_data32);
     /* The bound address with its actual port. */
@@ -87,9 +100,19 @@ typedef struct nci_backend_ops {
      * NETCORE_ERR_SOCKET. */
     netcore_result (*connect)(void *backend, const netcore_address *to, uint32_t connect_data,
                               uint32_t *out_slot);
-    /* Graceful: queued reliable data is flushed, then a DISCONNECT event for the
-     * slot, but only if the backend reported CONNECT for it; a slot still
-     * connecting must be ended with disconnect_now instead. */
+    /* Graceful, for the application's own netcore_host_disconnect: what is
+     * already queued to the slot is delivered first, then the remote hears
+     * data32 reliably, then a DISCONNECT event for the slot, but only if the
+     * backend reported CONNECT for it; a slot still connecting must be ended
+     * with disconnect_now instead. Bounded: whatever is still queued after
+     * the host's timeout_ms is dropped and the disconnect goes on as
+     * disconnect does. */
+    void (*disconnect_later)(void *backend, uint32_t slot, uint32_t data32);
+    /* For reasons of the library's own (a refused admission, an exhausted
+     * seal counter): the backend may drop what is queued (ENet does; the
+     * simulated network delivers it, as for disconnect_later), the remote
+     * hears data32 reliably, bounded by timeout_ms; then a DISCONNECT event
+     * as for disconnect_later. */
     void (*disconnect)(void *backend, uint32_t slot, uint32_t data32);
     /* Immediate: the slot is free on return; the remote is told best-effort; no event. */
     void (*disconnect_now)(void *backend, uint32_t slot, uint32_t data32);

@@ -1,16 +1,7 @@
-/* Simulated transport backend: an in-process network driven by an injected
- * clock, its hosts and the backend operations (connections are in
- * transport_sim_conn.c, the data protocol in transport_sim_lane.c and
- * transport_sim_recv.c).
- *
- * Each host has a virtual address 127.100.x.y (x.y = its table index + 1)
- * that never reaches a socket, and two conditioner links. A datagram enters
- * the sender's outbound link at the current simulated time; when it leaves
- * (at its deliver time) it enters the receiver's inbound link at that time,
- * so its arrival is send time + outbound delay + inbound delay. Any service
- * call first moves every due datagram of every host onto its destination,
- * so datagrams keep travelling while their sender is not polled. Unknown
- * destinations swallow datagrams, as UDP does.
+/* Simulated transport backend, level 4: the backend operations on top of
+ * the simulated network (transport_sim_net.c), connections
+ * (transport_sim_conn.c) and the data protocol (transport_sim_lane.c,
+ * transport_sim_recv.c); each file calls only those below it.
  *
  * Events wait in a fixed ring. A datagram is parsed only while the ring is
  * empty, and the ring holds the events of any one datagram plus one per peer,
@@ -19,126 +10,13 @@
 
 #include "transport/transport_sim_internal.h"
 
-#define EPHEMERAL_PORT_FIRST 49152u
-#define EPHEMERAL_PORT_COUNT 16384u
-#define MAX_SIM_HOSTS 65534u
 #define LINK_QUEUE_LIMIT (1u << 20)
-
-struct netcore_sim {
-    netcore_allocator allocator;
-    uint64_t seed;
-    uint64_t now_us;
-    uint32_t max_hosts;
-    uint32_t host_count;
-    uint32_t next_serial;
-    nci_sim_host **hosts;
-};
-
-/* ------------------------------------------------------------------ */
-/* Addresses and helpers                                                */
-/* ------------------------------------------------------------------ */
-
-uint64_t nci_sim_address_key(const netcore_address *a)
-{
-    if (a->family != NETCORE_ADDRESS_IPV4)
-        return 0;
-    uint64_t ip = ((uint64_t)a->bytes[0] << 24) | ((uint64_t)a->bytes[1] << 16) |
-                  ((uint64_t)a->bytes[2] << 8) | a->bytes[3];
-    return (ip << 16) | a->port;
-}
-
-netcore_address nci_sim_key_address(uint64_t key)
-{
-    return netcore_address_ipv4((uint8_t)(key >> 40), (uint8_t)(key >> 32), (uint8_t)(key >> 24),
-                                (uint8_t)(key >> 16), (uint16_t)key);
-}
-
-static nci_sim_host *host_for_key(const netcore_sim *sim, uint64_t key)
-{
-    if ((key >> 32) != ((127u << 8) | 100u))
-        return NULL;
-    uint32_t index = (uint32_t)((key >> 16) & 0xffffu);
-    if (index == 0 || index > sim->max_hosts)
-        return NULL;
-    nci_sim_host *h = sim->hosts[index - 1];
-    return h && h->address_key == key ? h : NULL;
-}
 
 static uint64_t mix_seed(uint64_t a, uint64_t b, uint64_t c, uint64_t salt)
 {
     nci_rng rng;
     nci_rng_seed(&rng, a ^ (b * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ salt);
     return nci_rng_next(&rng);
-}
-
-void nci_sim_write_header(uint8_t *out, uint8_t type, uint16_t dest_slot, uint16_t src_slot,
-                          uint32_t session)
-{
-    out[0] = NCI_SIM_PROTOCOL_ID;
-    out[1] = type;
-    nci_sim_put_u16(out + 2, dest_slot);
-    nci_sim_put_u16(out + 4, src_slot);
-    nci_sim_put_u32(out + 6, session);
-}
-
-uint64_t nci_sim_host_now_us(const nci_sim_host *host)
-{
-    return host->sim->now_us;
-}
-
-/* ------------------------------------------------------------------ */
-/* Routing                                                              */
-/* ------------------------------------------------------------------ */
-
-static void route(netcore_sim *sim, const nci_sim_host *from, const nci_link_datagram *dg)
-{
-    nci_sim_host *to = host_for_key(sim, dg->tag);
-    if (to)
-        nci_link_submit(to->inbound, dg->deliver_at_us, from->address_key, dg->data,
-                        dg->size_bytes);
-}
-
-void nci_sim_pump(netcore_sim *sim)
-{
-    for (uint32_t i = 0; i < sim->max_hosts; i++) {
-        nci_sim_host *h = sim->hosts[i];
-        nci_link_datagram dg;
-        while (h && nci_link_pop_due(h->outbound, sim->now_us, &dg))
-            route(sim, h, &dg);
-    }
-}
-
-void nci_sim_send_datagram(nci_sim_host *host, uint64_t to_key, const uint8_t *data,
-                           size_t size_bytes)
-{
-    host->wire_bytes_sent += size_bytes;
-    host->datagrams_sent++;
-    nci_link_submit(host->outbound, host->sim->now_us, to_key, data, size_bytes);
-}
-
-/* ------------------------------------------------------------------ */
-/* Events                                                               */
-/* ------------------------------------------------------------------ */
-
-bool nci_sim_push_event(nci_sim_host *host, nci_backend_event_type type, uint32_t slot,
-                        uint32_t data32, uint8_t lane, const uint8_t *data, size_t size_bytes,
-                        void *owned)
-{
-    if (host->event_count >= host->event_capacity) {
-        nci_free(&host->allocator, owned);
-        return false;
-    }
-    nci_sim_event *e = &host->events[(host->event_head + host->event_count) % host->event_capacity];
-    host->event_count++;
-    memset(e, 0, sizeof *e);
-    e->event.type = type;
-    e->event.slot = slot;
-    e->event.data32 = data32;
-    e->event.lane = lane;
-    e->event.data = data;
-    e->event.size_bytes = size_bytes;
-    e->owned = owned;
-    return true;
 }
 
 static bool pop_event(nci_sim_host *host, nci_backend_event *out)
@@ -195,18 +73,21 @@ static void host_free(nci_sim_host *host)
 }
 
 static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
-                                 uint32_t lane_count, void **out_backend)
+                                 uint32_t lane_count, const nci_clock *clock, void **out_backend)
 {
+    (void)clock; /* the simulation's clock is the only one */
     if (!cfg || !lane_modes || !out_backend || !cfg->sim || lane_count == 0 ||
         lane_count > NCI_MAX_LANES || cfg->max_peers == 0 || cfg->max_peers >= NCI_SIM_NO_SLOT ||
         cfg->mtu_bytes < NCI_SIM_MIN_MTU || cfg->mtu_bytes > NCI_SIM_MAX_MTU)
         return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_sim *sim = cfg->sim;
     uint32_t index = 0;
-    while (index < sim->max_hosts && sim->hosts[index])
-        index++;
-    if (index >= sim->max_hosts)
-        return NETCORE_ERR_FULL;
+    netcore_address address;
+    uint64_t sim_seed = 0;
+    netcore_result reserved =
+        nci_sim_net_reserve(sim, cfg->bind_address.port, &index, &address, &sim_seed);
+    if (reserved != NETCORE_OK)
+        return reserved;
 
     nci_sim_host *host = nci_calloc(&cfg->allocator, 1, sizeof *host);
     if (!host)
@@ -227,14 +108,9 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     host->retransmit_cap_us = (uint64_t)cfg->retransmit_timeout_max_ms * 1000u;
     host->tx_budget_bytes = 2u * (size_t)cfg->max_message_bytes + 65536u;
     host->rx_budget_bytes = 4u * (size_t)cfg->max_message_bytes + 262144u;
-    uint16_t port = cfg->bind_address.port;
-    if (port == 0)
-        port = (uint16_t)(EPHEMERAL_PORT_FIRST + sim->next_serial % EPHEMERAL_PORT_COUNT);
-    sim->next_serial++;
-    host->address =
-        netcore_address_ipv4(127, 100, (uint8_t)((index + 1) >> 8), (uint8_t)(index + 1), port);
+    host->address = address;
     host->address_key = nci_sim_address_key(&host->address);
-    nci_rng_seed(&host->rng, mix_seed(sim->seed, index, cfg->conditioner.seed, 1));
+    nci_rng_seed(&host->rng, mix_seed(sim_seed, index, cfg->conditioner.seed, 1));
 
     /* The event ring holds one datagram's events (a message chunk is at
      * least 6 bytes) plus one close event per peer. */
@@ -248,12 +124,12 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
     host->tx_buffer = nci_alloc(&cfg->allocator, cfg->mtu_bytes);
     netcore_result r = NETCORE_ERR_OUT_OF_MEMORY;
     if (host->peers && host->events && host->rx_buffer && host->tx_buffer) {
-        r = nci_link_create(&cfg->allocator, mix_seed(sim->seed, index, cfg->conditioner.seed, 2),
+        r = nci_link_create(&cfg->allocator, mix_seed(sim_seed, index, cfg->conditioner.seed, 2),
                             NCI_SIM_MAX_MTU, (uint32_t)link_queue, &host->inbound);
         if (r == NETCORE_OK)
             r = nci_link_create(&cfg->allocator,
-                                mix_seed(sim->seed, index, cfg->conditioner.seed, 3),
-                                cfg->mtu_bytes, (uint32_t)link_queue, &host->outbound);
+                                mix_seed(sim_seed, index, cfg->conditioner.seed, 3), cfg->mtu_bytes,
+                                (uint32_t)link_queue, &host->outbound);
     }
     if (r != NETCORE_OK) {
         host_free(host);
@@ -263,8 +139,7 @@ static netcore_result sim_create(const netcore_host_config *cfg, const nci_lane_
      * zeroed profile is a perfect link anyway. */
     nci_link_set_profile(host->inbound, &cfg->conditioner.inbound);
     nci_link_set_profile(host->outbound, &cfg->conditioner.outbound);
-    sim->hosts[index] = host;
-    sim->host_count++;
+    nci_sim_net_attach(sim, host);
     *out_backend = host;
     return NETCORE_OK;
 }
@@ -274,19 +149,13 @@ static void sim_destroy_backend(void *backend, uint32_t shutdown_data32)
     nci_sim_host *host = backend;
     if (!host)
         return;
-    netcore_sim *sim = host->sim;
     for (uint32_t slot = 0; slot < host->max_peers; slot++) {
         nci_sim_peer *peer = &host->peers[slot];
         if (peer->state != NCI_SIM_PEER_FREE && peer->state != NCI_SIM_PEER_REMOTE_CLOSED)
             nci_sim_send_disconnect(host, peer, slot, shutdown_data32);
     }
-    /* Everything already sent (the notices included) keeps travelling: the
-     * outbound link is emptied onto the destinations with its own times. */
-    nci_link_datagram dg;
-    while (nci_link_pop_due(host->outbound, UINT64_MAX, &dg))
-        route(sim, host, &dg);
-    sim->hosts[host->index] = NULL;
-    sim->host_count--;
+    /* Everything already sent (the notices included) keeps travelling. */
+    nci_sim_net_detach(host);
     host_free(host);
 }
 
@@ -315,7 +184,7 @@ static netcore_result sim_connect(void *backend, const netcore_address *to, uint
     netcore_result r = nci_sim_peer_prepare(host, peer);
     if (r != NETCORE_OK)
         return r;
-    uint64_t now = host->sim->now_us;
+    uint64_t now = nci_sim_host_now_us(host);
     peer->state = NCI_SIM_PEER_CONNECTING;
     do {
         peer->session = (uint32_t)nci_rng_next(&host->rng);
@@ -354,8 +223,8 @@ static void sim_disconnect(void *backend, uint32_t slot, uint32_t data32)
     } else if (peer->state == NCI_SIM_PEER_CONNECTED) {
         peer->state = NCI_SIM_PEER_DISCONNECTING;
         peer->close_data32 = data32;
-        peer->state_since_us = host->sim->now_us;
-        peer->next_control_us = host->sim->now_us;
+        peer->state_since_us = nci_sim_host_now_us(host);
+        peer->next_control_us = nci_sim_host_now_us(host);
     }
 }
 
@@ -450,7 +319,7 @@ static netcore_result sim_set_conditioner(void *backend, const netcore_link_prof
 
 static uint64_t sim_now_us(const void *backend)
 {
-    return backend ? ((const nci_sim_host *)backend)->sim->now_us : 0;
+    return backend ? nci_sim_host_now_us(backend) : 0;
 }
 
 const nci_backend_ops nci_backend_sim = {
@@ -461,10 +330,15 @@ const nci_backend_ops nci_backend_sim = {
      * a sealed message there needs no counter on the wire and a late
      * retransmission can never fall out of a replay window. */
     .native_reliable_unordered = false,
+    /* A DATA datagram's header and one MESSAGE chunk header (see
+     * transport_sim_internal.h); longer messages travel as FRAGMENT chunks. */
+    .unfragmented_overhead_bytes = NCI_SIM_DATA_HEADER_BYTES + NCI_SIM_MESSAGE_CHUNK_BYTES,
     .create = sim_create,
     .destroy = sim_destroy_backend,
     .local_address = sim_local_address,
     .connect = sim_connect,
+    /* The simulated network always delivers what is queued first. */
+    .disconnect_later = sim_disconnect,
     .disconnect = sim_disconnect,
     .disconnect_now = sim_disconnect_now,
     .send = sim_send,
@@ -481,63 +355,11 @@ void nci_sim_backend_inject(void *backend, const netcore_address *from, const vo
 {
     nci_sim_host *host = backend;
     if (host && from && (data || size_bytes == 0))
-        nci_link_submit(host->inbound, host->sim->now_us, nci_sim_address_key(from), data,
+        nci_link_submit(host->inbound, nci_sim_host_now_us(host), nci_sim_address_key(from), data,
                         size_bytes);
 }
 
 void nci_sim_backend_counters(const void *backend, nci_sim_counters *out_counters)
 {
     *out_counters = ((const nci_sim_host *)backend)->counters;
-}
-
-/* ------------------------------------------------------------------ */
-/* The simulation                                                       */
-/* ------------------------------------------------------------------ */
-
-void netcore_sim_config_default(netcore_sim_config *config)
-{
-    if (!config)
-        return;
-    memset(config, 0, sizeof *config);
-    config->max_hosts = 256;
-}
-
-netcore_result netcore_sim_create(const netcore_sim_config *config, netcore_sim **out_sim)
-{
-    if (!config || !out_sim || config->max_hosts == 0 || config->max_hosts > MAX_SIM_HOSTS)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    netcore_sim *sim = nci_calloc(&config->allocator, 1, sizeof *sim);
-    if (!sim)
-        return NETCORE_ERR_OUT_OF_MEMORY;
-    sim->hosts = nci_calloc(&config->allocator, config->max_hosts, sizeof *sim->hosts);
-    if (!sim->hosts) {
-        nci_free(&config->allocator, sim);
-        return NETCORE_ERR_OUT_OF_MEMORY;
-    }
-    sim->allocator = config->allocator;
-    sim->seed = config->seed;
-    sim->now_us = config->start_time_us;
-    sim->max_hosts = config->max_hosts;
-    *out_sim = sim;
-    return NETCORE_OK;
-}
-
-void netcore_sim_destroy(netcore_sim *sim)
-{
-    if (!sim)
-        return;
-    netcore_allocator allocator = sim->allocator;
-    nci_free(&allocator, sim->hosts);
-    nci_free(&allocator, sim);
-}
-
-void netcore_sim_advance(netcore_sim *sim, uint64_t delta_us)
-{
-    if (sim)
-        sim->now_us = delta_us > UINT64_MAX - sim->now_us ? UINT64_MAX : sim->now_us + delta_us;
-}
-
-uint64_t netcore_sim_now_us(const netcore_sim *sim)
-{
-    return sim ? sim->now_us : 0;
 }

@@ -4,7 +4,7 @@
  * service call does. */
 #include <string.h>
 
-#include "transport/transport_sim_internal.h"
+#include "transport/transport_sim_conn.h"
 
 #define CONNECT_RETRY_MAX_US 2000000u
 #define MALFORMED_LOG_INTERVAL_US 1000000u

@@ -12,7 +12,7 @@
  * duplicate that the receiver suppresses. */
 #include <string.h>
 
-#include "transport/transport_sim_internal.h"
+#include "transport/transport_sim_lane.h"
 
 #define RTO_INITIAL_US 500000u
 #define RTO_MIN_US 50000u

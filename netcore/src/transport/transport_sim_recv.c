@@ -6,7 +6,7 @@
  * duplicated datagram never produces a second delivery. */
 #include <string.h>
 
-#include "transport/transport_sim_internal.h"
+#include "transport/transport_sim_recv.h"
 
 static void note_received_seq(nci_sim_peer *peer, uint16_t seq)
 {
