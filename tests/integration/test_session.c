@@ -462,6 +462,8 @@ Test(session, token_admission_lets_token_holders_in_and_refuses_the_rest)
     cr_assert_eq(info.client_id, 42);
     cr_assert_eq(info.match_id, 9);
     netcore_game_client_stats cs;
+    netcore_game_client_get_stats(w.clients[0].client, &cs);
+    cr_assert(cs.sealed, "the token's session keys seal the player's traffic");
     netcore_game_client_get_stats(w.clients[1].client, &cs);
     cr_assert_eq(cs.state, NETCORE_GAME_CLIENT_DISCONNECTED);
     cr_assert_eq(cs.disconnect_reason, NETCORE_DISCONNECT_REJECTED);

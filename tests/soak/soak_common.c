@@ -104,6 +104,97 @@ soak_scripted_state soak_scripted_at(uint32_t index, uint32_t tick)
     return state;
 }
 
+/* Positions wrap inside the 24-bit signed field range instead of clamping. */
+static int32_t wrap_position(int32_t position, int8_t step)
+{
+    return ((position + step) % 4000000 + 4000000) % 4000000 - 2000000;
+}
+
+static void soak_simulate(void *user, void *state, const void *input, uint32_t tick)
+{
+    (void)user;
+    (void)tick;
+    soak_player_state *player = state;
+    const int8_t *move = input;
+    player->x = wrap_position(player->x, move[0]);
+    player->y = wrap_position(player->y, move[1]);
+}
+
+static netcore_vec3 soak_position(void *user, const void *state)
+{
+    (void)user;
+    const soak_player_state *player = state;
+    netcore_vec3 position = {(float)player->x, (float)player->y, 0.0f};
+    return position;
+}
+
+/* Exact: any difference in any field is a correction, so a bot's count of
+ * corrections says whether its prediction ran the server's simulation. */
+static float soak_error(void *user, const void *predicted, const void *authoritative)
+{
+    (void)user;
+    return memcmp(predicted, authoritative, sizeof(soak_player_state)) == 0 ? 0.0f : 1.0f;
+}
+
+static void soak_write_state(void *user, netcore_snapshot_server *snapshots,
+                             netcore_entity_id entity, const void *state)
+{
+    (void)user;
+    const soak_player_state *player = state;
+    (void)netcore_snapshot_server_set_int(snapshots, entity, SOAK_PLAYER_OWNER, player->owner);
+    (void)netcore_snapshot_server_set_int(snapshots, entity, SOAK_PLAYER_X, player->x);
+    (void)netcore_snapshot_server_set_int(snapshots, entity, SOAK_PLAYER_Y, player->y);
+}
+
+static bool soak_read_state(void *user, const netcore_snapshot_client *snapshots,
+                            netcore_entity_id entity, void *out_state)
+{
+    (void)user;
+    soak_player_state *player = out_state;
+    int64_t owner = 0;
+    int64_t x = 0;
+    int64_t y = 0;
+    if (netcore_snapshot_client_get_int(snapshots, entity, SOAK_PLAYER_OWNER, &owner) !=
+            NETCORE_OK ||
+        netcore_snapshot_client_get_int(snapshots, entity, SOAK_PLAYER_X, &x) != NETCORE_OK ||
+        netcore_snapshot_client_get_int(snapshots, entity, SOAK_PLAYER_Y, &y) != NETCORE_OK) {
+        return false;
+    }
+    player->owner = (uint32_t)owner;
+    player->x = (int32_t)x;
+    player->y = (int32_t)y;
+    return true;
+}
+
+void soak_game_desc(netcore_game_desc *desc, const netcore_schema *schema, uint32_t tick_hz,
+                    uint32_t snapshot_hz)
+{
+    netcore_game_desc_default(desc);
+    desc->schema = schema;
+    desc->player_type = SOAK_TYPE_PLAYER;
+    desc->player_tick_field = SOAK_PLAYER_LAST_INPUT;
+    desc->tick_rate_hz = tick_hz;
+    desc->snapshot_every_ticks =
+        snapshot_hz > 0 && tick_hz >= snapshot_hz ? tick_hz / snapshot_hz : 1;
+    desc->input_size_bytes = SOAK_INPUT_BYTES;
+    desc->state_size_bytes = sizeof(soak_player_state);
+    desc->simulate = soak_simulate;
+    desc->position = soak_position;
+    desc->error = soak_error;
+    desc->write_state = soak_write_state;
+    desc->read_state = soak_read_state;
+}
+
+void soak_input_at(uint64_t client_id, uint32_t tick, uint8_t out[SOAK_INPUT_BYTES])
+{
+    memset(out, 0, SOAK_INPUT_BYTES);
+    int8_t dx = (int8_t)((tick / 16U) % 2U == 0 ? 3 : -3);
+    int8_t dy = (int8_t)((int)((client_id + tick / 40U) % 3U) - 1);
+    memcpy(&out[0], &dx, 1);
+    memcpy(&out[1], &dy, 1);
+    out[2] = (uint8_t)(tick & 0x7FU);
+}
+
 uint64_t soak_now_us(void)
 {
     return netcore_time_now_us();

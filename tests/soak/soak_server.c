@@ -1,16 +1,18 @@
 /*
- * soak_server: a small game server built on netcore alone, for soak runs.
+ * soak_server: a small game server on netcore's session layer
+ * (netcore_game_server, the code games use), for soak runs.
  *
- * An ENet host admits bots that present a connect token made with the shared
- * key; a snapshot world holds K scripted entities (state a pure function of
- * index and tick, see soak_common.h) plus one player entity per bot, moved by
- * that bot's inputs (input.h). Snapshots go to every bot at --snapshot-hz,
- * delta-encoded against each bot's acknowledged baseline; acks ride in the
- * input packets. Each bot sees every scripted entity and its own player
+ * The session admits bots that present a connect token made with the shared
+ * key (and its address proof, checked by the datagram guard), seals their
+ * traffic with the token's keys, steps each bot's player by its inputs with
+ * the soak game's simulation (soak_common.h) and sends snapshots at
+ * --snapshot-hz, delta-encoded against each bot's acknowledged baseline. On
+ * every tick the soak adds K scripted entities whose state is a pure function
+ * of index and tick. Each bot sees every scripted entity and its own player
  * entity only (interest), so a snapshot's size does not grow with the number
- * of players and hundreds of bots fit one budget. One JSON line of statistics
- * per second on --stats, a summary line at exit. Exits after --duration seconds or on SIGINT/SIGTERM, freeing
- * everything.
+ * of players and hundreds of bots fit one budget. One JSON line of
+ * statistics per second on --stats, a summary line at exit. Exits after
+ * --duration seconds or on SIGINT/SIGTERM, freeing everything.
  *
  * The first stderr line is "soak_server: listening on ADDR:PORT" so a runner
  * can use --port 0.
@@ -21,19 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "netcore/input.h"
-#include "netcore/snapshot.h"
-#include "netcore/token.h"
-#include "netcore/transport.h"
+#include "netcore/session.h"
 #include "cli_args.h"
 #include "soak_common.h"
 
 #define MAX_TICK_SAMPLES 1024
-#define MAX_EVENTS_PER_POLL 4096
 #define SNAPSHOT_BUFFER_BYTES 1400
 #define SNAPSHOT_RING_LENGTH 128
+#define INPUT_BUFFER_TICKS 128
 
 typedef struct server_options {
     const char *bind;
@@ -54,47 +52,17 @@ typedef struct server_options {
     uint32_t corrupt_tick; /* 0: never; else the first snapshot tick from here on lies once */
 } server_options;
 
-typedef struct soak_client {
-    bool used;
-    netcore_peer_id peer;
-    uint64_t client_id;
-    netcore_entity_id entity;
-    int32_t x;
-    int32_t y;
-} soak_client;
-
-typedef struct pending_admission {
-    netcore_peer_id peer;
-    uint64_t client_id;
-} pending_admission;
-
 typedef struct soak_server {
     server_options options;
-    netcore_host *host;
+    netcore_game_server *game;
     netcore_schema *schema;
-    netcore_snapshot_server *snapshots;
-    netcore_input_server *inputs;
-    netcore_token_validator *validator;
     netcore_entity_id *scripted;
-    soak_client *clients;          /* indexed by snapshot client slot */
-    pending_admission *admissions; /* max_clients entries; peer 0 = free */
     FILE *stats;
-    uint32_t tick;
+    uint32_t snapshot_every_ticks;
     uint64_t start_us;
-    /* Counters over the whole run. */
-    uint64_t connects;
-    uint64_t disconnects_requested;
-    uint64_t disconnects_timeout;
-    uint64_t disconnects_other;
-    uint64_t ack_errors;
-    uint64_t input_errors;
-    uint64_t unknown_messages;
-    uint64_t send_dropped;
-    uint64_t snapshots_sent;
-    uint64_t snapshot_bytes;
+    /* Counters over the whole run (the rest are the session's and the host's). */
     uint64_t deferred_removed; /* entities_deferred of clients already removed */
-    uint64_t ticks_late;       /* ticks started more than one period late */
-    uint64_t admission_without_slot;
+    uint64_t ticks_late;       /* updates that had to run more than one tick */
     bool corrupted;
     /* Per-second window. */
     uint32_t tick_samples_us[MAX_TICK_SAMPLES];
@@ -174,61 +142,10 @@ static int parse_options(int argc, char **argv, server_options *options)
     return 0;
 }
 
-/* Admission: validate the token and remember its client id for the CONNECT
- * event that follows, so the player entity can carry the bot's identity. */
-static netcore_result admit_peer(void *user, netcore_peer_id peer, const netcore_address *from,
-                                 const void *token, size_t token_size_bytes,
-                                 netcore_admission_grant *grant)
-{
-    soak_server *server = user;
-    netcore_token_info info;
-    netcore_result result = netcore_token_validate_from(server->validator, token, token_size_bytes,
-                                                        from, (uint64_t)time(NULL), &info);
-    if (result == NETCORE_OK) {
-        /* The bot's session keys from its token: its traffic is sealed. */
-        result = netcore_token_grant(&info, grant);
-    }
-    netcore_session_keys_wipe(&info.session_keys);
-    if (result != NETCORE_OK) {
-        return result;
-    }
-    for (uint32_t i = 0; i < server->options.max_clients; i++) {
-        if (server->admissions[i].peer == NETCORE_PEER_NONE || server->admissions[i].peer == peer) {
-            server->admissions[i].peer = peer;
-            server->admissions[i].client_id = info.client_id;
-            return NETCORE_OK;
-        }
-    }
-    server->admission_without_slot++;
-    return NETCORE_ERR_FULL;
-}
-
-static bool take_admission(soak_server *server, netcore_peer_id peer, uint64_t *out_client_id)
-{
-    for (uint32_t i = 0; i < server->options.max_clients; i++) {
-        if (server->admissions[i].peer == peer) {
-            *out_client_id = server->admissions[i].client_id;
-            server->admissions[i].peer = NETCORE_PEER_NONE;
-            return true;
-        }
-    }
-    return false;
-}
-
-static soak_client *find_client(soak_server *server, netcore_peer_id peer, uint32_t *out_slot)
-{
-    for (uint32_t i = 0; i < server->options.max_clients; i++) {
-        if (server->clients[i].used && server->clients[i].peer == peer) {
-            *out_slot = i;
-            return &server->clients[i];
-        }
-    }
-    return NULL;
-}
-
-/* Interest: a bot checks every scripted entity and reads its own player's
- * last processed input; other players are of no use to it, and sending them
- * would make every snapshot grow with the player count. */
+/* Interest: a bot checks every scripted entity and reads its own player
+ * (the session reconciles its prediction with it); other players are of no
+ * use to it, and sending them would make every snapshot grow with the player
+ * count. */
 static float soak_interest(void *user, const netcore_snapshot_server *snapshots, uint32_t client,
                            netcore_entity_id entity, uint16_t type)
 {
@@ -237,168 +154,53 @@ static float soak_interest(void *user, const netcore_snapshot_server *snapshots,
     if (type == SOAK_TYPE_SCRIPTED) {
         return 1.0f;
     }
-    return client < server->options.max_clients && server->clients[client].used &&
-                   server->clients[client].entity == entity
-               ? 2.0f
-               : 0.0f;
+    return netcore_game_server_client_entity(server->game, client) == entity ? 2.0f : 0.0f;
 }
 
-static void on_connect(soak_server *server, netcore_peer_id peer)
+/* A bot's player starts at the origin and carries the client id its token names. */
+static void on_join(void *user, netcore_game_server *game, uint32_t client,
+                    netcore_entity_id entity)
 {
-    uint64_t client_id = 0;
-    uint32_t slot = 0;
-    netcore_entity_id entity = NETCORE_ENTITY_NONE;
-    if (!take_admission(server, peer, &client_id) ||
-        netcore_snapshot_server_client_add(server->snapshots, &slot) != NETCORE_OK) {
-        (void)netcore_host_disconnect(server->host, peer, 1);
-        return;
+    (void)user;
+    (void)entity;
+    soak_player_state *player = netcore_game_server_client_state(game, client);
+    netcore_token_info info;
+    if (player != NULL && netcore_game_server_client_token(game, client, &info) == NETCORE_OK) {
+        player->owner = (uint32_t)info.client_id;
     }
-    if (netcore_snapshot_server_entity_create(server->snapshots, SOAK_TYPE_PLAYER, &entity) !=
-        NETCORE_OK) {
-        (void)netcore_snapshot_server_client_remove(server->snapshots, slot);
-        (void)netcore_host_disconnect(server->host, peer, 1);
-        return;
-    }
-    (void)netcore_input_server_client_reset(server->inputs, slot);
-    (void)netcore_snapshot_server_set_int(server->snapshots, entity, SOAK_PLAYER_OWNER,
-                                          (int64_t)client_id);
-    soak_client *client = &server->clients[slot];
-    memset(client, 0, sizeof(*client));
-    client->used = true;
-    client->peer = peer;
-    client->client_id = client_id;
-    client->entity = entity;
-    server->connects++;
 }
 
-static void on_disconnect(soak_server *server, const netcore_event *event)
+/* Entities still waiting for room when a player leaves stay in the report. */
+static void on_leave(void *user, netcore_game_server *game, uint32_t client,
+                     netcore_entity_id entity)
 {
-    uint64_t ignored = 0;
-    (void)take_admission(server, event->peer, &ignored);
-    uint32_t slot = 0;
-    soak_client *client = find_client(server, event->peer, &slot);
-    if (client == NULL) {
-        return; /* never got a slot (refused in on_connect) */
-    }
-    if (event->reason == NETCORE_DISCONNECT_REQUESTED) {
-        server->disconnects_requested++;
-    } else if (event->reason == NETCORE_DISCONNECT_TIMEOUT) {
-        server->disconnects_timeout++;
-    } else {
-        server->disconnects_other++;
-    }
+    (void)entity;
+    soak_server *server = user;
     netcore_snapshot_server_stats stats;
-    if (netcore_snapshot_server_get_client_stats(server->snapshots, slot, &stats) == NETCORE_OK) {
+    if (netcore_snapshot_server_get_client_stats(netcore_game_server_snapshot(game), client,
+                                                 &stats) == NETCORE_OK) {
         server->deferred_removed += stats.entities_deferred;
     }
-    (void)netcore_snapshot_server_entity_destroy(server->snapshots, client->entity);
-    (void)netcore_snapshot_server_client_remove(server->snapshots, slot);
-    client->used = false;
 }
 
-static void on_receive(soak_server *server, const netcore_event *event)
+/* The rest of the world after the players moved: every scripted entity at
+ * its state for this tick (the session sends the snapshot after this). */
+static void on_tick(void *user, netcore_game_server *game, uint32_t tick)
 {
-    uint32_t slot = 0;
-    if (event->channel != SOAK_CHANNEL || find_client(server, event->peer, &slot) == NULL) {
-        server->unknown_messages++;
-        return;
-    }
-    const uint8_t *ack = NULL;
-    size_t ack_size = 0;
-    if (netcore_input_server_read(server->inputs, slot, event->data, event->size_bytes, &ack,
-                                  &ack_size) != NETCORE_OK) {
-        server->input_errors++;
-        return;
-    }
-    if (ack_size == 0) {
-        return;
-    }
-    netcore_result result =
-        netcore_snapshot_server_read_ack(server->snapshots, slot, ack, ack_size);
-    /* NOT_FOUND is an ack for a snapshot that already left the ring (a long
-     * round trip): counted by the library, not a decode error. */
-    if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
-        server->ack_errors++;
-    }
-}
-
-static void handle_event(soak_server *server, const netcore_event *event)
-{
-    switch (event->type) {
-    case NETCORE_EVENT_CONNECT:
-        on_connect(server, event->peer);
-        break;
-    case NETCORE_EVENT_DISCONNECT:
-        on_disconnect(server, event);
-        break;
-    case NETCORE_EVENT_RECEIVE:
-        on_receive(server, event);
-        break;
-    case NETCORE_EVENT_NONE:
-        break;
-    }
-}
-
-static void step_world(soak_server *server, bool snapshot_tick)
-{
-    server->tick++;
+    soak_server *server = user;
+    netcore_snapshot_server *snapshots = netcore_game_server_snapshot(game);
+    bool snapshot_tick = tick % server->snapshot_every_ticks == 0;
     for (uint32_t k = 0; k < server->options.entities; k++) {
-        soak_scripted_state state = soak_scripted_at(k, server->tick);
+        soak_scripted_state state = soak_scripted_at(k, tick);
         if (k == 0 && snapshot_tick && !server->corrupted && server->options.corrupt_tick != 0 &&
-            server->tick >= server->options.corrupt_tick) {
+            tick >= server->options.corrupt_tick) {
             state.hash ^= 1U; /* one bit, the smallest lie the bots must catch */
             server->corrupted = true;
         }
         netcore_entity_id id = server->scripted[k];
-        (void)netcore_snapshot_server_set_int(server->snapshots, id, SOAK_SCRIPTED_X, state.x);
-        (void)netcore_snapshot_server_set_int(server->snapshots, id, SOAK_SCRIPTED_Y, state.y);
-        (void)netcore_snapshot_server_set_int(server->snapshots, id, SOAK_SCRIPTED_HASH,
-                                              state.hash);
-    }
-    for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
-        soak_client *client = &server->clients[slot];
-        if (!client->used) {
-            continue;
-        }
-        int8_t input[SOAK_INPUT_BYTES];
-        if (netcore_input_server_take(server->inputs, slot, server->tick, input, NULL) !=
-            NETCORE_OK) {
-            continue;
-        }
-        /* Positions wrap inside the 24-bit signed field range instead of clamping. */
-        client->x = ((client->x + input[0]) % 4000000 + 4000000) % 4000000 - 2000000;
-        client->y = ((client->y + input[1]) % 4000000 + 4000000) % 4000000 - 2000000;
-        uint32_t last_tick = 0;
-        (void)netcore_input_server_last_tick(server->inputs, slot, &last_tick);
-        (void)netcore_snapshot_server_set_int(server->snapshots, client->entity, SOAK_PLAYER_X,
-                                              client->x);
-        (void)netcore_snapshot_server_set_int(server->snapshots, client->entity, SOAK_PLAYER_Y,
-                                              client->y);
-        (void)netcore_snapshot_server_set_int(server->snapshots, client->entity,
-                                              SOAK_PLAYER_LAST_INPUT, last_tick);
-    }
-}
-
-static void send_snapshots(soak_server *server)
-{
-    uint8_t buffer[SNAPSHOT_BUFFER_BYTES];
-    for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
-        soak_client *client = &server->clients[slot];
-        if (!client->used) {
-            continue;
-        }
-        size_t written = 0;
-        if (netcore_snapshot_server_write(server->snapshots, slot, server->tick, buffer,
-                                          sizeof(buffer), &written) != NETCORE_OK) {
-            continue;
-        }
-        if (netcore_host_send(server->host, client->peer, SOAK_CHANNEL, buffer, written) ==
-            NETCORE_OK) {
-            server->snapshots_sent++;
-            server->snapshot_bytes += written;
-        } else {
-            server->send_dropped++;
-        }
+        (void)netcore_snapshot_server_set_int(snapshots, id, SOAK_SCRIPTED_X, state.x);
+        (void)netcore_snapshot_server_set_int(snapshots, id, SOAK_SCRIPTED_Y, state.y);
+        (void)netcore_snapshot_server_set_int(snapshots, id, SOAK_SCRIPTED_HASH, state.hash);
     }
 }
 
@@ -414,53 +216,51 @@ static uint64_t entities_deferred(const soak_server *server)
     uint64_t total = server->deferred_removed;
     for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
         netcore_snapshot_server_stats stats;
-        if (server->clients[slot].used && netcore_snapshot_server_get_client_stats(
-                                              server->snapshots, slot, &stats) == NETCORE_OK) {
+        if (netcore_game_server_client_active(server->game, slot) &&
+            netcore_snapshot_server_get_client_stats(netcore_game_server_snapshot(server->game),
+                                                     slot, &stats) == NETCORE_OK) {
             total += stats.entities_deferred;
         }
     }
     return total;
 }
 
-static uint32_t count_clients(const soak_server *server)
+/* Counters shared by the per-second line and the summary. The names predate
+ * the session layer and docs/soak.md quotes them: connects are players
+ * welcomed, decode_errors the input packets and acks refused. */
+static void write_counters(soak_server *server, const netcore_game_server_stats *game)
 {
-    uint32_t count = 0;
-    for (uint32_t slot = 0; slot < server->options.max_clients; slot++) {
-        count += server->clients[slot].used ? 1U : 0U;
-    }
-    return count;
-}
-
-/* Counters shared by the per-second line and the summary. */
-static void write_counters(soak_server *server, const netcore_host_stats *host)
-{
+    const netcore_host_stats *host = &game->host;
+    uint64_t disconnects_other = game->leaves - game->leaves_requested - game->leaves_timeout;
     fprintf(
         server->stats,
         "\"tick\":%" PRIu32 ",\"clients\":%" PRIu32 ",\"decode_errors\":%" PRIu64
         ",\"ack_errors\":%" PRIu64 ",\"input_errors\":%" PRIu64 ",\"unknown_messages\":%" PRIu64
         ",\"snapshots_sent\":%" PRIu64 ",\"snapshot_bytes\":%" PRIu64 ",\"send_dropped\":%" PRIu64
-        ",\"entities_deferred\":%" PRIu64 ",\"ticks_late\":%" PRIu64 ",\"connects\":%" PRIu64
-        ",\"disconnects_requested\":%" PRIu64 ",\"disconnects_timeout\":%" PRIu64
-        ",\"disconnects_other\":%" PRIu64 ",\"admission_accepted\":%" PRIu64
-        ",\"admission_rejected\":%" PRIu64 ",\"admission_timed_out\":%" PRIu64
-        ",\"pending_messages_dropped\":%" PRIu64 ",\"malformed_dropped\":%" PRIu64
-        ",\"oversize_dropped\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wire_bytes_sent\":%" PRIu64
-        ",\"wire_bytes_received\":%" PRIu64 ",\"slots_in_use\":%" PRIu32
-        ",\"slots_handshaking\":%" PRIu32 ",\"guard_malformed_dropped\":%" PRIu64
-        ",\"guard_unknown_dropped\":%" PRIu64 ",\"guard_unexpected_connect_dropped\":%" PRIu64
-        ",\"guard_proof_dropped\":%" PRIu64 ",\"guard_rate_dropped\":%" PRIu64
-        ",\"guard_ip_rate_dropped\":%" PRIu64 ",\"guard_ip_peers_dropped\":%" PRIu64
-        ",\"guard_ip_handshakes_dropped\":%" PRIu64 ",\"guard_full_dropped\":%" PRIu64
-        ",\"guard_handshake_timeouts\":%" PRIu64 ",\"receive_errors_dropped\":%" PRIu64
-        ",\"peers_sealed\":%" PRIu32 ",\"crypto_auth_rejected\":%" PRIu64
-        ",\"crypto_duplicate_dropped\":%" PRIu64 ",\"crypto_stale_dropped\":%" PRIu64
-        ",\"crypto_disconnects\":%" PRIu64 ",\"token_address_rejected\":%" PRIu64
-        ",\"seal_overhead_bytes_sent\":%" PRIu64,
-        server->tick, count_clients(server), server->ack_errors + server->input_errors,
-        server->ack_errors, server->input_errors, server->unknown_messages, server->snapshots_sent,
-        server->snapshot_bytes, server->send_dropped, entities_deferred(server), server->ticks_late,
-        server->connects, server->disconnects_requested, server->disconnects_timeout,
-        server->disconnects_other, host->admission_accepted, host->admission_rejected,
+        ",\"entities_deferred\":%" PRIu64 ",\"ticks_late\":%" PRIu64 ",\"ticks_skipped\":%" PRIu64
+        ",\"inputs_repeated\":%" PRIu64 ",\"hello_rejected\":%" PRIu64 ",\"full_rejected\":%" PRIu64
+        ",\"connects\":%" PRIu64 ",\"disconnects_requested\":%" PRIu64
+        ",\"disconnects_timeout\":%" PRIu64 ",\"disconnects_other\":%" PRIu64
+        ",\"admission_accepted\":%" PRIu64 ",\"admission_rejected\":%" PRIu64
+        ",\"admission_timed_out\":%" PRIu64 ",\"pending_messages_dropped\":%" PRIu64
+        ",\"malformed_dropped\":%" PRIu64 ",\"oversize_dropped\":%" PRIu64 ",\"timeouts\":%" PRIu64
+        ",\"wire_bytes_sent\":%" PRIu64 ",\"wire_bytes_received\":%" PRIu64
+        ",\"slots_in_use\":%" PRIu32 ",\"slots_handshaking\":%" PRIu32
+        ",\"guard_malformed_dropped\":%" PRIu64 ",\"guard_unknown_dropped\":%" PRIu64
+        ",\"guard_unexpected_connect_dropped\":%" PRIu64 ",\"guard_proof_dropped\":%" PRIu64
+        ",\"guard_rate_dropped\":%" PRIu64 ",\"guard_ip_rate_dropped\":%" PRIu64
+        ",\"guard_ip_peers_dropped\":%" PRIu64 ",\"guard_ip_handshakes_dropped\":%" PRIu64
+        ",\"guard_full_dropped\":%" PRIu64 ",\"guard_handshake_timeouts\":%" PRIu64
+        ",\"receive_errors_dropped\":%" PRIu64 ",\"peers_sealed\":%" PRIu32
+        ",\"crypto_auth_rejected\":%" PRIu64 ",\"crypto_duplicate_dropped\":%" PRIu64
+        ",\"crypto_stale_dropped\":%" PRIu64 ",\"crypto_disconnects\":%" PRIu64
+        ",\"token_address_rejected\":%" PRIu64 ",\"seal_overhead_bytes_sent\":%" PRIu64,
+        game->tick, game->clients, game->acks_rejected + game->input_rejected, game->acks_rejected,
+        game->input_rejected, game->messages_dropped, game->snapshots_sent,
+        game->snapshot_bytes_sent, game->snapshot_errors, entities_deferred(server),
+        server->ticks_late, game->ticks_skipped, game->inputs_repeated, game->hello_rejected,
+        game->full_rejected, game->joins, game->leaves_requested, game->leaves_timeout,
+        disconnects_other, host->admission_accepted, host->admission_rejected,
         host->admission_timed_out, host->pending_messages_dropped, host->malformed_dropped,
         host->oversize_dropped, host->timeouts, host->wire_bytes_sent, host->wire_bytes_received,
         host->slots_in_use, host->slots_handshaking, host->guard_malformed_dropped,
@@ -474,9 +274,9 @@ static void write_counters(soak_server *server, const netcore_host_stats *host)
 
 static void write_stats_line(soak_server *server, uint64_t now_us)
 {
-    netcore_host_stats host;
-    memset(&host, 0, sizeof(host));
-    (void)netcore_host_get_stats(server->host, &host);
+    netcore_game_server_stats game;
+    memset(&game, 0, sizeof(game));
+    (void)netcore_game_server_get_stats(server->game, &game);
     double window_s = (double)(now_us - server->window_start_us) / 1e6;
     if (window_s <= 0.0) {
         window_s = 1e-3;
@@ -485,9 +285,9 @@ static void write_stats_line(soak_server *server, uint64_t now_us)
     double cpu_pct = (double)(cpu_us - server->window_cpu_us) / 1e4 / window_s;
     uint64_t rss_kib = soak_rss_kib();
     double out_kbps =
-        (double)(host.wire_bytes_sent - server->window_wire_sent) * 8.0 / 1000.0 / window_s;
-    double in_kbps =
-        (double)(host.wire_bytes_received - server->window_wire_received) * 8.0 / 1000.0 / window_s;
+        (double)(game.host.wire_bytes_sent - server->window_wire_sent) * 8.0 / 1000.0 / window_s;
+    double in_kbps = (double)(game.host.wire_bytes_received - server->window_wire_received) * 8.0 /
+                     1000.0 / window_s;
     double p99_ms = 0.0;
     double max_ms = 0.0;
     if (server->tick_sample_count > 0) {
@@ -501,7 +301,7 @@ static void write_stats_line(soak_server *server, uint64_t now_us)
     }
     fprintf(server->stats, "{\"type\":\"stats\",\"t_s\":%.3f,",
             (double)(now_us - server->start_us) / 1e6);
-    write_counters(server, &host);
+    write_counters(server, &game);
     fprintf(server->stats,
             ",\"tick_ms_p99\":%.3f,\"tick_ms_max\":%.3f,\"out_kbps\":%.1f,\"in_kbps\":%.1f"
             ",\"rss_kib\":%" PRIu64 ",\"cpu_pct\":%.1f}\n",
@@ -516,18 +316,18 @@ static void write_stats_line(soak_server *server, uint64_t now_us)
     server->tick_sample_count = 0;
     server->window_start_us = now_us;
     server->window_cpu_us = cpu_us;
-    server->window_wire_sent = host.wire_bytes_sent;
-    server->window_wire_received = host.wire_bytes_received;
+    server->window_wire_sent = game.host.wire_bytes_sent;
+    server->window_wire_received = game.host.wire_bytes_received;
 }
 
 static void write_summary(soak_server *server, uint64_t now_us)
 {
-    netcore_host_stats host;
-    memset(&host, 0, sizeof(host));
-    (void)netcore_host_get_stats(server->host, &host);
+    netcore_game_server_stats game;
+    memset(&game, 0, sizeof(game));
+    (void)netcore_game_server_get_stats(server->game, &game);
     double elapsed_s = (double)(now_us - server->start_us) / 1e6;
     fprintf(server->stats, "{\"type\":\"summary\",\"elapsed_s\":%.3f,", elapsed_s);
-    write_counters(server, &host);
+    write_counters(server, &game);
     fprintf(server->stats,
             ",\"tick_ms_max\":%.3f,\"cpu_pct_max\":%.1f,\"rss_kib_max\":%" PRIu64
             ",\"cpu_s\":%.3f,\"entities\":%" PRIu32 ",\"tick_hz\":%" PRIu32
@@ -538,88 +338,54 @@ static void write_summary(soak_server *server, uint64_t now_us)
     fflush(server->stats);
 }
 
-static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY_BYTES])
+/* The session server's settings from the flags; false (message on stderr)
+ * on a bad address. The key is copied in; the caller wipes its copy. */
+static bool server_config(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY_BYTES],
+                          netcore_game_server_config *config)
 {
     const server_options *options = &server->options;
-    netcore_host_config host_config;
-    netcore_host_config_default(&host_config);
-    host_config.is_server = true;
-    host_config.max_peers = options->max_clients;
-    host_config.timeout_ms = options->timeout_ms;
-    host_config.guard.handshake_timeout_ms = options->handshake_timeout_ms;
-    host_config.admission_timeout_ms = options->handshake_timeout_ms;
-    host_config.admission = admit_peer;
-    host_config.admission_user = server;
-    if (netcore_address_parse(options->bind, (uint16_t)options->port, &host_config.bind_address) !=
+    netcore_game_server_config_default(config);
+    soak_game_desc(&config->game, server->schema, options->tick_hz, options->snapshot_hz);
+    if (netcore_address_parse(options->bind, (uint16_t)options->port, &config->bind_address) !=
         NETCORE_OK) {
         fprintf(stderr, "soak_server: bad --bind %s\n", options->bind);
         return false;
     }
-    netcore_token_validator_config validator_config;
-    netcore_token_validator_config_default(&validator_config);
-    memcpy(validator_config.key, key, NETCORE_TOKEN_KEY_BYTES);
-    netcore_result result = netcore_host_create(&host_config, &server->host);
-    if (result != NETCORE_OK) {
-        fprintf(stderr, "soak_server: host: %s\n", netcore_result_str(result));
-        return false;
-    }
-    if (server->options.budget_bytes == 0)
-        server->options.budget_bytes = netcore_host_max_unfragmented_bytes(server->host);
-    netcore_address bound;
-    (void)netcore_host_address(server->host, &bound);
-    validator_config.server_address = bound;
     if (options->public_address != NULL &&
-        netcore_address_parse(options->public_address, 0, &validator_config.server_address) !=
-            NETCORE_OK) {
+        netcore_address_parse(options->public_address, 0, &config->public_address) != NETCORE_OK) {
         fprintf(stderr, "soak_server: bad --public %s\n", options->public_address);
         return false;
     }
-    char text[NETCORE_ADDRESS_STRLEN];
-    (void)netcore_address_format(&bound, text, sizeof(text));
-    fprintf(stderr, "soak_server: listening on %s\n", text);
-    fflush(stderr);
+    config->max_clients = options->max_clients;
+    config->max_entities = options->entities + options->max_clients + 1;
+    /* Each bot sees the scripted entities and its own player (soak_interest):
+     * sizing views by that keeps the ring at K + 1 entities per snapshot. */
+    config->max_view_entities = options->entities + 1;
+    /* 128 snapshots cover 2 s round trips at 60 Hz, so even the worst
+     * preset keeps delta encoding instead of falling back to full snapshots. */
+    config->snapshot_ring_length = SNAPSHOT_RING_LENGTH;
+    config->snapshot_budget_bytes = options->budget_bytes; /* 0: one datagram's worth */
+    config->input_buffer_ticks = INPUT_BUFFER_TICKS;
+    config->interest = soak_interest;
+    config->interest_user = server;
+    config->timeout_ms = options->timeout_ms;
+    config->handshake_timeout_ms = options->handshake_timeout_ms;
+    config->require_token = true;
+    memcpy(config->token_key, key, NETCORE_TOKEN_KEY_BYTES);
+    config->on_tick = on_tick;
+    config->on_join = on_join;
+    config->on_leave = on_leave;
+    config->user = server;
+    return true;
+}
 
-    result = netcore_token_validator_create(&validator_config, &server->validator);
-    memset(validator_config.key, 0, sizeof(validator_config.key));
-    if (result == NETCORE_OK) {
-        result =
-            soak_schema_create(server->options.range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
-                                                           : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
-                               &server->schema);
-    }
-    if (result == NETCORE_OK) {
-        netcore_snapshot_server_config config;
-        netcore_snapshot_server_config_default(&config);
-        config.schema = server->schema;
-        config.max_clients = options->max_clients;
-        config.max_entities = options->entities + options->max_clients + 1;
-        /* Each bot sees the scripted entities and its own player (soak_interest):
-         * sizing views by that keeps the ring at K + 1 entities per snapshot. */
-        config.max_view_entities = options->entities + 1;
-        config.budget_bytes = options->budget_bytes;
-        config.interest = soak_interest;
-        config.interest_user = server;
-        /* 128 snapshots cover 2 s round trips at 60 Hz, so even the worst
-         * preset keeps delta encoding instead of falling back to full snapshots. */
-        config.ring_length = SNAPSHOT_RING_LENGTH;
-        result = netcore_snapshot_server_create(&config, &server->snapshots);
-    }
-    if (result == NETCORE_OK) {
-        netcore_input_server_config config;
-        netcore_input_server_config_default(&config);
-        config.input_size_bytes = SOAK_INPUT_BYTES;
-        config.max_clients = options->max_clients;
-        config.buffer_ticks = 128;
-        result = netcore_input_server_create(&config, &server->inputs);
-    }
-    if (result != NETCORE_OK) {
-        fprintf(stderr, "soak_server: setup: %s\n", netcore_result_str(result));
-        return false;
-    }
-    /* The bots' convergence check needs every scripted entity in every
-     * snapshot: refuse a world whose full snapshot (the scripted entities and
-     * the bot's own player) might not fit the budget (64 bits per entity is a
-     * generous allowance for its header and field mask). */
+/* The bots' convergence check needs every scripted entity in every snapshot:
+ * refuses a world whose full snapshot (the scripted entities and the bot's
+ * own player) might not fit the budget (64 bits per entity is a generous
+ * allowance for its header and field mask). */
+static bool world_fits(const soak_server *server)
+{
+    const server_options *options = &server->options;
     uint64_t full_bits =
         (uint64_t)options->entities *
             (netcore_schema_type_full_bits(server->schema, SOAK_TYPE_SCRIPTED) + 64U) +
@@ -631,83 +397,114 @@ static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY
                 options->entities, options->max_clients, options->budget_bytes);
         return false;
     }
-    server->scripted = calloc(options->entities + 1U, sizeof(*server->scripted));
-    server->clients = calloc(options->max_clients, sizeof(*server->clients));
-    server->admissions = calloc(options->max_clients, sizeof(*server->admissions));
-    if (server->scripted == NULL || server->clients == NULL || server->admissions == NULL) {
+    return true;
+}
+
+static bool create_scripted(soak_server *server)
+{
+    netcore_snapshot_server *snapshots = netcore_game_server_snapshot(server->game);
+    server->scripted = calloc(server->options.entities + 1U, sizeof(*server->scripted));
+    if (server->scripted == NULL) {
         fprintf(stderr, "soak_server: out of memory\n");
         return false;
     }
-    for (uint32_t k = 0; k < options->entities; k++) {
-        result = netcore_snapshot_server_entity_create(server->snapshots, SOAK_TYPE_SCRIPTED,
-                                                       &server->scripted[k]);
+    for (uint32_t k = 0; k < server->options.entities; k++) {
+        netcore_result result = netcore_snapshot_server_entity_create(snapshots, SOAK_TYPE_SCRIPTED,
+                                                                      &server->scripted[k]);
         if (result != NETCORE_OK) {
             fprintf(stderr, "soak_server: entity: %s\n", netcore_result_str(result));
             return false;
         }
-        (void)netcore_snapshot_server_set_int(server->snapshots, server->scripted[k],
-                                              SOAK_SCRIPTED_INDEX, k);
+        (void)netcore_snapshot_server_set_int(snapshots, server->scripted[k], SOAK_SCRIPTED_INDEX,
+                                              k);
     }
     return true;
 }
 
+static bool server_open(soak_server *server, const uint8_t key[NETCORE_TOKEN_KEY_BYTES])
+{
+    const server_options *options = &server->options;
+    server->snapshot_every_ticks = options->tick_hz / options->snapshot_hz;
+    netcore_result result =
+        soak_schema_create(options->range_coded ? NETCORE_SNAPSHOT_FORMAT_RANGE_CODED
+                                                : NETCORE_SNAPSHOT_FORMAT_BITPACKED,
+                           &server->schema);
+    if (result != NETCORE_OK) {
+        fprintf(stderr, "soak_server: schema: %s\n", netcore_result_str(result));
+        return false;
+    }
+    netcore_game_server_config config;
+    bool configured = server_config(server, key, &config);
+    result = configured ? netcore_game_server_create(&config, &server->game) : NETCORE_OK;
+    memset(config.token_key, 0, sizeof(config.token_key));
+    if (!configured) {
+        return false;
+    }
+    if (result != NETCORE_OK) {
+        fprintf(stderr, "soak_server: server: %s\n", netcore_result_str(result));
+        return false;
+    }
+    if (server->options.budget_bytes == 0) {
+        server->options.budget_bytes =
+            netcore_host_max_unfragmented_bytes(netcore_game_server_host(server->game));
+    }
+    if (!world_fits(server)) {
+        return false;
+    }
+    netcore_address bound;
+    char text[NETCORE_ADDRESS_STRLEN];
+    (void)netcore_game_server_address(server->game, &bound);
+    (void)netcore_address_format(&bound, text, sizeof(text));
+    fprintf(stderr, "soak_server: listening on %s\n", text);
+    fflush(stderr);
+    return create_scripted(server);
+}
+
 static void server_close(soak_server *server)
 {
-    netcore_host_destroy(server->host);
-    netcore_snapshot_server_destroy(server->snapshots);
-    netcore_input_server_destroy(server->inputs);
-    netcore_token_validator_destroy(server->validator);
+    netcore_game_server_destroy(server->game);
     netcore_schema_destroy(server->schema);
     free(server->scripted);
-    free(server->clients);
-    free(server->admissions);
     if (server->stats != NULL && server->stats != stdout) {
         fclose(server->stats);
     }
 }
 
+/* Runs the ticks due now and records how long each took. */
+static void run_ticks(soak_server *server, uint64_t now_us)
+{
+    uint32_t tick_before = netcore_game_server_tick(server->game);
+    (void)netcore_game_server_update(server->game, now_us);
+    uint32_t ran = netcore_game_server_tick(server->game) - tick_before;
+    if (ran == 0) {
+        return;
+    }
+    /* More than one tick in one update: the process was late by a period. */
+    server->ticks_late += ran > 1 ? 1U : 0U;
+    uint32_t spent_us = (uint32_t)((soak_now_us() - now_us) / ran);
+    if (server->tick_sample_count < MAX_TICK_SAMPLES) {
+        server->tick_samples_us[server->tick_sample_count++] = spent_us;
+    }
+    if (spent_us > server->tick_max_us_run) {
+        server->tick_max_us_run = spent_us;
+    }
+}
+
 static void run(soak_server *server)
 {
-    const uint64_t tick_us = 1000000U / server->options.tick_hz;
-    const uint32_t ticks_per_snapshot = server->options.tick_hz / server->options.snapshot_hz;
     const uint64_t end_us = server->start_us + (uint64_t)server->options.duration_s * 1000000U;
-    uint64_t next_tick_us = server->start_us + tick_us;
     uint64_t next_stats_us = server->start_us + 1000000U;
     uint64_t now = soak_now_us();
-    /* Bounded by the duration: each turn either waits in poll or runs a tick. */
+    /* Bounded by the duration: each turn waits for traffic until the next
+     * tick is due (handling it), then runs the ticks due. */
     while (!soak_stop_requested() && now < end_us) {
+        uint64_t next_tick_us = netcore_game_server_next_tick_us(server->game);
         uint32_t wait_ms = next_tick_us > now ? (uint32_t)((next_tick_us - now) / 1000U) : 0U;
-        for (uint32_t n = 0; n < MAX_EVENTS_PER_POLL; n++) {
-            netcore_event event;
-            if (netcore_host_poll(server->host, n == 0 ? wait_ms : 0, &event) != NETCORE_OK ||
-                event.type == NETCORE_EVENT_NONE) {
-                break;
-            }
-            handle_event(server, &event);
-        }
+        (void)netcore_game_server_wait(server->game, wait_ms);
         now = soak_now_us();
         if (now >= next_tick_us) {
-            uint64_t started = now;
-            bool snapshot_tick = (server->tick + 1U) % ticks_per_snapshot == 0;
-            step_world(server, snapshot_tick);
-            if (snapshot_tick) {
-                send_snapshots(server);
-                (void)netcore_host_flush(server->host);
-            }
+            run_ticks(server, now);
             now = soak_now_us();
-            uint32_t spent_us = (uint32_t)(now - started);
-            if (server->tick_sample_count < MAX_TICK_SAMPLES) {
-                server->tick_samples_us[server->tick_sample_count++] = spent_us;
-            }
-            if (spent_us > server->tick_max_us_run) {
-                server->tick_max_us_run = spent_us;
-            }
-            next_tick_us += tick_us;
-            /* A stalled process (stopped, starved) catches up by skipping, not bursting. */
-            if (now > next_tick_us + tick_us) {
-                server->ticks_late++;
-                next_tick_us = now + tick_us;
-            }
         }
         if (now >= next_stats_us) {
             write_stats_line(server, now);

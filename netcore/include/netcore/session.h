@@ -236,6 +236,19 @@ typedef struct netcore_game_server_config {
     netcore_game_server_client_fn on_leave; /**< optional */
     netcore_game_server_message_fn on_message; /**< optional; NULL: game messages are dropped */
     void *user;                                /**< passed to the four callbacks above */
+    /** Entities one client sees at most (after interest); 0: max_entities. With an
+     *  interest callback that keeps views small, this keeps the snapshot ring
+     *  small: its memory is max_clients * ring * max_view_entities entries. */
+    uint32_t max_view_entities;
+    /** Sent snapshots kept per client as delta baselines: a power of two, 2..1024;
+     *  0: the snapshot server's default. Raise it for long round trips, so that
+     *  acks still name a kept snapshot and deltas keep working. */
+    uint32_t snapshot_ring_length;
+    /** A peer that acknowledges nothing for this long is dropped, ms; 0: the host's default. */
+    uint32_t timeout_ms;
+    /** The transport handshake and the token admission must each finish within
+     *  this, ms; 0: the host's defaults. Raise it above a few round trips on slow links. */
+    uint32_t handshake_timeout_ms;
     /**
      * When true the session takes each player's input every tick (read it
      * with netcore_game_server_client_input) but does not call simulate:
@@ -265,6 +278,9 @@ typedef struct netcore_game_server_stats {
     uint64_t messages_dropped; /**< on an unknown channel, or from a peer not yet playing */
     uint64_t inputs_repeated;  /**< ticks simulated with a repeated or empty input */
     netcore_host_stats host;   /**< the host's own counters (admission, guard, traffic) */
+    uint64_t leaves_requested; /**< of leaves: the client disconnected (or was kicked) */
+    uint64_t leaves_timeout;   /**< of leaves: the client fell silent */
+    uint64_t snapshot_bytes_sent; /**< bytes of the snapshots counted in snapshots_sent */
     /** Inputs that arrived after their tick had run (with a repeat), summed
      *  over every player since create, those gone included. */
     uint64_t inputs_late;
@@ -301,6 +317,23 @@ void netcore_game_server_destroy(netcore_game_server *server);
  * blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_SOCKET.
  */
 netcore_result netcore_game_server_update(netcore_game_server *server, uint64_t now_us);
+
+/**
+ * Blocks up to timeout_ms (milliseconds) for network traffic and handles
+ * what arrives (admission, HELLO, inputs and acks, the game's messages) as
+ * netcore_game_server_update does; never runs a tick and never sends a
+ * snapshot. A dedicated server's loop: update, then wait until the next tick
+ * is due (netcore_game_server_next_tick_us), instead of sleeping blind. The
+ * simulated backend never blocks. Errors: NETCORE_ERR_INVALID_ARGUMENT,
+ * NETCORE_ERR_SOCKET.
+ */
+netcore_result netcore_game_server_wait(netcore_game_server *server, uint32_t timeout_ms);
+
+/**
+ * When the next tick is due, on the clock of netcore_game_server_update
+ * (microseconds); 0 before the first update (the first update runs tick 1).
+ */
+uint64_t netcore_game_server_next_tick_us(const netcore_game_server *server);
 
 /** The bound address with its actual port. Errors: NETCORE_ERR_INVALID_ARGUMENT. */
 netcore_result netcore_game_server_address(const netcore_game_server *server,
@@ -416,6 +449,15 @@ const char *netcore_game_client_state_str(netcore_game_client_state state);
 typedef void (*netcore_game_client_input_fn)(void *user, netcore_game_client *client, uint32_t tick,
                                              void *out_input);
 
+/**
+ * A decoded snapshot became the current world (netcore_game_client_snapshot
+ * now holds it); tick is the server tick it carries. Called once per such
+ * snapshot, in order, after the own player was reconciled to it; snapshots
+ * decoded only as baselines (older than the current world) are not reported.
+ */
+typedef void (*netcore_game_client_snapshot_fn)(void *user, netcore_game_client *client,
+                                                uint32_t tick);
+
 /** A message on one of the game's own channels. data is untrusted and valid
  *  only during the call. */
 typedef void (*netcore_game_client_message_fn)(void *user, netcore_game_client *client,
@@ -436,7 +478,7 @@ typedef struct netcore_game_client_config {
     uint32_t connect_timeout_ms; /**< default 5000, admission included */
     netcore_game_client_input_fn sample_input; /**< NULL: every input zero */
     netcore_game_client_message_fn on_message; /**< NULL: game messages are dropped */
-    void *user;                                /**< passed to the two callbacks above */
+    void *user; /**< passed to sample_input, on_message and on_snapshot */
     /** Delivery mode of each of the game's channels, as on the server. */
     netcore_delivery game_channels[NETCORE_SESSION_MAX_GAME_CHANNELS];
     uint32_t game_channel_count;  /**< as on the server */
@@ -453,6 +495,14 @@ typedef struct netcore_game_client_config {
      * 64 fills the clock's sample window and leaves almost none.
      */
     uint32_t sync_snapshots;
+    /** Optional: each snapshot that becomes the current world (e.g. to check
+     *  or record it); user is the user above. */
+    netcore_game_client_snapshot_fn on_snapshot;
+    /** Decoded snapshots kept as delta baselines: a power of two, 2..1024; 0: the
+     *  snapshot client's default. As the server's snapshot_ring_length. */
+    uint32_t snapshot_ring_length;
+    /** A server that acknowledges nothing for this long is a disconnect, ms; 0: the host's default. */
+    uint32_t timeout_ms;
 } netcore_game_client_config;
 
 /** Counters and figures of a game client. */
@@ -471,6 +521,7 @@ typedef struct netcore_game_client_stats {
     float interp_delay_ms;       /**< current interpolation delay, ms */
     float extrapolated_pct;      /**< share of frames extrapolated, 0..100 */
     uint32_t acked_input_tick;   /**< newest input tick the server reported applied */
+    bool sealed; /**< the connection's traffic is sealed with the token's session keys */
 } netcore_game_client_stats;
 
 /** Fills *config with the defaults above. */

@@ -130,6 +130,8 @@ static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size
                             netcore_timesync_server_time_us(c->sync, now_us)) == NETCORE_OK)
         c->interp_pushed = true;
     reconcile_own(c);
+    if (c->config.on_snapshot)
+        c->config.on_snapshot(c->config.user, c, tick);
 }
 
 /* ---- control ---- */
@@ -338,6 +340,8 @@ static netcore_result make_host(netcore_game_client *c)
     hc.sim = c->config.sim;
     hc.conditioner = c->config.conditioner;
     hc.connect_timeout_ms = c->config.connect_timeout_ms;
+    if (c->config.timeout_ms)
+        hc.timeout_ms = c->config.timeout_ms;
     netcore_result r =
         nci_session_channels(&hc, c->config.game_channels, c->config.game_channel_count);
     return r == NETCORE_OK ? netcore_host_create(&hc, &c->host) : r;
@@ -352,6 +356,8 @@ static netcore_result make_replication(netcore_game_client *c)
     sc.log = cfg->log;
     sc.schema = cfg->game.schema;
     sc.max_entities = cfg->max_entities;
+    if (cfg->snapshot_ring_length)
+        sc.ring_length = cfg->snapshot_ring_length;
     netcore_result r = netcore_snapshot_client_create(&sc, &c->snapshots);
     if (r != NETCORE_OK)
         return r;
@@ -589,6 +595,7 @@ netcore_result netcore_game_client_get_stats(const netcore_game_client *c,
         netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK) {
         out_stats->rtt_ms = ps.rtt_ms;
         out_stats->loss_pct = ps.loss_pct;
+        out_stats->sealed = ps.sealed;
     }
     netcore_predict_stats pst;
     if (netcore_predict_get_stats(c->predict, &pst) == NETCORE_OK)

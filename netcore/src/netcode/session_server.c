@@ -278,6 +278,10 @@ static void on_event(netcore_game_server *s, const netcore_event *ev)
         }
         p->connected = true;
     } else if (ev->type == NETCORE_EVENT_DISCONNECT && p) {
+        if (p->client >= 0) {
+            s->stats.leaves_requested += ev->reason == NETCORE_DISCONNECT_REQUESTED;
+            s->stats.leaves_timeout += ev->reason == NETCORE_DISCONNECT_TIMEOUT;
+        }
         drop_client(s, p);
         memset(p, 0, sizeof *p);
     } else if (ev->type == NETCORE_EVENT_RECEIVE && p) {
@@ -351,8 +355,10 @@ static void send_snapshots(netcore_game_server *s, uint32_t tick)
             netcore_host_send(s->host, peer, NCI_SESSION_CHANNEL_GAME, s->snapshot_buffer, n) !=
                 NETCORE_OK)
             s->stats.snapshot_errors++;
-        else
+        else {
             s->stats.snapshots_sent++;
+            s->stats.snapshot_bytes_sent += n;
+        }
     }
 }
 
@@ -372,19 +378,40 @@ static void run_tick(netcore_game_server *s)
     s->stats.ticks_run++;
 }
 
-netcore_result netcore_game_server_update(netcore_game_server *s, uint64_t now_us)
+/* Handles every pending event; the first poll may wait up to timeout_ms. */
+static netcore_result handle_events(netcore_game_server *s, uint32_t timeout_ms)
 {
-    if (!s)
-        return NETCORE_ERR_INVALID_ARGUMENT;
     netcore_event ev;
     for (uint32_t i = 0; i < 100000; i++) {
-        netcore_result r = netcore_host_poll(s->host, 0, &ev);
+        netcore_result r = netcore_host_poll(s->host, i == 0 ? timeout_ms : 0, &ev);
         if (r != NETCORE_OK)
             return r;
         if (ev.type == NETCORE_EVENT_NONE)
             break;
         on_event(s, &ev);
     }
+    return NETCORE_OK;
+}
+
+netcore_result netcore_game_server_wait(netcore_game_server *s, uint32_t timeout_ms)
+{
+    if (!s)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    return handle_events(s, timeout_ms);
+}
+
+uint64_t netcore_game_server_next_tick_us(const netcore_game_server *s)
+{
+    return s && s->started ? s->next_tick_us : 0;
+}
+
+netcore_result netcore_game_server_update(netcore_game_server *s, uint64_t now_us)
+{
+    if (!s)
+        return NETCORE_ERR_INVALID_ARGUMENT;
+    netcore_result r = handle_events(s, 0);
+    if (r != NETCORE_OK)
+        return r;
     if (!s->started) {
         s->started = true;
         s->next_tick_us = now_us;
@@ -439,6 +466,9 @@ static netcore_result make_modules(netcore_game_server *s)
     sc.budget_bytes = c->snapshot_budget_bytes;
     sc.interest = c->interest;
     sc.interest_user = c->interest_user;
+    sc.max_view_entities = c->max_view_entities;
+    if (c->snapshot_ring_length)
+        sc.ring_length = c->snapshot_ring_length;
     netcore_result r = netcore_snapshot_server_create(&sc, &s->snapshots);
     if (r != NETCORE_OK)
         return r;
@@ -474,6 +504,12 @@ static netcore_result make_host(netcore_game_server *s)
     hc.max_peers = s->max_peers;
     hc.conditioner = c->conditioner;
     hc.sim = c->sim;
+    if (c->timeout_ms)
+        hc.timeout_ms = c->timeout_ms;
+    if (c->handshake_timeout_ms) {
+        hc.guard.handshake_timeout_ms = c->handshake_timeout_ms;
+        hc.admission_timeout_ms = c->handshake_timeout_ms;
+    }
     netcore_result r = nci_session_channels(&hc, c->game_channels, c->game_channel_count);
     if (r != NETCORE_OK)
         return r;
