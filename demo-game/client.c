@@ -38,7 +38,7 @@ struct demo_client {
     demo_net_schema schema;
     netcore_game_client *game; /* the current match's connection; NULL in the room */
     int slot;
-    uint64_t snapshots_seen; /* snapshots_decoded of the game client at the last update */
+    uint64_t snapshots_seen; /* worlds of this match (on_snapshot) */
     uint32_t newest_tick;
     demo_world server_world; /* exact, from the newest snapshot */
     demo_world view;         /* what is drawn */
@@ -70,6 +70,10 @@ static void sample_input(void *user, netcore_game_client *game, uint32_t tick, v
     (void)game;
     demo_net_input in;
     memset(&in, 0, sizeof in);
+    if (c->slot < 0) { /* welcomed within this very update: no ship known yet */
+        demo_net_input_encode(&in, out);
+        return;
+    }
     in.input.aim = c->view.players[c->slot].angle;
     if (c->input_fn && c->server_world.players[c->slot].active) {
         in.input = c->input_fn(c->input_user, &c->view, c->slot, tick);
@@ -104,6 +108,17 @@ static void on_message(void *user, netcore_game_client *game, uint8_t channel, c
     } else {
         c->decode_errors++;
     }
+}
+
+/* A new world: the exact one, for the own ship's figures and the view. */
+static void on_snapshot(void *user, netcore_game_client *game, uint32_t tick)
+{
+    demo_client *c = user;
+    c->snapshots_seen++;
+    c->window_snapshots++;
+    c->newest_tick = tick;
+    demo_net_world_from_snapshot(&c->schema, netcore_game_client_snapshot(game), &c->server_world);
+    c->server_world.tick = tick;
 }
 
 /* ---- game connection ---- */
@@ -152,6 +167,7 @@ static netcore_result make_game(demo_client *c)
     cc.conditioner.outbound = c->config.link;
     cc.sample_input = sample_input;
     cc.on_message = on_message;
+    cc.on_snapshot = on_snapshot;
     cc.user = c;
     cc.game_channels[DEMO_NET_CHANNEL_EVENTS] = NETCORE_DELIVERY_RELIABLE_ORDERED;
     cc.game_channel_count = DEMO_NET_GAME_CHANNELS;
@@ -369,18 +385,8 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
     if (gs == NETCORE_GAME_CLIENT_PLAYING && c->state == DEMO_CLIENT_JOINING) {
         on_playing(c);
     }
-    netcore_game_client_stats st;
-    netcore_game_client_get_stats(c->game, &st);
-    if (c->state != DEMO_CLIENT_PLAYING || st.snapshots_decoded == 0) {
+    if (c->state != DEMO_CLIENT_PLAYING || c->snapshots_seen == 0) {
         return;
-    }
-    if (st.snapshots_decoded != c->snapshots_seen) {
-        const netcore_snapshot_client *snap = netcore_game_client_snapshot(c->game);
-        c->window_snapshots += st.snapshots_decoded - c->snapshots_seen;
-        c->snapshots_seen = st.snapshots_decoded;
-        demo_net_world_from_snapshot(&c->schema, snap, &c->server_world);
-        netcore_snapshot_client_sequence(snap, NULL, &c->newest_tick);
-        c->server_world.tick = c->newest_tick;
     }
     build_view(c);
     update_figures(c, now_us);
@@ -540,13 +546,13 @@ void demo_client_get_stats(const demo_client *c, demo_client_stats *out)
         out->corrections = gs.corrections;
         out->rtt_ms = gs.rtt_ms;
         out->loss_pct = gs.loss_pct;
+        out->sealed = gs.sealed;
     }
     netcore_host_stats hs;
     if (c->game && netcore_host_get_stats(netcore_game_client_host(c->game), &hs) == NETCORE_OK) {
         /* One peer, the game server: the host's totals are that connection's. */
         out->in_kbps = hs.traffic.in_bytes_per_s * 8.0f / 1000.0f;
         out->out_kbps = hs.traffic.out_bytes_per_s * 8.0f / 1000.0f;
-        out->sealed = hs.peers_sealed > 0;
         out->crypto_auth_rejected = hs.crypto_auth_rejected;
     }
     if (c->slot >= 0) {

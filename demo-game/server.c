@@ -14,14 +14,12 @@
  *
  * The figures (demo_server_stats_json) are in server_stats.c.
  */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "server.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "net_proto.h"
 #include "server_internal.h"
@@ -424,28 +422,16 @@ static void check_matches(demo_server *s)
     }
 }
 
-/* When the session runs its next tick (its clock starts at the first update). */
-static uint64_t next_tick_us(const demo_server *s)
-{
-    netcore_game_server_stats st;
-    netcore_game_server_get_stats(s->game, &st);
-    return s->start_us + (st.ticks_run + st.ticks_skipped) * s->tick_us;
-}
-
 void demo_server_update(demo_server *s, uint32_t wait_ms)
 {
     uint64_t now = netcore_time_now_us();
-    uint64_t next = next_tick_us(s);
+    uint64_t next = netcore_game_server_next_tick_us(s->game);
     uint32_t until_tick = next > now ? (uint32_t)((next - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
     if (s->lobby) {
         netcore_lobby_server_update(s->lobby, netcore_time_now_us(), wait);
     } else {
-        /* The game's packets wait in the socket until the update below,
-         * which runs before every tick: nothing is handled later than it
-         * would be used. */
-        struct timespec pause = {0, (long)wait * 1000000L};
-        nanosleep(&pause, NULL);
+        netcore_game_server_wait(s->game, wait);
         demo_registry_update(s->registry, load_now(s), now_ms());
     }
     netcore_game_server_stats before, after;
@@ -664,8 +650,7 @@ demo_server *demo_server_create(const demo_server_config *config)
         return NULL;
     }
     s->start_us = s->last_stats_us = netcore_time_now_us();
-    s->tick_us = 1000000u / s->config.tick_rate_hz;
-    /* The session's clock starts here (with tick 1): next_tick_us counts from it. */
+    /* The session's clock starts here, with tick 1. */
     netcore_game_server_update(s->game, s->start_us);
     return s;
 }

@@ -48,7 +48,7 @@ struct demo_server {
     bool lagcomp[DEMO_MAX_PLAYERS]; /* this tick's shots of that player are rewound */
     match_rec matches[MAX_MATCHES];
     bool roster_dirty;
-    uint64_t start_us, tick_us;
+    uint64_t start_us;
     /* figures */
     float tick_ms[TICK_SAMPLES];
     uint32_t tick_samples;
