@@ -1,37 +1,29 @@
 /*
- * demo-game networked client (see client.h).
- *
- * Per update: lobby traffic, then game events (snapshots are decoded, fed to
- * the clock sync and the interpolator, and the own ship's server state is
- * reconciled with the prediction), then the client ticks the clock sync says
- * are due (input, prediction step, one input packet per tick carrying the
- * snapshot ack), then the view for this frame.
+ * demo-game networked client (see client.h), on the netcore session layer:
+ * a netcore_game_client owns the game connection, the snapshots, clock
+ * sync, interpolation, inputs and the prediction of the own ship; this file
+ * adds the lobby, the demo's game description (net_proto.h), its messages
+ * and the view to draw.
  *
  * A match that ends under the client (the game server died, or the lobby
- * ended the match) takes the client back to its room: every per-game object
- * is made anew, and the room's ready/start cycle runs again.
+ * ended the match) takes the client back to its room: the game client is
+ * made anew, and the room's ready/start cycle runs again.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "client.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net_proto.h"
-#include "netcore/input.h"
-#include "netcore/interp.h"
-#include "netcore/predict.h"
-#include "netcore/snapshot.h"
-#include "netcore/timesync.h"
+#include "netcore/session.h"
 
 #define MAX_RETURNS_WITHOUT_PLAY                                                                   \
-    3 /* back in the room this often in a row without playing: give up */
-
-/* What the predictor steps: the own ship alone. */
-typedef struct pred_state {
-    demo_player player;
-} pred_state;
+    3                          /* back in the room this often in a row without playing: give up */
+#define GOODBYE_WAIT_US 300000 /* how long destroy waits for the server's acknowledgement */
 
 struct demo_client {
     demo_client_config config;
@@ -43,26 +35,19 @@ struct demo_client {
     uint64_t room_owner; /* of the own room, from the last ROOM_STATE */
     uint32_t matches, game_lost, returned, returns_without_play;
     netcore_lobby_match_start match;
-    netcore_host *host;
-    netcore_peer_id server;
     demo_net_schema schema;
-    netcore_snapshot_client *snap;
-    netcore_timesync *sync;
-    netcore_interp *interp;
-    netcore_input_client *input;
-    netcore_predict *predict;
+    netcore_game_client *game; /* the current match's connection; NULL in the room */
     int slot;
-    bool have_snapshot;
+    uint64_t snapshots_seen; /* worlds of this match (on_snapshot) */
     uint32_t newest_tick;
     demo_world server_world; /* exact, from the newest snapshot */
-    uint32_t last_input[DEMO_MAX_PLAYERS];
-    demo_world view;    /* what is drawn */
-    demo_world scratch; /* the predictor's step runs the sim on it */
+    demo_world view;         /* what is drawn */
     bool prediction, interpolation, lag_compensation;
     const char *link_name;
-    uint64_t last_frame_us;
+    demo_client_input_fn input_fn; /* of the update running, for sample_input */
+    void *input_user;
     /* figures */
-    uint64_t decode_errors, snapshots;
+    uint64_t decode_errors; /* game messages refused */
     uint64_t window_start_us, window_snapshots;
     float snapshot_rate_hz;
     uint64_t interp_frames_base, interp_extrap_base;
@@ -77,143 +62,122 @@ static void log_line(const demo_client *c, const char *what, const char *detail)
     }
 }
 
-/* ---- prediction callbacks ---- */
+/* ---- the session's callbacks ---- */
 
-static void predict_simulate(void *user, void *state, const void *input, uint32_t tick)
+static void sample_input(void *user, netcore_game_client *game, uint32_t tick, void *out)
 {
     demo_client *c = user;
-    pred_state *st = state;
+    (void)game;
     demo_net_input in;
-    (void)tick;
-    demo_net_input_decode(input, &in);
-    c->scratch.round_state = c->server_world.round_state;
-    c->scratch.players[c->slot] = st->player;
-    demo_sim_step_player(&c->scratch, c->slot, &in.input);
-    st->player = c->scratch.players[c->slot];
-}
-
-static float predict_error(void *user, const void *predicted, const void *authoritative)
-{
-    (void)user;
-    const demo_player *a = &((const pred_state *)predicted)->player;
-    const demo_player *b = &((const pred_state *)authoritative)->player;
-    if (a->alive != b->alive || a->active != b->active) {
-        return 1000.0f;
+    memset(&in, 0, sizeof in);
+    if (c->slot < 0) { /* welcomed within this very update: no ship known yet */
+        demo_net_input_encode(&in, out);
+        return;
     }
-    double dx = fabs((double)a->x - b->x) / DEMO_FX_ONE;
-    double dy = fabs((double)a->y - b->y) / DEMO_FX_ONE;
-    double dv = (fabs((double)a->vx - b->vx) + fabs((double)a->vy - b->vy)) / DEMO_FX_ONE;
-    /* Any difference in the exact state is an error: the kernel is
-     * deterministic, so only a repeated input, a hit or a respawn differs. */
-    double e = dx + dy + dv + (a->fire_cooldown != b->fire_cooldown ? 1.0 : 0.0);
-    return (float)e;
+    in.input.aim = c->view.players[c->slot].angle;
+    if (c->input_fn && c->server_world.players[c->slot].active) {
+        in.input = c->input_fn(c->input_user, &c->view, c->slot, tick);
+    }
+    in.flags = c->lag_compensation ? DEMO_NET_FLAG_LAGCOMP : 0;
+    demo_net_input_encode(&in, out);
 }
 
-static netcore_vec3 predict_position(void *user, const void *state)
+static bool read_state(void *user, const netcore_snapshot_client *snapshots,
+                       netcore_entity_id entity, void *out_state)
 {
-    (void)user;
-    const demo_player *p = &((const pred_state *)state)->player;
-    netcore_vec3 v = {(float)p->x / DEMO_FX_ONE, (float)p->y / DEMO_FX_ONE, 0.0f};
-    return v;
+    const demo_client *c = user;
+    return demo_net_read_ship(&c->schema, snapshots, entity, out_state);
 }
 
-static pred_state own_state(const demo_client *c)
+static void on_message(void *user, netcore_game_client *game, uint8_t channel, const uint8_t *data,
+                       size_t size)
 {
-    pred_state st;
-    memset(&st, 0, sizeof st); /* padding too: the predictor compares and copies bytes */
-    st.player = c->server_world.players[c->slot];
-    memset(st.player.name, 0, sizeof st.player.name);
-    st.player.last_attacker = 0;
-    return st;
+    demo_client *c = user;
+    (void)game;
+    demo_world ev;
+    if (channel == DEMO_NET_CHANNEL_EVENTS && size > 0 && data[0] == DEMO_MSG_ROSTER &&
+        demo_net_read_roster(data, size, &c->server_world)) {
+        for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+            memcpy(c->view.players[i].name, c->server_world.players[i].name, DEMO_NAME_MAX);
+        }
+    } else if (channel == DEMO_NET_CHANNEL_EVENTS && size > 0 && data[0] == DEMO_MSG_EVENTS &&
+               demo_net_read_events(data, size, &ev)) {
+        for (uint32_t i = 0; i < ev.event_count && c->view.event_count < DEMO_MAX_EVENTS; i++) {
+            c->view.events[c->view.event_count++] = ev.events[i];
+        }
+    } else {
+        c->decode_errors++;
+    }
+}
+
+/* A new world: the exact one, for the own ship's figures and the view. */
+static void on_snapshot(void *user, netcore_game_client *game, uint32_t tick)
+{
+    demo_client *c = user;
+    c->snapshots_seen++;
+    c->window_snapshots++;
+    c->newest_tick = tick;
+    demo_net_world_from_snapshot(&c->schema, netcore_game_client_snapshot(game), &c->server_world);
+    c->server_world.tick = tick;
 }
 
 /* ---- game connection ---- */
 
-static bool make_netcode(demo_client *c, uint32_t tick_rate, uint32_t snapshot_rate)
+/* Drops the game connection and everything of the match, so that the next
+ * match starts clean. */
+static void reset_game(demo_client *c)
 {
-    netcore_timesync_config tc;
-    netcore_timesync_config_default(&tc);
-    tc.tick_rate_hz = tick_rate;
-    netcore_interp_config ic;
-    netcore_interp_config_default(&ic);
-    ic.schema = c->schema.schema;
-    ic.max_entities = 1024;
-    ic.tick_rate_hz = tick_rate;
-    ic.snapshot_rate_hz = snapshot_rate;
-    netcore_predict_config pc;
-    netcore_predict_config_default(&pc);
-    pc.state_size_bytes = sizeof(pred_state);
-    pc.input_size_bytes = DEMO_NET_INPUT_BYTES;
-    pc.tick_rate_hz = tick_rate;
-    pc.simulate = predict_simulate;
-    pc.error = predict_error;
-    pc.position = predict_position;
-    pc.user = c;
-    pc.tolerance = 1e-6f;
-    pc.snap_distance = 100.0f; /* units: a respawn is shown at once */
-    if (netcore_timesync_create(&tc, &c->sync) != NETCORE_OK ||
-        netcore_interp_create(&ic, &c->interp) != NETCORE_OK ||
-        netcore_predict_create(&pc, &c->predict) != NETCORE_OK) {
-        return false;
-    }
-    demo_net_interp_types(&c->schema, c->interp);
-    return true;
-}
-
-/* Drops the game connection (with a bounded goodbye when still connected)
- * and every per-game object, so that the next match starts clean. The
- * snapshot and input clients are made anew; false if that fails. */
-static bool reset_game(demo_client *c, bool goodbye)
-{
-    if (c->host) {
-        if (goodbye && (c->state == DEMO_CLIENT_PLAYING || c->state == DEMO_CLIENT_JOINING)) {
-            netcore_host_disconnect(c->host, c->server, 0);
-            netcore_host_flush(c->host);
-        }
-        netcore_host_destroy(c->host);
-        c->host = NULL;
-    }
-    netcore_predict_destroy(c->predict);
-    netcore_interp_destroy(c->interp);
-    netcore_timesync_destroy(c->sync);
-    netcore_input_client_destroy(c->input);
-    netcore_snapshot_client_destroy(c->snap);
-    c->predict = NULL;
-    c->interp = NULL;
-    c->sync = NULL;
-    c->input = NULL;
-    c->snap = NULL;
+    netcore_game_client_destroy(c->game);
+    c->game = NULL;
     c->slot = -1;
-    c->have_snapshot = false;
+    c->snapshots_seen = 0;
     c->newest_tick = 0;
-    c->last_frame_us = 0;
     c->window_snapshots = 0;
     c->interp_frames_base = c->interp_extrap_base = 0;
     c->extrapolation_pct = 0.0f;
-    memset(c->last_input, 0, sizeof c->last_input);
     demo_world_init(&c->server_world, NULL);
     demo_world_init(&c->view, NULL);
-    netcore_snapshot_client_config sc;
-    netcore_snapshot_client_config_default(&sc);
-    sc.schema = c->schema.schema;
-    netcore_input_client_config ic;
-    netcore_input_client_config_default(&ic);
-    ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
-    return netcore_snapshot_client_create(&sc, &c->snap) == NETCORE_OK &&
-           netcore_input_client_create(&ic, &c->input) == NETCORE_OK;
 }
 
 /* Back to the room after the match ended under this client; the room's
  * ready/start cycle (on_lobby_event) starts the next match. */
-static void back_to_room(demo_client *c, const char *why, bool goodbye)
+static void back_to_room(demo_client *c, const char *why)
 {
     log_line(c, "back in the room", why);
-    if (++c->returns_without_play > MAX_RETURNS_WITHOUT_PLAY || !reset_game(c, goodbye)) {
+    reset_game(c);
+    if (++c->returns_without_play > MAX_RETURNS_WITHOUT_PLAY) {
         log_line(c, "giving up", "no game server could be joined");
         c->state = DEMO_CLIENT_FAILED;
         return;
     }
     c->state = DEMO_CLIENT_LOBBY;
+}
+
+static netcore_result make_game(demo_client *c)
+{
+    netcore_game_client_config cc;
+    netcore_game_client_config_default(&cc);
+    demo_net_game_desc(&c->schema, DEMO_TICK_RATE_HZ, DEMO_NET_SNAPSHOT_RATE_HZ, &cc.game);
+    cc.game.read_state = read_state;
+    cc.game.user = c;
+    /* Always enabled, so that the link presets can be switched in game. */
+    cc.conditioner.enabled = true;
+    cc.conditioner.seed = c->config.seed;
+    cc.conditioner.inbound = c->config.link;
+    cc.conditioner.outbound = c->config.link;
+    cc.sample_input = sample_input;
+    cc.on_message = on_message;
+    cc.on_snapshot = on_snapshot;
+    cc.user = c;
+    cc.game_channels[DEMO_NET_CHANNEL_EVENTS] = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    cc.game_channel_count = DEMO_NET_GAME_CHANNELS;
+    cc.predict_tolerance = 1e-6f; /* the step is exact: any difference is a correction */
+    cc.snap_distance = 100.0f;    /* units: a respawn is shown at once */
+    netcore_result r = netcore_game_client_create(&cc, &c->game);
+    if (r == NETCORE_OK) {
+        demo_net_interp_types(&c->schema, netcore_game_client_interp(c->game));
+    }
+    return r;
 }
 
 static void start_game(demo_client *c)
@@ -225,15 +189,6 @@ static void start_game(demo_client *c)
         to = c->config.lobby;
         to.port = port;
     }
-    netcore_host_config hc;
-    netcore_host_config_default(&hc);
-    hc.channel_count = DEMO_NET_CHANNELS;
-    hc.max_peers = 1;
-    /* Always enabled, so that the link presets can be switched in game. */
-    hc.conditioner.enabled = true;
-    hc.conditioner.seed = c->config.seed;
-    hc.conditioner.inbound = c->config.link;
-    hc.conditioner.outbound = c->config.link;
     netcore_connect_options opt;
     memset(&opt, 0, sizeof opt);
     opt.token = c->match.token;
@@ -244,8 +199,8 @@ static void start_game(demo_client *c)
     opt.session_keys = c->match.has_session_keys ? &c->match.session_keys : NULL;
     char text[NETCORE_ADDRESS_STRLEN];
     netcore_address_format(&to, text, sizeof text);
-    if (netcore_host_create(&hc, &c->host) != NETCORE_OK ||
-        netcore_host_connect(c->host, &to, &opt, &c->server) != NETCORE_OK) {
+    if (make_game(c) != NETCORE_OK ||
+        netcore_game_client_connect(c->game, &to, &opt) != NETCORE_OK) {
         log_line(c, "cannot connect to the game server", text);
         c->state = DEMO_CLIENT_FAILED;
         return;
@@ -254,114 +209,48 @@ static void start_game(demo_client *c)
     c->state = DEMO_CLIENT_JOINING;
 }
 
-static void on_snapshot(demo_client *c, const uint8_t *data, size_t size, uint64_t now_us)
+/* The game connection ended: a server that went silent sends the client
+ * back to its room (and the room's owner ends the match there); anything
+ * else ends the client. */
+static void on_game_over(demo_client *c)
 {
-    netcore_result r = netcore_snapshot_client_read(c->snap, data, size);
-    if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH) {
-        c->decode_errors++;
-    }
-    uint32_t tick = 0;
-    if (r != NETCORE_OK || netcore_snapshot_client_sequence(c->snap, NULL, &tick) != NETCORE_OK ||
-        (c->have_snapshot && (int32_t)(tick - c->newest_tick) <= 0)) {
-        return; /* refused, or older than the newest: kept only as a baseline */
-    }
-    c->snapshots++;
-    c->window_snapshots++;
-    c->have_snapshot = true;
-    c->newest_tick = tick;
-    netcore_timesync_on_snapshot(c->sync, tick, now_us);
-    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now_us));
-    demo_net_world_from_snapshot(&c->schema, c->snap, &c->server_world, c->last_input);
-    c->server_world.tick = tick;
-    if (c->slot < 0 || !c->server_world.players[c->slot].active) {
+    netcore_game_client_stats gs;
+    netcore_game_client_get_stats(c->game, &gs);
+    char why[96];
+    snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(gs.disconnect_reason),
+             (unsigned)gs.disconnect_code);
+    log_line(c, "left the game server", why);
+    bool gone = gs.disconnect_reason == NETCORE_DISCONNECT_TIMEOUT ||
+                gs.disconnect_reason == NETCORE_DISCONNECT_CONNECT_FAILED;
+    c->game_lost += gone;
+    if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
+        /* The lobby still counts the match as playing: the room's owner
+         * ends it, and every member then gets MATCH_END. */
+        back_to_room(c, "the game server is gone");
+        if (c->state == DEMO_CLIENT_LOBBY && c->room_owner == netcore_lobby_client_id(c->lobby)) {
+            c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;
+        }
         return;
     }
-    uint32_t applied = c->last_input[c->slot];
-    if (applied > 0 && netcore_predict_is_started(c->predict)) {
-        pred_state st = own_state(c);
-        netcore_predict_reconcile(c->predict, applied, &st, NULL);
-        netcore_input_client_ack(c->input, applied);
-    }
+    c->state = c->state == DEMO_CLIENT_PLAYING ? DEMO_CLIENT_CLOSED : DEMO_CLIENT_FAILED;
 }
 
-static void on_control(demo_client *c, const uint8_t *data, size_t size)
+/* Welcomed: the ship's slot is the session's client index; the server
+ * learns the nickname from a NAME message. */
+static void on_playing(demo_client *c)
 {
-    uint8_t slot = 0;
-    uint16_t tick_rate = 0;
-    uint16_t snap_rate = 0;
-    if (size > 0 && data[0] == DEMO_MSG_WELCOME && c->slot < 0 &&
-        demo_net_read_welcome(data, size, &slot, &tick_rate, &snap_rate)) {
-        if (!make_netcode(c, tick_rate, snap_rate)) {
-            log_line(c, "cannot set up the client netcode", NULL);
-            c->state = DEMO_CLIENT_FAILED;
-            return;
-        }
-        c->slot = slot;
-        c->state = DEMO_CLIENT_PLAYING;
-        c->returns_without_play = 0;
-        log_line(c, "playing", NULL);
-    } else if (size > 0 && data[0] == DEMO_MSG_ROSTER &&
-               demo_net_read_roster(data, size, &c->server_world)) {
-        for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-            memcpy(c->view.players[i].name, c->server_world.players[i].name, DEMO_NAME_MAX);
-        }
-    } else if (size > 0 && data[0] == DEMO_MSG_EVENTS) {
-        demo_world ev;
-        ev.event_count = 0;
-        if (!demo_net_read_events(data, size, &ev)) {
-            c->decode_errors++;
-            return;
-        }
-        for (uint32_t i = 0; i < ev.event_count && c->view.event_count < DEMO_MAX_EVENTS; i++) {
-            c->view.events[c->view.event_count++] = ev.events[i];
-        }
-    } else {
-        c->decode_errors++;
+    uint8_t msg[DEMO_NET_MAX_MESSAGE];
+    c->slot = (int)netcore_game_client_index(c->game);
+    if (c->slot < 0 || c->slot >= DEMO_MAX_PLAYERS) {
+        log_line(c, "the game server gave a slot out of range", NULL);
+        c->state = DEMO_CLIENT_FAILED;
+        return;
     }
-}
-
-static void poll_game(demo_client *c, uint64_t now_us)
-{
-    netcore_event ev;
-    for (int guard = 0; guard < 10000; guard++) {
-        if (netcore_host_poll(c->host, 0, &ev) != NETCORE_OK || ev.type == NETCORE_EVENT_NONE) {
-            return;
-        }
-        if (ev.type == NETCORE_EVENT_CONNECT) {
-            uint8_t msg[DEMO_NET_MAX_MESSAGE];
-            size_t n = demo_net_write_hello(c->schema.hash, c->name, msg);
-            netcore_host_send(c->host, c->server, DEMO_NET_CHANNEL_CONTROL, msg, n);
-        } else if (ev.type == NETCORE_EVENT_DISCONNECT) {
-            char why[96];
-            snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(ev.reason),
-                     (unsigned)ev.code);
-            log_line(c, "left the game server", why);
-            bool gone = ev.reason == NETCORE_DISCONNECT_TIMEOUT ||
-                        ev.reason == NETCORE_DISCONNECT_CONNECT_FAILED;
-            c->game_lost += gone;
-            if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
-                /* The game server died: the lobby still counts the match
-                 * as playing, so the room's owner ends it; every member
-                 * then gets MATCH_END. */
-                back_to_room(c, "the game server is gone", false);
-                if (c->state == DEMO_CLIENT_LOBBY &&
-                    c->room_owner == netcore_lobby_client_id(c->lobby)) {
-                    c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;
-                }
-                return;
-            }
-            c->state = c->state == DEMO_CLIENT_PLAYING ? DEMO_CLIENT_CLOSED : DEMO_CLIENT_FAILED;
-            return;
-        } else if (ev.type == NETCORE_EVENT_RECEIVE) {
-            if (ev.channel == DEMO_NET_CHANNEL_GAME && c->slot >= 0) {
-                on_snapshot(c, ev.data, ev.size_bytes, now_us);
-            } else if (ev.channel == DEMO_NET_CHANNEL_CONTROL) {
-                on_control(c, ev.data, ev.size_bytes);
-            } else {
-                c->decode_errors++;
-            }
-        }
-    }
+    netcore_game_client_send(c->game, DEMO_NET_CHANNEL_EVENTS, msg,
+                             demo_net_write_name(c->name, msg));
+    c->state = DEMO_CLIENT_PLAYING;
+    c->returns_without_play = 0;
+    log_line(c, "playing", NULL);
 }
 
 /* ---- lobby ---- */
@@ -381,11 +270,9 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e)
         c->ready_sent = c->start_sent = false;
         c->match.match_id = 0;
         if (c->state != DEMO_CLIENT_LOBBY) {
-            back_to_room(c,
-                         e->match_end_reason == NETCORE_LOBBY_MATCH_GAME_SERVER_LOST
-                             ? "the game server was lost; the lobby ended the match"
-                             : "the lobby ended the match",
-                         true);
+            back_to_room(c, e->match_end_reason == NETCORE_LOBBY_MATCH_GAME_SERVER_LOST
+                                ? "the game server was lost; the lobby ended the match"
+                                : "the lobby ended the match");
         }
         return;
     }
@@ -428,74 +315,30 @@ static void on_lobby_event(void *user, const netcore_lobby_event *e)
     }
 }
 
-/* ---- ticks and view ---- */
-
-static void run_tick(demo_client *c, uint32_t tick, demo_client_input_fn input_fn, void *user)
-{
-    if (!netcore_predict_is_started(c->predict)) {
-        pred_state st = own_state(c);
-        netcore_predict_reset(c->predict, tick - 1, &st);
-    }
-    demo_net_input in;
-    memset(&in, 0, sizeof in);
-    in.input.aim = c->view.players[c->slot].angle;
-    if (input_fn) {
-        in.input = input_fn(user, &c->view, c->slot, tick);
-    }
-    if (c->lag_compensation) {
-        in.flags |= DEMO_NET_FLAG_LAGCOMP;
-        double view_tick =
-            c->interpolation ? netcore_interp_render_tick(c->interp) : (double)c->newest_tick;
-        in.view_tick_q8 = view_tick > 0 ? (uint32_t)llround(view_tick * 256.0) : 0;
-    }
-    uint8_t bytes[DEMO_NET_INPUT_BYTES];
-    demo_net_input_encode(&in, bytes);
-    if (netcore_input_client_add(c->input, tick, bytes) != NETCORE_OK) {
-        return;
-    }
-    if (netcore_predict_step(c->predict, tick, bytes) == NETCORE_ERR_STATE) {
-        pred_state st = own_state(c);
-        netcore_predict_reset(c->predict, tick - 1, &st);
-        netcore_predict_step(c->predict, tick, bytes);
-    }
-    uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
-    size_t ack_size = 0;
-    if (netcore_snapshot_client_write_ack(c->snap, ack, sizeof ack, &ack_size) != NETCORE_OK) {
-        ack_size = 0;
-    }
-    uint8_t packet[DEMO_NET_MAX_MESSAGE];
-    size_t written = 0;
-    if (netcore_input_client_write(c->input, ack, ack_size, packet, sizeof packet, &written) ==
-        NETCORE_OK) {
-        netcore_host_send(c->host, c->server, DEMO_NET_CHANNEL_GAME, packet, written);
-    }
-}
+/* ---- view ---- */
 
 static void build_view(demo_client *c)
 {
+    /* The view keeps its events (received since demo_client_clear_events). */
     demo_world *v = &c->view;
-    uint32_t events = v->event_count;
-    demo_event saved[DEMO_MAX_EVENTS];
-    memcpy(saved, v->events, sizeof saved);
     if (c->interpolation) {
-        demo_net_world_from_interp(&c->schema, c->interp, v);
-        v->round_state = c->server_world.round_state;
-        v->round_number = c->server_world.round_number;
-        v->state_ticks_left = c->server_world.state_ticks_left;
+        demo_net_world_from_interp(&c->schema, netcore_game_client_interp(c->game), v);
     } else {
-        *v = c->server_world;
+        memcpy(v->players, c->server_world.players, sizeof v->players);
+        memcpy(v->projectiles, c->server_world.projectiles, sizeof v->projectiles);
     }
+    v->round_state = c->server_world.round_state;
+    v->round_number = c->server_world.round_number;
+    v->state_ticks_left = c->server_world.state_ticks_left;
     v->tick = c->newest_tick;
-    v->event_count = events;
-    memcpy(v->events, saved, sizeof saved);
     const demo_player *srv = &c->server_world.players[c->slot];
     if (srv->active) {
         /* Scores, health and death come from the server even when predicted. */
         demo_player *me = &v->players[c->slot];
         *me = *srv;
-        const pred_state *st = netcore_predict_state(c->predict, NULL);
+        const demo_net_ship *st = netcore_game_client_predicted_state(c->game, NULL);
         if (c->prediction && st && srv->alive && st->player.alive) {
-            netcore_vec3 pos = netcore_predict_visual_position(c->predict);
+            netcore_vec3 pos = netcore_game_client_predicted_position(c->game);
             me->x = (demo_fx)lround((double)pos.x * DEMO_FX_ONE);
             me->y = (demo_fx)lround((double)pos.y * DEMO_FX_ONE);
             me->vx = st->player.vx;
@@ -505,52 +348,48 @@ static void build_view(demo_client *c)
     }
 }
 
+/* Snapshot rate and extrapolated share of the last second, for the net graph. */
+static void update_figures(demo_client *c, uint64_t now_us)
+{
+    if (now_us - c->window_start_us < 1000000) {
+        return;
+    }
+    c->snapshot_rate_hz = (float)c->window_snapshots * 1e6f / (float)(now_us - c->window_start_us);
+    c->window_snapshots = 0;
+    c->window_start_us = now_us;
+    netcore_interp_stats is;
+    netcore_interp_get_stats(netcore_game_client_interp(c->game), &is);
+    uint64_t frames = is.frames - c->interp_frames_base;
+    uint64_t extrap = is.frames_extrapolated + is.frames_starved - c->interp_extrap_base;
+    c->extrapolation_pct = frames ? 100.0f * (float)extrap / (float)frames : 0.0f;
+    c->interp_frames_base = is.frames;
+    c->interp_extrap_base = is.frames_extrapolated + is.frames_starved;
+}
+
 void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn input_fn, void *user)
 {
     if (c->lobby) {
         netcore_lobby_client_update(c->lobby, now_us);
     }
-    if (!c->host || c->state == DEMO_CLIENT_FAILED || c->state == DEMO_CLIENT_CLOSED) {
+    if (!c->game || c->state == DEMO_CLIENT_FAILED || c->state == DEMO_CLIENT_CLOSED) {
         return;
     }
-    poll_game(c, now_us);
-    if (!c->host) {
-        return; /* back in the room */
-    }
-    if (c->state != DEMO_CLIENT_PLAYING || !c->have_snapshot) {
-        netcore_host_flush(c->host);
+    c->input_fn = input_fn;
+    c->input_user = user;
+    netcore_game_client_update(c->game, now_us);
+    netcore_game_client_state gs = netcore_game_client_get_state(c->game);
+    if (gs == NETCORE_GAME_CLIENT_DISCONNECTED) {
+        on_game_over(c);
         return;
     }
-    netcore_peer_stats ps;
-    if (netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK && ps.rtt_ms > 0.0f) {
-        netcore_timesync_set_rtt(c->sync, ps.rtt_ms);
+    if (gs == NETCORE_GAME_CLIENT_PLAYING && c->state == DEMO_CLIENT_JOINING) {
+        on_playing(c);
     }
-    uint32_t first = 0;
-    uint32_t count = 0;
-    netcore_timesync_advance(c->sync, now_us, &first, &count);
-    for (uint32_t i = 0; i < count && c->server_world.players[c->slot].active; i++) {
-        run_tick(c, first + i, input_fn, user);
+    if (c->state != DEMO_CLIENT_PLAYING || c->snapshots_seen == 0) {
+        return;
     }
-    netcore_host_flush(c->host);
-    netcore_interp_update(c->interp, netcore_timesync_server_time_us(c->sync, now_us));
-    if (c->last_frame_us) {
-        netcore_predict_update_visual(c->predict, now_us - c->last_frame_us);
-    }
-    c->last_frame_us = now_us;
     build_view(c);
-    if (now_us - c->window_start_us >= 1000000) {
-        c->snapshot_rate_hz =
-            (float)c->window_snapshots * 1e6f / (float)(now_us - c->window_start_us);
-        c->window_snapshots = 0;
-        c->window_start_us = now_us;
-        netcore_interp_stats is;
-        netcore_interp_get_stats(c->interp, &is);
-        uint64_t frames = is.frames - c->interp_frames_base;
-        uint64_t extrap = is.frames_extrapolated + is.frames_starved - c->interp_extrap_base;
-        c->extrapolation_pct = frames ? 100.0f * (float)extrap / (float)frames : 0.0f;
-        c->interp_frames_base = is.frames;
-        c->interp_extrap_base = is.frames_extrapolated + is.frames_starved;
-    }
+    update_figures(c, now_us);
 }
 
 /* ---- life cycle ---- */
@@ -570,20 +409,8 @@ static demo_client *alloc_client(const demo_client_config *config)
     c->link_name = "custom";
     demo_world_init(&c->server_world, NULL);
     demo_world_init(&c->view, NULL);
-    demo_world_init(&c->scratch, NULL);
-    netcore_snapshot_client_config sc;
-    netcore_snapshot_client_config_default(&sc);
-    netcore_input_client_config ic;
-    netcore_input_client_config_default(&ic);
-    ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
     if (!demo_net_schema_create(&c->schema, config->snapshot_format)) {
         free(c);
-        return NULL;
-    }
-    sc.schema = c->schema.schema;
-    if (netcore_snapshot_client_create(&sc, &c->snap) != NETCORE_OK ||
-        netcore_input_client_create(&ic, &c->input) != NETCORE_OK) {
-        demo_client_destroy(c);
         return NULL;
     }
     return c;
@@ -627,21 +454,18 @@ void demo_client_destroy(demo_client *c)
     if (!c) {
         return;
     }
-    if (c->host) {
-        if (c->state == DEMO_CLIENT_PLAYING || c->state == DEMO_CLIENT_JOINING) {
-            /* Say goodbye so the server frees the seat at once, not after a timeout. */
-            netcore_host_disconnect(c->host, c->server, 0);
-            /* Wait briefly for the server's acknowledgement (bounded), so the
-             * seat is freed at once rather than after the peer timeout. */
-            uint64_t until = netcore_time_now_us() + 300000;
-            netcore_event ev;
-            while (netcore_time_now_us() < until &&
-                   netcore_host_poll(c->host, 10, &ev) == NETCORE_OK &&
-                   ev.type != NETCORE_EVENT_DISCONNECT) {
-            }
+    if (c->game && netcore_game_client_disconnect(c->game) == NETCORE_OK) {
+        /* Wait briefly (bounded) for the server's acknowledgement, so the
+         * seat is freed at once rather than after the peer timeout. */
+        uint64_t until = netcore_time_now_us() + GOODBYE_WAIT_US;
+        struct timespec pause = {0, 2000000};
+        while (netcore_time_now_us() < until &&
+               netcore_game_client_get_state(c->game) != NETCORE_GAME_CLIENT_DISCONNECTED &&
+               netcore_game_client_update(c->game, netcore_time_now_us()) == NETCORE_OK) {
+            nanosleep(&pause, NULL);
         }
-        netcore_host_destroy(c->host);
     }
+    netcore_game_client_destroy(c->game);
     if (c->lobby) {
         if (netcore_lobby_client_is_connected(c->lobby)) {
             netcore_lobby_client_disconnect(c->lobby);
@@ -649,11 +473,6 @@ void demo_client_destroy(demo_client *c)
         }
         netcore_lobby_client_destroy(c->lobby);
     }
-    netcore_predict_destroy(c->predict);
-    netcore_input_client_destroy(c->input);
-    netcore_interp_destroy(c->interp);
-    netcore_timesync_destroy(c->sync);
-    netcore_snapshot_client_destroy(c->snap);
     demo_net_schema_destroy(&c->schema);
     free(c);
 }
@@ -662,18 +481,8 @@ void demo_client_destroy(demo_client *c)
 
 const char *demo_client_state_name(demo_client_state state)
 {
-    switch (state) {
-    case DEMO_CLIENT_LOBBY:
-        return "lobby";
-    case DEMO_CLIENT_JOINING:
-        return "joining";
-    case DEMO_CLIENT_PLAYING:
-        return "playing";
-    case DEMO_CLIENT_CLOSED:
-        return "closed";
-    default:
-        return "failed";
-    }
+    static const char *const names[] = {"lobby", "joining", "playing", "closed"};
+    return (unsigned)state < sizeof names / sizeof names[0] ? names[state] : "failed";
 }
 
 demo_client_state demo_client_get_state(const demo_client *c)
@@ -688,7 +497,7 @@ int demo_client_slot(const demo_client *c)
 
 const demo_world *demo_client_view(const demo_client *c)
 {
-    return c->have_snapshot ? &c->view : NULL;
+    return c->snapshots_seen > 0 ? &c->view : NULL;
 }
 
 void demo_client_clear_events(demo_client *c)
@@ -715,8 +524,8 @@ void demo_client_set_link(demo_client *c, const netcore_link_profile *profile, c
 {
     c->config.link = *profile;
     c->link_name = name;
-    if (c->host) {
-        netcore_host_set_conditioner(c->host, profile, profile);
+    if (c->game) {
+        netcore_host_set_conditioner(netcore_game_client_host(c->game), profile, profile);
     }
 }
 
@@ -730,22 +539,21 @@ void demo_client_get_stats(const demo_client *c, demo_client_stats *out)
     out->returned = c->returned;
     out->game_port = c->matches > 0 ? c->match.server_address.port : 0;
     out->decode_errors = c->decode_errors;
-    out->snapshots = c->snapshots;
-    netcore_peer_stats ps;
-    if (c->host && netcore_host_get_peer_stats(c->host, c->server, &ps) == NETCORE_OK) {
-        out->rtt_ms = ps.rtt_ms;
-        out->loss_pct = ps.loss_pct;
-        out->in_kbps = ps.traffic.in_bytes_per_s * 8.0f / 1000.0f;
-        out->out_kbps = ps.traffic.out_bytes_per_s * 8.0f / 1000.0f;
-        out->sealed = ps.sealed;
+    netcore_game_client_stats gs;
+    if (c->game && netcore_game_client_get_stats(c->game, &gs) == NETCORE_OK) {
+        out->decode_errors += gs.snapshots_rejected + gs.welcome_rejected;
+        out->snapshots = gs.snapshots_decoded;
+        out->corrections = gs.corrections;
+        out->rtt_ms = gs.rtt_ms;
+        out->loss_pct = gs.loss_pct;
+        out->sealed = gs.sealed;
     }
     netcore_host_stats hs;
-    if (c->host && netcore_host_get_stats(c->host, &hs) == NETCORE_OK) {
+    if (c->game && netcore_host_get_stats(netcore_game_client_host(c->game), &hs) == NETCORE_OK) {
+        /* One peer, the game server: the host's totals are that connection's. */
+        out->in_kbps = hs.traffic.in_bytes_per_s * 8.0f / 1000.0f;
+        out->out_kbps = hs.traffic.out_bytes_per_s * 8.0f / 1000.0f;
         out->crypto_auth_rejected = hs.crypto_auth_rejected;
-    }
-    netcore_predict_stats pst;
-    if (c->predict && netcore_predict_get_stats(c->predict, &pst) == NETCORE_OK) {
-        out->corrections = pst.corrections;
     }
     if (c->slot >= 0) {
         out->score = c->server_world.players[c->slot].score;
@@ -763,9 +571,9 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f)
     f->in_kbps = st.in_kbps;
     f->out_kbps = st.out_kbps;
     f->snapshot_rate_hz = c->snapshot_rate_hz;
-    netcore_interp_stats is;
-    if (c->interp && netcore_interp_get_stats(c->interp, &is) == NETCORE_OK) {
-        f->interp_delay_ms = c->interpolation ? is.delay_ms : 0.0f;
+    netcore_game_client_stats gs;
+    if (c->game && c->interpolation && netcore_game_client_get_stats(c->game, &gs) == NETCORE_OK) {
+        f->interp_delay_ms = gs.interp_delay_ms;
     }
     f->extrapolation_pct = c->extrapolation_pct;
     f->prediction_corrections = (uint32_t)st.corrections;
@@ -773,7 +581,7 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f)
     f->interpolation_on = c->interpolation;
     f->lag_compensation_on = c->lag_compensation;
     f->link_preset = c->link_name;
-    f->networked = c->host != NULL && st.connected;
+    f->networked = c->game != NULL && st.connected;
     f->sealed = st.sealed;
     f->crypto_auth_rejected = st.crypto_auth_rejected;
     f->snapshot_format =

@@ -129,7 +129,6 @@ void demo_net_input_encode(const demo_net_input *in, uint8_t out[DEMO_NET_INPUT_
     out[1] = (uint8_t)in->input.aim;
     out[2] = (uint8_t)(in->input.aim >> 8);
     out[3] = in->flags;
-    put_u32(out + 4, in->view_tick_q8);
 }
 
 void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_input *out)
@@ -137,7 +136,64 @@ void demo_net_input_decode(const uint8_t bytes[DEMO_NET_INPUT_BYTES], demo_net_i
     out->input.buttons = bytes[0] & DEMO_BTN_ALL;
     out->input.aim = (uint16_t)(bytes[1] | bytes[2] << 8);
     out->flags = bytes[3];
-    out->view_tick_q8 = get_u32(bytes + 4);
+}
+
+/* ---- the game description ---- */
+
+/* The own ship's step, as the server's world step moves it: the round rules,
+ * then the movement kernel. The shot it may fire is the server's business. */
+static void ship_simulate(void *user, void *state, const void *input, uint32_t tick)
+{
+    (void)user;
+    (void)tick;
+    demo_net_ship *st = state;
+    demo_net_input in;
+    demo_net_input_decode(input, &in);
+    demo_world scratch; /* only the round state and slot 0 are read */
+    scratch.round_state = st->round_state;
+    scratch.players[0] = st->player;
+    demo_sim_step_player(&scratch, 0, &in.input);
+    st->player = scratch.players[0];
+}
+
+static netcore_vec3 ship_position(void *user, const void *state)
+{
+    (void)user;
+    const demo_player *p = &((const demo_net_ship *)state)->player;
+    netcore_vec3 v = {(float)p->x / DEMO_FX_ONE, (float)p->y / DEMO_FX_ONE, 0.0f};
+    return v;
+}
+
+static float ship_error(void *user, const void *predicted, const void *authoritative)
+{
+    (void)user;
+    const demo_player *a = &((const demo_net_ship *)predicted)->player;
+    const demo_player *b = &((const demo_net_ship *)authoritative)->player;
+    if (a->alive != b->alive || a->active != b->active) {
+        return 1000.0f;
+    }
+    double dx = fabs((double)a->x - b->x) / DEMO_FX_ONE;
+    double dy = fabs((double)a->y - b->y) / DEMO_FX_ONE;
+    double dv = (fabs((double)a->vx - b->vx) + fabs((double)a->vy - b->vy)) / DEMO_FX_ONE;
+    /* Any difference in the exact state is an error: the kernel is
+     * deterministic, so only a repeated input, a hit or a respawn differs. */
+    return (float)(dx + dy + dv + (a->fire_cooldown != b->fire_cooldown ? 1.0 : 0.0));
+}
+
+void demo_net_game_desc(const demo_net_schema *schema, uint32_t tick_rate_hz,
+                        uint32_t snapshot_rate_hz, netcore_game_desc *out)
+{
+    netcore_game_desc_default(out);
+    out->schema = schema->schema;
+    out->player_type = schema->type_ship;
+    out->player_tick_field = schema->ship_last_input;
+    out->tick_rate_hz = tick_rate_hz;
+    out->snapshot_every_ticks = tick_rate_hz / snapshot_rate_hz;
+    out->input_size_bytes = DEMO_NET_INPUT_BYTES;
+    out->state_size_bytes = sizeof(demo_net_ship);
+    out->simulate = ship_simulate;
+    out->position = ship_position;
+    out->error = ship_error;
 }
 
 /* ---- server: mirroring the world ---- */
@@ -175,7 +231,7 @@ static void drop(netcore_snapshot_server *server, netcore_entity_id *id)
 }
 
 static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, netcore_entity_id e,
-                      int id, const demo_player *p, uint32_t last_input)
+                      int id, const demo_player *p)
 {
     netcore_vec3 pos = {fx_to_units(p->x), fx_to_units(p->y), 0.0f};
     netcore_snapshot_server_set_int(sv, e, sc->ship_id, id);
@@ -191,13 +247,17 @@ static void sync_ship(const demo_net_schema *sc, netcore_snapshot_server *sv, ne
     netcore_snapshot_server_set_int(sv, e, sc->ship_respawn, p->respawn_ticks);
     netcore_snapshot_server_set_int(sv, e, sc->ship_score, p->score);
     netcore_snapshot_server_set_int(sv, e, sc->ship_deaths, p->deaths);
-    netcore_snapshot_server_set_int(sv, e, sc->ship_last_input, last_input);
     netcore_snapshot_server_set_int(sv, e, sc->ship_attacker, p->last_attacker);
 }
 
+void demo_net_write_ship(const demo_net_schema *schema, netcore_snapshot_server *server,
+                         netcore_entity_id entity, const demo_net_ship *ship)
+{
+    sync_ship(schema, server, entity, ship->id, &ship->player);
+}
+
 bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv,
-                          demo_net_mirror *m, const demo_world *w,
-                          const uint32_t last_input[DEMO_MAX_PLAYERS])
+                          demo_net_mirror *m, const demo_world *w)
 {
     bool ok = ensure(sv, sc->type_round, &m->round);
     if (ok) {
@@ -207,10 +267,10 @@ bool demo_net_mirror_sync(const demo_net_schema *sc, netcore_snapshot_server *sv
     }
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         const demo_player *p = &w->players[i];
-        if (!p->active) {
-            drop(sv, &m->ships[i]);
+        if (!p->active || m->players[i] != NETCORE_ENTITY_NONE) {
+            drop(sv, &m->ships[i]); /* gone, or a bot whose seat a player took */
         } else if (ensure(sv, sc->type_ship, &m->ships[i])) {
-            sync_ship(sc, sv, m->ships[i], i, p, last_input[i]);
+            sync_ship(sc, sv, m->ships[i], i, p);
         } else {
             ok = false;
         }
@@ -316,14 +376,15 @@ static demo_fx units_to_fx(float u)
     return (demo_fx)lround((double)u * DEMO_FX_ONE);
 }
 
-static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact,
-                      demo_world *w, uint32_t *last_input)
+/* Reads one ship into *p; false (nothing read) when its id is out of range. */
+static bool read_player(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact,
+                        demo_player *p, int64_t *out_id)
 {
     int64_t id = rd_int(r, e, sc->ship_id);
     if (id < 0 || id >= DEMO_MAX_PLAYERS) {
-        return;
+        return false;
     }
-    demo_player *p = &w->players[id];
+    *out_id = id;
     p->active = true;
     bool alive = false;
     r->get_bool(r->obj, e, sc->ship_alive, &alive);
@@ -349,20 +410,25 @@ static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity
     p->deaths = (int16_t)rd_int(r, e, sc->ship_deaths);
     int64_t attacker = rd_int(r, e, sc->ship_attacker);
     p->last_attacker = attacker >= 0 && attacker < DEMO_MAX_PLAYERS ? (uint8_t)attacker : 0;
-    if (last_input) {
-        last_input[id] = (uint32_t)rd_int(r, e, sc->ship_last_input);
+    return true;
+}
+
+static void read_ship(const demo_net_schema *sc, const reader *r, netcore_entity_id e, bool exact,
+                      demo_world *w)
+{
+    demo_player p;
+    memset(&p, 0, sizeof p);
+    int64_t id = 0;
+    if (read_player(sc, r, e, exact, &p, &id)) {
+        w->players[id] = p;
     }
 }
 
-static void read_world(const demo_net_schema *sc, const reader *r, bool exact, demo_world *w,
-                       uint32_t last_input[DEMO_MAX_PLAYERS])
+static void read_world(const demo_net_schema *sc, const reader *r, bool exact, demo_world *w)
 {
     char names[DEMO_MAX_PLAYERS][DEMO_NAME_MAX];
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
         memcpy(names[i], w->players[i].name, DEMO_NAME_MAX);
-        if (last_input) {
-            last_input[i] = 0;
-        }
     }
     memset(w->players, 0, sizeof w->players);
     memset(w->projectiles, 0, sizeof w->projectiles);
@@ -375,7 +441,7 @@ static void read_world(const demo_net_schema *sc, const reader *r, bool exact, d
             continue;
         }
         if (type == sc->type_ship) {
-            read_ship(sc, r, e, exact, w, last_input);
+            read_ship(sc, r, e, exact, w);
         } else if (type == sc->type_shot && shots < DEMO_MAX_PROJECTILES) {
             demo_projectile *pr = &w->projectiles[shots++];
             netcore_vec3 pos = {0, 0, 0};
@@ -401,11 +467,34 @@ static void read_world(const demo_net_schema *sc, const reader *r, bool exact, d
 }
 
 void demo_net_world_from_snapshot(const demo_net_schema *schema,
-                                  const netcore_snapshot_client *client, demo_world *out,
-                                  uint32_t last_input[DEMO_MAX_PLAYERS])
+                                  const netcore_snapshot_client *client, demo_world *out)
 {
     reader r = {client, snap_count, snap_at, snap_int, snap_float, snap_bool, snap_vec3};
-    read_world(schema, &r, true, out, last_input);
+    read_world(schema, &r, true, out);
+}
+
+bool demo_net_read_ship(const demo_net_schema *schema, const netcore_snapshot_client *client,
+                        netcore_entity_id entity, demo_net_ship *out)
+{
+    reader r = {client, snap_count, snap_at, snap_int, snap_float, snap_bool, snap_vec3};
+    memset(out, 0, sizeof *out);
+    int64_t id = 0;
+    if (!read_player(schema, &r, entity, true, &out->player, &id)) {
+        return false;
+    }
+    out->id = (uint8_t)id;
+    /* Not part of the predicted state: only the server's world uses them. */
+    out->player.last_attacker = 0;
+    uint32_t n = netcore_snapshot_client_entity_count(client);
+    for (uint32_t i = 0; i < n; i++) {
+        netcore_entity_id e = NETCORE_ENTITY_NONE;
+        uint16_t type = 0;
+        if (netcore_snapshot_client_entity_at(client, i, &e, &type) == NETCORE_OK &&
+            type == schema->type_round) {
+            out->round_state = (uint8_t)rd_int(&r, e, schema->round_state);
+        }
+    }
+    return true;
 }
 
 void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_interp *interp,
@@ -413,7 +502,7 @@ void demo_net_world_from_interp(const demo_net_schema *schema, const netcore_int
 {
     reader r = {interp,       interp_count, interp_at,  interp_int,
                 interp_float, interp_bool,  interp_vec3};
-    read_world(schema, &r, false, out, NULL);
+    read_world(schema, &r, false, out);
 }
 
 /* ---- control messages ---- */
@@ -448,55 +537,22 @@ static size_t put_name(uint8_t *out, const char *name)
     return len;
 }
 
-size_t demo_net_write_hello(uint64_t schema_hash, const char *name, uint8_t *out)
+size_t demo_net_write_name(const char *name, uint8_t *out)
 {
-    out[0] = DEMO_MSG_HELLO;
-    put_u32(out + 1, (uint32_t)schema_hash);
-    put_u32(out + 5, (uint32_t)(schema_hash >> 32));
-    size_t len = put_name(out + 10, name);
-    out[9] = (uint8_t)len;
-    return 10 + len;
+    out[0] = DEMO_MSG_NAME;
+    size_t len = put_name(out + 2, name);
+    out[1] = (uint8_t)len;
+    return 2 + len;
 }
 
-bool demo_net_read_hello(const uint8_t *d, size_t size, uint64_t *out_hash,
-                         char out_name[DEMO_NAME_MAX])
+bool demo_net_read_name(const uint8_t *d, size_t size, char out_name[DEMO_NAME_MAX])
 {
-    if (size < 10 || d[0] != DEMO_MSG_HELLO || d[9] >= DEMO_NAME_MAX || size != 10u + d[9] ||
-        !name_ok(d + 10, d[9])) {
+    if (size < 2 || d[0] != DEMO_MSG_NAME || d[1] >= DEMO_NAME_MAX || size != 2u + d[1] ||
+        !name_ok(d + 2, d[1])) {
         return false;
     }
-    *out_hash = (uint64_t)get_u32(d + 1) | (uint64_t)get_u32(d + 5) << 32;
-    memcpy(out_name, d + 10, d[9]);
-    out_name[d[9]] = '\0';
-    return true;
-}
-
-size_t demo_net_write_welcome(uint8_t slot, uint16_t tick_rate_hz, uint16_t snapshot_rate_hz,
-                              uint8_t *out)
-{
-    out[0] = DEMO_MSG_WELCOME;
-    out[1] = slot;
-    out[2] = (uint8_t)tick_rate_hz;
-    out[3] = (uint8_t)(tick_rate_hz >> 8);
-    out[4] = (uint8_t)snapshot_rate_hz;
-    out[5] = (uint8_t)(snapshot_rate_hz >> 8);
-    return 6;
-}
-
-bool demo_net_read_welcome(const uint8_t *d, size_t size, uint8_t *out_slot,
-                           uint16_t *out_tick_rate_hz, uint16_t *out_snapshot_rate_hz)
-{
-    if (size != 6 || d[0] != DEMO_MSG_WELCOME || d[1] >= DEMO_MAX_PLAYERS) {
-        return false;
-    }
-    uint16_t tick_rate = (uint16_t)(d[2] | d[3] << 8);
-    uint16_t snap_rate = (uint16_t)(d[4] | d[5] << 8);
-    if (tick_rate < 1 || tick_rate > 1000 || snap_rate < 1 || snap_rate > tick_rate) {
-        return false;
-    }
-    *out_slot = d[1];
-    *out_tick_rate_hz = tick_rate;
-    *out_snapshot_rate_hz = snap_rate;
+    memcpy(out_name, d + 2, d[1]);
+    out_name[d[1]] = '\0';
     return true;
 }
 

@@ -1,13 +1,16 @@
 /*
  * demo-game server: lobby + authoritative game server, or a game server
- * registered with a remote lobby (see server.h).
+ * registered with a remote lobby (see server.h), on the netcore session
+ * layer: a netcore_game_server owns the game host, token admission and the
+ * guard, the snapshot and input servers and the lag compensation history;
+ * this file adds the lobby link, the world and its bots.
  *
- * Per tick: take every player's input for this tick from its input buffer
- * (netcore_input_server repeats the last one when it is missing), let server
- * bots think, step the world with lag-compensated hit tests, record the
- * ships' positions for later rewinds, mirror the world into the snapshot
- * server and send the tick's events. Every tick_rate / snapshot_rate ticks,
- * each player gets its own delta snapshot.
+ * Per tick (on_tick): server bots fill empty seats and think, every
+ * player's input (taken by the session) goes into one world step with
+ * lag-compensated hit tests, the players' ships go back to the session,
+ * which writes them into their entities; the rest of the world (bots'
+ * ships, shots, the round) is mirrored into the snapshot server, and the
+ * tick's events go out on the demo's game channel.
  *
  * The figures (demo_server_stats_json) are in server_stats.c.
  */
@@ -17,21 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "net_proto.h"
 #include "server_internal.h"
 #include "server_registry.h"
-#include "netcore/input.h"
-#include "netcore/lagcomp.h"
 #include "netcore/lobby.h"
+#include "netcore/session.h"
 #include "netcore/snapshot.h"
 #include "netcore/token.h"
 #include "sim.h"
 
 #define MATCH_JOIN_TIMEOUT_MS 60000 /* a match nobody joined is ended after this */
-#define MAX_CATCH_UP_TICKS 8
-#define REWIND_TICKS_MAX 30 /* 500 ms at 60 Hz: a client may not claim an older view */
+#define REWIND_TICKS_MAX 30         /* 500 ms at 60 Hz: a client may not claim an older view */
 
 void demo_server_config_default(demo_server_config *c)
 {
@@ -132,11 +132,8 @@ static void end_match(demo_server *s, match_rec *m)
 
 static int players_now(const demo_server *s)
 {
-    int n = 0;
-    for (int i = 0; i < MAX_PEERS; i++) {
-        n += s->peers[i].used && s->peers[i].admitted;
-    }
-    return n;
+    netcore_game_server_stats st;
+    return netcore_game_server_get_stats(s->game, &st) == NETCORE_OK ? (int)st.clients : 0;
 }
 
 /* The load the lobby should count: players in the arena plus the members of
@@ -154,8 +151,9 @@ static uint32_t load_now(const demo_server *s)
     return n < s->config.capacity ? n : s->config.capacity;
 }
 
-/* Policy run by the validator after the token checks: only members of
- * matches the lobby placed here, each client once, within the player limit. */
+/* Policy run by the session's token validator after the token checks: only
+ * members of matches the lobby placed here, each client once, within the
+ * player limit. */
 static netcore_result accept_token(void *user, const netcore_token_info *info)
 {
     demo_server *s = user;
@@ -178,69 +176,82 @@ static netcore_result accept_token(void *user, const netcore_token_info *info)
     if (!member) {
         return NETCORE_ERR_NOT_FOUND;
     }
-    for (int i = 0; i < MAX_PEERS; i++) {
-        if (s->peers[i].used && s->peers[i].admitted && s->peers[i].client_id == info->client_id) {
+    for (uint32_t i = 0; i < s->config.max_players; i++) {
+        netcore_token_info other;
+        if (netcore_game_server_client_token(s->game, i, &other) == NETCORE_OK &&
+            other.client_id == info->client_id) {
             return NETCORE_ERR_STATE;
         }
     }
     return players_now(s) < (int)s->config.max_players ? NETCORE_OK : NETCORE_ERR_FULL;
 }
 
-static netcore_result admit(void *user, netcore_peer_id peer, const netcore_address *from,
-                            const void *token, size_t size, netcore_admission_grant *grant)
-{
-    demo_server *s = user;
-    netcore_token_info info;
-    time_t t = time(NULL);
-    /* from: a token bound to another IP is refused before it is spent. */
-    netcore_result r = netcore_token_validate_from(s->validator, token, size, from,
-                                                   t < 0 ? 0 : (uint64_t)t, &info);
-    if (r == NETCORE_OK) {
-        /* The token's session keys seal this player's traffic. */
-        r = netcore_token_grant(&info, grant);
-    }
-    netcore_session_keys_wipe(&info.session_keys);
-    if (r != NETCORE_OK) {
-        return r;
-    }
-    for (int i = 0; i < MAX_PEERS; i++) {
-        if (!s->peers[i].used) {
-            s->peers[i] =
-                (peer_rec){true, peer, false, info.client_id, info.match_id, -1, 0, {{0, 0}, 0, 0}};
-            return NETCORE_OK;
-        }
-    }
-    return NETCORE_ERR_FULL;
-}
-
-static peer_rec *find_peer(demo_server *s, netcore_peer_id peer)
-{
-    for (int i = 0; i < MAX_PEERS; i++) {
-        if (s->peers[i].used && s->peers[i].peer == peer) {
-            return &s->peers[i];
-        }
-    }
-    return NULL;
-}
-
 /* ---- players ---- */
 
-static int free_slot(demo_server *s)
+/* The match a player's token names, or NULL. */
+static match_rec *match_of(demo_server *s, uint32_t client)
 {
-    for (int i = 0; i < (int)s->config.max_players; i++) {
-        if (!s->world.players[i].active) {
-            return i;
-        }
+    netcore_token_info info;
+    if (netcore_game_server_client_token(s->game, client, &info) != NETCORE_OK) {
+        return NULL;
     }
-    /* Full of bots and players: a bot gives its seat to the player. */
-    for (int i = (int)s->config.max_players - 1; i >= 0; i--) {
-        if (s->is_bot[i]) {
-            demo_sim_remove_player(&s->world, i);
-            s->is_bot[i] = false;
-            return i;
-        }
+    return find_match(s, info.match_id);
+}
+
+static void on_join(void *user, netcore_game_server *game, uint32_t client,
+                    netcore_entity_id entity)
+{
+    demo_server *s = user;
+    (void)game;
+    int slot = (int)client;
+    if (s->is_bot[slot]) {
+        /* A bot gives its seat to the player. */
+        demo_sim_remove_player(&s->world, slot);
+        s->is_bot[slot] = false;
     }
-    return -1;
+    demo_sim_add_player(&s->world, slot, NULL); /* named by its NAME message */
+    s->mirror.players[slot] = entity;
+    match_rec *m = match_of(s, client);
+    if (m) {
+        m->players++;
+        m->joined = true;
+    }
+    s->roster_dirty = true;
+    say(s, "joined", s->world.players[slot].name, slot);
+}
+
+static void on_leave(void *user, netcore_game_server *game, uint32_t client,
+                     netcore_entity_id entity)
+{
+    demo_server *s = user;
+    (void)game;
+    (void)entity;
+    int slot = (int)client;
+    say(s, "left", s->world.players[slot].name, slot);
+    demo_sim_remove_player(&s->world, slot);
+    s->mirror.players[slot] = NETCORE_ENTITY_NONE;
+    s->roster_dirty = true;
+    match_rec *m = match_of(s, client);
+    if (m && m->players > 0 && --m->players == 0) {
+        end_match(s, m);
+    }
+}
+
+static void on_message(void *user, netcore_game_server *game, uint32_t client, uint8_t channel,
+                       const uint8_t *data, size_t size)
+{
+    demo_server *s = user;
+    (void)game;
+    char name[DEMO_NAME_MAX];
+    if (channel != DEMO_NET_CHANNEL_EVENTS || !demo_net_read_name(data, size, name)) {
+        s->decode_errors++;
+        return;
+    }
+    if (name[0]) {
+        memcpy(s->world.players[client].name, name, sizeof name);
+        s->roster_dirty = true;
+        say(s, "named", name, (int)client);
+    }
 }
 
 static void fill_bots(demo_server *s)
@@ -272,113 +283,6 @@ static void fill_bots(demo_server *s)
     }
 }
 
-static void on_hello(demo_server *s, peer_rec *p, const uint8_t *data, size_t size)
-{
-    uint64_t hash = 0;
-    char name[DEMO_NAME_MAX];
-    if (p->slot >= 0 || !demo_net_read_hello(data, size, &hash, name) || hash != s->schema.hash) {
-        s->hello_rejected++;
-        netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_MISMATCH);
-        return;
-    }
-    int slot = free_slot(s);
-    uint32_t snap = 0;
-    if (slot < 0 || netcore_snapshot_server_client_add(s->snap, &snap) != NETCORE_OK) {
-        s->full_rejected++;
-        netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_FULL);
-        return;
-    }
-    demo_sim_add_player(&s->world, slot, name[0] ? name : NULL);
-    netcore_input_server_client_reset(s->input, snap);
-    p->slot = slot;
-    p->snap = snap;
-    s->client_slot[snap] = slot;
-    s->last_input[slot] = 0;
-    s->roster_dirty = true;
-    size_t n = demo_net_write_welcome((uint8_t)slot, (uint16_t)s->config.tick_rate_hz,
-                                      (uint16_t)s->config.snapshot_rate_hz, s->msg);
-    netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
-    say(s, "joined", s->world.players[slot].name, slot);
-}
-
-static void drop_peer(demo_server *s, peer_rec *p)
-{
-    if (p->slot >= 0) {
-        netcore_input_server_stats is;
-        if (netcore_input_server_get_client_stats(s->input, p->snap, &is) == NETCORE_OK) {
-            s->inputs_late += is.inputs_late;
-            s->inputs_too_far += is.inputs_too_far;
-        }
-        say(s, "left", s->world.players[p->slot].name, p->slot);
-        demo_sim_remove_player(&s->world, p->slot);
-        netcore_snapshot_server_client_remove(s->snap, p->snap);
-        s->client_slot[p->snap] = -1;
-        s->roster_dirty = true;
-    }
-    if (p->admitted) {
-        match_rec *m = find_match(s, p->match_id);
-        if (m && m->players > 0 && --m->players == 0) {
-            end_match(s, m);
-        }
-    }
-    memset(p, 0, sizeof *p);
-}
-
-static void on_game_packet(demo_server *s, peer_rec *p, const uint8_t *data, size_t size)
-{
-    const uint8_t *ack = NULL;
-    size_t ack_size = 0;
-    if (p->slot < 0 ||
-        netcore_input_server_read(s->input, p->snap, data, size, &ack, &ack_size) != NETCORE_OK) {
-        s->decode_errors++;
-        return;
-    }
-    if (ack_size > 0) {
-        /* An ack for a snapshot that left the ring is normal under loss;
-         * only bytes that do not parse are decode errors. */
-        netcore_result r = netcore_snapshot_server_read_ack(s->snap, p->snap, ack, ack_size);
-        s->decode_errors += r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH;
-    }
-}
-
-/* Handles every pending game event; the first poll waits up to wait_ms. */
-static void handle_events(demo_server *s, uint32_t wait_ms)
-{
-    netcore_event ev;
-    for (int guard = 0; guard < 10000; guard++) {
-        if (netcore_host_poll(s->host, guard == 0 ? wait_ms : 0, &ev) != NETCORE_OK ||
-            ev.type == NETCORE_EVENT_NONE) {
-            return;
-        }
-        peer_rec *p = find_peer(s, ev.peer);
-        if (ev.type == NETCORE_EVENT_CONNECT) {
-            if (!p) {
-                netcore_host_disconnect(s->host, ev.peer, NETCORE_ERR_STATE);
-                continue;
-            }
-            p->admitted = true;
-            match_rec *m = find_match(s, p->match_id);
-            if (m) {
-                m->players++;
-                m->joined = true;
-            }
-        } else if (ev.type == NETCORE_EVENT_DISCONNECT) {
-            if (p) {
-                drop_peer(s, p);
-            }
-        } else if (ev.type == NETCORE_EVENT_RECEIVE && p) {
-            if (ev.channel == DEMO_NET_CHANNEL_GAME) {
-                on_game_packet(s, p, ev.data, ev.size_bytes);
-            } else if (ev.channel == DEMO_NET_CHANNEL_CONTROL && ev.size_bytes > 0 &&
-                       ev.data[0] == DEMO_MSG_HELLO) {
-                on_hello(s, p, ev.data, ev.size_bytes);
-            } else {
-                s->decode_errors++;
-            }
-        }
-    }
-}
-
 /* ---- register mode: the link to the remote lobby ---- */
 
 /* A match the remote lobby placed here. */
@@ -397,116 +301,114 @@ bool demo_server_registered(const demo_server *s)
 
 /* ---- the tick ---- */
 
+/* Where `shooter`'s projectiles test `victim`: where the shooter saw it
+ * (the session's rewind to the shooter's render tick), when it asked. */
 static void rewound_position(void *user, int shooter, int victim, demo_fx *x, demo_fx *y)
 {
     demo_server *s = user;
-    if (s->rewind_ticks[shooter] <= 0) {
+    netcore_entity_id e = s->mirror.players[victim] != NETCORE_ENTITY_NONE
+                              ? s->mirror.players[victim]
+                              : s->mirror.ships[victim];
+    netcore_vec3 pos;
+    netcore_lagcomp_result how;
+    if (!s->lagcomp[shooter] || e == NETCORE_ENTITY_NONE ||
+        netcore_game_server_rewind(s->game, (uint32_t)shooter, e, &pos, &how) != NETCORE_OK) {
         return;
     }
-    float pos[2];
-    double tick = (double)s->world.tick - (double)s->rewind_ticks[shooter];
-    if (netcore_lagcomp_query(s->lag, (uint32_t)victim, tick, pos, NULL) == NETCORE_OK) {
-        *x = (demo_fx)(pos[0] * (float)DEMO_FX_ONE);
-        *y = (demo_fx)(pos[1] * (float)DEMO_FX_ONE);
-    }
+    *x = (demo_fx)(pos.x * (float)DEMO_FX_ONE);
+    *y = (demo_fx)(pos.y * (float)DEMO_FX_ONE);
+    s->rewind_ticks_sum += (uint64_t)llround((double)s->world.tick - how.tick);
+    s->rewinds++;
 }
 
 static void take_inputs(demo_server *s, uint32_t tick, demo_input inputs[DEMO_MAX_PLAYERS])
 {
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-        s->rewind_ticks[i] = -1;
-        if (s->is_bot[i] && s->world.players[i].active) {
+        inputs[i].buttons = 0;
+        inputs[i].aim = s->world.players[i].angle;
+        s->lagcomp[i] = false;
+        const uint8_t *bytes = netcore_game_server_client_input(s->game, (uint32_t)i, NULL);
+        if (bytes) {
+            demo_net_input in;
+            demo_net_input_decode(bytes, &in);
+            inputs[i] = in.input;
+            s->lagcomp[i] = (in.flags & DEMO_NET_FLAG_LAGCOMP) != 0;
+        } else if (s->is_bot[i] && s->world.players[i].active) {
             inputs[i] = demo_bot_think(&s->world, i, tick, &s->bot_rng[i]);
         }
     }
-    for (int k = 0; k < MAX_PEERS; k++) {
-        peer_rec *p = &s->peers[k];
-        uint8_t bytes[DEMO_NET_INPUT_BYTES];
-        netcore_input_source source = NETCORE_INPUT_EMPTY;
-        if (!p->used || p->slot < 0 ||
-            netcore_input_server_take(s->input, p->snap, tick, bytes, &source) != NETCORE_OK) {
+}
+
+/* The players' ships as the world step left them, back to the session (it
+ * writes them into their entities and the lag compensation history). */
+static void give_back_players(demo_server *s)
+{
+    for (uint32_t i = 0; i < s->config.max_players; i++) {
+        void *state = netcore_game_server_client_state(s->game, i);
+        if (!state) {
             continue;
         }
-        demo_net_input_decode(bytes, &p->last);
-        inputs[p->slot] = p->last.input;
-        s->last_input[p->slot] = tick;
-        if (p->last.flags & DEMO_NET_FLAG_LAGCOMP) {
-            /* The client saw the others at view tick; the rewind is clamped
-             * so that a client cannot claim to have seen the distant past. */
-            double behind = (double)tick - (double)p->last.view_tick_q8 / 256.0;
-            int r = behind < 0
-                        ? 0
-                        : (behind > REWIND_TICKS_MAX ? REWIND_TICKS_MAX : (int)(behind + 0.5));
-            s->rewind_ticks[p->slot] = r;
-            if (source == NETCORE_INPUT_RECEIVED) {
-                s->rewind_ticks_sum += (uint64_t)r;
-                s->rewind_inputs++;
-            }
-        }
+        demo_net_ship ship;
+        memset(&ship, 0, sizeof ship);
+        ship.id = (uint8_t)i;
+        ship.round_state = s->world.round_state;
+        ship.player = s->world.players[i];
+        memset(ship.player.name, 0, sizeof ship.player.name);
+        memcpy(state, &ship, sizeof ship);
     }
 }
 
-static void send_snapshots(demo_server *s, uint32_t tick)
+/* Bots are not session players: their ships go into the history here. */
+static void record_bots(demo_server *s)
 {
-    uint8_t buf[DEMO_NET_MAX_MESSAGE];
-    for (int k = 0; k < MAX_PEERS; k++) {
-        peer_rec *p = &s->peers[k];
-        size_t n = 0;
-        if (!p->used || p->slot < 0) {
-            continue;
-        }
-        if (netcore_snapshot_server_write(s->snap, p->snap, tick, buf, sizeof buf, &n) !=
-                NETCORE_OK ||
-            netcore_host_send(s->host, p->peer, DEMO_NET_CHANNEL_GAME, buf, n) != NETCORE_OK) {
-            s->snapshot_errors++;
-        } else {
-            s->snapshots_sent++;
-        }
-    }
-}
-
-static void run_tick(demo_server *s)
-{
-    uint64_t t0 = netcore_time_now_us();
-    uint32_t tick = s->world.tick + 1;
-    demo_input inputs[DEMO_MAX_PLAYERS];
-    memset(inputs, 0, sizeof inputs);
     for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-        inputs[i].aim = s->world.players[i].angle;
+        const demo_player *p = &s->world.players[i];
+        if (s->is_bot[i] && p->active && s->mirror.ships[i] != NETCORE_ENTITY_NONE) {
+            netcore_vec3 pos = {(float)p->x / (float)DEMO_FX_ONE, (float)p->y / (float)DEMO_FX_ONE,
+                                0.0f};
+            netcore_game_server_record(s->game, s->mirror.ships[i], pos);
+        }
     }
+}
+
+static void send_events(demo_server *s)
+{
+    size_t n = demo_net_write_events(&s->world, s->msg);
+    if (n > 0) {
+        netcore_game_server_broadcast(s->game, DEMO_NET_CHANNEL_EVENTS, s->msg, n);
+    }
+    if (s->roster_dirty) {
+        n = demo_net_write_roster(&s->world, s->msg);
+        netcore_game_server_broadcast(s->game, DEMO_NET_CHANNEL_EVENTS, s->msg, n);
+        s->roster_dirty = false;
+    }
+}
+
+static void on_tick(void *user, netcore_game_server *game, uint32_t tick)
+{
+    demo_server *s = user;
+    (void)game;
+    fill_bots(s);
+    demo_input inputs[DEMO_MAX_PLAYERS];
     take_inputs(s, tick, inputs);
     demo_rewind rewind = {rewound_position, s};
     demo_sim_step_rewind(&s->world, inputs, tick, &rewind);
-    netcore_lagcomp_begin_tick(s->lag, tick);
-    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-        const demo_player *p = &s->world.players[i];
-        if (p->active) {
-            float pos[2] = {(float)p->x / (float)DEMO_FX_ONE, (float)p->y / (float)DEMO_FX_ONE};
-            netcore_lagcomp_record(s->lag, (uint32_t)i, pos);
-        }
-    }
+    give_back_players(s);
     for (uint32_t e = 0; e < s->world.event_count; e++) {
         s->kills += s->world.events[e].kind == DEMO_EVENT_KILL;
         s->shots += s->world.events[e].kind == DEMO_EVENT_SHOT;
         s->hits += s->world.events[e].kind == DEMO_EVENT_HIT;
     }
-    demo_net_mirror_sync(&s->schema, s->snap, &s->mirror, &s->world, s->last_input);
-    size_t n = demo_net_write_events(&s->world, s->msg);
-    if (n > 0) {
-        netcore_host_broadcast(s->host, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
-    }
-    if (s->roster_dirty) {
-        n = demo_net_write_roster(&s->world, s->msg);
-        netcore_host_broadcast(s->host, DEMO_NET_CHANNEL_CONTROL, s->msg, n);
-        s->roster_dirty = false;
-    }
-    if (tick % s->snapshot_every == 0) {
-        send_snapshots(s, tick);
-    }
-    netcore_host_flush(s->host);
-    if (s->tick_samples < TICK_SAMPLES) {
-        s->tick_ms[s->tick_samples++] = (float)(netcore_time_now_us() - t0) / 1000.0f;
-    }
+    demo_net_mirror_sync(&s->schema, netcore_game_server_snapshot(s->game), &s->mirror, &s->world);
+    record_bots(s);
+    send_events(s);
+}
+
+static void write_state(void *user, netcore_snapshot_server *snapshots, netcore_entity_id entity,
+                        const void *state)
+{
+    const demo_server *s = user;
+    demo_net_write_ship(&s->schema, snapshots, entity, state);
 }
 
 static void check_matches(demo_server *s)
@@ -523,29 +425,25 @@ static void check_matches(demo_server *s)
 void demo_server_update(demo_server *s, uint32_t wait_ms)
 {
     uint64_t now = netcore_time_now_us();
-    uint32_t until_tick = s->next_tick_us > now ? (uint32_t)((s->next_tick_us - now) / 1000) : 0;
+    uint64_t next = netcore_game_server_next_tick_us(s->game);
+    uint32_t until_tick = next > now ? (uint32_t)((next - now) / 1000) : 0;
     uint32_t wait = wait_ms < until_tick ? wait_ms : until_tick;
     if (s->lobby) {
         netcore_lobby_server_update(s->lobby, netcore_time_now_us(), wait);
-        handle_events(s, 0);
     } else {
-        handle_events(s, wait);
+        netcore_game_server_wait(s->game, wait);
         demo_registry_update(s->registry, load_now(s), now_ms());
     }
-    now = netcore_time_now_us();
-    int ran = 0;
-    while (now >= s->next_tick_us) {
-        if (ran == MAX_CATCH_UP_TICKS) {
-            /* After a stall (a debugger, a suspended VM) skip rather than spiral. */
-            s->ticks_behind += (now - s->next_tick_us) / s->tick_us;
-            s->next_tick_us = now + s->tick_us;
-            break;
-        }
-        fill_bots(s);
-        run_tick(s);
-        s->next_tick_us += s->tick_us;
-        ran++;
-        handle_events(s, 0);
+    netcore_game_server_stats before, after;
+    netcore_game_server_get_stats(s->game, &before);
+    uint64_t t0 = netcore_time_now_us();
+    netcore_game_server_update(s->game, t0);
+    uint64_t spent_us = netcore_time_now_us() - t0;
+    netcore_game_server_get_stats(s->game, &after);
+    /* Per tick, the update's network work included. */
+    uint64_t ran = after.ticks_run - before.ticks_run;
+    for (uint64_t i = 0; i < ran && s->tick_samples < TICK_SAMPLES; i++) {
+        s->tick_ms[s->tick_samples++] = (float)spent_us / 1000.0f / (float)ran;
     }
     check_matches(s);
 }
@@ -563,8 +461,8 @@ static float interest(void *user, const netcore_snapshot_server *server, uint32_
     if (type == s->schema.type_round) {
         return 100.0f;
     }
-    int slot = client < DEMO_MAX_PLAYERS ? s->client_slot[client] : -1;
-    if (slot < 0 || entity == s->mirror.ships[slot]) {
+    int slot = client < DEMO_MAX_PLAYERS ? (int)client : -1; /* a player's slot is its index */
+    if (slot < 0 || entity == s->mirror.players[slot] || entity == s->mirror.ships[slot]) {
         return 10.0f; /* the own ship: needed for every reconciliation */
     }
     uint16_t pos_field = type == s->schema.type_ship ? s->schema.ship_pos : s->schema.shot_pos;
@@ -579,84 +477,75 @@ static float interest(void *user, const netcore_snapshot_server *server, uint32_
     return 1.0f + 4.0f * 300.0f / (300.0f + dist);
 }
 
-static bool make_replication(demo_server *s)
+/* Where players are sent (written in their tokens); port 0: the port bound. */
+static netcore_address public_address(const demo_server *s)
 {
-    netcore_snapshot_server_config sc;
-    netcore_snapshot_server_config_default(&sc);
-    sc.schema = s->schema.schema;
-    sc.max_entities = DEMO_NET_MAX_ENTITIES;
-    sc.max_clients = DEMO_MAX_PLAYERS;
-    sc.budget_bytes = netcore_host_max_unfragmented_bytes(s->host); /* one datagram */
-    sc.interest = interest;
-    sc.interest_user = s;
-    netcore_input_server_config ic;
-    netcore_input_server_config_default(&ic);
-    ic.input_size_bytes = DEMO_NET_INPUT_BYTES;
-    ic.max_clients = DEMO_MAX_PLAYERS;
-    ic.buffer_ticks = 128;
-    netcore_lagcomp_config lc;
-    netcore_lagcomp_config_default(&lc);
-    lc.max_entities = DEMO_MAX_PLAYERS;
-    lc.components = 2;
-    lc.history_ticks = REWIND_TICKS_MAX + 8;
-    return netcore_snapshot_server_create(&sc, &s->snap) == NETCORE_OK &&
-           netcore_input_server_create(&ic, &s->input) == NETCORE_OK &&
-           netcore_lagcomp_create(&lc, &s->lag) == NETCORE_OK;
+    netcore_address a = s->config.bind;
+    if (a.family == NETCORE_ADDRESS_NONE) {
+        a = netcore_address_ipv4(0, 0, 0, 0, 0);
+    }
+    a.port = 0;
+    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE) {
+        if (s->config.game_address.family != NETCORE_ADDRESS_NONE) {
+            a = s->config.game_address;
+        } else if (a.family == NETCORE_ADDRESS_IPV4 && memcmp(a.bytes, "\0\0\0\0", 4) == 0) {
+            /* No --game-address and no --bind: players are sent to the lobby's
+             * host (the usual set-up, a game server beside its lobby), never
+             * to 0.0.0.0. */
+            a = s->config.register_lobby;
+            a.port = 0;
+        }
+    }
+    return a;
 }
 
-static bool make_game_host(demo_server *s)
+static bool make_game(demo_server *s)
 {
-    netcore_host_config hc;
-    netcore_host_config_default(&hc);
-    hc.is_server = true;
-    hc.bind_address = s->config.bind;
-    hc.bind_address.port = s->config.game_port;
-    hc.max_peers = MAX_PEERS;
-    hc.channel_count = DEMO_NET_CHANNELS;
-    hc.admission = admit;
-    hc.admission_user = s;
-    /* Only CONNECTs carrying the address proof the lobby gave the player
-     * (MATCH_START's connect_proof, bound to the IP the lobby saw) get a
-     * peer slot; spoofed or replayed handshakes from elsewhere are dropped
-     * and counted (guard_proof_dropped). The proof clock is UNIX time, as
-     * the lobby's token clock. */
-    hc.guard.require_connect_proof = true;
-    memcpy(hc.guard.proof_key, s->key, sizeof hc.guard.proof_key);
-    netcore_result r = netcore_host_create(&hc, &s->host);
-    memset(hc.guard.proof_key, 0, sizeof hc.guard.proof_key);
+    netcore_game_server_config gc;
+    netcore_game_server_config_default(&gc);
+    demo_net_game_desc(&s->schema, s->config.tick_rate_hz, s->config.snapshot_rate_hz, &gc.game);
+    gc.game.write_state = write_state;
+    gc.game.user = s;
+    gc.bind_address = s->config.bind;
+    gc.bind_address.port = s->config.game_port;
+    gc.max_clients = s->config.max_players;
+    gc.max_entities = DEMO_NET_MAX_ENTITIES;
+    gc.interest = interest;
+    gc.interest_user = s;
+    gc.input_buffer_ticks = 128;
+    gc.lagcomp_history_ticks = REWIND_TICKS_MAX + 8;
+    gc.lagcomp_max_rewind_ticks = REWIND_TICKS_MAX;
+    /* Tokens from the lobby, and only CONNECTs carrying the address proof it
+     * gave the player (bound to the IP the lobby saw) get a peer slot. */
+    gc.require_token = true;
+    memcpy(gc.token_key, s->key, sizeof gc.token_key);
+    gc.public_address = public_address(s);
+    gc.token_accept = accept_token;
+    gc.token_accept_user = s;
+    gc.game_channels[DEMO_NET_CHANNEL_EVENTS] = NETCORE_DELIVERY_RELIABLE_ORDERED;
+    gc.game_channel_count = DEMO_NET_GAME_CHANNELS;
+    gc.on_tick = on_tick;
+    gc.on_join = on_join;
+    gc.on_leave = on_leave;
+    gc.on_message = on_message;
+    gc.user = s;
+    /* The world step moves, fires and hits in one pass: the session takes
+     * the inputs, on_tick steps the players. */
+    gc.game_steps_players = true;
+    netcore_result r = netcore_game_server_create(&gc, &s->game);
+    memset(gc.token_key, 0, sizeof gc.token_key);
     if (r != NETCORE_OK) {
         fprintf(stderr, "demo-server: cannot open the game port %u: %s\n", s->config.game_port,
                 netcore_result_str(r));
         return false;
     }
     netcore_address bound;
-    netcore_host_address(s->host, &bound);
-    s->game_address = s->config.bind;
-    if (s->game_address.family == NETCORE_ADDRESS_NONE) {
-        s->game_address = netcore_address_ipv4(0, 0, 0, 0, 0);
+    netcore_game_server_address(s->game, &bound);
+    s->game_address = gc.public_address;
+    if (s->game_address.port == 0) {
+        s->game_address.port = bound.port;
     }
-    s->game_address.port = bound.port;
-    if (s->config.register_lobby.family != NETCORE_ADDRESS_NONE) {
-        if (s->config.game_address.family != NETCORE_ADDRESS_NONE) {
-            s->game_address = s->config.game_address;
-            s->game_address.port =
-                s->config.game_address.port ? s->config.game_address.port : bound.port;
-        } else if (s->game_address.family == NETCORE_ADDRESS_IPV4 &&
-                   memcmp(s->game_address.bytes, "\0\0\0\0", 4) == 0) {
-            /* No --game-address and no --bind: players are sent to the lobby's
-             * host (the usual set-up, a game server beside its lobby), never
-             * to 0.0.0.0. */
-            s->game_address = s->config.register_lobby;
-            s->game_address.port = bound.port;
-        }
-    }
-    netcore_token_validator_config vc;
-    netcore_token_validator_config_default(&vc);
-    memcpy(vc.key, s->key, sizeof s->key);
-    vc.server_address = s->game_address;
-    vc.accept = accept_token;
-    vc.accept_user = s;
-    return netcore_token_validator_create(&vc, &s->validator) == NETCORE_OK;
+    return true;
 }
 
 static bool make_lobby(demo_server *s)
@@ -719,9 +608,6 @@ demo_server *demo_server_create(const demo_server_config *config)
     bool registering = s->config.register_lobby.family != NETCORE_ADDRESS_NONE;
     memcpy(s->key, s->config.key, sizeof s->key);
     memset(s->config.key, 0, sizeof s->config.key);
-    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
-        s->client_slot[i] = -1;
-    }
     if (s->config.max_players < 1 || s->config.max_players > DEMO_MAX_PLAYERS) {
         s->config.max_players = DEMO_MAX_PLAYERS;
     }
@@ -736,8 +622,8 @@ demo_server *demo_server_create(const demo_server_config *config)
                                          ? s->config.tick_rate_hz
                                          : DEMO_NET_SNAPSHOT_RATE_HZ;
     }
-    s->snapshot_every = s->config.tick_rate_hz / s->config.snapshot_rate_hz;
-    s->config.snapshot_rate_hz = s->config.tick_rate_hz / s->snapshot_every;
+    s->config.snapshot_rate_hz =
+        s->config.tick_rate_hz / (s->config.tick_rate_hz / s->config.snapshot_rate_hz);
     if (!registering && s->config.lobby_port != 0 && s->config.game_port == s->config.lobby_port) {
         fprintf(stderr, "demo-server: the lobby and game ports must differ\n");
         free(s);
@@ -758,14 +644,14 @@ demo_server *demo_server_create(const demo_server_config *config)
         return NULL;
     }
     if ((!registering && netcore_token_key_generate(s->key) != NETCORE_OK) ||
-        !demo_net_schema_create(&s->schema, s->config.snapshot_format) || !make_game_host(s) ||
-        !make_replication(s) || !(registering ? make_registry(s) : make_lobby(s))) {
+        !demo_net_schema_create(&s->schema, s->config.snapshot_format) || !make_game(s) ||
+        !(registering ? make_registry(s) : make_lobby(s))) {
         demo_server_destroy(s);
         return NULL;
     }
     s->start_us = s->last_stats_us = netcore_time_now_us();
-    s->tick_us = 1000000u / s->config.tick_rate_hz;
-    s->next_tick_us = s->start_us + s->tick_us;
+    /* The session's clock starts here, with tick 1. */
+    netcore_game_server_update(s->game, s->start_us);
     return s;
 }
 
@@ -785,11 +671,7 @@ void demo_server_destroy(demo_server *s)
         }
         demo_registry_destroy(s->registry);
     }
-    netcore_host_destroy(s->host);
-    netcore_token_validator_destroy(s->validator);
-    netcore_lagcomp_destroy(s->lag);
-    netcore_input_server_destroy(s->input);
-    netcore_snapshot_server_destroy(s->snap);
+    netcore_game_server_destroy(s->game);
     if (s->schema.schema) {
         demo_net_schema_destroy(&s->schema);
     }

@@ -1,16 +1,17 @@
 /* Fuzz target: the demo game's decoders of network bytes (net_proto.h):
- * HELLO (server side), WELCOME, ROSTER and EVENTS (client side) and the
- * 8-byte input that netcore's input buffer hands the server.
+ * NAME (server side), ROSTER and EVENTS (client side), carried on the
+ * session's game channel, and the 4-byte game input that the session's
+ * input buffer hands the server.
  *
  * Byte 0 chooses a case, the rest is the case's input:
- *   0-3  a control message given to one reader (HELLO, WELCOME, ROSTER,
- *        EVENTS). An accepted message must re-encode with the writer and
- *        decode again to the same values; HELLO, WELCOME and EVENTS encode to
- *        the very same bytes (their codecs are canonical), a ROSTER to no
- *        more bytes than it came in. A refused message leaves the outputs as
- *        they were (EVENTS: at most empties the list).
- *   4    an input: the first 8 bytes decoded, encoded and decoded again.
- *   5-7  values made from the bytes, given to a writer (HELLO, ROSTER,
+ *   0-2  a message given to one reader (NAME, ROSTER, EVENTS). An accepted
+ *        message must re-encode with the writer and decode again to the
+ *        same values; NAME and EVENTS encode to the very same bytes (their
+ *        codecs are canonical), a ROSTER to no more bytes than it came in.
+ *        A refused message leaves the outputs as they were (EVENTS: at most
+ *        empties the list).
+ *   3    an input: the first 4 bytes decoded, encoded and decoded again.
+ *   4-6  values made from the bytes, given to a writer (NAME, ROSTER,
  *        EVENTS): what a writer sends must always be read back, names with
  *        control bytes replaced and cut to DEMO_NAME_MAX-1 bytes.
  * Decoded names must be NUL-terminated text without control bytes. */
@@ -25,12 +26,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum {
-    CASE_HELLO,
-    CASE_WELCOME,
+    CASE_NAME,
     CASE_ROSTER,
     CASE_EVENTS,
     CASE_INPUT,
-    CASE_WRITE_HELLO,
+    CASE_WRITE_NAME,
     CASE_WRITE_ROSTER,
     CASE_WRITE_EVENTS,
     CASE_COUNT
@@ -105,47 +105,24 @@ static void fill_names(demo_world *w, char fill)
     }
 }
 
-static void hello(const uint8_t *d, size_t size)
+static void name_message(const uint8_t *d, size_t size)
 {
-    uint64_t hash = 0x1111111111111111u;
     char name[DEMO_NAME_MAX];
     memset(name, 'x', sizeof name);
-    if (!demo_net_read_hello(d, size, &hash, name)) {
-        if (hash != 0x1111111111111111u || name[0] != 'x' || name[DEMO_NAME_MAX - 1] != 'x') {
-            fail("a refused HELLO wrote its outputs");
+    if (!demo_net_read_name(d, size, name)) {
+        if (name[0] != 'x' || name[DEMO_NAME_MAX - 1] != 'x') {
+            fail("a refused NAME wrote its output");
         }
         return;
     }
     check_name(name);
-    size_t n = demo_net_write_hello(hash, name, encoded);
+    size_t n = demo_net_write_name(name, encoded);
     if (n != size || memcmp(encoded, d, size) != 0) {
-        fail("HELLO does not re-encode to the same bytes");
+        fail("NAME does not re-encode to the same bytes");
     }
-    uint64_t hash2 = 0;
     char name2[DEMO_NAME_MAX];
-    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash ||
-        strcmp(name2, name) != 0) {
-        fail("re-encoded HELLO does not decode the same");
-    }
-}
-
-static void welcome(const uint8_t *d, size_t size)
-{
-    uint8_t slot = 0xee;
-    uint16_t tick_rate = 0xeeee, snap_rate = 0xeeee;
-    if (!demo_net_read_welcome(d, size, &slot, &tick_rate, &snap_rate)) {
-        if (slot != 0xee || tick_rate != 0xeeee || snap_rate != 0xeeee) {
-            fail("a refused WELCOME wrote its outputs");
-        }
-        return;
-    }
-    if (slot >= DEMO_MAX_PLAYERS || tick_rate < 1 || tick_rate > 1000 || snap_rate < 1 ||
-        snap_rate > tick_rate) {
-        fail("WELCOME accepted values out of range");
-    }
-    size_t n = demo_net_write_welcome(slot, tick_rate, snap_rate, encoded);
-    if (n != size || memcmp(encoded, d, size) != 0) {
-        fail("WELCOME does not re-encode to the same bytes");
+    if (!demo_net_read_name(encoded, n, name2) || strcmp(name2, name) != 0) {
+        fail("re-encoded NAME does not decode the same");
     }
 }
 
@@ -250,29 +227,20 @@ static void input(const uint8_t *d, size_t size)
     }
     demo_net_input_decode(bytes, &again);
     if (again.input.buttons != in.input.buttons || again.input.aim != in.input.aim ||
-        again.flags != in.flags || again.view_tick_q8 != in.view_tick_q8) {
+        again.flags != in.flags) {
         fail("re-encoded input does not decode the same");
     }
 }
 
-static void write_hello(const uint8_t *d, size_t size)
+static void write_name(const uint8_t *d, size_t size)
 {
-    uint64_t hash = 0;
-    for (size_t i = 0; i < 8 && i < size; i++) {
-        hash |= (uint64_t)d[i] << (8 * i);
-    }
-    size_t skip = size < 8 ? size : 8;
-    d += skip;
-    size -= skip;
     char name[2 * DEMO_NAME_MAX];
     take_name(&d, &size, name, sizeof name);
-    size_t n = demo_net_write_hello(hash, name, encoded);
-    uint64_t hash2 = 0;
+    size_t n = demo_net_write_name(name, encoded);
     char name2[DEMO_NAME_MAX], want[DEMO_NAME_MAX];
     expected_name(name, want);
-    if (!demo_net_read_hello(encoded, n, &hash2, name2) || hash2 != hash ||
-        strcmp(name2, want) != 0) {
-        fail("written HELLO not read back");
+    if (!demo_net_read_name(encoded, n, name2) || strcmp(name2, want) != 0) {
+        fail("written NAME not read back");
     }
 }
 
@@ -354,11 +322,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *d = data + 1;
     size_t n = size - 1;
     switch (data[0] % CASE_COUNT) {
-    case CASE_HELLO:
-        hello(d, n);
-        break;
-    case CASE_WELCOME:
-        welcome(d, n);
+    case CASE_NAME:
+        name_message(d, n);
         break;
     case CASE_ROSTER:
         roster(d, n);
@@ -369,8 +334,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case CASE_INPUT:
         input(d, n);
         break;
-    case CASE_WRITE_HELLO:
-        write_hello(d, n);
+    case CASE_WRITE_NAME:
+        write_name(d, n);
         break;
     case CASE_WRITE_ROSTER:
         write_roster(d, n);

@@ -23,13 +23,14 @@ static void replicate(const demo_world *server_world, demo_world *client_world)
     cr_assert_eq(netcore_snapshot_server_client_add(server, &slot), NETCORE_OK);
     demo_net_mirror mirror;
     memset(&mirror, 0, sizeof mirror);
-    for (int i = 0; i < DEMO_MAX_PLAYERS; i++)
+    for (int i = 0; i < DEMO_MAX_PLAYERS; i++) {
+        mirror.players[i] = NETCORE_ENTITY_NONE;
         mirror.ships[i] = NETCORE_ENTITY_NONE;
+    }
     for (int i = 0; i < DEMO_MAX_PROJECTILES; i++)
         mirror.shots[i] = NETCORE_ENTITY_NONE;
     mirror.round = NETCORE_ENTITY_NONE;
-    uint32_t last_input[DEMO_MAX_PLAYERS] = {0};
-    cr_assert(demo_net_mirror_sync(&sc, server, &mirror, server_world, last_input));
+    cr_assert(demo_net_mirror_sync(&sc, server, &mirror, server_world));
     static uint8_t bytes[8192];
     size_t written = 0;
     cr_assert_eq(netcore_snapshot_server_write(server, slot, 1, bytes, sizeof bytes, &written),
@@ -39,8 +40,8 @@ static void replicate(const demo_world *server_world, demo_world *client_world)
     ccfg.schema = sc.schema;
     netcore_snapshot_client *client = NULL;
     cr_assert_eq(netcore_snapshot_client_create(&ccfg, &client), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(client, bytes, written), NETCORE_OK);
-    demo_net_world_from_snapshot(&sc, client, client_world, NULL);
+    cr_assert_eq(netcore_snapshot_client_read(client, bytes, written, NULL), NETCORE_OK);
+    demo_net_world_from_snapshot(&sc, client, client_world);
     netcore_snapshot_client_destroy(client);
     netcore_snapshot_server_destroy(server);
     demo_net_schema_destroy(&sc);

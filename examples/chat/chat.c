@@ -137,26 +137,25 @@ int main(int argc, char **argv)
     netcore_lobby_client_config_default(&cfg);
     cfg.on_event = on_event;
     cfg.event_user = &c;
-    uint64_t start_ms = netcore_time_now_us() / 1000;
+    uint64_t start_us = netcore_time_now_us();
     if (netcore_lobby_client_create(&cfg, &c.lobby) != NETCORE_OK ||
-        netcore_lobby_client_connect(c.lobby, &lobby_address, name, start_ms * 1000u) !=
-            NETCORE_OK) {
+        netcore_lobby_client_connect(c.lobby, &lobby_address, name, start_us) != NETCORE_OK) {
         fprintf(stderr, "chat: cannot reach the lobby\n");
         netcore_lobby_client_destroy(c.lobby);
         return 1;
     }
-    uint64_t limit_ms = seconds > 0.0 ? (uint64_t)(seconds * 1000.0) : UINT64_MAX;
+    uint64_t limit_us = seconds > 0.0 ? (uint64_t)(seconds * 1e6) : UINT64_MAX;
     bool stdin_open = true;
-    uint64_t stdin_closed_ms = 0;
+    uint64_t stdin_closed_us = 0;
     for (;;) {
-        uint64_t now_ms = netcore_time_now_us() / 1000;
-        netcore_lobby_client_update(c.lobby, now_ms * 1000u);
-        if (c.failed || c.heard || now_ms - start_ms >= limit_ms)
+        uint64_t now_us = netcore_time_now_us();
+        netcore_lobby_client_update(c.lobby, now_us);
+        if (c.failed || c.heard || now_us - start_us >= limit_us)
             break;
         if (stdin_open && !(stdin_open = read_stdin(&c)))
-            stdin_closed_ms = now_ms;
+            stdin_closed_us = now_us;
         /* Input ended and nothing to wait for: leave a moment later. */
-        if (!stdin_open && !c.expect && seconds <= 0.0 && now_ms - stdin_closed_ms > 5000)
+        if (!stdin_open && !c.expect && seconds <= 0.0 && now_us - stdin_closed_us > 5000000)
             break;
         poll(NULL, 0, 5);
     }

@@ -140,14 +140,15 @@ static void find_own(bot_process *process, bot *b)
 
 static void on_snapshot(bot_process *process, bot *b, const netcore_event *event, uint64_t now_us)
 {
+    netcore_snapshot_receive_outcome outcome;
     netcore_result result =
-        netcore_snapshot_client_read(b->snapshots, event->data, event->size_bytes);
+        netcore_snapshot_client_read(b->snapshots, event->data, event->size_bytes, &outcome);
     if (result == NETCORE_ERR_MALFORMED || result == NETCORE_ERR_MISMATCH) {
         process->result->decode_errors++;
         return;
     }
     uint32_t tick = 0;
-    if (result != NETCORE_OK ||
+    if (outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST ||
         netcore_snapshot_client_sequence(b->snapshots, NULL, &tick) != NETCORE_OK) {
         return;
     }

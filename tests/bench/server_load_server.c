@@ -364,7 +364,7 @@ static void on_receive(load_server *server, const netcore_event *event)
     if (netcore_input_server_read(server->inputs, entry->slot, event->data, event->size_bytes, &ack,
                                   &ack_size) == NETCORE_OK &&
         ack_size > 0) {
-        (void)netcore_snapshot_server_read_ack(server->snapshots, entry->slot, ack, ack_size);
+        (void)netcore_snapshot_server_read_ack(server->snapshots, entry->slot, ack, ack_size, NULL);
     }
 }
 

@@ -280,14 +280,15 @@ static void run_once(const netcore_schema *schema, uint32_t budget, uint32_t fra
         /* The ack sent BASELINE_AGE snapshots ago arrives now. */
         uint32_t slot = f % BASELINE_AGE;
         if (pending_valid[slot])
-            netcore_snapshot_server_ack(server, cid, pending_acks[slot]);
+            netcore_snapshot_server_ack(server, cid, pending_acks[slot], NULL);
         size_t len = 0;
         uint64_t t0 = bench_now_ns();
         netcore_result wr = netcore_snapshot_server_write(server, cid, f, buf, sizeof buf, &len);
         uint64_t t1 = bench_now_ns();
-        netcore_result rr = netcore_snapshot_client_read(client, buf, len);
+        netcore_snapshot_receive_outcome outcome;
+        netcore_result rr = netcore_snapshot_client_read(client, buf, len, &outcome);
         uint64_t t2 = bench_now_ns();
-        if (wr != NETCORE_OK || rr != NETCORE_OK) {
+        if (wr != NETCORE_OK || rr != NETCORE_OK || outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST) {
             fprintf(stderr, "snapshot_bench: frame %u: write %s, read %s\n", f,
                     netcore_result_str(wr), netcore_result_str(rr));
             exit(1);

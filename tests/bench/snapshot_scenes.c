@@ -176,7 +176,7 @@ static void ack_deliver(ack_queue *q, netcore_snapshot_server *server, uint32_t 
                         uint32_t tick)
 {
     while (q->count > 0 && q->due[q->head] <= tick) {
-        netcore_snapshot_server_ack(server, client, q->seq[q->head]);
+        netcore_snapshot_server_ack(server, client, q->seq[q->head], NULL);
         q->head = (q->head + 1) % ACK_QUEUE;
         q->count--;
     }
@@ -484,11 +484,12 @@ static void arena_run(const arena_params *params, netcore_snapshot_format format
             netcore_result wr =
                 netcore_snapshot_server_write(a.server, i, t, buf, sizeof buf, &len);
             uint64_t t1 = bench_now_ns();
-            netcore_result rr = netcore_snapshot_client_read(c->client, buf, len);
+            netcore_snapshot_receive_outcome outcome;
+            netcore_result rr = netcore_snapshot_client_read(c->client, buf, len, &outcome);
             uint64_t t2 = bench_now_ns();
             if (wr != NETCORE_OK)
                 fail("arena: snapshot write failed");
-            if (rr != NETCORE_OK) {
+            if (rr != NETCORE_OK || outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST) {
                 out->decode_errors++;
                 continue;
             }

@@ -42,6 +42,12 @@ static void fail(void)
     __builtin_trap();
 }
 
+static bool decoded(netcore_snapshot_receive_outcome outcome)
+{
+    return outcome == NETCORE_SNAPSHOT_RECEIVED_NEWEST ||
+           outcome == NETCORE_SNAPSHOT_RECEIVED_OLDER;
+}
+
 static void add_field(uint16_t type, netcore_field_desc d)
 {
     if (netcore_schema_add_field(sc.schema, type, &d, NULL) != NETCORE_OK)
@@ -127,7 +133,7 @@ static void scene_init(void)
             netcore_snapshot_server_entity_create(sc.server, flag, &sc.ids[7]);
         }
         sc.base_len[s] = write_snapshot(100u + s, sc.base[s]);
-        if (netcore_snapshot_server_ack(sc.server, sc.cid, s) != NETCORE_OK)
+        if (netcore_snapshot_server_ack(sc.server, sc.cid, s, NULL) != NETCORE_OK)
             fail();
     }
 
@@ -247,15 +253,16 @@ static void script_send(netcore_snapshot_server *server, netcore_snapshot_client
     last->decoded = false;
     if (!deliver)
         return;
-    netcore_result r = netcore_snapshot_client_read(client, last->bytes, last->len);
-    last->decoded = r == NETCORE_OK;
-    if (r != NETCORE_OK && r != NETCORE_ERR_NOT_FOUND && r != NETCORE_ERR_STATE)
+    netcore_snapshot_receive_outcome outcome;
+    netcore_result r = netcore_snapshot_client_read(client, last->bytes, last->len, &outcome);
+    last->decoded = decoded(outcome);
+    if (r != NETCORE_OK)
         fail(); /* the server's own snapshots are never malformed */
     uint8_t ack_bytes[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t ack_len;
     if (ack && netcore_snapshot_client_write_ack(client, ack_bytes, sizeof ack_bytes, &ack_len) ==
                    NETCORE_OK)
-        netcore_snapshot_server_read_ack(server, 0, ack_bytes, ack_len);
+        netcore_snapshot_server_read_ack(server, 0, ack_bytes, ack_len, NULL);
 }
 
 static void run_script(const uint8_t *data, size_t size)
@@ -314,14 +321,17 @@ static void run_script(const uint8_t *data, size_t size)
         case 7:
             script_send(server, client, tick++, true, false, &last);
             break;
-        case 8: /* (re)delivery of the newest snapshot, late if it was lost */
+        case 8: { /* (re)delivery of the newest snapshot, late if it was lost */
+            netcore_snapshot_receive_outcome again;
             if (last.len &&
-                netcore_snapshot_client_read(client, last.bytes, last.len) == NETCORE_OK) {
+                netcore_snapshot_client_read(client, last.bytes, last.len, &again) == NETCORE_OK &&
+                decoded(again)) {
                 if (last.decoded)
                     fail(); /* decoding the same snapshot twice */
                 last.decoded = true;
             }
             break;
+        }
         default:
             netcore_snapshot_server_request_full(server, 0);
             break;
@@ -348,22 +358,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     netcore_snapshot_client_reset(sc.client);
+    netcore_snapshot_receive_outcome outcome;
     for (int s = 0; s < BASELINES; s++)
-        if (netcore_snapshot_client_read(sc.client, sc.base[s], sc.base_len[s]) != NETCORE_OK)
+        if (netcore_snapshot_client_read(sc.client, sc.base[s], sc.base_len[s], &outcome) !=
+                NETCORE_OK ||
+            !decoded(outcome))
             fail();
     netcore_snapshot_client_stats before, after;
     netcore_snapshot_client_get_stats(sc.client, &before);
-    netcore_result r = netcore_snapshot_client_read(sc.client, data, size);
+    netcore_result r = netcore_snapshot_client_read(sc.client, data, size, &outcome);
     netcore_snapshot_client_get_stats(sc.client, &after);
     if (after.snapshots_received != before.snapshots_received + 1)
         fail();
-    if ((r == NETCORE_OK) != (after.snapshots_decoded == before.snapshots_decoded + 1))
+    if ((r == NETCORE_OK) != (outcome != NETCORE_SNAPSHOT_REJECTED))
+        fail(); /* an error and only an error is a rejection */
+    if (decoded(outcome) != (after.snapshots_decoded == before.snapshots_decoded + 1))
         fail();
     read_world();
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t ack_len;
     if (netcore_snapshot_client_write_ack(sc.client, ack, sizeof ack, &ack_len) != NETCORE_OK)
         fail();
-    (void)netcore_snapshot_server_read_ack(sc.server, sc.cid, data, size);
+    (void)netcore_snapshot_server_read_ack(sc.server, sc.cid, data, size, NULL);
     return 0;
 }

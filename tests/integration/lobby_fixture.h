@@ -282,6 +282,14 @@ static inline void start_server(fixture *f, const netcore_lobby_server_config *c
     fixture_redis_wait(f->server);
 }
 
+/* A server with the test settings of server_config, unchanged. */
+static inline void start_default_server(fixture *f)
+{
+    netcore_lobby_server_config cfg;
+    server_config(&cfg);
+    start_server(f, &cfg);
+}
+
 static inline test_client *add_client(fixture *f, uint32_t keepalive_ms)
 {
     test_client *t = &f->clients[f->client_count++];
@@ -323,14 +331,21 @@ static inline void pump_for(fixture *f, uint64_t duration_ms)
         pump_once(f);
 }
 
-static inline test_client *connect_client(fixture *f, const char *nickname)
+/* A client (keepalive_ms as in add_client) connected and welcomed. */
+static inline test_client *connect_client_with(fixture *f, uint32_t keepalive_ms,
+                                               const char *nickname)
 {
-    test_client *t = add_client(f, 15000);
+    test_client *t = add_client(f, keepalive_ms);
     cr_assert_eq(netcore_lobby_client_connect(t->client, &f->address, nickname, now_us()),
                  NETCORE_OK);
     wait_for(f, &t->welcomes, 1, "welcome");
     cr_assert_neq(t->id, 0);
     return t;
+}
+
+static inline test_client *connect_client(fixture *f, const char *nickname)
+{
+    return connect_client_with(f, 15000, nickname);
 }
 
 static inline void teardown(fixture *f)

@@ -119,10 +119,8 @@ Test(lobby, full_flow_tokens_are_accepted_by_a_validator)
 
 Test(lobby, owner_leaving_migrates_ownership_and_kick_removes)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *a = connect_client(&f, "ana");
     test_client *b = connect_client(&f, "bob");
     test_client *c = connect_client(&f, "cy");
@@ -213,10 +211,8 @@ Test(lobby, hostile_connections_are_dropped_while_others_are_served)
 
 Test(lobby, flooding_and_chat_rate_limits)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *a = connect_client(&f, "ana");
     test_client *b = connect_client(&f, "bob");
     /* Chat burst is 5: of 10 chats sent at once some are refused. */
@@ -266,12 +262,8 @@ Test(lobby, reconnect_within_grace_keeps_the_seat)
     cfg.idle_timeout_ms = 1000;
     fixture f;
     start_server(&f, &cfg);
-    test_client *a = add_client(&f, 100); /* keeps itself alive */
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_us()), NETCORE_OK);
-    wait_for(&f, &a->welcomes, 1, "welcome");
-    test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *a = connect_client_with(&f, 100, "ana"); /* keeps itself alive */
+    test_client *b = connect_client_with(&f, 0, "bob");   /* silent: dropped for idleness */
     create_room(&f, a, "keep", 2, NULL);
     join(&f, b, a->room.room_id, 2);
     uint64_t b_id = b->id;
@@ -314,9 +306,7 @@ Test(lobby, reconnect_after_grace_fails)
     cfg.reconnect_grace_ms = 100;
     fixture f;
     start_server(&f, &cfg);
-    test_client *b = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *b = connect_client_with(&f, 0, "bob");
     wait_for(&f, &b->disconnects, 1, "idle drop");
     pump_for(&f, 300);
     netcore_lobby_server_stats stats;
@@ -425,10 +415,8 @@ Test(lobby, connect_and_drop_churn_does_not_lock_out_newcomers)
 Test(lobby, other_protocol_versions_are_refused)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     int fd = raw_connect(&f.address);
     /* Version 4: above what this build speaks (1 to 3). */
     const uint8_t hello_v4[] = {0x0b, 0,    0,    0, 0x01, 0x4e, 0x43, 0x4c,

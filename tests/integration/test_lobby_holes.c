@@ -25,10 +25,7 @@ Test(lobby_holes, a_flooder_reconnecting_with_its_token_keeps_its_empty_bucket)
     cfg.messages_per_s = 5;
     fixture f;
     start_server(&f, &cfg);
-    test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_us()),
-                 NETCORE_OK);
-    wait_for(&f, &t->welcomes, 1, "welcome");
+    test_client *t = connect_client_with(&f, 0, "flood");
     flood_until_closed(&f, t);
     /* Back at once with the token: the session is resumed, its bucket is not refilled. */
     cr_assert_eq(netcore_lobby_client_reconnect(t->client, &f.address, now_us()), NETCORE_OK);
@@ -54,10 +51,7 @@ Test(lobby_holes, a_flooding_address_is_barred_for_a_while)
     cfg.rate_limit_ban_ms = 60000;
     fixture f;
     start_server(&f, &cfg);
-    test_client *t = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address, "flood", now_us()),
-                 NETCORE_OK);
-    wait_for(&f, &t->welcomes, 1, "welcome");
+    test_client *t = connect_client_with(&f, 0, "flood");
     flood_until_closed(&f, t);
     /* A new session from the same address would start with a full bucket: refused. */
     test_client *again = add_client(&f, 0);
@@ -76,10 +70,8 @@ Test(lobby_holes, a_flooding_address_is_barred_for_a_while)
 Test(lobby_holes, reconnect_tokens_are_random_and_renewed)
 {
     SKIP_UNDER_TLS("reads WELCOME from a raw socket");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     uint8_t tokens[2][NETCORE_LOBBY_RECONNECT_TOKEN_BYTES];
     uint64_t ids[2];
     for (int k = 0; k < 2; k++) {
@@ -118,10 +110,8 @@ Test(lobby_holes, reconnect_tokens_are_random_and_renewed)
 Test(lobby_holes, a_registration_of_another_version_gets_the_version_error)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     nci_lobby_msg m;
     memset(&m, 0, sizeof m);
     m.type = NCI_LOBBY_SERVER_REGISTER;
@@ -153,13 +143,8 @@ Test(lobby_holes, a_member_kicked_while_away_learns_it_on_reconnect)
     cfg.idle_timeout_ms = 500;
     fixture f;
     start_server(&f, &cfg);
-    test_client *a = add_client(&f, 100);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "owner", now_us()),
-                 NETCORE_OK);
-    wait_for(&f, &a->welcomes, 1, "welcome");
-    test_client *b = add_client(&f, 0); /* silent: dropped for idleness */
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "away", now_us()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *a = connect_client_with(&f, 100, "owner");
+    test_client *b = connect_client_with(&f, 0, "away"); /* silent: dropped for idleness */
     create_room(&f, a, "kick", 4, NULL);
     join(&f, b, a->room.room_id, 2);
     wait_for(&f, &b->disconnects, 1, "idle drop");
@@ -175,10 +160,8 @@ Test(lobby_holes, a_member_kicked_while_away_learns_it_on_reconnect)
 
 Test(lobby_holes, the_client_refuses_invisible_and_bidi_nicknames_locally)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *t = add_client(&f, 0);
     cr_assert_eq(netcore_lobby_client_connect(t->client, &f.address,
                                               "\xe2\x80\xae"
@@ -195,10 +178,8 @@ Test(lobby_holes, the_client_refuses_invisible_and_bidi_nicknames_locally)
 Test(lobby_holes, the_server_closes_a_hello_with_a_bidi_override)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     int fd = raw_connect(&f.address);
     const uint8_t hello[] = {14, 0, 0, 0,    0x01, 0x4e, 0x43, 0x4c, 0x42,
                              3,  0, 6, 0xe2, 0x80, 0xae, 'b',  'o',  'b'};

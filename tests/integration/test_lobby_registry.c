@@ -87,10 +87,8 @@ static void assert_lost_end(test_client *t, uint64_t match_id)
 
 Test(lobby_registry, closed_registration_ends_its_matches_and_the_room_starts_elsewhere)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *g1 = register_at(&f, 9001);
     test_client *a, *b;
     two_in_a_room(&f, &a, &b);
@@ -168,10 +166,8 @@ Test(lobby_registry, heartbeat_timeout_ends_the_matches)
 
 Test(lobby_registry, stale_match_end_after_reregistration_is_ignored_and_counted)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *g1 = register_at(&f, 9001);
     uint64_t first_id = g1->id;
     test_client *a, *b;
@@ -214,10 +210,8 @@ Test(lobby_registry, stale_match_end_after_reregistration_is_ignored_and_counted
 
 Test(lobby_registry, registering_the_same_address_again_replaces_the_old_registration)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *g1 = register_at(&f, 9001);
     test_client *a, *b;
     two_in_a_room(&f, &a, &b);
@@ -325,10 +319,8 @@ static size_t raw_wait(fixture *f, int fd, raw_reader *r, uint8_t type, nci_lobb
 Test(lobby_registry, version_one_players_get_the_plain_match_end)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *g1 = register_at(&f, 9001);
     int fd = raw_connect(&f.address);
     static raw_reader r;

@@ -48,12 +48,8 @@ Test(lobby_robustness, a_member_reconnecting_during_its_match_gets_a_fresh_match
     cfg.idle_timeout_ms = 1000; /* b is silent and gets dropped; a pings every 100 ms */
     fixture f;
     start_server(&f, &cfg);
-    test_client *a = add_client(&f, 100);
-    cr_assert_eq(netcore_lobby_client_connect(a->client, &f.address, "ana", now_us()), NETCORE_OK);
-    wait_for(&f, &a->welcomes, 1, "welcome");
-    test_client *b = add_client(&f, 0);
-    cr_assert_eq(netcore_lobby_client_connect(b->client, &f.address, "bob", now_us()), NETCORE_OK);
-    wait_for(&f, &b->welcomes, 1, "welcome");
+    test_client *a = connect_client_with(&f, 100, "ana");
+    test_client *b = connect_client_with(&f, 0, "bob");
     create_room(&f, a, "play", 2, NULL);
     join(&f, b, a->room.room_id, 2);
     cr_assert_eq(netcore_lobby_client_set_ready(a->client, true), NETCORE_OK);
@@ -164,10 +160,8 @@ Test(lobby_robustness, per_address_connection_cap_is_enforced_and_counted)
 Test(lobby_robustness, accept_without_descriptors_pauses_the_listener_instead_of_spinning)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
 
     struct rlimit saved;
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);

@@ -99,10 +99,8 @@ Test(lobby, registered_game_servers_get_matches_least_loaded_first)
 
 Test(lobby, registration_needs_the_key_and_a_close_clock)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     netcore_address game = netcore_address_ipv4(127, 0, 0, 1, 9001);
     uint8_t wrong_key[NETCORE_TOKEN_KEY_BYTES];
     memset(wrong_key, 0x11, sizeof wrong_key);
@@ -199,10 +197,8 @@ Test(lobby, room_list_filters_paging_and_room_limits)
 
 Test(lobby, paging_returns_at_most_max_count)
 {
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *owners[3];
     for (int i = 0; i < 3; i++) {
         owners[i] = connect_client(&f, "owner");

@@ -59,10 +59,8 @@ Test(lobby_slots, slots_are_reused_and_every_welcome_has_a_fresh_id)
 Test(lobby_slots, a_closing_connection_that_never_closes_is_released_after_the_linger)
 {
     SKIP_UNDER_TLS("raw TCP frames");
-    netcore_lobby_server_config cfg;
-    server_config(&cfg);
     fixture f;
-    start_server(&f, &cfg);
+    start_default_server(&f);
     test_client *a = connect_client(&f, "stays");
     int fd = raw_connect(&f.address);
     /* A frame whose length prefix is 0: malformed, the server closes. */

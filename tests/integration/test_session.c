@@ -34,6 +34,7 @@ struct world {
     bool fire;                /* clients shoot at the bot every 20 ticks */
     uint32_t push_tick;       /* the server pushes every player at this tick (0: never) */
     netcore_entity_id bot;
+    bool game_steps; /* the server steps players in on_tick (game_steps_players) */
     uint32_t shots, hits, hits_without_rewind, joins, leaves;
 };
 
@@ -106,10 +107,24 @@ static void judge_shots(world *w, netcore_game_server *server, netcore_vec3 bot_
     }
 }
 
+/* game_steps_players: the game steps each player with the input the session took. */
+static void step_players_in_game(world *w, netcore_game_server *server)
+{
+    for (uint32_t i = 0; w->game_steps && i < MAX_TEST_CLIENTS; i++) {
+        tg_state *st = netcore_game_server_client_state(server, i);
+        const tg_input *in = netcore_game_server_client_input(server, i, NULL);
+        if (st && in) {
+            st->x += in->mx * TG_STEP;
+            st->y += in->my * TG_STEP;
+        }
+    }
+}
+
 static void on_tick(void *user, netcore_game_server *server, uint32_t tick)
 {
     world *w = user;
     netcore_snapshot_server *snap = netcore_game_server_snapshot(server);
+    step_players_in_game(w, server);
     if (w->bot == NETCORE_ENTITY_NONE)
         cr_assert_eq(netcore_snapshot_server_entity_create(snap, w->sc.type_bot, &w->bot),
                      NETCORE_OK);
@@ -130,9 +145,11 @@ static void on_tick(void *user, netcore_game_server *server, uint32_t tick)
 
 /* ---- harness ---- */
 
-static void world_start(world *w, int clients, netcore_link_preset preset, bool require_token)
+static void world_start_with(world *w, int clients, netcore_link_preset preset, bool require_token,
+                             bool game_steps)
 {
     memset(w, 0, sizeof *w);
+    w->game_steps = game_steps;
     w->count = clients;
     w->move_until_tick = 400;
     tg_schema_make(&w->sc);
@@ -153,6 +170,7 @@ static void world_start(world *w, int clients, netcore_link_preset preset, bool 
     sc.require_token = require_token;
     memset(sc.token_key, 7, sizeof sc.token_key);
     sc.public_address = netcore_address_ipv4(10, 0, 0, 1, 7000);
+    sc.game_steps_players = game_steps;
     cr_assert_eq(netcore_game_server_create(&sc, &w->server), NETCORE_OK);
     for (int k = 0; k < clients; k++) {
         netcore_game_client_config cc;
@@ -170,6 +188,11 @@ static void world_start(world *w, int clients, netcore_link_preset preset, bool 
         w->clients[k].k = k;
         cr_assert_eq(netcore_game_client_create(&cc, &w->clients[k].client), NETCORE_OK);
     }
+}
+
+static void world_start(world *w, int clients, netcore_link_preset preset, bool require_token)
+{
+    world_start_with(w, clients, preset, require_token, false);
 }
 
 static void connect_all(world *w)
@@ -278,6 +301,25 @@ Test(session, prediction_needs_no_correction_on_a_clean_link)
     connect_all(&w);
     run(&w, 8000000);
     assert_converged(&w);
+    for (int k = 0; k < 2; k++) {
+        netcore_game_client_stats cs;
+        netcore_game_client_get_stats(w.clients[k].client, &cs);
+        cr_assert_gt(cs.ticks_run, 300);
+        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k,
+                     (unsigned long long)cs.corrections);
+    }
+    world_stop(&w);
+}
+
+Test(session, a_game_that_steps_its_players_itself_is_predicted_exactly)
+{
+    world w;
+    world_start_with(&w, 2, NETCORE_LINK_LAN, false, true);
+    connect_all(&w);
+    run(&w, 8000000);
+    assert_converged(&w);
+    /* Had the session stepped them too, each player would move twice as
+     * far on the server as its prediction: corrections, no convergence. */
     for (int k = 0; k < 2; k++) {
         netcore_game_client_stats cs;
         netcore_game_client_get_stats(w.clients[k].client, &cs);
@@ -732,4 +774,47 @@ Test(session, a_claim_to_have_seen_the_distant_past_is_clamped)
     netcore_input_client_destroy(inputs);
     netcore_host_destroy(raw);
     world_stop(&w);
+}
+
+Test(session, the_snapshot_budget_defaults_to_what_one_datagram_carries)
+{
+    tg_schema sc;
+    tg_schema_make(&sc);
+    netcore_sim_config simc;
+    netcore_sim_config_default(&simc);
+    netcore_sim *sim = NULL;
+    cr_assert_eq(netcore_sim_create(&simc, &sim), NETCORE_OK);
+    netcore_game_server_config c;
+    netcore_game_server_config_default(&c);
+    cr_assert_eq(c.snapshot_budget_bytes, 0, "0: derived from the host");
+    tg_desc(&c.game, &sc);
+    c.sim = sim;
+    c.max_entities = 1024;
+    netcore_game_server *s = NULL;
+    cr_assert_eq(netcore_game_server_create(&c, &s), NETCORE_OK);
+    uint32_t limit = netcore_host_max_unfragmented_bytes(netcore_game_server_host(s));
+    cr_assert_gt(limit, 1200, "the default MTU carries more than the old fixed budget");
+    /* Far more moving bots than one snapshot holds: a fresh client's full
+     * snapshot fills the budget and defers the rest. */
+    netcore_snapshot_server *snap = netcore_game_server_snapshot(s);
+    for (uint32_t k = 0; k < 1000; k++) {
+        netcore_entity_id id;
+        cr_assert_eq(netcore_snapshot_server_entity_create(snap, sc.type_bot, &id), NETCORE_OK);
+        netcore_vec3 pos = {(float)(k % 37), (float)(k / 37), 0.0f};
+        cr_assert_eq(netcore_snapshot_server_set_vec3(snap, id, sc.bot_pos, pos), NETCORE_OK);
+    }
+    uint32_t client = 0;
+    cr_assert_eq(netcore_snapshot_server_client_add(snap, &client), NETCORE_OK);
+    static uint8_t big[65536];
+    size_t written = 0;
+    cr_assert_eq(netcore_snapshot_server_write(snap, client, 1, big, sizeof big, &written),
+                 NETCORE_OK);
+    cr_assert_leq(written, limit, "a snapshot never needs more than one datagram");
+    cr_assert_gt(written, 1200, "the budget is the host's figure, not the old 1200");
+    netcore_snapshot_server_stats st;
+    cr_assert_eq(netcore_snapshot_server_get_client_stats(snap, client, &st), NETCORE_OK);
+    cr_assert_gt(st.entities_deferred, 0);
+    netcore_game_server_destroy(s);
+    netcore_sim_destroy(sim);
+    netcore_schema_destroy(sc.schema);
 }

@@ -305,7 +305,7 @@ static inline void nf_server_handle_events(nf_world *w)
             if (netcore_input_server_read(s->input, p->slot, ev.data, ev.size_bytes, &ack,
                                           &ack_size) == NETCORE_OK &&
                 ack_size)
-                netcore_snapshot_server_read_ack(s->snap, p->slot, ack, ack_size);
+                netcore_snapshot_server_read_ack(s->snap, p->slot, ack, ack_size, NULL);
         }
     }
 }
@@ -387,7 +387,9 @@ static inline void nf_server_tick(nf_world *w)
 static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_t *data,
                                          size_t size, uint64_t now)
 {
-    if (netcore_snapshot_client_read(c->snap, data, size) != NETCORE_OK)
+    netcore_snapshot_receive_outcome outcome;
+    if (netcore_snapshot_client_read(c->snap, data, size, &outcome) != NETCORE_OK ||
+        outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST)
         return;
     uint32_t tick = 0;
     netcore_snapshot_client_sequence(c->snap, NULL, &tick);
@@ -395,8 +397,8 @@ static inline void nf_client_on_snapshot(nf_world *w, nf_client *c, const uint8_
         return; /* an older snapshot, kept only as a baseline */
     c->has_snapshot = true;
     c->newest_tick = tick;
-    netcore_timesync_on_snapshot(c->sync, tick, now);
-    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now));
+    netcore_timesync_on_snapshot(c->sync, tick, now, NULL);
+    netcore_interp_push(c->interp, c->snap, netcore_timesync_server_time_us(c->sync, now), NULL);
     netcore_vec3 pos;
     int64_t last_input = 0;
     if (c->own == NETCORE_ENTITY_NONE ||

@@ -86,10 +86,13 @@ static void deliver(uint32_t tick, double delay_us)
     size_t n = 0;
     cr_assert_eq(netcore_snapshot_server_write(server, slot, tick, buf, sizeof buf, &n),
                  NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(client, buf, n), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(client, buf, n, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_write_ack(client, ack, sizeof ack, &n), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(server, slot, ack, n), NETCORE_OK);
-    cr_assert_eq(netcore_interp_push(interp, client, tick * TICK_US + delay_us), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_read_ack(server, slot, ack, n, NULL), NETCORE_OK);
+    netcore_interp_push_outcome outcome;
+    cr_assert_eq(netcore_interp_push(interp, client, tick * TICK_US + delay_us, &outcome),
+                 NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_INTERP_PUSHED);
 }
 
 static double render_at_tick(double server_tick)
@@ -290,8 +293,10 @@ Test(interp, entities_appear_and_disappear, .init = setup, .fini = teardown)
     cr_assert_eq(netcore_snapshot_server_entity_destroy(server, ent), NETCORE_OK);
     deliver(14, 0.0);
     deliver(16, 0.0);
-    cr_assert_eq(netcore_interp_push(interp, client, 0.0),
-                 NETCORE_ERR_STATE); /* same world again */
+    netcore_interp_push_outcome outcome;
+    cr_assert_eq(netcore_interp_push(interp, client, 0.0, &outcome),
+                 NETCORE_OK); /* the same world again is not an error ... */
+    cr_assert_eq(outcome, NETCORE_INTERP_IGNORED_OLD); /* ... but ignored */
     double rt = render_at_tick(14.0);
     cr_assert_lt(rt, 14.0);
     cr_assert_eq(netcore_interp_entity_count(interp), 2u);

@@ -73,9 +73,9 @@ Test(predict, matching_server_states_change_nothing)
     cr_assert_eq(tick, 20u);
     cr_assert_eq(now->x, 10.0f);
     state server = {5.0f, 5};
-    bool corrected = true;
-    cr_assert_eq(netcore_predict_reconcile(p, 15, &server, &corrected), NETCORE_OK);
-    cr_assert_not(corrected);
+    netcore_predict_outcome outcome = NETCORE_PREDICT_CORRECTED;
+    cr_assert_eq(netcore_predict_reconcile(p, 15, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_MATCHED);
     netcore_predict_stats st;
     cr_assert_eq(netcore_predict_get_stats(p, &st), NETCORE_OK);
     cr_assert_eq(st.reconciles, 1u);
@@ -94,9 +94,9 @@ Test(predict, misprediction_rewinds_and_replays)
     /* The server lost input 5 and repeated input 4 ... then got pushed 3 units. */
     state server = {8.0f, 10};
     simulated = 0;
-    bool corrected = false;
-    cr_assert_eq(netcore_predict_reconcile(p, 10, &server, &corrected), NETCORE_OK);
-    cr_assert(corrected);
+    netcore_predict_outcome outcome = NETCORE_PREDICT_MATCHED;
+    cr_assert_eq(netcore_predict_reconcile(p, 10, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_CORRECTED);
     cr_assert_eq(simulated, 10u, "ticks 11..20 replayed");
     const state *now = netcore_predict_state(p, NULL);
     cr_assert_eq(now->x, 18.0f);
@@ -114,8 +114,8 @@ Test(predict, misprediction_rewinds_and_replays)
     cr_assert_float_eq(st.max_error, 2.0f, 1e-6f);
     /* The replayed ticks now agree with the server. */
     state later = {13.0f, 15};
-    cr_assert_eq(netcore_predict_reconcile(p, 15, &later, &corrected), NETCORE_OK);
-    cr_assert_not(corrected);
+    cr_assert_eq(netcore_predict_reconcile(p, 15, &later, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_MATCHED);
     netcore_predict_destroy(p);
 }
 
@@ -127,9 +127,9 @@ Test(predict, long_corrections_snap)
     for (uint32_t t = 1; t <= 4; t++)
         step(p, t, 1);
     state server = {100.0f, 2};
-    bool corrected = false;
-    netcore_predict_reconcile(p, 2, &server, &corrected);
-    cr_assert(corrected);
+    netcore_predict_outcome outcome = NETCORE_PREDICT_MATCHED;
+    netcore_predict_reconcile(p, 2, &server, &outcome);
+    cr_assert_eq(outcome, NETCORE_PREDICT_CORRECTED);
     cr_assert_eq(netcore_predict_visual_offset(p).x, 0.0f);
     cr_assert_eq(netcore_predict_visual_position(p).x, 102.0f);
     netcore_predict_destroy(p);
@@ -144,13 +144,19 @@ Test(predict, old_and_unknown_server_states_are_ignored)
     for (uint32_t t = 1; t <= 40; t++)
         step(p, t, 1);
     /* Ring of 32: tick 3 is gone. */
-    cr_assert_eq(netcore_predict_reconcile(p, 3, &server, NULL), NETCORE_ERR_NOT_FOUND);
-    cr_assert_eq(netcore_predict_reconcile(p, 41, &server, NULL), NETCORE_ERR_NOT_FOUND);
+    netcore_predict_outcome outcome;
+    cr_assert_eq(netcore_predict_reconcile(p, 3, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_IGNORED_UNKNOWN);
+    cr_assert_eq(netcore_predict_reconcile(p, 41, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_IGNORED_UNKNOWN, "not predicted yet");
     server.x = 30.0f;
-    cr_assert_eq(netcore_predict_reconcile(p, 30, &server, NULL), NETCORE_OK);
+    cr_assert_eq(netcore_predict_reconcile(p, 30, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_MATCHED);
     server.x = 20.0f;
-    cr_assert_eq(netcore_predict_reconcile(p, 20, &server, NULL), NETCORE_ERR_NOT_FOUND);
-    cr_assert_eq(netcore_predict_reconcile(p, 30, &server, NULL), NETCORE_ERR_NOT_FOUND);
+    cr_assert_eq(netcore_predict_reconcile(p, 20, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_IGNORED_OLD);
+    cr_assert_eq(netcore_predict_reconcile(p, 30, &server, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_PREDICT_IGNORED_OLD, "a repeated state");
     netcore_predict_stats st;
     netcore_predict_get_stats(p, &st);
     cr_assert_eq(st.ignored_unknown, 2u);

@@ -316,11 +316,11 @@ static size_t exchange(fixture *fx, uint32_t tick, uint8_t *buf, netcore_result 
     size_t n = 0;
     cr_assert_eq(netcore_snapshot_server_write(fx->server, fx->cid, tick, buf, BUF_BYTES, &n),
                  NETCORE_OK);
-    *read_result = netcore_snapshot_client_read(fx->client, buf, n);
+    *read_result = netcore_snapshot_client_read(fx->client, buf, n, NULL);
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an = 0;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx->client, ack, sizeof ack, &an), NETCORE_OK);
-    netcore_snapshot_server_read_ack(fx->server, fx->cid, ack, an);
+    netcore_snapshot_server_read_ack(fx->server, fx->cid, ack, an, NULL);
     return n;
 }
 
@@ -515,9 +515,13 @@ static void run_lossy(uint64_t seed, uint32_t budget, bool churn)
         while (chan_recv(&down, &fx.rng, tick, &p)) {
             uint16_t before_seq = 0;
             bool had = netcore_snapshot_client_sequence(fx.client, &before_seq, NULL) == NETCORE_OK;
-            netcore_result r = netcore_snapshot_client_read(fx.client, p.data, p.size);
-            cr_assert(r == NETCORE_OK || r == NETCORE_ERR_STATE || r == NETCORE_ERR_NOT_FOUND,
-                      "tick %u: %s", tick, netcore_result_str(r));
+            netcore_snapshot_receive_outcome outcome;
+            netcore_result r = netcore_snapshot_client_read(fx.client, p.data, p.size, &outcome);
+            cr_assert_eq(r, NETCORE_OK,
+                         "tick %u: %s (%s): loss, duplicates and reordering are "
+                         "outcomes, not errors",
+                         tick, netcore_result_str(r),
+                         netcore_snapshot_receive_outcome_str(outcome));
             uint16_t now_seq;
             if (r == NETCORE_OK &&
                 netcore_snapshot_client_sequence(fx.client, &now_seq, NULL) == NETCORE_OK &&
@@ -539,10 +543,10 @@ static void run_lossy(uint64_t seed, uint32_t budget, bool churn)
             if (lossy)
                 chan_send(&up, &fx.rng, tick, ack, an);
             else
-                netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an);
+                netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL);
         }
         while (chan_recv(&up, &fx.rng, tick, &p))
-            netcore_snapshot_server_read_ack(fx.server, fx.cid, p.data, p.size);
+            netcore_snapshot_server_read_ack(fx.server, fx.cid, p.data, p.size, NULL);
     }
     /* After the lossless tail the client holds exactly the server's final world. */
     copy_server(&fx, ids, n, NULL, &copy_a);
@@ -773,17 +777,21 @@ Test(snapshot, baseline_expiry_and_full_requests)
         nudge(&fx, id);
         cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, t, buf, BUF_BYTES, &len),
                      NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK);
     }
     netcore_snapshot_server_stats st;
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.baselines_expired, 1);
     cr_assert_eq(st.max_baseline_age, 31);
     cr_assert_eq(st.snapshots_full, 1 + 9); /* 32 snapshots after 0, then no baseline */
-    /* Unknown and old acks are ignored and counted. */
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 1000), NETCORE_ERR_NOT_FOUND);
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 40), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 39), NETCORE_OK);
+    /* Unknown and old acks are ignored and counted: outcomes, not errors. */
+    netcore_snapshot_ack_outcome acked;
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 1000, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_UNKNOWN);
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 40, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_APPLIED);
+    cr_assert_eq(netcore_snapshot_server_ack(fx.server, fx.cid, 39, &acked), NETCORE_OK);
+    cr_assert_eq(acked, NETCORE_SNAPSHOT_ACK_OLD);
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_unknown, 1);
     cr_assert_eq(st.acks_old, 1);
@@ -792,14 +800,16 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 41, buf, BUF_BYTES, &len),
                  NETCORE_OK);
     netcore_snapshot_client_reset(fx.client);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_ERR_NOT_FOUND);
+    netcore_snapshot_receive_outcome outcome;
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_BASELINE_MISSING);
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(fx.client, ack, sizeof ack, &an), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 42, buf, BUF_BYTES, &len),
                  NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK);
     netcore_snapshot_client_stats cs;
     cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
     cr_assert_eq(cs.rejected_baseline_missing, 1);
@@ -807,14 +817,14 @@ Test(snapshot, baseline_expiry_and_full_requests)
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.full_requests, 1);
     /* Malformed and foreign acks are refused and counted. */
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an - 1),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an - 1, NULL),
                  NETCORE_ERR_MALFORMED);
     ack[2] = 0x80;
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MALFORMED);
     ack[2] = 1;
     ack[0] ^= 1;
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MISMATCH);
     cr_assert_eq(netcore_snapshot_server_get_client_stats(fx.server, fx.cid, &st), NETCORE_OK);
     cr_assert_eq(st.acks_rejected, 3);
@@ -838,10 +848,15 @@ Test(snapshot, duplicates_and_older_snapshots)
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 2, s2, BUF_BYTES, &n2),
                  NETCORE_OK);
     /* Newest first, then the older one: it is decoded but the world stays at 2. */
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2), NETCORE_ERR_STATE);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1), NETCORE_ERR_STATE);
+    netcore_snapshot_receive_outcome outcome;
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_RECEIVED_NEWEST);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_RECEIVED_OLDER);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s2, n2, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_DUPLICATE);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_DUPLICATE);
     int64_t v;
     uint16_t seq;
     uint32_t tick;
@@ -854,6 +869,16 @@ Test(snapshot, duplicates_and_older_snapshots)
     cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
     cr_assert_eq(cs.older_decoded, 1);
     cr_assert_eq(cs.ignored_duplicate, 2);
+    /* Once the ring (32 by default) has moved past it, s1 is stale: still no error. */
+    for (uint32_t t = 3; t < 3 + 32; t++) {
+        exchange(&fx, t, buf, &rr);
+        cr_assert_eq(rr, NETCORE_OK);
+    }
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, s1, n1, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_IGNORED_STALE);
+    cr_assert_eq(netcore_snapshot_client_get_stats(fx.client, &cs), NETCORE_OK);
+    cr_assert_eq(cs.ignored_stale, 1);
+    cr_assert_str_eq(netcore_snapshot_receive_outcome_str(outcome), "stale");
     fixture_fini(&fx);
 }
 
@@ -877,11 +902,13 @@ Test(snapshot, schema_mismatch_is_detected)
     cr_assert_eq(netcore_snapshot_server_entity_create(fx.server, T_PLAYER, &id), NETCORE_OK);
     size_t len;
     cr_assert_eq(netcore_snapshot_server_write(fx.server, fx.cid, 1, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(wrong, buf, len), NETCORE_ERR_MISMATCH);
+    netcore_snapshot_receive_outcome outcome = NETCORE_SNAPSHOT_RECEIVED_NEWEST;
+    cr_assert_eq(netcore_snapshot_client_read(wrong, buf, len, &outcome), NETCORE_ERR_MISMATCH);
+    cr_assert_eq(outcome, NETCORE_SNAPSHOT_REJECTED, "an error is reported as a rejection too");
     uint8_t ack[NETCORE_SNAPSHOT_ACK_BYTES];
     size_t an;
     cr_assert_eq(netcore_snapshot_client_write_ack(wrong, ack, sizeof ack, &an), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an),
+    cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
                  NETCORE_ERR_MISMATCH);
     netcore_snapshot_client_stats cs;
     cr_assert_eq(netcore_snapshot_client_get_stats(wrong, &cs), NETCORE_OK);
@@ -918,14 +945,14 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
         if (round > 0)
             copy_client(&fx, &copy_a);
         for (size_t cut = 0; cut < len; cut++) {
-            cr_assert_neq(netcore_snapshot_client_read(fx.client, snap, cut), NETCORE_OK,
+            cr_assert_neq(netcore_snapshot_client_read(fx.client, snap, cut, NULL), NETCORE_OK,
                           "round %u: truncation to %zu of %zu bytes accepted", round, cut, len);
             attempts++;
         }
         /* Trailing garbage is refused too. */
         memcpy(mutated, snap, len);
         mutated[len] = 0;
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, mutated, len + 1),
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, mutated, len + 1, NULL),
                      NETCORE_ERR_MALFORMED);
         attempts++;
         if (round > 0) {
@@ -939,14 +966,14 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
                 uint32_t bit = nci_rng_below(&fx.rng, (uint32_t)len * 8);
                 mutated[bit / 8] ^= (uint8_t)(1u << (bit % 8));
             }
-            netcore_result r = netcore_snapshot_client_read(fx.client, mutated, len);
+            netcore_result r = netcore_snapshot_client_read(fx.client, mutated, len, NULL);
             attempts++;
             if (r == NETCORE_OK) {
                 /* A flip may still spell a valid snapshot: go back to the baseline
                  * (the full snapshot of the previous round). */
                 netcore_snapshot_client_reset(fx.client);
                 if (base_len) {
-                    cr_assert_eq(netcore_snapshot_client_read(fx.client, base_snap, base_len),
+                    cr_assert_eq(netcore_snapshot_client_read(fx.client, base_snap, base_len, NULL),
                                  NETCORE_OK);
                     restores++;
                 }
@@ -971,8 +998,9 @@ Test(snapshot, truncations_and_bit_flips_are_rejected)
     cr_assert_eq(cs.snapshots_received, cs.snapshots_decoded + cs.rejected_malformed +
                                             cs.rejected_mismatch + cs.rejected_baseline_missing +
                                             cs.ignored_duplicate + cs.ignored_stale);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 0), NETCORE_ERR_MALFORMED);
-    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 3), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 0, NULL), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_snapshot_client_read(fx.client, NULL, 3, NULL),
+                 NETCORE_ERR_INVALID_ARGUMENT);
     fixture_fini(&fx);
 }
 
@@ -1036,13 +1064,14 @@ Test(snapshot, sequence_numbers_wrap)
                      NETCORE_OK);
         if (tick % 7 == 3)
             continue; /* lost */
-        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len), NETCORE_OK, "tick %u",
+        cr_assert_eq(netcore_snapshot_client_read(fx.client, buf, len, NULL), NETCORE_OK, "tick %u",
                      tick);
         if (tick % 5 == 1)
             continue; /* ack lost */
         cr_assert_eq(netcore_snapshot_client_write_ack(fx.client, ack, sizeof ack, &an),
                      NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_read_ack(fx.server, fx.cid, ack, an, NULL),
+                     NETCORE_OK);
     }
     uint16_t seq;
     uint32_t tick;
@@ -1086,15 +1115,15 @@ Test(snapshot, view_size_limit_defers_creations)
     size_t len;
     for (uint16_t s = 0; s < 3; s++) {
         cr_assert_eq(netcore_snapshot_server_write(server, cid, s, buf, 1200, &len), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_ack(server, cid, s), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_ack(server, cid, s, NULL), NETCORE_OK);
         cr_assert_eq(netcore_snapshot_client_entity_count(client), 10);
     }
     /* Destroying visible entities makes room for the waiting ones. */
     for (int i = 0; i < 5; i++)
         cr_assert_eq(netcore_snapshot_server_entity_destroy(server, ids[i]), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(server, cid, 3, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_client_entity_count(client), 10);
     netcore_entity_id id;
     cr_assert_eq(netcore_snapshot_client_entity_at(client, 9, &id, NULL), NETCORE_OK);
@@ -1109,7 +1138,7 @@ Test(snapshot, view_size_limit_defers_creations)
     cr_assert_eq(netcore_snapshot_client_create(&cc, &small), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_request_full(server, cid), NETCORE_OK);
     cr_assert_eq(netcore_snapshot_server_write(server, cid, 4, buf, 1200, &len), NETCORE_OK);
-    cr_assert_eq(netcore_snapshot_client_read(small, buf, len), NETCORE_ERR_MALFORMED);
+    cr_assert_eq(netcore_snapshot_client_read(small, buf, len, NULL), NETCORE_ERR_MALFORMED);
     netcore_snapshot_client_destroy(small);
     netcore_snapshot_client_destroy(client);
     netcore_snapshot_server_destroy(server);

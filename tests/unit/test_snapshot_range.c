@@ -216,10 +216,10 @@ static size_t crowd_bytes(netcore_snapshot_format format)
         size_t len;
         cr_assert_eq(netcore_snapshot_server_write(server, cid, tick, buf, BUF_BYTES, &len),
                      NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
         uint16_t seq;
         cr_assert_eq(netcore_snapshot_client_sequence(client, &seq, NULL), NETCORE_OK);
-        cr_assert_eq(netcore_snapshot_server_ack(server, cid, seq), NETCORE_OK);
+        cr_assert_eq(netcore_snapshot_server_ack(server, cid, seq, NULL), NETCORE_OK);
         if (tick >= 10)
             total += len;
     }
@@ -286,7 +286,7 @@ Test(range_format, a_body_that_does_not_fit_falls_back_to_bitpacked)
     size_t len;
     cr_assert_eq(netcore_snapshot_server_write(server, cid, 1, buf, BUF_BYTES, &len), NETCORE_OK);
     cr_assert_leq(len, sc.budget_bytes);
-    cr_assert_eq(netcore_snapshot_client_read(client, buf, len), NETCORE_OK);
+    cr_assert_eq(netcore_snapshot_client_read(client, buf, len, NULL), NETCORE_OK);
     netcore_snapshot_server_stats st;
     cr_assert_eq(netcore_snapshot_server_get_client_stats(server, cid, &st), NETCORE_OK);
     cr_assert_eq(st.range_fallbacks, 1);

@@ -34,7 +34,8 @@ static void feed(netcore_timesync *s, nci_rng *rng, uint32_t first_tick, uint32_
         double d = delay_us + jitter_us * nci_rng_unit(rng);
         if (spike_every && nci_rng_below(rng, spike_every) == 0)
             d += spike_us;
-        cr_assert_eq(netcore_timesync_on_snapshot(s, t, local_of(t * TICK_US + d)), NETCORE_OK);
+        cr_assert_eq(netcore_timesync_on_snapshot(s, t, local_of(t * TICK_US + d), NULL),
+                     NETCORE_OK);
     }
 }
 
@@ -56,7 +57,7 @@ Test(timesync, config_is_checked)
     c.catch_up_s = NAN;
     cr_assert_eq(netcore_timesync_create(&c, &s), NETCORE_ERR_INVALID_ARGUMENT);
     cr_assert_eq(netcore_timesync_create(NULL, &s), NETCORE_ERR_INVALID_ARGUMENT);
-    cr_assert_eq(netcore_timesync_on_snapshot(NULL, 1, 1), NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_timesync_on_snapshot(NULL, 1, 1, NULL), NETCORE_ERR_INVALID_ARGUMENT);
     netcore_timesync_destroy(NULL);
 }
 
@@ -110,7 +111,7 @@ Test(timesync, estimate_never_goes_backwards_while_slewing)
     for (uint64_t now = local_of(0.0); fed < SNAPSHOTS; now += 1000) {
         for (uint32_t i = 0; i < SNAPSHOTS; i++)
             if (arrival[i] > now - 1000 && arrival[i] <= now) {
-                netcore_timesync_on_snapshot(s, 2 + 2 * i, now);
+                netcore_timesync_on_snapshot(s, 2 + 2 * i, now, NULL);
                 fed++;
             }
         if (!netcore_timesync_is_synced(s))
@@ -133,7 +134,7 @@ static uint32_t run_frames(netcore_timesync *s, uint32_t from, uint32_t to, doub
     uint32_t handed = 0;
     for (uint32_t t = from; t <= to; t++) {
         if (t % 2 == 0)
-            netcore_timesync_on_snapshot(s, t, local_of(t * TICK_US + delay_us));
+            netcore_timesync_on_snapshot(s, t, local_of(t * TICK_US + delay_us), NULL);
         uint32_t first = 0, count = 0;
         cr_assert_eq(
             netcore_timesync_advance(s, local_of(t * TICK_US + delay_us + 1000.0), &first, &count),
@@ -201,7 +202,7 @@ Test(timesync, large_errors_resync_at_once)
     run_frames(s, 2, 300, 10000.0, &next);
     /* The server's clock jumps one second ahead (e.g. it stalled and caught up). */
     for (uint32_t t = 362; t < 600; t += 2)
-        netcore_timesync_on_snapshot(s, t, local_of((t - 60) * TICK_US + 10000.0));
+        netcore_timesync_on_snapshot(s, t, local_of((t - 60) * TICK_US + 10000.0), NULL);
     netcore_timesync_stats st;
     netcore_timesync_get_stats(s, &st);
     cr_assert_geq(st.offset_resyncs, 1u);
@@ -215,18 +216,21 @@ Test(timesync, large_errors_resync_at_once)
     netcore_timesync_destroy(s);
 }
 
-Test(timesync, stale_ticks_are_rejected)
+Test(timesync, stale_ticks_are_ignored_as_an_outcome)
 {
     netcore_timesync *s = make_sync();
-    cr_assert_eq(netcore_timesync_on_snapshot(s, 100000, 1000), NETCORE_OK);
-    cr_assert_eq(netcore_timesync_on_snapshot(s, 10, 2000), NETCORE_ERR_STATE);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 100000, 1000, NULL), NETCORE_OK);
+    netcore_timesync_sample_outcome outcome;
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 10, 2000, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_TIMESYNC_SAMPLE_STALE);
     netcore_timesync_stats st;
     netcore_timesync_get_stats(s, &st);
     cr_assert_eq(st.samples_rejected, 1u);
     cr_assert_eq(st.samples, 1u);
     netcore_timesync_reset(s);
     cr_assert_not(netcore_timesync_is_synced(s));
-    cr_assert_eq(netcore_timesync_on_snapshot(s, 10, 2000), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 10, 2000, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_TIMESYNC_SAMPLE_USED, "after a reset any tick is news");
     netcore_timesync_destroy(s);
 }
 
@@ -235,10 +239,12 @@ Test(timesync, extreme_stamps_stay_defined)
     netcore_timesync *s = make_sync();
     uint32_t first = 0, count = 0;
     /* A stamp at the very end of the tick range, then one at 0 (rejected as stale). */
-    cr_assert_eq(netcore_timesync_on_snapshot(s, UINT32_MAX, 1000), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, UINT32_MAX, 1000, NULL), NETCORE_OK);
     cr_assert_eq(netcore_timesync_advance(s, 2000, &first, &count), NETCORE_OK);
     cr_assert_leq(count, 8u);
-    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 3000), NETCORE_ERR_STATE);
+    netcore_timesync_sample_outcome outcome;
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 3000, &outcome), NETCORE_OK);
+    cr_assert_eq(outcome, NETCORE_TIMESYNC_SAMPLE_STALE);
     netcore_timesync_reset(s);
     /* Tick 0 received long after local time 0 with no margin: a target below zero. */
     netcore_timesync_destroy(s);
@@ -246,7 +252,7 @@ Test(timesync, extreme_stamps_stay_defined)
     netcore_timesync_config_default(&c);
     c.safety_margin_ms = 0.0f;
     cr_assert_eq(netcore_timesync_create(&c, &s), NETCORE_OK);
-    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 5000000), NETCORE_OK);
+    cr_assert_eq(netcore_timesync_on_snapshot(s, 0, 5000000, NULL), NETCORE_OK);
     cr_assert_eq(netcore_timesync_advance(s, 5000001, &first, &count), NETCORE_OK);
     cr_assert_leq(count, 1u);
     netcore_timesync_destroy(s);

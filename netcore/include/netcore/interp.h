@@ -122,19 +122,27 @@ void netcore_interp_reset(netcore_interp *interp);
 netcore_result netcore_interp_set_type_config(netcore_interp *interp, uint16_t type,
                                               const netcore_interp_type_config *type_config);
 
+/** What netcore_interp_push() did with the client's current world. */
+typedef enum netcore_interp_push_outcome {
+    NETCORE_INTERP_PUSHED = 0, /**< buffered for interpolation */
+    NETCORE_INTERP_IGNORED_OLD /**< its tick is not newer than the last pushed (snapshots_ignored) */
+} netcore_interp_push_outcome;
+
 /**
  * Copies the client's current world, stamped with its snapshot's tick, into
  * the buffers; arrival_server_time_us is the estimated server time when the
  * snapshot arrived (netcore_timesync_server_time_us() at receive time), for
  * the delay measure. The client must use the interpolator's schema. Call it
- * after each netcore_snapshot_client_read() that returned NETCORE_OK; a world
- * not newer than the last pushed one is ignored (NETCORE_ERR_STATE, counted).
- * Entities whose slot is out of range or whose type is unknown are skipped
- * and counted. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, not finite),
- * NETCORE_ERR_NOT_FOUND (nothing decoded yet).
+ * after each netcore_snapshot_client_read() whose outcome is
+ * NETCORE_SNAPSHOT_RECEIVED_NEWEST; a world not newer than the last pushed
+ * one is ignored: NETCORE_OK with NETCORE_INTERP_IGNORED_OLD in *out_outcome
+ * (may be NULL), counted. Entities whose slot is out of range or whose type
+ * is unknown are skipped and counted. Errors: NETCORE_ERR_INVALID_ARGUMENT
+ * (NULL, not finite), NETCORE_ERR_NOT_FOUND (nothing decoded yet).
  */
 netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapshot_client *client,
-                                   double arrival_server_time_us);
+                                   double arrival_server_time_us,
+                                   netcore_interp_push_outcome *out_outcome);
 
 /** Moves the render time to server_time_us minus the delay and computes every
  * entity's displayed state. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, not

@@ -105,14 +105,27 @@ bool netcore_predict_is_started(const netcore_predict *predict);
  * newer, or too far ahead: reset first). */
 netcore_result netcore_predict_step(netcore_predict *predict, uint32_t tick, const void *input);
 
+/** What netcore_predict_reconcile() did with a server state. */
+typedef enum netcore_predict_outcome {
+    NETCORE_PREDICT_MATCHED = 0, /**< compared: the prediction was within tolerance */
+    NETCORE_PREDICT_CORRECTED,   /**< compared: beyond tolerance, corrected and replayed */
+    /** Ignored: not newer than the last state compared (a late or repeated
+     *  snapshot; ignored_old). */
+    NETCORE_PREDICT_IGNORED_OLD,
+    /** Ignored: its tick is no longer (or not yet) in the ring (ignored_unknown). */
+    NETCORE_PREDICT_IGNORED_UNKNOWN
+} netcore_predict_outcome;
+
 /** Compares the server's state after input tick `tick` (copied) with the
  * prediction, and corrects it if beyond tolerance (see the top of this file).
- * *out_corrected (may be NULL) tells whether it did. Server states older than
- * the last compared, or for ticks no longer (or not yet) in the ring, are
- * ignored and counted. Errors: NETCORE_ERR_INVALID_ARGUMENT,
- * NETCORE_ERR_STATE (not started), NETCORE_ERR_NOT_FOUND (ignored). */
+ * *out_outcome (may be NULL) says which; server states older than the last
+ * compared, or for ticks no longer (or not yet) in the ring, are ignored
+ * (NETCORE_OK, an IGNORED outcome, counted): late and lost snapshots are
+ * normal. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_STATE (not
+ * started: reset first). */
 netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick,
-                                         const void *server_state, bool *out_corrected);
+                                         const void *server_state,
+                                         netcore_predict_outcome *out_outcome);
 
 /** The newest predicted state (state_size_bytes, owned by the predictor, valid
  * until the next call that changes it) and its tick (out_tick may be NULL).

@@ -218,7 +218,9 @@ typedef struct netcore_game_server_config {
     bool require_token;
     uint8_t token_key[NETCORE_TOKEN_KEY_BYTES]; /**< the lobby's key (with require_token) */
     /** This server's address exactly as the lobby writes it in tokens; family
-     *  NONE: the bound address (0.0.0.0 and the actual port when unbound). */
+     *  NONE: the bound address (0.0.0.0 and the actual port when unbound).
+     *  Port 0 (with a family set): the port actually bound, for a server
+     *  that binds an ephemeral port but is reached at another IP. */
     netcore_address public_address;
     /** Extra policy on a valid token (e.g. match membership); NULL: none. */
     netcore_token_accept_fn token_accept;
@@ -247,6 +249,16 @@ typedef struct netcore_game_server_config {
     /** The transport handshake and the token admission must each finish within
      *  this, ms; 0: the host's defaults. Raise it above a few round trips on slow links. */
     uint32_t handshake_timeout_ms;
+    /**
+     * When true the session takes each player's input every tick (read it
+     * with netcore_game_server_client_input) but does not call simulate:
+     * on_tick steps every player itself and writes the result with
+     * netcore_game_server_client_state. For a game whose step is one
+     * function over the whole world (shots spawn and hit in the same pass
+     * as the movement), so that the server runs exactly that function; the
+     * client still predicts its own player with simulate. Default false.
+     */
+    bool game_steps_players;
 } netcore_game_server_config;
 
 /** Counters of a game server since create. */
@@ -269,6 +281,14 @@ typedef struct netcore_game_server_stats {
     uint64_t leaves_requested; /**< of leaves: the client disconnected (or was kicked) */
     uint64_t leaves_timeout;   /**< of leaves: the client fell silent */
     uint64_t snapshot_bytes_sent; /**< bytes of the snapshots counted in snapshots_sent */
+    /** Inputs that arrived after their tick had run (with a repeat), summed
+     *  over every player since create, those gone included. */
+    uint64_t inputs_late;
+    /** Inputs more than input_buffer_ticks ahead, dropped; summed as inputs_late. */
+    uint64_t inputs_too_far;
+    /** The token validator's counters, one per reason a token was refused
+     *  (all 0 without require_token). */
+    netcore_token_validator_stats token;
 } netcore_game_server_stats;
 
 /** Fills *config with the defaults above (the game description with netcore_game_desc_default). */

@@ -230,22 +230,39 @@ netcore_result netcore_snapshot_server_write(netcore_snapshot_server *server, ui
                                              uint32_t now_tick, void *buffer, size_t size_bytes,
                                              size_t *out_written);
 
+/** What the server did with an acknowledgement. Every value is a normal
+ * event of an unreliable network (acks arrive late, twice, or after their
+ * snapshot left the ring) and comes with NETCORE_OK; each is counted. */
+typedef enum netcore_snapshot_ack_outcome {
+    NETCORE_SNAPSHOT_ACK_APPLIED = 0, /**< the baseline moved to this sequence (acks_received) */
+    NETCORE_SNAPSHOT_ACK_OLD, /**< not newer than the current baseline: ignored (acks_old) */
+    /** A sequence no longer (or never) in the ring: ignored (acks_unknown). */
+    NETCORE_SNAPSHOT_ACK_UNKNOWN,
+    /** read_ack: the message holds no sequence (a client with nothing
+     *  decoded); a full-snapshot request it carries was applied. */
+    NETCORE_SNAPSHOT_ACK_NONE
+} netcore_snapshot_ack_outcome;
+
 /** Records that the client holds snapshot `sequence` (from its ack). Newer acks
- * move the baseline; older or repeated ones are ignored (NETCORE_OK, counted).
- * Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (client slot not in
- * use, or a sequence not in the ring: counted and ignored). */
+ * move the baseline; older, repeated and unknown ones are ignored: NETCORE_OK,
+ * counted, and *out_outcome (may be NULL) says which. Errors:
+ * NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND (client slot not in use). */
 netcore_result netcore_snapshot_server_ack(netcore_snapshot_server *server, uint32_t client,
-                                           uint16_t sequence);
+                                           uint16_t sequence,
+                                           netcore_snapshot_ack_outcome *out_outcome);
 /** Makes the client's next snapshot full. Errors: INVALID_ARGUMENT, NOT_FOUND. */
 netcore_result netcore_snapshot_server_request_full(netcore_snapshot_server *server,
                                                     uint32_t client);
 /** Reads an ack message made by netcore_snapshot_client_write_ack() (untrusted
  * bytes) and applies it as netcore_snapshot_server_ack() and, if it asks for one,
- * netcore_snapshot_server_request_full() would. Errors: NETCORE_ERR_INVALID_ARGUMENT,
+ * netcore_snapshot_server_request_full() would; *out_outcome (may be NULL) is
+ * as for netcore_snapshot_server_ack(), NETCORE_SNAPSHOT_ACK_NONE when the
+ * message names no sequence. Errors: NETCORE_ERR_INVALID_ARGUMENT,
  * NETCORE_ERR_NOT_FOUND (client slot not in use), NETCORE_ERR_MALFORMED,
  * NETCORE_ERR_MISMATCH (schema tag differs); rejected acks are counted. */
 netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server, uint32_t client,
-                                                const void *bytes, size_t size_bytes);
+                                                const void *bytes, size_t size_bytes,
+                                                netcore_snapshot_ack_outcome *out_outcome);
 
 /** Copies a client's counters. Errors: NETCORE_ERR_INVALID_ARGUMENT, NETCORE_ERR_NOT_FOUND. */
 netcore_result netcore_snapshot_server_get_client_stats(const netcore_snapshot_server *server,
@@ -312,20 +329,46 @@ void netcore_snapshot_client_destroy(netcore_snapshot_client *client);
 /** Forgets every snapshot (e.g. on reconnect): the next one must be full. Keeps stats. */
 void netcore_snapshot_client_reset(netcore_snapshot_client *client);
 
+/** What netcore_snapshot_client_read() did with a snapshot. Every value but
+ * REJECTED is a normal event of an unreliable network (reordering, loss,
+ * duplication) and comes with NETCORE_OK; each is counted in the stats. */
+typedef enum netcore_snapshot_receive_outcome {
+    /** Decoded; it is the current world now. */
+    NETCORE_SNAPSHOT_RECEIVED_NEWEST = 0,
+    /** Decoded although older than the newest (it arrived late): kept as a
+     *  possible baseline, the current world is unchanged. */
+    NETCORE_SNAPSHOT_RECEIVED_OLDER,
+    /** Not decoded: a copy of a sequence already decoded. */
+    NETCORE_SNAPSHOT_IGNORED_DUPLICATE,
+    /** Not decoded: older than the ring of snapshots can hold. */
+    NETCORE_SNAPSHOT_IGNORED_STALE,
+    /** Not decoded: a delta against a baseline this client no longer holds;
+     *  the next ack asks the server for a full snapshot. */
+    NETCORE_SNAPSHOT_BASELINE_MISSING,
+    /** Not decoded because of an error (the returned netcore_result says which). */
+    NETCORE_SNAPSHOT_REJECTED
+} netcore_snapshot_receive_outcome;
+
+/** "newest", "older", "duplicate", "stale", "baseline missing", "rejected";
+ * "unknown" otherwise. Static storage. */
+const char *netcore_snapshot_receive_outcome_str(netcore_snapshot_receive_outcome outcome);
+
 /**
  * Decodes one snapshot (untrusted bytes, any size; not kept after the call).
  * A snapshot newer than the newest becomes the current world; an older one
  * whose baseline is still held is decoded and kept as a possible baseline
- * without changing the current world. Nothing is allocated; on any error the
- * client's state is unchanged.
- * Returns NETCORE_OK (decoded), NETCORE_ERR_MALFORMED, NETCORE_ERR_MISMATCH
- * (schema tag), NETCORE_ERR_NOT_FOUND (baseline not held; the next ack asks the
- * server for a full snapshot), NETCORE_ERR_STATE (duplicate or too old:
- * ignored), NETCORE_ERR_INVALID_ARGUMENT (NULL client, or NULL bytes with a
- * non-zero size). Each outcome is counted in the stats.
+ * without changing the current world. Nothing is allocated; unless it was
+ * decoded the client's state is unchanged.
+ * *out_outcome (may be NULL) says what happened, on success and on error
+ * (NETCORE_SNAPSHOT_REJECTED). Returns NETCORE_OK for every outcome of an
+ * unreliable network (decoded, duplicate, stale, baseline missing); errors:
+ * NETCORE_ERR_MALFORMED, NETCORE_ERR_MISMATCH (schema tag),
+ * NETCORE_ERR_INVALID_ARGUMENT (NULL client, or NULL bytes with a non-zero
+ * size). Each outcome and error is counted in the stats.
  */
 netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, const void *bytes,
-                                            size_t size_bytes);
+                                            size_t size_bytes,
+                                            netcore_snapshot_receive_outcome *out_outcome);
 
 /** Sequence number of the newest decoded snapshot (what to acknowledge) and the
  * tick it carries. Either pointer may be NULL.

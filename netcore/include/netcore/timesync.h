@@ -83,13 +83,22 @@ void netcore_timesync_destroy(netcore_timesync *sync);
 /** Forgets every sample (e.g. after a reconnect); keeps stats. NULL is ignored. */
 void netcore_timesync_reset(netcore_timesync *sync);
 
+/** What netcore_timesync_on_snapshot() did with a sample. */
+typedef enum netcore_timesync_sample_outcome {
+    NETCORE_TIMESYNC_SAMPLE_USED = 0, /**< taken into the clock estimate */
+    /** Ignored: its tick is more than 10 seconds behind the newest, a stale
+     *  (or forged) stamp rather than a delay (samples_rejected). */
+    NETCORE_TIMESYNC_SAMPLE_STALE
+} netcore_timesync_sample_outcome;
+
 /** Records a snapshot stamped with server_tick, received at local time
  * local_us (microseconds, any monotonic origin). Feed each snapshot once, in
- * any order; ticks more than 10 seconds behind the newest are rejected and
- * counted. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL), NETCORE_ERR_STATE
- * (rejected sample). */
+ * any order; ticks more than 10 seconds behind the newest are ignored:
+ * NETCORE_OK with NETCORE_TIMESYNC_SAMPLE_STALE in *out_outcome (may be
+ * NULL), counted. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL). */
 netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t server_tick,
-                                            uint64_t local_us);
+                                            uint64_t local_us,
+                                            netcore_timesync_sample_outcome *out_outcome);
 
 /** Sets the round-trip time in milliseconds (e.g. from netcore_host_get_peer_stats).
  * Values that are negative, not finite or above 10 s are ignored.

@@ -300,8 +300,8 @@ netcore_result netcore_host_address(const netcore_host *host, netcore_address *o
  * 16 when all are), since a peer's sealing is known only at admission. Never
  * above max_message_bytes. UDP/IP headers are not counted (they are outside
  * the MTU here). It assumes the remote's mtu_bytes is at least this host's
- * (the connection uses the smaller of the two; the default is the same on
- * both ends). Fixed at create; 0 for NULL.
+ * (a remote with a smaller one makes a connection's datagrams smaller; the
+ * default is the same on both ends). Fixed at create; 0 for NULL.
  */
 uint32_t netcore_host_max_unfragmented_bytes(const netcore_host *host);
 

@@ -440,17 +440,23 @@ static bool read_entity(const netcore_interp *ip, const netcore_snapshot_client 
 }
 
 netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapshot_client *client,
-                                   double arrival_server_time_us)
+                                   double arrival_server_time_us,
+                                   netcore_interp_push_outcome *out_outcome)
 {
+    if (out_outcome)
+        *out_outcome = NETCORE_INTERP_IGNORED_OLD;
     if (!interp || !client || !isfinite(arrival_server_time_us))
         return NETCORE_ERR_INVALID_ARGUMENT;
     uint32_t tick = 0;
     if (netcore_snapshot_client_sequence(client, NULL, &tick) != NETCORE_OK)
         return NETCORE_ERR_NOT_FOUND;
     if (interp->has_push && tick <= interp->newest_tick) {
+        /* Late or repeated: normal on a lossy link, the buffer has it or newer. */
         interp->stats.snapshots_ignored++;
-        return NETCORE_ERR_STATE;
+        return NETCORE_OK;
     }
+    if (out_outcome)
+        *out_outcome = NETCORE_INTERP_PUSHED;
     interp->has_push = true;
     interp->newest_tick = tick;
     interp->push_stamp++;

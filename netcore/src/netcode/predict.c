@@ -148,22 +148,26 @@ netcore_result netcore_predict_step(netcore_predict *predict, uint32_t tick, con
 }
 
 netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick,
-                                         const void *server_state, bool *out_corrected)
+                                         const void *server_state,
+                                         netcore_predict_outcome *out_outcome)
 {
-    if (out_corrected)
-        *out_corrected = false;
+    netcore_predict_outcome ignored;
+    if (!out_outcome)
+        out_outcome = &ignored;
+    *out_outcome = NETCORE_PREDICT_IGNORED_OLD;
     if (!predict || !server_state)
         return NETCORE_ERR_INVALID_ARGUMENT;
     if (!predict->started)
         return NETCORE_ERR_STATE;
     if (predict->has_reconciled && (int32_t)(tick - predict->last_reconciled) <= 0) {
-        predict->stats.ignored_old++;
-        return NETCORE_ERR_NOT_FOUND;
+        predict->stats.ignored_old++; /* a late or repeated snapshot: normal */
+        return NETCORE_OK;
     }
     int32_t age = (int32_t)(predict->newest_tick - tick);
     if (age < 0 || (uint32_t)age >= predict->held) {
         predict->stats.ignored_unknown++;
-        return NETCORE_ERR_NOT_FOUND;
+        *out_outcome = NETCORE_PREDICT_IGNORED_UNKNOWN;
+        return NETCORE_OK;
     }
     predict->has_reconciled = true;
     predict->last_reconciled = tick;
@@ -174,6 +178,7 @@ netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick
     if (error > predict->stats.max_error)
         predict->stats.max_error = error;
     /* NaN compares false, so an undefined error is treated as a misprediction. */
+    *out_outcome = NETCORE_PREDICT_MATCHED;
     if (error <= predict->config.tolerance)
         return NETCORE_OK;
 
@@ -197,8 +202,7 @@ netcore_result netcore_predict_reconcile(netcore_predict *predict, uint32_t tick
     predict->offset = o;
     predict->stats.corrections++;
     update_rate(predict);
-    if (out_corrected)
-        *out_corrected = true;
+    *out_outcome = NETCORE_PREDICT_CORRECTED;
     return NETCORE_OK;
 }
 

@@ -113,11 +113,12 @@ static void reconcile_own(netcore_game_client *c)
 
 static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size, uint64_t now_us)
 {
-    netcore_result r = netcore_snapshot_client_read(c->snapshots, data, size);
+    netcore_snapshot_receive_outcome outcome;
+    netcore_result r = netcore_snapshot_client_read(c->snapshots, data, size, &outcome);
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH)
         c->stats.snapshots_rejected++;
     uint32_t tick = 0;
-    if (r != NETCORE_OK ||
+    if (outcome != NETCORE_SNAPSHOT_RECEIVED_NEWEST ||
         netcore_snapshot_client_sequence(c->snapshots, NULL, &tick) != NETCORE_OK)
         return;
     if (c->have_snapshot && (int32_t)(tick - c->newest_tick) <= 0)
@@ -125,9 +126,12 @@ static void on_snapshot(netcore_game_client *c, const uint8_t *data, size_t size
     c->have_snapshot = true;
     c->newest_tick = tick;
     c->stats.snapshots_decoded++;
-    netcore_timesync_on_snapshot(c->sync, tick, now_us);
+    netcore_timesync_on_snapshot(c->sync, tick, now_us, NULL);
+    netcore_interp_push_outcome pushed;
     if (netcore_interp_push(c->interp, c->snapshots,
-                            netcore_timesync_server_time_us(c->sync, now_us)) == NETCORE_OK)
+                            netcore_timesync_server_time_us(c->sync, now_us),
+                            &pushed) == NETCORE_OK &&
+        pushed == NETCORE_INTERP_PUSHED)
         c->interp_pushed = true;
     reconcile_own(c);
     if (c->config.on_snapshot)

@@ -201,12 +201,25 @@ full:
     netcore_host_disconnect(s->host, p->peer, NETCORE_ERR_FULL);
 }
 
+/* The input server's per-client counters restart when a slot is reused:
+ * fold a leaving player's into the totals first. */
+static void fold_input_stats(const netcore_game_server *s, uint32_t index, uint64_t *late,
+                             uint64_t *too_far)
+{
+    netcore_input_server_stats is;
+    if (netcore_input_server_get_client_stats(s->inputs, index, &is) != NETCORE_OK)
+        return;
+    *late += is.inputs_late;
+    *too_far += is.inputs_too_far;
+}
+
 static void drop_client(netcore_game_server *s, peer_rec *p)
 {
     if (p->client < 0)
         return;
     uint32_t index = (uint32_t)p->client;
     client_rec *c = &s->clients[index];
+    fold_input_stats(s, index, &s->stats.inputs_late, &s->stats.inputs_too_far);
     if (s->config.on_leave)
         s->config.on_leave(s->config.user, s, index, c->entity);
     netcore_snapshot_server_entity_destroy(s->snapshots, c->entity);
@@ -230,7 +243,7 @@ static void on_input_packet(netcore_game_server *s, uint32_t index, const uint8_
         return;
     /* An ack naming a snapshot that left the ring is normal under loss;
      * only bytes that do not parse (or another schema) are rejections. */
-    netcore_result r = netcore_snapshot_server_read_ack(s->snapshots, index, ack, ack_size);
+    netcore_result r = netcore_snapshot_server_read_ack(s->snapshots, index, ack, ack_size, NULL);
     if (r == NETCORE_ERR_MALFORMED || r == NETCORE_ERR_MISMATCH)
         s->stats.acks_rejected++;
 }
@@ -292,7 +305,8 @@ static void step_players(netcore_game_server *s, uint32_t tick)
                           (uint32_t)s->wire_input[2] << 16 | (uint32_t)s->wire_input[3] << 24;
         uint8_t *input = s->game_inputs + i * input_bytes(s);
         memcpy(input, s->wire_input + NETCORE_SESSION_INPUT_HEADER_BYTES, input_bytes(s));
-        g->simulate(g->user, s->states + i * state_bytes(s), input, tick);
+        if (!s->config.game_steps_players)
+            g->simulate(g->user, s->states + i * state_bytes(s), input, tick);
     }
 }
 
@@ -521,7 +535,11 @@ static netcore_result make_validator(netcore_game_server *s)
     vc.allocator = s->config.allocator;
     memcpy(vc.key, s->config.token_key, sizeof vc.key);
     vc.server_address = s->config.public_address;
-    if (vc.server_address.family == NETCORE_ADDRESS_NONE) {
+    if (vc.server_address.family != NETCORE_ADDRESS_NONE && vc.server_address.port == 0) {
+        netcore_address bound;
+        netcore_host_address(s->host, &bound);
+        vc.server_address.port = bound.port;
+    } else if (vc.server_address.family == NETCORE_ADDRESS_NONE) {
         netcore_host_address(s->host, &vc.server_address);
         if (vc.server_address.family == NETCORE_ADDRESS_NONE) {
             uint16_t port = vc.server_address.port;
@@ -753,5 +771,10 @@ netcore_result netcore_game_server_get_stats(const netcore_game_server *s,
         return NETCORE_ERR_INVALID_ARGUMENT;
     *out_stats = s->stats;
     out_stats->tick = s->tick;
+    for (uint32_t i = 0; i < s->config.max_clients; i++)
+        if (s->clients[i].used)
+            fold_input_stats(s, i, &out_stats->inputs_late, &out_stats->inputs_too_far);
+    if (s->validator)
+        netcore_token_validator_get_stats(s->validator, &out_stats->token);
     return netcore_host_get_stats(s->host, &out_stats->host);
 }

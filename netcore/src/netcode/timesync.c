@@ -184,8 +184,11 @@ void netcore_timesync_reset(netcore_timesync *sync)
 }
 
 netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t server_tick,
-                                            uint64_t local_us)
+                                            uint64_t local_us,
+                                            netcore_timesync_sample_outcome *out_outcome)
 {
+    if (out_outcome)
+        *out_outcome = NETCORE_TIMESYNC_SAMPLE_STALE;
     if (!sync)
         return NETCORE_ERR_INVALID_ARGUMENT;
     /* Ticks far behind the newest are a stale or hostile stamp, not a delay. */
@@ -193,8 +196,10 @@ netcore_result netcore_timesync_on_snapshot(netcore_timesync *sync, uint32_t ser
         (uint64_t)server_tick + (uint64_t)STALE_SECONDS * sync->config.tick_rate_hz <
             (uint64_t)sync->newest_tick) {
         sync->stats.samples_rejected++;
-        return NETCORE_ERR_STATE;
+        return NETCORE_OK;
     }
+    if (out_outcome)
+        *out_outcome = NETCORE_TIMESYNC_SAMPLE_USED;
     if (!sync->synced || server_tick > sync->newest_tick)
         sync->newest_tick = server_tick;
     sync->stats.samples++;

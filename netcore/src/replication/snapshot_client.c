@@ -222,20 +222,8 @@ static bool read_updates(decode_ctx *d)
 static netcore_result reject(netcore_snapshot_client *client, netcore_result result,
                              const char *why)
 {
-    uint64_t count;
-    switch (result) {
-    case NETCORE_ERR_MISMATCH:
-        count = ++client->stats.rejected_mismatch;
-        break;
-    case NETCORE_ERR_NOT_FOUND:
-        count = ++client->stats.rejected_baseline_missing;
-        break;
-    case NETCORE_ERR_STATE:
-        return result; /* counted by the caller; normal on lossy links */
-    default:
-        count = ++client->stats.rejected_malformed;
-        break;
-    }
+    uint64_t count = result == NETCORE_ERR_MISMATCH ? ++client->stats.rejected_mismatch
+                                                    : ++client->stats.rejected_malformed;
     /* Hostile input must not flood the log: the 1st, 2nd, 4th, 8th, ... of a kind. */
     if ((count & (count - 1)) == 0)
         nci_logf(&client->log, NETCORE_LOG_WARN, "snapshot rejected: %s (%llu of this kind)", why,
@@ -243,8 +231,28 @@ static netcore_result reject(netcore_snapshot_client *client, netcore_result res
     return result;
 }
 
-netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, const void *bytes,
-                                            size_t size_bytes)
+const char *netcore_snapshot_receive_outcome_str(netcore_snapshot_receive_outcome outcome)
+{
+    switch (outcome) {
+    case NETCORE_SNAPSHOT_RECEIVED_NEWEST:
+        return "newest";
+    case NETCORE_SNAPSHOT_RECEIVED_OLDER:
+        return "older";
+    case NETCORE_SNAPSHOT_IGNORED_DUPLICATE:
+        return "duplicate";
+    case NETCORE_SNAPSHOT_IGNORED_STALE:
+        return "stale";
+    case NETCORE_SNAPSHOT_BASELINE_MISSING:
+        return "baseline missing";
+    case NETCORE_SNAPSHOT_REJECTED:
+        return "rejected";
+    }
+    return "unknown";
+}
+
+/* Decodes into *outcome when it returns NETCORE_OK; errors are counted by reject(). */
+static netcore_result client_read(netcore_snapshot_client *client, const void *bytes,
+                                  size_t size_bytes, netcore_snapshot_receive_outcome *outcome)
 {
     if (!client || (!bytes && size_bytes))
         return NETCORE_ERR_INVALID_ARGUMENT;
@@ -267,13 +275,15 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
     const nci_view *at_slot = slot_view(client, seq);
     if (at_slot->valid && at_slot->seq == seq) {
         client->stats.ignored_duplicate++;
-        return reject(client, NETCORE_ERR_STATE, "duplicate");
+        *outcome = NETCORE_SNAPSHOT_IGNORED_DUPLICATE;
+        return NETCORE_OK;
     }
     bool newer = !client->has_newest || netcore_seq_greater(seq, client->newest_seq);
     int32_t behind = netcore_seq_diff(client->newest_seq, seq);
     if (!newer && (behind <= 0 || behind >= (int32_t)client->ring_length)) {
         client->stats.ignored_stale++;
-        return reject(client, NETCORE_ERR_STATE, "too old for the ring");
+        *outcome = NETCORE_SNAPSHOT_IGNORED_STALE;
+        return NETCORE_OK;
     }
 
     static const nci_view empty_view = {0};
@@ -284,7 +294,10 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         if (!bv->valid || bv->seq != base_seq) {
             if (newer)
                 client->need_full = true;
-            return reject(client, NETCORE_ERR_NOT_FOUND, "baseline not held");
+            /* Normal after loss or a late ack; the next ack asks for a full one. */
+            client->stats.rejected_baseline_missing++;
+            *outcome = NETCORE_SNAPSHOT_BASELINE_MISSING;
+            return NETCORE_OK;
         }
         d.base = bv;
     }
@@ -358,10 +371,23 @@ netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, con
         client->newest_seq = seq;
         client->need_full = false;
         client->stats.last_baseline_age = (uint32_t)distance;
+        *outcome = NETCORE_SNAPSHOT_RECEIVED_NEWEST;
     } else {
         client->stats.older_decoded++;
+        *outcome = NETCORE_SNAPSHOT_RECEIVED_OLDER;
     }
     return NETCORE_OK;
+}
+
+netcore_result netcore_snapshot_client_read(netcore_snapshot_client *client, const void *bytes,
+                                            size_t size_bytes,
+                                            netcore_snapshot_receive_outcome *out_outcome)
+{
+    netcore_snapshot_receive_outcome outcome = NETCORE_SNAPSHOT_REJECTED;
+    netcore_result r = client_read(client, bytes, size_bytes, &outcome);
+    if (out_outcome)
+        *out_outcome = r == NETCORE_OK ? outcome : NETCORE_SNAPSHOT_REJECTED;
+    return r;
 }
 
 /* ---- acks and the decoded world ---- */

@@ -331,8 +331,13 @@ netcore_result netcore_snapshot_server_client_set_budget(netcore_snapshot_server
 }
 
 netcore_result netcore_snapshot_server_ack(netcore_snapshot_server *server, uint32_t client,
-                                           uint16_t sequence)
+                                           uint16_t sequence,
+                                           netcore_snapshot_ack_outcome *out_outcome)
 {
+    netcore_snapshot_ack_outcome ignored;
+    if (!out_outcome)
+        out_outcome = &ignored;
+    *out_outcome = NETCORE_SNAPSHOT_ACK_UNKNOWN;
     if (!server)
         return NETCORE_ERR_INVALID_ARGUMENT;
     nci_client_slot *cl = nci_active_client(server, client);
@@ -340,16 +345,19 @@ netcore_result netcore_snapshot_server_ack(netcore_snapshot_server *server, uint
         return NETCORE_ERR_NOT_FOUND;
     const nci_view *v = &cl->ring[sequence % server->ring_length];
     if (!v->valid || v->seq != sequence) {
+        /* Late acks over a long round trip name snapshots the ring dropped. */
         cl->stats.acks_unknown++;
-        return NETCORE_ERR_NOT_FOUND;
+        return NETCORE_OK;
     }
     if (cl->has_ack && !netcore_seq_greater(sequence, cl->acked_seq)) {
         cl->stats.acks_old++;
+        *out_outcome = NETCORE_SNAPSHOT_ACK_OLD;
         return NETCORE_OK;
     }
     cl->has_ack = true;
     cl->acked_seq = sequence;
     cl->stats.acks_received++;
+    *out_outcome = NETCORE_SNAPSHOT_ACK_APPLIED;
     return NETCORE_OK;
 }
 
@@ -367,8 +375,11 @@ netcore_result netcore_snapshot_server_request_full(netcore_snapshot_server *ser
 }
 
 netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server, uint32_t client,
-                                                const void *bytes, size_t size_bytes)
+                                                const void *bytes, size_t size_bytes,
+                                                netcore_snapshot_ack_outcome *out_outcome)
 {
+    if (out_outcome)
+        *out_outcome = NETCORE_SNAPSHOT_ACK_NONE;
     if (!server || (!bytes && size_bytes))
         return NETCORE_ERR_INVALID_ARGUMENT;
     nci_client_slot *cl = nci_active_client(server, client);
@@ -394,11 +405,8 @@ netcore_result netcore_snapshot_server_read_ack(netcore_snapshot_server *server,
     }
     if (flags & 2u)
         netcore_snapshot_server_request_full(server, client);
-    if (flags & 1u) {
-        netcore_result res = netcore_snapshot_server_ack(server, client, seq);
-        if (res != NETCORE_OK)
-            return res;
-    }
+    if (flags & 1u)
+        return netcore_snapshot_server_ack(server, client, seq, out_outcome);
     return NETCORE_OK;
 }
 

@@ -193,7 +193,11 @@ static void enet_destroy(void *backend, uint32_t shutdown_data32)
             enet_packet_destroy(b->held);
         for (size_t i = 0; i < b->host->peerCount; i++) {
             ENetPeer *peer = &b->host->peers[i];
-            if (peer->state != ENET_PEER_STATE_DISCONNECTED)
+            /* A peer the application was leaving gracefully still hears the
+             * application's reason (kept in eventData), not SHUTDOWN. */
+            if (peer->state == ENET_PEER_STATE_DISCONNECT_LATER)
+                enet_peer_disconnect_now(peer, peer->eventData);
+            else if (peer->state != ENET_PEER_STATE_DISCONNECTED)
                 enet_peer_disconnect_now(peer, shutdown_data32);
         }
         enet_host_flush(b->host);

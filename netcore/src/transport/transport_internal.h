@@ -90,7 +90,9 @@ typedef struct nci_backend_ops {
      * the backend copies it and reads it for every deadline of its own. */
     netcore_result (*create)(const netcore_host_config *cfg, const nci_lane_mode *lane_modes,
                              uint32_t lane_count, const nci_clock *clock, void **out_backend);
-    /* Notifies every peer best-effort (data32 = shutdown), frees everything, no events. */
+    /* Notifies every peer best-effort (data32 = shutdown; a peer whose graceful
+     * disconnect is still waiting hears that disconnect's data32 instead),
+     * frees everything, no events. */
     void (*destroy)(void *backend, uint32_t shutdown_data32);
     /* The bound address with its actual port. */
     netcore_result (*local_address)(const void *backend, netcore_address *out_address);

@@ -151,7 +151,10 @@ static void sim_destroy_backend(void *backend, uint32_t shutdown_data32)
         return;
     for (uint32_t slot = 0; slot < host->max_peers; slot++) {
         nci_sim_peer *peer = &host->peers[slot];
-        if (peer->state != NCI_SIM_PEER_FREE && peer->state != NCI_SIM_PEER_REMOTE_CLOSED)
+        /* A peer being left gracefully hears that disconnect's data. */
+        if (peer->state == NCI_SIM_PEER_DISCONNECTING)
+            nci_sim_send_disconnect(host, peer, slot, peer->close_data32);
+        else if (peer->state != NCI_SIM_PEER_FREE && peer->state != NCI_SIM_PEER_REMOTE_CLOSED)
             nci_sim_send_disconnect(host, peer, slot, shutdown_data32);
     }
     /* Everything already sent (the notices included) keeps travelling. */
