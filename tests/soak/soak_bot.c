@@ -559,9 +559,8 @@ static void update_bots(bot_process *process, uint64_t now_us, bool ending)
 
 /* Graceful end: every bot disconnects and waits (bounded) until its client
  * says so, so the server sees requested disconnects rather than timeouts. A
- * graceful disconnect first delivers what the bot still has in flight: over
- * a link with a second's round trip and loss that takes a resend or two, so
- * the wait is 10 s (it ends as soon as every bot is done). */
+ * graceful disconnect first delivers what the bot still has in flight, and
+ * it ends as soon as every bot is done. */
 static void disconnect_all(bot_process *process)
 {
     for (uint32_t i = 0; i < process->options.bots; i++) {
