@@ -332,7 +332,9 @@ netcore_result netcore_host_connect(netcore_host *host, const netcore_address *a
 /**
  * Gracefully disconnects: queued reliable messages are still sent, the remote
  * side sees NETCORE_DISCONNECT_REQUESTED with code (24 bits kept), and this
- * side gets its own DISCONNECT event when done (or after a short timeout).
+ * side gets its own DISCONNECT event when done. A peer that has not taken
+ * everything within the host's timeout_ms is disconnected at once and the
+ * rest of its queue is dropped.
  * Errors: NETCORE_ERR_NOT_CONNECTED (unknown or stale id), NETCORE_ERR_FULL
  * only if the peer was still connecting and the host's internal event queue
  * (max_peers + 16 events) is full because the application has not polled;
