@@ -24,7 +24,7 @@ typedef struct entity_slot {
     netcore_entity_id id; /* NETCORE_ENTITY_NONE: free */
     uint16_t type;
     bool removed;
-    bool visible;
+    bool held; /* listed in netcore_interp.held */
     bool extrapolated;
     uint32_t removed_tick;
     uint32_t head;  /* ring index of the oldest state */
@@ -45,6 +45,11 @@ struct netcore_interp {
     uint32_t *outputs; /* max_entities * components */
     uint32_t *visible; /* slot indexes of displayed entities */
     uint32_t visible_count;
+    /* Slot indexes of every slot in use (and of some freed since), ascending:
+     * push and update walk these, not all max_entities slots, so a client
+     * that sees a few entities of a large world pays for those few. */
+    uint32_t *held;
+    uint32_t held_count;
     double *arrivals; /* apparent arrival delays, us */
     double *sorted;
     double arrival_delay_us; /* high percentile of arrivals, refreshed on push */
@@ -321,10 +326,11 @@ netcore_result netcore_interp_create(const netcore_interp_config *config,
     ip->states = nci_calloc(a, ring * ip->components, sizeof *ip->states);
     ip->outputs = nci_calloc(a, slots * ip->components, sizeof *ip->outputs);
     ip->visible = nci_calloc(a, slots, sizeof *ip->visible);
+    ip->held = nci_calloc(a, slots, sizeof *ip->held);
     ip->arrivals = nci_calloc(a, config->jitter_window, sizeof *ip->arrivals);
     ip->sorted = nci_calloc(a, config->jitter_window, sizeof *ip->sorted);
-    if (!ip->slots || !ip->ticks || !ip->states || !ip->outputs || !ip->visible || !ip->arrivals ||
-        !ip->sorted) {
+    if (!ip->slots || !ip->ticks || !ip->states || !ip->outputs || !ip->visible || !ip->held ||
+        !ip->arrivals || !ip->sorted) {
         netcore_interp_destroy(ip);
         return NETCORE_ERR_OUT_OF_MEMORY;
     }
@@ -344,6 +350,7 @@ void netcore_interp_destroy(netcore_interp *interp)
     nci_free(&allocator, interp->states);
     nci_free(&allocator, interp->outputs);
     nci_free(&allocator, interp->visible);
+    nci_free(&allocator, interp->held);
     nci_free(&allocator, interp->arrivals);
     nci_free(&allocator, interp->sorted);
     nci_free(&allocator, interp);
@@ -355,6 +362,7 @@ void netcore_interp_reset(netcore_interp *interp)
         return;
     memset(interp->slots, 0, interp->config.max_entities * sizeof *interp->slots);
     interp->visible_count = 0;
+    interp->held_count = 0;
     interp->arrival_count = 0;
     interp->arrival_next = 0;
     interp->arrival_delay_us = 0.0;
@@ -439,6 +447,19 @@ static bool read_entity(const netcore_interp *ip, const netcore_snapshot_client 
     return true;
 }
 
+/* Puts the slots listed since first_new among the ascending ones before
+ * them (insertion: few new entities per push, and the list stays in slot
+ * order so entities are displayed, and entity_at counts, in slot order). */
+static void sort_new_held(netcore_interp *ip, uint32_t first_new)
+{
+    for (uint32_t k = first_new; k < ip->held_count; k++) {
+        uint32_t s = ip->held[k], j = k;
+        for (; j > 0 && ip->held[j - 1] > s; j--)
+            ip->held[j] = ip->held[j - 1];
+        ip->held[j] = s;
+    }
+}
+
 netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapshot_client *client,
                                    double arrival_server_time_us,
                                    netcore_interp_push_outcome *out_outcome)
@@ -470,6 +491,7 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
 
     uint32_t count = netcore_snapshot_client_entity_count(client);
     uint32_t length = interp->config.buffer_length;
+    uint32_t first_new = interp->held_count;
     for (uint32_t i = 0; i < count; i++) {
         netcore_entity_id id;
         uint16_t type;
@@ -482,9 +504,13 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
         }
         entity_slot *e = &interp->slots[slot];
         if (e->id != id || e->type != type) {
+            bool held = e->held;
             memset(e, 0, sizeof *e);
             e->id = id;
             e->type = type;
+            e->held = true;
+            if (!held)
+                interp->held[interp->held_count++] = slot;
         }
         if (e->count == length) {
             e->head = (e->head + 1) % length;
@@ -506,9 +532,10 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
         e->removed = false;
         e->stamp = interp->push_stamp;
     }
+    sort_new_held(interp, first_new);
     /* Entities missing from this world disappear once the render time gets here. */
-    for (uint32_t s = 0; s < interp->config.max_entities; s++) {
-        entity_slot *e = &interp->slots[s];
+    for (uint32_t k = 0; k < interp->held_count; k++) {
+        entity_slot *e = &interp->slots[interp->held[k]];
         if (e->id != NETCORE_ENTITY_NONE && e->stamp != interp->push_stamp && !e->removed) {
             e->removed = true;
             e->removed_tick = tick;
@@ -575,17 +602,23 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
     interp->was_past_newest = past > 0.0;
 
     interp->visible_count = 0;
-    for (uint32_t s = 0; s < interp->config.max_entities; s++) {
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < interp->held_count; k++) {
+        uint32_t s = interp->held[k];
         entity_slot *e = &interp->slots[s];
-        if (e->id == NETCORE_ENTITY_NONE)
+        if (e->id == NETCORE_ENTITY_NONE) {
+            e->held = false;
             continue;
+        }
         if (e->removed && rt >= (double)e->removed_tick) {
             memset(e, 0, sizeof *e);
             continue;
         }
+        interp->held[kept++] = s;
         render_entity(interp, s, rt, max_extra_ticks);
         interp->visible[interp->visible_count++] = s;
     }
+    interp->held_count = kept;
     interp->stats.delay_ms = (float)(interp->delay_us / 1000.0);
     interp->stats.arrival_delay_ms = (float)(interp->arrival_delay_us / 1000.0);
     interp->stats.extrapolated_pct =
