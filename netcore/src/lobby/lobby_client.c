@@ -640,90 +640,17 @@ netcore_result netcore_lobby_client_update(netcore_lobby_client *client, uint64_
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-static netcore_result request(netcore_lobby_client *c, uint8_t type)
+nci_lobby_msg *nci_lobby_client_out_msg(netcore_lobby_client *c)
+{
+    return &c->out_msg;
+}
+
+netcore_result nci_lobby_client_request(netcore_lobby_client *c, uint8_t type)
 {
     if (!c)
         return NETCORE_ERR_INVALID_ARGUMENT;
     c->out_msg.type = type;
     return queue_out(c);
-}
-
-netcore_result netcore_lobby_client_list_rooms(netcore_lobby_client *client,
-                                               const netcore_lobby_room_filter *filter)
-{
-    if (!client || !filter)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.list_rooms = *filter;
-    return request(client, NCI_LOBBY_LIST_ROOMS);
-}
-
-netcore_result netcore_lobby_client_create_room(netcore_lobby_client *client,
-                                                const netcore_lobby_room_params *params)
-{
-    if (!client || !params)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.create_room = *params;
-    return request(client, NCI_LOBBY_CREATE_ROOM);
-}
-
-netcore_result netcore_lobby_client_join_room(netcore_lobby_client *client, uint32_t room_id,
-                                              const char *password)
-{
-    if (!client || (password && strlen(password) > NETCORE_LOBBY_PASSWORD_MAX))
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.join_room.room_id = room_id;
-    snprintf(client->out_msg.u.join_room.password, sizeof client->out_msg.u.join_room.password,
-             "%s", password ? password : "");
-    return request(client, NCI_LOBBY_JOIN_ROOM);
-}
-
-netcore_result netcore_lobby_client_leave_room(netcore_lobby_client *client)
-{
-    return request(client, NCI_LOBBY_LEAVE_ROOM);
-}
-
-netcore_result netcore_lobby_client_chat(netcore_lobby_client *client,
-                                         netcore_lobby_chat_scope scope, const char *text)
-{
-    if (!client || !text || strlen(text) > NETCORE_LOBBY_CHAT_MAX)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.chat.scope = (uint8_t)scope;
-    memcpy(client->out_msg.u.chat.text, text, strlen(text) + 1);
-    return request(client, NCI_LOBBY_CHAT);
-}
-
-netcore_result netcore_lobby_client_set_ready(netcore_lobby_client *client, bool ready)
-{
-    if (!client)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.ready = ready;
-    return request(client, NCI_LOBBY_SET_READY);
-}
-
-netcore_result netcore_lobby_client_kick(netcore_lobby_client *client, uint64_t client_id)
-{
-    if (!client)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.kick_client_id = client_id;
-    return request(client, NCI_LOBBY_KICK);
-}
-
-netcore_result netcore_lobby_client_start_match(netcore_lobby_client *client)
-{
-    return request(client, NCI_LOBBY_START_MATCH);
-}
-
-netcore_result netcore_lobby_client_end_match(netcore_lobby_client *client)
-{
-    return request(client, NCI_LOBBY_END_MATCH);
-}
-
-netcore_result netcore_lobby_client_ping(netcore_lobby_client *client, uint64_t value)
-{
-    if (!client)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.ping_value = value;
-    return request(client, NCI_LOBBY_PING);
 }
 
 /* ------------------------------------------------------------------ */
@@ -779,23 +706,4 @@ netcore_result netcore_lobby_client_register_game_server_any(
     client->failover_capacity = capacity;
     client->failover_time_s = unix_time_s;
     return start_any(client, addresses, count, FAILOVER_REGISTER, NULL, now_us);
-}
-
-netcore_result netcore_lobby_client_report_load(netcore_lobby_client *client, uint16_t players,
-                                                uint16_t capacity)
-{
-    if (!client)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.server_load.players = players;
-    client->out_msg.u.server_load.capacity = capacity;
-    return request(client, NCI_LOBBY_SERVER_LOAD);
-}
-
-netcore_result netcore_lobby_client_report_match_end(netcore_lobby_client *client,
-                                                     uint64_t match_id)
-{
-    if (!client)
-        return NETCORE_ERR_INVALID_ARGUMENT;
-    client->out_msg.u.server_match_end_id = match_id;
-    return request(client, NCI_LOBBY_SERVER_MATCH_END);
 }

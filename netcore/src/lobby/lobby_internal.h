@@ -183,6 +183,14 @@ bool nci_lobby_text_bytes_valid(const uint8_t *bytes, size_t size);
  * or line/paragraph separators, with at least one visible character. */
 bool nci_lobby_name_valid(const char *name, size_t max_bytes);
 
+/* The lobby client's outgoing message (lobby_client.c), which
+ * lobby_client_requests.c fills before nci_lobby_client_request sets its type
+ * and queues it. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL client),
+ * NETCORE_ERR_STATE (not connected), NETCORE_ERR_FULL (send buffer full), or
+ * the encoder's error for a message out of its bounds. */
+nci_lobby_msg *nci_lobby_client_out_msg(netcore_lobby_client *client);
+netcore_result nci_lobby_client_request(netcore_lobby_client *client, uint8_t type);
+
 #endif /* NETCORE_LOBBY_INTERNAL_H */
 
 /* ------------------------------------------------------------------ */
