@@ -58,12 +58,13 @@ static void join_match(player *p, const netcore_lobby_match_start *m)
     arena_describe(&p->g->arena, &cc.game);
     cc.sample_input = sample_input;
     cc.user = p;
-    /* The lobby's token, proof and session keys go straight to the transport's
-     * connect options: the game traffic is sealed with those keys. */
-    netcore_connect_options opt = {m->token, m->token_size_bytes, m->connect_proof,
-                                   m->has_session_keys ? &m->session_keys : NULL};
-    if (netcore_game_client_create(&cc, &p->client) != NETCORE_OK ||
-        netcore_game_client_connect(p->client, &m->server_address, &opt) != NETCORE_OK) {
+    /* The lobby's token, proof and session keys become the connect options:
+     * the game traffic is sealed with those keys. */
+    netcore_address server;
+    netcore_connect_options opt;
+    if (netcore_lobby_match_connect_options(m, &p->g->lobby_address, &server, &opt) != NETCORE_OK ||
+        netcore_game_client_create(&cc, &p->client) != NETCORE_OK ||
+        netcore_game_client_connect(p->client, &server, &opt) != NETCORE_OK) {
         fprintf(stderr, "match: player %d cannot join the game server\n", p->k);
         p->g->failed = true;
         return;

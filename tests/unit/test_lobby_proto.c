@@ -540,3 +540,44 @@ Test(lobby_proto, chat_refuses_c1_controls_and_noncharacters_but_keeps_bidi_text
     n = chat_body(body, (const uint8_t *)"\xe2\x80\x8f\xd8\xb3", 5);
     cr_assert_eq(nci_lobby_decode(body, n, &out), NETCORE_OK);
 }
+
+/* A MATCH_START becomes connect options that point into it, and a game
+ * server registered without a public address is reached on the lobby's host. */
+Test(lobby_proto, a_match_start_becomes_connect_options)
+{
+    netcore_lobby_match_start m;
+    memset(&m, 0, sizeof m);
+    m.server_address = netcore_address_ipv4(0, 0, 0, 0, 7778);
+    m.connect_proof = 0xabcdef01u;
+    m.token_size_bytes = 40;
+    memset(m.token, 9, m.token_size_bytes);
+    m.has_session_keys = true;
+    netcore_address lobby = netcore_address_ipv4(192, 168, 1, 20, 7777), to;
+    netcore_connect_options opt;
+    cr_assert_eq(netcore_lobby_match_connect_options(&m, &lobby, &to, &opt), NETCORE_OK);
+    netcore_address want = netcore_address_ipv4(192, 168, 1, 20, 7778);
+    cr_assert(netcore_address_equal(&to, &want));
+    cr_assert_eq(opt.token, m.token);
+    cr_assert_eq(opt.token_size_bytes, 40);
+    cr_assert_eq(opt.connect_data, 0xabcdef01u);
+    cr_assert_eq(opt.session_keys, &m.session_keys);
+
+    /* A server with an address keeps it; no keys, none passed on. */
+    m.server_address = netcore_address_ipv4(10, 1, 2, 3, 9000);
+    m.has_session_keys = false;
+    cr_assert_eq(netcore_lobby_match_connect_options(&m, &lobby, &to, &opt), NETCORE_OK);
+    cr_assert(netcore_address_equal(&to, &m.server_address));
+    cr_assert_null(opt.session_keys);
+    m.server_address = netcore_address_ipv4(0, 0, 0, 0, 9000);
+    cr_assert_eq(netcore_lobby_match_connect_options(&m, NULL, &to, &opt), NETCORE_OK);
+    cr_assert(netcore_address_equal(&to, &m.server_address));
+
+    m.token_size_bytes = 0;
+    cr_assert_eq(netcore_lobby_match_connect_options(&m, &lobby, &to, &opt),
+                 NETCORE_ERR_INVALID_ARGUMENT);
+    m.token_size_bytes = NETCORE_LOBBY_TOKEN_MAX + 1;
+    cr_assert_eq(netcore_lobby_match_connect_options(&m, &lobby, &to, &opt),
+                 NETCORE_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(netcore_lobby_match_connect_options(NULL, &lobby, &to, &opt),
+                 NETCORE_ERR_INVALID_ARGUMENT);
+}

@@ -201,6 +201,23 @@ typedef struct netcore_lobby_match_start {
     netcore_session_keys session_keys; /**< valid when has_session_keys; wipe after use */
 } netcore_lobby_match_start;
 
+/**
+ * What a player passes to netcore_game_client_connect() (or
+ * netcore_host_connect()) for a match: *out_options points into *match (its
+ * token, address proof and session keys), so match must stay unchanged until
+ * that connect call returns; *out_server is the match's game server. A game
+ * server registered under an unspecified address (0.0.0.0 or ::, one that
+ * does not know its public address) is taken to run on the lobby's host:
+ * *out_server then has lobby_address's host and the match's port.
+ * lobby_address may be NULL (no substitution).
+ * Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL match or outputs, no token, or
+ * token_size_bytes above NETCORE_LOBBY_TOKEN_MAX).
+ */
+netcore_result netcore_lobby_match_connect_options(const netcore_lobby_match_start *match,
+                                                   const netcore_address *lobby_address,
+                                                   netcore_address *out_server,
+                                                   netcore_connect_options *out_options);
+
 /* ------------------------------------------------------------------ */
 /* TLS                                                                 */
 /* ------------------------------------------------------------------ */
