@@ -272,6 +272,44 @@ Test(session, players_join_get_entities_and_see_each_other)
     world_stop(&w);
 }
 
+/* The net-graph figures cover the last full second: the snapshot rate is the
+ * configured one while the server runs, and falls to zero, with every frame
+ * extrapolated or held, while it is silent; both recover once it is back. */
+Test(session, the_rate_figures_follow_the_last_second)
+{
+    world w;
+    world_start(&w, 1, NETCORE_LINK_PERFECT, false);
+    connect_all(&w);
+    run(&w, 3000000);
+    netcore_game_client *c = w.clients[0].client;
+    netcore_game_client_stats cs;
+    netcore_game_desc d;
+    tg_desc(&d, &w.sc);
+    float rate = (float)d.tick_rate_hz / (float)d.snapshot_every_ticks;
+    cr_assert_eq(netcore_game_client_get_stats(c, &cs), NETCORE_OK);
+    cr_assert_float_eq(cs.snapshot_rate_hz, rate, 2.0f, "%f snapshots/s",
+                       (double)cs.snapshot_rate_hz);
+    cr_assert_lt(cs.recent_extrapolated_pct, 5.0f);
+    for (uint64_t t = 0; t < 2500000; t += FRAME_US) { /* the server is silent */
+        netcore_sim_advance(w.sim, FRAME_US);
+        cr_assert_eq(netcore_game_client_update(c, netcore_sim_now_us(w.sim)), NETCORE_OK);
+    }
+    netcore_game_client_get_stats(c, &cs);
+    cr_assert_eq(cs.snapshot_rate_hz, 0.0f);
+    cr_assert_gt(cs.recent_extrapolated_pct, 99.0f);
+    cr_assert_lt(cs.extrapolated_pct, cs.recent_extrapolated_pct);
+    /* The server skipped the ticks it missed, so its ticks now run 2.5 s
+     * behind the clock the client learned: the clock sync takes a few
+     * seconds to accept that step, and the view extrapolates meanwhile. */
+    run(&w, 6000000);
+    netcore_game_client_get_stats(c, &cs);
+    cr_assert_eq(netcore_game_client_get_state(c), NETCORE_GAME_CLIENT_PLAYING);
+    cr_assert_float_eq(cs.snapshot_rate_hz, rate, 2.0f, "%f snapshots/s",
+                       (double)cs.snapshot_rate_hz);
+    cr_assert_lt(cs.recent_extrapolated_pct, 5.0f);
+    world_stop(&w);
+}
+
 Test(session, remote_and_predicted_state_converge_under_loss_and_latency)
 {
     world w;

@@ -519,8 +519,11 @@ typedef struct netcore_game_client_stats {
     uint64_t ticks_run;          /**< client ticks run (inputs sampled and sent) */
     uint64_t corrections;        /**< prediction corrections */
     float interp_delay_ms;       /**< current interpolation delay, ms */
-    float extrapolated_pct;      /**< share of frames extrapolated, 0..100 */
-    uint32_t acked_input_tick;   /**< newest input tick the server reported applied */
+    float extrapolated_pct;      /**< share of frames extrapolated since connecting, 0..100 */
+    float snapshot_rate_hz;      /**< snapshots decoded per second over the last full second */
+    float recent_extrapolated_pct; /**< share of frames extrapolated or starved (states held)
+                                        over the last full second, 0..100; for a net graph */
+    uint32_t acked_input_tick;     /**< newest input tick the server reported applied */
     bool sealed; /**< the connection's traffic is sealed with the token's session keys */
 } netcore_game_client_stats;
 

@@ -46,6 +46,9 @@ struct netcore_game_client {
     uint8_t packet[PACKET_BYTES];
     uint64_t last_frame_us;
     double render_tick;
+    /* the net-graph window: counts at its start (see update_window) */
+    bool window_open;
+    uint64_t window_start_us, window_snapshots, window_frames, window_extrapolated;
     netcore_game_client_stats stats;
 };
 
@@ -295,6 +298,33 @@ static void update_view(netcore_game_client *c, uint64_t now_us)
     c->last_frame_us = now_us;
 }
 
+/* Closes the one-second window of the rate figures once it is full: the
+ * snapshot rate and the share of frames extrapolated or starved over it. */
+static void update_window(netcore_game_client *c, uint64_t now_us)
+{
+    netcore_interp_stats is;
+    if (netcore_interp_get_stats(c->interp, &is) != NETCORE_OK)
+        return;
+    uint64_t late = is.frames_extrapolated + is.frames_starved;
+    if (c->window_open && now_us >= c->window_start_us) {
+        uint64_t span_us = now_us - c->window_start_us;
+        if (span_us < 1000000)
+            return;
+        uint64_t frames = is.frames - c->window_frames;
+        c->stats.snapshot_rate_hz =
+            (float)((double)(c->stats.snapshots_decoded - c->window_snapshots) * 1e6 /
+                    (double)span_us);
+        c->stats.recent_extrapolated_pct =
+            frames ? (float)(100.0 * (double)(late - c->window_extrapolated) / (double)frames)
+                   : 0.0f;
+    }
+    c->window_open = true;
+    c->window_start_us = now_us;
+    c->window_snapshots = c->stats.snapshots_decoded;
+    c->window_frames = is.frames;
+    c->window_extrapolated = late;
+}
+
 netcore_result netcore_game_client_update(netcore_game_client *c, uint64_t now_us)
 {
     if (!c)
@@ -312,8 +342,10 @@ netcore_result netcore_game_client_update(netcore_game_client *c, uint64_t now_u
     }
     if (c->state == NETCORE_GAME_CLIENT_PLAYING && c->have_snapshot)
         run_ticks(c, now_us);
-    if (c->state == NETCORE_GAME_CLIENT_PLAYING)
+    if (c->state == NETCORE_GAME_CLIENT_PLAYING) {
         update_view(c, now_us);
+        update_window(c, now_us);
+    }
     return netcore_host_flush(c->host);
 }
 
