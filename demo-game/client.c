@@ -48,10 +48,6 @@ struct demo_client {
     void *input_user;
     /* figures */
     uint64_t decode_errors; /* game messages refused */
-    uint64_t window_start_us, window_snapshots;
-    float snapshot_rate_hz;
-    uint64_t interp_frames_base, interp_extrap_base;
-    float extrapolation_pct;
 };
 
 static void log_line(const demo_client *c, const char *what, const char *detail)
@@ -115,7 +111,6 @@ static void on_snapshot(void *user, netcore_game_client *game, uint32_t tick)
 {
     demo_client *c = user;
     c->snapshots_seen++;
-    c->window_snapshots++;
     c->newest_tick = tick;
     demo_net_world_from_snapshot(&c->schema, netcore_game_client_snapshot(game), &c->server_world);
     c->server_world.tick = tick;
@@ -132,9 +127,6 @@ static void reset_game(demo_client *c)
     c->slot = -1;
     c->snapshots_seen = 0;
     c->newest_tick = 0;
-    c->window_snapshots = 0;
-    c->interp_frames_base = c->interp_extrap_base = 0;
-    c->extrapolation_pct = 0.0f;
     demo_world_init(&c->server_world, NULL);
     demo_world_init(&c->view, NULL);
 }
@@ -182,24 +174,17 @@ static netcore_result make_game(demo_client *c)
 
 static void start_game(demo_client *c)
 {
-    netcore_address to = c->match.server_address;
-    if (to.family == NETCORE_ADDRESS_IPV4 && !to.bytes[0] && !to.bytes[1] && !to.bytes[2] &&
-        !to.bytes[3]) {
-        uint16_t port = to.port;
-        to = c->config.lobby;
-        to.port = port;
-    }
+    /* The lobby's token, proof and session keys seal the game traffic (a
+     * lobby of version 2 or less gives no keys: a sealing server then
+     * refuses the connection). */
+    netcore_address to;
     netcore_connect_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.token = c->match.token;
-    opt.token_size_bytes = c->match.token_size_bytes;
-    opt.connect_data = c->match.connect_proof;
-    /* The lobby's session keys seal the game traffic (a lobby of version 2
-     * or less gives none: a sealing server then refuses the connection). */
-    opt.session_keys = c->match.has_session_keys ? &c->match.session_keys : NULL;
-    char text[NETCORE_ADDRESS_STRLEN];
-    netcore_address_format(&to, text, sizeof text);
-    if (make_game(c) != NETCORE_OK ||
+    char text[NETCORE_ADDRESS_STRLEN] = "(no token)";
+    netcore_result r = netcore_lobby_match_connect_options(&c->match, &c->config.lobby, &to, &opt);
+    if (r == NETCORE_OK) {
+        netcore_address_format(&to, text, sizeof text);
+    }
+    if (r != NETCORE_OK || make_game(c) != NETCORE_OK ||
         netcore_game_client_connect(c->game, &to, &opt) != NETCORE_OK) {
         log_line(c, "cannot connect to the game server", text);
         c->state = DEMO_CLIENT_FAILED;
@@ -348,24 +333,6 @@ static void build_view(demo_client *c)
     }
 }
 
-/* Snapshot rate and extrapolated share of the last second, for the net graph. */
-static void update_figures(demo_client *c, uint64_t now_us)
-{
-    if (now_us - c->window_start_us < 1000000) {
-        return;
-    }
-    c->snapshot_rate_hz = (float)c->window_snapshots * 1e6f / (float)(now_us - c->window_start_us);
-    c->window_snapshots = 0;
-    c->window_start_us = now_us;
-    netcore_interp_stats is;
-    netcore_interp_get_stats(netcore_game_client_interp(c->game), &is);
-    uint64_t frames = is.frames - c->interp_frames_base;
-    uint64_t extrap = is.frames_extrapolated + is.frames_starved - c->interp_extrap_base;
-    c->extrapolation_pct = frames ? 100.0f * (float)extrap / (float)frames : 0.0f;
-    c->interp_frames_base = is.frames;
-    c->interp_extrap_base = is.frames_extrapolated + is.frames_starved;
-}
-
 void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn input_fn, void *user)
 {
     if (c->lobby) {
@@ -389,7 +356,6 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
         return;
     }
     build_view(c);
-    update_figures(c, now_us);
 }
 
 /* ---- life cycle ---- */
@@ -570,12 +536,12 @@ void demo_client_figures(demo_client *c, demo_netgraph_figures *f)
     f->loss_pct = st.loss_pct;
     f->in_kbps = st.in_kbps;
     f->out_kbps = st.out_kbps;
-    f->snapshot_rate_hz = c->snapshot_rate_hz;
     netcore_game_client_stats gs;
-    if (c->game && c->interpolation && netcore_game_client_get_stats(c->game, &gs) == NETCORE_OK) {
-        f->interp_delay_ms = gs.interp_delay_ms;
+    if (c->game && netcore_game_client_get_stats(c->game, &gs) == NETCORE_OK) {
+        f->snapshot_rate_hz = gs.snapshot_rate_hz;
+        f->interp_delay_ms = c->interpolation ? gs.interp_delay_ms : 0.0f;
+        f->extrapolation_pct = gs.recent_extrapolated_pct;
     }
-    f->extrapolation_pct = c->extrapolation_pct;
     f->prediction_corrections = (uint32_t)st.corrections;
     f->prediction_on = c->prediction;
     f->interpolation_on = c->interpolation;
