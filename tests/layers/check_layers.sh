@@ -6,7 +6,8 @@
 # Public headers (netcore/include/netcore/*.h) each belong to one layer, listed
 # below; a new public header must be added to the list or the check fails.
 # Only platform/ meets the operating system's sockets: no other library file,
-# public header or tool includes a system socket or poller header.
+# public header or tool includes a system socket or poller header. No library
+# file is longer than max_lines.
 #
 #   check_layers.sh [ROOT]     check the tree at ROOT (default: this repository)
 #   check_layers.sh --self-test
@@ -15,6 +16,7 @@
 set -euo pipefail
 
 layers=(core platform transport replication netcode lobby)
+max_lines=800
 
 declare -A public_layer=(
     [netcore.h]=core
@@ -107,14 +109,19 @@ check_tree() { # root -> exit status 1 on any violation
         [[ -e $file ]] && violations+="$file: library source outside a layer folder"$'\n'
     done
     violations+=$(check_os_net "$root")$'\n'
+    while IFS= read -r file; do
+        if (($(wc -l <"$file") > max_lines)); then
+            violations+="$file: over $max_lines lines; split it by concern"$'\n'
+        fi
+    done < <(find "$root/netcore/src" -name '*.[ch]' | sort)
     violations=$(sed '/^$/d' <<<"$violations")
     if [[ -n $violations ]]; then
-        echo "upward, unplaced or system socket includes:"
+        echo "upward, unplaced or system socket includes, or files too long:"
         echo "$violations"
         return 1
     fi
     echo "includes point downwards in $(find "$root/netcore/src" -name '*.[ch]' | wc -l) library files;" \
-         "system socket headers only in platform/"
+         "system socket headers only in platform/; none over $max_lines lines"
 }
 
 self_test() {
@@ -148,8 +155,15 @@ self_test() {
         done
     done
     check_tree "$tmp" >/dev/null || { echo "self-test: the cleaned tree was refused"; return 1; }
-    echo "self-test: an upward include and a socket header outside platform/ are refused," \
-         "a clean tree accepted"
+    seq $((max_lines + 1)) | sed 's%.*%/* line */%' >"$tmp/netcore/src/lobby/long.c"
+    set +e
+    check_tree "$tmp" >/dev/null
+    status=$?
+    set -e
+    rm "$tmp/netcore/src/lobby/long.c"
+    ((status != 0)) || { echo "self-test: a file over $max_lines lines was accepted"; return 1; }
+    echo "self-test: an upward include, a socket header outside platform/ and a file over" \
+         "$max_lines lines are refused, a clean tree accepted"
 }
 
 if [[ ${1:-} == --self-test ]]; then
