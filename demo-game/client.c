@@ -2,55 +2,21 @@
  * demo-game networked client (see client.h), on the netcore session layer:
  * a netcore_game_client owns the game connection, the snapshots, clock
  * sync, interpolation, inputs and the prediction of the own ship; this file
- * adds the lobby, the demo's game description (net_proto.h), its messages
- * and the view to draw.
- *
- * A match that ends under the client (the game server died, or the lobby
- * ended the match) takes the client back to its room: the game client is
- * made anew, and the room's ready/start cycle runs again.
+ * adds the demo's game description (net_proto.h), its messages and the view
+ * to draw. client_room.c has the lobby side.
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
-#include "client.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "net_proto.h"
-#include "netcore/session.h"
+#include "client_internal.h"
 
-#define MAX_RETURNS_WITHOUT_PLAY                                                                   \
-    3                          /* back in the room this often in a row without playing: give up */
 #define GOODBYE_WAIT_US 300000 /* how long destroy waits for the server's acknowledgement */
 
-struct demo_client {
-    demo_client_config config;
-    char name[DEMO_NAME_MAX];
-    demo_client_state state;
-    netcore_lobby_client *lobby;
-    bool ready_sent, start_sent;
-    bool end_sent;       /* END_MATCH asked after losing the game server */
-    uint64_t room_owner; /* of the own room, from the last ROOM_STATE */
-    uint32_t matches, game_lost, returned, returns_without_play;
-    netcore_lobby_match_start match;
-    demo_net_schema schema;
-    netcore_game_client *game; /* the current match's connection; NULL in the room */
-    int slot;
-    uint64_t snapshots_seen; /* worlds of this match (on_snapshot) */
-    uint32_t newest_tick;
-    demo_world server_world; /* exact, from the newest snapshot */
-    demo_world view;         /* what is drawn */
-    bool prediction, interpolation, lag_compensation;
-    const char *link_name;
-    demo_client_input_fn input_fn; /* of the update running, for sample_input */
-    void *input_user;
-    /* figures */
-    uint64_t decode_errors; /* game messages refused */
-};
-
-static void log_line(const demo_client *c, const char *what, const char *detail)
+void demo_client_log(const demo_client *c, const char *what, const char *detail)
 {
     if (!c->config.quiet) {
         fprintf(stderr, "demo-game [%s]: %s%s%s\n", c->name, what, detail ? ": " : "",
@@ -120,7 +86,7 @@ static void on_snapshot(void *user, netcore_game_client *game, uint32_t tick)
 
 /* Drops the game connection and everything of the match, so that the next
  * match starts clean. */
-static void reset_game(demo_client *c)
+void demo_client_reset_game(demo_client *c)
 {
     netcore_game_client_destroy(c->game);
     c->game = NULL;
@@ -129,20 +95,6 @@ static void reset_game(demo_client *c)
     c->newest_tick = 0;
     demo_world_init(&c->server_world, NULL);
     demo_world_init(&c->view, NULL);
-}
-
-/* Back to the room after the match ended under this client; the room's
- * ready/start cycle (on_lobby_event) starts the next match. */
-static void back_to_room(demo_client *c, const char *why)
-{
-    log_line(c, "back in the room", why);
-    reset_game(c);
-    if (++c->returns_without_play > MAX_RETURNS_WITHOUT_PLAY) {
-        log_line(c, "giving up", "no game server could be joined");
-        c->state = DEMO_CLIENT_FAILED;
-        return;
-    }
-    c->state = DEMO_CLIENT_LOBBY;
 }
 
 static netcore_result make_game(demo_client *c)
@@ -172,7 +124,7 @@ static netcore_result make_game(demo_client *c)
     return r;
 }
 
-static void start_game(demo_client *c)
+void demo_client_start_game(demo_client *c)
 {
     /* The lobby's token, proof and session keys seal the game traffic (a
      * lobby of version 2 or less gives no keys: a sealing server then
@@ -186,11 +138,11 @@ static void start_game(demo_client *c)
     }
     if (r != NETCORE_OK || make_game(c) != NETCORE_OK ||
         netcore_game_client_connect(c->game, &to, &opt) != NETCORE_OK) {
-        log_line(c, "cannot connect to the game server", text);
+        demo_client_log(c, "cannot connect to the game server", text);
         c->state = DEMO_CLIENT_FAILED;
         return;
     }
-    log_line(c, "joining the game server", text);
+    demo_client_log(c, "joining the game server", text);
     c->state = DEMO_CLIENT_JOINING;
 }
 
@@ -204,17 +156,11 @@ static void on_game_over(demo_client *c)
     char why[96];
     snprintf(why, sizeof why, "%s (code %u)", netcore_disconnect_reason_str(gs.disconnect_reason),
              (unsigned)gs.disconnect_code);
-    log_line(c, "left the game server", why);
+    demo_client_log(c, "left the game server", why);
     bool gone = gs.disconnect_reason == NETCORE_DISCONNECT_TIMEOUT ||
                 gs.disconnect_reason == NETCORE_DISCONNECT_CONNECT_FAILED;
     c->game_lost += gone;
-    if (gone && c->lobby && netcore_lobby_client_is_connected(c->lobby)) {
-        /* The lobby still counts the match as playing: the room's owner
-         * ends it, and every member then gets MATCH_END. */
-        back_to_room(c, "the game server is gone");
-        if (c->state == DEMO_CLIENT_LOBBY && c->room_owner == netcore_lobby_client_id(c->lobby)) {
-            c->end_sent = netcore_lobby_client_end_match(c->lobby) == NETCORE_OK;
-        }
+    if (gone && demo_client_room_game_lost(c)) {
         return;
     }
     c->state = c->state == DEMO_CLIENT_PLAYING ? DEMO_CLIENT_CLOSED : DEMO_CLIENT_FAILED;
@@ -227,7 +173,7 @@ static void on_playing(demo_client *c)
     uint8_t msg[DEMO_NET_MAX_MESSAGE];
     c->slot = (int)netcore_game_client_index(c->game);
     if (c->slot < 0 || c->slot >= DEMO_MAX_PLAYERS) {
-        log_line(c, "the game server gave a slot out of range", NULL);
+        demo_client_log(c, "the game server gave a slot out of range", NULL);
         c->state = DEMO_CLIENT_FAILED;
         return;
     }
@@ -235,69 +181,7 @@ static void on_playing(demo_client *c)
                              demo_net_write_name(c->name, msg));
     c->state = DEMO_CLIENT_PLAYING;
     c->returns_without_play = 0;
-    log_line(c, "playing", NULL);
-}
-
-/* ---- lobby ---- */
-
-static void on_lobby_event(void *user, const netcore_lobby_event *e)
-{
-    demo_client *c = user;
-    if (e->type == NETCORE_LOBBY_EVENT_ROOM_STATE && e->room) {
-        c->room_owner = e->room->owner_id;
-    }
-    if (e->type == NETCORE_LOBBY_EVENT_MATCH_END && c->match.match_id != 0 &&
-        e->match_id == c->match.match_id && c->state != DEMO_CLIENT_FAILED) {
-        /* The room is back from its match, every member unready: ready
-         * again, and the owner starts the next match. */
-        c->returned++;
-        c->end_sent = false;
-        c->ready_sent = c->start_sent = false;
-        c->match.match_id = 0;
-        if (c->state != DEMO_CLIENT_LOBBY) {
-            back_to_room(c, e->match_end_reason == NETCORE_LOBBY_MATCH_GAME_SERVER_LOST
-                                ? "the game server was lost; the lobby ended the match"
-                                : "the lobby ended the match");
-        }
-        return;
-    }
-    if (e->type == NETCORE_LOBBY_EVENT_ERROR && c->end_sent &&
-        e->error_code == NETCORE_LOBBY_ERR_STATE) {
-        /* The match was already over when END_MATCH arrived: MATCH_END
-         * is on its way. */
-        c->end_sent = false;
-        return;
-    }
-    if (c->state != DEMO_CLIENT_LOBBY) {
-        return;
-    }
-    if (e->type == NETCORE_LOBBY_EVENT_WELCOME) {
-        netcore_lobby_room_params p;
-        memset(&p, 0, sizeof p);
-        snprintf(p.name, sizeof p.name, "%s", c->name);
-        p.max_players = 1;
-        netcore_lobby_client_create_room(c->lobby, &p);
-    } else if (e->type == NETCORE_LOBBY_EVENT_ROOM_STATE && e->room) {
-        uint64_t me = netcore_lobby_client_id(c->lobby);
-        bool all_ready = e->room->member_count > 0;
-        for (uint8_t i = 0; i < e->room->member_count; i++) {
-            all_ready = all_ready && e->room->members[i].ready;
-        }
-        if (!c->ready_sent) {
-            c->ready_sent = netcore_lobby_client_set_ready(c->lobby, true) == NETCORE_OK;
-        } else if (all_ready && e->room->owner_id == me && !e->room->in_match && !c->start_sent) {
-            c->start_sent = netcore_lobby_client_start_match(c->lobby) == NETCORE_OK;
-        }
-    } else if (e->type == NETCORE_LOBBY_EVENT_MATCH_START && e->match) {
-        c->match = *e->match;
-        c->matches++;
-        start_game(c);
-    } else if (e->type == NETCORE_LOBBY_EVENT_ERROR ||
-               e->type == NETCORE_LOBBY_EVENT_DISCONNECTED) {
-        log_line(c, "lobby",
-                 e->text && e->text[0] ? e->text : netcore_lobby_error_str(e->error_code));
-        c->state = DEMO_CLIENT_FAILED;
-    }
+    demo_client_log(c, "playing", NULL);
 }
 
 /* ---- view ---- */
@@ -360,7 +244,7 @@ void demo_client_update(demo_client *c, uint64_t now_us, demo_client_input_fn in
 
 /* ---- life cycle ---- */
 
-static demo_client *alloc_client(const demo_client_config *config)
+demo_client *demo_client_alloc(const demo_client_config *config)
 {
     demo_client *c = calloc(1, sizeof *c);
     if (!c) {
@@ -382,36 +266,15 @@ static demo_client *alloc_client(const demo_client_config *config)
     return c;
 }
 
-demo_client *demo_client_create(const demo_client_config *config)
-{
-    demo_client *c = alloc_client(config);
-    if (!c) {
-        return NULL;
-    }
-    netcore_lobby_client_config lc;
-    netcore_lobby_client_config_default(&lc);
-    lc.on_event = on_lobby_event;
-    lc.event_user = c;
-    demo_trust_apply(config->trust, NULL, &lc);
-    if (netcore_lobby_client_create(&lc, &c->lobby) != NETCORE_OK ||
-        netcore_lobby_client_connect(c->lobby, &config->lobby, c->name, netcore_time_now_us()) !=
-            NETCORE_OK) {
-        fprintf(stderr, "demo-game: cannot reach the lobby\n");
-        demo_client_destroy(c);
-        return NULL;
-    }
-    return c;
-}
-
 demo_client *demo_client_create_for_match(const demo_client_config *config,
                                           const netcore_lobby_match_start *match)
 {
-    demo_client *c = alloc_client(config);
+    demo_client *c = demo_client_alloc(config);
     if (!c) {
         return NULL;
     }
     c->match = *match;
-    start_game(c);
+    demo_client_start_game(c);
     return c;
 }
 
