@@ -312,7 +312,7 @@ int main(int argc, char **argv)
         return 1;
     }
 #ifdef WORLD_HAVE_SDL2
-    view v;
+    view v = {0};
     if (!headless && !view_open(&v)) {
         fprintf(stderr, "world: no window (%s): running headless\n", SDL_GetError());
         headless = true;

@@ -773,7 +773,7 @@ static void scale_curve(bench_json *json, const netcore_schema *schema,
     scale_params params = *base_params;
     for (size_t p = 0; p < points; p++) {
         double median[MAX_RUNS], p99[MAX_RUNS], cpu[MAX_RUNS], update[MAX_RUNS], encode[MAX_RUNS];
-        scale_result r;
+        scale_result r = {0}; /* runs >= 1; the last run's counts are reported */
         for (uint32_t i = 0; i < runs; i++) {
             scale_run(schema, &params, curve[p], &r);
             median[i] = r.tick_ms_median;

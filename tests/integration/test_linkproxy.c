@@ -518,7 +518,9 @@ static bool json_value(const char **p, const char *path, json_doc *doc, int dept
             json_space(p);
             if (*(*p)++ != ':')
                 return false;
-            snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "", key);
+            int n = snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "", key);
+            if (n < 0 || (size_t)n >= sizeof child)
+                return false; /* a path deeper than this test's documents */
             if (!json_value(p, child, doc, depth + 1))
                 return false;
             json_space(p);
