@@ -247,8 +247,7 @@ static inline void type_text(demo_menu *menu, const char *utf8)
     SDL_Event e;
     memset(&e, 0, sizeof e);
     e.type = SDL_TEXTINPUT;
-    cr_assert_lt((size_t)snprintf(e.text.text, sizeof e.text.text, "%s", utf8),
-                 sizeof e.text.text);
+    cr_assert_lt((size_t)snprintf(e.text.text, sizeof e.text.text, "%s", utf8), sizeof e.text.text);
     cr_assert(demo_menu_handle_event(menu, &e));
 }
 
