@@ -134,34 +134,29 @@ self_test() {
     printf '#include "transport/x.h"\n#include "netcore/transport.h"\n' >"$tmp/netcore/src/lobby/ok.c"
     printf '#include <sys/socket.h>\n#include <winsock2.h>\n' >"$tmp/netcore/src/platform/ok.c"
     check_tree "$tmp" >/dev/null || { echo "self-test: a clean tree was refused"; return 1; }
+    # refused FILE WHAT: the tree with FILE (just written) must fail the check.
+    refused() {
+        local status
+        set +e
+        check_tree "$tmp" >/dev/null
+        status=$?
+        set -e
+        rm "$1"
+        ((status != 0)) || { echo "self-test: $2 was accepted"; return 1; }
+    }
     printf '#include "lobby/lobby_internal.h"\n' >"$tmp/netcore/src/transport/bad.c"
-    set +e
-    check_tree "$tmp" >/dev/null
-    status=$?
-    set -e
-    ((status != 0)) || { echo "self-test: an upward include was accepted"; return 1; }
-    rm "$tmp/netcore/src/transport/bad.c"
+    refused "$tmp/netcore/src/transport/bad.c" "an upward include" || return 1
     local header
     for header in sys/socket.h netinet/in.h arpa/inet.h netdb.h sys/epoll.h poll.h winsock2.h \
                   ws2tcpip.h; do
         for place in netcore/src/lobby netcore/tools; do
             printf '#include <stdio.h>\n#  include <%s>\n' "$header" >"$tmp/$place/bad.c"
-            set +e
-            check_tree "$tmp" >/dev/null
-            status=$?
-            set -e
-            rm "$tmp/$place/bad.c"
-            ((status != 0)) || { echo "self-test: <$header> in $place was accepted"; return 1; }
+            refused "$tmp/$place/bad.c" "<$header> in $place" || return 1
         done
     done
-    check_tree "$tmp" >/dev/null || { echo "self-test: the cleaned tree was refused"; return 1; }
     seq $((max_lines + 1)) | sed 's%.*%/* line */%' >"$tmp/netcore/src/lobby/long.c"
-    set +e
-    check_tree "$tmp" >/dev/null
-    status=$?
-    set -e
-    rm "$tmp/netcore/src/lobby/long.c"
-    ((status != 0)) || { echo "self-test: a file over $max_lines lines was accepted"; return 1; }
+    refused "$tmp/netcore/src/lobby/long.c" "a file over $max_lines lines" || return 1
+    check_tree "$tmp" >/dev/null || { echo "self-test: the cleaned tree was refused"; return 1; }
     echo "self-test: an upward include, a socket header outside platform/ and a file over" \
          "$max_lines lines are refused, a clean tree accepted"
 }
