@@ -5,16 +5,16 @@
  * only reads the command line, the keyboard and mouse, and paces the loop.
  * main.c hands the command line over when it has no network flag.
  */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
+#define _POSIX_C_SOURCE 200809L
 #define SDL_MAIN_HANDLED
 #include <SDL.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_args.h"
 #include "modes.h"
+#include "platform/signals.h"
 #include "render.h"
 #include "sim.h"
 
@@ -33,15 +33,6 @@ typedef struct options {
     uint32_t round_s;
     const char *name;
 } options;
-
-/* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
-static volatile sig_atomic_t quit_requested = 0;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    quit_requested = 1;
-}
 
 /* Reads the practice flags into o. Returns 0 to run, 1 for a usage error
  * (reason and usage on stderr), 2 after --help. */
@@ -158,7 +149,7 @@ static int run_headless(const options *o)
     uint32_t ticks = (uint32_t)(secs * DEMO_TICK_RATE_HZ);
     uint64_t shots = 0;
     uint64_t kills = 0;
-    for (uint32_t t = 0; t < ticks && !quit_requested; t++) {
+    for (uint32_t t = 0; t < ticks && !demo_quit_requested(); t++) {
         game_tick(&g, NULL);
         for (uint32_t e = 0; e < g.world.event_count; e++) {
             shots += g.world.events[e].kind == DEMO_EVENT_SHOT;
@@ -255,7 +246,7 @@ static int run_window(const options *o)
         /* Game time, not wall time: the same seed gives the same picture.
          * The human slot is flown by the bot AI so the picture has action. */
         g.human = false;
-        for (int t = 0; t < SCREENSHOT_TICKS && !quit_requested; t++) {
+        for (int t = 0; t < SCREENSHOT_TICKS && !demo_quit_requested(); t++) {
             game_tick(&g, NULL);
             demo_render_note_events(r, &g.world);
             demo_render_netgraph_push(r, &figures);
@@ -275,7 +266,7 @@ static int run_window(const options *o)
     uint16_t aim = g.world.players[HUMAN_ID].angle;
     const bool vsync = demo_render_has_vsync(r);
     bool running = true;
-    while (running && !quit_requested) {
+    while (running && !demo_quit_requested()) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
             if (ev.type == SDL_QUIT) {
@@ -333,19 +324,9 @@ int demo_local_main(int argc, char **argv)
     if (parsed != 0) {
         return parsed == 2 ? 0 : 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A parent may start us with these blocked (the tests do, so that an
-     * early Ctrl-C waits for the handler); from here on they are handled. */
-    sigset_t quit_signals;
-    sigemptyset(&quit_signals);
-    sigaddset(&quit_signals, SIGINT);
-    sigaddset(&quit_signals, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &quit_signals, NULL);
+    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
+     * started us with those signals blocked (the tests do) is overridden. */
+    nci_stop_signals_install();
     if (o.headless) {
         return run_headless(&o);
     }

@@ -4,27 +4,18 @@
  * game (local.c, which parses its own flags); with --connect or --host it
  * plays over the network; --headless --connect runs a bot swarm.
  */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
-#include <signal.h>
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_args.h"
 #include "modes.h"
-
-/* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
-static volatile sig_atomic_t quit_requested = 0;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    quit_requested = 1;
-}
+#include "platform/signals.h"
 
 bool demo_quit_requested(void)
 {
-    return quit_requested != 0;
+    return nci_stop_requested();
 }
 
 static bool is_network_flag(const char *a)
@@ -173,19 +164,8 @@ int main(int argc, char **argv)
         o.menu = true;
         o.host = false; /* the menu has its own "Host" choice */
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    /* A parent may start us with these blocked (the tests do, so that an
-     * early Ctrl-C waits for the handler); from here on they are handled. */
-    sigset_t quit_signals;
-    sigemptyset(&quit_signals);
-    sigaddset(&quit_signals, SIGINT);
-    sigaddset(&quit_signals, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &quit_signals, NULL);
+    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
+     * started us with those signals blocked (the tests do) is overridden. */
+    nci_stop_signals_install();
     return o.headless ? demo_swarm_run(&o) : demo_play_run(&o);
 }

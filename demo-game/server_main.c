@@ -3,28 +3,19 @@
  * game on UDP, LAN discovery), with figures as JSON Lines. With --register,
  * a game server only, placed under a separate lobby (netcore-lobby).
  */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_args.h"
 #include "netcore/netcore.h"
+#include "platform/signals.h"
 #include "server.h"
 #include "sim.h"
 #include "trust.h"
 #include "stats_file.h"
-
-/* Set by SIGINT/SIGTERM; the only global, as a signal handler needs one. */
-static volatile sig_atomic_t quit_requested = 0;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    quit_requested = 1;
-}
 
 /* The key as netcore-lobby reads it: 64 hex digits, from a file or the
  * command line. */
@@ -225,13 +216,9 @@ int main(int argc, char **argv)
         }
         cfg.identity = &identity;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
+     * started us with those signals blocked (the tests do) is overridden. */
+    nci_stop_signals_install();
 
     FILE *stats = NULL;
     if (stats_path && !(stats = demo_stats_open(stats_path))) {
@@ -278,7 +265,7 @@ int main(int argc, char **argv)
     }
     uint64_t start = netcore_time_now_us();
     uint64_t next_stats = start + 1000000;
-    while (!quit_requested) {
+    while (!nci_stop_requested()) {
         demo_server_update(server, 5);
         uint64_t now = netcore_time_now_us();
         double t = (double)(now - start) / 1e6;

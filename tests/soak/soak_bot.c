@@ -31,6 +31,7 @@
 
 #include "netcore/session.h"
 #include "cli_args.h"
+#include "platform/signals.h"
 #include "soak_common.h"
 
 #define SNAPSHOT_RING_LENGTH 128 /* as the server's: long round trips keep baselines */
@@ -614,7 +615,7 @@ static void run(bot_process *process)
     uint64_t now = soak_now_us();
     /* Each client runs its own ticks from its clock sync; the loop only has
      * to come round often enough (every --poll-ms). */
-    while (!soak_stop_requested() && now < end_us) {
+    while (!nci_stop_requested() && now < end_us) {
         update_bots(process, now, false);
         if (now >= next_stats_us) {
             write_stats_line(process, now);
@@ -654,7 +655,7 @@ int main(int argc, char **argv)
         free(process);
         return 1;
     }
-    soak_install_stop_handlers();
+    nci_stop_signals_install();
     int status = 1;
     if (process_open(process)) {
         process->start_us = soak_now_us();

@@ -4,21 +4,11 @@
 #include "soak_common.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-
-/* The one piece of process state: a signal handler can only reach a static. */
-static volatile sig_atomic_t soak_stop_flag;
-
-static void soak_on_signal(int signal_number)
-{
-    (void)signal_number;
-    soak_stop_flag = 1;
-}
 
 static netcore_result add_int_field(netcore_schema *schema, uint16_t type, const char *name,
                                     unsigned bits, bool is_signed)
@@ -269,19 +259,4 @@ uint64_t soak_cpu_us(void)
     }
     return (uint64_t)usage.ru_utime.tv_sec * 1000000U + (uint64_t)usage.ru_utime.tv_usec +
            (uint64_t)usage.ru_stime.tv_sec * 1000000U + (uint64_t)usage.ru_stime.tv_usec;
-}
-
-void soak_install_stop_handlers(void)
-{
-    struct sigaction action;
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = soak_on_signal;
-    sigemptyset(&action.sa_mask);
-    (void)sigaction(SIGINT, &action, NULL);
-    (void)sigaction(SIGTERM, &action, NULL);
-}
-
-bool soak_stop_requested(void)
-{
-    return soak_stop_flag != 0;
 }

@@ -80,9 +80,4 @@ uint64_t soak_rss_kib(void);
 /* User plus system CPU time used by this process, in microseconds. */
 uint64_t soak_cpu_us(void);
 
-/* Installs SIGINT/SIGTERM handlers; afterwards soak_stop_requested() tells
- * whether either signal arrived. */
-void soak_install_stop_handlers(void);
-bool soak_stop_requested(void);
-
 #endif /* NETCORE_SOAK_COMMON_H */

@@ -26,6 +26,7 @@
 
 #include "netcore/session.h"
 #include "cli_args.h"
+#include "platform/signals.h"
 #include "soak_common.h"
 
 #define MAX_TICK_SAMPLES 1024
@@ -497,7 +498,7 @@ static void run(soak_server *server)
     uint64_t now = soak_now_us();
     /* Bounded by the duration: each turn waits for traffic until the next
      * tick is due (handling it), then runs the ticks due. */
-    while (!soak_stop_requested() && now < end_us) {
+    while (!nci_stop_requested() && now < end_us) {
         uint64_t next_tick_us = netcore_game_server_next_tick_us(server->game);
         uint32_t wait_ms = next_tick_us > now ? (uint32_t)((next_tick_us - now) / 1000U) : 0U;
         (void)netcore_game_server_wait(server->game, wait_ms);
@@ -542,7 +543,7 @@ int main(int argc, char **argv)
         free(server);
         return 1;
     }
-    soak_install_stop_handlers();
+    nci_stop_signals_install();
     int status = 1;
     if (server_open(server, key)) {
         server->start_us = soak_now_us();
