@@ -281,6 +281,44 @@ Test(interp, delay_follows_jitter_and_render_time_never_goes_back, .init = setup
     cr_assert_lt(st.delay_ms, 260.0f);
 }
 
+/* The server pauses (no snapshots while the client's clock runs on, so the
+ * render time runs out of states and holds), then resumes its ticks where it
+ * left them; the clock estimate steps back to match. The render time leaves
+ * the hold and goes back into the buffer at once instead of freezing every
+ * entity until the old render time comes round again. */
+Test(interp, a_clock_step_back_after_a_hold_renders_from_the_buffer_again, .init = setup,
+     .fini = teardown)
+{
+    for (uint32_t t = 2; t <= 20; t += 2) {
+        set_x((float)t);
+        deliver(t, 0.0);
+        render_at_tick((double)t);
+    }
+    double held = 0.0;
+    for (double s = 20.0; s <= 200.0; s += 1.0) /* 3 s of silence */
+        held = render_at_tick(s);
+    cr_assert_gt(held, 150.0);
+    netcore_interp_stats st;
+    netcore_interp_get_stats(interp, &st);
+    cr_assert_eq(st.clock_steps_back, 0u);
+    double rt = 0.0;
+    for (uint32_t t = 22; t <= 60; t += 2) { /* resumed; the clock follows the ticks again */
+        set_x((float)t);
+        deliver(t, 0.0);
+        rt = render_at_tick((double)t);
+    }
+    netcore_interp_get_stats(interp, &st);
+    cr_assert_eq(st.clock_steps_back, 1u);
+    cr_assert_lt(rt, 60.0);
+    cr_assert_gt(rt, 40.0);
+    netcore_vec3 v;
+    netcore_interp_get_vec3(interp, ent, F_POS, &v);
+    cr_assert_float_eq(v.x, (float)rt, 2e-3f, "x %f at render tick %f", (double)v.x, rt);
+    bool extrapolated = true;
+    netcore_interp_entity_at(interp, 0, NULL, NULL, &extrapolated);
+    cr_assert(!extrapolated);
+}
+
 Test(interp, entities_appear_and_disappear, .init = setup, .fini = teardown)
 {
     for (uint32_t t = 2; t <= 10; t += 2) {

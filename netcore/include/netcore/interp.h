@@ -30,7 +30,8 @@
  * whenever the render time runs past the newest snapshot and shrinks by
  * shrink_ms_per_s. The delay follows its target at most max_rate times as
  * fast as time passes, so the render time never jumps and never goes
- * backwards.
+ * backwards, except to leave a hold after the clock estimate stepped back
+ * (netcore_interp_update()).
  *
  * An entity appears with its first state (held until the render time reaches
  * it) and disappears once the render time reaches the tick of the first
@@ -98,6 +99,8 @@ typedef struct netcore_interp_stats {
     uint64_t frames_starved;      /**< past the extrapolation limit: states held */
     uint64_t starvation_events;   /**< times the render time ran past the newest snapshot */
     uint64_t teleports;           /**< pushed states that jump from the previous one */
+    uint64_t clock_steps_back;    /**< render time moved back into the buffer after holding
+                                       (see netcore_interp_update) */
     float delay_ms;               /**< current interpolation delay */
     float target_delay_ms;        /**< the delay delay_ms moves towards (from measured jitter) */
     float arrival_delay_ms;       /**< apparent arrival delay (high percentile) */
@@ -145,8 +148,15 @@ netcore_result netcore_interp_push(netcore_interp *interp, const netcore_snapsho
                                    netcore_interp_push_outcome *out_outcome);
 
 /** Moves the render time to server_time_us minus the delay and computes every
- * entity's displayed state. Errors: NETCORE_ERR_INVALID_ARGUMENT (NULL, not
- * finite), NETCORE_ERR_STATE (nothing pushed yet). */
+ * entity's displayed state. The render time never goes back, with one
+ * exception: when it has run past the newest state by more than
+ * max_extrapolation_ms (states held) and server_time_us minus the delay is
+ * back at or before the newest state, it moves back there (counted in
+ * clock_steps_back). That is a clock estimate that stepped back, as after a
+ * server that paused and resumed its ticks; holding would freeze every
+ * entity until the old render time came round. Errors:
+ * NETCORE_ERR_INVALID_ARGUMENT (NULL, not finite), NETCORE_ERR_STATE (nothing
+ * pushed yet). */
 netcore_result netcore_interp_update(netcore_interp *interp, double server_time_us);
 
 /** Render time of the last update, in server microseconds and in fractional

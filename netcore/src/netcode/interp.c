@@ -581,11 +581,22 @@ netcore_result netcore_interp_update(netcore_interp *interp, double server_time_
         server_time_us > interp->last_server_us ? server_time_us : interp->last_server_us;
     adapt_delay(interp, elapsed);
     double render = server_time_us - interp->delay_us;
-    if (render > interp->render_us)
+    double max_extra_ticks = 1000.0 * (double)interp->config.max_extrapolation_ms / interp->tick_us;
+    double newest_us = (double)interp->newest_tick * interp->tick_us;
+    if (render > interp->render_us) {
         interp->render_us = render;
+    } else if (interp->render_us > newest_us + max_extra_ticks * interp->tick_us &&
+               render <= newest_us) {
+        /* Held past the newest state while the clock's render time is back
+         * inside the buffer: the clock estimate stepped back (the server
+         * paused and resumed its ticks, and the clock sync followed).
+         * Render from the buffer again instead of holding until the old
+         * render time comes round. */
+        interp->render_us = render;
+        interp->stats.clock_steps_back++;
+    }
 
     double rt = interp->render_us / interp->tick_us;
-    double max_extra_ticks = 1000.0 * (double)interp->config.max_extrapolation_ms / interp->tick_us;
     double past = rt - (double)interp->newest_tick;
     interp->stats.frames++;
     if (past > 0.0) {
