@@ -299,9 +299,14 @@ Test(session, the_rate_figures_follow_the_last_second)
     cr_assert_gt(cs.recent_extrapolated_pct, 99.0f);
     cr_assert_lt(cs.extrapolated_pct, cs.recent_extrapolated_pct);
     /* The server skipped the ticks it missed, so its ticks now run 2.5 s
-     * behind the clock the client learned: the clock sync takes a few
-     * seconds to accept that step, and the view extrapolates meanwhile. */
-    run(&w, 6000000);
+     * behind the clock the client learned. Once the clock sync has taken
+     * that step back (half its sample window, about a second), the view
+     * renders from the buffer again rather than holding until the old
+     * render time comes round (2.5 s more). */
+    run(&w, 3000000);
+    netcore_interp_stats is;
+    netcore_interp_get_stats(netcore_game_client_interp(c), &is);
+    cr_assert_eq(is.clock_steps_back, 1u);
     netcore_game_client_get_stats(c, &cs);
     cr_assert_eq(netcore_game_client_get_state(c), NETCORE_GAME_CLIENT_PLAYING);
     cr_assert_float_eq(cs.snapshot_rate_hz, rate, 2.0f, "%f snapshots/s",
