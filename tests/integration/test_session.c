@@ -254,6 +254,18 @@ static void assert_converged(world *w)
     }
 }
 
+/* Every client ran its ticks and never had to correct its prediction. */
+static void assert_predicted_exactly(world *w)
+{
+    for (int k = 0; k < w->count; k++) {
+        netcore_game_client_stats cs;
+        netcore_game_client_get_stats(w->clients[k].client, &cs);
+        cr_assert_gt(cs.ticks_run, 300);
+        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k,
+                     (unsigned long long)cs.corrections);
+    }
+}
+
 Test(session, players_join_get_entities_and_see_each_other)
 {
     world w;
@@ -344,13 +356,7 @@ Test(session, prediction_needs_no_correction_on_a_clean_link)
     connect_all(&w);
     run(&w, 8000000);
     assert_converged(&w);
-    for (int k = 0; k < 2; k++) {
-        netcore_game_client_stats cs;
-        netcore_game_client_get_stats(w.clients[k].client, &cs);
-        cr_assert_gt(cs.ticks_run, 300);
-        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k,
-                     (unsigned long long)cs.corrections);
-    }
+    assert_predicted_exactly(&w);
     world_stop(&w);
 }
 
@@ -363,13 +369,7 @@ Test(session, a_game_that_steps_its_players_itself_is_predicted_exactly)
     assert_converged(&w);
     /* Had the session stepped them too, each player would move twice as
      * far on the server as its prediction: corrections, no convergence. */
-    for (int k = 0; k < 2; k++) {
-        netcore_game_client_stats cs;
-        netcore_game_client_get_stats(w.clients[k].client, &cs);
-        cr_assert_gt(cs.ticks_run, 300);
-        cr_assert_eq(cs.corrections, 0, "client %d corrected %llu times", k,
-                     (unsigned long long)cs.corrections);
-    }
+    assert_predicted_exactly(&w);
     world_stop(&w);
 }
 
