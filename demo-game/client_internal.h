@@ -10,9 +10,6 @@
 #include "net_proto.h"
 #include "netcore/session.h"
 
-#define MAX_RETURNS_WITHOUT_PLAY                                                                   \
-    3 /* back in the room this often in a row without playing: give up */
-
 struct demo_client {
     demo_client_config config;
     char name[DEMO_NAME_MAX];

@@ -9,6 +9,9 @@
 
 #include "client_internal.h"
 
+#define MAX_RETURNS_WITHOUT_PLAY                                                                   \
+    3 /* back in the room this often in a row without playing: give up */
+
 /* Back to the room after the match ended under this client; the room's
  * ready/start cycle (on_lobby_event) starts the next match. */
 static void back_to_room(demo_client *c, const char *why)

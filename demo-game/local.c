@@ -14,7 +14,6 @@
 
 #include "cli_args.h"
 #include "modes.h"
-#include "platform/signals.h"
 #include "render.h"
 #include "sim.h"
 
@@ -149,7 +148,7 @@ static int run_headless(const options *o)
     uint32_t ticks = (uint32_t)(secs * DEMO_TICK_RATE_HZ);
     uint64_t shots = 0;
     uint64_t kills = 0;
-    for (uint32_t t = 0; t < ticks && !demo_quit_requested(); t++) {
+    for (uint32_t t = 0; t < ticks && !nci_stop_requested(); t++) {
         game_tick(&g, NULL);
         for (uint32_t e = 0; e < g.world.event_count; e++) {
             shots += g.world.events[e].kind == DEMO_EVENT_SHOT;
@@ -246,7 +245,7 @@ static int run_window(const options *o)
         /* Game time, not wall time: the same seed gives the same picture.
          * The human slot is flown by the bot AI so the picture has action. */
         g.human = false;
-        for (int t = 0; t < SCREENSHOT_TICKS && !demo_quit_requested(); t++) {
+        for (int t = 0; t < SCREENSHOT_TICKS && !nci_stop_requested(); t++) {
             game_tick(&g, NULL);
             demo_render_note_events(r, &g.world);
             demo_render_netgraph_push(r, &figures);
@@ -266,7 +265,7 @@ static int run_window(const options *o)
     uint16_t aim = g.world.players[HUMAN_ID].angle;
     const bool vsync = demo_render_has_vsync(r);
     bool running = true;
-    while (running && !demo_quit_requested()) {
+    while (running && !nci_stop_requested()) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
             if (ev.type == SDL_QUIT) {
@@ -324,8 +323,6 @@ int demo_local_main(int argc, char **argv)
     if (parsed != 0) {
         return parsed == 2 ? 0 : 2;
     }
-    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
-     * started us with those signals blocked (the tests do) is overridden. */
     nci_stop_signals_install();
     if (o.headless) {
         return run_headless(&o);

@@ -11,12 +11,6 @@
 
 #include "cli_args.h"
 #include "modes.h"
-#include "platform/signals.h"
-
-bool demo_quit_requested(void)
-{
-    return nci_stop_requested();
-}
 
 static bool is_network_flag(const char *a)
 {
@@ -164,8 +158,6 @@ int main(int argc, char **argv)
         o.menu = true;
         o.host = false; /* the menu has its own "Host" choice */
     }
-    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
-     * started us with those signals blocked (the tests do) is overridden. */
     nci_stop_signals_install();
     return o.headless ? demo_swarm_run(&o) : demo_play_run(&o);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "netcore/transport.h"
+#include "platform/signals.h" /* the modes loop until nci_stop_requested() */
 #include "trust.h"
 #include "render.h"
 #include "sim.h"
@@ -47,9 +48,6 @@ typedef struct demo_net_options {
     uint64_t seed;
     demo_trust_options trust; /* --insecure, --ca, --pin */
 } demo_net_options;
-
-/* Set by SIGINT/SIGTERM (main.c); the modes poll it. */
-bool demo_quit_requested(void);
 
 int demo_play_run(const demo_net_options *options);
 int demo_swarm_run(const demo_net_options *options);

@@ -238,7 +238,7 @@ static int run_direct(play *p, demo_client_config *cc)
     demo_render_view view = {-1, 1.0f, false, o->netgraph, NULL};
     const uint64_t start = netcore_time_now_us();
     bool running = true;
-    while (running && !demo_quit_requested()) {
+    while (running && !nci_stop_requested()) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
             if (ev.type == SDL_QUIT) {
@@ -307,7 +307,7 @@ static int run_menu(play *p, demo_client_config *cc)
     netcore_lobby_client *lobby = NULL;
     demo_render_view view = {-1, 1.0f, false, o->netgraph, NULL};
     bool running = true;
-    while (running && !demo_quit_requested()) {
+    while (running && !nci_stop_requested()) {
         bool leave = false;
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {

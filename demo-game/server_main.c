@@ -216,8 +216,6 @@ int main(int argc, char **argv)
         }
         cfg.identity = &identity;
     }
-    /* Ctrl-C and SIGTERM end the loops; SIGPIPE is ignored; a parent that
-     * started us with those signals blocked (the tests do) is overridden. */
     nci_stop_signals_install();
 
     FILE *stats = NULL;

@@ -133,7 +133,7 @@ int demo_swarm_run(const demo_net_options *o)
     uint64_t start = netcore_time_now_us();
     uint64_t next_stats = start + 1000000;
     const struct timespec pause = {0, 1000000};
-    while (rc == 0 && !demo_quit_requested()) {
+    while (rc == 0 && !nci_stop_requested()) {
         uint64_t now = netcore_time_now_us();
         for (int i = 0; i < made; i++) {
             demo_client_update(bots[i].client, now, bot_input, &bots[i]);
