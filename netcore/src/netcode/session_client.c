@@ -302,14 +302,15 @@ static void update_view(netcore_game_client *c, uint64_t now_us)
  * snapshot rate and the share of frames extrapolated or starved over it. */
 static void update_window(netcore_game_client *c, uint64_t now_us)
 {
+    bool open = c->window_open && now_us >= c->window_start_us;
+    if (open && now_us - c->window_start_us < 1000000)
+        return;
     netcore_interp_stats is;
     if (netcore_interp_get_stats(c->interp, &is) != NETCORE_OK)
         return;
     uint64_t late = is.frames_extrapolated + is.frames_starved;
-    if (c->window_open && now_us >= c->window_start_us) {
+    if (open) {
         uint64_t span_us = now_us - c->window_start_us;
-        if (span_us < 1000000)
-            return;
         uint64_t frames = is.frames - c->window_frames;
         c->stats.snapshot_rate_hz =
             (float)((double)(c->stats.snapshots_decoded - c->window_snapshots) * 1e6 /
